@@ -1,0 +1,34 @@
+import { DEFAULT_DELETE_LIMIT, type DeleteLimit } from '../core/safety.js';
+import { UsageError } from '../errors.js';
+
+export const CONFLICT_POLICIES = ['keep-both', 'newer', 'left', 'right', 'skip'] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
+/** Two parallel file operations per core keeps both the disk and the hasher busy (bench/README.md). */
+export const DEFAULT_CONCURRENCY = 8;
+
+/** `--max-delete N` (files) or `--max-delete P%` (share of the destination's files). */
+export function parseDeleteLimit(text: string | undefined): DeleteLimit {
+  if (text === undefined) return DEFAULT_DELETE_LIMIT;
+  const pct = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  if (pct?.[1] !== undefined) {
+    const percent = Number(pct[1]);
+    if (percent > 100) throw new UsageError(`--max-delete ${text}: a share must be between 0% and 100%`);
+    return { kind: 'percent', percent };
+  }
+  if (/^\d+$/.test(text)) return { kind: 'count', count: Number(text) };
+  throw new UsageError(`--max-delete ${text}: expected a number of files (e.g. 100) or a share (e.g. 10%)`);
+}
+
+export function parseConflictPolicy(text: string): ConflictPolicy {
+  const found = CONFLICT_POLICIES.find((p) => p === text);
+  if (found === undefined) throw new UsageError(`--conflict ${text}: expected one of ${CONFLICT_POLICIES.join(', ')}`);
+  return found;
+}
+
+export function parseConcurrency(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_CONCURRENCY;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > 256) throw new UsageError(`--concurrency ${text}: expected a whole number from 1 to 256`);
+  return n;
+}

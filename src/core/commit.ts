@@ -1,0 +1,88 @@
+import { isBlocked, blockedPaths } from './blocked.js';
+import { sideRecordOf } from './stat-cache.js';
+import type { Base, BaseRecord, Entry, Outcome, Plan, RelPath, ScannedEntry, SideRecord, Snapshot } from './types.js';
+
+export interface BaseChanges {
+  readonly upserts: ReadonlyMap<RelPath, BaseRecord>;
+  readonly removals: readonly RelPath[];
+}
+
+export interface CommitInput {
+  readonly base: Base;
+  readonly left: Snapshot;
+  readonly right: Snapshot;
+  readonly plan: Plan;
+  readonly outcomes: readonly Outcome[];
+}
+
+/**
+ * The next base, as a diff against the current one. It changes only from what actually happened:
+ * paths that already agreed, and actions the engine applied. A stale or failed action leaves its path's
+ * record as it was, so the next run sees the difference again; that is what makes a crash harmless.
+ */
+export function commitChanges({ base, left, right, plan, outcomes }: CommitInput): BaseChanges {
+  const next = new Map<RelPath, BaseRecord | null>();
+
+  for (const path of plan.agreed) {
+    const l = left.entries.get(path);
+    const r = right.entries.get(path);
+    if (l === undefined || r === undefined) continue;
+    next.set(path, { entry: mergedEntry(l.entry, r.entry), left: recordOf(l), right: recordOf(r) });
+  }
+  for (const o of outcomes) {
+    if (o.status !== 'applied') continue;
+    const a = o.action;
+    if (a.type === 'delete') {
+      if (!next.has(a.path)) next.set(a.path, null);
+      continue;
+    }
+    if (o.written === undefined) continue;
+    const { entry, source, target } = o.written;
+    const [l, r] = a.target === 'right' ? [source, target] : [target, source];
+    next.set(a.path, { entry, left: recordOf(l), right: recordOf(r) });
+  }
+  // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
+  const blocked = blockedPaths([...left.problems, ...right.problems]);
+  for (const path of base.keys()) {
+    if (next.has(path) || left.entries.has(path) || right.entries.has(path) || isBlocked(blocked, path)) continue;
+    next.set(path, null);
+  }
+
+  const upserts = new Map<RelPath, BaseRecord>();
+  const removals: RelPath[] = [];
+  for (const [path, rec] of next) {
+    const old = base.get(path);
+    if (rec === null) {
+      if (old !== undefined) removals.push(path);
+    } else if (old === undefined || !sameRecord(old, rec)) {
+      upserts.set(path, rec);
+    }
+  }
+  return { upserts, removals };
+}
+
+function recordOf(s: ScannedEntry): SideRecord {
+  return sideRecordOf(s.stat, s.observedAtNs);
+}
+
+/** Two entries that agree in content; keep whichever hash is known. */
+function mergedEntry(l: Entry, r: Entry): Entry {
+  if (l.kind === 'file' && r.kind === 'file' && l.hash === null) return { ...l, hash: r.hash };
+  return l;
+}
+
+function sameRecord(a: BaseRecord, b: BaseRecord): boolean {
+  return sameEntry(a.entry, b.entry) && sameSide(a.left, b.left) && sameSide(a.right, b.right);
+}
+
+function sameSide(a: SideRecord | null, b: SideRecord | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.mtimeNs === b.mtimeNs && a.ino === b.ino && a.ctimeNs === b.ctimeNs;
+}
+
+function sameEntry(a: Entry, b: Entry): boolean {
+  if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && a.mode === b.mode && a.mtimeNs === b.mtimeNs && a.hash === b.hash;
+  if (a.kind === 'dir' && b.kind === 'dir') return a.mode === b.mode && a.mtimeNs === b.mtimeNs;
+  if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target && a.mtimeNs === b.mtimeNs;
+  return false;
+}

@@ -1,0 +1,31 @@
+import type { Entry } from './types.js';
+
+/**
+ * Node sets timestamps through a double number of seconds and libuv truncates that to whole
+ * microseconds, so a copied mtime can land up to ~1 µs (plus double rounding) off the source's
+ * nanoseconds. Mtimes closer than this are the same mtime as far as tsync can set it.
+ */
+export const MTIME_TOLERANCE_NS = 2_000n;
+
+export function sameMtime(a: bigint, b: bigint): boolean {
+  const d = a - b;
+  return d < MTIME_TOLERANCE_NS && d > -MTIME_TOLERANCE_NS;
+}
+
+/**
+ * Same kind and same bytes (files), or same target text (symlinks). Files of equal size with a missing
+ * hash compare as different: the caller hashes every pair that needs it, so this only happens when
+ * hashing failed, and copying again is the safe answer.
+ */
+export function sameContent(a: Entry, b: Entry): boolean {
+  if (a.kind === 'file' && b.kind === 'file') return a.size === b.size && a.hash !== null && a.hash === b.hash;
+  if (a.kind === 'symlink' && b.kind === 'symlink') return a.target === b.target;
+  return a.kind === 'dir' && b.kind === 'dir';
+}
+
+/** Mode and mtime agree. Symlink metadata is not compared: Linux ignores link modes. */
+export function sameMeta(a: Entry, b: Entry): boolean {
+  if (a.kind === 'symlink' || b.kind === 'symlink') return true;
+  if (a.kind !== b.kind) return false;
+  return a.mode === b.mode && sameMtime(a.mtimeNs, b.mtimeNs);
+}

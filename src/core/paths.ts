@@ -1,0 +1,81 @@
+import type { RelPath } from './types.js';
+
+// Pure helpers for RelPath (binary strings, see types.ts). No node:path: it would normalise names
+// ("a/./b", trailing slashes) and names are never to be touched.
+
+export function relPath(s: string): RelPath {
+  return s as RelPath;
+}
+
+/** A RelPath from a display string (UTF-8 text), as used by tests and examples. */
+export function relPathFromText(text: string): RelPath {
+  return Buffer.from(text, 'utf8').toString('latin1') as RelPath;
+}
+
+export function joinRel(parent: RelPath | null, name: string): RelPath {
+  return (parent === null ? name : `${parent}/${name}`) as RelPath;
+}
+
+/** The parent directory, or null for a top-level name. */
+export function parentOf(p: RelPath): RelPath | null {
+  const i = p.lastIndexOf('/');
+  return i < 0 ? null : (p.slice(0, i) as RelPath);
+}
+
+export function baseName(p: RelPath): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
+
+export function depthOf(p: RelPath): number {
+  let n = 0;
+  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 0x2f) n++;
+  return n;
+}
+
+/** True when `p` is `ancestor` itself or lies below it. */
+export function isAtOrBelow(p: RelPath, ancestor: RelPath): boolean {
+  return p === ancestor || (p.length > ancestor.length && p.startsWith(ancestor) && p.charCodeAt(ancestor.length) === 0x2f);
+}
+
+/** All proper ancestors, nearest last: "a/b/c" -> ["a", "a/b"]. */
+export function ancestorsOf(p: RelPath): RelPath[] {
+  const out: RelPath[] = [];
+  for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) out.push(p.slice(0, i) as RelPath);
+  return out;
+}
+
+/** tsync's own names (temp files, and later state markers and trash) start with `.tsync`. */
+export function isOwnName(name: string): boolean {
+  return name.startsWith('.tsync');
+}
+
+/** Compare by bytes: binary strings compare char code by char code, which is byte order. */
+export function compareRel(a: RelPath, b: RelPath): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A path for humans: UTF-8 where the bytes are valid UTF-8, `\xNN` for bytes that are not, and control
+ * characters (newline, tab…) escaped so that one problem stays on one line.
+ */
+export function displayPath(p: string): string {
+  const bytes = Buffer.from(p, 'latin1');
+  const text = bytes.toString('utf8');
+  const valid = Buffer.from(text, 'utf8').equals(bytes);
+  let out = '';
+  if (valid) {
+    for (const ch of text) out += escapeControl(ch);
+    return out;
+  }
+  for (const b of bytes) out += b >= 0x80 ? `\\x${b.toString(16).padStart(2, '0')}` : escapeControl(String.fromCharCode(b));
+  return out;
+}
+
+function escapeControl(ch: string): string {
+  const c = ch.codePointAt(0) ?? 0;
+  if (c === 0x0a) return '\\n';
+  if (c === 0x09) return '\\t';
+  if (c === 0x5c) return '\\\\';
+  if (c < 0x20 || c === 0x7f) return `\\x${c.toString(16).padStart(2, '0')}`;
+  return ch;
+}

@@ -1,0 +1,34 @@
+import type { BaseRecord, SideRecord, StatId } from './types.js';
+
+/**
+ * Kernel timestamps come from a coarse clock (one tick is 1-10 ms). A write that lands in the same tick
+ * as the stat we record leaves ctime unchanged, so such a "racily clean" stat cannot vouch for content
+ * later (git's racy-clean problem). We treat a ctime this close to the moment we looked as racy.
+ */
+export const RACY_WINDOW_NS = 50_000_000n;
+
+/** The ctime stored for a racy record: it never matches a real ctime, so the next scan re-hashes. */
+export const RACY_CTIME = -1n;
+
+export function isRacy(ctimeNs: bigint, observedAtNs: bigint): boolean {
+  return ctimeNs >= observedAtNs - RACY_WINDOW_NS;
+}
+
+/** What to remember of one side after a sync, given its stat and when that stat was taken. */
+export function sideRecordOf(stat: StatId, observedAtNs: bigint): SideRecord {
+  return { mtimeNs: stat.mtimeNs, ino: stat.ino, ctimeNs: isRacy(stat.ctimeNs, observedAtNs) ? RACY_CTIME : stat.ctimeNs };
+}
+
+/**
+ * The content hash the index can vouch for, or null when the file must be re-read. Size and mtime alone
+ * are not enough (an edit followed by `touch -d` keeps both), so inode and ctime must match too: ctime
+ * cannot be set from user space.
+ */
+export function vouchedHash(stat: StatId, record: BaseRecord | undefined, side: SideRecord | null | undefined): string | null {
+  if (record === undefined || side === null || side === undefined) return null;
+  const e = record.entry;
+  if (e.kind !== 'file' || e.hash === null) return null;
+  if (side.ctimeNs === RACY_CTIME) return null;
+  if (stat.size !== e.size || stat.mtimeNs !== side.mtimeNs || stat.ino !== side.ino || stat.ctimeNs !== side.ctimeNs) return null;
+  return e.hash;
+}

@@ -1,0 +1,157 @@
+// Data that flows between the modules. Everything here is plain data: no I/O, no classes with behaviour.
+
+/**
+ * A path relative to a sync root, `/`-separated, never empty, never starting or ending with `/`.
+ *
+ * Linux names are byte strings, not text. To keep every name byte-exact (non-UTF-8 bytes, NFC vs NFD,
+ * newlines) a RelPath holds the raw bytes as a "binary string": each char code is one byte (0-255),
+ * i.e. the bytes decoded as latin1. It converts back to the exact bytes with `Buffer.from(p, 'latin1')`,
+ * and comparing two RelPaths as JS strings orders them exactly as `memcmp` orders the bytes.
+ */
+export type RelPath = string & { readonly __brand: 'RelPath' };
+
+/** An absolute path in the same binary-string form as RelPath. */
+export type AbsPath = string & { readonly __brand: 'AbsPath' };
+
+export type Side = 'left' | 'right';
+
+export interface FileEntry {
+  readonly kind: 'file';
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  /** Permission bits plus setuid/setgid/sticky (st_mode & 0o7777). */
+  readonly mode: number;
+  /** XXH64 of the content as 16 hex digits; null when nobody needed it yet (see scan). */
+  readonly hash: string | null;
+}
+
+export interface DirEntry {
+  readonly kind: 'dir';
+  readonly mode: number;
+  readonly mtimeNs: bigint;
+}
+
+export interface SymlinkEntry {
+  readonly kind: 'symlink';
+  /** The link's target text, byte-exact (binary string). Never followed. */
+  readonly target: string;
+  readonly mtimeNs: bigint;
+}
+
+export type Entry = FileEntry | DirEntry | SymlinkEntry;
+export type EntryKind = Entry['kind'];
+
+/** Identity of the inode behind an entry as seen by lstat: what the stat cache and stale checks key on. */
+export interface StatId {
+  readonly ino: bigint;
+  readonly ctimeNs: bigint;
+  readonly size: number;
+  readonly mtimeNs: bigint;
+}
+
+/** An entry as found on disk by a scan, with the identity needed to vouch for it later. */
+export interface ScannedEntry {
+  readonly entry: Entry;
+  readonly stat: StatId;
+  /** Wall-clock time (ns) of the lstat: decides whether the stat is racily clean (core/stat-cache.ts). */
+  readonly observedAtNs: bigint;
+}
+
+export type ProblemCode =
+  | 'unreadable'
+  | 'vanished'
+  | 'special-file'
+  | 'changed-during-copy'
+  | 'stale'
+  | 'io-error'
+  | 'unsafe-path';
+
+/** A per-path problem. Problems are data: they never abort a run, they make it exit 1. */
+export interface Problem {
+  readonly path: RelPath;
+  readonly side: Side;
+  readonly code: ProblemCode;
+  readonly message: string;
+}
+
+export interface Snapshot {
+  readonly side: Side;
+  readonly entries: ReadonlyMap<RelPath, ScannedEntry>;
+  /**
+   * Paths that could not be read (or must not be touched, like fifos). Nothing at or below such a path
+   * may be deleted or overwritten on the strength of this scan.
+   */
+  readonly problems: readonly Problem[];
+}
+
+/** What the index remembers of one side of a path after it was last synced. */
+export interface SideRecord {
+  readonly mtimeNs: bigint;
+  readonly ino: bigint;
+  /** -1n marks a "racily clean" record that must not vouch for the content (see scan/racy.ts). */
+  readonly ctimeNs: bigint;
+}
+
+/** The last state both sides agreed on for a path (the base), plus each side's stat identity. */
+export interface BaseRecord {
+  readonly entry: Entry;
+  readonly left: SideRecord | null;
+  readonly right: SideRecord | null;
+}
+
+export type Base = ReadonlyMap<RelPath, BaseRecord>;
+
+/** What a target path is expected to hold right before it is changed: null = nothing there. */
+export type Expectation = StatId & { readonly kind: EntryKind } | null;
+
+interface ActionBase {
+  readonly path: RelPath;
+  /** The side that is written. */
+  readonly target: Side;
+  /** The state the target had at scan time; the engine re-checks it before writing. */
+  readonly expect: Expectation;
+}
+
+/** Make the target hold the source's file or symlink (atomic: temp file, then rename). */
+export interface CopyAction extends ActionBase {
+  readonly type: 'copy';
+  readonly source: ScannedEntry;
+}
+
+/** Create a directory (the target holds nothing there, or what was there was removed first). */
+export interface MkdirAction extends ActionBase {
+  readonly type: 'mkdir';
+  readonly source: ScannedEntry & { readonly entry: DirEntry };
+}
+
+/** Same content, different mode or mtime: fix the metadata in place. */
+export interface MetaAction extends ActionBase {
+  readonly type: 'meta';
+  readonly source: ScannedEntry;
+}
+
+/** Remove a file, symlink, special file or (empty by then) directory from the target. */
+export interface DeleteAction extends ActionBase {
+  readonly type: 'delete';
+}
+
+export type Action = CopyAction | MkdirAction | MetaAction | DeleteAction;
+
+export interface Plan {
+  /** In the order they must run: deletes deepest first, then mkdirs top-down, copies, then metadata (deepest first). */
+  readonly actions: readonly Action[];
+  /** Paths that already agree: recorded in the base without touching either side. */
+  readonly agreed: readonly RelPath[];
+  /** Paths left alone because a scan problem makes them uncertain. */
+  readonly skipped: readonly RelPath[];
+}
+
+export type OutcomeStatus = 'applied' | 'stale' | 'failed';
+
+export interface Outcome {
+  readonly action: Action;
+  readonly status: OutcomeStatus;
+  /** For applied copies/mkdirs/metas: what now stands at the target (and the source as it was read). */
+  readonly written?: { readonly entry: Entry; readonly source: ScannedEntry; readonly target: ScannedEntry };
+  readonly problem?: Problem;
+}

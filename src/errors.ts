@@ -1,0 +1,41 @@
+// Typed errors with stable codes. Only src/cli maps them to exit codes (see cli/exit-codes.ts).
+
+export type TsyncErrorCode =
+  | 'USAGE'
+  | 'BAD_ROOT'
+  | 'SAME_ROOT'
+  | 'NESTED_ROOTS'
+  | 'STATE'
+  | 'SAFETY_HALT';
+
+export abstract class TsyncError extends Error {
+  abstract readonly code: TsyncErrorCode;
+}
+
+/** A bad command line or option value. */
+export class UsageError extends TsyncError {
+  readonly code = 'USAGE';
+}
+
+/** A root that is missing, not a directory, or otherwise unusable. */
+export class RootError extends TsyncError {
+  readonly code = 'BAD_ROOT';
+}
+
+export class SameRootError extends TsyncError {
+  readonly code = 'SAME_ROOT';
+}
+
+export class NestedRootsError extends TsyncError {
+  readonly code = 'NESTED_ROOTS';
+}
+
+/** The state index cannot be opened, created or understood. */
+export class StateError extends TsyncError {
+  readonly code = 'STATE';
+}
+
+/** A safety guard refused the plan; nothing was touched. */
+export class SafetyHaltError extends TsyncError {
+  readonly code = 'SAFETY_HALT';
+}

@@ -1,0 +1,71 @@
+import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import xxhashInit from 'xxhash-wasm';
+
+type XXHashApi = Awaited<ReturnType<typeof xxhashInit>>;
+
+let api: XXHashApi | null = null;
+
+/** Compiles the WASM module once per process. */
+export async function loadHasher(): Promise<void> {
+  api ??= await xxhashInit();
+}
+
+function ready(): XXHashApi {
+  if (api === null) throw new Error('loadHasher() must be awaited before hashing');
+  return api;
+}
+
+/** Chunk size for streaming reads: large enough that the per-call cost vanishes, small enough to stay in cache. */
+export const HASH_CHUNK = 1 << 20;
+
+export function hexOf(digest: bigint): string {
+  return digest.toString(16).padStart(16, '0');
+}
+
+/** An incremental XXH64, for hashing data as it streams through a copy. */
+export interface StreamingHash {
+  update(chunk: Uint8Array): void;
+  digestHex(): string;
+}
+
+export function streamingHash(): StreamingHash {
+  const h = ready().create64();
+  return {
+    update: (chunk) => {
+      h.update(chunk);
+    },
+    digestHex: () => hexOf(h.digest()),
+  };
+}
+
+export function hashBytes(data: Uint8Array): string {
+  return hexOf(ready().h64Raw(data));
+}
+
+export interface HashedFile {
+  readonly hash: string;
+  /** Bytes read; differs from the expected size when the file changed underneath. */
+  readonly size: number;
+}
+
+/**
+ * Streams a file through XXH64. Opens with O_NOFOLLOW so a file swapped for a symlink after the scan is
+ * never followed. The caller compares stats before and after when it needs a stable answer.
+ */
+export async function hashFile(path: Buffer, buffer: Buffer): Promise<HashedFile> {
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const h = ready().create64();
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      h.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      size += bytesRead;
+    }
+    return { hash: hexOf(h.digest()), size };
+  } finally {
+    await fh.close();
+  }
+}

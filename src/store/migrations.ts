@@ -1,0 +1,38 @@
+// Numbered schema migrations: MIGRATIONS[n] brings PRAGMA user_version from n to n + 1.
+// Append only; never edit a migration that has shipped.
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  -- The pair's roots, to notice a state file that belongs to other roots.
+  CREATE TABLE roots (
+    slot TEXT PRIMARY KEY NOT NULL,     -- 'first' | 'second' (canonical byte order of the real paths)
+    path BLOB NOT NULL
+  );
+
+  -- The base: per path, the last entry both roots agreed on, and each root's stat identity (stat cache).
+  CREATE TABLE entries (
+    path BLOB PRIMARY KEY NOT NULL,     -- raw bytes, '/'-separated, relative to the roots
+    kind INTEGER NOT NULL,              -- 1 file, 2 directory, 3 symlink
+    size INTEGER,
+    mode INTEGER,
+    mtime_ns INTEGER,
+    hash TEXT,                          -- XXH64, 16 hex digits
+    target BLOB,                        -- symlink target, raw bytes
+    l_mtime_ns INTEGER, l_ino INTEGER, l_ctime_ns INTEGER,
+    r_mtime_ns INTEGER, r_ino INTEGER, r_ctime_ns INTEGER
+  ) WITHOUT ROWID;
+
+  -- One row per run.
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at_ms INTEGER NOT NULL,
+    ended_at_ms INTEGER NOT NULL,
+    mode TEXT NOT NULL,
+    copied INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    problems INTEGER NOT NULL,
+    exit_code INTEGER NOT NULL
+  );
+  `,
+];

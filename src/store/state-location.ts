@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { AbsPath } from '../core/types.js';
+
+export interface StateDirSources {
+  readonly flag: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+  readonly home?: string;
+}
+
+/** --state-dir, else $TSYNC_STATE_DIR, else $XDG_STATE_HOME/tsync, else ~/.local/state/tsync. */
+export function resolveStateDir({ flag, env, home = homedir() }: StateDirSources): string {
+  if (flag !== undefined && flag !== '') return flag;
+  if (env.TSYNC_STATE_DIR) return env.TSYNC_STATE_DIR;
+  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'tsync');
+  return join(home, '.local', 'state', 'tsync');
+}
+
+export interface PairKey {
+  /** The file name of the pair's index inside the state dir. */
+  readonly fileName: string;
+  /** The pair's roots in canonical order: the index's "l" columns belong to `first`. */
+  readonly first: AbsPath;
+  readonly second: AbsPath;
+}
+
+/** The same two real paths give the same index, in either order. */
+export function pairKey(a: AbsPath, b: AbsPath): PairKey {
+  const [first, second] = a <= b ? [a, b] : [b, a];
+  const digest = createHash('sha256').update(Buffer.from(first, 'latin1')).update(Buffer.of(0)).update(Buffer.from(second, 'latin1')).digest('hex');
+  return { fileName: `pair-${digest.slice(0, 24)}.db`, first, second };
+}

@@ -1,0 +1,233 @@
+import Database from 'better-sqlite3';
+import { mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BaseChanges } from '../core/commit.js';
+import type { AbsPath, Base, BaseRecord, Entry, RelPath, Side, SideRecord } from '../core/types.js';
+import { StateError } from '../errors.js';
+import { errCode } from '../fs/stat.js';
+import { MIGRATIONS } from './migrations.js';
+import { pairKey } from './state-location.js';
+
+type Db = Database.Database;
+
+const KIND_CODE = { file: 1, dir: 2, symlink: 3 } as const;
+
+interface EntryRow {
+  path: Buffer;
+  kind: bigint;
+  size: bigint | null;
+  mode: bigint | null;
+  mtime_ns: bigint | null;
+  hash: string | null;
+  target: Buffer | null;
+  l_mtime_ns: bigint | null;
+  l_ino: bigint | null;
+  l_ctime_ns: bigint | null;
+  r_mtime_ns: bigint | null;
+  r_ino: bigint | null;
+  r_ctime_ns: bigint | null;
+}
+
+export interface RunRecord {
+  readonly startedAtMs: number;
+  readonly endedAtMs: number;
+  readonly mode: 'one-way' | 'two-way';
+  readonly copied: number;
+  readonly deleted: number;
+  readonly bytes: number;
+  readonly problems: number;
+  readonly exitCode: number;
+}
+
+export interface OpenedStore {
+  readonly store: StateStore;
+  /** Set when an unreadable index was moved aside and a fresh one started. */
+  readonly warning: string | null;
+}
+
+/**
+ * The state index of one pair of roots: one SQLite file outside both trees. Columns prefixed `l_`
+ * belong to the pair's canonical first root, so `tsync sync B A` finds and reads the same records.
+ */
+export class StateStore {
+  private readonly swapped: boolean;
+
+  private constructor(
+    private readonly db: Db,
+    left: AbsPath,
+    right: AbsPath,
+  ) {
+    this.swapped = pairKey(left, right).first !== left;
+  }
+
+  /** Opens (creating if needed) the index for the pair; an index that is not a database is set aside. */
+  static open(stateDir: string, left: AbsPath, right: AbsPath): OpenedStore {
+    try {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new StateError(`cannot create the state directory ${stateDir} (${errCode(e)})`);
+    }
+    const key = pairKey(left, right);
+    const file = join(stateDir, key.fileName);
+    try {
+      return { store: new StateStore(openDb(file, key.first, key.second), left, right), warning: null };
+    } catch (e) {
+      if (!isUnreadableDb(e)) throw asStateError(e, file);
+      const aside = `${file}.corrupt-${Date.now()}`;
+      try {
+        renameSync(file, aside);
+      } catch (moveError) {
+        throw asStateError(moveError, file);
+      }
+      const warning = `the state index ${file} was unreadable and was moved to ${aside}; starting afresh (this run re-hashes files, nothing is lost)`;
+      try {
+        return { store: new StateStore(openDb(file, key.first, key.second), left, right), warning };
+      } catch (e2) {
+        throw asStateError(e2, file);
+      }
+    }
+  }
+
+  loadBase(): Base {
+    const base = new Map<RelPath, BaseRecord>();
+    const rows = this.db.prepare('SELECT * FROM entries').safeIntegers(true).iterate() as IterableIterator<EntryRow>;
+    for (const row of rows) {
+      const entry = entryOf(row);
+      if (entry === null) continue;
+      const l = sideOf(row.l_mtime_ns, row.l_ino, row.l_ctime_ns);
+      const r = sideOf(row.r_mtime_ns, row.r_ino, row.r_ctime_ns);
+      base.set(row.path.toString('latin1') as RelPath, this.swapped ? { entry, left: r, right: l } : { entry, left: l, right: r });
+    }
+    return base;
+  }
+
+  /** Applies a commit in one transaction: either all of it lands or none. */
+  applyChanges(changes: BaseChanges): void {
+    const upsert = this.db.prepare(
+      `INSERT OR REPLACE INTO entries (path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const remove = this.db.prepare('DELETE FROM entries WHERE path = ?');
+    const tx = this.db.transaction(() => {
+      for (const path of changes.removals) remove.run(Buffer.from(path, 'latin1'));
+      for (const [path, rec] of changes.upserts) {
+        const [l, r] = this.swapped ? [rec.right, rec.left] : [rec.left, rec.right];
+        upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r));
+      }
+    });
+    tx();
+  }
+
+  recordRun(run: RunRecord): void {
+    this.db
+      .prepare('INSERT INTO runs (started_at_ms, ended_at_ms, mode, copied, deleted, bytes, problems, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(run.startedAtMs, run.endedAtMs, run.mode, run.copied, run.deleted, run.bytes, run.problems, run.exitCode);
+  }
+
+  /** Which of the stored sides is this invocation's `side`. */
+  sideRecordLookup(base: Base, side: Side): (path: RelPath) => SideRecord | null | undefined {
+    return (path) => {
+      const rec = base.get(path);
+      return rec === undefined ? undefined : side === 'left' ? rec.left : rec.right;
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function openDb(file: string, first: AbsPath, second: AbsPath): Db {
+  const db = new Database(file, { timeout: 5000 });
+  try {
+    db.pragma('journal_mode = WAL');
+    // NORMAL is durable across application crashes in WAL mode; a power cut can lose the last commit,
+    // which only means the next run re-derives it from the trees (slower, never wrong).
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    checkRoots(db, first, second);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function migrate(db: Db): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > MIGRATIONS.length) {
+    throw new StateError(`the state index was written by a newer tsync (schema ${current}, this one knows ${MIGRATIONS.length}); upgrade tsync or use another --state-dir`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    const sql = MIGRATIONS[v];
+    if (sql === undefined) break;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function checkRoots(db: Db, first: AbsPath, second: AbsPath): void {
+  const rows = db.prepare('SELECT slot, path FROM roots').all() as { slot: string; path: Buffer }[];
+  if (rows.length === 0) {
+    const ins = db.prepare('INSERT INTO roots (slot, path) VALUES (?, ?)');
+    db.transaction(() => {
+      ins.run('first', Buffer.from(first, 'latin1'));
+      ins.run('second', Buffer.from(second, 'latin1'));
+    })();
+    return;
+  }
+  const stored = new Map(rows.map((r) => [r.slot, r.path.toString('latin1')]));
+  if (stored.get('first') !== first || stored.get('second') !== second) {
+    throw new StateError('the state index belongs to another pair of roots (hash collision?); use another --state-dir');
+  }
+}
+
+function isUnreadableDb(e: unknown): boolean {
+  const code = errCode(e);
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
+function asStateError(e: unknown, file: string): StateError {
+  if (e instanceof StateError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new StateError(`cannot use the state index ${file}: ${msg}`);
+}
+
+function entryOf(row: EntryRow): Entry | null {
+  const mtimeNs = row.mtime_ns ?? 0n;
+  switch (Number(row.kind)) {
+    case KIND_CODE.file:
+      return { kind: 'file', size: Number(row.size ?? 0n), mode: Number(row.mode ?? 0n), mtimeNs, hash: row.hash };
+    case KIND_CODE.dir:
+      return { kind: 'dir', mode: Number(row.mode ?? 0n), mtimeNs };
+    case KIND_CODE.symlink:
+      return { kind: 'symlink', target: (row.target ?? Buffer.alloc(0)).toString('latin1'), mtimeNs };
+    default:
+      return null; // a kind from a future version: treated as unknown, i.e. no base
+  }
+}
+
+type EntryColumns = [number, number | null, number | null, bigint, string | null, Buffer | null];
+
+function entryColumns(e: Entry): EntryColumns {
+  switch (e.kind) {
+    case 'file':
+      return [KIND_CODE.file, e.size, e.mode, e.mtimeNs, e.hash, null];
+    case 'dir':
+      return [KIND_CODE.dir, null, e.mode, e.mtimeNs, null, null];
+    case 'symlink':
+      return [KIND_CODE.symlink, null, null, e.mtimeNs, null, Buffer.from(e.target, 'latin1')];
+  }
+}
+
+// Inode numbers are unsigned 64-bit; SQLite integers are signed. Store the same 64 bits either way.
+function sideColumns(s: SideRecord | null): [bigint | null, bigint | null, bigint | null] {
+  return s === null ? [null, null, null] : [s.mtimeNs, BigInt.asIntN(64, s.ino), s.ctimeNs];
+}
+
+function sideOf(mtime: bigint | null, ino: bigint | null, ctime: bigint | null): SideRecord | null {
+  if (mtime === null || ino === null || ctime === null) return null;
+  return { mtimeNs: mtime, ino: BigInt.asUintN(64, ino), ctimeNs: ctime };
+}
