@@ -1,11 +1,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, CONFLICT_POLICIES } from '../config/options.js';
-import { TsyncError, UsageError } from '../errors.js';
+import { TsyncError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
-import { runOneWay } from '../sync/one-way.js';
+import { exitStatusOf, runSync } from '../sync/session.js';
+import { conflictsCommand } from './conflicts-command.js';
 import { EXIT, EXIT_CODE_HELP, exitCodeOf, type ExitCode } from './exit-codes.js';
-import { formatPlan, formatProblems, formatSummary } from './report.js';
+import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
 
 interface SyncFlags {
   oneWay?: boolean;
@@ -34,6 +35,8 @@ const defaultIo: Io = {
 
 const SYNC_EXAMPLES = `
 Examples:
+  tsync sync ~/notes /mnt/usb/notes                       two-way: changes on either side reach the other
+  tsync sync --conflict newer laptop/ desktop/            two-way, the newer version of a conflicting file wins
   tsync sync --one-way ~/projects /mnt/backup/projects   make the backup an exact mirror
   tsync sync --one-way --dry-run src/ dst/                show what would change, change nothing
   tsync sync --one-way --checksum src/ dst/               re-hash every file instead of trusting the stat cache
@@ -45,7 +48,7 @@ ${EXIT_CODE_HELP}`;
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
   const program = new Command('tsync')
-    .description('Keep directories in sync: exact one-way mirrors (and, soon, safe two-way sync).')
+    .description('Keep directories in sync: safe two-way sync and exact one-way mirrors.')
     .version(packageVersion(), '-V, --version')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride()
@@ -54,11 +57,15 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 
   program
     .command('sync')
-    .description('sync two directory trees once; with --one-way, DST becomes an exact mirror of SRC')
-    .argument('<src>', 'the source tree (left)')
-    .argument('<dst>', 'the destination tree (right); created if missing')
+    .description('sync two directory trees once: two-way by default; with --one-way, DST becomes an exact mirror of SRC')
+    .argument('<src>', 'the first tree (the source with --one-way)')
+    .argument('<dst>', 'the second tree (the destination with --one-way, created if missing)')
     .option('--one-way', 'make DST an exact mirror of SRC (new, changed and extra files in DST are replaced or removed)')
-    .addOption(new Option('--conflict <policy>', 'two-way conflict policy').choices([...CONFLICT_POLICIES]).default('keep-both'))
+    .addOption(
+      new Option('--conflict <policy>', 'two-way: what to do when both sides changed a file differently (keep-both: newer keeps the name, the other is saved as NAME.tsync-conflict-…; newer/left/right: that version wins, the loser is still saved; skip: leave both, exit 3)')
+        .choices([...CONFLICT_POLICIES])
+        .default('keep-both'),
+    )
     .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')
@@ -70,6 +77,17 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .addHelpText('after', SYNC_EXAMPLES)
     .action(async (src: string, dst: string, flags: SyncFlags) => {
       code = await syncCommand(src, dst, flags, io);
+    });
+
+  program
+    .command('conflicts')
+    .description('list the conflicts recorded for a pair of roots (the open ones first)')
+    .argument('<a>', 'the first root')
+    .argument('<b>', 'the second root')
+    .option('--state-dir <dir>', 'where the state index lives')
+    .option('--json', 'one JSON object per line')
+    .action((a: string, b: string, flags: { stateDir?: string; json?: boolean }) => {
+      code = conflictsCommand(a, b, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io);
     });
 
   try {
@@ -86,13 +104,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 
 async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
   try {
-    parseConflictPolicy(flags.conflict);
-    if (flags.oneWay !== true) {
-      throw new UsageError('two-way sync is not available in this version yet; use --one-way to mirror SRC into DST');
-    }
-    const summary = await runOneWay({
-      source: src,
-      destination: dst,
+    const summary = await runSync({
+      left: src,
+      right: dst,
+      mode: flags.oneWay === true ? 'one-way' : 'two-way',
+      policy: parseConflictPolicy(flags.conflict),
       stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }),
       checksum: flags.checksum === true,
       dryRun: flags.dryRun === true,
@@ -102,13 +118,15 @@ async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): 
     });
     for (const w of summary.warnings) io.err(`tsync: warning: ${w}`);
     if (summary.dryRun) {
-      for (const line of formatPlan(summary.plan)) io.out(line);
+      for (const line of formatPlan(summary.plan, summary.mode)) io.out(line);
     } else if (flags.verbose === true && flags.quiet !== true) {
-      for (const line of formatPlan({ ...summary.plan, actions: summary.outcomes.filter((o) => o.status === 'applied').map((o) => o.action) })) io.out(line);
+      const applied = summary.outcomes.filter((o) => o.status === 'applied').map((o) => o.action);
+      for (const line of formatPlan({ actions: applied }, summary.mode)) io.out(line);
     }
-    for (const line of formatProblems(summary.problems)) io.err(line);
+    for (const line of formatProblems(summary)) io.err(line);
+    for (const line of formatConflicts(summary.plan.conflicts)) (summary.unresolvedConflicts > 0 ? io.err : flags.quiet === true ? () => undefined : io.out)(line);
     if (flags.quiet !== true) io.out(formatSummary(summary));
-    return summary.problems.length > 0 ? EXIT.partial : EXIT.ok;
+    return exitStatusOf(summary);
   } catch (e) {
     return reportError(e, io);
   }

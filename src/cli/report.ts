@@ -1,44 +1,63 @@
 import { displayPath } from '../core/paths.js';
-import type { Action, Plan, Problem } from '../core/types.js';
-import type { RunSummary } from '../sync/one-way.js';
+import type { Action, Conflict, Plan, Side } from '../core/types.js';
+import type { RunSummary, SyncMode } from '../sync/session.js';
 
-/** One line per action: `+ new`, `~ changed`, `- deleted`; directories end with `/`. */
-export function formatPlan(plan: Pick<Plan, 'actions'>): string[] {
+/**
+ * One line per action: `+ new`, `~ changed`, `- deleted`, `! conflict`. In two-way mode the line also
+ * says the direction: `>` towards the second root, `<` towards the first. Directories end with `/`.
+ */
+export function formatPlan(plan: Pick<Plan, 'actions'>, mode: SyncMode): string[] {
   return plan.actions.flatMap((a) => {
     const line = planLine(a);
-    return line === null ? [] : [line];
+    if (line === null) return [];
+    return [mode === 'two-way' ? `${line.symbol} ${arrow(a.target)} ${line.text}` : `${line.symbol} ${line.text}`];
   });
 }
 
-function planLine(a: Action): string | null {
+function arrow(target: Side): string {
+  return target === 'right' ? '>' : '<';
+}
+
+function planLine(a: Action): { symbol: string; text: string } | null {
   const p = displayPath(a.path);
   switch (a.type) {
     case 'delete':
-      return `- ${p}${a.expect?.kind === 'dir' ? '/' : ''}`;
+      return { symbol: '-', text: `${p}${a.expect?.kind === 'dir' ? '/' : ''}` };
     case 'mkdir':
-      return `+ ${p}/`;
+      return { symbol: '+', text: `${p}/` };
     case 'copy':
-      return `${a.expect === null || a.expect.kind !== a.source.entry.kind ? '+' : '~'} ${p}`;
+      return { symbol: a.expect === null || a.expect.kind !== a.source.entry.kind ? '+' : '~', text: p };
+    case 'conflict':
+      return { symbol: '!', text: `${p} (conflict: the other version is kept as ${displayPath(a.copyName)})` };
     case 'meta':
-      // restoring a directory's mtime after writing into it is housekeeping, not a change to show
-      if (a.source.entry.kind === 'dir' && (a.expect === null || a.expect.kind === 'dir')) return a.expect === null ? null : `~ ${p}/ (mode/mtime)`;
-      return `~ ${p} (mode/mtime)`;
+      // finishing a directory just created, or restoring its mtime after writing into it, is housekeeping
+      if (a.source.entry.kind === 'dir') return a.expect === null ? null : { symbol: '~', text: `${p}/ (mode/mtime)` };
+      return { symbol: '~', text: `${p} (mode/mtime)` };
   }
 }
 
-export function formatProblems(problems: readonly Problem[]): string[] {
-  return problems.map((p) => `tsync: ${p.side === 'left' ? 'source' : 'destination'}: ${p.message}`);
+export function formatProblems(s: Pick<RunSummary, 'problems' | 'mode'>): string[] {
+  return s.problems.map((p) => `tsync: ${sideName(p.side, s.mode)}: ${p.message}`);
+}
+
+function sideName(side: Side, mode: SyncMode): string {
+  if (mode === 'one-way') return side === 'left' ? 'source' : 'destination';
+  return side === 'left' ? 'first root' : 'second root';
+}
+
+export function formatConflicts(conflicts: readonly Conflict[]): string[] {
+  return conflicts.map((c) =>
+    c.resolution === 'skipped'
+      ? `tsync: conflict left unresolved (--conflict skip): ${displayPath(c.path)}`
+      : `tsync: conflict on ${displayPath(c.path)}: the ${c.winner === 'left' ? 'first' : 'second'} root's version keeps the name, the other is kept as ${displayPath(c.copyName ?? '')}`,
+  );
 }
 
 export function formatSummary(s: RunSummary): string {
-  const count = (t: Action['type']): number =>
-    s.dryRun ? s.plan.actions.filter((a) => a.type === t).length : s.outcomes.filter((o) => o.status === 'applied' && o.action.type === t).length;
-  const parts = [
-    `${count('copy')} copied`,
-    `${count('mkdir')} dirs created`,
-    `${count('delete')} deleted`,
-    `${count('meta')} metadata updates`,
-  ];
+  const done = s.dryRun ? s.plan.actions : s.outcomes.filter((o) => o.status === 'applied').map((o) => o.action);
+  const count = (t: Action['type']): number => done.filter((a) => a.type === t).length;
+  const parts = [`${count('copy')} copied`, `${count('mkdir')} dirs created`, `${count('delete')} deleted`, `${count('meta')} metadata updates`];
+  if (s.plan.conflicts.length > 0) parts.push(`${s.plan.conflicts.length} conflict${s.plan.conflicts.length === 1 ? '' : 's'}`);
   if (!s.dryRun) parts.push(formatBytes(s.bytes));
   if (s.problems.length > 0) parts.push(`${s.problems.length} problem${s.problems.length === 1 ? '' : 's'}`);
   return `${s.dryRun ? 'dry run, would do: ' : ''}${parts.join(', ')}`;

@@ -1,8 +1,8 @@
 import { DEFAULT_DELETE_LIMIT, type DeleteLimit } from '../core/safety.js';
+import { CONFLICT_POLICIES, type ConflictPolicy } from '../core/types.js';
 import { UsageError } from '../errors.js';
 
-export const CONFLICT_POLICIES = ['keep-both', 'newer', 'left', 'right', 'skip'] as const;
-export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+export { CONFLICT_POLICIES, type ConflictPolicy };
 
 /** Two parallel file operations per core keeps both the disk and the hasher busy (bench/README.md). */
 export const DEFAULT_CONCURRENCY = 8;

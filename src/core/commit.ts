@@ -30,16 +30,10 @@ export function commitChanges({ base, left, right, plan, outcomes }: CommitInput
     next.set(path, { entry: mergedEntry(l.entry, r.entry), left: recordOf(l), right: recordOf(r) });
   }
   for (const o of outcomes) {
-    if (o.status !== 'applied') continue;
     const a = o.action;
-    if (a.type === 'delete') {
-      if (!next.has(a.path)) next.set(a.path, null);
-      continue;
-    }
-    if (o.written === undefined) continue;
-    const { entry, source, target } = o.written;
-    const [l, r] = a.target === 'right' ? [source, target] : [target, source];
-    next.set(a.path, { entry, left: recordOf(l), right: recordOf(r) });
+    if (a.type === 'delete' && o.status === 'applied' && !next.has(a.path)) next.set(a.path, null);
+    // Records are verified facts even when a later step of the same action failed (conflict units).
+    for (const rec of o.records ?? []) next.set(rec.path, { entry: rec.entry, left: recordOf(rec.left), right: recordOf(rec.right) });
   }
   // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
   const blocked = blockedPaths([...left.problems, ...right.problems]);

@@ -1,4 +1,4 @@
-import type { RelPath, Side, Snapshot } from './types.js';
+import type { Base, RelPath, Side, Snapshot } from './types.js';
 
 export interface HashRequest {
   readonly side: Side;
@@ -6,18 +6,25 @@ export interface HashRequest {
 }
 
 /**
- * Which files must be read before planning: only where content decides the plan, i.e. a file on each
- * side with equal sizes and at least one hash the stat cache could not vouch for. Files that exist on
- * one side only, or whose sizes differ, are hashed later while they are copied (one read, not two).
+ * Which files must be read before planning: only where content decides the plan, i.e. a file whose
+ * hash the stat cache could not vouch for and that has a same-sized counterpart to compare with (the
+ * other side's file, or the base's). Files without one, or whose sizes differ, are certainly new or
+ * changed; they are hashed later while they are copied (one read, not two).
  */
-export function hashesNeeded(left: Snapshot, right: Snapshot): HashRequest[] {
+export function hashesNeeded(left: Snapshot, right: Snapshot, base: Base): HashRequest[] {
   const out: HashRequest[] = [];
-  for (const [path, l] of left.entries) {
-    const r = right.entries.get(path);
-    if (r === undefined || l.entry.kind !== 'file' || r.entry.kind !== 'file') continue;
-    if (l.entry.size !== r.entry.size) continue;
-    if (l.entry.hash === null) out.push({ side: 'left', path });
-    if (r.entry.hash === null) out.push({ side: 'right', path });
-  }
+  const consider = (side: Side, mine: Snapshot, theirs: Snapshot): void => {
+    for (const [path, x] of mine.entries) {
+      if (x.entry.kind !== 'file' || x.entry.hash !== null) continue;
+      const size = x.entry.size;
+      const counterpart = theirs.entries.get(path)?.entry;
+      const recorded = base.get(path)?.entry;
+      if ((counterpart?.kind === 'file' && counterpart.size === size) || (recorded?.kind === 'file' && recorded.size === size)) {
+        out.push({ side, path });
+      }
+    }
+  };
+  consider('left', left, right);
+  consider('right', right, left);
   return out;
 }

@@ -1,53 +1,71 @@
-import type { Plan, Snapshot } from './types.js';
+import type { Base, Plan, Side, Snapshot } from './types.js';
 
 export type DeleteLimit = { readonly kind: 'count'; readonly count: number } | { readonly kind: 'percent'; readonly percent: number };
 
-/** Without --max-delete, a plan may delete at most half of the destination's files. */
+/** Without --max-delete, a plan may delete at most half of a side's files. */
 export const DEFAULT_DELETE_LIMIT: DeleteLimit = { kind: 'percent', percent: 50 };
 
 export interface SafetyInput {
+  readonly mode: 'one-way' | 'two-way';
   readonly plan: Plan;
-  readonly source: Snapshot;
-  readonly target: Snapshot;
+  readonly base: Base;
+  readonly left: Snapshot;
+  readonly right: Snapshot;
   readonly force: boolean;
   readonly deleteLimit: DeleteLimit;
 }
 
 export interface SafetyHalt {
-  readonly reason: 'empty-source' | 'mass-delete';
+  readonly reason: 'empty-root' | 'mass-delete';
   readonly message: string;
 }
 
 /**
- * Refuses plans that look like an accident rather than an intent: an empty source over a non-empty
- * destination (a mount that vanished must not wipe the backup), or deleting more files than allowed.
- * Pure: returns the halt as data, the caller decides how to stop.
+ * Refuses plans that look like an accident rather than an intent: an emptied root (a mount that
+ * vanished must not wipe the backup or, in two-way mode, the other side), or deleting more files
+ * than allowed. Pure: returns the halt as data; the caller decides how to stop.
  */
-export function checkOneWaySafety({ plan, source, target, force, deleteLimit }: SafetyInput): SafetyHalt | null {
-  if (force) return null;
-  const targetFiles = countNonDirs(target);
-  if (source.entries.size === 0 && source.problems.length === 0 && target.entries.size > 0) {
-    return {
-      reason: 'empty-source',
-      message: `the source is empty but the destination holds ${target.entries.size} entries; refusing to empty it (use --force if that is really what you want)`,
-    };
-  }
-  // A delete that makes room for a new entry of another kind at the same path is a replacement.
-  const created = new Set(plan.actions.filter((a) => a.type === 'copy' || a.type === 'mkdir').map((a) => a.path));
-  const deletes = plan.actions.filter((a) => a.type === 'delete' && a.expect !== null && a.expect.kind !== 'dir' && !created.has(a.path)).length;
-  if (deletes === 0) return null;
-  const allowed = deleteLimit.kind === 'count' ? deleteLimit.count : Math.floor((targetFiles * deleteLimit.percent) / 100);
-  if (deletes <= allowed) return null;
-  const share = targetFiles === 0 ? 100 : Math.round((deletes / targetFiles) * 100);
-  const limitText = deleteLimit.kind === 'count' ? `${deleteLimit.count} files` : `${deleteLimit.percent}%`;
-  return {
-    reason: 'mass-delete',
-    message: `the plan deletes ${deletes} of ${targetFiles} files in the destination (${share}%, over the limit of ${limitText}); refusing (raise --max-delete or use --force)`,
-  };
+export function checkSafety(input: SafetyInput): SafetyHalt | null {
+  if (input.force) return null;
+  return emptiedRoot(input) ?? massDelete(input, 'right') ?? (input.mode === 'two-way' ? massDelete(input, 'left') : null);
 }
 
-function countNonDirs(s: Snapshot): number {
-  let n = 0;
-  for (const e of s.entries.values()) if (e.entry.kind !== 'dir') n++;
-  return n;
+function emptiedRoot({ mode, base, left, right }: SafetyInput): SafetyHalt | null {
+  const isEmpty = (s: Snapshot): boolean => s.entries.size === 0 && s.problems.length === 0;
+  if (mode === 'one-way') {
+    if (!isEmpty(left) || right.entries.size === 0) return null;
+    return {
+      reason: 'empty-root',
+      message: `the source is empty but the destination holds ${right.entries.size} entries; refusing to empty it (an unmounted disk?); use --force if that is really what you want`,
+    };
+  }
+  if (base.size === 0) return null;
+  for (const [side, snap] of [['left', left], ['right', right]] as const) {
+    if (isEmpty(snap)) {
+      return {
+        reason: 'empty-root',
+        message: `the ${side === 'left' ? 'first' : 'second'} root is empty but held ${base.size} entries at the last sync; refusing to propagate that (an unmounted disk?); use --force if it is really meant`,
+      };
+    }
+  }
+  return null;
+}
+
+function massDelete({ plan, deleteLimit, left, right }: SafetyInput, side: Side): SafetyHalt | null {
+  const snap = side === 'left' ? left : right;
+  // A delete that makes room for a new entry of another kind at the same path is a replacement.
+  const created = new Set(plan.actions.filter((a) => a.target === side && (a.type === 'copy' || a.type === 'mkdir')).map((a) => a.path));
+  const deletes = plan.actions.filter((a) => a.type === 'delete' && a.target === side && a.expect !== null && a.expect.kind !== 'dir' && !created.has(a.path)).length;
+  if (deletes === 0) return null;
+  let files = 0;
+  for (const e of snap.entries.values()) if (e.entry.kind !== 'dir') files++;
+  const allowed = deleteLimit.kind === 'count' ? deleteLimit.count : Math.floor((files * deleteLimit.percent) / 100);
+  if (deletes <= allowed) return null;
+  const share = files === 0 ? 100 : Math.round((deletes / files) * 100);
+  const limitText = deleteLimit.kind === 'count' ? `${deleteLimit.count} files` : `${deleteLimit.percent}%`;
+  const where = side === 'right' ? 'the destination' : 'the first root';
+  return {
+    reason: 'mass-delete',
+    message: `the plan deletes ${deletes} of ${files} files in ${where} (${share}%, over the limit of ${limitText}); refusing (raise --max-delete or use --force)`,
+  };
 }

@@ -15,6 +15,9 @@ export type AbsPath = string & { readonly __brand: 'AbsPath' };
 
 export type Side = 'left' | 'right';
 
+export const CONFLICT_POLICIES = ['keep-both', 'newer', 'left', 'right', 'skip'] as const;
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+
 export interface FileEntry {
   readonly kind: 'file';
   readonly size: number;
@@ -135,7 +138,43 @@ export interface DeleteAction extends ActionBase {
   readonly type: 'delete';
 }
 
-export type Action = CopyAction | MkdirAction | MetaAction | DeleteAction;
+/**
+ * Resolves a conflict on the losing side, as one unit: first the loser's version is saved under
+ * `copyName` on its own side, then (only if that worked) the winner is installed at `path` (for a
+ * directory winner: the loser is removed and a separate mkdir follows), then the saved copy is copied
+ * to the winning side. Nothing is overwritten before it has been preserved.
+ */
+export interface ConflictAction extends ActionBase {
+  readonly type: 'conflict';
+  readonly winner: ScannedEntry;
+  readonly loser: ScannedEntry;
+  readonly copyName: RelPath;
+  readonly conflict: Conflict;
+}
+
+export type Action = CopyAction | MkdirAction | MetaAction | DeleteAction | ConflictAction;
+
+export interface ConflictVersion {
+  readonly kind: EntryKind;
+  readonly size: number | null;
+  readonly mtimeNs: bigint;
+  readonly hash: string | null;
+}
+
+export type ConflictResolution = 'kept-both' | 'skipped';
+
+/** Both sides changed a path differently since the base. */
+export interface Conflict {
+  readonly path: RelPath;
+  readonly left: ConflictVersion;
+  readonly right: ConflictVersion;
+  readonly policy: ConflictPolicy;
+  readonly resolution: ConflictResolution;
+  /** The side whose version keeps the name; null when skipped. */
+  readonly winner: Side | null;
+  /** Where the losing version is kept, on both sides; null when skipped. */
+  readonly copyName: RelPath | null;
+}
 
 export interface Plan {
   /** In the order they must run: deletes deepest first, then mkdirs top-down, copies, then metadata (deepest first). */
@@ -144,6 +183,15 @@ export interface Plan {
   readonly agreed: readonly RelPath[];
   /** Paths left alone because a scan problem makes them uncertain. */
   readonly skipped: readonly RelPath[];
+  readonly conflicts: readonly Conflict[];
+}
+
+/** A path both sides now hold, as each side's scan would see it. */
+export interface PathRecord {
+  readonly path: RelPath;
+  readonly entry: Entry;
+  readonly left: ScannedEntry;
+  readonly right: ScannedEntry;
 }
 
 export type OutcomeStatus = 'applied' | 'stale' | 'failed';
@@ -151,7 +199,7 @@ export type OutcomeStatus = 'applied' | 'stale' | 'failed';
 export interface Outcome {
   readonly action: Action;
   readonly status: OutcomeStatus;
-  /** For applied copies/mkdirs/metas: what now stands at the target (and the source as it was read). */
-  readonly written?: { readonly entry: Entry; readonly source: ScannedEntry; readonly target: ScannedEntry };
+  /** Paths that now agree on both sides because of this action: what the base records for them. */
+  readonly records?: readonly PathRecord[];
   readonly problem?: Problem;
 }

@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
+import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath, parentOf } from '../core/paths.js';
-import type { AbsPath, Action, Outcome, Problem, Side } from '../core/types.js';
+import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { HASH_CHUNK } from '../hash/xxhash.js';
@@ -8,8 +9,13 @@ import { copyFileAtomic, copySymlinkAtomic, SourceChangedError } from './copy-fi
 import { assertRealAncestors, StaleTargetError, UnsafePathError } from './guards.js';
 import { deleteEntry, makeDir, setMeta } from './operations.js';
 
+export interface Roots {
+  readonly left: AbsPath;
+  readonly right: AbsPath;
+}
+
 export interface ExecuteOptions {
-  readonly roots: { readonly left: AbsPath; readonly right: AbsPath };
+  readonly roots: Roots;
   /** Parallel file operations. Measured on 2 cores: see bench/README.md. */
   readonly concurrency: number;
   readonly onOutcome?: (o: Outcome) => void;
@@ -21,90 +27,155 @@ export interface ExecuteResult {
 }
 
 /**
- * Carries out a plan in its phases: deletes (files in parallel, then directories deepest first),
- * directories top-down, copies in parallel, then metadata (files in parallel, directories deepest
- * first). Each action is independent: a failure is an outcome, never an abort.
+ * Carries out a plan phase by phase (core/order.ts): deletes, conflict units, directories top-down,
+ * copies, then metadata (directories deepest first). Each action is independent: a failure becomes
+ * an outcome, never an abort.
  */
 export async function executePlan(actions: readonly Action[], opts: ExecuteOptions): Promise<ExecuteResult> {
   const outcomes: Outcome[] = [];
   let bytes = 0;
   const queue = new PQueue({ concurrency: opts.concurrency });
   const buffers: Buffer[] = [];
-  const record = (o: Outcome): void => {
-    outcomes.push(o);
-    opts.onOutcome?.(o);
-  };
   const run = async (a: Action): Promise<void> => {
     const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
     try {
-      const o = await apply(a, opts, buffer);
-      if (o.status === 'applied' && a.type === 'copy' && a.source.entry.kind === 'file') bytes += a.source.entry.size;
-      record(o);
+      const { outcome, copied } = await applyAction(a, opts.roots, buffer);
+      bytes += copied;
+      outcomes.push(outcome);
+      opts.onOutcome?.(outcome);
     } finally {
       buffers.push(buffer);
     }
   };
-  const parallel = async (list: readonly Action[]): Promise<void> => {
-    for (const a of list) void queue.add(() => run(a));
-    await queue.onIdle();
-  };
-  const serial = async (list: readonly Action[]): Promise<void> => {
-    for (const a of list) await run(a);
-  };
-
-  const isDirAction = (a: Action): boolean =>
-    (a.type === 'delete' && a.expect?.kind === 'dir') || (a.type === 'meta' && a.source.entry.kind === 'dir');
-  await parallel(actions.filter((a) => a.type === 'delete' && !isDirAction(a)));
-  await serial(actions.filter((a) => a.type === 'delete' && isDirAction(a)));
-  await serial(actions.filter((a) => a.type === 'mkdir'));
-  await parallel(actions.filter((a) => a.type === 'copy'));
-  await parallel(actions.filter((a) => a.type === 'meta' && !isDirAction(a)));
-  await serial(actions.filter((a) => a.type === 'meta' && isDirAction(a)));
+  for (const phase of PHASES) {
+    const list = actions.filter((a) => phaseOf(a) === phase);
+    if (isParallelPhase(phase)) {
+      for (const a of list) void queue.add(() => run(a));
+      await queue.onIdle();
+    } else {
+      for (const a of list) await run(a);
+    }
+  }
   return { outcomes, bytes };
 }
 
-async function apply(a: Action, opts: ExecuteOptions, buffer: Buffer): Promise<Outcome> {
-  const targetRoot = a.target === 'right' ? opts.roots.right : opts.roots.left;
-  const sourceRoot = a.target === 'right' ? opts.roots.left : opts.roots.right;
-  const targetAbs = toBytes(under(targetRoot, a.path));
+interface Applied {
+  readonly outcome: Outcome;
+  readonly copied: number;
+}
+
+/** The context one action needs: where its sides are and how to refuse writing through a symlink. */
+class ActionContext {
+  constructor(
+    readonly roots: Roots,
+    readonly buffer: Buffer,
+  ) {}
+
+  root(side: Side): AbsPath {
+    return side === 'left' ? this.roots.left : this.roots.right;
+  }
+
+  abs(side: Side, path: RelPath): Buffer {
+    return toBytes(under(this.root(side), path));
+  }
+
+  dirOf(side: Side, path: RelPath): Buffer {
+    const parent = parentOf(path);
+    return toBytes(parent === null ? this.root(side) : under(this.root(side), parent));
+  }
+
+  ancestorsSafe(side: Side, path: RelPath): () => Promise<void> {
+    return () => assertRealAncestors(this.root(side), path);
+  }
+
+  /** Copies `from` (a file or symlink as scanned on `fromSide`) to `toSide`, atomically. */
+  async copyEntry(fromSide: Side, fromPath: RelPath, from: ScannedEntry, toSide: Side, toPath: RelPath, expect: Action['expect']): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
+    const label = displayPath(toPath);
+    const beforeRename = this.ancestorsSafe(toSide, toPath);
+    const e = from.entry;
+    if (e.kind === 'symlink') {
+      await beforeRename();
+      const target = await copySymlinkAtomic({
+        targetDirAbs: this.dirOf(toSide, toPath), targetAbs: this.abs(toSide, toPath), linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename,
+      });
+      return { target, source: from, bytes: 0 };
+    }
+    if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
+    await beforeRename();
+    const r = await copyFileAtomic({
+      sourceAbs: this.abs(fromSide, fromPath), targetDirAbs: this.dirOf(toSide, toPath), targetAbs: this.abs(toSide, toPath), source: from, expect, buffer: this.buffer, label, beforeRename,
+    });
+    return { target: r.target, source: r.source, bytes: r.bytes };
+  }
+}
+
+function recordFor(path: RelPath, targetSide: Side, source: ScannedEntry, target: ScannedEntry): PathRecord {
+  const entry = target.entry.kind === 'file' && source.entry.kind === 'file' ? source.entry : target.entry;
+  return targetSide === 'right' ? { path, entry, left: source, right: target } : { path, entry, left: target, right: source };
+}
+
+async function applyAction(a: Action, roots: Roots, buffer: Buffer): Promise<Applied> {
+  const ctx = new ActionContext(roots, buffer);
+  const sourceSide: Side = a.target === 'right' ? 'left' : 'right';
   const label = displayPath(a.path);
-  const ancestorsSafe = (): Promise<void> => assertRealAncestors(targetRoot, a.path);
+  const applied = (records: PathRecord[], copied = 0): Applied => ({ outcome: { action: a, status: 'applied', records }, copied });
   try {
     switch (a.type) {
       case 'delete':
-        await ancestorsSafe();
-        await deleteEntry(targetAbs, a.expect, label);
-        return { action: a, status: 'applied' };
+        await ctx.ancestorsSafe(a.target, a.path)();
+        await deleteEntry(ctx.abs(a.target, a.path), a.expect, label);
+        return applied([]);
       case 'mkdir': {
-        await ancestorsSafe();
-        const made = await makeDir(targetAbs, a.source, label);
-        return { action: a, status: 'applied', written: { entry: a.source.entry, source: a.source, target: made } };
+        await ctx.ancestorsSafe(a.target, a.path)();
+        const made = await makeDir(ctx.abs(a.target, a.path), a.source, label);
+        return applied([recordFor(a.path, a.target, a.source, made)]);
       }
       case 'meta': {
-        await ancestorsSafe();
-        const target = await setMeta(targetAbs, a.source, a.expect, label);
-        return { action: a, status: 'applied', written: { entry: a.source.entry, source: a.source, target } };
+        await ctx.ancestorsSafe(a.target, a.path)();
+        const target = await setMeta(ctx.abs(a.target, a.path), a.source, a.expect, label);
+        return applied([recordFor(a.path, a.target, a.source, target)]);
       }
       case 'copy': {
-        const parent = parentOf(a.path);
-        const targetDirAbs = toBytes(parent === null ? targetRoot : under(targetRoot, parent));
-        const e = a.source.entry;
-        if (e.kind === 'symlink') {
-          const target = await copySymlinkAtomic({
-            targetDirAbs, targetAbs, linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect: a.expect, label, beforeRename: ancestorsSafe,
-          });
-          return { action: a, status: 'applied', written: { entry: e, source: a.source, target } };
-        }
-        if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
-        await ancestorsSafe();
-        const r = await copyFileAtomic({
-          sourceAbs: toBytes(under(sourceRoot, a.path)), targetDirAbs, targetAbs, source: a.source, expect: a.expect, buffer, label, beforeRename: ancestorsSafe,
-        });
-        return { action: a, status: 'applied', written: { entry: r.entry, source: r.source, target: r.target } };
+        const r = await ctx.copyEntry(sourceSide, a.path, a.source, a.target, a.path, a.expect);
+        return applied([recordFor(a.path, a.target, r.source, r.target)], r.bytes);
       }
+      case 'conflict':
+        return await resolveConflict(a, ctx);
     }
   } catch (e) {
-    return failure(a, e, a.target, label);
+    return { outcome: failure(a, e, a.target, label), copied: 0 };
+  }
+}
+
+/**
+ * The conflict unit (see ConflictAction): preserve the loser under copyName on its own side, then put
+ * the winner in its place, then send the preserved copy to the winner's side. Each step runs only if
+ * the one before it worked, so the loser is never overwritten unless a copy of it already exists.
+ */
+async function resolveConflict(a: Extract<Action, { type: 'conflict' }>, ctx: ActionContext): Promise<Applied> {
+  const loserSide = a.target;
+  const winnerSide: Side = loserSide === 'left' ? 'right' : 'left';
+  const records: PathRecord[] = [];
+  let copied = 0;
+  const label = displayPath(a.path);
+  try {
+    const saved = await ctx.copyEntry(loserSide, a.path, a.loser, loserSide, a.copyName, null);
+    copied += saved.bytes;
+    if (a.winner.entry.kind === 'dir') {
+      await ctx.ancestorsSafe(loserSide, a.path)();
+      await deleteEntry(ctx.abs(loserSide, a.path), a.expect, label); // a mkdir action follows
+    } else {
+      const installed = await ctx.copyEntry(winnerSide, a.path, a.winner, loserSide, a.path, a.expect);
+      copied += installed.bytes;
+      records.push(recordFor(a.path, loserSide, installed.source, installed.target));
+    }
+    const sent = await ctx.copyEntry(loserSide, a.copyName, saved.target, winnerSide, a.copyName, null);
+    copied += sent.bytes;
+    records.push(recordFor(a.copyName, winnerSide, sent.source, sent.target));
+    return { outcome: { action: a, status: 'applied', records }, copied };
+  } catch (e) {
+    const f = failure(a, e, loserSide, label);
+    return { outcome: { ...f, records }, copied };
   }
 }
 
@@ -117,8 +188,23 @@ function failure(a: Action, e: unknown, side: Side, label: string): Outcome {
   else if (e instanceof UnsafePathError) problem = { path: a.path, side, code: 'unsafe-path', message: `${label}: ${e.message}` };
   else {
     const code = errCode(e);
-    const verb = a.type === 'copy' ? 'copy' : a.type === 'delete' ? 'delete' : a.type === 'mkdir' ? 'create directory' : 'set mode/mtime of';
-    problem = { path: a.path, side, code: code === 'ENOENT' ? 'vanished' : 'io-error', message: `${label}: cannot ${verb} (${code}${e instanceof Error && code === 'EUNKNOWN' ? `: ${e.message}` : ''})` };
+    const detail = code === 'EUNKNOWN' && e instanceof Error ? `: ${e.message}` : '';
+    problem = { path: a.path, side, code: code === 'ENOENT' ? 'vanished' : 'io-error', message: `${label}: cannot ${verbOf(a)} (${code}${detail})` };
   }
   return { action: a, status: 'failed', problem };
+}
+
+function verbOf(a: Action): string {
+  switch (a.type) {
+    case 'copy':
+      return 'copy';
+    case 'delete':
+      return 'delete';
+    case 'mkdir':
+      return 'create directory';
+    case 'meta':
+      return 'set mode/mtime of';
+    case 'conflict':
+      return 'resolve conflict on';
+  }
 }

@@ -35,4 +35,20 @@ export const MIGRATIONS: readonly string[] = [
     exit_code INTEGER NOT NULL
   );
   `,
+  `
+  -- Every conflict met: both versions, the policy and what was done. Rows with resolution 'skipped'
+  -- are the conflicts still open; each run replaces them with the ones it left open.
+  CREATE TABLE conflicts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms INTEGER NOT NULL,
+    path BLOB NOT NULL,
+    policy TEXT NOT NULL,
+    resolution TEXT NOT NULL,           -- 'kept-both' | 'skipped'
+    winner TEXT,                        -- 'first' | 'second' (canonical roots), NULL when skipped
+    copy_name BLOB,
+    f_kind TEXT NOT NULL, f_size INTEGER, f_mtime_ns INTEGER NOT NULL, f_hash TEXT,
+    s_kind TEXT NOT NULL, s_size INTEGER, s_mtime_ns INTEGER NOT NULL, s_hash TEXT
+  );
+  CREATE INDEX conflicts_by_path ON conflicts (path);
+  `,
 ];

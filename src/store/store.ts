@@ -2,7 +2,20 @@ import Database from 'better-sqlite3';
 import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
-import type { AbsPath, Base, BaseRecord, Entry, RelPath, Side, SideRecord } from '../core/types.js';
+import type {
+  AbsPath,
+  Base,
+  BaseRecord,
+  Conflict,
+  ConflictPolicy,
+  ConflictResolution,
+  ConflictVersion,
+  Entry,
+  EntryKind,
+  RelPath,
+  Side,
+  SideRecord,
+} from '../core/types.js';
 import { StateError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
 import { MIGRATIONS } from './migrations.js';
@@ -26,6 +39,28 @@ interface EntryRow {
   r_mtime_ns: bigint | null;
   r_ino: bigint | null;
   r_ctime_ns: bigint | null;
+}
+
+interface ConflictRow {
+  at_ms: bigint;
+  path: Buffer;
+  policy: string;
+  resolution: string;
+  winner: string | null;
+  copy_name: Buffer | null;
+  f_kind: string;
+  f_size: bigint | null;
+  f_mtime_ns: bigint;
+  f_hash: string | null;
+  s_kind: string;
+  s_size: bigint | null;
+  s_mtime_ns: bigint;
+  s_hash: string | null;
+}
+
+/** A conflict as the index remembers it. */
+export interface StoredConflict extends Conflict {
+  readonly atMs: number;
 }
 
 export interface RunRecord {
@@ -101,8 +136,8 @@ export class StateStore {
     return base;
   }
 
-  /** Applies a commit in one transaction: either all of it lands or none. */
-  applyChanges(changes: BaseChanges): void {
+  /** Applies a commit, with the run's conflicts, in one transaction: either all of it lands or none. */
+  applyChanges(changes: BaseChanges, conflicts: readonly Conflict[], atMs: number): void {
     const upsert = this.db.prepare(
       `INSERT OR REPLACE INTO entries (path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -114,8 +149,44 @@ export class StateStore {
         const [l, r] = this.swapped ? [rec.right, rec.left] : [rec.left, rec.right];
         upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r));
       }
+      this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped'").run();
+      for (const c of conflicts) this.insertConflict(c, atMs);
     });
     tx();
+  }
+
+  private insertConflict(c: Conflict, atMs: number): void {
+    const [f, sv] = this.swapped ? [c.right, c.left] : [c.left, c.right];
+    const winner = c.winner === null ? null : (c.winner === 'left') !== this.swapped ? 'first' : 'second';
+    this.db
+      .prepare(
+        `INSERT INTO conflicts (at_ms, path, policy, resolution, winner, copy_name, f_kind, f_size, f_mtime_ns, f_hash, s_kind, s_size, s_mtime_ns, s_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        atMs, Buffer.from(c.path, 'latin1'), c.policy, c.resolution, winner, c.copyName === null ? null : Buffer.from(c.copyName, 'latin1'),
+        f.kind, f.size, f.mtimeNs, f.hash, sv.kind, sv.size, sv.mtimeNs, sv.hash,
+      );
+  }
+
+  /** Conflicts as recorded, newest first, in this invocation's left/right orientation. */
+  listConflicts(): StoredConflict[] {
+    const rows = this.db.prepare('SELECT * FROM conflicts ORDER BY id DESC').safeIntegers(true).all() as ConflictRow[];
+    return rows.map((row) => {
+      const first: ConflictVersion = { kind: row.f_kind as EntryKind, size: row.f_size === null ? null : Number(row.f_size), mtimeNs: row.f_mtime_ns, hash: row.f_hash };
+      const second: ConflictVersion = { kind: row.s_kind as EntryKind, size: row.s_size === null ? null : Number(row.s_size), mtimeNs: row.s_mtime_ns, hash: row.s_hash };
+      const winner: Side | null = row.winner === null ? null : (row.winner === 'first') !== this.swapped ? 'left' : 'right';
+      return {
+        atMs: Number(row.at_ms),
+        path: row.path.toString('latin1') as RelPath,
+        policy: row.policy as ConflictPolicy,
+        resolution: row.resolution as ConflictResolution,
+        winner,
+        copyName: row.copy_name === null ? null : (row.copy_name.toString('latin1') as RelPath),
+        left: this.swapped ? second : first,
+        right: this.swapped ? first : second,
+      };
+    });
   }
 
   recordRun(run: RunRecord): void {

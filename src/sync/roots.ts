@@ -8,38 +8,44 @@ import { errCode } from '../fs/stat.js';
 export interface ResolvedRoots {
   readonly left: AbsPath;
   readonly right: AbsPath;
-  /** The right root does not exist yet (one-way: it is created when the run writes). */
+  /** The roots as the user typed them, for messages. */
+  readonly leftText: string;
+  readonly rightText: string;
+  /** A root that does not exist (yet): one-way creates a missing destination; two-way decides by its base. */
+  readonly leftMissing: boolean;
   readonly rightMissing: boolean;
+}
+
+export interface RootRules {
+  /** One-way: a missing destination is created. */
+  readonly createRight: boolean;
+  /** Two-way: a missing root is resolved to where it would be, and the session decides (see guardMissingRoots). */
+  readonly allowMissing: boolean;
 }
 
 /**
  * Checks both roots before anything is read or written, and resolves them to real paths once (a root
  * that is itself a symlink is allowed; symlinks inside the trees are never followed).
  */
-export function resolveRoots(leftText: string, rightText: string, opts: { readonly createRight: boolean }): ResolvedRoots {
-  const left = existingDir(leftText, 'source');
-  let right: AbsPath;
-  let rightMissing = false;
-  const rightStat = statOrNull(rightText, 'destination');
-  if (rightStat === null) {
-    if (!opts.createRight) throw new RootError(`destination ${rightText} does not exist`);
-    right = plannedRealPath(rightText);
-    rightMissing = true;
-  } else {
-    if (!rightStat.isDirectory()) throw new RootError(`destination ${rightText} is not a directory`);
-    right = realpathAbs(absFromText(resolve(rightText)));
-  }
-  if (left === right) throw new SameRootError(`source and destination are the same directory (${leftText})`);
-  if (isInside(right, left)) throw new NestedRootsError(`destination ${rightText} is inside source ${leftText}; refusing to copy a tree into itself`);
-  if (isInside(left, right)) throw new NestedRootsError(`source ${leftText} is inside destination ${rightText}; refusing (a mirror would delete its own source)`);
-  return { left, right, rightMissing };
+export function resolveRoots(leftText: string, rightText: string, rules: RootRules): ResolvedRoots {
+  const leftRole = rules.createRight ? 'source' : 'first root';
+  const rightRole = rules.createRight ? 'destination' : 'second root';
+  const l = resolveOne(leftText, leftRole, rules.allowMissing);
+  const r = resolveOne(rightText, rightRole, rules.allowMissing || rules.createRight);
+  if (l.path === r.path) throw new SameRootError(`${leftRole} and ${rightRole} are the same directory (${leftText})`);
+  if (isInside(r.path, l.path)) throw new NestedRootsError(`${rightRole} ${rightText} is inside ${leftRole} ${leftText}; refusing to sync a tree into itself`);
+  if (isInside(l.path, r.path)) throw new NestedRootsError(`${leftRole} ${leftText} is inside ${rightRole} ${rightText}; refusing to sync a tree into itself`);
+  return { left: l.path, right: r.path, leftText, rightText, leftMissing: l.missing, rightMissing: r.missing };
 }
 
-function existingDir(text: string, role: string): AbsPath {
+function resolveOne(text: string, role: string, mayBeMissing: boolean): { path: AbsPath; missing: boolean } {
   const st = statOrNull(text, role);
-  if (st === null) throw new RootError(`${role} ${text} does not exist`);
+  if (st === null) {
+    if (!mayBeMissing) throw new RootError(`${role} ${text} does not exist`);
+    return { path: plannedRealPath(text), missing: true };
+  }
   if (!st.isDirectory()) throw new RootError(`${role} ${text} is not a directory`);
-  return realpathAbs(absFromText(resolve(text)));
+  return { path: realpathAbs(absFromText(resolve(text))), missing: false };
 }
 
 function statOrNull(text: string, role: string): Stats | null {

@@ -1,0 +1,53 @@
+import { displayPath } from '../core/paths.js';
+import type { ConflictVersion } from '../core/types.js';
+import { TsyncError } from '../errors.js';
+import { StateStore, type StoredConflict } from '../store/store.js';
+import { resolveRoots } from '../sync/roots.js';
+import { EXIT, exitCodeOf, type ExitCode } from './exit-codes.js';
+import type { Io } from './main.js';
+
+/** `tsync conflicts A B`: what the index recorded, open conflicts (policy skip) first. */
+export function conflictsCommand(a: string, b: string, opts: { stateDir: string; json: boolean }, io: Io): ExitCode {
+  try {
+    const roots = resolveRoots(a, b, { createRight: false, allowMissing: false });
+    const { store } = StateStore.open(opts.stateDir, roots.left, roots.right);
+    let list: StoredConflict[];
+    try {
+      list = store.listConflicts();
+    } finally {
+      store.close();
+    }
+    const open = list.filter((c) => c.resolution === 'skipped');
+    const closed = list.filter((c) => c.resolution !== 'skipped');
+    for (const c of [...open, ...closed]) io.out(opts.json ? JSON.stringify(toJson(c)) : toLine(c));
+    if (!opts.json && list.length === 0) io.out('no conflicts recorded');
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof TsyncError) {
+      io.err(`tsync: error: ${e.message}`);
+      return exitCodeOf(e);
+    }
+    throw e;
+  }
+}
+
+function toLine(c: StoredConflict): string {
+  const when = new Date(c.atMs).toISOString();
+  const what = c.resolution === 'skipped' ? 'OPEN (skipped)' : `kept both: ${c.winner === 'left' ? 'first' : 'second'} root's version keeps the name, the other is ${displayPath(c.copyName ?? '')}`;
+  return `${when}  ${displayPath(c.path)}  ${what}  [policy ${c.policy}]`;
+}
+
+function toJson(c: StoredConflict): Record<string, unknown> {
+  const v = (x: ConflictVersion): Record<string, unknown> => ({ kind: x.kind, size: x.size, mtimeNs: x.mtimeNs.toString(), hash: x.hash });
+  return {
+    at: new Date(c.atMs).toISOString(),
+    path: displayPath(c.path),
+    policy: c.policy,
+    resolution: c.resolution,
+    open: c.resolution === 'skipped',
+    winner: c.winner,
+    copyName: c.copyName === null ? null : displayPath(c.copyName),
+    left: v(c.left),
+    right: v(c.right),
+  };
+}

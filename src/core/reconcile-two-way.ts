@@ -1,0 +1,258 @@
+import { blockedPaths, isBlocked } from './blocked.js';
+import { sameContent, sameMtime } from './compare.js';
+import { conflictName } from './conflict-name.js';
+import { orderActions } from './order.js';
+import { compareRel, parentOf } from './paths.js';
+import { expectOf, propagate } from './propagate.js';
+import type {
+  Action,
+  Base,
+  BaseRecord,
+  Conflict,
+  ConflictPolicy,
+  ConflictVersion,
+  Plan,
+  RelPath,
+  ScannedEntry,
+  Side,
+  Snapshot,
+} from './types.js';
+
+export interface TwoWayInput {
+  /** The last state both sides agreed on. Empty on a first sync. */
+  readonly base: Base;
+  readonly left: Snapshot;
+  readonly right: Snapshot;
+  readonly policy: ConflictPolicy;
+  /** The run's clock, for conflict-copy names (kept an input so planning stays pure). */
+  readonly nowMs: number;
+}
+
+/** What happens to one path, before the directory fix-up and before it becomes actions. */
+type Decision =
+  | { readonly kind: 'agree' }
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'propagate'; readonly from: Side }
+  | { readonly kind: 'conflict'; readonly winner: Side }
+  | { readonly kind: 'skip-conflict' };
+
+const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
+
+/**
+ * Three-way reconcile of two trees against their base. Per path: unchanged on both sides → nothing;
+ * changed on one side → propagate; changed identically → record; changed differently → the conflict
+ * policy. A deletion never beats a change: modified-vs-deleted restores the modified version, and a
+ * directory that one side deleted survives (recreated there) when the other side keeps anything in it.
+ * Pure: no file system, no clock (nowMs is an input).
+ */
+export function planTwoWay({ base, left, right, policy, nowMs }: TwoWayInput): Plan {
+  const blocked = blockedPaths([...left.problems, ...right.problems]);
+  const paths = [...new Set<RelPath>([...base.keys(), ...left.entries.keys(), ...right.entries.keys()])].sort(compareRel);
+  const decisions = new Map<RelPath, Decision>();
+  const skipped: RelPath[] = [];
+  /** Directories that must exist on a side afterwards, because something below them will. */
+  const needDir = { left: new Set<RelPath>(), right: new Set<RelPath>() };
+
+  // Children before parents (a child's path sorts after its parent's), so each directory knows
+  // whether anything below it survives before its own fate is settled.
+  for (let i = paths.length - 1; i >= 0; i--) {
+    const path = paths[i] as RelPath;
+    if (isBlocked(blocked, path)) {
+      skipped.push(path);
+      // what is there stays there, so its parents must too
+      for (const side of ['left', 'right'] as const) if (snap(side, left, right).entries.has(path)) markParent(needDir[side], path);
+      continue;
+    }
+    const l = left.entries.get(path);
+    const r = right.entries.get(path);
+    let d = decide(l, r, base.get(path), policy);
+    d = keepNeededDirs(d, path, l, r, needDir, policy);
+    decisions.set(path, d);
+    for (const side of ['left', 'right'] as const) if (existsAfter(d, side, l, r)) markParent(needDir[side], path);
+  }
+
+  const taken = new Set<RelPath>(paths);
+  const actions: Action[] = [];
+  const agreed: RelPath[] = [];
+  const conflicts: Conflict[] = [];
+  for (const path of paths) {
+    const d = decisions.get(path);
+    if (d === undefined) continue;
+    const l = left.entries.get(path);
+    const r = right.entries.get(path);
+    switch (d.kind) {
+      case 'gone':
+        break;
+      case 'agree':
+        if (l !== undefined && r !== undefined) {
+          const meta = metaFix(path, l, r);
+          if (meta === null) agreed.push(path);
+          else actions.push(meta);
+        }
+        break;
+      case 'propagate': {
+        const from = d.from === 'left' ? l : r;
+        const current = d.from === 'left' ? r : l;
+        const todo = propagate({ path, from, target: other(d.from), current, dirMtimes: false });
+        if (todo.length === 0 && l !== undefined && r !== undefined) agreed.push(path);
+        actions.push(...todo);
+        break;
+      }
+      case 'skip-conflict':
+        if (l !== undefined && r !== undefined) conflicts.push(conflictRecord(path, l, r, policy, null, null));
+        skipped.push(path);
+        break;
+      case 'conflict': {
+        if (l === undefined || r === undefined) break; // cannot happen: conflicts need both versions
+        const winner = d.winner === 'left' ? l : r;
+        const loser = d.winner === 'left' ? r : l;
+        const loserSide = other(d.winner);
+        const copyName = conflictName(path, loserSide, nowMs, (p) => taken.has(p));
+        taken.add(copyName);
+        const conflict = conflictRecord(path, l, r, policy, d.winner, copyName);
+        conflicts.push(conflict);
+        actions.push({ type: 'conflict', path, target: loserSide, expect: expectOf(loser), winner, loser, copyName, conflict });
+        if (winner.entry.kind === 'dir') {
+          const dir = { ...winner, entry: winner.entry };
+          actions.push({ type: 'mkdir', path, target: loserSide, expect: null, source: dir });
+          actions.push({ type: 'meta', path, target: loserSide, expect: null, source: dir });
+        }
+        break;
+      }
+    }
+  }
+  return { actions: orderActions(actions), agreed, skipped, conflicts };
+}
+
+function snap(side: Side, left: Snapshot, right: Snapshot): Snapshot {
+  return side === 'left' ? left : right;
+}
+
+function markParent(set: Set<RelPath>, path: RelPath): void {
+  const parent = parentOf(path);
+  if (parent !== null) set.add(parent);
+}
+
+function decide(l: ScannedEntry | undefined, r: ScannedEntry | undefined, b: BaseRecord | undefined, policy: ConflictPolicy): Decision {
+  const lChanged = !unchangedSinceBase(l, b, 'left');
+  const rChanged = !unchangedSinceBase(r, b, 'right');
+  if (!lChanged && !rChanged) return l === undefined && r === undefined ? { kind: 'gone' } : { kind: 'agree' };
+  if (lChanged && !rChanged) return { kind: 'propagate', from: 'left' };
+  if (rChanged && !lChanged) return { kind: 'propagate', from: 'right' };
+  // changed on both sides
+  if (l === undefined && r === undefined) return { kind: 'gone' };
+  if (l === undefined) return { kind: 'propagate', from: 'right' }; // a deletion never beats a change
+  if (r === undefined) return { kind: 'propagate', from: 'left' };
+  if (sameContent(l.entry, r.entry)) return { kind: 'agree' };
+  return conflictDecision(l, r, policy);
+}
+
+function conflictDecision(l: ScannedEntry, r: ScannedEntry, policy: ConflictPolicy): Decision {
+  if (policy === 'skip') return { kind: 'skip-conflict' };
+  return { kind: 'conflict', winner: winnerOf(l, r, policy) };
+}
+
+/**
+ * Who keeps the name. A directory always does (its contents are synced path by path; a file cannot
+ * take its place without deleting them). Otherwise the policy's side, or the newer mtime with a
+ * deterministic tie-break on content, so `sync A B` and `sync B A` pick the same winner.
+ */
+export function winnerOf(l: ScannedEntry, r: ScannedEntry, policy: ConflictPolicy): Side {
+  if (l.entry.kind === 'dir' && r.entry.kind !== 'dir') return 'left';
+  if (r.entry.kind === 'dir' && l.entry.kind !== 'dir') return 'right';
+  if (policy === 'left' || policy === 'right') return policy;
+  if (l.entry.mtimeNs !== r.entry.mtimeNs) return l.entry.mtimeNs > r.entry.mtimeNs ? 'left' : 'right';
+  return contentKey(l) >= contentKey(r) ? 'left' : 'right';
+}
+
+function contentKey(s: ScannedEntry): string {
+  const e = s.entry;
+  return e.kind === 'file' ? `f${e.hash ?? ''}${e.size}` : e.kind === 'symlink' ? `l${e.target}` : 'd';
+}
+
+/**
+ * A directory that something below it needs on a side must exist there afterwards. If this path's
+ * decision would remove it (a propagated deletion or a file replacing it), keep the directory instead:
+ * restored from the side that still has it; a file that replaced it becomes the loser of a conflict.
+ */
+function keepNeededDirs(
+  d: Decision,
+  path: RelPath,
+  l: ScannedEntry | undefined,
+  r: ScannedEntry | undefined,
+  needDir: { left: Set<RelPath>; right: Set<RelPath> },
+  policy: ConflictPolicy,
+): Decision {
+  const needed = needDir.left.has(path) || needDir.right.has(path);
+  if (!needed) return d;
+  const isDir = (s: ScannedEntry | undefined): boolean => s?.entry.kind === 'dir';
+  if (existsAsDirAfter(d, 'left', l, r) && existsAsDirAfter(d, 'right', l, r)) return d;
+  if (isDir(l) && isDir(r)) return { kind: 'agree' };
+  const dirSide: Side | null = isDir(l) ? 'left' : isDir(r) ? 'right' : null;
+  if (dirSide === null) return d; // nothing below can survive without a directory on some side
+  const otherEntry = dirSide === 'left' ? r : l;
+  if (otherEntry === undefined) return { kind: 'propagate', from: dirSide };
+  return policy === 'skip' ? { kind: 'skip-conflict' } : { kind: 'conflict', winner: dirSide };
+}
+
+function existsAfter(d: Decision, side: Side, l: ScannedEntry | undefined, r: ScannedEntry | undefined): boolean {
+  return after(d, side, l, r) !== undefined;
+}
+
+function existsAsDirAfter(d: Decision, side: Side, l: ScannedEntry | undefined, r: ScannedEntry | undefined): boolean {
+  return after(d, side, l, r)?.entry.kind === 'dir';
+}
+
+/** What a side will hold at the path once the decision is carried out. */
+function after(d: Decision, side: Side, l: ScannedEntry | undefined, r: ScannedEntry | undefined): ScannedEntry | undefined {
+  switch (d.kind) {
+    case 'gone':
+      return undefined;
+    case 'agree':
+    case 'skip-conflict':
+      return side === 'left' ? l : r;
+    case 'propagate':
+      return d.from === 'left' ? l : r;
+    case 'conflict':
+      return d.winner === 'left' ? l : r;
+  }
+}
+
+/**
+ * Is a side's entry what the base recorded for it? Files compare by content hash, mode and that side's
+ * own recorded mtime; directories by mode (their mtimes change with every listing change); symlinks by
+ * target.
+ */
+export function unchangedSinceBase(x: ScannedEntry | undefined, b: BaseRecord | undefined, side: Side): boolean {
+  if (x === undefined || b === undefined) return x === undefined && b === undefined;
+  const e = x.entry;
+  const be = b.entry;
+  if (e.kind === 'file' && be.kind === 'file') {
+    const recorded = (side === 'left' ? b.left : b.right)?.mtimeNs ?? be.mtimeNs;
+    return e.size === be.size && e.hash !== null && e.hash === be.hash && e.mode === be.mode && sameMtime(e.mtimeNs, recorded);
+  }
+  if (e.kind === 'dir' && be.kind === 'dir') return e.mode === be.mode;
+  if (e.kind === 'symlink' && be.kind === 'symlink') return e.target === be.target;
+  return false;
+}
+
+/** Same content on both sides but different modes: the newer side's mode wins. Null when nothing to fix. */
+function metaFix(path: RelPath, l: ScannedEntry, r: ScannedEntry): Action | null {
+  const le = l.entry;
+  const re = r.entry;
+  if (le.kind === 'symlink' || re.kind === 'symlink' || le.kind !== re.kind) return null;
+  if (le.mode === re.mode) return null;
+  const from: Side = le.mtimeNs >= re.mtimeNs ? 'left' : 'right';
+  const [src, dst] = from === 'left' ? [l, r] : [r, l];
+  // The meta action carries the newer side's mode and mtime, so both converge.
+  return { type: 'meta', path, target: other(from), expect: expectOf(dst), source: src };
+}
+
+function conflictRecord(path: RelPath, l: ScannedEntry, r: ScannedEntry, policy: ConflictPolicy, winner: Side | null, copyName: RelPath | null): Conflict {
+  return { path, left: versionOf(l), right: versionOf(r), policy, resolution: winner === null ? 'skipped' : 'kept-both', winner, copyName };
+}
+
+function versionOf(s: ScannedEntry): ConflictVersion {
+  const e = s.entry;
+  return { kind: e.kind, size: e.kind === 'file' ? e.size : null, mtimeNs: e.mtimeNs, hash: e.kind === 'file' ? e.hash : null };
+}
