@@ -165,9 +165,11 @@ function sameStat(a: StatId, b: StatId): boolean {
 }
 
 /**
- * Seconds as a double for utimes (Node takes no integer nanoseconds). At today's dates a double keeps
- * about 0.24 µs, so the set time lands within MTIME_TOLERANCE_NS of the source's.
+ * Seconds as a double for utimes. Node takes no integer nanoseconds, and libuv truncates what it gets
+ * to whole microseconds; aiming at the middle of the source's microsecond makes that truncation land
+ * exactly on it, whatever the double's rounding. Sub-microsecond digits cannot be set.
  */
 export function secondsOf(ns: bigint): number {
-  return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+  const us = ns >= 0n ? ns / 1000n : -((-ns + 999n) / 1000n); // floor, also before 1970
+  return (Number(us) + 0.5) / 1e6;
 }
