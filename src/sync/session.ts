@@ -10,6 +10,7 @@ import { checkSafety, type DeleteLimit } from '../core/safety.js';
 import type { AbsPath, Base, ConflictPolicy, Outcome, Plan, Problem, RelPath, ScannedEntry, Side, Snapshot } from '../core/types.js';
 import { RootError, SafetyHaltError } from '../errors.js';
 import { toBytes, under } from '../fs/paths.js';
+import { flushFileSystem } from '../fs/flush.js';
 import { errCode } from '../fs/stat.js';
 import { executePlan } from '../engine/execute.js';
 import { isLeftoverTemp } from '../engine/temp-name.js';
@@ -31,6 +32,8 @@ export interface SyncSettings {
   readonly force: boolean;
   readonly deleteLimit: DeleteLimit;
   readonly concurrency: number;
+  /** Flush written roots to disk before the index records them (--no-fsync turns it off). */
+  readonly flush: boolean;
 }
 
 export interface RunSummary {
@@ -89,6 +92,7 @@ export async function runSync(s: SyncSettings): Promise<RunSummary> {
 
     const { outcomes, bytes } = await executePlan(plan.actions, { roots, concurrency: s.concurrency });
     const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
+    if (s.flush) for (const side of sidesWritten(outcomes)) flushFileSystem(side === 'left' ? roots.left : roots.right);
     store.applyChanges(commitChanges({ base, left, right, plan, outcomes }), plan.conflicts, startedAtMs);
 
     const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
@@ -110,6 +114,15 @@ export async function runSync(s: SyncSettings): Promise<RunSummary> {
   } finally {
     store.close();
   }
+}
+
+function sidesWritten(outcomes: readonly Outcome[]): Side[] {
+  const sides = new Set<Side>();
+  for (const o of outcomes) {
+    if (o.status === 'applied' || (o.records?.length ?? 0) > 0) sides.add(o.action.target);
+    if (o.action.type === 'conflict' && (o.records?.length ?? 0) > 0) sides.add(o.action.target === 'left' ? 'right' : 'left');
+  }
+  return [...sides];
 }
 
 /** 0 in sync, 1 partial, 3 conflicts left unresolved (problems take precedence: they need a look first). */
