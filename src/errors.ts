@@ -6,7 +6,8 @@ export type TsyncErrorCode =
   | 'SAME_ROOT'
   | 'NESTED_ROOTS'
   | 'STATE'
-  | 'SAFETY_HALT';
+  | 'SAFETY_HALT'
+  | 'LOCKED';
 
 export abstract class TsyncError extends Error {
   abstract readonly code: TsyncErrorCode;
@@ -38,4 +39,9 @@ export class StateError extends TsyncError {
 /** A safety guard refused the plan; nothing was touched. */
 export class SafetyHaltError extends TsyncError {
   readonly code = 'SAFETY_HALT';
+}
+
+/** Another tsync process works on the same pair of roots. */
+export class LockedError extends TsyncError {
+  readonly code = 'LOCKED';
 }

@@ -31,5 +31,7 @@ export function exitCodeOf(e: TsyncError): ExitCode {
       return EXIT.usage;
     case 'SAFETY_HALT':
       return EXIT.safetyHalt;
+    case 'LOCKED':
+      return EXIT.locked;
   }
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, CONFLICT_POLICIES } from '../config/options.js';
+import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseWait, CONFLICT_POLICIES } from '../config/options.js';
 import { TsyncError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
 import { exitStatusOf, runSync } from '../sync/session.js';
@@ -20,6 +20,7 @@ interface SyncFlags {
   verbose?: boolean;
   quiet?: boolean;
   fsync: boolean;
+  wait?: string | boolean;
 }
 
 export interface Io {
@@ -73,6 +74,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .option('--force', 'override the safety guards (empty source, mass deletion)')
     .option('--max-delete <limit>', 'largest deletion allowed without --force: N files or P% of the destination (default 50%)')
     .option('--concurrency <n>', 'parallel file operations (default 8)')
+    .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')
     .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
     .option('-v, --verbose', 'print every action as it is applied')
     .option('-q, --quiet', 'print only errors')
@@ -118,6 +120,7 @@ async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): 
       deleteLimit: parseDeleteLimit(flags.maxDelete),
       concurrency: parseConcurrency(flags.concurrency),
       flush: flags.fsync,
+      waitSeconds: parseWait(flags.wait),
     });
     for (const w of summary.warnings) io.err(`tsync: warning: ${w}`);
     if (summary.dryRun) {

@@ -32,3 +32,12 @@ export function parseConcurrency(text: string | undefined): number {
   if (!/^\d+$/.test(text) || n < 1 || n > 256) throw new UsageError(`--concurrency ${text}: expected a whole number from 1 to 256`);
   return n;
 }
+
+/** `--wait` alone waits for ever; `--wait N` at most N seconds; no flag: not at all. */
+export function parseWait(value: string | boolean | undefined): number {
+  if (value === undefined || value === false) return 0;
+  if (value === true) return Number.POSITIVE_INFINITY;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--wait ${value}: expected a number of seconds`);
+  return n;
+}

@@ -97,11 +97,7 @@ export class StateStore {
 
   /** Opens (creating if needed) the index for the pair; an index that is not a database is set aside. */
   static open(stateDir: string, left: AbsPath, right: AbsPath): OpenedStore {
-    try {
-      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    } catch (e) {
-      throw new StateError(`cannot create the state directory ${stateDir} (${errCode(e)})`);
-    }
+    ensureStateDir(stateDir);
     const key = pairKey(left, right);
     const file = join(stateDir, key.fileName);
     try {
@@ -205,6 +201,14 @@ export class StateStore {
 
   close(): void {
     this.db.close();
+  }
+}
+
+export function ensureStateDir(stateDir: string): void {
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new StateError(`cannot create the state directory ${stateDir} (${errCode(e)})`);
   }
 }
 

@@ -16,7 +16,8 @@ import { executePlan } from '../engine/execute.js';
 import { isLeftoverTemp } from '../engine/temp-name.js';
 import { HASH_CHUNK, hashFile, loadHasher } from '../hash/xxhash.js';
 import { scanTree, type ScanResult } from '../scan/scan.js';
-import { StateStore } from '../store/store.js';
+import { acquirePairLock } from '../store/lock.js';
+import { ensureStateDir, StateStore } from '../store/store.js';
 import { resolveRoots, type ResolvedRoots } from './roots.js';
 
 export type SyncMode = 'one-way' | 'two-way';
@@ -32,6 +33,8 @@ export interface SyncSettings {
   readonly force: boolean;
   readonly deleteLimit: DeleteLimit;
   readonly concurrency: number;
+  /** How long to wait for another tsync on the same pair (0: exit 5 at once). */
+  readonly waitSeconds: number;
   /** Flush written roots to disk before the index records them (--no-fsync turns it off). */
   readonly flush: boolean;
 }
@@ -57,6 +60,16 @@ export async function runSync(s: SyncSettings): Promise<RunSummary> {
   const startedAtMs = Date.now();
   const roots = resolveRoots(s.left, s.right, { createRight: s.mode === 'one-way', allowMissing: s.mode === 'two-way' });
   await loadHasher();
+  ensureStateDir(s.stateDir);
+  const lock = await acquirePairLock(s.stateDir, roots.left, roots.right, s.waitSeconds);
+  try {
+    return await runLocked(s, roots, startedAtMs);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(s: SyncSettings, roots: ResolvedRoots, startedAtMs: number): Promise<RunSummary> {
   const { store, warning } = StateStore.open(s.stateDir, roots.left, roots.right);
   const warnings = warning === null ? [] : [warning];
   try {
