@@ -20,8 +20,9 @@ export function conflictName(path: RelPath, side: Side, nowMs: number, isTaken: 
     const tag = `.tsync-conflict-${stamp}-${side}${n === 1 ? '' : `-${n}`}`;
     // Names are bytes (binary strings): shorten the stem, never the tag, to stay within NAME_MAX.
     let fitted = ext.length + tag.length > NAME_MAX ? '' : ext;
-    let s = stem.slice(0, Math.max(1, NAME_MAX - tag.length - fitted.length));
-    s = trimPartialUtf8(s);
+    const room = Math.max(1, NAME_MAX - tag.length - fitted.length);
+    // Only a stem that was cut can end in half a UTF-8 sequence; never cut it down to nothing.
+    const s = stem.length > room ? trimPartialUtf8(stem.slice(0, room)) || stem.slice(0, room) : stem;
     if (s.length + tag.length + fitted.length > NAME_MAX) fitted = '';
     const candidate = joinRel(parent, `${s}${tag}${fitted}`);
     if (!isTaken(candidate)) return candidate;

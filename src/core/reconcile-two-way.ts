@@ -75,9 +75,15 @@ export function planTwoWay({ base, left, right, policy, nowMs }: TwoWayInput): P
   const actions: Action[] = [];
   const agreed: RelPath[] = [];
   const conflicts: Conflict[] = [];
+  /** Conflicts left as they are (policy skip): nothing at or below them changes on either side. */
+  const frozen = new Set<RelPath>();
   for (const path of paths) {
     const d = decisions.get(path);
     if (d === undefined) continue;
+    if (frozen.size > 0 && isBlocked(frozen, path)) {
+      skipped.push(path);
+      continue;
+    }
     const l = left.entries.get(path);
     const r = right.entries.get(path);
     switch (d.kind) {
@@ -85,7 +91,7 @@ export function planTwoWay({ base, left, right, policy, nowMs }: TwoWayInput): P
         break;
       case 'agree':
         if (l !== undefined && r !== undefined) {
-          const meta = metaFix(path, l, r);
+          const meta = metaFix(path, l, r, base.get(path));
           if (meta === null) agreed.push(path);
           else actions.push(meta);
         }
@@ -101,6 +107,7 @@ export function planTwoWay({ base, left, right, policy, nowMs }: TwoWayInput): P
       case 'skip-conflict':
         if (l !== undefined && r !== undefined) conflicts.push(conflictRecord(path, l, r, policy, null, null));
         skipped.push(path);
+        frozen.add(path);
         break;
       case 'conflict': {
         if (l === undefined || r === undefined) break; // cannot happen: conflicts need both versions
@@ -236,15 +243,24 @@ export function unchangedSinceBase(x: ScannedEntry | undefined, b: BaseRecord | 
   return false;
 }
 
-/** Same content on both sides but different modes: the newer side's mode wins. Null when nothing to fix. */
-function metaFix(path: RelPath, l: ScannedEntry, r: ScannedEntry): Action | null {
+/**
+ * Same content on both sides but different modes. A side whose mode still matches the base did not
+ * chmod, so the other side's mode is the intended one; otherwise (both changed, or no base) the newer
+ * side's, with the larger mode as a tie-break so `sync A B` and `sync B A` agree. The meta action
+ * carries the chosen side's mode and mtime. Null when there is nothing to fix.
+ */
+function metaFix(path: RelPath, l: ScannedEntry, r: ScannedEntry, b: BaseRecord | undefined): Action | null {
   const le = l.entry;
   const re = r.entry;
   if (le.kind === 'symlink' || re.kind === 'symlink' || le.kind !== re.kind) return null;
   if (le.mode === re.mode) return null;
-  const from: Side = le.mtimeNs >= re.mtimeNs ? 'left' : 'right';
+  const baseMode = b !== undefined && b.entry.kind !== 'symlink' ? b.entry.mode : null;
+  let from: Side;
+  if (baseMode === le.mode) from = 'right';
+  else if (baseMode === re.mode) from = 'left';
+  else if (le.mtimeNs !== re.mtimeNs) from = le.mtimeNs > re.mtimeNs ? 'left' : 'right';
+  else from = le.mode > re.mode ? 'left' : 'right';
   const [src, dst] = from === 'left' ? [l, r] : [r, l];
-  // The meta action carries the newer side's mode and mtime, so both converge.
   return { type: 'meta', path, target: other(from), expect: expectOf(dst), source: src };
 }
 
