@@ -1,4 +1,5 @@
 import { isBlocked, blockedPaths } from './blocked.js';
+import type { Scope } from './scope.js';
 import { sideRecordOf } from './stat-cache.js';
 import type { Base, BaseRecord, Entry, Outcome, Plan, RelPath, ScannedEntry, SideRecord, Snapshot } from './types.js';
 
@@ -13,6 +14,8 @@ export interface CommitInput {
   readonly right: Snapshot;
   readonly plan: Plan;
   readonly outcomes: readonly Outcome[];
+  /** The planner's scope: records outside it are not looked at. */
+  readonly scope?: Scope;
 }
 
 /**
@@ -20,7 +23,7 @@ export interface CommitInput {
  * paths that already agreed, and actions the engine applied. A stale or failed action leaves its path's
  * record as it was, so the next run sees the difference again; that is what makes a crash harmless.
  */
-export function commitChanges({ base, left, right, plan, outcomes }: CommitInput): BaseChanges {
+export function commitChanges({ base, left, right, plan, outcomes, scope = 'all' }: CommitInput): BaseChanges {
   const next = new Map<RelPath, BaseRecord | null>();
 
   for (const path of plan.agreed) {
@@ -37,7 +40,8 @@ export function commitChanges({ base, left, right, plan, outcomes }: CommitInput
   }
   // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
   const blocked = blockedPaths([...left.problems, ...right.problems]);
-  for (const path of base.keys()) {
+  for (const path of scope === 'all' ? base.keys() : scope) {
+    if (!base.has(path)) continue;
     if (next.has(path) || left.entries.has(path) || right.entries.has(path) || isBlocked(blocked, path)) continue;
     next.set(path, null);
   }

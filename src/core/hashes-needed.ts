@@ -1,3 +1,4 @@
+import type { Scope } from './scope.js';
 import type { Base, RelPath, Side, Snapshot } from './types.js';
 
 export interface HashRequest {
@@ -11,11 +12,12 @@ export interface HashRequest {
  * other side's file, or the base's). Files without one, or whose sizes differ, are certainly new or
  * changed; they are hashed later while they are copied (one read, not two).
  */
-export function hashesNeeded(left: Snapshot, right: Snapshot, base: Base): HashRequest[] {
+export function hashesNeeded(left: Snapshot, right: Snapshot, base: Base, scope: Scope = 'all'): HashRequest[] {
   const out: HashRequest[] = [];
   const consider = (side: Side, mine: Snapshot, theirs: Snapshot): void => {
-    for (const [path, x] of mine.entries) {
-      if (x.entry.kind !== 'file' || x.entry.hash !== null) continue;
+    for (const path of scope === 'all' ? mine.entries.keys() : scope) {
+      const x = mine.entries.get(path);
+      if (x === undefined || x.entry.kind !== 'file' || x.entry.hash !== null) continue;
       const size = x.entry.size;
       const counterpart = theirs.entries.get(path)?.entry;
       const recorded = base.get(path)?.entry;

@@ -1,6 +1,7 @@
 import { blockedPaths, isBlocked } from './blocked.js';
 import { orderActions } from './order.js';
-import { compareRel, parentOf } from './paths.js';
+import { parentOf } from './paths.js';
+import { scopedPaths, type Scope } from './scope.js';
 import { expectOf, propagate } from './propagate.js';
 import type { Action, Plan, RelPath, Snapshot } from './types.js';
 
@@ -9,6 +10,8 @@ export interface OneWayInput {
   readonly source: Snapshot;
   /** Right: becomes an exact replica of the source. */
   readonly target: Snapshot;
+  /** Which paths to plan for (watch cycles); default: all. */
+  readonly scope?: Scope;
 }
 
 /**
@@ -16,12 +19,12 @@ export interface OneWayInput {
  * snapshots, with content hashes filled in wherever two same-sized files must be compared
  * (see hashes-needed.ts). A path at or below a scan problem on either side is left alone.
  */
-export function planOneWay({ source, target }: OneWayInput): Plan {
+export function planOneWay({ source, target, scope = 'all' }: OneWayInput): Plan {
   const blocked = blockedPaths([...source.problems, ...target.problems]);
   const actions: Action[] = [];
   const agreed: RelPath[] = [];
   const skipped: RelPath[] = [];
-  const paths = [...new Set<RelPath>([...source.entries.keys(), ...target.entries.keys()])].sort(compareRel);
+  const paths = scopedPaths(scope, source.entries.keys(), target.entries.keys());
 
   for (const path of paths) {
     if (isBlocked(blocked, path)) {

@@ -2,7 +2,8 @@ import { blockedPaths, isBlocked } from './blocked.js';
 import { sameContent, sameMtime } from './compare.js';
 import { conflictName } from './conflict-name.js';
 import { orderActions } from './order.js';
-import { compareRel, parentOf } from './paths.js';
+import { parentOf } from './paths.js';
+import { scopedPaths, type Scope } from './scope.js';
 import { expectOf, propagate } from './propagate.js';
 import type {
   Action,
@@ -26,6 +27,8 @@ export interface TwoWayInput {
   readonly policy: ConflictPolicy;
   /** The run's clock, for conflict-copy names (kept an input so planning stays pure). */
   readonly nowMs: number;
+  /** Which paths to plan for (watch cycles); default: all. */
+  readonly scope?: Scope;
 }
 
 /** What happens to one path, before the directory fix-up and before it becomes actions. */
@@ -45,9 +48,9 @@ const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
  * directory that one side deleted survives (recreated there) when the other side keeps anything in it.
  * Pure: no file system, no clock (nowMs is an input).
  */
-export function planTwoWay({ base, left, right, policy, nowMs }: TwoWayInput): Plan {
+export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all' }: TwoWayInput): Plan {
   const blocked = blockedPaths([...left.problems, ...right.problems]);
-  const paths = [...new Set<RelPath>([...base.keys(), ...left.entries.keys(), ...right.entries.keys()])].sort(compareRel);
+  const paths = scopedPaths(scope, base.keys(), left.entries.keys(), right.entries.keys());
   const decisions = new Map<RelPath, Decision>();
   const skipped: RelPath[] = [];
   /** Directories that must exist on a side afterwards, because something below them will. */
@@ -71,7 +74,12 @@ export function planTwoWay({ base, left, right, policy, nowMs }: TwoWayInput): P
     for (const side of ['left', 'right'] as const) if (existsAfter(d, side, l, r)) markParent(needDir[side], path);
   }
 
-  const taken = new Set<RelPath>(paths);
+  // Conflict-copy names must be free on both sides, in the whole tree, not just in scope.
+  const extraTaken = new Set<RelPath>();
+  const taken = {
+    has: (p: RelPath): boolean => left.entries.has(p) || right.entries.has(p) || base.has(p) || extraTaken.has(p),
+    add: (p: RelPath): void => void extraTaken.add(p),
+  };
   const actions: Action[] = [];
   const agreed: RelPath[] = [];
   const conflicts: Conflict[] = [];

@@ -1,8 +1,8 @@
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { displayPath, isOwnName, joinRel } from '../core/paths.js';
+import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot } from '../core/types.js';
-import { fromBytes, toBytes } from '../fs/paths.js';
+import { fromBytes, toBytes, under } from '../fs/paths.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../engine/temp-name.js';
 
@@ -18,6 +18,8 @@ export interface ScanOptions {
 }
 
 export interface ScanResult extends Snapshot {
+  readonly entries: Map<RelPath, ScannedEntry>;
+  readonly problems: Problem[];
   /** Temp files left by an earlier run that was killed: the session removes them. */
   readonly leftoverTemps: readonly RelPath[];
 }
@@ -33,9 +35,20 @@ export function scanTree(opts: ScanOptions): ScanResult {
   const entries = new Map<RelPath, ScannedEntry>();
   const problems: Problem[] = [];
   const leftoverTemps: RelPath[] = [];
-  const rootBytes = toBytes(opts.root);
-  const stack: (RelPath | null)[] = [null];
+  walkInto(opts, null, { entries, problems, leftoverTemps });
+  return { side: opts.side, entries, problems, leftoverTemps };
+}
 
+interface WalkSink {
+  readonly entries: Map<RelPath, ScannedEntry>;
+  readonly problems: Problem[];
+  readonly leftoverTemps: RelPath[];
+}
+
+/** Walks the directory `start` (null: the root) and everything below it into `sink`. */
+function walkInto(opts: ScanOptions, start: RelPath | null, sink: WalkSink): void {
+  const rootBytes = toBytes(opts.root);
+  const stack: (RelPath | null)[] = [start];
   while (stack.length > 0) {
     const dir = stack.pop() ?? null;
     const dirBytes = dir === null ? rootBytes : Buffer.concat([rootBytes, Buffer.of(SLASH), toBytes(dir)]);
@@ -45,25 +58,86 @@ export function scanTree(opts: ScanOptions): ScanResult {
     } catch (e) {
       if (dir === null) throw e; // the root itself: the session reports it
       const code = errCode(e);
-      if (code === 'ENOENT') entries.delete(dir); // vanished while we walked: it is simply not there
-      else problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
+      if (code === 'ENOENT' || code === 'ENOTDIR') sink.entries.delete(dir); // vanished or replaced while we walked
+      else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
       continue;
     }
     for (const nameBytes of names) {
       const name = fromBytes(nameBytes);
       const path = joinRel(dir, name);
       if (isOwnName(name)) {
-        if (isTempName(name)) leftoverTemps.push(path);
+        if (isTempName(name)) sink.leftoverTemps.push(path);
         continue;
       }
       const abs = Buffer.concat([dirBytes, Buffer.of(SLASH), nameBytes]);
-      const scanned = scanOne(opts, path, abs, problems);
+      const scanned = scanOne(opts, path, abs, sink.problems);
       if (scanned === null) continue;
-      entries.set(path, scanned);
+      sink.entries.set(path, scanned);
       if (scanned.entry.kind === 'dir') stack.push(path);
     }
   }
-  return { side: opts.side, entries, problems, leftoverTemps };
+}
+
+/** A side's scan kept up to date between watch cycles. */
+export interface LiveScan {
+  readonly entries: Map<RelPath, ScannedEntry>;
+  readonly problems: Map<RelPath, Problem>;
+}
+
+/**
+ * Re-reads only the given paths of a side (watch mode): each path is looked at again, and a directory's
+ * whole subtree is walked again; what was known at or below a path is forgotten first.
+ */
+export function rescanPaths(opts: ScanOptions, live: LiveScan, paths: readonly RelPath[]): RelPath[] {
+  const leftoverTemps: RelPath[] = [];
+  const isKnownDir = (p: RelPath): boolean => live.entries.get(p)?.entry.kind === 'dir';
+  // A path under a directory we do not know yet (events can arrive child first) is covered by
+  // re-reading the outermost unknown directory on its way.
+  const anchored = paths.map((p) => {
+    let q = p;
+    for (let parent = parentOf(q); parent !== null && !isKnownDir(parent); parent = parentOf(q)) q = parent;
+    return q;
+  });
+  for (const path of outermost(anchored)) {
+    const wasDir = live.entries.get(path)?.entry.kind === 'dir';
+    live.entries.delete(path);
+    live.problems.delete(path);
+    if (wasDir || hasProblemBelow(live, path)) forgetBelow(live, path);
+    const problems: Problem[] = [];
+    const abs = toBytes(under(opts.root, path));
+    const scanned = isOwnName(baseName(path)) ? null : scanOne(opts, path, abs, problems);
+    if (scanned !== null) {
+      live.entries.set(path, scanned);
+      if (scanned.entry.kind === 'dir') {
+        const sink: WalkSink = { entries: live.entries, problems, leftoverTemps };
+        walkInto(opts, path, sink);
+      }
+    }
+    for (const p of problems) live.problems.set(p.path, p);
+  }
+  return leftoverTemps;
+}
+
+/** Drops paths that lie below another path of the list (walking the outer one covers them). */
+function outermost(paths: readonly RelPath[]): RelPath[] {
+  const sorted = [...new Set(paths)].sort(compareRel);
+  const out: RelPath[] = [];
+  for (const p of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && isAtOrBelow(p, last)) continue;
+    out.push(p);
+  }
+  return out;
+}
+
+function forgetBelow(live: LiveScan, path: RelPath): void {
+  for (const k of live.entries.keys()) if (k.length > path.length && isAtOrBelow(k, path)) live.entries.delete(k);
+  for (const k of live.problems.keys()) if (k.length > path.length && isAtOrBelow(k, path)) live.problems.delete(k);
+}
+
+function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
+  for (const k of live.problems.keys()) if (isAtOrBelow(k, path)) return true;
+  return false;
 }
 
 function scanOne(opts: ScanOptions, path: RelPath, abs: Buffer, problems: Problem[]): ScannedEntry | null {

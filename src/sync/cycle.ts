@@ -1,0 +1,114 @@
+import { unlink } from 'node:fs/promises';
+import PQueue from 'p-queue';
+import { commitChanges, type BaseChanges } from '../core/commit.js';
+import { hashesNeeded } from '../core/hashes-needed.js';
+import { baseName, displayPath } from '../core/paths.js';
+import { planOneWay } from '../core/reconcile-one-way.js';
+import { planTwoWay } from '../core/reconcile-two-way.js';
+import { checkSafety } from '../core/safety.js';
+import type { Scope } from '../core/scope.js';
+import type { AbsPath, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
+import { executePlan } from '../engine/execute.js';
+import { isLeftoverTemp } from '../engine/temp-name.js';
+import { SafetyHaltError } from '../errors.js';
+import { toBytes, under } from '../fs/paths.js';
+import { errCode } from '../fs/stat.js';
+import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
+import type { OpenPair } from './pair.js';
+import type { SyncSettings } from './settings.js';
+
+/** One side as a cycle sees it: the entries are filled with hashes in place. */
+export interface CycleSide {
+  readonly side: Side;
+  readonly entries: Map<RelPath, ScannedEntry>;
+  readonly problems: Problem[];
+}
+
+export interface CycleInput {
+  readonly left: CycleSide;
+  readonly right: CycleSide;
+  readonly scope: Scope;
+}
+
+export interface CycleResult {
+  readonly plan: Plan;
+  readonly outcomes: readonly Outcome[];
+  readonly bytes: number;
+  /** Scan and hashing problems, then the actions' problems. */
+  readonly problems: readonly Problem[];
+  /** What the base becomes; not yet applied to the pair's base or its index. */
+  readonly changes: BaseChanges;
+  readonly unresolvedConflicts: number;
+  readonly dryRun: boolean;
+}
+
+/**
+ * One reconcile-and-apply cycle over already scanned sides: hash what decides the plan, plan (pure),
+ * check the guards (pure), apply, and work out the next base (pure). Shared by `sync` (scope: all)
+ * and `watch` (scope: the dirty paths).
+ */
+export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInput): Promise<CycleResult> {
+  const { left, right, scope } = input;
+  // One-way compares source with target only; the base matters to two-way's change detection.
+  await fillHashes(pair, left, right, s.mode === 'one-way' ? new Map() : pair.base, scope, s.concurrency);
+  const plan =
+    s.mode === 'one-way'
+      ? planOneWay({ source: left, target: right, scope })
+      : planTwoWay({ base: pair.base, left, right, policy: s.policy, nowMs: Date.now(), scope });
+  const halt = checkSafety({ mode: s.mode, plan, base: pair.base, left, right, force: s.force, deleteLimit: s.deleteLimit });
+  if (halt !== null) throw new SafetyHaltError(halt.message);
+
+  const scanProblems = [...left.problems, ...right.problems];
+  const skippedConflicts = plan.conflicts.filter((c) => c.resolution === 'skipped').length;
+  if (s.dryRun) {
+    return { plan, outcomes: [], bytes: 0, problems: scanProblems, changes: { upserts: new Map(), removals: [] }, unresolvedConflicts: skippedConflicts, dryRun: true };
+  }
+  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency });
+  const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
+  const changes = commitChanges({ base: pair.base, left, right, plan, outcomes, scope });
+  const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
+  return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false };
+}
+
+/** The sides a cycle wrote to (they need a flush before the index records the cycle). */
+export function sidesWritten(outcomes: readonly Outcome[]): Side[] {
+  const sides = new Set<Side>();
+  for (const o of outcomes) {
+    if (o.status === 'applied' || (o.records?.length ?? 0) > 0) sides.add(o.action.target);
+    if (o.action.type === 'conflict' && (o.records?.length ?? 0) > 0) sides.add(o.action.target === 'left' ? 'right' : 'left');
+  }
+  return [...sides];
+}
+
+/** Reads the files whose content decides the plan (see core/hashes-needed.ts), in parallel, in place. */
+async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSide, base: Base, scope: Scope, concurrency: number): Promise<void> {
+  const requests = hashesNeeded(left, right, base, scope);
+  if (requests.length === 0) return;
+  const queue = new PQueue({ concurrency });
+  const buffers: Buffer[] = [];
+  for (const req of requests) {
+    void queue.add(async () => {
+      const side = req.side === 'left' ? left : right;
+      const scanned = side.entries.get(req.path);
+      if (scanned === undefined || scanned.entry.kind !== 'file') return;
+      const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
+      try {
+        const { hash } = await hashFile(toBytes(under(pair.root(req.side), req.path)), buffer);
+        side.entries.set(req.path, { ...scanned, entry: { ...scanned.entry, hash } });
+      } catch (e) {
+        const code = errCode(e);
+        side.problems.push({ path: req.path, side: req.side, code: code === 'ENOENT' ? 'vanished' : 'unreadable', message: `${displayPath(req.path)}: cannot read (${code})` });
+      } finally {
+        buffers.push(buffer);
+      }
+    });
+  }
+  await queue.onIdle();
+}
+
+/** Temp files of killed runs are ours to remove; those of a live process are not. */
+export async function removeLeftoverTemps(root: AbsPath, temps: readonly RelPath[]): Promise<void> {
+  for (const rel of temps) {
+    if (isLeftoverTemp(baseName(rel))) await unlink(toBytes(under(root, rel))).catch(() => undefined);
+  }
+}

@@ -1,0 +1,72 @@
+import type { AbsPath, Base, BaseRecord, RelPath } from '../core/types.js';
+import { RootError, SafetyHaltError } from '../errors.js';
+import { loadHasher } from '../hash/xxhash.js';
+import { acquirePairLock, type PairLock } from '../store/lock.js';
+import { ensureStateDir, StateStore } from '../store/store.js';
+import { resolveRoots, type ResolvedRoots } from './roots.js';
+import type { SyncMode } from './settings.js';
+
+export interface PairOptions {
+  readonly left: string;
+  readonly right: string;
+  readonly mode: SyncMode;
+  readonly stateDir: string;
+  readonly force: boolean;
+  readonly waitSeconds: number;
+}
+
+/** A pair of roots opened for work: locked, with its index open and its base loaded. */
+export interface OpenPair {
+  readonly roots: ResolvedRoots;
+  readonly store: StateStore;
+  /** The base in memory; watch cycles keep it current between commits to the index. */
+  readonly base: Map<RelPath, BaseRecord>;
+  readonly warnings: readonly string[];
+  root(side: 'left' | 'right'): AbsPath;
+  close(): void;
+}
+
+export async function openPair(o: PairOptions): Promise<OpenPair> {
+  const roots = resolveRoots(o.left, o.right, { createRight: o.mode === 'one-way', allowMissing: o.mode === 'two-way' });
+  await loadHasher();
+  ensureStateDir(o.stateDir);
+  const lock: PairLock = await acquirePairLock(o.stateDir, roots.left, roots.right, o.waitSeconds);
+  let store: StateStore | null = null;
+  try {
+    const opened = StateStore.open(o.stateDir, roots.left, roots.right);
+    store = opened.store;
+    const base = new Map(opened.store.loadBase());
+    if (o.mode === 'two-way') guardMissingRoots(roots, base, o.force);
+    const s = store;
+    return {
+      roots,
+      store: s,
+      base,
+      warnings: opened.warning === null ? [] : [opened.warning],
+      root: (side) => (side === 'left' ? roots.left : roots.right),
+      close: () => {
+        try {
+          s.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (e) {
+    store?.close();
+    lock.release();
+    throw e;
+  }
+}
+
+/**
+ * Two-way: a root that is gone is an unmounted disk until proven otherwise. With a base, propagating
+ * its absence would delete everything on the other side: halt. Without one, it is simply a bad argument.
+ */
+function guardMissingRoots(roots: ResolvedRoots, base: Base, force: boolean): void {
+  for (const [missing, text] of [[roots.leftMissing, roots.leftText], [roots.rightMissing, roots.rightText]] as const) {
+    if (!missing) continue;
+    if (base.size === 0) throw new RootError(`${text} does not exist`);
+    if (!force) throw new SafetyHaltError(`${text} is missing but held ${base.size} entries at the last sync; refusing to propagate that (an unmounted disk?); use --force if it is really meant`);
+  }
+}

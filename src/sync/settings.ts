@@ -1,0 +1,22 @@
+import type { DeleteLimit } from '../core/safety.js';
+import type { ConflictPolicy } from '../core/types.js';
+
+export type SyncMode = 'one-way' | 'two-way';
+
+/** Resolved, validated settings of a sync or watch run (see src/config for how they are parsed). */
+export interface SyncSettings {
+  readonly left: string;
+  readonly right: string;
+  readonly mode: SyncMode;
+  readonly policy: ConflictPolicy;
+  readonly stateDir: string;
+  readonly checksum: boolean;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly deleteLimit: DeleteLimit;
+  readonly concurrency: number;
+  /** How long to wait for another tsync on the same pair (0: exit 5 at once). */
+  readonly waitSeconds: number;
+  /** Flush written roots to disk before the index records them (--no-fsync turns it off). */
+  readonly flush: boolean;
+}
