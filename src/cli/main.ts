@@ -52,9 +52,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   const program = new Command('tsync')
     .description('Keep directories in sync: safe two-way sync and exact one-way mirrors.')
     .version(packageVersion(), '-V, --version')
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    // commander's own errors (unknown option, missing argument) become one line like ours
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.startsWith('error:') ? `tsync: ${s.trim()} (see tsync --help)` : s.trimEnd()) })
     .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `\n${EXIT_CODE_HELP}`);
 
   program

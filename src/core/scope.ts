@@ -15,32 +15,20 @@ export function scopedPaths(scope: Scope, ...sources: Iterable<RelPath>[]): RelP
 }
 
 /**
- * Expands dirty paths into a planning scope: each path, its ancestors, and every known path below it.
- * `known` lists the paths of the base and both snapshots, sorted; descendants are found by a binary
- * search for the path's `/` prefix, so the cost grows with the dirty set, not with the tree.
+ * Expands dirty paths into a planning scope: each path, its ancestors, and, for a path that is or was a
+ * directory, every known path below it. Only directories cost a pass over the known paths, so a cycle
+ * for a few changed files stays cheap however large the tree.
  */
-export function expandScope(dirty: Iterable<RelPath>, knownSorted: readonly RelPath[]): Set<RelPath> {
+export function expandScope(dirty: Iterable<RelPath>, wasOrIsDir: (p: RelPath) => boolean, known: () => Iterable<RelPath>): Set<RelPath> {
   const scope = new Set<RelPath>();
+  const dirs: RelPath[] = [];
   for (const p of dirty) {
     scope.add(p);
     for (const a of ancestorsOf(p)) scope.add(a);
-    const prefix = `${p}/`;
-    for (let i = lowerBound(knownSorted, prefix); i < knownSorted.length; i++) {
-      const k = knownSorted[i] as RelPath;
-      if (!isAtOrBelow(k, p)) break;
-      scope.add(k);
-    }
+    if (wasOrIsDir(p)) dirs.push(p);
+  }
+  if (dirs.length > 0) {
+    for (const k of known()) if (dirs.some((d) => k.length > d.length && isAtOrBelow(k, d))) scope.add(k);
   }
   return scope;
-}
-
-function lowerBound(sorted: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as string) < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -1,12 +1,21 @@
 import { constants, type BigIntStats } from 'node:fs';
 import { lstat, lutimes, open, rename, symlink, unlink, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isRacy, RACY_WINDOW_NS } from '../core/stat-cache.js';
+import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
-import { nowNs, statIdOf } from '../fs/stat.js';
+import { errCode, nowNs, statIdOf } from '../fs/stat.js';
 import { streamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from './temp-name.js';
+
+/** The source could not be opened: a problem of the side copied from, not of the target. */
+export class SourceReadError extends Error {
+  constructor(
+    message: string,
+    readonly errno: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The source changed while it was read: the copy is thrown away and the path is not recorded. */
 export class SourceChangedError extends Error {
@@ -46,7 +55,10 @@ const SLASH = Buffer.of(0x2f);
  * ctime is too recent for the coarse kernel clock to tell (see stat-cache.ts) it is also re-hashed.
  */
 export async function copyFileAtomic(req: CopyRequest): Promise<CopyResult> {
-  const src = await open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const src = await open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
+    if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
+    throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
+  });
   try {
     const before = await src.stat({ bigint: true });
     const beforeObservedAt = nowNs();
@@ -106,17 +118,15 @@ async function pump(src: FileHandle, dst: FileHandle, buffer: Buffer): Promise<{
 
 /**
  * Proves that what was read is one consistent version of the source. A changed stat means it was
- * written to meanwhile. A stat taken within the racy window cannot prove that, so we wait until the
- * kernel's clock has moved on, stat again and compare the content hash.
+ * written to meanwhile. On kernels without fine-grained timestamps a write in the same clock tick as
+ * our first stat leaves ctime unchanged, so a source whose ctime is that recent is also read a second
+ * time and must hash the same (no sleeping: watch mode copies fresh files, and latency matters).
  */
 async function assertSourceSettled(src: FileHandle, before: BigIntStats, observedAt: bigint, hash: string, req: CopyRequest): Promise<void> {
   const changed = (st: BigIntStats): boolean =>
     st.ctimeNs !== before.ctimeNs || st.mtimeNs !== before.mtimeNs || st.size !== before.size || st.ino !== before.ino;
   if (changed(await src.stat({ bigint: true }))) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
   if (!isRacy(before.ctimeNs, observedAt)) return;
-  const waitMs = Number((before.ctimeNs + RACY_WINDOW_NS - nowNs()) / 1_000_000n) + 1;
-  if (waitMs > 0) await sleep(Math.min(waitMs, 100)); // capped: a ctime in the future must not stall us
-  if (changed(await src.stat({ bigint: true }))) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
   const again = streamingHash();
   let pos = 0;
   for (;;) {
@@ -125,7 +135,9 @@ async function assertSourceSettled(src: FileHandle, before: BigIntStats, observe
     again.update(bytesRead === req.buffer.length ? req.buffer : req.buffer.subarray(0, bytesRead));
     pos += bytesRead;
   }
-  if (again.digestHex() !== hash) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+  if (again.digestHex() !== hash || changed(await src.stat({ bigint: true }))) {
+    throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+  }
 }
 
 export interface SymlinkRequest {

@@ -5,7 +5,7 @@ import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEnt
 import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { HASH_CHUNK } from '../hash/xxhash.js';
-import { copyFileAtomic, copySymlinkAtomic, SourceChangedError } from './copy-file.js';
+import { copyFileAtomic, copySymlinkAtomic, SourceChangedError, SourceReadError } from './copy-file.js';
 import { assertRealAncestors, StaleTargetError, UnsafePathError } from './guards.js';
 import { deleteEntry, makeDir, setMeta } from './operations.js';
 
@@ -184,7 +184,10 @@ function failure(a: Action, e: unknown, side: Side, label: string): Outcome {
     return { action: a, status: 'stale', problem: { path: a.path, side, code: 'stale', message: `${e.message}; left alone for the next run` } };
   }
   let problem: Problem;
-  if (e instanceof SourceChangedError) problem = { path: a.path, side, code: 'changed-during-copy', message: `${e.message}; not recorded, the next run copies it again` };
+  if (e instanceof SourceReadError) {
+    const sourceSide: Side = side === 'left' ? 'right' : 'left';
+    problem = { path: a.path, side: sourceSide, code: e.errno === 'ENOENT' ? 'vanished' : 'unreadable', message: e.message };
+  } else if (e instanceof SourceChangedError) problem = { path: a.path, side, code: 'changed-during-copy', message: `${e.message}; not recorded, the next run copies it again` };
   else if (e instanceof UnsafePathError) problem = { path: a.path, side, code: 'unsafe-path', message: `${label}: ${e.message}` };
   else {
     const code = errCode(e);

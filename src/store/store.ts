@@ -133,7 +133,7 @@ export class StateStore {
   }
 
   /** Applies a commit, with the run's conflicts, in one transaction: either all of it lands or none. */
-  applyChanges(changes: BaseChanges, conflicts: readonly Conflict[], atMs: number): void {
+  applyChanges(changes: BaseChanges, conflicts: readonly Conflict[], atMs: number, openConflictScope: ReadonlySet<RelPath> | 'all' = 'all'): void {
     const upsert = this.db.prepare(
       `INSERT OR REPLACE INTO entries (path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -145,7 +145,12 @@ export class StateStore {
         const [l, r] = this.swapped ? [rec.right, rec.left] : [rec.left, rec.right];
         upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r));
       }
-      this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped'").run();
+      // Open conflicts are replaced by the ones this run left open (for a watch cycle: within its scope).
+      if (openConflictScope === 'all') this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped'").run();
+      else {
+        const clear = this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped' AND path = ?");
+        for (const p of openConflictScope) clear.run(Buffer.from(p, 'latin1'));
+      }
       for (const c of conflicts) this.insertConflict(c, atMs);
     });
     tx();

@@ -4,7 +4,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { absFromText, realpathAbs } from '../../src/fs/paths.js';
+import { acquirePairLock } from '../../src/store/lock.js';
+import { ensureStateDir } from '../../src/store/store.js';
 import { binPath, makeTempDir, removeTempDir, runCli } from '../helpers/cli.js';
+
+const absOf = (p: string): ReturnType<typeof absFromText> => realpathAbs(absFromText(p));
 
 interface Setup {
   readonly src: string;
@@ -20,7 +25,9 @@ function setup(): Setup {
   mkdirSync(src);
   const chunk = Buffer.alloc(16 << 20, 7);
   for (let i = 0; i < 24; i++) writeFileSync(join(src, `big${i}.bin`), chunk);
-  return { src, dst: join(dir, 'dst'), state: join(dir, 'state') };
+  const state = join(dir, 'state');
+  ensureStateDir(state);
+  return { src, dst: join(dir, 'dst'), state };
 }
 
 function startSync(s: Setup): ChildProcess {
@@ -56,12 +63,16 @@ describe('the pair lock', () => {
   it('the roots given in the other order share the lock', async () => {
     const s = setup();
     mkdirSync(s.dst);
-    const first = startSync(s);
-    const firstDone = exited(first);
-    await lockTaken(s);
-    const reversed = runCli(['sync', '--state-dir', s.state, s.dst, s.src]);
-    expect(reversed.code).toBe(5);
-    await firstDone;
+    // Hold the lock in this process with tsync's own lock code, so the timing cannot race.
+    const held = await acquirePairLock(s.state, absOf(s.src), absOf(s.dst), 0);
+    try {
+      const reversed = runCli(['sync', '--state-dir', s.state, s.dst, s.src]);
+      expect(reversed.code).toBe(5);
+      expect(reversed.stderr).toContain(`pid ${process.pid}`);
+    } finally {
+      held.release();
+    }
+    expect(runCli(['sync', '--state-dir', s.state, s.dst, s.src]).code).toBe(0);
   });
 
   it('a lock left by a killed process does not block the next run', async () => {

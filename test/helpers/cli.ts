@@ -28,12 +28,12 @@ export interface RunOptions {
   readonly asUser?: { readonly uid: number; readonly gid: number };
 }
 
-/**
- * The child's environment: ours, minus anything that could point tsync at a shared state dir, so a test
- * that forgets `--state-dir` cannot touch the real ~/.local/state.
- */
-function childEnv(extra: RunOptions['env'], home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+/** HOME for the child unless a test sets one: a test that forgets `--state-dir` must not write to the real ~. */
+const SCRATCH_HOME = join(tmpdir(), 'tsync-e2e-home');
+
+/** The child's environment: ours, minus anything that could point tsync at a shared state dir. */
+function childEnv(extra: RunOptions['env']): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: SCRATCH_HOME };
   delete env.TSYNC_STATE_DIR;
   delete env.XDG_STATE_HOME;
   for (const [k, v] of Object.entries(extra ?? {})) {
@@ -57,7 +57,7 @@ export function runCli(args: readonly string[], opts: RunOptions = {}): CliResul
   const { file, argv } = cliCommand(args, opts.asUser);
   const r = spawnSync(file, argv, {
     cwd: opts.cwd ?? projectRoot,
-    env: childEnv(opts.env, opts.cwd ?? tmpdir()),
+    env: childEnv(opts.env),
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 30_000,
     killSignal: 'SIGKILL',
@@ -74,7 +74,7 @@ export async function runCliAndKill(
   killWhen?: () => boolean,
 ): Promise<{ killed: boolean; code: number | null }> {
   const { file, argv } = cliCommand(args);
-  const child = spawn(file, argv, { cwd: projectRoot, env: childEnv({}, tmpdir()), stdio: 'ignore' });
+  const child = spawn(file, argv, { cwd: projectRoot, env: childEnv({}), stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let done = false;
   void exited.then(() => {
@@ -90,7 +90,7 @@ export async function runCliAndKill(
   return { killed, code };
 }
 
-/** stderr as lines, without the trailing empty line. */
+/** Output as lines, without the empty string after the final newline. */
 export function lines(text: string): string[] {
   return text.split('\n').filter((l, i, all) => !(l === '' && i === all.length - 1));
 }

@@ -173,7 +173,7 @@ function parentOf(abs: Buffer): Buffer {
  * through a double and libuv, which cannot set arbitrary nanoseconds. `-h`: a symlink itself, not its target.
  */
 export function setTimesNs(paths: string | Buffer | readonly (string | Buffer)[], mtimeNs: bigint, atimeNs: bigint = mtimeNs): void {
-  const list = (Array.isArray(paths) ? paths : [paths]) as readonly (string | Buffer)[];
+  const list: readonly (string | Buffer)[] = typeof paths === 'string' || Buffer.isBuffer(paths) ? [paths] : paths;
   // argv is text: a byte path that is not UTF-8 cannot be passed to touch (no test needs it to).
   const texts = list.map((p) => {
     if (typeof p === 'string') return p;

@@ -1,0 +1,159 @@
+import type { BaseChanges } from '../core/commit.js';
+import { expandScope, type Scope } from '../core/scope.js';
+import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
+import { TsyncError } from '../errors.js';
+import { flushFileSystemAsync } from '../fs/flush.js';
+import { rescanPaths, type LiveScan, type ScanOptions } from '../scan/scan.js';
+import { removeLeftoverTemps, runCycle, sidesWritten, type CycleResult } from './cycle.js';
+import type { OpenPair } from './pair.js';
+import { scanSide } from './session.js';
+import type { SyncSettings } from './settings.js';
+
+export interface LiveCycleReport {
+  readonly result: CycleResult | null;
+  /** A safety guard or another typed refusal: the cycle did nothing, watching goes on. */
+  readonly halted: TsyncError | null;
+  readonly full: boolean;
+  readonly ms: number;
+}
+
+/**
+ * The state of a watched pair between cycles: both sides' scans and the base, kept in memory and
+ * updated from what each cycle re-read and applied, so a cycle only looks at dirty paths. The index is
+ * written in batches (see persist): a crash loses at most the last batch, and the next start then finds
+ * paths that agree on both sides and records them silently.
+ */
+export class LiveSession {
+  private readonly sides: Record<Side, LiveScan> = {
+    left: { entries: new Map(), problems: new Map() },
+    right: { entries: new Map(), problems: new Map() },
+  };
+  private readonly pending = new Map<RelPath, BaseRecord | null>();
+  private readonly pendingConflicts: Conflict[] = [];
+  private readonly pendingScope = new Set<RelPath>();
+  private readonly pendingSides = new Set<Side>();
+  private persistedFull = false;
+
+  constructor(
+    private readonly pair: OpenPair,
+    private readonly settings: SyncSettings,
+  ) {}
+
+  get watchedEntries(): number {
+    return this.sides.left.entries.size + this.sides.right.entries.size;
+  }
+
+  /** A full scan of both sides and a cycle over everything (the start, and the periodic rescan). */
+  async fullCycle(): Promise<LiveCycleReport> {
+    const t0 = Date.now();
+    for (const side of ['left', 'right'] as const) {
+      const scan = scanSide(this.pair, this.settings, side);
+      this.sides[side].entries.clear();
+      this.sides[side].problems.clear();
+      for (const [k, v] of scan.entries) this.sides[side].entries.set(k, v);
+      for (const p of scan.problems) this.sides[side].problems.set(p.path, p);
+      await removeLeftoverTemps(this.pair.root(side), side === 'left' && this.settings.mode === 'one-way' ? [] : scan.leftoverTemps);
+    }
+    return this.cycle('all', t0, true);
+  }
+
+  /** Re-reads the dirty paths (null: the whole side) and runs a cycle scoped to them. */
+  async dirtyCycle(dirty: Record<Side, readonly RelPath[]>, wholeSide: ReadonlySet<Side>): Promise<LiveCycleReport> {
+    if (wholeSide.size > 0) return this.fullCycle();
+    const t0 = Date.now();
+    const before = (p: RelPath): boolean =>
+      this.pair.base.get(p)?.entry.kind === 'dir' || this.sides.left.entries.get(p)?.entry.kind === 'dir' || this.sides.right.entries.get(p)?.entry.kind === 'dir';
+    const wasDir = new Set([...dirty.left, ...dirty.right].filter(before));
+    for (const side of ['left', 'right'] as const) {
+      if (dirty[side].length === 0) continue;
+      const temps = rescanPaths(this.scanOptions(side), this.sides[side], dirty[side]);
+      if (temps.length > 0) await removeLeftoverTemps(this.pair.root(side), temps);
+    }
+    const scope = expandScope(
+      [...dirty.left, ...dirty.right],
+      (p) => wasDir.has(p) || before(p),
+      () => this.knownPaths(),
+    );
+    return this.cycle(scope, t0, false);
+  }
+
+  /** Writes what the cycles since the last call decided: flush the written roots, then one transaction. */
+  async persist(): Promise<void> {
+    if (this.pending.size === 0 && this.pendingConflicts.length === 0) return;
+    const upserts = new Map<RelPath, BaseRecord>();
+    const removals: RelPath[] = [];
+    for (const [p, rec] of this.pending) {
+      if (rec === null) removals.push(p);
+      else upserts.set(p, rec);
+    }
+    const conflicts = [...this.pendingConflicts];
+    const scope: ReadonlySet<RelPath> | 'all' = this.persistedFull ? 'all' : new Set(this.pendingScope);
+    const sides = [...this.pendingSides];
+    this.pending.clear();
+    this.pendingConflicts.length = 0;
+    this.pendingScope.clear();
+    this.pendingSides.clear();
+    this.persistedFull = false;
+    if (this.settings.flush) for (const side of sides) await flushFileSystemAsync(this.pair.root(side));
+    this.pair.store.applyChanges({ upserts, removals }, conflicts, Date.now(), scope);
+  }
+
+  currentProblems(): Problem[] {
+    return [...this.sides.left.problems.values(), ...this.sides.right.problems.values()];
+  }
+
+  private async cycle(scope: Scope, t0: number, full: boolean): Promise<LiveCycleReport> {
+    const left = { side: 'left' as const, entries: this.sides.left.entries, problems: [...this.sides.left.problems.values()] };
+    const right = { side: 'right' as const, entries: this.sides.right.entries, problems: [...this.sides.right.problems.values()] };
+    let result: CycleResult;
+    try {
+      result = await runCycle(this.pair, this.settings, { left, right, scope });
+    } catch (e) {
+      if (e instanceof TsyncError) return { result: null, halted: e, full, ms: Date.now() - t0 };
+      throw e;
+    }
+    // Hashing may have found more problems; keep them with the scan.
+    for (const p of [...left.problems, ...right.problems]) this.sides[p.side].problems.set(p.path, p);
+    this.absorb(result, scope);
+    return { result, halted: null, full, ms: Date.now() - t0 };
+  }
+
+  /** Brings the in-memory scans and base up to date with what the cycle applied. */
+  private absorb(r: CycleResult, scope: Scope): void {
+    for (const o of r.outcomes) {
+      if (o.action.type === 'delete' && o.status === 'applied') this.sides[o.action.target].entries.delete(o.action.path);
+      for (const rec of o.records ?? []) {
+        this.sides.left.entries.set(rec.path, rec.left);
+        this.sides.right.entries.set(rec.path, rec.right);
+      }
+    }
+    applyChanges(this.pair.base, r.changes);
+    for (const [p, rec] of r.changes.upserts) this.pending.set(p, rec);
+    for (const p of r.changes.removals) this.pending.set(p, null);
+    this.pendingConflicts.push(...r.plan.conflicts);
+    if (scope === 'all') this.persistedFull = true;
+    else for (const p of scope) this.pendingScope.add(p);
+    for (const side of sidesWritten(r.outcomes)) this.pendingSides.add(side);
+  }
+
+  private scanOptions(side: Side): ScanOptions {
+    return {
+      root: this.pair.root(side),
+      side,
+      base: this.pair.base,
+      sideRecord: this.pair.store.sideRecordLookup(this.pair.base, side),
+      checksum: this.settings.checksum,
+    };
+  }
+
+  private *knownPaths(): Iterable<RelPath> {
+    yield* this.pair.base.keys();
+    yield* this.sides.left.entries.keys();
+    yield* this.sides.right.entries.keys();
+  }
+}
+
+function applyChanges(base: Map<RelPath, BaseRecord>, changes: BaseChanges): void {
+  for (const p of changes.removals) base.delete(p);
+  for (const [p, rec] of changes.upserts) base.set(p, rec);
+}

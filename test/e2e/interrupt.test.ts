@@ -1,0 +1,107 @@
+// A run killed at any instant leaves no torn file: the DST path holds nothing, the old bytes or the full
+// new bytes, never a mix; the next run converges and cleans up the dead run's temp files.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempDir, removeTempDir, runCli, runCliAndKill } from '../helpers/cli.js';
+import { compareTrees, findOwnNames, pinTimes, put, snapshotTree, type TreeSnapshot } from '../helpers/tree.js';
+
+const MIB = 1024 * 1024;
+const BIG_SIZE = 200 * MIB;
+const OLD_CONTENT = 'the old, small version of big.bin\n';
+
+let work = '';
+let src = '';
+let bigSha = '';
+/** SRC never changes here: snapshot (and hash) it once. */
+let srcSnapshot: TreeSnapshot = new Map();
+
+/** 200 MiB where every MiB differs (a random MiB stamped with its index), so any prefix is detectable. */
+function writeBigFile(path: string): string {
+  const block = Buffer.alloc(MIB);
+  for (let i = 0; i < MIB; i += 4) block.writeUInt32LE((Math.random() * 0x1_0000_0000) >>> 0, i);
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'w');
+  try {
+    for (let i = 0; i < BIG_SIZE / MIB; i++) {
+      block.writeUInt32LE(i, 0);
+      writeSync(fd, block);
+      hash.update(block);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+function tempFilesIn(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.tsync-tmp-')) : [];
+}
+
+beforeAll(() => {
+  work = makeTempDir('tsync-e2e-kill-');
+  src = join(work, 'src');
+  put(src, 'small/a.txt', 'small files around the big one\n');
+  bigSha = writeBigFile(join(src, 'big.bin'));
+  pinTimes(src);
+  srcSnapshot = snapshotTree(src);
+});
+
+afterAll(() => {
+  if (work !== '') removeTempDir(work);
+});
+
+interface Scenario {
+  readonly name: string;
+  /** Kill this long after the start... */
+  readonly afterMs: number;
+  /** ...or as soon as the copy is under way (its temp file exists in DST), whichever comes first. */
+  readonly whenCopying: boolean;
+  /** DST already holds an old version of big.bin (the kill interrupts an overwrite). */
+  readonly overwrite: boolean;
+}
+
+const SCENARIOS: readonly Scenario[] = [
+  { name: 'after 50 ms', afterMs: 50, whenCopying: false, overwrite: false },
+  { name: 'after 150 ms', afterMs: 150, whenCopying: false, overwrite: true },
+  { name: 'after 300 ms', afterMs: 300, whenCopying: false, overwrite: false },
+  { name: 'as soon as the copy starts', afterMs: 5_000, whenCopying: true, overwrite: false },
+  { name: 'as soon as the overwrite starts', afterMs: 5_000, whenCopying: true, overwrite: true },
+];
+
+describe('a run killed with SIGKILL', () => {
+  SCENARIOS.forEach((sc, i) => {
+    it(`${sc.name}${sc.overwrite ? ' (overwriting)' : ''}: no torn file, the rerun converges and cleans up`, async () => {
+      const dst = join(work, `dst${i}`);
+      const state = join(work, `state${i}`);
+      const args = ['sync', '--one-way', '--state-dir', state, src, dst];
+      if (sc.overwrite) {
+        put(dst, 'big.bin', OLD_CONTENT);
+        put(dst, 'small/a.txt', 'small files around the big one\n');
+      }
+      const target = join(dst, 'big.bin');
+
+      const run = await runCliAndKill(args, sc.afterMs, sc.whenCopying ? () => tempFilesIn(dst).length > 0 : undefined);
+
+      if (sc.whenCopying) {
+        // The test must really have caught the copy in flight, or it proves nothing.
+        expect(run.killed).toBe(true);
+        expect(tempFilesIn(dst).length).toBeGreaterThan(0);
+      }
+      if (existsSync(target)) {
+        const content = readFileSync(target);
+        const whole = content.length === BIG_SIZE && createHash('sha256').update(content).digest('hex') === bigSha;
+        const old = sc.overwrite && content.toString('utf8') === OLD_CONTENT;
+        expect(whole || old, `big.bin after the kill: ${content.length} bytes, neither the old nor the full new content`).toBe(true);
+      }
+
+      const rerun = runCli(args);
+
+      expect({ code: rerun.code, stderr: rerun.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(compareTrees(srcSnapshot, snapshotTree(dst))).toEqual([]); // includes big.bin's sha256
+      expect(findOwnNames(dst)).toEqual([]);
+      removeTempDir(dst);
+    });
+  });
+});
