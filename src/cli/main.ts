@@ -1,12 +1,18 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseWait, CONFLICT_POLICIES } from '../config/options.js';
-import { TsyncError } from '../errors.js';
+import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseRescanInterval, parseWait, CONFLICT_POLICIES } from '../config/options.js';
+import { TsyncError, UsageError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
-import { exitStatusOf, runSync } from '../sync/session.js';
+import { exitStatusOf, runSync, type SyncSettings } from '../sync/session.js';
+import { watchCommand } from './watch-command.js';
 import { conflictsCommand } from './conflicts-command.js';
 import { EXIT, EXIT_CODE_HELP, exitCodeOf, type ExitCode } from './exit-codes.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
+
+interface WatchFlags {
+  rescanInterval?: string;
+  json?: boolean;
+}
 
 interface SyncFlags {
   oneWay?: boolean;
@@ -46,6 +52,16 @@ Examples:
 
 ${EXIT_CODE_HELP}`;
 
+const WATCH_EXAMPLES = `
+Examples:
+  tsync watch ./a ./b                          two-way, live; a status line on a terminal
+  tsync watch --one-way src/ /mnt/mirror/      keep a mirror current as src changes
+  tsync watch --json ./a ./b | jq .            NDJSON events for scripts
+
+Stop with Ctrl-C or SIGTERM: the cycle in flight finishes and the state is saved (a second Ctrl-C exits at once).
+
+${EXIT_CODE_HELP}`;
+
 /** Runs the CLI and returns the exit code. The only place that knows about argv and exit codes. */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<ExitCode> {
   let code: ExitCode = EXIT.ok;
@@ -57,31 +73,27 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .exitOverride()
     .addHelpText('after', `\n${EXIT_CODE_HELP}`);
 
-  program
+  const sync = program
     .command('sync')
     .description('sync two directory trees once: two-way by default; with --one-way, DST becomes an exact mirror of SRC')
     .argument('<src>', 'the first tree (the source with --one-way)')
     .argument('<dst>', 'the second tree (the destination with --one-way, created if missing)')
-    .option('--one-way', 'make DST an exact mirror of SRC (new, changed and extra files in DST are replaced or removed)')
-    .addOption(
-      new Option('--conflict <policy>', 'two-way: what to do when both sides changed a file differently (keep-both: newer keeps the name, the other is saved as NAME.tsync-conflict-…; newer/left/right: that version wins, the loser is still saved; skip: leave both, exit 3)')
-        .choices([...CONFLICT_POLICIES])
-        .default('keep-both'),
-    )
-    .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
-    .option('--checksum', 're-hash every file instead of trusting the stat cache')
-    .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')
-    .option('--force', 'override the safety guards (empty source, mass deletion)')
-    .option('--max-delete <limit>', 'largest deletion allowed without --force: N files or P% of the destination (default 50%)')
-    .option('--concurrency <n>', 'parallel file operations (default 8)')
-    .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')
-    .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
-    .option('-v, --verbose', 'print every action as it is applied')
-    .option('-q, --quiet', 'print only errors')
-    .addHelpText('after', SYNC_EXAMPLES)
-    .action(async (src: string, dst: string, flags: SyncFlags) => {
-      code = await syncCommand(src, dst, flags, io);
-    });
+    .addHelpText('after', SYNC_EXAMPLES);
+  addSyncOptions(sync).action(async (src: string, dst: string, flags: SyncFlags) => {
+    code = await syncCommand(src, dst, flags, io);
+  });
+
+  const watchCmd = program
+    .command('watch')
+    .description('sync once, then keep syncing as files change (Ctrl-C to stop; the state is saved)')
+    .argument('<src>', 'the first tree (the source with --one-way)')
+    .argument('<dst>', 'the second tree (the destination with --one-way)')
+    .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
+    .option('--json', 'NDJSON events on stdout instead of the status line')
+    .addHelpText('after', WATCH_EXAMPLES);
+  addSyncOptions(watchCmd).action(async (src: string, dst: string, flags: SyncFlags & WatchFlags) => {
+    code = await runWatch(src, dst, flags, io);
+  });
 
   program
     .command('conflicts')
@@ -108,20 +120,7 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 
 async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
   try {
-    const summary = await runSync({
-      left: src,
-      right: dst,
-      mode: flags.oneWay === true ? 'one-way' : 'two-way',
-      policy: parseConflictPolicy(flags.conflict),
-      stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }),
-      checksum: flags.checksum === true,
-      dryRun: flags.dryRun === true,
-      force: flags.force === true,
-      deleteLimit: parseDeleteLimit(flags.maxDelete),
-      concurrency: parseConcurrency(flags.concurrency),
-      flush: flags.fsync,
-      waitSeconds: parseWait(flags.wait),
-    });
+    const summary = await runSync(settingsOf(src, dst, flags, io));
     for (const w of summary.warnings) io.err(`tsync: warning: ${w}`);
     if (summary.dryRun) {
       for (const line of formatPlan(summary.plan, summary.mode)) io.out(line);
@@ -136,6 +135,74 @@ async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): 
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+/** The options `sync` and `watch` share (the CLI contract: watch takes the same options as sync). */
+function addSyncOptions(cmd: Command): Command {
+  return cmd
+    .option('--one-way', 'make DST an exact mirror of SRC (new, changed and extra files in DST are replaced or removed)')
+    .addOption(
+      new Option('--conflict <policy>', 'two-way: what to do when both sides changed a file differently (keep-both: newer keeps the name, the other is saved as NAME.tsync-conflict-…; newer/left/right: that version wins, the loser is still saved; skip: leave both, exit 3)')
+        .choices([...CONFLICT_POLICIES])
+        .default('keep-both'),
+    )
+    .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
+    .option('--checksum', 're-hash every file instead of trusting the stat cache')
+    .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')
+    .option('--force', 'override the safety guards (empty source, mass deletion)')
+    .option('--max-delete <limit>', 'largest deletion allowed without --force: N files or P% of the destination (default 50%)')
+    .option('--concurrency <n>', 'parallel file operations (default 8)')
+    .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')
+    .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
+    .option('-v, --verbose', 'print every action as it is applied')
+    .option('-q, --quiet', 'print only errors');
+}
+
+function settingsOf(src: string, dst: string, flags: SyncFlags, io: Io): SyncSettings {
+  return {
+    left: src,
+    right: dst,
+    mode: flags.oneWay === true ? 'one-way' : 'two-way',
+    policy: parseConflictPolicy(flags.conflict),
+    stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }),
+    checksum: flags.checksum === true,
+    dryRun: flags.dryRun === true,
+    force: flags.force === true,
+    deleteLimit: parseDeleteLimit(flags.maxDelete),
+    concurrency: parseConcurrency(flags.concurrency),
+    flush: flags.fsync,
+    waitSeconds: parseWait(flags.wait),
+  };
+}
+
+async function runWatch(src: string, dst: string, flags: SyncFlags & WatchFlags, io: Io): Promise<ExitCode> {
+  let settings: SyncSettings;
+  let rescanIntervalMs: number;
+  try {
+    settings = settingsOf(src, dst, flags, io);
+    if (settings.dryRun) throw new UsageError('--dry-run does not apply to watch; run `tsync sync --dry-run` instead');
+    rescanIntervalMs = parseRescanInterval(flags.rescanInterval);
+  } catch (e) {
+    return reportError(e, io);
+  }
+  const stopRequested = new Promise<void>((resolve) => {
+    let asked = false;
+    const onSignal = (): void => {
+      if (asked) process.exit(130); // a second Ctrl-C: leave at once (temp files are cleaned up next run)
+      asked = true;
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  const tty = process.stdout.isTTY === true && flags.json !== true;
+  return watchCommand(settings, {
+    rescanIntervalMs,
+    json: flags.json === true,
+    quiet: flags.quiet === true,
+    statusLine: tty ? (text) => process.stdout.write(`\r\x1b[2K${text}`) : null,
+    stopRequested,
+  }, io);
 }
 
 function reportError(e: unknown, io: Io): ExitCode {

@@ -41,3 +41,11 @@ export function parseWait(value: string | boolean | undefined): number {
   if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--wait ${value}: expected a number of seconds`);
   return n;
 }
+
+/** `--rescan-interval SECONDS` for watch: how often a full scan backs up the watcher (default 10 minutes). */
+export function parseRescanInterval(value: string | undefined): number {
+  if (value === undefined) return 600_000;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n < 1) throw new UsageError(`--rescan-interval ${value}: expected a number of seconds, at least 1`);
+  return n * 1000;
+}

@@ -8,6 +8,7 @@ import { removeLeftoverTemps, runCycle, sidesWritten, type CycleResult } from '.
 import type { OpenPair } from './pair.js';
 import { scanSide } from './session.js';
 import type { SyncSettings } from './settings.js';
+import type { DirtyBatch } from '../watch/aggregator.js';
 
 export interface LiveCycleReport {
   readonly result: CycleResult | null;
@@ -58,8 +59,8 @@ export class LiveSession {
   }
 
   /** Re-reads the dirty paths (null: the whole side) and runs a cycle scoped to them. */
-  async dirtyCycle(dirty: Record<Side, readonly RelPath[]>, wholeSide: ReadonlySet<Side>): Promise<LiveCycleReport> {
-    if (wholeSide.size > 0) return this.fullCycle();
+  async dirtyCycle(dirty: DirtyBatch): Promise<LiveCycleReport> {
+    if (dirty.whole.length > 0) return this.fullCycle();
     const t0 = Date.now();
     const before = (p: RelPath): boolean =>
       this.pair.base.get(p)?.entry.kind === 'dir' || this.sides.left.entries.get(p)?.entry.kind === 'dir' || this.sides.right.entries.get(p)?.entry.kind === 'dir';

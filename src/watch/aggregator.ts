@@ -4,6 +4,8 @@ import type { RelPath, Side } from '../core/types.js';
 export interface DirtyBatch {
   readonly left: readonly RelPath[];
   readonly right: readonly RelPath[];
+  /** Sides to re-read as a whole (a hint about the root itself, or one we could not place). */
+  readonly whole: readonly Side[];
 }
 
 export interface AggregatorOptions {
@@ -23,14 +25,17 @@ export interface AggregatorOptions {
  */
 export class DirtyAggregator {
   private readonly dirty = { left: new Set<RelPath>(), right: new Set<RelPath>() };
+  private readonly whole = new Set<Side>();
   private quietTimer: NodeJS.Timeout | null = null;
   private maxTimer: NodeJS.Timeout | null = null;
   private paused = false;
 
   constructor(private readonly opts: AggregatorOptions) {}
 
-  add(side: Side, path: RelPath): void {
-    this.dirty[side].add(path);
+  /** A hint about `path` on `side`; null means the side as a whole. */
+  add(side: Side, path: RelPath | null): void {
+    if (path === null) this.whole.add(side);
+    else this.dirty[side].add(path);
     if (this.paused) return;
     if (this.quietTimer !== null) clearTimeout(this.quietTimer);
     this.quietTimer = setTimeout(() => this.emit(), this.opts.quietMs);
@@ -38,7 +43,7 @@ export class DirtyAggregator {
   }
 
   get pending(): number {
-    return this.dirty.left.size + this.dirty.right.size;
+    return this.dirty.left.size + this.dirty.right.size + this.whole.size;
   }
 
   /** While a cycle runs, hints pile up; `resume` emits them as the next batch. */
@@ -55,9 +60,14 @@ export class DirtyAggregator {
   /** Takes whatever is pending now (used at shutdown and by tests). */
   drain(): DirtyBatch {
     this.clearTimers();
-    const batch = { left: collapse([...this.dirty.left], this.opts.collapseAbove), right: collapse([...this.dirty.right], this.opts.collapseAbove) };
+    const batch = {
+      left: collapse([...this.dirty.left], this.opts.collapseAbove),
+      right: collapse([...this.dirty.right], this.opts.collapseAbove),
+      whole: [...this.whole],
+    };
     this.dirty.left.clear();
     this.dirty.right.clear();
+    this.whole.clear();
     return batch;
   }
 
