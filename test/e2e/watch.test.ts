@@ -1,0 +1,120 @@
+// `tsync watch` as a real child process on real trees: the initial sync, live propagation both ways,
+// deletes, new nested directories, in-place overwrites, no ping-pong, the lock against `tsync sync`,
+// NDJSON output, and a clean stop on SIGTERM/SIGINT that leaves no temp file and saves the state.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { binPath, makeTempDir, removeTempDir, runCli } from '../helpers/cli.js';
+import { findOwnNames } from '../helpers/tree.js';
+
+interface Watching {
+  readonly a: string;
+  readonly b: string;
+  readonly state: string;
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly out: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+async function startWatch(extra: string[] = [], prepare?: (a: string, b: string) => void): Promise<Watching> {
+  const dir = makeTempDir('tsync-watch-');
+  const a = join(dir, 'A');
+  const b = join(dir, 'B');
+  const state = join(dir, 'state');
+  mkdirSync(a);
+  mkdirSync(b);
+  prepare?.(a, b);
+  const child = spawn(process.execPath, [binPath, 'watch', '--json', '--state-dir', state, ...extra, a, b], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  onTestFinished(async () => {
+    child.kill('SIGKILL');
+    await exited;
+    removeTempDir(dir);
+  });
+  await until(() => out.includes('"event":"ready"'), 10_000, () => `watch never became ready: ${out}`);
+  return { a, b, state, child, out: () => out, exited };
+}
+
+async function until(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(why());
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const read = (p: string): string | null => {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+describe('tsync watch', () => {
+  it('syncs first, then carries creations, edits, deletions and new nested directories both ways', async () => {
+    const w = await startWatch([], (a) => writeFileSync(join(a, 'before.txt'), 'was there\n'));
+    expect(read(join(w.b, 'before.txt'))).toBe('was there\n');
+
+    writeFileSync(join(w.a, 'new.txt'), 'from A\n');
+    await until(() => read(join(w.b, 'new.txt')) === 'from A\n', 5_000, () => `new.txt never reached B: ${w.out()}`);
+
+    mkdirSync(join(w.b, 'x/y/z'), { recursive: true });
+    writeFileSync(join(w.b, 'x/y/z/deep.txt'), 'from B\n');
+    await until(() => read(join(w.a, 'x/y/z/deep.txt')) === 'from B\n', 5_000, () => `deep.txt never reached A: ${w.out()}`);
+
+    rmSync(join(w.a, 'before.txt'));
+    await until(() => read(join(w.b, 'before.txt')) === null, 5_000, () => `the delete never reached B: ${w.out()}`);
+  });
+
+  it('an in-place overwrite that starts empty still ends with the final content', async () => {
+    const w = await startWatch();
+    writeFileSync(join(w.a, 'log.txt'), 'old content\n');
+    await until(() => read(join(w.b, 'log.txt')) === 'old content\n', 5_000, () => w.out());
+    const fd = openSync(join(w.a, 'log.txt'), 'w'); // truncates: the first event sees an empty file
+    await new Promise((r) => setTimeout(r, 30));
+    for (let i = 0; i < 20; i++) {
+      writeSync(fd, `line ${i}\n`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    closeSync(fd);
+    const final = Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join('');
+    await until(() => read(join(w.b, 'log.txt')) === final, 5_000, () => `B/log.txt: ${JSON.stringify(read(join(w.b, 'log.txt')))}`);
+  });
+
+  it('its own writes do not come back as changes (no ping-pong)', async () => {
+    const w = await startWatch();
+    writeFileSync(join(w.a, 'once.txt'), 'once\n');
+    await until(() => read(join(w.b, 'once.txt')) === 'once\n', 5_000, () => w.out());
+    await new Promise((r) => setTimeout(r, 500));
+    const actions = w.out().split('\n').filter((l) => l.includes('"event":"action"'));
+    expect(actions, actions.join('\n')).toHaveLength(1);
+  });
+
+  it('holds the pair lock: a `tsync sync` meanwhile exits 5', async () => {
+    const w = await startWatch();
+    const r = runCli(['sync', '--state-dir', w.state, w.a, w.b]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain(`pid ${w.child.pid ?? 0}`);
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s stops it cleanly: exit 0, no temp files, state saved', async (signal) => {
+    const w = await startWatch();
+    writeFileSync(join(w.a, 'f.txt'), 'x\n');
+    await until(() => read(join(w.b, 'f.txt')) === 'x\n', 5_000, () => w.out());
+    w.child.kill(signal);
+    expect(await w.exited).toBe(0);
+    expect(w.out()).toContain('"event":"stopped"');
+    expect([...findOwnNames(w.a), ...findOwnNames(w.b)]).toEqual([]);
+    // the next one-shot run finds everything in sync
+    const next = runCli(['sync', '-v', '--state-dir', w.state, w.a, w.b]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toContain('0 copied');
+    expect(readdirSync(w.b)).toEqual(['f.txt']);
+  });
+});
