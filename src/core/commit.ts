@@ -1,7 +1,7 @@
 import { isBlocked, blockedPaths } from './blocked.js';
 import type { Scope } from './scope.js';
-import { sideRecordOf } from './stat-cache.js';
-import type { Base, BaseRecord, Entry, Outcome, Plan, RelPath, ScannedEntry, SideRecord, Snapshot } from './types.js';
+import { RACY_WINDOW_NS, sideRecordOf } from './stat-cache.js';
+import type { Base, BaseRecord, Entry, Outcome, Plan, RelPath, ScannedEntry, Side, SideRecord, Snapshot } from './types.js';
 
 export interface BaseChanges {
   readonly upserts: ReadonlyMap<RelPath, BaseRecord>;
@@ -16,6 +16,8 @@ export interface CommitInput {
   readonly outcomes: readonly Outcome[];
   /** The planner's scope: records outside it are not looked at. */
   readonly scope?: Scope;
+  /** Per side, how recent a ctime must be to count as racy (stat-cache.ts); default: the coarse-clock window. */
+  readonly racyWindowNs?: Readonly<Record<Side, bigint>>;
 }
 
 /**
@@ -23,20 +25,21 @@ export interface CommitInput {
  * paths that already agreed, and actions the engine applied. A stale or failed action leaves its path's
  * record as it was, so the next run sees the difference again; that is what makes a crash harmless.
  */
-export function commitChanges({ base, left, right, plan, outcomes, scope = 'all' }: CommitInput): BaseChanges {
+export function commitChanges({ base, left, right, plan, outcomes, scope = 'all', racyWindowNs = COARSE }: CommitInput): BaseChanges {
+  const recordOf = (s: ScannedEntry, side: Side): SideRecord => sideRecordOf(s.stat, s.observedAtNs, racyWindowNs[side]);
   const next = new Map<RelPath, BaseRecord | null>();
 
   for (const path of plan.agreed) {
     const l = left.entries.get(path);
     const r = right.entries.get(path);
     if (l === undefined || r === undefined) continue;
-    next.set(path, { entry: mergedEntry(l.entry, r.entry), left: recordOf(l), right: recordOf(r) });
+    next.set(path, { entry: mergedEntry(l.entry, r.entry), left: recordOf(l, 'left'), right: recordOf(r, 'right') });
   }
   for (const o of outcomes) {
     const a = o.action;
     if (a.type === 'delete' && o.status === 'applied' && !next.has(a.path)) next.set(a.path, null);
     // Records are verified facts even when a later step of the same action failed (conflict units).
-    for (const rec of o.records ?? []) next.set(rec.path, { entry: rec.entry, left: recordOf(rec.left), right: recordOf(rec.right) });
+    for (const rec of o.records ?? []) next.set(rec.path, { entry: rec.entry, left: recordOf(rec.left, 'left'), right: recordOf(rec.right, 'right') });
   }
   // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
   const blocked = blockedPaths([...left.problems, ...right.problems]);
@@ -59,9 +62,7 @@ export function commitChanges({ base, left, right, plan, outcomes, scope = 'all'
   return { upserts, removals };
 }
 
-function recordOf(s: ScannedEntry): SideRecord {
-  return sideRecordOf(s.stat, s.observedAtNs);
-}
+const COARSE: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RACY_WINDOW_NS };
 
 /** Two entries that agree in content; keep whichever hash is known. */
 function mergedEntry(l: Entry, r: Entry): Entry {

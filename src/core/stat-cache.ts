@@ -10,13 +10,17 @@ export const RACY_WINDOW_NS = 50_000_000n;
 /** The ctime stored for a racy record: it never matches a real ctime, so the next scan re-hashes. */
 export const RACY_CTIME = -1n;
 
-export function isRacy(ctimeNs: bigint, observedAtNs: bigint): boolean {
-  return ctimeNs >= observedAtNs - RACY_WINDOW_NS;
+/**
+ * On a file system with fine-grained ctimes (see fs/ctime-probe.ts) the window is 0: any change after a
+ * stat gets a ctime of its own, so no stat is racy.
+ */
+export function isRacy(ctimeNs: bigint, observedAtNs: bigint, windowNs: bigint = RACY_WINDOW_NS): boolean {
+  return windowNs > 0n && ctimeNs >= observedAtNs - windowNs;
 }
 
 /** What to remember of one side after a sync, given its stat and when that stat was taken. */
-export function sideRecordOf(stat: StatId, observedAtNs: bigint): SideRecord {
-  return { mtimeNs: stat.mtimeNs, ino: stat.ino, ctimeNs: isRacy(stat.ctimeNs, observedAtNs) ? RACY_CTIME : stat.ctimeNs };
+export function sideRecordOf(stat: StatId, observedAtNs: bigint, windowNs: bigint = RACY_WINDOW_NS): SideRecord {
+  return { mtimeNs: stat.mtimeNs, ino: stat.ino, ctimeNs: isRacy(stat.ctimeNs, observedAtNs, windowNs) ? RACY_CTIME : stat.ctimeNs };
 }
 
 /**

@@ -1,9 +1,24 @@
-import { constants, type BigIntStats } from 'node:fs';
-import { lstat, lutimes, open, rename, symlink, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  futimesSync,
+  lstatSync,
+  lutimesSync,
+  openSync,
+  readSync,
+  renameSync,
+  symlinkSync,
+  unlinkSync,
+  writeSync,
+  type BigIntStats,
+} from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
-import { streamingHash } from '../hash/xxhash.js';
+import { streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from './temp-name.js';
 
@@ -28,12 +43,12 @@ export interface CopyRequest {
   readonly targetAbs: Buffer;
   readonly source: ScannedEntry;
   readonly expect: Expectation;
-  /** A reusable read buffer owned by the caller for the duration of the copy. */
-  readonly buffer: Buffer;
   /** For messages. */
   readonly label: string;
   /** Called right before the rename: the last chance to refuse (ancestor checks). */
-  readonly beforeRename: () => Promise<void>;
+  readonly beforeRename: () => void;
+  /** How recent a source ctime must be to count as racy (0 on file systems with fine-grained ctimes). */
+  readonly sourceRacyWindowNs: bigint;
 }
 
 export interface CopyResult {
@@ -46,51 +61,118 @@ export interface CopyResult {
 const SLASH = Buffer.of(0x2f);
 
 /**
+ * Files up to this size are copied with synchronous calls: for small files the cost is the calls
+ * themselves, and a promise round trip through the thread pool per call costs several times the
+ * syscall (measured: bench/README.md). Larger files stream through a read/hash/write pipeline.
+ */
+export const SMALL_FILE_MAX = 1 << 20;
+const PIPE_CHUNK = 2 << 20;
+
+/** One buffer for all synchronous copies: nothing else runs while a synchronous copy does. */
+const smallBuffer = Buffer.allocUnsafe(SMALL_FILE_MAX + 1);
+
+/**
  * Copies a regular file atomically: the bytes go to a 0600 temp file in the target's directory while
  * being hashed, mode and times are set on the temp file, and only then is it renamed over the target.
  * A crash at any instant leaves the old file or the new one at the final path, never a mix.
  *
- * The source is opened once (O_NOFOLLOW) and checked three times: against the scan before reading
- * (changed since: stale), and by fstat after reading (changed while read: SourceChangedError). When its
- * ctime is too recent for the coarse kernel clock to tell (see stat-cache.ts) it is also re-hashed.
+ * The source is opened once (O_NOFOLLOW) and checked against the scan before reading (changed since:
+ * stale) and by fstat after reading (changed meanwhile: SourceChangedError). When its ctime is too
+ * recent for a coarse kernel clock to prove anything (see stat-cache.ts) it is read a second time and
+ * must hash the same.
  */
 export async function copyFileAtomic(req: CopyRequest): Promise<CopyResult> {
+  return req.source.entry.kind === 'file' && req.source.entry.size <= SMALL_FILE_MAX ? copySmallFile(req) : copyLargeFile(req);
+}
+
+function openSource(req: CopyRequest): { fd: number; before: BigIntStats; observedAt: bigint } {
+  let fd: number;
+  try {
+    fd = openSync(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
+    throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
+  }
+  try {
+    const before = fstatSync(fd, { bigint: true });
+    const observedAt = nowNs();
+    if (!before.isFile() || !sameStat(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
+    return { fd, before, observedAt };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+function copySmallFile(req: CopyRequest): CopyResult {
+  const { fd: src, before, observedAt } = openSource(req);
+  try {
+    // Read until EOF (one read for nearly every file); a file that grew past the buffer changed.
+    let n = 0;
+    for (;;) {
+      const got = readSync(src, smallBuffer, n, smallBuffer.length - n, n);
+      if (got === 0) break;
+      n += got;
+      if (n === smallBuffer.length) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+    }
+    const data = smallBuffer.subarray(0, n);
+    const h = streamingHash();
+    h.update(data);
+    const hash = h.digestHex();
+    const settled = (): void => {
+      if (changedSince(fstatSync(src, { bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+      if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs)) {
+        const again = streamingHash();
+        const m = readSync(src, smallBuffer, 0, smallBuffer.length, 0);
+        again.update(smallBuffer.subarray(0, m));
+        if (again.digestHex() !== hash || changedSince(fstatSync(src, { bigint: true }), before)) {
+          throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+        }
+      }
+    };
+    return installTemp(req, before, hash, n, (tmp) => {
+      let off = 0;
+      while (off < n) off += writeSync(tmp, data, off, n - off, off);
+      settled();
+    });
+  } finally {
+    closeSync(src);
+  }
+}
+
+async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
   const src = await open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
     if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
     throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
   });
   try {
     const before = await src.stat({ bigint: true });
-    const beforeObservedAt = nowNs();
-    if (!before.isFile() || !sameStat(statIdOf(before), req.source.stat)) {
-      throw new StaleTargetError(`${req.label}: the source changed since the scan`);
-    }
-    const tmpAbs = Buffer.concat([req.targetDirAbs, SLASH, Buffer.from(tempName(), 'latin1')]);
-    const tmp = await open(tmpAbs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-    let renamed = false;
+    const observedAt = nowNs();
+    if (!before.isFile() || !sameStat(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
+    const created = createTemp(req.targetDirAbs);
+    const tmpAbs = created.tmpAbs;
+    const tmp = await open(tmpAbs, constants.O_WRONLY).finally(() => closeSync(created.fd));
+    let keep = false;
     try {
-      const { hash, bytes } = await pump(src, tmp, req.buffer);
-      await assertSourceSettled(src, before, beforeObservedAt, hash, req);
-      const mode = Number(before.mode) & 0o7777;
-      await tmp.chmod(mode);
+      const { hash, bytes } = await pipe(src, tmp);
+      if (changedSince(await src.stat({ bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+      if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs) && ((await hashHandle(src)) !== hash || changedSince(await src.stat({ bigint: true }), before))) {
+        throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+      }
+      await tmp.chmod(Number(before.mode) & 0o7777);
       await tmp.utimes(secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
       await tmp.close();
-      await req.beforeRename();
-      await assertExpected(req.targetAbs, req.expect, req.label);
-      await rename(tmpAbs, req.targetAbs);
-      renamed = true;
-      const after = await lstat(req.targetAbs, { bigint: true });
-      const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode, hash };
-      return {
-        entry,
-        source: { entry, stat: statIdOf(before), observedAtNs: beforeObservedAt },
-        target: { entry, stat: statIdOf(after), observedAtNs: nowNs() },
-        bytes,
-      };
+      const result = finish(req, tmpAbs, before, hash, bytes);
+      keep = true;
+      return result;
     } finally {
-      if (!renamed) {
+      if (!keep) {
         await tmp.close().catch(() => undefined);
-        await unlink(tmpAbs).catch(() => undefined);
+        try {
+          unlinkSync(tmpAbs);
+        } catch {
+          // already gone
+        }
       }
     }
   } finally {
@@ -98,46 +180,106 @@ export async function copyFileAtomic(req: CopyRequest): Promise<CopyResult> {
   }
 }
 
-async function pump(src: FileHandle, dst: FileHandle, buffer: Buffer): Promise<{ hash: string; bytes: number }> {
-  const h = streamingHash();
-  let bytes = 0;
-  for (;;) {
-    const { bytesRead } = await src.read(buffer, 0, buffer.length, bytes);
-    if (bytesRead === 0) break;
-    const chunk = bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead);
-    h.update(chunk);
-    let written = 0;
-    while (written < bytesRead) {
-      const { bytesWritten } = await dst.write(chunk, written, bytesRead - written, bytes + written);
-      written += bytesWritten;
+/** Writes the temp file with `write`, then sets mode and times and renames it into place. */
+function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes: number, write: (tmpFd: number) => void): CopyResult {
+  const { tmpAbs, fd: tmp } = createTemp(req.targetDirAbs);
+  let closed = false;
+  let keep = false;
+  try {
+    write(tmp);
+    fchmodSync(tmp, Number(before.mode) & 0o7777);
+    futimesSync(tmp, secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
+    closeSync(tmp);
+    closed = true;
+    const result = finish(req, tmpAbs, before, hash, bytes);
+    keep = true;
+    return result;
+  } finally {
+    if (!closed) closeSync(tmp);
+    if (!keep) {
+      try {
+        unlinkSync(tmpAbs);
+      } catch {
+        // already gone
+      }
     }
-    bytes += bytesRead;
   }
-  return { hash: h.digestHex(), bytes };
+}
+
+/** A new 0600 temp file in the target's directory; a name that is taken (a stale leftover) is skipped. */
+function createTemp(dirAbs: Buffer): { tmpAbs: Buffer; fd: number } {
+  for (let attempt = 0; ; attempt++) {
+    const tmpAbs = Buffer.concat([dirAbs, SLASH, Buffer.from(tempName(), 'latin1')]);
+    try {
+      return { tmpAbs, fd: openSync(tmpAbs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600) };
+    } catch (e) {
+      if (errCode(e) !== 'EEXIST' || attempt >= 16) throw e;
+    }
+  }
+}
+
+/** The last checks and the rename; returns what now stands at both ends. */
+function finish(req: CopyRequest, tmpAbs: Buffer, before: BigIntStats, hash: string, bytes: number): CopyResult {
+  req.beforeRename();
+  assertExpected(req.targetAbs, req.expect, req.label);
+  renameSync(tmpAbs, req.targetAbs);
+  const after = lstatSync(req.targetAbs, { bigint: true });
+  const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash };
+  return {
+    entry,
+    source: { entry, stat: statIdOf(before), observedAtNs: nowNs() },
+    target: { entry, stat: statIdOf(after), observedAtNs: nowNs() },
+    bytes,
+  };
 }
 
 /**
- * Proves that what was read is one consistent version of the source. A changed stat means it was
- * written to meanwhile. On kernels without fine-grained timestamps a write in the same clock tick as
- * our first stat leaves ctime unchanged, so a source whose ctime is that recent is also read a second
- * time and must hash the same (no sleeping: watch mode copies fresh files, and latency matters).
+ * Streams a large file through XXH64 into the temp file with three buffers in flight: while one chunk
+ * is hashed on the main thread, the next is read and the previous written on the thread pool.
  */
-async function assertSourceSettled(src: FileHandle, before: BigIntStats, observedAt: bigint, hash: string, req: CopyRequest): Promise<void> {
-  const changed = (st: BigIntStats): boolean =>
-    st.ctimeNs !== before.ctimeNs || st.mtimeNs !== before.mtimeNs || st.size !== before.size || st.ino !== before.ino;
-  if (changed(await src.stat({ bigint: true }))) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
-  if (!isRacy(before.ctimeNs, observedAt)) return;
-  const again = streamingHash();
+async function pipe(src: FileHandle, dst: FileHandle): Promise<{ hash: string; bytes: number }> {
+  const h = streamingHash();
+  const bufs = [Buffer.allocUnsafe(PIPE_CHUNK), Buffer.allocUnsafe(PIPE_CHUNK), Buffer.allocUnsafe(PIPE_CHUNK)];
+  const writes: (Promise<void> | null)[] = [null, null, null];
+  let pos = 0;
+  let i = 0;
+  let reading = src.read(bufs[0] as Buffer, 0, PIPE_CHUNK, 0);
+  for (;;) {
+    const { bytesRead } = await reading;
+    if (bytesRead === 0) break;
+    const cur = bufs[i % 3] as Buffer;
+    const next = (i + 1) % 3;
+    await writes[next]; // the buffer about to be refilled must be written out first
+    reading = src.read(bufs[next] as Buffer, 0, PIPE_CHUNK, pos + bytesRead);
+    const chunk = cur.subarray(0, bytesRead);
+    h.update(chunk);
+    writes[i % 3] = writeAll(dst, chunk, pos);
+    pos += bytesRead;
+    i++;
+  }
+  await Promise.all(writes);
+  return { hash: h.digestHex(), bytes: pos };
+}
+
+async function writeAll(dst: FileHandle, chunk: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) {
+    const { bytesWritten } = await dst.write(chunk, off, chunk.length - off, position + off);
+    off += bytesWritten;
+  }
+}
+
+async function hashHandle(fh: FileHandle): Promise<string> {
+  const h: StreamingHash = streamingHash();
+  const buf = Buffer.allocUnsafe(PIPE_CHUNK);
   let pos = 0;
   for (;;) {
-    const { bytesRead } = await src.read(req.buffer, 0, req.buffer.length, pos);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
     if (bytesRead === 0) break;
-    again.update(bytesRead === req.buffer.length ? req.buffer : req.buffer.subarray(0, bytesRead));
+    h.update(buf.subarray(0, bytesRead));
     pos += bytesRead;
   }
-  if (again.digestHex() !== hash || changed(await src.stat({ bigint: true }))) {
-    throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
-  }
+  return h.digestHex();
 }
 
 export interface SymlinkRequest {
@@ -147,29 +289,43 @@ export interface SymlinkRequest {
   readonly mtimeNs: bigint;
   readonly expect: Expectation;
   readonly label: string;
-  readonly beforeRename: () => Promise<void>;
+  readonly beforeRename: () => void;
 }
 
 /** Creates the link under a temp name and renames it over the target: links are copied as links. */
-export async function copySymlinkAtomic(req: SymlinkRequest): Promise<ScannedEntry> {
+export function copySymlinkAtomic(req: SymlinkRequest): ScannedEntry {
   const tmpAbs = Buffer.concat([req.targetDirAbs, SLASH, Buffer.from(tempName(), 'latin1')]);
-  await symlink(req.linkTarget, tmpAbs);
+  symlinkSync(req.linkTarget, tmpAbs);
   let renamed = false;
   try {
-    await lutimes(tmpAbs, secondsOf(req.mtimeNs), secondsOf(req.mtimeNs)).catch(() => undefined);
-    await req.beforeRename();
-    await assertExpected(req.targetAbs, req.expect, req.label);
-    await rename(tmpAbs, req.targetAbs);
+    try {
+      lutimesSync(tmpAbs, secondsOf(req.mtimeNs), secondsOf(req.mtimeNs));
+    } catch {
+      // link times are cosmetic; some file systems refuse them
+    }
+    req.beforeRename();
+    assertExpected(req.targetAbs, req.expect, req.label);
+    renameSync(tmpAbs, req.targetAbs);
     renamed = true;
   } finally {
-    if (!renamed) await unlink(tmpAbs).catch(() => undefined);
+    if (!renamed) {
+      try {
+        unlinkSync(tmpAbs);
+      } catch {
+        // already gone
+      }
+    }
   }
-  const after = await lstat(req.targetAbs, { bigint: true });
+  const after = lstatSync(req.targetAbs, { bigint: true });
   return {
     entry: { kind: 'symlink', target: req.linkTarget.toString('latin1'), mtimeNs: after.mtimeNs },
     stat: statIdOf(after),
     observedAtNs: nowNs(),
   };
+}
+
+function changedSince(st: BigIntStats, before: BigIntStats): boolean {
+  return st.ctimeNs !== before.ctimeNs || st.mtimeNs !== before.mtimeNs || st.size !== before.size || st.ino !== before.ino;
 }
 
 function sameStat(a: StatId, b: StatId): boolean {

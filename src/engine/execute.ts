@@ -4,9 +4,8 @@ import { displayPath, parentOf } from '../core/paths.js';
 import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
-import { HASH_CHUNK } from '../hash/xxhash.js';
 import { copyFileAtomic, copySymlinkAtomic, SourceChangedError, SourceReadError } from './copy-file.js';
-import { assertRealAncestors, StaleTargetError, UnsafePathError } from './guards.js';
+import { AncestorGuard, StaleTargetError, UnsafePathError } from './guards.js';
 import { deleteEntry, makeDir, setMeta } from './operations.js';
 
 export interface Roots {
@@ -16,8 +15,10 @@ export interface Roots {
 
 export interface ExecuteOptions {
   readonly roots: Roots;
-  /** Parallel file operations. Measured on 2 cores: see bench/README.md. */
+  /** Parallel operations for large files; small ones are copied synchronously (copy-file.ts). */
   readonly concurrency: number;
+  /** Per side, how recent a ctime must be to count as racy (fs/ctime-probe.ts). */
+  readonly racyWindowNs: Readonly<Record<Side, bigint>>;
   readonly onOutcome?: (o: Outcome) => void;
 }
 
@@ -35,17 +36,12 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   const outcomes: Outcome[] = [];
   let bytes = 0;
   const queue = new PQueue({ concurrency: opts.concurrency });
-  const buffers: Buffer[] = [];
+  const ctx = new ActionContext(opts.roots, opts.racyWindowNs);
   const run = async (a: Action): Promise<void> => {
-    const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
-    try {
-      const { outcome, copied } = await applyAction(a, opts.roots, buffer);
-      bytes += copied;
-      outcomes.push(outcome);
-      opts.onOutcome?.(outcome);
-    } finally {
-      buffers.push(buffer);
-    }
+    const { outcome, copied } = await applyAction(a, ctx);
+    bytes += copied;
+    outcomes.push(outcome);
+    opts.onOutcome?.(outcome);
   };
   for (const phase of PHASES) {
     const list = actions.filter((a) => phaseOf(a) === phase);
@@ -64,12 +60,16 @@ interface Applied {
   readonly copied: number;
 }
 
-/** The context one action needs: where its sides are and how to refuse writing through a symlink. */
+/** What every action of a run shares: where the sides are, and which directories are known to be real. */
 class ActionContext {
+  private readonly guards: Record<Side, AncestorGuard>;
+
   constructor(
     readonly roots: Roots,
-    readonly buffer: Buffer,
-  ) {}
+    private readonly racyWindowNs: Readonly<Record<Side, bigint>>,
+  ) {
+    this.guards = { left: new AncestorGuard(roots.left), right: new AncestorGuard(roots.right) };
+  }
 
   root(side: Side): AbsPath {
     return side === 'left' ? this.roots.left : this.roots.right;
@@ -84,26 +84,32 @@ class ActionContext {
     return toBytes(parent === null ? this.root(side) : under(this.root(side), parent));
   }
 
-  ancestorsSafe(side: Side, path: RelPath): () => Promise<void> {
-    return () => assertRealAncestors(this.root(side), path);
+  guard(side: Side): AncestorGuard {
+    return this.guards[side];
   }
 
   /** Copies `from` (a file or symlink as scanned on `fromSide`) to `toSide`, atomically. */
   async copyEntry(fromSide: Side, fromPath: RelPath, from: ScannedEntry, toSide: Side, toPath: RelPath, expect: Action['expect']): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
     const label = displayPath(toPath);
-    const beforeRename = this.ancestorsSafe(toSide, toPath);
+    const beforeRename = (): void => this.guards[toSide].assert(toPath);
+    beforeRename();
     const e = from.entry;
     if (e.kind === 'symlink') {
-      await beforeRename();
-      const target = await copySymlinkAtomic({
+      const target = copySymlinkAtomic({
         targetDirAbs: this.dirOf(toSide, toPath), targetAbs: this.abs(toSide, toPath), linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename,
       });
       return { target, source: from, bytes: 0 };
     }
     if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
-    await beforeRename();
     const r = await copyFileAtomic({
-      sourceAbs: this.abs(fromSide, fromPath), targetDirAbs: this.dirOf(toSide, toPath), targetAbs: this.abs(toSide, toPath), source: from, expect, buffer: this.buffer, label, beforeRename,
+      sourceAbs: this.abs(fromSide, fromPath),
+      targetDirAbs: this.dirOf(toSide, toPath),
+      targetAbs: this.abs(toSide, toPath),
+      source: from,
+      expect,
+      label,
+      beforeRename,
+      sourceRacyWindowNs: this.racyWindowNs[fromSide],
     });
     return { target: r.target, source: r.source, bytes: r.bytes };
   }
@@ -114,25 +120,26 @@ function recordFor(path: RelPath, targetSide: Side, source: ScannedEntry, target
   return targetSide === 'right' ? { path, entry, left: source, right: target } : { path, entry, left: target, right: source };
 }
 
-async function applyAction(a: Action, roots: Roots, buffer: Buffer): Promise<Applied> {
-  const ctx = new ActionContext(roots, buffer);
+async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
   const sourceSide: Side = a.target === 'right' ? 'left' : 'right';
   const label = displayPath(a.path);
   const applied = (records: PathRecord[], copied = 0): Applied => ({ outcome: { action: a, status: 'applied', records }, copied });
   try {
     switch (a.type) {
       case 'delete':
-        await ctx.ancestorsSafe(a.target, a.path)();
-        await deleteEntry(ctx.abs(a.target, a.path), a.expect, label);
+        ctx.guard(a.target).assert(a.path);
+        deleteEntry(ctx.abs(a.target, a.path), a.expect, label);
+        ctx.guard(a.target).forget(a.path);
         return applied([]);
       case 'mkdir': {
-        await ctx.ancestorsSafe(a.target, a.path)();
-        const made = await makeDir(ctx.abs(a.target, a.path), a.source, label);
+        ctx.guard(a.target).assert(a.path);
+        const made = makeDir(ctx.abs(a.target, a.path), a.source, label);
+        ctx.guard(a.target).trust(a.path);
         return applied([recordFor(a.path, a.target, a.source, made)]);
       }
       case 'meta': {
-        await ctx.ancestorsSafe(a.target, a.path)();
-        const target = await setMeta(ctx.abs(a.target, a.path), a.source, a.expect, label);
+        ctx.guard(a.target).assert(a.path);
+        const target = setMeta(ctx.abs(a.target, a.path), a.source, a.expect, label);
         return applied([recordFor(a.path, a.target, a.source, target)]);
       }
       case 'copy': {
@@ -162,8 +169,9 @@ async function resolveConflict(a: Extract<Action, { type: 'conflict' }>, ctx: Ac
     const saved = await ctx.copyEntry(loserSide, a.path, a.loser, loserSide, a.copyName, null);
     copied += saved.bytes;
     if (a.winner.entry.kind === 'dir') {
-      await ctx.ancestorsSafe(loserSide, a.path)();
-      await deleteEntry(ctx.abs(loserSide, a.path), a.expect, label); // a mkdir action follows
+      ctx.guard(loserSide).assert(a.path);
+      deleteEntry(ctx.abs(loserSide, a.path), a.expect, label); // a mkdir action follows
+      ctx.guard(loserSide).forget(a.path);
     } else {
       const installed = await ctx.copyEntry(winnerSide, a.path, a.winner, loserSide, a.path, a.expect);
       copied += installed.bytes;

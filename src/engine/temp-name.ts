@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
-
 const TEMP_PREFIX = '.tsync-tmp-';
+
+/** pid + a per-process counter is unique among live processes; O_EXCL catches anything else. */
+let counter = 0;
 
 /**
  * A fresh temp name for the target's directory. It carries our pid so that a later run can tell a temp
@@ -8,7 +9,8 @@ const TEMP_PREFIX = '.tsync-tmp-';
  * final name, so even a 255-byte name can be written atomically.
  */
 export function tempName(): string {
-  return `${TEMP_PREFIX}${process.pid}-${randomBytes(6).toString('hex')}`;
+  counter += 1;
+  return `${TEMP_PREFIX}${process.pid}-${counter.toString(36)}`;
 }
 
 export function isTempName(name: string): boolean {
@@ -20,7 +22,9 @@ export function isLeftoverTemp(name: string): boolean {
   if (!isTempName(name)) return false;
   const pid = Number.parseInt(name.slice(TEMP_PREFIX.length), 10);
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  if (pid === process.pid) return false;
+  // Scans run while no copy of ours is in flight, so a temp file with our own pid is from an
+  // earlier process that had the same pid.
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return false;

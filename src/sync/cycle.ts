@@ -63,9 +63,11 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   if (s.dryRun) {
     return { plan, outcomes: [], bytes: 0, problems: scanProblems, changes: { upserts: new Map(), removals: [] }, unresolvedConflicts: skippedConflicts, dryRun: true };
   }
-  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency });
+  const writes = (side: Side): boolean => plan.actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
+  const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
+  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs });
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
-  const changes = commitChanges({ base: pair.base, left, right, plan, outcomes, scope });
+  const changes = commitChanges({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
   const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
   return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false };
 }

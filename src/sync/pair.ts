@@ -1,5 +1,8 @@
 import type { AbsPath, Base, BaseRecord, RelPath } from '../core/types.js';
+import { RACY_WINDOW_NS } from '../core/stat-cache.js';
 import { RootError, SafetyHaltError } from '../errors.js';
+import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
+import { toBytes } from '../fs/paths.js';
 import { loadHasher } from '../hash/xxhash.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
@@ -23,6 +26,12 @@ export interface OpenPair {
   readonly base: Map<RelPath, BaseRecord>;
   readonly warnings: readonly string[];
   root(side: 'left' | 'right'): AbsPath;
+  /**
+   * How recent a ctime on this side must be to count as racy: 0 where the file system has fine-grained
+   * ctimes (probed once, and only on a side the run writes to: probing writes a file), else the
+   * coarse-clock window.
+   */
+  racyWindowNs(side: 'left' | 'right', willWrite: boolean): bigint;
   close(): void;
 }
 
@@ -38,7 +47,17 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
     const base = new Map(opened.store.loadBase());
     if (o.mode === 'two-way') guardMissingRoots(roots, base, o.force);
     const s = store;
+    const probed: Partial<Record<'left' | 'right', bigint>> = {};
     return {
+      racyWindowNs: (side, willWrite) => {
+        const known = probed[side];
+        if (known !== undefined) return known;
+        if (!willWrite) return RACY_WINDOW_NS;
+        const missing = side === 'left' ? roots.leftMissing : roots.rightMissing;
+        const fine = !missing && hasFineGrainedCtime(toBytes(side === 'left' ? roots.left : roots.right));
+        probed[side] = fine ? 0n : RACY_WINDOW_NS;
+        return probed[side];
+      },
       roots,
       store: s,
       base,
