@@ -28,22 +28,29 @@ export interface RunSummary {
  */
 export async function runSync(s: SyncSettings): Promise<RunSummary> {
   const startedAtMs = Date.now();
+  const t = phaseTimer();
   const pair = await openPair(s);
+  t('open (lock, index, base)');
   try {
     const left = scanSide(pair, s, 'left');
+    t(`scan first root (${left.entries.size} entries)`);
     const right = scanSide(pair, s, 'right');
+    t(`scan second root (${right.entries.size} entries)`);
     if (!s.dryRun) {
       if (pair.roots.rightMissing) mkdirSync(toBytes(pair.roots.right), { recursive: true });
       await removeLeftoverTemps(pair.roots.right, right.leftoverTemps);
       if (s.mode === 'two-way') await removeLeftoverTemps(pair.roots.left, left.leftoverTemps);
     }
     const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' });
+    t(`cycle (${r.plan.actions.length} actions)`);
     const summary: RunSummary = {
       mode: s.mode, plan: r.plan, outcomes: r.outcomes, problems: r.problems, warnings: pair.warnings, bytes: r.bytes, dryRun: r.dryRun, unresolvedConflicts: r.unresolvedConflicts,
     };
     if (r.dryRun) return summary;
     if (s.flush) for (const side of sidesWritten(r.outcomes)) flushFileSystem(pair.root(side));
+    t('flush');
     pair.store.applyChanges(r.changes, r.plan.conflicts, startedAtMs);
+    t(`commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
     const applied = r.outcomes.filter((o) => o.status === 'applied');
     pair.store.recordRun({
       startedAtMs,
@@ -59,6 +66,17 @@ export async function runSync(s: SyncSettings): Promise<RunSummary> {
   } finally {
     pair.close();
   }
+}
+
+/** TSYNC_TIMINGS=1 prints how long each phase of a run took, on stderr (for profiling, not a contract). */
+function phaseTimer(): (label: string) => void {
+  if (process.env.TSYNC_TIMINGS !== '1') return () => undefined;
+  let last = performance.now();
+  return (label) => {
+    const now = performance.now();
+    process.stderr.write(`tsync timing: ${label}: ${(now - last).toFixed(1)} ms\n`);
+    last = now;
+  };
 }
 
 export function scanSide(pair: OpenPair, s: SyncSettings, side: Side): ScanResult {
