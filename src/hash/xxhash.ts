@@ -50,19 +50,27 @@ export interface HashedFile {
 }
 
 /**
- * Streams a file through XXH64. Opens with O_NOFOLLOW so a file swapped for a symlink after the scan is
- * never followed. The caller compares stats before and after when it needs a stable answer.
+ * Streams a file through XXH64, reading the next chunk while the current one is hashed. Opens with
+ * O_NOFOLLOW so a file swapped for a symlink after the scan is never followed. The caller compares
+ * stats before and after when it needs a stable answer.
  */
 export async function hashFile(path: Buffer, buffer: Buffer): Promise<HashedFile> {
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const h = ready().create64();
+    const half = buffer.length >>> 1;
+    const bufs = [buffer.subarray(0, half), buffer.subarray(half)] as const;
     let size = 0;
+    let i = 0;
+    let reading = fh.read(bufs[0], 0, half, 0);
     for (;;) {
-      const { bytesRead } = await fh.read(buffer, 0, buffer.length, null);
+      const { bytesRead } = await reading;
       if (bytesRead === 0) break;
-      h.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
+      const cur = bufs[i % 2] as Buffer;
+      reading = fh.read(bufs[(i + 1) % 2] as Buffer, 0, half, size + bytesRead);
+      h.update(bytesRead === half ? cur : cur.subarray(0, bytesRead));
       size += bytesRead;
+      i++;
     }
     return { hash: hexOf(h.digest()), size };
   } finally {

@@ -53,8 +53,8 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
         const known = probed[side];
         if (known !== undefined) return known;
         if (!willWrite) return RACY_WINDOW_NS;
-        const missing = side === 'left' ? roots.leftMissing : roots.rightMissing;
-        const fine = !missing && hasFineGrainedCtime(toBytes(side === 'left' ? roots.left : roots.right));
+        // asked once the run is about to write, i.e. after a missing root has been created
+        const fine = hasFineGrainedCtime(toBytes(side === 'left' ? roots.left : roots.right));
         probed[side] = fine ? 0n : RACY_WINDOW_NS;
         return probed[side];
       },
