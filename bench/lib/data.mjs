@@ -1,0 +1,185 @@
+// Deterministic dataset generation and mutation for bench/run.mjs.
+//
+// Everything is derived from a seed: the tree shape, file sizes, file contents (AES-128-CTR keystream,
+// so it is incompressible and never dedupes) and file/dir mtimes (fixed past timestamps). Only inode
+// numbers and ctimes differ between two generations of the same dataset.
+import { createCipheriv, createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** mulberry32: small, fast, good enough for picking sizes and names. Returns floats in [0, 1). */
+export function rng(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  next.int = (n) => Math.floor(next() * n); // 0 .. n-1
+  return next;
+}
+
+/** A deterministic, incompressible byte stream: AES-128-CTR over zeros, keyed by (seed, label). */
+export function keystream(seed, label) {
+  const key = createHash('sha256').update(`tsync-bench:${seed}:${label}`).digest();
+  const cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
+  return (n) => cipher.update(Buffer.alloc(n));
+}
+
+/** Base mtime of generated files: 2023-11-14, far from "now", so any later write changes the mtime by seconds. */
+const BASE_MTIME_S = 1_700_000_000;
+
+const pad = (n, w) => String(n).padStart(w, '0');
+
+/**
+ * Generates a tree of small files: `top` x `sub` leaf directories (nested 2 levels), `files` files with
+ * sizes uniform in [0, maxSize], placed at random leaf directories. Returns a manifest
+ * { files: [{ rel, size }], dirs: [rel], bytes } in generation order.
+ */
+export function generateSmallTree(root, { files, top, sub, maxSize, seed }) {
+  const r = rng(seed);
+  const pool = keystream(seed, 'pool')(Math.max(4 << 20, maxSize * 4));
+  const dirs = [];
+  for (let i = 0; i < top; i++) {
+    dirs.push(`d${pad(i, 3)}`);
+    for (let j = 0; j < sub; j++) dirs.push(`d${pad(i, 3)}/s${pad(j, 3)}`);
+  }
+  const leaves = dirs.filter((d) => d.includes('/'));
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  for (const d of dirs) mkdirSync(join(root, d), { recursive: true });
+  const out = [];
+  let bytes = 0;
+  for (let i = 0; i < files; i++) {
+    const rel = `${leaves[r.int(leaves.length)]}/f${pad(i, 6)}.bin`;
+    const size = r.int(maxSize + 1);
+    const abs = join(root, rel);
+    writeFileSync(abs, contentOf(pool, r, size, `base:${rel}`));
+    const t = BASE_MTIME_S + r.int(86_400 * 30);
+    utimesSync(abs, t, t);
+    out.push({ rel, size });
+    bytes += size;
+  }
+  // Directories last, deepest first, so creating their children does not bump them again.
+  for (const d of [...dirs].reverse()) utimesSync(join(root, d), BASE_MTIME_S, BASE_MTIME_S);
+  utimesSync(root, BASE_MTIME_S, BASE_MTIME_S);
+  return { root, files: out, dirs, leaves, bytes, seed, pool, maxSize };
+}
+
+/** A slice of the pool at a random offset, with a unique header so no two files are alike. */
+function contentOf(pool, r, size, tag) {
+  const off = r.int(pool.length - size + 1);
+  const buf = Buffer.from(pool.subarray(off, off + size));
+  buf.write(`${tag}\n`, 0, Math.min(size, tag.length + 1), 'latin1');
+  return buf;
+}
+
+/** Fisher-Yates shuffle of 0..n-1 with a seeded rng. */
+function shuffled(n, r) {
+  const a = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
+
+/**
+ * The one-way incremental change set: `pct`% of the manifest's files changed (half keep their size, so
+ * a stat-cache tool must notice via mtime/ctime and compare content), `pct`% deleted, `pct`% added.
+ * Deterministic: the same manifest and seed always give the same plan.
+ */
+export function planIncremental(manifest, pct, seed) {
+  const r = rng(seed);
+  const k = Math.max(1, Math.round((manifest.files.length * pct) / 100));
+  const order = shuffled(manifest.files.length, r);
+  const changed = order.slice(0, k).map((i) => {
+    const f = manifest.files[i];
+    return { rel: f.rel, size: r() < 0.5 ? f.size : r.int(Math.max(1, maxSizeOf(manifest)) + 1) };
+  });
+  const deleted = order.slice(k, 2 * k).map((i) => manifest.files[i].rel);
+  const added = Array.from({ length: k }, (_, i) => ({
+    rel: `${manifest.leaves[r.int(manifest.leaves.length)]}/new${pad(i, 6)}.bin`,
+    size: r.int(maxSizeOf(manifest) + 1),
+  }));
+  return { changed, deleted, added, seed };
+}
+
+/** Two disjoint sets of `pct`% of the files, to be changed on side A and side B respectively. */
+export function planTwoWay(manifest, pct, seed) {
+  const r = rng(seed);
+  const k = Math.max(1, Math.round((manifest.files.length * pct) / 100));
+  const order = shuffled(manifest.files.length, r);
+  const pick = (slice) => slice.map((i) => ({ rel: manifest.files[i].rel, size: r() < 0.5 ? manifest.files[i].size : r.int(maxSizeOf(manifest) + 1) }));
+  return { a: pick(order.slice(0, k)), b: pick(order.slice(k, 2 * k)), seed };
+}
+
+function maxSizeOf(manifest) {
+  return manifest.maxSize ?? manifest.files.reduce((m, f) => Math.max(m, f.size), 0);
+}
+
+/** Mtimes given to edited files and their directories: ~90 days after the base, and fixed. */
+const EDIT_MTIME_S = BASE_MTIME_S + 90 * 86_400;
+
+/**
+ * Applies changes to a tree. Rewritten files and the directories whose listing changed get fixed mtimes
+ * (days away from the base ones, never "now"): rsync compares mtimes at one-second granularity, so a
+ * directory touched less than a second before the sync would otherwise keep rsync's own write time,
+ * and unison would miss a same-size edit made within the second of its previous scan.
+ * Returns Map rel -> sha1 of the new content.
+ */
+export function applyChanges(root, { changed = [], deleted = [], added = [] }, pool, seed, tag) {
+  const r = rng(seed ^ 0x5eed);
+  const expect = new Map();
+  const dirs = new Set();
+  const parent = (rel) => rel.slice(0, rel.lastIndexOf('/'));
+  for (const rel of deleted) {
+    rmSync(join(root, rel));
+    dirs.add(parent(rel));
+  }
+  for (const { rel, size } of [...changed, ...added]) {
+    const buf = contentOf(pool, r, size, `${tag}:${rel}`);
+    const abs = join(root, rel);
+    writeFileSync(abs, buf);
+    const t = EDIT_MTIME_S + r.int(86_400);
+    utimesSync(abs, t, t);
+    expect.set(rel, createHash('sha1').update(buf).digest('hex'));
+    dirs.add(parent(rel));
+  }
+  for (const d of dirs) utimesSync(join(root, d), EDIT_MTIME_S, EDIT_MTIME_S);
+  return expect;
+}
+
+/**
+ * Large files: `count` files of `size` bytes, each one continuous AES-CTR stream (per file key), written
+ * in 1 MiB chunks. Nothing repeats, so neither compression nor dedupe can shortcut a copy.
+ */
+export function generateLargeFiles(root, { count, size, seed }) {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  const files = [];
+  const CHUNK = 1 << 20;
+  for (let i = 0; i < count; i++) {
+    const rel = `big${i}.bin`;
+    const next = keystream(seed, `large:${i}`);
+    const fd = openSync(join(root, rel), 'w');
+    try {
+      for (let done = 0; done < size; ) {
+        const n = Math.min(CHUNK, size - done);
+        const buf = next(n);
+        let w = 0;
+        while (w < n) w += writeSync(fd, buf, w, n - w);
+        done += n;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const t = BASE_MTIME_S + i;
+    utimesSync(join(root, rel), t, t);
+    files.push({ rel, size });
+  }
+  utimesSync(root, BASE_MTIME_S, BASE_MTIME_S);
+  return { root, files, dirs: [], bytes: count * size, seed };
+}

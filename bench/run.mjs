@@ -1,0 +1,712 @@
+#!/usr/bin/env node
+// tsync benchmark: tsync --one-way vs cp -a vs rsync -a --delete (and tsync two-way vs unison) on
+// generated datasets. It reports; it never asserts. See bench/README.md for what, how and caveats.
+//
+//   npm run bench                       # build, then the default run (~5-7 min on 2 cores)
+//   BENCH_QUICK=1 node bench/run.mjs    # small datasets, 2 repetitions: a smoke run
+//   BENCH_ONLY=small,hash node bench/run.mjs
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { applyChanges, generateLargeFiles, generateSmallTree, planIncremental, planTwoWay } from './lib/data.mjs';
+import { checkContents, compareTrees } from './lib/verify.mjs';
+import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
+import { summarizeProfile } from './lib/cpuprofile.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TSYNC_BIN = join(ROOT, 'bin', 'tsync.js');
+const NODE = process.execPath;
+const E = process.env;
+
+// ---------------------------------------------------------------------------------------------------
+// Configuration (environment variables; see README)
+
+const QUICK = E.BENCH_QUICK === '1';
+const SCENARIOS = ['small', 'large', '100k', 'hash', 'twoway'];
+const ONLY = new Set((E.BENCH_ONLY ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+for (const s of ONLY) {
+  if (!SCENARIOS.includes(s)) {
+    console.error(`bench: unknown scenario "${s}" in BENCH_ONLY (expected some of ${SCENARIOS.join(',')})`);
+    process.exit(2);
+  }
+}
+const SEED = intEnv('BENCH_SEED') ?? 20240601;
+const reps = (name, dflt) => intEnv(`BENCH_REPEAT_${name}`) ?? intEnv('BENCH_REPEAT') ?? (QUICK ? 2 : dflt);
+const REPS = {
+  small: reps('SMALL', 5),
+  large: reps('LARGE', 5),
+  '100k-copy': reps('100K_COPY', 2),
+  '100k': reps('100K', 3),
+  hash: reps('HASH', 5),
+  twoway: reps('TWOWAY', 5),
+};
+const MiB = 1 << 20;
+const SPEC = {
+  small: QUICK ? { files: 1000, top: 5, sub: 4, maxSize: 16 * 1024 } : { files: 10_000, top: 14, sub: 14, maxSize: 16 * 1024 },
+  '100k': QUICK ? { files: 5000, top: 10, sub: 10, maxSize: 4 * 1024 } : { files: 100_000, top: 45, sub: 44, maxSize: 4 * 1024 },
+  large: QUICK ? { count: 4, size: 16 * MiB } : { count: 4, size: 256 * MiB },
+  hashFileSize: QUICK ? 64 * MiB : 256 * MiB,
+  hashBuffers: [256 * 1024, 1 * MiB, 4 * MiB, 16 * MiB],
+  changePct: 1,
+};
+const PROFILE = E.BENCH_PROFILE === '1';
+/** Extra flags for every tsync command, e.g. BENCH_TSYNC_FLAGS=--no-fsync. */
+const TSYNC_FLAGS = (E.BENCH_TSYNC_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const KEEP = E.BENCH_KEEP === '1';
+const WORK_ROOT = resolve(E.BENCH_WORK ?? join(ROOT, 'bench', '.work'));
+const WORK = join(WORK_ROOT, `run-${process.pid}`);
+const TRASH = join(WORK, 'trash');
+const RESULTS = E.BENCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'results.md'));
+/** Pause between preparing a tree and syncing it: longer than tsync's 50 ms racy-ctime window. */
+const SETTLE_MS = 150;
+
+function intEnv(name) {
+  const v = E[name];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1) {
+    console.error(`bench: ${name}=${v}: expected a positive whole number`);
+    process.exit(2);
+  }
+  return Number(v);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Logging and bookkeeping
+
+const T0 = Date.now();
+function log(msg) {
+  const s = Math.round((Date.now() - T0) / 1000);
+  process.stderr.write(`[bench ${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${msg}\n`);
+}
+
+/** scenario key -> tool -> { walls, rss, failures: [strings], checks, wrong } */
+const results = new Map();
+const commands = new Map(); // "scenario/tool" -> command template, for results.md
+const notes = [];
+const profiles = [];
+
+function slot(scenario, tool) {
+  if (!results.has(scenario)) results.set(scenario, new Map());
+  const m = results.get(scenario);
+  if (!m.has(tool)) m.set(tool, { walls: [], rss: [], failures: [], checks: 0, wrong: 0 });
+  return m.get(tool);
+}
+
+/** Paths in commands are shown relative to the work dir so results.md reads cleanly. */
+function template(argv) {
+  return joinArgs(argv.map((a) => a.replace(WORK, '$WORK').replace(ROOT, '.').replace(NODE, 'node')));
+}
+
+let timeFileSeq = 0;
+/**
+ * One measured run: GNU time around the command, then a correctness check. Never throws for a failing
+ * command: a failure is recorded and reported in the table.
+ */
+function timed(scenario, tool, argv, { verify, env, expectNoop = false } = {}) {
+  const s = slot(scenario, tool);
+  commands.set(`${scenario}/${tool}`, template(argv));
+  const m = measure(argv, { env, timeFile: join(WORK, `time-${timeFileSeq++}.txt`) });
+  let tag = '';
+  if (m.status !== 0) {
+    const why = `exit ${m.status ?? m.signal}: ${(m.stderr || m.stdout).trim().split('\n').slice(-2).join(' / ').slice(0, 300)}`;
+    s.failures.push(why);
+    tag = ` FAILED (${why})`;
+  }
+  s.walls.push(m.wall);
+  s.rss.push(m.rssKiB);
+  if (expectNoop && tool === 'tsync' && m.status === 0 && !/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates/m.test(m.stdout)) {
+    s.failures.push(`no-op run did work: ${m.stdout.trim()}`);
+    tag += ` (not a no-op: ${m.stdout.trim()})`;
+  }
+  if (verify && m.status === 0) {
+    const v = verify();
+    s.checks++;
+    if (!v.ok) {
+      s.wrong++;
+      s.failures.push(`replica differs (${v.mismatches} mismatches): ${v.problems.join('; ')}`);
+      tag += ` WRONG: ${v.mismatches} mismatches, e.g. ${v.problems[0]}`;
+    } else {
+      tag += ' ok';
+    }
+  }
+  log(`  ${scenario} ${tool}: ${m.wall.toFixed(3)} s, max RSS ${(m.rssKiB / 1024).toFixed(0)} MiB${tag}`);
+  return m;
+}
+
+const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
+
+// ---------------------------------------------------------------------------------------------------
+// Commands
+
+const tsyncOneWay = (src, dst, state) => [NODE, TSYNC_BIN, 'sync', '--one-way', src, dst, '--state-dir', state, ...TSYNC_FLAGS];
+const tsyncTwoWay = (a, b, state) => [NODE, TSYNC_BIN, 'sync', a, b, '--state-dir', state, ...TSYNC_FLAGS];
+const rsync = (src, dst) => ['rsync', '-a', '--delete', `${src}/`, `${dst}/`];
+const cpInitial = (src, dst) => ['cp', '-a', src, dst];
+/** cp has no mirror mode: the incremental baseline re-copies every file over the old tree (and cannot delete). */
+const cpOver = (src, dst) => ['cp', '-a', `${src}/.`, `${dst}/`];
+const unison = (a, b) => ['unison', a, b, '-batch', '-auto', '-times'];
+
+function oneWayCmd(tool, kind, src, dst, state) {
+  if (tool === 'tsync') return tsyncOneWay(src, dst, state);
+  if (tool === 'rsync') return rsync(src, dst);
+  return kind === 'initial' ? cpInitial(src, dst) : cpOver(src, dst);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scenarios
+
+/**
+ * Moves a tree out of the way instead of deleting it. On this machine's ext4 (mounted with `discard`)
+ * deleting ~100k files takes 10-40 s and leaves file creation several times slower for a while after,
+ * which would leak into whichever measurement comes next. Everything moved here is deleted once, at
+ * the very end, after all measurements.
+ */
+let trashSeq = 0;
+function discard(p) {
+  if (!existsSync(p)) return;
+  mkdirSync(TRASH, { recursive: true });
+  renameSync(p, join(TRASH, String(trashSeq++)));
+}
+
+/**
+ * Puts a tree back to the pristine dataset without re-creating it: rsync rewrites only what differs
+ * (the ~3% a scenario touched), so there is no mass delete/create between measurements.
+ */
+function restore(pristine, tree) {
+  run(['rsync', '-a', '--delete', `${pristine}/`, `${tree}/`]);
+}
+
+async function smallScenario(data) {
+  const W = join(WORK, 'small');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const dst = (t) => join(W, `dst-${t}`);
+  const st = (t) => join(W, `state-${t}`);
+  const tools = ['tsync', 'cp', 'rsync'];
+
+  log(`small: initial copy + first re-sync, ${REPS.small} repetitions`);
+  for (let r = 0; r < REPS.small; r++) {
+    for (const tool of rotate(tools, r)) {
+      discard(dst(tool));
+      discard(st(tool));
+      timed('small-initial', tool, oneWayCmd(tool, 'initial', S, dst(tool), st(tool)), { verify: () => compareTrees(S, dst(tool), { content: 'all' }) });
+      if (tool === 'cp') continue;
+      await sleep(SETTLE_MS);
+      timed('small-first', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: () => compareTrees(S, dst(tool), { content: 'none' }), expectNoop: true });
+    }
+  }
+  if (PROFILE) await profileTsync('small: initial copy', () => tsyncOneWay(S, join(W, 'prof-dst'), join(W, 'prof-state')));
+
+  log(`small: no-op re-sync (steady state), ${REPS.small} repetitions`);
+  for (const tool of ['tsync', 'rsync']) run(oneWayCmd(tool, 'noop', S, dst(tool), st(tool))); // untimed warm-up
+  for (let r = 0; r < REPS.small; r++) {
+    for (const tool of rotate(['tsync', 'rsync'], r)) {
+      timed('small-noop', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: () => compareTrees(S, dst(tool), { content: 'none' }), expectNoop: true });
+    }
+  }
+  if (PROFILE) await profileTsync('small: no-op re-sync', () => tsyncOneWay(S, dst('tsync'), st('tsync')));
+
+  const plan = planIncremental(data, SPEC.changePct, SEED + 1);
+  log(`small: incremental (${plan.changed.length} changed, ${plan.added.length} added, ${plan.deleted.length} deleted), ${REPS.small} repetitions`);
+  // Each tool has its own source/destination pair, copied once from the pristine dataset and put back
+  // to it (restore) before every repetition; tsync's index for its pair is kept, as in real use.
+  const pair = (t) => ({ src: join(W, `inc-src-${t}`), dst: join(W, `inc-dst-${t}`), state: join(W, `inc-state-${t}`) });
+  for (const t of tools) {
+    cpa(S, pair(t).src);
+    cpa(S, pair(t).dst);
+  }
+  const deletedByPlan = new Set(plan.deleted);
+  const prepare = async (tool) => {
+    const p = pair(tool);
+    restore(S, p.src);
+    restore(S, p.dst);
+    if (tool === 'tsync') {
+      // Bring the index up to date with the restored trees (untimed), as after a real previous sync.
+      await sleep(SETTLE_MS);
+      const res = run(tsyncOneWay(p.src, p.dst, p.state), { allowFail: true });
+      if (res.status !== 0) {
+        log(`  (tsync index refresh exited ${res.status}; rebuilding it from scratch)`);
+        discard(p.state);
+        run(tsyncOneWay(p.src, p.dst, p.state));
+      }
+    }
+    applyChanges(p.src, plan, data.pool, SEED + 2, 'incremental');
+    await sleep(SETTLE_MS);
+  };
+  for (let r = 0; r < REPS.small; r++) {
+    for (const tool of rotate(tools, r)) {
+      await prepare(tool);
+      const p = pair(tool);
+      timed('small-incr', tool, oneWayCmd(tool, 'incremental', p.src, p.dst, p.state), {
+        // `cp -a SRC/. DST/` cannot delete: the files the plan deleted are expected to remain.
+        verify: () => compareTrees(p.src, p.dst, { content: 'all', allowExtra: tool === 'cp' ? deletedByPlan : undefined }),
+      });
+    }
+  }
+  if (PROFILE) {
+    await prepare('tsync');
+    await profileTsync('small: incremental', () => tsyncOneWay(pair('tsync').src, pair('tsync').dst, pair('tsync').state));
+  }
+}
+
+async function largeScenario(data) {
+  const W = join(WORK, 'large');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const tools = ['tsync', 'cp', 'rsync'];
+  log(`large: initial copy of ${data.files.length} x ${data.files[0].size / MiB} MiB, ${REPS.large} repetitions`);
+  for (let r = 0; r < REPS.large; r++) {
+    for (const tool of rotate(tools, r)) {
+      const D = join(W, `dst-${tool}`);
+      const ST = join(W, `state-${tool}`);
+      // Four big files are cheap to delete (unlike 100k small ones), and deleting them right away lets
+      // the next copy reuse page-cache memory; with the trash, cp -a alone varied from 0.37 to 2.97 s.
+      rmrf(D);
+      rmrf(ST);
+      timed('large-initial', tool, oneWayCmd(tool, 'initial', S, D, ST), { verify: () => compareTrees(S, D, { content: 'all' }) });
+    }
+  }
+  for (const tool of tools) rmrf(join(W, `dst-${tool}`));
+  if (PROFILE) await profileTsync('large: initial copy', () => tsyncOneWay(S, join(W, 'prof-dst'), join(W, 'prof-state')));
+}
+
+async function hundredKScenario(data) {
+  const W = join(WORK, '100k');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const dst = (t) => join(W, `dst-${t}`);
+  const st = (t) => join(W, `state-${t}`);
+  const tools = ['tsync', 'rsync'];
+  const check = (tool, content = 'sample') => () => compareTrees(S, dst(tool), { content, sampleEvery: 50 });
+  log(`100k: initial copy + first re-sync of ${data.files.length} files, ${REPS['100k-copy']} repetitions`);
+  for (let r = 0; r < REPS['100k-copy']; r++) {
+    for (const tool of rotate(tools, r)) {
+      discard(dst(tool));
+      discard(st(tool));
+      timed('100k-initial', tool, oneWayCmd(tool, 'initial', S, dst(tool), st(tool)), { verify: check(tool) });
+      await sleep(SETTLE_MS);
+      timed('100k-first', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: check(tool, 'none'), expectNoop: true });
+    }
+  }
+  log(`100k: no-op re-sync (steady state), ${REPS['100k']} repetitions`);
+  for (const tool of tools) run(oneWayCmd(tool, 'noop', S, dst(tool), st(tool)));
+  for (let r = 0; r < REPS['100k']; r++) {
+    for (const tool of rotate(tools, r)) {
+      timed('100k-noop', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: check(tool, 'none'), expectNoop: true });
+    }
+  }
+  if (PROFILE) {
+    await profileTsync('100k: no-op re-sync', () => tsyncOneWay(S, dst('tsync'), st('tsync')));
+    await profileTsync('100k: initial copy', () => tsyncOneWay(S, join(W, 'prof-dst'), join(W, 'prof-state')));
+  }
+}
+
+/** Hash throughput, in this process, with tsync's own hasher (dist/hash/xxhash.js). */
+async function hashScenario(file, size) {
+  const mod = await import(pathToFileURL(join(ROOT, 'dist', 'hash', 'xxhash.js')).href);
+  const { open } = await import('node:fs/promises');
+  await mod.loadHasher();
+  const pathBuf = Buffer.from(file);
+  const warm = readFileSync(file); // brings the file into the page cache; also the in-memory input
+  log(`hash: ${size / MiB} MiB warm file, buffers ${SPEC.hashBuffers.map((b) => fmtBytes(b)).join(', ')}, ${REPS.hash} repetitions each`);
+  const ref = (() => {
+    const h = mod.streamingHash();
+    h.update(warm);
+    return h.digestHex();
+  })();
+  const rows = SPEC.hashBuffers.map((bufSize) => ({ bufSize, buf: Buffer.allocUnsafe(bufSize), hashed: [], readOnly: [], inMemory: [], wrong: false }));
+  const gbps = async (fn) => {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    return size / 1e9 / (Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+  // Repetition-major order (every buffer size once per round), so drift from other load hits all
+  // sizes alike; round 0 is a warm-up and is not counted.
+  for (let r = 0; r <= REPS.hash; r++) {
+    for (const row of rotate(rows, r)) {
+      const { buf, bufSize } = row;
+      const hashed = await gbps(async () => {
+        const res = await mod.hashFile(pathBuf, buf);
+        if (res.size !== size || res.hash !== ref) row.wrong = true;
+      });
+      // The same read loop without hashing (async fh.read, as hashFile does): the read side alone.
+      const readOnly = await gbps(async () => {
+        const fh = await open(file, 'r');
+        try {
+          while ((await fh.read(buf, 0, buf.length, null)).bytesRead > 0);
+        } finally {
+          await fh.close();
+        }
+      });
+      // xxh64 over the bytes already in memory, fed in chunks of the buffer size: the hash side alone.
+      const inMemory = await gbps(async () => {
+        const h = mod.streamingHash();
+        for (let off = 0; off < warm.length; off += bufSize) h.update(warm.subarray(off, off + bufSize));
+        if (h.digestHex() !== ref) row.wrong = true;
+      });
+      if (r === 0) continue;
+      row.hashed.push(hashed);
+      row.readOnly.push(readOnly);
+      row.inMemory.push(inMemory);
+    }
+  }
+  const out = rows.map((row) => ({ bufSize: row.bufSize, hashed: median(row.hashed), readOnly: median(row.readOnly), inMemory: median(row.inMemory), wrong: row.wrong }));
+  for (const row of out) {
+    log(`  hash buffer ${fmtBytes(row.bufSize)}: hashFile ${row.hashed.toFixed(2)} GB/s, read-only ${row.readOnly.toFixed(2)} GB/s, in-memory xxh64 ${row.inMemory.toFixed(2)} GB/s${row.wrong ? ' WRONG DIGEST' : ''}`);
+  }
+  return { size, rows: out };
+}
+
+async function twoWayScenario(data) {
+  const W = join(WORK, 'twoway');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const tools = ['tsync', 'unison'];
+  // Each tool has its own A/B pair and its own state (tsync index / unison archive), kept across
+  // repetitions; before each repetition both trees are restored to the pristine dataset and the tool
+  // refreshes its state in an untimed run, as after a real previous sync.
+  const pair = (t) => ({ a: join(W, `A-${t}`), b: join(W, `B-${t}`), state: join(W, `state-${t}`) });
+  const uenv = { ...process.env, UNISON: pair('unison').state };
+  const plan = planTwoWay(data, SPEC.changePct, SEED + 3);
+  let tsyncStatus = 'unknown'; // 'available' | 'not-available' | 'failed'
+  let tsyncMessage = '';
+  log(`twoway: ${data.files.length} files in sync, ${plan.a.length} changed on A and ${plan.b.length} on B, ${REPS.twoway} repetitions`);
+  for (const t of tools) {
+    cpa(S, pair(t).a);
+    cpa(S, pair(t).b);
+  }
+  await sleep(SETTLE_MS);
+  const sync2 = (tool, opts = {}) => {
+    const p = pair(tool);
+    return tool === 'tsync' ? run(tsyncTwoWay(p.a, p.b, p.state), { allowFail: true, ...opts }) : run(unison(p.a, p.b), { env: uenv, allowFail: true, ...opts });
+  };
+  for (let r = 0; r < REPS.twoway; r++) {
+    for (const tool of rotate(tools, r)) {
+      if (tool === 'tsync' && tsyncStatus !== 'unknown' && tsyncStatus !== 'available') continue;
+      const p = pair(tool);
+      restore(S, p.a);
+      restore(S, p.b);
+      await sleep(SETTLE_MS);
+      let res = sync2(tool); // untimed: builds (first time) or refreshes the state
+      if (res.status !== 0 && tool === 'tsync' && /not available/i.test(`${res.stderr}${res.stdout}`)) {
+        tsyncStatus = 'not-available';
+        tsyncMessage = `${res.stderr}${res.stdout}`.trim();
+        commands.set('twoway/tsync', template(tsyncTwoWay(p.a, p.b, p.state)));
+        log(`  twoway tsync: 'tsync sync A B' exited ${res.status}: ${tsyncMessage}`);
+        continue;
+      }
+      if (res.status !== 0) {
+        log(`  (${tool} state refresh exited ${res.status}; rebuilding it from scratch)`);
+        discard(p.state);
+        res = sync2(tool);
+      }
+      if (res.status !== 0) {
+        const msg = `${res.stderr}${res.stdout}`.trim().split('\n').slice(-2).join(' / ');
+        slot('twoway', tool).failures.push(`untimed state-building run exited ${res.status}: ${msg}`);
+        log(`  twoway ${tool}: untimed state-building run exited ${res.status}: ${msg}`);
+        if (tool === 'tsync') {
+          tsyncStatus = 'failed';
+          tsyncMessage = msg;
+        }
+        continue;
+      }
+      if (tool === 'tsync') tsyncStatus = 'available';
+      const expA = applyChanges(p.a, { changed: plan.a }, data.pool, SEED + 4, 'twoway-A');
+      const expB = applyChanges(p.b, { changed: plan.b }, data.pool, SEED + 5, 'twoway-B');
+      await sleep(SETTLE_MS);
+      const argv = tool === 'tsync' ? tsyncTwoWay(p.a, p.b, p.state) : unison(p.a, p.b);
+      timed('twoway', tool, argv, {
+        env: tool === 'unison' ? uenv : undefined,
+        verify: () => {
+          // Directory mtimes are not compared: unison does not propagate them.
+          const same = compareTrees(p.a, p.b, { content: 'all', dirMeta: false });
+          const gotA = checkContents(p.b, expA);
+          const gotB = checkContents(p.a, expB);
+          return {
+            ok: same.ok && gotA.ok && gotB.ok,
+            mismatches: same.mismatches + gotA.mismatches + gotB.mismatches,
+            problems: [...same.problems, ...gotA.problems, ...gotB.problems],
+          };
+        },
+      });
+    }
+  }
+  return { tsyncStatus, tsyncMessage };
+}
+
+/** BENCH_PROFILE=1: one extra tsync run under --cpu-prof; prints where the CPU time went. */
+async function profileTsync(label, argvOf) {
+  const dir = join(WORK, 'profiles', String(profiles.length));
+  mkdirSync(dir, { recursive: true });
+  const argv = argvOf();
+  const [node, bin, ...rest] = argv;
+  const t0 = process.hrtime.bigint();
+  run([node, '--cpu-prof', '--cpu-prof-dir', dir, bin, ...rest], { allowFail: true });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) return;
+  const p = summarizeProfile(join(dir, file), { root: ROOT, top: 10 });
+  profiles.push({ label, wall, ...p });
+  log(`  profile ${label}: ${wall.toFixed(2)} s wall, ${(p.totalMs / 1000).toFixed(2)} s sampled`);
+  for (const b of p.buckets) log(`    ${b.pct.toFixed(1).padStart(5)}%  ${b.name}`);
+  for (const f of p.functions.slice(0, 6)) log(`    ${f.pct.toFixed(1).padStart(5)}%  ${f.name}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reporting
+
+function fmtS(s) {
+  if (!Number.isFinite(s)) return 'n/a';
+  if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
+  if (s < 10) return `${s.toFixed(2)} s`;
+  return `${s.toFixed(1)} s`;
+}
+function fmtBytes(b) {
+  if (b >= MiB) return `${b / MiB} MiB`;
+  return `${b / 1024} KiB`;
+}
+function fmtRatio(a, b) {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
+}
+function cellOf(scenario, tool, prefix = '') {
+  const s = results.get(scenario)?.get(tool);
+  if (s === undefined) return { text: 'n/a', med: NaN };
+  const med = median(s.walls);
+  let text = `${prefix}${fmtS(med)}`;
+  if (s.wrong > 0) text += ` ✗ WRONG (${s.wrong}/${s.checks} runs)`;
+  else if (s.failures.length > 0) text += ` ✗ (${s.failures.length} problem${s.failures.length > 1 ? 's' : ''})`;
+  return { text, med, slot: s };
+}
+function maxRss(scenario, tool) {
+  const s = results.get(scenario)?.get(tool);
+  if (s === undefined) return 'n/a';
+  const v = Math.max(...s.rss.filter(Number.isFinite));
+  return Number.isFinite(v) ? `${(v / 1024).toFixed(0)} MiB` : 'n/a';
+}
+
+function buildReport(ctx) {
+  const nSmall = SPEC.small.files.toLocaleString('en-US');
+  const n100k = SPEC['100k'].files.toLocaleString('en-US');
+  const smallMB = ctx.small ? ` (${(ctx.small.bytes / 1e6).toFixed(0)} MB)` : '';
+  const pct = SPEC.changePct;
+  const rowDefs = [
+    ['small-initial', `small: ${nSmall} files${smallMB}, initial copy`],
+    ['small-first', `small: first re-sync right after the copy (nothing changed)`],
+    ['small-noop', `small: no-op re-sync (steady state)`],
+    ['small-incr', `small: incremental (${pct}% changed, ${pct}% added, ${pct}% deleted)¹`],
+    ['large-initial', `large: ${SPEC.large.count} × ${SPEC.large.size / MiB} MiB, initial copy`],
+    ['100k-initial', `100k: ${n100k} files, initial copy`],
+    ['100k-first', `100k: first re-sync right after the copy`],
+    ['100k-noop', `100k: no-op re-sync (steady state)`],
+  ];
+  const lines = [];
+  lines.push('| scenario | tsync median | cp -a median | rsync median | tsync/cp ratio | tsync/rsync ratio | tsync max RSS |');
+  lines.push('|---|---|---|---|---|---|---|');
+  for (const [key, label] of rowDefs) {
+    if (!results.has(key)) continue;
+    const t = cellOf(key, 'tsync');
+    const c = cellOf(key, 'cp');
+    const r = cellOf(key, 'rsync');
+    lines.push(`| ${label} | ${t.text} | ${c.text} | ${r.text} | ${fmtRatio(t.med, c.med)} | ${fmtRatio(t.med, r.med)} | ${maxRss(key, 'tsync')} |`);
+  }
+  if (ctx.twoway) {
+    const label = `two-way: ${nSmall} files in sync, ${pct}% changed on each side (rsync column: unison)²`;
+    const u = cellOf('twoway', 'unison', 'unison ');
+    let t;
+    if (ctx.twoway.tsyncStatus === 'not-available') t = { text: 'tsync two-way not available yet', med: NaN };
+    else if (ctx.twoway.tsyncStatus === 'failed' && !results.get('twoway')?.has('tsync')) t = { text: '✗ tsync two-way failed (see below)', med: NaN };
+    else t = cellOf('twoway', 'tsync');
+    const rss = ctx.twoway.tsyncStatus === 'available' ? maxRss('twoway', 'tsync') : 'n/a';
+    lines.push(`| ${label} | ${t.text} | n/a | ${u.text} | n/a | ${fmtRatio(t.med, u.med)} | ${rss} |`);
+  }
+  if (ctx.hash) {
+    const one = ctx.hash.rows.find((r) => r.bufSize === MiB) ?? ctx.hash.rows[0];
+    const best = [...ctx.hash.rows].sort((a, b) => b.hashed - a.hashed)[0];
+    lines.push(
+      `| hash: ${ctx.hash.size / MiB} MiB warm file, tsync hashFile, ${fmtBytes(one.bufSize)} buffer (best: ${fmtBytes(best.bufSize)}, ${best.hashed.toFixed(2)} GB/s)³ | ${one.hashed.toFixed(2)} GB/s${one.wrong ? ' ✗ WRONG DIGEST' : ''} | n/a | n/a | n/a | n/a | n/a |`,
+    );
+  }
+  const table = lines.join('\n');
+
+  const foot = [];
+  foot.push(`¹ cp has no mirror mode; its incremental figure is \`cp -a SRC/. DST/\`, which rewrites every file and cannot delete (the ${pct}% deleted files are expected to remain). Each tool has its own pair of trees, restored to the identical pre-change state (\`rsync -a --delete\` from the pristine dataset) before every repetition; tsync's index is then refreshed by an untimed run, as after a real previous sync.`);
+  foot.push(`² unison \`-batch -auto -times\` with a throwaway UNISON dir. Each tool has its own A/B pair and state, restored to the identical in-sync trees before every repetition, then refreshed by an untimed run. The two changed sets are disjoint (no conflicts).`);
+  foot.push(`³ GB/s = 10⁹ bytes/s, median of ${REPS.hash}; the file is in the page cache (read once beforehand).`);
+
+  let hashTable = '';
+  if (ctx.hash) {
+    const h = ['| buffer | hashFile (read + xxh64) GB/s | read only GB/s | xxh64 in memory GB/s |', '|---|---|---|---|'];
+    for (const r of ctx.hash.rows) h.push(`| ${fmtBytes(r.bufSize)} | ${r.hashed.toFixed(2)}${r.wrong ? ' ✗' : ''} | ${r.readOnly.toFixed(2)} | ${r.inMemory.toFixed(2)} |`);
+    hashTable = h.join('\n');
+  }
+
+  const d = ['| scenario | tool | runs | median | min | max | max RSS | checks passed |', '|---|---|---|---|---|---|---|---|'];
+  for (const [scenario, tools] of results) {
+    for (const [tool, s] of tools) {
+      const v = s.walls;
+      d.push(
+        `| ${scenario} | ${tool} | ${v.length} | ${fmtS(median(v))} | ${fmtS(Math.min(...v))} | ${fmtS(Math.max(...v))} | ${maxRss(scenario, tool)} | ${s.checks - s.wrong}/${s.checks} |`,
+      );
+    }
+  }
+  const details = d.join('\n');
+
+  const problems = [];
+  for (const [scenario, tools] of results) for (const [tool, s] of tools) for (const f of s.failures) problems.push(`- ${scenario} / ${tool}: ${f}`);
+
+  return { table, foot: foot.join('\n'), hashTable, details, problems };
+}
+
+function toolVersion(argv, pick = (s) => s.split('\n')[0]) {
+  try {
+    const r = run(argv, { allowFail: true });
+    return pick(`${r.stdout}${r.stderr}`.trim());
+  } catch {
+    return 'unknown';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  for (const cmd of ['cp', 'rsync', 'sync', 'rm', ...(ONLY.has('twoway') ? ['unison'] : [])]) {
+    if (which(cmd) === null) throw new Error(`${cmd} not found on PATH`);
+  }
+  if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} (GNU time) not found`);
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (or `npm run bench`)');
+  mkdirSync(WORK, { recursive: true });
+  log(
+    `work dir ${WORK}; ${QUICK ? 'QUICK smoke run; ' : ''}${TSYNC_FLAGS.length ? `tsync flags ${TSYNC_FLAGS.join(' ')}; ` : ''}scenarios ${[...ONLY].join(',')}; repetitions ${Object.entries(REPS)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
+  const ctx = { loadStart: loadavg().map((x) => x.toFixed(2)).join(' ') };
+
+  // tsync start-up cost, for reading the small figures
+  const starts = [];
+  for (let i = 0; i < 5; i++) starts.push(measure([NODE, TSYNC_BIN, '--version'], { timeFile: join(WORK, 'time-startup.txt'), flush: false }).wall);
+  ctx.startup = median(starts);
+  log(`tsync start-up (node bin/tsync.js --version): ${fmtS(ctx.startup)}`);
+
+  const DATA = join(WORK, 'data');
+  if (ONLY.has('small') || ONLY.has('twoway')) {
+    log(`generating small dataset: ${SPEC.small.files} files, ${SPEC.small.top}×${SPEC.small.sub} leaf dirs, 0-${SPEC.small.maxSize} B`);
+    ctx.small = generateSmallTree(join(DATA, 'small'), { ...SPEC.small, seed: SEED });
+    log(`  ${(ctx.small.bytes / 1e6).toFixed(1)} MB in ${ctx.small.dirs.length} dirs`);
+  }
+  if (ONLY.has('small')) await smallScenario(ctx.small);
+  if (ONLY.has('twoway')) ctx.twoway = await twoWayScenario(ctx.small);
+
+  let large = null;
+  if (ONLY.has('large')) {
+    log(`generating large dataset: ${SPEC.large.count} × ${SPEC.large.size / MiB} MiB`);
+    large = generateLargeFiles(join(DATA, 'large'), { ...SPEC.large, seed: SEED });
+    await largeScenario(large);
+  }
+  if (ONLY.has('hash')) {
+    let file;
+    if (large && SPEC.large.size === SPEC.hashFileSize) file = join(large.root, large.files[0].rel);
+    else {
+      log(`generating a ${SPEC.hashFileSize / MiB} MiB file for the hash test`);
+      const h = generateLargeFiles(join(DATA, 'hash'), { count: 1, size: SPEC.hashFileSize, seed: SEED });
+      file = join(h.root, h.files[0].rel);
+    }
+    ctx.hash = await hashScenario(file, SPEC.hashFileSize);
+  }
+
+  if (ONLY.has('100k')) {
+    log(`generating 100k dataset: ${SPEC['100k'].files} files, ${SPEC['100k'].top}×${SPEC['100k'].sub} leaf dirs, 0-${SPEC['100k'].maxSize} B`);
+    const h = generateSmallTree(join(DATA, '100k'), { ...SPEC['100k'], seed: SEED + 100 });
+    log(`  ${(h.bytes / 1e6).toFixed(1)} MB in ${h.dirs.length} dirs`);
+    await hundredKScenario(h);
+  }
+
+  const rep = buildReport(ctx);
+  const out = [];
+  out.push(rep.table, '', rep.foot, '');
+  if (rep.hashTable) out.push('Hash throughput by read buffer size (tsync `hashFile`, warm cache):', '', rep.hashTable, '');
+  out.push(`tsync process start-up (\`node bin/tsync.js --version\`): ${fmtS(ctx.startup)} (included in every tsync figure).`, '');
+  if (rep.problems.length > 0) out.push('**Problems (correctness checks / exit codes):**', '', ...rep.problems, '');
+  else out.push('All correctness checks passed (replica compared with the source after every run; see details).', '');
+  if (ctx.twoway?.tsyncStatus === 'not-available') out.push(`tsync two-way: \`${ctx.twoway.tsyncMessage.split('\n')[0]}\``, '');
+  process.stdout.write(`\n${out.join('\n')}\n`);
+
+  if (RESULTS) {
+    writeFileSync(RESULTS, resultsMarkdown(ctx, rep));
+    log(`wrote ${RESULTS}`);
+  }
+}
+
+function resultsMarkdown(ctx, rep) {
+  const cpu = cpus();
+  const cmdLines = [...commands].map(([k, v]) => `- ${k}: \`${v}\``);
+  const md = [];
+  md.push('# tsync benchmark results', '');
+  md.push(`Generated by \`bench/run.mjs\`${QUICK ? ' (BENCH_QUICK=1 smoke run: not representative)' : ''} on ${new Date().toISOString()}.`, '');
+  md.push('| | |', '|---|---|');
+  md.push(`| node | ${process.version} |`);
+  md.push(`| machine | ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform} ${toolVersion(['uname', '-r'])} |`);
+  md.push(`| filesystem | ${toolVersion(['findmnt', '-no', 'FSTYPE', '-T', WORK_ROOT])} (work dir ${WORK_ROOT.replace(ROOT, '.')}) |`);
+  md.push(`| tsync | ${toolVersion([NODE, TSYNC_BIN, '--version'])} (git ${toolVersion(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${toolVersion(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src'], (s) => (s ? ', src/ has uncommitted changes' : ''))}) |`);
+  md.push(`| cp | ${toolVersion(['cp', '--version'])} |`);
+  md.push(`| rsync | ${toolVersion(['rsync', '--version'])} |`);
+  if (ONLY.has('twoway')) md.push(`| unison | ${toolVersion(['unison', '-version'])} |`);
+  if (TSYNC_FLAGS.length > 0) md.push(`| extra tsync flags | \`${TSYNC_FLAGS.join(' ')}\` (BENCH_TSYNC_FLAGS) |`);
+  md.push(`| scenarios | ${[...ONLY].join(', ')}; repetitions: ${Object.entries(REPS).map(([k, v]) => `${k} ${v}`).join(', ')}; seed ${SEED} |`);
+  md.push(`| load average | ${ctx.loadStart} at start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} at end (2 cores: anything above ~0 means other processes competed with the benchmark) |`);
+  md.push('');
+  md.push('Figures are medians of wall-clock time, **warm page cache** (the page cache cannot be dropped reliably here; every dataset was just written or read). `sync` is run, untimed, before each measured run so writeback of earlier writes does not land inside it; the measured run\'s own writes stay in the page cache (not flushed). Max RSS is from GNU time (`%M`), the maximum over repetitions.', '');
+  md.push('## Summary', '', rep.table, '', rep.foot, '');
+  if (rep.hashTable) md.push('## Hash throughput by read buffer size', '', rep.hashTable, '');
+  md.push(`tsync process start-up (\`node bin/tsync.js --version\`, median of 5): ${fmtS(ctx.startup)}; it is included in every tsync figure.`, '');
+  if (ctx.twoway?.tsyncStatus === 'not-available') md.push(`tsync two-way said: \`${ctx.twoway.tsyncMessage.split('\n')[0]}\``, '');
+  md.push('## Correctness', '');
+  if (rep.problems.length > 0) md.push(...rep.problems, '');
+  else md.push('Every measured run exited 0 and its replica matched the source (file set, kinds, sizes, modes, mtimes; contents of every file, or of 1 in 50 files for the 100k tree; for no-op runs tsync also reported no work).', '');
+  md.push('## All measurements', '', rep.details, '');
+  if (profiles.length > 0) {
+    md.push('## CPU profiles (BENCH_PROFILE=1, one extra tsync run each, `node --cpu-prof`)', '');
+    for (const p of profiles) {
+      md.push(`### ${p.label}: ${p.wall.toFixed(2)} s wall, ${(p.totalMs / 1000).toFixed(2)} s sampled`, '');
+      md.push('| self time | bucket |', '|---|---|', ...p.buckets.map((b) => `| ${b.pct.toFixed(1)}% | ${b.name} |`), '');
+      md.push('| self time | function |', '|---|---|', ...p.functions.map((f) => `| ${f.pct.toFixed(1)}% | \`${f.name}\` |`), '');
+    }
+  }
+  md.push('## Commands', '', 'Each measured command ran as `/usr/bin/time -f \'%e %M\' -o FILE <command>`; `$WORK` is the work dir.', '', ...cmdLines, '');
+  return md.join('\n');
+}
+
+let cleaned = false;
+function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  if (KEEP) {
+    log(`keeping ${WORK} (BENCH_KEEP=1)`);
+    return;
+  }
+  log(`deleting the work dir ${WORK} (slow on this filesystem: ~10 s per 100k files)`);
+  const t0 = Date.now();
+  rmrf(WORK);
+  log(`  deleted in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+process.on('SIGINT', () => {
+  log('interrupted; cleaning up');
+  cleanup();
+  process.exit(130);
+});
+process.on('SIGTERM', () => {
+  cleanup();
+  process.exit(143);
+});
+
+try {
+  await main();
+} catch (e) {
+  log(`error: ${e instanceof Error ? e.stack : e}`);
+  process.exitCode = 1;
+} finally {
+  cleanup();
+  log('done');
+}
