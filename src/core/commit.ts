@@ -33,7 +33,11 @@ export function commitChanges({ base, left, right, plan, outcomes, scope = 'all'
     const l = left.entries.get(path);
     const r = right.entries.get(path);
     if (l === undefined || r === undefined) continue;
-    next.set(path, { entry: mergedEntry(l.entry, r.entry), left: recordOf(l, 'left'), right: recordOf(r, 'right') });
+    const rec: BaseRecord = { entry: mergedEntry(l.entry, r.entry), left: recordOf(l, 'left'), right: recordOf(r, 'right') };
+    // The common case of a quiet run: the record is what the base holds already; nothing to write.
+    const old = base.get(path);
+    if (old !== undefined && sameRecord(old, rec)) continue;
+    next.set(path, rec);
   }
   for (const o of outcomes) {
     const a = o.action;

@@ -121,7 +121,8 @@ export class StateStore {
 
   loadBase(): Base {
     const base = new Map<RelPath, BaseRecord>();
-    const rows = this.db.prepare('SELECT * FROM entries').safeIntegers(true).iterate() as IterableIterator<EntryRow>;
+    // One native call for all rows: iterate() costs a round trip per row, which shows at 100k paths.
+    const rows = this.db.prepare('SELECT * FROM entries').safeIntegers(true).all() as EntryRow[];
     for (const row of rows) {
       const entry = entryOf(row);
       if (entry === null) continue;
