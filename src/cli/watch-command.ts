@@ -87,7 +87,6 @@ export async function watchCommand(settings: SyncSettings, opts: WatchOptions, i
 
   try {
     const startMs = Date.now();
-    report(await live.fullCycle());
     const onHint = (side: Side, path: RelPath | null): void => aggregator.add(side, path);
     const onFailure = (_side: Side, message: string): void => {
       if (!watchFailed) log.warn(`${message}; carrying on with a full scan every ${Math.round(Math.min(FALLBACK_SCAN_MS, opts.rescanIntervalMs) / 1000)}s`);
@@ -95,8 +94,18 @@ export async function watchCommand(settings: SyncSettings, opts: WatchOptions, i
       refreshStatus();
     };
     const watched: Side[] = settings.mode === 'one-way' ? ['left'] : ['left', 'right'];
-    const watches: RootWatch[] = watched.map((side) => watchRoot(pair.root(side), side, { onHint, onFailure }));
-    await Promise.all(watches.map((w) => w.ready));
+    // Watch first, then sync: a change made while the first sync runs is caught as a hint instead of
+    // waiting for the periodic rescan. Hints wait (paused) until that sync is done. The roots are
+    // crawled one after the other so that their garbage does not pile up (peak memory, 100k files).
+    aggregator.pause();
+    const watches: RootWatch[] = [];
+    for (const side of watched) {
+      const w = watchRoot(pair.root(side), side, { onHint, onFailure });
+      watches.push(w);
+      await w.ready;
+    }
+    report(await live.fullCycle());
+    aggregator.resume();
     log.ready(live.watchedEntries, Date.now() - startMs);
     refreshStatus();
 

@@ -1,4 +1,6 @@
+import { mkdirSync } from 'node:fs';
 import type { BaseChanges } from '../core/commit.js';
+import { toBytes } from '../fs/paths.js';
 import { expandScope, type Scope } from '../core/scope.js';
 import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
 import { TsyncError } from '../errors.js';
@@ -47,6 +49,7 @@ export class LiveSession {
   /** A full scan of both sides and a cycle over everything (the start, and the periodic rescan). */
   async fullCycle(): Promise<LiveCycleReport> {
     const t0 = Date.now();
+    if (this.pair.roots.rightMissing && !this.settings.dryRun) mkdirSync(toBytes(this.pair.roots.right), { recursive: true });
     for (const side of ['left', 'right'] as const) {
       const scan = scanSide(this.pair, this.settings, side);
       this.sides[side].entries.clear();
