@@ -1,0 +1,1062 @@
+#!/usr/bin/env node
+// Watch-mode benchmark: `tsync watch` (one-way and two-way) against a bare chokidar copier and lsyncd.
+// It reports; it never asserts (targets are marked ✓/✗ in the tables). See bench/README.md.
+//
+//   npm run bench:watch                      # build, then the default run (~6-10 min on 2 cores)
+//   BENCH_QUICK=1 node bench/watch.mjs       # smoke run (~2 min)
+//   BENCH_WATCH_ONLY=latency,burst BENCH_WATCH_TOOLS=tsync1,chokidar node bench/watch.mjs
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  unlinkSync,
+} from 'node:fs';
+import { cpus, loadavg, release, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { lsyncdConfig } from './watch-peers/lsyncd-config.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TSYNC_BIN = join(ROOT, 'bin', 'tsync.js');
+const CHOKIDAR_PEER = join(ROOT, 'bench', 'watch-peers', 'chokidar-copy.mjs');
+const LSYNCD = '/usr/bin/lsyncd';
+const NODE = process.execPath;
+const E = process.env;
+
+// ---------------------------------------------------------------------------------------------------
+// Configuration
+
+const QUICK = E.BENCH_QUICK === '1';
+const SCENARIOS = ['latency', 'burst', 'startup'];
+const ONLY = listEnv('BENCH_WATCH_ONLY', SCENARIOS);
+const ALL_TOOLS = [
+  { id: 'chokidar', label: 'chokidar copier' },
+  { id: 'lsyncd', label: 'lsyncd (rsync)' },
+  { id: 'tsync1', label: 'tsync --one-way', tsync: true, oneWay: true },
+  { id: 'tsync2', label: 'tsync two-way', tsync: true, oneWay: false },
+];
+const TOOLS = ALL_TOOLS.filter((t) => listEnv('BENCH_WATCH_TOOLS', ALL_TOOLS.map((x) => x.id)).has(t.id));
+const CFG = {
+  latencyOps: QUICK ? 40 : 200,
+  latencyEveryMs: 50,
+  /** How long after the last write a change may still arrive; then the trees are compared. */
+  graceMs: 10_000,
+  /** Overwrites in place write the first half, wait this long, then the second half. */
+  partialGapMs: 5,
+  /** An overwrite or delete only targets a file untouched for this many operations (1 s). */
+  minOpsBetweenTouches: 20,
+  burstFiles: QUICK ? 200 : 1000,
+  burstReps: QUICK ? 1 : 3,
+  burstTimeoutMs: 30_000,
+  startup: QUICK
+    ? [
+        { label: '1k', files: 1000, dirs: 20, reps: 1 },
+        { label: '5k', files: 5000, dirs: 100, reps: 1 },
+      ]
+    : [
+        { label: '10k', files: 10_000, dirs: 200, reps: 3 },
+        { label: '100k', files: 100_000, dirs: 2000, reps: 1 },
+      ],
+  startupTimeoutMs: 180_000,
+  readyTimeoutMs: 60_000,
+  /** Pause after a tool reports ready before the first write. */
+  settleMs: 300,
+  seed: 0x75796e63,
+};
+const TARGETS = {
+  p50: 10,
+  p99: 50,
+  deleteP50: 60,
+  burstMs: 1500,
+  startup: { '10k': { ms: 1500, mb: 200 }, '100k': { ms: 12_000, mb: 500 } },
+};
+const WORK_PARENT = resolve(E.BENCH_WATCH_WORK ?? tmpdir());
+const KEEP = E.BENCH_KEEP === '1';
+const RESULTS = E.BENCH_WATCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'watch-results.md'));
+
+function listEnv(name, all) {
+  const v = E[name];
+  if (v === undefined || v.trim() === '') return new Set(all);
+  const set = new Set(v.split(',').map((s) => s.trim()).filter(Boolean));
+  for (const s of set) {
+    if (!all.includes(s)) {
+      console.error(`bench/watch: unknown value "${s}" in ${name} (expected some of ${all.join(',')})`);
+      process.exit(2);
+    }
+  }
+  return set;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Child processes: each runs in its own process group so it can be killed with its children (rsync,
+// sync) even when the benchmark fails.
+
+const live = new Set();
+let WORK = null;
+
+class Proc {
+  constructor(label, cmd, args) {
+    this.label = label;
+    this.cmd = [cmd, ...args];
+    this.lines = [];
+    this.stderr = '';
+    this.waiters = new Set();
+    this.code = undefined;
+    this.t0 = performance.now();
+    this.child = spawn(cmd, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.pid = this.child.pid;
+    live.add(this);
+    this.exited = new Promise((res) => {
+      const done = (code, signal) => {
+        if (this.code !== undefined) return;
+        this.code = code;
+        this.signal = signal;
+        live.delete(this);
+        for (const w of this.waiters) w.resolve(null);
+        this.waiters.clear();
+        res({ code, signal });
+      };
+      this.child.on('exit', done);
+      this.child.on('error', (e) => {
+        this.stderr += `spawn failed: ${e.message}\n`;
+        done(null, null);
+      });
+    });
+    const onLine = (stream) => (text) => {
+      const t = performance.now();
+      let json = null;
+      if (text.startsWith('{')) {
+        try {
+          json = JSON.parse(text);
+        } catch {
+          /* not NDJSON */
+        }
+      }
+      const line = { t, stream, text, json };
+      this.lines.push(line);
+      for (const w of this.waiters) {
+        if (w.pred(line)) {
+          this.waiters.delete(w);
+          w.resolve(line);
+        }
+      }
+    };
+    createInterface({ input: this.child.stdout }).on('line', onLine('out'));
+    createInterface({ input: this.child.stderr }).on('line', (text) => {
+      if (this.stderr.length < 64 * 1024) this.stderr += `${text}\n`;
+      onLine('err')(text);
+    });
+  }
+
+  get running() {
+    return this.code === undefined;
+  }
+
+  /** The first line (already seen or still to come) that matches; null on timeout or exit. */
+  waitFor(pred, timeoutMs) {
+    const seen = this.lines.find(pred);
+    if (seen !== undefined) return Promise.resolve(seen);
+    if (!this.running) return Promise.resolve(null);
+    return new Promise((res) => {
+      const w = {
+        pred,
+        resolve: (v) => {
+          clearTimeout(timer);
+          res(v);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(w);
+        res(null);
+      }, timeoutMs);
+      this.waiters.add(w);
+    });
+  }
+
+  /** SIGTERM to the process itself (a clean stop), then SIGKILL to its whole group. */
+  async stop(graceMs = 15_000) {
+    if (this.running) {
+      try {
+        process.kill(this.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      await Promise.race([this.exited, sleep(graceMs)]);
+    }
+    const clean = !this.running && this.code === 0;
+    killGroup(this.pid, 'SIGKILL');
+    await Promise.race([this.exited, sleep(2000)]);
+    return { clean, code: this.code, signal: this.signal };
+  }
+}
+
+function killGroup(pid, sig) {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* no such group */
+  }
+}
+
+function emergencyCleanup() {
+  for (const p of live) killGroup(p.pid, 'SIGKILL');
+  live.clear();
+  if (WORK !== null && !KEEP) {
+    try {
+      rmSync(WORK, { recursive: true, force: true });
+    } catch {
+      /* best effort */
+    }
+    WORK = null;
+  }
+}
+process.on('exit', emergencyCleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.error(`bench/watch: ${sig}: killing children, removing ${WORK ?? 'nothing'}`);
+    emergencyCleanup();
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const now = () => performance.now();
+const log = (msg) => console.error(`[watch-bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const randInt = (rnd, lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
+function randomBytes(rnd, n) {
+  const b = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
+  return b;
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+const median = (xs) => percentile([...xs].sort((a, b) => a - b), 50);
+
+function fmtMs(x) {
+  if (x === null || x === undefined || Number.isNaN(x)) return '—';
+  if (x < 10) return `${x.toFixed(1)} ms`;
+  if (x < 10_000) return `${Math.round(x)} ms`;
+  return `${(x / 1000).toFixed(1)} s`;
+}
+const fmtS = (x) => (x === null || x === undefined ? '—' : `${(x / 1000).toFixed(2)} s`);
+const fmtMB = (x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${Math.round(x)} MB`);
+const mark = (ok) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
+
+/** Peak and current RSS of a process, in MB (10^6 bytes). */
+function procMem(pid) {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k) => Number(s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+    return { hwm: (kb('VmHWM') * 1024) / 1e6, rss: (kb('VmRSS') * 1024) / 1e6 };
+  } catch {
+    return { hwm: null, rss: null };
+  }
+}
+
+/** inotify watches held by a process: the `inotify wd:` lines of its inotify descriptors. */
+function inotifyWatches(pid) {
+  let n = 0;
+  let fds;
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  for (const fd of fds) {
+    let link;
+    try {
+      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (link !== 'anon_inode:inotify') continue;
+    try {
+      for (const l of readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').split('\n')) if (l.startsWith('inotify')) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
+
+function sameContent(path, expect) {
+  try {
+    return readFileSync(path).equals(expect);
+  } catch {
+    return false;
+  }
+}
+
+let dirCounter = 0;
+function freshDirs(name) {
+  const base = join(WORK, `${name}-${++dirCounter}`);
+  const d = { base, A: join(base, 'A'), B: join(base, 'B'), state: join(base, 'state') };
+  mkdirSync(d.A, { recursive: true });
+  mkdirSync(d.B, { recursive: true });
+  mkdirSync(d.state, { recursive: true });
+  return d;
+}
+
+/** Every entry below root: rel → 'dir' | 'file' | 'other'. */
+function listTree(root) {
+  const out = new Map();
+  const walk = (rel) => {
+    let names;
+    try {
+      names = readdirSync(join(root, rel));
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const r = rel === '' ? name : `${rel}/${name}`;
+      let st;
+      try {
+        st = lstatSync(join(root, r));
+      } catch {
+        continue;
+      }
+      const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+      out.set(r, kind);
+      if (kind === 'dir') walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** Paths whose kind or content differs between A and B (missing, extra or different). */
+function diffTrees(A, B, ignore = new Set()) {
+  const a = listTree(A);
+  const b = listTree(B);
+  for (const rel of ignore) {
+    a.delete(rel);
+    b.delete(rel);
+  }
+  const diffs = [];
+  for (const [rel, kind] of a) {
+    const other = b.get(rel);
+    if (other !== kind) diffs.push(`${rel}: ${other === undefined ? 'missing in B' : `${kind} in A, ${other} in B`}`);
+    else if (kind === 'file' && !readFileSync(join(A, rel)).equals(readFileSync(join(B, rel)))) diffs.push(`${rel}: content differs`);
+  }
+  for (const rel of b.keys()) if (!a.has(rel)) diffs.push(`${rel}: extra in B`);
+  return diffs;
+}
+
+/**
+ * Every tool starts from identical trees (B = `cp -a` of A; the bare copier has no initial sync), plus a
+ * marker file in A only: lsyncd is ready once its startup rsync has copied it into B.
+ */
+const MARKER = 'ready-marker';
+function startIdentical(d) {
+  const cp = spawnSync('cp', ['-a', `${d.A}/.`, d.B], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
+  writeFileSync(join(d.A, MARKER), 'ready\n');
+  return MARKER;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Starting and stopping the tools
+
+function tsyncArgs(tool, cmd, d) {
+  return [TSYNC_BIN, cmd, ...(tool.oneWay ? ['--one-way'] : []), ...(cmd === 'watch' ? ['--json'] : []), '--state-dir', d.state, d.A, d.B];
+}
+
+function commandOf(tool) {
+  if (tool.tsync) return `node bin/tsync.js watch ${tool.oneWay ? '--one-way ' : ''}--json --state-dir STATE A B`;
+  if (tool.id === 'chokidar') return 'node bench/watch-peers/chokidar-copy.mjs A B';
+  return 'lsyncd CONF';
+}
+
+function spawnTool(tool, d) {
+  if (tool.tsync) return new Proc(tool.label, NODE, tsyncArgs(tool, 'watch', d));
+  if (tool.id === 'chokidar') return new Proc(tool.label, NODE, [CHOKIDAR_PEER, d.A, d.B]);
+  const conf = join(d.base, 'lsyncd.conf.lua');
+  writeFileSync(conf, lsyncdConfig(d.A, d.B));
+  return new Proc(tool.label, LSYNCD, [conf]);
+}
+
+const isReadyEvent = (l) => l.json !== null && l.json.event === 'ready';
+const isLsyncdStartupDone = (l) => /Startup of .* finished/.test(l.text);
+
+/**
+ * Starts a tool on A → B and waits until it is ready: tsync's and the copier's ready event; for lsyncd,
+ * until the marker file (written into A beforehand) shows up in B, i.e. its startup rsync ran.
+ */
+async function startReady(tool, d, marker) {
+  const p = spawnTool(tool, d);
+  let ok;
+  if (tool.id === 'lsyncd') {
+    const deadline = now() + CFG.readyTimeoutMs;
+    ok = false;
+    while (now() < deadline && p.running) {
+      if (existsSync(join(d.B, marker))) {
+        ok = true;
+        break;
+      }
+      await sleep(5);
+    }
+  } else {
+    ok = (await p.waitFor(isReadyEvent, CFG.readyTimeoutMs)) !== null;
+  }
+  if (!ok) {
+    const why = p.running ? `not ready within ${CFG.readyTimeoutMs / 1000} s` : `exited with ${p.code ?? p.signal}`;
+    await p.stop(3000);
+    throw new Error(`${tool.label}: ${why}${p.stderr ? `: ${p.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
+  }
+  return p;
+}
+
+/**
+ * Watches a process's children (sampled from /proc on every poll, ~1 ms): tsync runs `sync -f ROOT` to
+ * flush before it records state (every second while watching), and no cycle runs meanwhile.
+ */
+class ChildSampler {
+  constructor(pid) {
+    this.pid = pid;
+    this.open = new Map();
+    this.intervals = [];
+  }
+
+  sample() {
+    let kids = [];
+    try {
+      kids = readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      /* gone */
+    }
+    const t = now();
+    for (const k of kids) {
+      if (this.open.has(k)) continue;
+      let cmd = '';
+      try {
+        cmd = readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0')[0];
+      } catch {
+        /* gone already */
+      }
+      this.open.set(k, { cmd, start: t });
+    }
+    for (const [k, v] of this.open) {
+      if (!kids.includes(k)) {
+        this.intervals.push({ ...v, end: t });
+        this.open.delete(k);
+      }
+    }
+  }
+
+  done() {
+    const t = now();
+    for (const v of this.open.values()) this.intervals.push({ ...v, end: t });
+    this.open.clear();
+    return this.intervals;
+  }
+}
+
+/** tsync's NDJSON events in a time window: cycles, and anything unusual (halts, problems, warnings). */
+function tsyncEvents(p, t0, t1) {
+  const inWin = p.lines.filter((l) => l.json !== null && l.t >= t0 && l.t <= t1);
+  const cycles = inWin.filter((l) => l.json.event === 'cycle');
+  const odd = [];
+  const problemCodes = new Map();
+  for (const l of p.lines) {
+    if (l.json === null) continue;
+    const e = l.json.event;
+    if (e === 'problem') problemCodes.set(l.json.code, (problemCodes.get(l.json.code) ?? 0) + 1);
+    else if (e === 'halted' || e === 'warning') odd.push(`${e}: ${l.json.message}`);
+    else if (e === 'conflict') odd.push(`conflict: ${l.json.path} (${l.json.resolution})`);
+  }
+  if (problemCodes.size > 0) {
+    odd.push(`reported problem events (informational; the file was picked up again by a later cycle unless a miss is listed): ${[...problemCodes].map(([c, n]) => `${n} × ${c}`).join(', ')}`);
+  }
+  return {
+    cycles: cycles.length,
+    full: cycles.filter((l) => l.json.full).length,
+    cycleMs: cycles.map((l) => l.json.ms),
+    odd: [...new Set(odd)],
+  };
+}
+
+async function stopTool(tool, p, notes) {
+  const r = await p.stop(tool.tsync ? 20_000 : 5000);
+  if (tool.tsync && !r.clean) notes.push(`${tool.label}: did not exit 0 on SIGTERM (code ${r.code}, signal ${r.signal})`);
+  if (!tool.tsync && r.code !== 0 && r.code !== null && r.code !== 143) notes.push(`${tool.label}: exited with ${r.code} on SIGTERM`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scenario 1: latency
+
+function makeLatencyPlan(n) {
+  const rnd = prng(CFG.seed);
+  const content = () => randomBytes(rnd, randInt(rnd, 16, 2048));
+  const files = new Map(); // rel → { touched }
+  const seedFiles = [];
+  for (let i = 0; i < 20; i++) {
+    const rel = `seed/s${String(i).padStart(2, '0')}`;
+    const c = content();
+    seedFiles.push({ rel, content: c });
+    files.set(rel, { touched: -Infinity, size: c.length });
+  }
+  const dirs = ['', 'seed'];
+  const ops = [];
+  let fresh = 0;
+  for (let i = 0; i < n; i++) {
+    const eligible = [...files].filter(([, f]) => i - f.touched >= CFG.minOpsBetweenTouches).map(([rel]) => rel);
+    const r = rnd();
+    if (r < 0.15 && eligible.length > 0) {
+      const rel = eligible[Math.floor(rnd() * eligible.length)];
+      const f = files.get(rel);
+      ops.push({ kind: 'overwrite', rel, content: randomBytes(rnd, f.size) });
+      f.touched = i;
+    } else if (r < 0.3 && eligible.length > 5) {
+      const rel = eligible[Math.floor(rnd() * eligible.length)];
+      ops.push({ kind: 'delete', rel });
+      files.delete(rel);
+    } else if (rnd() < 0.2) {
+      fresh++;
+      const dir = `n${fresh}/d${fresh}`;
+      const c = content();
+      ops.push({ kind: 'new in fresh dir', rel: `${dir}/f${i}`, mkdir: dir, content: c });
+      files.set(`${dir}/f${i}`, { touched: i, size: c.length });
+      dirs.push(dir);
+    } else {
+      const dir = dirs[Math.floor(rnd() * dirs.length)];
+      const rel = dir === '' ? `f${i}` : `${dir}/f${i}`;
+      const c = content();
+      ops.push({ kind: 'new', rel, content: c });
+      files.set(rel, { touched: i, size: c.length });
+    }
+  }
+  return { seedFiles, ops };
+}
+
+async function applyOp(A, op) {
+  const abs = join(A, op.rel);
+  if (op.kind === 'delete') {
+    unlinkSync(abs);
+  } else if (op.kind === 'overwrite') {
+    // In place: the first half, a pause (a watcher reacting to the first event sees partial content), the rest.
+    const fd = openSync(abs, 'r+');
+    const half = Math.floor(op.content.length / 2);
+    writeSync(fd, op.content, 0, half, 0);
+    await sleep(CFG.partialGapMs);
+    writeSync(fd, op.content, half, op.content.length - half, half);
+    closeSync(fd);
+  } else {
+    if (op.mkdir) mkdirSync(join(A, op.mkdir), { recursive: true });
+    writeFileSync(abs, op.content);
+  }
+}
+
+async function latencyRun(tool, plan) {
+  const d = freshDirs(`latency-${tool.id}`);
+  const notes = [];
+  mkdirSync(join(d.A, 'seed'));
+  for (const f of plan.seedFiles) writeFileSync(join(d.A, f.rel), f.content);
+  const marker = startIdentical(d);
+  let p = null;
+  try {
+    p = await startReady(tool, d, marker);
+    await sleep(CFG.settleMs);
+    const pending = new Map(); // rel → op record
+    const records = [];
+    let polling = true;
+    const flushes = tool.tsync ? new ChildSampler(p.pid) : null;
+    const poll = (async () => {
+      while (polling) {
+        flushes?.sample();
+        if (pending.size > 0) {
+          const t = now();
+          for (const [rel, rec] of pending) {
+            const target = join(d.B, rel);
+            const ok = rec.expect === null ? !existsSync(target) : sameContent(target, rec.expect);
+            if (ok) {
+              rec.latency = t - rec.t0;
+              pending.delete(rel);
+            }
+          }
+        }
+        await sleep(1);
+      }
+    })();
+    const tStart = now();
+    for (let i = 0; i < plan.ops.length; i++) {
+      await sleep(tStart + i * CFG.latencyEveryMs - now());
+      const op = plan.ops[i];
+      await applyOp(d.A, op);
+      const rec = { i, kind: op.kind, t0: now(), expect: op.kind === 'delete' ? null : op.content, latency: null, superseded: false };
+      const earlier = pending.get(op.rel);
+      if (earlier !== undefined) earlier.superseded = true; // not in B after >= 1 s: counted as missed
+      pending.set(op.rel, rec);
+      records.push(rec);
+    }
+    const tLast = records[records.length - 1].t0;
+    while (pending.size > 0 && now() < tLast + CFG.graceMs) await sleep(20);
+    polling = false;
+    await poll;
+    flushes?.sample();
+    await sleep(tLast + CFG.graceMs - now()); // the tree comparison is at +10 s whatever happened before
+    const diffs = diffTrees(d.A, d.B, new Set([marker]));
+    const tEnd = now();
+    const ev = tool.tsync ? tsyncEvents(p, tStart, tEnd) : null;
+    await stopTool(tool, p, notes);
+    return { records, diffs, ev, notes, flushes: flushes?.done() ?? null };
+  } finally {
+    if (p?.running) await p.stop(3000);
+    if (!KEEP) rmSync(d.base, { recursive: true, force: true });
+  }
+}
+
+function summarizeLatency(run) {
+  const lat = (recs) => recs.filter((r) => r.latency !== null).map((r) => r.latency).sort((a, b) => a - b);
+  const writes = run.records.filter((r) => r.kind !== 'delete');
+  const deletes = run.records.filter((r) => r.kind === 'delete');
+  const w = lat(writes);
+  const del = lat(deletes);
+  const byKind = {};
+  for (const k of ['new', 'new in fresh dir', 'overwrite', 'delete']) {
+    const recs = run.records.filter((r) => r.kind === k);
+    byKind[k] = { n: recs.length, p50: percentile(lat(recs), 50), max: percentile(lat(recs), 100), missed: recs.filter((r) => r.latency === null).length };
+  }
+  return {
+    n: run.records.length,
+    p50: percentile(w, 50),
+    p99: percentile(w, 99),
+    max: percentile(w, 100),
+    missed: run.records.filter((r) => r.latency === null).length,
+    stale: run.diffs.length,
+    delP50: percentile(del, 50),
+    delMax: percentile(del, 100),
+    byKind,
+  };
+}
+
+async function scenarioLatency(report) {
+  const plan = makeLatencyPlan(CFG.latencyOps);
+  const counts = {};
+  for (const op of plan.ops) counts[op.kind] = (counts[op.kind] ?? 0) + 1;
+  log(`latency: ${plan.ops.length} operations every ${CFG.latencyEveryMs} ms (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')})`);
+  const res = {};
+  for (const tool of TOOLS) {
+    log(`latency: ${tool.label}`);
+    try {
+      const run = await latencyRun(tool, plan);
+      res[tool.id] = { ...summarizeLatency(run), ev: run.ev };
+      report.notes.push(...run.notes);
+      if (run.diffs.length > 0) report.notes.push(`latency, ${tool.label}: ${run.diffs.length} paths differ 10 s after the last write, e.g. ${run.diffs.slice(0, 4).join('; ')}`);
+      const missed = run.records.filter((r) => r.latency === null);
+      if (missed.length > 0) report.notes.push(`latency, ${tool.label}: missed ${missed.map((r) => `#${r.i} ${r.kind}${r.superseded ? ' (superseded)' : ''}`).slice(0, 8).join(', ')}${missed.length > 8 ? ', …' : ''}`);
+      if (run.ev !== null) {
+        const cms = [...run.ev.cycleMs].sort((a, b) => a - b);
+        res[tool.id].cycles = `${run.ev.cycles} cycles that applied something (${run.ev.full} full), cycle ms p50 ${percentile(cms, 50) ?? '—'} / max ${percentile(cms, 100) ?? '—'}`;
+        if (run.flushes !== null) {
+          const fl = run.flushes.filter((f) => f.cmd === 'sync' || f.cmd.endsWith('/sync'));
+          const fms = fl.map((f) => f.end - f.start).sort((a, b) => a - b);
+          const slow = run.records.filter((r) => r.latency === null || r.latency > 20);
+          const overlapping = slow.filter((r) => fl.some((f) => f.start <= r.t0 + (r.latency ?? CFG.graceMs) && f.end >= r.t0 - 5));
+          res[tool.id].cycles += `; ${fl.length} flushes (\`sync -f\`, persist) lasting p50 ${fmtMs(percentile(fms, 50))} / max ${fmtMs(percentile(fms, 100))}; of the ${slow.length} operations slower than 20 ms, ${overlapping.length} overlapped a flush`;
+        }
+        for (const o of run.ev.odd) report.notes.push(`latency, ${tool.label}: ${o}`);
+      }
+      const r = res[tool.id];
+      log(`  p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} max ${fmtMs(r.max)} missed ${r.missed} stale ${r.stale} deletes p50 ${fmtMs(r.delP50)}${r.cycles ? ` · ${r.cycles}` : ''}`);
+    } catch (e) {
+      res[tool.id] = { error: e.message };
+      log(`  failed: ${e.message}`);
+    }
+  }
+  const cell = (id, f) => (res[id].error ? 'failed' : f(res[id]));
+  const rows = [
+    ['operations', (r) => `${r.n}`, '', null],
+    ['p50 (creates + overwrites)', (r) => `${fmtMs(r.p50)}${mark(r.p50 !== null && r.p50 <= TARGETS.p50)}`, `≤ ${TARGETS.p50} ms`],
+    ['p99', (r) => `${fmtMs(r.p99)}${mark(r.p99 !== null && r.p99 <= TARGETS.p99)}`, `≤ ${TARGETS.p99} ms`],
+    ['max', (r) => fmtMs(r.max), ''],
+    ['missed ops / paths differing at +10 s', (r) => `${r.missed} / ${r.stale}${mark(r.missed === 0 && r.stale === 0)}`, '0 / 0'],
+    ['deletes p50', (r) => `${fmtMs(r.delP50)}${mark(r.delP50 !== null && r.delP50 <= TARGETS.deleteP50)}`, `≤ ${TARGETS.deleteP50} ms`],
+    ['deletes max', (r) => fmtMs(r.delMax), ''],
+    ...['new', 'new in fresh dir', 'overwrite'].map((k) => [`${k}: p50 / max (n)`, (r) => `${fmtMs(r.byKind[k].p50)} / ${fmtMs(r.byKind[k].max)} (${r.byKind[k].n})`, '']),
+  ];
+  const table = mdTable(['', ...TOOLS.map((t) => t.label), 'target'], rows.map(([name, f, target]) => [name, ...TOOLS.map((t) => cell(t.id, f)), target]));
+  const extra = TOOLS.filter((t) => res[t.id].cycles).map((t) => `- ${t.label}: ${res[t.id].cycles}`);
+  report.sections.push({
+    title: `Latency: ${plan.ops.length} operations, one every ${CFG.latencyEveryMs} ms`,
+    text: `${plan.ops.length} operations (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}), each timed from the moment it completed in A until B held identical content (B polled every ~1 ms). Overwrites are in place: open 'r+', first half, ${CFG.partialGapMs} ms pause, second half.`,
+    table,
+    after: extra.length > 0 ? `tsync cycles during the run (from its NDJSON \`cycle\` events):\n\n${extra.join('\n')}` : '',
+  });
+  report.results.latency = res;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scenario 2: burst
+
+async function burstRun(tool, rep) {
+  const d = freshDirs(`burst-${tool.id}`);
+  mkdirSync(join(d.A, 'burst'));
+  const marker = startIdentical(d);
+  const rnd = prng(CFG.seed + 1 + rep);
+  const files = Array.from({ length: CFG.burstFiles }, (_, i) => ({ name: `f${String(i).padStart(4, '0')}`, content: randomBytes(rnd, randInt(rnd, 16, 2048)) }));
+  const expected = new Map(files.map((f) => [f.name, f.content]));
+  const notes = [];
+  let p = null;
+  try {
+    p = await startReady(tool, d, marker);
+    await sleep(CFG.settleMs);
+    const t0 = now();
+    for (const f of files) writeFileSync(join(d.A, 'burst', f.name), f.content);
+    const writeMs = now() - t0;
+    const verified = new Set();
+    const bDir = join(d.B, 'burst');
+    let tDone = null;
+    while (now() - t0 < CFG.burstTimeoutMs) {
+      let names = [];
+      try {
+        names = readdirSync(bDir);
+      } catch {
+        /* not there yet */
+      }
+      for (const name of names) {
+        if (verified.has(name)) continue;
+        const c = expected.get(name);
+        if (c !== undefined && sameContent(join(bDir, name), c)) verified.add(name);
+      }
+      if (verified.size === files.length) {
+        tDone = now();
+        break;
+      }
+      await sleep(2);
+    }
+    const ev = tool.tsync ? tsyncEvents(p, t0, now()) : null;
+    await stopTool(tool, p, notes);
+    return { ms: tDone === null ? null : tDone - t0, arrived: verified.size, writeMs, ev, notes };
+  } finally {
+    if (p?.running) await p.stop(3000);
+    if (!KEEP) rmSync(d.base, { recursive: true, force: true });
+  }
+}
+
+async function scenarioBurst(report) {
+  const res = {};
+  for (const tool of TOOLS) res[tool.id] = { runs: [] };
+  for (let rep = 0; rep < CFG.burstReps; rep++) {
+    for (const tool of TOOLS) {
+      if (res[tool.id].error) continue;
+      try {
+        const r = await burstRun(tool, rep);
+        res[tool.id].runs.push(r);
+        report.notes.push(...r.notes);
+        log(`burst #${rep + 1}: ${tool.label}: ${r.ms === null ? `only ${r.arrived}/${CFG.burstFiles} after ${CFG.burstTimeoutMs / 1000} s` : fmtMs(r.ms)} (writes took ${fmtMs(r.writeMs)})${r.ev ? ` · ${r.ev.cycles} cycles, ms ${r.ev.cycleMs.join(', ')}` : ''}`);
+        if (r.ev) for (const o of r.ev.odd) report.notes.push(`burst, ${tool.label}: ${o}`);
+      } catch (e) {
+        res[tool.id].error = e.message;
+        log(`burst: ${tool.label} failed: ${e.message}`);
+      }
+    }
+  }
+  const summary = (id) => {
+    const runs = res[id].runs;
+    if (res[id].error && runs.length === 0) return null;
+    const times = runs.map((r) => (r.ms === null ? Infinity : r.ms));
+    return { med: median(times), min: Math.min(...times), max: Math.max(...times), all: runs.every((r) => r.ms !== null), arrived: Math.min(...runs.map((r) => r.arrived)), write: median(runs.map((r) => r.writeMs)), ev: runs.map((r) => r.ev).filter(Boolean) };
+  };
+  const S = Object.fromEntries(TOOLS.map((t) => [t.id, summary(t.id)]));
+  const cell = (id, f) => (S[id] === null ? `failed: ${res[id].error}` : f(S[id]));
+  const t = (x) => (x === Infinity ? `> ${CFG.burstTimeoutMs / 1000} s` : fmtMs(x));
+  const rows = [
+    [`all ${CFG.burstFiles} in B, identical (median of ${CFG.burstReps})`, (s) => `${t(s.med)}${mark(s.med <= TARGETS.burstMs)}`, `≤ ${TARGETS.burstMs / 1000} s`],
+    ['min – max', (s) => `${t(s.min)} – ${t(s.max)}`, ''],
+    ['fewest files arrived (a run that timed out)', (s) => `${s.arrived} / ${CFG.burstFiles}`, ''],
+    ['writing the burst into A took (median)', (s) => fmtMs(s.write), ''],
+  ];
+  const table = mdTable(['', ...TOOLS.map((x) => x.label), 'target'], rows.map(([name, f, target]) => [name, ...TOOLS.map((x) => cell(x.id, f)), target]));
+  const cycles = TOOLS.filter((x) => S[x.id]?.ev?.length).map((x) => `- ${x.label}: ${S[x.id].ev.map((e) => `[${e.cycleMs.join(', ')}]`).join(' ')} ms`);
+  report.sections.push({
+    title: `Burst: ${CFG.burstFiles} new files`,
+    text: `${CFG.burstFiles} new files of 16–2048 bytes written into an existing directory of A as fast as possible; timed from the first write until every file is in B with identical content (B polled every ~2 ms). ${CFG.burstReps} runs per tool, fresh directories each time.`,
+    table,
+    after: cycles.length > 0 ? `tsync cycle durations per run (NDJSON \`cycle\` events, \`ms\`):\n\n${cycles.join('\n')}` : '',
+  });
+  report.results.burst = S;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scenario 3: startup over an already-synced tree
+
+function buildTree(A, files, dirs) {
+  const rnd = prng(CFG.seed + files);
+  const pool = randomBytes(rnd, 1 << 20);
+  const top = Math.max(1, Math.round(Math.sqrt(dirs / 5)));
+  const sub = Math.floor((dirs - top) / top);
+  const leafDirs = [];
+  for (let i = 0; i < top; i++) {
+    const t = `t${String(i).padStart(3, '0')}`;
+    mkdirSync(join(A, t));
+    leafDirs.push(t);
+    for (let j = 0; j < sub && leafDirs.length < dirs; j++) {
+      const s = `${t}/s${String(j).padStart(3, '0')}`;
+      mkdirSync(join(A, s));
+      leafDirs.push(s);
+    }
+  }
+  while (leafDirs.length < dirs) {
+    const s = `x${leafDirs.length}`;
+    mkdirSync(join(A, s));
+    leafDirs.push(s);
+  }
+  for (let i = 0; i < files; i++) {
+    const dir = leafDirs[i % leafDirs.length];
+    const size = randInt(rnd, 0, 2048);
+    const off = randInt(rnd, 0, pool.length - size);
+    writeFileSync(join(A, dir, `f${String(i).padStart(6, '0')}`), pool.subarray(off, off + size));
+  }
+  return leafDirs.length;
+}
+
+async function startupRun(tool, d) {
+  const p = spawnTool(tool, d);
+  const notes = [];
+  try {
+    const pred = tool.id === 'lsyncd' ? isLsyncdStartupDone : isReadyEvent;
+    const line = await p.waitFor(pred, CFG.startupTimeoutMs);
+    if (line === null) {
+      const why = p.running ? `not ready within ${CFG.startupTimeoutMs / 1000} s` : `exited with ${p.code ?? p.signal}: ${p.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+      await p.stop(5000);
+      return { error: why };
+    }
+    const mem = procMem(p.pid);
+    const watches = inotifyWatches(p.pid);
+    const ms = line.t - p.t0;
+    const ev = tool.tsync ? p.lines.find(isReadyEvent)?.json : null;
+    await stopTool(tool, p, notes);
+    return { ms, hwm: mem.hwm, rss: mem.rss, watches, ownMs: ev?.ms ?? null, notes };
+  } finally {
+    if (p.running) await p.stop(3000);
+  }
+}
+
+async function scenarioStartup(report) {
+  for (const size of CFG.startup) {
+    const d = freshDirs(`startup-${size.label}`);
+    log(`startup ${size.label}: building ${size.files} files in ${size.dirs} directories`);
+    let t = now();
+    rmSync(d.B, { recursive: true });
+    const nDirs = buildTree(d.A, size.files, size.dirs);
+    const buildMs = now() - t;
+    t = now();
+    const cp = spawnSync('cp', ['-a', d.A, d.B], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
+    log(`  built in ${fmtS(buildMs)}, cp -a in ${fmtS(now() - t)}`);
+    const res = {};
+    const pre = {};
+    for (const tool of TOOLS) {
+      res[tool.id] = [];
+      if (!tool.tsync) continue;
+      const td = { ...d, state: join(d.base, `state-${tool.id}`) };
+      mkdirSync(td.state);
+      t = now();
+      const r = spawnSync(NODE, tsyncArgs(tool, 'sync', td), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+      pre[tool.id] = { ms: now() - t, code: r.status };
+      log(`  tsync sync ${tool.oneWay ? '--one-way ' : ''}(the prior sync): ${fmtS(pre[tool.id].ms)}, exit ${r.status}`);
+      if (r.status !== 0) report.notes.push(`startup ${size.label}: the prior \`tsync sync\` (${tool.label}) exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+    }
+    await sleep(150); // past tsync's 50 ms racy-ctime window
+    for (let rep = 0; rep < size.reps; rep++) {
+      for (const tool of TOOLS) {
+        const td = tool.tsync ? { ...d, state: join(d.base, `state-${tool.id}`) } : { ...d, base: join(d.base, `run-${tool.id}-${rep}`) };
+        if (!tool.tsync) mkdirSync(td.base, { recursive: true });
+        const r = await startupRun(tool, td);
+        res[tool.id].push(r);
+        if (r.notes) report.notes.push(...r.notes);
+        log(`  #${rep + 1} ${tool.label}: ${r.error ?? `ready in ${fmtS(r.ms)}${r.ownMs !== null ? ` (own ready ms ${r.ownMs})` : ''}, VmHWM ${fmtMB(r.hwm)}, ${r.watches} inotify watches`}`);
+      }
+    }
+    const changed = diffTreesCheap(d.A, d.B, size.files);
+    if (changed !== null) report.notes.push(`startup ${size.label}: ${changed}`);
+    t = now();
+    if (!KEEP) rmSync(d.base, { recursive: true, force: true });
+    log(`  removed in ${fmtS(now() - t)}`);
+
+    const target = TARGETS.startup[size.label] ?? null;
+    const S = {};
+    for (const tool of TOOLS) {
+      const ok = res[tool.id].filter((r) => !r.error);
+      S[tool.id] = ok.length === 0 ? { error: res[tool.id][0]?.error ?? 'no run' } : { ms: median(ok.map((r) => r.ms)), msAll: ok.map((r) => r.ms), hwm: Math.max(...ok.map((r) => r.hwm)), watches: Math.max(...ok.map((r) => r.watches ?? 0)), ownMs: ok[0].ownMs };
+    }
+    const cell = (id, f) => (S[id].error ? `failed: ${S[id].error}` : f(S[id]));
+    const reps = size.reps > 1 ? ` (median of ${size.reps})` : '';
+    const rows = [
+      [`ready after spawn${reps}`, (s) => `${fmtS(s.ms)}${target ? mark(s.ms <= target.ms) : ''}`, target ? `≤ ${target.ms / 1000} s` : ''],
+      ...(size.reps > 1 ? [['all runs', (s) => s.msAll.map(fmtS).join(', '), '']] : []),
+      ['peak RSS (VmHWM) at ready', (s) => `${fmtMB(s.hwm)}${target ? mark(s.hwm <= target.mb) : ''}`, target ? `≤ ${target.mb} MB` : ''],
+      ['inotify watches', (s) => `${s.watches}`, ''],
+      ['prior `tsync sync` (not part of startup)', null, ''],
+    ];
+    const tableRows = rows.map(([name, f, tgt]) => [
+      name,
+      ...TOOLS.map((tool) => {
+        if (f !== null) return cell(tool.id, f);
+        return pre[tool.id] ? `${fmtS(pre[tool.id].ms)}${pre[tool.id].code === 0 ? '' : ` (exit ${pre[tool.id].code})`}` : 'n/a';
+      }),
+      tgt,
+    ]);
+    report.sections.push({
+      title: `Startup: ${size.files.toLocaleString('en-US')} files in ${nDirs.toLocaleString('en-US')} directories, already in sync`,
+      text: `A and B identical (B made with \`cp -a\`); tsync had run \`tsync sync\` once before (its own state dir per mode). Time from spawn until ready: tsync's \`ready\` event (after its full startup cycle), the copier's chokidar \`ready\`, lsyncd's "Startup of … finished" log line (after its startup rsync). Peak RSS is the process's VmHWM read right after ready (lsyncd: the lsyncd process, not its rsync children). Inotify watches: lines starting with \`inotify\` in /proc/PID/fdinfo of its inotify descriptors. ${size.reps} run(s) per tool, interleaved, same trees.`,
+      table: mdTable(['', ...TOOLS.map((x) => x.label), 'target'], tableRows),
+      after: '',
+    });
+    report.results[`startup-${size.label}`] = S;
+  }
+}
+
+/** After the startup runs, A and B should still hold the same number of entries (nobody changed anything). */
+function diffTreesCheap(A, B, files) {
+  const count = (root) => {
+    let n = 0;
+    for (const t of readdirSync(root, { withFileTypes: true, recursive: true })) if (t.isFile()) n++;
+    return n;
+  };
+  const a = count(A);
+  const b = count(B);
+  return a === files && b === files ? null : `file counts after the runs: A ${a}, B ${b} (expected ${files})`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Output
+
+function mdTable(head, rows) {
+  const esc = (s) => String(s).replace(/\|/g, '\\|');
+  return [`| ${head.map(esc).join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+function versions() {
+  const v = (cmd, args, re) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+    return r.status === 0 ? (out.match(re)?.[1] ?? out.split('\n')[0]).trim() : 'not available';
+  };
+  let chokidar = '?';
+  try {
+    chokidar = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'chokidar', 'package.json'), 'utf8')).version;
+  } catch {
+    /* ignore */
+  }
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
+  return {
+    node: process.version,
+    kernel: release(),
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    lsyncd: v(LSYNCD, ['--version'], /Version:\s*(\S+)/),
+    rsync: v('rsync', ['--version'], /version\s+(\S+)/),
+    chokidar,
+    commit: git.status === 0 ? `${git.stdout.trim()}${dirty.stdout?.trim() ? ' (src/ has uncommitted changes)' : ''}` : '?',
+  };
+}
+
+function render(report, env) {
+  const out = [];
+  for (const s of report.sections) {
+    out.push(`### ${s.title}`, '', s.text, '', s.table, '');
+    if (s.after) out.push(s.after, '');
+  }
+  if (report.notes.length > 0) {
+    out.push('### Notes', '', ...[...new Set(report.notes)].map((n) => `- ${n}`), '');
+  }
+  return out.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+async function main() {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
+    console.error('bench/watch: dist/ is missing; run `npm run build` (or `npm run bench:watch`)');
+    process.exit(2);
+  }
+  const report = { sections: [], notes: [], results: {} };
+  const lsyncdTool = TOOLS.find((t) => t.id === 'lsyncd');
+  if (lsyncdTool) {
+    const r = spawnSync(LSYNCD, ['--version'], { encoding: 'utf8' });
+    const rs = spawnSync('rsync', ['--version'], { encoding: 'utf8' });
+    if (r.status !== 0 || rs.status !== 0) {
+      report.notes.push(`lsyncd skipped: ${r.status !== 0 ? `${LSYNCD} does not run (${r.error?.message ?? r.stderr})` : 'rsync is not installed'}`);
+      TOOLS.splice(TOOLS.indexOf(lsyncdTool), 1);
+    }
+  }
+  WORK = mkdtempSync(join(WORK_PARENT, 'tsync-watch-bench-'));
+  const startedAt = new Date();
+  const load0 = loadavg();
+  const env = versions();
+  log(`work dir ${WORK}; tools: ${TOOLS.map((t) => t.label).join(', ')}; scenarios: ${[...ONLY].join(', ')}${QUICK ? ' (quick)' : ''}; load ${load0.map((x) => x.toFixed(2)).join(' ')}`);
+  const t0 = now();
+  try {
+    if (ONLY.has('latency')) await scenarioLatency(report);
+    if (ONLY.has('burst')) await scenarioBurst(report);
+    if (ONLY.has('startup')) await scenarioStartup(report);
+  } finally {
+    for (const p of [...live]) await p.stop(3000);
+    if (!KEEP) rmSync(WORK, { recursive: true, force: true });
+    else log(`kept ${WORK}`);
+    WORK = null;
+  }
+  const load1 = loadavg();
+  const body = render(report, env);
+  console.log(body);
+  const totalS = (now() - t0) / 1000;
+  log(`done in ${totalS.toFixed(0)} s; load ${load1.map((x) => x.toFixed(2)).join(' ')}`);
+  if (RESULTS !== null) {
+    const header = [
+      '# tsync watch-mode benchmark results',
+      '',
+      `Generated by \`${QUICK ? 'BENCH_QUICK=1 ' : ''}node bench/watch.mjs\` (see bench/README.md, section "Watch mode").`,
+      '',
+      `- date: ${startedAt.toISOString()}; run took ${totalS.toFixed(0)} s`,
+      `- node ${env.node}, Linux ${env.kernel}, ${env.cpus}`,
+      `- load average (1, 5, 15 min) at start ${load0.map((x) => x.toFixed(2)).join(', ')}, at end ${load1.map((x) => x.toFixed(2)).join(', ')}`,
+      `- tsync commit ${env.commit}; chokidar ${env.chokidar}; lsyncd ${env.lsyncd}; rsync ${env.rsync}`,
+      `- work dir under ${WORK_PARENT}`,
+      '',
+      'Commands:',
+      '',
+      ...ALL_TOOLS.filter((t) => TOOLS.includes(t)).map((t) => `- ${t.label}: \`${commandOf(t)}\`${t.id === 'lsyncd' ? ' with CONF from `node bench/watch-peers/lsyncd-config.mjs A B` (nodaemon, default.rsync, delay = 0)' : ''}`),
+      '- tsync prior sync (startup scenario): `node bin/tsync.js sync [--one-way] --state-dir STATE A B`',
+      '',
+    ].join('\n');
+    writeFileSync(RESULTS, `${header}\n${body}`);
+    log(`wrote ${RESULTS}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench/watch: ${e?.stack ?? e}`);
+  emergencyCleanup();
+  process.exit(1);
+});

@@ -1,0 +1,261 @@
+// Building blocks of the crash trials: seeded randomness, file writers whose every version is unique
+// (a torn mix of two versions hashes to neither), the initial tree (3,000 small files and 100 MiB of
+// big ones), content-hashed snapshots (memoised by inode identity, so re-snapshotting a 200 MiB tree
+// is cheap when little changed), and a child process running the built CLI that can be SIGKILLed.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, watch, writeFileSync, writeSync, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const binPath = join(projectRoot, 'bin', 'tsync.js');
+export const MIB = 1024 * 1024;
+
+// ---- seeded randomness ------------------------------------------------------------------------------
+
+export interface Rng {
+  (): number;
+  int(min: number, max: number): number;
+  pick<T>(xs: readonly T[]): T;
+  shuffle<T>(xs: readonly T[]): T[];
+  chance(p: number): boolean;
+}
+
+/** mulberry32: small, fast, good enough to pick files and delays reproducibly from a printed seed. */
+export function rngFrom(seed: number): Rng {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const r = next as Rng;
+  r.int = (min, max) => min + Math.floor(next() * (max - min + 1));
+  r.pick = (xs) => xs[Math.floor(next() * xs.length)] as (typeof xs)[number];
+  r.shuffle = (xs) => {
+    const out = [...xs];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [out[i], out[j]] = [out[j] as (typeof out)[number], out[i] as (typeof out)[number]];
+    }
+    return out;
+  };
+  r.chance = (p) => next() < p;
+  return r;
+}
+
+// ---- content ----------------------------------------------------------------------------------------
+
+let versionCounter = 0;
+
+/** A small file whose bytes are unique to this write (a version tag) plus filler. */
+export function writeSmall(abs: string, rng: Rng, tag: string, mtimeSec?: number): void {
+  const size = rng.int(100, 8192);
+  const head = `${tag} v${++versionCounter}\n`;
+  const filler = Buffer.alloc(Math.max(0, size - head.length), head.charCodeAt(rng.int(0, head.length - 1)));
+  writeFileSync(abs, Buffer.concat([Buffer.from(head), filler]));
+  if (mtimeSec !== undefined) utimesSync(abs, mtimeSec, mtimeSec);
+}
+
+/**
+ * A big file in which every MiB differs (one random MiB, each copy stamped with the version and its
+ * index), so a file that holds a prefix of one version and the rest of another hashes to neither.
+ */
+export function writeBig(abs: string, mib: number, mtimeSec?: number): void {
+  const block = randomBytes(MIB);
+  const version = ++versionCounter;
+  const fd = openSync(abs, 'w');
+  try {
+    for (let i = 0; i < mib; i++) {
+      block.writeUInt32LE(version, 0);
+      block.writeUInt32LE(i, 4);
+      writeSync(fd, block);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (mtimeSec !== undefined) utimesSync(abs, mtimeSec, mtimeSec);
+}
+
+// ---- snapshots --------------------------------------------------------------------------------------
+
+export interface Item {
+  readonly kind: 'file' | 'dir' | 'symlink' | 'other';
+  readonly mode: number;
+  /** sha1 of a file's bytes; a symlink's target; null for a directory. */
+  readonly sha: string | null;
+  readonly size: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  readonly ino: bigint;
+}
+
+export type Snap = Map<string, Item>;
+
+const shaMemo = new Map<string, string>();
+
+function shaOf(abs: string, id: string, ctimeNs: bigint): string {
+  const hit = shaMemo.get(id);
+  if (hit !== undefined) return hit;
+  const sha = createHash('sha1').update(readFileSync(abs)).digest('hex');
+  // Racily clean (git's term): a write in the same coarse clock tick as this ctime would not move it.
+  const racy = ctimeNs > BigInt(Date.now() - 200) * 1_000_000n;
+  if (!racy) shaMemo.set(id, sha);
+  return sha;
+}
+
+/** Walks `root` (no symlinks followed). `.tsync…` names are left out unless `withOwn`. */
+export function snap(root: string, withOwn = false): Snap {
+  const out: Snap = new Map();
+  const walk = (absDir: string, prefix: string): void => {
+    for (const name of readdirSync(absDir)) {
+      if (!withOwn && name.startsWith('.tsync')) continue;
+      const abs = join(absDir, name);
+      const rel = prefix === '' ? name : `${prefix}/${name}`;
+      const st = lstatSync(abs, { bigint: true });
+      const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+      // ctime moves on every write and cannot be set: with dev/ino/size/mtime it vouches for the bytes.
+      const id = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+      const sha = kind === 'file' ? shaOf(abs, id, st.ctimeNs) : kind === 'symlink' ? readlinkSync(abs) : null;
+      out.set(rel, { kind, mode: Number(st.mode & 0o7777n), sha, size: Number(st.size), mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino });
+      if (kind === 'dir') walk(abs, rel);
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+export function ownNamesIn(root: string): string[] {
+  return [...snap(root, true).keys()].filter((p) => p.split('/').some((n) => n.startsWith('.tsync')));
+}
+
+/** Same kind and bytes (or link target); for files and dirs also the same mode. */
+export function sameItem(a: Item | undefined, b: Item | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.kind === b.kind && a.sha === b.sha && (a.kind === 'symlink' || a.mode === b.mode);
+}
+
+export function sameContent(a: Item | undefined, b: Item | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.kind === b.kind && a.sha === b.sha;
+}
+
+export function show(i: Item | undefined): string {
+  if (i === undefined) return 'absent';
+  if (i.kind === 'dir') return `dir 0${i.mode.toString(8)}`;
+  if (i.kind === 'symlink') return `symlink -> ${i.sha}`;
+  return `${i.kind} ${i.size} B sha1 ${i.sha?.slice(0, 10)} mode 0${i.mode.toString(8)} mtime ${i.mtimeNs}`;
+}
+
+const CONFLICT_RE = /^(.+?)\.tsync-conflict-\d{8}-\d{6}-(?:left|right)(?:-\d+)?(.*)$/;
+
+/** For a conflict copy `dir/stem.tsync-conflict-…-side[-n]ext`: the path it is a copy of (`dir/stem.ext`). */
+export function conflictOrigin(p: string): string | null {
+  const slash = p.lastIndexOf('/');
+  const m = CONFLICT_RE.exec(p.slice(slash + 1));
+  if (m === null) return null;
+  return `${p.slice(0, slash + 1)}${m[1]}${m[2]}`;
+}
+
+export function isAtOrBelow(p: string, a: string): boolean {
+  return p === a || (p.startsWith(a) && p[a.length] === '/');
+}
+
+// ---- the CLI, killed -------------------------------------------------------------------------------
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** True when the SIGKILL landed (the process was still running). */
+  readonly killed: boolean;
+  readonly ms: number;
+}
+
+function childEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.TSYNC_STATE_DIR;
+  delete env.XDG_STATE_HOME;
+  return env;
+}
+
+export interface KillPlan {
+  readonly afterMs: number;
+  /**
+   * `spawn`: count from the spawn. `write`: count from the run's first change to the trees (the first
+   * inotify event in any of `watchDirs`), so that the kill lands among the writes, not in the scan.
+   */
+  readonly from: 'spawn' | 'write';
+  readonly watchDirs?: readonly string[];
+}
+
+/** Runs `tsync args…`; with a kill plan, SIGKILLs it (by its pid) at that moment. */
+export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs = 300_000): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const watchers: FSWatcher[] = [];
+    let killTimer: NodeJS.Timeout | null = null;
+    const armKill = (): void => {
+      if (killTimer === null && killPlan !== undefined) killTimer = setTimeout(kill, killPlan.afterMs);
+    };
+    if (killPlan?.from === 'write') {
+      for (const d of killPlan.watchDirs ?? []) {
+        try {
+          watchers.push(watch(d, { persistent: false }, armKill));
+        } catch {
+          // a directory that vanished meanwhile: the others will see the run's writes
+        }
+      }
+    }
+    const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let exited = false;
+    let killed = false;
+    function kill(): void {
+      if (!exited) killed = child.kill('SIGKILL');
+    }
+    if (killPlan?.from === 'spawn') armKill();
+    const guard = setTimeout(kill, timeoutMs);
+    child.on('error', reject);
+    child.on('exit', () => {
+      exited = true;
+    });
+    child.on('close', (code, signal) => {
+      if (killTimer !== null) clearTimeout(killTimer);
+      clearTimeout(guard);
+      for (const w of watchers) w.close();
+      resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: Date.now() - started });
+    });
+  });
+}
+
+// ---- building and editing trees -------------------------------------------------------------------
+
+export const SMALL_DIRS = 30;
+export const FILES_PER_DIR = 100;
+
+/** 3,000 small files in 30 directories, and big/b1..b3 (20, 30, 50 MiB). */
+export function buildTree(root: string, rng: Rng): void {
+  mkdirSync(root, { recursive: true });
+  for (let d = 0; d < SMALL_DIRS; d++) {
+    const dir = join(root, `s${String(d).padStart(2, '0')}`);
+    mkdirSync(dir);
+    for (let f = 0; f < FILES_PER_DIR; f++) writeSmall(join(dir, `f${String(f).padStart(3, '0')}.txt`), rng, `init ${d}/${f}`, 1_600_000_000 + rng.int(0, 10_000_000));
+  }
+  mkdirSync(join(root, 'big'));
+  writeBig(join(root, 'big', 'b1.bin'), 20, 1_600_000_000);
+  writeBig(join(root, 'big', 'b2.bin'), 30, 1_600_000_000);
+  writeBig(join(root, 'big', 'b3.bin'), 50, 1_600_000_000);
+}
+
+/** Removes a path (rm -rf). */
+export function remove(abs: string): void {
+  rmSync(abs, { recursive: true, force: true });
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm run test:long`: the property tests at full strength (PROPERTY_RUNS, default 10,000 histories) and
+// the crash trials (test/long, skipped by the default config's run because TSYNC_LONG is unset there).
+export default defineConfig({
+  test: {
+    include: ['test/long/**/*.test.ts', 'test/property/**/*.test.ts'],
+    env: {
+      TSYNC_LONG: '1',
+      PROPERTY_RUNS: process.env.PROPERTY_RUNS ?? '10000',
+    },
+    testTimeout: 6 * 3_600_000,
+    hookTimeout: 600_000,
+  },
+});
