@@ -1,9 +1,9 @@
 import { displayPath } from '../core/paths.js';
 import type { ConflictVersion } from '../core/types.js';
-import { TsyncError } from '../errors.js';
 import { StateStore, type StoredConflict } from '../store/store.js';
 import { resolveRoots } from '../sync/roots.js';
-import { EXIT, exitCodeOf, type ExitCode } from './exit-codes.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { reportError } from './report-error.js';
 import type { Io } from './main.js';
 
 /** `tsync conflicts A B`: what the index recorded, open conflicts (policy skip) first. */
@@ -23,11 +23,7 @@ export function conflictsCommand(a: string, b: string, opts: { stateDir: string;
     if (!opts.json && list.length === 0) io.out('no conflicts recorded');
     return EXIT.ok;
   } catch (e) {
-    if (e instanceof TsyncError) {
-      io.err(`tsync: error: ${e.message}`);
-      return exitCodeOf(e);
-    }
-    throw e;
+    return reportError(e, io);
   }
 }
 

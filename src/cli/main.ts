@@ -1,13 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseRescanInterval, parseWait, CONFLICT_POLICIES } from '../config/options.js';
-import { TsyncError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
 import { exitStatusOf, runSync, type SyncSettings } from '../sync/session.js';
 import { watchCommand } from './watch-command.js';
 import { conflictsCommand } from './conflicts-command.js';
-import { EXIT, EXIT_CODE_HELP, exitCodeOf, type ExitCode } from './exit-codes.js';
+import { EXIT, EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
+import { reportError } from './report-error.js';
 
 interface WatchFlags {
   rescanInterval?: string;
@@ -205,17 +206,6 @@ async function runWatch(src: string, dst: string, flags: SyncFlags & WatchFlags,
   }, io);
 }
 
-function reportError(e: unknown, io: Io): ExitCode {
-  if (e instanceof TsyncError) {
-    io.err(`tsync: ${e.code === 'SAFETY_HALT' ? 'halted' : 'error'}: ${e.message}`);
-    return exitCodeOf(e);
-  }
-  // An unexpected failure is a bug; say so on one line, with the stack only when asked for.
-  const msg = e instanceof Error ? e.message : String(e);
-  io.err(`tsync: internal error: ${msg}`);
-  if (process.env.TSYNC_DEBUG && e instanceof Error && e.stack) io.err(e.stack);
-  return EXIT.partial;
-}
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };

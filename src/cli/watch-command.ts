@@ -7,6 +7,7 @@ import type { SyncSettings } from '../sync/settings.js';
 import { DirtyAggregator, type DirtyBatch } from '../watch/aggregator.js';
 import { watchRoot, type RootWatch } from '../watch/watcher.js';
 import { EXIT, exitCodeOf, type ExitCode } from './exit-codes.js';
+import { reportError } from './report-error.js';
 import type { Io } from './main.js';
 import { formatProblems } from './report.js';
 
@@ -35,11 +36,7 @@ export async function watchCommand(settings: SyncSettings, opts: WatchOptions, i
   try {
     pair = await openPair(settings);
   } catch (e) {
-    if (e instanceof TsyncError) {
-      io.err(`tsync: ${e.code === 'SAFETY_HALT' ? 'halted' : 'error'}: ${e.message}`);
-      return exitCodeOf(e);
-    }
-    throw e;
+    return reportError(e, io);
   }
   const log = new WatchLog(io, opts, settings);
   for (const w of pair.warnings) log.warn(w);
