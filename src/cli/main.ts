@@ -28,6 +28,8 @@ interface SyncFlags {
   quiet?: boolean;
   fsync: boolean;
   wait?: string | boolean;
+  exclude: string[];
+  include: string[];
 }
 
 export interface Io {
@@ -147,6 +149,8 @@ function addSyncOptions(cmd: Command): Command {
         .choices([...CONFLICT_POLICIES])
         .default('keep-both'),
     )
+    .option('--exclude <glob>', 'leave paths matching GLOB out of the sync, on both sides (gitignore syntax; repeatable)', collect, [])
+    .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
     .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')
@@ -173,7 +177,12 @@ function settingsOf(src: string, dst: string, flags: SyncFlags, io: Io): SyncSet
     concurrency: parseConcurrency(flags.concurrency),
     flush: flags.fsync,
     waitSeconds: parseWait(flags.wait),
+    filters: { exclude: flags.exclude, include: flags.include },
   };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 async function runWatch(src: string, dst: string, flags: SyncFlags & WatchFlags, io: Io): Promise<ExitCode> {

@@ -5,6 +5,7 @@ import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRe
 import { fromBytes, toBytes, under } from '../fs/paths.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../engine/temp-name.js';
+import type { PathFilter } from '../ignore/path-filter.js';
 
 export interface ScanOptions {
   readonly root: AbsPath;
@@ -15,6 +16,8 @@ export interface ScanOptions {
   readonly sideRecord: (path: RelPath) => SideRecord | null | undefined;
   /** --checksum: trust no cached hash. */
   readonly checksum: boolean;
+  /** --exclude/--include and .tsyncignore: excluded paths are not part of the scan at all. */
+  readonly filter?: PathFilter;
 }
 
 export interface ScanResult extends Snapshot {
@@ -152,6 +155,7 @@ function scanOne(opts: ScanOptions, path: RelPath, abs: Buffer, problems: Proble
   const observedAtNs = nowNs();
   const stat = statIdOf(st);
   const kind = kindOfStat(st);
+  if (opts.filter?.excludes(path, kind === 'dir') === true) return null;
   let entry: Entry;
   switch (kind) {
     case 'file': {

@@ -8,7 +8,8 @@ import { flushFileSystemAsync } from '../fs/flush.js';
 import { rescanPaths, type LiveScan, type ScanOptions } from '../scan/scan.js';
 import { removeLeftoverTemps, runCycle, sidesWritten, type CycleResult } from './cycle.js';
 import type { OpenPair } from './pair.js';
-import { scanSide } from './session.js';
+import { filterOf, scanSide } from './session.js';
+import type { PathFilter } from '../ignore/path-filter.js';
 import type { SyncSettings } from './settings.js';
 import type { DirtyBatch } from '../watch/aggregator.js';
 
@@ -36,6 +37,7 @@ export class LiveSession {
   private readonly pendingScope = new Set<RelPath>();
   private readonly pendingSides = new Set<Side>();
   private persistedFull = false;
+  private filter: PathFilter | null = null;
 
   constructor(
     private readonly pair: OpenPair,
@@ -50,8 +52,10 @@ export class LiveSession {
   async fullCycle(): Promise<LiveCycleReport> {
     const t0 = Date.now();
     if (this.pair.roots.rightMissing && !this.settings.dryRun) mkdirSync(toBytes(this.pair.roots.right), { recursive: true });
+    // Ignore files are read afresh with every full scan: edits to them take effect there.
+    this.filter = filterOf(this.pair, this.settings);
     for (const side of ['left', 'right'] as const) {
-      const scan = scanSide(this.pair, this.settings, side);
+      const scan = scanSide(this.pair, this.settings, side, this.filter);
       this.sides[side].entries.clear();
       this.sides[side].problems.clear();
       for (const [k, v] of scan.entries) this.sides[side].entries.set(k, v);
@@ -147,6 +151,7 @@ export class LiveSession {
       base: this.pair.base,
       sideRecord: this.pair.store.sideRecordLookup(this.pair.base, side),
       checksum: this.settings.checksum,
+      filter: this.filter ?? filterOf(this.pair, this.settings),
     };
   }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Outcome, Plan, Problem, Side } from '../core/types.js';
 import { flushFileSystem } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
+import { PathFilter } from '../ignore/path-filter.js';
 import { scanTree, type ScanResult } from '../scan/scan.js';
 import { removeLeftoverTemps, runCycle, sidesWritten, type CycleSide } from './cycle.js';
 import { openPair, type OpenPair } from './pair.js';
@@ -32,9 +33,10 @@ export async function runSync(s: SyncSettings): Promise<RunSummary> {
   const pair = await openPair(s);
   t('open (lock, index, base)');
   try {
-    const left = scanSide(pair, s, 'left');
+    const filter = filterOf(pair, s);
+    const left = scanSide(pair, s, 'left', filter);
     t(`scan first root (${left.entries.size} entries)`);
-    const right = scanSide(pair, s, 'right');
+    const right = scanSide(pair, s, 'right', filter);
     t(`scan second root (${right.entries.size} entries)`);
     if (!s.dryRun) {
       if (pair.roots.rightMissing) mkdirSync(toBytes(pair.roots.right), { recursive: true });
@@ -79,10 +81,16 @@ function phaseTimer(): (label: string) => void {
   };
 }
 
-export function scanSide(pair: OpenPair, s: SyncSettings, side: Side): ScanResult {
+export function scanSide(pair: OpenPair, s: SyncSettings, side: Side, filter: PathFilter): ScanResult {
   if (side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing) return { side, entries: new Map(), problems: [], leftoverTemps: [] };
   const sideRecord = pair.store.sideRecordLookup(pair.base, side);
-  return scanTree({ root: pair.root(side), side, base: pair.base, sideRecord, checksum: s.checksum });
+  return scanTree({ root: pair.root(side), side, base: pair.base, sideRecord, checksum: s.checksum, filter });
+}
+
+/** One filter for both sides of a run: the same paths are excluded on each (path-filter.ts). */
+export function filterOf(pair: OpenPair, s: SyncSettings): PathFilter {
+  const roots = [pair.roots.leftMissing ? null : pair.roots.left, pair.roots.rightMissing ? null : pair.roots.right].filter((r) => r !== null);
+  return new PathFilter(s.filters, roots);
 }
 
 function asCycleSide(r: ScanResult): CycleSide {

@@ -1,5 +1,6 @@
 import type { DeleteLimit } from '../core/safety.js';
 import type { ConflictPolicy } from '../core/types.js';
+import type { FilterRules } from '../ignore/path-filter.js';
 
 export type SyncMode = 'one-way' | 'two-way';
 
@@ -17,6 +18,8 @@ export interface SyncSettings {
   readonly concurrency: number;
   /** How long to wait for another tsync on the same pair (0: exit 5 at once). */
   readonly waitSeconds: number;
+  /** --exclude / --include patterns (gitignore syntax); .tsyncignore files add to them. */
+  readonly filters: FilterRules;
   /** Flush written roots to disk before the index records them (--no-fsync turns it off). */
   readonly flush: boolean;
 }

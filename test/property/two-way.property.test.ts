@@ -64,6 +64,7 @@ function settings(dir: string, policy: ConflictPolicy, swap: boolean): SyncSetti
     waitSeconds: 0,
     // Flushing (syncfs) guards against power cuts, which these histories do not simulate.
     flush: false,
+    filters: { exclude: [], include: [] },
   };
 }
 
