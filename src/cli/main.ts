@@ -1,10 +1,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseRescanInterval, parseWait, CONFLICT_POLICIES } from '../config/options.js';
+import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseRescanInterval, parseTrashKeep, parseWait, CONFLICT_POLICIES } from '../config/options.js';
 import { UsageError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
 import { exitStatusOf, runSync, type SyncSettings } from '../sync/session.js';
 import { watchCommand } from './watch-command.js';
+import { restoreCommand, trashCommand } from './trash-commands.js';
 import { conflictsCommand } from './conflicts-command.js';
 import { EXIT, EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
@@ -30,6 +31,8 @@ interface SyncFlags {
   wait?: string | boolean;
   exclude: string[];
   include: string[];
+  trash: boolean;
+  trashKeep?: string;
 }
 
 export interface Io {
@@ -109,6 +112,25 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       code = conflictsCommand(a, b, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io);
     });
 
+  program
+    .command('trash')
+    .description("list what a root's trash holds (files tsync overwrote or deleted there)")
+    .argument('<root>', 'a synced root')
+    .option('--json', 'one JSON object per line')
+    .action((root: string, flags: { json?: boolean }) => {
+      code = trashCommand(root, { json: flags.json === true }, io);
+    });
+
+  program
+    .command('restore')
+    .description('put a trashed version back (whatever is there now goes to the trash); the next sync propagates it')
+    .argument('<root>', 'a synced root')
+    .argument('<path>', 'the path inside the root')
+    .option('--at <time>', 'the newest version trashed at or before TIME (ISO 8601; default: now)')
+    .action((root: string, path: string, flags: { at?: string }) => {
+      code = restoreCommand(root, path, { at: flags.at }, io);
+    });
+
   try {
     await program.parseAsync([...argv]);
   } catch (e) {
@@ -157,6 +179,8 @@ function addSyncOptions(cmd: Command): Command {
     .option('--force', 'override the safety guards (empty source, mass deletion)')
     .option('--max-delete <limit>', 'largest deletion allowed without --force: N files or P% of the destination (default 50%)')
     .option('--concurrency <n>', 'parallel file operations (default 8)')
+    .option('--no-trash', 'do not keep overwritten and deleted files in <root>/.tsync/trash (conflict losers are then kept as conflict copies)')
+    .option('--trash-keep <days>', 'how long the trash keeps a run\'s files (default 30)')
     .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')
     .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
     .option('-v, --verbose', 'print every action as it is applied')
@@ -178,6 +202,7 @@ function settingsOf(src: string, dst: string, flags: SyncFlags, io: Io): SyncSet
     flush: flags.fsync,
     waitSeconds: parseWait(flags.wait),
     filters: { exclude: flags.exclude, include: flags.include },
+    trash: { enabled: flags.trash, keepMs: parseTrashKeep(flags.trashKeep) },
   };
 }
 

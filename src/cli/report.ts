@@ -28,7 +28,7 @@ function planLine(a: Action): { symbol: string; text: string } | null {
     case 'copy':
       return { symbol: a.expect === null || a.expect.kind !== a.source.entry.kind ? '+' : '~', text: p };
     case 'conflict':
-      return { symbol: '!', text: `${p} (conflict: the other version is kept as ${displayPath(a.copyName)})` };
+      return { symbol: '!', text: `${p} (conflict: the other version ${a.copyName === null ? 'goes to the trash' : `is kept as ${displayPath(a.copyName)}`})` };
     case 'meta':
       // finishing a directory just created, or restoring its mtime after writing into it, is housekeeping
       if (a.source.entry.kind === 'dir') return a.expect === null ? null : { symbol: '~', text: `${p}/ (mode/mtime)` };
@@ -49,7 +49,7 @@ export function formatConflicts(conflicts: readonly Conflict[]): string[] {
   return conflicts.map((c) =>
     c.resolution === 'skipped'
       ? `tsync: conflict left unresolved (--conflict skip): ${displayPath(c.path)}`
-      : `tsync: conflict on ${displayPath(c.path)}: the ${c.winner === 'left' ? 'first' : 'second'} root's version keeps the name, the other is kept as ${displayPath(c.copyName ?? '')}`,
+      : `tsync: conflict on ${displayPath(c.path)}: the ${c.winner === 'left' ? 'first' : 'second'} root's version keeps the name, the other ${c.copyName === null ? 'went to the trash (tsync trash)' : `is kept as ${displayPath(c.copyName)}`}`,
   );
 }
 

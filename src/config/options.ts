@@ -49,3 +49,11 @@ export function parseRescanInterval(value: string | undefined): number {
   if (!/^\d+(\.\d+)?$/.test(value) || n < 1) throw new UsageError(`--rescan-interval ${value}: expected a number of seconds, at least 1`);
   return n * 1000;
 }
+
+/** `--trash-keep DAYS`: how long trash folders are kept (default 30 days). */
+export function parseTrashKeep(value: string | undefined): number {
+  if (value === undefined) return 30 * 86_400_000;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new UsageError(`--trash-keep ${value}: expected a number of days`);
+  return n * 86_400_000;
+}

@@ -29,6 +29,11 @@ export interface TwoWayInput {
   readonly nowMs: number;
   /** Which paths to plan for (watch cycles); default: all. */
   readonly scope?: Scope;
+  /**
+   * Whether the losing side has a trash: then the newer/left/right policies put the loser there;
+   * without one (--no-trash) they keep it as a conflict copy, like keep-both. Never destroyed.
+   */
+  readonly trash?: boolean;
 }
 
 /** What happens to one path, before the directory fix-up and before it becomes actions. */
@@ -48,7 +53,7 @@ const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
  * directory that one side deleted survives (recreated there) when the other side keeps anything in it.
  * Pure: no file system, no clock (nowMs is an input).
  */
-export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all' }: TwoWayInput): Plan {
+export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', trash = false }: TwoWayInput): Plan {
   const blocked = blockedPaths([...left.problems, ...right.problems]);
   const paths = scopedPaths(scope, base.keys(), left.entries.keys(), right.entries.keys());
   const decisions = new Map<RelPath, Decision>();
@@ -122,8 +127,9 @@ export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all' }: 
         const winner = d.winner === 'left' ? l : r;
         const loser = d.winner === 'left' ? r : l;
         const loserSide = other(d.winner);
-        const copyName = conflictName(path, loserSide, nowMs, (p) => taken.has(p));
-        taken.add(copyName);
+        const toTrash = trash && policy !== 'keep-both';
+        const copyName = toTrash ? null : conflictName(path, loserSide, nowMs, (p) => taken.has(p));
+        if (copyName !== null) taken.add(copyName);
         const conflict = conflictRecord(path, l, r, policy, d.winner, copyName);
         conflicts.push(conflict);
         actions.push({ type: 'conflict', path, target: loserSide, expect: expectOf(loser), winner, loser, copyName, conflict });
@@ -273,7 +279,8 @@ function metaFix(path: RelPath, l: ScannedEntry, r: ScannedEntry, b: BaseRecord 
 }
 
 function conflictRecord(path: RelPath, l: ScannedEntry, r: ScannedEntry, policy: ConflictPolicy, winner: Side | null, copyName: RelPath | null): Conflict {
-  return { path, left: versionOf(l), right: versionOf(r), policy, resolution: winner === null ? 'skipped' : 'kept-both', winner, copyName };
+  const resolution = winner === null ? 'skipped' : copyName === null ? 'loser-trashed' : 'kept-both';
+  return { path, left: versionOf(l), right: versionOf(r), policy, resolution, winner, copyName };
 }
 
 function versionOf(s: ScannedEntry): ConflictVersion {

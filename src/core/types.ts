@@ -148,7 +148,8 @@ export interface ConflictAction extends ActionBase {
   readonly type: 'conflict';
   readonly winner: ScannedEntry;
   readonly loser: ScannedEntry;
-  readonly copyName: RelPath;
+  /** Where the loser is saved in both trees; null: the loser goes to the losing side's trash instead. */
+  readonly copyName: RelPath | null;
   readonly conflict: Conflict;
 }
 
@@ -161,7 +162,7 @@ export interface ConflictVersion {
   readonly hash: string | null;
 }
 
-export type ConflictResolution = 'kept-both' | 'skipped';
+export type ConflictResolution = 'kept-both' | 'loser-trashed' | 'skipped';
 
 /** Both sides changed a path differently since the base. */
 export interface Conflict {
@@ -172,7 +173,7 @@ export interface Conflict {
   readonly resolution: ConflictResolution;
   /** The side whose version keeps the name; null when skipped. */
   readonly winner: Side | null;
-  /** Where the losing version is kept, on both sides; null when skipped. */
+  /** Where the losing version is kept, on both sides; null when skipped or when the loser went to the trash. */
   readonly copyName: RelPath | null;
 }
 

@@ -47,6 +47,8 @@ export interface CopyRequest {
   readonly label: string;
   /** Called right before the rename: the last chance to refuse (ancestor checks). */
   readonly beforeRename: () => void;
+  /** Called after the target was checked, right before the rename replaces it: keep the old version. */
+  readonly keepReplaced: () => void;
   /** How recent a source ctime must be to count as racy (0 on file systems with fine-grained ctimes). */
   readonly sourceRacyWindowNs: bigint;
 }
@@ -222,6 +224,7 @@ function createTemp(dirAbs: Buffer): { tmpAbs: Buffer; fd: number } {
 function finish(req: CopyRequest, tmpAbs: Buffer, before: BigIntStats, hash: string, bytes: number): CopyResult {
   req.beforeRename();
   assertExpected(req.targetAbs, req.expect, req.label);
+  req.keepReplaced();
   renameSync(tmpAbs, req.targetAbs);
   const after = lstatSync(req.targetAbs, { bigint: true });
   const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash };
@@ -290,6 +293,7 @@ export interface SymlinkRequest {
   readonly expect: Expectation;
   readonly label: string;
   readonly beforeRename: () => void;
+  readonly keepReplaced: () => void;
 }
 
 /** Creates the link under a temp name and renames it over the target: links are copied as links. */
@@ -305,6 +309,7 @@ export function copySymlinkAtomic(req: SymlinkRequest): ScannedEntry {
     }
     req.beforeRename();
     assertExpected(req.targetAbs, req.expect, req.label);
+    req.keepReplaced();
     renameSync(tmpAbs, req.targetAbs);
     renamed = true;
   } finally {

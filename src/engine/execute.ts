@@ -5,7 +5,8 @@ import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEnt
 import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { copyFileAtomic, copySymlinkAtomic, SourceChangedError, SourceReadError } from './copy-file.js';
-import { AncestorGuard, StaleTargetError, UnsafePathError } from './guards.js';
+import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
+import type { Trash } from './trash.js';
 import { deleteEntry, makeDir, setMeta } from './operations.js';
 
 export interface Roots {
@@ -19,6 +20,8 @@ export interface ExecuteOptions {
   readonly concurrency: number;
   /** Per side, how recent a ctime must be to count as racy (fs/ctime-probe.ts). */
   readonly racyWindowNs: Readonly<Record<Side, bigint>>;
+  /** Per side, where overwritten and deleted entries are kept (null: --no-trash, or a side never written). */
+  readonly trash: Readonly<Record<Side, Trash | null>>;
   readonly onOutcome?: (o: Outcome) => void;
 }
 
@@ -36,7 +39,7 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   const outcomes: Outcome[] = [];
   let bytes = 0;
   const queue = new PQueue({ concurrency: opts.concurrency });
-  const ctx = new ActionContext(opts.roots, opts.racyWindowNs);
+  const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash);
   const run = async (a: Action): Promise<void> => {
     const { outcome, copied } = await applyAction(a, ctx);
     bytes += copied;
@@ -67,8 +70,25 @@ class ActionContext {
   constructor(
     readonly roots: Roots,
     private readonly racyWindowNs: Readonly<Record<Side, bigint>>,
+    private readonly trash: Readonly<Record<Side, Trash | null>>,
   ) {
     this.guards = { left: new AncestorGuard(roots.left), right: new AncestorGuard(roots.right) };
+  }
+
+  hasTrash(side: Side): boolean {
+    return this.trash[side] !== null;
+  }
+
+  /** Deletes what the scan saw at `path`: a file or link goes to the trash (if any), a directory is removed. */
+  remove(side: Side, path: RelPath, expect: Action['expect'], label: string): void {
+    const trash = this.trash[side];
+    if (trash !== null && expect !== null && expect.kind !== 'dir') {
+      assertExpected(this.abs(side, path), expect, label);
+      trash.moveToTrash(path);
+    } else {
+      deleteEntry(this.abs(side, path), expect, label);
+    }
+    this.guards[side].forget(path);
   }
 
   root(side: Side): AbsPath {
@@ -91,12 +111,15 @@ class ActionContext {
   /** Copies `from` (a file or symlink as scanned on `fromSide`) to `toSide`, atomically. */
   async copyEntry(fromSide: Side, fromPath: RelPath, from: ScannedEntry, toSide: Side, toPath: RelPath, expect: Action['expect']): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
     const label = displayPath(toPath);
+    const trash = this.trash[toSide];
+    // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
+    const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath) : (): void => undefined;
     const beforeRename = (): void => this.guards[toSide].assert(toPath);
     beforeRename();
     const e = from.entry;
     if (e.kind === 'symlink') {
       const target = copySymlinkAtomic({
-        targetDirAbs: this.dirOf(toSide, toPath), targetAbs: this.abs(toSide, toPath), linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename,
+        targetDirAbs: this.dirOf(toSide, toPath), targetAbs: this.abs(toSide, toPath), linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename, keepReplaced,
       });
       return { target, source: from, bytes: 0 };
     }
@@ -109,6 +132,7 @@ class ActionContext {
       expect,
       label,
       beforeRename,
+      keepReplaced,
       sourceRacyWindowNs: this.racyWindowNs[fromSide],
     });
     return { target: r.target, source: r.source, bytes: r.bytes };
@@ -128,8 +152,7 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
     switch (a.type) {
       case 'delete':
         ctx.guard(a.target).assert(a.path);
-        deleteEntry(ctx.abs(a.target, a.path), a.expect, label);
-        ctx.guard(a.target).forget(a.path);
+        ctx.remove(a.target, a.path, a.expect, label);
         return applied([]);
       case 'mkdir': {
         ctx.guard(a.target).assert(a.path);
@@ -166,20 +189,26 @@ async function resolveConflict(a: Extract<Action, { type: 'conflict' }>, ctx: Ac
   let copied = 0;
   const label = displayPath(a.path);
   try {
-    const saved = await ctx.copyEntry(loserSide, a.path, a.loser, loserSide, a.copyName, null);
-    copied += saved.bytes;
+    // 1. keep the loser: a conflict copy beside it, or (copyName null) the trash, which the
+    //    replacement below fills on its way (it refuses to replace what it cannot keep)
+    const saved = a.copyName === null ? null : await ctx.copyEntry(loserSide, a.path, a.loser, loserSide, a.copyName, null);
+    if (a.copyName === null && !ctx.hasTrash(loserSide)) throw new Error('no trash to keep the losing version in');
+    copied += saved?.bytes ?? 0;
+    // 2. the winner takes the name
     if (a.winner.entry.kind === 'dir') {
       ctx.guard(loserSide).assert(a.path);
-      deleteEntry(ctx.abs(loserSide, a.path), a.expect, label); // a mkdir action follows
-      ctx.guard(loserSide).forget(a.path);
+      ctx.remove(loserSide, a.path, a.expect, label); // a mkdir action follows
     } else {
       const installed = await ctx.copyEntry(winnerSide, a.path, a.winner, loserSide, a.path, a.expect);
       copied += installed.bytes;
       records.push(recordFor(a.path, loserSide, installed.source, installed.target));
     }
-    const sent = await ctx.copyEntry(loserSide, a.copyName, saved.target, winnerSide, a.copyName, null);
-    copied += sent.bytes;
-    records.push(recordFor(a.copyName, winnerSide, sent.source, sent.target));
+    // 3. the conflict copy reaches the winner's side too
+    if (saved !== null && a.copyName !== null) {
+      const sent = await ctx.copyEntry(loserSide, a.copyName, saved.target, winnerSide, a.copyName, null);
+      copied += sent.bytes;
+      records.push(recordFor(a.copyName, winnerSide, sent.source, sent.target));
+    }
     return { outcome: { action: a, status: 'applied', records }, copied };
   } catch (e) {
     const f = failure(a, e, loserSide, label);

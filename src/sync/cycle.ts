@@ -10,6 +10,7 @@ import type { Scope } from '../core/scope.js';
 import type { AbsPath, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { executePlan } from '../engine/execute.js';
 import { isLeftoverTemp } from '../engine/temp-name.js';
+import { pruneTrash, Trash, trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
 import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
@@ -54,7 +55,7 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   const plan =
     s.mode === 'one-way'
       ? planOneWay({ source: left, target: right, scope })
-      : planTwoWay({ base: pair.base, left, right, policy: s.policy, nowMs: Date.now(), scope });
+      : planTwoWay({ base: pair.base, left, right, policy: s.policy, nowMs: Date.now(), scope, trash: s.trash.enabled });
   const halt = checkSafety({ mode: s.mode, plan, base: pair.base, left, right, force: s.force, deleteLimit: s.deleteLimit });
   if (halt !== null) throw new SafetyHaltError(halt.message);
 
@@ -65,7 +66,10 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   }
   const writes = (side: Side): boolean => plan.actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
   const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
-  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs });
+  const stamp = trashStamp(Date.now());
+  const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) ? new Trash(pair.root(side), stamp) : null);
+  const trash = { left: s.mode === 'one-way' ? null : trashOf('left'), right: trashOf('right') };
+  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash });
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
   const changes = commitChanges({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
   const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
@@ -112,5 +116,15 @@ async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSide, bas
 export async function removeLeftoverTemps(root: AbsPath, temps: readonly RelPath[]): Promise<void> {
   for (const rel of temps) {
     if (isLeftoverTemp(baseName(rel))) await unlink(toBytes(under(root, rel))).catch(() => undefined);
+  }
+}
+
+/** Drops trash folders past the retention period on the sides a run may write (never a one-way source). */
+export function pruneTrashes(pair: OpenPair, s: SyncSettings): void {
+  if (!s.trash.enabled || s.dryRun) return;
+  const sides: Side[] = s.mode === 'one-way' ? ['right'] : ['left', 'right'];
+  for (const side of sides) {
+    const missing = side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing;
+    if (!missing) pruneTrash(pair.root(side), s.trash.keepMs, Date.now());
   }
 }

@@ -6,7 +6,7 @@ import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types
 import { TsyncError } from '../errors.js';
 import { flushFileSystemAsync } from '../fs/flush.js';
 import { rescanPaths, type LiveScan, type ScanOptions } from '../scan/scan.js';
-import { removeLeftoverTemps, runCycle, sidesWritten, type CycleResult } from './cycle.js';
+import { pruneTrashes, removeLeftoverTemps, runCycle, sidesWritten, type CycleResult } from './cycle.js';
 import type { OpenPair } from './pair.js';
 import { filterOf, scanSide } from './session.js';
 import type { PathFilter } from '../ignore/path-filter.js';
@@ -52,6 +52,7 @@ export class LiveSession {
   async fullCycle(): Promise<LiveCycleReport> {
     const t0 = Date.now();
     if (this.pair.roots.rightMissing && !this.settings.dryRun) mkdirSync(toBytes(this.pair.roots.right), { recursive: true });
+    pruneTrashes(this.pair, this.settings);
     // Ignore files are read afresh with every full scan: edits to them take effect there.
     this.filter = filterOf(this.pair, this.settings);
     for (const side of ['left', 'right'] as const) {

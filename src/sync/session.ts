@@ -4,7 +4,7 @@ import { flushFileSystem } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
 import { PathFilter } from '../ignore/path-filter.js';
 import { scanTree, type ScanResult } from '../scan/scan.js';
-import { removeLeftoverTemps, runCycle, sidesWritten, type CycleSide } from './cycle.js';
+import { pruneTrashes, removeLeftoverTemps, runCycle, sidesWritten, type CycleSide } from './cycle.js';
 import { openPair, type OpenPair } from './pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
 
@@ -39,6 +39,7 @@ export async function runSync(s: SyncSettings): Promise<RunSummary> {
     const right = scanSide(pair, s, 'right', filter);
     t(`scan second root (${right.entries.size} entries)`);
     if (!s.dryRun) {
+      pruneTrashes(pair, s);
       if (pair.roots.rightMissing) mkdirSync(toBytes(pair.roots.right), { recursive: true });
       await removeLeftoverTemps(pair.roots.right, right.leftoverTemps);
       if (s.mode === 'two-way') await removeLeftoverTemps(pair.roots.left, left.leftoverTemps);

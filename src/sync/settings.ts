@@ -20,6 +20,8 @@ export interface SyncSettings {
   readonly waitSeconds: number;
   /** --exclude / --include patterns (gitignore syntax); .tsyncignore files add to them. */
   readonly filters: FilterRules;
+  /** Keep what is overwritten or deleted in `<root>/.tsync/trash/<stamp>/` (off with --no-trash), for keepMs. */
+  readonly trash: { readonly enabled: boolean; readonly keepMs: number };
   /** Flush written roots to disk before the index records them (--no-fsync turns it off). */
   readonly flush: boolean;
 }

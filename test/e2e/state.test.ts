@@ -1,5 +1,5 @@
 // The state index lives outside both trees, in the state dir, one file per pair of roots.
-import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, sandbox, type Sandbox } from '../helpers/cli.js';
@@ -28,7 +28,11 @@ describe('state outside the trees', () => {
     expect(sb.sync().code).toBe(0);
 
     expect(findOwnNames(sb.src)).toEqual([]);
-    expect(findOwnNames(sb.dst)).toEqual([]);
+    // the only tsync name in a root is its trash, holding the version of d1/f1 that was replaced
+    expect(findOwnNames(sb.dst)).toEqual(['.tsync']);
+    const trashed = readdirSync(join(sb.dst, '.tsync', 'trash'));
+    expect(trashed).toHaveLength(1);
+    expect(readFileSync(join(sb.dst, '.tsync', 'trash', trashed[0] ?? '', 'd1', 'f1'), 'utf8')).toBe('file 1\n'.repeat(100));
     expect(compareTrees(snapshotTree(sb.src), snapshotTree(sb.dst))).toEqual([]);
     const dbs = pairDbs(sb.state);
     expect(dbs).toHaveLength(1);

@@ -116,7 +116,7 @@ describe('two-way sync', () => {
   it.each([
     ['left', 'edited on A\n'],
     ['right', 'edited on B\n'],
-  ])('--conflict %s: that side wins and the loser is still kept', (policy, winner) => {
+  ])('--conflict %s: that side wins and the loser is kept in the losing side\'s trash', (policy, winner) => {
     const p = pair();
     ballast(p);
     p.put(p.a, 'doc.txt', 'v0\n', T0);
@@ -126,8 +126,49 @@ describe('two-way sync', () => {
     expect(p.sync('--conflict', policy).code).toBe(0);
     expect(p.read(p.a, 'doc.txt')).toBe(winner);
     expect(p.read(p.b, 'doc.txt')).toBe(winner);
-    const loser = winner === 'edited on A\n' ? 'edited on B\n' : 'edited on A\n';
-    for (const root of [p.a, p.b]) expect(conflictCopies(root).map((n) => p.read(root, n))).toEqual([loser]);
+    const [loser, loserRoot] = winner === 'edited on A\n' ? ['edited on B\n', p.b] : ['edited on A\n', p.a];
+    for (const root of [p.a, p.b]) expect(conflictCopies(root)).toEqual([]);
+    const trash = runCli(['trash', loserRoot]);
+    expect(trash.code, trash.stderr).toBe(0);
+    expect(trash.stdout).toContain('doc.txt');
+    const stamp = readdirSync(join(loserRoot, '.tsync', 'trash'))[0] ?? '';
+    expect(p.read(join(loserRoot, '.tsync', 'trash', stamp), 'doc.txt')).toBe(loser);
+  });
+
+  it('--no-trash: newer/left/right keep the loser as a conflict copy instead', () => {
+    const p = pair();
+    ballast(p);
+    p.put(p.a, 'doc.txt', 'v0\n', T0);
+    expect(p.sync().code).toBe(0);
+    p.put(p.a, 'doc.txt', 'edited on A\n', T0 + 100);
+    p.put(p.b, 'doc.txt', 'edited on B, newer\n', T0 + 200);
+    expect(p.sync('--conflict', 'newer', '--no-trash').code).toBe(0);
+    for (const root of [p.a, p.b]) {
+      expect(p.read(root, 'doc.txt')).toBe('edited on B, newer\n');
+      expect(conflictCopies(root).map((n) => p.read(root, n))).toEqual(['edited on A\n']);
+    }
+  });
+
+  it('deleted and overwritten files go to the trash, and restore puts a version back', () => {
+    const p = pair();
+    ballast(p);
+    p.put(p.a, 'gone.txt', 'deleted later\n', T0);
+    p.put(p.a, 'edit.txt', 'first\n', T0);
+    expect(p.sync().code).toBe(0);
+    rmSync(join(p.a, 'gone.txt'));
+    p.put(p.a, 'edit.txt', 'second\n', T0 + 50);
+    expect(p.sync().code).toBe(0);
+    expect(p.read(p.b, 'gone.txt')).toBeNull();
+    expect(p.read(p.b, 'edit.txt')).toBe('second\n');
+    const listed = runCli(['trash', p.b]);
+    expect(listed.stdout).toMatch(/gone\.txt/);
+    expect(listed.stdout).toMatch(/edit\.txt/);
+    const restored = runCli(['restore', p.b, 'gone.txt']);
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(p.read(p.b, 'gone.txt')).toBe('deleted later\n');
+    // the next sync brings it back to A as well
+    expect(p.sync().code).toBe(0);
+    expect(p.read(p.a, 'gone.txt')).toBe('deleted later\n');
   });
 
   it('--conflict skip: leaves both versions, exits 3, and lists the conflict as open until it is settled', () => {
@@ -213,9 +254,9 @@ describe('two-way sync', () => {
     expect(p.sync().code).toBe(0);
     for (let i = 0; i < 8; i++) rmSync(join(p.a, `f${i}.txt`));
     expect(p.sync().code).toBe(4);
-    expect(readdirSync(p.b)).toHaveLength(10);
+    expect(readdirSync(p.b).filter((n) => n !== '.tsync')).toHaveLength(10);
     expect(p.sync('--max-delete', '80%').code).toBe(0);
-    expect(readdirSync(p.b)).toHaveLength(2);
+    expect(readdirSync(p.b).filter((n) => n !== '.tsync')).toHaveLength(2);
   });
 
   it('losing the state is safe: the next run is a union, nothing is deleted', () => {

@@ -65,6 +65,8 @@ function settings(dir: string, policy: ConflictPolicy, swap: boolean): SyncSetti
     // Flushing (syncfs) guards against power cuts, which these histories do not simulate.
     flush: false,
     filters: { exclude: [], include: [] },
+    // Losers of newer/left/right stay visible conflict copies, which the model looks for (trash: e2e tests).
+    trash: { enabled: false, keepMs: 30 * 86_400_000 },
   };
 }
 
