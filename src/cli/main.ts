@@ -6,14 +6,15 @@ import { resolveStateDir } from '../store/state-location.js';
 import { exitStatusOf, runSync, type SyncSettings } from '../sync/session.js';
 import { watchCommand } from './watch-command.js';
 import { restoreCommand, trashCommand } from './trash-commands.js';
+import { checkCommand, logCommand, statusCommand } from './inspect-commands.js';
 import { conflictsCommand } from './conflicts-command.js';
 import { EXIT, EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
+import { jsonEvents } from './json-report.js';
 import { reportError } from './report-error.js';
 
 interface WatchFlags {
   rescanInterval?: string;
-  json?: boolean;
 }
 
 interface SyncFlags {
@@ -33,6 +34,7 @@ interface SyncFlags {
   include: string[];
   trash: boolean;
   trashKeep?: string;
+  json?: boolean;
 }
 
 export interface Io {
@@ -95,7 +97,6 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .argument('<src>', 'the first tree (the source with --one-way)')
     .argument('<dst>', 'the second tree (the destination with --one-way)')
     .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
-    .option('--json', 'NDJSON events on stdout instead of the status line')
     .addHelpText('after', WATCH_EXAMPLES);
   addSyncOptions(watchCmd).action(async (src: string, dst: string, flags: SyncFlags & WatchFlags) => {
     code = await runWatch(src, dst, flags, io);
@@ -111,6 +112,43 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .action((a: string, b: string, flags: { stateDir?: string; json?: boolean }) => {
       code = conflictsCommand(a, b, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io);
     });
+
+  const inspect = (name: string, description: string): Command =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<a>', 'the first root (the source with --one-way)')
+      .argument('<b>', 'the second root')
+      .option('--one-way', 'the pair is synced one way (A to B)')
+      .option('--state-dir <dir>', 'where the state index lives')
+      .option('--exclude <glob>', 'as for sync (repeatable)', collect, [])
+      .option('--include <glob>', 'as for sync (repeatable)', collect, [])
+      .option('--json', 'one JSON object per line');
+  const inspectSettings = (a: string, b: string, flags: Partial<SyncFlags>): SyncSettings =>
+    settingsOf(a, b, { conflict: 'keep-both', fsync: true, trash: true, exclude: [], include: [], ...flags }, io);
+  inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (a: string, b: string, flags: Partial<SyncFlags>) => {
+    code = await withSettings(() => inspectSettings(a, b, flags), (st) => statusCommand(st, flags.json === true, io));
+  });
+  inspect('check', 'compare both trees by content: exit 0 when identical, else list the differences and exit 1')
+    .option('--checksum', 're-hash every file instead of trusting the stat cache')
+    .action(async (a: string, b: string, flags: Partial<SyncFlags>) => {
+      code = await withSettings(() => inspectSettings(a, b, flags), (st) => checkCommand(st, flags.json === true, io));
+    });
+  inspect('log', 'one row per past run (newest first)')
+    .option('--limit <n>', 'at most N rows (default 50)')
+    .action(async (a: string, b: string, flags: Partial<SyncFlags> & { limit?: string }) => {
+      code = await withSettings(() => inspectSettings(a, b, flags), (st) => logCommand(st, { json: flags.json === true, limit: parseLimit(flags.limit) }, io));
+    });
+
+  const withSettings = async (make: () => SyncSettings, run: (s: SyncSettings) => Promise<ExitCode>): Promise<ExitCode> => {
+    let st: SyncSettings;
+    try {
+      st = make();
+    } catch (e) {
+      return reportError(e, io);
+    }
+    return run(st);
+  };
 
   program
     .command('trash')
@@ -144,9 +182,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 }
 
 async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
+  const startedMs = Date.now();
   try {
     const summary = await runSync(settingsOf(src, dst, flags, io));
     for (const w of summary.warnings) io.err(`tsync: warning: ${w}`);
+    if (flags.json === true) {
+      const code = exitStatusOf(summary);
+      for (const line of jsonEvents(summary, Date.now() - startedMs, code)) io.out(line);
+      for (const line of formatProblems(summary)) io.err(line);
+      return code;
+    }
     if (summary.dryRun) {
       for (const line of formatPlan(summary.plan, summary.mode)) io.out(line);
     } else if (flags.verbose === true && flags.quiet !== true) {
@@ -158,7 +203,9 @@ async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): 
     if (flags.quiet !== true) io.out(formatSummary(summary));
     return exitStatusOf(summary);
   } catch (e) {
-    return reportError(e, io);
+    const code = reportError(e, io);
+    if (flags.json === true) io.out(JSON.stringify({ event: 'summary', error: e instanceof Error ? e.message : String(e), durationMs: Date.now() - startedMs, exitCode: code }));
+    return code;
   }
 }
 
@@ -183,6 +230,7 @@ function addSyncOptions(cmd: Command): Command {
     .option('--trash-keep <days>', 'how long the trash keeps a run\'s files (default 30)')
     .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')
     .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
+    .option('--json', 'NDJSON on stdout: one event per action, conflict and problem, then a summary (watch: a stream of events)')
     .option('-v, --verbose', 'print every action as it is applied')
     .option('-q, --quiet', 'print only errors');
 }
@@ -204,6 +252,12 @@ function settingsOf(src: string, dst: string, flags: SyncFlags, io: Io): SyncSet
     filters: { exclude: flags.exclude, include: flags.include },
     trash: { enabled: flags.trash, keepMs: parseTrashKeep(flags.trashKeep) },
   };
+}
+
+function parseLimit(value: string | undefined): number {
+  if (value === undefined) return 50;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--limit ${value}: expected a whole number, at least 1`);
+  return Number(value);
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -197,6 +197,23 @@ export class StateStore {
       .run(run.startedAtMs, run.endedAtMs, run.mode, run.copied, run.deleted, run.bytes, run.problems, run.exitCode);
   }
 
+  /** Past runs, newest first. */
+  listRuns(limit: number): RunRecord[] {
+    const rows = this.db
+      .prepare('SELECT started_at_ms, ended_at_ms, mode, copied, deleted, bytes, problems, exit_code FROM runs ORDER BY id DESC LIMIT ?')
+      .all(limit) as { started_at_ms: number; ended_at_ms: number; mode: string; copied: number; deleted: number; bytes: number; problems: number; exit_code: number }[];
+    return rows.map((r) => ({
+      startedAtMs: r.started_at_ms,
+      endedAtMs: r.ended_at_ms,
+      mode: r.mode === 'one-way' ? 'one-way' : 'two-way',
+      copied: r.copied,
+      deleted: r.deleted,
+      bytes: r.bytes,
+      problems: r.problems,
+      exitCode: r.exit_code,
+    }));
+  }
+
   /** Which of the stored sides is this invocation's `side`. */
   sideRecordLookup(base: Base, side: Side): (path: RelPath) => SideRecord | null | undefined {
     return (path) => {

@@ -87,7 +87,7 @@ export function sidesWritten(outcomes: readonly Outcome[]): Side[] {
 }
 
 /** Reads the files whose content decides the plan (see core/hashes-needed.ts), in parallel, in place. */
-async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSide, base: Base, scope: Scope, concurrency: number): Promise<void> {
+export async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSide, base: Base, scope: Scope, concurrency: number): Promise<void> {
   const requests = hashesNeeded(left, right, base, scope);
   if (requests.length === 0) return;
   const queue = new PQueue({ concurrency });

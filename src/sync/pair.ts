@@ -16,6 +16,8 @@ export interface PairOptions {
   readonly stateDir: string;
   readonly force: boolean;
   readonly waitSeconds: number;
+  /** Read-only looks (dry runs, status, check) do not take the pair lock: they may run beside a watch. */
+  readonly dryRun: boolean;
 }
 
 /** A pair of roots opened for work: locked, with its index open and its base loaded. */
@@ -39,7 +41,7 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
   const roots = resolveRoots(o.left, o.right, { createRight: o.mode === 'one-way', allowMissing: o.mode === 'two-way' });
   await loadHasher();
   ensureStateDir(o.stateDir);
-  const lock: PairLock = await acquirePairLock(o.stateDir, roots.left, roots.right, o.waitSeconds);
+  const lock: PairLock = o.dryRun ? { release: () => undefined } : await acquirePairLock(o.stateDir, roots.left, roots.right, o.waitSeconds);
   let store: StateStore | null = null;
   try {
     const opened = StateStore.open(o.stateDir, roots.left, roots.right);
