@@ -11,6 +11,7 @@ import { conflictsCommand } from './conflicts-command.js';
 import { EXIT, EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
 import { jsonEvents } from './json-report.js';
+import { progressBar } from './progress.js';
 import { reportError } from './report-error.js';
 
 interface WatchFlags {
@@ -183,8 +184,9 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
 
 async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
   const startedMs = Date.now();
+  const bar = process.stderr.isTTY === true && flags.json !== true && flags.quiet !== true && flags.dryRun !== true ? progressBar(process.stderr) : null;
   try {
-    const summary = await runSync(settingsOf(src, dst, flags, io));
+    const summary = await runSync(settingsOf(src, dst, flags, io), bar ?? {}).finally(() => bar?.stop());
     for (const w of summary.warnings) io.err(`tsync: warning: ${w}`);
     if (flags.json === true) {
       const code = exitStatusOf(summary);

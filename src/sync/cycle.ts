@@ -48,7 +48,13 @@ export interface CycleResult {
  * check the guards (pure), apply, and work out the next base (pure). Shared by `sync` (scope: all)
  * and `watch` (scope: the dirty paths).
  */
-export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInput): Promise<CycleResult> {
+/** Who wants to follow a cycle as it applies its plan (the CLI's progress bar). */
+export interface CycleObserver {
+  readonly onPlan?: (actions: number, bytes: number) => void;
+  readonly onOutcome?: (o: Outcome, bytes: number) => void;
+}
+
+export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInput, observer: CycleObserver = {}): Promise<CycleResult> {
   const { left, right, scope } = input;
   // One-way compares source with target only; the base matters to two-way's change detection.
   await fillHashes(pair, left, right, s.mode === 'one-way' ? new Map() : pair.base, scope, s.concurrency);
@@ -69,7 +75,10 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   const stamp = trashStamp(Date.now());
   const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) ? new Trash(pair.root(side), stamp) : null);
   const trash = { left: s.mode === 'one-way' ? null : trashOf('left'), right: trashOf('right') };
-  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash });
+  const bytesOf = (a: (typeof plan.actions)[number]): number => (a.type === 'copy' && a.source.entry.kind === 'file' ? a.source.entry.size : 0);
+  observer.onPlan?.(plan.actions.length, plan.actions.reduce((n, a) => n + bytesOf(a), 0));
+  const onOutcome = observer.onOutcome === undefined ? undefined : (o: Outcome): void => observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
+  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome });
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
   const changes = commitChanges({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
   const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];

@@ -4,7 +4,7 @@ import { flushFileSystem } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
 import { PathFilter } from '../ignore/path-filter.js';
 import { scanTree, type ScanResult } from '../scan/scan.js';
-import { pruneTrashes, removeLeftoverTemps, runCycle, sidesWritten, type CycleSide } from './cycle.js';
+import { pruneTrashes, removeLeftoverTemps, runCycle, sidesWritten, type CycleObserver, type CycleSide } from './cycle.js';
 import { openPair, type OpenPair } from './pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
 
@@ -27,7 +27,7 @@ export interface RunSummary {
  * files), run one cycle over everything, flush what was written, and commit to the index what was
  * applied, in one transaction.
  */
-export async function runSync(s: SyncSettings): Promise<RunSummary> {
+export async function runSync(s: SyncSettings, observer: CycleObserver = {}): Promise<RunSummary> {
   const startedAtMs = Date.now();
   const t = phaseTimer();
   const pair = await openPair(s);
@@ -44,7 +44,7 @@ export async function runSync(s: SyncSettings): Promise<RunSummary> {
       await removeLeftoverTemps(pair.roots.right, right.leftoverTemps);
       if (s.mode === 'two-way') await removeLeftoverTemps(pair.roots.left, left.leftoverTemps);
     }
-    const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' });
+    const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' }, observer);
     t(`cycle (${r.plan.actions.length} actions)`);
     const summary: RunSummary = {
       mode: s.mode, plan: r.plan, outcomes: r.outcomes, problems: r.problems, warnings: pair.warnings, bytes: r.bytes, dryRun: r.dryRun, unresolvedConflicts: r.unresolvedConflicts,
