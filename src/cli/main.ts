@@ -10,6 +10,7 @@ import { checkCommand, logCommand, statusCommand } from './inspect-commands.js';
 import { conflictsCommand } from './conflicts-command.js';
 import { EXIT, EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
+import { configCandidates, loadProfile } from '../config/profiles.js';
 import { jsonEvents } from './json-report.js';
 import { progressBar } from './progress.js';
 import { reportError } from './report-error.js';
@@ -36,6 +37,8 @@ interface SyncFlags {
   trash: boolean;
   trashKeep?: string;
   json?: boolean;
+  profile?: string;
+  config?: string;
 }
 
 export interface Io {
@@ -85,22 +88,22 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   const sync = program
     .command('sync')
     .description('sync two directory trees once: two-way by default; with --one-way, DST becomes an exact mirror of SRC')
-    .argument('<src>', 'the first tree (the source with --one-way)')
-    .argument('<dst>', 'the second tree (the destination with --one-way, created if missing)')
+    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+    .argument('[dst]', 'the second tree (the destination with --one-way, created if missing); may come from --profile')
     .addHelpText('after', SYNC_EXAMPLES);
-  addSyncOptions(sync).action(async (src: string, dst: string, flags: SyncFlags) => {
-    code = await syncCommand(src, dst, flags, io);
+  addSyncOptions(sync).action(async (src: string | undefined, dst: string | undefined, flags: SyncFlags, cmd: Command) => {
+    code = await withProfile(src, dst, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io));
   });
 
   const watchCmd = program
     .command('watch')
     .description('sync once, then keep syncing as files change (Ctrl-C to stop; the state is saved)')
-    .argument('<src>', 'the first tree (the source with --one-way)')
-    .argument('<dst>', 'the second tree (the destination with --one-way)')
+    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+    .argument('[dst]', 'the second tree (the destination with --one-way); may come from --profile')
     .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
     .addHelpText('after', WATCH_EXAMPLES);
-  addSyncOptions(watchCmd).action(async (src: string, dst: string, flags: SyncFlags & WatchFlags) => {
-    code = await runWatch(src, dst, flags, io);
+  addSyncOptions(watchCmd).action(async (src: string | undefined, dst: string | undefined, flags: SyncFlags & WatchFlags, cmd: Command) => {
+    code = await withProfile(src, dst, flags, cmd, io, (a, b, f) => runWatch(a, b, f, io));
   });
 
   program
@@ -211,14 +214,53 @@ async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): 
   }
 }
 
+/**
+ * Roots and options from `--profile NAME` (config file, see config/profiles.ts), under what the command
+ * line and TSYNC_* variables say: flags given there win, the profile fills in the rest.
+ */
+async function withProfile<F extends SyncFlags>(
+  src: string | undefined,
+  dst: string | undefined,
+  flags: F,
+  cmd: Command,
+  io: Io,
+  run: (src: string, dst: string, flags: F) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  let a = src;
+  let b = dst;
+  let merged: F = flags;
+  try {
+    if (flags.profile !== undefined) {
+      const profile = loadProfile(flags.profile, configCandidates(flags.config, io.env, process.cwd()));
+      const given = (key: string): boolean => ['cli', 'env'].includes(cmd.getOptionValueSource(key) ?? '');
+      const fill: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(profile)) {
+        if (key === 'source' || key === 'destination' || value === undefined || given(key)) continue;
+        fill[key] = value;
+      }
+      merged = { ...flags, ...fill };
+      a ??= profile.source;
+      b ??= profile.destination;
+    }
+    if (a === undefined) throw new UsageError("missing required argument 'src' (or a --profile that names it)");
+    if (b === undefined) throw new UsageError("missing required argument 'dst' (or a --profile that names it)");
+  } catch (e) {
+    return reportError(e, io);
+  }
+  return run(a, b, merged);
+}
+
 /** The options `sync` and `watch` share (the CLI contract: watch takes the same options as sync). */
 function addSyncOptions(cmd: Command): Command {
   return cmd
+    .addOption(new Option('--profile <name>', 'take roots and options from this profile of the config file').env('TSYNC_PROFILE'))
+    .addOption(new Option('--config <file>', 'the config file (default: ./tsync.config.json, then $XDG_CONFIG_HOME/tsync/config.json)').env('TSYNC_CONFIG'))
     .option('--one-way', 'make DST an exact mirror of SRC (new, changed and extra files in DST are replaced or removed)')
     .addOption(
       new Option('--conflict <policy>', 'two-way: what to do when both sides changed a file differently (keep-both: newer keeps the name, the other is saved as NAME.tsync-conflict-…; newer/left/right: that version wins, the loser is still saved; skip: leave both, exit 3)')
         .choices([...CONFLICT_POLICIES])
-        .default('keep-both'),
+        .default('keep-both')
+        .env('TSYNC_CONFLICT'),
     )
     .option('--exclude <glob>', 'leave paths matching GLOB out of the sync, on both sides (gitignore syntax; repeatable)', collect, [])
     .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
@@ -226,8 +268,8 @@ function addSyncOptions(cmd: Command): Command {
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')
     .option('--force', 'override the safety guards (empty source, mass deletion)')
-    .option('--max-delete <limit>', 'largest deletion allowed without --force: N files or P% of the destination (default 50%)')
-    .option('--concurrency <n>', 'parallel file operations (default 8)')
+    .addOption(new Option('--max-delete <limit>', 'largest deletion allowed without --force: N files or P% of a side (default 50%)').env('TSYNC_MAX_DELETE'))
+    .addOption(new Option('--concurrency <n>', 'parallel file operations (default 8)').env('TSYNC_CONCURRENCY'))
     .option('--no-trash', 'do not keep overwritten and deleted files in <root>/.tsync/trash (conflict losers are then kept as conflict copies)')
     .option('--trash-keep <days>', 'how long the trash keeps a run\'s files (default 30)')
     .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')

@@ -80,7 +80,7 @@ const BAD_INPUTS: readonly BadInput[] = [
   {
     name: 'missing argument',
     args: (sb) => syncArgs(sb, sb.src),
-    stderr: /^tsync: error: missing required argument 'dst' \(see tsync --help\)$/,
+    stderr: /^tsync: error: missing required argument 'dst' \(or a --profile that names it\)$/,
   },
   {
     name: 'bad --max-delete (not a number)',
@@ -146,7 +146,7 @@ describe('help and version', () => {
     const r = runCli(['--help']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^Usage: tsync /);
-    expect(r.stdout).toMatch(/^\s+sync \[options\] <src> <dst>/m);
+    expect(r.stdout).toMatch(/^\s+sync \[options\] \[src\] \[dst\]/m);
     expect(r.stdout).toContain('Exit codes:');
     for (const code of [0, 1, 2, 3, 4, 5]) expect(r.stdout).toMatch(new RegExp(`^\\s+${code}  \\S`, 'm'));
   });
@@ -154,7 +154,7 @@ describe('help and version', () => {
   it('tsync sync --help shows the options, examples and exit codes', () => {
     const r = runCli(['sync', '--help']);
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(r.stdout).toMatch(/^Usage: tsync sync \[options\] <src> <dst>/);
+    expect(r.stdout).toMatch(/^Usage: tsync sync \[options\] \[src\] \[dst\]/);
     for (const opt of ['--one-way', '--state-dir', '--checksum', '-n, --dry-run', '--force', '--max-delete']) expect(r.stdout).toContain(opt);
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toMatch(/^\s+tsync sync --one-way \S+ \S+/m);
