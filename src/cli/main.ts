@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseRescanInterval, parseTrashKeep, parseWait, CONFLICT_POLICIES } from '../config/options.js';
 import { UsageError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
@@ -11,6 +11,9 @@ import { conflictsCommand } from './conflicts-command.js';
 import { EXIT, EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from './report.js';
 import { configCandidates, loadProfile } from '../config/profiles.js';
+import { applyPlanFile } from '../sync/apply.js';
+import { serializePlan } from '../sync/plan-file.js';
+import { resolveRoots } from '../sync/roots.js';
 import { jsonEvents } from './json-report.js';
 import { progressBar } from './progress.js';
 import { reportError } from './report-error.js';
@@ -154,6 +157,46 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     return run(st);
   };
 
+  const planCmd = program
+    .command('plan')
+    .description('work out what a sync would do and write it, with each action\'s preconditions, to a JSON file for `tsync apply`')
+    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+    .argument('[dst]', 'the second tree; may come from --profile')
+    .requiredOption('-o, --output <file>', 'where to write the plan');
+  addSyncOptions(planCmd).action(async (src: string | undefined, dst: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
+    code = await withProfile(src, dst, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io));
+  });
+
+  program
+    .command('apply')
+    .description('carry out a plan written by `tsync plan`, refusing each action whose preconditions no longer hold')
+    .argument('<plan>', 'the plan file')
+    .option('--state-dir <dir>', 'where the state index lives')
+    .option('--concurrency <n>', 'parallel file operations (default 8)')
+    .option('--no-trash', 'do not keep overwritten and deleted files')
+    .option('--no-fsync', 'skip the flush to disk before the index records the run')
+    .option('--wait [seconds]', 'wait for another tsync on this pair instead of exiting 5')
+    .option('--json', 'NDJSON events and a summary')
+    .option('-q, --quiet', 'print only errors')
+    .action(async (file: string, flags: { stateDir?: string; concurrency?: string; trash: boolean; fsync: boolean; wait?: string | boolean; json?: boolean; quiet?: boolean }) => {
+      const startedMs = Date.now();
+      try {
+        const summary = await applyPlanFile(file, {
+          stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }),
+          concurrency: parseConcurrency(flags.concurrency),
+          flush: flags.fsync,
+          trash: { enabled: flags.trash, keepMs: parseTrashKeep(undefined) },
+          waitSeconds: parseWait(flags.wait),
+        });
+        code = exitStatusOf(summary);
+        if (flags.json === true) for (const line of jsonEvents(summary, Date.now() - startedMs, code)) io.out(line);
+        for (const p of summary.problems) io.err(`tsync: refused: ${p.message}`);
+        if (flags.json !== true && flags.quiet !== true) io.out(formatSummary(summary));
+      } catch (e) {
+        code = reportError(e, io);
+      }
+    });
+
   program
     .command('trash')
     .description("list what a root's trash holds (files tsync overwrote or deleted there)")
@@ -248,6 +291,23 @@ async function withProfile<F extends SyncFlags>(
     return reportError(e, io);
   }
   return run(a, b, merged);
+}
+
+async function planCommand(src: string, dst: string, flags: SyncFlags & { output: string }, io: Io): Promise<ExitCode> {
+  try {
+    const settings = settingsOf(src, dst, { ...flags, dryRun: true }, io);
+    const summary = await runSync(settings);
+    const roots = resolveRoots(src, dst, { createRight: settings.mode === 'one-way', allowMissing: settings.mode === 'two-way' });
+    writeFileSync(flags.output, serializePlan(summary.plan, { mode: settings.mode, policy: settings.policy, left: roots.left, right: roots.right }));
+    if (flags.quiet !== true) {
+      for (const line of formatPlan(summary.plan, summary.mode)) io.out(line);
+      io.out(`${formatSummary(summary)}; plan written to ${flags.output}`);
+    }
+    for (const line of formatProblems(summary)) io.err(line);
+    return exitStatusOf(summary);
+  } catch (e) {
+    return reportError(e, io);
+  }
 }
 
 /** The options `sync` and `watch` share (the CLI contract: watch takes the same options as sync). */
