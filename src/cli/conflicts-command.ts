@@ -29,7 +29,13 @@ export function conflictsCommand(a: string, b: string, opts: { stateDir: string;
 
 function toLine(c: StoredConflict): string {
   const when = new Date(c.atMs).toISOString();
-  const what = c.resolution === 'skipped' ? 'OPEN (skipped)' : `kept both: ${c.winner === 'left' ? 'first' : 'second'} root's version keeps the name, the other is ${displayPath(c.copyName ?? '')}`;
+  const winner = `${c.winner === 'left' ? 'first' : 'second'} root's version keeps the name`;
+  const what =
+    c.resolution === 'skipped'
+      ? 'OPEN (skipped)'
+      : c.copyName === null
+        ? `${winner}, the other went to the trash`
+        : `kept both: ${winner}, the other is ${displayPath(c.copyName)}`;
   return `${when}  ${displayPath(c.path)}  ${what}  [policy ${c.policy}]`;
 }
 
