@@ -1,14 +1,12 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { commitChanges } from '../core/commit.js';
-import type { Plan, Side } from '../core/types.js';
-import { executePlan } from '../engine/execute.js';
-import { Trash, trashStamp } from '../engine/trash.js';
+import type { Plan } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { flushFileSystem } from '../fs/flush.js';
 import { errCode } from '../fs/stat.js';
 import { textOfAbs, toBytes } from '../fs/paths.js';
 import type { AbsPath } from '../core/types.js';
-import { sidesWritten } from './cycle.js';
+import { applyActions, runRecordOf, sidesWritten } from './cycle.js';
 import { openPair } from './pair.js';
 import { parsePlan } from './plan-file.js';
 import type { RunSummary } from './session.js';
@@ -40,12 +38,7 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   });
   try {
     if (pair.roots.rightMissing) mkdirSync(toBytes(pair.roots.right), { recursive: true });
-    const writes = (side: Side): boolean => parsed.actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
-    const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
-    const stamp = trashStamp(Date.now());
-    const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) ? new Trash(pair.root(side), stamp) : null);
-    const trash = { left: parsed.mode === 'one-way' ? null : trashOf('left'), right: trashOf('right') };
-    const { outcomes, bytes } = await executePlan(parsed.actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash });
+    const { outcomes, bytes, racyWindowNs } = await applyActions(pair, { ...s, mode: parsed.mode }, parsed.actions);
     const conflicts = parsed.actions.flatMap((a) => (a.type === 'conflict' ? [a.conflict] : []));
     const plan: Plan = { actions: parsed.actions, agreed: [], skipped: [], conflicts };
     const empty = { side: 'left' as const, entries: new Map(), problems: [] };
@@ -54,17 +47,7 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
     if (s.flush) for (const side of sidesWritten(outcomes)) flushFileSystem(pair.root(side));
     pair.store.applyChanges(changes, [], startedAtMs, new Set());
     const problems = outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]));
-    const applied = outcomes.filter((o) => o.status === 'applied');
-    pair.store.recordRun({
-      startedAtMs,
-      endedAtMs: Date.now(),
-      mode: parsed.mode,
-      copied: applied.filter((o) => o.action.type === 'copy').length,
-      deleted: applied.filter((o) => o.action.type === 'delete').length,
-      bytes,
-      problems: problems.length,
-      exitCode: problems.length > 0 ? 1 : 0,
-    });
+    pair.store.recordRun(runRecordOf(parsed.mode, startedAtMs, outcomes, bytes, problems.length, problems.length > 0 ? 1 : 0));
     return { mode: parsed.mode, plan, outcomes, problems, warnings: pair.warnings, bytes, dryRun: false, unresolvedConflicts: 0 };
   } finally {
     pair.close();

@@ -7,7 +7,8 @@ import { planOneWay } from '../core/reconcile-one-way.js';
 import { planTwoWay } from '../core/reconcile-two-way.js';
 import { checkSafety } from '../core/safety.js';
 import type { Scope } from '../core/scope.js';
-import type { AbsPath, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
+import type { AbsPath, Action, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
+import type { RunRecord } from '../store/store.js';
 import { executePlan } from '../engine/execute.js';
 import { isLeftoverTemp } from '../engine/temp-name.js';
 import { pruneTrash, Trash, trashStamp } from '../engine/trash.js';
@@ -16,7 +17,7 @@ import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import type { OpenPair } from './pair.js';
-import type { SyncSettings } from './settings.js';
+import type { SyncMode, SyncSettings } from './settings.js';
 
 /** One side as a cycle sees it: the entries are filled with hashes in place. */
 export interface CycleSide {
@@ -70,19 +71,56 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   if (s.dryRun) {
     return { plan, outcomes: [], bytes: 0, problems: scanProblems, changes: { upserts: new Map(), removals: [] }, unresolvedConflicts: skippedConflicts, dryRun: true };
   }
-  const writes = (side: Side): boolean => plan.actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
-  const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
-  const stamp = trashStamp(Date.now());
-  const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) ? new Trash(pair.root(side), stamp) : null);
-  const trash = { left: s.mode === 'one-way' ? null : trashOf('left'), right: trashOf('right') };
   const bytesOf = (a: (typeof plan.actions)[number]): number => (a.type === 'copy' && a.source.entry.kind === 'file' ? a.source.entry.size : 0);
   observer.onPlan?.(plan.actions.length, plan.actions.reduce((n, a) => n + bytesOf(a), 0));
   const onOutcome = observer.onOutcome === undefined ? undefined : (o: Outcome): void => observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
-  const { outcomes, bytes } = await executePlan(plan.actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome });
+  const { outcomes, bytes, racyWindowNs } = await applyActions(pair, s, plan.actions, onOutcome);
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
   const changes = commitChanges({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
   const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
   return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false };
+}
+
+export interface AppliedActions {
+  readonly outcomes: Outcome[];
+  readonly bytes: number;
+  /** Per side, the racy window the records of this run must use (see fs/ctime-probe.ts). */
+  readonly racyWindowNs: Readonly<Record<Side, bigint>>;
+}
+
+/**
+ * Runs actions through the engine with what they need from the pair: the ctime granularity of the
+ * sides written (probed once) and a trash folder for this run on each side written (never a one-way
+ * source). Shared by cycles and `tsync apply`.
+ */
+export async function applyActions(
+  pair: OpenPair,
+  s: Pick<SyncSettings, 'mode' | 'concurrency' | 'trash'>,
+  actions: readonly Action[],
+  onOutcome?: (o: Outcome) => void,
+): Promise<AppliedActions> {
+  const writes = (side: Side): boolean => actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
+  const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
+  const stamp = trashStamp(Date.now());
+  const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) ? new Trash(pair.root(side), stamp) : null);
+  const trash = { left: s.mode === 'one-way' ? null : trashOf('left'), right: trashOf('right') };
+  const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome });
+  return { outcomes, bytes, racyWindowNs };
+}
+
+/** What a run's history row says, from its outcomes. */
+export function runRecordOf(mode: SyncMode, startedAtMs: number, outcomes: readonly Outcome[], bytes: number, problems: number, exitCode: number): RunRecord {
+  const applied = outcomes.filter((o) => o.status === 'applied');
+  return {
+    startedAtMs,
+    endedAtMs: Date.now(),
+    mode,
+    copied: applied.filter((o) => o.action.type === 'copy').length,
+    deleted: applied.filter((o) => o.action.type === 'delete').length,
+    bytes,
+    problems,
+    exitCode,
+  };
 }
 
 /** The sides a cycle wrote to (they need a flush before the index records the cycle). */

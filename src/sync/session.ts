@@ -4,7 +4,7 @@ import { flushFileSystem } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
 import { PathFilter } from '../ignore/path-filter.js';
 import { scanTree, type ScanResult } from '../scan/scan.js';
-import { pruneTrashes, removeLeftoverTemps, runCycle, sidesWritten, type CycleObserver, type CycleSide } from './cycle.js';
+import { pruneTrashes, removeLeftoverTemps, runCycle, runRecordOf, sidesWritten, type CycleObserver, type CycleSide } from './cycle.js';
 import { openPair, type OpenPair } from './pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
 
@@ -54,17 +54,7 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}): Pr
     t('flush');
     pair.store.applyChanges(r.changes, r.plan.conflicts, startedAtMs);
     t(`commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
-    const applied = r.outcomes.filter((o) => o.status === 'applied');
-    pair.store.recordRun({
-      startedAtMs,
-      endedAtMs: Date.now(),
-      mode: s.mode,
-      copied: applied.filter((o) => o.action.type === 'copy').length,
-      deleted: applied.filter((o) => o.action.type === 'delete').length,
-      bytes: r.bytes,
-      problems: r.problems.length,
-      exitCode: exitStatusOf(summary),
-    });
+    pair.store.recordRun(runRecordOf(s.mode, startedAtMs, r.outcomes, r.bytes, r.problems.length, exitStatusOf(summary)));
     return summary;
   } finally {
     pair.close();

@@ -50,6 +50,15 @@ function pair(): Pair {
   };
 }
 
+/** doc.txt synced once, then edited differently on each side, with the given mtimes: a conflict. */
+function editedOnBoth(p: Pair, onA: string, mtimeA: number, onB: string, mtimeB: number): void {
+  ballast(p);
+  p.put(p.a, 'doc.txt', 'v0\n', T0);
+  expect(p.sync().code).toBe(0);
+  p.put(p.a, 'doc.txt', onA, mtimeA);
+  p.put(p.b, 'doc.txt', onB, mtimeB);
+}
+
 /** Ten files that stay put, so that no scenario trips the mass-deletion guard by accident. */
 function ballast(p: Pair): void {
   for (let i = 0; i < 10; i++) p.put(p.a, `ballast/${i}.txt`, `ballast ${i}\n`, T0);
@@ -87,11 +96,7 @@ describe('two-way sync', () => {
 
   it('keep-both: both versions end up in both trees, and the conflict is listed', () => {
     const p = pair();
-    ballast(p);
-    p.put(p.a, 'doc.txt', 'v0\n', T0);
-    expect(p.sync().code).toBe(0);
-    p.put(p.a, 'doc.txt', 'edited on A\n', T0 + 100);
-    p.put(p.b, 'doc.txt', 'edited on B, newer\n', T0 + 200);
+    editedOnBoth(p, 'edited on A\n', T0 + 100, 'edited on B, newer\n', T0 + 200);
     const r = p.sync();
     expect(r.code, r.stderr).toBe(0);
     expect(p.read(p.a, 'doc.txt')).toBe('edited on B, newer\n');
@@ -118,11 +123,7 @@ describe('two-way sync', () => {
     ['right', 'edited on B\n'],
   ])('--conflict %s: that side wins and the loser is kept in the losing side\'s trash', (policy, winner) => {
     const p = pair();
-    ballast(p);
-    p.put(p.a, 'doc.txt', 'v0\n', T0);
-    expect(p.sync().code).toBe(0);
-    p.put(p.a, 'doc.txt', 'edited on A\n', T0 + 100);
-    p.put(p.b, 'doc.txt', 'edited on B\n', T0 + 100);
+    editedOnBoth(p, 'edited on A\n', T0 + 100, 'edited on B\n', T0 + 100);
     expect(p.sync('--conflict', policy).code).toBe(0);
     expect(p.read(p.a, 'doc.txt')).toBe(winner);
     expect(p.read(p.b, 'doc.txt')).toBe(winner);
@@ -137,11 +138,7 @@ describe('two-way sync', () => {
 
   it('--no-trash: newer/left/right keep the loser as a conflict copy instead', () => {
     const p = pair();
-    ballast(p);
-    p.put(p.a, 'doc.txt', 'v0\n', T0);
-    expect(p.sync().code).toBe(0);
-    p.put(p.a, 'doc.txt', 'edited on A\n', T0 + 100);
-    p.put(p.b, 'doc.txt', 'edited on B, newer\n', T0 + 200);
+    editedOnBoth(p, 'edited on A\n', T0 + 100, 'edited on B, newer\n', T0 + 200);
     expect(p.sync('--conflict', 'newer', '--no-trash').code).toBe(0);
     for (const root of [p.a, p.b]) {
       expect(p.read(root, 'doc.txt')).toBe('edited on B, newer\n');
@@ -173,11 +170,7 @@ describe('two-way sync', () => {
 
   it('--conflict skip: leaves both versions, exits 3, and lists the conflict as open until it is settled', () => {
     const p = pair();
-    ballast(p);
-    p.put(p.a, 'doc.txt', 'v0\n', T0);
-    expect(p.sync().code).toBe(0);
-    p.put(p.a, 'doc.txt', 'edited on A\n', T0 + 100);
-    p.put(p.b, 'doc.txt', 'edited on B\n', T0 + 200);
+    editedOnBoth(p, 'edited on A\n', T0 + 100, 'edited on B\n', T0 + 200);
     const r = p.sync('--conflict', 'skip');
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('conflict left unresolved');
