@@ -1,0 +1,105 @@
+// What goes wrong in real life, through the built CLI: a damaged or foreign state index, a database
+// held by another process, and a destination disk that fills up. Nothing may be lost or torn, and the
+// next clean run must converge.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { runCli, sandbox, type Sandbox } from '../helpers/cli.js';
+
+const isRoot = process.getuid?.() === 0;
+
+function synced(sb: Sandbox): string {
+  for (let i = 0; i < 6; i++) writeFileSync(join(sb.src, `f${i}.txt`), `content ${i}\n`);
+  expect(sb.sync().code).toBe(0);
+  const db = readdirSync(sb.state).find((n) => n.startsWith('pair-') && n.endsWith('.db'));
+  if (db === undefined) throw new Error('no state index was written');
+  return join(sb.state, db);
+}
+
+describe('the state index under damage', () => {
+  it('a corrupt index is set aside with a warning; the run re-hashes and converges', () => {
+    const sb = sandbox();
+    const db = synced(sb);
+    writeFileSync(db, Buffer.alloc(8192, 0x5a)); // not a database any more
+    for (const f of readdirSync(sb.state)) if (f.endsWith('-wal') || f.endsWith('-shm')) writeFileSync(join(sb.state, f), '');
+    writeFileSync(join(sb.src, 'f0.txt'), 'changed\n');
+    const r = sb.sync();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: the state index .* was unreadable and was moved to .*corrupt/);
+    expect(readFileSync(join(sb.dst, 'f0.txt'), 'utf8')).toBe('changed\n');
+    expect(readdirSync(sb.state).some((n) => n.includes('.corrupt-'))).toBe(true);
+  });
+
+  it('a truncated index behaves the same: a warning, nothing lost, in sync afterwards', () => {
+    const sb = sandbox();
+    const db = synced(sb);
+    truncateSync(db, 100);
+    const r = sb.sync();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('was unreadable');
+    expect(readdirSync(sb.dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt']);
+  });
+
+  it('an index from a newer tsync is refused with exit 2 and left alone', () => {
+    const sb = sandbox();
+    const db = synced(sb);
+    const handle = new Database(db);
+    handle.pragma('user_version = 99');
+    handle.close();
+    const r = sb.sync();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/written by a newer tsync \(schema 99/);
+    const again = new Database(db);
+    expect(again.pragma('user_version', { simple: true })).toBe(99);
+    again.close();
+  });
+
+  it('a database locked by another process: the run waits, then fails cleanly (no data touched)', () => {
+    const sb = sandbox();
+    const db = synced(sb);
+    const holder = new Database(db);
+    holder.exec('BEGIN EXCLUSIVE'); // another process (here: this test) holds a write lock on the index
+    try {
+      writeFileSync(join(sb.src, 'f1.txt'), 'changed while locked\n');
+      const r = sb.sync();
+      expect([1, 2]).toContain(r.code);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      holder.exec('ROLLBACK');
+      holder.close();
+    }
+    const next = sb.sync();
+    expect(next.code, next.stderr).toBe(0);
+    expect(readFileSync(join(sb.dst, 'f1.txt'), 'utf8')).toBe('changed while locked\n');
+  });
+});
+
+describe.skipIf(!isRoot)('a destination disk that fills up (tmpfs of 8 MiB, needs root)', () => {
+  it('fails the files that do not fit (exit 1), tears none, and converges once there is room', () => {
+    const sb = sandbox();
+    const mnt = join(sb.dir, 'small');
+    mkdirSync(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', mnt]);
+    onTestFinished(() => {
+      execFileSync('umount', ['-l', mnt]);
+    });
+    const dst = join(mnt, 'dst');
+    const big = Buffer.alloc(3 << 20, 0x61);
+    for (let i = 0; i < 5; i++) writeFileSync(join(sb.src, `big${i}.bin`), big); // 15 MiB into 8 MiB
+    // one copy at a time, so the disk fills up part-way through (in parallel, every copy could fail)
+    const r = runCli(['sync', '--one-way', '--concurrency', '1', '--state-dir', sb.state, sb.src, dst]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ENOSPC');
+    const landed = readdirSync(dst).filter((n) => !n.startsWith('.tsync'));
+    expect(landed.length).toBeGreaterThan(0);
+    for (const n of landed) expect(readFileSync(join(dst, n)).equals(big), `${n} is torn`).toBe(true);
+    expect(readdirSync(dst).filter((n) => n.startsWith('.tsync-tmp-'))).toEqual([]);
+    // make room: the mount grows, and the next run completes the mirror
+    execFileSync('mount', ['-o', 'remount,size=32m', mnt]);
+    const next = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, dst]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(readdirSync(dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['big0.bin', 'big1.bin', 'big2.bin', 'big3.bin', 'big4.bin']);
+  });
+});
