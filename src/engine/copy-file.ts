@@ -243,25 +243,38 @@ function finish(req: CopyRequest, tmpAbs: Buffer, before: BigIntStats, hash: str
 async function pipe(src: FileHandle, dst: FileHandle): Promise<{ hash: string; bytes: number }> {
   const h = streamingHash();
   const bufs = [Buffer.allocUnsafe(PIPE_CHUNK), Buffer.allocUnsafe(PIPE_CHUNK), Buffer.allocUnsafe(PIPE_CHUNK)];
-  const writes: (Promise<void> | null)[] = [null, null, null];
+  // A write that fails (ENOSPC, EIO) must not reject unobserved: that would end the process before the
+  // temp file is cleaned up. Each write's failure is caught at once and rethrown by the loop.
+  const failed: { error?: unknown; happened: boolean } = { happened: false };
+  const writes: Promise<void>[] = [Promise.resolve(), Promise.resolve(), Promise.resolve()];
   let pos = 0;
   let i = 0;
   let reading = src.read(bufs[0] as Buffer, 0, PIPE_CHUNK, 0);
-  for (;;) {
-    const { bytesRead } = await reading;
-    if (bytesRead === 0) break;
-    const cur = bufs[i % 3] as Buffer;
-    const next = (i + 1) % 3;
-    await writes[next]; // the buffer about to be refilled must be written out first
-    reading = src.read(bufs[next] as Buffer, 0, PIPE_CHUNK, pos + bytesRead);
-    const chunk = cur.subarray(0, bytesRead);
-    h.update(chunk);
-    writes[i % 3] = writeAll(dst, chunk, pos);
-    pos += bytesRead;
-    i++;
+  try {
+    for (;;) {
+      const { bytesRead } = await reading;
+      if (failed.happened) throw failed.error;
+      if (bytesRead === 0) break;
+      const cur = bufs[i % 3] as Buffer;
+      const next = (i + 1) % 3;
+      await writes[next]; // the buffer about to be refilled must be written out first
+      if (failed.happened) throw failed.error;
+      reading = src.read(bufs[next] as Buffer, 0, PIPE_CHUNK, pos + bytesRead);
+      const chunk = cur.subarray(0, bytesRead);
+      h.update(chunk);
+      writes[i % 3] = writeAll(dst, chunk, pos).catch((error: unknown) => {
+        if (!failed.happened) Object.assign(failed, { happened: true, error });
+      });
+      pos += bytesRead;
+      i++;
+    }
+    await Promise.all(writes);
+    if (failed.happened) throw failed.error;
+    return { hash: h.digestHex(), bytes: pos };
+  } finally {
+    // on the way out early, let whatever is still in flight settle quietly before the handles close
+    await Promise.allSettled([reading, ...writes]);
   }
-  await Promise.all(writes);
-  return { hash: h.digestHex(), bytes: pos };
 }
 
 async function writeAll(dst: FileHandle, chunk: Buffer, position: number): Promise<void> {

@@ -92,6 +92,7 @@ describe.skipIf(!isRoot)('a destination disk that fills up (tmpfs of 8 MiB, need
     const r = runCli(['sync', '--one-way', '--concurrency', '1', '--state-dir', sb.state, sb.src, dst]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('ENOSPC');
+    expect(r.stderr, 'a crash, not a reported failure').not.toMatch(/^\s+at /m);
     const landed = readdirSync(dst).filter((n) => !n.startsWith('.tsync'));
     expect(landed.length).toBeGreaterThan(0);
     for (const n of landed) expect(readFileSync(join(dst, n)).equals(big), `${n} is torn`).toBe(true);
