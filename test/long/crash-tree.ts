@@ -4,7 +4,7 @@
 // is cheap when little changed), and a child process running the built CLI that can be SIGKILLed.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, watch, writeFileSync, writeSync, type FSWatcher } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, watch, writeFileSync, writeSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -128,8 +128,23 @@ export function snap(root: string, withOwn = false): Snap {
   return out;
 }
 
+/** tsync names that must not outlive a clean run (temp files); the trash under `.tsync/trash` is kept on purpose. */
 export function ownNamesIn(root: string): string[] {
-  return [...snap(root, true).keys()].filter((p) => p.split('/').some((n) => n.startsWith('.tsync')));
+  return [...snap(root, true).keys()].filter((p) => p !== '.tsync' && !p.startsWith('.tsync/trash') && p.split('/').some((n) => n.startsWith('.tsync')));
+}
+
+/** What a root's trash keeps, by the path each version had: `<root>/.tsync/trash/<stamp>/<path>[.~n~]`. */
+export function trashIn(root: string): Map<string, Item[]> {
+  const out = new Map<string, Item[]>();
+  const dir = join(root, '.tsync', 'trash');
+  if (!existsSync(dir)) return out;
+  for (const [rel, item] of snap(dir, true)) {
+    const slash = rel.indexOf('/');
+    if (slash < 0 || item.kind === 'dir') continue;
+    const path = rel.slice(slash + 1).replace(/\.~\d+~$/, '');
+    out.set(path, [...(out.get(path) ?? []), item]);
+  }
+  return out;
 }
 
 /** Same kind and bytes (or link target); for files and dirs also the same mode. */

@@ -21,6 +21,7 @@ import {
   conflictOrigin,
   isAtOrBelow,
   ownNamesIn,
+  trashIn,
   remove,
   rngFrom,
   runTsync,
@@ -183,7 +184,7 @@ function editTwoWay(rng: Rng, A: string, B: string, base: Snap, trial: number): 
 }
 
 /** After the kill: no torn file anywhere, no version lost, nothing unchanged moved. */
-function checkAfterKill(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record<'A' | 'B', Snap>): string[] {
+function checkAfterKill(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record<'A' | 'B', Snap>, roots: Record<'A' | 'B', string>): string[] {
   const v: string[] = [];
   for (const side of ['A', 'B'] as const) {
     for (const [p, i] of post[side]) {
@@ -194,12 +195,12 @@ function checkAfterKill(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record<'
       if (!allowed.some((x) => x?.kind === 'file' && x.sha === i.sha)) v.push(`torn or foreign file ${side}/${p}: ${show(i)}; versions before the run: ${allowed.map(show).join(' | ')}`);
     }
   }
-  v.push(...checkNothingLost(base, pre, post, 'either'));
+  v.push(...checkNothingLost(base, pre, post, 'either', roots));
   return v;
 }
 
-/** Every version written since the last sync is at its path or in a conflict copy of it (in A or B, or in both); what nobody changed stays put. */
-function checkNothingLost(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record<'A' | 'B', Snap>, where: 'either' | 'both'): string[] {
+/** Every version written since the last sync is at its path, in a conflict copy of it, or in the trash (in A or B, or in both); what nobody changed stays put. */
+function checkNothingLost(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record<'A' | 'B', Snap>, where: 'either' | 'both', roots: Record<'A' | 'B', string>): string[] {
   const v: string[] = [];
   const copiesOf = new Map<string, Item[]>();
   for (const side of ['A', 'B'] as const) {
@@ -209,6 +210,9 @@ function checkNothingLost(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record
     }
   }
   const holds = (side: 'A' | 'B', p: string, i: Item): boolean => sameContent(post[side].get(p), i) || (copiesOf.get(`${side}:${p}`) ?? []).some((c) => sameContent(c, i));
+  // A version a policy replaced (newer/left/right) or a run overwrote is kept in that side's trash only.
+  const trash = { A: trashIn(roots.A), B: trashIn(roots.B) };
+  const trashed = (p: string, i: Item): boolean => [trash.A, trash.B].some((t) => (t.get(p) ?? []).some((c) => sameContent(c, i)));
   for (const side of ['A', 'B'] as const) {
     const other = side === 'A' ? 'B' : 'A';
     for (const [p, i] of pre[side]) {
@@ -217,7 +221,8 @@ function checkNothingLost(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record
       if (changed) {
         const inA = holds('A', p, i);
         const inB = holds('B', p, i);
-        if (where === 'either' ? !inA && !inB : !inA || !inB) v.push(`lost: ${side}/${p} ${show(i)} (in A: ${inA}, in B: ${inB})`);
+        const kept = where === 'either' ? inA || inB : inA && inB;
+        if (!kept && !trashed(p, i)) v.push(`lost: ${side}/${p} ${show(i)} (in A: ${inA}, in B: ${inB}, in a trash: false)`);
       } else if (sameItem(pre[other].get(p), base.get(p)) && !sameContent(post[side].get(p), i)) {
         v.push(`moved although nobody changed it: ${side}/${p} was ${show(i)}, now ${show(post[side].get(p))}`);
       }
@@ -227,7 +232,7 @@ function checkNothingLost(base: Snap, pre: Record<'A' | 'B', Snap>, post: Record
 }
 
 /** After the clean re-run: each path holds what the edits call for, on both sides (each side's own under skip). */
-function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>, fin: Record<'A' | 'B', Snap>, conflicts: readonly string[]): string[] {
+function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>, fin: Record<'A' | 'B', Snap>, conflicts: readonly string[], roots: Record<'A' | 'B', string>): string[] {
   const v: string[] = [];
   const frozen = (p: string): boolean => policy === 'skip' && conflicts.some((c) => isAtOrBelow(p, c));
   const keys = [...new Set([...base.keys(), ...pre.A.keys(), ...pre.B.keys(), ...fin.A.keys(), ...fin.B.keys()])].sort();
@@ -274,9 +279,15 @@ function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>
       const w = winner === 'A' ? a : b;
       const l = winner === 'A' ? b : a;
       expectAt(p, w, 'item');
-      for (const s of ['A', 'B'] as const) {
-        const copies = [...fin[s]].filter(([q]) => conflictOrigin(q) === p && !base.has(q));
-        if (!copies.some(([, c]) => sameContent(c, l))) v.push(`${s}: conflict at ${p}: the loser ${show(l)} has no conflict copy (copies: ${copies.map(([q, c]) => `${q} ${show(c)}`).join(', ') || 'none'})`);
+      if (policy === 'keep-both') {
+        for (const s of ['A', 'B'] as const) {
+          const copies = [...fin[s]].filter(([q]) => conflictOrigin(q) === p && !base.has(q));
+          if (!copies.some(([, c]) => sameContent(c, l))) v.push(`${s}: conflict at ${p}: the loser ${show(l)} has no conflict copy (copies: ${copies.map(([q, c]) => `${q} ${show(c)}`).join(', ') || 'none'})`);
+        }
+      } else {
+        // newer/left/right: the loser goes to the losing side's trash
+        const loserSide = winner === 'A' ? 'B' : 'A';
+        if (!(trashIn(roots[loserSide]).get(p) ?? []).some((c) => sameContent(c, l))) v.push(`${loserSide}: conflict at ${p}: the loser ${show(l)} is not in the trash`);
       }
     }
   }
@@ -305,7 +316,7 @@ async function twoWayChain(seed: number, firstTrial: number, trials: number): Pr
       const post = { A: snap(A), B: snap(B) };
       const temps = ownNamesIn(A).length + ownNamesIn(B).length;
       const ctx = [`policy ${policy}, killed ${killedRun.killed} after ${delayMs} ms`, `killed run: ${cliText(killedRun)}`];
-      const afterKill = checkAfterKill(base, pre, post);
+      const afterKill = checkAfterKill(base, pre, post, { A, B });
       if (afterKill.length > 0) fail(seed, trial, 'after the kill', afterKill, ctx);
 
       const rerun = await runTsync(args);
@@ -313,8 +324,8 @@ async function twoWayChain(seed: number, firstTrial: number, trials: number): Pr
       if (rerun.code !== expectedCode) fail(seed, trial, `the clean re-run exited ${rerun.code}, expected ${expectedCode}`, [cliText(rerun)], ctx);
       const fin = { A: snap(A), B: snap(B) };
       const bad = [
-        ...checkConverged(policy, base, pre, fin, conflicts),
-        ...checkNothingLost(base, pre, fin, policy === 'skip' ? 'either' : 'both'),
+        ...checkConverged(policy, base, pre, fin, conflicts, { A, B }),
+        ...checkNothingLost(base, pre, fin, policy === 'skip' ? 'either' : 'both', { A, B }),
         ...[...ownNamesIn(A), ...ownNamesIn(B)].map((n) => `tsync name left behind: ${n}`),
       ];
       if (policy === 'skip') {
