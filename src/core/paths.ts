@@ -26,12 +26,6 @@ export function baseName(p: RelPath): string {
   return p.slice(p.lastIndexOf('/') + 1);
 }
 
-export function depthOf(p: RelPath): number {
-  let n = 0;
-  for (let i = 0; i < p.length; i++) if (p.charCodeAt(i) === 0x2f) n++;
-  return n;
-}
-
 /** True when `p` is `ancestor` itself or lies below it. */
 export function isAtOrBelow(p: RelPath, ancestor: RelPath): boolean {
   return p === ancestor || (p.length > ancestor.length && p.startsWith(ancestor) && p.charCodeAt(ancestor.length) === 0x2f);

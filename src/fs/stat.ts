@@ -1,5 +1,4 @@
 import { lstatSync, type BigIntStats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
 import type { Entry, StatId } from '../core/types.js';
 
 export function statIdOf(st: BigIntStats): StatId {
@@ -12,15 +11,6 @@ export const nowNs = (): bigint => BigInt(Date.now()) * 1_000_000n;
 export function lstatOrNull(p: Buffer): BigIntStats | null {
   try {
     return lstatSync(p, { bigint: true });
-  } catch (e) {
-    if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return null;
-    throw e;
-  }
-}
-
-export async function lstatOrNullAsync(p: Buffer): Promise<BigIntStats | null> {
-  try {
-    return await lstat(p, { bigint: true });
   } catch (e) {
     if (isCode(e, 'ENOENT') || isCode(e, 'ENOTDIR')) return null;
     throw e;

@@ -39,10 +39,6 @@ export function streamingHash(): StreamingHash {
   };
 }
 
-export function hashBytes(data: Uint8Array): string {
-  return hexOf(ready().h64Raw(data));
-}
-
 export interface HashedFile {
   readonly hash: string;
   /** Bytes read; differs from the expected size when the file changed underneath. */
