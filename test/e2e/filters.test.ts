@@ -1,14 +1,10 @@
 // --exclude, --include and .tsyncignore through the built CLI: excluded paths are neither copied nor
 // deleted, on either side, and adding a filter later never deletes anything.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, sandbox } from '../helpers/cli.js';
-
-function put(root: string, rel: string, content: string): void {
-  mkdirSync(join(root, rel, '..'), { recursive: true });
-  writeFileSync(join(root, rel), content);
-}
+import { put } from '../helpers/tree.js';
 
 describe('filters', () => {
   it('--exclude, --include and nested .tsyncignore files decide what a mirror gets', () => {
