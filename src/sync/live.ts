@@ -76,7 +76,9 @@ export class LiveSession {
     for (const side of ['left', 'right'] as const) {
       if (dirty[side].length === 0) continue;
       const temps = rescanPaths(this.scanOptions(side), this.sides[side], dirty[side]);
-      if (temps.length > 0) await removeLeftoverTemps(this.pair.root(side), temps);
+      // a one-way source is only ever read, leftovers included
+      const writable = side === 'right' || this.settings.mode === 'two-way';
+      if (writable && temps.length > 0) await removeLeftoverTemps(this.pair.root(side), temps);
     }
     const scope = expandScope(
       [...dirty.left, ...dirty.right],
@@ -95,7 +97,9 @@ export class LiveSession {
       if (rec === null) removals.push(p);
       else upserts.set(p, rec);
     }
-    const conflicts = [...this.pendingConflicts];
+    // an open (skipped) conflict is seen again by every cycle that looks at it: keep its latest sighting
+    const latestOpen = new Map(this.pendingConflicts.filter((c) => c.resolution === 'skipped').map((c) => [c.path, c]));
+    const conflicts = [...this.pendingConflicts.filter((c) => c.resolution !== 'skipped'), ...latestOpen.values()];
     const scope: ReadonlySet<RelPath> | 'all' = this.persistedFull ? 'all' : new Set(this.pendingScope);
     const sides = [...this.pendingSides];
     this.pending.clear();
