@@ -1,6 +1,6 @@
 // Building blocks of the crash trials: seeded randomness, file writers whose every version is unique
-// (a torn mix of two versions hashes to neither), the initial tree (3,000 small files and 100 MiB of
-// big ones), content-hashed snapshots (memoised by inode identity, so re-snapshotting a 200 MiB tree
+// (a torn mix of two versions hashes to neither), the initial tree (small files in a few directories and
+// three big ones), content-hashed snapshots (memoised by inode identity, so re-snapshotting a 200 MiB tree
 // is cheap when little changed), and a child process running the built CLI that can be SIGKILLed.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -110,6 +110,7 @@ function shaOf(abs: string, id: string, ctimeNs: bigint): string {
 /** Walks `root` (no symlinks followed). `.tsync…` names are left out unless `withOwn`. */
 export function snap(root: string, withOwn = false): Snap {
   const out: Snap = new Map();
+  if (!existsSync(root)) return out;
   const walk = (absDir: string, prefix: string): void => {
     for (const name of readdirSync(absDir)) {
       if (!withOwn && name.startsWith('.tsync')) continue;
@@ -253,21 +254,31 @@ export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs
 
 // ---- building and editing trees -------------------------------------------------------------------
 
-export const SMALL_DIRS = 30;
-export const FILES_PER_DIR = 100;
+/** How big a crash trial's tree is: the CI budget uses a small one so that 100+ trials fit in minutes. */
+export interface TreeScale {
+  readonly dirs: number;
+  readonly filesPerDir: number;
+  /** Sizes of big/b1..b3 in MiB (each over the 1 MiB small-file limit, so they take the streamed path). */
+  readonly bigMiB: readonly [number, number, number];
+  /** Range (MiB) of a big file's size when an edit rewrites it. */
+  readonly editBigMiB: readonly [number, number];
+}
 
-/** 3,000 small files in 30 directories, and big/b1..b3 (20, 30, 50 MiB). */
-export function buildTree(root: string, rng: Rng): void {
+/** `npm run test:faults`: 300 small files, 4-10 MiB big ones. */
+export const CI_SCALE: TreeScale = { dirs: 10, filesPerDir: 30, bigMiB: [4, 6, 10], editBigMiB: [3, 12] };
+/** TSYNC_FAULTS_BUDGET=long: 3,000 small files, 20-50 MiB big ones. */
+export const LONG_SCALE: TreeScale = { dirs: 30, filesPerDir: 100, bigMiB: [20, 30, 50], editBigMiB: [20, 50] };
+
+/** `scale.dirs` directories of small files, and big/b1..b3. */
+export function buildTree(root: string, rng: Rng, scale: TreeScale): void {
   mkdirSync(root, { recursive: true });
-  for (let d = 0; d < SMALL_DIRS; d++) {
+  for (let d = 0; d < scale.dirs; d++) {
     const dir = join(root, `s${String(d).padStart(2, '0')}`);
     mkdirSync(dir);
-    for (let f = 0; f < FILES_PER_DIR; f++) writeSmall(join(dir, `f${String(f).padStart(3, '0')}.txt`), rng, `init ${d}/${f}`, 1_600_000_000 + rng.int(0, 10_000_000));
+    for (let f = 0; f < scale.filesPerDir; f++) writeSmall(join(dir, `f${String(f).padStart(3, '0')}.txt`), rng, `init ${d}/${f}`, 1_600_000_000 + rng.int(0, 10_000_000));
   }
   mkdirSync(join(root, 'big'));
-  writeBig(join(root, 'big', 'b1.bin'), 20, 1_600_000_000);
-  writeBig(join(root, 'big', 'b2.bin'), 30, 1_600_000_000);
-  writeBig(join(root, 'big', 'b3.bin'), 50, 1_600_000_000);
+  scale.bigMiB.forEach((mib, i) => writeBig(join(root, 'big', `b${i + 1}.bin`), mib, 1_600_000_000));
 }
 
 /** Removes a path (rm -rf). */

@@ -1,25 +1,32 @@
-// Crash trials: the built CLI is SIGKILLed at a random moment (5-400 ms after spawn) during a large
-// sync (3,000 small files, 100+ MiB of big files, edits on both sides, conflicts). After every kill:
+// Crash trials: the built CLI is SIGKILLed at a random moment of a sync (small files in a few
+// directories, big files over the streamed-copy limit, edits on both sides, conflicts), in four families:
+// two-way and one-way, each as a first sync into an empty tree and as incremental runs. After every kill:
 //   - no torn file: every file at a final path holds exactly one version that existed before the run
 //     (at that path on either side; for a conflict copy, a version of the path it copies);
-//   - nothing lost: every version written since the last sync is still in A or B (at its path or as a
-//     conflict copy), and what nobody changed is still where it was;
+//   - nothing lost: every version written since the last sync is still in A or B (at its path, as a
+//     conflict copy or in a side's trash), and what nobody changed is still where it was;
 // then a clean re-run exits 0 (3 under --conflict skip), converges to what the edits call for, and a
 // further run applies nothing and touches nothing.
 //
-// Runs only under `npm run test:long` (vitest.long.config.ts sets TSYNC_LONG=1).
-// CRASH_TRIALS (default 50), CRASH_ONEWAY_TRIALS (default 20), CRASH_SEED (default: random, printed),
-// CRASH_MAX_DELAY_MS (default 400: the latest kill), CRASH_KILL_FROM=write (count the delay from the
-// run's first write to either tree instead of from the spawn: most kills then land among the writes),
-// CRASH_KEEP=1 (keep the trees of a failed chain for a post-mortem; their path is printed).
-import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
+// Runs under `npm run test:faults` (vitest.faults.config.ts sets TSYNC_FAULTS=1). The budget:
+//   TSYNC_FAULTS_BUDGET=ci (default): 300 small files + 4-12 MiB big ones; 50 two-way, 30 one-way and
+//     2 x 10 first-sync kills (110 trials, a few minutes);
+//   TSYNC_FAULTS_BUDGET=long: 3,000 small files + 20-50 MiB big ones; 50 + 20 + 2 x 10 kills.
+// Overrides: CRASH_TRIALS, CRASH_ONEWAY_TRIALS, CRASH_FIRST_TRIALS (per mode), CRASH_SEED (default:
+// random, printed), CRASH_MAX_DELAY_MS (the latest kill after spawn), CRASH_KILL_FROM=spawn|write|mixed
+// (default mixed: every other trial counts its delay from the run's first write to either tree, so that
+// kills land among the writes and not only in the scan), CRASH_KEEP=1 (keep the trees of a failed chain
+// for a post-mortem; their path is printed).
+import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import {
   buildTree,
+  CI_SCALE,
   conflictOrigin,
   isAtOrBelow,
+  LONG_SCALE,
   ownNamesIn,
   trashIn,
   remove,
@@ -38,14 +45,17 @@ import {
   type Snap,
 } from './crash-tree.js';
 
-const LONG = process.env.TSYNC_LONG === '1';
+const ENABLED = process.env.TSYNC_FAULTS === '1';
+const LONG_BUDGET = process.env.TSYNC_FAULTS_BUDGET === 'long';
+const SCALE = LONG_BUDGET ? LONG_SCALE : CI_SCALE;
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 50);
-const ONE_WAY_TRIALS = Number(process.env.CRASH_ONEWAY_TRIALS ?? 20);
+const ONE_WAY_TRIALS = Number(process.env.CRASH_ONEWAY_TRIALS ?? (LONG_BUDGET ? 20 : 30));
+const FIRST_TRIALS = Number(process.env.CRASH_FIRST_TRIALS ?? 10);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-/** The kill lands 5 ms to this long after the spawn (a whole run takes about 0.5-1.5 s here). */
-const MAX_DELAY_MS = Number(process.env.CRASH_MAX_DELAY_MS ?? 400);
-/** Where the delay counts from: the spawn (default), or the run's first write to either tree (CRASH_KILL_FROM=write). */
-const KILL_FROM: KillPlan['from'] = process.env.CRASH_KILL_FROM === 'write' ? 'write' : 'spawn';
+/** The kill lands 5 ms to this long after the spawn (a whole run takes about 0.3-1.5 s here). */
+const MAX_DELAY_MS = Number(process.env.CRASH_MAX_DELAY_MS ?? (LONG_BUDGET ? 400 : 300));
+/** Where the delay counts from: the spawn, the run's first write to either tree, or alternately. */
+const KILL_FROM = process.env.CRASH_KILL_FROM ?? 'mixed';
 /** Trials on one pair of trees before starting over from a fresh tree (each trial starts where the last converged). */
 const CHAIN = 10;
 const POLICIES = ['keep-both', 'newer', 'left', 'right', 'skip'] as const;
@@ -54,7 +64,7 @@ type Policy = (typeof POLICIES)[number];
 const SUMMARY_NOTHING = /^0 copied, 0 dirs created, 0 deleted, 0 metadata updates(, \d+ conflicts?)?, 0 B$/m;
 
 const KEEP = process.env.CRASH_KEEP === '1';
-const work = LONG ? mkdtempSync(join(tmpdir(), 'tsync-crash-')) : '';
+const work = ENABLED ? mkdtempSync(join(tmpdir(), 'tsync-crash-')) : '';
 let failedChains = 0;
 afterAll(() => {
   if (work !== '' && !(KEEP && failedChains > 0)) remove(work);
@@ -77,6 +87,7 @@ interface TrialLog {
   trial: number;
   policy: string;
   delayMs: number;
+  from: KillPlan['from'];
   killed: boolean;
   ranMs: number;
   /** Paths the killed run changed (either side), temp files it left behind. */
@@ -171,15 +182,15 @@ function editTwoWay(rng: Rng, A: string, B: string, base: Snap, trial: number): 
   }
   // big files: one edited on each side; often the third on both sides (a 20-50 MiB conflict); sometimes a new one
   const bigs = rng.shuffle(['big/b1.bin', 'big/b2.bin', 'big/b3.bin']);
-  writeBig(join(A, bigs[0] as string), rng.int(20, 50));
-  writeBig(join(B, bigs[1] as string), rng.int(20, 50));
+  writeBig(join(A, bigs[0] as string), rng.int(...SCALE.editBigMiB));
+  writeBig(join(B, bigs[1] as string), rng.int(...SCALE.editBigMiB));
   if (rng.chance(0.6)) {
     const ta = t();
-    writeBig(join(A, bigs[2] as string), rng.int(20, 50), ta);
-    writeBig(join(B, bigs[2] as string), rng.int(20, 50), rng.chance(0.2) ? ta : t());
+    writeBig(join(A, bigs[2] as string), rng.int(...SCALE.editBigMiB), ta);
+    writeBig(join(B, bigs[2] as string), rng.int(...SCALE.editBigMiB), rng.chance(0.2) ? ta : t());
     conflicts.push(bigs[2] as string);
   }
-  if (rng.chance(0.3)) writeBig(join(rng.chance(0.5) ? A : B, 'big', `new${trial}.bin`), rng.int(20, 30));
+  if (rng.chance(0.3)) writeBig(join(rng.chance(0.5) ? A : B, 'big', `new${trial}.bin`), rng.int(SCALE.editBigMiB[0], Math.ceil((SCALE.editBigMiB[0] + SCALE.editBigMiB[1]) / 2)));
   return { conflicts };
 }
 
@@ -301,62 +312,95 @@ async function twoWayChain(seed: number, firstTrial: number, trials: number): Pr
   const B = join(dir, 'B');
   const S = join(dir, 'state');
   await inChain(dir, async () => {
-    buildTree(A, rng);
+    buildTree(A, rng, SCALE);
     mkdirSync(B);
     const setup = await runTsync(['sync', '--state-dir', S, A, B]);
     if (setup.code !== 0) fail(seed, firstTrial, 'the first sync failed', [cliText(setup)]);
     let base = snap(A);
     for (let trial = firstTrial; trial < firstTrial + trials; trial++) {
-      const policy = rng.pick(POLICIES);
       const { conflicts } = editTwoWay(rng, A, B, base, trial);
-      const pre = { A: snap(A), B: snap(B) };
-      const args = ['sync', '--conflict', policy, '--state-dir', S, A, B];
-      const delayMs = rng.int(5, MAX_DELAY_MS);
-      const killedRun = await runTsync(args, killPlan(delayMs, { A, B }, pre));
-      const post = { A: snap(A), B: snap(B) };
-      const temps = ownNamesIn(A).length + ownNamesIn(B).length;
-      const ctx = [`policy ${policy}, killed ${killedRun.killed} after ${delayMs} ms`, `killed run: ${cliText(killedRun)}`];
-      const afterKill = checkAfterKill(base, pre, post, { A, B });
-      if (afterKill.length > 0) fail(seed, trial, 'after the kill', afterKill, ctx);
-
-      const rerun = await runTsync(args);
-      const expectedCode = policy === 'skip' ? 3 : 0;
-      if (rerun.code !== expectedCode) fail(seed, trial, `the clean re-run exited ${rerun.code}, expected ${expectedCode}`, [cliText(rerun)], ctx);
-      const fin = { A: snap(A), B: snap(B) };
-      const bad = [
-        ...checkConverged(policy, base, pre, fin, conflicts, { A, B }),
-        ...checkNothingLost(base, pre, fin, policy === 'skip' ? 'either' : 'both', { A, B }),
-        ...[...ownNamesIn(A), ...ownNamesIn(B)].map((n) => `tsync name left behind: ${n}`),
-      ];
-      if (policy === 'skip') {
-        const listed = [...rerun.stderr.matchAll(/conflict left unresolved \(--conflict skip\): (.*)$/gm)].map((m) => m[1]).sort();
-        if (JSON.stringify(listed) !== JSON.stringify([...conflicts].sort())) bad.push(`skip: re-run lists unresolved ${JSON.stringify(listed)}, the edits made ${JSON.stringify([...conflicts].sort())}`);
-      }
-      if (bad.length > 0) fail(seed, trial, 'after the clean re-run', bad, [...ctx, `re-run: ${cliText(rerun)}`]);
-
-      const further = await runTsync([...args.slice(0, 1), '--verbose', ...args.slice(1)]);
-      const again = { A: snap(A), B: snap(B) };
-      const idem: string[] = [];
-      if (further.code !== expectedCode || !SUMMARY_NOTHING.test(further.stdout)) idem.push(`further run did something: ${cliText(further)}`);
-      for (const s of ['A', 'B'] as const) for (const [p, i] of fin[s]) {
-        const j = again[s].get(p);
-        if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched ${s}/${p}`);
-      }
-      if (idem.length > 0) fail(seed, trial, 'the further run was not a no-op', idem, ctx);
-
-      if (policy === 'skip') {
-        // settle the conflicts so that the next trial starts from a converged pair
-        const settle = await runTsync(['sync', '--conflict', 'keep-both', '--state-dir', S, A, B]);
-        if (settle.code !== 0) fail(seed, trial, 'resolving the skipped conflicts failed', [cliText(settle)]);
-      }
-      // keep the trees from growing: drop the big conflict copies on both sides
-      for (const side of [A, B]) for (const [p] of snap(side)) if (p.startsWith('big/') && conflictOrigin(p) !== null) remove(join(side, p));
-      base = snap(A);
-      const bDiff = changedPaths(base, snap(B));
-      if (bDiff !== 0) fail(seed, trial, `A and B differ in ${bDiff} paths before the next trial`, []);
-      logs.twoWay.push({ trial, policy, delayMs, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.A, post.A) + changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
+      base = await twoWayTrial(seed, rng, { A, B, S }, base, conflicts, trial, 'incremental');
     }
   });
+}
+
+/** A first two-way sync, killed: A holds a tree, B a few files of its own and some of A's names with other bytes. */
+async function twoWayFirstSync(seed: number, trial: number): Promise<void> {
+  const rng = rngFrom(seed);
+  const dir = join(work, `two-way-first-${trial}`);
+  const A = join(dir, 'A');
+  const B = join(dir, 'B');
+  const S = join(dir, 'state');
+  await inChain(dir, async () => {
+    buildTree(A, rng, SCALE);
+    mkdirSync(B);
+    const conflicts: string[] = [];
+    if (trial % 2 === 1) {
+      const names = [...snap(A)].filter(([p, i]) => i.kind === 'file' && !p.startsWith('big/')).map(([p]) => p);
+      for (const p of rng.shuffle(names).slice(0, 20)) {
+        mkdirSync(join(B, p.slice(0, p.indexOf('/'))), { recursive: true });
+        writeSmall(join(B, p), rng, `t${trial} B's own version`, 1_650_000_000 + rng.int(0, 10_000_000));
+        conflicts.push(p);
+      }
+      mkdirSync(join(B, 'only-b'));
+      for (let i = 0; i < 20; i++) writeSmall(join(B, 'only-b', `b${i}.txt`), rng, `t${trial} B only`);
+    }
+    await twoWayTrial(seed, rng, { A, B, S }, new Map(), conflicts, trial, 'first sync');
+  });
+}
+
+/** Kills one two-way run, checks, re-runs, checks, and returns the converged tree as the next base. */
+async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string; S: string }, base: Snap, conflicts: readonly string[], trial: number, kind: 'first sync' | 'incremental'): Promise<Snap> {
+  const { A, B, S } = roots;
+  const policy = rng.pick(POLICIES);
+  const pre = { A: snap(A), B: snap(B) };
+  const args = ['sync', '--conflict', policy, '--state-dir', S, A, B];
+  const plan = killPlan(rng, trial, { A, B }, pre);
+  const delayMs = plan.afterMs;
+  const killedRun = await runTsync(args, plan);
+  const post = { A: snap(A), B: snap(B) };
+  const temps = ownNamesIn(A).length + ownNamesIn(B).length;
+  const ctx = [`${kind}, policy ${policy}, killed ${killedRun.killed} ${delayMs} ms after the ${plan.from}`, `killed run: ${cliText(killedRun)}`];
+  const afterKill = checkAfterKill(base, pre, post, { A, B });
+  if (afterKill.length > 0) fail(seed, trial, 'after the kill', afterKill, ctx);
+
+  const rerun = await runTsync(args);
+  const expectedCode = policy === 'skip' && conflicts.length > 0 ? 3 : 0;
+  if (rerun.code !== expectedCode) fail(seed, trial, `the clean re-run exited ${rerun.code}, expected ${expectedCode}`, [cliText(rerun)], ctx);
+  const fin = { A: snap(A), B: snap(B) };
+  const bad = [
+    ...checkConverged(policy, base, pre, fin, conflicts, { A, B }),
+    ...checkNothingLost(base, pre, fin, policy === 'skip' ? 'either' : 'both', { A, B }),
+    ...[...ownNamesIn(A), ...ownNamesIn(B)].map((n) => `tsync name left behind: ${n}`),
+  ];
+  if (policy === 'skip') {
+    const listed = [...rerun.stderr.matchAll(/conflict left unresolved \(--conflict skip\): (.*)$/gm)].map((m) => m[1]).sort();
+    if (JSON.stringify(listed) !== JSON.stringify([...conflicts].sort())) bad.push(`skip: re-run lists unresolved ${JSON.stringify(listed)}, the edits made ${JSON.stringify([...conflicts].sort())}`);
+  }
+  if (bad.length > 0) fail(seed, trial, 'after the clean re-run', bad, [...ctx, `re-run: ${cliText(rerun)}`]);
+
+  const further = await runTsync([...args.slice(0, 1), '--verbose', ...args.slice(1)]);
+  const again = { A: snap(A), B: snap(B) };
+  const idem: string[] = [];
+  if (further.code !== expectedCode || !SUMMARY_NOTHING.test(further.stdout)) idem.push(`further run did something: ${cliText(further)}`);
+  for (const s of ['A', 'B'] as const) for (const [p, i] of fin[s]) {
+    const j = again[s].get(p);
+    if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched ${s}/${p}`);
+  }
+  if (idem.length > 0) fail(seed, trial, 'the further run was not a no-op', idem, ctx);
+
+  if (policy === 'skip' && conflicts.length > 0) {
+    // settle the conflicts so that the next trial starts from a converged pair
+    const settle = await runTsync(['sync', '--conflict', 'keep-both', '--state-dir', S, A, B]);
+    if (settle.code !== 0) fail(seed, trial, 'resolving the skipped conflicts failed', [cliText(settle)]);
+  }
+  // keep the trees from growing: drop the big conflict copies on both sides
+  for (const side of [A, B]) for (const [p] of snap(side)) if (p.startsWith('big/') && conflictOrigin(p) !== null) remove(join(side, p));
+  const next = snap(A);
+  const bDiff = changedPaths(next, snap(B));
+  if (bDiff !== 0) fail(seed, trial, `A and B differ in ${bDiff} paths before the next trial`, []);
+  logs.twoWay.push({ trial, policy: kind === 'first sync' ? `first/${policy}` : policy, delayMs, from: plan.from, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.A, post.A) + changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
+  return next;
 }
 
 // ---- one-way ---------------------------------------------------------------------------------------
@@ -378,10 +422,10 @@ function editOneWay(rng: Rng, A: string, B: string, base: Snap, trial: number): 
   for (const p of take(5)) remove(join(B, p));
   for (const p of take(3)) chmodSync(join(B, p), 0o600);
   const bigs = rng.shuffle(['big/b1.bin', 'big/b2.bin', 'big/b3.bin']);
-  writeBig(join(A, bigs[0] as string), rng.int(20, 50));
-  if (rng.chance(0.5)) writeBig(join(A, bigs[1] as string), rng.int(20, 50));
-  if (rng.chance(0.3)) writeBig(join(B, bigs[2] as string), rng.int(20, 30)); // the replica's big file drifted
-  if (rng.chance(0.3)) writeBig(join(A, 'big', `new${trial}.bin`), rng.int(20, 30));
+  writeBig(join(A, bigs[0] as string), rng.int(...SCALE.editBigMiB));
+  if (rng.chance(0.5)) writeBig(join(A, bigs[1] as string), rng.int(...SCALE.editBigMiB));
+  if (rng.chance(0.3)) writeBig(join(B, bigs[2] as string), rng.int(SCALE.editBigMiB[0], Math.ceil((SCALE.editBigMiB[0] + SCALE.editBigMiB[1]) / 2))); // the replica's big file drifted
+  if (rng.chance(0.3)) writeBig(join(A, 'big', `new${trial}.bin`), rng.int(SCALE.editBigMiB[0], Math.ceil((SCALE.editBigMiB[0] + SCALE.editBigMiB[1]) / 2)));
 }
 
 /** The replica is the source exactly: kind, bytes, link target, mode and mtime (to the microsecond, dirs too). */
@@ -404,75 +448,117 @@ async function oneWayChain(seed: number, firstTrial: number, trials: number): Pr
   const S = join(dir, 'state');
   const args = ['sync', '--one-way', '--state-dir', S, A, B];
   await inChain(dir, async () => {
-    buildTree(A, rng);
+    buildTree(A, rng, SCALE);
     const setup = await runTsync(args);
     if (setup.code !== 0) fail(seed, firstTrial, 'the first one-way sync failed', [cliText(setup)]);
     for (let trial = firstTrial; trial < firstTrial + trials; trial++) {
       editOneWay(rng, A, B, snap(A), trial);
-      const pre = { A: snap(A), B: snap(B) };
-      const delayMs = rng.int(5, MAX_DELAY_MS);
-      const killedRun = await runTsync(args, killPlan(delayMs, { A, B }, pre));
-      const post = { A: snap(A), B: snap(B) };
-      const temps = ownNamesIn(B).length;
-      const ctx = [`one-way, killed ${killedRun.killed} after ${delayMs} ms`, `killed run: ${cliText(killedRun)}`];
-      const bad: string[] = [];
-      for (const [p, i] of pre.A) {
-        const j = post.A.get(p);
-        if (j === undefined || !sameItem(i, j) || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) bad.push(`the source changed: ${p} ${show(i)} -> ${show(j)}`);
-      }
-      for (const p of post.A.keys()) if (!pre.A.has(p)) bad.push(`the source gained ${p}`);
-      for (const [p, i] of post.B) {
-        if (i.kind !== 'file') continue;
-        const allowed = [pre.A.get(p), pre.B.get(p)];
-        if (!allowed.some((x) => x?.kind === 'file' && x.sha === i.sha)) bad.push(`torn or foreign file B/${p}: ${show(i)}; before the run: ${allowed.map(show).join(' | ')}`);
-      }
-      if (bad.length > 0) fail(seed, trial, 'after the kill (one-way)', bad, ctx);
-
-      const rerun = await runTsync(args);
-      if (rerun.code !== 0) fail(seed, trial, `the clean one-way re-run exited ${rerun.code}`, [cliText(rerun)], ctx);
-      const fin = { A: snap(A), B: snap(B) };
-      const diffs = [...mirrorDiffs(pre.A, fin.A).map((d) => `source changed: ${d}`), ...mirrorDiffs(fin.A, fin.B), ...ownNamesIn(B).map((n) => `tsync name left behind: ${n}`)];
-      if (diffs.length > 0) fail(seed, trial, 'after the clean one-way re-run', diffs, [...ctx, `re-run: ${cliText(rerun)}`]);
-
-      const further = await runTsync([...args.slice(0, 1), '--verbose', ...args.slice(1)]);
-      const again = snap(B);
-      const idem: string[] = [];
-      if (further.code !== 0 || !SUMMARY_NOTHING.test(further.stdout)) idem.push(`further run did something: ${cliText(further)}`);
-      for (const [p, i] of fin.B) {
-        const j = again.get(p);
-        if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched B/${p}`);
-      }
-      if (idem.length > 0) fail(seed, trial, 'the further one-way run was not a no-op', idem, ctx);
-      logs.oneWay.push({ trial, policy: 'one-way', delayMs, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
+      await oneWayTrial(seed, rng, args, { A, B }, trial, 'incremental');
     }
   });
 }
 
-function killPlan(afterMs: number, roots: Record<'A' | 'B', string>, pre: Record<'A' | 'B', Snap>): KillPlan {
-  if (KILL_FROM === 'spawn') return { afterMs, from: 'spawn' };
-  const dirs = (root: string, s: Snap): string[] => [root, ...[...s].filter(([, i]) => i.kind === 'dir').map(([p]) => join(root, p))];
-  return { afterMs, from: 'write', watchDirs: [...dirs(roots.A, pre.A), ...dirs(roots.B, pre.B)] };
+/** A first one-way sync, killed: into a missing replica, or (odd trials) one holding stale files of its own. */
+async function oneWayFirstSync(seed: number, trial: number): Promise<void> {
+  const rng = rngFrom(seed ^ 0x5bd1e995);
+  const dir = join(work, `one-way-first-${trial}`);
+  const A = join(dir, 'A');
+  const B = join(dir, 'B');
+  const S = join(dir, 'state');
+  await inChain(dir, async () => {
+    buildTree(A, rng, SCALE);
+    if (trial % 2 === 1) {
+      mkdirSync(join(B, 's00'), { recursive: true });
+      for (let i = 0; i < 20; i++) writeSmall(join(B, 's00', `f${String(i).padStart(3, '0')}.txt`), rng, `t${trial} stale replica`);
+      writeSmall(join(B, 'extra.txt'), rng, `t${trial} replica extra`);
+    }
+    // --force: a replica with files of its own that a first run replaces trips the mass-delete guard otherwise
+    await oneWayTrial(seed, rng, ['sync', '--one-way', '--force', '--state-dir', S, A, B], { A, B }, trial, 'first sync');
+  });
+}
+
+/** Kills one one-way run, checks the source is untouched and nothing in B is torn, re-runs, checks the mirror. */
+async function oneWayTrial(seed: number, rng: Rng, args: readonly string[], roots: { A: string; B: string }, trial: number, kind: 'first sync' | 'incremental'): Promise<void> {
+  const { A, B } = roots;
+  const pre = { A: snap(A), B: snap(B) };
+  const plan = killPlan(rng, trial, { A, B }, pre);
+  const delayMs = plan.afterMs;
+  const killedRun = await runTsync(args, plan);
+  const post = { A: snap(A), B: snap(B) };
+  const temps = ownNamesIn(B).length;
+  const ctx = [`one-way ${kind}, killed ${killedRun.killed} ${delayMs} ms after the ${plan.from}`, `killed run: ${cliText(killedRun)}`];
+  const bad: string[] = [];
+  for (const [p, i] of pre.A) {
+    const j = post.A.get(p);
+    if (j === undefined || !sameItem(i, j) || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) bad.push(`the source changed: ${p} ${show(i)} -> ${show(j)}`);
+  }
+  for (const p of post.A.keys()) if (!pre.A.has(p)) bad.push(`the source gained ${p}`);
+  for (const [p, i] of post.B) {
+    if (i.kind !== 'file') continue;
+    const allowed = [pre.A.get(p), pre.B.get(p)];
+    if (!allowed.some((x) => x?.kind === 'file' && x.sha === i.sha)) bad.push(`torn or foreign file B/${p}: ${show(i)}; before the run: ${allowed.map(show).join(' | ')}`);
+  }
+  if (bad.length > 0) fail(seed, trial, 'after the kill (one-way)', bad, ctx);
+
+  const rerun = await runTsync(args);
+  if (rerun.code !== 0) fail(seed, trial, `the clean one-way re-run exited ${rerun.code}`, [cliText(rerun)], ctx);
+  const fin = { A: snap(A), B: snap(B) };
+  const diffs = [...mirrorDiffs(pre.A, fin.A).map((d) => `source changed: ${d}`), ...mirrorDiffs(fin.A, fin.B), ...ownNamesIn(B).map((n) => `tsync name left behind: ${n}`)];
+  // what the replica held and the mirror replaced or removed is kept in its trash
+  const trash = trashIn(B);
+  for (const [p, i] of pre.B) if (i.kind === 'file' && !sameContent(fin.B.get(p), i) && !(trash.get(p) ?? []).some((c) => sameContent(c, i))) diffs.push(`replica version lost: ${p} ${show(i)} is neither in place nor in the trash`);
+  if (diffs.length > 0) fail(seed, trial, 'after the clean one-way re-run', diffs, [...ctx, `re-run: ${cliText(rerun)}`]);
+
+  const further = await runTsync([...args.slice(0, 1), '--verbose', ...args.slice(1)]);
+  const again = snap(B);
+  const idem: string[] = [];
+  if (further.code !== 0 || !SUMMARY_NOTHING.test(further.stdout)) idem.push(`further run did something: ${cliText(further)}`);
+  for (const [p, i] of fin.B) {
+    const j = again.get(p);
+    if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched B/${p}`);
+  }
+  if (idem.length > 0) fail(seed, trial, 'the further one-way run was not a no-op', idem, ctx);
+  logs.oneWay.push({ trial, policy: kind === 'first sync' ? 'first' : 'one-way', delayMs, from: plan.from, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
+}
+
+/** When to kill: from the spawn (5 ms .. MAX_DELAY_MS) or from the first write (0 .. MAX_DELAY_MS / 2). */
+function killPlan(rng: Rng, trial: number, roots: Record<'A' | 'B', string>, pre: Record<'A' | 'B', Snap>): KillPlan {
+  const from = KILL_FROM === 'spawn' || KILL_FROM === 'write' ? KILL_FROM : trial % 2 === 0 ? 'spawn' : 'write';
+  if (from === 'spawn') return { afterMs: rng.int(5, MAX_DELAY_MS), from: 'spawn' };
+  // a root the run is to create: its parent sees the mkdir
+  const dirs = (root: string, s: Snap): string[] => [existsSync(root) ? root : dirname(root), ...[...s].filter(([, i]) => i.kind === 'dir').map(([p]) => join(root, p))];
+  return { afterMs: rng.int(0, Math.floor(MAX_DELAY_MS / 2)), from: 'write', watchDirs: [...dirs(roots.A, pre.A), ...dirs(roots.B, pre.B)] };
 }
 
 function report(name: string, l: TrialLog[]): string {
   const killed = l.filter((x) => x.killed);
   const mid = killed.filter((x) => x.progressed > 0 || x.temps > 0);
-  const lines = l.map((x) => `  #${x.trial} ${x.policy.padEnd(9)} delay ${String(x.delayMs).padStart(3)} ms ${x.killed ? 'KILLED' : 'finished'} (ran ${x.ranMs} ms), ${x.progressed} paths changed before the kill, ${x.temps} temp files left; re-run ${x.rerunMs} ms`);
+  const lines = l.map((x) => `  #${x.trial} ${x.policy.padEnd(9)} ${String(x.delayMs).padStart(3)} ms after ${x.from.padEnd(5)} ${x.killed ? 'KILLED' : 'finished'} (ran ${x.ranMs} ms), ${x.progressed} paths changed before the kill, ${x.temps} temp files left; re-run ${x.rerunMs} ms`);
   return `${name}: ${l.length} trials, ${killed.length} killed mid-run (${mid.length} after it had changed something or left temp files), ${l.length - killed.length} finished before the kill\n${lines.join('\n')}`;
 }
 
-describe.skipIf(!LONG)('SIGKILL at a random moment of a large sync', () => {
+describe.skipIf(!ENABLED)('SIGKILL at a random moment of a sync', () => {
   afterAll(() => {
-    console.log(`CRASH_SEED=${SEED}\n${report('two-way', logs.twoWay)}\n${report('one-way', logs.oneWay)}`);
+    console.log(`CRASH_SEED=${SEED} (budget ${LONG_BUDGET ? 'long' : 'ci'})\n${report('two-way', logs.twoWay)}\n${report('one-way', logs.oneWay)}`);
   });
 
-  test(`two-way: ${TRIALS} kills, no torn file, nothing lost, the re-run converges`, async () => {
+  test(`two-way, incremental: ${TRIALS} kills, no torn file, nothing lost, the re-run converges`, async () => {
     for (let first = 0; first < TRIALS; first += CHAIN) await twoWayChain(SEED + first, first, Math.min(CHAIN, TRIALS - first));
-    expect(logs.twoWay).toHaveLength(TRIALS);
+    expect(logs.twoWay.filter((l) => !l.policy.startsWith('first'))).toHaveLength(TRIALS);
   }, 3 * 3_600_000);
 
-  test(`one-way: ${ONE_WAY_TRIALS} kills, no torn file, the source untouched, the re-run mirrors it`, async () => {
+  test(`two-way, first sync: ${FIRST_TRIALS} kills`, async () => {
+    for (let t = 0; t < FIRST_TRIALS; t++) await twoWayFirstSync(SEED + 1000 + t, 1000 + t);
+    expect(logs.twoWay.filter((l) => l.policy.startsWith('first'))).toHaveLength(FIRST_TRIALS);
+  }, 3 * 3_600_000);
+
+  test(`one-way, incremental: ${ONE_WAY_TRIALS} kills, no torn file, the source untouched, the re-run mirrors it`, async () => {
     for (let first = 0; first < ONE_WAY_TRIALS; first += CHAIN) await oneWayChain(SEED + first, first, Math.min(CHAIN, ONE_WAY_TRIALS - first));
-    expect(logs.oneWay).toHaveLength(ONE_WAY_TRIALS);
+    expect(logs.oneWay.filter((l) => l.policy !== 'first')).toHaveLength(ONE_WAY_TRIALS);
+  }, 3 * 3_600_000);
+
+  test(`one-way, first sync: ${FIRST_TRIALS} kills`, async () => {
+    for (let t = 0; t < FIRST_TRIALS; t++) await oneWayFirstSync(SEED + 2000 + t, 2000 + t);
+    expect(logs.oneWay.filter((l) => l.policy === 'first')).toHaveLength(FIRST_TRIALS);
   }, 3 * 3_600_000);
 });

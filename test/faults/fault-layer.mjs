@@ -1,0 +1,227 @@
+// @ts-check
+// TEST-ONLY fault layer. Loaded into a child tsync process with `node --import <this file>`; production
+// code never imports it. It wraps the `node:fs` and `node:fs/promises` functions tsync calls and, where a
+// rule in $TSYNC_FAULT_PLAN matches, either throws an errno error the kernel could have returned (EIO,
+// ENOSPC, EACCES, EXDEV…) or makes a REAL change to the tree (unlink, rewrite, swap a directory for a
+// symlink) just before the call goes ahead. That is the one thing a test cannot do from outside: land a
+// fault at a precise moment of the run. Everything else stays real: the files, the index, the process.
+//
+// $TSYNC_FAULT_PLAN is JSON: an array of rules
+//   { op, path, nth?, times?, error?, then? }
+//   op     one of: open-read, open-write, read, write, rename, unlink, rmdir, mkdir, fchmod, futimes,
+//          readdir, lstat, link, symlink
+//   path   a substring of the path the call is about (for fd calls: the path the fd was opened with;
+//          for rename and link: the destination). "" matches every call of that op.
+//   nth    the first matching call that fires (1-based, default 1); times: how many fire (default 1)
+//   error  an errno code to throw: the call does not happen
+//   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
+//          'dir-to-symlink', target: absolute path, to?: symlink target }
+// Each rule that fires is logged to $TSYNC_FAULT_LOG (one JSON line) so the test can tell whether the
+// fault really landed.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
+import { constants as osConstants } from 'node:os';
+
+/** @typedef {{ op: string, path: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
+
+/** @type {Rule[]} */
+const rules = JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]');
+const seen = rules.map(() => 0);
+const fired = rules.map(() => 0);
+const logFile = process.env.TSYNC_FAULT_LOG;
+
+// The originals, captured before anything is wrapped: the layer's own changes use these.
+const real = {
+  openSync: fs.openSync,
+  closeSync: fs.closeSync,
+  readSync: fs.readSync,
+  writeSync: fs.writeSync,
+  renameSync: fs.renameSync,
+  unlinkSync: fs.unlinkSync,
+  rmdirSync: fs.rmdirSync,
+  mkdirSync: fs.mkdirSync,
+  fchmodSync: fs.fchmodSync,
+  futimesSync: fs.futimesSync,
+  readdirSync: fs.readdirSync,
+  lstatSync: fs.lstatSync,
+  linkSync: fs.linkSync,
+  symlinkSync: fs.symlinkSync,
+  writeFileSync: fs.writeFileSync,
+  appendFileSync: fs.appendFileSync,
+  rmSync: fs.rmSync,
+  open: fsp.open,
+};
+
+/** @param {unknown} p */
+function pathText(p) {
+  if (Buffer.isBuffer(p)) return p.toString('latin1');
+  if (p instanceof URL) return p.pathname;
+  return String(p);
+}
+
+/** fd -> the path it was opened with, so reads and writes can be matched by path. */
+const fdPaths = new Map();
+
+/** @param {string} code @param {string} syscall @param {string} path */
+function errnoError(code, syscall, path) {
+  const errno = /** @type {Record<string, number>} */ (osConstants.errno)[code] ?? 5;
+  const err = /** @type {NodeJS.ErrnoException} */ (new Error(`${code}: injected fault, ${syscall} '${path}'`));
+  err.code = code;
+  err.errno = -errno;
+  err.syscall = syscall;
+  err.path = path;
+  return err;
+}
+
+/** @param {{ do: string, target: string, to?: string }} change */
+function makeChange(change) {
+  const t = change.target;
+  switch (change.do) {
+    case 'unlink':
+      real.rmSync(t, { recursive: true, force: true });
+      break;
+    case 'rewrite':
+      real.writeFileSync(t, `changed by the fault layer at ${process.hrtime.bigint()}\n`);
+      break;
+    case 'append':
+      real.appendFileSync(t, `appended by the fault layer at ${process.hrtime.bigint()}\n`);
+      break;
+    case 'dir-to-symlink': {
+      // keep the directory's contents (moved aside, not lost) and plant a symlink where it was
+      real.renameSync(t, `${t}.moved-by-fault-layer`);
+      real.symlinkSync(change.to ?? '/tmp', t);
+      break;
+    }
+    default:
+      throw new Error(`fault layer: unknown change ${change.do}`);
+  }
+}
+
+/**
+ * Called before every wrapped call: throws the rule's error, or makes its change, when a rule fires.
+ * @param {string} op @param {string} path @param {string} syscall
+ */
+function check(op, path, syscall) {
+  for (let i = 0; i < rules.length; i++) {
+    const r = /** @type {Rule} */ (rules[i]);
+    if (r.op !== op || !path.includes(r.path)) continue;
+    seen[i] = (seen[i] ?? 0) + 1;
+    const nth = r.nth ?? 1;
+    const times = r.times ?? 1;
+    if ((seen[i] ?? 0) < nth || (fired[i] ?? 0) >= times) continue;
+    fired[i] = (fired[i] ?? 0) + 1;
+    if (logFile !== undefined) real.appendFileSync(logFile, `${JSON.stringify({ rule: i, op, path, error: r.error ?? null, then: r.then?.do ?? null })}\n`);
+    if (r.then !== undefined) makeChange(r.then);
+    if (r.error !== undefined) throw errnoError(r.error, syscall, path);
+  }
+}
+
+/** @param {number} flags */
+function isWriteOpen(flags) {
+  return (flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_CREAT)) !== 0;
+}
+
+/** @param {unknown} flags */
+function numericFlags(flags) {
+  if (typeof flags === 'number') return flags;
+  if (flags === undefined || flags === 'r') return fs.constants.O_RDONLY;
+  return fs.constants.O_WRONLY; // 'w', 'a', 'wx'…
+}
+
+/** @type {any} */ const wfs = fs;
+/** @type {any} */ const wfsp = fsp;
+
+wfs.openSync = (/** @type {any} */ p, /** @type {any} */ flags, /** @type {any} */ mode) => {
+  const path = pathText(p);
+  check(isWriteOpen(numericFlags(flags)) ? 'open-write' : 'open-read', path, 'open');
+  const fd = real.openSync(p, flags, mode);
+  fdPaths.set(fd, path);
+  return fd;
+};
+wfs.closeSync = (/** @type {number} */ fd) => {
+  fdPaths.delete(fd);
+  return real.closeSync(fd);
+};
+wfs.readSync = (/** @type {number} */ fd, /** @type {any[]} */ ...rest) => {
+  check('read', fdPaths.get(fd) ?? '', 'read');
+  return real.readSync(fd, ...(/** @type {[any]} */ (rest)));
+};
+wfs.writeSync = (/** @type {number} */ fd, /** @type {any[]} */ ...rest) => {
+  check('write', fdPaths.get(fd) ?? '', 'write');
+  return real.writeSync(fd, ...(/** @type {[any]} */ (rest)));
+};
+wfs.fchmodSync = (/** @type {number} */ fd, /** @type {any} */ mode) => {
+  check('fchmod', fdPaths.get(fd) ?? '', 'fchmod');
+  return real.fchmodSync(fd, mode);
+};
+wfs.futimesSync = (/** @type {number} */ fd, /** @type {any} */ a, /** @type {any} */ m) => {
+  check('futimes', fdPaths.get(fd) ?? '', 'futime');
+  return real.futimesSync(fd, a, m);
+};
+wfs.renameSync = (/** @type {any} */ from, /** @type {any} */ to) => {
+  check('rename', pathText(to), 'rename');
+  return real.renameSync(from, to);
+};
+wfs.linkSync = (/** @type {any} */ from, /** @type {any} */ to) => {
+  check('link', pathText(to), 'link');
+  return real.linkSync(from, to);
+};
+wfs.symlinkSync = (/** @type {any} */ target, /** @type {any} */ p, /** @type {any} */ type) => {
+  check('symlink', pathText(p), 'symlink');
+  return real.symlinkSync(target, p, type);
+};
+wfs.unlinkSync = (/** @type {any} */ p) => {
+  check('unlink', pathText(p), 'unlink');
+  return real.unlinkSync(p);
+};
+wfs.rmdirSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+  check('rmdir', pathText(p), 'rmdir');
+  return real.rmdirSync(p, o);
+};
+wfs.mkdirSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+  check('mkdir', pathText(p), 'mkdir');
+  return real.mkdirSync(p, o);
+};
+wfs.readdirSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+  check('readdir', pathText(p), 'scandir');
+  return real.readdirSync(p, o);
+};
+wfs.lstatSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+  check('lstat', pathText(p), 'lstat');
+  return real.lstatSync(p, o);
+};
+
+/** Wraps a FileHandle's own read/write/chmod/utimes so that faults can land inside a streamed copy. */
+function wrapHandle(/** @type {any} */ fh, /** @type {string} */ path) {
+  const read = fh.read.bind(fh);
+  const write = fh.write.bind(fh);
+  const chmod = fh.chmod.bind(fh);
+  const utimes = fh.utimes.bind(fh);
+  fh.read = async (/** @type {any[]} */ ...a) => {
+    check('read', path, 'read');
+    return read(...a);
+  };
+  fh.write = async (/** @type {any[]} */ ...a) => {
+    check('write', path, 'write');
+    return write(...a);
+  };
+  fh.chmod = async (/** @type {any} */ m) => {
+    check('fchmod', path, 'fchmod');
+    return chmod(m);
+  };
+  fh.utimes = async (/** @type {any} */ a, /** @type {any} */ m) => {
+    check('futimes', path, 'futime');
+    return utimes(a, m);
+  };
+  return fh;
+}
+
+wfsp.open = async (/** @type {any} */ p, /** @type {any} */ flags, /** @type {any} */ mode) => {
+  const path = pathText(p);
+  check(isWriteOpen(numericFlags(flags)) ? 'open-write' : 'open-read', path, 'open');
+  return wrapHandle(await real.open(p, flags, mode), path);
+};
+
+// Make `import { renameSync } from 'node:fs'` (live ESM bindings of the built-in) see the wrappers.
+syncBuiltinESMExports();
