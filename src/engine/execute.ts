@@ -1,10 +1,10 @@
 import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
-import { displayPath, parentOf } from '../core/paths.js';
+import { displayPath } from '../core/paths.js';
 import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
-import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { copyFileAtomic, copySymlinkAtomic, SourceChangedError, SourceReadError } from './copy-file.js';
+import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
 import type { Trash } from './trash.js';
 import { deleteEntry, makeDir, setMeta } from './operations.js';
@@ -46,14 +46,18 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     outcomes.push(outcome);
     opts.onOutcome?.(outcome);
   };
-  for (const phase of PHASES) {
-    const list = actions.filter((a) => phaseOf(a) === phase);
-    if (isParallelPhase(phase)) {
-      for (const a of list) void queue.add(() => run(a));
-      await queue.onIdle();
-    } else {
-      for (const a of list) await run(a);
+  try {
+    for (const phase of PHASES) {
+      const list = actions.filter((a) => phaseOf(a) === phase);
+      if (isParallelPhase(phase)) {
+        for (const a of list) void queue.add(() => run(a));
+        await queue.onIdle();
+      } else {
+        for (const a of list) await run(a);
+      }
     }
+  } finally {
+    ctx.close();
   }
   return { outcomes, bytes };
 }
@@ -66,6 +70,7 @@ interface Applied {
 /** What every action of a run shares: where the sides are, and which directories are known to be real. */
 class ActionContext {
   private readonly guards: Record<Side, AncestorGuard>;
+  private readonly anchors: Record<Side, DirAnchors>;
 
   constructor(
     readonly roots: Roots,
@@ -73,69 +78,97 @@ class ActionContext {
     private readonly trash: Readonly<Record<Side, Trash | null>>,
   ) {
     this.guards = { left: new AncestorGuard(roots.left), right: new AncestorGuard(roots.right) };
+    this.anchors = { left: new DirAnchors(roots.left, this.guards.left), right: new DirAnchors(roots.right, this.guards.right) };
   }
 
   hasTrash(side: Side): boolean {
     return this.trash[side] !== null;
   }
 
+  /** Runs `use` with `path` pinned through its directory's descriptor (dir-anchors.ts). */
+  at<T>(side: Side, path: RelPath, use: (place: Place) => T): T {
+    const place = this.anchors[side].place(path);
+    try {
+      return use(place);
+    } finally {
+      place.release();
+    }
+  }
+
   /** Deletes what the scan saw at `path`: a file or link goes to the trash (if any), a directory is removed. */
   remove(side: Side, path: RelPath, expect: Action['expect'], label: string): void {
     const trash = this.trash[side];
-    if (trash !== null && expect !== null && expect.kind !== 'dir') {
-      assertExpected(this.abs(side, path), expect, label);
-      trash.moveToTrash(path);
-    } else {
-      deleteEntry(this.abs(side, path), expect, label);
-    }
+    this.at(side, path, ({ abs }) => {
+      if (trash !== null && expect !== null && expect.kind !== 'dir') {
+        assertExpected(abs, expect, label);
+        trash.moveToTrash(path, abs);
+      } else {
+        deleteEntry(abs, expect, label);
+      }
+    });
     this.guards[side].forget(path);
+    this.anchors[side].forget(path);
   }
 
-  root(side: Side): AbsPath {
-    return side === 'left' ? this.roots.left : this.roots.right;
+  /** Creates a directory; the guard trusts it from then on. */
+  makeDir(side: Side, path: RelPath, source: ScannedEntry, label: string): ScannedEntry {
+    const made = this.at(side, path, ({ abs }) => makeDir(abs, source, label));
+    this.guards[side].trust(path, made.stat.ino);
+    return made;
   }
 
-  abs(side: Side, path: RelPath): Buffer {
-    return toBytes(under(this.root(side), path));
-  }
-
-  dirOf(side: Side, path: RelPath): Buffer {
-    const parent = parentOf(path);
-    return toBytes(parent === null ? this.root(side) : under(this.root(side), parent));
+  setMeta(side: Side, path: RelPath, source: ScannedEntry, expect: Action['expect'], label: string): ScannedEntry {
+    return this.at(side, path, ({ abs }) => setMeta(abs, source, expect, label));
   }
 
   guard(side: Side): AncestorGuard {
     return this.guards[side];
   }
 
+  /** Closes the directory descriptors of the run. */
+  close(): void {
+    this.anchors.left.closeAll();
+    this.anchors.right.closeAll();
+  }
+
   /** Copies `from` (a file or symlink as scanned on `fromSide`) to `toSide`, atomically. */
   async copyEntry(fromSide: Side, fromPath: RelPath, from: ScannedEntry, toSide: Side, toPath: RelPath, expect: Action['expect']): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
     const label = displayPath(toPath);
     const trash = this.trash[toSide];
-    // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
-    const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath) : (): void => undefined;
     const beforeRename = (): void => this.guards[toSide].assert(toPath);
     beforeRename();
-    const e = from.entry;
-    if (e.kind === 'symlink') {
-      const target = copySymlinkAtomic({
-        targetDirAbs: this.dirOf(toSide, toPath), targetAbs: this.abs(toSide, toPath), linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename, keepReplaced,
-      });
-      return { target, source: from, bytes: 0 };
+    const to = this.anchors[toSide].place(toPath);
+    try {
+      // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
+      const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath, to.abs) : (): void => undefined;
+      const e = from.entry;
+      if (e.kind === 'symlink') {
+        const target = copySymlinkAtomic({
+          targetDirAbs: to.dirAbs, targetAbs: to.abs, linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename, keepReplaced,
+        });
+        return { target, source: from, bytes: 0 };
+      }
+      if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
+      const fromPlace = this.anchors[fromSide].place(fromPath);
+      try {
+        const r = await copyFileAtomic({
+          sourceAbs: fromPlace.abs,
+          targetDirAbs: to.dirAbs,
+          targetAbs: to.abs,
+          source: from,
+          expect,
+          label,
+          beforeRename,
+          keepReplaced,
+          sourceRacyWindowNs: this.racyWindowNs[fromSide],
+        });
+        return { target: r.target, source: r.source, bytes: r.bytes };
+      } finally {
+        fromPlace.release();
+      }
+    } finally {
+      to.release();
     }
-    if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
-    const r = await copyFileAtomic({
-      sourceAbs: this.abs(fromSide, fromPath),
-      targetDirAbs: this.dirOf(toSide, toPath),
-      targetAbs: this.abs(toSide, toPath),
-      source: from,
-      expect,
-      label,
-      beforeRename,
-      keepReplaced,
-      sourceRacyWindowNs: this.racyWindowNs[fromSide],
-    });
-    return { target: r.target, source: r.source, bytes: r.bytes };
   }
 }
 
@@ -156,13 +189,12 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
         return applied([]);
       case 'mkdir': {
         ctx.guard(a.target).assert(a.path);
-        const made = makeDir(ctx.abs(a.target, a.path), a.source, label);
-        ctx.guard(a.target).trust(a.path);
+        const made = ctx.makeDir(a.target, a.path, a.source, label);
         return applied([recordFor(a.path, a.target, a.source, made)]);
       }
       case 'meta': {
         ctx.guard(a.target).assert(a.path);
-        const target = setMeta(ctx.abs(a.target, a.path), a.source, a.expect, label);
+        const target = ctx.setMeta(a.target, a.path, a.source, a.expect, label);
         return applied([recordFor(a.path, a.target, a.source, target)]);
       }
       case 'copy': {

@@ -17,34 +17,41 @@ export class UnsafePathError extends Error {
 /**
  * Every directory between a root and a target must be a real directory: a symlink planted there (before
  * or during the run) could point outside the tree, and writing through it would escape. Each directory
- * is checked with lstat the first time a run writes below it, then remembered; the run forgets it again
- * when it removes the directory itself. (Node has no openat(2), so no check can close the window between
- * a check and the write that follows; checking once per directory narrows nothing that checking every
- * time would close.)
+ * is checked with lstat the first time a run touches something below it, and its inode is remembered;
+ * the run forgets it again when it removes the directory itself. The check alone leaves a window
+ * between it and the write that follows; DirAnchors (dir-anchors.ts) closes it by writing through a
+ * descriptor of the directory whose inode matches the one checked here.
  */
 export class AncestorGuard {
-  private readonly verified = new Set<RelPath>();
+  private readonly verified = new Map<RelPath, bigint>();
 
   constructor(private readonly root: AbsPath) {}
 
+  /** Checks every directory above `path`. */
   assert(path: RelPath): void {
-    for (const dir of ancestorsOf(path)) {
-      if (this.verified.has(dir)) continue;
-      const st = lstatOrNull(toBytes(under(this.root, dir)));
-      if (st === null) throw new StaleTargetError(`${displayPath(dir)} vanished`);
-      if (!st.isDirectory()) throw new UnsafePathError(`${displayPath(dir)} is not a real directory (${st.isSymbolicLink() ? 'a symlink' : 'another kind'}); not writing through it`);
-      this.verified.add(dir);
-    }
+    for (const dir of ancestorsOf(path)) this.verifyDir(dir);
   }
 
-  /** A directory the run created itself is real. */
-  trust(dir: RelPath): void {
-    this.verified.add(dir);
+  /** Checks `dir` and every directory above it; returns `dir`'s inode as checked. */
+  verifyDir(dir: RelPath): bigint {
+    const known = this.verified.get(dir);
+    if (known !== undefined) return known;
+    this.assert(dir);
+    const st = lstatOrNull(toBytes(under(this.root, dir)));
+    if (st === null) throw new StaleTargetError(`${displayPath(dir)} vanished`);
+    if (!st.isDirectory()) throw new UnsafePathError(`${displayPath(dir)} is not a real directory (${st.isSymbolicLink() ? 'a symlink' : 'another kind'}); not writing through it`);
+    this.verified.set(dir, BigInt(st.ino));
+    return BigInt(st.ino);
+  }
+
+  /** A directory the run created itself is real; `ino` is what it got. */
+  trust(dir: RelPath, ino: bigint): void {
+    this.verified.set(dir, ino);
   }
 
   /** The run removed (or replaced) this path: whatever stands there later must be checked again. */
   forget(path: RelPath): void {
-    for (const d of this.verified) if (isAtOrBelow(d, path)) this.verified.delete(d);
+    for (const d of this.verified.keys()) if (isAtOrBelow(d, path)) this.verified.delete(d);
   }
 }
 

@@ -36,7 +36,8 @@ export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, 
   try {
     fd = openSync(abs, flags);
   } catch (err) {
-    if (errCode(err) === 'ELOOP') throw new StaleTargetError(`${label} became a symlink since the scan`);
+    // O_NOFOLLOW on a symlink: ELOOP, or ENOTDIR when O_DIRECTORY is set too
+    if (errCode(err) === 'ELOOP' || (e.kind === 'dir' && errCode(err) === 'ENOTDIR')) throw new StaleTargetError(`${label} became a symlink since the scan`);
     throw err;
   }
   try {

@@ -30,16 +30,16 @@ export class Trash {
     private readonly stamp: string,
   ) {}
 
-  /** Links the entry at `path` into the trash; it stays where it is. */
-  keepCopyOf(path: RelPath): void {
+  /** Links the entry at `path` (reached as `abs`, see dir-anchors.ts) into the trash; it stays where it is. */
+  keepCopyOf(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
     const dest = this.slot(path);
-    linkSync(toBytes(under(this.root, path)), dest);
+    linkSync(abs, dest);
   }
 
-  /** Moves the entry at `path` into the trash. */
-  moveToTrash(path: RelPath): void {
+  /** Moves the entry at `path` (reached as `abs`) into the trash. */
+  moveToTrash(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
     const dest = this.slot(path);
-    renameSync(toBytes(under(this.root, path)), dest);
+    renameSync(abs, dest);
   }
 
   /** A free name for `path` in this run's trash folder, its directories created. */

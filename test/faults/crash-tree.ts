@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync, watch, writeFileSync, writeSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const binPath = join(projectRoot, 'bin', 'tsync.js');
@@ -209,8 +209,8 @@ export interface KillPlan {
   readonly watchDirs?: readonly string[];
 }
 
-/** Runs `tsync args…`; with a kill plan, SIGKILLs it (by its pid) at that moment. */
-export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs = 300_000): Promise<CliRun> {
+/** Runs `tsync args…`; with a kill plan, SIGKILLs it (by its pid) at that moment; `env` adds to its environment. */
+export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs = 300_000, env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const watchers: FSWatcher[] = [];
@@ -227,7 +227,7 @@ export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs
         }
       }
     }
-    const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -284,4 +284,47 @@ export function buildTree(root: string, rng: Rng, scale: TreeScale): void {
 /** Removes a path (rm -rf). */
 export function remove(abs: string): void {
   rmSync(abs, { recursive: true, force: true });
+}
+
+// ---- injected faults ---------------------------------------------------------------------------------
+
+/** The test-only fault layer (fault-layer.mjs), for `node --import`. */
+export const FAULT_LAYER = pathToFileURL(join(projectRoot, 'test', 'faults', 'fault-layer.mjs')).href;
+
+/** Calls the fault layer can fail, and errors each could really return. */
+const FAULTS: Readonly<Record<string, readonly string[]>> = {
+  'open-read': ['EACCES', 'EIO', 'EMFILE'],
+  'open-write': ['EACCES', 'ENOSPC', 'EMFILE', 'EROFS'],
+  read: ['EIO'],
+  write: ['ENOSPC', 'EIO', 'EDQUOT'],
+  rename: ['EXDEV', 'EIO', 'EACCES', 'ENOSPC'],
+  unlink: ['EIO', 'EACCES', 'EBUSY'],
+  rmdir: ['ENOTEMPTY', 'EBUSY', 'EIO'],
+  mkdir: ['EACCES', 'ENOSPC'],
+  fchmod: ['EPERM', 'EIO'],
+  futimes: ['EPERM', 'EIO'],
+  readdir: ['EIO', 'EACCES'],
+  lstat: ['EIO', 'EACCES'],
+  link: ['ENOSPC', 'EMLINK', 'EIO'],
+  symlink: ['ENOSPC', 'EIO'],
+};
+
+export interface FaultPlan {
+  readonly label: string;
+  readonly env: Record<string, string>;
+  /** How many faults landed (the layer logs each one), once the run is over. */
+  readonly firedCount: () => number;
+}
+
+/** One to three random errno faults on calls inside the trees (never the state dir), at random moments. */
+export function randomFaults(rng: Rng, roots: readonly string[], logFile: string): FaultPlan {
+  const rules = Array.from({ length: rng.int(1, 3) }, () => {
+    const op = rng.pick(Object.keys(FAULTS));
+    return { op, path: `${rng.pick(roots)}/`, nth: rng.int(1, op === 'lstat' || op === 'read' || op === 'write' || op === 'open-read' ? 400 : 40), times: rng.pick([1, 1, 1, 3, 1000]), error: rng.pick(FAULTS[op] ?? ['EIO']) };
+  });
+  return {
+    label: rules.map((r) => `${r.op} #${r.nth}${r.times > 1 ? `(x${r.times})` : ''} ${r.error} in ${r.path.endsWith('/A/') ? 'A' : 'B'}`).join(', '),
+    env: { NODE_OPTIONS: `--import=${FAULT_LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: logFile },
+    firedCount: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '').length : 0),
+  };
 }

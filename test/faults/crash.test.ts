@@ -30,6 +30,7 @@ import {
   ownNamesIn,
   trashIn,
   remove,
+  randomFaults,
   rngFrom,
   runTsync,
   sameContent,
@@ -51,6 +52,8 @@ const SCALE = LONG_BUDGET ? LONG_SCALE : CI_SCALE;
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 50);
 const ONE_WAY_TRIALS = Number(process.env.CRASH_ONEWAY_TRIALS ?? (LONG_BUDGET ? 20 : 30));
 const FIRST_TRIALS = Number(process.env.CRASH_FIRST_TRIALS ?? 10);
+/** Runs with random errno faults (fault-layer.mjs) instead of a kill, per mode. */
+const FAULT_TRIALS = Number(process.env.FAULT_TRIALS ?? (LONG_BUDGET ? 50 : 20));
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** The kill lands 5 ms to this long after the spawn (a whole run takes about 0.3-1.5 s here). */
 const MAX_DELAY_MS = Number(process.env.CRASH_MAX_DELAY_MS ?? (LONG_BUDGET ? 400 : 300));
@@ -87,7 +90,9 @@ interface TrialLog {
   trial: number;
   policy: string;
   delayMs: number;
-  from: KillPlan['from'];
+  /** For a kill: what the delay counts from; for a fault: the faults injected. */
+  from: string;
+  exit: number | null;
   killed: boolean;
   ranMs: number;
   /** Paths the killed run changed (either side), temp files it left behind. */
@@ -305,9 +310,9 @@ function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>
   return v;
 }
 
-async function twoWayChain(seed: number, firstTrial: number, trials: number): Promise<void> {
+async function twoWayChain(seed: number, firstTrial: number, trials: number, kind: 'incremental' | 'fault' = 'incremental'): Promise<void> {
   const rng = rngFrom(seed);
-  const dir = join(work, `two-way-${firstTrial}`);
+  const dir = join(work, `two-way-${kind}-${firstTrial}`);
   const A = join(dir, 'A');
   const B = join(dir, 'B');
   const S = join(dir, 'state');
@@ -319,7 +324,7 @@ async function twoWayChain(seed: number, firstTrial: number, trials: number): Pr
     let base = snap(A);
     for (let trial = firstTrial; trial < firstTrial + trials; trial++) {
       const { conflicts } = editTwoWay(rng, A, B, base, trial);
-      base = await twoWayTrial(seed, rng, { A, B, S }, base, conflicts, trial, 'incremental');
+      base = await twoWayTrial(seed, rng, { A, B, S }, base, conflicts, trial, kind);
     }
   });
 }
@@ -350,19 +355,18 @@ async function twoWayFirstSync(seed: number, trial: number): Promise<void> {
 }
 
 /** Kills one two-way run, checks, re-runs, checks, and returns the converged tree as the next base. */
-async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string; S: string }, base: Snap, conflicts: readonly string[], trial: number, kind: 'first sync' | 'incremental'): Promise<Snap> {
+async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string; S: string }, base: Snap, conflicts: readonly string[], trial: number, kind: TrialKind): Promise<Snap> {
   const { A, B, S } = roots;
   const policy = rng.pick(POLICIES);
   const pre = { A: snap(A), B: snap(B) };
   const args = ['sync', '--conflict', policy, '--state-dir', S, A, B];
-  const plan = killPlan(rng, trial, { A, B }, pre);
-  const delayMs = plan.afterMs;
-  const killedRun = await runTsync(args, plan);
+  const { run: killedRun, plan, ctx } = await disruptedRun(rng, trial, kind, args, { A, B }, pre, policy === 'skip' ? [0, 1, 3] : [0, 1]);
+  const delayMs = plan?.afterMs ?? -1;
   const post = { A: snap(A), B: snap(B) };
   const temps = ownNamesIn(A).length + ownNamesIn(B).length;
-  const ctx = [`${kind}, policy ${policy}, killed ${killedRun.killed} ${delayMs} ms after the ${plan.from}`, `killed run: ${cliText(killedRun)}`];
+  ctx.unshift(`two-way, policy ${policy}`);
   const afterKill = checkAfterKill(base, pre, post, { A, B });
-  if (afterKill.length > 0) fail(seed, trial, 'after the kill', afterKill, ctx);
+  if (afterKill.length > 0) fail(seed, trial, kind === 'fault' ? 'after the faulty run' : 'after the kill', afterKill, ctx);
 
   const rerun = await runTsync(args);
   const expectedCode = policy === 'skip' && conflicts.length > 0 ? 3 : 0;
@@ -399,7 +403,7 @@ async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string
   const next = snap(A);
   const bDiff = changedPaths(next, snap(B));
   if (bDiff !== 0) fail(seed, trial, `A and B differ in ${bDiff} paths before the next trial`, []);
-  logs.twoWay.push({ trial, policy: kind === 'first sync' ? `first/${policy}` : policy, delayMs, from: plan.from, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.A, post.A) + changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
+  logs.twoWay.push({ trial, policy: kind === 'first sync' ? `first/${policy}` : kind === 'fault' ? `fault/${policy}` : policy, delayMs, from: plan?.from ?? ctx[1] ?? '', exit: killedRun.code, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.A, post.A) + changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
   return next;
 }
 
@@ -440,9 +444,9 @@ function mirrorDiffs(src: Snap, dst: Snap): string[] {
   return v;
 }
 
-async function oneWayChain(seed: number, firstTrial: number, trials: number): Promise<void> {
+async function oneWayChain(seed: number, firstTrial: number, trials: number, kind: 'incremental' | 'fault' = 'incremental'): Promise<void> {
   const rng = rngFrom(seed ^ 0x5bd1e995);
-  const dir = join(work, `one-way-${firstTrial}`);
+  const dir = join(work, `one-way-${kind}-${firstTrial}`);
   const A = join(dir, 'A');
   const B = join(dir, 'B');
   const S = join(dir, 'state');
@@ -453,7 +457,7 @@ async function oneWayChain(seed: number, firstTrial: number, trials: number): Pr
     if (setup.code !== 0) fail(seed, firstTrial, 'the first one-way sync failed', [cliText(setup)]);
     for (let trial = firstTrial; trial < firstTrial + trials; trial++) {
       editOneWay(rng, A, B, snap(A), trial);
-      await oneWayTrial(seed, rng, args, { A, B }, trial, 'incremental');
+      await oneWayTrial(seed, rng, args, { A, B }, trial, kind);
     }
   });
 }
@@ -478,15 +482,14 @@ async function oneWayFirstSync(seed: number, trial: number): Promise<void> {
 }
 
 /** Kills one one-way run, checks the source is untouched and nothing in B is torn, re-runs, checks the mirror. */
-async function oneWayTrial(seed: number, rng: Rng, args: readonly string[], roots: { A: string; B: string }, trial: number, kind: 'first sync' | 'incremental'): Promise<void> {
+async function oneWayTrial(seed: number, rng: Rng, args: readonly string[], roots: { A: string; B: string }, trial: number, kind: TrialKind): Promise<void> {
   const { A, B } = roots;
   const pre = { A: snap(A), B: snap(B) };
-  const plan = killPlan(rng, trial, { A, B }, pre);
-  const delayMs = plan.afterMs;
-  const killedRun = await runTsync(args, plan);
+  const { run: killedRun, plan, ctx } = await disruptedRun(rng, trial, kind, args, { A, B }, pre, [0, 1]);
+  const delayMs = plan?.afterMs ?? -1;
   const post = { A: snap(A), B: snap(B) };
   const temps = ownNamesIn(B).length;
-  const ctx = [`one-way ${kind}, killed ${killedRun.killed} ${delayMs} ms after the ${plan.from}`, `killed run: ${cliText(killedRun)}`];
+  ctx.unshift('one-way');
   const bad: string[] = [];
   for (const [p, i] of pre.A) {
     const j = post.A.get(p);
@@ -518,7 +521,7 @@ async function oneWayTrial(seed: number, rng: Rng, args: readonly string[], root
     if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched B/${p}`);
   }
   if (idem.length > 0) fail(seed, trial, 'the further one-way run was not a no-op', idem, ctx);
-  logs.oneWay.push({ trial, policy: kind === 'first sync' ? 'first' : 'one-way', delayMs, from: plan.from, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
+  logs.oneWay.push({ trial, policy: kind === 'first sync' ? 'first' : kind === 'fault' ? 'fault' : 'one-way', delayMs, from: plan?.from ?? ctx[1] ?? '', exit: killedRun.code, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms });
 }
 
 /** When to kill: from the spawn (5 ms .. MAX_DELAY_MS) or from the first write (0 .. MAX_DELAY_MS / 2). */
@@ -530,11 +533,36 @@ function killPlan(rng: Rng, trial: number, roots: Record<'A' | 'B', string>, pre
   return { afterMs: rng.int(0, Math.floor(MAX_DELAY_MS / 2)), from: 'write', watchDirs: [...dirs(roots.A, pre.A), ...dirs(roots.B, pre.B)] };
 }
 
-function report(name: string, l: TrialLog[]): string {
+type TrialKind = 'first sync' | 'incremental' | 'fault';
+
+/**
+ * The disrupted run of a trial: SIGKILLed at a random moment, or (kind 'fault') run to its end with
+ * random errno faults injected into calls inside the trees. A faulty run must end by itself with one
+ * of `allowedExits`, without a stack trace.
+ */
+async function disruptedRun(rng: Rng, trial: number, kind: TrialKind, args: readonly string[], roots: Record<'A' | 'B', string>, pre: Record<'A' | 'B', Snap>, allowedExits: readonly number[]): Promise<{ run: CliRun; plan: KillPlan | null; ctx: string[] }> {
+  if (kind === 'fault') {
+    const faults = randomFaults(rng, [roots.A, roots.B], join(dirname(roots.A), `faults-${trial}.log`));
+    const run = await runTsync(args, undefined, 300_000, faults.env);
+    const ctx = [`faults: ${faults.label} (${faults.firedCount()} landed)`, `faulty run: ${cliText(run)}`];
+    if (run.code === null || !allowedExits.includes(run.code) || /\n\s+at .+:\d+:\d+/.test(run.stderr)) fail(SEED, trial, `the faulty run exited ${run.code} (allowed: ${allowedExits.join(', ')}) or crashed`, [], ctx);
+    return { run, plan: null, ctx };
+  }
+  const plan = killPlan(rng, trial, roots, pre);
+  const run = await runTsync(args, plan);
+  return { run, plan, ctx: [`${kind}, killed ${run.killed} ${plan.afterMs} ms after the ${plan.from}`, `killed run: ${cliText(run)}`] };
+}
+
+function report(name: string, all: TrialLog[]): string {
+  const faulty = all.filter((x) => x.delayMs < 0);
+  const l = all.filter((x) => x.delayMs >= 0);
   const killed = l.filter((x) => x.killed);
   const mid = killed.filter((x) => x.progressed > 0 || x.temps > 0);
-  const lines = l.map((x) => `  #${x.trial} ${x.policy.padEnd(9)} ${String(x.delayMs).padStart(3)} ms after ${x.from.padEnd(5)} ${x.killed ? 'KILLED' : 'finished'} (ran ${x.ranMs} ms), ${x.progressed} paths changed before the kill, ${x.temps} temp files left; re-run ${x.rerunMs} ms`);
-  return `${name}: ${l.length} trials, ${killed.length} killed mid-run (${mid.length} after it had changed something or left temp files), ${l.length - killed.length} finished before the kill\n${lines.join('\n')}`;
+  const landed = faulty.filter((x) => !/\(0 landed\)/.test(x.from));
+  const lines = all.map((x) => x.delayMs < 0
+    ? `  #${x.trial} ${x.policy.padEnd(15)} ${x.from.replace(/^faults: /, '')}: exit ${x.exit} (ran ${x.ranMs} ms), ${x.progressed} paths changed, ${x.temps} temp files left; re-run ${x.rerunMs} ms`
+    : `  #${x.trial} ${x.policy.padEnd(15)} ${String(x.delayMs).padStart(3)} ms after ${x.from.padEnd(5)} ${x.killed ? 'KILLED' : 'finished'} (ran ${x.ranMs} ms), ${x.progressed} paths changed before the kill, ${x.temps} temp files left; re-run ${x.rerunMs} ms`);
+  return `${name}: ${l.length} kill trials, ${killed.length} killed mid-run (${mid.length} after it had changed something or left temp files), ${l.length - killed.length} finished before the kill; ${faulty.length} fault trials, ${landed.length} in which a fault landed\n${lines.join('\n')}`;
 }
 
 describe.skipIf(!ENABLED)('SIGKILL at a random moment of a sync', () => {
@@ -544,7 +572,7 @@ describe.skipIf(!ENABLED)('SIGKILL at a random moment of a sync', () => {
 
   test(`two-way, incremental: ${TRIALS} kills, no torn file, nothing lost, the re-run converges`, async () => {
     for (let first = 0; first < TRIALS; first += CHAIN) await twoWayChain(SEED + first, first, Math.min(CHAIN, TRIALS - first));
-    expect(logs.twoWay.filter((l) => !l.policy.startsWith('first'))).toHaveLength(TRIALS);
+    expect(logs.twoWay.filter((l) => !l.policy.startsWith('first') && !l.policy.startsWith('fault'))).toHaveLength(TRIALS);
   }, 3 * 3_600_000);
 
   test(`two-way, first sync: ${FIRST_TRIALS} kills`, async () => {
@@ -554,7 +582,17 @@ describe.skipIf(!ENABLED)('SIGKILL at a random moment of a sync', () => {
 
   test(`one-way, incremental: ${ONE_WAY_TRIALS} kills, no torn file, the source untouched, the re-run mirrors it`, async () => {
     for (let first = 0; first < ONE_WAY_TRIALS; first += CHAIN) await oneWayChain(SEED + first, first, Math.min(CHAIN, ONE_WAY_TRIALS - first));
-    expect(logs.oneWay.filter((l) => l.policy !== 'first')).toHaveLength(ONE_WAY_TRIALS);
+    expect(logs.oneWay.filter((l) => l.policy === 'one-way')).toHaveLength(ONE_WAY_TRIALS);
+  }, 3 * 3_600_000);
+
+  test(`two-way, random errno faults: ${FAULT_TRIALS} runs, the same checks`, async () => {
+    for (let first = 0; first < FAULT_TRIALS; first += CHAIN) await twoWayChain(SEED + 3000 + first, 3000 + first, Math.min(CHAIN, FAULT_TRIALS - first), 'fault');
+    expect(logs.twoWay.filter((l) => l.policy.startsWith('fault'))).toHaveLength(FAULT_TRIALS);
+  }, 3 * 3_600_000);
+
+  test(`one-way, random errno faults: ${FAULT_TRIALS} runs, the same checks`, async () => {
+    for (let first = 0; first < FAULT_TRIALS; first += CHAIN) await oneWayChain(SEED + 4000 + first, 4000 + first, Math.min(CHAIN, FAULT_TRIALS - first), 'fault');
+    expect(logs.oneWay.filter((l) => l.policy === 'fault')).toHaveLength(FAULT_TRIALS);
   }, 3 * 3_600_000);
 
   test(`one-way, first sync: ${FIRST_TRIALS} kills`, async () => {

@@ -12,6 +12,7 @@
 //          readdir, lstat, link, symlink
 //   path   a substring of the path the call is about (for fd calls: the path the fd was opened with;
 //          for rename and link: the destination). "" matches every call of that op.
+//   exact  true: `path` must equal the call's path
 //   nth    the first matching call that fires (1-based, default 1); times: how many fire (default 1)
 //   error  an errno code to throw: the call does not happen
 //   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
@@ -23,7 +24,7 @@ import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { constants as osConstants } from 'node:os';
 
-/** @typedef {{ op: string, path: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
+/** @typedef {{ op: string, path: string, exact?: boolean, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
 
 /** @type {Rule[]} */
 const rules = JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]');
@@ -50,14 +51,24 @@ const real = {
   writeFileSync: fs.writeFileSync,
   appendFileSync: fs.appendFileSync,
   rmSync: fs.rmSync,
+  readlinkSync: fs.readlinkSync,
   open: fsp.open,
 };
 
-/** @param {unknown} p */
+/**
+ * The path a call is about, as text. tsync reaches entries through `/proc/self/fd/N/name` (its stand-in
+ * for openat, src/engine/dir-anchors.ts); such a path is shown as the directory N was opened on.
+ * @param {unknown} p
+ */
 function pathText(p) {
-  if (Buffer.isBuffer(p)) return p.toString('latin1');
-  if (p instanceof URL) return p.pathname;
-  return String(p);
+  const text = Buffer.isBuffer(p) ? p.toString('latin1') : p instanceof URL ? p.pathname : String(p);
+  const m = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(text);
+  if (m === null) return text;
+  try {
+    return `${real.readlinkSync(`/proc/self/fd/${m[1]}`, { encoding: 'latin1' })}${m[2] ?? ''}`;
+  } catch {
+    return text;
+  }
 }
 
 /** fd -> the path it was opened with, so reads and writes can be matched by path. */
@@ -105,7 +116,7 @@ function makeChange(change) {
 function check(op, path, syscall) {
   for (let i = 0; i < rules.length; i++) {
     const r = /** @type {Rule} */ (rules[i]);
-    if (r.op !== op || !path.includes(r.path)) continue;
+    if (r.op !== op || !(r.exact === true ? path === r.path : path.includes(r.path))) continue;
     seen[i] = (seen[i] ?? 0) + 1;
     const nth = r.nth ?? 1;
     const times = r.times ?? 1;

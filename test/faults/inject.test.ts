@@ -1,0 +1,352 @@
+// Injected file-system faults, one at a precise moment of a real run of the built CLI.
+//
+// MOCKED, and why: a disk that returns EIO, a rename that fails with EXDEV, or a file that changes in the
+// microseconds between tsync's scan and its write cannot be produced on demand from outside the process.
+// test/faults/fault-layer.mjs (loaded with `node --import` into the spawned CLI only) wraps the `node:fs`
+// calls and throws the errno, or makes the real change to the tree, at the matching call. The trees, the
+// SQLite index and the process are real.
+//
+// After every fault: the exit code is the documented one and the path is named; no final path holds a
+// torn file; every version that existed before the run still exists (in place, or in the trash); no temp
+// file is left; the next clean run converges and the run after that changes nothing.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli, sandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { compareTrees, findOwnNames, put, snapshotTree, type EntrySnapshot, type TreeSnapshot } from '../helpers/tree.js';
+
+const ENABLED = process.env.TSYNC_FAULTS === '1';
+const LAYER = pathToFileURL(fileURLToPath(new URL('./fault-layer.mjs', import.meta.url))).href;
+const NOTHING_DONE = /^0 copied, 0 dirs created, 0 deleted, 0 metadata updates(, \d+ conflicts?)?, 0 B$/m;
+
+interface Rule {
+  readonly op: string;
+  readonly path: string;
+  readonly exact?: boolean;
+  readonly nth?: number;
+  readonly times?: number;
+  readonly error?: string;
+  readonly then?: { readonly do: 'unlink' | 'rewrite' | 'append' | 'dir-to-symlink'; readonly target: string; readonly to?: string };
+}
+
+interface Fired {
+  readonly rule: number;
+  readonly op: string;
+  readonly path: string;
+}
+
+/** Runs `tsync args…` with the fault layer loaded and `rules` armed; returns what ran and which rules fired. */
+function runWithFaults(sb: Sandbox, args: readonly string[], rules: readonly Rule[]): { r: CliResult; fired: Fired[] } {
+  const log = join(sb.dir, `faults-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
+  const r = runCli(args, { env: { NODE_OPTIONS: `--import=${LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: log } });
+  const fired = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Fired) : [];
+  return { r, fired };
+}
+
+const BIG = 3 * 1024 * 1024; // over the 1 MiB limit: copied by the streamed path
+
+/** A synced pair: a.txt, sub/{x,y}.txt, keep/k.txt, big.bin; then edits in the source. */
+function syncedThenEdited(sb: Sandbox): void {
+  put(sb.src, 'a.txt', 'a v1\n');
+  put(sb.src, 'sub/x.txt', 'x v1\n');
+  put(sb.src, 'sub/y.txt', 'y v1\n');
+  put(sb.src, 'keep/k.txt', 'k v1\n');
+  put(sb.src, 'big.bin', Buffer.alloc(BIG, 0x31));
+  expect(sb.sync().code).toBe(0);
+  put(sb.src, 'a.txt', 'a v2, longer than before\n');
+  put(sb.src, 'sub/x.txt', 'x v2\n');
+  put(sb.src, 'sub/new.txt', 'new\n');
+  put(sb.src, 'big.bin', Buffer.alloc(BIG, 0x32));
+}
+
+/** Every file content that existed anywhere in either tree before the run, by path. */
+function versionsBefore(...snaps: TreeSnapshot[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const s of snaps) for (const [k, e] of s) if (e.contentSha !== null) out.set(k, new Set([...(out.get(k) ?? []), e.contentSha]));
+  return out;
+}
+
+/** Files at final paths that hold no version the path had before: torn or foreign. */
+function tornFiles(root: string, before: Map<string, Set<string>>): string[] {
+  return [...snapshotTree(root)].filter(([k, e]) => e.contentSha !== null && !(before.get(k)?.has(e.contentSha) ?? false)).map(([k]) => k);
+}
+
+/** Contents kept in a root's trash (any run's folder), by the path they had. */
+function trashed(root: string): Map<string, Set<string>> {
+  const dir = join(root, '.tsync', 'trash');
+  const out = new Map<string, Set<string>>();
+  if (!existsSync(dir)) return out;
+  for (const stamp of readdirSync(dir)) {
+    for (const [k, e] of snapshotTree(join(dir, stamp))) {
+      if (e.contentSha === null) continue;
+      const p = k.replace(/\.~\d+~$/, '');
+      out.set(p, new Set([...(out.get(p) ?? []), e.contentSha]));
+    }
+  }
+  return out;
+}
+
+/** Versions of `pre` found neither at their path in `post` nor in the trash. */
+function lostVersions(pre: TreeSnapshot, root: string): string[] {
+  const post = snapshotTree(root);
+  const trash = trashed(root);
+  return [...pre].filter(([k, e]) => e.contentSha !== null && post.get(k)?.contentSha !== e.contentSha && !(trash.get(k)?.has(e.contentSha) ?? false)).map(([k]) => k);
+}
+
+function tempsIn(root: string): string[] {
+  return existsSync(root) ? findOwnNames(root).filter((n) => n !== '.tsync' && !n.startsWith('.tsync/')) : [];
+}
+
+/** The one-way invariants after a faulty run, then a clean run that converges and a no-op after it. */
+function expectOneWayRecovers(sb: Sandbox, pre: { src: TreeSnapshot; dst: TreeSnapshot }, args: readonly string[], userReplaced: readonly string[]): void {
+  // what the fault wrote as "the user" at these paths is a version like any other: it must survive too
+  const now = snapshotTree(sb.dst);
+  const userVersions: TreeSnapshot = new Map(userReplaced.flatMap((k) => (now.has(k) ? [[k, now.get(k) as EntrySnapshot] as const] : [])));
+  expect(tornFiles(sb.dst, versionsBefore(pre.src, pre.dst, userVersions)), 'torn or foreign files').toEqual([]);
+  // without a trash, overwriting the replica's old versions is what was asked for
+  const mustKeep: TreeSnapshot = args.includes('--no-trash') ? new Map() : new Map([...[...pre.dst].filter(([k]) => !userReplaced.includes(k)), ...userVersions]);
+  expect(lostVersions(mustKeep, sb.dst), 'replica versions lost').toEqual([]);
+  expect(compareTrees(pre.src, snapshotTree(sb.src), { identity: true }), 'the source was touched').toEqual([]);
+  expect(tempsIn(sb.dst), 'temp files left').toEqual([]);
+  const clean = sb.sync(...args);
+  expect(clean.code, clean.stderr).toBe(0);
+  expect(compareTrees(snapshotTree(sb.src), snapshotTree(sb.dst))).toEqual([]);
+  expect(lostVersions(mustKeep, sb.dst), 'replica versions lost').toEqual([]);
+  const again = sb.sync('--verbose', ...args);
+  expect(again.code).toBe(0);
+  expect(again.stdout).toMatch(NOTHING_DONE);
+}
+
+interface OneWayCase {
+  readonly name: string;
+  readonly rules: (sb: Sandbox) => Rule[];
+  /** Exit code of the faulty run. */
+  readonly code: number;
+  /** What stderr must say about it. */
+  readonly says: RegExp;
+  /** Extra options for both runs. */
+  readonly args?: readonly string[];
+  /** The fault changes the source itself (so "the source was not touched" does not apply). */
+  readonly touchesSource?: boolean;
+  /** Paths whose pre-run replica version the fault itself overwrote (a user's doing, not tsync's). */
+  readonly userReplaced?: readonly string[];
+  /** Extra checks right after the faulty run. */
+  readonly after?: (sb: Sandbox, pre: { src: TreeSnapshot; dst: TreeSnapshot }) => void;
+}
+
+const oneWayCases: OneWayCase[] = [
+  {
+    name: 'EIO reading a small source file',
+    rules: (sb) => [{ op: 'read', path: `${sb.src}/a.txt`, error: 'EIO' }],
+    code: 1,
+    says: /a\.txt: .*EIO/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'a.txt'), 'utf8')).toBe('a v1\n'),
+  },
+  {
+    name: 'EIO in the middle of a streamed big file (second read)',
+    rules: (sb) => [{ op: 'read', path: `${sb.src}/big.bin`, nth: 2, error: 'EIO' }],
+    code: 1,
+    says: /big\.bin: .*EIO/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'big.bin'))[0]).toBe(0x31),
+  },
+  {
+    name: 'ENOSPC writing a temp file',
+    rules: (sb) => [{ op: 'write', path: `${sb.dst}/sub/`, error: 'ENOSPC' }],
+    code: 1,
+    says: /sub\/(x|new)\.txt: .*ENOSPC/,
+  },
+  {
+    name: 'ENOSPC writing the temp file of a big file',
+    rules: (sb) => [{ op: 'write', path: `${sb.dst}/.tsync-tmp-`, nth: 2, times: 100, error: 'ENOSPC' }],
+    code: 1,
+    says: /ENOSPC/,
+  },
+  {
+    name: 'EACCES creating a temp file',
+    rules: (sb) => [{ op: 'open-write', path: `${sb.dst}/sub/`, times: 10, error: 'EACCES' }],
+    code: 1,
+    says: /sub\/(x|new)\.txt: .*EACCES/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'sub/x.txt'), 'utf8')).toBe('x v1\n'),
+  },
+  {
+    name: 'EXDEV renaming the temp file into place',
+    rules: (sb) => [{ op: 'rename', path: `${sb.dst}/a.txt`, error: 'EXDEV' }],
+    code: 1,
+    says: /a\.txt: .*EXDEV/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'a.txt'), 'utf8')).toBe('a v1\n'),
+  },
+  {
+    name: 'EIO setting the mode of a temp file',
+    rules: (sb) => [{ op: 'fchmod', path: `${sb.dst}/`, error: 'EIO' }],
+    code: 1,
+    says: /EIO/,
+  },
+  {
+    name: 'EIO setting the times of a streamed temp file',
+    rules: (sb) => [{ op: 'futimes', path: `${sb.dst}/.tsync-tmp-`, times: 10, error: 'EIO' }],
+    code: 1,
+    says: /EIO/,
+  },
+  {
+    name: 'EIO listing a source directory: nothing below it is deleted from the replica',
+    rules: (sb) => [{ op: 'readdir', path: `${sb.src}/keep`, error: 'EIO' }],
+    code: 1,
+    says: /keep: .*EIO/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'keep/k.txt'), 'utf8')).toBe('k v1\n'),
+  },
+  {
+    name: 'EIO on lstat of a source file: its copy is not deleted',
+    rules: (sb) => [{ op: 'lstat', path: `${sb.src}/sub/y.txt`, error: 'EIO' }],
+    code: 1,
+    says: /sub\/y\.txt: .*EIO/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'sub/y.txt'), 'utf8')).toBe('y v1\n'),
+  },
+  {
+    name: 'EIO deleting a file from the replica (--no-trash)',
+    args: ['--no-trash'],
+    rules: (sb) => {
+      writeFileSync(join(sb.dst, 'extra.txt'), 'replica only\n');
+      return [{ op: 'unlink', path: `${sb.dst}/extra.txt`, error: 'EIO' }];
+    },
+    code: 1,
+    says: /extra\.txt: .*EIO/,
+  },
+  {
+    name: 'EIO moving a deleted file into the trash: it stays where it is',
+    rules: (sb) => {
+      writeFileSync(join(sb.dst, 'extra.txt'), 'replica only\n');
+      return [{ op: 'rename', path: '/.tsync/trash/', error: 'EIO' }];
+    },
+    code: 1,
+    says: /extra\.txt: .*EIO/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'extra.txt'), 'utf8')).toBe('replica only\n'),
+  },
+  {
+    name: 'ENOSPC keeping an overwritten version in the trash: the old file is not replaced',
+    rules: () => [{ op: 'link', path: '/.tsync/trash/', times: 100, error: 'ENOSPC' }],
+    code: 1,
+    says: /a\.txt: .*ENOSPC/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'a.txt'), 'utf8')).toBe('a v1\n'),
+  },
+  {
+    name: 'EACCES creating a directory in the replica: nothing below it is attempted',
+    rules: (sb) => {
+      put(sb.src, 'fresh/deep/f.txt', 'f\n');
+      return [{ op: 'mkdir', path: `${sb.dst}/fresh`, error: 'EACCES' }];
+    },
+    code: 1,
+    says: /fresh: .*EACCES/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'fresh'))).toBe(false),
+  },
+  {
+    name: 'a source file vanishes between the scan and its copy',
+    touchesSource: true,
+    rules: (sb) => [{ op: 'open-read', path: `${sb.src}/a.txt`, then: { do: 'unlink', target: join(sb.src, 'a.txt') } }],
+    code: 1,
+    says: /a\.txt: .*(vanished|ENOENT)/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'a.txt'), 'utf8')).toBe('a v1\n'),
+  },
+  {
+    name: 'a source file changes between the scan and its copy',
+    touchesSource: true,
+    rules: (sb) => [{ op: 'open-read', path: `${sb.src}/sub/x.txt`, then: { do: 'rewrite', target: join(sb.src, 'sub/x.txt') } }],
+    code: 1,
+    says: /sub\/x\.txt: .*changed/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'sub/x.txt'), 'utf8')).toBe('x v1\n'),
+  },
+  {
+    name: 'a big source file grows while it is being copied',
+    touchesSource: true,
+    rules: (sb) => [{ op: 'read', path: `${sb.src}/big.bin`, nth: 2, then: { do: 'append', target: join(sb.src, 'big.bin') } }],
+    code: 1,
+    says: /big\.bin: .*changed/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'big.bin'))[0]).toBe(0x31),
+  },
+  {
+    name: 'a replica file changes between the scan and the copy over it: the change is kept in place',
+    userReplaced: ['a.txt'],
+    rules: (sb) => [{ op: 'open-read', path: `${sb.src}/a.txt`, then: { do: 'rewrite', target: join(sb.dst, 'a.txt') } }],
+    code: 1,
+    says: /a\.txt:? .*changed since the scan/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'a.txt'), 'utf8')).toMatch(/^changed by the fault layer/),
+  },
+  {
+    name: 'a replica file rewritten in place in the last instant before the rename: that version is in the trash',
+    rules: (sb) => [{ op: 'rename', path: `${sb.dst}/a.txt`, then: { do: 'rewrite', target: join(sb.dst, 'a.txt') } }],
+    userReplaced: ['a.txt'],
+    code: 0,
+    says: /^$/,
+    after: (sb) => {
+      const stamps = readdirSync(join(sb.dst, '.tsync', 'trash'));
+      expect(stamps.map((s) => readFileSync(join(sb.dst, '.tsync', 'trash', s, 'a.txt'), 'utf8'))).toEqual([expect.stringMatching(/^changed by the fault layer/)]);
+    },
+  },
+  {
+    name: 'a replica directory swapped for a symlink to outside before the first write into it: refused',
+    rules: (sb) => {
+      mkdirSync(join(sb.dir, 'outside'));
+      // the scan lstats dst/sub first; the second lstat is the guard's, right before the first write
+      return [{ op: 'lstat', path: `${sb.dst}/sub`, exact: true, nth: 2, then: { do: 'dir-to-symlink', target: join(sb.dst, 'sub'), to: join(sb.dir, 'outside') } }];
+    },
+    code: 1,
+    says: /sub.*not a real directory/,
+    after: (sb) => {
+      expect(readdirSync(join(sb.dir, 'outside'))).toEqual([]);
+      undoSwap(sb.dst);
+    },
+  },
+  {
+    name: 'a replica directory swapped for a symlink to outside in the middle of writing into it: nothing lands outside',
+    rules: (sb) => {
+      mkdirSync(join(sb.dir, 'outside'));
+      return [{ op: 'rename', path: `${sb.dst}/sub/`, then: { do: 'dir-to-symlink', target: join(sb.dst, 'sub'), to: join(sb.dir, 'outside') } }];
+    },
+    code: 1,
+    says: /sub became a symlink since the scan/,
+    after: (sb) => {
+      expect(readdirSync(join(sb.dir, 'outside'))).toEqual([]);
+      undoSwap(sb.dst);
+    },
+  },
+  {
+    name: 'a source directory swapped for a symlink to outside between the scan and the copy: nothing is read through it',
+    touchesSource: true,
+    rules: (sb) => {
+      put(sb.dir, 'secret/x.txt', 'SECRET outside the tree\n');
+      put(sb.dir, 'secret/new.txt', 'SECRET outside the tree\n');
+      return [{ op: 'open-read', path: `${sb.dst}/sub`, exact: true, then: { do: 'dir-to-symlink', target: join(sb.src, 'sub'), to: join(sb.dir, 'secret') } }];
+    },
+    code: 1,
+    says: /sub.*not a real directory/,
+    after: (sb) => {
+      const leaked = [...snapshotTree(sb.dst)].filter(([k]) => /x\.txt|new\.txt/.test(k)).map(([k]) => readFileSync(join(sb.dst, k), 'utf8'));
+      expect(leaked.filter((t) => t.includes('SECRET'))).toEqual([]);
+      undoSwap(sb.src);
+    },
+  },
+];
+
+/** The attack is undone as a user would: the planted link goes, the directory the layer moved aside comes back. */
+function undoSwap(root: string): void {
+  unlinkSync(join(root, 'sub'));
+  renameSync(join(root, 'sub.moved-by-fault-layer'), join(root, 'sub'));
+}
+
+describe.skipIf(!ENABLED)('one-way: a fault at a precise moment', () => {
+  for (const c of oneWayCases) {
+    it(c.name, () => {
+      const sb = sandbox();
+      syncedThenEdited(sb);
+      const rules = c.rules(sb);
+      const pre = { src: snapshotTree(sb.src), dst: snapshotTree(sb.dst) };
+      const { r, fired } = runWithFaults(sb, ['sync', '--one-way', '--state-dir', sb.state, ...(c.args ?? []), sb.src, sb.dst], rules);
+      expect(fired.length, `the fault never fired; stderr:\n${r.stderr}`).toBeGreaterThan(0);
+      expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(c.code);
+      expect(r.stderr).toMatch(c.says);
+      expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+      c.after?.(sb, pre);
+      expectOneWayRecovers(sb, c.touchesSource === true ? { ...pre, src: snapshotTree(sb.src) } : pre, c.args ?? [], c.userReplaced ?? []);
+    });
+  }
+});
