@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { makeTempDir, removeTempDir, runCli, type CliResult } from '../helpers/cli.js';
-import { compareTrees, snapshotTree } from '../helpers/tree.js';
+import { compareTrees, sameTrees, snapshotTree } from '../helpers/tree.js';
 
 interface Pair {
   readonly a: string;
@@ -64,15 +64,6 @@ function ballast(p: Pair): void {
   for (let i = 0; i < 10; i++) p.put(p.a, `ballast/${i}.txt`, `ballast ${i}\n`, T0);
 }
 
-/** Two-way sync does not carry directory mtimes (they change with every listing change): compare the rest. */
-function sameTrees(a: string, b: string): string[] {
-  const left = snapshotTree(a);
-  const isDirMtimeDiff = (diff: string): boolean => {
-    const m = /^"(.*)": mtime /.exec(diff);
-    return m?.[1] !== undefined && left.get(m[1])?.type === 'dir';
-  };
-  return compareTrees(left, snapshotTree(b)).filter((d) => !isDirMtimeDiff(d));
-}
 
 const conflictCopies = (root: string): string[] => readdirSync(root).filter((n) => n.includes('.tsync-conflict-'));
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli, sandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
-import { compareTrees, findOwnNames, put, snapshotTree, type EntrySnapshot, type TreeSnapshot } from '../helpers/tree.js';
+import { compareTrees, findOwnNames, put, sameTrees, snapshotTree, type EntrySnapshot, type TreeSnapshot } from '../helpers/tree.js';
 
 const ENABLED = process.env.TSYNC_FAULTS === '1';
 const LAYER = pathToFileURL(fileURLToPath(new URL('./fault-layer.mjs', import.meta.url))).href;
@@ -347,6 +347,163 @@ describe.skipIf(!ENABLED)('one-way: a fault at a precise moment', () => {
       expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
       c.after?.(sb, pre);
       expectOneWayRecovers(sb, c.touchesSource === true ? { ...pre, src: snapshotTree(sb.src) } : pre, c.args ?? [], c.userReplaced ?? []);
+    });
+  }
+});
+
+// ---- two-way ---------------------------------------------------------------------------------------
+
+interface TwoWay {
+  readonly sb: Sandbox;
+  readonly A: string;
+  readonly B: string;
+  readonly sync: (...extra: string[]) => CliResult;
+}
+
+/** A synced pair, then: a.txt edited on A, sub/x.txt edited on B, c.txt edited on both (a conflict), gone.txt deleted on B. */
+function twoWaySyncedThenEdited(): TwoWay {
+  const sb = sandbox();
+  const A = sb.src;
+  const B = join(sb.dir, 'B');
+  mkdirSync(B);
+  const sync = (...extra: string[]): CliResult => runCli(['sync', '--state-dir', sb.state, ...extra, A, B]);
+  put(A, 'a.txt', 'a v1\n');
+  put(A, 'sub/x.txt', 'x v1\n');
+  put(A, 'c.txt', 'c v1\n');
+  put(A, 'gone.txt', 'gone v1\n');
+  put(A, 'big.bin', Buffer.alloc(BIG, 0x31));
+  expect(sync().code).toBe(0);
+  put(A, 'a.txt', 'a v2 from A\n');
+  put(B, 'sub/x.txt', 'x v2 from B\n');
+  put(A, 'c.txt', 'c from A\n');
+  put(B, 'c.txt', 'c from B, written later\n');
+  unlinkSync(join(B, 'gone.txt'));
+  put(B, 'big.bin', Buffer.alloc(BIG, 0x32));
+  return { sb, A, B, sync };
+}
+
+/** Every file content anywhere in a root: at its path, in a conflict copy of it, or in the trash. */
+function contentsIn(root: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [k, shas] of trashed(root)) out.set(originOf(k), new Set([...(out.get(originOf(k)) ?? []), ...shas]));
+  for (const [k, e] of snapshotTree(root)) {
+    if (e.contentSha === null) continue;
+    out.set(originOf(k), new Set([...(out.get(originOf(k)) ?? []), e.contentSha]));
+  }
+  return out;
+}
+
+/** A conflict copy's name without the `.tsync-conflict-…` part: the path it keeps a version of. */
+function originOf(k: string): string {
+  return k.replace(/\.tsync-conflict-\d{8}-\d{6}-(?:left|right)(?:-\d+)?/, '');
+}
+
+/** Versions in `pre` (path -> entry, from either side) found nowhere in A or B. */
+function lostInPair(pre: readonly TreeSnapshot[], A: string, B: string, exempt: readonly string[] = []): string[] {
+  const a = contentsIn(A);
+  const b = contentsIn(B);
+  const lost: string[] = [];
+  for (const s of pre) {
+    for (const [key, e] of s) {
+      const k = originOf(key);
+      if (e.contentSha !== null && !exempt.includes(k) && !(a.get(k)?.has(e.contentSha) ?? false) && !(b.get(k)?.has(e.contentSha) ?? false)) lost.push(key);
+    }
+  }
+  return lost;
+}
+
+interface TwoWayCase {
+  readonly name: string;
+  readonly args?: readonly string[];
+  readonly rules: (t: TwoWay) => Rule[];
+  /** Paths whose pre-run version the fault itself overwrote (a user's doing, not tsync's). */
+  readonly userReplaced?: readonly string[];
+  readonly code: number;
+  readonly says: RegExp;
+  readonly after?: (t: TwoWay) => void;
+}
+
+const twoWayCases: TwoWayCase[] = [
+  {
+    name: 'A edits a file again between the scan and its copy to B: skipped, the next run carries the newest',
+    userReplaced: ['a.txt'],
+    rules: ({ A }) => [{ op: 'open-read', path: `${A}/a.txt`, then: { do: 'rewrite', target: join(A, 'a.txt') } }],
+    code: 1,
+    says: /a\.txt: .*changed/,
+    after: ({ B }) => expect(readFileSync(join(B, 'a.txt'), 'utf8')).toBe('a v1\n'),
+  },
+  {
+    name: 'B edits the file A is about to overwrite, between the scan and the copy: B\'s edit stays; the next run makes it a conflict',
+    userReplaced: ['a.txt'],
+    rules: ({ A, B }) => [{ op: 'open-read', path: `${A}/a.txt`, then: { do: 'rewrite', target: join(B, 'a.txt') } }],
+    code: 1,
+    says: /a\.txt:? .*changed since the scan/,
+    after: ({ B }) => expect(readFileSync(join(B, 'a.txt'), 'utf8')).toMatch(/^changed by the fault layer/),
+  },
+  {
+    name: 'keep-both: ENOSPC writing the conflict copy: the loser is not overwritten',
+    rules: () => [{ op: 'rename', path: '.tsync-conflict-', error: 'ENOSPC' }],
+    code: 1,
+    says: /c\.txt: .*ENOSPC/,
+    after: ({ A }) => expect(readFileSync(join(A, 'c.txt'), 'utf8')).toBe('c from A\n'),
+  },
+  {
+    name: 'newer: EIO keeping the loser in the trash: the loser is not overwritten',
+    args: ['--conflict', 'newer'],
+    rules: () => [{ op: 'link', path: '/.tsync/trash/', times: 100, error: 'EIO' }],
+    code: 1,
+    says: /c\.txt: .*EIO/,
+    after: ({ A, B }) => {
+      expect(readFileSync(join(A, 'c.txt'), 'utf8')).toBe('c from A\n');
+      expect(readFileSync(join(B, 'c.txt'), 'utf8')).toBe('c from B, written later\n');
+    },
+  },
+  {
+    name: 'EIO moving a file deleted on B into A\'s trash: it stays in A',
+    rules: ({ A }) => [{ op: 'rename', path: `${A}/.tsync/trash/`, error: 'EIO' }],
+    code: 1,
+    says: /gone\.txt: .*EIO/,
+    after: ({ A }) => expect(readFileSync(join(A, 'gone.txt'), 'utf8')).toBe('gone v1\n'),
+  },
+  {
+    name: 'EIO halfway through reading B\'s big file: A keeps its version',
+    rules: ({ B }) => [{ op: 'read', path: `${B}/big.bin`, nth: 2, error: 'EIO' }],
+    code: 1,
+    says: /big\.bin: .*EIO/,
+    after: ({ A }) => expect(readFileSync(join(A, 'big.bin'))[0]).toBe(0x31),
+  },
+  {
+    name: 'EIO listing B\'s sub directory: nothing in A\'s sub is deleted',
+    rules: ({ B }) => [{ op: 'readdir', path: `${B}/sub`, error: 'EIO' }],
+    code: 1,
+    says: /sub: .*EIO/,
+    after: ({ A }) => expect(readFileSync(join(A, 'sub/x.txt'), 'utf8')).toBe('x v1\n'),
+  },
+];
+
+describe.skipIf(!ENABLED)('two-way: a fault at a precise moment', () => {
+  for (const c of twoWayCases) {
+    it(c.name, () => {
+      const t = twoWaySyncedThenEdited();
+      const rules = c.rules(t);
+      const pre = [snapshotTree(t.A), snapshotTree(t.B)];
+      const { r, fired } = runWithFaults(t.sb, ['sync', '--state-dir', t.sb.state, ...(c.args ?? []), t.A, t.B], rules);
+      expect(fired.length, `the fault never fired; stderr:\n${r.stderr}`).toBeGreaterThan(0);
+      expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(c.code);
+      expect(r.stderr).toMatch(c.says);
+      expect(r.stderr).not.toMatch(/internal error|\n\s+at .+:\d+:\d+/);
+      c.after?.(t);
+      // what the fault itself wrote as "the user" counts as a version too
+      const mid = [snapshotTree(t.A), snapshotTree(t.B)];
+      expect(lostInPair(pre, t.A, t.B, c.userReplaced ?? []), 'versions lost by the faulty run').toEqual([]);
+      expect([...tempsIn(t.A), ...tempsIn(t.B)], 'temp files left').toEqual([]);
+      const clean = t.sync(...(c.args ?? []));
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(sameTrees(t.A, t.B)).toEqual([]);
+      expect([...lostInPair(pre, t.A, t.B, c.userReplaced ?? []), ...lostInPair(mid, t.A, t.B)], 'versions lost by the clean run').toEqual([]);
+      const again = t.sync('--verbose', ...(c.args ?? []));
+      expect(again.code).toBe(0);
+      expect(again.stdout).toMatch(NOTHING_DONE);
     });
   }
 });

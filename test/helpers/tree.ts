@@ -103,6 +103,16 @@ export function compareTrees(expected: TreeSnapshot, actual: TreeSnapshot, opts:
   return diffs;
 }
 
+/** Two-way sync does not carry directory mtimes (they change with every listing change): compares the rest. */
+export function sameTrees(a: string, b: string): string[] {
+  const left = snapshotTree(a);
+  const isDirMtimeDiff = (diff: string): boolean => {
+    const m = /^"(.*)": mtime /.exec(diff);
+    return m?.[1] !== undefined && left.get(m[1])?.type === 'dir';
+  };
+  return compareTrees(left, snapshotTree(b)).filter((d) => !isDirMtimeDiff(d));
+}
+
 function compareEntry(k: string, e: EntrySnapshot, a: EntrySnapshot, identity: boolean): string[] {
   const p = show(k);
   if (e.type !== a.type) return [`${p}: type ${e.type} != ${a.type}`];
