@@ -41,7 +41,11 @@ export function restoreCommand(rootText: string, pathText: string, opts: { at: s
     const chosen = candidates[candidates.length - 1];
     if (chosen === undefined) throw new UsageError(`restore: the trash of ${rootText} holds no version of ${pathText}${opts.at === undefined ? '' : ` from at or before ${opts.at}`}`);
     const target = toBytes(under(root, path));
-    if (existsSync(target) || isLink(target)) new Trash(root, trashStamp(Date.now())).moveToTrash(path);
+    if (existsSync(target) || isLink(target)) {
+      const trash = new Trash(root, trashStamp(Date.now()));
+      trash.moveToTrash(path);
+      trash.close();
+    }
     const parent = parentOf(path);
     if (parent !== null) mkdirSync(toBytes(under(root, parent)), { recursive: true });
     renameSync(toBytes(under(root, chosen.stored)), target);

@@ -1,5 +1,5 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
-import { baseName, displayPath, isAtOrBelow, parentOf } from '../core/paths.js';
+import { closeSync, constants, lstatSync, mkdirSync, openSync } from 'node:fs';
+import { ancestorsOf, baseName, displayPath, isAtOrBelow, parentOf } from '../core/paths.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
@@ -10,9 +10,12 @@ import { StaleTargetError, UnsafePathError, type AncestorGuard } from './guards.
  * directory on the way swapped for a symlink between tsync's check and its write would send the write
  * (or a read) outside the tree. On Linux, `/proc/self/fd/N` names the very directory that descriptor N
  * was opened on, whatever happens to the path meanwhile: `/proc/self/fd/N/name` is openat(N, "name").
- * So each directory a run reads from or writes into is opened once (O_DIRECTORY | O_NOFOLLOW), its inode
- * is checked against the one AncestorGuard saw, and every call below it goes through the descriptor.
- * Where /proc is missing, paths are used as they are (the guard's check remains).
+ * So each directory a run reads from or writes into is opened once, relative to its parent's
+ * descriptor and with O_DIRECTORY | O_NOFOLLOW (a symlink is refused), from the root down, and every
+ * call below it goes through its descriptor. No path is ever resolved through a symlink inside a root,
+ * and since each step resolves one name, a path longer than PATH_MAX or 1,000 levels deep costs no more
+ * per call than a short one.
+ * Where /proc is missing, paths are used as they are and AncestorGuard's lstat checks remain.
  */
 const PROC_FD = '/proc/self/fd/';
 const SLASH = Buffer.of(0x2f);
@@ -25,7 +28,7 @@ function procFdWorks(): boolean {
   }
 }
 
-const anchored = procFdWorks();
+export const anchoredPaths = procFdWorks();
 
 /** A place to read or write `path`, pinned until `release()`. */
 export interface Place {
@@ -46,37 +49,28 @@ interface Held {
 
 /** Directory descriptors kept open at once (those in use are never closed early). */
 const MAX_OPEN = 128;
+const ROOT_KEY = '';
 
 export class DirAnchors {
   /** Key: the directory's RelPath, '' for the root. Map order is use order (least recent first). */
   private readonly held = new Map<string, Held>();
 
+  /** `guard`: where /proc is missing, what checks the directories on the way (null: nothing, for reads). */
   constructor(
     private readonly root: AbsPath,
-    private readonly guard: AncestorGuard,
+    private readonly guard: AncestorGuard | null = null,
   ) {}
 
   /** Pins the directory holding `path` and returns where `path` is through it. */
   place(path: RelPath): Place {
     const dir = parentOf(path);
     const name = Buffer.from(baseName(path), 'latin1');
-    if (!anchored) {
-      if (dir !== null) this.guard.verifyDir(dir);
+    if (!anchoredPaths) {
+      this.guard?.assert(path);
       const dirAbs = toBytes(dir === null ? this.root : under(this.root, dir));
       return { abs: Buffer.concat([dirAbs, SLASH, name]), dirAbs, release: () => undefined };
     }
-    const key = dir ?? '';
-    let h = this.held.get(key);
-    if (h === undefined) {
-      h = this.open(dir);
-      this.held.set(key, h);
-      this.evict();
-    } else {
-      this.held.delete(key); // move to the most recently used end
-      this.held.set(key, h);
-    }
-    const held = h;
-    held.users++;
+    const held = this.acquire(dir);
     let released = false;
     return {
       abs: Buffer.concat([held.prefix, SLASH, name]),
@@ -84,16 +78,65 @@ export class DirAnchors {
       release: () => {
         if (released) return;
         released = true;
-        held.users--;
-        if (held.dropped && held.users === 0) closeSync(held.fd);
+        this.release(held);
       },
     };
+  }
+
+  /** Pins the directory `dir` itself (null: the root), for listing it. */
+  dir(dir: RelPath | null): Place {
+    if (!anchoredPaths) {
+      if (dir !== null) this.guard?.verifyDir(dir);
+      const abs = toBytes(dir === null ? this.root : under(this.root, dir));
+      return { abs, dirAbs: abs, release: () => undefined };
+    }
+    const held = this.acquire(dir);
+    let released = false;
+    return {
+      abs: held.prefix,
+      dirAbs: held.prefix,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.release(held);
+      },
+    };
+  }
+
+  /** Creates `dir` and whatever is missing above it (mode 0700), one name at a time through descriptors. */
+  makeDirs(dir: RelPath): void {
+    if (!anchoredPaths) {
+      mkdirSync(toBytes(under(this.root, dir)), { recursive: true, mode: 0o700 });
+      return;
+    }
+    // top-down, so that each step opens one name below a directory already held
+    for (const d of [...ancestorsOf(dir), dir]) {
+      try {
+        this.dir(d).release();
+        continue;
+      } catch (e) {
+        if (!(e instanceof StaleTargetError)) throw e; // vanished = not there yet
+      }
+      const place = this.place(d);
+      try {
+        mkdirSync(place.abs, { mode: 0o700 });
+      } catch (e) {
+        if (errCode(e) !== 'EEXIST') throw e;
+      } finally {
+        place.release();
+      }
+    }
+  }
+
+  /** Checks that every directory above `path` is a real directory (opening the chain of descriptors). */
+  assertParents(path: RelPath): void {
+    this.place(path).release();
   }
 
   /** The run removed or replaced `path`: a directory at or below it must be opened and checked again. */
   forget(path: RelPath): void {
     for (const [key, h] of this.held) {
-      if (key === '' || !isAtOrBelow(key as RelPath, path)) continue;
+      if (key === ROOT_KEY || !isAtOrBelow(key as RelPath, path)) continue;
       this.held.delete(key);
       this.drop(h);
     }
@@ -105,37 +148,81 @@ export class DirAnchors {
     this.held.clear();
   }
 
-  private open(dir: RelPath | null): Held {
-    const expected = dir === null ? null : this.guard.verifyDir(dir);
-    const label = dir === null ? 'the root' : displayPath(dir);
+  /** The descriptor of `dir` (null: the root), users + 1; opened step by step from the nearest one held. */
+  private acquire(dir: RelPath | null): Held {
+    const key = dir ?? ROOT_KEY;
+    const hit = this.held.get(key);
+    if (hit !== undefined) {
+      this.held.delete(key); // to the most recently used end
+      this.held.set(key, hit);
+      hit.users++;
+      return hit;
+    }
+    // the nearest ancestor held (or the root), then one name at a time down to `dir`
+    const chain: RelPath[] = [];
+    let up: RelPath | null = dir;
+    while (up !== null && !this.held.has(up)) {
+      chain.push(up);
+      up = parentOf(up);
+    }
+    let current = up === null ? this.openRoot() : this.acquire(up);
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const next = chain[i] as RelPath;
+      let opened: Held;
+      try {
+        opened = this.openChild(current, next);
+      } finally {
+        this.release(current);
+      }
+      current = opened;
+    }
+    return current;
+  }
+
+  private openRoot(): Held {
+    const existing = this.held.get(ROOT_KEY);
+    if (existing !== undefined) {
+      existing.users++;
+      return existing;
+    }
+    const fd = openSync(toBytes(this.root), constants.O_RDONLY | constants.O_DIRECTORY);
+    return this.remember(ROOT_KEY, fd);
+  }
+
+  private openChild(parent: Held, dir: RelPath): Held {
+    const abs = Buffer.concat([parent.prefix, SLASH, Buffer.from(baseName(dir), 'latin1')]);
     let fd: number;
     try {
-      fd = openSync(toBytes(dir === null ? this.root : under(this.root, dir)), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      fd = openSync(abs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     } catch (e) {
       const code = errCode(e);
-      if (code === 'ELOOP' || code === 'ENOTDIR') throw new UnsafePathError(`${label} is not a real directory (swapped since it was checked); not going through it`);
-      if (code === 'ENOENT') throw new StaleTargetError(`${label} vanished`);
+      if (code === 'ELOOP' || code === 'ENOTDIR') throw new UnsafePathError(`${displayPath(dir)} is not a real directory (a symlink or another kind); not going through it`);
+      if (code === 'ENOENT') throw new StaleTargetError(`${displayPath(dir)} vanished`);
       throw e;
     }
-    if (expected !== null && fstatSync(fd, { bigint: true }).ino !== expected) {
-      closeSync(fd);
-      throw new UnsafePathError(`${label} was replaced since it was checked (a directory above it swapped?); not going through it`);
+    return this.remember(dir, fd);
+  }
+
+  /** Caches a new descriptor with one user, closing the least recently used idle ones over the limit. */
+  private remember(key: string, fd: number): Held {
+    const h: Held = { fd, prefix: Buffer.from(`${PROC_FD}${fd}`), users: 1, dropped: false };
+    this.held.set(key, h);
+    for (const [k, old] of this.held) {
+      if (this.held.size <= MAX_OPEN) break;
+      if (old.users > 0) continue;
+      this.held.delete(k);
+      closeSync(old.fd);
     }
-    return { fd, prefix: Buffer.from(`${PROC_FD}${fd}`), users: 0, dropped: false };
+    return h;
+  }
+
+  private release(h: Held): void {
+    h.users--;
+    if (h.dropped && h.users === 0) closeSync(h.fd);
   }
 
   private drop(h: Held): void {
     if (h.users === 0) closeSync(h.fd);
     else h.dropped = true;
-  }
-
-  private evict(): void {
-    if (this.held.size <= MAX_OPEN) return;
-    for (const [key, h] of this.held) {
-      if (this.held.size <= MAX_OPEN) break;
-      if (h.users > 0) continue;
-      this.held.delete(key);
-      closeSync(h.fd);
-    }
   }
 }

@@ -121,21 +121,24 @@ class ActionContext {
     return this.at(side, path, ({ abs }) => setMeta(abs, source, expect, label));
   }
 
-  guard(side: Side): AncestorGuard {
-    return this.guards[side];
+  /** Every directory above `path` must be a real directory: refuse (UnsafePathError) before touching it. */
+  assertParents(side: Side, path: RelPath): void {
+    this.anchors[side].assertParents(path);
   }
 
   /** Closes the directory descriptors of the run. */
   close(): void {
     this.anchors.left.closeAll();
     this.anchors.right.closeAll();
+    this.trash.left?.close();
+    this.trash.right?.close();
   }
 
   /** Copies `from` (a file or symlink as scanned on `fromSide`) to `toSide`, atomically. */
   async copyEntry(fromSide: Side, fromPath: RelPath, from: ScannedEntry, toSide: Side, toPath: RelPath, expect: Action['expect']): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
     const label = displayPath(toPath);
     const trash = this.trash[toSide];
-    const beforeRename = (): void => this.guards[toSide].assert(toPath);
+    const beforeRename = (): void => this.anchors[toSide].assertParents(toPath);
     beforeRename();
     const to = this.anchors[toSide].place(toPath);
     try {
@@ -184,16 +187,16 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
   try {
     switch (a.type) {
       case 'delete':
-        ctx.guard(a.target).assert(a.path);
+        ctx.assertParents(a.target, a.path);
         ctx.remove(a.target, a.path, a.expect, label);
         return applied([]);
       case 'mkdir': {
-        ctx.guard(a.target).assert(a.path);
+        ctx.assertParents(a.target, a.path);
         const made = ctx.makeDir(a.target, a.path, a.source, label);
         return applied([recordFor(a.path, a.target, a.source, made)]);
       }
       case 'meta': {
-        ctx.guard(a.target).assert(a.path);
+        ctx.assertParents(a.target, a.path);
         const target = ctx.setMeta(a.target, a.path, a.source, a.expect, label);
         return applied([recordFor(a.path, a.target, a.source, target)]);
       }
@@ -228,7 +231,7 @@ async function resolveConflict(a: Extract<Action, { type: 'conflict' }>, ctx: Ac
     copied += saved?.bytes ?? 0;
     // 2. the winner takes the name
     if (a.winner.entry.kind === 'dir') {
-      ctx.guard(loserSide).assert(a.path);
+      ctx.assertParents(loserSide, a.path);
       ctx.remove(loserSide, a.path, a.expect, label); // a mkdir action follows
     } else {
       const installed = await ctx.copyEntry(winnerSide, a.path, a.winner, loserSide, a.path, a.expect);

@@ -1,4 +1,5 @@
-import { linkSync, mkdirSync, readdirSync, renameSync, rmSync, lstatSync } from 'node:fs';
+import { linkSync, readdirSync, renameSync, rmSync, lstatSync } from 'node:fs';
+import { DirAnchors, type Place } from './dir-anchors.js';
 import { parentOf } from '../core/paths.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 import { fromBytes, toBytes, under } from '../fs/paths.js';
@@ -25,36 +26,56 @@ export function stampTime(stamp: string): number | null {
  * nothing is destroyed that was meant to be kept.
  */
 export class Trash {
+  /** The trash folder is reached like the tree: one directory descriptor at a time (dir-anchors.ts). */
+  private readonly anchors: DirAnchors;
+
   constructor(
     private readonly root: AbsPath,
     private readonly stamp: string,
-  ) {}
+  ) {
+    this.anchors = new DirAnchors(root);
+  }
 
   /** Links the entry at `path` (reached as `abs`, see dir-anchors.ts) into the trash; it stays where it is. */
   keepCopyOf(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
     const dest = this.slot(path);
-    linkSync(abs, dest);
+    try {
+      linkSync(abs, dest.abs);
+    } finally {
+      dest.release();
+    }
   }
 
   /** Moves the entry at `path` (reached as `abs`) into the trash. */
   moveToTrash(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
     const dest = this.slot(path);
-    renameSync(abs, dest);
+    try {
+      renameSync(abs, dest.abs);
+    } finally {
+      dest.release();
+    }
+  }
+
+  /** Closes the descriptors the trash holds (the end of a run). */
+  close(): void {
+    this.anchors.closeAll();
   }
 
   /** A free name for `path` in this run's trash folder, its directories created. */
-  private slot(path: RelPath): Buffer {
+  private slot(path: RelPath): Place {
     const base = `${TRASH_DIR}/${this.stamp}/${path}` as RelPath;
     const parent = parentOf(base);
-    if (parent !== null) mkdirSync(toBytes(under(this.root, parent)), { recursive: true, mode: 0o700 });
+    if (parent !== null) this.anchors.makeDirs(parent);
     for (let n = 1; ; n++) {
-      const candidate = toBytes(under(this.root, (n === 1 ? base : `${base}.~${n}~`) as RelPath));
+      const candidate = this.anchors.place((n === 1 ? base : `${base}.~${n}~`) as RelPath);
       try {
-        lstatSync(candidate);
+        lstatSync(candidate.abs);
       } catch (e) {
         if (errCode(e) === 'ENOENT') return candidate;
+        candidate.release();
         throw e;
       }
+      candidate.release();
     }
   }
 }

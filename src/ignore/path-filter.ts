@@ -1,8 +1,8 @@
 import ignore, { type Ignore } from 'ignore';
-import { readFileSync } from 'node:fs';
-import { ancestorsOf } from '../core/paths.js';
+import { lstatSync, readFileSync } from 'node:fs';
+import { isAtOrBelow, joinRel, parentOf } from '../core/paths.js';
+import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import type { AbsPath, RelPath } from '../core/types.js';
-import { toBytes, under } from '../fs/paths.js';
 
 /** The name of the per-directory ignore file (gitignore syntax). Like every `.tsync*` name, never synced. */
 export const IGNORE_FILE = '.tsyncignore';
@@ -24,13 +24,26 @@ export class PathFilter {
   private readonly top: Ignore;
   private readonly includes: Ignore | null;
   private readonly perDir = new Map<string, Ignore | null>();
+  /** The directories whose ignore files hold rules ('' for the root), and their rules. */
+  private readonly withRules = new Map<string, Ignore>();
+  /** Ignore files are read through directory descriptors, like the scan reads the tree (dir-anchors.ts). */
+  private readonly anchors: DirAnchors[];
+  /** Per root, directories found missing there (so their subdirectories are not looked for at all). */
+  private readonly missing: Set<string>[];
 
   constructor(
     rules: FilterRules,
-    private readonly roots: readonly AbsPath[],
+    roots: readonly AbsPath[],
   ) {
     this.top = ignore().add([...rules.exclude]);
     this.includes = rules.include.length > 0 ? ignore().add([...rules.include]) : null;
+    this.anchors = roots.map((r) => new DirAnchors(r));
+    this.missing = roots.map(() => new Set<string>());
+  }
+
+  /** Closes the directory descriptors used to find ignore files (a scan calls this when it is done). */
+  closeDirs(): void {
+    for (const a of this.anchors) a.closeAll();
   }
 
   /** Whether `path` (a directory when `isDir`) is left out of the sync. */
@@ -38,14 +51,29 @@ export class PathFilter {
     const text = textOf(path);
     if (this.includes?.ignores(isDir ? `${text}/` : text) === true) return false;
     if (this.matches(this.top, text, isDir)) return true;
-    if (this.matches(this.rulesOf(null), text, isDir)) return true;
-    for (const dir of ancestorsOf(path)) {
-      const rules = this.rulesOf(dir);
-      if (rules === null) continue;
-      const rel = text.slice(textOf(dir).length + 1);
-      if (this.matches(rules, rel, isDir)) return true;
+    this.loadUpTo(parentOf(path));
+    // only directories that have rules are looked at: a path is not matched against every ancestor
+    for (const [key, rules] of this.withRules) {
+      if (key === '') {
+        if (this.matches(rules, text, isDir)) return true;
+      } else if (isAtOrBelow(path, key as RelPath) && path !== key) {
+        if (this.matches(rules, text.slice(textOf(key as RelPath).length + 1), isDir)) return true;
+      }
     }
     return false;
+  }
+
+  /** Reads the rules of `dir` and of every directory above it not read yet. */
+  private loadUpTo(dir: RelPath | null): void {
+    const chain: (RelPath | null)[] = [];
+    let d: RelPath | null = dir;
+    for (;;) {
+      if (this.perDir.has(d ?? '')) break;
+      chain.push(d);
+      if (d === null) break;
+      d = parentOf(d);
+    }
+    for (let i = chain.length - 1; i >= 0; i--) this.rulesOf(chain[i] ?? null);
   }
 
   private matches(rules: Ignore | null, rel: string, isDir: boolean): boolean {
@@ -58,16 +86,33 @@ export class PathFilter {
     const known = this.perDir.get(key);
     if (known !== undefined) return known;
     const lines: string[] = [];
-    for (const root of this.roots) {
-      const file = dir === null ? `${root}/${IGNORE_FILE}` : `${under(root, dir)}/${IGNORE_FILE}`;
-      try {
-        lines.push(...readFileSync(toBytes(file as AbsPath), 'utf8').split(/\r?\n/));
-      } catch {
-        // no ignore file in this directory on this side
+    this.anchors.forEach((anchors, i) => {
+      const missing = this.missing[i] as Set<string>;
+      const parent = dir === null ? null : parentOf(dir);
+      if (parent !== null && missing.has(parent)) {
+        missing.add(key);
+        return;
       }
-    }
+      let place: Place;
+      try {
+        place = anchors.place(joinRel(dir, IGNORE_FILE));
+      } catch {
+        missing.add(key); // the directory is not on this side (or not a real directory): no rules from it
+        return;
+      }
+      try {
+        // most directories have none: ask without an exception per directory
+        if (lstatSync(place.abs, { throwIfNoEntry: false })?.isFile() !== true) return;
+        lines.push(...readFileSync(place.abs, 'utf8').split(/\r?\n/));
+      } catch {
+        // unreadable, or gone since: as if there were none
+      } finally {
+        place.release();
+      }
+    });
     const rules = lines.some((l) => l.trim() !== '' && !l.startsWith('#')) ? ignore().add(lines) : null;
     this.perDir.set(key, rules);
+    if (rules !== null) this.withRules.set(key, rules);
     return rules;
   }
 }

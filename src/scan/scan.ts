@@ -2,9 +2,11 @@ import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot } from '../core/types.js';
-import { fromBytes, toBytes, under } from '../fs/paths.js';
+import { fromBytes } from '../fs/paths.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../engine/temp-name.js';
+import { DirAnchors, type Place } from '../engine/dir-anchors.js';
+import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
 
 export interface ScanOptions {
@@ -38,7 +40,13 @@ export function scanTree(opts: ScanOptions): ScanResult {
   const entries = new Map<RelPath, ScannedEntry>();
   const problems: Problem[] = [];
   const leftoverTemps: RelPath[] = [];
-  walkInto(opts, null, { entries, problems, leftoverTemps });
+  const anchors = new DirAnchors(opts.root);
+  try {
+    walkInto(opts, anchors, null, { entries, problems, leftoverTemps });
+  } finally {
+    anchors.closeAll();
+    opts.filter?.closeDirs();
+  }
   return { side: opts.side, entries, problems, leftoverTemps };
 }
 
@@ -48,35 +56,50 @@ interface WalkSink {
   readonly leftoverTemps: RelPath[];
 }
 
-/** Walks the directory `start` (null: the root) and everything below it into `sink`. */
-function walkInto(opts: ScanOptions, start: RelPath | null, sink: WalkSink): void {
-  const rootBytes = toBytes(opts.root);
+/**
+ * Walks the directory `start` (null: the root) and everything below it into `sink`. Each directory is
+ * listed through a descriptor opened from its parent's (dir-anchors.ts): a directory swapped for a
+ * symlink while the walk runs is never followed, and depth costs nothing per call.
+ */
+function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink): void {
   const stack: (RelPath | null)[] = [start];
   while (stack.length > 0) {
     const dir = stack.pop() ?? null;
-    const dirBytes = dir === null ? rootBytes : Buffer.concat([rootBytes, Buffer.of(SLASH), toBytes(dir)]);
     let names: Buffer[];
+    let here: Place;
     try {
-      names = readdirSync(dirBytes, { encoding: 'buffer' });
+      here = anchors.dir(dir);
     } catch (e) {
       if (dir === null) throw e; // the root itself: the session reports it
-      const code = errCode(e);
-      if (code === 'ENOENT' || code === 'ENOTDIR') sink.entries.delete(dir); // vanished or replaced while we walked
-      else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
+      if (e instanceof StaleTargetError || e instanceof UnsafePathError) sink.entries.delete(dir); // vanished or replaced while we walked
+      else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${errCode(e)})`));
       continue;
     }
-    for (const nameBytes of names) {
-      const name = fromBytes(nameBytes);
-      const path = joinRel(dir, name);
-      if (isOwnName(name)) {
-        if (isTempName(name)) sink.leftoverTemps.push(path);
+    try {
+      try {
+        names = readdirSync(here.abs, { encoding: 'buffer' });
+      } catch (e) {
+        if (dir === null) throw e;
+        const code = errCode(e);
+        if (code === 'ENOENT' || code === 'ENOTDIR') sink.entries.delete(dir);
+        else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
         continue;
       }
-      const abs = Buffer.concat([dirBytes, Buffer.of(SLASH), nameBytes]);
-      const scanned = scanOne(opts, path, abs, sink.problems);
-      if (scanned === null) continue;
-      sink.entries.set(path, scanned);
-      if (scanned.entry.kind === 'dir') stack.push(path);
+      for (const nameBytes of names) {
+        const name = fromBytes(nameBytes);
+        const path = joinRel(dir, name);
+        if (isOwnName(name)) {
+          if (isTempName(name)) sink.leftoverTemps.push(path);
+          continue;
+        }
+        const abs = Buffer.concat([here.abs, Buffer.of(SLASH), nameBytes]);
+        const scanned = scanOne(opts, path, abs, sink.problems);
+        if (scanned === null) continue;
+        sink.entries.set(path, scanned);
+        if (scanned.entry.kind === 'dir') stack.push(path);
+      }
+    } finally {
+      here.release();
     }
   }
 }
@@ -93,6 +116,17 @@ export interface LiveScan {
  */
 export function rescanPaths(opts: ScanOptions, live: LiveScan, paths: readonly RelPath[]): RelPath[] {
   const leftoverTemps: RelPath[] = [];
+  const anchors = new DirAnchors(opts.root);
+  try {
+    rescanInto(opts, anchors, live, paths, leftoverTemps);
+  } finally {
+    anchors.closeAll();
+    opts.filter?.closeDirs();
+  }
+  return leftoverTemps;
+}
+
+function rescanInto(opts: ScanOptions, anchors: DirAnchors, live: LiveScan, paths: readonly RelPath[], leftoverTemps: RelPath[]): void {
   const isKnownDir = (p: RelPath): boolean => live.entries.get(p)?.entry.kind === 'dir';
   // A path under a directory we do not know yet (events can arrive child first) is covered by
   // re-reading the outermost unknown directory on its way.
@@ -107,18 +141,33 @@ export function rescanPaths(opts: ScanOptions, live: LiveScan, paths: readonly R
     live.problems.delete(path);
     if (wasDir || hasProblemBelow(live, path)) forgetBelow(live, path);
     const problems: Problem[] = [];
-    const abs = toBytes(under(opts.root, path));
-    const scanned = isOwnName(baseName(path)) ? null : scanOne(opts, path, abs, problems);
+    const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems);
     if (scanned !== null) {
       live.entries.set(path, scanned);
       if (scanned.entry.kind === 'dir') {
         const sink: WalkSink = { entries: live.entries, problems, leftoverTemps };
-        walkInto(opts, path, sink);
+        walkInto(opts, anchors, path, sink);
       }
     }
     for (const p of problems) live.problems.set(p.path, p);
   }
-  return leftoverTemps;
+}
+
+/** scanOne for a single path reached through its directory's descriptor; a directory on the way gone or swapped: not there. */
+function scanAt(opts: ScanOptions, anchors: DirAnchors, path: RelPath, problems: Problem[]): ScannedEntry | null {
+  let place: Place;
+  try {
+    place = anchors.place(path);
+  } catch (e) {
+    if (e instanceof StaleTargetError || e instanceof UnsafePathError) return null;
+    problems.push(problem(opts.side, path, 'unreadable', `cannot stat (${errCode(e)})`));
+    return null;
+  }
+  try {
+    return scanOne(opts, path, place.abs, problems);
+  } finally {
+    place.release();
+  }
 }
 
 /** Drops paths that lie below another path of the list (walking the outer one covers them). */

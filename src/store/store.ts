@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, renameSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
 import type {
@@ -231,7 +231,13 @@ export function ensureStateDir(stateDir: string): void {
   try {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new StateError(`cannot create the state directory ${stateDir} (${errCode(e)})`);
+    throw new StateError(`cannot create the state directory ${stateDir} (${errCode(e)}); choose another with --state-dir or $TSYNC_STATE_DIR`);
+  }
+  // SQLite would only say SQLITE_CANTOPEN about the lock or index file: name the real cause first.
+  try {
+    accessSync(stateDir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new StateError(`the state directory ${stateDir} is not writable (${errCode(e)}); choose another with --state-dir or $TSYNC_STATE_DIR`);
   }
 }
 

@@ -13,9 +13,10 @@ import { executePlan } from '../engine/execute.js';
 import { isLeftoverTemp } from '../engine/temp-name.js';
 import { pruneTrash, Trash, trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
-import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
+import { DirAnchors, type Place } from '../engine/dir-anchors.js';
+import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { OpenPair } from './pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
 
@@ -139,30 +140,51 @@ export async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSi
   if (requests.length === 0) return;
   const queue = new PQueue({ concurrency });
   const buffers: Buffer[] = [];
+  // files are read through their directory's descriptor: never through a directory swapped for a symlink
+  const anchors = { left: new DirAnchors(pair.root('left')), right: new DirAnchors(pair.root('right')) };
   for (const req of requests) {
     void queue.add(async () => {
       const side = req.side === 'left' ? left : right;
       const scanned = side.entries.get(req.path);
       if (scanned === undefined || scanned.entry.kind !== 'file') return;
       const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
+      let place: Place | null = null;
       try {
-        const { hash } = await hashFile(toBytes(under(pair.root(req.side), req.path)), buffer);
+        place = anchors[req.side].place(req.path);
+        const { hash } = await hashFile(place.abs, buffer);
         side.entries.set(req.path, { ...scanned, entry: { ...scanned.entry, hash } });
       } catch (e) {
-        const code = errCode(e);
+        const code = e instanceof StaleTargetError ? 'ENOENT' : e instanceof UnsafePathError ? 'ELOOP' : errCode(e);
         side.problems.push({ path: req.path, side: req.side, code: code === 'ENOENT' ? 'vanished' : 'unreadable', message: `${displayPath(req.path)}: cannot read (${code})` });
       } finally {
+        place?.release();
         buffers.push(buffer);
       }
     });
   }
-  await queue.onIdle();
+  try {
+    await queue.onIdle();
+  } finally {
+    anchors.left.closeAll();
+    anchors.right.closeAll();
+  }
 }
 
 /** Temp files of killed runs are ours to remove; those of a live process are not. */
 export async function removeLeftoverTemps(root: AbsPath, temps: readonly RelPath[]): Promise<void> {
-  for (const rel of temps) {
-    if (isLeftoverTemp(baseName(rel))) await unlink(toBytes(under(root, rel))).catch(() => undefined);
+  const anchors = new DirAnchors(root);
+  try {
+    for (const rel of temps) {
+      if (!isLeftoverTemp(baseName(rel))) continue;
+      try {
+        const place = anchors.place(rel);
+        await unlink(place.abs).catch(() => undefined).finally(place.release);
+      } catch {
+        // its directory is gone or not a real directory any more: nothing of ours to remove there
+      }
+    }
+  } finally {
+    anchors.closeAll();
   }
 }
 

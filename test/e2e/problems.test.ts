@@ -1,10 +1,11 @@
 // Per-path problems do not abort a run: the path is reported on stderr, everything else is synced, the
 // exit code is 1, and nothing at or below a path that could not be read is deleted in DST.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lines, makeTempDir, removeTempDir, runCli, sandbox, type RunOptions } from '../helpers/cli.js';
+import { lines, runCli, sandbox } from '../helpers/cli.js';
+import { unprivileged } from '../helpers/unprivileged.js';
 import { compareTrees, key, pinTimes, put, snapshotTree } from '../helpers/tree.js';
 
 function mkfifo(path: string): void {
@@ -58,31 +59,7 @@ describe('a fifo in SRC', () => {
 // Root ignores mode 000, so as root the CLI runs as an unprivileged user (setpriv); trees and state are
 // chowned to that user. As any other user, the CLI simply runs as ourselves.
 
-const NOBODY = { uid: 65534, gid: 65534 } as const;
-const isRoot = process.getuid?.() === 0;
-const runAs: RunOptions['asUser'] = isRoot ? NOBODY : undefined;
-
-/** Why the unreadable-path tests cannot run here, or null when they can. */
-function unprivilegedSkipReason(): string | null {
-  if (!isRoot) return null;
-  const probe = makeTempDir('tsync-e2e-probe-');
-  try {
-    mkdirSync(join(probe, 'src'));
-    execFileSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, probe]);
-    const version = runCli(['--version'], { asUser: NOBODY, cwd: probe });
-    if (version.code !== 0) return `node or the project is not usable by uid ${NOBODY.uid} (setpriv ... tsync --version: exit ${version.code}: ${version.stderr.trim()})`;
-    const write = runCli(['sync', '--one-way', '--state-dir', join(probe, 'state'), join(probe, 'src'), join(probe, 'dst')], { asUser: NOBODY, cwd: probe });
-    if (!existsSync(join(probe, 'dst'))) return `uid ${NOBODY.uid} cannot write below ${probe} (exit ${write.code}: ${write.stderr.trim()})`;
-    return null;
-  } catch (e) {
-    return `cannot run as uid ${NOBODY.uid}: ${e instanceof Error ? e.message : String(e)}`;
-  } finally {
-    removeTempDir(probe);
-  }
-}
-
-const skipReason = unprivilegedSkipReason();
-const suffix = skipReason === null ? '' : ` [skipped: ${skipReason}]`;
+const { runAs, skipReason, suffix } = unprivileged();
 
 describe('unreadable paths in SRC', () => {
   it.skipIf(skipReason !== null)(`are reported, the rest is synced, exit 1, and DST at/below them is kept${suffix}`, () => {

@@ -110,7 +110,7 @@ const BAD_INPUTS: readonly BadInput[] = [
   {
     name: 'state dir is a file',
     args: (sb) => ['sync', '--one-way', '--state-dir', join(sb.src, 'file.txt'), sb.src, sb.dst],
-    stderr: /^tsync: error: cannot create the state directory \S+\/file\.txt \(EEXIST\)$/,
+    stderr: /^tsync: error: cannot create the state directory \S+\/file\.txt \(EEXIST\); choose another with --state-dir or \$TSYNC_STATE_DIR$/,
   },
 ];
 
