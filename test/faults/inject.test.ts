@@ -310,6 +310,22 @@ const oneWayCases: OneWayCase[] = [
     },
   },
   {
+    name: 'a source directory swapped for a symlink to outside while the scan lists it: nothing is read through it',
+    touchesSource: true,
+    rules: (sb) => {
+      put(sb.dir, 'secret/x.txt', 'SECRET outside the tree\n');
+      put(sb.dir, 'secret/planted.txt', 'SECRET outside the tree\n');
+      return [{ op: 'readdir', path: `${sb.src}/sub`, exact: true, then: { do: 'dir-to-symlink', target: join(sb.src, 'sub'), to: join(sb.dir, 'secret') } }];
+    },
+    code: 1,
+    says: /sub.*not a real directory/,
+    after: (sb) => {
+      const leaked = [...snapshotTree(sb.dst)].filter(([, e]) => e.type === 'file').map(([k]) => readFileSync(join(sb.dst, k), 'utf8'));
+      expect(leaked.filter((t) => t.includes('SECRET'))).toEqual([]);
+      undoSwap(sb.src);
+    },
+  },
+  {
     name: 'a source directory swapped for a symlink to outside between the scan and the copy: nothing is read through it',
     touchesSource: true,
     rules: (sb) => {
