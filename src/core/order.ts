@@ -30,7 +30,7 @@ export function orderActions(actions: readonly Action[]): Action[] {
     const list = byPhase.get(phase) ?? [];
     const deepestFirst = phase === 'delete-dirs' || phase === 'delete-entries' || phase === 'dir-metas';
     list.sort((a, b) => (deepestFirst ? compareRel(b.path, a.path) : compareRel(a.path, b.path)));
-    out.push(...list);
+    for (const a of list) out.push(a); // not push(...list): a million arguments overflow the stack
   }
   return out;
 }

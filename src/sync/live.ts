@@ -143,7 +143,7 @@ export class LiveSession {
     applyChanges(this.pair.base, r.changes);
     for (const [p, rec] of r.changes.upserts) this.pending.set(p, rec);
     for (const p of r.changes.removals) this.pending.set(p, null);
-    this.pendingConflicts.push(...r.plan.conflicts);
+    for (const c of r.plan.conflicts) this.pendingConflicts.push(c);
     if (scope === 'all') this.persistedFull = true;
     else for (const p of scope) this.pendingScope.add(p);
     for (const side of sidesWritten(r.outcomes)) this.pendingSides.add(side);

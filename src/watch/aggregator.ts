@@ -100,7 +100,7 @@ export function collapse(paths: readonly RelPath[], above: number): RelPath[] {
   const out: RelPath[] = [];
   for (const [parent, list] of byParent) {
     if (parent !== null && list.length > above) out.push(parent);
-    else out.push(...list);
+    else for (const p of list) out.push(p);
   }
   return out;
 }
