@@ -5,7 +5,8 @@
 //   npm run bench                       # build, then the default run (~5-7 min on 2 cores)
 //   BENCH_QUICK=1 node bench/run.mjs    # small datasets, 2 repetitions: a smoke run
 //   BENCH_ONLY=small,hash node bench/run.mjs
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+//   BENCH_ONLY=1m BENCH_RESULTS=bench/results-1m.md node bench/run.mjs   # 1,000,000 empty files (opt-in, ~10 min)
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,8 +24,10 @@ const E = process.env;
 // Configuration (environment variables; see README)
 
 const QUICK = E.BENCH_QUICK === '1';
-const SCENARIOS = ['small', 'large', '100k', 'hash', 'twoway'];
-const ONLY = new Set((E.BENCH_ONLY ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+const SCENARIOS = ['small', 'large', '100k', 'hash', 'twoway', '1m'];
+/** The default run leaves out the 1M-file scenario (it alone takes ~10 minutes): BENCH_ONLY=1m runs it. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s !== '1m');
+const ONLY = new Set((E.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
 for (const s of ONLY) {
   if (!SCENARIOS.includes(s)) {
     console.error(`bench: unknown scenario "${s}" in BENCH_ONLY (expected some of ${SCENARIOS.join(',')})`);
@@ -38,6 +41,7 @@ const REPS = {
   large: reps('LARGE', 5),
   '100k-copy': reps('100K_COPY', 2),
   '100k': reps('100K', 3),
+  '1m': reps('1M', 1),
   hash: reps('HASH', 5),
   twoway: reps('TWOWAY', 5),
 };
@@ -302,6 +306,38 @@ async function hundredKScenario(data) {
   }
 }
 
+/** 1,000,000 empty files in 1,000 directories: initial copy and no-op, for time and peak RSS. */
+function generateEmptyFiles(root, count) {
+  const perDir = 1000;
+  for (let d = 0; d * perDir < count; d++) {
+    const dir = join(root, `d${String(d).padStart(4, '0')}`);
+    mkdirSync(dir, { recursive: true });
+    for (let f = 0; f < perDir && d * perDir + f < count; f++) closeSync(openSync(join(dir, `f${f}`), 'w'));
+  }
+  return { root };
+}
+
+async function millionScenario(data) {
+  const W = join(WORK, '1m');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const dst = (t) => join(W, `dst-${t}`);
+  const st = (t) => join(W, `state-${t}`);
+  const tools = ['tsync', 'cp', 'rsync'];
+  const check = (tool) => () => compareTrees(S, dst(tool), { content: 'none', dirMeta: tool !== 'cp' });
+  for (let r = 0; r < REPS['1m']; r++) {
+    for (const tool of rotate(tools, r)) {
+      discard(dst(tool));
+      discard(st(tool));
+      timed('1m-initial', tool, oneWayCmd(tool, 'initial', S, dst(tool), st(tool)), { verify: check(tool) });
+      if (tool === 'cp') continue;
+      await sleep(SETTLE_MS);
+      run(oneWayCmd(tool, 'noop', S, dst(tool), st(tool))); // untimed: the steady state follows
+      timed('1m-noop', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: check(tool), expectNoop: true });
+    }
+  }
+}
+
 /** Hash throughput, in this process, with tsync's own hasher (dist/hash/xxhash.js). */
 async function hashScenario(file, size) {
   const mod = await import(pathToFileURL(join(ROOT, 'dist', 'hash', 'xxhash.js')).href);
@@ -499,6 +535,8 @@ function buildReport(ctx) {
     ['100k-initial', `100k: ${n100k} files, initial copy`],
     ['100k-first', `100k: first re-sync right after the copy`],
     ['100k-noop', `100k: no-op re-sync (steady state)`],
+    ['1m-initial', `1m: ${(QUICK ? 20_000 : 1_000_000).toLocaleString('en-US')} empty files, 1,000 per dir, initial copy`],
+    ['1m-noop', `1m: no-op re-sync (steady state)`],
   ];
   const lines = [];
   lines.push('| scenario | tsync median | cp -a median | rsync median | tsync/cp ratio | tsync/rsync ratio | tsync max RSS |');
@@ -621,6 +659,11 @@ async function main() {
     const h = generateSmallTree(join(DATA, '100k'), { ...SPEC['100k'], seed: SEED + 100 });
     log(`  ${(h.bytes / 1e6).toFixed(1)} MB in ${h.dirs.length} dirs`);
     await hundredKScenario(h);
+  }
+
+  if (ONLY.has('1m')) {
+    log('generating 1m dataset: 1,000,000 empty files in 1,000 dirs');
+    await millionScenario(generateEmptyFiles(join(DATA, '1m'), QUICK ? 20_000 : 1_000_000));
   }
 
   const rep = buildReport(ctx);

@@ -2,7 +2,8 @@
 // held by another process, and a destination disk that fills up. Nothing may be lost or torn, and the
 // next clean run must converge.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -76,7 +77,23 @@ describe('the state index under damage', () => {
   });
 });
 
-describe.skipIf(!isRoot)('a destination disk that fills up (tmpfs of 8 MiB, needs root)', () => {
+/** Why a tmpfs cannot be mounted here (not root, or no mount permission in this container), or null. */
+function tmpfsSkipReason(): string | null {
+  if (!isRoot) return 'needs root to mount a tmpfs';
+  const probe = mkdtempSync(join(tmpdir(), 'tsync-tmpfs-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'pipe' });
+    execFileSync('umount', [probe]);
+    return null;
+  } catch (e) {
+    return `cannot mount a tmpfs here: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
+  } finally {
+    rmSync(probe, { recursive: true, force: true });
+  }
+}
+const tmpfsSkip = tmpfsSkipReason();
+
+describe.skipIf(tmpfsSkip !== null)(`a destination disk that fills up (tmpfs of 8 MiB)${tmpfsSkip === null ? '' : ` [skipped: ${tmpfsSkip}]`}`, () => {
   it('fails the files that do not fit (exit 1), tears none, and converges once there is room', () => {
     const sb = sandbox();
     const mnt = join(sb.dir, 'small');

@@ -1,6 +1,7 @@
-// Crash trials: the built CLI is SIGKILLed at a random moment of a sync (small files in a few
+// Crash and fault trials: the built CLI is SIGKILLed at a random moment of a sync (small files in a few
 // directories, big files over the streamed-copy limit, edits on both sides, conflicts), in four families:
-// two-way and one-way, each as a first sync into an empty tree and as incremental runs. After every kill:
+// two-way and one-way, each as a first sync into an empty tree and as incremental runs; and, in two more
+// families, runs to their end with random errno faults injected (fault-layer.mjs). After every run:
 //   - no torn file: every file at a final path holds exactly one version that existed before the run
 //     (at that path on either side; for a conflict copy, a version of the path it copies);
 //   - nothing lost: every version written since the last sync is still in A or B (at its path, as a
@@ -10,9 +11,9 @@
 //
 // Runs under `npm run test:faults` (vitest.faults.config.ts sets TSYNC_FAULTS=1). The budget:
 //   TSYNC_FAULTS_BUDGET=ci (default): 300 small files + 4-12 MiB big ones; 50 two-way, 30 one-way and
-//     2 x 10 first-sync kills (110 trials, a few minutes);
-//   TSYNC_FAULTS_BUDGET=long: 3,000 small files + 20-50 MiB big ones; 50 + 20 + 2 x 10 kills.
-// Overrides: CRASH_TRIALS, CRASH_ONEWAY_TRIALS, CRASH_FIRST_TRIALS (per mode), CRASH_SEED (default:
+//     2 x 10 first-sync kills (100 kills), 2 x 20 fault runs: a few minutes;
+//   TSYNC_FAULTS_BUDGET=long: 3,000 small files + 20-50 MiB big ones; 50 + 20 + 2 x 10 kills, 2 x 50 fault runs.
+// Overrides: CRASH_TRIALS, CRASH_ONEWAY_TRIALS, CRASH_FIRST_TRIALS (per mode), FAULT_TRIALS (per mode), CRASH_SEED (default:
 // random, printed), CRASH_MAX_DELAY_MS (the latest kill after spawn), CRASH_KILL_FROM=spawn|write|mixed
 // (default mixed: every other trial counts its delay from the run's first write to either tree, so that
 // kills land among the writes and not only in the scan), CRASH_KEEP=1 (keep the trees of a failed chain
