@@ -48,7 +48,7 @@ interface Held {
 }
 
 /** Directory descriptors kept open at once (those in use are never closed early). */
-const MAX_OPEN = 128;
+const MAX_OPEN = 64;
 const ROOT_KEY = '';
 
 export class DirAnchors {
