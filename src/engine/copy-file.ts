@@ -20,7 +20,7 @@ import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js'
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
 import { streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
-import { tempName } from './temp-name.js';
+import { tempName } from '../fs/temp-name.js';
 
 /** The source could not be opened: a problem of the side copied from, not of the target. */
 export class SourceReadError extends Error {

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { constants } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { tempName } from './temp-name.js';
 
 /**
  * Does this directory's file system give every change a ctime of its own? Kernels since 6.13 do for
@@ -11,7 +11,8 @@ import { randomBytes } from 'node:crypto';
  * Any failure answers "no", which is the safe answer.
  */
 export function hasFineGrainedCtime(dirAbs: Buffer): boolean {
-  const probe = Buffer.concat([dirAbs, Buffer.from(`/.tsync-probe-${process.pid}-${randomBytes(4).toString('hex')}`)]);
+  // a temp name: if the run is killed before the probe is removed, the next run removes it as a leftover
+  const probe = Buffer.concat([dirAbs, Buffer.from(`/${tempName('probe-')}`)]);
   let fd: number;
   try {
     fd = openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
@@ -34,8 +35,7 @@ export function hasFineGrainedCtime(dirAbs: Buffer): boolean {
     try {
       unlinkSync(probe);
     } catch {
-      // a probe left behind is a tsync name: scans skip it and the next run's temp cleanup does not
-      // need it gone
+      // left behind: the next run's leftover-temp cleanup removes it
     }
   }
 }

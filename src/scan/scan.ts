@@ -4,7 +4,7 @@ import { vouchedHash } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot } from '../core/types.js';
 import { fromBytes } from '../fs/paths.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
-import { isTempName } from '../engine/temp-name.js';
+import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';

@@ -10,7 +10,7 @@ import type { Scope } from '../core/scope.js';
 import type { AbsPath, Action, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { RunRecord } from '../store/store.js';
 import { executePlan } from '../engine/execute.js';
-import { isLeftoverTemp } from '../engine/temp-name.js';
+import { isLeftoverTemp } from '../fs/temp-name.js';
 import { pruneTrash, Trash, trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
 import { errCode } from '../fs/stat.js';

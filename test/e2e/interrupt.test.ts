@@ -1,5 +1,6 @@
 // A run killed at any instant leaves no torn file: the DST path holds nothing, the old bytes or the full
 // new bytes, never a mix; the next run converges and cleans up the dead run's temp files.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,5 +105,29 @@ describe('a run killed with SIGKILL', () => {
       expect(findOwnNames(dst).filter((n) => n !== '.tsync' && !n.startsWith('.tsync/trash'))).toEqual([]);
       removeTempDir(dst);
     });
+  });
+});
+
+describe('what a killed run leaves behind', () => {
+  it('temp files and ctime probes of a dead process are removed by the next run; a live process\'s are kept', () => {
+    const dir = makeTempDir('tsync-e2e-leftover-');
+    try {
+      const from = join(dir, 'src');
+      const to = join(dir, 'dst');
+      put(from, 'a.txt', 'a\n');
+      expect(runCli(['sync', '--one-way', '--state-dir', join(dir, 'state'), from, to]).code).toBe(0);
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid; // exited: its pid names no live process
+      const live = process.pid;
+      const leftovers = [`.tsync-tmp-${dead}-1`, `.tsync-tmp-${dead}-probe-2`, `.tsync-probe-${dead}-0a1b2c3d`];
+      for (const n of leftovers) put(to, n, 'partial\n');
+      put(to, `.tsync-tmp-${live}-1`, 'being written by a live process\n');
+
+      const r = runCli(['sync', '--one-way', '--state-dir', join(dir, 'state'), from, to]);
+
+      expect(r.code, r.stderr).toBe(0);
+      expect(readdirSync(to).filter((n) => n.startsWith('.tsync-')).sort()).toEqual([`.tsync-tmp-${live}-1`]);
+    } finally {
+      removeTempDir(dir);
+    }
   });
 });

@@ -286,8 +286,9 @@ const oneWayCases: OneWayCase[] = [
     name: 'a replica directory swapped for a symlink to outside before the first write into it: refused',
     rules: (sb) => {
       mkdirSync(join(sb.dir, 'outside'));
-      // the scan lstats dst/sub first; the second lstat is the guard's, right before the first write
-      return [{ op: 'lstat', path: `${sb.dst}/sub`, exact: true, nth: 2, then: { do: 'dir-to-symlink', target: join(sb.dst, 'sub'), to: join(sb.dir, 'outside') } }];
+      // a.txt is copied first (copies start in path order, small ones synchronously): its rename comes
+      // after the scan and before anything is written into sub
+      return [{ op: 'rename', path: `${sb.dst}/a.txt`, then: { do: 'dir-to-symlink', target: join(sb.dst, 'sub'), to: join(sb.dir, 'outside') } }];
     },
     code: 1,
     says: /sub.*not a real directory/,

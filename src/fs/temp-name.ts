@@ -8,19 +8,22 @@ let counter = 0;
  * file of a live process from one left by a process that was killed. Its length does not depend on the
  * final name, so even a 255-byte name can be written atomically.
  */
-export function tempName(): string {
+export function tempName(tag = ''): string {
   counter += 1;
-  return `${TEMP_PREFIX}${process.pid}-${counter.toString(36)}`;
+  return `${TEMP_PREFIX}${process.pid}-${tag}${counter.toString(36)}`;
 }
 
+/** Before 2026-11-22 the ctime probe had a name of its own; a killed run could leave one behind. */
+const OLD_PROBE_PREFIX = '.tsync-probe-';
+
 export function isTempName(name: string): boolean {
-  return name.startsWith(TEMP_PREFIX);
+  return name.startsWith(TEMP_PREFIX) || name.startsWith(OLD_PROBE_PREFIX);
 }
 
 /** True when the temp file's writer is gone (or the name is not ours to judge, in which case: false). */
 export function isLeftoverTemp(name: string): boolean {
   if (!isTempName(name)) return false;
-  const pid = Number.parseInt(name.slice(TEMP_PREFIX.length), 10);
+  const pid = Number.parseInt(name.slice(name.startsWith(TEMP_PREFIX) ? TEMP_PREFIX.length : OLD_PROBE_PREFIX.length), 10);
   if (!Number.isInteger(pid) || pid <= 0) return false;
   // Scans run while no copy of ours is in flight, so a temp file with our own pid is from an
   // earlier process that had the same pid.
