@@ -214,7 +214,8 @@ describe('long and deep paths', () => {
   it('a 1,000-level tree syncs one-way and two-way without a stack overflow, and its deletion propagates', () => {
     const sb = sandbox();
     const comps = Array.from({ length: 1_000 }, () => 'd');
-    deepPath(sb.src, comps, 'bottom.txt', 'at the bottom\n');
+    mkdirSync(join(sb.src, ...comps), { recursive: true }); // 2,000 bytes: a plain path still works here
+    writeFileSync(join(sb.src, ...comps, 'bottom.txt'), 'at the bottom\n');
     put(sb.src, 'top.txt', 'top\n');
 
     const r = sb.sync();
