@@ -19,6 +19,10 @@
 //          'dir-to-symlink', target: absolute path, to?: symlink target }
 // Each rule that fires is logged to $TSYNC_FAULT_LOG (one JSON line) so the test can tell whether the
 // fault really landed.
+//
+// Plain JavaScript because Node 20 cannot `--import` TypeScript; it type-checks under
+// `tsc --checkJs --strict`. The `any` annotations are confined to this test-only file: the layer replaces
+// bindings that Node's types declare read-only and forwards overloaded signatures unchanged.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
