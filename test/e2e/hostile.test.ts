@@ -11,6 +11,8 @@ import { compareTrees, findOwnNames, put, sameTrees, snapshotTree } from '../hel
 import { handOver, unprivileged } from '../helpers/unprivileged.js';
 
 const isRoot = process.getuid?.() === 0;
+/** Node cannot leave a socket file behind on purpose; python3 binds one and exits. */
+const hasPython = spawnSync('python3', ['--version']).status === 0;
 const NOTHING_DONE = /^0 copied, 0 dirs created, 0 deleted, 0 metadata updates(, \d+ conflicts?)?, 0 B/m;
 
 function twoWay(sb: Sandbox, B: string, ...extra: string[]): ReturnType<typeof runCli> {
@@ -112,7 +114,7 @@ describe('symlinks', () => {
 });
 
 describe('special files', () => {
-  it('sockets and fifos are skipped with one line each, never opened; what the other side holds there stays', () => {
+  it.skipIf(!hasPython)(`sockets and fifos are skipped with one line each, never opened; what the other side holds there stays${hasPython ? '' : ' [skipped: no python3 to make a socket]'}`, () => {
     const sb = sandbox();
     put(sb.src, 'a.txt', 'a\n');
     spawnSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(join(sb.src, 'app.sock'))})`]);
