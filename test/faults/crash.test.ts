@@ -74,6 +74,12 @@ afterAll(() => {
   if (work !== '' && !(KEEP && failedChains > 0)) remove(work);
 });
 
+/** A trial's two roots and state dir, below `work`. */
+function treesFor(name: string): { dir: string; A: string; B: string; S: string } {
+  const dir = join(work, name);
+  return { dir, A: join(dir, 'A'), B: join(dir, 'B'), S: join(dir, 'state') };
+}
+
 /** Runs one chain of trials in `dir`; its trees are removed afterwards unless it failed under CRASH_KEEP=1. */
 async function inChain(dir: string, body: () => Promise<void>): Promise<void> {
   try {
@@ -313,10 +319,7 @@ function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>
 
 async function twoWayChain(seed: number, firstTrial: number, trials: number, kind: 'incremental' | 'fault' = 'incremental'): Promise<void> {
   const rng = rngFrom(seed);
-  const dir = join(work, `two-way-${kind}-${firstTrial}`);
-  const A = join(dir, 'A');
-  const B = join(dir, 'B');
-  const S = join(dir, 'state');
+  const { dir, A, B, S } = treesFor(`two-way-${kind}-${firstTrial}`);
   await inChain(dir, async () => {
     buildTree(A, rng, SCALE);
     mkdirSync(B);
@@ -333,10 +336,7 @@ async function twoWayChain(seed: number, firstTrial: number, trials: number, kin
 /** A first two-way sync, killed: A holds a tree, B a few files of its own and some of A's names with other bytes. */
 async function twoWayFirstSync(seed: number, trial: number): Promise<void> {
   const rng = rngFrom(seed);
-  const dir = join(work, `two-way-first-${trial}`);
-  const A = join(dir, 'A');
-  const B = join(dir, 'B');
-  const S = join(dir, 'state');
+  const { dir, A, B, S } = treesFor(`two-way-first-${trial}`);
   await inChain(dir, async () => {
     buildTree(A, rng, SCALE);
     mkdirSync(B);
@@ -447,10 +447,7 @@ function mirrorDiffs(src: Snap, dst: Snap): string[] {
 
 async function oneWayChain(seed: number, firstTrial: number, trials: number, kind: 'incremental' | 'fault' = 'incremental'): Promise<void> {
   const rng = rngFrom(seed ^ 0x5bd1e995);
-  const dir = join(work, `one-way-${kind}-${firstTrial}`);
-  const A = join(dir, 'A');
-  const B = join(dir, 'B');
-  const S = join(dir, 'state');
+  const { dir, A, B, S } = treesFor(`one-way-${kind}-${firstTrial}`);
   const args = ['sync', '--one-way', '--state-dir', S, A, B];
   await inChain(dir, async () => {
     buildTree(A, rng, SCALE);
@@ -466,10 +463,7 @@ async function oneWayChain(seed: number, firstTrial: number, trials: number, kin
 /** A first one-way sync, killed: into a missing replica, or (odd trials) one holding stale files of its own. */
 async function oneWayFirstSync(seed: number, trial: number): Promise<void> {
   const rng = rngFrom(seed ^ 0x5bd1e995);
-  const dir = join(work, `one-way-first-${trial}`);
-  const A = join(dir, 'A');
-  const B = join(dir, 'B');
-  const S = join(dir, 'state');
+  const { dir, A, B, S } = treesFor(`one-way-first-${trial}`);
   await inChain(dir, async () => {
     buildTree(A, rng, SCALE);
     if (trial % 2 === 1) {
