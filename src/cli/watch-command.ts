@@ -54,12 +54,29 @@ export async function watchCommand(settings: SyncSettings, opts: WatchOptions, i
     onBatch: (batch) => schedule(() => runBatch(batch)),
   });
 
+  // A cycle that throws must neither break the chain (every later cycle would be skipped) nor become an
+  // unhandled rejection (Node would end the process mid-write). A TsyncError (the state index cannot be
+  // written, say) is reported once and watching goes on: what is on disk stays, and an index that lags
+  // behind only costs the next start a re-hash. Anything else is a bug: watching stops with it.
+  let fail: (e: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined); // observed below, by the race with the stop request
+  const reportedFailures = new Set<string>();
   const schedule = (work: () => Promise<void>): void => {
     cycleRunning = cycleRunning.then(async () => {
       if (stopping) return;
       aggregator.pause();
       try {
         await work();
+      } catch (e) {
+        if (!(e instanceof TsyncError)) {
+          fail(e);
+          return;
+        }
+        if (!reportedFailures.has(e.message)) log.warn(`${e.message}; watching goes on`);
+        reportedFailures.add(e.message);
       } finally {
         aggregator.resume();
       }
@@ -117,7 +134,7 @@ export async function watchCommand(settings: SyncSettings, opts: WatchOptions, i
     };
     armRescan();
 
-    await opts.stopRequested;
+    await Promise.race([opts.stopRequested, failed]);
     stopping = true;
     clearInterval(persistTimer);
     if (rescanTimer !== null) clearTimeout(rescanTimer);

@@ -33,11 +33,17 @@ export async function acquirePairLock(stateDir: string, left: AbsPath, right: Ab
     const db = tryLock(lockFile);
     if (db !== null) {
       const me: LockHolder = { pid: process.pid, host: hostname(), sinceMs: Date.now() };
-      writeFileSync(holderFile, `${JSON.stringify(me)}\n`);
+      try {
+        writeFileSync(holderFile, `${JSON.stringify(me)}\n`);
+      } catch {
+        // only names the holder in another process's message (a full disk, say): the lock itself holds
+      }
       return {
         release: () => {
           try {
             db.exec('COMMIT');
+          } catch {
+            // a full disk can refuse even this empty commit: closing the connection releases the lock anyway
           } finally {
             db.close();
           }

@@ -154,7 +154,13 @@ export class StateStore {
       }
       for (const c of conflicts) this.insertConflict(c, atMs);
     });
-    tx();
+    try {
+      tx();
+    } catch (e) {
+      // The transaction rolled back: the index still holds the previous run. What this run wrote is on
+      // disk; the next run finds it in place (same bytes on both sides) and records it.
+      throw new StateError(`could not record this run in the state index ${this.db.name} (${errCode(e)}: ${e instanceof Error ? e.message : String(e)}); the changes made are on disk and the next run picks them up`);
+    }
   }
 
   private insertConflict(c: Conflict, atMs: number): void {

@@ -1,3 +1,4 @@
+import { errCode } from '../fs/stat.js';
 import { mkdirSync } from 'node:fs';
 import type { Outcome, Plan, Problem, Side } from '../core/types.js';
 import { flushFileSystem } from '../fs/flush.js';
@@ -54,7 +55,12 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}): Pr
     t('flush');
     pair.store.applyChanges(r.changes, r.plan.conflicts, startedAtMs);
     t(`commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
-    pair.store.recordRun(runRecordOf(s.mode, startedAtMs, r.outcomes, r.bytes, r.problems.length, exitStatusOf(summary)));
+    try {
+      pair.store.recordRun(runRecordOf(s.mode, startedAtMs, r.outcomes, r.bytes, r.problems.length, exitStatusOf(summary)));
+    } catch (e) {
+      // the run log (`tsync log`) is a convenience: the index itself is committed by now
+      return { ...summary, warnings: [...summary.warnings, `could not add this run to the run log (${errCode(e)})`] };
+    }
     return summary;
   } finally {
     pair.close();

@@ -121,3 +121,29 @@ describe.skipIf(tmpfsSkip !== null)(`a destination disk that fills up (tmpfs of 
     expect(readdirSync(dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['big0.bin', 'big1.bin', 'big2.bin', 'big3.bin', 'big4.bin']);
   });
 });
+
+describe.skipIf(tmpfsSkip !== null)(`a state directory on a disk that fills up (tmpfs of 150 KiB)${tmpfsSkip === null ? '' : ` [skipped: ${tmpfsSkip}]`}`, () => {
+  it('the run says the index could not be written (exit 2, one line); what it copied stays; the next run records it', () => {
+    const sb = sandbox();
+    const state = join(sb.dir, 'small-state');
+    mkdirSync(state);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=150k', 'tmpfs', state]);
+    onTestFinished(() => {
+      execFileSync('umount', ['-l', state]);
+    });
+    // 4,000 paths with long names: more index than 150 KiB holds
+    for (let d = 0; d < 20; d++) for (let f = 0; f < 200; f++) writeFileSync(join(sb.src, `${d}-a-rather-long-file-name-to-fill-the-index-${f}.txt`), `${d}/${f}\n`);
+
+    const r = runCli(['sync', '--one-way', '--state-dir', state, sb.src, sb.dst]);
+
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^tsync: error: could not record this run in the state index .*SQLITE_FULL.*the changes made are on disk/);
+    expect(readdirSync(sb.dst).filter((n) => !n.startsWith('.tsync'))).toHaveLength(4000);
+
+    execFileSync('mount', ['-o', 'remount,size=8m', state]);
+    const next = runCli(['sync', '--one-way', '--verbose', '--state-dir', state, sb.src, sb.dst]);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toMatch(/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates, 0 B$/m);
+  });
+});
