@@ -15,7 +15,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export const EXIT_CODE_HELP = `Exit codes:
   0  done, in sync
   1  done, but some paths failed (partial); each is reported on stderr
-  2  usage or configuration error (bad option, missing or unusable root, state index unusable)
+  2  usage or configuration error (bad option, missing or unusable root, state dir or index unusable)
   3  conflicts left unresolved
   4  a safety guard halted the run (nothing was changed)
   5  another tsync holds the lock on this pair`;
