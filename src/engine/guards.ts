@@ -18,9 +18,10 @@ export class UnsafePathError extends Error {
  * Every directory between a root and a target must be a real directory: a symlink planted there (before
  * or during the run) could point outside the tree, and writing through it would escape. Each directory
  * is checked with lstat the first time a run touches something below it, and its inode is remembered;
- * the run forgets it again when it removes the directory itself. The check alone leaves a window
- * between it and the write that follows; DirAnchors (dir-anchors.ts) closes it by writing through a
- * descriptor of the directory whose inode matches the one checked here.
+ * the run forgets it again when it removes the directory itself. A check leaves a window between it and
+ * the write that follows, so this guard is only the fallback where /proc is missing: on Linux,
+ * DirAnchors (dir-anchors.ts) reaches every directory through its parent's descriptor with O_NOFOLLOW,
+ * which leaves no such window.
  */
 export class AncestorGuard {
   private readonly verified = new Map<RelPath, bigint>();
