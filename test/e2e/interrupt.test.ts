@@ -36,8 +36,9 @@ function writeBigFile(path: string): string {
   return hash.digest('hex');
 }
 
+/** A copy's temp files (the ctime probe, `.tsync-tmp-<pid>-probe-…`, lives for microseconds and is not a copy). */
 function tempFilesIn(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.tsync-tmp-')) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.tsync-tmp-') && !/^\.tsync-tmp-\d+-probe-/.test(n)) : [];
 }
 
 beforeAll(() => {
