@@ -71,16 +71,7 @@ export class DirAnchors {
       return { abs: Buffer.concat([dirAbs, SLASH, name]), dirAbs, release: () => undefined };
     }
     const held = this.acquire(dir);
-    let released = false;
-    return {
-      abs: Buffer.concat([held.prefix, SLASH, name]),
-      dirAbs: held.prefix,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.release(held);
-      },
-    };
+    return this.pinned(held, Buffer.concat([held.prefix, SLASH, name]));
   }
 
   /** Pins the directory `dir` itself (null: the root), for listing it. */
@@ -91,9 +82,14 @@ export class DirAnchors {
       return { abs, dirAbs: abs, release: () => undefined };
     }
     const held = this.acquire(dir);
+    return this.pinned(held, held.prefix);
+  }
+
+  /** A Place below `held` whose release (once, however often it is called) gives the descriptor back. */
+  private pinned(held: Held, abs: Buffer): Place {
     let released = false;
     return {
-      abs: held.prefix,
+      abs,
       dirAbs: held.prefix,
       release: () => {
         if (released) return;

@@ -110,8 +110,9 @@ interface TrialLog {
 
 const logs: { twoWay: TrialLog[]; oneWay: TrialLog[] } = { twoWay: [], oneWay: [] };
 
+/** `seed` is the chain's own; CRASH_SEED (the run's, printed) is what reproduces the failing run. */
 function fail(seed: number, trial: number, what: string, lines: string[], extra: string[] = []): never {
-  throw new Error([`crash trial ${trial} (CRASH_SEED=${seed}): ${what}`, ...lines.slice(0, 40).map((l) => `- ${l}`), ...(lines.length > 40 ? [`… and ${lines.length - 40} more`] : []), ...extra].join('\n'));
+  throw new Error([`crash trial ${trial} (CRASH_SEED=${SEED}, chain seed ${seed}): ${what}`, ...lines.slice(0, 40).map((l) => `- ${l}`), ...(lines.length > 40 ? [`… and ${lines.length - 40} more`] : []), ...extra].join('\n'));
 }
 
 function cliText(r: CliRun): string {

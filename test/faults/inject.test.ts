@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli, sandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { conflictOrigin } from './crash-tree.js';
 import { compareTrees, findOwnNames, put, sameTrees, snapshotTree, type EntrySnapshot, type TreeSnapshot } from '../helpers/tree.js';
 
 const ENABLED = process.env.TSYNC_FAULTS === '1';
@@ -412,7 +413,7 @@ function contentsIn(root: string): Map<string, Set<string>> {
 
 /** A conflict copy's name without the `.tsync-conflict-…` part: the path it keeps a version of. */
 function originOf(k: string): string {
-  return k.replace(/\.tsync-conflict-\d{8}-\d{6}-(?:left|right)(?:-\d+)?/, '');
+  return conflictOrigin(k) ?? k;
 }
 
 /** Versions in `pre` (path -> entry, from either side) found nowhere in A or B. */
