@@ -13,6 +13,7 @@
 //   path   a substring of the path the call is about (for fd calls: the path the fd was opened with;
 //          for rename and link: the destination). "" matches every call of that op.
 //   exact  true: `path` must equal the call's path
+//   unless a substring that keeps a call from matching (e.g. "-probe-": not the ctime probe's temp file)
 //   nth    the first matching call that fires (1-based, default 1); times: how many fire (default 1)
 //   error  an errno code to throw: the call does not happen
 //   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
@@ -28,7 +29,7 @@ import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { constants as osConstants } from 'node:os';
 
-/** @typedef {{ op: string, path: string, exact?: boolean, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
+/** @typedef {{ op: string, path: string, exact?: boolean, unless?: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
 
 /** @type {Rule[]} */
 const rules = JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]');
@@ -120,7 +121,7 @@ function makeChange(change) {
 function check(op, path, syscall) {
   for (let i = 0; i < rules.length; i++) {
     const r = /** @type {Rule} */ (rules[i]);
-    if (r.op !== op || !(r.exact === true ? path === r.path : path.includes(r.path))) continue;
+    if (r.op !== op || !(r.exact === true ? path === r.path : path.includes(r.path)) || (r.unless !== undefined && path.includes(r.unless))) continue;
     seen[i] = (seen[i] ?? 0) + 1;
     const nth = r.nth ?? 1;
     const times = r.times ?? 1;
