@@ -1,8 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // `npm run test:long`: the property tests at full strength (PROPERTY_RUNS, default 10,000 histories) and
-// the scale trials in test/long (skipped by the default config's run because TSYNC_LONG is unset there).
-// The crash trials moved to `npm run test:faults` (vitest.faults.config.ts).
+// the scale trials in test/long (they skip themselves unless TSYNC_LONG is set, as it is here).
 export default defineConfig({
   test: {
     include: ['test/long/**/*.test.ts', 'test/property/**/*.test.ts'],
