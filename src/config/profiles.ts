@@ -1,47 +1,48 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import * as v from 'valibot';
 import { CONFLICT_POLICIES } from '../core/types.js';
 import { UsageError } from '../errors.js';
+import { concurrencyOf, deleteLimitOf, EXPECTED_CONCURRENCY, EXPECTED_DAYS, EXPECTED_DELETE_LIMIT, trashKeepOf } from './options.js';
+import { anObject, closedObject, parseJsonFile } from './schema-issues.js';
+
+/** A value a flag takes as text: the config file may also give it as a JSON number (`"trashKeep": 14`). */
+const flagText = (expected: string, accepts: (text: string) => boolean) =>
+  v.pipe(v.union([v.pipe(v.number(), v.finite(), v.transform(String)), v.string()], 'a number or a string'), v.check(accepts, expected));
+
+const isLimit = (l: ReturnType<typeof deleteLimitOf>): boolean => l !== null && l !== 'over-100%';
+
+const text = v.pipe(v.string(), v.nonEmpty('a non-empty string'));
+const patterns = v.array(v.string());
+
+const PROFILE = closedObject({
+  source: v.optional(text),
+  destination: v.optional(text),
+  oneWay: v.optional(v.boolean()),
+  conflict: v.optional(v.picklist(CONFLICT_POLICIES)),
+  stateDir: v.optional(text),
+  checksum: v.optional(v.boolean()),
+  force: v.optional(v.boolean()),
+  maxDelete: v.optional(flagText(`${EXPECTED_DELETE_LIMIT}, at most 100%`, (t) => isLimit(deleteLimitOf(t)))),
+  concurrency: v.optional(flagText(EXPECTED_CONCURRENCY, (t) => concurrencyOf(t) !== null)),
+  exclude: v.optional(patterns),
+  include: v.optional(patterns),
+  trash: v.optional(v.boolean()),
+  trashKeep: v.optional(flagText(EXPECTED_DAYS, (t) => trashKeepOf(t) !== null)),
+  fsync: v.optional(v.boolean()),
+  quiet: v.optional(v.boolean()),
+});
+
+/**
+ * The whole file is checked, not only the profile asked for: a mistake in any profile is reported the
+ * first time the file is used rather than the day that profile is. Keys beside `profiles` are left to
+ * other tools (an editor's `$schema`, comments as keys), as they always were.
+ */
+const CONFIG_FILE = v.pipe(anObject, v.looseObject({ profiles: v.pipe(anObject, v.record(v.string(), PROFILE)) }));
 
 /** What a profile may set: the roots and the options of `sync`/`watch`, under their flag names in camelCase. */
-export interface Profile {
-  readonly source?: string;
-  readonly destination?: string;
-  readonly oneWay?: boolean;
-  readonly conflict?: string;
-  readonly stateDir?: string;
-  readonly checksum?: boolean;
-  readonly force?: boolean;
-  readonly maxDelete?: string;
-  readonly concurrency?: string;
-  readonly exclude?: readonly string[];
-  readonly include?: readonly string[];
-  readonly trash?: boolean;
-  readonly trashKeep?: string;
-  readonly fsync?: boolean;
-  readonly quiet?: boolean;
-}
-
-type Kind = 'string' | 'boolean' | 'strings' | 'number-or-string';
-
-const KEYS: Readonly<Record<keyof Profile, Kind>> = {
-  source: 'string',
-  destination: 'string',
-  oneWay: 'boolean',
-  conflict: 'string',
-  stateDir: 'string',
-  checksum: 'boolean',
-  force: 'boolean',
-  maxDelete: 'number-or-string',
-  concurrency: 'number-or-string',
-  exclude: 'strings',
-  include: 'strings',
-  trash: 'boolean',
-  trashKeep: 'number-or-string',
-  fsync: 'boolean',
-  quiet: 'boolean',
-};
+export type Profile = Readonly<v.InferOutput<typeof PROFILE>>;
 
 /**
  * The config file: `--config FILE`, else `tsync.config.json` in the working directory, else
@@ -54,13 +55,13 @@ export function configCandidates(explicit: string | undefined, env: NodeJS.Proce
   return [join(cwd, 'tsync.config.json'), join(configHome, 'tsync', 'config.json')];
 }
 
-/** Loads and validates one profile; every mistake is a precise UsageError (exit 2). */
+/** Loads and validates one profile; every mistake is a one-line UsageError (exit 2) naming the file and key. */
 export function loadProfile(name: string, candidates: readonly string[]): Profile {
   let file: string | null = null;
-  let text = '';
+  let content = '';
   for (const c of candidates) {
     try {
-      text = readFileSync(c, 'utf8');
+      content = readFileSync(c, 'utf8');
       file = c;
       break;
     } catch {
@@ -68,48 +69,8 @@ export function loadProfile(name: string, candidates: readonly string[]): Profil
     }
   }
   if (file === null) throw new UsageError(`--profile ${name}: no config file (looked for ${candidates.join(', ')})`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`config ${file}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  const profiles = isObject(doc) ? doc.profiles : undefined;
-  if (!isObject(profiles)) throw new UsageError(`config ${file}: expected an object with a "profiles" object`);
-  const raw = profiles[name];
-  if (raw === undefined) throw new UsageError(`config ${file}: no profile "${name}" (profiles: ${Object.keys(profiles).join(', ') || 'none'})`);
-  if (!isObject(raw)) throw new UsageError(`config ${file}: profile "${name}" must be an object`);
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const kind = (KEYS as Record<string, Kind | undefined>)[key];
-    const where = `config ${file}: profile "${name}": "${key}"`;
-    if (kind === undefined) throw new UsageError(`config ${file}: profile "${name}": unknown key "${key}" (known: ${Object.keys(KEYS).join(', ')})`);
-    out[key] = checked(where, kind, value);
-  }
-  if (out.conflict !== undefined && !(CONFLICT_POLICIES as readonly string[]).includes(out.conflict as string)) {
-    throw new UsageError(`config ${file}: profile "${name}": "conflict" must be one of ${CONFLICT_POLICIES.join(', ')}`);
-  }
-  return out as Profile;
-}
-
-function checked(where: string, kind: Kind, value: unknown): unknown {
-  switch (kind) {
-    case 'string':
-      if (typeof value !== 'string' || value === '') throw new UsageError(`${where} must be a non-empty string`);
-      return value;
-    case 'boolean':
-      if (typeof value !== 'boolean') throw new UsageError(`${where} must be true or false`);
-      return value;
-    case 'strings':
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new UsageError(`${where} must be a list of strings`);
-      return value;
-    case 'number-or-string':
-      if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-      if (typeof value === 'string' && value !== '') return value;
-      throw new UsageError(`${where} must be a number or a string`);
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  const { profiles } = parseJsonFile(CONFIG_FILE, content, file);
+  const profile = Object.hasOwn(profiles, name) ? profiles[name] : undefined;
+  if (profile === undefined) throw new UsageError(`${file}: profiles.${name}: no such profile (profiles: ${Object.keys(profiles).join(', ') || 'none'})`);
+  return profile;
 }

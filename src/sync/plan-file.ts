@@ -1,5 +1,6 @@
-import type { Action, Conflict, ConflictPolicy, ConflictVersion, Entry, Expectation, Plan, RelPath, ScannedEntry, StatId } from '../core/types.js';
-import { UsageError } from '../errors.js';
+import * as v from 'valibot';
+import { anObject, closedObject, exactKeys, parseJsonFile } from '../config/schema-issues.js';
+import { CONFLICT_POLICIES, type Action, type Conflict, type ConflictPolicy, type ConflictVersion, type ConflictResolution, type EntryKind, type Expectation, type Plan, type RelPath, type ScannedEntry, type Side, type StatId } from '../core/types.js';
 import type { SyncMode } from './settings.js';
 
 /**
@@ -46,11 +47,17 @@ function actionJson(a: Action): Record<string, unknown> {
     case 'meta':
       return { ...base, source: scannedJson(a.source) };
     case 'conflict':
-      return { ...base, winner: scannedJson(a.winner), loser: scannedJson(a.loser), copyName: a.copyName === null ? null : b64(a.copyName), conflict: { ...a.conflict, path: b64(a.conflict.path), copyName: a.conflict.copyName === null ? null : b64(a.conflict.copyName), left: versionJson(a.conflict.left), right: versionJson(a.conflict.right) } };
+      return { ...base, winner: scannedJson(a.winner), loser: scannedJson(a.loser), copyName: nullableB64(a.copyName), conflict: conflictJson(a.conflict) };
   }
 }
 
-const versionJson = (v: { kind: string; size: number | null; mtimeNs: bigint; hash: string | null }): Record<string, unknown> => ({ ...v, mtimeNs: v.mtimeNs.toString() });
+/** Key by key, not a spread: the file format is what PLAN_SCHEMA admits, whatever fields the in-memory type grows. */
+function conflictJson(c: Conflict): Record<string, unknown> {
+  return { path: b64(c.path), left: versionJson(c.left), right: versionJson(c.right), policy: c.policy, resolution: c.resolution, winner: c.winner, copyName: nullableB64(c.copyName) };
+}
+
+const versionJson = (ver: ConflictVersion): Record<string, unknown> => ({ kind: ver.kind, size: ver.size, mtimeNs: ver.mtimeNs.toString(), hash: ver.hash });
+const nullableB64 = (s: string | null): string | null => (s === null ? null : b64(s));
 
 function expectJson(e: Expectation): Record<string, unknown> | null {
   return e === null ? null : { kind: e.kind, ...statJson(e) };
@@ -71,109 +78,86 @@ function scannedJson(s: ScannedEntry): Record<string, unknown> {
   return { entry, stat: statJson(s.stat), observedAtNs: s.observedAtNs.toString() };
 }
 
-/** Reads a plan file back; anything malformed is a UsageError (exit 2) naming what is wrong. */
+/** Reads a plan file back; anything malformed is a one-line UsageError (exit 2) naming the file and key. */
 export function parsePlan(text: string, file: string): { mode: SyncMode; policy: ConflictPolicy; left: string; right: string; actions: Action[] } {
-  const fail = (what: string): never => {
-    throw new UsageError(`plan ${file}: ${what}`);
-  };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    return fail('not valid JSON');
-  }
-  const d = obj(doc) ?? fail('not a plan');
-  if (d.format !== PLAN_FORMAT) fail(`unknown format ${JSON.stringify(d.format)} (expected ${PLAN_FORMAT})`);
-  const mode = d.mode === 'one-way' || d.mode === 'two-way' ? d.mode : fail('bad mode');
-  const roots = obj(d.roots) ?? fail('no roots');
-  const left = typeof roots.left === 'string' ? unb64(roots.left) : fail('bad roots');
-  const right = typeof roots.right === 'string' ? unb64(roots.right) : fail('bad roots');
-  if (!Array.isArray(d.actions)) fail('no actions');
-  const actions = (d.actions as unknown[]).map((a, i) => {
-    try {
-      return actionOf(a);
-    } catch (e) {
-      return fail(`action ${i + 1}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  });
-  return { mode, policy: (typeof d.policy === 'string' ? d.policy : 'keep-both') as ConflictPolicy, left, right, actions };
+  const doc = parseJsonFile(PLAN_SCHEMA, text, file);
+  return { mode: doc.mode, policy: doc.policy, left: doc.roots.left, right: doc.roots.right, actions: doc.actions };
 }
 
-function actionOf(raw: unknown): Action {
-  const a = obj(raw) ?? bad('not an object');
-  const path = unb64(str(a.path)) as RelPath;
-  const target = a.target === 'left' || a.target === 'right' ? a.target : bad('bad target');
-  const expect = a.expect === null ? null : expectOf(obj(a.expect) ?? bad('bad expect'));
-  switch (a.type) {
-    case 'delete':
-      return { type: 'delete', path, target, expect };
-    case 'copy':
-      return { type: 'copy', path, target, expect, source: scannedOf(a.source) };
-    case 'meta':
-      return { type: 'meta', path, target, expect, source: scannedOf(a.source) };
-    case 'mkdir': {
-      const source = scannedOf(a.source);
-      if (source.entry.kind !== 'dir') bad('mkdir of a non-directory');
-      return { type: 'mkdir', path, target, expect, source: { ...source, entry: source.entry as Extract<Entry, { kind: 'dir' }> } };
-    }
-    case 'conflict': {
-      const c = obj(a.conflict) ?? bad('bad conflict');
-      const copyName = a.copyName === null ? null : (unb64(str(a.copyName)) as RelPath);
-      const winner = c.winner === 'left' || c.winner === 'right' ? c.winner : null;
-      const conflict: Conflict = {
-        path,
-        left: versionOf(c.left),
-        right: versionOf(c.right),
-        policy: str(c.policy) as ConflictPolicy,
-        resolution: copyName === null ? 'loser-trashed' : 'kept-both',
-        winner,
-        copyName,
-      };
-      return { type: 'conflict', path, target, expect, winner: scannedOf(a.winner), loser: scannedOf(a.loser), copyName, conflict };
-    }
-    default:
-      return bad(`unknown action type ${String(a.type)}`);
-  }
-}
+// The schema below is the file format: every key serializePlan writes, and no other (a hand edit with a
+// typo is an error, not an ignored key). It also turns the stored forms back into the in-memory ones:
+// base64 into byte strings, decimal strings into bigints.
 
-function expectOf(e: Record<string, unknown>): Expectation {
-  const kind = e.kind === 'file' || e.kind === 'dir' || e.kind === 'symlink' ? e.kind : bad('bad kind');
-  return { kind, ...statOf(e) };
-}
+const SIDES = ['left', 'right'] as const satisfies readonly Side[];
+const KINDS = ['file', 'dir', 'symlink'] as const satisfies readonly EntryKind[];
+const RESOLUTIONS = ['kept-both', 'loser-trashed', 'skipped'] as const satisfies readonly ConflictResolution[];
 
-function versionOf(raw: unknown): ConflictVersion {
-  const v = obj(raw) ?? bad('bad conflict version');
-  const kind = v.kind === 'file' || v.kind === 'dir' || v.kind === 'symlink' ? v.kind : bad('bad kind');
-  return { kind, size: typeof v.size === 'number' ? v.size : null, mtimeNs: BigInt(str(v.mtimeNs)), hash: typeof v.hash === 'string' ? v.hash : null };
-}
+const base64 = v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'base64'), v.transform(unb64));
+/** A path inside a root: the engine resolves it under the root, so `..`, `.` and empty parts must never get there. */
+const relPath = v.pipe(
+  base64,
+  v.check((p) => p !== '' && p.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes('\0')), 'a relative path in base64 (no empty, "." or ".." parts)'),
+  v.transform((p) => p as RelPath),
+);
+const absPath = v.pipe(base64, v.check((p) => p.startsWith('/') && !p.includes('\0'), 'an absolute path in base64'));
+/** 64-bit numbers (times in ns, inode numbers) are stored as decimal strings: JSON numbers lose their low bits. */
+const int64 = v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'a whole number as a decimal string'), v.transform((s: string) => BigInt(s)));
+const uint64 = v.pipe(v.string(), v.regex(/^\d{1,20}$/, 'a whole number of 0 or more as a decimal string'), v.transform((s: string) => BigInt(s)));
+const size = v.pipe(v.number(), v.safeInteger('a whole number'), v.minValue(0, 'a size of 0 or more'));
+const mode = v.pipe(v.number(), v.integer('a whole number'), v.minValue(0, 'a mode from 0 to 0o7777'), v.maxValue(0o7777, 'a mode from 0 to 0o7777'));
+const hash = v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/, 'an XXH64 hash as 16 hex digits')));
 
-function statOf(s: Record<string, unknown>): StatId {
-  return { size: num(s.size), mtimeNs: BigInt(str(s.mtimeNs)), ino: BigInt(str(s.ino)), ctimeNs: BigInt(str(s.ctimeNs)) };
-}
+const statEntries = { size, mtimeNs: int64, ino: uint64, ctimeNs: int64 };
+const stat = closedObject(statEntries);
+const expectation = v.nullable(closedObject({ kind: v.picklist(KINDS), ...statEntries }));
 
-function scannedOf(raw: unknown): ScannedEntry {
-  const s = obj(raw) ?? bad('bad source');
-  const e = obj(s.entry) ?? bad('bad entry');
-  let entry: Entry;
-  if (e.kind === 'file') entry = { kind: 'file', size: num(e.size), mtimeNs: BigInt(str(e.mtimeNs)), mode: num(e.mode), hash: typeof e.hash === 'string' ? e.hash : null };
-  else if (e.kind === 'dir') entry = { kind: 'dir', mode: num(e.mode), mtimeNs: BigInt(str(e.mtimeNs)) };
-  else if (e.kind === 'symlink') entry = { kind: 'symlink', target: unb64(str(e.target)), mtimeNs: BigInt(str(e.mtimeNs)) };
-  else return bad('bad entry kind');
-  return { entry, stat: statOf(obj(s.stat) ?? bad('bad stat')), observedAtNs: BigInt(str(s.observedAtNs)) };
-}
+const fileEntry = exactKeys({ kind: v.literal('file'), size, mtimeNs: int64, mode, hash });
+const dirEntry = exactKeys({ kind: v.literal('dir'), mode, mtimeNs: int64 });
+const symlinkEntry = exactKeys({ kind: v.literal('symlink'), target: base64, mtimeNs: int64 });
+const scanned = closedObject({ entry: v.pipe(anObject, v.variant('kind', [fileEntry, dirEntry, symlinkEntry])), stat, observedAtNs: int64 });
+const scannedDir = closedObject({ entry: v.pipe(anObject, dirEntry), stat, observedAtNs: int64 });
 
-function obj(v: unknown): Record<string, unknown> | null {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
+const version = closedObject({ kind: v.picklist(KINDS), size: v.nullable(size), mtimeNs: int64, hash });
+const conflictRecord = closedObject({
+  path: relPath,
+  left: version,
+  right: version,
+  policy: v.picklist(CONFLICT_POLICIES),
+  resolution: v.picklist(RESOLUTIONS),
+  winner: v.nullable(v.picklist(SIDES)),
+  copyName: v.nullable(relPath),
+});
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : bad('expected a string');
-}
+/** `pathText` is the path for humans to read in the file; `path` (its bytes) is what counts. */
+const actionBase = { path: relPath, pathText: v.string(), target: v.picklist(SIDES), expect: expectation };
+const action = v.variant('type', [
+  exactKeys({ type: v.literal('delete'), ...actionBase }),
+  exactKeys({ type: v.literal('copy'), ...actionBase, source: scanned }),
+  exactKeys({ type: v.literal('meta'), ...actionBase, source: scanned }),
+  exactKeys({ type: v.literal('mkdir'), ...actionBase, source: scannedDir }),
+  v.pipe(
+    exactKeys({ type: v.literal('conflict'), ...actionBase, winner: scanned, loser: scanned, copyName: v.nullable(relPath), conflict: conflictRecord }),
+    // The conflict record is what the index and the report keep; apply acts on the action. They must tell the same story.
+    v.forward(v.check((a) => a.conflict.path === a.path, "the action's path"), ['conflict', 'path']),
+    v.forward(v.check((a) => a.conflict.copyName === a.copyName, "the action's copyName"), ['conflict', 'copyName']),
+    v.forward(v.check((a) => a.conflict.winner !== null && a.conflict.winner !== a.target, 'the side the action does not write'), ['conflict', 'winner']),
+    v.forward(v.check((a) => a.conflict.resolution === (a.copyName === null ? 'loser-trashed' : 'kept-both'), 'kept-both with a copyName, loser-trashed without'), ['conflict', 'resolution']),
+  ),
+]);
 
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : bad('expected a number');
-}
+const PLAN_SCHEMA = closedObject({
+  format: v.literal(PLAN_FORMAT, JSON.stringify(PLAN_FORMAT)),
+  createdAt: v.string(),
+  mode: v.picklist(['one-way', 'two-way'] as const satisfies readonly SyncMode[]),
+  policy: v.picklist(CONFLICT_POLICIES),
+  roots: closedObject({ left: absPath, right: absPath }),
+  actions: v.array(v.pipe(anObject, action, v.transform(actionOf))),
+});
 
-function bad(what: string): never {
-  throw new Error(what);
+type StoredAction = v.InferOutput<typeof action>;
+
+/** The in-memory action: the stored one without its readable path. */
+function actionOf(stored: StoredAction): Action {
+  const { pathText: _readable, ...a } = stored;
+  return a;
 }

@@ -1,9 +1,10 @@
 // `tsync plan -o FILE` writes a plan with preconditions; `tsync apply FILE` carries it out and refuses,
 // action by action, what changed since.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli, sandbox } from '../helpers/cli.js';
+import { runCli, sandbox, type Sandbox } from '../helpers/cli.js';
+import { compareTrees, snapshotTree } from '../helpers/tree.js';
 
 describe('plan and apply', () => {
   it('applies what still holds, refuses what changed since the plan (exit 1), and the next sync settles it', () => {
@@ -33,13 +34,106 @@ describe('plan and apply', () => {
     expect(readFileSync(join(sb.dst, 'f1.txt'), 'utf8')).toBe('v2 of f1\n');
   });
 
-  it('a file that is not a plan is a one-line error, exit 2', () => {
+  it('a two-way plan with a conflict, a delete, a mkdir and copies is read back as written and applied', () => {
+    const sb = sandbox();
+    const planFile = twoWayPlan(sb);
+    const doc = readPlan(planFile);
+    expect([...new Set(doc.actions.map((a) => a.type))]).toEqual(expect.arrayContaining(['conflict', 'delete', 'mkdir', 'copy']));
+    const r = runCli(['apply', '--state-dir', sb.state, planFile]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(sb.dst, 'new', 'n.txt'), 'utf8')).toBe('n\n');
+    expect(sameContent(sb.src, sb.dst, 'both.txt')).toBe(true);
+    // keep-both: the losing edit is kept beside it, under a conflict name, on both sides
+    const copies = readdirSync(sb.dst).filter((n) => n.startsWith('both') && n !== 'both.txt');
+    expect(copies).toHaveLength(1);
+    const kept = [readFileSync(join(sb.dst, 'both.txt'), 'utf8'), readFileSync(join(sb.dst, copies[0] ?? ''), 'utf8')].sort();
+    expect(kept).toEqual(['left edit\n', 'right edit, longer\n']);
+  });
+
+  type Edit = (doc: PlanDoc) => string;
+  // Each edit breaks one thing and returns the line's key path and its words; every line is exact.
+  it.each<[string, Edit]>([
+    ['an unknown format', (d) => ((d.format = 'tsync-plan/2'), 'format: expected "tsync-plan/1", found "tsync-plan/2"')],
+    ['a bad mode', (d) => ((d.mode = 'three-way'), 'mode: expected one of one-way|two-way, found "three-way"')],
+    ['a missing policy', (d) => (delete d.policy, 'policy: missing')],
+    ['a root that is not absolute', (d) => ((d.roots.left = b64('relative/dir')), `roots.left: expected an absolute path in base64, found "${b64('relative/dir')}"`)],
+    ['actions that are not a list', (d) => ((d.actions = {} as never), 'actions: expected a list, found an object')],
+    ['a wrong type (size as text)', (d) => { const i = at(d, 'copy'); (d.actions[i]!.source!.entry as Record<string, unknown>).size = '2'; return `actions[${i}].source.entry.size: expected a number, found "2"`; }],
+    ['an unknown key in an action', (d) => { const i = at(d, 'delete'); d.actions[i]!.force = true; return `actions[${i}].force: expected a known key (type|path|pathText|target|expect), found "force"`; }],
+    ['a bad target', (d) => { const i = at(d, 'delete'); d.actions[i]!.target = 'middle'; return `actions[${i}].target: expected one of left|right, found "middle"`; }],
+    ['an unknown action type', (d) => { const i = at(d, 'delete'); d.actions[i]!.type = 'move'; return `actions[${i}].type: expected one of delete|copy|meta|mkdir|conflict, found "move"`; }],
+    ['a missing expect', (d) => { const i = at(d, 'delete'); delete d.actions[i]!.expect; return `actions[${i}].expect: missing`; }],
+    ['a negative inode in an expect', (d) => { const i = at(d, 'delete'); (d.actions[i]!.expect as Record<string, unknown>).ino = '-5'; return `actions[${i}].expect.ino: expected a whole number of 0 or more as a decimal string, found "-5"`; }],
+    ['a path that climbs out of the root', (d) => { const i = at(d, 'delete'); d.actions[i]!.path = b64('../outside'); return `actions[${i}].path: expected a relative path in base64 (no empty, "." or ".." parts), found "${b64('../outside')}"`; }],
+    ['a mkdir of a file', (d) => { const i = at(d, 'mkdir'); (d.actions[i]!.source!.entry as Record<string, unknown>).kind = 'file'; return `actions[${i}].source.entry.kind: expected "dir", found "file"`; }],
+    ['a conflict whose record says skipped', (d) => { const i = at(d, 'conflict'); d.actions[i]!.conflict!.resolution = 'skipped'; return `actions[${i}].conflict.resolution: expected kept-both with a copyName, loser-trashed without, found "skipped"`; }],
+    ['a conflict won by the side it writes', (d) => { const i = at(d, 'conflict'); const a = d.actions[i]!; a.conflict!.winner = a.target; return `actions[${i}].conflict.winner: expected the side the action does not write, found "${a.target}"`; }],
+  ])('%s: one line naming the file and key, exit 2, nothing applied', (_name, edit) => {
+    const sb = sandbox();
+    const planFile = twoWayPlan(sb);
+    const doc = readPlan(planFile);
+    const where = edit(doc);
+    const edited = join(sb.dir, 'edited.json');
+    writeFileSync(edited, JSON.stringify(doc));
+    const before = snapshotTree(sb.dir);
+    const r = runCli(['apply', '--state-dir', sb.state, edited]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`tsync: error: ${edited}: ${where}\n`);
+    expect(compareTrees(before, snapshotTree(sb.dir), { identity: true })).toEqual([]);
+  });
+
+  it('a file that is not JSON is a one-line error, exit 2', () => {
     const sb = sandbox();
     const bogus = join(sb.dir, 'bogus.json');
-    writeFileSync(bogus, '{"format":"something else"}');
+    writeFileSync(bogus, 'format: tsync-plan/1');
     const r = runCli(['apply', '--state-dir', sb.state, bogus]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('unknown format');
+    expect(r.stderr.startsWith(`tsync: error: ${bogus}: not valid JSON (`)).toBe(true);
   });
 });
+
+interface PlanAction {
+  type: string;
+  pathText: string;
+  target: string;
+  path: string;
+  expect?: unknown;
+  source?: { entry: unknown };
+  conflict?: { resolution: string; winner: string | null };
+  [key: string]: unknown;
+}
+interface PlanDoc {
+  format: string;
+  mode: string;
+  policy?: string;
+  roots: { left: string; right: string };
+  actions: PlanAction[];
+}
+
+const b64 = (text: string): string => Buffer.from(text).toString('base64');
+const readPlan = (file: string): PlanDoc => JSON.parse(readFileSync(file, 'utf8')) as PlanDoc;
+const sameContent = (a: string, b: string, rel: string): boolean => readFileSync(join(a, rel)).equals(readFileSync(join(b, rel)));
+
+function at(doc: PlanDoc, type: string): number {
+  const i = doc.actions.findIndex((a) => a.type === type);
+  if (i < 0) throw new Error(`the plan has no ${type} action`);
+  return i;
+}
+
+/** Two synced trees, then: both sides edit both.txt (a conflict), the left deletes gone.txt and adds new/n.txt. */
+function twoWayPlan(sb: Sandbox): string {
+  writeFileSync(join(sb.src, 'both.txt'), 'base\n');
+  writeFileSync(join(sb.src, 'gone.txt'), 'g\n');
+  mkdirSync(sb.dst);
+  expect(runCli(['sync', '--state-dir', sb.state, sb.src, sb.dst]).code).toBe(0);
+  writeFileSync(join(sb.src, 'both.txt'), 'left edit\n');
+  writeFileSync(join(sb.dst, 'both.txt'), 'right edit, longer\n');
+  rmSync(join(sb.src, 'gone.txt'));
+  mkdirSync(join(sb.src, 'new'));
+  writeFileSync(join(sb.src, 'new', 'n.txt'), 'n\n');
+  const planFile = join(sb.dir, 'plan.json');
+  const r = runCli(['plan', '--state-dir', sb.state, '-o', planFile, sb.src, sb.dst]);
+  expect(r.code, r.stderr).toBe(0);
+  return planFile;
+}
