@@ -77,7 +77,7 @@ function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null,
     }
     try {
       try {
-        names = readdirSync(here.abs, { encoding: 'buffer' });
+        names = readdirSync(here.fdPath, { encoding: 'buffer' });
       } catch (e) {
         if (dir === null) throw e;
         const code = errCode(e);
@@ -92,7 +92,7 @@ function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null,
           if (isTempName(name)) sink.leftoverTemps.push(path);
           continue;
         }
-        const abs = Buffer.concat([here.abs, Buffer.of(SLASH), nameBytes]);
+        const abs = Buffer.concat([here.fdPath, Buffer.of(SLASH), nameBytes]);
         const scanned = scanOne(opts, path, abs, sink.problems);
         if (scanned === null) continue;
         sink.entries.set(path, scanned);
@@ -164,7 +164,7 @@ function scanAt(opts: ScanOptions, anchors: DirAnchors, path: RelPath, problems:
     return null;
   }
   try {
-    return scanOne(opts, path, place.abs, problems);
+    return scanOne(opts, path, place.fdPath, problems);
   } finally {
     place.release();
   }

@@ -36,7 +36,7 @@ async function startWatch(extra: string[] = [], prepare?: (a: string, b: string)
     await exited;
     removeTempDir(dir);
   });
-  await until(() => out.includes('"event":"ready"'), 10_000, () => `watch never became ready: ${out}`);
+  await until(() => out.includes('"type":"ready"'), 10_000, () => `watch never became ready: ${out}`);
   return { a, b, state, child, out: () => out, exited };
 }
 
@@ -92,7 +92,7 @@ describe('tsync watch', () => {
     writeFileSync(join(w.a, 'once.txt'), 'once\n');
     await until(() => read(join(w.b, 'once.txt')) === 'once\n', 5_000, () => w.out());
     await new Promise((r) => setTimeout(r, 500));
-    const actions = w.out().split('\n').filter((l) => l.includes('"event":"action"'));
+    const actions = w.out().split('\n').filter((l) => l.includes('"type":"action"'));
     expect(actions, actions.join('\n')).toHaveLength(1);
   });
 
@@ -109,7 +109,7 @@ describe('tsync watch', () => {
     await until(() => read(join(w.b, 'f.txt')) === 'x\n', 5_000, () => w.out());
     w.child.kill(signal);
     expect(await w.exited).toBe(0);
-    expect(w.out()).toContain('"event":"stopped"');
+    expect(w.out()).toContain('"type":"stopped"');
     expect([...findOwnNames(w.a), ...findOwnNames(w.b)]).toEqual([]);
     // the next one-shot run finds everything in sync
     const next = runCli(['sync', '-v', '--state-dir', w.state, w.a, w.b]);
