@@ -117,4 +117,25 @@ describe('tsync watch', () => {
     expect(next.stdout).toContain('0 copied');
     expect(readdirSync(w.b)).toEqual(['f.txt']);
   });
+
+  it('every cycle that changed something is a row of `tsync log` (command watch), and --json events carry schema and type', async () => {
+    const w = await startWatch([], (a) => writeFileSync(join(a, 'first.txt'), 'at the start\n'));
+    writeFileSync(join(w.a, 'live.txt'), 'while watching\n');
+    await until(() => read(join(w.b, 'live.txt')) === 'while watching\n', 5_000, () => w.out());
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+
+    const events = w.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { schema: number; type: string; action?: string; path?: string });
+    expect(events.every((e) => e.schema === 1)).toBe(true);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'action', action: 'copy', path: 'live.txt', target: 'right', status: 'applied' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'cycle', full: false, applied: 1 }));
+
+    const log = runCli(['log', '--json', '--state-dir', w.state, w.a, w.b]);
+    expect(log.code, log.stderr).toBe(0);
+    const rows = log.stdout.trim().split('\n').map((l) => JSON.parse(l) as { command: string; copied: number });
+    // newest first: the cycle that carried live.txt, then the opening sync that carried first.txt
+    expect(rows).toEqual([expect.objectContaining({ command: 'watch', copied: 1 }), expect.objectContaining({ command: 'watch', copied: 1 })]);
+    const text = runCli(['log', '--state-dir', w.state, w.a, w.b]);
+    expect(text.stdout.split('\n').filter((l) => l.includes(' watch ') && l.includes('copied 1'))).toHaveLength(2);
+  });
 });
