@@ -55,8 +55,8 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
     .argument('[dst]', 'the second tree (the destination with --one-way, created if missing); may come from --profile')
     .addHelpText('after', SYNC_EXAMPLES);
-  addSyncOptions(sync).action(async (src: string | undefined, dst: string | undefined, flags: SyncFlags, cmd: Command) => {
-    done(await withProfile(src, dst, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io)));
+  addSyncOptions(sync).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags, cmd: Command) => {
+    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io)));
   });
 
   const watch = program
@@ -66,10 +66,10 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('[dst]', 'the second tree (the destination with --one-way); may come from --profile')
     .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
     .addHelpText('after', WATCH_EXAMPLES);
-  addSyncOptions(watch).action(async (src: string | undefined, dst: string | undefined, flags: WatchFlags, cmd: Command) => {
+  addSyncOptions(watch).action(async (left: string | undefined, right: string | undefined, flags: WatchFlags, cmd: Command) => {
     // loaded on demand: the watcher (chokidar) costs every other command's startup nothing
     const { watchCommand } = await import('./commands/watch.js');
-    done(await withProfile(src, dst, flags, cmd, io, (a, b, f) => watchCommand(a, b, f, io)));
+    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => watchCommand(a, b, f, io)));
   });
 
   program
@@ -79,8 +79,8 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('<b>', 'the second root')
     .option('--state-dir <dir>', 'where the state index lives')
     .option('--json', 'one JSON object per line')
-    .action((a: string, b: string, flags: { stateDir?: string; json?: boolean }) => {
-      done(conflictsCommand(a, b, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
+    .action((left: string, right: string, flags: { stateDir?: string; json?: boolean }) => {
+      done(conflictsCommand(left, right, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
     });
 
   const inspect = (name: string, description: string): Command =>
@@ -94,27 +94,27 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       .option('--exclude <glob>', 'as for sync (repeatable)', collect, [])
       .option('--include <glob>', 'as for sync (repeatable)', collect, [])
       .option('--json', 'one JSON object per line');
-  const withSettings = async (a: string, b: string, flags: Partial<SyncFlags>, run: (s: SyncSettings) => Promise<ExitCode>): Promise<void> => {
+  const withSettings = async (left: string, right: string, flags: Partial<SyncFlags>, run: (s: SyncSettings) => Promise<ExitCode>): Promise<void> => {
     let st: SyncSettings;
     try {
-      st = settingsOf(a, b, { conflict: 'keep-both', fsync: true, trash: true, exclude: [], include: [], ...flags }, io);
+      st = settingsOf(left, right, { conflict: 'keep-both', fsync: true, trash: true, exclude: [], include: [], ...flags }, io);
     } catch (e) {
       done(reportError(e, io));
       return;
     }
     done(await run(st));
   };
-  inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (a: string, b: string, flags: Partial<SyncFlags>) => {
-    await withSettings(a, b, flags, (st) => statusCommand(st, flags.json === true, io));
+  inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+    await withSettings(left, right, flags, (st) => statusCommand(st, flags.json === true, io));
   });
   inspect('check', 'compare both trees by content: exit 0 when identical, else list the differences and exit 1')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
-    .action(async (a: string, b: string, flags: Partial<SyncFlags>) => {
-      await withSettings(a, b, flags, (st) => checkCommand(st, flags.json === true, io));
+    .action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+      await withSettings(left, right, flags, (st) => checkCommand(st, flags.json === true, io));
     });
   inspect('log', 'one row per past run: sync, apply, and each watch cycle that changed something (newest first)')
     .option('--limit <n>', 'at most N rows (default 50)')
-    .action(async (a: string, b: string, flags: Partial<SyncFlags> & { limit?: string }) => {
+    .action(async (left: string, right: string, flags: Partial<SyncFlags> & { limit?: string }) => {
       let limit: number;
       try {
         limit = parseLimit(flags.limit);
@@ -122,7 +122,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
         done(reportError(e, io));
         return;
       }
-      await withSettings(a, b, flags, (st) => logCommand(st, { json: flags.json === true, limit }, io));
+      await withSettings(left, right, flags, (st) => logCommand(st, { json: flags.json === true, limit }, io));
     });
 
   const plan = program
@@ -131,8 +131,8 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
     .argument('[dst]', 'the second tree; may come from --profile')
     .requiredOption('-o, --output <file>', 'where to write the plan');
-  addSyncOptions(plan).action(async (src: string | undefined, dst: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
-    done(await withProfile(src, dst, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io)));
+  addSyncOptions(plan).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
+    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io)));
   });
 
   program

@@ -1,4 +1,5 @@
 import { displayPath } from '../core/paths.js';
+import { sideLabel } from '../core/sides.js';
 import type { Action, Conflict, Plan, Side } from '../core/types.js';
 import type { RunSummary, SyncMode } from '../sync/run-loop.js';
 
@@ -41,12 +42,7 @@ export function formatProblems(s: Pick<RunSummary, 'problems' | 'mode'>): string
 }
 
 export function problemLine(side: Side, message: string, mode: SyncMode): string {
-  return `tsync: ${sideName(side, mode)}: ${message}`;
-}
-
-function sideName(side: Side, mode: SyncMode): string {
-  if (mode === 'one-way') return side === 'left' ? 'source' : 'destination';
-  return side === 'left' ? 'first root' : 'second root';
+  return `tsync: ${sideLabel(side, mode)}: ${message}`;
 }
 
 export function formatConflicts(conflicts: readonly Conflict[]): string[] {

@@ -60,10 +60,10 @@ export function addSyncOptions(cmd: Command): Command {
     .option('-q, --quiet', 'print only errors');
 }
 
-export function settingsOf(src: string, dst: string, flags: SyncFlags, io: Io): SyncSettings {
+export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io): SyncSettings {
   return {
-    left: src,
-    right: dst,
+    left,
+    right,
     mode: flags.oneWay === true ? 'one-way' : 'two-way',
     policy: parseConflictPolicy(flags.conflict),
     stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }),
@@ -84,15 +84,15 @@ export function settingsOf(src: string, dst: string, flags: SyncFlags, io: Io): 
  * line and TSYNC_* variables say: flags given there win, the profile fills in the rest.
  */
 export async function withProfile<F extends SyncFlags>(
-  src: string | undefined,
-  dst: string | undefined,
+  left: string | undefined,
+  right: string | undefined,
   flags: F,
   cmd: Command,
   io: Io,
-  run: (src: string, dst: string, flags: F) => Promise<ExitCode>,
+  run: (left: string, right: string, flags: F) => Promise<ExitCode>,
 ): Promise<ExitCode> {
-  let a = src;
-  let b = dst;
+  let leftRoot = left;
+  let rightRoot = right;
   let merged: F = flags;
   try {
     if (flags.profile !== undefined) {
@@ -104,15 +104,15 @@ export async function withProfile<F extends SyncFlags>(
         fill[key] = value;
       }
       merged = { ...flags, ...fill };
-      a ??= profile.source;
-      b ??= profile.destination;
+      leftRoot ??= profile.source;
+      rightRoot ??= profile.destination;
     }
-    if (a === undefined) throw new UsageError("missing required argument 'src' (or a --profile that names it)");
-    if (b === undefined) throw new UsageError("missing required argument 'dst' (or a --profile that names it)");
+    if (leftRoot === undefined) throw new UsageError("missing required argument 'src' (or a --profile that names it)");
+    if (rightRoot === undefined) throw new UsageError("missing required argument 'dst' (or a --profile that names it)");
   } catch (e) {
     return reportError(e, io);
   }
-  return run(a, b, merged);
+  return run(leftRoot, rightRoot, merged);
 }
 
 export function collect(value: string, previous: string[]): string[] {

@@ -18,3 +18,9 @@ export function isWritable(mode: Mode, side: Side): boolean {
 export function sourceSides(mode: Mode): readonly Side[] {
   return mode === 'one-way' ? ['left'] : ['left', 'right'];
 }
+
+/** How messages name a side: the code says left/right, people read source/destination or first/second root. */
+export function sideLabel(side: Side, mode: Mode): string {
+  if (mode === 'one-way') return side === 'left' ? 'source' : 'destination';
+  return side === 'left' ? 'first root' : 'second root';
+}

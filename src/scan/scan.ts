@@ -25,7 +25,7 @@ export interface ScanOptions {
 export interface ScanResult extends Snapshot {
   readonly entries: Map<RelPath, ScannedEntry>;
   readonly problems: Problem[];
-  /** Temp files left by an earlier run that was killed: the session removes them. */
+  /** Temp files left by an earlier run that was killed: sync/prepare.ts removes them. */
   readonly leftoverTemps: readonly RelPath[];
 }
 
@@ -70,7 +70,7 @@ function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null,
     try {
       here = anchors.dir(dir);
     } catch (e) {
-      if (dir === null) throw e; // the root itself: the session reports it
+      if (dir === null) throw e; // the root itself: the caller reports it
       if (e instanceof StaleTargetError || e instanceof UnsafePathError) sink.entries.delete(dir); // vanished or replaced while we walked
       else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${errCode(e)})`));
       continue;

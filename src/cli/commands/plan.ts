@@ -9,12 +9,12 @@ import { printJson, reportFailure } from './sync.js';
 import { settingsOf, type SyncFlags } from '../sync-options.js';
 
 /** `tsync plan A B -o FILE`: a dry run whose plan, with every action's preconditions, goes to FILE. */
-export async function planCommand(src: string, dst: string, flags: SyncFlags & { output: string }, io: Io): Promise<ExitCode> {
+export async function planCommand(left: string, right: string, flags: SyncFlags & { output: string }, io: Io): Promise<ExitCode> {
   const startedMs = Date.now();
   try {
-    const settings = settingsOf(src, dst, { ...flags, dryRun: true }, io);
+    const settings = settingsOf(left, right, { ...flags, dryRun: true }, io);
     const summary = await runSync(settings);
-    const roots = resolveRoots(src, dst, { createRight: settings.mode === 'one-way', allowMissing: settings.mode === 'two-way' });
+    const roots = resolveRoots(left, right, { createRight: settings.mode === 'one-way', allowMissing: settings.mode === 'two-way' });
     writeFileSync(flags.output, serializePlan(summary.plan, { mode: settings.mode, policy: settings.policy, left: roots.left, right: roots.right }));
     if (flags.json === true) {
       const code = printJson('plan', summary, Date.now() - startedMs, io);

@@ -8,11 +8,11 @@ import { reportError } from '../report-error.js';
 import { settingsOf, type SyncFlags } from '../sync-options.js';
 
 /** `tsync sync A B`: one run; text for people, or NDJSON events with --json. */
-export async function syncCommand(src: string, dst: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
+export async function syncCommand(left: string, right: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
   const startedMs = Date.now();
   const bar = process.stderr.isTTY === true && flags.json !== true && flags.quiet !== true && flags.dryRun !== true ? progressBar(process.stderr) : null;
   try {
-    const summary = await runSync(settingsOf(src, dst, flags, io), bar ?? {}).finally(() => bar?.stop());
+    const summary = await runSync(settingsOf(left, right, flags, io), bar ?? {}).finally(() => bar?.stop());
     if (flags.json === true) {
       const code = printJson('sync', summary, Date.now() - startedMs, io);
       for (const line of formatProblems(summary)) io.err(line); // also for a person watching the job

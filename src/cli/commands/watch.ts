@@ -17,11 +17,11 @@ export interface WatchFlags extends SyncFlags {
  * `tsync watch A B`: the signal wiring and the output; the loop itself is sync/watch-loop.ts. Ctrl-C or
  * SIGTERM asks for a clean stop (exit 0); a second Ctrl-C leaves at once.
  */
-export async function watchCommand(src: string, dst: string, flags: WatchFlags, io: Io): Promise<ExitCode> {
+export async function watchCommand(left: string, right: string, flags: WatchFlags, io: Io): Promise<ExitCode> {
   let settings: SyncSettings;
   let rescanIntervalMs: number;
   try {
-    settings = settingsOf(src, dst, flags, io);
+    settings = settingsOf(left, right, flags, io);
     if (settings.dryRun) throw new UsageError('--dry-run does not apply to watch; run `tsync sync --dry-run` instead');
     rescanIntervalMs = parseRescanInterval(flags.rescanInterval);
   } catch (e) {
