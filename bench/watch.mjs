@@ -405,7 +405,7 @@ function spawnTool(tool, d) {
   return new Proc(tool.label, LSYNCD, [conf]);
 }
 
-const isReadyEvent = (l) => l.json !== null && l.json.event === 'ready';
+const isReadyEvent = (l) => l.json !== null && l.json.type === 'ready';
 const isLsyncdStartupDone = (l) => /Startup of .* finished/.test(l.text);
 
 /**
@@ -484,12 +484,12 @@ class ChildSampler {
 /** tsync's NDJSON events in a time window: cycles, and anything unusual (halts, problems, warnings). */
 function tsyncEvents(p, t0, t1) {
   const inWin = p.lines.filter((l) => l.json !== null && l.t >= t0 && l.t <= t1);
-  const cycles = inWin.filter((l) => l.json.event === 'cycle');
+  const cycles = inWin.filter((l) => l.json.type === 'cycle');
   const odd = [];
   const problemCodes = new Map();
   for (const l of p.lines) {
     if (l.json === null) continue;
-    const e = l.json.event;
+    const e = l.json.type;
     if (e === 'problem') problemCodes.set(l.json.code, (problemCodes.get(l.json.code) ?? 0) + 1);
     else if (e === 'halted' || e === 'warning') odd.push(`${e}: ${l.json.message}`);
     else if (e === 'conflict') odd.push(`conflict: ${l.json.path} (${l.json.resolution})`);

@@ -1,6 +1,7 @@
 import { displayPath } from '../core/paths.js';
+import { sideLabel } from '../core/sides.js';
 import type { Action, Conflict, Plan, Side } from '../core/types.js';
-import type { RunSummary, SyncMode } from '../sync/session.js';
+import type { RunSummary, SyncMode } from '../sync/run-loop.js';
 
 /**
  * One line per action: `+ new`, `~ changed`, `- deleted`, `! conflict`. In two-way mode the line also
@@ -37,12 +38,11 @@ function planLine(a: Action): { symbol: string; text: string } | null {
 }
 
 export function formatProblems(s: Pick<RunSummary, 'problems' | 'mode'>): string[] {
-  return s.problems.map((p) => `tsync: ${sideName(p.side, s.mode)}: ${p.message}`);
+  return s.problems.map((p) => problemLine(p.side, p.message, s.mode));
 }
 
-function sideName(side: Side, mode: SyncMode): string {
-  if (mode === 'one-way') return side === 'left' ? 'source' : 'destination';
-  return side === 'left' ? 'first root' : 'second root';
+export function problemLine(side: Side, message: string, mode: SyncMode): string {
+  return `tsync: ${sideLabel(side, mode)}: ${message}`;
 }
 
 export function formatConflicts(conflicts: readonly Conflict[]): string[] {

@@ -8,7 +8,7 @@ export interface BaseChanges {
   readonly removals: readonly RelPath[];
 }
 
-export interface CommitInput {
+export interface NextBaseInput {
   readonly base: Base;
   readonly left: Snapshot;
   readonly right: Snapshot;
@@ -25,7 +25,7 @@ export interface CommitInput {
  * paths that already agreed, and actions the engine applied. A stale or failed action leaves its path's
  * record as it was, so the next run sees the difference again; that is what makes a crash harmless.
  */
-export function commitChanges({ base, left, right, plan, outcomes, scope = 'all', racyWindowNs = COARSE }: CommitInput): BaseChanges {
+export function nextBase({ base, left, right, plan, outcomes, scope = 'all', racyWindowNs = COARSE }: NextBaseInput): BaseChanges {
   const recordOf = (s: ScannedEntry, side: Side): SideRecord => sideRecordOf(s.stat, s.observedAtNs, racyWindowNs[side]);
   const next = new Map<RelPath, BaseRecord | null>();
 

@@ -38,7 +38,7 @@ export function ancestorsOf(p: RelPath): RelPath[] {
   return out;
 }
 
-/** tsync's own names (temp files, and later state markers and trash) start with `.tsync`. */
+/** tsync's own names (temp files, and the `.tsync/` folder that holds the trash) start with `.tsync`. */
 export function isOwnName(name: string): boolean {
   return name.startsWith('.tsync');
 }

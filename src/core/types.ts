@@ -91,7 +91,7 @@ export interface Snapshot {
 export interface SideRecord {
   readonly mtimeNs: bigint;
   readonly ino: bigint;
-  /** -1n marks a "racily clean" record that must not vouch for the content (see scan/racy.ts). */
+  /** -1n marks a "racily clean" record that must not vouch for the content (RACY_CTIME, see core/stat-cache.ts). */
   readonly ctimeNs: bigint;
 }
 

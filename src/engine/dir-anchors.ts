@@ -32,10 +32,13 @@ export const anchoredPaths = procFdWorks();
 
 /** A place to read or write `path`, pinned until `release()`. */
 export interface Place {
-  /** The entry itself, through its directory's descriptor. */
-  readonly abs: Buffer;
+  /**
+   * The entry itself, through its directory's descriptor (`/proc/self/fd/N/name`; where /proc is
+   * missing, the plain absolute path, checked by the guard).
+   */
+  readonly fdPath: Buffer;
   /** Its directory, through the same descriptor (for temp files). */
-  readonly dirAbs: Buffer;
+  readonly dirFdPath: Buffer;
   readonly release: () => void;
 }
 
@@ -68,7 +71,7 @@ export class DirAnchors {
     if (!anchoredPaths) {
       this.guard?.assert(path);
       const dirAbs = toBytes(dir === null ? this.root : under(this.root, dir));
-      return { abs: Buffer.concat([dirAbs, SLASH, name]), dirAbs, release: () => undefined };
+      return { fdPath: Buffer.concat([dirAbs, SLASH, name]), dirFdPath: dirAbs, release: () => undefined };
     }
     const held = this.acquire(dir);
     return this.pinned(held, Buffer.concat([held.prefix, SLASH, name]));
@@ -79,18 +82,18 @@ export class DirAnchors {
     if (!anchoredPaths) {
       if (dir !== null) this.guard?.verifyDir(dir);
       const abs = toBytes(dir === null ? this.root : under(this.root, dir));
-      return { abs, dirAbs: abs, release: () => undefined };
+      return { fdPath: abs, dirFdPath: abs, release: () => undefined };
     }
     const held = this.acquire(dir);
     return this.pinned(held, held.prefix);
   }
 
   /** A Place below `held` whose release (once, however often it is called) gives the descriptor back. */
-  private pinned(held: Held, abs: Buffer): Place {
+  private pinned(held: Held, fdPath: Buffer): Place {
     let released = false;
     return {
-      abs,
-      dirAbs: held.prefix,
+      fdPath,
+      dirFdPath: held.prefix,
       release: () => {
         if (released) return;
         released = true;
@@ -115,7 +118,7 @@ export class DirAnchors {
       }
       const place = this.place(d);
       try {
-        mkdirSync(place.abs, { mode: 0o700 });
+        mkdirSync(place.fdPath, { mode: 0o700 });
       } catch (e) {
         if (errCode(e) !== 'EEXIST') throw e;
       } finally {

@@ -98,12 +98,12 @@ class ActionContext {
   /** Deletes what the scan saw at `path`: a file or link goes to the trash (if any), a directory is removed. */
   remove(side: Side, path: RelPath, expect: Action['expect'], label: string): void {
     const trash = this.trash[side];
-    this.at(side, path, ({ abs }) => {
+    this.at(side, path, ({ fdPath }) => {
       if (trash !== null && expect !== null && expect.kind !== 'dir') {
-        assertExpected(abs, expect, label);
-        trash.moveToTrash(path, abs);
+        assertExpected(fdPath, expect, label);
+        trash.moveToTrash(path, fdPath);
       } else {
-        deleteEntry(abs, expect, label);
+        deleteEntry(fdPath, expect, label);
       }
     });
     this.guards[side].forget(path);
@@ -112,13 +112,13 @@ class ActionContext {
 
   /** Creates a directory; the guard trusts it from then on. */
   makeDir(side: Side, path: RelPath, source: ScannedEntry, label: string): ScannedEntry {
-    const made = this.at(side, path, ({ abs }) => makeDir(abs, source, label));
+    const made = this.at(side, path, ({ fdPath }) => makeDir(fdPath, source, label));
     this.guards[side].trust(path, made.stat.ino);
     return made;
   }
 
   setMeta(side: Side, path: RelPath, source: ScannedEntry, expect: Action['expect'], label: string): ScannedEntry {
-    return this.at(side, path, ({ abs }) => setMeta(abs, source, expect, label));
+    return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label));
   }
 
   /** Every directory above `path` must be a real directory: refuse (UnsafePathError) before touching it. */
@@ -143,11 +143,11 @@ class ActionContext {
     const to = this.anchors[toSide].place(toPath);
     try {
       // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
-      const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath, to.abs) : (): void => undefined;
+      const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath, to.fdPath) : (): void => undefined;
       const e = from.entry;
       if (e.kind === 'symlink') {
         const target = copySymlinkAtomic({
-          targetDirAbs: to.dirAbs, targetAbs: to.abs, linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename, keepReplaced,
+          targetDirAbs: to.dirFdPath, targetAbs: to.fdPath, linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename, keepReplaced,
         });
         return { target, source: from, bytes: 0 };
       }
@@ -155,9 +155,9 @@ class ActionContext {
       const fromPlace = this.anchors[fromSide].place(fromPath);
       try {
         const r = await copyFileAtomic({
-          sourceAbs: fromPlace.abs,
-          targetDirAbs: to.dirAbs,
-          targetAbs: to.abs,
+          sourceAbs: fromPlace.fdPath,
+          targetDirAbs: to.dirFdPath,
+          targetAbs: to.fdPath,
           source: from,
           expect,
           label,

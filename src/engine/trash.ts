@@ -40,7 +40,7 @@ export class Trash {
   keepCopyOf(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
     const dest = this.slot(path);
     try {
-      linkSync(abs, dest.abs);
+      linkSync(abs, dest.fdPath);
     } finally {
       dest.release();
     }
@@ -50,7 +50,7 @@ export class Trash {
   moveToTrash(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
     const dest = this.slot(path);
     try {
-      renameSync(abs, dest.abs);
+      renameSync(abs, dest.fdPath);
     } finally {
       dest.release();
     }
@@ -69,7 +69,7 @@ export class Trash {
     for (let n = 1; ; n++) {
       const candidate = this.anchors.place((n === 1 ? base : `${base}.~${n}~`) as RelPath);
       try {
-        lstatSync(candidate.abs);
+        lstatSync(candidate.fdPath);
       } catch (e) {
         if (errCode(e) === 'ENOENT') return candidate;
         candidate.release();

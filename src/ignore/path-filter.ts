@@ -102,8 +102,8 @@ export class PathFilter {
       }
       try {
         // most directories have none: ask without an exception per directory
-        if (lstatSync(place.abs, { throwIfNoEntry: false })?.isFile() !== true) return;
-        lines.push(...readFileSync(place.abs, 'utf8').split(/\r?\n/));
+        if (lstatSync(place.fdPath, { throwIfNoEntry: false })?.isFile() !== true) return;
+        lines.push(...readFileSync(place.fdPath, 'utf8').split(/\r?\n/));
       } catch {
         // unreadable, or gone since: as if there were none
       } finally {

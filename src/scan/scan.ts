@@ -25,7 +25,7 @@ export interface ScanOptions {
 export interface ScanResult extends Snapshot {
   readonly entries: Map<RelPath, ScannedEntry>;
   readonly problems: Problem[];
-  /** Temp files left by an earlier run that was killed: the session removes them. */
+  /** Temp files left by an earlier run that was killed: sync/prepare.ts removes them. */
   readonly leftoverTemps: readonly RelPath[];
 }
 
@@ -70,14 +70,14 @@ function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null,
     try {
       here = anchors.dir(dir);
     } catch (e) {
-      if (dir === null) throw e; // the root itself: the session reports it
+      if (dir === null) throw e; // the root itself: the caller reports it
       if (e instanceof StaleTargetError || e instanceof UnsafePathError) sink.entries.delete(dir); // vanished or replaced while we walked
       else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${errCode(e)})`));
       continue;
     }
     try {
       try {
-        names = readdirSync(here.abs, { encoding: 'buffer' });
+        names = readdirSync(here.fdPath, { encoding: 'buffer' });
       } catch (e) {
         if (dir === null) throw e;
         const code = errCode(e);
@@ -92,7 +92,7 @@ function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null,
           if (isTempName(name)) sink.leftoverTemps.push(path);
           continue;
         }
-        const abs = Buffer.concat([here.abs, Buffer.of(SLASH), nameBytes]);
+        const abs = Buffer.concat([here.fdPath, Buffer.of(SLASH), nameBytes]);
         const scanned = scanOne(opts, path, abs, sink.problems);
         if (scanned === null) continue;
         sink.entries.set(path, scanned);
@@ -164,7 +164,7 @@ function scanAt(opts: ScanOptions, anchors: DirAnchors, path: RelPath, problems:
     return null;
   }
   try {
-    return scanOne(opts, path, place.abs, problems);
+    return scanOne(opts, path, place.fdPath, problems);
   } finally {
     place.release();
   }

@@ -51,4 +51,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX conflicts_by_path ON conflicts (path);
   `,
+  `
+  -- Which command wrote a run row: 'sync', 'apply', or 'watch' (one row per watch cycle that changed
+  -- something, written in the same transaction as that cycle's index changes), and how many conflicts it met.
+  ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT 'sync';
+  ALTER TABLE runs ADD COLUMN conflicts INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

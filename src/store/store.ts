@@ -63,15 +63,31 @@ export interface StoredConflict extends Conflict {
   readonly atMs: number;
 }
 
+export type RunCommand = 'sync' | 'apply' | 'watch';
+
+/** One row of the run log (`tsync log`): a sync, an apply, or a watch cycle that changed something. */
 export interface RunRecord {
+  readonly command: RunCommand;
   readonly startedAtMs: number;
   readonly endedAtMs: number;
   readonly mode: 'one-way' | 'two-way';
   readonly copied: number;
   readonly deleted: number;
   readonly bytes: number;
+  readonly conflicts: number;
   readonly problems: number;
   readonly exitCode: number;
+}
+
+/** What one commit writes to the index, all in one transaction. */
+export interface CommitBatch {
+  readonly changes: BaseChanges;
+  readonly conflicts: readonly Conflict[];
+  readonly atMs: number;
+  /** The open (skipped) conflicts this batch replaces: all of them, or those within a watch batch's scope. */
+  readonly openConflictScope: ReadonlySet<RelPath> | 'all';
+  /** The run-log rows of the runs (or watch cycles) whose results this batch records. */
+  readonly runs: readonly RunRecord[];
 }
 
 export interface OpenedStore {
@@ -133,8 +149,8 @@ export class StateStore {
     return base;
   }
 
-  /** Applies a commit, with the run's conflicts, in one transaction: either all of it lands or none. */
-  applyChanges(changes: BaseChanges, conflicts: readonly Conflict[], atMs: number, openConflictScope: ReadonlySet<RelPath> | 'all' = 'all'): void {
+  /** Writes base changes, conflicts and run-log rows in one transaction: either all of it lands or none. */
+  commit({ changes, conflicts, atMs, openConflictScope, runs }: CommitBatch): void {
     const upsert = this.db.prepare(
       `INSERT OR REPLACE INTO entries (path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -153,6 +169,7 @@ export class StateStore {
         for (const p of openConflictScope) clear.run(Buffer.from(p, 'latin1'));
       }
       for (const c of conflicts) this.insertConflict(c, atMs);
+      for (const run of runs) this.insertRun(run);
     });
     try {
       tx();
@@ -197,24 +214,26 @@ export class StateStore {
     });
   }
 
-  recordRun(run: RunRecord): void {
+  private insertRun(run: RunRecord): void {
     this.db
-      .prepare('INSERT INTO runs (started_at_ms, ended_at_ms, mode, copied, deleted, bytes, problems, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(run.startedAtMs, run.endedAtMs, run.mode, run.copied, run.deleted, run.bytes, run.problems, run.exitCode);
+      .prepare('INSERT INTO runs (command, started_at_ms, ended_at_ms, mode, copied, deleted, bytes, conflicts, problems, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(run.command, run.startedAtMs, run.endedAtMs, run.mode, run.copied, run.deleted, run.bytes, run.conflicts, run.problems, run.exitCode);
   }
 
   /** Past runs, newest first. */
   listRuns(limit: number): RunRecord[] {
     const rows = this.db
-      .prepare('SELECT started_at_ms, ended_at_ms, mode, copied, deleted, bytes, problems, exit_code FROM runs ORDER BY id DESC LIMIT ?')
-      .all(limit) as { started_at_ms: number; ended_at_ms: number; mode: string; copied: number; deleted: number; bytes: number; problems: number; exit_code: number }[];
+      .prepare('SELECT command, started_at_ms, ended_at_ms, mode, copied, deleted, bytes, conflicts, problems, exit_code FROM runs ORDER BY id DESC LIMIT ?')
+      .all(limit) as { command: string; started_at_ms: number; ended_at_ms: number; mode: string; copied: number; deleted: number; bytes: number; conflicts: number; problems: number; exit_code: number }[];
     return rows.map((r) => ({
+      command: r.command === 'apply' || r.command === 'watch' ? r.command : 'sync',
       startedAtMs: r.started_at_ms,
       endedAtMs: r.ended_at_ms,
       mode: r.mode === 'one-way' ? 'one-way' : 'two-way',
       copied: r.copied,
       deleted: r.deleted,
       bytes: r.bytes,
+      conflicts: r.conflicts,
       problems: r.problems,
       exitCode: r.exit_code,
     }));

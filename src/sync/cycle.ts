@@ -1,24 +1,22 @@
-import { unlink } from 'node:fs/promises';
 import PQueue from 'p-queue';
-import { commitChanges, type BaseChanges } from '../core/commit.js';
+import { nextBase, type BaseChanges } from '../core/commit.js';
 import { hashesNeeded } from '../core/hashes-needed.js';
-import { baseName, displayPath } from '../core/paths.js';
+import { displayPath } from '../core/paths.js';
 import { planOneWay } from '../core/reconcile-one-way.js';
 import { planTwoWay } from '../core/reconcile-two-way.js';
 import { checkSafety } from '../core/safety.js';
 import type { Scope } from '../core/scope.js';
-import type { AbsPath, Action, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
-import type { RunRecord } from '../store/store.js';
+import { isWritable } from '../core/sides.js';
+import type { Action, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { executePlan } from '../engine/execute.js';
-import { isLeftoverTemp } from '../fs/temp-name.js';
-import { pruneTrash, Trash, trashStamp } from '../engine/trash.js';
+import { Trash, trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { OpenPair } from './pair.js';
-import type { SyncMode, SyncSettings } from './settings.js';
+import type { SyncSettings } from './settings.js';
 
 /** One side as a cycle sees it: the entries are filled with hashes in place. */
 export interface CycleSide {
@@ -45,17 +43,17 @@ export interface CycleResult {
   readonly dryRun: boolean;
 }
 
-/**
- * One reconcile-and-apply cycle over already scanned sides: hash what decides the plan, plan (pure),
- * check the guards (pure), apply, and work out the next base (pure). Shared by `sync` (scope: all)
- * and `watch` (scope: the dirty paths).
- */
 /** Who wants to follow a cycle as it applies its plan (the CLI's progress bar). */
 export interface CycleObserver {
   readonly onPlan?: (actions: number, bytes: number) => void;
   readonly onOutcome?: (o: Outcome, bytes: number) => void;
 }
 
+/**
+ * One reconcile-and-apply cycle over already scanned sides: hash what decides the plan, plan (pure),
+ * check the guards (pure), apply, and work out the next base (pure). Shared by `sync` (scope: all)
+ * and `watch` (scope: the dirty paths); nothing is written to the index here (see persist.ts).
+ */
 export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInput, observer: CycleObserver = {}): Promise<CycleResult> {
   const { left, right, scope } = input;
   // One-way compares source with target only; the base matters to two-way's change detection.
@@ -77,7 +75,7 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   const onOutcome = observer.onOutcome === undefined ? undefined : (o: Outcome): void => observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
   const { outcomes, bytes, racyWindowNs } = await applyActions(pair, s, plan.actions, onOutcome);
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
-  const changes = commitChanges({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
+  const changes = nextBase({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
   const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
   return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false };
 }
@@ -92,7 +90,7 @@ export interface AppliedActions {
 /**
  * Runs actions through the engine with what they need from the pair: the ctime granularity of the
  * sides written (probed once) and a trash folder for this run on each side written (never a one-way
- * source). Shared by cycles and `tsync apply`.
+ * source). Shared by cycles and `tsync apply` (which has no scan: it starts here).
  */
 export async function applyActions(
   pair: OpenPair,
@@ -103,35 +101,10 @@ export async function applyActions(
   const writes = (side: Side): boolean => actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
   const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
   const stamp = trashStamp(Date.now());
-  const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) ? new Trash(pair.root(side), stamp) : null);
-  const trash = { left: s.mode === 'one-way' ? null : trashOf('left'), right: trashOf('right') };
+  const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? new Trash(pair.root(side), stamp) : null);
+  const trash = { left: trashOf('left'), right: trashOf('right') };
   const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome });
   return { outcomes, bytes, racyWindowNs };
-}
-
-/** What a run's history row says, from its outcomes. */
-export function runRecordOf(mode: SyncMode, startedAtMs: number, outcomes: readonly Outcome[], bytes: number, problems: number, exitCode: number): RunRecord {
-  const applied = outcomes.filter((o) => o.status === 'applied');
-  return {
-    startedAtMs,
-    endedAtMs: Date.now(),
-    mode,
-    copied: applied.filter((o) => o.action.type === 'copy').length,
-    deleted: applied.filter((o) => o.action.type === 'delete').length,
-    bytes,
-    problems,
-    exitCode,
-  };
-}
-
-/** The sides a cycle wrote to (they need a flush before the index records the cycle). */
-export function sidesWritten(outcomes: readonly Outcome[]): Side[] {
-  const sides = new Set<Side>();
-  for (const o of outcomes) {
-    if (o.status === 'applied' || (o.records?.length ?? 0) > 0) sides.add(o.action.target);
-    if (o.action.type === 'conflict' && (o.records?.length ?? 0) > 0) sides.add(o.action.target === 'left' ? 'right' : 'left');
-  }
-  return [...sides];
 }
 
 /** Reads the files whose content decides the plan (see core/hashes-needed.ts), in parallel, in place. */
@@ -151,7 +124,7 @@ export async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSi
       let place: Place | null = null;
       try {
         place = anchors[req.side].place(req.path);
-        const { hash } = await hashFile(place.abs, buffer);
+        const { hash } = await hashFile(place.fdPath, buffer);
         side.entries.set(req.path, { ...scanned, entry: { ...scanned.entry, hash } });
       } catch (e) {
         const code = e instanceof StaleTargetError ? 'ENOENT' : e instanceof UnsafePathError ? 'ELOOP' : errCode(e);
@@ -167,33 +140,5 @@ export async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSi
   } finally {
     anchors.left.closeAll();
     anchors.right.closeAll();
-  }
-}
-
-/** Temp files of killed runs are ours to remove; those of a live process are not. */
-export async function removeLeftoverTemps(root: AbsPath, temps: readonly RelPath[]): Promise<void> {
-  const anchors = new DirAnchors(root);
-  try {
-    for (const rel of temps) {
-      if (!isLeftoverTemp(baseName(rel))) continue;
-      try {
-        const place = anchors.place(rel);
-        await unlink(place.abs).catch(() => undefined).finally(place.release);
-      } catch {
-        // its directory is gone or not a real directory any more: nothing of ours to remove there
-      }
-    }
-  } finally {
-    anchors.closeAll();
-  }
-}
-
-/** Drops trash folders past the retention period on the sides a run may write (never a one-way source). */
-export function pruneTrashes(pair: OpenPair, s: SyncSettings): void {
-  if (!s.trash.enabled || s.dryRun) return;
-  const sides: Side[] = s.mode === 'one-way' ? ['right'] : ['left', 'right'];
-  for (const side of sides) {
-    const missing = side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing;
-    if (!missing) pruneTrash(pair.root(side), s.trash.keepMs, Date.now());
   }
 }

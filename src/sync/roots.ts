@@ -1,5 +1,6 @@
 import { statSync, type Stats } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
+import { sideLabel } from '../core/sides.js';
 import type { AbsPath } from '../core/types.js';
 import { NestedRootsError, RootError, SameRootError } from '../errors.js';
 import { absFromText, realpathAbs } from '../fs/paths.js';
@@ -19,7 +20,7 @@ export interface ResolvedRoots {
 export interface RootRules {
   /** One-way: a missing destination is created. */
   readonly createRight: boolean;
-  /** Two-way: a missing root is resolved to where it would be, and the session decides (see guardMissingRoots). */
+  /** Two-way: a missing root is resolved to where it would be, and openPair decides (see guardMissingRoots in pair.ts). */
   readonly allowMissing: boolean;
 }
 
@@ -28,8 +29,9 @@ export interface RootRules {
  * that is itself a symlink is allowed; symlinks inside the trees are never followed).
  */
 export function resolveRoots(leftText: string, rightText: string, rules: RootRules): ResolvedRoots {
-  const leftRole = rules.createRight ? 'source' : 'first root';
-  const rightRole = rules.createRight ? 'destination' : 'second root';
+  const mode = rules.createRight ? 'one-way' : 'two-way';
+  const leftRole = sideLabel('left', mode);
+  const rightRole = sideLabel('right', mode);
   const l = resolveOne(leftText, leftRole, rules.allowMissing);
   const r = resolveOne(rightText, rightRole, rules.allowMissing || rules.createRight);
   if (l.path === r.path) throw new SameRootError(`${leftRole} and ${rightRole} are the same directory (${leftText})`);

@@ -8,7 +8,7 @@ import { errCode } from '../fs/stat.js';
 export interface RootWatchEvents {
   /** Something at or below this path may have changed (null: the root itself). */
   readonly onHint: (side: Side, path: RelPath | null) => void;
-  /** Watching failed (inotify limits, a vanished root): the session falls back to periodic scans. */
+  /** Watching failed (inotify limits, a vanished root): the watch loop (sync/watch-loop.ts) falls back to periodic scans. */
   readonly onFailure: (side: Side, message: string) => void;
 }
 
@@ -26,7 +26,7 @@ const REPLACEMENT = '\uFFFD';
  * the hints. chokidar still keeps watching directories that appear and dropping those that vanish.
  *
  * Names reach us as UTF-8 text, so a name that is not valid UTF-8 arrives mangled: such a hint is
- * widened to its directory, which the session re-reads byte-exactly.
+ * widened to its directory, which the watch loop re-reads byte-exactly.
  */
 export function watchRoot(root: AbsPath, side: Side, events: RootWatchEvents): RootWatch {
   const rootText = textOfAbs(root);

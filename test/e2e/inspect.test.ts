@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { runCli, sandbox } from '../helpers/cli.js';
 
 interface JsonLine {
-  readonly event?: string;
+  readonly schema?: number;
+  readonly type?: string;
   readonly [k: string]: unknown;
 }
 
@@ -20,17 +21,21 @@ describe('json output and inspection', () => {
     const r = sb.sync('--json');
     expect(r.code, r.stderr).toBe(0);
     const events = parse(r.stdout);
-    expect(events.filter((e) => e.event === 'action')).toHaveLength(2);
+    expect(events.every((e) => e.schema === 1)).toBe(true);
+    expect(events.filter((e) => e.type === 'action')).toEqual([
+      expect.objectContaining({ action: 'copy', path: 'a.txt', target: 'right', status: 'applied' }),
+      expect.objectContaining({ action: 'copy', path: 'b.txt', target: 'right', status: 'applied' }),
+    ]);
     const summary = events[events.length - 1];
-    expect(summary).toMatchObject({ event: 'summary', mode: 'one-way', dryRun: false, exitCode: 0, problems: 0 });
+    expect(summary).toMatchObject({ type: 'summary', command: 'sync', mode: 'one-way', dryRun: false, exitCode: 0, problems: 0 });
     expect(summary?.counts).toMatchObject({ copy: 2 });
   });
 
-  it('sync --json reports a refusal as a summary with its exit code', () => {
+  it('sync --json reports a refusal as an error event with its exit code', () => {
     const sb = sandbox();
     const r = runCli(['sync', '--json', '--state-dir', sb.state, join(sb.dir, 'missing'), sb.dst]);
     expect(r.code).toBe(2);
-    expect(parse(r.stdout)).toEqual([expect.objectContaining({ event: 'summary', exitCode: 2 })]);
+    expect(parse(r.stdout)).toEqual([expect.objectContaining({ schema: 1, type: 'error', exitCode: 2 })]);
   });
 
   it('status shows pending changes per direction; check exits 1 until the trees are identical; log lists runs', () => {
@@ -60,6 +65,6 @@ describe('json output and inspection', () => {
     expect(log.code).toBe(0);
     const runs = parse(log.stdout);
     expect(runs).toHaveLength(2);
-    expect(runs[0]).toMatchObject({ mode: 'two-way', copied: 2, exitCode: 0 });
+    expect(runs[0]).toMatchObject({ command: 'sync', mode: 'two-way', copied: 2, exitCode: 0 });
   });
 });

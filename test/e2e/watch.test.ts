@@ -36,7 +36,7 @@ async function startWatch(extra: string[] = [], prepare?: (a: string, b: string)
     await exited;
     removeTempDir(dir);
   });
-  await until(() => out.includes('"event":"ready"'), 10_000, () => `watch never became ready: ${out}`);
+  await until(() => out.includes('"type":"ready"'), 10_000, () => `watch never became ready: ${out}`);
   return { a, b, state, child, out: () => out, exited };
 }
 
@@ -92,7 +92,7 @@ describe('tsync watch', () => {
     writeFileSync(join(w.a, 'once.txt'), 'once\n');
     await until(() => read(join(w.b, 'once.txt')) === 'once\n', 5_000, () => w.out());
     await new Promise((r) => setTimeout(r, 500));
-    const actions = w.out().split('\n').filter((l) => l.includes('"event":"action"'));
+    const actions = w.out().split('\n').filter((l) => l.includes('"type":"action"'));
     expect(actions, actions.join('\n')).toHaveLength(1);
   });
 
@@ -109,12 +109,33 @@ describe('tsync watch', () => {
     await until(() => read(join(w.b, 'f.txt')) === 'x\n', 5_000, () => w.out());
     w.child.kill(signal);
     expect(await w.exited).toBe(0);
-    expect(w.out()).toContain('"event":"stopped"');
+    expect(w.out()).toContain('"type":"stopped"');
     expect([...findOwnNames(w.a), ...findOwnNames(w.b)]).toEqual([]);
     // the next one-shot run finds everything in sync
     const next = runCli(['sync', '-v', '--state-dir', w.state, w.a, w.b]);
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toContain('0 copied');
     expect(readdirSync(w.b)).toEqual(['f.txt']);
+  });
+
+  it('every cycle that changed something is a row of `tsync log` (command watch), and --json events carry schema and type', async () => {
+    const w = await startWatch([], (a) => writeFileSync(join(a, 'first.txt'), 'at the start\n'));
+    writeFileSync(join(w.a, 'live.txt'), 'while watching\n');
+    await until(() => read(join(w.b, 'live.txt')) === 'while watching\n', 5_000, () => w.out());
+    w.child.kill('SIGTERM');
+    expect(await w.exited).toBe(0);
+
+    const events = w.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { schema: number; type: string; action?: string; path?: string });
+    expect(events.every((e) => e.schema === 1)).toBe(true);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'action', action: 'copy', path: 'live.txt', target: 'right', status: 'applied' }));
+    expect(events).toContainEqual(expect.objectContaining({ type: 'cycle', full: false, applied: 1 }));
+
+    const log = runCli(['log', '--json', '--state-dir', w.state, w.a, w.b]);
+    expect(log.code, log.stderr).toBe(0);
+    const rows = log.stdout.trim().split('\n').map((l) => JSON.parse(l) as { command: string; copied: number });
+    // newest first: the cycle that carried live.txt, then the opening sync that carried first.txt
+    expect(rows).toEqual([expect.objectContaining({ command: 'watch', copied: 1 }), expect.objectContaining({ command: 'watch', copied: 1 })]);
+    const text = runCli(['log', '--state-dir', w.state, w.a, w.b]);
+    expect(text.stdout.split('\n').filter((l) => l.includes(' watch ') && l.includes('copied 1'))).toHaveLength(2);
   });
 });

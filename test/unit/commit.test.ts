@@ -1,6 +1,6 @@
 // The next base comes only from what actually happened: agreed paths and the records of outcomes.
 import { describe, expect, it } from 'vitest';
-import { commitChanges, type BaseChanges } from '../../src/core/commit.js';
+import { nextBase, type BaseChanges } from '../../src/core/commit.js';
 import { relPath } from '../../src/core/paths.js';
 import { expectOf } from '../../src/core/propagate.js';
 import { planTwoWay } from '../../src/core/reconcile-two-way.js';
@@ -31,13 +31,13 @@ function outcome(action: Action, status: OutcomeStatus, records?: readonly PathR
 }
 
 function commit(b: Base, left: Snapshot, right: Snapshot, pl: Plan, outcomes: readonly Outcome[] = []): BaseChanges {
-  return commitChanges({ base: b, left, right, plan: pl, outcomes });
+  return nextBase({ base: b, left, right, plan: pl, outcomes });
 }
 
 const upsertPaths = (c: BaseChanges): string[] => [...c.upserts.keys()].sort();
 const removals = (c: BaseChanges): string[] => [...c.removals].sort();
 
-describe('commitChanges', () => {
+describe('nextBase', () => {
   it('records agreed paths with each side’s own stat', () => {
     const l = file('v1');
     const r = file('v1', { mtimeNs: sec(10), ino: 77n });
@@ -177,7 +177,7 @@ describe('commitChanges', () => {
   });
 });
 
-describe('commitChanges after planTwoWay', () => {
+describe('nextBase after planTwoWay', () => {
   function cycle(b: Tree, l: Tree, r: Tree, status: OutcomeStatus): { base: Map<RelPath, BaseRecord>; left: Snapshot; right: Snapshot } {
     const baseMap = base(b);
     const left = snapshot('left', l);
@@ -188,7 +188,7 @@ describe('commitChanges after planTwoWay', () => {
       if (status !== 'applied' || a.type !== 'copy') return outcome(a, status);
       return outcome(a, 'applied', [pathRecord(a.path, a.source, a.source)]);
     });
-    const changes = commitChanges({ base: baseMap, left, right, plan: pl, outcomes });
+    const changes = nextBase({ base: baseMap, left, right, plan: pl, outcomes });
     const next = new Map(baseMap);
     for (const x of changes.removals) next.delete(x);
     for (const [k, v] of changes.upserts) next.set(k, v);

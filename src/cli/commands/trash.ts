@@ -1,13 +1,13 @@
 import { existsSync, lstatSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { displayPath, parentOf, relPathFromText } from '../core/paths.js';
-import type { AbsPath } from '../core/types.js';
-import { RootError, UsageError } from '../errors.js';
-import { absFromText, realpathAbs, toBytes, under } from '../fs/paths.js';
-import { listTrash, Trash, trashStamp, type TrashedVersion } from '../engine/trash.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
-import type { Io } from './main.js';
-import { reportError } from './report-error.js';
+import { displayPath, parentOf, relPathFromText } from '../../core/paths.js';
+import type { AbsPath } from '../../core/types.js';
+import { RootError, UsageError } from '../../errors.js';
+import { absFromText, realpathAbs, toBytes, under } from '../../fs/paths.js';
+import { listTrash, Trash, trashStamp, type TrashedVersion } from '../../engine/trash.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
+import { reportError } from '../report-error.js';
 
 /** `tsync trash ROOT`: what the trash of a root holds, oldest first. */
 export function trashCommand(rootText: string, opts: { json: boolean }, io: Io): ExitCode {

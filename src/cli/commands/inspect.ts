@@ -1,12 +1,13 @@
-import { displayPath, compareRel } from '../core/paths.js';
-import type { RelPath, ScannedEntry } from '../core/types.js';
-import { fillHashes } from '../sync/cycle.js';
-import { openPair } from '../sync/pair.js';
-import { runSync, scanSide, filterOf } from '../sync/session.js';
-import type { SyncSettings } from '../sync/settings.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
-import type { Io } from './main.js';
-import { reportError } from './report-error.js';
+import { displayPath, compareRel } from '../../core/paths.js';
+import type { RelPath, ScannedEntry } from '../../core/types.js';
+import { fillHashes } from '../../sync/cycle.js';
+import { openPair } from '../../sync/pair.js';
+import { runSync } from '../../sync/run-loop.js';
+import { filterOf, scanSide } from '../../sync/scan-pair.js';
+import type { SyncSettings } from '../../sync/settings.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
+import { reportError } from '../report-error.js';
 
 /** `tsync status A B`: the last run, what a sync would do now (per direction), open conflicts. Exit 0. */
 export async function statusCommand(settings: SyncSettings, json: boolean, io: Io): Promise<ExitCode> {
@@ -82,7 +83,7 @@ function difference(l: ScannedEntry | undefined, r: ScannedEntry | undefined): s
   return null;
 }
 
-/** `tsync log A B`: one row per past run, newest first. */
+/** `tsync log A B`: one row per past run (sync, apply, or a watch cycle that changed something), newest first. */
 export async function logCommand(settings: SyncSettings, opts: { json: boolean; limit: number }, io: Io): Promise<ExitCode> {
   try {
     const pair = await openPair({ ...settings, dryRun: true });
@@ -90,7 +91,7 @@ export async function logCommand(settings: SyncSettings, opts: { json: boolean; 
       const runs = pair.store.listRuns(opts.limit);
       for (const r of runs) {
         if (opts.json) io.out(JSON.stringify({ started: new Date(r.startedAtMs).toISOString(), ended: new Date(r.endedAtMs).toISOString(), ...r }));
-        else io.out(`${new Date(r.startedAtMs).toISOString()}  ${((r.endedAtMs - r.startedAtMs) / 1000).toFixed(1)}s  ${r.mode}  copied ${r.copied}  deleted ${r.deleted}  ${r.bytes} bytes  problems ${r.problems}  exit ${r.exitCode}`);
+        else io.out(`${new Date(r.startedAtMs).toISOString()}  ${((r.endedAtMs - r.startedAtMs) / 1000).toFixed(1)}s  ${r.command.padEnd(5)}  ${r.mode}  copied ${r.copied}  deleted ${r.deleted}  ${r.bytes} bytes  conflicts ${r.conflicts}  problems ${r.problems}  exit ${r.exitCode}`);
       }
       if (!opts.json && runs.length === 0) io.out('no runs recorded');
     } finally {

@@ -1,10 +1,10 @@
-import { displayPath } from '../core/paths.js';
-import type { ConflictVersion } from '../core/types.js';
-import { StateStore, type StoredConflict } from '../store/store.js';
-import { resolveRoots } from '../sync/roots.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
-import { reportError } from './report-error.js';
-import type { Io } from './main.js';
+import { displayPath } from '../../core/paths.js';
+import type { ConflictVersion } from '../../core/types.js';
+import { StateStore, type StoredConflict } from '../../store/store.js';
+import { resolveRoots } from '../../sync/roots.js';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import { reportError } from '../report-error.js';
+import type { Io } from '../io.js';
 
 /** `tsync conflicts A B`: what the index recorded, open conflicts (policy skip) first. */
 export function conflictsCommand(a: string, b: string, opts: { stateDir: string; json: boolean }, io: Io): ExitCode {

@@ -1,19 +1,20 @@
-import { mkdirSync } from 'node:fs';
 import type { BaseChanges } from '../core/commit.js';
-import { toBytes } from '../fs/paths.js';
 import { expandScope, type Scope } from '../core/scope.js';
 import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
 import { TsyncError } from '../errors.js';
-import { flushFileSystemAsync } from '../fs/flush.js';
-import { rescanPaths, type LiveScan, type ScanOptions } from '../scan/scan.js';
-import { pruneTrashes, removeLeftoverTemps, runCycle, sidesWritten, type CycleResult } from './cycle.js';
-import type { OpenPair } from './pair.js';
-import { filterOf, scanSide } from './session.js';
 import type { PathFilter } from '../ignore/path-filter.js';
-import type { SyncSettings } from './settings.js';
+import { rescanPaths, type LiveScan, type ScanOptions } from '../scan/scan.js';
+import type { RunRecord } from '../store/store.js';
 import type { DirtyBatch } from '../watch/aggregator.js';
+import { runCycle, type CycleResult } from './cycle.js';
+import type { OpenPair } from './pair.js';
+import { persist, runRecordOf, sidesWritten } from './persist.js';
+import { prepareSides, removeLeftoversOf } from './prepare.js';
+import { exitStatusOf } from './run-loop.js';
+import { filterOf, scanSide } from './scan-pair.js';
+import type { SyncSettings } from './settings.js';
 
-export interface LiveCycleReport {
+export interface CycleReport {
   readonly result: CycleResult | null;
   /** A safety guard or another typed refusal: the cycle did nothing, watching goes on. */
   readonly halted: TsyncError | null;
@@ -22,12 +23,12 @@ export interface LiveCycleReport {
 }
 
 /**
- * The state of a watched pair between cycles: both sides' scans and the base, kept in memory and
- * updated from what each cycle re-read and applied, so a cycle only looks at dirty paths. The index is
- * written in batches (see persist): a crash loses at most the last batch, and the next start then finds
- * paths that agree on both sides and records them silently.
+ * A watched pair between cycles: both sides' scans and the base, kept in memory and updated from what
+ * each cycle re-read and applied, so a cycle only looks at dirty paths. What the cycles decided waits
+ * here until `persist` writes it in one batch (see watch-loop.ts for when): a crash loses at most the
+ * last batch, and the next start then finds paths that agree on both sides and records them silently.
  */
-export class LiveSession {
+export class WatchedPair {
   private readonly sides: Record<Side, LiveScan> = {
     left: { entries: new Map(), problems: new Map() },
     right: { entries: new Map(), problems: new Map() },
@@ -36,7 +37,9 @@ export class LiveSession {
   private readonly pendingConflicts: Conflict[] = [];
   private readonly pendingScope = new Set<RelPath>();
   private readonly pendingSides = new Set<Side>();
-  private persistedFull = false;
+  private readonly pendingRuns: RunRecord[] = [];
+  private pendingFull = false;
+  private cycles = 0;
   private filter: PathFilter | null = null;
 
   constructor(
@@ -49,25 +52,25 @@ export class LiveSession {
   }
 
   /** A full scan of both sides and a cycle over everything (the start, and the periodic rescan). */
-  async fullCycle(): Promise<LiveCycleReport> {
+  async fullCycle(): Promise<CycleReport> {
     const t0 = Date.now();
-    if (this.pair.roots.rightMissing && !this.settings.dryRun) mkdirSync(toBytes(this.pair.roots.right), { recursive: true });
-    pruneTrashes(this.pair, this.settings);
     // Ignore files are read afresh with every full scan: edits to them take effect there.
     this.filter = filterOf(this.pair, this.settings);
+    const temps: Partial<Record<Side, readonly RelPath[]>> = {};
     for (const side of ['left', 'right'] as const) {
       const scan = scanSide(this.pair, this.settings, side, this.filter);
       this.sides[side].entries.clear();
       this.sides[side].problems.clear();
       for (const [k, v] of scan.entries) this.sides[side].entries.set(k, v);
       for (const p of scan.problems) this.sides[side].problems.set(p.path, p);
-      await removeLeftoverTemps(this.pair.root(side), side === 'left' && this.settings.mode === 'one-way' ? [] : scan.leftoverTemps);
+      temps[side] = scan.leftoverTemps;
     }
+    await prepareSides(this.pair, this.settings, temps);
     return this.cycle('all', t0, true);
   }
 
   /** Re-reads the dirty paths (null: the whole side) and runs a cycle scoped to them. */
-  async dirtyCycle(dirty: DirtyBatch): Promise<LiveCycleReport> {
+  async dirtyCycle(dirty: DirtyBatch): Promise<CycleReport> {
     if (dirty.whole.length > 0) return this.fullCycle();
     const t0 = Date.now();
     const before = (p: RelPath): boolean =>
@@ -76,9 +79,7 @@ export class LiveSession {
     for (const side of ['left', 'right'] as const) {
       if (dirty[side].length === 0) continue;
       const temps = rescanPaths(this.scanOptions(side), this.sides[side], dirty[side]);
-      // a one-way source is only ever read, leftovers included
-      const writable = side === 'right' || this.settings.mode === 'two-way';
-      if (writable && temps.length > 0) await removeLeftoverTemps(this.pair.root(side), temps);
+      await removeLeftoversOf(this.pair, this.settings.mode, side, temps);
     }
     const scope = expandScope(
       [...dirty.left, ...dirty.right],
@@ -88,9 +89,9 @@ export class LiveSession {
     return this.cycle(scope, t0, false);
   }
 
-  /** Writes what the cycles since the last call decided: flush the written roots, then one transaction. */
+  /** Writes what the cycles since the last call decided, through the same persist stage as a sync. */
   async persist(): Promise<void> {
-    if (this.pending.size === 0 && this.pendingConflicts.length === 0) return;
+    if (this.pending.size === 0 && this.pendingConflicts.length === 0 && this.pendingRuns.length === 0) return;
     const upserts = new Map<RelPath, BaseRecord>();
     const removals: RelPath[] = [];
     for (const [p, rec] of this.pending) {
@@ -100,22 +101,28 @@ export class LiveSession {
     // an open (skipped) conflict is seen again by every cycle that looks at it: keep its latest sighting
     const latestOpen = new Map(this.pendingConflicts.filter((c) => c.resolution === 'skipped').map((c) => [c.path, c]));
     const conflicts = [...this.pendingConflicts.filter((c) => c.resolution !== 'skipped'), ...latestOpen.values()];
-    const scope: ReadonlySet<RelPath> | 'all' = this.persistedFull ? 'all' : new Set(this.pendingScope);
-    const sides = [...this.pendingSides];
+    const batch = {
+      changes: { upserts, removals },
+      conflicts,
+      openConflictScope: this.pendingFull ? ('all' as const) : new Set(this.pendingScope),
+      runs: [...this.pendingRuns],
+      sidesWritten: [...this.pendingSides],
+      atMs: Date.now(),
+    };
     this.pending.clear();
     this.pendingConflicts.length = 0;
     this.pendingScope.clear();
     this.pendingSides.clear();
-    this.persistedFull = false;
-    if (this.settings.flush) for (const side of sides) await flushFileSystemAsync(this.pair.root(side));
-    this.pair.store.applyChanges({ upserts, removals }, conflicts, Date.now(), scope);
+    this.pendingRuns.length = 0;
+    this.pendingFull = false;
+    await persist(this.pair, batch, this.settings.flush);
   }
 
   currentProblems(): Problem[] {
     return [...this.sides.left.problems.values(), ...this.sides.right.problems.values()];
   }
 
-  private async cycle(scope: Scope, t0: number, full: boolean): Promise<LiveCycleReport> {
+  private async cycle(scope: Scope, t0: number, full: boolean): Promise<CycleReport> {
     const left = { side: 'left' as const, entries: this.sides.left.entries, problems: [...this.sides.left.problems.values()] };
     const right = { side: 'right' as const, entries: this.sides.right.entries, problems: [...this.sides.right.problems.values()] };
     let result: CycleResult;
@@ -128,7 +135,20 @@ export class LiveSession {
     // Hashing may have found more problems; keep them with the scan.
     for (const p of [...left.problems, ...right.problems]) this.sides[p.side].problems.set(p.path, p);
     this.absorb(result, scope);
+    this.logCycle(result, t0, this.cycles++ === 0);
     return { result, halted: null, full, ms: Date.now() - t0 };
+  }
+
+  /**
+   * A run-log row for the first cycle (the watch's opening sync) and for each later cycle that applied
+   * something, met a conflict, or had an action refused or fail. Problems a scan keeps finding (an
+   * unreadable file) do not make a row each cycle: they are in the row of the cycle that did something.
+   */
+  private logCycle(r: CycleResult, t0: number, first: boolean): void {
+    const acted = r.outcomes.some((o) => o.status === 'applied' || o.problem !== undefined);
+    if (!first && !acted && r.plan.conflicts.length === 0) return;
+    const exitCode = exitStatusOf(r);
+    this.pendingRuns.push(runRecordOf('watch', this.settings.mode, t0, { outcomes: r.outcomes, bytes: r.bytes, conflicts: r.plan.conflicts.length, problems: r.problems.length, exitCode }));
   }
 
   /** Brings the in-memory scans and base up to date with what the cycle applied. */
@@ -140,11 +160,11 @@ export class LiveSession {
         this.sides.right.entries.set(rec.path, rec.right);
       }
     }
-    applyChanges(this.pair.base, r.changes);
+    advanceBase(this.pair.base, r.changes);
     for (const [p, rec] of r.changes.upserts) this.pending.set(p, rec);
     for (const p of r.changes.removals) this.pending.set(p, null);
     for (const c of r.plan.conflicts) this.pendingConflicts.push(c);
-    if (scope === 'all') this.persistedFull = true;
+    if (scope === 'all') this.pendingFull = true;
     else for (const p of scope) this.pendingScope.add(p);
     for (const side of sidesWritten(r.outcomes)) this.pendingSides.add(side);
   }
@@ -167,7 +187,8 @@ export class LiveSession {
   }
 }
 
-function applyChanges(base: Map<RelPath, BaseRecord>, changes: BaseChanges): void {
+/** Moves the in-memory base on to the next one, as the index will hold it once the batch is persisted. */
+function advanceBase(base: Map<RelPath, BaseRecord>, changes: BaseChanges): void {
   for (const p of changes.removals) base.delete(p);
   for (const [p, rec] of changes.upserts) base.set(p, rec);
 }

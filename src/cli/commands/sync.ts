@@ -1,0 +1,50 @@
+import { eventLine, runEvents, type EventCommand, type RunEvent } from '../../sync/events.js';
+import { exitStatusOf, runSync, type RunSummary } from '../../sync/run-loop.js';
+import type { ExitCode } from '../exit-codes.js';
+import type { Io } from '../io.js';
+import { progressBar } from '../progress.js';
+import { formatConflicts, formatPlan, formatProblems, formatSummary } from '../report.js';
+import { reportError } from '../report-error.js';
+import { settingsOf, type SyncFlags } from '../sync-options.js';
+
+/** `tsync sync A B`: one run; text for people, or NDJSON events with --json. */
+export async function syncCommand(left: string, right: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
+  const startedMs = Date.now();
+  const bar = process.stderr.isTTY === true && flags.json !== true && flags.quiet !== true && flags.dryRun !== true ? progressBar(process.stderr) : null;
+  try {
+    const summary = await runSync(settingsOf(left, right, flags, io), bar ?? {}).finally(() => bar?.stop());
+    if (flags.json === true) {
+      const code = printJson('sync', summary, Date.now() - startedMs, io);
+      for (const line of formatProblems(summary)) io.err(line); // also for a person watching the job
+      return code;
+    }
+    for (const w of summary.warnings) io.err(`tsync: warning: ${w}`);
+    if (summary.dryRun) {
+      for (const line of formatPlan(summary.plan, summary.mode)) io.out(line);
+    } else if (flags.verbose === true && flags.quiet !== true) {
+      const applied = summary.outcomes.filter((o) => o.status === 'applied').map((o) => o.action);
+      for (const line of formatPlan({ actions: applied }, summary.mode)) io.out(line);
+    }
+    for (const line of formatProblems(summary)) io.err(line);
+    for (const line of formatConflicts(summary.plan.conflicts)) (summary.unresolvedConflicts > 0 ? io.err : flags.quiet === true ? () => undefined : io.out)(line);
+    if (flags.quiet !== true) io.out(formatSummary(summary));
+    return exitStatusOf(summary);
+  } catch (e) {
+    return reportFailure(e, flags.json === true, io);
+  }
+}
+
+/** A run's events as NDJSON on stdout: its warnings, actions, conflicts and problems, then the summary. */
+export function printJson(command: EventCommand, summary: RunSummary, durationMs: number, io: Io): ExitCode {
+  const code = exitStatusOf(summary);
+  const warnings: RunEvent[] = summary.warnings.map((message) => ({ type: 'warning', message }));
+  for (const e of [...warnings, ...runEvents(command, summary, durationMs, code)]) io.out(eventLine(e));
+  return code;
+}
+
+/** A run that could not go ahead: one line on stderr, and with --json an `error` event as the last line. */
+export function reportFailure(e: unknown, json: boolean, io: Io): ExitCode {
+  const code = reportError(e, io);
+  if (json) io.out(eventLine({ type: 'error', message: e instanceof Error ? e.message : String(e), exitCode: code }));
+  return code;
+}

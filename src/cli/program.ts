@@ -1,0 +1,184 @@
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { resolveStateDir } from '../store/state-location.js';
+import type { SyncSettings } from '../sync/settings.js';
+import { applyCommand, type ApplyFlags } from './commands/apply.js';
+import { conflictsCommand } from './commands/conflicts.js';
+import { checkCommand, logCommand, statusCommand } from './commands/inspect.js';
+import { planCommand } from './commands/plan.js';
+import { syncCommand } from './commands/sync.js';
+import { restoreCommand, trashCommand } from './commands/trash.js';
+import type { WatchFlags } from './commands/watch.js';
+import { EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
+import type { Io } from './io.js';
+import { reportError } from './report-error.js';
+import { addSyncOptions, collect, settingsOf, withProfile, type SyncFlags } from './sync-options.js';
+
+const SYNC_EXAMPLES = `
+Examples:
+  tsync sync ~/notes /mnt/usb/notes                       two-way: changes on either side reach the other
+  tsync sync --conflict newer laptop/ desktop/            two-way, the newer version of a conflicting file wins
+  tsync sync --one-way ~/projects /mnt/backup/projects   make the backup an exact mirror
+  tsync sync --one-way --dry-run src/ dst/                show what would change, change nothing
+  tsync sync --one-way --checksum src/ dst/               re-hash every file instead of trusting the stat cache
+  tsync sync --one-way --max-delete 10% src/ dst/         allow deleting at most 10% of dst's files
+
+${EXIT_CODE_HELP}`;
+
+const WATCH_EXAMPLES = `
+Examples:
+  tsync watch ./a ./b                          two-way, live; a status line on a terminal
+  tsync watch --one-way src/ /mnt/mirror/      keep a mirror current as src changes
+  tsync watch --json ./a ./b | jq .            NDJSON events for scripts
+
+Stop with Ctrl-C or SIGTERM: the cycle in flight finishes and the state is saved (a second Ctrl-C exits at once).
+
+${EXIT_CODE_HELP}`;
+
+/**
+ * The commander wiring: every command, its arguments and options, and which module runs it. Each
+ * action hands its exit code to `done`.
+ */
+export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
+  const program = new Command('tsync')
+    .description('Keep directories in sync: safe two-way sync and exact one-way mirrors.')
+    .version(packageVersion(), '-V, --version')
+    // commander's own errors (unknown option, missing argument) become one line like ours
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.startsWith('error:') ? `tsync: ${s.trim()} (see tsync --help)` : s.trimEnd()) })
+    .exitOverride()
+    .addHelpText('after', `\n${EXIT_CODE_HELP}`);
+
+  const sync = program
+    .command('sync')
+    .description('sync two directory trees once: two-way by default; with --one-way, DST becomes an exact mirror of SRC')
+    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+    .argument('[dst]', 'the second tree (the destination with --one-way, created if missing); may come from --profile')
+    .addHelpText('after', SYNC_EXAMPLES);
+  addSyncOptions(sync).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags, cmd: Command) => {
+    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io)));
+  });
+
+  const watch = program
+    .command('watch')
+    .description('sync once, then keep syncing as files change (Ctrl-C to stop; the state is saved)')
+    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+    .argument('[dst]', 'the second tree (the destination with --one-way); may come from --profile')
+    .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
+    .addHelpText('after', WATCH_EXAMPLES);
+  addSyncOptions(watch).action(async (left: string | undefined, right: string | undefined, flags: WatchFlags, cmd: Command) => {
+    // loaded on demand: the watcher (chokidar) costs every other command's startup nothing
+    const { watchCommand } = await import('./commands/watch.js');
+    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => watchCommand(a, b, f, io)));
+  });
+
+  program
+    .command('conflicts')
+    .description('list the conflicts recorded for a pair of roots (the open ones first)')
+    .argument('<a>', 'the first root')
+    .argument('<b>', 'the second root')
+    .option('--state-dir <dir>', 'where the state index lives')
+    .option('--json', 'one JSON object per line')
+    .action((left: string, right: string, flags: { stateDir?: string; json?: boolean }) => {
+      done(conflictsCommand(left, right, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
+    });
+
+  const inspect = (name: string, description: string): Command =>
+    program
+      .command(name)
+      .description(description)
+      .argument('<a>', 'the first root (the source with --one-way)')
+      .argument('<b>', 'the second root')
+      .option('--one-way', 'the pair is synced one way (A to B)')
+      .option('--state-dir <dir>', 'where the state index lives')
+      .option('--exclude <glob>', 'as for sync (repeatable)', collect, [])
+      .option('--include <glob>', 'as for sync (repeatable)', collect, [])
+      .option('--json', 'one JSON object per line');
+  const withSettings = async (left: string, right: string, flags: Partial<SyncFlags>, run: (s: SyncSettings) => Promise<ExitCode>): Promise<void> => {
+    let st: SyncSettings;
+    try {
+      st = settingsOf(left, right, { conflict: 'keep-both', fsync: true, trash: true, exclude: [], include: [], ...flags }, io);
+    } catch (e) {
+      done(reportError(e, io));
+      return;
+    }
+    done(await run(st));
+  };
+  inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+    await withSettings(left, right, flags, (st) => statusCommand(st, flags.json === true, io));
+  });
+  inspect('check', 'compare both trees by content: exit 0 when identical, else list the differences and exit 1')
+    .option('--checksum', 're-hash every file instead of trusting the stat cache')
+    .action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+      await withSettings(left, right, flags, (st) => checkCommand(st, flags.json === true, io));
+    });
+  inspect('log', 'one row per past run: sync, apply, and each watch cycle that changed something (newest first)')
+    .option('--limit <n>', 'at most N rows (default 50)')
+    .action(async (left: string, right: string, flags: Partial<SyncFlags> & { limit?: string }) => {
+      let limit: number;
+      try {
+        limit = parseLimit(flags.limit);
+      } catch (e) {
+        done(reportError(e, io));
+        return;
+      }
+      await withSettings(left, right, flags, (st) => logCommand(st, { json: flags.json === true, limit }, io));
+    });
+
+  const plan = program
+    .command('plan')
+    .description('work out what a sync would do and write it, with each action\'s preconditions, to a JSON file for `tsync apply`')
+    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+    .argument('[dst]', 'the second tree; may come from --profile')
+    .requiredOption('-o, --output <file>', 'where to write the plan');
+  addSyncOptions(plan).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
+    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io)));
+  });
+
+  program
+    .command('apply')
+    .description('carry out a plan written by `tsync plan`, refusing each action whose preconditions no longer hold')
+    .argument('<plan>', 'the plan file')
+    .option('--state-dir <dir>', 'where the state index lives')
+    .option('--concurrency <n>', 'parallel file operations (default 8)')
+    .option('--no-trash', 'do not keep overwritten and deleted files')
+    .option('--no-fsync', 'skip the flush to disk before the index records the run')
+    .option('--wait [seconds]', 'wait for another tsync on this pair instead of exiting 5')
+    .option('--json', 'NDJSON events and a summary')
+    .option('-q, --quiet', 'print only errors')
+    .action(async (file: string, flags: ApplyFlags) => {
+      done(await applyCommand(file, flags, io));
+    });
+
+  program
+    .command('trash')
+    .description("list what a root's trash holds (files tsync overwrote or deleted there)")
+    .argument('<root>', 'a synced root')
+    .option('--json', 'one JSON object per line')
+    .action((root: string, flags: { json?: boolean }) => {
+      done(trashCommand(root, { json: flags.json === true }, io));
+    });
+
+  program
+    .command('restore')
+    .description('put a trashed version back (whatever is there now goes to the trash); the next sync propagates it')
+    .argument('<root>', 'a synced root')
+    .argument('<path>', 'the path inside the root')
+    .option('--at <time>', 'the newest version trashed at or before TIME (ISO 8601; default: now)')
+    .action((root: string, path: string, flags: { at?: string }) => {
+      done(restoreCommand(root, path, { at: flags.at }, io));
+    });
+
+  return program;
+}
+
+function parseLimit(value: string | undefined): number {
+  if (value === undefined) return 50;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--limit ${value}: expected a whole number, at least 1`);
+  return Number(value);
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+}

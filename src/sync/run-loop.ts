@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { nextBase } from '../core/commit.js';
+import type { AbsPath, Outcome, Plan, Problem } from '../core/types.js';
+import { UsageError } from '../errors.js';
+import { textOfAbs } from '../fs/paths.js';
+import { errCode } from '../fs/stat.js';
+import type { ScanResult } from '../scan/scan.js';
+import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cycle.js';
+import { openPair } from './pair.js';
+import { persist, runRecordOf, sidesWritten } from './persist.js';
+import { parsePlan } from './plan-file.js';
+import { prepareSides } from './prepare.js';
+import { filterOf, scanSide } from './scan-pair.js';
+import type { SyncMode, SyncSettings } from './settings.js';
+
+export type { SyncMode, SyncSettings } from './settings.js';
+
+/** What one `sync`, `plan` (a dry run) or `apply` did, for the reporter. */
+export interface RunSummary {
+  readonly mode: SyncMode;
+  readonly plan: Plan;
+  readonly outcomes: readonly Outcome[];
+  readonly problems: readonly Problem[];
+  readonly warnings: readonly string[];
+  readonly bytes: number;
+  readonly dryRun: boolean;
+  /** Conflicts left as they were (policy skip, or a resolution that failed). */
+  readonly unresolvedConflicts: number;
+}
+
+/*
+ * Every command takes the same stages: open the pair (lock, index, base), scan, plan and check the
+ * guards (cycle.ts), prepare the writable sides (prepare.ts), apply, work out the next base, and persist
+ * (persist.ts: flush, then one transaction with the base, the conflicts and the run-log row).
+ * `sync` runs them once over everything; `apply` starts at "apply" with a plan from a file; `watch`
+ * (watched-pair.ts, watch-loop.ts) runs a cycle per batch of hints and persists batches on a timer.
+ */
+
+/** One `tsync sync` (or, as a dry run, `tsync plan` / `status`). */
+export async function runSync(s: SyncSettings, observer: CycleObserver = {}): Promise<RunSummary> {
+  const startedAtMs = Date.now();
+  const t = phaseTimer();
+  const pair = await openPair(s);
+  t('open (lock, index, base)');
+  try {
+    const filter = filterOf(pair, s);
+    const left = scanSide(pair, s, 'left', filter);
+    t(`scan first root (${left.entries.size} entries)`);
+    const right = scanSide(pair, s, 'right', filter);
+    t(`scan second root (${right.entries.size} entries)`);
+    await prepareSides(pair, s, { left: left.leftoverTemps, right: right.leftoverTemps });
+    const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' }, observer);
+    t(`cycle (${r.plan.actions.length} actions)`);
+    const summary: RunSummary = {
+      mode: s.mode, plan: r.plan, outcomes: r.outcomes, problems: r.problems, warnings: pair.warnings, bytes: r.bytes, dryRun: r.dryRun, unresolvedConflicts: r.unresolvedConflicts,
+    };
+    if (r.dryRun) return summary;
+    const run = runRecordOf('sync', s.mode, startedAtMs, { outcomes: r.outcomes, bytes: r.bytes, conflicts: r.plan.conflicts.length, problems: r.problems.length, exitCode: exitStatusOf(summary) });
+    await persist(pair, { changes: r.changes, conflicts: r.plan.conflicts, openConflictScope: 'all', runs: [run], sidesWritten: sidesWritten(r.outcomes), atMs: startedAtMs }, s.flush);
+    t(`flush and commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
+    return summary;
+  } finally {
+    pair.close();
+  }
+}
+
+/**
+ * `tsync apply plan.json`: carries out a stored plan. Nothing is planned again: each action's
+ * preconditions (its target's and source's state when the plan was made) are re-checked by the engine
+ * right before it writes, and an action whose preconditions no longer hold is refused (stale) and
+ * reported; the others go ahead. The index records what was applied, and the plan's conflicts, as
+ * after a sync.
+ */
+export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDir' | 'concurrency' | 'flush' | 'trash' | 'waitSeconds'>): Promise<RunSummary> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the plan ${file} (${errCode(e)})`);
+  }
+  const parsed = parsePlan(text, file);
+  const startedAtMs = Date.now();
+  const settings = { ...s, mode: parsed.mode, dryRun: false };
+  const pair = await openPair({ left: textOfAbs(parsed.left as AbsPath), right: textOfAbs(parsed.right as AbsPath), mode: parsed.mode, stateDir: s.stateDir, force: false, waitSeconds: s.waitSeconds, dryRun: false });
+  try {
+    await prepareSides(pair, settings);
+    const { outcomes, bytes, racyWindowNs } = await applyActions(pair, settings, parsed.actions);
+    const conflicts = parsed.actions.flatMap((a) => (a.type === 'conflict' ? [a.conflict] : []));
+    const plan: Plan = { actions: parsed.actions, agreed: [], skipped: [], conflicts };
+    const empty = { side: 'left' as const, entries: new Map(), problems: [] };
+    // Scope: nothing beyond the records of what was applied (no scan ran, so nothing can be judged gone).
+    const changes = nextBase({ base: pair.base, left: empty, right: { ...empty, side: 'right' }, plan, outcomes, scope: new Set(), racyWindowNs });
+    const problems = outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]));
+    const unresolvedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
+    const summary: RunSummary = { mode: parsed.mode, plan, outcomes, problems, warnings: pair.warnings, bytes, dryRun: false, unresolvedConflicts };
+    const run = runRecordOf('apply', parsed.mode, startedAtMs, { outcomes, bytes, conflicts: conflicts.length, problems: problems.length, exitCode: exitStatusOf(summary) });
+    // The open conflicts stay as they are: a plan says nothing about paths it does not touch.
+    await persist(pair, { changes, conflicts, openConflictScope: new Set(), runs: [run], sidesWritten: sidesWritten(outcomes), atMs: startedAtMs }, s.flush);
+    return summary;
+  } finally {
+    pair.close();
+  }
+}
+
+/** 0 in sync, 1 partial, 3 conflicts left unresolved (problems take precedence: they need a look first). */
+export function exitStatusOf(s: Pick<RunSummary, 'problems' | 'unresolvedConflicts'>): 0 | 1 | 3 {
+  if (s.problems.length > 0) return 1;
+  if (s.unresolvedConflicts > 0) return 3;
+  return 0;
+}
+
+function asCycleSide(r: ScanResult): CycleSide {
+  return { side: r.side, entries: r.entries, problems: r.problems };
+}
+
+/** TSYNC_TIMINGS=1 prints how long each phase of a run took, on stderr (for profiling, not a contract). */
+function phaseTimer(): (label: string) => void {
+  if (process.env.TSYNC_TIMINGS !== '1') return () => undefined;
+  let last = performance.now();
+  return (label) => {
+    const now = performance.now();
+    process.stderr.write(`tsync timing: ${label}: ${(now - last).toFixed(1)} ms\n`);
+    last = now;
+  };
+}

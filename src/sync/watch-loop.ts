@@ -1,0 +1,177 @@
+import { sourceSides } from '../core/sides.js';
+import type { RelPath, Side } from '../core/types.js';
+import { TsyncError } from '../errors.js';
+import { DirtyAggregator, type DirtyBatch } from '../watch/aggregator.js';
+import { watchRoot, type RootWatch } from '../watch/watcher.js';
+import { actionEvent, appliedActions, conflictEvent, countActions, problemEvent, type RunEvent } from './events.js';
+import { openPair } from './pair.js';
+import type { SyncSettings } from './settings.js';
+import { WatchedPair, type CycleReport } from './watched-pair.js';
+
+export interface WatchLoopOptions {
+  readonly rescanIntervalMs: number;
+  /** Resolves when the user asks to stop (Ctrl-C, SIGTERM); the caller wires the signals. */
+  readonly stopRequested: Promise<void>;
+}
+
+/** What a live status line shows (a terminal only; not an event). */
+export interface WatchStatus {
+  readonly entries: number;
+  /** 0: no cycle yet. */
+  readonly lastSyncMs: number;
+  readonly pending: number;
+  readonly conflicts: number;
+  readonly watcherDown: boolean;
+}
+
+export interface WatchObserver {
+  readonly event: (e: RunEvent) => void;
+  readonly status: (s: WatchStatus) => void;
+}
+
+/** After a watcher failed, scan this often instead (or at the rescan interval, if shorter). */
+const FALLBACK_SCAN_MS = 30_000;
+/** How often what the cycles decided is written to the index while watching. */
+const PERSIST_EVERY_MS = 1_000;
+
+/**
+ * `tsync watch A B`: one full sync, then a cycle for every batch of watcher hints, a full rescan now and
+ * then as a backstop, the index written in batches, and a clean stop on request: the cycle in flight
+ * finishes (no temp file is left) and the last batch is persisted. Cycles never overlap. Throws a
+ * TsyncError when the pair cannot be opened or the watch cannot go on.
+ */
+export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOptions, observer: WatchObserver): Promise<void> {
+  const pair = await openPair(settings);
+  const emit = observer.event;
+  for (const w of pair.warnings) emit({ type: 'warning', message: w });
+  const watched = new WatchedPair(pair, settings);
+  const told = new Set<string>();
+  let stopping = false;
+  let cycleRunning: Promise<void> = Promise.resolve();
+  let watcherDown = false;
+  let lastSyncMs = 0;
+  let conflicts = 0;
+
+  const aggregator = new DirtyAggregator({
+    quietMs: 3,
+    maxDelayMs: 50,
+    collapseAbove: 256,
+    onBatch: (batch) => schedule(() => runBatch(batch)),
+  });
+
+  // A cycle that throws must neither break the chain (every later cycle would be skipped) nor become an
+  // unhandled rejection (Node would end the process mid-write). A TsyncError (the state index cannot be
+  // written, say) is reported once and watching goes on: what is on disk stays, and an index that lags
+  // behind only costs the next start a re-hash. Anything else is a bug: watching stops with it.
+  let fail: (e: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => undefined); // observed below, by the race with the stop request
+  const schedule = (work: () => Promise<void>): void => {
+    cycleRunning = cycleRunning.then(async () => {
+      if (stopping) return;
+      aggregator.pause();
+      try {
+        await work();
+      } catch (e) {
+        if (!(e instanceof TsyncError)) {
+          fail(e);
+          return;
+        }
+        if (!told.has(`failure:${e.message}`)) emit({ type: 'warning', message: `${e.message}; watching goes on` });
+        told.add(`failure:${e.message}`);
+      } finally {
+        aggregator.resume();
+      }
+    });
+  };
+
+  const refreshStatus = (): void => observer.status({ entries: watched.watchedEntries, lastSyncMs, pending: aggregator.pending, conflicts, watcherDown });
+
+  const report = (r: CycleReport): void => {
+    lastSyncMs = Date.now();
+    if (r.result !== null) conflicts += r.result.plan.conflicts.length;
+    for (const e of cycleEvents(r, watched, told)) emit(e);
+    refreshStatus();
+  };
+
+  const runBatch = async (batch: DirtyBatch): Promise<void> => {
+    report(await watched.dirtyCycle(batch));
+  };
+
+  let persistTimer: NodeJS.Timeout | null = null;
+  let rescanTimer: NodeJS.Timeout | null = null;
+  const watches: RootWatch[] = [];
+  try {
+    const startMs = Date.now();
+    const onHint = (side: Side, path: RelPath | null): void => aggregator.add(side, path);
+    const onFailure = (_side: Side, message: string): void => {
+      if (!watcherDown) emit({ type: 'warning', message: `${message}; carrying on with a full scan every ${Math.round(Math.min(FALLBACK_SCAN_MS, opts.rescanIntervalMs) / 1000)}s` });
+      watcherDown = true;
+      refreshStatus();
+    };
+    // Watch first, then sync: a change made while the first sync runs is caught as a hint instead of
+    // waiting for the periodic rescan. Hints wait (paused) until that sync is done. The roots are
+    // crawled one after the other so that their garbage does not pile up (peak memory, 100k files).
+    // Only the sides whose edits propagate are watched: a one-way destination is set right by the rescans.
+    aggregator.pause();
+    for (const side of sourceSides(settings.mode)) {
+      const w = watchRoot(pair.root(side), side, { onHint, onFailure });
+      watches.push(w);
+      await w.ready;
+    }
+    report(await watched.fullCycle());
+    aggregator.resume();
+    emit({ type: 'ready', entries: watched.watchedEntries, ms: Date.now() - startMs });
+    refreshStatus();
+
+    persistTimer = setInterval(() => schedule(() => watched.persist()), PERSIST_EVERY_MS);
+    const armRescan = (): void => {
+      const every = watcherDown ? Math.min(FALLBACK_SCAN_MS, opts.rescanIntervalMs) : opts.rescanIntervalMs;
+      rescanTimer = setTimeout(() => {
+        schedule(async () => report(await watched.fullCycle()));
+        armRescan();
+      }, every);
+    };
+    armRescan();
+
+    await Promise.race([opts.stopRequested, failed]);
+    stopping = true;
+    clearInterval(persistTimer);
+    if (rescanTimer !== null) clearTimeout(rescanTimer);
+    aggregator.close();
+    await Promise.all(watches.map((w) => w.close()));
+    await cycleRunning; // the cycle in flight finishes: its copies complete or clean up their temp files
+    await watched.persist();
+    emit({ type: 'stopped' });
+  } finally {
+    if (persistTimer !== null) clearInterval(persistTimer);
+    if (rescanTimer !== null) clearTimeout(rescanTimer);
+    aggregator.close();
+    pair.close();
+  }
+}
+
+/**
+ * The events of one cycle: its actions, conflicts and problems, then a `cycle` event when it did
+ * something or was a full scan. A problem a scan keeps finding is told once, not on every cycle.
+ */
+function cycleEvents(r: CycleReport, watched: WatchedPair, told: Set<string>): RunEvent[] {
+  if (r.halted !== null) return [{ type: 'halted', message: r.halted.message }];
+  const res = r.result;
+  if (res === null) return [];
+  const fresh = watched.currentProblems().filter((p) => !told.has(`${p.side}:${p.path}:${p.code}`));
+  for (const p of fresh) told.add(`${p.side}:${p.path}:${p.code}`);
+  const toTell = [...fresh, ...res.outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
+  const applied = appliedActions(res.outcomes);
+  const events: RunEvent[] = [
+    ...res.outcomes.map((o) => actionEvent(o.action, o.status)),
+    ...res.plan.conflicts.map(conflictEvent),
+    ...toTell.map(problemEvent),
+  ];
+  if (applied.length > 0 || toTell.length > 0 || res.plan.conflicts.length > 0 || r.full) {
+    events.push({ type: 'cycle', full: r.full, counts: countActions(applied), applied: applied.length, conflicts: res.plan.conflicts.length, problems: toTell.length, bytes: res.bytes, ms: r.ms });
+  }
+  return events;
+}
