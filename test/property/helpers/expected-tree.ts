@@ -180,7 +180,9 @@ export function expectRun(input: ExpectInput): Expectation {
     const after = { A: afterOf(d, 'A', pre, p), B: afterOf(d, 'B', pre, p) };
     const from = d.kind === 'take' ? d.from : d.kind === 'conflict' ? d.winner : null;
     const eitherMode = d.kind === 'keep' && a !== undefined && b !== undefined && a.kind !== 'symlink' && a.mode !== b.mode && !modeFromBase(p, a, b, base);
-    paths.set(p, { after: eitherMode ? after : withModeFromBase(p, after, base), from, eitherMode, frozen: d.kind === 'skip' });
+    // Each side keeping its own bytes: the mode a side chose by chmod since the base reaches the other.
+    const settled = d.kind === 'keep' && !eitherMode ? withModeFromBase(p, after, base) : after;
+    paths.set(p, { after: settled, from, eitherMode, frozen: d.kind === 'skip' });
   }
   return { paths, conflicts };
 }
