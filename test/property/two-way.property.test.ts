@@ -1,13 +1,17 @@
 // Property-based tests of two-way sync: random histories of user operations on two REAL trees, with a
-// REAL state index, interleaved with in-process runs of `runSync`. After every run the trees are
-// checked against a model (helpers/two-way-model.ts): convergence, safety (no version written since
-// the last run is lost), maximality (a one-sided change reaches the other side), conflicts resolved
-// as the policy says (or left alone under skip), and idempotence (a second run changes nothing).
+// REAL state index, interleaved with in-process runs of `runSync`. After every run the trees and their
+// trashes are checked against a model (helpers/two-way-model.ts, helpers/expected-tree.ts): each tree
+// holds what the model's own reconcile expects and nothing else (new names: only the conflict copies it
+// expects), untouched paths stay as they were, the conflicts reported are the ones it expects, resolved
+// as it says, the overwritten, deleted and losing versions are in the trash (when on), nothing written
+// since the last run is lost, and a second run changes nothing.
 //
-// PROPERTY_RUNS: number of histories (default 400, about 25 s on 2 cores; `npm run test:long`: 10,000).
-// PROPERTY_SEED / PROPERTY_PATH: replay a failure that fast-check reported (one shard, that seed), e.g.
-//   PROPERTY_SEED=-82504409 PROPERTY_PATH="36:3:2:3" npx vitest run test/property
-// PROPERTY_SHARDS: independent fast-check runs side by side in this file (default 4).
+// The histories run in four groups, trash on or off (--no-trash) crossed with the flush on or off
+// (--no-fsync), the budget split between them.
+// PROPERTY_RUNS: number of histories in all (default 400, about 25 s on 2 cores; `npm run test:long`: 10,000).
+// PROPERTY_SEED / PROPERTY_PATH: replay a failure that fast-check reported (its group's seed), e.g.
+//   PROPERTY_SEED=-82504409 PROPERTY_PATH="36:3:2:3" PROPERTY_GROUP="trash, no flush" npx vitest run test/property
+// PROPERTY_GROUP: run only the group of that name.
 // PROPERTY_STATS: print coverage figures (operations applied, actions, conflicts by kind).
 import fc from 'fast-check';
 import { lutimesSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -18,14 +22,29 @@ import { CONFLICT_POLICIES, type ConflictPolicy } from '../../src/core/types.js'
 import { runSync, type RunSummary, type SyncSettings } from '../../src/sync/session.js';
 import { removeTempDir } from '../helpers/cli.js';
 import { applyOp, opArb, SENTINEL, T0, type Op, type OpContext, type SideName } from './helpers/ops.js';
-import { describeNode, describeTree, identityDiffs, isConflictCopy, ownNames, sameContent, snapshot, type Tree } from './helpers/snapshot.js';
+import { describeNode, describeTree, identityDiffs, isConflictCopy, ownNames, sameContent, snapshot, trashSnapshot, type Tree } from './helpers/snapshot.js';
+import { modelWinner } from './helpers/expected-tree.js';
 import { checkRound, nextBase, type ModelBase } from './helpers/two-way-model.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
 const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
 const PATH = process.env.PROPERTY_PATH;
-/** Independent fast-check runs side by side in this file: a run spends much of its time waiting (racy-clean checks). */
-const SHARDS = SEED === undefined ? Number(process.env.PROPERTY_SHARDS ?? 4) : 1;
+const GROUP = process.env.PROPERTY_GROUP;
+
+/** How a group runs tsync: with or without the trash, with or without the flush to disk. */
+interface Group {
+  readonly name: string;
+  readonly trash: boolean;
+  readonly flush: boolean;
+}
+
+/** Run side by side: a run spends much of its time waiting (racy-clean checks, the flush). */
+const GROUPS: readonly Group[] = [
+  { name: 'trash, no flush', trash: true, flush: false },
+  { name: 'no trash, no flush', trash: false, flush: false },
+  { name: 'trash, flush', trash: true, flush: true },
+  { name: 'no trash, flush', trash: false, flush: true },
+];
 
 interface Round {
   readonly ops: readonly Op[];
@@ -49,7 +68,7 @@ const roundArb: fc.Arbitrary<Round> = fc.record({
 
 const historyArb: fc.Arbitrary<Round[]> = fc.array(roundArb, { minLength: 1, maxLength: 6 });
 
-function settings(dir: string, policy: ConflictPolicy, swap: boolean): SyncSettings {
+function settings(dir: string, policy: ConflictPolicy, swap: boolean, group: Group): SyncSettings {
   return {
     left: join(dir, swap ? 'B' : 'A'),
     right: join(dir, swap ? 'A' : 'B'),
@@ -62,11 +81,10 @@ function settings(dir: string, policy: ConflictPolicy, swap: boolean): SyncSetti
     deleteLimit: { kind: 'percent', percent: 100 },
     concurrency: 4,
     waitSeconds: 0,
-    // Flushing (syncfs) guards against power cuts, which these histories do not simulate.
-    flush: false,
+    flush: group.flush,
     filters: { exclude: [], include: [] },
-    // Losers of newer/left/right stay visible conflict copies, which the model looks for (trash: e2e tests).
-    trash: { enabled: false, keepMs: 30 * 86_400_000 },
+    // With the trash on, losers of newer/left/right go to the losing side's trash; off, they stay conflict copies.
+    trash: { enabled: group.trash, keepMs: 30 * 86_400_000 },
   };
 }
 
@@ -82,7 +100,7 @@ const count = (k: string, n = 1): void => {
   stats.set(k, (stats.get(k) ?? 0) + n);
 };
 
-async function runHistory(rounds: readonly Round[]): Promise<void> {
+async function runHistory(rounds: readonly Round[], group: Group): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tsync-prop-'));
   try {
     const roots: Record<SideName, string> = { A: join(dir, 'A'), B: join(dir, 'B') };
@@ -100,20 +118,24 @@ async function runHistory(rounds: readonly Round[]): Promise<void> {
         return `  ${ok ? 'applied' : 'no-op  '} ${JSON.stringify(op)}`;
       });
       const pre = { A: snapshot(roots.A), B: snapshot(roots.B) };
+      const trashBefore = { A: trashSnapshot(roots.A), B: trashSnapshot(roots.B) };
       const sync = async (which: string): Promise<RunSummary> => {
         try {
-          return await runSync(settings(dir, round.policy, round.swap));
+          return await runSync(settings(dir, round.policy, round.swap, group));
         } catch (e) {
           const show = (t: Tree): string => describeTree(t) || '  (empty)';
           throw new Error(`round ${i + 1}: the ${which} run threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\noperations:\n${applied.join('\n')}\nA before:\n${show(pre.A)}\nB before:\n${show(pre.B)}`);
         }
       };
+      const startedMs = Date.now();
       const first = await sync('first');
+      const endedMs = Date.now();
       const post = { A: snapshot(roots.A), B: snapshot(roots.B) };
+      const trashAfter = { A: trashSnapshot(roots.A), B: trashSnapshot(roots.B) };
       count('syncs');
       for (const o of first.outcomes) count(`action ${o.action.type} ${o.status}`);
       for (const c of first.plan.conflicts) count(`conflict ${c.resolution} ${c.left.kind}-vs-${c.right.kind}${c.left.kind === 'file' && c.right.kind === 'file' && c.left.mtimeNs === c.right.mtimeNs ? ' equal-mtime' : ''}`);
-      const violations = checkRound({ policy: round.policy, leftRoot: round.swap ? 'B' : 'A', base, pre, post, summary: first });
+      const violations = checkRound({ policy: round.policy, leftRoot: round.swap ? 'B' : 'A', trash: group.trash, base, pre, post, trashBefore, trashAfter, startedMs, endedMs, summary: first });
       for (const side of ['A', 'B'] as const) {
         const left = ownNames(roots[side]);
         if (left.length > 0) violations.push(`tsync names left in ${side}: ${left.join(', ')}`);
@@ -132,7 +154,7 @@ async function runHistory(rounds: readonly Round[]): Promise<void> {
         const show = (t: Tree): string => describeTree(t) || '  (empty)';
         throw new Error(
           [
-            `round ${i + 1} of ${rounds.length}: sync ${round.swap ? 'B A' : 'A B'}, policy ${round.policy}:`,
+            `round ${i + 1} of ${rounds.length}: sync ${round.swap ? 'B A' : 'A B'}, policy ${round.policy}, ${group.name}:`,
             ...violations.map((x) => `- ${x}`),
             `operations:\n${applied.join('\n') || '  (none)'}`,
             `A before:\n${show(pre.A)}`,
@@ -155,18 +177,22 @@ describe('two-way sync, random histories on real trees', () => {
     if (process.env.PROPERTY_STATS === undefined) return;
     console.log([...stats].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join('\n'));
   });
-  const perShard = Math.ceil(RUNS / SHARDS);
+  const groups = GROUPS.filter((g) => GROUP === undefined || g.name === GROUP);
+  const perGroup = Math.ceil(RUNS / GROUPS.length);
   // Generous: a failure shrinks through many more histories than the runs themselves.
-  const timeout = 120_000 + perShard * 2_000;
-  for (let shard = 0; shard < SHARDS; shard++) {
-    test.concurrent(`converges, loses nothing, propagates one-sided changes, is idempotent (${perShard} histories, shard ${shard + 1}/${SHARDS})`, async () => {
+  const timeout = 120_000 + perGroup * 2_000;
+  for (const group of groups) {
+    test.concurrent(`matches the model, loses nothing, keeps losers, is idempotent (${perGroup} histories, ${group.name})`, async () => {
       await fc.assert(
-        fc.asyncProperty(historyArb, (h) => runHistory(h)),
-        { numRuns: perShard, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
+        fc.asyncProperty(historyArb, (h) => runHistory(h, group)),
+        { numRuns: perGroup, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
       );
     }, timeout);
   }
 });
+
+/** The order test keeps every loser in sight: as a conflict copy. */
+const NO_TRASH = GROUPS[1] as Group;
 
 /** One side's version of the contested path: a file or a symlink, with an mtime from a small range (ties are common). */
 interface Version {
@@ -200,6 +226,7 @@ async function sameWinnerEitherOrder(c: { a: Version; b: Version; policy: 'keep-
   const dir = mkdtempSync(join(tmpdir(), 'tsync-order-'));
   try {
     const results: Tree[][] = [];
+    let before: [Tree, Tree] | null = null;
     for (const swap of [false, true]) {
       const pair = join(dir, swap ? 'swapped' : 'straight');
       mkdirSync(pair);
@@ -208,16 +235,25 @@ async function sameWinnerEitherOrder(c: { a: Version; b: Version; policy: 'keep-
         writeFileSync(join(pair, side, SENTINEL), 'never touched\n');
         if (c.withBase) writeFileSync(join(pair, side, 'p'), 'the common ancestor');
       }
-      if (c.withBase) await runSync(settings(pair, c.policy, swap));
+      if (c.withBase) await runSync(settings(pair, c.policy, swap, NO_TRASH));
       for (const [side, v] of [['A', c.a], ['B', c.b]] as const) {
         if (c.withBase) rmSync(join(pair, side, 'p'));
         putVersion(join(pair, side, 'p'), v);
       }
-      await runSync(settings(pair, c.policy, swap));
+      if (!swap) before = [snapshot(join(pair, 'A')), snapshot(join(pair, 'B'))];
+      await runSync(settings(pair, c.policy, swap, NO_TRASH));
       results.push([snapshot(join(pair, 'A')), snapshot(join(pair, 'B'))]);
     }
     const [[a1, b1], [a2, b2]] = results as [[Tree, Tree], [Tree, Tree]];
     const problems: string[] = [];
+    // The model's own rule names the winner (newer mtime, then the tie key): not just "both orders agree".
+    const [preA, preB] = before ?? [new Map(), new Map()];
+    const va = preA.get('p');
+    const vb = preB.get('p');
+    if (va !== undefined && vb !== undefined && !sameContent(va, vb)) {
+      const w = modelWinner(va, vb, c.policy, 'A', c.withBase ? { ...va, kind: 'file', content: 'the common ancestor' } : undefined) === 'A' ? va : vb;
+      if (!sameContent(a1.get('p'), w)) problems.push(`the model's winner is ${describeNode(w)}, A after sync A B has ${describeNode(a1.get('p'))}`);
+    }
     for (const [name, t] of [['A after sync A B', a1], ['B after sync A B', b1], ['A after sync B A', a2], ['B after sync B A', b2]] as const) {
       if (!sameContent(t.get('p'), a1.get('p'))) problems.push(`${name}: p is ${describeNode(t.get('p'))}, A after sync A B has ${describeNode(a1.get('p'))}`);
     }

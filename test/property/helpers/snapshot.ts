@@ -41,19 +41,57 @@ export function snapshot(root: string): Map<string, Node> {
   return out;
 }
 
-/** Every name at any depth that starts with `.tsync` (temp files a finished run must not leave behind). */
+/** Where a root's trash lives, relative to the root (src/engine/trash.ts: `<root>/.tsync/trash/<run stamp>/<path>`). */
+export const TRASH_DIR = '.tsync/trash';
+
+/**
+ * Every name at any depth that starts with `.tsync` (temp files a finished run must not leave behind),
+ * except the trash (`<root>/.tsync/trash`, nothing else in `<root>/.tsync`), which is meant to stay.
+ */
 export function ownNames(root: string): string[] {
   const found: string[] = [];
   const walk = (absDir: string, prefix: string): void => {
     for (const name of readdirSync(absDir)) {
       const abs = join(absDir, name);
       const rel = prefix === '' ? name : `${prefix}/${name}`;
+      if (rel === '.tsync') {
+        for (const inside of readdirSync(abs)) if (inside !== 'trash') found.push(`${rel}/${inside}`);
+        continue;
+      }
       if (name.startsWith('.tsync')) found.push(rel);
       if (lstatSync(abs).isDirectory()) walk(abs, rel);
     }
   };
   walk(root, '');
   return found;
+}
+
+/** One version kept in a root's trash. */
+export interface TrashItem {
+  /** Where it is, relative to the trash folder: `<run stamp>/<path>[.~N~]`. */
+  readonly stored: string;
+  /** The path it had in the tree. */
+  readonly path: string;
+  readonly node: Node;
+}
+
+/** Everything a root's trash holds (files and symlinks; the folders that hold them aside). */
+export function trashSnapshot(root: string): TrashItem[] {
+  const trash = join(root, TRASH_DIR);
+  let stamps: string[];
+  try {
+    stamps = readdirSync(trash).sort();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: TrashItem[] = [];
+  for (const stamp of stamps) {
+    for (const [rel, node] of snapshot(join(trash, stamp))) {
+      if (node.kind !== 'dir') out.push({ stored: `${stamp}/${rel}`, path: rel.replace(/\.~\d+~$/, ''), node });
+    }
+  }
+  return out;
 }
 
 /** tsync's mtime tolerance: Node sets times through a double, to the microsecond. */
