@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, test } from 'vitest';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../../src/core/types.js';
-import { runSync, type RunSummary, type SyncSettings } from '../../src/sync/session.js';
+import { runSync, type RunSummary, type SyncSettings } from '../../src/sync/run-loop.js';
 import { removeTempDir } from '../helpers/cli.js';
 import { applyOp, opArb, SENTINEL, T0, type Op, type OpContext, type SideName } from './helpers/ops.js';
 import { describeNode, describeTree, identityDiffs, isConflictCopy, ownNames, sameContent, snapshot, trashSnapshot, type Tree } from './helpers/snapshot.js';

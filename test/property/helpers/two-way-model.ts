@@ -5,7 +5,7 @@
 // (untouched paths stay, convergence, nothing lost, one-sided changes reach the other side) that do
 // not lean on the model's reconcile, so a mistake shared by the model and the planner still shows.
 import type { ConflictPolicy, Side } from '../../../src/core/types.js';
-import type { RunSummary } from '../../../src/sync/session.js';
+import type { RunSummary } from '../../../src/sync/run-loop.js';
 import { allKeys, expectRun, otherSide, SIDES, type Expectation, type ExpectedConflict, type ModelBase } from './expected-tree.js';
 import type { SideName } from './ops.js';
 import {
