@@ -186,9 +186,15 @@ export function winnerOf(l: ScannedEntry, r: ScannedEntry, policy: ConflictPolic
   return contentKey(l) >= contentKey(r) ? 'left' : 'right';
 }
 
+/**
+ * The tie-break key, the larger winning. A file's size comes first: a file is hashed before planning
+ * only when something of its size could match it (hashes-needed.ts), so two files of different sizes
+ * may carry one hash and no other, and the key must not depend on which was read. Equal sizes are
+ * always both hashed, and their hashes decide.
+ */
 function contentKey(s: ScannedEntry): string {
   const e = s.entry;
-  return e.kind === 'file' ? `f${e.hash ?? ''}${e.size}` : e.kind === 'symlink' ? `l${e.target}` : 'd';
+  return e.kind === 'file' ? `f${String(e.size).padStart(20, '0')}${e.hash ?? ''}` : e.kind === 'symlink' ? `l${e.target}` : 'd';
 }
 
 /**

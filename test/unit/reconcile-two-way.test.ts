@@ -722,6 +722,21 @@ describe('planTwoWay: equal mtimes pick the same winner whichever side is left',
     expect(winning(a, bEntry)).toEqual(forward); // and the same on every run
   });
 
+  it('files of different sizes: the larger wins, whichever of them was hashed (the base decides that, not the versions)', () => {
+    const winningSize = (l: ScannedEntry, r: ScannedEntry): number => {
+      const plan = planTwoWay({ base: base({}), left: snapshot('left', { p: l }), right: snapshot('right', { p: r }), policy: 'keep-both', nowMs: NOW_MS });
+      const c = plan.actions.find((x) => x.type === 'conflict');
+      if (c === undefined || c.type !== 'conflict' || c.winner.entry.kind !== 'file') throw new Error('no file conflict planned');
+      return c.winner.entry.size;
+    };
+    const long = 'much longer'.length;
+    // 'short' has a hash (say the base held a file of its size) and 'much longer' was never read, and the other way round
+    expect(winningSize(file('short'), file('much longer', { hash: null }))).toBe(long);
+    expect(winningSize(file('short', { hash: null }), file('much longer'))).toBe(long);
+    expect(winningSize(file('much longer', { hash: null }), file('short'))).toBe(long);
+    expect(winningSize(file('much longer'), file('short', { hash: null }))).toBe(long);
+  });
+
   it('same content with different modes and equal mtimes: both directions settle on the same mode', () => {
     const fixedMode = (l: ScannedEntry, r: ScannedEntry): number | undefined => {
       const plan = planTwoWay({ base: base({ a: file('v1') }), left: snapshot('left', { a: l }), right: snapshot('right', { a: r }), policy: 'keep-both', nowMs: NOW_MS });

@@ -62,19 +62,14 @@ type Decision =
 
 const hasher = await xxhashInit();
 
-const sizeOf = (n: Node | undefined): number | null => (n?.kind === 'file' ? Buffer.byteLength(n.content ?? '', 'latin1') : null);
-
 /**
- * The equal-mtime tie-break key, the larger winning: a symlink by its target (`l…`), a file by its XXH64
- * (hex) then its size (`f…`). tsync reads a file only where content can decide the plan, i.e. where
- * the other side or the base holds a file of the same size; a file it did not read (both sides
- * changed, so no cached hash vouches for it) has no hash in its key, only its size.
+ * The equal-mtime tie-break key, the larger winning: a symlink by its target (`l…`), a file by its size
+ * then its XXH64 (hex) (`f…`), whatever tsync happened to read before planning.
  */
-function tieKey(n: Node, counterpart: Node, base: Node | undefined): string {
+function tieKey(n: Node): string {
   if (n.kind === 'file') {
     const bytes = Buffer.from(n.content ?? '', 'latin1');
-    const read = sizeOf(counterpart) === bytes.length || sizeOf(base) === bytes.length;
-    return `f${read ? hasher.h64Raw(bytes).toString(16).padStart(16, '0') : ''}${bytes.length}`;
+    return `f${String(bytes.length).padStart(20, '0')}${hasher.h64Raw(bytes).toString(16).padStart(16, '0')}`;
   }
   return n.kind === 'symlink' ? `l${n.target ?? ''}` : 'd';
 }
@@ -84,7 +79,7 @@ function tieKey(n: Node, counterpart: Node, base: Node | undefined): string {
  * the newer mtime; else the larger tie key, the first root winning a tie of keys (no two different
  * versions share one), so `sync A B` and `sync B A` agree.
  */
-export function modelWinner(a: Node, b: Node, policy: ConflictPolicy, leftRoot: SideName, base?: Node): SideName {
+export function modelWinner(a: Node, b: Node, policy: ConflictPolicy, leftRoot: SideName): SideName {
   if (a.kind === 'dir' && b.kind !== 'dir') return 'A';
   if (b.kind === 'dir' && a.kind !== 'dir') return 'B';
   if (policy === 'left') return leftRoot;
@@ -92,7 +87,7 @@ export function modelWinner(a: Node, b: Node, policy: ConflictPolicy, leftRoot: 
   if (a.mtimeNs !== b.mtimeNs) return a.mtimeNs > b.mtimeNs ? 'A' : 'B';
   const rightRoot = otherSide(leftRoot);
   const [l, r] = leftRoot === 'A' ? [a, b] : [b, a];
-  return tieKey(l, r, base) >= tieKey(r, l, base) ? leftRoot : rightRoot;
+  return tieKey(l) >= tieKey(r) ? leftRoot : rightRoot;
 }
 
 function decide(p: string, { policy, leftRoot, base, pre }: ExpectInput): Decision {
@@ -106,7 +101,7 @@ function decide(p: string, { policy, leftRoot, base, pre }: ExpectInput): Decisi
   // changed on both sides: a deletion never beats a change
   if (a === undefined || b === undefined) return b === undefined ? { kind: 'take', from: 'A' } : { kind: 'take', from: 'B' };
   if (sameContent(a, b)) return { kind: 'keep' };
-  return policy === 'skip' ? { kind: 'skip' } : { kind: 'conflict', winner: modelWinner(a, b, policy, leftRoot, base.get(p)?.A) };
+  return policy === 'skip' ? { kind: 'skip' } : { kind: 'conflict', winner: modelWinner(a, b, policy, leftRoot) };
 }
 
 function afterOf(d: Decision, side: SideName, pre: Readonly<Record<SideName, Tree>>, p: string): Node | undefined {
