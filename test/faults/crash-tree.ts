@@ -321,24 +321,26 @@ export function remove(abs: string): void {
 /** The test-only fault layer (fault-layer.mjs), for `node --import`. */
 export const FAULT_LAYER = pathToFileURL(join(projectRoot, 'test', 'faults', 'fault-layer.mjs')).href;
 
-/** Calls the fault layer can fail, and errors each could really return. */
-const FAULTS: Readonly<Record<string, readonly string[]>> = {
-  'open-read': ['EACCES', 'EIO', 'EMFILE'],
-  'open-write': ['EACCES', 'ENOSPC', 'EMFILE', 'EROFS'],
-  read: ['EIO'],
-  write: ['ENOSPC', 'EIO', 'EDQUOT'],
-  rename: ['EXDEV', 'EIO', 'EACCES', 'ENOSPC'],
-  unlink: ['EIO', 'EACCES', 'EBUSY'],
-  rmdir: ['ENOTEMPTY', 'EBUSY', 'EIO'],
-  mkdir: ['EACCES', 'ENOSPC'],
-  fchmod: ['EPERM', 'EIO'],
-  futimes: ['EPERM', 'EIO'],
-  readdir: ['EIO', 'EACCES'],
-  lstat: ['EIO', 'EACCES'],
-  link: ['ENOSPC', 'EMLINK', 'EIO'],
-  symlink: ['ENOSPC', 'EIO'],
+/**
+ * Calls the fault layer can fail, the errors each could really return, and the latest call of its kind
+ * a fault may wait for: about as many as a trial's run makes (a fault drawn beyond that never fires, and
+ * the trial is drawn again). The trees hold no symlinks, so symlink() is not drawn.
+ */
+const FAULTS: Readonly<Record<string, { readonly errors: readonly string[]; readonly maxNth: number }>> = {
+  'open-read': { errors: ['EACCES', 'EIO', 'EMFILE'], maxNth: 300 },
+  'open-write': { errors: ['EACCES', 'ENOSPC', 'EMFILE', 'EROFS'], maxNth: 40 },
+  read: { errors: ['EIO'], maxNth: 300 },
+  write: { errors: ['ENOSPC', 'EIO', 'EDQUOT'], maxNth: 100 },
+  rename: { errors: ['EXDEV', 'EIO', 'EACCES', 'ENOSPC'], maxNth: 40 },
+  unlink: { errors: ['EIO', 'EACCES', 'EBUSY'], maxNth: 3 },
+  rmdir: { errors: ['ENOTEMPTY', 'EBUSY', 'EIO'], maxNth: 2 },
+  mkdir: { errors: ['EACCES', 'ENOSPC'], maxNth: 4 },
+  fchmod: { errors: ['EPERM', 'EIO'], maxNth: 40 },
+  futimes: { errors: ['EPERM', 'EIO'], maxNth: 40 },
+  readdir: { errors: ['EIO', 'EACCES'], maxNth: 12 },
+  lstat: { errors: ['EIO', 'EACCES'], maxNth: 400 },
+  link: { errors: ['ENOSPC', 'EMLINK', 'EIO'], maxNth: 30 },
 };
-
 export interface FaultPlan {
   readonly label: string;
   readonly env: Record<string, string>;
@@ -363,7 +365,8 @@ export function readFaultLog(logFile: string): FaultReport {
 export function randomFaults(rng: Rng, roots: readonly string[], logFile: string): FaultPlan {
   const rules = Array.from({ length: rng.int(1, 3) }, () => {
     const op = rng.pick(Object.keys(FAULTS));
-    return { op, path: `${rng.pick(roots)}/`, nth: rng.int(1, op === 'lstat' || op === 'read' || op === 'write' || op === 'open-read' ? 400 : 40), times: rng.pick([1, 1, 1, 3, 1000]), error: rng.pick(FAULTS[op] ?? ['EIO']) };
+    const fault = FAULTS[op] ?? { errors: ['EIO'], maxNth: 1 };
+    return { op, path: `${rng.pick(roots)}/`, nth: rng.int(1, fault.maxNth), times: rng.pick([1, 1, 1, 3, 1000]), error: rng.pick(fault.errors) };
   });
   return {
     label: rules.map((r) => `${r.op} #${r.nth}${r.times > 1 ? `(x${r.times})` : ''} ${r.error} in ${r.path.endsWith('/A/') ? 'A' : 'B'}`).join(', '),

@@ -5,9 +5,13 @@
 //   - no torn file: every file at a final path holds exactly one version that existed before the run
 //     (at that path on either side; for a conflict copy, a version of the path it copies);
 //   - nothing lost: every version written since the last sync is still in A or B (at its path, as a
-//     conflict copy or in a side's trash), and what nobody changed is still where it was;
-// then a clean re-run exits 0 (3 under --conflict skip), converges to what the edits call for, and a
-// further run applies nothing and touches nothing.
+//     conflict copy or in a side's trash), what nobody changed is still where it was, and where one side
+//     edited or deleted a path the other side's old version is still in place there or in its own trash;
+// then a clean re-run exits 0 (3 under --conflict skip), converges to what the edits call for (a directory
+// the edits remove is gone from both sides), and a further run applies nothing and touches nothing.
+// A trial counts only if its disruption landed: at least LANDED_SHARE of the kills must land while the run
+// is going and after its first write (seen from the trees' footprints), and a fault run in which no fault
+// fired is drawn again (at most MAX_UNFIRED times in a row).
 //
 // Runs under `npm run test:faults` (vitest.faults.config.ts sets TSYNC_FAULTS=1). The budget:
 //   TSYNC_FAULTS_BUDGET=ci (default): 300 small files + 4-12 MiB big ones; 50 two-way, 30 one-way and
@@ -15,8 +19,8 @@
 //   TSYNC_FAULTS_BUDGET=long: 3,000 small files + 20-50 MiB big ones; 50 + 20 + 2 x 10 kills, 2 x 50 fault runs.
 // Overrides: CRASH_TRIALS, CRASH_ONEWAY_TRIALS, CRASH_FIRST_TRIALS (per mode), FAULT_TRIALS (per mode), CRASH_SEED (default:
 // random, printed), CRASH_MAX_DELAY_MS (the latest kill after spawn), CRASH_KILL_FROM=spawn|write|mixed
-// (default mixed: every other trial counts its delay from the run's first write to either tree, so that
-// kills land among the writes and not only in the scan), CRASH_KEEP=1 (keep the trees of a failed chain
+// (default mixed: three trials in four count their delay from the run's first write to either tree, so
+// that kills land among the writes and not only in the scan), CRASH_KEEP=1 (keep the trees of a failed chain
 // for a post-mortem; their path is printed).
 import { chmodSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
