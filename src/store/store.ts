@@ -247,6 +247,19 @@ export class StateStore {
     };
   }
 
+  /**
+   * Fails (after the busy timeout) while another process holds a write lock on the index: a run checks
+   * this before it changes either tree, so that a run which could not record its work does none.
+   */
+  ensureWritable(): void {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    } catch (e) {
+      throw new StateError(`the state index is locked by another process (${errCode(e)}); nothing was changed`);
+    }
+  }
+
   close(): void {
     this.db.close();
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli, sandbox, type Sandbox } from '../helpers/cli.js';
+import { compareTrees, findOwnNames, pathBytes, snapshotEntry, snapshotTree, type TreeSnapshot } from '../helpers/tree.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -17,6 +18,17 @@ function synced(sb: Sandbox): string {
   const db = readdirSync(sb.state).find((n) => n.startsWith('pair-') && n.endsWith('.db'));
   if (db === undefined) throw new Error('no state index was written');
   return join(sb.state, db);
+}
+
+/**
+ * Everything in a tree, tsync's own names included, and the root itself (key "."): compared with
+ * `identity`, a run that wrote, replaced, touched, created or removed anything shows up.
+ */
+function wholeTree(root: string): TreeSnapshot {
+  const out = snapshotTree(root);
+  for (const own of findOwnNames(root)) out.set(own, snapshotEntry(pathBytes(root, Buffer.from(own, 'latin1'))));
+  out.set('.', snapshotEntry(Buffer.from(root)));
+  return out;
 }
 
 describe('the state index under damage', () => {
@@ -64,9 +76,15 @@ describe('the state index under damage', () => {
     holder.exec('BEGIN EXCLUSIVE'); // another process (here: this test) holds a write lock on the index
     try {
       writeFileSync(join(sb.src, 'f1.txt'), 'changed while locked\n');
+      writeFileSync(join(sb.dst, 'f2.txt'), 'a replica edit the mirror would undo\n');
+      const before = { src: wholeTree(sb.src), dst: wholeTree(sb.dst) };
       const r = sb.sync();
-      expect([1, 2]).toContain(r.code);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^tsync: error: the state index is locked by another process \(SQLITE_BUSY\); nothing was changed$/m);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      // not a byte, a name, a time or an inode changed on either side
+      expect(compareTrees(before.src, wholeTree(sb.src), { identity: true }), 'the source changed').toEqual([]);
+      expect(compareTrees(before.dst, wholeTree(sb.dst), { identity: true }), 'the replica changed').toEqual([]);
     } finally {
       holder.exec('ROLLBACK');
       holder.close();
@@ -74,6 +92,7 @@ describe('the state index under damage', () => {
     const next = sb.sync();
     expect(next.code, next.stderr).toBe(0);
     expect(readFileSync(join(sb.dst, 'f1.txt'), 'utf8')).toBe('changed while locked\n');
+    expect(readFileSync(join(sb.dst, 'f2.txt'), 'utf8')).toBe('content 2\n');
   });
 });
 

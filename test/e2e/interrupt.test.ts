@@ -1,8 +1,10 @@
 // A run killed at any instant leaves no torn file: the DST path holds nothing, the old bytes or the full
-// new bytes, never a mix; the next run converges and cleans up the dead run's temp files.
+// new bytes, never a mix; the next run converges and cleans up the dead run's temp files. Each kill is
+// triggered by what the run is seen doing and then checked to have landed there: before the first write,
+// as a copy starts, half-way through a copy.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir, runCli, runCliAndKill } from '../helpers/cli.js';
@@ -54,27 +56,76 @@ afterAll(() => {
   if (work !== '') removeTempDir(work);
 });
 
+/** Where a kill is meant to land, how the test sees that moment come, and how it checks the kill landed there. */
+type Phase = 'before the first write' | 'as the copy starts' | 'half-way through the copy';
+
 interface Scenario {
-  readonly name: string;
-  /** Kill this long after the start... */
-  readonly afterMs: number;
-  /** ...or as soon as the copy is under way (its temp file exists in DST), whichever comes first. */
-  readonly whenCopying: boolean;
+  readonly phase: Phase;
   /** DST already holds an old version of big.bin (the kill interrupts an overwrite). */
   readonly overwrite: boolean;
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { name: 'after 50 ms', afterMs: 50, whenCopying: false, overwrite: false },
-  { name: 'after 150 ms', afterMs: 150, whenCopying: false, overwrite: true },
-  { name: 'after 300 ms', afterMs: 300, whenCopying: false, overwrite: false },
-  { name: 'as soon as the copy starts', afterMs: 5_000, whenCopying: true, overwrite: false },
-  { name: 'as soon as the overwrite starts', afterMs: 5_000, whenCopying: true, overwrite: true },
+  { phase: 'before the first write', overwrite: false },
+  { phase: 'before the first write', overwrite: true },
+  { phase: 'as the copy starts', overwrite: false },
+  { phase: 'as the copy starts', overwrite: true },
+  { phase: 'half-way through the copy', overwrite: false },
+  { phase: 'half-way through the copy', overwrite: true },
 ];
+
+/** A copy's temp files with their sizes (one may be renamed away between the listing and the stat). */
+function tempSizes(dir: string): number[] {
+  return tempFilesIn(dir).flatMap((n) => {
+    try {
+      return [statSync(join(dir, n)).size];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The run holds the pair lock (it writes the holder file right after taking it, before it scans). */
+function lockTaken(state: string): boolean {
+  return existsSync(state) && readdirSync(state).some((n) => n.endsWith('.holder.json'));
+}
+
+/** A missing root reads as empty: the run may not have created DST yet. */
+function treeOrEmpty(root: string): TreeSnapshot {
+  return existsSync(root) ? snapshotTree(root) : new Map();
+}
+
+const HALF_WAY = 32 * MIB;
+
+/** When to kill: polled every few ms by runCliAndKill. */
+function trigger(phase: Phase, dst: string, state: string): () => boolean {
+  switch (phase) {
+    case 'before the first write':
+      return () => lockTaken(state);
+    case 'as the copy starts':
+      return () => tempFilesIn(dst).length > 0;
+    case 'half-way through the copy':
+      return () => tempSizes(dst).some((n) => n >= HALF_WAY);
+  }
+}
+
+/** What DST must show for the kill to have landed in `phase` (empty: it did). */
+function landedIn(phase: Phase, dst: string, before: TreeSnapshot): string[] {
+  const temps = tempSizes(dst);
+  switch (phase) {
+    case 'before the first write':
+      // the source was still being hashed: no copy begun, nothing in DST moved
+      return [...(temps.length > 0 ? [`a copy had begun (temp files of ${temps.join(', ')} bytes)`] : []), ...compareTrees(before, treeOrEmpty(dst), { identity: true })];
+    case 'as the copy starts':
+      return temps.length > 0 ? [] : ['no copy was under way (no temp file)'];
+    case 'half-way through the copy':
+      return temps.some((n) => n >= HALF_WAY && n < BIG_SIZE) ? [] : [`no part-written copy (temp files of ${temps.join(', ') || 'none'} bytes)`];
+  }
+}
 
 describe('a run killed with SIGKILL', () => {
   SCENARIOS.forEach((sc, i) => {
-    it(`${sc.name}${sc.overwrite ? ' (overwriting)' : ''}: no torn file, the rerun converges and cleans up`, async () => {
+    it(`${sc.phase}${sc.overwrite ? ' (overwriting)' : ''}: the kill lands there, no torn file, the rerun converges and cleans up`, async () => {
       const dst = join(work, `dst${i}`);
       const state = join(work, `state${i}`);
       const args = ['sync', '--one-way', '--state-dir', state, src, dst];
@@ -83,14 +134,13 @@ describe('a run killed with SIGKILL', () => {
         put(dst, 'small/a.txt', 'small files around the big one\n');
       }
       const target = join(dst, 'big.bin');
+      const before = treeOrEmpty(dst);
 
-      const run = await runCliAndKill(args, sc.afterMs, sc.whenCopying ? () => tempFilesIn(dst).length > 0 : undefined);
+      const run = await runCliAndKill(args, 120_000, trigger(sc.phase, dst, state));
 
-      if (sc.whenCopying) {
-        // The test must really have caught the copy in flight, or it proves nothing.
-        expect(run.killed).toBe(true);
-        expect(tempFilesIn(dst).length).toBeGreaterThan(0);
-      }
+      // The kill must have landed where the scenario says, or the test proves nothing.
+      expect(run.killed, `the run ended (exit ${run.code}) before the kill`).toBe(true);
+      expect(landedIn(sc.phase, dst, before), `the kill did not land ${sc.phase}`).toEqual([]);
       if (existsSync(target)) {
         const content = readFileSync(target);
         const whole = content.length === BIG_SIZE && createHash('sha256').update(content).digest('hex') === bigSha;

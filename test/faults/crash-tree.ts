@@ -129,6 +129,30 @@ export function snap(root: string, withOwn = false): Snap {
   return out;
 }
 
+/**
+ * Every path below `root` (tsync's own names and the root itself included) with what a write to it
+ * would move: inode, size, mode, mtime, ctime. Any create, delete, rename, write or chmod in the tree
+ * changes a file's or its directory's entry. A missing root has no entries. Reads move none of these.
+ */
+export function footprint(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!existsSync(root)) return out;
+  const walk = (abs: string, rel: string): void => {
+    const st = lstatSync(abs, { bigint: true });
+    out.set(rel, `${st.ino}:${st.size}:${st.mode}:${st.mtimeNs}:${st.ctimeNs}`);
+    if (st.isDirectory()) for (const name of readdirSync(abs)) walk(join(abs, name), rel === '' ? name : `${rel}/${name}`);
+  };
+  walk(root, '');
+  return out;
+}
+
+/** True when anything in the tree moved between two footprints: the run had written to it. */
+export function footprintMoved(before: Map<string, string>, after: Map<string, string>): boolean {
+  if (before.size !== after.size) return true;
+  for (const [p, f] of before) if (after.get(p) !== f) return true;
+  return false;
+}
+
 /** tsync names that must not outlive a clean run (temp files); the trash under `.tsync/trash` is kept on purpose. */
 export function ownNamesIn(root: string): string[] {
   return [...snap(root, true).keys()].filter((p) => p !== '.tsync' && !p.startsWith('.tsync/trash') && p.split('/').some((n) => n.startsWith('.tsync')));
@@ -190,6 +214,8 @@ export interface CliRun {
   /** True when the SIGKILL landed (the process was still running). */
   readonly killed: boolean;
   readonly ms: number;
+  /** Ms after the spawn of the first change inotify reported in the kill plan's `watchDirs` (null: none seen). */
+  readonly firstWriteMs: number | null;
 }
 
 function childEnv(): NodeJS.ProcessEnv {
@@ -206,7 +232,8 @@ export interface KillPlan {
    * inotify event in any of `watchDirs`), so that the kill lands among the writes, not in the scan.
    */
   readonly from: 'spawn' | 'write';
-  readonly watchDirs?: readonly string[];
+  /** Watched for the run's first write (the trigger of a `write` plan; reported for either kind). */
+  readonly watchDirs: readonly string[];
 }
 
 /** Runs `tsync args…`; with a kill plan, SIGKILLs it (by its pid) at that moment; `env` adds to its environment. */
@@ -215,16 +242,19 @@ export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs
     const started = Date.now();
     const watchers: FSWatcher[] = [];
     let killTimer: NodeJS.Timeout | null = null;
+    let firstWriteMs: number | null = null;
     const armKill = (): void => {
       if (killTimer === null && killPlan !== undefined) killTimer = setTimeout(kill, killPlan.afterMs);
     };
-    if (killPlan?.from === 'write') {
-      for (const d of killPlan.watchDirs ?? []) {
-        try {
-          watchers.push(watch(d, { persistent: false }, armKill));
-        } catch {
-          // a directory that vanished meanwhile: the others will see the run's writes
-        }
+    const sawWrite = (): void => {
+      firstWriteMs ??= Date.now() - started;
+      if (killPlan?.from === 'write') armKill();
+    };
+    for (const d of killPlan?.watchDirs ?? []) {
+      try {
+        watchers.push(watch(d, { persistent: false }, sawWrite));
+      } catch {
+        // a directory that vanished meanwhile: the others will see the run's writes
       }
     }
     const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, env: { ...childEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -247,7 +277,7 @@ export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs
       if (killTimer !== null) clearTimeout(killTimer);
       clearTimeout(guard);
       for (const w of watchers) w.close();
-      resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: Date.now() - started });
+      resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: Date.now() - started, firstWriteMs });
     });
   });
 }
@@ -291,40 +321,56 @@ export function remove(abs: string): void {
 /** The test-only fault layer (fault-layer.mjs), for `node --import`. */
 export const FAULT_LAYER = pathToFileURL(join(projectRoot, 'test', 'faults', 'fault-layer.mjs')).href;
 
-/** Calls the fault layer can fail, and errors each could really return. */
-const FAULTS: Readonly<Record<string, readonly string[]>> = {
-  'open-read': ['EACCES', 'EIO', 'EMFILE'],
-  'open-write': ['EACCES', 'ENOSPC', 'EMFILE', 'EROFS'],
-  read: ['EIO'],
-  write: ['ENOSPC', 'EIO', 'EDQUOT'],
-  rename: ['EXDEV', 'EIO', 'EACCES', 'ENOSPC'],
-  unlink: ['EIO', 'EACCES', 'EBUSY'],
-  rmdir: ['ENOTEMPTY', 'EBUSY', 'EIO'],
-  mkdir: ['EACCES', 'ENOSPC'],
-  fchmod: ['EPERM', 'EIO'],
-  futimes: ['EPERM', 'EIO'],
-  readdir: ['EIO', 'EACCES'],
-  lstat: ['EIO', 'EACCES'],
-  link: ['ENOSPC', 'EMLINK', 'EIO'],
-  symlink: ['ENOSPC', 'EIO'],
+/**
+ * Calls the fault layer can fail, the errors each could really return, and the latest call of its kind
+ * a fault may wait for: about as many as a trial's run makes (a fault drawn beyond that never fires, and
+ * the trial is drawn again). The trees hold no symlinks, so symlink() is not drawn.
+ */
+const FAULTS: Readonly<Record<string, { readonly errors: readonly string[]; readonly maxNth: number }>> = {
+  'open-read': { errors: ['EACCES', 'EIO', 'EMFILE'], maxNth: 300 },
+  'open-write': { errors: ['EACCES', 'ENOSPC', 'EMFILE', 'EROFS'], maxNth: 40 },
+  read: { errors: ['EIO'], maxNth: 300 },
+  write: { errors: ['ENOSPC', 'EIO', 'EDQUOT'], maxNth: 100 },
+  rename: { errors: ['EXDEV', 'EIO', 'EACCES', 'ENOSPC'], maxNth: 40 },
+  unlink: { errors: ['EIO', 'EACCES', 'EBUSY'], maxNth: 3 },
+  rmdir: { errors: ['ENOTEMPTY', 'EBUSY', 'EIO'], maxNth: 2 },
+  mkdir: { errors: ['EACCES', 'ENOSPC'], maxNth: 4 },
+  fchmod: { errors: ['EPERM', 'EIO'], maxNth: 40 },
+  futimes: { errors: ['EPERM', 'EIO'], maxNth: 40 },
+  readdir: { errors: ['EIO', 'EACCES'], maxNth: 12 },
+  lstat: { errors: ['EIO', 'EACCES'], maxNth: 400 },
+  link: { errors: ['ENOSPC', 'EMLINK', 'EIO'], maxNth: 30 },
 };
-
 export interface FaultPlan {
   readonly label: string;
   readonly env: Record<string, string>;
-  /** How many faults landed (the layer logs each one), once the run is over. */
-  readonly firedCount: () => number;
+  /** What the layer reported, once the run is over: whether it was loaded, and how many faults landed. */
+  readonly report: () => FaultReport;
+}
+
+export interface FaultReport {
+  /** The layer was loaded into the run (it says so when it starts). */
+  readonly loaded: boolean;
+  /** Index of the rule of each fault that fired, in order. */
+  readonly fired: readonly number[];
+}
+
+/** Reads the log fault-layer.mjs writes to $TSYNC_FAULT_LOG. */
+export function readFaultLog(logFile: string): FaultReport {
+  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { loaded?: number; rule?: number }) : [];
+  return { loaded: lines.some((l) => typeof l.loaded === 'number'), fired: lines.flatMap((l) => (typeof l.rule === 'number' ? [l.rule] : [])) };
 }
 
 /** One to three random errno faults on calls inside the trees (never the state dir), at random moments. */
 export function randomFaults(rng: Rng, roots: readonly string[], logFile: string): FaultPlan {
   const rules = Array.from({ length: rng.int(1, 3) }, () => {
     const op = rng.pick(Object.keys(FAULTS));
-    return { op, path: `${rng.pick(roots)}/`, nth: rng.int(1, op === 'lstat' || op === 'read' || op === 'write' || op === 'open-read' ? 400 : 40), times: rng.pick([1, 1, 1, 3, 1000]), error: rng.pick(FAULTS[op] ?? ['EIO']) };
+    const fault = FAULTS[op] ?? { errors: ['EIO'], maxNth: 1 };
+    return { op, path: `${rng.pick(roots)}/`, nth: rng.int(1, fault.maxNth), times: rng.pick([1, 1, 1, 3, 1000]), error: rng.pick(fault.errors) };
   });
   return {
     label: rules.map((r) => `${r.op} #${r.nth}${r.times > 1 ? `(x${r.times})` : ''} ${r.error} in ${r.path.endsWith('/A/') ? 'A' : 'B'}`).join(', '),
     env: { NODE_OPTIONS: `--import=${FAULT_LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: logFile },
-    firedCount: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '').length : 0),
+    report: () => readFaultLog(logFile),
   };
 }

@@ -18,8 +18,9 @@
 //   error  an errno code to throw: the call does not happen
 //   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
 //          'dir-to-symlink', target: absolute path, to?: symlink target }
-// Each rule that fires is logged to $TSYNC_FAULT_LOG (one JSON line) so the test can tell whether the
-// fault really landed.
+// $TSYNC_FAULT_LOG (required with a plan) gets one JSON line when the layer is loaded,
+// { loaded: <pid>, rules: <count> }, and one per fault that fires, { rule, op, path, error, then }: the
+// test asserts from it that the layer was in the process and that each of its faults really landed.
 //
 // Plain JavaScript because Node 20 cannot `--import` TypeScript; it type-checks under
 // `tsc --checkJs --strict`. The `any` annotations are confined to this test-only file: the layer replaces
@@ -36,6 +37,8 @@ const rules = JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]');
 const seen = rules.map(() => 0);
 const fired = rules.map(() => 0);
 const logFile = process.env.TSYNC_FAULT_LOG;
+// a fault that fires unreported would let a test count a disruption it cannot see: refuse to run blind
+if (rules.length > 0 && (logFile === undefined || logFile === '')) throw new Error('fault layer: $TSYNC_FAULT_PLAN needs $TSYNC_FAULT_LOG');
 
 // The originals, captured before anything is wrapped: the layer's own changes use these.
 const real = {
@@ -241,3 +244,5 @@ wfsp.open = async (/** @type {any} */ p, /** @type {any} */ flags, /** @type {an
 
 // Make `import { renameSync } from 'node:fs'` (live ESM bindings of the built-in) see the wrappers.
 syncBuiltinESMExports();
+
+if (logFile !== undefined && logFile !== '') real.appendFileSync(logFile, `${JSON.stringify({ loaded: process.pid, rules: rules.length })}\n`);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli, sandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
-import { conflictOrigin } from './crash-tree.js';
+import { conflictOrigin, readFaultLog, type FaultReport } from './crash-tree.js';
 import { compareTrees, findOwnNames, put, sameTrees, snapshotTree, type EntrySnapshot, type TreeSnapshot } from '../helpers/tree.js';
 
 const ENABLED = process.env.TSYNC_FAULTS === '1';
@@ -32,18 +32,30 @@ interface Rule {
   readonly then?: { readonly do: 'unlink' | 'rewrite' | 'append' | 'dir-to-symlink'; readonly target: string; readonly to?: string };
 }
 
-interface Fired {
-  readonly rule: number;
-  readonly op: string;
-  readonly path: string;
-}
-
-/** Runs `tsync args…` with the fault layer loaded and `rules` armed; returns what ran and which rules fired. */
-function runWithFaults(sb: Sandbox, args: readonly string[], rules: readonly Rule[]): { r: CliResult; fired: Fired[] } {
+/** Runs `tsync args…` with the fault layer loaded and `rules` armed; returns what ran and what the layer reported. */
+function runWithFaults(sb: Sandbox, args: readonly string[], rules: readonly Rule[]): { r: CliResult; report: FaultReport } {
   const log = join(sb.dir, `faults-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
   const r = runCli(args, { env: { NODE_OPTIONS: `--import=${LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: log } });
-  const fired = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Fired) : [];
-  return { r, fired };
+  return { r, report: readFaultLog(log) };
+}
+
+/** The case counts only if the layer was in the process and every one of its faults landed. */
+function expectEveryFaultFired(report: FaultReport, rules: readonly Rule[], r: CliResult): void {
+  expect(report.loaded, `the fault layer was not loaded; stderr:\n${r.stderr}`).toBe(true);
+  const unfired = rules.map((rule, i) => ({ i, rule })).filter(({ i }) => !report.fired.includes(i)).map(({ rule }) => `${rule.op} ${rule.path}`);
+  expect(unfired, `faults that never fired; stderr:\n${r.stderr}`).toEqual([]);
+}
+
+/**
+ * A further run applies nothing and touches nothing: every entry in `roots` keeps its inode, ctime and
+ * mtime (`run` is the run, with --verbose so that the summary line is printed).
+ */
+function expectFurtherRunTouchesNothing(run: () => CliResult, roots: readonly string[]): void {
+  const before = roots.map((root) => snapshotTree(root));
+  const again = run();
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stdout).toMatch(NOTHING_DONE);
+  roots.forEach((root, i) => expect(compareTrees(before[i] as TreeSnapshot, snapshotTree(root), { identity: true }), `the further run touched ${root}`).toEqual([]));
 }
 
 const BIG = 3 * 1024 * 1024; // over the 1 MiB limit: copied by the streamed path
@@ -115,9 +127,7 @@ function expectOneWayRecovers(sb: Sandbox, pre: { src: TreeSnapshot; dst: TreeSn
   expect(clean.code, clean.stderr).toBe(0);
   expect(compareTrees(snapshotTree(sb.src), snapshotTree(sb.dst))).toEqual([]);
   expect(lostVersions(mustKeep, sb.dst), 'replica versions lost').toEqual([]);
-  const again = sb.sync('--verbose', ...args);
-  expect(again.code).toBe(0);
-  expect(again.stdout).toMatch(NOTHING_DONE);
+  expectFurtherRunTouchesNothing(() => sb.sync('--verbose', ...args), [sb.src, sb.dst]);
 }
 
 interface OneWayCase {
@@ -360,8 +370,8 @@ describe.skipIf(!ENABLED)('one-way: a fault at a precise moment', () => {
       syncedThenEdited(sb);
       const rules = c.rules(sb);
       const pre = { src: snapshotTree(sb.src), dst: snapshotTree(sb.dst) };
-      const { r, fired } = runWithFaults(sb, ['sync', '--one-way', '--state-dir', sb.state, ...(c.args ?? []), sb.src, sb.dst], rules);
-      expect(fired.length, `the fault never fired; stderr:\n${r.stderr}`).toBeGreaterThan(0);
+      const { r, report } = runWithFaults(sb, ['sync', '--one-way', '--state-dir', sb.state, ...(c.args ?? []), sb.src, sb.dst], rules);
+      expectEveryFaultFired(report, rules, r);
       expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(c.code);
       expect(r.stderr).toMatch(c.says);
       expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
@@ -430,6 +440,13 @@ function lostInPair(pre: readonly TreeSnapshot[], A: string, B: string, exempt: 
     }
   }
   return lost;
+}
+
+/** Files in A or B that hold no version their path (for a conflict copy: the path it copies) had in `before`. */
+function tornInPair(t: TwoWay, before: Map<string, Set<string>>): string[] {
+  return (['A', 'B'] as const).flatMap((side) =>
+    [...snapshotTree(t[side])].filter(([k, e]) => e.contentSha !== null && !(before.get(originOf(k))?.has(e.contentSha) ?? false)).map(([k]) => `${side}/${k}`),
+  );
 }
 
 interface TwoWayCase {
@@ -507,23 +524,24 @@ describe.skipIf(!ENABLED)('two-way: a fault at a precise moment', () => {
       const t = twoWaySyncedThenEdited();
       const rules = c.rules(t);
       const pre = [snapshotTree(t.A), snapshotTree(t.B)];
-      const { r, fired } = runWithFaults(t.sb, ['sync', '--state-dir', t.sb.state, ...(c.args ?? []), t.A, t.B], rules);
-      expect(fired.length, `the fault never fired; stderr:\n${r.stderr}`).toBeGreaterThan(0);
+      const { r, report } = runWithFaults(t.sb, ['sync', '--state-dir', t.sb.state, ...(c.args ?? []), t.A, t.B], rules);
+      expectEveryFaultFired(report, rules, r);
       expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(c.code);
       expect(r.stderr).toMatch(c.says);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at .+:\d+:\d+/);
       c.after?.(t);
       // what the fault itself wrote as "the user" counts as a version too
       const mid = [snapshotTree(t.A), snapshotTree(t.B)];
+      const userVersions = (c.userReplaced ?? []).flatMap((k) => mid.flatMap((m) => (m.has(k) ? [new Map([[k, m.get(k) as EntrySnapshot]])] : [])));
+      expect(tornInPair(t, versionsBefore(...pre, ...userVersions)), 'torn or foreign files after the faulty run').toEqual([]);
       expect(lostInPair(pre, t.A, t.B, c.userReplaced ?? []), 'versions lost by the faulty run').toEqual([]);
       expect([...tempsIn(t.A), ...tempsIn(t.B)], 'temp files left').toEqual([]);
       const clean = t.sync(...(c.args ?? []));
       expect(clean.code, clean.stderr).toBe(0);
       expect(sameTrees(t.A, t.B)).toEqual([]);
+      expect(tornInPair(t, versionsBefore(...pre, ...mid)), 'torn or foreign files after the clean run').toEqual([]);
       expect([...lostInPair(pre, t.A, t.B, c.userReplaced ?? []), ...lostInPair(mid, t.A, t.B)], 'versions lost by the clean run').toEqual([]);
-      const again = t.sync('--verbose', ...(c.args ?? []));
-      expect(again.code).toBe(0);
-      expect(again.stdout).toMatch(NOTHING_DONE);
+      expectFurtherRunTouchesNothing(() => t.sync('--verbose', ...(c.args ?? [])), [t.A, t.B]);
     });
   }
 });
