@@ -15,6 +15,16 @@ import { checkContents, compareTrees } from './lib/verify.mjs';
 import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 
+/** @typedef {import('./lib/data.mjs').Manifest} Manifest */
+/** @typedef {import('./lib/data.mjs').SmallTreeManifest} SmallTreeManifest */
+/** @typedef {{ ok: boolean, mismatches: number, problems: string[] }} Verdict */
+/** @typedef {{ walls: number[], rss: number[], failures: string[], checks: number, wrong: number }} Slot */
+/** @typedef {{ tsyncStatus: string, tsyncMessage: string }} TwoWayOutcome */
+/** @typedef {Awaited<ReturnType<typeof hashScenario>>} HashOutcome */
+/** @typedef {{ loadStart: string, startup: number, small?: SmallTreeManifest, twoway?: TwoWayOutcome, hash?: HashOutcome }} Context */
+/** @typedef {ReturnType<typeof buildReport>} Report */
+/** @typedef {'tsync' | 'cp' | 'rsync' | 'unison'} Tool */
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSYNC_BIN = join(ROOT, 'bin', 'tsync.js');
 const NODE = process.execPath;
@@ -35,7 +45,7 @@ for (const s of ONLY) {
   }
 }
 const SEED = intEnv('BENCH_SEED') ?? 20240601;
-const reps = (name, dflt) => intEnv(`BENCH_REPEAT_${name}`) ?? intEnv('BENCH_REPEAT') ?? (QUICK ? 2 : dflt);
+const reps = (/** @type {string} */ name, /** @type {number} */ dflt) => intEnv(`BENCH_REPEAT_${name}`) ?? intEnv('BENCH_REPEAT') ?? (QUICK ? 2 : dflt);
 const REPS = {
   small: reps('SMALL', 5),
   large: reps('LARGE', 5),
@@ -65,6 +75,7 @@ const RESULTS = E.BENCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'results.
 /** Pause between preparing a tree and syncing it: longer than tsync's 50 ms racy-ctime window. */
 const SETTLE_MS = 150;
 
+/** @param {string} name */
 function intEnv(name) {
   const v = E[name];
   if (v === undefined || v === '') return undefined;
@@ -79,25 +90,32 @@ function intEnv(name) {
 // Logging and bookkeeping
 
 const T0 = Date.now();
+/** @param {string} msg */
 function log(msg) {
   const s = Math.round((Date.now() - T0) / 1000);
   process.stderr.write(`[bench ${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}] ${msg}\n`);
 }
 
 /** scenario key -> tool -> { walls, rss, failures: [strings], checks, wrong } */
+/** @type {Map<string, Map<string, Slot>>} */
 const results = new Map();
+/** @type {Map<string, string>} */
 const commands = new Map(); // "scenario/tool" -> command template, for results.md
-const notes = [];
+/** @type {Array<{ label: string, wall: number } & ReturnType<typeof summarizeProfile>>} */
 const profiles = [];
 
+/** @param {string} scenario @param {string} tool @returns {Slot} */
 function slot(scenario, tool) {
   if (!results.has(scenario)) results.set(scenario, new Map());
-  const m = results.get(scenario);
+  const m = /** @type {Map<string, Slot>} */ (results.get(scenario));
   if (!m.has(tool)) m.set(tool, { walls: [], rss: [], failures: [], checks: 0, wrong: 0 });
-  return m.get(tool);
+  return /** @type {Slot} */ (m.get(tool));
 }
 
-/** Paths in commands are shown relative to the work dir so results.md reads cleanly. */
+/**
+ * Paths in commands are shown relative to the work dir so results.md reads cleanly.
+ * @param {string[]} argv
+ */
 function template(argv) {
   return joinArgs(argv.map((a) => a.replace(WORK, '$WORK').replace(ROOT, '.').replace(NODE, 'node')));
 }
@@ -106,6 +124,8 @@ let timeFileSeq = 0;
 /**
  * One measured run: GNU time around the command, then a correctness check. Never throws for a failing
  * command: a failure is recorded and reported in the table.
+ * @param {string} scenario @param {string} tool @param {string[]} argv
+ * @param {{ verify?: () => Verdict, env?: NodeJS.ProcessEnv, expectNoop?: boolean }} [options]
  */
 function timed(scenario, tool, argv, { verify, env, expectNoop = false } = {}) {
   const s = slot(scenario, tool);
@@ -138,19 +158,21 @@ function timed(scenario, tool, argv, { verify, env, expectNoop = false } = {}) {
   return m;
 }
 
-const rotate = (xs, r) => xs.map((_, i) => xs[(i + r) % xs.length]);
+/** @template T @param {T[]} xs @param {number} r @returns {T[]} */
+const rotate = (xs, r) => xs.map((_, i) => /** @type {T} */ (xs[(i + r) % xs.length]));
 
 // ---------------------------------------------------------------------------------------------------
 // Commands
 
-const tsyncOneWay = (src, dst, state) => [NODE, TSYNC_BIN, 'sync', '--one-way', src, dst, '--state-dir', state, ...TSYNC_FLAGS];
-const tsyncTwoWay = (a, b, state) => [NODE, TSYNC_BIN, 'sync', a, b, '--state-dir', state, ...TSYNC_FLAGS];
-const rsync = (src, dst) => ['rsync', '-a', '--delete', `${src}/`, `${dst}/`];
-const cpInitial = (src, dst) => ['cp', '-a', src, dst];
+const tsyncOneWay = (/** @type {string} */ src, /** @type {string} */ dst, /** @type {string} */ state) => [NODE, TSYNC_BIN, 'sync', '--one-way', src, dst, '--state-dir', state, ...TSYNC_FLAGS];
+const tsyncTwoWay = (/** @type {string} */ a, /** @type {string} */ b, /** @type {string} */ state) => [NODE, TSYNC_BIN, 'sync', a, b, '--state-dir', state, ...TSYNC_FLAGS];
+const rsync = (/** @type {string} */ src, /** @type {string} */ dst) => ['rsync', '-a', '--delete', `${src}/`, `${dst}/`];
+const cpInitial = (/** @type {string} */ src, /** @type {string} */ dst) => ['cp', '-a', src, dst];
 /** cp has no mirror mode: the incremental baseline re-copies every file over the old tree (and cannot delete). */
-const cpOver = (src, dst) => ['cp', '-a', `${src}/.`, `${dst}/`];
-const unison = (a, b) => ['unison', a, b, '-batch', '-auto', '-times'];
+const cpOver = (/** @type {string} */ src, /** @type {string} */ dst) => ['cp', '-a', `${src}/.`, `${dst}/`];
+const unison = (/** @type {string} */ a, /** @type {string} */ b) => ['unison', a, b, '-batch', '-auto', '-times'];
 
+/** @param {string} tool @param {'initial' | 'noop' | 'incremental'} kind @param {string} src @param {string} dst @param {string} state */
 function oneWayCmd(tool, kind, src, dst, state) {
   if (tool === 'tsync') return tsyncOneWay(src, dst, state);
   if (tool === 'rsync') return rsync(src, dst);
@@ -167,6 +189,7 @@ function oneWayCmd(tool, kind, src, dst, state) {
  * the very end, after all measurements.
  */
 let trashSeq = 0;
+/** @param {string} p */
 function discard(p) {
   if (!existsSync(p)) return;
   mkdirSync(TRASH, { recursive: true });
@@ -176,17 +199,19 @@ function discard(p) {
 /**
  * Puts a tree back to the pristine dataset without re-creating it: rsync rewrites only what differs
  * (the ~3% a scenario touched), so there is no mass delete/create between measurements.
+ * @param {string} pristine @param {string} tree
  */
 function restore(pristine, tree) {
   run(['rsync', '-a', '--delete', `${pristine}/`, `${tree}/`]);
 }
 
+/** @param {SmallTreeManifest} data */
 async function smallScenario(data) {
   const W = join(WORK, 'small');
   mkdirSync(W, { recursive: true });
   const S = data.root;
-  const dst = (t) => join(W, `dst-${t}`);
-  const st = (t) => join(W, `state-${t}`);
+  const dst = (/** @type {string} */ t) => join(W, `dst-${t}`);
+  const st = (/** @type {string} */ t) => join(W, `state-${t}`);
   const tools = ['tsync', 'cp', 'rsync'];
 
   log(`small: initial copy + first re-sync, ${REPS.small} repetitions`);
@@ -215,13 +240,13 @@ async function smallScenario(data) {
   log(`small: incremental (${plan.changed.length} changed, ${plan.added.length} added, ${plan.deleted.length} deleted), ${REPS.small} repetitions`);
   // Each tool has its own source/destination pair, copied once from the pristine dataset and put back
   // to it (restore) before every repetition; tsync's index for its pair is kept, as in real use.
-  const pair = (t) => ({ src: join(W, `inc-src-${t}`), dst: join(W, `inc-dst-${t}`), state: join(W, `inc-state-${t}`) });
+  const pair = (/** @type {string} */ t) => ({ src: join(W, `inc-src-${t}`), dst: join(W, `inc-dst-${t}`), state: join(W, `inc-state-${t}`) });
   for (const t of tools) {
     cpa(S, pair(t).src);
     cpa(S, pair(t).dst);
   }
   const deletedByPlan = new Set(plan.deleted);
-  const prepare = async (tool) => {
+  const prepare = async (/** @type {string} */ tool) => {
     const p = pair(tool);
     restore(S, p.src);
     restore(S, p.dst);
@@ -254,12 +279,13 @@ async function smallScenario(data) {
   }
 }
 
+/** @param {Manifest} data */
 async function largeScenario(data) {
   const W = join(WORK, 'large');
   mkdirSync(W, { recursive: true });
   const S = data.root;
   const tools = ['tsync', 'cp', 'rsync'];
-  log(`large: initial copy of ${data.files.length} x ${data.files[0].size / MiB} MiB, ${REPS.large} repetitions`);
+  log(`large: initial copy of ${data.files.length} x ${/** @type {import('./lib/data.mjs').FileSpec} */ (data.files[0]).size / MiB} MiB, ${REPS.large} repetitions`);
   for (let r = 0; r < REPS.large; r++) {
     for (const tool of rotate(tools, r)) {
       const D = join(W, `dst-${tool}`);
@@ -275,14 +301,15 @@ async function largeScenario(data) {
   if (PROFILE) await profileTsync('large: initial copy', () => tsyncOneWay(S, join(W, 'prof-dst'), join(W, 'prof-state')));
 }
 
+/** @param {SmallTreeManifest} data */
 async function hundredKScenario(data) {
   const W = join(WORK, '100k');
   mkdirSync(W, { recursive: true });
   const S = data.root;
-  const dst = (t) => join(W, `dst-${t}`);
-  const st = (t) => join(W, `state-${t}`);
+  const dst = (/** @type {string} */ t) => join(W, `dst-${t}`);
+  const st = (/** @type {string} */ t) => join(W, `state-${t}`);
   const tools = ['tsync', 'rsync'];
-  const check = (tool, content = 'sample') => () => compareTrees(S, dst(tool), { content, sampleEvery: 50 });
+  const check = (/** @type {string} */ tool, /** @type {'all' | 'sample' | 'none'} */ content = 'sample') => () => compareTrees(S, dst(tool), { content, sampleEvery: 50 });
   log(`100k: initial copy + first re-sync of ${data.files.length} files, ${REPS['100k-copy']} repetitions`);
   for (let r = 0; r < REPS['100k-copy']; r++) {
     for (const tool of rotate(tools, r)) {
@@ -306,7 +333,10 @@ async function hundredKScenario(data) {
   }
 }
 
-/** 1,000,000 empty files in 1,000 directories: initial copy and no-op, for time and peak RSS. */
+/**
+ * 1,000,000 empty files in 1,000 directories: initial copy and no-op, for time and peak RSS.
+ * @param {string} root @param {number} count
+ */
 function generateEmptyFiles(root, count) {
   const perDir = 1000;
   for (let d = 0; d * perDir < count; d++) {
@@ -317,14 +347,15 @@ function generateEmptyFiles(root, count) {
   return { root };
 }
 
+/** @param {{ root: string }} data */
 async function millionScenario(data) {
   const W = join(WORK, '1m');
   mkdirSync(W, { recursive: true });
   const S = data.root;
-  const dst = (t) => join(W, `dst-${t}`);
-  const st = (t) => join(W, `state-${t}`);
+  const dst = (/** @type {string} */ t) => join(W, `dst-${t}`);
+  const st = (/** @type {string} */ t) => join(W, `state-${t}`);
   const tools = ['tsync', 'cp', 'rsync'];
-  const check = (tool) => () => compareTrees(S, dst(tool), { content: 'none', dirMeta: tool !== 'cp' });
+  const check = (/** @type {string} */ tool) => () => compareTrees(S, dst(tool), { content: 'none', dirMeta: tool !== 'cp' });
   for (let r = 0; r < REPS['1m']; r++) {
     for (const tool of rotate(tools, r)) {
       discard(dst(tool));
@@ -338,7 +369,10 @@ async function millionScenario(data) {
   }
 }
 
-/** Hash throughput, in this process, with tsync's own hasher (dist/hash/xxhash.js). */
+/**
+ * Hash throughput, in this process, with tsync's own hasher (dist/hash/xxhash.js).
+ * @param {string} file @param {number} size
+ */
 async function hashScenario(file, size) {
   const mod = await import(pathToFileURL(join(ROOT, 'dist', 'hash', 'xxhash.js')).href);
   const { open } = await import('node:fs/promises');
@@ -351,8 +385,9 @@ async function hashScenario(file, size) {
     h.update(warm);
     return h.digestHex();
   })();
+  /** @type {Array<{ bufSize: number, buf: Buffer, hashed: number[], readOnly: number[], inMemory: number[], wrong: boolean }>} */
   const rows = SPEC.hashBuffers.map((bufSize) => ({ bufSize, buf: Buffer.allocUnsafe(bufSize), hashed: [], readOnly: [], inMemory: [], wrong: false }));
-  const gbps = async (fn) => {
+  const gbps = async (/** @type {() => Promise<void>} */ fn) => {
     const t0 = process.hrtime.bigint();
     await fn();
     return size / 1e9 / (Number(process.hrtime.bigint() - t0) / 1e9);
@@ -394,6 +429,10 @@ async function hashScenario(file, size) {
   return { size, rows: out };
 }
 
+/**
+ * @param {SmallTreeManifest} data
+ * @returns {Promise<TwoWayOutcome>}
+ */
 async function twoWayScenario(data) {
   const W = join(WORK, 'twoway');
   mkdirSync(W, { recursive: true });
@@ -402,7 +441,7 @@ async function twoWayScenario(data) {
   // Each tool has its own A/B pair and its own state (tsync index / unison archive), kept across
   // repetitions; before each repetition both trees are restored to the pristine dataset and the tool
   // refreshes its state in an untimed run, as after a real previous sync.
-  const pair = (t) => ({ a: join(W, `A-${t}`), b: join(W, `B-${t}`), state: join(W, `state-${t}`) });
+  const pair = (/** @type {string} */ t) => ({ a: join(W, `A-${t}`), b: join(W, `B-${t}`), state: join(W, `state-${t}`) });
   const uenv = { ...process.env, UNISON: pair('unison').state };
   const plan = planTwoWay(data, SPEC.changePct, SEED + 3);
   let tsyncStatus = 'unknown'; // 'available' | 'not-available' | 'failed'
@@ -413,7 +452,7 @@ async function twoWayScenario(data) {
     cpa(S, pair(t).b);
   }
   await sleep(SETTLE_MS);
-  const sync2 = (tool, opts = {}) => {
+  const sync2 = (/** @type {string} */ tool, /** @type {{ allowFail?: boolean }} */ opts = {}) => {
     const p = pair(tool);
     return tool === 'tsync' ? run(tsyncTwoWay(p.a, p.b, p.state), { allowFail: true, ...opts }) : run(unison(p.a, p.b), { env: uenv, allowFail: true, ...opts });
   };
@@ -471,14 +510,17 @@ async function twoWayScenario(data) {
   return { tsyncStatus, tsyncMessage };
 }
 
-/** BENCH_PROFILE=1: one extra tsync run under --cpu-prof; prints where the CPU time went. */
+/**
+ * BENCH_PROFILE=1: one extra tsync run under --cpu-prof; prints where the CPU time went.
+ * @param {string} label @param {() => string[]} argvOf
+ */
 async function profileTsync(label, argvOf) {
   const dir = join(WORK, 'profiles', String(profiles.length));
   mkdirSync(dir, { recursive: true });
   const argv = argvOf();
   const [node, bin, ...rest] = argv;
   const t0 = process.hrtime.bigint();
-  run([node, '--cpu-prof', '--cpu-prof-dir', dir, bin, ...rest], { allowFail: true });
+  run([/** @type {string} */ (node), '--cpu-prof', '--cpu-prof-dir', dir, /** @type {string} */ (bin), ...rest], { allowFail: true });
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) return;
@@ -492,19 +534,23 @@ async function profileTsync(label, argvOf) {
 // ---------------------------------------------------------------------------------------------------
 // Reporting
 
+/** @param {number} s */
 function fmtS(s) {
   if (!Number.isFinite(s)) return 'n/a';
   if (s < 1) return `${(s * 1000).toFixed(0)} ms`;
   if (s < 10) return `${s.toFixed(2)} s`;
   return `${s.toFixed(1)} s`;
 }
+/** @param {number} b */
 function fmtBytes(b) {
   if (b >= MiB) return `${b / MiB} MiB`;
   return `${b / 1024} KiB`;
 }
+/** @param {number} a @param {number} b */
 function fmtRatio(a, b) {
   return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
 }
+/** @param {string} scenario @param {string} tool @param {string} [prefix] */
 function cellOf(scenario, tool, prefix = '') {
   const s = results.get(scenario)?.get(tool);
   if (s === undefined) return { text: 'n/a', med: NaN };
@@ -514,6 +560,7 @@ function cellOf(scenario, tool, prefix = '') {
   else if (s.failures.length > 0) text += ` ✗ (${s.failures.length} problem${s.failures.length > 1 ? 's' : ''})`;
   return { text, med, slot: s };
 }
+/** @param {string} scenario @param {string} tool */
 function maxRss(scenario, tool) {
   const s = results.get(scenario)?.get(tool);
   if (s === undefined) return 'n/a';
@@ -521,11 +568,13 @@ function maxRss(scenario, tool) {
   return Number.isFinite(v) ? `${(v / 1024).toFixed(0)} MiB` : 'n/a';
 }
 
+/** @param {Context} ctx */
 function buildReport(ctx) {
   const nSmall = SPEC.small.files.toLocaleString('en-US');
   const n100k = SPEC['100k'].files.toLocaleString('en-US');
   const smallMB = ctx.small ? ` (${(ctx.small.bytes / 1e6).toFixed(0)} MB)` : '';
   const pct = SPEC.changePct;
+  /** @type {Array<[string, string]>} */
   const rowDefs = [
     ['small-initial', `small: ${nSmall} files${smallMB}, initial copy`],
     ['small-first', `small: first re-sync right after the copy (nothing changed)`],
@@ -538,6 +587,7 @@ function buildReport(ctx) {
     ['1m-initial', `1m: ${(QUICK ? 20_000 : 1_000_000).toLocaleString('en-US')} empty files, 1,000 per dir, initial copy`],
     ['1m-noop', `1m: no-op re-sync (steady state)`],
   ];
+  /** @type {string[]} */
   const lines = [];
   lines.push('| scenario | tsync median | cp -a median | rsync median | tsync/cp ratio | tsync/rsync ratio | tsync max RSS |');
   lines.push('|---|---|---|---|---|---|---|');
@@ -559,14 +609,15 @@ function buildReport(ctx) {
     lines.push(`| ${label} | ${t.text} | n/a | ${u.text} | n/a | ${fmtRatio(t.med, u.med)} | ${rss} |`);
   }
   if (ctx.hash) {
-    const one = ctx.hash.rows.find((r) => r.bufSize === MiB) ?? ctx.hash.rows[0];
-    const best = [...ctx.hash.rows].sort((a, b) => b.hashed - a.hashed)[0];
+    const one = /** @type {HashOutcome['rows'][number]} */ (ctx.hash.rows.find((r) => r.bufSize === MiB) ?? ctx.hash.rows[0]);
+    const best = /** @type {HashOutcome['rows'][number]} */ ([...ctx.hash.rows].sort((a, b) => b.hashed - a.hashed)[0]);
     lines.push(
       `| hash: ${ctx.hash.size / MiB} MiB warm file, tsync hashFile, ${fmtBytes(one.bufSize)} buffer (best: ${fmtBytes(best.bufSize)}, ${best.hashed.toFixed(2)} GB/s)³ | ${one.hashed.toFixed(2)} GB/s${one.wrong ? ' ✗ WRONG DIGEST' : ''} | n/a | n/a | n/a | n/a | n/a |`,
     );
   }
   const table = lines.join('\n');
 
+  /** @type {string[]} */
   const foot = [];
   foot.push(`¹ cp has no mirror mode; its incremental figure is \`cp -a SRC/. DST/\`, which rewrites every file and cannot delete (the ${pct}% deleted files are expected to remain). Each tool has its own pair of trees, restored to the identical pre-change state (\`rsync -a --delete\` from the pristine dataset) before every repetition; tsync's index is then refreshed by an untimed run, as after a real previous sync.`);
   foot.push(`² unison \`-batch -auto -times\` with a throwaway UNISON dir. Each tool has its own A/B pair and state, restored to the identical in-sync trees before every repetition, then refreshed by an untimed run. The two changed sets are disjoint (no conflicts).`);
@@ -590,12 +641,14 @@ function buildReport(ctx) {
   }
   const details = d.join('\n');
 
+  /** @type {string[]} */
   const problems = [];
   for (const [scenario, tools] of results) for (const [tool, s] of tools) for (const f of s.failures) problems.push(`- ${scenario} / ${tool}: ${f}`);
 
   return { table, foot: foot.join('\n'), hashTable, details, problems };
 }
 
+/** @param {string[]} argv @param {(s: string) => string | undefined} [pick] */
 function toolVersion(argv, pick = (s) => s.split('\n')[0]) {
   try {
     const r = run(argv, { allowFail: true });
@@ -620,9 +673,10 @@ async function main() {
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   );
-  const ctx = { loadStart: loadavg().map((x) => x.toFixed(2)).join(' ') };
+  const ctx = /** @type {Context} */ ({ loadStart: loadavg().map((x) => x.toFixed(2)).join(' ') });
 
   // tsync start-up cost, for reading the small figures
+  /** @type {number[]} */
   const starts = [];
   for (let i = 0; i < 5; i++) starts.push(measure([NODE, TSYNC_BIN, '--version'], { timeFile: join(WORK, 'time-startup.txt'), flush: false }).wall);
   ctx.startup = median(starts);
@@ -634,8 +688,8 @@ async function main() {
     ctx.small = generateSmallTree(join(DATA, 'small'), { ...SPEC.small, seed: SEED });
     log(`  ${(ctx.small.bytes / 1e6).toFixed(1)} MB in ${ctx.small.dirs.length} dirs`);
   }
-  if (ONLY.has('small')) await smallScenario(ctx.small);
-  if (ONLY.has('twoway')) ctx.twoway = await twoWayScenario(ctx.small);
+  if (ONLY.has('small')) await smallScenario(/** @type {SmallTreeManifest} */ (ctx.small));
+  if (ONLY.has('twoway')) ctx.twoway = await twoWayScenario(/** @type {SmallTreeManifest} */ (ctx.small));
 
   let large = null;
   if (ONLY.has('large')) {
@@ -645,11 +699,11 @@ async function main() {
   }
   if (ONLY.has('hash')) {
     let file;
-    if (large && SPEC.large.size === SPEC.hashFileSize) file = join(large.root, large.files[0].rel);
+    if (large && SPEC.large.size === SPEC.hashFileSize) file = join(large.root, /** @type {import('./lib/data.mjs').FileSpec} */ (large.files[0]).rel);
     else {
       log(`generating a ${SPEC.hashFileSize / MiB} MiB file for the hash test`);
       const h = generateLargeFiles(join(DATA, 'hash'), { count: 1, size: SPEC.hashFileSize, seed: SEED });
-      file = join(h.root, h.files[0].rel);
+      file = join(h.root, /** @type {import('./lib/data.mjs').FileSpec} */ (h.files[0]).rel);
     }
     ctx.hash = await hashScenario(file, SPEC.hashFileSize);
   }
@@ -667,6 +721,7 @@ async function main() {
   }
 
   const rep = buildReport(ctx);
+  /** @type {string[]} */
   const out = [];
   out.push(rep.table, '', rep.foot, '');
   if (rep.hashTable) out.push('Hash throughput by read buffer size (tsync `hashFile`, warm cache):', '', rep.hashTable, '');
@@ -682,9 +737,11 @@ async function main() {
   }
 }
 
+/** @param {Context} ctx @param {Report} rep */
 function resultsMarkdown(ctx, rep) {
   const cpu = cpus();
   const cmdLines = [...commands].map(([k, v]) => `- ${k}: \`${v}\``);
+  /** @type {string[]} */
   const md = [];
   md.push('# tsync benchmark results', '');
   md.push(`Generated by \`bench/run.mjs\`${QUICK ? ' (BENCH_QUICK=1 smoke run: not representative)' : ''} on ${new Date().toISOString()}.`, '');

@@ -28,6 +28,24 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { lsyncdConfig } from './watch-peers/lsyncd-config.mjs';
 
+/** @typedef {{ id: string, label: string, tsync?: boolean, oneWay?: boolean }} Tool */
+/** A tsync NDJSON event: `type` names it; the other fields are there for the events that carry them. */
+/** @typedef {{ type: string, ms?: number, full?: boolean, code?: string, message?: string, path?: string, resolution?: string }} TsyncEvent */
+/** @typedef {{ t: number, stream: 'out' | 'err', text: string, json: TsyncEvent | null }} Line */
+/** @typedef {Line & { json: TsyncEvent }} EventLine */
+/** @typedef {{ base: string, A: string, B: string, state: string }} Dirs */
+/** @typedef {{ kind: string, rel: string, content: Buffer, mkdir?: string }} Op */
+/** @typedef {{ i: number, kind: string, t0: number, expect: Buffer | null, latency: number | null, superseded: boolean }} OpRecord */
+/** @typedef {{ cmd: string, start: number, end: number }} ChildInterval */
+/** @typedef {ReturnType<typeof tsyncEvents>} EventSummary */
+/** @typedef {{ title: string, text: string, table: string, after: string }} Section */
+/** @typedef {{ sections: Section[], notes: string[], results: Record<string, unknown> }} Report */
+/** @typedef {ReturnType<typeof summarizeLatency> & { ev: EventSummary | null, cycles?: string, error?: undefined }} LatencyResult */
+/** @typedef {LatencyResult | { error: string }} LatencyOutcome */
+/** @typedef {Awaited<ReturnType<typeof burstRun>>} BurstRun */
+/** @typedef {Awaited<ReturnType<typeof startupRun>>} StartupRun */
+/** @typedef {{ ms: number | null, msAll: number[], hwm: number, watches: number, ownMs: number | null, error?: string }} StartupSummary */
+
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSYNC_BIN = join(ROOT, 'bin', 'tsync.js');
 const CHOKIDAR_PEER = join(ROOT, 'bench', 'watch-peers', 'chokidar-copy.mjs');
@@ -41,6 +59,7 @@ const E = process.env;
 const QUICK = E.BENCH_QUICK === '1';
 const SCENARIOS = ['latency', 'burst', 'startup'];
 const ONLY = listEnv('BENCH_WATCH_ONLY', SCENARIOS);
+/** @type {Tool[]} */
 const ALL_TOOLS = [
   { id: 'chokidar', label: 'chokidar copier' },
   { id: 'lsyncd', label: 'lsyncd (rsync)' },
@@ -75,6 +94,7 @@ const CFG = {
   settleMs: 300,
   seed: 0x75796e63,
 };
+/** @type {{ p50: number, p99: number, deleteP50: number, burstMs: number, startup: Record<string, { ms: number, mb: number }> }} */
 const TARGETS = {
   p50: 10,
   p99: 50,
@@ -86,6 +106,7 @@ const WORK_PARENT = resolve(E.BENCH_WATCH_WORK ?? tmpdir());
 const KEEP = E.BENCH_KEEP === '1';
 const RESULTS = E.BENCH_WATCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'watch-results.md'));
 
+/** @param {string} name @param {string[]} all */
 function listEnv(name, all) {
   const v = E[name];
   if (v === undefined || v.trim() === '') return new Set(all);
@@ -103,23 +124,33 @@ function listEnv(name, all) {
 // Child processes: each runs in its own process group so it can be killed with its children (rsync,
 // sync) even when the benchmark fails.
 
+/** @type {Set<Proc>} */
 const live = new Set();
+/** @type {string | null} */
 let WORK = null;
 
 class Proc {
+  /** @param {string} label @param {string} cmd @param {string[]} args */
   constructor(label, cmd, args) {
     this.label = label;
     this.cmd = [cmd, ...args];
+    /** @type {Line[]} */
     this.lines = [];
     this.stderr = '';
+    /** @type {Set<{ pred: (line: Line) => boolean, resolve: (line: Line | null) => void }>} */
     this.waiters = new Set();
+    /** @type {number | null | undefined} undefined while running */
     this.code = undefined;
+    /** @type {NodeJS.Signals | null | undefined} */
+    this.signal = undefined;
     this.t0 = performance.now();
     this.child = spawn(cmd, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.pid = this.child.pid;
+    // spawn failures arrive as an 'error' event, after which nothing uses the pid
+    this.pid = /** @type {number} */ (this.child.pid);
     live.add(this);
+    /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
     this.exited = new Promise((res) => {
-      const done = (code, signal) => {
+      const done = (/** @type {number | null} */ code, /** @type {NodeJS.Signals | null} */ signal) => {
         if (this.code !== undefined) return;
         this.code = code;
         this.signal = signal;
@@ -134,8 +165,9 @@ class Proc {
         done(null, null);
       });
     });
-    const onLine = (stream) => (text) => {
+    const onLine = (/** @type {'out' | 'err'} */ stream) => (/** @type {string} */ text) => {
       const t = performance.now();
+      /** @type {TsyncEvent | null} */
       let json = null;
       if (text.startsWith('{')) {
         try {
@@ -144,6 +176,7 @@ class Proc {
           /* not NDJSON */
         }
       }
+      /** @type {Line} */
       const line = { t, stream, text, json };
       this.lines.push(line);
       for (const w of this.waiters) {
@@ -164,7 +197,11 @@ class Proc {
     return this.code === undefined;
   }
 
-  /** The first line (already seen or still to come) that matches; null on timeout or exit. */
+  /**
+   * The first line (already seen or still to come) that matches; null on timeout or exit.
+   * @param {(line: Line) => boolean} pred @param {number} timeoutMs
+   * @returns {Promise<Line | null>}
+   */
   waitFor(pred, timeoutMs) {
     const seen = this.lines.find(pred);
     if (seen !== undefined) return Promise.resolve(seen);
@@ -172,7 +209,7 @@ class Proc {
     return new Promise((res) => {
       const w = {
         pred,
-        resolve: (v) => {
+        resolve: (/** @type {Line | null} */ v) => {
           clearTimeout(timer);
           res(v);
         },
@@ -202,6 +239,7 @@ class Proc {
   }
 }
 
+/** @param {number} pid @param {NodeJS.Signals} sig */
 function killGroup(pid, sig) {
   try {
     process.kill(-pid, sig);
@@ -223,7 +261,7 @@ function emergencyCleanup() {
   }
 }
 process.on('exit', emergencyCleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
   process.on(sig, () => {
     console.error(`bench/watch: ${sig}: killing children, removing ${WORK ?? 'nothing'}`);
     emergencyCleanup();
@@ -234,10 +272,12 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
 
+/** @param {number} ms @returns {Promise<void>} */
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 const now = () => performance.now();
-const log = (msg) => console.error(`[watch-bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const log = (/** @type {string} */ msg) => console.error(`[watch-bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 
+/** @param {number} seed */
 function prng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -248,35 +288,39 @@ function prng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const randInt = (rnd, lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
+const randInt = (/** @type {() => number} */ rnd, /** @type {number} */ lo, /** @type {number} */ hi) => lo + Math.floor(rnd() * (hi - lo + 1));
+/** @param {() => number} rnd @param {number} n */
 function randomBytes(rnd, n) {
   const b = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
   return b;
 }
 
+/** @param {number[]} sorted @param {number} p @returns {number | null} */
 function percentile(sorted, p) {
   if (sorted.length === 0) return null;
   const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  return /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]);
 }
-const median = (xs) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (/** @type {number[]} */ xs) => percentile([...xs].sort((a, b) => a - b), 50);
 
+/** @param {number | null | undefined} x */
 function fmtMs(x) {
   if (x === null || x === undefined || Number.isNaN(x)) return '—';
   if (x < 10) return `${x.toFixed(1)} ms`;
   if (x < 10_000) return `${Math.round(x)} ms`;
   return `${(x / 1000).toFixed(1)} s`;
 }
-const fmtS = (x) => (x === null || x === undefined ? '—' : `${(x / 1000).toFixed(2)} s`);
-const fmtMB = (x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${Math.round(x)} MB`);
-const mark = (ok) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
+const fmtS = (/** @type {number | null | undefined} */ x) => (x === null || x === undefined ? '—' : `${(x / 1000).toFixed(2)} s`);
+const fmtMB = (/** @type {number | null | undefined} */ x) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${Math.round(x)} MB`);
+const mark = (/** @type {boolean | null} */ ok) => (ok === null ? '' : ok ? ' ✓' : ' ✗');
 
 /** Peak and current RSS of a process, in MB (10^6 bytes). */
+/** @param {number} pid @returns {{ hwm: number | null, rss: number | null }} */
 function procMem(pid) {
   try {
     const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (k) => Number(s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
+    const kb = (/** @type {string} */ k) => Number(s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? NaN);
     return { hwm: (kb('VmHWM') * 1024) / 1e6, rss: (kb('VmRSS') * 1024) / 1e6 };
   } catch {
     return { hwm: null, rss: null };
@@ -284,6 +328,7 @@ function procMem(pid) {
 }
 
 /** inotify watches held by a process: the `inotify wd:` lines of its inotify descriptors. */
+/** @param {number} pid */
 function inotifyWatches(pid) {
   let n = 0;
   let fds;
@@ -309,6 +354,7 @@ function inotifyWatches(pid) {
   return n;
 }
 
+/** @param {string} path @param {Buffer} expect */
 function sameContent(path, expect) {
   try {
     return readFileSync(path).equals(expect);
@@ -318,8 +364,9 @@ function sameContent(path, expect) {
 }
 
 let dirCounter = 0;
+/** @param {string} name @returns {Dirs} */
 function freshDirs(name) {
-  const base = join(WORK, `${name}-${++dirCounter}`);
+  const base = join(/** @type {string} */ (WORK), `${name}-${++dirCounter}`);
   const d = { base, A: join(base, 'A'), B: join(base, 'B'), state: join(base, 'state') };
   mkdirSync(d.A, { recursive: true });
   mkdirSync(d.B, { recursive: true });
@@ -328,9 +375,11 @@ function freshDirs(name) {
 }
 
 /** Every entry below root: rel → 'dir' | 'file' | 'other'. */
+/** @param {string} root */
 function listTree(root) {
+  /** @type {Map<string, 'dir' | 'file' | 'other'>} */
   const out = new Map();
-  const walk = (rel) => {
+  const walk = (/** @type {string} */ rel) => {
     let names;
     try {
       names = readdirSync(join(root, rel));
@@ -355,6 +404,7 @@ function listTree(root) {
 }
 
 /** Paths whose kind or content differs between A and B (missing, extra or different). */
+/** @param {string} A @param {string} B @param {Set<string>} [ignore] */
 function diffTrees(A, B, ignore = new Set()) {
   const a = listTree(A);
   const b = listTree(B);
@@ -362,6 +412,7 @@ function diffTrees(A, B, ignore = new Set()) {
     a.delete(rel);
     b.delete(rel);
   }
+  /** @type {string[]} */
   const diffs = [];
   for (const [rel, kind] of a) {
     const other = b.get(rel);
@@ -377,6 +428,7 @@ function diffTrees(A, B, ignore = new Set()) {
  * marker file in A only: lsyncd is ready once its startup rsync has copied it into B.
  */
 const MARKER = 'ready-marker';
+/** @param {Dirs} d */
 function startIdentical(d) {
   const cp = spawnSync('cp', ['-a', `${d.A}/.`, d.B], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
@@ -387,16 +439,19 @@ function startIdentical(d) {
 // ---------------------------------------------------------------------------------------------------
 // Starting and stopping the tools
 
+/** @param {Tool} tool @param {'watch' | 'sync'} cmd @param {Dirs} d */
 function tsyncArgs(tool, cmd, d) {
   return [TSYNC_BIN, cmd, ...(tool.oneWay ? ['--one-way'] : []), ...(cmd === 'watch' ? ['--json'] : []), '--state-dir', d.state, d.A, d.B];
 }
 
+/** @param {Tool} tool */
 function commandOf(tool) {
   if (tool.tsync) return `node bin/tsync.js watch ${tool.oneWay ? '--one-way ' : ''}--json --state-dir STATE A B`;
   if (tool.id === 'chokidar') return 'node bench/watch-peers/chokidar-copy.mjs A B';
   return 'lsyncd CONF';
 }
 
+/** @param {Tool} tool @param {Dirs} d */
 function spawnTool(tool, d) {
   if (tool.tsync) return new Proc(tool.label, NODE, tsyncArgs(tool, 'watch', d));
   if (tool.id === 'chokidar') return new Proc(tool.label, NODE, [CHOKIDAR_PEER, d.A, d.B]);
@@ -405,12 +460,13 @@ function spawnTool(tool, d) {
   return new Proc(tool.label, LSYNCD, [conf]);
 }
 
-const isReadyEvent = (l) => l.json !== null && l.json.type === 'ready';
-const isLsyncdStartupDone = (l) => /Startup of .* finished/.test(l.text);
+const isReadyEvent = (/** @type {Line} */ l) => l.json !== null && l.json.type === 'ready';
+const isLsyncdStartupDone = (/** @type {Line} */ l) => /Startup of .* finished/.test(l.text);
 
 /**
  * Starts a tool on A → B and waits until it is ready: tsync's and the copier's ready event; for lsyncd,
  * until the marker file (written into A beforehand) shows up in B, i.e. its startup rsync ran.
+ * @param {Tool} tool @param {Dirs} d @param {string} marker
  */
 async function startReady(tool, d, marker) {
   const p = spawnTool(tool, d);
@@ -441,13 +497,17 @@ async function startReady(tool, d, marker) {
  * flush before it records state (every second while watching), and no cycle runs meanwhile.
  */
 class ChildSampler {
+  /** @param {number} pid */
   constructor(pid) {
     this.pid = pid;
+    /** @type {Map<string, { cmd: string, start: number }>} */
     this.open = new Map();
+    /** @type {ChildInterval[]} */
     this.intervals = [];
   }
 
   sample() {
+    /** @type {string[]} */
     let kids = [];
     try {
       kids = readFileSync(`/proc/${this.pid}/task/${this.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
@@ -459,7 +519,7 @@ class ChildSampler {
       if (this.open.has(k)) continue;
       let cmd = '';
       try {
-        cmd = readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0')[0];
+        cmd = /** @type {string} */ (readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0')[0]);
       } catch {
         /* gone already */
       }
@@ -481,11 +541,16 @@ class ChildSampler {
   }
 }
 
-/** tsync's NDJSON events in a time window: cycles, and anything unusual (halts, problems, warnings). */
+/**
+ * tsync's NDJSON events in a time window: cycles, and anything unusual (halts, problems, warnings).
+ * @param {Proc} p @param {number} t0 @param {number} t1
+ */
 function tsyncEvents(p, t0, t1) {
-  const inWin = p.lines.filter((l) => l.json !== null && l.t >= t0 && l.t <= t1);
+  const inWin = /** @type {EventLine[]} */ (p.lines.filter((l) => l.json !== null && l.t >= t0 && l.t <= t1));
   const cycles = inWin.filter((l) => l.json.type === 'cycle');
+  /** @type {string[]} */
   const odd = [];
+  /** @type {Map<string | undefined, number>} */
   const problemCodes = new Map();
   for (const l of p.lines) {
     if (l.json === null) continue;
@@ -500,11 +565,12 @@ function tsyncEvents(p, t0, t1) {
   return {
     cycles: cycles.length,
     full: cycles.filter((l) => l.json.full).length,
-    cycleMs: cycles.map((l) => l.json.ms),
+    cycleMs: cycles.map((l) => /** @type {number} */ (l.json.ms)), // every cycle event carries its ms
     odd: [...new Set(odd)],
   };
 }
 
+/** @param {Tool} tool @param {Proc} p @param {string[]} notes */
 async function stopTool(tool, p, notes) {
   const r = await p.stop(tool.tsync ? 20_000 : 5000);
   if (tool.tsync && !r.clean) notes.push(`${tool.label}: did not exit 0 on SIGTERM (code ${r.code}, signal ${r.signal})`);
@@ -514,10 +580,13 @@ async function stopTool(tool, p, notes) {
 // ---------------------------------------------------------------------------------------------------
 // Scenario 1: latency
 
+/** @param {number} n */
 function makeLatencyPlan(n) {
   const rnd = prng(CFG.seed);
   const content = () => randomBytes(rnd, randInt(rnd, 16, 2048));
+  /** @type {Map<string, { touched: number, size: number }>} */
   const files = new Map(); // rel → { touched }
+  /** @type {Array<{ rel: string, content: Buffer }>} */
   const seedFiles = [];
   for (let i = 0; i < 20; i++) {
     const rel = `seed/s${String(i).padStart(2, '0')}`;
@@ -526,6 +595,7 @@ function makeLatencyPlan(n) {
     files.set(rel, { touched: -Infinity, size: c.length });
   }
   const dirs = ['', 'seed'];
+  /** @type {Op[]} */
   const ops = [];
   let fresh = 0;
   for (let i = 0; i < n; i++) {
@@ -533,12 +603,12 @@ function makeLatencyPlan(n) {
     const r = rnd();
     if (r < 0.15 && eligible.length > 0) {
       const rel = eligible[Math.floor(rnd() * eligible.length)];
-      const f = files.get(rel);
+      const f = /** @type {{ touched: number, size: number }} */ (files.get(rel));
       ops.push({ kind: 'overwrite', rel, content: randomBytes(rnd, f.size) });
       f.touched = i;
     } else if (r < 0.3 && eligible.length > 5) {
       const rel = eligible[Math.floor(rnd() * eligible.length)];
-      ops.push({ kind: 'delete', rel });
+      ops.push(/** @type {Op} */ ({ kind: 'delete', rel })); // a delete carries no content
       files.delete(rel);
     } else if (rnd() < 0.2) {
       fresh++;
@@ -558,6 +628,7 @@ function makeLatencyPlan(n) {
   return { seedFiles, ops };
 }
 
+/** @param {string} A @param {Op} op */
 async function applyOp(A, op) {
   const abs = join(A, op.rel);
   if (op.kind === 'delete') {
@@ -576,8 +647,10 @@ async function applyOp(A, op) {
   }
 }
 
+/** @param {Tool} tool @param {ReturnType<typeof makeLatencyPlan>} plan */
 async function latencyRun(tool, plan) {
   const d = freshDirs(`latency-${tool.id}`);
+  /** @type {string[]} */
   const notes = [];
   mkdirSync(join(d.A, 'seed'));
   for (const f of plan.seedFiles) writeFileSync(join(d.A, f.rel), f.content);
@@ -586,10 +659,12 @@ async function latencyRun(tool, plan) {
   try {
     p = await startReady(tool, d, marker);
     await sleep(CFG.settleMs);
+    /** @type {Map<string, OpRecord>} */
     const pending = new Map(); // rel → op record
+    /** @type {OpRecord[]} */
     const records = [];
     let polling = true;
-    const flushes = tool.tsync ? new ChildSampler(p.pid) : null;
+    const flushes = tool.tsync ? new ChildSampler(/** @type {Proc} */ (p).pid) : null;
     const poll = (async () => {
       while (polling) {
         flushes?.sample();
@@ -612,6 +687,7 @@ async function latencyRun(tool, plan) {
       await sleep(tStart + i * CFG.latencyEveryMs - now());
       const op = plan.ops[i];
       await applyOp(d.A, op);
+      /** @type {OpRecord} */
       const rec = { i, kind: op.kind, t0: now(), expect: op.kind === 'delete' ? null : op.content, latency: null, superseded: false };
       const earlier = pending.get(op.rel);
       if (earlier !== undefined) earlier.superseded = true; // not in B after >= 1 s: counted as missed
@@ -635,12 +711,14 @@ async function latencyRun(tool, plan) {
   }
 }
 
+/** @param {{ records: OpRecord[], diffs: string[] }} run */
 function summarizeLatency(run) {
-  const lat = (recs) => recs.filter((r) => r.latency !== null).map((r) => r.latency).sort((a, b) => a - b);
+  const lat = (/** @type {OpRecord[]} */ recs) => recs.filter((r) => r.latency !== null).map((r) => /** @type {number} */ (r.latency)).sort((a, b) => a - b);
   const writes = run.records.filter((r) => r.kind !== 'delete');
   const deletes = run.records.filter((r) => r.kind === 'delete');
   const w = lat(writes);
   const del = lat(deletes);
+  /** @type {Record<string, { n: number, p50: number | null, max: number | null, missed: number }>} */
   const byKind = {};
   for (const k of ['new', 'new in fresh dir', 'overwrite', 'delete']) {
     const recs = run.records.filter((r) => r.kind === k);
@@ -659,11 +737,14 @@ function summarizeLatency(run) {
   };
 }
 
+/** @param {Report} report */
 async function scenarioLatency(report) {
   const plan = makeLatencyPlan(CFG.latencyOps);
+  /** @type {Record<string, number>} */
   const counts = {};
   for (const op of plan.ops) counts[op.kind] = (counts[op.kind] ?? 0) + 1;
   log(`latency: ${plan.ops.length} operations every ${CFG.latencyEveryMs} ms (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')})`);
+  /** @type {Record<string, LatencyResult>} */
   const res = {};
   for (const tool of TOOLS) {
     log(`latency: ${tool.label}`);
@@ -689,11 +770,12 @@ async function scenarioLatency(report) {
       const r = res[tool.id];
       log(`  p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)} max ${fmtMs(r.max)} missed ${r.missed} stale ${r.stale} deletes p50 ${fmtMs(r.delP50)}${r.cycles ? ` · ${r.cycles}` : ''}`);
     } catch (e) {
-      res[tool.id] = { error: e.message };
-      log(`  failed: ${e.message}`);
+      res[tool.id] = /** @type {LatencyResult} */ (/** @type {unknown} */ ({ error: /** @type {Error} */ (e).message })); // a failed tool's entry holds only its error
+      log(`  failed: ${/** @type {Error} */ (e).message}`);
     }
   }
-  const cell = (id, f) => (res[id].error ? 'failed' : f(res[id]));
+  const cell = (/** @type {string} */ id, /** @type {(r: LatencyResult) => string} */ f) => (res[id].error ? 'failed' : f(res[id]));
+  /** @type {Array<[string, (r: LatencyResult) => string, string, null?]>} */
   const rows = [
     ['operations', (r) => `${r.n}`, '', null],
     ['p50 (creates + overwrites)', (r) => `${fmtMs(r.p50)}${mark(r.p50 !== null && r.p50 <= TARGETS.p50)}`, `≤ ${TARGETS.p50} ms`],
@@ -702,7 +784,7 @@ async function scenarioLatency(report) {
     ['missed ops / paths differing at +10 s', (r) => `${r.missed} / ${r.stale}${mark(r.missed === 0 && r.stale === 0)}`, '0 / 0'],
     ['deletes p50', (r) => `${fmtMs(r.delP50)}${mark(r.delP50 !== null && r.delP50 <= TARGETS.deleteP50)}`, `≤ ${TARGETS.deleteP50} ms`],
     ['deletes max', (r) => fmtMs(r.delMax), ''],
-    ...['new', 'new in fresh dir', 'overwrite'].map((k) => [`${k}: p50 / max (n)`, (r) => `${fmtMs(r.byKind[k].p50)} / ${fmtMs(r.byKind[k].max)} (${r.byKind[k].n})`, '']),
+    ...['new', 'new in fresh dir', 'overwrite'].map((k) => /** @type {[string, (r: LatencyResult) => string, string]} */ ([`${k}: p50 / max (n)`, (/** @type {LatencyResult} */ r) => `${fmtMs(r.byKind[k].p50)} / ${fmtMs(r.byKind[k].max)} (${r.byKind[k].n})`, ''])),
   ];
   const table = mdTable(['', ...TOOLS.map((t) => t.label), 'target'], rows.map(([name, f, target]) => [name, ...TOOLS.map((t) => cell(t.id, f)), target]));
   const extra = TOOLS.filter((t) => res[t.id].cycles).map((t) => `- ${t.label}: ${res[t.id].cycles}`);
@@ -718,6 +800,7 @@ async function scenarioLatency(report) {
 // ---------------------------------------------------------------------------------------------------
 // Scenario 2: burst
 
+/** @param {Tool} tool @param {number} rep */
 async function burstRun(tool, rep) {
   const d = freshDirs(`burst-${tool.id}`);
   mkdirSync(join(d.A, 'burst'));
@@ -725,6 +808,7 @@ async function burstRun(tool, rep) {
   const rnd = prng(CFG.seed + 1 + rep);
   const files = Array.from({ length: CFG.burstFiles }, (_, i) => ({ name: `f${String(i).padStart(4, '0')}`, content: randomBytes(rnd, randInt(rnd, 16, 2048)) }));
   const expected = new Map(files.map((f) => [f.name, f.content]));
+  /** @type {string[]} */
   const notes = [];
   let p = null;
   try {
@@ -735,8 +819,10 @@ async function burstRun(tool, rep) {
     const writeMs = now() - t0;
     const verified = new Set();
     const bDir = join(d.B, 'burst');
+    /** @type {number | null} */
     let tDone = null;
     while (now() - t0 < CFG.burstTimeoutMs) {
+      /** @type {string[]} */
       let names = [];
       try {
         names = readdirSync(bDir);
@@ -763,7 +849,9 @@ async function burstRun(tool, rep) {
   }
 }
 
+/** @param {Report} report */
 async function scenarioBurst(report) {
+  /** @type {Record<string, { runs: BurstRun[], error?: string }>} */
   const res = {};
   for (const tool of TOOLS) res[tool.id] = { runs: [] };
   for (let rep = 0; rep < CFG.burstReps; rep++) {
@@ -776,28 +864,30 @@ async function scenarioBurst(report) {
         log(`burst #${rep + 1}: ${tool.label}: ${r.ms === null ? `only ${r.arrived}/${CFG.burstFiles} after ${CFG.burstTimeoutMs / 1000} s` : fmtMs(r.ms)} (writes took ${fmtMs(r.writeMs)})${r.ev ? ` · ${r.ev.cycles} cycles, ms ${r.ev.cycleMs.join(', ')}` : ''}`);
         if (r.ev) for (const o of r.ev.odd) report.notes.push(`burst, ${tool.label}: ${o}`);
       } catch (e) {
-        res[tool.id].error = e.message;
-        log(`burst: ${tool.label} failed: ${e.message}`);
+        res[tool.id].error = /** @type {Error} */ (e).message;
+        log(`burst: ${tool.label} failed: ${/** @type {Error} */ (e).message}`);
       }
     }
   }
-  const summary = (id) => {
+  const summary = (/** @type {string} */ id) => {
     const runs = res[id].runs;
     if (res[id].error && runs.length === 0) return null;
     const times = runs.map((r) => (r.ms === null ? Infinity : r.ms));
-    return { med: median(times), min: Math.min(...times), max: Math.max(...times), all: runs.every((r) => r.ms !== null), arrived: Math.min(...runs.map((r) => r.arrived)), write: median(runs.map((r) => r.writeMs)), ev: runs.map((r) => r.ev).filter(Boolean) };
+    return { med: median(times), min: Math.min(...times), max: Math.max(...times), all: runs.every((r) => r.ms !== null), arrived: Math.min(...runs.map((r) => r.arrived)), write: median(runs.map((r) => r.writeMs)), ev: /** @type {EventSummary[]} */ (runs.map((r) => r.ev).filter(Boolean)) };
   };
   const S = Object.fromEntries(TOOLS.map((t) => [t.id, summary(t.id)]));
-  const cell = (id, f) => (S[id] === null ? `failed: ${res[id].error}` : f(S[id]));
-  const t = (x) => (x === Infinity ? `> ${CFG.burstTimeoutMs / 1000} s` : fmtMs(x));
+  /** @typedef {NonNullable<ReturnType<typeof summary>>} BurstSummary */
+  const cell = (/** @type {string} */ id, /** @type {(s: BurstSummary) => string} */ f) => (S[id] === null ? `failed: ${res[id].error}` : f(/** @type {BurstSummary} */ (S[id])));
+  const t = (/** @type {number} */ x) => (x === Infinity ? `> ${CFG.burstTimeoutMs / 1000} s` : fmtMs(x));
+  /** @type {Array<[string, (s: BurstSummary) => string, string]>} */
   const rows = [
-    [`all ${CFG.burstFiles} in B, identical (median of ${CFG.burstReps})`, (s) => `${t(s.med)}${mark(s.med <= TARGETS.burstMs)}`, `≤ ${TARGETS.burstMs / 1000} s`],
+    [`all ${CFG.burstFiles} in B, identical (median of ${CFG.burstReps})`, (s) => `${t(/** @type {number} */ (s.med))}${mark(/** @type {number} */ (s.med) <= TARGETS.burstMs)}`, `≤ ${TARGETS.burstMs / 1000} s`],
     ['min – max', (s) => `${t(s.min)} – ${t(s.max)}`, ''],
     ['fewest files arrived (a run that timed out)', (s) => `${s.arrived} / ${CFG.burstFiles}`, ''],
     ['writing the burst into A took (median)', (s) => fmtMs(s.write), ''],
   ];
   const table = mdTable(['', ...TOOLS.map((x) => x.label), 'target'], rows.map(([name, f, target]) => [name, ...TOOLS.map((x) => cell(x.id, f)), target]));
-  const cycles = TOOLS.filter((x) => S[x.id]?.ev?.length).map((x) => `- ${x.label}: ${S[x.id].ev.map((e) => `[${e.cycleMs.join(', ')}]`).join(' ')} ms`);
+  const cycles = TOOLS.filter((x) => S[x.id]?.ev?.length).map((x) => `- ${x.label}: ${/** @type {BurstSummary} */ (S[x.id]).ev.map((e) => `[${e.cycleMs.join(', ')}]`).join(' ')} ms`);
   report.sections.push({
     title: `Burst: ${CFG.burstFiles} new files`,
     text: `${CFG.burstFiles} new files of 16–2048 bytes written into an existing directory of A as fast as possible; timed from the first write until every file is in B with identical content (B polled every ~2 ms). ${CFG.burstReps} runs per tool, fresh directories each time.`,
@@ -810,11 +900,13 @@ async function scenarioBurst(report) {
 // ---------------------------------------------------------------------------------------------------
 // Scenario 3: startup over an already-synced tree
 
+/** @param {string} A @param {number} files @param {number} dirs */
 function buildTree(A, files, dirs) {
   const rnd = prng(CFG.seed + files);
   const pool = randomBytes(rnd, 1 << 20);
   const top = Math.max(1, Math.round(Math.sqrt(dirs / 5)));
   const sub = Math.floor((dirs - top) / top);
+  /** @type {string[]} */
   const leafDirs = [];
   for (let i = 0; i < top; i++) {
     const t = `t${String(i).padStart(3, '0')}`;
@@ -840,8 +932,10 @@ function buildTree(A, files, dirs) {
   return leafDirs.length;
 }
 
+/** @param {Tool} tool @param {Dirs} d */
 async function startupRun(tool, d) {
   const p = spawnTool(tool, d);
+  /** @type {string[]} */
   const notes = [];
   try {
     const pred = tool.id === 'lsyncd' ? isLsyncdStartupDone : isReadyEvent;
@@ -862,6 +956,7 @@ async function startupRun(tool, d) {
   }
 }
 
+/** @param {Report} report */
 async function scenarioStartup(report) {
   for (const size of CFG.startup) {
     const d = freshDirs(`startup-${size.label}`);
@@ -874,7 +969,9 @@ async function scenarioStartup(report) {
     const cp = spawnSync('cp', ['-a', d.A, d.B], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
     log(`  built in ${fmtS(buildMs)}, cp -a in ${fmtS(now() - t)}`);
+    /** @type {Record<string, StartupRun[]>} */
     const res = {};
+    /** @type {Record<string, { ms: number, code: number | null }>} */
     const pre = {};
     for (const tool of TOOLS) {
       res[tool.id] = [];
@@ -905,16 +1002,18 @@ async function scenarioStartup(report) {
     log(`  removed in ${fmtS(now() - t)}`);
 
     const target = TARGETS.startup[size.label] ?? null;
+    /** @type {Record<string, StartupSummary>} */
     const S = {};
     for (const tool of TOOLS) {
-      const ok = res[tool.id].filter((r) => !r.error);
-      S[tool.id] = ok.length === 0 ? { error: res[tool.id][0]?.error ?? 'no run' } : { ms: median(ok.map((r) => r.ms)), msAll: ok.map((r) => r.ms), hwm: Math.max(...ok.map((r) => r.hwm)), watches: Math.max(...ok.map((r) => r.watches ?? 0)), ownMs: ok[0].ownMs };
+      const ok = /** @type {Array<Extract<StartupRun, { ms: number }>>} */ (res[tool.id].filter((r) => !r.error));
+      S[tool.id] = ok.length === 0 ? /** @type {StartupSummary} */ (/** @type {unknown} */ ({ error: res[tool.id][0]?.error ?? 'no run' })) : { ms: median(ok.map((r) => r.ms)), msAll: ok.map((r) => r.ms), hwm: Math.max(.../** @type {number[]} */ (ok.map((r) => r.hwm))), watches: Math.max(...ok.map((r) => r.watches ?? 0)), ownMs: ok[0].ownMs };
     }
-    const cell = (id, f) => (S[id].error ? `failed: ${S[id].error}` : f(S[id]));
+    const cell = (/** @type {string} */ id, /** @type {(s: StartupSummary) => string} */ f) => (S[id].error ? `failed: ${S[id].error}` : f(S[id]));
     const reps = size.reps > 1 ? ` (median of ${size.reps})` : '';
+    /** @type {Array<[string, ((s: StartupSummary) => string) | null, string]>} */
     const rows = [
-      [`ready after spawn${reps}`, (s) => `${fmtS(s.ms)}${target ? mark(s.ms <= target.ms) : ''}`, target ? `≤ ${target.ms / 1000} s` : ''],
-      ...(size.reps > 1 ? [['all runs', (s) => s.msAll.map(fmtS).join(', '), '']] : []),
+      [`ready after spawn${reps}`, (s) => `${fmtS(s.ms)}${target ? mark(/** @type {number} */ (s.ms) <= target.ms) : ''}`, target ? `≤ ${target.ms / 1000} s` : ''],
+      ...(size.reps > 1 ? /** @type {Array<[string, (s: StartupSummary) => string, string]>} */ ([['all runs', (s) => s.msAll.map(fmtS).join(', '), '']]) : []),
       ['peak RSS (VmHWM) at ready', (s) => `${fmtMB(s.hwm)}${target ? mark(s.hwm <= target.mb) : ''}`, target ? `≤ ${target.mb} MB` : ''],
       ['inotify watches', (s) => `${s.watches}`, ''],
       ['prior `tsync sync` (not part of startup)', null, ''],
@@ -938,8 +1037,9 @@ async function scenarioStartup(report) {
 }
 
 /** After the startup runs, A and B should still hold the same number of entries (nobody changed anything). */
+/** @param {string} A @param {string} B @param {number} files */
 function diffTreesCheap(A, B, files) {
-  const count = (root) => {
+  const count = (/** @type {string} */ root) => {
     let n = 0;
     for (const t of readdirSync(root, { withFileTypes: true, recursive: true })) if (t.isFile()) n++;
     return n;
@@ -952,13 +1052,14 @@ function diffTreesCheap(A, B, files) {
 // ---------------------------------------------------------------------------------------------------
 // Output
 
+/** @param {string[]} head @param {unknown[][]} rows */
 function mdTable(head, rows) {
-  const esc = (s) => String(s).replace(/\|/g, '\\|');
+  const esc = (/** @type {unknown} */ s) => String(s).replace(/\|/g, '\\|');
   return [`| ${head.map(esc).join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
 function versions() {
-  const v = (cmd, args, re) => {
+  const v = (/** @type {string} */ cmd, /** @type {string[]} */ args, /** @type {RegExp} */ re) => {
     const r = spawnSync(cmd, args, { encoding: 'utf8' });
     const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
     return r.status === 0 ? (out.match(re)?.[1] ?? out.split('\n')[0]).trim() : 'not available';
@@ -982,7 +1083,9 @@ function versions() {
   };
 }
 
-function render(report, env) {
+/** @param {Report} report @param {ReturnType<typeof versions>} _env */
+function render(report, _env) {
+  /** @type {string[]} */
   const out = [];
   for (const s of report.sections) {
     out.push(`### ${s.title}`, '', s.text, '', s.table, '');
@@ -1001,6 +1104,7 @@ async function main() {
     console.error('bench/watch: dist/ is missing; run `npm run build` (or `npm run bench:watch`)');
     process.exit(2);
   }
+  /** @type {Report} */
   const report = { sections: [], notes: [], results: {} };
   const lsyncdTool = TOOLS.find((t) => t.id === 'lsyncd');
   if (lsyncdTool) {

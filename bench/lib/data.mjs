@@ -7,7 +7,14 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** @typedef {{ rel: string, size: number }} FileSpec */
+/** @typedef {{ root: string, files: FileSpec[], dirs: string[], bytes: number, seed: number }} Manifest */
+/** @typedef {Manifest & { leaves: string[], pool: Buffer, maxSize: number }} SmallTreeManifest */
+/** @typedef {{ changed?: FileSpec[], deleted?: string[], added?: FileSpec[] }} ChangeSet */
+/** @typedef {ReturnType<typeof rng>} Rng */
+
 /** mulberry32: small, fast, good enough for picking sizes and names. Returns floats in [0, 1). */
+/** @param {number} seed */
 export function rng(seed) {
   let a = seed >>> 0;
   const next = () => {
@@ -17,11 +24,12 @@ export function rng(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  next.int = (n) => Math.floor(next() * n); // 0 .. n-1
+  next.int = (/** @type {number} */ n) => Math.floor(next() * n); // 0 .. n-1
   return next;
 }
 
 /** A deterministic, incompressible byte stream: AES-128-CTR over zeros, keyed by (seed, label). */
+/** @param {number} seed @param {string} label @returns {(n: number) => Buffer} */
 export function keystream(seed, label) {
   const key = createHash('sha256').update(`tsync-bench:${seed}:${label}`).digest();
   const cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
@@ -31,16 +39,20 @@ export function keystream(seed, label) {
 /** Base mtime of generated files: 2023-11-14, far from "now", so any later write changes the mtime by seconds. */
 const BASE_MTIME_S = 1_700_000_000;
 
-const pad = (n, w) => String(n).padStart(w, '0');
+const pad = (/** @type {number} */ n, /** @type {number} */ w) => String(n).padStart(w, '0');
 
 /**
  * Generates a tree of small files: `top` x `sub` leaf directories (nested 2 levels), `files` files with
  * sizes uniform in [0, maxSize], placed at random leaf directories. Returns a manifest
  * { files: [{ rel, size }], dirs: [rel], bytes } in generation order.
+ * @param {string} root
+ * @param {{ files: number, top: number, sub: number, maxSize: number, seed: number }} shape
+ * @returns {SmallTreeManifest}
  */
 export function generateSmallTree(root, { files, top, sub, maxSize, seed }) {
   const r = rng(seed);
   const pool = keystream(seed, 'pool')(Math.max(4 << 20, maxSize * 4));
+  /** @type {string[]} */
   const dirs = [];
   for (let i = 0; i < top; i++) {
     dirs.push(`d${pad(i, 3)}`);
@@ -50,6 +62,7 @@ export function generateSmallTree(root, { files, top, sub, maxSize, seed }) {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   for (const d of dirs) mkdirSync(join(root, d), { recursive: true });
+  /** @type {FileSpec[]} */
   const out = [];
   let bytes = 0;
   for (let i = 0; i < files; i++) {
@@ -68,7 +81,10 @@ export function generateSmallTree(root, { files, top, sub, maxSize, seed }) {
   return { root, files: out, dirs, leaves, bytes, seed, pool, maxSize };
 }
 
-/** A slice of the pool at a random offset, with a unique header so no two files are alike. */
+/**
+ * A slice of the pool at a random offset, with a unique header so no two files are alike.
+ * @param {Buffer} pool @param {Rng} r @param {number} size @param {string} tag
+ */
 function contentOf(pool, r, size, tag) {
   const off = r.int(pool.length - size + 1);
   const buf = Buffer.from(pool.subarray(off, off + size));
@@ -76,12 +92,15 @@ function contentOf(pool, r, size, tag) {
   return buf;
 }
 
-/** Fisher-Yates shuffle of 0..n-1 with a seeded rng. */
+/**
+ * Fisher-Yates shuffle of 0..n-1 with a seeded rng.
+ * @param {number} n @param {Rng} r
+ */
 function shuffled(n, r) {
   const a = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = r.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
+    [a[i], a[j]] = [/** @type {number} */ (a[j]), /** @type {number} */ (a[i])];
   }
   return a;
 }
@@ -90,16 +109,17 @@ function shuffled(n, r) {
  * The one-way incremental change set: `pct`% of the manifest's files changed (half keep their size, so
  * a stat-cache tool must notice via mtime/ctime and compare content), `pct`% deleted, `pct`% added.
  * Deterministic: the same manifest and seed always give the same plan.
+ * @param {SmallTreeManifest} manifest @param {number} pct @param {number} seed
  */
 export function planIncremental(manifest, pct, seed) {
   const r = rng(seed);
   const k = Math.max(1, Math.round((manifest.files.length * pct) / 100));
   const order = shuffled(manifest.files.length, r);
   const changed = order.slice(0, k).map((i) => {
-    const f = manifest.files[i];
+    const f = /** @type {FileSpec} */ (manifest.files[i]);
     return { rel: f.rel, size: r() < 0.5 ? f.size : r.int(Math.max(1, maxSizeOf(manifest)) + 1) };
   });
-  const deleted = order.slice(k, 2 * k).map((i) => manifest.files[i].rel);
+  const deleted = order.slice(k, 2 * k).map((i) => /** @type {FileSpec} */ (manifest.files[i]).rel);
   const added = Array.from({ length: k }, (_, i) => ({
     rel: `${manifest.leaves[r.int(manifest.leaves.length)]}/new${pad(i, 6)}.bin`,
     size: r.int(maxSizeOf(manifest) + 1),
@@ -107,15 +127,19 @@ export function planIncremental(manifest, pct, seed) {
   return { changed, deleted, added, seed };
 }
 
-/** Two disjoint sets of `pct`% of the files, to be changed on side A and side B respectively. */
+/**
+ * Two disjoint sets of `pct`% of the files, to be changed on side A and side B respectively.
+ * @param {SmallTreeManifest} manifest @param {number} pct @param {number} seed
+ */
 export function planTwoWay(manifest, pct, seed) {
   const r = rng(seed);
   const k = Math.max(1, Math.round((manifest.files.length * pct) / 100));
   const order = shuffled(manifest.files.length, r);
-  const pick = (slice) => slice.map((i) => ({ rel: manifest.files[i].rel, size: r() < 0.5 ? manifest.files[i].size : r.int(maxSizeOf(manifest) + 1) }));
+  const pick = (/** @type {number[]} */ slice) => slice.map((i) => ({ rel: /** @type {FileSpec} */ (manifest.files[i]).rel, size: r() < 0.5 ? /** @type {FileSpec} */ (manifest.files[i]).size : r.int(maxSizeOf(manifest) + 1) }));
   return { a: pick(order.slice(0, k)), b: pick(order.slice(k, 2 * k)), seed };
 }
 
+/** @param {Manifest & { maxSize?: number }} manifest */
 function maxSizeOf(manifest) {
   return manifest.maxSize ?? manifest.files.reduce((m, f) => Math.max(m, f.size), 0);
 }
@@ -129,12 +153,15 @@ const EDIT_MTIME_S = BASE_MTIME_S + 90 * 86_400;
  * directory touched less than a second before the sync would otherwise keep rsync's own write time,
  * and unison would miss a same-size edit made within the second of its previous scan.
  * Returns Map rel -> sha1 of the new content.
+ * @param {string} root @param {ChangeSet} changes @param {Buffer} pool @param {number} seed @param {string} tag
  */
 export function applyChanges(root, { changed = [], deleted = [], added = [] }, pool, seed, tag) {
   const r = rng(seed ^ 0x5eed);
+  /** @type {Map<string, string>} */
   const expect = new Map();
+  /** @type {Set<string>} */
   const dirs = new Set();
-  const parent = (rel) => rel.slice(0, rel.lastIndexOf('/'));
+  const parent = (/** @type {string} */ rel) => rel.slice(0, rel.lastIndexOf('/'));
   for (const rel of deleted) {
     rmSync(join(root, rel));
     dirs.add(parent(rel));
@@ -155,10 +182,13 @@ export function applyChanges(root, { changed = [], deleted = [], added = [] }, p
 /**
  * Large files: `count` files of `size` bytes, each one continuous AES-CTR stream (per file key), written
  * in 1 MiB chunks. Nothing repeats, so neither compression nor dedupe can shortcut a copy.
+ * @param {string} root @param {{ count: number, size: number, seed: number }} shape
+ * @returns {Manifest}
  */
 export function generateLargeFiles(root, { count, size, seed }) {
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
+  /** @type {FileSpec[]} */
   const files = [];
   const CHUNK = 1 << 20;
   for (let i = 0; i < count; i++) {

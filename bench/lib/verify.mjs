@@ -6,12 +6,16 @@ import { join } from 'node:path';
 /** tsync sets mtimes through utimes() with a double, which keeps ~0.24 µs; allow 2 µs. */
 const MTIME_TOLERANCE_NS = 2000n;
 
-/** Lists every entry below root: Map rel -> BigIntStats (lstat, symlinks not followed). */
+/**
+ * Lists every entry below root: Map rel -> BigIntStats (lstat, symlinks not followed).
+ * @param {string} root
+ */
 export function walk(root) {
+  /** @type {Map<string, import('node:fs').BigIntStats>} */
   const out = new Map();
   const stack = [''];
   while (stack.length > 0) {
-    const dir = stack.pop();
+    const dir = /** @type {string} */ (stack.pop());
     for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
       const rel = dir === '' ? d.name : `${dir}/${d.name}`;
       const st = lstatSync(join(root, rel), { bigint: true });
@@ -22,6 +26,7 @@ export function walk(root) {
   return out;
 }
 
+/** @param {import('node:fs').BigIntStats} st */
 function kindOf(st) {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
@@ -36,13 +41,16 @@ function kindOf(st) {
  *   fileMtime: compare file mtimes
  *   allowExtra: a Set of paths that may exist in the replica only (e.g. files cp cannot delete)
  * Returns { ok, files, dirs, problems: [first few mismatch descriptions], mismatches }.
+ * @param {string} a @param {string} b
+ * @param {{ content?: 'all' | 'sample' | 'none', sampleEvery?: number, dirMeta?: boolean, fileMtime?: boolean, allowExtra?: Set<string> }} [options]
  */
 export function compareTrees(a, b, { content = 'all', sampleEvery = 50, dirMeta = true, fileMtime = true, allowExtra } = {}) {
   const ta = walk(a);
   const tb = walk(b);
+  /** @type {string[]} */
   const problems = [];
   let mismatches = 0;
-  const bad = (msg) => {
+  const bad = (/** @type {string} */ msg) => {
     mismatches++;
     if (problems.length < 5) problems.push(msg);
   };
@@ -83,10 +91,12 @@ export function compareTrees(a, b, { content = 'all', sampleEvery = 50, dirMeta 
   return { ok: mismatches === 0, files, dirs, mismatches, problems };
 }
 
+/** @param {bigint} x @param {bigint} y */
 function absDiff(x, y) {
   return x > y ? x - y : y - x;
 }
 
+/** @param {string} pa @param {string} pb @param {number} size */
 function sameBytes(pa, pb, size) {
   if (size <= 8 << 20) return readFileSync(pa).equals(readFileSync(pb));
   const fa = openSync(pa, 'r');
@@ -108,8 +118,12 @@ function sameBytes(pa, pb, size) {
   }
 }
 
-/** Checks that each listed file under root has the expected sha1 (the two-way check: did the edit arrive?). */
+/**
+ * Checks that each listed file under root has the expected sha1 (the two-way check: did the edit arrive?).
+ * @param {string} root @param {Map<string, string>} expect
+ */
 export function checkContents(root, expect) {
+  /** @type {string[]} */
   const problems = [];
   let mismatches = 0;
   for (const [rel, sha] of expect) {
@@ -117,7 +131,7 @@ export function checkContents(root, expect) {
     try {
       got = createHash('sha1').update(readFileSync(join(root, rel))).digest('hex');
     } catch (e) {
-      got = `(${e.code})`;
+      got = `(${/** @type {NodeJS.ErrnoException} */ (e).code})`;
     }
     if (got !== sha) {
       mismatches++;

@@ -7,7 +7,7 @@
 //
 //   node bench/watch-peers/chokidar-copy.mjs SRC DST
 //
-// stdout: one NDJSON line {"event":"ready"} when chokidar is ready. Errors go to stderr. Exits 0 on
+// stdout: one NDJSON line {"type":"ready"} (the shape of tsync's own ready event) when chokidar is ready. Errors go to stderr. Exits 0 on
 // SIGTERM/SIGINT after closing the watcher.
 import chokidar from 'chokidar';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
@@ -20,26 +20,29 @@ if (srcArg === undefined || dstArg === undefined) {
 }
 const src = resolve(srcArg);
 const dst = resolve(dstArg);
-const target = (p) => join(dst, relative(src, p));
+const target = (/** @type {string} */ p) => join(dst, relative(src, p));
 
+/** @type {Map<string, Promise<unknown>>} */
 const chains = new Map();
+/** @param {string} path @param {() => Promise<unknown>} op */
 function enqueue(path, op) {
   const prev = chains.get(path) ?? Promise.resolve();
-  const next = prev.then(op).catch((e) => console.error(`chokidar-copy: ${path}: ${e.message}`));
+  const next = prev.then(op).catch((/** @type {Error} */ e) => console.error(`chokidar-copy: ${path}: ${e.message}`));
   chains.set(path, next);
   next.then(() => {
     if (chains.get(path) === next) chains.delete(path);
   });
 }
 
+/** @param {string} p */
 async function copy(p) {
   const to = target(p);
   try {
     await copyFile(p, to);
   } catch (e) {
-    if (e.code !== 'ENOENT') throw e;
+    if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'ENOENT') throw e;
     await mkdir(dirname(to), { recursive: true });
-    await copyFile(p, to).catch((e2) => {
+    await copyFile(p, to).catch((/** @type {NodeJS.ErrnoException} */ e2) => {
       if (e2.code !== 'ENOENT') throw e2; // the source is gone again: its unlink event follows
     });
   }
@@ -52,8 +55,8 @@ watcher
   .on('unlink', (p) => enqueue(p, () => rm(target(p), { force: true })))
   .on('addDir', (p) => enqueue(p, () => mkdir(target(p), { recursive: true })))
   .on('unlinkDir', (p) => enqueue(p, () => rm(target(p), { recursive: true, force: true })))
-  .on('error', (e) => console.error(`chokidar-copy: watcher error: ${e?.message ?? e}`))
-  .on('ready', () => process.stdout.write(`${JSON.stringify({ event: 'ready' })}\n`));
+  .on('error', (e) => console.error(`chokidar-copy: watcher error: ${/** @type {Error | undefined} */ (e)?.message ?? e}`))
+  .on('ready', () => process.stdout.write(`${JSON.stringify({ type: 'ready' })}\n`));
 
 let stopping = false;
 const stop = async () => {

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** A Lua string literal (byte-safe: everything outside printable ASCII is a decimal escape). */
+/** @param {string} s */
 export function luaString(s) {
   let out = '"';
   for (const b of Buffer.from(s, 'utf8')) {
@@ -21,11 +22,12 @@ export function luaString(s) {
 }
 
 /** lsyncd wants directories with a trailing slash (it hands them to rsync as SRC/ DST/). */
-const dir = (p) => {
+const dir = (/** @type {string} */ p) => {
   const abs = resolve(p);
   return abs.endsWith('/') ? abs : `${abs}/`;
 };
 
+/** @param {string} src @param {string} dst */
 export function lsyncdConfig(src, dst) {
   return [
     'settings {',

@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { type BigIntStats, lstatSync } from 'node:fs';
 import { ancestorsOf, displayPath, isAtOrBelow } from '../core/paths.js';
 import type { AbsPath, Expectation, RelPath } from '../core/types.js';
 import { toBytes, under } from '../fs/paths.js';
@@ -58,7 +58,7 @@ export class AncestorGuard {
 
 /** Right before a write: is the target still what the scan saw? */
 export function assertExpected(abs: Buffer, expect: Expectation, label: string): void {
-  let st;
+  let st: BigIntStats;
   try {
     st = lstatSync(abs, { bigint: true });
   } catch (e) {

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot } from '../core/types.js';
@@ -193,7 +193,7 @@ function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
 }
 
 function scanOne(opts: ScanOptions, path: RelPath, abs: Buffer, problems: Problem[]): ScannedEntry | null {
-  let st;
+  let st: BigIntStats;
   try {
     st = lstatSync(abs, { bigint: true });
   } catch (e) {

@@ -22,9 +22,11 @@
 // { loaded: <pid>, rules: <count> }, and one per fault that fires, { rule, op, path, error, then }: the
 // test asserts from it that the layer was in the process and that each of its faults really landed.
 //
-// Plain JavaScript because Node 20 cannot `--import` TypeScript; it type-checks under
-// `tsc --checkJs --strict`. The `any` annotations are confined to this test-only file: the layer replaces
-// bindings that Node's types declare read-only and forwards overloaded signatures unchanged.
+// Plain JavaScript because Node 20 cannot `--import` TypeScript; `npm run typecheck` checks it with
+// `checkJs` and the project's strict options (tsconfig.js.json). Two loosenings, both below and commented:
+// `wfs`/`wfsp` (Node's types declare the fs bindings read-only; replacing them is this layer's whole job),
+// and `any[]` for the arguments of the overloaded calls it forwards unchanged (readSync, writeSync,
+// readdirSync, lstatSync, the FileHandle): naming one overload would reject the others' arguments.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
@@ -80,6 +82,7 @@ function pathText(p) {
 }
 
 /** fd -> the path it was opened with, so reads and writes can be matched by path. */
+/** @type {Map<number, string>} */
 const fdPaths = new Map();
 
 /** @param {string} code @param {string} syscall @param {string} path */
@@ -148,10 +151,12 @@ function numericFlags(flags) {
   return fs.constants.O_WRONLY; // 'w', 'a', 'wx'…
 }
 
+/** @typedef {import('node:fs').PathLike} PathLike */
+// any: the wrappers are assigned over bindings that Node's types declare read-only (see the header)
 /** @type {any} */ const wfs = fs;
 /** @type {any} */ const wfsp = fsp;
 
-wfs.openSync = (/** @type {any} */ p, /** @type {any} */ flags, /** @type {any} */ mode) => {
+wfs.openSync = (/** @type {PathLike} */ p, /** @type {import('node:fs').OpenMode} */ flags, /** @type {import('node:fs').Mode | null | undefined} */ mode) => {
   const path = pathText(p);
   check(isWriteOpen(numericFlags(flags)) ? 'open-write' : 'open-read', path, 'open');
   const fd = real.openSync(p, flags, mode);
@@ -170,48 +175,49 @@ wfs.writeSync = (/** @type {number} */ fd, /** @type {any[]} */ ...rest) => {
   check('write', fdPaths.get(fd) ?? '', 'write');
   return real.writeSync(fd, ...(/** @type {[any]} */ (rest)));
 };
-wfs.fchmodSync = (/** @type {number} */ fd, /** @type {any} */ mode) => {
+wfs.fchmodSync = (/** @type {number} */ fd, /** @type {import('node:fs').Mode} */ mode) => {
   check('fchmod', fdPaths.get(fd) ?? '', 'fchmod');
   return real.fchmodSync(fd, mode);
 };
-wfs.futimesSync = (/** @type {number} */ fd, /** @type {any} */ a, /** @type {any} */ m) => {
+wfs.futimesSync = (/** @type {number} */ fd, /** @type {import('node:fs').TimeLike} */ a, /** @type {import('node:fs').TimeLike} */ m) => {
   check('futimes', fdPaths.get(fd) ?? '', 'futime');
   return real.futimesSync(fd, a, m);
 };
-wfs.renameSync = (/** @type {any} */ from, /** @type {any} */ to) => {
+wfs.renameSync = (/** @type {PathLike} */ from, /** @type {PathLike} */ to) => {
   check('rename', pathText(to), 'rename');
   return real.renameSync(from, to);
 };
-wfs.linkSync = (/** @type {any} */ from, /** @type {any} */ to) => {
+wfs.linkSync = (/** @type {PathLike} */ from, /** @type {PathLike} */ to) => {
   check('link', pathText(to), 'link');
   return real.linkSync(from, to);
 };
-wfs.symlinkSync = (/** @type {any} */ target, /** @type {any} */ p, /** @type {any} */ type) => {
+wfs.symlinkSync = (/** @type {PathLike} */ target, /** @type {PathLike} */ p, /** @type {import('node:fs').symlink.Type | null | undefined} */ type) => {
   check('symlink', pathText(p), 'symlink');
   return real.symlinkSync(target, p, type);
 };
-wfs.unlinkSync = (/** @type {any} */ p) => {
+wfs.unlinkSync = (/** @type {PathLike} */ p) => {
   check('unlink', pathText(p), 'unlink');
   return real.unlinkSync(p);
 };
-wfs.rmdirSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+wfs.rmdirSync = (/** @type {PathLike} */ p, /** @type {import('node:fs').RmDirOptions | undefined} */ o) => {
   check('rmdir', pathText(p), 'rmdir');
   return real.rmdirSync(p, o);
 };
-wfs.mkdirSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+wfs.mkdirSync = (/** @type {PathLike} */ p, /** @type {import('node:fs').Mode | import('node:fs').MakeDirectoryOptions | null | undefined} */ o) => {
   check('mkdir', pathText(p), 'mkdir');
   return real.mkdirSync(p, o);
 };
-wfs.readdirSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+wfs.readdirSync = (/** @type {PathLike} */ p, /** @type {any} */ o) => {
   check('readdir', pathText(p), 'scandir');
   return real.readdirSync(p, o);
 };
-wfs.lstatSync = (/** @type {any} */ p, /** @type {any} */ o) => {
+wfs.lstatSync = (/** @type {PathLike} */ p, /** @type {any} */ o) => {
   check('lstat', pathText(p), 'lstat');
   return real.lstatSync(p, o);
 };
 
 /** Wraps a FileHandle's own read/write/chmod/utimes so that faults can land inside a streamed copy. */
+// any: FileHandle's read and write are overloaded, and their wrappers forward whichever form was called
 function wrapHandle(/** @type {any} */ fh, /** @type {string} */ path) {
   const read = fh.read.bind(fh);
   const write = fh.write.bind(fh);
@@ -225,18 +231,18 @@ function wrapHandle(/** @type {any} */ fh, /** @type {string} */ path) {
     check('write', path, 'write');
     return write(...a);
   };
-  fh.chmod = async (/** @type {any} */ m) => {
+  fh.chmod = async (/** @type {import('node:fs').Mode} */ m) => {
     check('fchmod', path, 'fchmod');
     return chmod(m);
   };
-  fh.utimes = async (/** @type {any} */ a, /** @type {any} */ m) => {
+  fh.utimes = async (/** @type {import('node:fs').TimeLike} */ a, /** @type {import('node:fs').TimeLike} */ m) => {
     check('futimes', path, 'futime');
     return utimes(a, m);
   };
   return fh;
 }
 
-wfsp.open = async (/** @type {any} */ p, /** @type {any} */ flags, /** @type {any} */ mode) => {
+wfsp.open = async (/** @type {PathLike} */ p, /** @type {string | number | undefined} */ flags, /** @type {import('node:fs').Mode | undefined} */ mode) => {
   const path = pathText(p);
   check(isWriteOpen(numericFlags(flags)) ? 'open-write' : 'open-read', path, 'open');
   return wrapHandle(await real.open(p, flags, mode), path);
