@@ -37,7 +37,12 @@ const QUICK = E.BENCH_QUICK === '1';
 const SCENARIOS = ['small', 'large', '100k', 'hash', 'twoway', '1m'];
 /** The default run leaves out the 1M-file scenario (it alone takes ~10 minutes): BENCH_ONLY=1m runs it. */
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s !== '1m');
-const ONLY = new Set((E.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+const ONLY = new Set(
+  (E.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 for (const s of ONLY) {
   if (!SCENARIOS.includes(s)) {
     console.error(`bench: unknown scenario "${s}" in BENCH_ONLY (expected some of ${SCENARIOS.join(',')})`);
@@ -164,7 +169,17 @@ const rotate = (xs, r) => xs.map((_, i) => /** @type {T} */ (xs[(i + r) % xs.len
 // ---------------------------------------------------------------------------------------------------
 // Commands
 
-const tsyncOneWay = (/** @type {string} */ src, /** @type {string} */ dst, /** @type {string} */ state) => [NODE, TSYNC_BIN, 'sync', '--one-way', src, dst, '--state-dir', state, ...TSYNC_FLAGS];
+const tsyncOneWay = (/** @type {string} */ src, /** @type {string} */ dst, /** @type {string} */ state) => [
+  NODE,
+  TSYNC_BIN,
+  'sync',
+  '--one-way',
+  src,
+  dst,
+  '--state-dir',
+  state,
+  ...TSYNC_FLAGS,
+];
 const tsyncTwoWay = (/** @type {string} */ a, /** @type {string} */ b, /** @type {string} */ state) => [NODE, TSYNC_BIN, 'sync', a, b, '--state-dir', state, ...TSYNC_FLAGS];
 const rsync = (/** @type {string} */ src, /** @type {string} */ dst) => ['rsync', '-a', '--delete', `${src}/`, `${dst}/`];
 const cpInitial = (/** @type {string} */ src, /** @type {string} */ dst) => ['cp', '-a', src, dst];
@@ -309,7 +324,10 @@ async function hundredKScenario(data) {
   const dst = (/** @type {string} */ t) => join(W, `dst-${t}`);
   const st = (/** @type {string} */ t) => join(W, `state-${t}`);
   const tools = ['tsync', 'rsync'];
-  const check = (/** @type {string} */ tool, /** @type {'all' | 'sample' | 'none'} */ content = 'sample') => () => compareTrees(S, dst(tool), { content, sampleEvery: 50 });
+  const check =
+    (/** @type {string} */ tool, /** @type {'all' | 'sample' | 'none'} */ content = 'sample') =>
+    () =>
+      compareTrees(S, dst(tool), { content, sampleEvery: 50 });
   log(`100k: initial copy + first re-sync of ${data.files.length} files, ${REPS['100k-copy']} repetitions`);
   for (let r = 0; r < REPS['100k-copy']; r++) {
     for (const tool of rotate(tools, r)) {
@@ -424,7 +442,9 @@ async function hashScenario(file, size) {
   }
   const out = rows.map((row) => ({ bufSize: row.bufSize, hashed: median(row.hashed), readOnly: median(row.readOnly), inMemory: median(row.inMemory), wrong: row.wrong }));
   for (const row of out) {
-    log(`  hash buffer ${fmtBytes(row.bufSize)}: hashFile ${row.hashed.toFixed(2)} GB/s, read-only ${row.readOnly.toFixed(2)} GB/s, in-memory xxh64 ${row.inMemory.toFixed(2)} GB/s${row.wrong ? ' WRONG DIGEST' : ''}`);
+    log(
+      `  hash buffer ${fmtBytes(row.bufSize)}: hashFile ${row.hashed.toFixed(2)} GB/s, read-only ${row.readOnly.toFixed(2)} GB/s, in-memory xxh64 ${row.inMemory.toFixed(2)} GB/s${row.wrong ? ' WRONG DIGEST' : ''}`,
+    );
   }
   return { size, rows: out };
 }
@@ -619,8 +639,12 @@ function buildReport(ctx) {
 
   /** @type {string[]} */
   const foot = [];
-  foot.push(`¹ cp has no mirror mode; its incremental figure is \`cp -a SRC/. DST/\`, which rewrites every file and cannot delete (the ${pct}% deleted files are expected to remain). Each tool has its own pair of trees, restored to the identical pre-change state (\`rsync -a --delete\` from the pristine dataset) before every repetition; tsync's index is then refreshed by an untimed run, as after a real previous sync.`);
-  foot.push(`² unison \`-batch -auto -times\` with a throwaway UNISON dir. Each tool has its own A/B pair and state, restored to the identical in-sync trees before every repetition, then refreshed by an untimed run. The two changed sets are disjoint (no conflicts).`);
+  foot.push(
+    `¹ cp has no mirror mode; its incremental figure is \`cp -a SRC/. DST/\`, which rewrites every file and cannot delete (the ${pct}% deleted files are expected to remain). Each tool has its own pair of trees, restored to the identical pre-change state (\`rsync -a --delete\` from the pristine dataset) before every repetition; tsync's index is then refreshed by an untimed run, as after a real previous sync.`,
+  );
+  foot.push(
+    `² unison \`-batch -auto -times\` with a throwaway UNISON dir. Each tool has its own A/B pair and state, restored to the identical in-sync trees before every repetition, then refreshed by an untimed run. The two changed sets are disjoint (no conflicts).`,
+  );
   foot.push(`³ GB/s = 10⁹ bytes/s, median of ${REPS.hash}; the file is in the page cache (read once beforehand).`);
 
   let hashTable = '';
@@ -669,11 +693,17 @@ async function main() {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (or `npm run bench`)');
   mkdirSync(WORK, { recursive: true });
   log(
-    `work dir ${WORK}; ${QUICK ? 'QUICK smoke run; ' : ''}${TSYNC_FLAGS.length ? `tsync flags ${TSYNC_FLAGS.join(' ')}; ` : ''}scenarios ${[...ONLY].join(',')}; repetitions ${Object.entries(REPS)
+    `work dir ${WORK}; ${QUICK ? 'QUICK smoke run; ' : ''}${TSYNC_FLAGS.length ? `tsync flags ${TSYNC_FLAGS.join(' ')}; ` : ''}scenarios ${[...ONLY].join(',')}; repetitions ${Object.entries(
+      REPS,
+    )
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}`,
   );
-  const ctx = /** @type {Context} */ ({ loadStart: loadavg().map((x) => x.toFixed(2)).join(' ') });
+  const ctx = /** @type {Context} */ ({
+    loadStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+  });
 
   // tsync start-up cost, for reading the small figures
   /** @type {number[]} */
@@ -749,22 +779,39 @@ function resultsMarkdown(ctx, rep) {
   md.push(`| node | ${process.version} |`);
   md.push(`| machine | ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform} ${toolVersion(['uname', '-r'])} |`);
   md.push(`| filesystem | ${toolVersion(['findmnt', '-no', 'FSTYPE', '-T', WORK_ROOT])} (work dir ${WORK_ROOT.replace(ROOT, '.')}) |`);
-  md.push(`| tsync | ${toolVersion([NODE, TSYNC_BIN, '--version'])} (git ${toolVersion(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${toolVersion(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src'], (s) => (s ? ', src/ has uncommitted changes' : ''))}) |`);
+  md.push(
+    `| tsync | ${toolVersion([NODE, TSYNC_BIN, '--version'])} (git ${toolVersion(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${toolVersion(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src'], (s) => (s ? ', src/ has uncommitted changes' : ''))}) |`,
+  );
   md.push(`| cp | ${toolVersion(['cp', '--version'])} |`);
   md.push(`| rsync | ${toolVersion(['rsync', '--version'])} |`);
   if (ONLY.has('twoway')) md.push(`| unison | ${toolVersion(['unison', '-version'])} |`);
   if (TSYNC_FLAGS.length > 0) md.push(`| extra tsync flags | \`${TSYNC_FLAGS.join(' ')}\` (BENCH_TSYNC_FLAGS) |`);
-  md.push(`| scenarios | ${[...ONLY].join(', ')}; repetitions: ${Object.entries(REPS).map(([k, v]) => `${k} ${v}`).join(', ')}; seed ${SEED} |`);
-  md.push(`| load average | ${ctx.loadStart} at start, ${loadavg().map((x) => x.toFixed(2)).join(' ')} at end (2 cores: anything above ~0 means other processes competed with the benchmark) |`);
+  md.push(
+    `| scenarios | ${[...ONLY].join(', ')}; repetitions: ${Object.entries(REPS)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; seed ${SEED} |`,
+  );
+  md.push(
+    `| load average | ${ctx.loadStart} at start, ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at end (2 cores: anything above ~0 means other processes competed with the benchmark) |`,
+  );
   md.push('');
-  md.push('Figures are medians of wall-clock time, **warm page cache** (the page cache cannot be dropped reliably here; every dataset was just written or read). `sync` is run, untimed, before each measured run so writeback of earlier writes does not land inside it; the measured run\'s own writes stay in the page cache (not flushed). Max RSS is from GNU time (`%M`), the maximum over repetitions.', '');
+  md.push(
+    "Figures are medians of wall-clock time, **warm page cache** (the page cache cannot be dropped reliably here; every dataset was just written or read). `sync` is run, untimed, before each measured run so writeback of earlier writes does not land inside it; the measured run's own writes stay in the page cache (not flushed). Max RSS is from GNU time (`%M`), the maximum over repetitions.",
+    '',
+  );
   md.push('## Summary', '', rep.table, '', rep.foot, '');
   if (rep.hashTable) md.push('## Hash throughput by read buffer size', '', rep.hashTable, '');
   md.push(`tsync process start-up (\`node bin/tsync.js --version\`, median of 5): ${fmtS(ctx.startup)}; it is included in every tsync figure.`, '');
   if (ctx.twoway?.tsyncStatus === 'not-available') md.push(`tsync two-way said: \`${ctx.twoway.tsyncMessage.split('\n')[0]}\``, '');
   md.push('## Correctness', '');
   if (rep.problems.length > 0) md.push(...rep.problems, '');
-  else md.push('Every measured run exited 0 and its replica matched the source (file set, kinds, sizes, modes, mtimes; contents of every file, or of 1 in 50 files for the 100k tree; for no-op runs tsync also reported no work).', '');
+  else
+    md.push(
+      'Every measured run exited 0 and its replica matched the source (file set, kinds, sizes, modes, mtimes; contents of every file, or of 1 in 50 files for the 100k tree; for no-op runs tsync also reported no work).',
+      '',
+    );
   md.push('## All measurements', '', rep.details, '');
   if (profiles.length > 0) {
     md.push('## CPU profiles (BENCH_PROFILE=1, one extra tsync run each, `node --cpu-prof`)', '');
@@ -774,7 +821,7 @@ function resultsMarkdown(ctx, rep) {
       md.push('| self time | function |', '|---|---|', ...p.functions.map((f) => `| ${f.pct.toFixed(1)}% | \`${f.name}\` |`), '');
     }
   }
-  md.push('## Commands', '', 'Each measured command ran as `/usr/bin/time -f \'%e %M\' -o FILE <command>`; `$WORK` is the work dir.', '', ...cmdLines, '');
+  md.push('## Commands', '', "Each measured command ran as `/usr/bin/time -f '%e %M' -o FILE <command>`; `$WORK` is the work dir.", '', ...cmdLines, '');
   return md.join('\n');
 }
 

@@ -6,21 +6,7 @@
 //   BENCH_QUICK=1 node bench/watch.mjs       # smoke run (~2 min)
 //   BENCH_WATCH_ONLY=latency,burst BENCH_WATCH_TOOLS=tsync1,chokidar node bench/watch.mjs
 import { spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-  unlinkSync,
-} from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, writeSync, unlinkSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -66,7 +52,12 @@ const ALL_TOOLS = [
   { id: 'tsync1', label: 'tsync --one-way', tsync: true, oneWay: true },
   { id: 'tsync2', label: 'tsync two-way', tsync: true, oneWay: false },
 ];
-const TOOLS = ALL_TOOLS.filter((t) => listEnv('BENCH_WATCH_TOOLS', ALL_TOOLS.map((x) => x.id)).has(t.id));
+const TOOLS = ALL_TOOLS.filter((t) =>
+  listEnv(
+    'BENCH_WATCH_TOOLS',
+    ALL_TOOLS.map((x) => x.id),
+  ).has(t.id),
+);
 const CFG = {
   latencyOps: QUICK ? 40 : 200,
   latencyEveryMs: 50,
@@ -110,7 +101,12 @@ const RESULTS = E.BENCH_WATCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'wa
 function listEnv(name, all) {
   const v = E[name];
   if (v === undefined || v.trim() === '') return new Set(all);
-  const set = new Set(v.split(',').map((s) => s.trim()).filter(Boolean));
+  const set = new Set(
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const s of set) {
     if (!all.includes(s)) {
       console.error(`bench/watch: unknown value "${s}" in ${name} (expected some of ${all.join(',')})`);
@@ -302,7 +298,11 @@ function percentile(sorted, p) {
   const rank = Math.ceil((p / 100) * sorted.length);
   return /** @type {number} */ (sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]);
 }
-const median = (/** @type {number[]} */ xs) => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (/** @type {number[]} */ xs) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 /** @param {number | null | undefined} x */
 function fmtMs(x) {
@@ -560,7 +560,9 @@ function tsyncEvents(p, t0, t1) {
     else if (e === 'conflict') odd.push(`conflict: ${l.json.path} (${l.json.resolution})`);
   }
   if (problemCodes.size > 0) {
-    odd.push(`reported problem events (informational; the file was picked up again by a later cycle unless a miss is listed): ${[...problemCodes].map(([c, n]) => `${n} × ${c}`).join(', ')}`);
+    odd.push(
+      `reported problem events (informational; the file was picked up again by a later cycle unless a miss is listed): ${[...problemCodes].map(([c, n]) => `${n} × ${c}`).join(', ')}`,
+    );
   }
   return {
     cycles: cycles.length,
@@ -713,7 +715,11 @@ async function latencyRun(tool, plan) {
 
 /** @param {{ records: OpRecord[], diffs: string[] }} run */
 function summarizeLatency(run) {
-  const lat = (/** @type {OpRecord[]} */ recs) => recs.filter((r) => r.latency !== null).map((r) => /** @type {number} */ (r.latency)).sort((a, b) => a - b);
+  const lat = (/** @type {OpRecord[]} */ recs) =>
+    recs
+      .filter((r) => r.latency !== null)
+      .map((r) => /** @type {number} */ (r.latency))
+      .sort((a, b) => a - b);
   const writes = run.records.filter((r) => r.kind !== 'delete');
   const deletes = run.records.filter((r) => r.kind === 'delete');
   const w = lat(writes);
@@ -743,7 +749,11 @@ async function scenarioLatency(report) {
   /** @type {Record<string, number>} */
   const counts = {};
   for (const op of plan.ops) counts[op.kind] = (counts[op.kind] ?? 0) + 1;
-  log(`latency: ${plan.ops.length} operations every ${CFG.latencyEveryMs} ms (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')})`);
+  log(
+    `latency: ${plan.ops.length} operations every ${CFG.latencyEveryMs} ms (${Object.entries(counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')})`,
+  );
   /** @type {Record<string, LatencyResult>} */
   const res = {};
   for (const tool of TOOLS) {
@@ -754,7 +764,13 @@ async function scenarioLatency(report) {
       report.notes.push(...run.notes);
       if (run.diffs.length > 0) report.notes.push(`latency, ${tool.label}: ${run.diffs.length} paths differ 10 s after the last write, e.g. ${run.diffs.slice(0, 4).join('; ')}`);
       const missed = run.records.filter((r) => r.latency === null);
-      if (missed.length > 0) report.notes.push(`latency, ${tool.label}: missed ${missed.map((r) => `#${r.i} ${r.kind}${r.superseded ? ' (superseded)' : ''}`).slice(0, 8).join(', ')}${missed.length > 8 ? ', …' : ''}`);
+      if (missed.length > 0)
+        report.notes.push(
+          `latency, ${tool.label}: missed ${missed
+            .map((r) => `#${r.i} ${r.kind}${r.superseded ? ' (superseded)' : ''}`)
+            .slice(0, 8)
+            .join(', ')}${missed.length > 8 ? ', …' : ''}`,
+        );
       if (run.ev !== null) {
         const cms = [...run.ev.cycleMs].sort((a, b) => a - b);
         res[tool.id].cycles = `${run.ev.cycles} cycles that applied something (${run.ev.full} full), cycle ms p50 ${percentile(cms, 50) ?? '—'} / max ${percentile(cms, 100) ?? '—'}`;
@@ -763,7 +779,8 @@ async function scenarioLatency(report) {
           const fms = fl.map((f) => f.end - f.start).sort((a, b) => a - b);
           const slow = run.records.filter((r) => r.latency === null || r.latency > 20);
           const overlapping = slow.filter((r) => fl.some((f) => f.start <= r.t0 + (r.latency ?? CFG.graceMs) && f.end >= r.t0 - 5));
-          res[tool.id].cycles += `; ${fl.length} flushes (\`sync -f\`, persist) lasting p50 ${fmtMs(percentile(fms, 50))} / max ${fmtMs(percentile(fms, 100))}; of the ${slow.length} operations slower than 20 ms, ${overlapping.length} overlapped a flush`;
+          res[tool.id].cycles +=
+            `; ${fl.length} flushes (\`sync -f\`, persist) lasting p50 ${fmtMs(percentile(fms, 50))} / max ${fmtMs(percentile(fms, 100))}; of the ${slow.length} operations slower than 20 ms, ${overlapping.length} overlapped a flush`;
         }
         for (const o of run.ev.odd) report.notes.push(`latency, ${tool.label}: ${o}`);
       }
@@ -784,13 +801,27 @@ async function scenarioLatency(report) {
     ['missed ops / paths differing at +10 s', (r) => `${r.missed} / ${r.stale}${mark(r.missed === 0 && r.stale === 0)}`, '0 / 0'],
     ['deletes p50', (r) => `${fmtMs(r.delP50)}${mark(r.delP50 !== null && r.delP50 <= TARGETS.deleteP50)}`, `≤ ${TARGETS.deleteP50} ms`],
     ['deletes max', (r) => fmtMs(r.delMax), ''],
-    ...['new', 'new in fresh dir', 'overwrite'].map((k) => /** @type {[string, (r: LatencyResult) => string, string]} */ ([`${k}: p50 / max (n)`, (/** @type {LatencyResult} */ r) => `${fmtMs(r.byKind[k].p50)} / ${fmtMs(r.byKind[k].max)} (${r.byKind[k].n})`, ''])),
+    ...['new', 'new in fresh dir', 'overwrite'].map(
+      (k) =>
+        /** @type {[string, (r: LatencyResult) => string, string]} */ ([
+          `${k}: p50 / max (n)`,
+          (/** @type {LatencyResult} */ r) => `${fmtMs(r.byKind[k].p50)} / ${fmtMs(r.byKind[k].max)} (${r.byKind[k].n})`,
+          '',
+        ]),
+    ),
   ];
-  const table = mdTable(['', ...TOOLS.map((t) => t.label), 'target'], rows.map(([name, f, target]) => [name, ...TOOLS.map((t) => cell(t.id, f)), target]));
+  const table = mdTable(
+    ['', ...TOOLS.map((t) => t.label), 'target'],
+    rows.map(([name, f, target]) => [name, ...TOOLS.map((t) => cell(t.id, f)), target]),
+  );
   const extra = TOOLS.filter((t) => res[t.id].cycles).map((t) => `- ${t.label}: ${res[t.id].cycles}`);
   report.sections.push({
     title: `Latency: ${plan.ops.length} operations, one every ${CFG.latencyEveryMs} ms`,
-    text: `${plan.ops.length} operations (${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}), each timed from the moment it completed in A until B held identical content (B polled every ~1 ms). Overwrites are in place: open 'r+', first half, ${CFG.partialGapMs} ms pause, second half.`,
+    text: `${plan.ops.length} operations (${Object.entries(counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(
+        ', ',
+      )}), each timed from the moment it completed in A until B held identical content (B polled every ~1 ms). Overwrites are in place: open 'r+', first half, ${CFG.partialGapMs} ms pause, second half.`,
     table,
     after: extra.length > 0 ? `tsync cycles during the run (from its NDJSON \`cycle\` events):\n\n${extra.join('\n')}` : '',
   });
@@ -861,7 +892,9 @@ async function scenarioBurst(report) {
         const r = await burstRun(tool, rep);
         res[tool.id].runs.push(r);
         report.notes.push(...r.notes);
-        log(`burst #${rep + 1}: ${tool.label}: ${r.ms === null ? `only ${r.arrived}/${CFG.burstFiles} after ${CFG.burstTimeoutMs / 1000} s` : fmtMs(r.ms)} (writes took ${fmtMs(r.writeMs)})${r.ev ? ` · ${r.ev.cycles} cycles, ms ${r.ev.cycleMs.join(', ')}` : ''}`);
+        log(
+          `burst #${rep + 1}: ${tool.label}: ${r.ms === null ? `only ${r.arrived}/${CFG.burstFiles} after ${CFG.burstTimeoutMs / 1000} s` : fmtMs(r.ms)} (writes took ${fmtMs(r.writeMs)})${r.ev ? ` · ${r.ev.cycles} cycles, ms ${r.ev.cycleMs.join(', ')}` : ''}`,
+        );
         if (r.ev) for (const o of r.ev.odd) report.notes.push(`burst, ${tool.label}: ${o}`);
       } catch (e) {
         res[tool.id].error = /** @type {Error} */ (e).message;
@@ -873,7 +906,15 @@ async function scenarioBurst(report) {
     const runs = res[id].runs;
     if (res[id].error && runs.length === 0) return null;
     const times = runs.map((r) => (r.ms === null ? Infinity : r.ms));
-    return { med: median(times), min: Math.min(...times), max: Math.max(...times), all: runs.every((r) => r.ms !== null), arrived: Math.min(...runs.map((r) => r.arrived)), write: median(runs.map((r) => r.writeMs)), ev: /** @type {EventSummary[]} */ (runs.map((r) => r.ev).filter(Boolean)) };
+    return {
+      med: median(times),
+      min: Math.min(...times),
+      max: Math.max(...times),
+      all: runs.every((r) => r.ms !== null),
+      arrived: Math.min(...runs.map((r) => r.arrived)),
+      write: median(runs.map((r) => r.writeMs)),
+      ev: /** @type {EventSummary[]} */ (runs.map((r) => r.ev).filter(Boolean)),
+    };
   };
   const S = Object.fromEntries(TOOLS.map((t) => [t.id, summary(t.id)]));
   /** @typedef {NonNullable<ReturnType<typeof summary>>} BurstSummary */
@@ -881,12 +922,19 @@ async function scenarioBurst(report) {
   const t = (/** @type {number} */ x) => (x === Infinity ? `> ${CFG.burstTimeoutMs / 1000} s` : fmtMs(x));
   /** @type {Array<[string, (s: BurstSummary) => string, string]>} */
   const rows = [
-    [`all ${CFG.burstFiles} in B, identical (median of ${CFG.burstReps})`, (s) => `${t(/** @type {number} */ (s.med))}${mark(/** @type {number} */ (s.med) <= TARGETS.burstMs)}`, `≤ ${TARGETS.burstMs / 1000} s`],
+    [
+      `all ${CFG.burstFiles} in B, identical (median of ${CFG.burstReps})`,
+      (s) => `${t(/** @type {number} */ (s.med))}${mark(/** @type {number} */ (s.med) <= TARGETS.burstMs)}`,
+      `≤ ${TARGETS.burstMs / 1000} s`,
+    ],
     ['min – max', (s) => `${t(s.min)} – ${t(s.max)}`, ''],
     ['fewest files arrived (a run that timed out)', (s) => `${s.arrived} / ${CFG.burstFiles}`, ''],
     ['writing the burst into A took (median)', (s) => fmtMs(s.write), ''],
   ];
-  const table = mdTable(['', ...TOOLS.map((x) => x.label), 'target'], rows.map(([name, f, target]) => [name, ...TOOLS.map((x) => cell(x.id, f)), target]));
+  const table = mdTable(
+    ['', ...TOOLS.map((x) => x.label), 'target'],
+    rows.map(([name, f, target]) => [name, ...TOOLS.map((x) => cell(x.id, f)), target]),
+  );
   const cycles = TOOLS.filter((x) => S[x.id]?.ev?.length).map((x) => `- ${x.label}: ${/** @type {BurstSummary} */ (S[x.id]).ev.map((e) => `[${e.cycleMs.join(', ')}]`).join(' ')} ms`);
   report.sections.push({
     title: `Burst: ${CFG.burstFiles} new files`,
@@ -982,7 +1030,8 @@ async function scenarioStartup(report) {
       const r = spawnSync(NODE, tsyncArgs(tool, 'sync', td), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
       pre[tool.id] = { ms: now() - t, code: r.status };
       log(`  tsync sync ${tool.oneWay ? '--one-way ' : ''}(the prior sync): ${fmtS(pre[tool.id].ms)}, exit ${r.status}`);
-      if (r.status !== 0) report.notes.push(`startup ${size.label}: the prior \`tsync sync\` (${tool.label}) exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
+      if (r.status !== 0)
+        report.notes.push(`startup ${size.label}: the prior \`tsync sync\` (${tool.label}) exited ${r.status}: ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | ')}`);
     }
     await sleep(150); // past tsync's 50 ms racy-ctime window
     for (let rep = 0; rep < size.reps; rep++) {
@@ -992,7 +1041,9 @@ async function scenarioStartup(report) {
         const r = await startupRun(tool, td);
         res[tool.id].push(r);
         if (r.notes) report.notes.push(...r.notes);
-        log(`  #${rep + 1} ${tool.label}: ${r.error ?? `ready in ${fmtS(r.ms)}${r.ownMs !== null ? ` (own ready ms ${r.ownMs})` : ''}, VmHWM ${fmtMB(r.hwm)}, ${r.watches} inotify watches`}`);
+        log(
+          `  #${rep + 1} ${tool.label}: ${r.error ?? `ready in ${fmtS(r.ms)}${r.ownMs !== null ? ` (own ready ms ${r.ownMs})` : ''}, VmHWM ${fmtMB(r.hwm)}, ${r.watches} inotify watches`}`,
+        );
       }
     }
     const changed = diffTreesCheap(d.A, d.B, size.files);
@@ -1006,7 +1057,16 @@ async function scenarioStartup(report) {
     const S = {};
     for (const tool of TOOLS) {
       const ok = /** @type {Array<Extract<StartupRun, { ms: number }>>} */ (res[tool.id].filter((r) => !r.error));
-      S[tool.id] = ok.length === 0 ? /** @type {StartupSummary} */ (/** @type {unknown} */ ({ error: res[tool.id][0]?.error ?? 'no run' })) : { ms: median(ok.map((r) => r.ms)), msAll: ok.map((r) => r.ms), hwm: Math.max(.../** @type {number[]} */ (ok.map((r) => r.hwm))), watches: Math.max(...ok.map((r) => r.watches ?? 0)), ownMs: ok[0].ownMs };
+      S[tool.id] =
+        ok.length === 0
+          ? /** @type {StartupSummary} */ (/** @type {unknown} */ ({ error: res[tool.id][0]?.error ?? 'no run' }))
+          : {
+              ms: median(ok.map((r) => r.ms)),
+              msAll: ok.map((r) => r.ms),
+              hwm: Math.max(.../** @type {number[]} */ (ok.map((r) => r.hwm))),
+              watches: Math.max(...ok.map((r) => r.watches ?? 0)),
+              ownMs: ok[0].ownMs,
+            };
     }
     const cell = (/** @type {string} */ id, /** @type {(s: StartupSummary) => string} */ f) => (S[id].error ? `failed: ${S[id].error}` : f(S[id]));
     const reps = size.reps > 1 ? ` (median of ${size.reps})` : '';
@@ -1150,7 +1210,9 @@ async function main() {
       '',
       'Commands:',
       '',
-      ...ALL_TOOLS.filter((t) => TOOLS.includes(t)).map((t) => `- ${t.label}: \`${commandOf(t)}\`${t.id === 'lsyncd' ? ' with CONF from `node bench/watch-peers/lsyncd-config.mjs A B` (nodaemon, default.rsync, delay = 0)' : ''}`),
+      ...ALL_TOOLS.filter((t) => TOOLS.includes(t)).map(
+        (t) => `- ${t.label}: \`${commandOf(t)}\`${t.id === 'lsyncd' ? ' with CONF from `node bench/watch-peers/lsyncd-config.mjs A B` (nodaemon, default.rsync, delay = 0)' : ''}`,
+      ),
       '- tsync prior sync (startup scenario): `node bin/tsync.js sync [--one-way] --state-dir STATE A B`',
       '',
     ].join('\n');

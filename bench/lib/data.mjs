@@ -135,7 +135,8 @@ export function planTwoWay(manifest, pct, seed) {
   const r = rng(seed);
   const k = Math.max(1, Math.round((manifest.files.length * pct) / 100));
   const order = shuffled(manifest.files.length, r);
-  const pick = (/** @type {number[]} */ slice) => slice.map((i) => ({ rel: /** @type {FileSpec} */ (manifest.files[i]).rel, size: r() < 0.5 ? /** @type {FileSpec} */ (manifest.files[i]).size : r.int(maxSizeOf(manifest) + 1) }));
+  const pick = (/** @type {number[]} */ slice) =>
+    slice.map((i) => ({ rel: /** @type {FileSpec} */ (manifest.files[i]).rel, size: r() < 0.5 ? /** @type {FileSpec} */ (manifest.files[i]).size : r.int(maxSizeOf(manifest) + 1) }));
   return { a: pick(order.slice(0, k)), b: pick(order.slice(k, 2 * k)), seed };
 }
 

@@ -58,7 +58,7 @@ export function median(xs) {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return NaN;
   const m = v.length >> 1;
-  return v.length % 2 ? /** @type {number} */ (v[m]) : (/** @type {number} */ (v[m - 1]) + /** @type {number} */ (v[m])) / 2;
+  return v.length % 2 ? /** @type {number} */ (v[m]) : /** @type {number} */ (v[m - 1] + /** @type {number} */ (v[m])) / 2;
 }
 
 /** @param {string} p */

@@ -129,7 +129,9 @@ export function checkContents(root, expect) {
   for (const [rel, sha] of expect) {
     let got;
     try {
-      got = createHash('sha1').update(readFileSync(join(root, rel))).digest('hex');
+      got = createHash('sha1')
+        .update(readFileSync(join(root, rel)))
+        .digest('hex');
     } catch (e) {
       got = `(${/** @type {NodeJS.ErrnoException} */ (e).code})`;
     }

@@ -29,18 +29,9 @@ const dir = (/** @type {string} */ p) => {
 
 /** @param {string} src @param {string} dst */
 export function lsyncdConfig(src, dst) {
-  return [
-    'settings {',
-    '  nodaemon = true,',
-    '}',
-    'sync {',
-    '  default.rsync,',
-    `  source = ${luaString(dir(src))},`,
-    `  target = ${luaString(dir(dst))},`,
-    '  delay = 0,',
-    '}',
-    '',
-  ].join('\n');
+  return ['settings {', '  nodaemon = true,', '}', 'sync {', '  default.rsync,', `  source = ${luaString(dir(src))},`, `  target = ${luaString(dir(dst))},`, '  delay = 0,', '}', ''].join(
+    '\n',
+  );
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,4 +1,4 @@
-import { TsyncError } from '../errors.js';
+import type { TsyncError } from '../errors.js';
 
 /** The exit codes, the same for every command (README "Exit codes"). */
 export const EXIT = {

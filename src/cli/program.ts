@@ -127,7 +127,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
 
   const plan = program
     .command('plan')
-    .description('work out what a sync would do and write it, with each action\'s preconditions, to a JSON file for `tsync apply`')
+    .description("work out what a sync would do and write it, with each action's preconditions, to a JSON file for `tsync apply`")
     .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
     .argument('[dst]', 'the second tree; may come from --profile')
     .requiredOption('-o, --output <file>', 'where to write the plan');

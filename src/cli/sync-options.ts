@@ -38,7 +38,10 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(new Option('--config <file>', 'the config file (default: ./tsync.config.json, then $XDG_CONFIG_HOME/tsync/config.json)').env('TSYNC_CONFIG'))
     .option('--one-way', 'make DST an exact mirror of SRC (new, changed and extra files in DST are replaced or removed)')
     .addOption(
-      new Option('--conflict <policy>', 'two-way: what to do when both sides changed a file differently (keep-both: newer keeps the name, the other is saved as NAME.tsync-conflict-…; newer/left/right: that version wins, the loser is still saved; skip: leave both, exit 3)')
+      new Option(
+        '--conflict <policy>',
+        'two-way: what to do when both sides changed a file differently (keep-both: newer keeps the name, the other is saved as NAME.tsync-conflict-…; newer/left/right: that version wins, the loser is still saved; skip: leave both, exit 3)',
+      )
         .choices([...CONFLICT_POLICIES])
         .default('keep-both')
         .env('TSYNC_CONFLICT'),
@@ -52,7 +55,7 @@ export function addSyncOptions(cmd: Command): Command {
     .addOption(new Option('--max-delete <limit>', 'largest deletion allowed without --force: N files or P% of a side (default 50%)').env('TSYNC_MAX_DELETE'))
     .addOption(new Option('--concurrency <n>', 'parallel file operations (default 8)').env('TSYNC_CONCURRENCY'))
     .option('--no-trash', 'do not keep overwritten and deleted files in <root>/.tsync/trash (conflict losers are then kept as conflict copies)')
-    .option('--trash-keep <days>', 'how long the trash keeps a run\'s files (default 30)')
+    .option('--trash-keep <days>', "how long the trash keeps a run's files (default 30)")
     .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')
     .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
     .option('--json', 'NDJSON on stdout: one event per action, conflict and problem, then a summary (watch: a stream of events; README "Scripting")')

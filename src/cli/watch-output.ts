@@ -34,27 +34,37 @@ export function watchOutput(io: Io, opts: WatchOutputOptions): WatchObserver & {
   const text = (e: RunEvent): void => {
     switch (e.type) {
       case 'problem':
-        return err(problemLine(e.side, e.message, opts.mode));
+        err(problemLine(e.side, e.message, opts.mode));
+        return;
       case 'conflict':
-        return err(`tsync: conflict on ${e.path}${e.resolution === 'skipped' ? ' left unresolved' : e.copyName === null ? ': the other version went to the trash' : `: the other version is kept as ${e.copyName}`}`);
+        err(
+          `tsync: conflict on ${e.path}${e.resolution === 'skipped' ? ' left unresolved' : e.copyName === null ? ': the other version went to the trash' : `: the other version is kept as ${e.copyName}`}`,
+        );
+        return;
       case 'warning':
-        return err(`tsync: warning: ${e.message}`);
+        err(`tsync: warning: ${e.message}`);
+        return;
       case 'halted':
         if (haltsTold.has(e.message)) return;
         haltsTold.add(e.message);
-        return err(`tsync: halted: ${e.message} (watching goes on)`);
+        err(`tsync: halted: ${e.message} (watching goes on)`);
+        return;
       case 'ready':
         if (!opts.quiet && opts.statusLine === null) line(`watching ${e.entries} entries (ready in ${e.ms} ms)`);
         return;
       case 'cycle':
         if (opts.quiet || opts.statusLine !== null || (e.applied === 0 && !e.full)) return;
-        return line(`${new Date().toISOString()} ${e.full ? 'full sync' : 'sync'}: ${e.counts.copy} copied, ${e.counts.delete} deleted, ${e.counts.mkdir} dirs created, ${e.conflicts} conflicts (${e.ms} ms)`);
+        line(
+          `${new Date().toISOString()} ${e.full ? 'full sync' : 'sync'}: ${e.counts.copy} copied, ${e.counts.delete} deleted, ${e.counts.mkdir} dirs created, ${e.conflicts} conflicts (${e.ms} ms)`,
+        );
+        return;
       case 'stopped':
         clearStatus();
         if (!opts.quiet) line('stopped; state saved');
         return;
       case 'error':
-        return err(`tsync: error: ${e.message}`);
+        err(`tsync: error: ${e.message}`);
+        return;
       case 'action':
       case 'summary':
         return;

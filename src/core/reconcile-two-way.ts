@@ -5,19 +5,7 @@ import { orderActions } from './order.js';
 import { parentOf } from './paths.js';
 import { scopedPaths, type Scope } from './scope.js';
 import { expectOf, propagate } from './propagate.js';
-import type {
-  Action,
-  Base,
-  BaseRecord,
-  Conflict,
-  ConflictPolicy,
-  ConflictVersion,
-  Plan,
-  RelPath,
-  ScannedEntry,
-  Side,
-  Snapshot,
-} from './types.js';
+import type { Action, Base, BaseRecord, Conflict, ConflictPolicy, ConflictVersion, Plan, RelPath, ScannedEntry, Side, Snapshot } from './types.js';
 
 export interface TwoWayInput {
   /** The last state both sides agreed on. Empty on a first sync. */

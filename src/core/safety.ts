@@ -40,7 +40,10 @@ function emptiedRoot({ mode, base, left, right }: SafetyInput): SafetyHalt | nul
     };
   }
   if (base.size === 0) return null;
-  for (const [side, snap] of [['left', left], ['right', right]] as const) {
+  for (const [side, snap] of [
+    ['left', left],
+    ['right', right],
+  ] as const) {
     if (isEmpty(snap)) {
       return {
         reason: 'empty-root',

@@ -60,14 +60,7 @@ export interface ScannedEntry {
   readonly observedAtNs: bigint;
 }
 
-export type ProblemCode =
-  | 'unreadable'
-  | 'vanished'
-  | 'special-file'
-  | 'changed-during-copy'
-  | 'stale'
-  | 'io-error'
-  | 'unsafe-path';
+export type ProblemCode = 'unreadable' | 'vanished' | 'special-file' | 'changed-during-copy' | 'stale' | 'io-error' | 'unsafe-path';
 
 /** A per-path problem. Problems are data: they never abort a run, they make it exit 1. */
 export interface Problem {
@@ -105,7 +98,7 @@ export interface BaseRecord {
 export type Base = ReadonlyMap<RelPath, BaseRecord>;
 
 /** What a target path is expected to hold right before it is changed: null = nothing there. */
-export type Expectation = StatId & { readonly kind: EntryKind } | null;
+export type Expectation = (StatId & { readonly kind: EntryKind }) | null;
 
 interface ActionBase {
   readonly path: RelPath;

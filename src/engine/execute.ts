@@ -135,7 +135,14 @@ class ActionContext {
   }
 
   /** Copies `from` (a file or symlink as scanned on `fromSide`) to `toSide`, atomically. */
-  async copyEntry(fromSide: Side, fromPath: RelPath, from: ScannedEntry, toSide: Side, toPath: RelPath, expect: Action['expect']): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
+  async copyEntry(
+    fromSide: Side,
+    fromPath: RelPath,
+    from: ScannedEntry,
+    toSide: Side,
+    toPath: RelPath,
+    expect: Action['expect'],
+  ): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
     const label = displayPath(toPath);
     const trash = this.trash[toSide];
     const beforeRename = (): void => this.anchors[toSide].assertParents(toPath);
@@ -147,7 +154,14 @@ class ActionContext {
       const e = from.entry;
       if (e.kind === 'symlink') {
         const target = copySymlinkAtomic({
-          targetDirAbs: to.dirFdPath, targetAbs: to.fdPath, linkTarget: Buffer.from(e.target, 'latin1'), mtimeNs: e.mtimeNs, expect, label, beforeRename, keepReplaced,
+          targetDirAbs: to.dirFdPath,
+          targetAbs: to.fdPath,
+          linkTarget: Buffer.from(e.target, 'latin1'),
+          mtimeNs: e.mtimeNs,
+          expect,
+          label,
+          beforeRename,
+          keepReplaced,
         });
         return { target, source: from, bytes: 0 };
       }

@@ -31,10 +31,7 @@ export class PathFilter {
   /** Per root, directories found missing there (so their subdirectories are not looked for at all). */
   private readonly missing: Set<string>[];
 
-  constructor(
-    rules: FilterRules,
-    roots: readonly AbsPath[],
-  ) {
+  constructor(rules: FilterRules, roots: readonly AbsPath[]) {
     this.top = ignore().add([...rules.exclude]);
     this.includes = rules.include.length > 0 ? ignore().add([...rules.include]) : null;
     this.anchors = roots.map((r) => new DirAnchors(r));

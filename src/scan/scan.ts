@@ -71,7 +71,8 @@ function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null,
       here = anchors.dir(dir);
     } catch (e) {
       if (dir === null) throw e; // the root itself: the caller reports it
-      if (e instanceof StaleTargetError || e instanceof UnsafePathError) sink.entries.delete(dir); // vanished or replaced while we walked
+      if (e instanceof StaleTargetError || e instanceof UnsafePathError)
+        sink.entries.delete(dir); // vanished or replaced while we walked
       else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${errCode(e)})`));
       continue;
     }

@@ -50,7 +50,10 @@ export async function acquirePairLock(stateDir: string, left: AbsPath, right: Ab
         },
       };
     }
-    if (Date.now() >= deadline) throw new LockedError(`another tsync holds the lock on this pair (${describeHolder(holderFile)})${waitSeconds > 0 ? `; gave up after waiting ${waitSeconds}s` : '; use --wait to wait for it'}`);
+    if (Date.now() >= deadline)
+      throw new LockedError(
+        `another tsync holds the lock on this pair (${describeHolder(holderFile)})${waitSeconds > 0 ? `; gave up after waiting ${waitSeconds}s` : '; use --wait to wait for it'}`,
+      );
     await sleep(Math.min(250, Math.max(10, deadline - Date.now())));
   }
 }

@@ -2,20 +2,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
-import type {
-  AbsPath,
-  Base,
-  BaseRecord,
-  Conflict,
-  ConflictPolicy,
-  ConflictResolution,
-  ConflictVersion,
-  Entry,
-  EntryKind,
-  RelPath,
-  Side,
-  SideRecord,
-} from '../core/types.js';
+import type { AbsPath, Base, BaseRecord, Conflict, ConflictPolicy, ConflictResolution, ConflictVersion, Entry, EntryKind, RelPath, Side, SideRecord } from '../core/types.js';
 import { StateError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
 import { MIGRATIONS } from './migrations.js';
@@ -176,7 +163,9 @@ export class StateStore {
     } catch (e) {
       // The transaction rolled back: the index still holds the previous run. What this run wrote is on
       // disk; the next run finds it in place (same bytes on both sides) and records it.
-      throw new StateError(`could not record this run in the state index ${this.db.name} (${errCode(e)}: ${e instanceof Error ? e.message : String(e)}); the changes made are on disk and the next run picks them up`);
+      throw new StateError(
+        `could not record this run in the state index ${this.db.name} (${errCode(e)}: ${e instanceof Error ? e.message : String(e)}); the changes made are on disk and the next run picks them up`,
+      );
     }
   }
 
@@ -189,8 +178,20 @@ export class StateStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        atMs, Buffer.from(c.path, 'latin1'), c.policy, c.resolution, winner, c.copyName === null ? null : Buffer.from(c.copyName, 'latin1'),
-        f.kind, f.size, f.mtimeNs, f.hash, sv.kind, sv.size, sv.mtimeNs, sv.hash,
+        atMs,
+        Buffer.from(c.path, 'latin1'),
+        c.policy,
+        c.resolution,
+        winner,
+        c.copyName === null ? null : Buffer.from(c.copyName, 'latin1'),
+        f.kind,
+        f.size,
+        f.mtimeNs,
+        f.hash,
+        sv.kind,
+        sv.size,
+        sv.mtimeNs,
+        sv.hash,
       );
   }
 
@@ -224,7 +225,18 @@ export class StateStore {
   listRuns(limit: number): RunRecord[] {
     const rows = this.db
       .prepare('SELECT command, started_at_ms, ended_at_ms, mode, copied, deleted, bytes, conflicts, problems, exit_code FROM runs ORDER BY id DESC LIMIT ?')
-      .all(limit) as { command: string; started_at_ms: number; ended_at_ms: number; mode: string; copied: number; deleted: number; bytes: number; conflicts: number; problems: number; exit_code: number }[];
+      .all(limit) as {
+      command: string;
+      started_at_ms: number;
+      ended_at_ms: number;
+      mode: string;
+      copied: number;
+      deleted: number;
+      bytes: number;
+      conflicts: number;
+      problems: number;
+      exit_code: number;
+    }[];
     return rows.map((r) => ({
       command: r.command === 'apply' || r.command === 'watch' ? r.command : 'sync',
       startedAtMs: r.started_at_ms,

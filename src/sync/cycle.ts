@@ -71,7 +71,10 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
     return { plan, outcomes: [], bytes: 0, problems: scanProblems, changes: { upserts: new Map(), removals: [] }, unresolvedConflicts: skippedConflicts, dryRun: true };
   }
   const bytesOf = (a: (typeof plan.actions)[number]): number => (a.type === 'copy' && a.source.entry.kind === 'file' ? a.source.entry.size : 0);
-  observer.onPlan?.(plan.actions.length, plan.actions.reduce((n, a) => n + bytesOf(a), 0));
+  observer.onPlan?.(
+    plan.actions.length,
+    plan.actions.reduce((n, a) => n + bytesOf(a), 0),
+  );
   const onOutcome = observer.onOutcome === undefined ? undefined : (o: Outcome): void => observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
   const { outcomes, bytes, racyWindowNs } = await applyActions(pair, s, plan.actions, onOutcome);
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;

@@ -15,7 +15,14 @@ export type EventCommand = 'sync' | 'plan' | 'apply' | 'watch';
  */
 export type RunEvent =
   | { readonly type: 'action'; readonly action: ActionType; readonly path: string; readonly target: Side; readonly status: OutcomeStatus | 'planned' }
-  | { readonly type: 'conflict'; readonly path: string; readonly policy: ConflictPolicy; readonly resolution: ConflictResolution; readonly winner: Side | null; readonly copyName: string | null }
+  | {
+      readonly type: 'conflict';
+      readonly path: string;
+      readonly policy: ConflictPolicy;
+      readonly resolution: ConflictResolution;
+      readonly winner: Side | null;
+      readonly copyName: string | null;
+    }
   | { readonly type: 'problem'; readonly side: Side; readonly path: string; readonly code: ProblemCode; readonly message: string }
   | { readonly type: 'warning'; readonly message: string }
   | { readonly type: 'ready'; readonly entries: number; readonly ms: number }
@@ -72,7 +79,15 @@ export function appliedActions(outcomes: readonly Outcome[]): Action[] {
 /** The events of one run (sync, plan, apply): its actions, conflicts and problems, then its summary. */
 export function runEvents(
   command: EventCommand,
-  s: { readonly mode: SyncMode; readonly dryRun: boolean; readonly plan: { readonly actions: readonly Action[]; readonly conflicts: readonly Conflict[] }; readonly outcomes: readonly Outcome[]; readonly problems: readonly Problem[]; readonly bytes: number; readonly unresolvedConflicts: number },
+  s: {
+    readonly mode: SyncMode;
+    readonly dryRun: boolean;
+    readonly plan: { readonly actions: readonly Action[]; readonly conflicts: readonly Conflict[] };
+    readonly outcomes: readonly Outcome[];
+    readonly problems: readonly Problem[];
+    readonly bytes: number;
+    readonly unresolvedConflicts: number;
+  },
   durationMs: number,
   exitCode: number,
 ): RunEvent[] {

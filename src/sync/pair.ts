@@ -86,9 +86,13 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
  * its absence would delete everything on the other side: halt. Without one, it is simply a bad argument.
  */
 function guardMissingRoots(roots: ResolvedRoots, base: Base, force: boolean): void {
-  for (const [missing, text] of [[roots.leftMissing, roots.leftText], [roots.rightMissing, roots.rightText]] as const) {
+  for (const [missing, text] of [
+    [roots.leftMissing, roots.leftText],
+    [roots.rightMissing, roots.rightText],
+  ] as const) {
     if (!missing) continue;
     if (base.size === 0) throw new RootError(`${text} does not exist`);
-    if (!force) throw new SafetyHaltError(`${text} is missing but held ${base.size} entries at the last sync; refusing to propagate that (an unmounted disk?); use --force if it is really meant`);
+    if (!force)
+      throw new SafetyHaltError(`${text} is missing but held ${base.size} entries at the last sync; refusing to propagate that (an unmounted disk?); use --force if it is really meant`);
   }
 }

@@ -1,6 +1,20 @@
 import * as v from 'valibot';
 import { anObject, closedObject, exactKeys, parseJsonFile } from '../config/schema-issues.js';
-import { CONFLICT_POLICIES, type Action, type Conflict, type ConflictPolicy, type ConflictVersion, type ConflictResolution, type EntryKind, type Expectation, type Plan, type RelPath, type ScannedEntry, type Side, type StatId } from '../core/types.js';
+import {
+  CONFLICT_POLICIES,
+  type Action,
+  type Conflict,
+  type ConflictPolicy,
+  type ConflictVersion,
+  type ConflictResolution,
+  type EntryKind,
+  type Expectation,
+  type Plan,
+  type RelPath,
+  type ScannedEntry,
+  type Side,
+  type StatId,
+} from '../core/types.js';
 import type { SyncMode } from './settings.js';
 
 /**
@@ -99,10 +113,21 @@ const relPath = v.pipe(
   v.check((p) => p !== '' && p.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes('\0')), 'a relative path in base64 (no empty, "." or ".." parts)'),
   v.transform((p) => p as RelPath),
 );
-const absPath = v.pipe(base64, v.check((p) => p.startsWith('/') && !p.includes('\0'), 'an absolute path in base64'));
+const absPath = v.pipe(
+  base64,
+  v.check((p) => p.startsWith('/') && !p.includes('\0'), 'an absolute path in base64'),
+);
 /** 64-bit numbers (times in ns, inode numbers) are stored as decimal strings: JSON numbers lose their low bits. */
-const int64 = v.pipe(v.string(), v.regex(/^-?\d{1,20}$/, 'a whole number as a decimal string'), v.transform((s: string) => BigInt(s)));
-const uint64 = v.pipe(v.string(), v.regex(/^\d{1,20}$/, 'a whole number of 0 or more as a decimal string'), v.transform((s: string) => BigInt(s)));
+const int64 = v.pipe(
+  v.string(),
+  v.regex(/^-?\d{1,20}$/, 'a whole number as a decimal string'),
+  v.transform((s: string) => BigInt(s)),
+);
+const uint64 = v.pipe(
+  v.string(),
+  v.regex(/^\d{1,20}$/, 'a whole number of 0 or more as a decimal string'),
+  v.transform((s: string) => BigInt(s)),
+);
 const size = v.pipe(v.number(), v.safeInteger('a whole number'), v.minValue(0, 'a size of 0 or more'));
 const mode = v.pipe(v.number(), v.integer('a whole number'), v.minValue(0, 'a mode from 0 to 0o7777'), v.maxValue(0o7777, 'a mode from 0 to 0o7777'));
 const hash = v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/, 'an XXH64 hash as 16 hex digits')));
@@ -138,10 +163,22 @@ const action = v.variant('type', [
   v.pipe(
     exactKeys({ type: v.literal('conflict'), ...actionBase, winner: scanned, loser: scanned, copyName: v.nullable(relPath), conflict: conflictRecord }),
     // The conflict record is what the index and the report keep; apply acts on the action. They must tell the same story.
-    v.forward(v.check((a) => a.conflict.path === a.path, "the action's path"), ['conflict', 'path']),
-    v.forward(v.check((a) => a.conflict.copyName === a.copyName, "the action's copyName"), ['conflict', 'copyName']),
-    v.forward(v.check((a) => a.conflict.winner !== null && a.conflict.winner !== a.target, 'the side the action does not write'), ['conflict', 'winner']),
-    v.forward(v.check((a) => a.conflict.resolution === (a.copyName === null ? 'loser-trashed' : 'kept-both'), 'kept-both with a copyName, loser-trashed without'), ['conflict', 'resolution']),
+    v.forward(
+      v.check((a) => a.conflict.path === a.path, "the action's path"),
+      ['conflict', 'path'],
+    ),
+    v.forward(
+      v.check((a) => a.conflict.copyName === a.copyName, "the action's copyName"),
+      ['conflict', 'copyName'],
+    ),
+    v.forward(
+      v.check((a) => a.conflict.winner !== null && a.conflict.winner !== a.target, 'the side the action does not write'),
+      ['conflict', 'winner'],
+    ),
+    v.forward(
+      v.check((a) => a.conflict.resolution === (a.copyName === null ? 'loser-trashed' : 'kept-both'), 'kept-both with a copyName, loser-trashed without'),
+      ['conflict', 'resolution'],
+    ),
   ),
 ]);
 

@@ -48,7 +48,9 @@ async function removeLeftoverTemps(root: AbsPath, temps: readonly RelPath[]): Pr
       if (!isLeftoverTemp(baseName(rel))) continue;
       try {
         const place = anchors.place(rel);
-        await unlink(place.fdPath).catch(() => undefined).finally(place.release);
+        await unlink(place.fdPath)
+          .catch(() => undefined)
+          .finally(place.release);
       } catch {
         // its directory is gone or not a real directory any more: nothing of ours to remove there
       }

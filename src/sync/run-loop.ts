@@ -52,10 +52,23 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}): Pr
     const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' }, observer);
     t(`cycle (${r.plan.actions.length} actions)`);
     const summary: RunSummary = {
-      mode: s.mode, plan: r.plan, outcomes: r.outcomes, problems: r.problems, warnings: pair.warnings, bytes: r.bytes, dryRun: r.dryRun, unresolvedConflicts: r.unresolvedConflicts,
+      mode: s.mode,
+      plan: r.plan,
+      outcomes: r.outcomes,
+      problems: r.problems,
+      warnings: pair.warnings,
+      bytes: r.bytes,
+      dryRun: r.dryRun,
+      unresolvedConflicts: r.unresolvedConflicts,
     };
     if (r.dryRun) return summary;
-    const run = runRecordOf('sync', s.mode, startedAtMs, { outcomes: r.outcomes, bytes: r.bytes, conflicts: r.plan.conflicts.length, problems: r.problems.length, exitCode: exitStatusOf(summary) });
+    const run = runRecordOf('sync', s.mode, startedAtMs, {
+      outcomes: r.outcomes,
+      bytes: r.bytes,
+      conflicts: r.plan.conflicts.length,
+      problems: r.problems.length,
+      exitCode: exitStatusOf(summary),
+    });
     await persist(pair, { changes: r.changes, conflicts: r.plan.conflicts, openConflictScope: 'all', runs: [run], sidesWritten: sidesWritten(r.outcomes), atMs: startedAtMs }, s.flush);
     t(`flush and commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
     return summary;
@@ -81,7 +94,15 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   const parsed = parsePlan(text, file);
   const startedAtMs = Date.now();
   const settings = { ...s, mode: parsed.mode, dryRun: false };
-  const pair = await openPair({ left: textOfAbs(parsed.left as AbsPath), right: textOfAbs(parsed.right as AbsPath), mode: parsed.mode, stateDir: s.stateDir, force: false, waitSeconds: s.waitSeconds, dryRun: false });
+  const pair = await openPair({
+    left: textOfAbs(parsed.left as AbsPath),
+    right: textOfAbs(parsed.right as AbsPath),
+    mode: parsed.mode,
+    stateDir: s.stateDir,
+    force: false,
+    waitSeconds: s.waitSeconds,
+    dryRun: false,
+  });
   try {
     await prepareSides(pair, settings);
     const { outcomes, bytes, racyWindowNs } = await applyActions(pair, settings, parsed.actions);

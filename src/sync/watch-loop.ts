@@ -165,13 +165,18 @@ function cycleEvents(r: CycleReport, watched: WatchedPair, told: Set<string>): R
   for (const p of fresh) told.add(`${p.side}:${p.path}:${p.code}`);
   const toTell = [...fresh, ...res.outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
   const applied = appliedActions(res.outcomes);
-  const events: RunEvent[] = [
-    ...res.outcomes.map((o) => actionEvent(o.action, o.status)),
-    ...res.plan.conflicts.map(conflictEvent),
-    ...toTell.map(problemEvent),
-  ];
+  const events: RunEvent[] = [...res.outcomes.map((o) => actionEvent(o.action, o.status)), ...res.plan.conflicts.map(conflictEvent), ...toTell.map(problemEvent)];
   if (applied.length > 0 || toTell.length > 0 || res.plan.conflicts.length > 0 || r.full) {
-    events.push({ type: 'cycle', full: r.full, counts: countActions(applied), applied: applied.length, conflicts: res.plan.conflicts.length, problems: toTell.length, bytes: res.bytes, ms: r.ms });
+    events.push({
+      type: 'cycle',
+      full: r.full,
+      counts: countActions(applied),
+      applied: applied.length,
+      conflicts: res.plan.conflicts.length,
+      problems: toTell.length,
+      bytes: res.bytes,
+      ms: r.ms,
+    });
   }
   return events;
 }

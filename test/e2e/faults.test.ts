@@ -52,7 +52,11 @@ describe('the state index under damage', () => {
     const r = sb.sync();
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('was unreadable');
-    expect(readdirSync(sb.dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt']);
+    expect(
+      readdirSync(sb.dst)
+        .filter((n) => !n.startsWith('.tsync'))
+        .sort(),
+    ).toEqual(['f0.txt', 'f1.txt', 'f2.txt', 'f3.txt', 'f4.txt', 'f5.txt']);
   });
 
   it('an index from a newer tsync is refused with exit 2 and left alone', () => {
@@ -137,7 +141,11 @@ describe.skipIf(tmpfsSkip !== null)(`a destination disk that fills up (tmpfs of 
     execFileSync('mount', ['-o', 'remount,size=32m', mnt]);
     const next = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, dst]);
     expect(next.code, next.stderr).toBe(0);
-    expect(readdirSync(dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['big0.bin', 'big1.bin', 'big2.bin', 'big3.bin', 'big4.bin']);
+    expect(
+      readdirSync(dst)
+        .filter((n) => !n.startsWith('.tsync'))
+        .sort(),
+    ).toEqual(['big0.bin', 'big1.bin', 'big2.bin', 'big3.bin', 'big4.bin']);
   });
 });
 

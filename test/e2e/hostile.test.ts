@@ -66,7 +66,11 @@ describe('symlinks', () => {
     // the directory keeps the name on both sides; A's link survives as a conflict copy
     expect(lstatSync(join(sb.src, 'd')).isDirectory()).toBe(true);
     expect(readFileSync(join(sb.src, 'd', 'inside.txt'), 'utf8')).toBe('B has a real directory here\n');
-    expect(readdirSync(sb.src).filter((n) => n.startsWith('d.tsync-conflict-')).map((n) => readlinkSync(join(sb.src, n)))).toEqual([out.dir]);
+    expect(
+      readdirSync(sb.src)
+        .filter((n) => n.startsWith('d.tsync-conflict-'))
+        .map((n) => readlinkSync(join(sb.src, n))),
+    ).toEqual([out.dir]);
     expect(sameTrees(sb.src, B)).toEqual([]);
     out.untouched();
   });
@@ -114,26 +118,29 @@ describe('symlinks', () => {
 });
 
 describe('special files', () => {
-  it.skipIf(!hasPython)(`sockets and fifos are skipped with one line each, never opened; what the other side holds there stays${hasPython ? '' : ' [skipped: no python3 to make a socket]'}`, () => {
-    const sb = sandbox();
-    put(sb.src, 'a.txt', 'a\n');
-    spawnSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(join(sb.src, 'app.sock'))})`]);
-    execFileSync('mkfifo', [join(sb.src, 'pipe')]);
-    put(sb.dst, 'pipe', 'a regular file in the replica\n');
-    expect(lstatSync(join(sb.src, 'app.sock')).isSocket()).toBe(true);
+  it.skipIf(!hasPython)(
+    `sockets and fifos are skipped with one line each, never opened; what the other side holds there stays${hasPython ? '' : ' [skipped: no python3 to make a socket]'}`,
+    () => {
+      const sb = sandbox();
+      put(sb.src, 'a.txt', 'a\n');
+      spawnSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(join(sb.src, 'app.sock'))})`]);
+      execFileSync('mkfifo', [join(sb.src, 'pipe')]);
+      put(sb.dst, 'pipe', 'a regular file in the replica\n');
+      expect(lstatSync(join(sb.src, 'app.sock')).isSocket()).toBe(true);
 
-    const r = sb.sync();
+      const r = sb.sync();
 
-    expect(r.signal).toBeNull();
-    expect(r.code).toBe(1);
-    expect(lines(r.stderr).sort()).toEqual([
-      'tsync: source: app.sock: special file (fifo, socket or device) skipped',
-      'tsync: source: pipe: special file (fifo, socket or device) skipped',
-    ]);
-    expect(readFileSync(join(sb.dst, 'a.txt'), 'utf8')).toBe('a\n');
-    expect(readFileSync(join(sb.dst, 'pipe'), 'utf8')).toBe('a regular file in the replica\n');
-    expect(existsSync(join(sb.dst, 'app.sock'))).toBe(false);
-  });
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(1);
+      expect(lines(r.stderr).sort()).toEqual([
+        'tsync: source: app.sock: special file (fifo, socket or device) skipped',
+        'tsync: source: pipe: special file (fifo, socket or device) skipped',
+      ]);
+      expect(readFileSync(join(sb.dst, 'a.txt'), 'utf8')).toBe('a\n');
+      expect(readFileSync(join(sb.dst, 'pipe'), 'utf8')).toBe('a regular file in the replica\n');
+      expect(existsSync(join(sb.dst, 'app.sock'))).toBe(false);
+    },
+  );
 
   it.skipIf(!isRoot)('devices (made with mknod as root) are skipped the same way', () => {
     const sb = sandbox();
@@ -258,12 +265,18 @@ describe('permissions, as an unprivileged user', () => {
 
     expect(r.code).toBe(1);
     const err = lines(r.stderr);
-    expect(err.every((l) => /^tsync: destination: ro\/(a|new|extra)\.txt: .*EACCES/.test(l)), err.join('\n')).toBe(true);
+    expect(
+      err.every((l) => /^tsync: destination: ro\/(a|new|extra)\.txt: .*EACCES/.test(l)),
+      err.join('\n'),
+    ).toBe(true);
     expect(err.length).toBeGreaterThanOrEqual(2);
     expect(readFileSync(join(sb.dst, 'rw', 'b.txt'), 'utf8')).toBe('b\n');
     expect(readFileSync(join(sb.dst, 'ro', 'a.txt'), 'utf8')).toBe('old a\n');
     expect(readFileSync(join(sb.dst, 'ro', 'extra.txt'), 'utf8')).toBe('only in the replica\n');
-    expect(findOwnNames(sb.dst).filter((n) => n !== '.tsync' && !n.startsWith('.tsync/')), 'temp files left').toEqual([]);
+    expect(
+      findOwnNames(sb.dst).filter((n) => n !== '.tsync' && !n.startsWith('.tsync/')),
+      'temp files left',
+    ).toEqual([]);
 
     chmodSync(join(sb.dst, 'ro'), 0o755);
     const fixed = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], { asUser: runAs });
@@ -283,7 +296,10 @@ describe('permissions, as an unprivileged user', () => {
 
     expect(r.code).toBe(1);
     expect(lines(r.stderr).length).toBeGreaterThanOrEqual(1);
-    expect(lines(r.stderr).every((l) => /^tsync: destination: .*(EACCES|not writable)/.test(l)), r.stderr).toBe(true);
+    expect(
+      lines(r.stderr).every((l) => /^tsync: destination: .*(EACCES|not writable)/.test(l)),
+      r.stderr,
+    ).toBe(true);
     expect(compareTrees(before, snapshotTree(sb.dst), { identity: true })).toEqual([]);
   });
 

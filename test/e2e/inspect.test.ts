@@ -11,7 +11,11 @@ interface JsonLine {
   readonly [k: string]: unknown;
 }
 
-const parse = (stdout: string): JsonLine[] => stdout.trim().split('\n').map((l) => JSON.parse(l) as JsonLine);
+const parse = (stdout: string): JsonLine[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as JsonLine);
 
 describe('json output and inspection', () => {
   it('sync --json: one event per action, then a summary with counts and the exit code', () => {

@@ -160,7 +160,7 @@ describe('a run killed with SIGKILL', () => {
 });
 
 describe('what a killed run leaves behind', () => {
-  it('temp files and ctime probes of a dead process are removed by the next run; a live process\'s are kept', () => {
+  it("temp files and ctime probes of a dead process are removed by the next run; a live process's are kept", () => {
     const dir = makeTempDir('tsync-e2e-leftover-');
     try {
       const from = join(dir, 'src');
@@ -176,7 +176,11 @@ describe('what a killed run leaves behind', () => {
       const r = runCli(['sync', '--one-way', '--state-dir', join(dir, 'state'), from, to]);
 
       expect(r.code, r.stderr).toBe(0);
-      expect(readdirSync(to).filter((n) => n.startsWith('.tsync-')).sort()).toEqual([`.tsync-tmp-${live}-1`]);
+      expect(
+        readdirSync(to)
+          .filter((n) => n.startsWith('.tsync-'))
+          .sort(),
+      ).toEqual([`.tsync-tmp-${live}-1`]);
     } finally {
       removeTempDir(dir);
     }

@@ -63,7 +63,9 @@ const distUrl = (rel: string): string => pathToFileURL(join(projectRoot, 'dist',
 
 /** Starts a process that holds the lock on (a, b) until told to let go; resolves once it holds it. */
 async function holdLock(state: string, a: string, b: string): Promise<Holder> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', HOLDER_SCRIPT, distUrl('store/lock.js'), distUrl('fs/paths.js'), distUrl('store/store.js'), state, a, b], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', HOLDER_SCRIPT, distUrl('store/lock.js'), distUrl('fs/paths.js'), distUrl('store/store.js'), state, a, b], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const gone = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   onTestFinished(async () => {
     child.stdin.end();
@@ -136,7 +138,11 @@ describe('the pair lock', () => {
     await holder.release();
     const after = runCli(['sync', '--one-way', '--state-dir', s.state, s.src, s.dst]);
     expect(after.code, after.stderr).toBe(0);
-    expect(readdirSync(s.dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['f0.txt', 'f1.txt', 'f2.txt']);
+    expect(
+      readdirSync(s.dst)
+        .filter((n) => !n.startsWith('.tsync'))
+        .sort(),
+    ).toEqual(['f0.txt', 'f1.txt', 'f2.txt']);
   });
 
   it('--wait=SECONDS gives up after that long with exit 5 while the lock stays held', async () => {
@@ -174,7 +180,11 @@ describe('the pair lock', () => {
     const record = holderRecord(s.state);
     expect(record.pid).toBe(waiter.child.pid);
     expect(record.sinceMs).toBeGreaterThanOrEqual(releasedAt);
-    expect(readdirSync(s.dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['f0.txt', 'f1.txt', 'f2.txt']);
+    expect(
+      readdirSync(s.dst)
+        .filter((n) => !n.startsWith('.tsync'))
+        .sort(),
+    ).toEqual(['f0.txt', 'f1.txt', 'f2.txt']);
   });
 
   it('the roots given in the other order share the lock', async () => {
@@ -195,6 +205,10 @@ describe('the pair lock', () => {
     await holder.kill();
     const next = runCli(['sync', '--one-way', '--state-dir', s.state, s.src, s.dst]);
     expect(next.code, next.stderr).toBe(0);
-    expect(readdirSync(s.dst).filter((n) => !n.startsWith('.tsync')).sort()).toEqual(['f0.txt', 'f1.txt', 'f2.txt']);
+    expect(
+      readdirSync(s.dst)
+        .filter((n) => !n.startsWith('.tsync'))
+        .sort(),
+    ).toEqual(['f0.txt', 'f1.txt', 'f2.txt']);
   });
 });

@@ -59,12 +59,12 @@ describe('initial mirror', () => {
   it('keeps symlink target text byte for byte, never resolved or normalised', () => {
     const sb = sandbox();
     const odd = ['./a//b/../c', '/abs/olute/nowhere', '../../../../../../etc/passwd', 'trailing/', ' spaced '];
-    odd.forEach((t, i) => link(sb.src, `l${i}`, t));
+    for (const [i, t] of odd.entries()) link(sb.src, `l${i}`, t);
     link(sb.src, 'bytes', Buffer.from([0x74, 0xff, 0x0a, 0x74])); // non-UTF-8 and a newline in the target
 
     expectOk(sb.sync());
 
-    odd.forEach((t, i) => expect(readlinkSync(join(sb.dst, `l${i}`))).toBe(t));
+    for (const [i, t] of odd.entries()) expect(readlinkSync(join(sb.dst, `l${i}`))).toBe(t);
     expect(readlinkSync(pathBytes(sb.dst, 'bytes'), { encoding: 'buffer' })).toEqual(Buffer.from([0x74, 0xff, 0x0a, 0x74]));
   });
 
@@ -79,7 +79,7 @@ describe('initial mirror', () => {
       put(sb.src, `f${i}`, `file ${i}\n`);
       dir(sb.src, `d${i}`);
     });
-    times.forEach((t, i) => setTimesNs([join(sb.src, `f${i}`), join(sb.src, `d${i}`)], t));
+    for (const [i, t] of times.entries()) setTimesNs([join(sb.src, `f${i}`), join(sb.src, `d${i}`)], t);
     const srcSnap = snapshotTree(sb.src);
 
     expectOk(sb.sync());

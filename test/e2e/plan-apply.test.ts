@@ -53,21 +53,121 @@ describe('plan and apply', () => {
   type Edit = (doc: PlanDoc) => string;
   // Each edit breaks one thing and returns the line's key path and its words; every line is exact.
   it.each<[string, Edit]>([
-    ['an unknown format', (d) => ((d.format = 'tsync-plan/2'), 'format: expected "tsync-plan/1", found "tsync-plan/2"')],
-    ['a bad mode', (d) => ((d.mode = 'three-way'), 'mode: expected one of one-way|two-way, found "three-way"')],
-    ['a missing policy', (d) => (delete d.policy, 'policy: missing')],
-    ['a root that is not absolute', (d) => ((d.roots.left = b64('relative/dir')), `roots.left: expected an absolute path in base64, found "${b64('relative/dir')}"`)],
-    ['actions that are not a list', (d) => ((d.actions = {} as never), 'actions: expected a list, found an object')],
-    ['a wrong type (size as text)', (d) => { const i = at(d, 'copy'); (d.actions[i]!.source!.entry as Record<string, unknown>).size = '2'; return `actions[${i}].source.entry.size: expected a number, found "2"`; }],
-    ['an unknown key in an action', (d) => { const i = at(d, 'delete'); d.actions[i]!.force = true; return `actions[${i}].force: expected a known key (type|path|pathText|target|expect), found "force"`; }],
-    ['a bad target', (d) => { const i = at(d, 'delete'); d.actions[i]!.target = 'middle'; return `actions[${i}].target: expected one of left|right, found "middle"`; }],
-    ['an unknown action type', (d) => { const i = at(d, 'delete'); d.actions[i]!.type = 'move'; return `actions[${i}].type: expected one of delete|copy|meta|mkdir|conflict, found "move"`; }],
-    ['a missing expect', (d) => { const i = at(d, 'delete'); delete d.actions[i]!.expect; return `actions[${i}].expect: missing`; }],
-    ['a negative inode in an expect', (d) => { const i = at(d, 'delete'); (d.actions[i]!.expect as Record<string, unknown>).ino = '-5'; return `actions[${i}].expect.ino: expected a whole number of 0 or more as a decimal string, found "-5"`; }],
-    ['a path that climbs out of the root', (d) => { const i = at(d, 'delete'); d.actions[i]!.path = b64('../outside'); return `actions[${i}].path: expected a relative path in base64 (no empty, "." or ".." parts), found "${b64('../outside')}"`; }],
-    ['a mkdir of a file', (d) => { const i = at(d, 'mkdir'); (d.actions[i]!.source!.entry as Record<string, unknown>).kind = 'file'; return `actions[${i}].source.entry.kind: expected "dir", found "file"`; }],
-    ['a conflict whose record says skipped', (d) => { const i = at(d, 'conflict'); d.actions[i]!.conflict!.resolution = 'skipped'; return `actions[${i}].conflict.resolution: expected kept-both with a copyName, loser-trashed without, found "skipped"`; }],
-    ['a conflict won by the side it writes', (d) => { const i = at(d, 'conflict'); const a = d.actions[i]!; a.conflict!.winner = a.target; return `actions[${i}].conflict.winner: expected the side the action does not write, found "${a.target}"`; }],
+    [
+      'an unknown format',
+      (d) => {
+        d.format = 'tsync-plan/2';
+        return 'format: expected "tsync-plan/1", found "tsync-plan/2"';
+      },
+    ],
+    [
+      'a bad mode',
+      (d) => {
+        d.mode = 'three-way';
+        return 'mode: expected one of one-way|two-way, found "three-way"';
+      },
+    ],
+    [
+      'a missing policy',
+      (d) => {
+        delete d.policy;
+        return 'policy: missing';
+      },
+    ],
+    [
+      'a root that is not absolute',
+      (d) => {
+        d.roots.left = b64('relative/dir');
+        return `roots.left: expected an absolute path in base64, found "${b64('relative/dir')}"`;
+      },
+    ],
+    [
+      'actions that are not a list',
+      (d) => {
+        d.actions = {} as never;
+        return 'actions: expected a list, found an object';
+      },
+    ],
+    [
+      'a wrong type (size as text)',
+      (d) => {
+        const [i, a] = at(d, 'copy');
+        entryOf(a).size = '2';
+        return `actions[${i}].source.entry.size: expected a number, found "2"`;
+      },
+    ],
+    [
+      'an unknown key in an action',
+      (d) => {
+        const [i, a] = at(d, 'delete');
+        a.force = true;
+        return `actions[${i}].force: expected a known key (type|path|pathText|target|expect), found "force"`;
+      },
+    ],
+    [
+      'a bad target',
+      (d) => {
+        const [i, a] = at(d, 'delete');
+        a.target = 'middle';
+        return `actions[${i}].target: expected one of left|right, found "middle"`;
+      },
+    ],
+    [
+      'an unknown action type',
+      (d) => {
+        const [i, a] = at(d, 'delete');
+        a.type = 'move';
+        return `actions[${i}].type: expected one of delete|copy|meta|mkdir|conflict, found "move"`;
+      },
+    ],
+    [
+      'a missing expect',
+      (d) => {
+        const [i, a] = at(d, 'delete');
+        delete a.expect;
+        return `actions[${i}].expect: missing`;
+      },
+    ],
+    [
+      'a negative inode in an expect',
+      (d) => {
+        const [i, a] = at(d, 'delete');
+        (a.expect as Record<string, unknown>).ino = '-5';
+        return `actions[${i}].expect.ino: expected a whole number of 0 or more as a decimal string, found "-5"`;
+      },
+    ],
+    [
+      'a path that climbs out of the root',
+      (d) => {
+        const [i, a] = at(d, 'delete');
+        a.path = b64('../outside');
+        return `actions[${i}].path: expected a relative path in base64 (no empty, "." or ".." parts), found "${b64('../outside')}"`;
+      },
+    ],
+    [
+      'a mkdir of a file',
+      (d) => {
+        const [i, a] = at(d, 'mkdir');
+        entryOf(a).kind = 'file';
+        return `actions[${i}].source.entry.kind: expected "dir", found "file"`;
+      },
+    ],
+    [
+      'a conflict whose record says skipped',
+      (d) => {
+        const [i, a] = at(d, 'conflict');
+        conflictOf(a).resolution = 'skipped';
+        return `actions[${i}].conflict.resolution: expected kept-both with a copyName, loser-trashed without, found "skipped"`;
+      },
+    ],
+    [
+      'a conflict won by the side it writes',
+      (d) => {
+        const [i, a] = at(d, 'conflict');
+        conflictOf(a).winner = a.target;
+        return `actions[${i}].conflict.winner: expected the side the action does not write, found "${a.target}"`;
+      },
+    ],
   ])('%s: one line naming the file and key, exit 2, nothing applied', (_name, edit) => {
     const sb = sandbox();
     const planFile = twoWayPlan(sb);
@@ -110,7 +210,11 @@ describe('plan and apply', () => {
     expect(apply.stdout).toContain('tsync: conflict on doc.txt');
     const listed = runCli(['conflicts', '--state-dir', state, '--json', a, b]);
     expect(listed.code, listed.stderr).toBe(0);
-    const rows = listed.stdout.trim().split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { path: string; resolution: string });
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { path: string; resolution: string });
     expect(rows).toEqual([expect.objectContaining({ path: 'doc.txt', resolution: 'kept-both' })]);
     const log = runCli(['log', '--json', '--state-dir', state, a, b]);
     expect(JSON.parse(log.stdout.trim().split('\n')[0] ?? '')).toMatchObject({ command: 'apply', conflicts: 1, exitCode: 0 });
@@ -137,7 +241,10 @@ describe('plan and apply', () => {
 
     corrupt();
     const json = runCli(['apply', '--json', '--state-dir', sb.state, planFile]);
-    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { schema: number; type: string; message?: string });
+    const events = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { schema: number; type: string; message?: string });
     expect(events[0]).toMatchObject({ schema: 1, type: 'warning', message: expect.stringMatching(/was unreadable/) as unknown });
     expect(events[events.length - 1]).toMatchObject({ schema: 1, type: 'summary', command: 'apply' });
   });
@@ -165,10 +272,21 @@ const b64 = (text: string): string => Buffer.from(text).toString('base64');
 const readPlan = (file: string): PlanDoc => JSON.parse(readFileSync(file, 'utf8')) as PlanDoc;
 const sameContent = (a: string, b: string, rel: string): boolean => readFileSync(join(a, rel)).equals(readFileSync(join(b, rel)));
 
-function at(doc: PlanDoc, type: string): number {
+function at(doc: PlanDoc, type: string): [number, PlanAction] {
   const i = doc.actions.findIndex((a) => a.type === type);
-  if (i < 0) throw new Error(`the plan has no ${type} action`);
-  return i;
+  const action = doc.actions[i];
+  if (action === undefined) throw new Error(`the plan has no ${type} action`);
+  return [i, action];
+}
+
+function entryOf(a: PlanAction): Record<string, unknown> {
+  if (a.source === undefined) throw new Error(`the ${a.type} action has no source`);
+  return a.source.entry as Record<string, unknown>;
+}
+
+function conflictOf(a: PlanAction): NonNullable<PlanAction['conflict']> {
+  if (a.conflict === undefined) throw new Error(`the ${a.type} action has no conflict record`);
+  return a.conflict;
 }
 
 /** Two synced trees, then: both sides edit both.txt (a conflict), the left deletes gone.txt and adds new/n.txt. */

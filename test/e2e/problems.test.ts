@@ -26,10 +26,7 @@ describe('a fifo in SRC', () => {
 
     expect(r.signal).toBeNull();
     expect(r.code).toBe(1);
-    expect(lines(r.stderr).sort()).toEqual([
-      'tsync: source: pipe: special file (fifo, socket or device) skipped',
-      'tsync: source: sub/pipe2: special file (fifo, socket or device) skipped',
-    ]);
+    expect(lines(r.stderr).sort()).toEqual(['tsync: source: pipe: special file (fifo, socket or device) skipped', 'tsync: source: sub/pipe2: special file (fifo, socket or device) skipped']);
     expect(r.stdout).toMatch(/, 2 problems\n$/);
     const expected = snapshotTree(sb.src);
     expected.delete(key('pipe'));
@@ -86,7 +83,10 @@ describe('unreadable paths in SRC', () => {
     expect(r.code).toBe(1);
     const err = lines(r.stderr);
     for (const path of ['locked', 'secret-new.txt', 'secret-same.txt', 'secret-absent.txt']) {
-      expect(err.filter((l) => l.startsWith('tsync: ') && l.includes(` ${path}: `) && l.includes('EACCES')), `a message for ${path} in ${JSON.stringify(err)}`).toHaveLength(1);
+      expect(
+        err.filter((l) => l.startsWith('tsync: ') && l.includes(` ${path}: `) && l.includes('EACCES')),
+        `a message for ${path} in ${JSON.stringify(err)}`,
+      ).toHaveLength(1);
     }
     expect(err).toContain('tsync: source: locked: cannot list directory (EACCES)');
     expect(err).toHaveLength(4);
@@ -114,10 +114,7 @@ describe('unreadable paths in SRC', () => {
 
     expect(r.code).toBe(1);
     // The file that cannot be read is in SRC: a message saying "destination" sends the user to the wrong tree.
-    expect(lines(r.stderr).sort()).toEqual([
-      expect.stringMatching(/^tsync: source: secret-new\.txt: .*EACCES/),
-      expect.stringMatching(/^tsync: source: secret-same\.txt: .*EACCES/),
-    ]);
+    expect(lines(r.stderr).sort()).toEqual([expect.stringMatching(/^tsync: source: secret-new\.txt: .*EACCES/), expect.stringMatching(/^tsync: source: secret-same\.txt: .*EACCES/)]);
   });
 
   it.skipIf(skipReason !== null)(`an unreadable file is not recorded: once readable, the next run copies it${suffix}`, () => {

@@ -33,7 +33,11 @@ describe('config profiles', () => {
     ['a profile that is not an object', { profiles: { backup: ['x'] } }, 'profiles.backup: expected an object, found a list'],
     ['a bad list item', { profiles: { backup: { exclude: ['*.log', 3] } } }, 'profiles.backup.exclude[1]: expected a string, found 3'],
     ['an empty root', { profiles: { backup: { source: '' } } }, 'profiles.backup.source: expected a non-empty string, found ""'],
-    ['a delete limit the flag would refuse', { profiles: { backup: { maxDelete: '150%' } } }, 'profiles.backup.maxDelete: expected a number of files (e.g. 100) or a share (e.g. 10%), at most 100%, found "150%"'],
+    [
+      'a delete limit the flag would refuse',
+      { profiles: { backup: { maxDelete: '150%' } } },
+      'profiles.backup.maxDelete: expected a number of files (e.g. 100) or a share (e.g. 10%), at most 100%, found "150%"',
+    ],
     ['a concurrency out of range, as a number', { profiles: { backup: { concurrency: 0 } } }, 'profiles.backup.concurrency: expected a whole number from 1 to 256, found 0'],
     ['a mistake in another profile', { profiles: { backup: {}, other: { trash: 1 } } }, 'profiles.other.trash: expected true or false, found 1'],
     ['a file that is not an object', [], 'expected an object, found a list'],
@@ -65,7 +69,10 @@ describe('config profiles', () => {
     const sb = sandbox();
     writeFileSync(join(sb.src, 'a.txt'), 'a\n');
     const config = join(sb.dir, 'c.json');
-    writeFileSync(config, JSON.stringify({ $schema: 'https://example.invalid/tsync.json', profiles: { backup: { source: sb.src, destination: sb.dst, oneWay: true, maxDelete: 10, trashKeep: 14 } } }));
+    writeFileSync(
+      config,
+      JSON.stringify({ $schema: 'https://example.invalid/tsync.json', profiles: { backup: { source: sb.src, destination: sb.dst, oneWay: true, maxDelete: 10, trashKeep: 14 } } }),
+    );
     const r = runCli(['sync', '--config', config, '--profile', 'backup', '--state-dir', sb.state]);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(sb.dst, 'a.txt'))).toBe(true);

@@ -111,7 +111,10 @@ describe('mass deletion', () => {
     });
   }
 
-  for (const [flag, value, limitText] of [['--max-delete', '70%', '70%'], ['--max-delete', '7', '7 files']] as const) {
+  for (const [flag, value, limitText] of [
+    ['--max-delete', '70%', '70%'],
+    ['--max-delete', '7', '7 files'],
+  ] as const) {
     it(`${flag} ${value} still refuses deleting 8 of 10`, () => {
       const sb = sandbox();
       tenFilesThenRemove(sb, 8);

@@ -64,7 +64,6 @@ function ballast(p: Pair): void {
   for (let i = 0; i < 10; i++) p.put(p.a, `ballast/${i}.txt`, `ballast ${i}\n`, T0);
 }
 
-
 const conflictCopies = (root: string): string[] => readdirSync(root).filter((n) => n.includes('.tsync-conflict-'));
 
 describe('two-way sync', () => {
@@ -100,7 +99,10 @@ describe('two-way sync', () => {
     }
     const listed = runCli(['conflicts', '--state-dir', p.state, '--json', p.a, p.b]);
     expect(listed.code).toBe(0);
-    const rows = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as { path: string; resolution: string; winner: string });
+    const rows = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { path: string; resolution: string; winner: string });
     expect(rows).toEqual([expect.objectContaining({ path: 'doc.txt', resolution: 'kept-both', winner: 'right' })]);
     // the same state serves `sync B A`: nothing left to do, no new conflict
     const again = p.syncReversed('-v');
@@ -112,7 +114,7 @@ describe('two-way sync', () => {
   it.each([
     ['left', 'edited on A\n'],
     ['right', 'edited on B\n'],
-  ])('--conflict %s: that side wins and the loser is kept in the losing side\'s trash', (policy, winner) => {
+  ])("--conflict %s: that side wins and the loser is kept in the losing side's trash", (policy, winner) => {
     const p = pair();
     editedOnBoth(p, 'edited on A\n', T0 + 100, 'edited on B\n', T0 + 100);
     expect(p.sync('--conflict', policy).code).toBe(0);

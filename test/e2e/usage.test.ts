@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { lines, projectRoot, runCli, sandbox, type Sandbox } from '../helpers/cli.js';
 import { compareTrees, put, snapshotTree } from '../helpers/tree.js';
 
-
 interface BadInput {
   readonly name: string;
   /** The argv after `tsync`, given the sandbox (SRC holds file.txt, DST exists and holds only-in-dst.txt). */
@@ -159,7 +158,7 @@ describe('help and version', () => {
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toMatch(/^\s+tsync sync --one-way \S+ \S+/m);
     expect(r.stdout).toContain('Exit codes:');
-    expect(r.stdout).toMatch(/^\s+4  a safety guard halted the run/m);
+    expect(r.stdout).toMatch(/^\s+4 {2}a safety guard halted the run/m);
   });
 
   it('tsync help sync is the same as tsync sync --help', () => {

@@ -36,7 +36,11 @@ async function startWatch(extra: string[] = [], prepare?: (a: string, b: string)
     await exited;
     removeTempDir(dir);
   });
-  await until(() => out.includes('"type":"ready"'), 10_000, () => `watch never became ready: ${out}`);
+  await until(
+    () => out.includes('"type":"ready"'),
+    10_000,
+    () => `watch never became ready: ${out}`,
+  );
   return { a, b, state, child, out: () => out, exited };
 }
 
@@ -62,20 +66,36 @@ describe('tsync watch', () => {
     expect(read(join(w.b, 'before.txt'))).toBe('was there\n');
 
     writeFileSync(join(w.a, 'new.txt'), 'from A\n');
-    await until(() => read(join(w.b, 'new.txt')) === 'from A\n', 5_000, () => `new.txt never reached B: ${w.out()}`);
+    await until(
+      () => read(join(w.b, 'new.txt')) === 'from A\n',
+      5_000,
+      () => `new.txt never reached B: ${w.out()}`,
+    );
 
     mkdirSync(join(w.b, 'x/y/z'), { recursive: true });
     writeFileSync(join(w.b, 'x/y/z/deep.txt'), 'from B\n');
-    await until(() => read(join(w.a, 'x/y/z/deep.txt')) === 'from B\n', 5_000, () => `deep.txt never reached A: ${w.out()}`);
+    await until(
+      () => read(join(w.a, 'x/y/z/deep.txt')) === 'from B\n',
+      5_000,
+      () => `deep.txt never reached A: ${w.out()}`,
+    );
 
     rmSync(join(w.a, 'before.txt'));
-    await until(() => read(join(w.b, 'before.txt')) === null, 5_000, () => `the delete never reached B: ${w.out()}`);
+    await until(
+      () => read(join(w.b, 'before.txt')) === null,
+      5_000,
+      () => `the delete never reached B: ${w.out()}`,
+    );
   });
 
   it('an in-place overwrite that starts empty still ends with the final content', async () => {
     const w = await startWatch();
     writeFileSync(join(w.a, 'log.txt'), 'old content\n');
-    await until(() => read(join(w.b, 'log.txt')) === 'old content\n', 5_000, () => w.out());
+    await until(
+      () => read(join(w.b, 'log.txt')) === 'old content\n',
+      5_000,
+      () => w.out(),
+    );
     const fd = openSync(join(w.a, 'log.txt'), 'w'); // truncates: the first event sees an empty file
     await new Promise((r) => setTimeout(r, 30));
     for (let i = 0; i < 20; i++) {
@@ -84,15 +104,26 @@ describe('tsync watch', () => {
     }
     closeSync(fd);
     const final = Array.from({ length: 20 }, (_, i) => `line ${i}\n`).join('');
-    await until(() => read(join(w.b, 'log.txt')) === final, 5_000, () => `B/log.txt: ${JSON.stringify(read(join(w.b, 'log.txt')))}`);
+    await until(
+      () => read(join(w.b, 'log.txt')) === final,
+      5_000,
+      () => `B/log.txt: ${JSON.stringify(read(join(w.b, 'log.txt')))}`,
+    );
   });
 
   it('its own writes do not come back as changes (no ping-pong)', async () => {
     const w = await startWatch();
     writeFileSync(join(w.a, 'once.txt'), 'once\n');
-    await until(() => read(join(w.b, 'once.txt')) === 'once\n', 5_000, () => w.out());
+    await until(
+      () => read(join(w.b, 'once.txt')) === 'once\n',
+      5_000,
+      () => w.out(),
+    );
     await new Promise((r) => setTimeout(r, 500));
-    const actions = w.out().split('\n').filter((l) => l.includes('"type":"action"'));
+    const actions = w
+      .out()
+      .split('\n')
+      .filter((l) => l.includes('"type":"action"'));
     expect(actions, actions.join('\n')).toHaveLength(1);
   });
 
@@ -106,7 +137,11 @@ describe('tsync watch', () => {
   it.each(['SIGTERM', 'SIGINT'] as const)('%s stops it cleanly: exit 0, no temp files, state saved', async (signal) => {
     const w = await startWatch();
     writeFileSync(join(w.a, 'f.txt'), 'x\n');
-    await until(() => read(join(w.b, 'f.txt')) === 'x\n', 5_000, () => w.out());
+    await until(
+      () => read(join(w.b, 'f.txt')) === 'x\n',
+      5_000,
+      () => w.out(),
+    );
     w.child.kill(signal);
     expect(await w.exited).toBe(0);
     expect(w.out()).toContain('"type":"stopped"');
@@ -121,18 +156,29 @@ describe('tsync watch', () => {
   it('every cycle that changed something is a row of `tsync log` (command watch), and --json events carry schema and type', async () => {
     const w = await startWatch([], (a) => writeFileSync(join(a, 'first.txt'), 'at the start\n'));
     writeFileSync(join(w.a, 'live.txt'), 'while watching\n');
-    await until(() => read(join(w.b, 'live.txt')) === 'while watching\n', 5_000, () => w.out());
+    await until(
+      () => read(join(w.b, 'live.txt')) === 'while watching\n',
+      5_000,
+      () => w.out(),
+    );
     w.child.kill('SIGTERM');
     expect(await w.exited).toBe(0);
 
-    const events = w.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { schema: number; type: string; action?: string; path?: string });
+    const events = w
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { schema: number; type: string; action?: string; path?: string });
     expect(events.every((e) => e.schema === 1)).toBe(true);
     expect(events).toContainEqual(expect.objectContaining({ type: 'action', action: 'copy', path: 'live.txt', target: 'right', status: 'applied' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'cycle', full: false, applied: 1 }));
 
     const log = runCli(['log', '--json', '--state-dir', w.state, w.a, w.b]);
     expect(log.code, log.stderr).toBe(0);
-    const rows = log.stdout.trim().split('\n').map((l) => JSON.parse(l) as { command: string; copied: number });
+    const rows = log.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { command: string; copied: number });
     // newest first: the cycle that carried live.txt, then the opening sync that carried first.txt
     expect(rows).toEqual([expect.objectContaining({ command: 'watch', copied: 1 }), expect.objectContaining({ command: 'watch', copied: 1 })]);
     const text = runCli(['log', '--state-dir', w.state, w.a, w.b]);

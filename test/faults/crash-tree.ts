@@ -308,7 +308,7 @@ export function buildTree(root: string, rng: Rng, scale: TreeScale): void {
     for (let f = 0; f < scale.filesPerDir; f++) writeSmall(join(dir, `f${String(f).padStart(3, '0')}.txt`), rng, `init ${d}/${f}`, 1_600_000_000 + rng.int(0, 10_000_000));
   }
   mkdirSync(join(root, 'big'));
-  scale.bigMiB.forEach((mib, i) => writeBig(join(root, 'big', `b${i + 1}.bin`), mib, 1_600_000_000));
+  for (const [i, mib] of scale.bigMiB.entries()) writeBig(join(root, 'big', `b${i + 1}.bin`), mib, 1_600_000_000);
 }
 
 /** Removes a path (rm -rf). */
@@ -357,7 +357,12 @@ export interface FaultReport {
 
 /** Reads the log fault-layer.mjs writes to $TSYNC_FAULT_LOG. */
 export function readFaultLog(logFile: string): FaultReport {
-  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { loaded?: number; rule?: number }) : [];
+  const lines = existsSync(logFile)
+    ? readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { loaded?: number; rule?: number })
+    : [];
   return { loaded: lines.some((l) => typeof l.loaded === 'number'), fired: lines.flatMap((l) => (typeof l.rule === 'number' ? [l.rule] : [])) };
 }
 

@@ -131,7 +131,14 @@ const logs: { twoWay: TrialLog[]; oneWay: TrialLog[] } = { twoWay: [], oneWay: [
 
 /** `seed` is the chain's own; CRASH_SEED (the run's, printed) is what reproduces the failing run. */
 function fail(seed: number, trial: number, what: string, lines: string[], extra: string[] = []): never {
-  throw new Error([`crash trial ${trial} (CRASH_SEED=${SEED}, chain seed ${seed}): ${what}`, ...lines.slice(0, 40).map((l) => `- ${l}`), ...(lines.length > 40 ? [`… and ${lines.length - 40} more`] : []), ...extra].join('\n'));
+  throw new Error(
+    [
+      `crash trial ${trial} (CRASH_SEED=${SEED}, chain seed ${seed}): ${what}`,
+      ...lines.slice(0, 40).map((l) => `- ${l}`),
+      ...(lines.length > 40 ? [`… and ${lines.length - 40} more`] : []),
+      ...extra,
+    ].join('\n'),
+  );
 }
 
 function cliText(r: CliRun): string {
@@ -209,7 +216,10 @@ function editTwoWay(rng: Rng, A: string, B: string, base: Snap, trial: number): 
     conflicts.push(replaced);
   }
   // new files, in existing and new directories, and one name created on both sides
-  for (const [side, tag] of [[A, 'a'], [B, 'b']] as const) {
+  for (const [side, tag] of [
+    [A, 'a'],
+    [B, 'b'],
+  ] as const) {
     for (let i = 0; i < 30; i++) writeSmall(join(side, rng.pick(livingDirs), `n${trial}${tag}${i}.txt`), rng, `t${trial} new`);
     mkdirSync(join(side, `t${trial}${tag}`));
     for (let i = 0; i < 15; i++) writeSmall(join(side, `t${trial}${tag}`, `f${i}.txt`), rng, `t${trial} new in new dir`);
@@ -292,7 +302,8 @@ function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>
   for (const s of ['A', 'B'] as const) {
     const removed = edits.removedDir;
     const left = removed === null ? [] : [...fin[s].keys()].filter((q) => isAtOrBelow(q, removed));
-    if (left.length > 0) v.push(`${s}/${edits.removedDir}: removed whole on one side, nothing changed below it on the other, but ${left.length} paths are still there: ${left.slice(0, 3).join(', ')}`);
+    if (left.length > 0)
+      v.push(`${s}/${edits.removedDir}: removed whole on one side, nothing changed below it on the other, but ${left.length} paths are still there: ${left.slice(0, 3).join(', ')}`);
   }
   const frozen = (p: string): boolean => policy === 'skip' && conflicts.some((c) => isAtOrBelow(p, c));
   const keys = [...new Set([...base.keys(), ...pre.A.keys(), ...pre.B.keys(), ...fin.A.keys(), ...fin.B.keys()])].sort();
@@ -316,7 +327,11 @@ function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>
     const a = pre.A.get(p);
     const b = pre.B.get(p);
     if (frozen(p)) {
-      for (const [s, was] of [['A', a], ['B', b]] as const) if (!sameItem(fin[s].get(p), was)) v.push(`skip: ${s}/${p} is at or below a skipped conflict but changed: ${show(was)} -> ${show(fin[s].get(p))}`);
+      for (const [s, was] of [
+        ['A', a],
+        ['B', b],
+      ] as const)
+        if (!sameItem(fin[s].get(p), was)) v.push(`skip: ${s}/${p} is at or below a skipped conflict but changed: ${show(was)} -> ${show(fin[s].get(p))}`);
       continue;
     }
     if (conflictOrigin(p) !== null && o === undefined && a === undefined && b === undefined) {
@@ -347,7 +362,8 @@ function checkConverged(policy: Policy, base: Snap, pre: Record<'A' | 'B', Snap>
       if (policy === 'keep-both') {
         for (const s of ['A', 'B'] as const) {
           const copies = [...fin[s]].filter(([q]) => conflictOrigin(q) === p && !base.has(q));
-          if (!copies.some(([, c]) => sameContent(c, l))) v.push(`${s}: conflict at ${p}: the loser ${show(l)} has no conflict copy (copies: ${copies.map(([q, c]) => `${q} ${show(c)}`).join(', ') || 'none'})`);
+          if (!copies.some(([, c]) => sameContent(c, l)))
+            v.push(`${s}: conflict at ${p}: the loser ${show(l)} has no conflict copy (copies: ${copies.map(([q, c]) => `${q} ${show(c)}`).join(', ') || 'none'})`);
         }
       } else {
         // newer/left/right: the loser goes to the losing side's trash
@@ -419,7 +435,15 @@ async function twoWayFirstSync(seed: number, trial: number): Promise<void> {
 }
 
 /** Kills one two-way run, checks, re-runs, checks, and returns the converged tree as the next base. */
-async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string; S: string }, base: Snap, edits: TwoWayEdits, trial: number, kind: TrialKind): Promise<{ next: Snap; log: TrialLog }> {
+async function twoWayTrial(
+  seed: number,
+  rng: Rng,
+  roots: { A: string; B: string; S: string },
+  base: Snap,
+  edits: TwoWayEdits,
+  trial: number,
+  kind: TrialKind,
+): Promise<{ next: Snap; log: TrialLog }> {
   const { A, B, S } = roots;
   const { conflicts } = edits;
   const policy = rng.pick(POLICIES);
@@ -444,7 +468,8 @@ async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string
   ];
   if (policy === 'skip') {
     const listed = [...rerun.stderr.matchAll(/conflict left unresolved \(--conflict skip\): (.*)$/gm)].map((m) => m[1]).sort();
-    if (JSON.stringify(listed) !== JSON.stringify([...conflicts].sort())) bad.push(`skip: re-run lists unresolved ${JSON.stringify(listed)}, the edits made ${JSON.stringify([...conflicts].sort())}`);
+    if (JSON.stringify(listed) !== JSON.stringify([...conflicts].sort()))
+      bad.push(`skip: re-run lists unresolved ${JSON.stringify(listed)}, the edits made ${JSON.stringify([...conflicts].sort())}`);
   }
   if (bad.length > 0) fail(seed, trial, 'after the clean re-run', bad, [...ctx, `re-run: ${cliText(rerun)}`]);
 
@@ -452,10 +477,11 @@ async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string
   const again = { A: snap(A), B: snap(B) };
   const idem: string[] = [];
   if (further.code !== expectedCode || !SUMMARY_NOTHING.test(further.stdout)) idem.push(`further run did something: ${cliText(further)}`);
-  for (const s of ['A', 'B'] as const) for (const [p, i] of fin[s]) {
-    const j = again[s].get(p);
-    if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched ${s}/${p}`);
-  }
+  for (const s of ['A', 'B'] as const)
+    for (const [p, i] of fin[s]) {
+      const j = again[s].get(p);
+      if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched ${s}/${p}`);
+    }
   if (idem.length > 0) fail(seed, trial, 'the further run was not a no-op', idem, ctx);
 
   if (policy === 'skip' && conflicts.length > 0) {
@@ -468,7 +494,21 @@ async function twoWayTrial(seed: number, rng: Rng, roots: { A: string; B: string
   const next = snap(A);
   const bDiff = changedPaths(next, snap(B));
   if (bDiff !== 0) fail(seed, trial, `A and B differ in ${bDiff} paths before the next trial`, []);
-  const log: TrialLog = { trial, policy: kind === 'first sync' ? `first/${policy}` : kind === 'fault' ? `fault/${policy}` : policy, delayMs, from: plan?.from ?? ctx[1] ?? '', exit: killedRun.code, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.A, post.A) + changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms, landed, firstWriteMs: killedRun.firstWriteMs, faultsFired };
+  const log: TrialLog = {
+    trial,
+    policy: kind === 'first sync' ? `first/${policy}` : kind === 'fault' ? `fault/${policy}` : policy,
+    delayMs,
+    from: plan?.from ?? ctx[1] ?? '',
+    exit: killedRun.code,
+    killed: killedRun.killed,
+    ranMs: killedRun.ms,
+    progressed: changedPaths(pre.A, post.A) + changedPaths(pre.B, post.B),
+    temps,
+    rerunMs: rerun.ms,
+    landed,
+    firstWriteMs: killedRun.firstWriteMs,
+    faultsFired,
+  };
   logs.twoWay.push(log);
   return { next, log };
 }
@@ -570,7 +610,9 @@ async function oneWayTrial(seed: number, rng: Rng, args: readonly string[], root
   const diffs = [...mirrorDiffs(pre.A, fin.A).map((d) => `source changed: ${d}`), ...mirrorDiffs(fin.A, fin.B), ...ownNamesIn(B).map((n) => `tsync name left behind: ${n}`)];
   // what the replica held and the mirror replaced or removed is kept in its trash
   const trash = trashIn(B);
-  for (const [p, i] of pre.B) if (i.kind === 'file' && !sameContent(fin.B.get(p), i) && !(trash.get(p) ?? []).some((c) => sameContent(c, i))) diffs.push(`replica version lost: ${p} ${show(i)} is neither in place nor in the trash`);
+  for (const [p, i] of pre.B)
+    if (i.kind === 'file' && !sameContent(fin.B.get(p), i) && !(trash.get(p) ?? []).some((c) => sameContent(c, i)))
+      diffs.push(`replica version lost: ${p} ${show(i)} is neither in place nor in the trash`);
   if (diffs.length > 0) fail(seed, trial, 'after the clean one-way re-run', diffs, [...ctx, `re-run: ${cliText(rerun)}`]);
 
   const further = await runTsync([...args.slice(0, 1), '--verbose', ...args.slice(1)]);
@@ -582,7 +624,21 @@ async function oneWayTrial(seed: number, rng: Rng, args: readonly string[], root
     if (j === undefined || j.ino !== i.ino || j.ctimeNs !== i.ctimeNs || j.mtimeNs !== i.mtimeNs) idem.push(`further run touched B/${p}`);
   }
   if (idem.length > 0) fail(seed, trial, 'the further one-way run was not a no-op', idem, ctx);
-  const log: TrialLog = { trial, policy: kind === 'first sync' ? 'first' : kind === 'fault' ? 'fault' : 'one-way', delayMs, from: plan?.from ?? ctx[1] ?? '', exit: killedRun.code, killed: killedRun.killed, ranMs: killedRun.ms, progressed: changedPaths(pre.B, post.B), temps, rerunMs: rerun.ms, landed, firstWriteMs: killedRun.firstWriteMs, faultsFired };
+  const log: TrialLog = {
+    trial,
+    policy: kind === 'first sync' ? 'first' : kind === 'fault' ? 'fault' : 'one-way',
+    delayMs,
+    from: plan?.from ?? ctx[1] ?? '',
+    exit: killedRun.code,
+    killed: killedRun.killed,
+    ranMs: killedRun.ms,
+    progressed: changedPaths(pre.B, post.B),
+    temps,
+    rerunMs: rerun.ms,
+    landed,
+    firstWriteMs: killedRun.firstWriteMs,
+    faultsFired,
+  };
   logs.oneWay.push(log);
   return log;
 }
@@ -619,14 +675,23 @@ interface DisruptedRun {
  * random errno faults injected into calls inside the trees. A faulty run must end by itself with one
  * of `allowedExits`, without a stack trace.
  */
-async function disruptedRun(rng: Rng, trial: number, kind: TrialKind, args: readonly string[], roots: Record<'A' | 'B', string>, pre: Record<'A' | 'B', Snap>, allowedExits: readonly number[]): Promise<DisruptedRun> {
+async function disruptedRun(
+  rng: Rng,
+  trial: number,
+  kind: TrialKind,
+  args: readonly string[],
+  roots: Record<'A' | 'B', string>,
+  pre: Record<'A' | 'B', Snap>,
+  allowedExits: readonly number[],
+): Promise<DisruptedRun> {
   if (kind === 'fault') {
     const faults = randomFaults(rng, [roots.A, roots.B], join(dirname(roots.A), `faults-${trial}.log`));
     const run = await runTsync(args, undefined, 300_000, faults.env);
     const report = faults.report();
     const ctx = [`faults: ${faults.label} (${report.fired.length} landed)`, `faulty run: ${cliText(run)}`];
     if (!report.loaded) fail(SEED, trial, 'the fault layer was not loaded into the faulty run', [], ctx);
-    if (run.code === null || !allowedExits.includes(run.code) || /\n\s+at .+:\d+:\d+/.test(run.stderr)) fail(SEED, trial, `the faulty run exited ${run.code} (allowed: ${allowedExits.join(', ')}) or crashed`, [], ctx);
+    if (run.code === null || !allowedExits.includes(run.code) || /\n\s+at .+:\d+:\d+/.test(run.stderr))
+      fail(SEED, trial, `the faulty run exited ${run.code} (allowed: ${allowedExits.join(', ')}) or crashed`, [], ctx);
     return { run, plan: null, ctx, landed: null, faultsFired: report.fired.length };
   }
   const plan = killPlan(rng, trial, roots, pre);
@@ -636,7 +701,13 @@ async function disruptedRun(rng: Rng, trial: number, kind: TrialKind, args: read
   const wrote = footprintMoved(before[0], footprint(roots.A)) || footprintMoved(before[1], footprint(roots.B));
   const landed = run.killed && wrote;
   const where = !run.killed ? 'the run had ended' : wrote ? 'after its first write' : 'before its first write';
-  return { run, plan, landed, faultsFired: null, ctx: [`${kind}, killed ${run.killed} ${plan.afterMs} ms after the ${plan.from}: landed ${where} (first write seen at ${run.firstWriteMs ?? '-'} ms)`, `killed run: ${cliText(run)}`] };
+  return {
+    run,
+    plan,
+    landed,
+    faultsFired: null,
+    ctx: [`${kind}, killed ${run.killed} ${plan.afterMs} ms after the ${plan.from}: landed ${where} (first write seen at ${run.firstWriteMs ?? '-'} ms)`, `killed run: ${cliText(run)}`],
+  };
 }
 
 function report(name: string, all: TrialLog[]): string {
@@ -645,9 +716,11 @@ function report(name: string, all: TrialLog[]): string {
   const killed = l.filter((x) => x.killed);
   const landed = l.filter((x) => x.landed === true);
   const fired = faulty.filter((x) => (x.faultsFired ?? 0) > 0);
-  const lines = all.map((x) => x.delayMs < 0
-    ? `  #${x.trial} ${x.policy.padEnd(15)} ${x.from.replace(/^faults: /, '')}: exit ${x.exit} (ran ${x.ranMs} ms), ${x.progressed} paths changed, ${x.temps} temp files left; re-run ${x.rerunMs} ms${x.faultsFired === 0 ? ' [no fault fired: drawn again]' : ''}`
-    : `  #${x.trial} ${x.policy.padEnd(15)} ${String(x.delayMs).padStart(3)} ms after ${x.from.padEnd(5)} ${x.killed ? (x.landed === true ? 'KILLED after the first write' : 'KILLED before any write') : 'finished'} (ran ${x.ranMs} ms, first write seen at ${x.firstWriteMs ?? '-'} ms), ${x.progressed} paths changed before the kill, ${x.temps} temp files left; re-run ${x.rerunMs} ms`);
+  const lines = all.map((x) =>
+    x.delayMs < 0
+      ? `  #${x.trial} ${x.policy.padEnd(15)} ${x.from.replace(/^faults: /, '')}: exit ${x.exit} (ran ${x.ranMs} ms), ${x.progressed} paths changed, ${x.temps} temp files left; re-run ${x.rerunMs} ms${x.faultsFired === 0 ? ' [no fault fired: drawn again]' : ''}`
+      : `  #${x.trial} ${x.policy.padEnd(15)} ${String(x.delayMs).padStart(3)} ms after ${x.from.padEnd(5)} ${x.killed ? (x.landed === true ? 'KILLED after the first write' : 'KILLED before any write') : 'finished'} (ran ${x.ranMs} ms, first write seen at ${x.firstWriteMs ?? '-'} ms), ${x.progressed} paths changed before the kill, ${x.temps} temp files left; re-run ${x.rerunMs} ms`,
+  );
   return `${name}: ${l.length} kill trials, ${killed.length} killed mid-run (${landed.length} after the run's first write), ${l.length - killed.length} finished before the kill; ${faulty.length} fault runs, ${fired.length} in which a fault fired (the others drawn again)\n${lines.join('\n')}`;
 }
 
@@ -656,35 +729,59 @@ describe.skipIf(!ENABLED)('SIGKILL at a random moment of a sync', () => {
     console.log(`CRASH_SEED=${SEED} (budget ${LONG_BUDGET ? 'long' : 'ci'})\n${report('two-way', logs.twoWay)}\n${report('one-way', logs.oneWay)}`);
   });
 
-  test(`two-way, incremental: ${TRIALS} kills, no torn file, nothing lost, the re-run converges`, async () => {
-    for (let first = 0; first < TRIALS; first += CHAIN) await twoWayChain(SEED + first, first, Math.min(CHAIN, TRIALS - first));
-    expect(logs.twoWay.filter((l) => !l.policy.startsWith('first') && !l.policy.startsWith('fault'))).toHaveLength(TRIALS);
-  }, 3 * 3_600_000);
+  test(
+    `two-way, incremental: ${TRIALS} kills, no torn file, nothing lost, the re-run converges`,
+    async () => {
+      for (let first = 0; first < TRIALS; first += CHAIN) await twoWayChain(SEED + first, first, Math.min(CHAIN, TRIALS - first));
+      expect(logs.twoWay.filter((l) => !l.policy.startsWith('first') && !l.policy.startsWith('fault'))).toHaveLength(TRIALS);
+    },
+    3 * 3_600_000,
+  );
 
-  test(`two-way, first sync: ${FIRST_TRIALS} kills`, async () => {
-    for (let t = 0; t < FIRST_TRIALS; t++) await twoWayFirstSync(SEED + 1000 + t, 1000 + t);
-    expect(logs.twoWay.filter((l) => l.policy.startsWith('first'))).toHaveLength(FIRST_TRIALS);
-  }, 3 * 3_600_000);
+  test(
+    `two-way, first sync: ${FIRST_TRIALS} kills`,
+    async () => {
+      for (let t = 0; t < FIRST_TRIALS; t++) await twoWayFirstSync(SEED + 1000 + t, 1000 + t);
+      expect(logs.twoWay.filter((l) => l.policy.startsWith('first'))).toHaveLength(FIRST_TRIALS);
+    },
+    3 * 3_600_000,
+  );
 
-  test(`one-way, incremental: ${ONE_WAY_TRIALS} kills, no torn file, the source untouched, the re-run mirrors it`, async () => {
-    for (let first = 0; first < ONE_WAY_TRIALS; first += CHAIN) await oneWayChain(SEED + first, first, Math.min(CHAIN, ONE_WAY_TRIALS - first));
-    expect(logs.oneWay.filter((l) => l.policy === 'one-way')).toHaveLength(ONE_WAY_TRIALS);
-  }, 3 * 3_600_000);
+  test(
+    `one-way, incremental: ${ONE_WAY_TRIALS} kills, no torn file, the source untouched, the re-run mirrors it`,
+    async () => {
+      for (let first = 0; first < ONE_WAY_TRIALS; first += CHAIN) await oneWayChain(SEED + first, first, Math.min(CHAIN, ONE_WAY_TRIALS - first));
+      expect(logs.oneWay.filter((l) => l.policy === 'one-way')).toHaveLength(ONE_WAY_TRIALS);
+    },
+    3 * 3_600_000,
+  );
 
-  test(`two-way, random errno faults: ${FAULT_TRIALS} runs, the same checks`, async () => {
-    for (let first = 0; first < FAULT_TRIALS; first += CHAIN) await twoWayChain(SEED + 3000 + first, 3000 + first * MAX_UNFIRED, Math.min(CHAIN, FAULT_TRIALS - first), 'fault');
-    expect(logs.twoWay.filter((l) => l.policy.startsWith('fault') && (l.faultsFired ?? 0) > 0)).toHaveLength(FAULT_TRIALS);
-  }, 3 * 3_600_000);
+  test(
+    `two-way, random errno faults: ${FAULT_TRIALS} runs, the same checks`,
+    async () => {
+      for (let first = 0; first < FAULT_TRIALS; first += CHAIN) await twoWayChain(SEED + 3000 + first, 3000 + first * MAX_UNFIRED, Math.min(CHAIN, FAULT_TRIALS - first), 'fault');
+      expect(logs.twoWay.filter((l) => l.policy.startsWith('fault') && (l.faultsFired ?? 0) > 0)).toHaveLength(FAULT_TRIALS);
+    },
+    3 * 3_600_000,
+  );
 
-  test(`one-way, random errno faults: ${FAULT_TRIALS} runs, the same checks`, async () => {
-    for (let first = 0; first < FAULT_TRIALS; first += CHAIN) await oneWayChain(SEED + 4000 + first, 4000 + first * MAX_UNFIRED, Math.min(CHAIN, FAULT_TRIALS - first), 'fault');
-    expect(logs.oneWay.filter((l) => l.policy === 'fault' && (l.faultsFired ?? 0) > 0)).toHaveLength(FAULT_TRIALS);
-  }, 3 * 3_600_000);
+  test(
+    `one-way, random errno faults: ${FAULT_TRIALS} runs, the same checks`,
+    async () => {
+      for (let first = 0; first < FAULT_TRIALS; first += CHAIN) await oneWayChain(SEED + 4000 + first, 4000 + first * MAX_UNFIRED, Math.min(CHAIN, FAULT_TRIALS - first), 'fault');
+      expect(logs.oneWay.filter((l) => l.policy === 'fault' && (l.faultsFired ?? 0) > 0)).toHaveLength(FAULT_TRIALS);
+    },
+    3 * 3_600_000,
+  );
 
-  test(`one-way, first sync: ${FIRST_TRIALS} kills`, async () => {
-    for (let t = 0; t < FIRST_TRIALS; t++) await oneWayFirstSync(SEED + 2000 + t, 2000 + t);
-    expect(logs.oneWay.filter((l) => l.policy === 'first')).toHaveLength(FIRST_TRIALS);
-  }, 3 * 3_600_000);
+  test(
+    `one-way, first sync: ${FIRST_TRIALS} kills`,
+    async () => {
+      for (let t = 0; t < FIRST_TRIALS; t++) await oneWayFirstSync(SEED + 2000 + t, 2000 + t);
+      expect(logs.oneWay.filter((l) => l.policy === 'first')).toHaveLength(FIRST_TRIALS);
+    },
+    3 * 3_600_000,
+  );
 
   // Last: a kill that lands in the start-up, the scan or after the run ended tests little; most must land among the writes.
   test(`at least ${LANDED_SHARE * 100}% of the kills landed after the run's first write`, () => {

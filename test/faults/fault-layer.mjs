@@ -169,11 +169,11 @@ wfs.closeSync = (/** @type {number} */ fd) => {
 };
 wfs.readSync = (/** @type {number} */ fd, /** @type {any[]} */ ...rest) => {
   check('read', fdPaths.get(fd) ?? '', 'read');
-  return real.readSync(fd, ...(/** @type {[any]} */ (rest)));
+  return real.readSync(fd, .../** @type {[any]} */ (rest));
 };
 wfs.writeSync = (/** @type {number} */ fd, /** @type {any[]} */ ...rest) => {
   check('write', fdPaths.get(fd) ?? '', 'write');
-  return real.writeSync(fd, ...(/** @type {[any]} */ (rest)));
+  return real.writeSync(fd, .../** @type {[any]} */ (rest));
 };
 wfs.fchmodSync = (/** @type {number} */ fd, /** @type {import('node:fs').Mode} */ mode) => {
   check('fchmod', fdPaths.get(fd) ?? '', 'fchmod');

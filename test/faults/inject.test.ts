@@ -42,7 +42,10 @@ function runWithFaults(sb: Sandbox, args: readonly string[], rules: readonly Rul
 /** The case counts only if the layer was in the process and every one of its faults landed. */
 function expectEveryFaultFired(report: FaultReport, rules: readonly Rule[], r: CliResult): void {
   expect(report.loaded, `the fault layer was not loaded; stderr:\n${r.stderr}`).toBe(true);
-  const unfired = rules.map((rule, i) => ({ i, rule })).filter(({ i }) => !report.fired.includes(i)).map(({ rule }) => `${rule.op} ${rule.path}`);
+  const unfired = rules
+    .map((rule, i) => ({ i, rule }))
+    .filter(({ i }) => !report.fired.includes(i))
+    .map(({ rule }) => `${rule.op} ${rule.path}`);
   expect(unfired, `faults that never fired; stderr:\n${r.stderr}`).toEqual([]);
 }
 
@@ -55,7 +58,7 @@ function expectFurtherRunTouchesNothing(run: () => CliResult, roots: readonly st
   const again = run();
   expect(again.code, again.stderr).toBe(0);
   expect(again.stdout).toMatch(NOTHING_DONE);
-  roots.forEach((root, i) => expect(compareTrees(before[i] as TreeSnapshot, snapshotTree(root), { identity: true }), `the further run touched ${root}`).toEqual([]));
+  for (const [i, root] of roots.entries()) expect(compareTrees(before[i] as TreeSnapshot, snapshotTree(root), { identity: true }), `the further run touched ${root}`).toEqual([]);
 }
 
 const BIG = 3 * 1024 * 1024; // over the 1 MiB limit: copied by the streamed path
@@ -470,7 +473,7 @@ const twoWayCases: TwoWayCase[] = [
     after: ({ B }) => expect(readFileSync(join(B, 'a.txt'), 'utf8')).toBe('a v1\n'),
   },
   {
-    name: 'B edits the file A is about to overwrite, between the scan and the copy: B\'s edit stays; the next run makes it a conflict',
+    name: "B edits the file A is about to overwrite, between the scan and the copy: B's edit stays; the next run makes it a conflict",
     userReplaced: ['a.txt'],
     rules: ({ A, B }) => [{ op: 'open-read', path: `${A}/a.txt`, then: { do: 'rewrite', target: join(B, 'a.txt') } }],
     code: 1,
@@ -496,21 +499,21 @@ const twoWayCases: TwoWayCase[] = [
     },
   },
   {
-    name: 'EIO moving a file deleted on B into A\'s trash: it stays in A',
+    name: "EIO moving a file deleted on B into A's trash: it stays in A",
     rules: ({ A }) => [{ op: 'rename', path: `${A}/.tsync/trash/`, error: 'EIO' }],
     code: 1,
     says: /gone\.txt: .*EIO/,
     after: ({ A }) => expect(readFileSync(join(A, 'gone.txt'), 'utf8')).toBe('gone v1\n'),
   },
   {
-    name: 'EIO halfway through reading B\'s big file: A keeps its version',
+    name: "EIO halfway through reading B's big file: A keeps its version",
     rules: ({ B }) => [{ op: 'read', path: `${B}/big.bin`, nth: 2, error: 'EIO' }],
     code: 1,
     says: /big\.bin: .*EIO/,
     after: ({ A }) => expect(readFileSync(join(A, 'big.bin'))[0]).toBe(0x31),
   },
   {
-    name: 'EIO listing B\'s sub directory: nothing in A\'s sub is deleted',
+    name: "EIO listing B's sub directory: nothing in A's sub is deleted",
     rules: ({ B }) => [{ op: 'readdir', path: `${B}/sub`, error: 'EIO' }],
     code: 1,
     says: /sub: .*EIO/,

@@ -68,11 +68,7 @@ export function runCli(args: readonly string[], opts: RunOptions = {}): CliResul
 }
 
 /** Starts `tsync args...` and SIGKILLs it after `killAfterMs` (or when `killWhen` first returns true). */
-export async function runCliAndKill(
-  args: readonly string[],
-  killAfterMs: number,
-  killWhen?: () => boolean,
-): Promise<{ killed: boolean; code: number | null }> {
+export async function runCliAndKill(args: readonly string[], killAfterMs: number, killWhen?: () => boolean): Promise<{ killed: boolean; code: number | null }> {
   const { file, argv } = cliCommand(args);
   const child = spawn(file, argv, { cwd: projectRoot, env: childEnv({}), stdio: 'ignore' });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

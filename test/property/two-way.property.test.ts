@@ -89,7 +89,9 @@ function settings(dir: string, policy: ConflictPolicy, swap: boolean, group: Gro
 }
 
 function describeRun(s: RunSummary): string {
-  const actions = s.outcomes.map((o) => `  ${o.status} ${o.action.type} ${o.action.target} ${o.action.path}${o.action.type === 'conflict' ? ` (winner ${o.action.conflict.winner}, copy ${o.action.copyName})` : ''}`);
+  const actions = s.outcomes.map(
+    (o) => `  ${o.status} ${o.action.type} ${o.action.target} ${o.action.path}${o.action.type === 'conflict' ? ` (winner ${o.action.conflict.winner}, copy ${o.action.copyName})` : ''}`,
+  );
   const conflicts = s.plan.conflicts.map((c) => `  ${c.path}: ${c.resolution}, winner ${c.winner}, copy ${c.copyName}`);
   return `actions:\n${actions.join('\n') || '  (none)'}\nconflicts:\n${conflicts.join('\n') || '  (none)'}\nunresolvedConflicts: ${s.unresolvedConflicts}`;
 }
@@ -124,7 +126,9 @@ async function runHistory(rounds: readonly Round[], group: Group): Promise<void>
           return await runSync(settings(dir, round.policy, round.swap, group));
         } catch (e) {
           const show = (t: Tree): string => describeTree(t) || '  (empty)';
-          throw new Error(`round ${i + 1}: the ${which} run threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\noperations:\n${applied.join('\n')}\nA before:\n${show(pre.A)}\nB before:\n${show(pre.B)}`);
+          throw new Error(
+            `round ${i + 1}: the ${which} run threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\noperations:\n${applied.join('\n')}\nA before:\n${show(pre.A)}\nB before:\n${show(pre.B)}`,
+          );
         }
       };
       const startedMs = Date.now();
@@ -134,8 +138,21 @@ async function runHistory(rounds: readonly Round[], group: Group): Promise<void>
       const trashAfter = { A: trashSnapshot(roots.A), B: trashSnapshot(roots.B) };
       count('syncs');
       for (const o of first.outcomes) count(`action ${o.action.type} ${o.status}`);
-      for (const c of first.plan.conflicts) count(`conflict ${c.resolution} ${c.left.kind}-vs-${c.right.kind}${c.left.kind === 'file' && c.right.kind === 'file' && c.left.mtimeNs === c.right.mtimeNs ? ' equal-mtime' : ''}`);
-      const violations = checkRound({ policy: round.policy, leftRoot: round.swap ? 'B' : 'A', trash: group.trash, base, pre, post, trashBefore, trashAfter, startedMs, endedMs, summary: first });
+      for (const c of first.plan.conflicts)
+        count(`conflict ${c.resolution} ${c.left.kind}-vs-${c.right.kind}${c.left.kind === 'file' && c.right.kind === 'file' && c.left.mtimeNs === c.right.mtimeNs ? ' equal-mtime' : ''}`);
+      const violations = checkRound({
+        policy: round.policy,
+        leftRoot: round.swap ? 'B' : 'A',
+        trash: group.trash,
+        base,
+        pre,
+        post,
+        trashBefore,
+        trashAfter,
+        startedMs,
+        endedMs,
+        summary: first,
+      });
       for (const side of ['A', 'B'] as const) {
         const left = ownNames(roots[side]);
         if (left.length > 0) violations.push(`tsync names left in ${side}: ${left.join(', ')}`);
@@ -175,19 +192,28 @@ async function runHistory(rounds: readonly Round[], group: Group): Promise<void>
 describe('two-way sync, random histories on real trees', () => {
   afterAll(() => {
     if (process.env.PROPERTY_STATS === undefined) return;
-    console.log([...stats].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${k}: ${n}`).join('\n'));
+    console.log(
+      [...stats]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, n]) => `${k}: ${n}`)
+        .join('\n'),
+    );
   });
   const groups = GROUPS.filter((g) => GROUP === undefined || g.name === GROUP);
   const perGroup = Math.ceil(RUNS / GROUPS.length);
   // Generous: a failure shrinks through many more histories than the runs themselves.
   const timeout = 120_000 + perGroup * 2_000;
   for (const group of groups) {
-    test.concurrent(`matches the model, loses nothing, keeps losers, is idempotent (${perGroup} histories, ${group.name})`, async () => {
-      await fc.assert(
-        fc.asyncProperty(historyArb, (h) => runHistory(h, group)),
-        { numRuns: perGroup, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
-      );
-    }, timeout);
+    test.concurrent(
+      `matches the model, loses nothing, keeps losers, is idempotent (${perGroup} histories, ${group.name})`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(historyArb, (h) => runHistory(h, group)),
+          { numRuns: perGroup, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
+        );
+      },
+      timeout,
+    );
   }
 });
 
@@ -236,7 +262,10 @@ async function sameWinnerEitherOrder(c: { a: Version; b: Version; policy: 'keep-
         if (c.withBase) writeFileSync(join(pair, side, 'p'), 'the common ancestor');
       }
       if (c.withBase) await runSync(settings(pair, c.policy, swap, NO_TRASH));
-      for (const [side, v] of [['A', c.a], ['B', c.b]] as const) {
+      for (const [side, v] of [
+        ['A', c.a],
+        ['B', c.b],
+      ] as const) {
         if (c.withBase) rmSync(join(pair, side, 'p'));
         putVersion(join(pair, side, 'p'), v);
       }
@@ -254,11 +283,21 @@ async function sameWinnerEitherOrder(c: { a: Version; b: Version; policy: 'keep-
       const w = modelWinner(va, vb, c.policy, 'A') === 'A' ? va : vb;
       if (!sameContent(a1.get('p'), w)) problems.push(`the model's winner is ${describeNode(w)}, A after sync A B has ${describeNode(a1.get('p'))}`);
     }
-    for (const [name, t] of [['A after sync A B', a1], ['B after sync A B', b1], ['A after sync B A', a2], ['B after sync B A', b2]] as const) {
+    for (const [name, t] of [
+      ['A after sync A B', a1],
+      ['B after sync A B', b1],
+      ['A after sync B A', a2],
+      ['B after sync B A', b2],
+    ] as const) {
       if (!sameContent(t.get('p'), a1.get('p'))) problems.push(`${name}: p is ${describeNode(t.get('p'))}, A after sync A B has ${describeNode(a1.get('p'))}`);
     }
-    const copies = (t: Tree): string[] => [...t].filter(([q]) => isConflictCopy(q)).map(([, n]) => describeNode({ ...n, mtimeNs: 0n, ctimeNs: 0n, ino: 0n, mode: 0 })).sort();
-    if (JSON.stringify(copies(a1)) !== JSON.stringify(copies(a2))) problems.push(`conflict copies differ: sync A B kept ${JSON.stringify(copies(a1))}, sync B A kept ${JSON.stringify(copies(a2))}`);
+    const copies = (t: Tree): string[] =>
+      [...t]
+        .filter(([q]) => isConflictCopy(q))
+        .map(([, n]) => describeNode({ ...n, mtimeNs: 0n, ctimeNs: 0n, ino: 0n, mode: 0 }))
+        .sort();
+    if (JSON.stringify(copies(a1)) !== JSON.stringify(copies(a2)))
+      problems.push(`conflict copies differ: sync A B kept ${JSON.stringify(copies(a1))}, sync B A kept ${JSON.stringify(copies(a2))}`);
     if (problems.length > 0) throw new Error(problems.join('\n'));
   } finally {
     removeTempDir(dir);
@@ -266,13 +305,16 @@ async function sameWinnerEitherOrder(c: { a: Version; b: Version; policy: 'keep-
 }
 
 describe('two-way sync, the order of the roots', () => {
-  test.concurrent(`the conflict winner does not depend on which root comes first (${Math.ceil(RUNS / 2)} cases)`, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.record({ a: versionArb, b: versionArb, policy: fc.constantFrom<'keep-both' | 'newer'>('keep-both', 'newer'), withBase: fc.boolean() }),
-        (c) => sameWinnerEitherOrder(c),
-      ),
-      { numRuns: Math.ceil(RUNS / 2), ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
-    );
-  }, 120_000 + RUNS * 1_000);
+  test.concurrent(
+    `the conflict winner does not depend on which root comes first (${Math.ceil(RUNS / 2)} cases)`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.record({ a: versionArb, b: versionArb, policy: fc.constantFrom<'keep-both' | 'newer'>('keep-both', 'newer'), withBase: fc.boolean() }), (c) =>
+          sameWinnerEitherOrder(c),
+        ),
+        { numRuns: Math.ceil(RUNS / 2), ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
+      );
+    },
+    120_000 + RUNS * 1_000,
+  );
 });

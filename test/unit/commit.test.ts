@@ -120,10 +120,7 @@ describe('nextBase', () => {
     const d = dir();
     const del2: Action = { type: 'delete', path: p('x'), target: 'right', expect: expectOf(d) };
     const cp = copyAction('x', v2);
-    const c = commit(base({ x: d }), snapshot('left', { x: v2 }), snapshot('right', { x: d }), plan([del2, cp]), [
-      outcome(del2, 'applied'),
-      outcome(cp, 'failed'),
-    ]);
+    const c = commit(base({ x: d }), snapshot('left', { x: v2 }), snapshot('right', { x: d }), plan([del2, cp]), [outcome(del2, 'applied'), outcome(cp, 'failed')]);
     expect(removals(c)).toEqual(['x']);
     expect(upsertPaths(c)).toEqual([]);
   });
@@ -169,9 +166,7 @@ describe('nextBase', () => {
 
   it('racy records from outcomes are recorded as racy too', () => {
     const fresh = file('v2', { mtimeNs: sec(10), ctimeNs: sec(50), observedAtNs: sec(50) + 1_000n });
-    const c = commit(base({ a: v1 }), snapshot('left', { a: v2 }), snapshot('right', { a: v1 }), plan([copy]), [
-      outcome(copy, 'applied', [pathRecord('a', v2, fresh)]),
-    ]);
+    const c = commit(base({ a: v1 }), snapshot('left', { a: v2 }), snapshot('right', { a: v1 }), plan([copy]), [outcome(copy, 'applied', [pathRecord('a', v2, fresh)])]);
     expect(c.upserts.get(p('a'))?.right?.ctimeNs).toBe(RACY_CTIME);
     expect(c.upserts.get(p('a'))?.left?.ctimeNs).toBe(v2.stat.ctimeNs);
   });

@@ -17,7 +17,15 @@ interface Case {
 
 const cases: readonly Case[] = [
   { name: 'unhashed vs same-sized hashed counterpart: hash it', left: { a: unhashed('v1') }, right: { a: file('v2') }, want: [['left', 'a']] },
-  { name: 'both unhashed and same size: both, left first', left: { a: unhashed('v1') }, right: { a: unhashed('v2') }, want: [['left', 'a'], ['right', 'a']] },
+  {
+    name: 'both unhashed and same size: both, left first',
+    left: { a: unhashed('v1') },
+    right: { a: unhashed('v2') },
+    want: [
+      ['left', 'a'],
+      ['right', 'a'],
+    ],
+  },
   { name: 'sizes differ and no base: certainly different, hash while copying', left: { a: unhashed('v1') }, right: { a: unhashed('long') }, want: [] },
   { name: 'no counterpart and no base: new, hash while copying', left: { a: unhashed('v1') }, right: {}, want: [] },
   { name: 'no counterpart but a same-sized base entry', base: { a: file('v1') }, left: { a: unhashed('v2') }, right: {}, want: [['left', 'a']] },
@@ -33,7 +41,11 @@ const cases: readonly Case[] = [
     base: { b: file('v1') },
     left: { a: unhashed('v1'), b: unhashed('v2'), c: unhashed('new') },
     right: { a: unhashed('v3'), b: file('v1'), c: file('other size') },
-    want: [['left', 'a'], ['left', 'b'], ['right', 'a']],
+    want: [
+      ['left', 'a'],
+      ['left', 'b'],
+      ['right', 'a'],
+    ],
   },
 ];
 

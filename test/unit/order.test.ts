@@ -9,7 +9,13 @@ const copy = (path: string): Action => ({ type: 'copy', path: relPath(path), tar
 
 describe('orderActions', () => {
   it('puts copies after directory creation, and directories top-down', () => {
-    const mk = (path: string): Action => ({ type: 'mkdir', path: relPath(path), target: 'right', expect: null, source: { entry: { kind: 'dir', mode: 0o755, mtimeNs: 0n }, stat: { ino: 1n, ctimeNs: 0n, size: 0, mtimeNs: 0n }, observedAtNs: 0n } });
+    const mk = (path: string): Action => ({
+      type: 'mkdir',
+      path: relPath(path),
+      target: 'right',
+      expect: null,
+      source: { entry: { kind: 'dir', mode: 0o755, mtimeNs: 0n }, stat: { ino: 1n, ctimeNs: 0n, size: 0, mtimeNs: 0n }, observedAtNs: 0n },
+    });
     const ordered = orderActions([copy('a/b/f'), mk('a/b'), mk('a')]);
     expect(ordered.map((a) => `${a.type} ${a.path}`)).toEqual(['mkdir a', 'mkdir a/b', 'copy a/b/f']);
   });

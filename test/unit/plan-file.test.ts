@@ -9,7 +9,11 @@ import { parsePlan, serializePlan } from '../../src/sync/plan-file.js';
 // Names are bytes: one that is not UTF-8, and a newline, must come back byte-exact.
 const odd = relPath('d\xff/n\nx');
 const stat = { size: 7, mtimeNs: 1_700_000_000_123_456_789n, ino: 18_446_744_073_709_551_615n, ctimeNs: -1n };
-const fileAt: ScannedEntry = { entry: { kind: 'file', size: 7, mtimeNs: 1_700_000_000_123_456_789n, mode: 0o4755, hash: '0123456789abcdef' }, stat, observedAtNs: 1_700_000_001_000_000_000n };
+const fileAt: ScannedEntry = {
+  entry: { kind: 'file', size: 7, mtimeNs: 1_700_000_000_123_456_789n, mode: 0o4755, hash: '0123456789abcdef' },
+  stat,
+  observedAtNs: 1_700_000_001_000_000_000n,
+};
 const unhashed: ScannedEntry = { ...fileAt, entry: { kind: 'file', size: 7, mtimeNs: -5n, mode: 0o644, hash: null } };
 const dirAt = { entry: { kind: 'dir', mode: 0o1777, mtimeNs: 3n }, stat: { ...stat, size: 4096 }, observedAtNs: 4n } as const;
 const linkAt: ScannedEntry = { entry: { kind: 'symlink', target: '../t\xfe', mtimeNs: 9n }, stat: { ...stat, size: 4 }, observedAtNs: 10n };
@@ -29,7 +33,16 @@ const actions: Action[] = [
   { type: 'copy', path: relPath('d/l'), target: 'right', expect: { kind: 'file', ...stat }, source: linkAt },
   { type: 'meta', path: relPath('d/g'), target: 'left', expect: { kind: 'file', ...stat }, source: unhashed },
   { type: 'conflict', path: relPath('c.txt'), target: 'right', expect: { kind: 'symlink', ...stat }, winner: fileAt, loser: linkAt, copyName: relPath('c (conflict).txt'), conflict },
-  { type: 'conflict', path: relPath('e'), target: 'left', expect: { kind: 'dir', ...stat }, winner: dirAt, loser: unhashed, copyName: null, conflict: { ...conflict, path: relPath('e'), resolution: 'loser-trashed', winner: 'right', copyName: null } },
+  {
+    type: 'conflict',
+    path: relPath('e'),
+    target: 'left',
+    expect: { kind: 'dir', ...stat },
+    winner: dirAt,
+    loser: unhashed,
+    copyName: null,
+    conflict: { ...conflict, path: relPath('e'), resolution: 'loser-trashed', winner: 'right', copyName: null },
+  },
 ];
 const roots = { left: '/l\xe9ft', right: '/right/x' };
 

@@ -78,12 +78,7 @@ function dirWins(path: string, fileSide: Side, below: readonly string[] = []): (
     policy === 'skip'
       ? { actions: [], conflicts: [{ path, winner: null }], skipped: [path] }
       : {
-          actions: [
-            ['conflict', path, fileSide],
-            ['mkdir', path, fileSide],
-            ...below.map((p): ExpectedAction => ['copy', p, fileSide]),
-            ['meta', path, fileSide],
-          ],
+          actions: [['conflict', path, fileSide], ['mkdir', path, fileSide], ...below.map((p): ExpectedAction => ['copy', p, fileSide]), ['meta', path, fileSide]],
           conflicts: [{ path, winner: other(fileSide) }],
         };
 }
@@ -578,9 +573,7 @@ interface Inputs {
 }
 
 function inputsOf(s: Scenario, mirrored: boolean): Inputs {
-  const [lTree, rTree, lProb, rProb] = mirrored
-    ? [s.right, s.left, s.rightProblems ?? [], s.leftProblems ?? []]
-    : [s.left, s.right, s.leftProblems ?? [], s.rightProblems ?? []];
+  const [lTree, rTree, lProb, rProb] = mirrored ? [s.right, s.left, s.rightProblems ?? [], s.leftProblems ?? []] : [s.left, s.right, s.leftProblems ?? [], s.rightProblems ?? []];
   const left = snapshot('left', lTree, lProb);
   const right = snapshot('right', rTree, rProb);
   return { left, right, problems: [...left.problems, ...right.problems] };

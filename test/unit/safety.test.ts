@@ -88,11 +88,7 @@ describe('checkSafety: mass deletes', () => {
     ['one-way: --max-delete 10% allows 2 of 20', oneWay(first(twenty, 18), twenty, { limit: { kind: 'percent', percent: 10 } }), null],
     ['one-way: --max-delete 10% halts at 3 of 20', oneWay(first(twenty, 17), twenty, { limit: { kind: 'percent', percent: 10 } }), 'mass-delete'],
     ['one-way: --max-delete 100% allows deleting everything but one', oneWay(first(four, 1), four, { limit: { kind: 'percent', percent: 100 } }), null],
-    [
-      'one-way: replacements (delete + copy at the same path) are not deletions',
-      oneWay(Object.fromEntries(Object.keys(four).map((k) => [k, link('elsewhere')])), four),
-      null,
-    ],
+    ['one-way: replacements (delete + copy at the same path) are not deletions', oneWay(Object.fromEntries(Object.keys(four).map((k) => [k, link('elsewhere')])), four), null],
     ['one-way: force allows a mass delete', oneWay(first(four, 1), four, { force: true }), null],
     ['two-way: deleting 2 of 4 on the right is allowed', twoWay(four, first(four, 2), four), null],
     ['two-way: deleting 3 of 4 on the right halts', twoWay(four, first(four, 1), four), 'mass-delete'],

@@ -31,11 +31,7 @@ function toLine(c: StoredConflict): string {
   const when = new Date(c.atMs).toISOString();
   const winner = `${c.winner === 'left' ? 'first' : 'second'} root's version keeps the name`;
   const what =
-    c.resolution === 'skipped'
-      ? 'OPEN (skipped)'
-      : c.copyName === null
-        ? `${winner}, the other went to the trash`
-        : `kept both: ${winner}, the other is ${displayPath(c.copyName)}`;
+    c.resolution === 'skipped' ? 'OPEN (skipped)' : c.copyName === null ? `${winner}, the other went to the trash` : `kept both: ${winner}, the other is ${displayPath(c.copyName)}`;
   return `${when}  ${displayPath(c.path)}  ${what}  [policy ${c.policy}]`;
 }
 

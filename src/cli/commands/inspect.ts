@@ -1,4 +1,5 @@
 import { displayPath, compareRel } from '../../core/paths.js';
+import type { RunRecord } from '../../store/store.js';
 import type { RelPath, ScannedEntry } from '../../core/types.js';
 import { fillHashes } from '../../sync/cycle.js';
 import { openPair } from '../../sync/pair.js';
@@ -14,8 +15,8 @@ export async function statusCommand(settings: SyncSettings, json: boolean, io: I
   try {
     const summary = await runSync({ ...settings, dryRun: true });
     const pair = await openPair({ ...settings, dryRun: true });
-    let last;
-    let open;
+    let last: RunRecord | null;
+    let open: number;
     try {
       last = pair.store.listRuns(1)[0] ?? null;
       open = pair.store.listConflicts().filter((c) => c.resolution === 'skipped').length;
@@ -91,7 +92,10 @@ export async function logCommand(settings: SyncSettings, opts: { json: boolean; 
       const runs = pair.store.listRuns(opts.limit);
       for (const r of runs) {
         if (opts.json) io.out(JSON.stringify({ started: new Date(r.startedAtMs).toISOString(), ended: new Date(r.endedAtMs).toISOString(), ...r }));
-        else io.out(`${new Date(r.startedAtMs).toISOString()}  ${((r.endedAtMs - r.startedAtMs) / 1000).toFixed(1)}s  ${r.command.padEnd(5)}  ${r.mode}  copied ${r.copied}  deleted ${r.deleted}  ${r.bytes} bytes  conflicts ${r.conflicts}  problems ${r.problems}  exit ${r.exitCode}`);
+        else
+          io.out(
+            `${new Date(r.startedAtMs).toISOString()}  ${((r.endedAtMs - r.startedAtMs) / 1000).toFixed(1)}s  ${r.command.padEnd(5)}  ${r.mode}  copied ${r.copied}  deleted ${r.deleted}  ${r.bytes} bytes  conflicts ${r.conflicts}  problems ${r.problems}  exit ${r.exitCode}`,
+          );
       }
       if (!opts.json && runs.length === 0) io.out('no runs recorded');
     } finally {

@@ -1,4 +1,4 @@
-import { existsSync, lstatSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, renameSync, type Stats, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { displayPath, parentOf, relPathFromText } from '../../core/paths.js';
 import type { AbsPath } from '../../core/types.js';
@@ -57,7 +57,7 @@ export function restoreCommand(rootText: string, pathText: string, opts: { at: s
 }
 
 function existingRoot(text: string): AbsPath {
-  let st;
+  let st: Stats;
   try {
     st = statSync(text); // a root that is a symlink to a directory is fine
   } catch {

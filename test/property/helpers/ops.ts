@@ -52,13 +52,26 @@ export const sideArb: fc.Arbitrary<SideName> = fc.constantFrom<SideName>('A', 'B
 export const pathArb: fc.Arbitrary<PoolPath> = fc.constantFrom(...POOL);
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant('write' as const), s: sideArb, p: pathArb, content: fc.constantFrom<Content>('unique', 'unique', 'unique', 'unique', 'k0', 'k1', 'empty'), pad: fc.integer({ min: 0, max: 3 }), mt: fc.constantFrom<MtimeSpec>('seq', 'seq', 'seq', 'seq', 'tie', 'now', 'future') }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      t: fc.constant('write' as const),
+      s: sideArb,
+      p: pathArb,
+      content: fc.constantFrom<Content>('unique', 'unique', 'unique', 'unique', 'k0', 'k1', 'empty'),
+      pad: fc.integer({ min: 0, max: 3 }),
+      mt: fc.constantFrom<MtimeSpec>('seq', 'seq', 'seq', 'seq', 'tie', 'now', 'future'),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('same' as const), s: sideArb, p: pathArb }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('del' as const), s: sideArb, p: pathArb }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('chmod' as const), s: sideArb, p: pathArb, m: fc.integer({ min: 0, max: 11 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('mkdir' as const), s: sideArb, p: pathArb }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('mv' as const), s: sideArb, from: pathArb, to: pathArb }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('replace' as const), s: sideArb, p: pathArb, kind: fc.constantFrom('file' as const, 'dir' as const, 'symlink' as const), child: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('replace' as const), s: sideArb, p: pathArb, kind: fc.constantFrom('file' as const, 'dir' as const, 'symlink' as const), child: fc.boolean() }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('symlink' as const), s: sideArb, p: pathArb, target: fc.integer({ min: 0, max: LINK_TARGETS.length - 1 }) }) },
 );
 

@@ -8,20 +8,7 @@ import type { ConflictPolicy, Side } from '../../../src/core/types.js';
 import type { RunSummary } from '../../../src/sync/run-loop.js';
 import { allKeys, expectRun, otherSide, SIDES, type Expectation, type ExpectedConflict, type ModelBase } from './expected-tree.js';
 import type { SideName } from './ops.js';
-import {
-  baseNameOf,
-  describeNode,
-  isBelow,
-  isConflictCopy,
-  parentOfPath,
-  sameContent,
-  sameMtime,
-  sameVersion,
-  unchanged,
-  type Node,
-  type TrashItem,
-  type Tree,
-} from './snapshot.js';
+import { baseNameOf, describeNode, isBelow, isConflictCopy, parentOfPath, sameContent, sameMtime, sameVersion, unchanged, type Node, type TrashItem, type Tree } from './snapshot.js';
 
 export type { ModelBase } from './expected-tree.js';
 
@@ -77,7 +64,8 @@ function checkUntouched({ base, pre, post }: RoundInput): string[] {
   for (const p of base.keys()) {
     if (changedSince(base, pre, 'A', p) || changedSince(base, pre, 'B', p)) continue;
     for (const s of SIDES) {
-      if (!sameVersion(post[s].get(p), pre[s].get(p))) v.push(`untouched: nobody changed ${p} since the last sync, but ${s} went from ${describeNode(pre[s].get(p))} to ${describeNode(post[s].get(p))}`);
+      if (!sameVersion(post[s].get(p), pre[s].get(p)))
+        v.push(`untouched: nobody changed ${p} since the last sync, but ${s} went from ${describeNode(pre[s].get(p))} to ${describeNode(post[s].get(p))}`);
     }
   }
   return v;
@@ -102,7 +90,8 @@ function checkExpectedTree({ pre, post }: RoundInput, { paths }: Expectation): s
       else if (want.kind !== 'symlink') {
         const modes = e.eitherMode ? SIDES.map((x) => pre[x].get(p)?.mode) : [want.mode];
         if (!modes.includes(got.mode)) v.push(`expected tree: ${p} on ${s} has mode 0${got.mode.toString(8)}, expected ${modes.map((m) => `0${(m ?? 0).toString(8)}`).join(' or ')}`);
-        else if (want.kind === 'file' && e.from !== null && !sameMtime(got.mtimeNs, want.mtimeNs)) v.push(`expected tree: ${p} on ${s} has mtime ${got.mtimeNs}, expected ${want.mtimeNs} (from ${e.from})`);
+        else if (want.kind === 'file' && e.from !== null && !sameMtime(got.mtimeNs, want.mtimeNs))
+          v.push(`expected tree: ${p} on ${s} has mtime ${got.mtimeNs}, expected ${want.mtimeNs} (from ${e.from})`);
       }
     }
   }
@@ -177,8 +166,10 @@ function checkReportedConflicts(r: RoundInput, { conflicts }: Expectation, copyN
     const resolution = c.winner === null ? 'skipped' : c.keeping === 'copy' ? 'kept-both' : 'loser-trashed';
     const winner = c.winner === null ? null : tsyncSide(c.winner);
     if (got === undefined) v.push(`conflicts: expected a conflict at ${c.path} (${resolution}, winner ${winner}), none reported (A ${describeNode(c.a)}, B ${describeNode(c.b)})`);
-    else if (got.resolution !== resolution || got.winner !== winner) v.push(`conflicts: ${c.path} reported as ${got.resolution}, winner ${got.winner}; expected ${resolution}, winner ${winner}`);
-    else if (resolution === 'kept-both' && copyNames.has(c.path) && got.copyName !== copyNames.get(c.path)) v.push(`conflicts: ${c.path} reports its copy as ${got.copyName}, the trees hold ${copyNames.get(c.path)}`);
+    else if (got.resolution !== resolution || got.winner !== winner)
+      v.push(`conflicts: ${c.path} reported as ${got.resolution}, winner ${got.winner}; expected ${resolution}, winner ${winner}`);
+    else if (resolution === 'kept-both' && copyNames.has(c.path) && got.copyName !== copyNames.get(c.path))
+      v.push(`conflicts: ${c.path} reports its copy as ${got.copyName}, the trees hold ${copyNames.get(c.path)}`);
   }
   for (const [p, got] of reported) if (!expected.has(p)) v.push(`conflicts: ${p} reported (${got.resolution}, winner ${got.winner}) but the model expected no conflict there`);
   const skipped = conflicts.filter((c) => c.winner === null).length;
@@ -251,7 +242,8 @@ function checkProperties(r: RoundInput, { paths }: Expectation, newTrash: Readon
   for (const p of keys) {
     if (!frozen(p)) continue;
     for (const s of SIDES) {
-      if (!sameVersion(post[s].get(p), pre[s].get(p))) v.push(`skip: ${p} is at or below a skipped conflict but changed on ${s}: ${describeNode(pre[s].get(p))} -> ${describeNode(post[s].get(p))}`);
+      if (!sameVersion(post[s].get(p), pre[s].get(p)))
+        v.push(`skip: ${p} is at or below a skipped conflict but changed on ${s}: ${describeNode(pre[s].get(p))} -> ${describeNode(post[s].get(p))}`);
     }
   }
 
