@@ -6,13 +6,26 @@ import { join } from 'node:path';
 /** tsync sets mtimes through utimes() with a double, which keeps ~0.24 µs; allow 2 µs. */
 const MTIME_TOLERANCE_NS = 2000n;
 
-/** Lists every entry below root: Map rel -> BigIntStats (lstat, symlinks not followed). */
+/**
+ * tsync keeps its trash (src/engine/trash.ts: `<root>/.tsync/trash/<stamp>/…`) in `<root>/.tsync/`, which
+ * is not part of the replica. Only that one name, only at the root: a `.tsync` further down, a
+ * `.tsyncfoo`, a conflict copy or a leftover `.tsync-tmp-*` temp file is compared like any other entry.
+ */
+export const TSYNC_OWN_DIR = '.tsync';
+
+/** True for the entry `name` in the directory `dirRel` ('' = the root) that belongs to tsync, not to the tree. */
+export function isTsyncOwnEntry(dirRel, name) {
+  return dirRel === '' && name === TSYNC_OWN_DIR;
+}
+
+/** Lists every entry below root except tsync's own: Map rel -> BigIntStats (lstat, symlinks not followed). */
 export function walk(root) {
   const out = new Map();
   const stack = [''];
   while (stack.length > 0) {
     const dir = stack.pop();
     for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
+      if (isTsyncOwnEntry(dir, d.name)) continue;
       const rel = dir === '' ? d.name : `${dir}/${d.name}`;
       const st = lstatSync(join(root, rel), { bigint: true });
       out.set(rel, st);
