@@ -12,6 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { applyChanges, generateLargeFiles, generateSmallTree, planIncremental, planTwoWay } from './lib/data.mjs';
 import { checkContents, compareTrees } from './lib/verify.mjs';
+import { verifierSelfTest } from './lib/verify-self-test.mjs';
+import { gitStamp } from './lib/git-stamp.mjs';
 import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 
@@ -21,7 +23,7 @@ import { summarizeProfile } from './lib/cpuprofile.mjs';
 /** @typedef {{ walls: number[], rss: number[], failures: string[], checks: number, wrong: number }} Slot */
 /** @typedef {{ tsyncStatus: string, tsyncMessage: string }} TwoWayOutcome */
 /** @typedef {Awaited<ReturnType<typeof hashScenario>>} HashOutcome */
-/** @typedef {{ loadStart: string, startup: number, small?: SmallTreeManifest, twoway?: TwoWayOutcome, hash?: HashOutcome }} Context */
+/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, small?: SmallTreeManifest, twoway?: TwoWayOutcome, hash?: HashOutcome }} Context */
 /** @typedef {ReturnType<typeof buildReport>} Report */
 /** @typedef {'tsync' | 'cp' | 'rsync' | 'unison'} Tool */
 
@@ -691,6 +693,10 @@ async function main() {
   }
   if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} (GNU time) not found`);
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first (or `npm run bench`)');
+  const broken = verifierSelfTest();
+  if (broken.length > 0) throw new Error(`the replica verifier fails its self-test (bench/lib/verify-self-test.mjs):\n  ${broken.join('\n  ')}`);
+  const git = gitStamp(ROOT);
+  if (git.dirty.length > 0) log(`WARNING: the work tree has uncommitted changes; results are stamped ${git.label}`);
   mkdirSync(WORK, { recursive: true });
   log(
     `work dir ${WORK}; ${QUICK ? 'QUICK smoke run; ' : ''}${TSYNC_FLAGS.length ? `tsync flags ${TSYNC_FLAGS.join(' ')}; ` : ''}scenarios ${[...ONLY].join(',')}; repetitions ${Object.entries(
@@ -703,6 +709,7 @@ async function main() {
     loadStart: loadavg()
       .map((x) => x.toFixed(2))
       .join(' '),
+    git,
   });
 
   // tsync start-up cost, for reading the small figures
@@ -779,9 +786,7 @@ function resultsMarkdown(ctx, rep) {
   md.push(`| node | ${process.version} |`);
   md.push(`| machine | ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform} ${toolVersion(['uname', '-r'])} |`);
   md.push(`| filesystem | ${toolVersion(['findmnt', '-no', 'FSTYPE', '-T', WORK_ROOT])} (work dir ${WORK_ROOT.replace(ROOT, '.')}) |`);
-  md.push(
-    `| tsync | ${toolVersion([NODE, TSYNC_BIN, '--version'])} (git ${toolVersion(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD'])}${toolVersion(['git', '-C', ROOT, 'status', '--porcelain', '--', 'src'], (s) => (s ? ', src/ has uncommitted changes' : ''))}) |`,
-  );
+  md.push(`| tsync | ${toolVersion([NODE, TSYNC_BIN, '--version'])} (git ${ctx.git.label}) |`);
   md.push(`| cp | ${toolVersion(['cp', '--version'])} |`);
   md.push(`| rsync | ${toolVersion(['rsync', '--version'])} |`);
   if (ONLY.has('twoway')) md.push(`| unison | ${toolVersion(['unison', '-version'])} |`);

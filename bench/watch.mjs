@@ -13,6 +13,9 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { lsyncdConfig } from './watch-peers/lsyncd-config.mjs';
+import { isTsyncOwnEntry } from './lib/verify.mjs';
+import { verifierSelfTest } from './lib/verify-self-test.mjs';
+import { gitStamp } from './lib/git-stamp.mjs';
 
 /** @typedef {{ id: string, label: string, tsync?: boolean, oneWay?: boolean }} Tool */
 /** A tsync NDJSON event: `type` names it; the other fields are there for the events that carry them. */
@@ -374,7 +377,7 @@ function freshDirs(name) {
   return d;
 }
 
-/** Every entry below root: rel → 'dir' | 'file' | 'other'. */
+/** Every entry below root except tsync's own `<root>/.tsync/` (see lib/verify.mjs): rel → 'dir' | 'file' | 'other'. */
 /** @param {string} root */
 function listTree(root) {
   /** @type {Map<string, 'dir' | 'file' | 'other'>} */
@@ -387,6 +390,7 @@ function listTree(root) {
       return;
     }
     for (const name of names) {
+      if (isTsyncOwnEntry(rel, name)) continue;
       const r = rel === '' ? name : `${rel}/${name}`;
       let st;
       try {
@@ -1130,8 +1134,6 @@ function versions() {
   } catch {
     /* ignore */
   }
-  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-  const dirty = spawnSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' });
   return {
     node: process.version,
     kernel: release(),
@@ -1139,7 +1141,7 @@ function versions() {
     lsyncd: v(LSYNCD, ['--version'], /Version:\s*(\S+)/),
     rsync: v('rsync', ['--version'], /version\s+(\S+)/),
     chokidar,
-    commit: git.status === 0 ? `${git.stdout.trim()}${dirty.stdout?.trim() ? ' (src/ has uncommitted changes)' : ''}` : '?',
+    commit: gitStamp(ROOT).label,
   };
 }
 
@@ -1162,6 +1164,11 @@ function render(report, _env) {
 async function main() {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     console.error('bench/watch: dist/ is missing; run `npm run build` (or `npm run bench:watch`)');
+    process.exit(2);
+  }
+  const broken = verifierSelfTest();
+  if (broken.length > 0) {
+    console.error(`bench/watch: the replica verifier fails its self-test (bench/lib/verify-self-test.mjs):\n  ${broken.join('\n  ')}`);
     process.exit(2);
   }
   /** @type {Report} */

@@ -7,7 +7,20 @@ import { join } from 'node:path';
 const MTIME_TOLERANCE_NS = 2000n;
 
 /**
- * Lists every entry below root: Map rel -> BigIntStats (lstat, symlinks not followed).
+ * tsync keeps its trash (src/engine/trash.ts: `<root>/.tsync/trash/<stamp>/…`) in `<root>/.tsync/`, which
+ * is not part of the replica. Only that one name, only at the root: a `.tsync` further down, a
+ * `.tsyncfoo`, a conflict copy or a leftover `.tsync-tmp-*` temp file is compared like any other entry.
+ */
+export const TSYNC_OWN_DIR = '.tsync';
+
+/** True for the entry `name` in the directory `dirRel` ('' = the root) that belongs to tsync, not to the tree. */
+/** @param {string} dirRel @param {string} name */
+export function isTsyncOwnEntry(dirRel, name) {
+  return dirRel === '' && name === TSYNC_OWN_DIR;
+}
+
+/**
+ * Lists every entry below root except tsync's own: Map rel -> BigIntStats (lstat, symlinks not followed).
  * @param {string} root
  */
 export function walk(root) {
@@ -17,6 +30,7 @@ export function walk(root) {
   while (stack.length > 0) {
     const dir = /** @type {string} */ (stack.pop());
     for (const d of readdirSync(join(root, dir), { withFileTypes: true })) {
+      if (isTsyncOwnEntry(dir, d.name)) continue;
       const rel = dir === '' ? d.name : `${dir}/${d.name}`;
       const st = lstatSync(join(root, rel), { bigint: true });
       out.set(rel, st);
