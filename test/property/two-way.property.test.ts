@@ -9,7 +9,8 @@
 // The histories run in four groups, trash on or off (--no-trash) crossed with the flush on or off
 // (--no-fsync), the budget split between them.
 // PROPERTY_RUNS: number of histories in all (default 400, about 25 s on 2 cores; `npm run test:long`: 10,000).
-// PROPERTY_SEED / PROPERTY_PATH: replay a failure that fast-check reported (its group's seed), e.g.
+// PROPERTY_SEED: the seed of every group (default: a random one, printed once, so that a passing run can be named
+// and repeated too). PROPERTY_PATH with it replays a failure that fast-check reported, e.g.
 //   PROPERTY_SEED=-82504409 PROPERTY_PATH="36:3:2:3" PROPERTY_GROUP="trash, no flush" npx vitest run test/property
 // PROPERTY_GROUP: run only the group of that name.
 // PROPERTY_STATS: print coverage figures (operations applied, actions, conflicts by kind).
@@ -27,7 +28,8 @@ import { modelWinner } from './helpers/expected-tree.js';
 import { checkRound, nextBase, type ModelBase } from './helpers/two-way-model.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 400);
-const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
+const SEED = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
+console.log(`PROPERTY_SEED=${SEED} (PROPERTY_RUNS=${RUNS})`);
 const PATH = process.env.PROPERTY_PATH;
 const GROUP = process.env.PROPERTY_GROUP;
 
@@ -209,7 +211,7 @@ describe('two-way sync, random histories on real trees', () => {
       async () => {
         await fc.assert(
           fc.asyncProperty(historyArb, (h) => runHistory(h, group)),
-          { numRuns: perGroup, ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
+          { numRuns: perGroup, seed: SEED, ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
         );
       },
       timeout,
@@ -312,7 +314,7 @@ describe('two-way sync, the order of the roots', () => {
         fc.asyncProperty(fc.record({ a: versionArb, b: versionArb, policy: fc.constantFrom<'keep-both' | 'newer'>('keep-both', 'newer'), withBase: fc.boolean() }), (c) =>
           sameWinnerEitherOrder(c),
         ),
-        { numRuns: Math.ceil(RUNS / 2), ...(SEED === undefined ? {} : { seed: SEED }), ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
+        { numRuns: Math.ceil(RUNS / 2), seed: SEED, ...(PATH === undefined ? {} : { path: PATH, endOnFailure: true }) },
       );
     },
     120_000 + RUNS * 1_000,
