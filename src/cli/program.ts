@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { SyncSettings } from '../sync/settings.js';
 import type { ApplyFlags } from './commands/apply.js';
@@ -8,6 +7,7 @@ import { EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { reportError } from './report-error.js';
 import { addSyncOptions, collect, type SyncFlags } from './sync-options.js';
+import { packageVersion } from './version.js';
 
 const SYNC_EXAMPLES = `
 Examples:
@@ -183,9 +183,4 @@ function parseLimit(value: string | undefined): number {
   if (value === undefined) return 50;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--limit ${value}: expected a whole number, at least 1`);
   return Number(value);
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }
