@@ -5,6 +5,7 @@
 //   npm run bench                       # build, then the default run (~5-7 min on 2 cores)
 //   BENCH_QUICK=1 node bench/run.mjs    # small datasets, 2 repetitions: a smoke run
 //   BENCH_ONLY=small,hash node bench/run.mjs
+//   BENCH_ONLY=startup BENCH_RESULTS=/tmp/startup.md node bench/run.mjs   # start-up only (~10 s)
 //   BENCH_ONLY=1m BENCH_RESULTS=bench/results-1m.md node bench/run.mjs   # 1,000,000 empty files (opt-in, ~10 min)
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -23,7 +24,7 @@ import { summarizeProfile } from './lib/cpuprofile.mjs';
 /** @typedef {{ walls: number[], rss: number[], failures: string[], checks: number, wrong: number }} Slot */
 /** @typedef {{ tsyncStatus: string, tsyncMessage: string }} TwoWayOutcome */
 /** @typedef {Awaited<ReturnType<typeof hashScenario>>} HashOutcome */
-/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, small?: SmallTreeManifest, twoway?: TwoWayOutcome, hash?: HashOutcome }} Context */
+/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, startupRows?: boolean, small?: SmallTreeManifest, twoway?: TwoWayOutcome, hash?: HashOutcome }} Context */
 /** @typedef {ReturnType<typeof buildReport>} Report */
 /** @typedef {'tsync' | 'cp' | 'rsync' | 'unison'} Tool */
 
@@ -36,7 +37,7 @@ const E = process.env;
 // Configuration (environment variables; see README)
 
 const QUICK = E.BENCH_QUICK === '1';
-const SCENARIOS = ['small', 'large', '100k', 'hash', 'twoway', '1m'];
+const SCENARIOS = ['startup', 'small', 'large', '100k', 'hash', 'twoway', '1m'];
 /** The default run leaves out the 1M-file scenario (it alone takes ~10 minutes): BENCH_ONLY=1m runs it. */
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s !== '1m');
 const ONLY = new Set(
@@ -61,6 +62,7 @@ const REPS = {
   '1m': reps('1M', 1),
   hash: reps('HASH', 5),
   twoway: reps('TWOWAY', 5),
+  startup: reps('STARTUP', 10),
 };
 const MiB = 1 << 20;
 const SPEC = {
@@ -79,6 +81,8 @@ const WORK_ROOT = resolve(E.BENCH_WORK ?? join(ROOT, 'bench', '.work'));
 const WORK = join(WORK_ROOT, `run-${process.pid}`);
 const TRASH = join(WORK, 'trash');
 const RESULTS = E.BENCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'results.md'));
+/** Issue 11's start-up target: `tsync --version` and `tsync status` on an empty pair within this factor of `node -e 0`. */
+const STARTUP_TARGET = 1.3;
 /** Pause between preparing a tree and syncing it: longer than tsync's 50 ms racy-ctime window. */
 const SETTLE_MS = 150;
 
@@ -132,12 +136,12 @@ let timeFileSeq = 0;
  * One measured run: GNU time around the command, then a correctness check. Never throws for a failing
  * command: a failure is recorded and reported in the table.
  * @param {string} scenario @param {string} tool @param {string[]} argv
- * @param {{ verify?: () => Verdict, env?: NodeJS.ProcessEnv, expectNoop?: boolean }} [options]
+ * @param {{ verify?: () => Verdict, env?: NodeJS.ProcessEnv, expectNoop?: boolean, flush?: boolean }} [options]
  */
-function timed(scenario, tool, argv, { verify, env, expectNoop = false } = {}) {
+function timed(scenario, tool, argv, { verify, env, expectNoop = false, flush = true } = {}) {
   const s = slot(scenario, tool);
   commands.set(`${scenario}/${tool}`, template(argv));
-  const m = measure(argv, { env, timeFile: join(WORK, `time-${timeFileSeq++}.txt`) });
+  const m = measure(argv, { env, flush, timeFile: join(WORK, `time-${timeFileSeq++}.txt`) });
   let tag = '';
   if (m.status !== 0) {
     const why = `exit ${m.status ?? m.signal}: ${(m.stderr || m.stdout).trim().split('\n').slice(-2).join(' / ').slice(0, 300)}`;
@@ -452,6 +456,50 @@ async function hashScenario(file, size) {
 }
 
 /**
+ * Process start-up: `node -e 0` (the floor: Node alone), `tsync --version` (the CLI's own loading) and
+ * `tsync status` on an empty pair synced once (a command that opens the index, locks and scans). No
+ * `sync` before each run: nothing is written, and the flush would only add noise. Round 0 warms the
+ * page cache and is not counted; the order rotates every round.
+ */
+function startupScenario() {
+  const W = join(WORK, 'startup');
+  const [a, b, state] = [join(W, 'A'), join(W, 'B'), join(W, 'state')];
+  for (const d of [a, b, state]) mkdirSync(d, { recursive: true });
+  run([NODE, TSYNC_BIN, 'sync', a, b, '--state-dir', state]);
+  /** @type {Array<[string, string[], RegExp]>} */
+  const tools = [
+    ['node -e 0', [NODE, '-e', '0'], /^$/],
+    ['tsync --version', [NODE, TSYNC_BIN, '--version'], /^\d+\.\d+\.\d+\n$/],
+    ['tsync status', [NODE, TSYNC_BIN, 'status', a, b, '--state-dir', state], /^last sync: \S+ \(two-way, exit 0, 0 copied, 0 deleted\)\npending: 0 changes towards /],
+  ];
+  log(`startup: ${tools.map(([t]) => t).join(', ')}; ${REPS.startup} repetitions (+1 warm-up), empty pair synced once`);
+  for (let r = 0; r <= REPS.startup; r++) {
+    for (const [tool, argv, expected] of rotate(tools, r)) {
+      if (r === 0) {
+        run(argv);
+        continue;
+      }
+      const m = timed('startup', tool, argv, { flush: false });
+      if (m.status === 0 && !expected.test(m.stdout)) slot('startup', tool).failures.push(`unexpected output: ${JSON.stringify(m.stdout.slice(0, 200))}`);
+    }
+  }
+}
+
+/** The start-up rows: each tsync command as a ratio to `node -e 0` in the same run, against the target. */
+function startupTable() {
+  const floor = cellOf('startup', 'node -e 0');
+  const lines = [`| command | median | \`node -e 0\` median | ratio | target | met? |`, '|---|---|---|---|---|---|'];
+  for (const tool of ['tsync --version', 'tsync status']) {
+    const t = cellOf('startup', tool);
+    const ratio = t.med / floor.med;
+    const met = t.slot !== undefined && t.slot.failures.length === 0 && ratio <= STARTUP_TARGET ? 'met' : 'not met';
+    const cmd = tool === 'tsync status' ? '`tsync status A B --state-dir S` (empty pair, synced once)' : '`tsync --version`';
+    lines.push(`| ${cmd} | ${t.text} | ${floor.text} | ${fmtRatio(t.med, floor.med)} | ≤ ${STARTUP_TARGET}× | ${met} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
  * @param {SmallTreeManifest} data
  * @returns {Promise<TwoWayOutcome>}
  */
@@ -671,7 +719,7 @@ function buildReport(ctx) {
   const problems = [];
   for (const [scenario, tools] of results) for (const [tool, s] of tools) for (const f of s.failures) problems.push(`- ${scenario} / ${tool}: ${f}`);
 
-  return { table, foot: foot.join('\n'), hashTable, details, problems };
+  return { table, foot: foot.join('\n'), hashTable, startup: ctx.startupRows ? startupTable() : '', details, problems };
 }
 
 /** @param {string[]} argv @param {(s: string) => string | undefined} [pick] */
@@ -718,6 +766,10 @@ async function main() {
   for (let i = 0; i < 5; i++) starts.push(measure([NODE, TSYNC_BIN, '--version'], { timeFile: join(WORK, 'time-startup.txt'), flush: false }).wall);
   ctx.startup = median(starts);
   log(`tsync start-up (node bin/tsync.js --version): ${fmtS(ctx.startup)}`);
+  if (ONLY.has('startup')) {
+    startupScenario();
+    ctx.startupRows = true;
+  }
 
   const DATA = join(WORK, 'data');
   if (ONLY.has('small') || ONLY.has('twoway')) {
@@ -760,7 +812,8 @@ async function main() {
   const rep = buildReport(ctx);
   /** @type {string[]} */
   const out = [];
-  out.push(rep.table, '', rep.foot, '');
+  if (rep.startup) out.push(`Start-up (median of ${REPS.startup}; target: each within ${STARTUP_TARGET}× of \`node -e 0\`):`, '', rep.startup, '');
+  if (results.size > (ctx.startupRows ? 1 : 0) || ctx.hash) out.push(rep.table, '', rep.foot, '');
   if (rep.hashTable) out.push('Hash throughput by read buffer size (tsync `hashFile`, warm cache):', '', rep.hashTable, '');
   out.push(`tsync process start-up (\`node bin/tsync.js --version\`): ${fmtS(ctx.startup)} (included in every tsync figure).`, '');
   if (rep.problems.length > 0) out.push('**Problems (correctness checks / exit codes):**', '', ...rep.problems, '');
@@ -806,6 +859,15 @@ function resultsMarkdown(ctx, rep) {
     "Figures are medians of wall-clock time, **warm page cache** (the page cache cannot be dropped reliably here; every dataset was just written or read). `sync` is run, untimed, before each measured run so writeback of earlier writes does not land inside it; the measured run's own writes stay in the page cache (not flushed). Max RSS is from GNU time (`%M`), the maximum over repetitions.",
     '',
   );
+  if (rep.startup)
+    md.push(
+      '## Start-up',
+      '',
+      `Median of ${REPS.startup} runs each, interleaved, no flush before each run; target: within ${STARTUP_TARGET}× of \`node -e 0\` in the same run (issue 11).`,
+      '',
+      rep.startup,
+      '',
+    );
   md.push('## Summary', '', rep.table, '', rep.foot, '');
   if (rep.hashTable) md.push('## Hash throughput by read buffer size', '', rep.hashTable, '');
   md.push(`tsync process start-up (\`node bin/tsync.js --version\`, median of 5): ${fmtS(ctx.startup)}; it is included in every tsync figure.`, '');

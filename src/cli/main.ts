@@ -1,11 +1,14 @@
-import { CommanderError } from 'commander';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { processIo, type Io } from './io.js';
-import { buildProgram } from './program.js';
-import { reportError } from './report-error.js';
+import { packageVersion } from './version.js';
 
 /** Runs the CLI and returns the exit code. The only place that knows about argv and exit codes. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+  if (isVersionOnly(argv.slice(2))) {
+    io.out(packageVersion()); // what commander prints for it, without loading commander (most of a bare start-up)
+    return EXIT.ok;
+  }
+  const [{ CommanderError }, { buildProgram }, { reportError }] = await Promise.all([import('commander'), import('./program.js'), import('./report-error.js')]);
   let code: ExitCode = EXIT.ok;
   const program = buildProgram(io, (c) => {
     code = c;
@@ -20,4 +23,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return reportError(e, io);
   }
   return code;
+}
+
+/** `tsync --version` or `tsync -V` and nothing else; any other shape goes through commander as before. */
+function isVersionOnly(args: readonly string[]): boolean {
+  return args.length === 1 && (args[0] === '--version' || args[0] === '-V');
 }

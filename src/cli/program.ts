@@ -1,19 +1,13 @@
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { resolveStateDir } from '../store/state-location.js';
 import type { SyncSettings } from '../sync/settings.js';
-import { applyCommand, type ApplyFlags } from './commands/apply.js';
-import { conflictsCommand } from './commands/conflicts.js';
-import { checkCommand, logCommand, statusCommand } from './commands/inspect.js';
-import { planCommand } from './commands/plan.js';
-import { syncCommand } from './commands/sync.js';
-import { restoreCommand, trashCommand } from './commands/trash.js';
+import type { ApplyFlags } from './commands/apply.js';
 import type { WatchFlags } from './commands/watch.js';
 import { EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { reportError } from './report-error.js';
-import { addSyncOptions, collect, settingsOf, withProfile, type SyncFlags } from './sync-options.js';
+import { addSyncOptions, collect, type SyncFlags } from './sync-options.js';
+import { packageVersion } from './version.js';
 
 const SYNC_EXAMPLES = `
 Examples:
@@ -39,6 +33,10 @@ ${EXIT_CODE_HELP}`;
 /**
  * The commander wiring: every command, its arguments and options, and which module runs it. Each
  * action hands its exit code to `done`.
+ *
+ * Every command module is imported inside its action, never here: `--version`, `--help` and a usage
+ * error then load commander and this file only, and each command loads just what it uses (SQLite,
+ * the hasher, the watcher, the progress bar, the schema library). Start-up is part of every run.
  */
 export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   const program = new Command('tsync')
@@ -56,6 +54,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('[dst]', 'the second tree (the destination with --one-way, created if missing); may come from --profile')
     .addHelpText('after', SYNC_EXAMPLES);
   addSyncOptions(sync).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags, cmd: Command) => {
+    const [{ syncCommand }, { withProfile }] = await Promise.all([import('./commands/sync.js'), import('./sync-settings.js')]);
     done(await withProfile(left, right, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io)));
   });
 
@@ -67,8 +66,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
     .addHelpText('after', WATCH_EXAMPLES);
   addSyncOptions(watch).action(async (left: string | undefined, right: string | undefined, flags: WatchFlags, cmd: Command) => {
-    // loaded on demand: the watcher (chokidar) costs every other command's startup nothing
-    const { watchCommand } = await import('./commands/watch.js');
+    const [{ watchCommand }, { withProfile }] = await Promise.all([import('./commands/watch.js'), import('./sync-settings.js')]);
     done(await withProfile(left, right, flags, cmd, io, (a, b, f) => watchCommand(a, b, f, io)));
   });
 
@@ -79,7 +77,8 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('<b>', 'the second root')
     .option('--state-dir <dir>', 'where the state index lives')
     .option('--json', 'one JSON object per line')
-    .action((left: string, right: string, flags: { stateDir?: string; json?: boolean }) => {
+    .action(async (left: string, right: string, flags: { stateDir?: string; json?: boolean }) => {
+      const [{ conflictsCommand }, { resolveStateDir }] = await Promise.all([import('./commands/conflicts.js'), import('../store/state-location.js')]);
       done(conflictsCommand(left, right, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
     });
 
@@ -95,6 +94,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       .option('--include <glob>', 'as for sync (repeatable)', collect, [])
       .option('--json', 'one JSON object per line');
   const withSettings = async (left: string, right: string, flags: Partial<SyncFlags>, run: (s: SyncSettings) => Promise<ExitCode>): Promise<void> => {
+    const { settingsOf } = await import('./sync-settings.js');
     let st: SyncSettings;
     try {
       st = settingsOf(left, right, { conflict: 'keep-both', fsync: true, trash: true, exclude: [], include: [], ...flags }, io);
@@ -105,11 +105,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     done(await run(st));
   };
   inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+    const { statusCommand } = await import('./commands/inspect.js');
     await withSettings(left, right, flags, (st) => statusCommand(st, flags.json === true, io));
   });
   inspect('check', 'compare both trees by content: exit 0 when identical, else list the differences and exit 1')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+      const { checkCommand } = await import('./commands/inspect.js');
       await withSettings(left, right, flags, (st) => checkCommand(st, flags.json === true, io));
     });
   inspect('log', 'one row per past run: sync, apply, and each watch cycle that changed something (newest first)')
@@ -122,6 +124,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
         done(reportError(e, io));
         return;
       }
+      const { logCommand } = await import('./commands/inspect.js');
       await withSettings(left, right, flags, (st) => logCommand(st, { json: flags.json === true, limit }, io));
     });
 
@@ -132,6 +135,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('[dst]', 'the second tree; may come from --profile')
     .requiredOption('-o, --output <file>', 'where to write the plan');
   addSyncOptions(plan).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
+    const [{ planCommand }, { withProfile }] = await Promise.all([import('./commands/plan.js'), import('./sync-settings.js')]);
     done(await withProfile(left, right, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io)));
   });
 
@@ -147,6 +151,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option('--json', 'NDJSON events and a summary')
     .option('-q, --quiet', 'print only errors')
     .action(async (file: string, flags: ApplyFlags) => {
+      const { applyCommand } = await import('./commands/apply.js');
       done(await applyCommand(file, flags, io));
     });
 
@@ -155,7 +160,8 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .description("list what a root's trash holds (files tsync overwrote or deleted there)")
     .argument('<root>', 'a synced root')
     .option('--json', 'one JSON object per line')
-    .action((root: string, flags: { json?: boolean }) => {
+    .action(async (root: string, flags: { json?: boolean }) => {
+      const { trashCommand } = await import('./commands/trash.js');
       done(trashCommand(root, { json: flags.json === true }, io));
     });
 
@@ -165,7 +171,8 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('<root>', 'a synced root')
     .argument('<path>', 'the path inside the root')
     .option('--at <time>', 'the newest version trashed at or before TIME (ISO 8601; default: now)')
-    .action((root: string, path: string, flags: { at?: string }) => {
+    .action(async (root: string, path: string, flags: { at?: string }) => {
+      const { restoreCommand } = await import('./commands/trash.js');
       done(restoreCommand(root, path, { at: flags.at }, io));
     });
 
@@ -176,9 +183,4 @@ function parseLimit(value: string | undefined): number {
   if (value === undefined) return 50;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--limit ${value}: expected a whole number, at least 1`);
   return Number(value);
-}
-
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-  return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
 }

@@ -1,12 +1,5 @@
 import { Option, type Command } from 'commander';
-import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseTrashKeep, parseWait, CONFLICT_POLICIES } from '../config/options.js';
-import { configCandidates, loadProfile } from '../config/profiles.js';
-import { UsageError } from '../errors.js';
-import { resolveStateDir } from '../store/state-location.js';
-import type { SyncSettings } from '../sync/settings.js';
-import type { ExitCode } from './exit-codes.js';
-import type { Io } from './io.js';
-import { reportError } from './report-error.js';
+import { CONFLICT_POLICIES } from '../core/types.js';
 
 /** The flags `sync`, `plan` and `watch` share, as commander hands them over. */
 export interface SyncFlags {
@@ -31,7 +24,11 @@ export interface SyncFlags {
   config?: string;
 }
 
-/** The options `sync`, `plan` and `watch` share (the CLI contract: watch takes the same options as sync). */
+/**
+ * The options `sync`, `plan` and `watch` share (the CLI contract: watch takes the same options as sync).
+ * Only their definitions: what they mean is sync-settings.ts, loaded when a command runs, so that
+ * `--help` and `--version` load no parser, schema library or profile reader.
+ */
 export function addSyncOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('--profile <name>', 'take roots and options from this profile of the config file').env('TSYNC_PROFILE'))
@@ -61,61 +58,6 @@ export function addSyncOptions(cmd: Command): Command {
     .option('--json', 'NDJSON on stdout: one event per action, conflict and problem, then a summary (watch: a stream of events; README "Scripting")')
     .option('-v, --verbose', 'print every action as it is applied')
     .option('-q, --quiet', 'print only errors');
-}
-
-export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io): SyncSettings {
-  return {
-    left,
-    right,
-    mode: flags.oneWay === true ? 'one-way' : 'two-way',
-    policy: parseConflictPolicy(flags.conflict),
-    stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }),
-    checksum: flags.checksum === true,
-    dryRun: flags.dryRun === true,
-    force: flags.force === true,
-    deleteLimit: parseDeleteLimit(flags.maxDelete),
-    concurrency: parseConcurrency(flags.concurrency),
-    flush: flags.fsync,
-    waitSeconds: parseWait(flags.wait),
-    filters: { exclude: flags.exclude, include: flags.include },
-    trash: { enabled: flags.trash, keepMs: parseTrashKeep(flags.trashKeep) },
-  };
-}
-
-/**
- * Roots and options from `--profile NAME` (config file, see config/profiles.ts), under what the command
- * line and TSYNC_* variables say: flags given there win, the profile fills in the rest.
- */
-export async function withProfile<F extends SyncFlags>(
-  left: string | undefined,
-  right: string | undefined,
-  flags: F,
-  cmd: Command,
-  io: Io,
-  run: (left: string, right: string, flags: F) => Promise<ExitCode>,
-): Promise<ExitCode> {
-  let leftRoot = left;
-  let rightRoot = right;
-  let merged: F = flags;
-  try {
-    if (flags.profile !== undefined) {
-      const profile = loadProfile(flags.profile, configCandidates(flags.config, io.env, process.cwd()));
-      const given = (key: string): boolean => ['cli', 'env'].includes(cmd.getOptionValueSource(key) ?? '');
-      const fill: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(profile)) {
-        if (key === 'source' || key === 'destination' || value === undefined || given(key)) continue;
-        fill[key] = value;
-      }
-      merged = { ...flags, ...fill };
-      leftRoot ??= profile.source;
-      rightRoot ??= profile.destination;
-    }
-    if (leftRoot === undefined) throw new UsageError("missing required argument 'src' (or a --profile that names it)");
-    if (rightRoot === undefined) throw new UsageError("missing required argument 'dst' (or a --profile that names it)");
-  } catch (e) {
-    return reportError(e, io);
-  }
-  return run(leftRoot, rightRoot, merged);
 }
 
 export function collect(value: string, previous: string[]): string[] {

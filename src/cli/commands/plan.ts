@@ -6,7 +6,8 @@ import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { formatPlan, formatProblems, formatSummary } from '../report.js';
 import { printJson, reportFailure } from './sync.js';
-import { settingsOf, type SyncFlags } from '../sync-options.js';
+import type { SyncFlags } from '../sync-options.js';
+import { settingsOf } from '../sync-settings.js';
 
 /** `tsync plan A B -o FILE`: a dry run whose plan, with every action's preconditions, goes to FILE. */
 export async function planCommand(left: string, right: string, flags: SyncFlags & { output: string }, io: Io): Promise<ExitCode> {

@@ -2,15 +2,17 @@ import { eventLine, runEvents, type EventCommand, type RunEvent } from '../../sy
 import { exitStatusOf, runSync, type RunSummary } from '../../sync/run-loop.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
-import { progressBar } from '../progress.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from '../report.js';
 import { reportError } from '../report-error.js';
-import { settingsOf, type SyncFlags } from '../sync-options.js';
+import type { SyncFlags } from '../sync-options.js';
+import { settingsOf } from '../sync-settings.js';
 
 /** `tsync sync A B`: one run; text for people, or NDJSON events with --json. */
 export async function syncCommand(left: string, right: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
   const startedMs = Date.now();
-  const bar = process.stderr.isTTY === true && flags.json !== true && flags.quiet !== true && flags.dryRun !== true ? progressBar(process.stderr) : null;
+  const wantBar = process.stderr.isTTY === true && flags.json !== true && flags.quiet !== true && flags.dryRun !== true;
+  // cli-progress is loaded only when a bar can be drawn: scripts, cron jobs and --json never pay for it
+  const bar = wantBar ? (await import('../progress.js')).progressBar(process.stderr) : null;
   try {
     const summary = await runSync(settingsOf(left, right, flags, io), bar ?? {}).finally(() => bar?.stop());
     if (flags.json === true) {

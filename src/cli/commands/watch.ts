@@ -5,7 +5,8 @@ import { runWatchLoop } from '../../sync/watch-loop.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { reportError } from '../report-error.js';
-import { settingsOf, type SyncFlags } from '../sync-options.js';
+import type { SyncFlags } from '../sync-options.js';
+import { settingsOf } from '../sync-settings.js';
 import { watchOutput } from '../watch-output.js';
 import { reportFailure } from './sync.js';
 
