@@ -268,7 +268,9 @@ export class StateStore {
       this.db.exec('BEGIN IMMEDIATE');
       this.db.exec('ROLLBACK');
     } catch (e) {
-      throw new StateError(`the state index is locked by another process (${errCode(e)}); nothing was changed`);
+      const code = errCode(e);
+      const why = code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' ? 'is locked by another process' : 'cannot be written';
+      throw new StateError(`the state index ${this.db.name} ${why} (${code}); nothing was changed`);
     }
   }
 
