@@ -8,7 +8,6 @@ import type { ScanResult } from '../scan/scan.js';
 import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cycle.js';
 import { openPair } from './pair.js';
 import { persist, runRecordOf, sidesWritten } from './persist.js';
-import { parsePlan } from './plan-file.js';
 import { prepareSides } from './prepare.js';
 import { filterOf, scanSide } from './scan-pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
@@ -91,6 +90,8 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   } catch (e) {
     throw new UsageError(`cannot read the plan ${file} (${errCode(e)})`);
   }
+  // imported here, not at the top: the schema library it needs is for `apply` alone
+  const { parsePlan } = await import('./plan-parse.js');
   const parsed = parsePlan(text, file);
   const startedAtMs = Date.now();
   const settings = { ...s, mode: parsed.mode, dryRun: false };
