@@ -18,7 +18,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
-import { streamingHash, type StreamingHash } from '../hash/xxhash.js';
+import { loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from '../fs/temp-name.js';
 
@@ -84,6 +84,7 @@ const smallBuffer = Buffer.allocUnsafe(SMALL_FILE_MAX + 1);
  * must hash the same.
  */
 export async function copyFileAtomic(req: CopyRequest): Promise<CopyResult> {
+  await loadHasher(); // every copy hashes what it copies
   return req.source.entry.kind === 'file' && req.source.entry.size <= SMALL_FILE_MAX ? copySmallFile(req) : copyLargeFile(req);
 }
 

@@ -1,18 +1,33 @@
 import { open } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import xxhashInit from 'xxhash-wasm';
+import type xxhashInit from 'xxhash-wasm';
 
 type XXHashApi = Awaited<ReturnType<typeof xxhashInit>>;
 
 let api: XXHashApi | null = null;
+let loading: Promise<void> | null = null;
 
-/** Compiles the WASM module once per process. */
-export async function loadHasher(): Promise<void> {
-  api ??= await xxhashInit();
+/**
+ * Compiles the WASM module once per process, on first need: a run that hashes nothing (a status of an
+ * unchanged pair) never pays for it. Concurrent first callers share the one compile.
+ */
+export function loadHasher(): Promise<void> {
+  loading ??= import('xxhash-wasm')
+    .then(({ default: init }) => init())
+    .then(
+      (loaded) => {
+        api = loaded;
+      },
+      (e: unknown) => {
+        loading = null; // let a later call try again
+        throw e;
+      },
+    );
+  return loading;
 }
 
 function ready(): XXHashApi {
-  if (api === null) throw new Error('loadHasher() must be awaited before hashing');
+  if (api === null) throw new Error('loadHasher() must be awaited before a streaming hash');
   return api;
 }
 
@@ -51,6 +66,7 @@ export interface HashedFile {
  * stats before and after when it needs a stable answer.
  */
 export async function hashFile(path: Buffer, buffer: Buffer): Promise<HashedFile> {
+  await loadHasher();
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const h = ready().create64();

@@ -1,11 +1,26 @@
-import ignore, { type Ignore } from 'ignore';
+import type createIgnore from 'ignore';
+import type { Ignore } from 'ignore';
 import { lstatSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAtOrBelow, joinRel, parentOf } from '../core/paths.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 
 /** The name of the per-directory ignore file (gitignore syntax). Like every `.tsync*` name, never synced. */
 export const IGNORE_FILE = '.tsyncignore';
+
+type IgnoreFactory = typeof createIgnore;
+let ignoreFactory: IgnoreFactory | null = null;
+
+/**
+ * A matcher for `patterns`. The `ignore` package is loaded on the first call, not at start-up: most
+ * runs have no rules at all, and loading it is a measurable part of a short command's start
+ * (bench/results-startup.md). It is CommonJS, so a synchronous require keeps `excludes` synchronous.
+ */
+function matcherOf(patterns: readonly string[]): Ignore {
+  ignoreFactory ??= createRequire(import.meta.url)('ignore') as IgnoreFactory;
+  return ignoreFactory().add([...patterns]);
+}
 
 export interface FilterRules {
   /** --exclude GLOB (repeatable), gitignore syntax. */
@@ -21,7 +36,8 @@ export interface FilterRules {
  * An excluded path is invisible to the run: it is neither copied nor deleted, on either side.
  */
 export class PathFilter {
-  private readonly top: Ignore;
+  /** null when there are no --exclude rules: nothing to match, no matcher built. */
+  private readonly top: Ignore | null;
   private readonly includes: Ignore | null;
   private readonly perDir = new Map<string, Ignore | null>();
   /** The directories whose ignore files hold rules ('' for the root), and their rules. */
@@ -32,8 +48,8 @@ export class PathFilter {
   private readonly missing: Set<string>[];
 
   constructor(rules: FilterRules, roots: readonly AbsPath[]) {
-    this.top = ignore().add([...rules.exclude]);
-    this.includes = rules.include.length > 0 ? ignore().add([...rules.include]) : null;
+    this.top = rules.exclude.length > 0 ? matcherOf(rules.exclude) : null;
+    this.includes = rules.include.length > 0 ? matcherOf(rules.include) : null;
     this.anchors = roots.map((r) => new DirAnchors(r));
     this.missing = roots.map(() => new Set<string>());
   }
@@ -107,7 +123,7 @@ export class PathFilter {
         place.release();
       }
     });
-    const rules = lines.some((l) => l.trim() !== '' && !l.startsWith('#')) ? ignore().add(lines) : null;
+    const rules = lines.some((l) => l.trim() !== '' && !l.startsWith('#')) ? matcherOf(lines) : null;
     this.perDir.set(key, rules);
     if (rules !== null) this.withRules.set(key, rules);
     return rules;

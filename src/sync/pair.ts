@@ -3,7 +3,6 @@ import { RACY_WINDOW_NS } from '../core/stat-cache.js';
 import { RootError, SafetyHaltError } from '../errors.js';
 import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
 import { toBytes } from '../fs/paths.js';
-import { loadHasher } from '../hash/xxhash.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
 import { resolveRoots, type ResolvedRoots } from './roots.js';
@@ -39,7 +38,6 @@ export interface OpenPair {
 
 export async function openPair(o: PairOptions): Promise<OpenPair> {
   const roots = resolveRoots(o.left, o.right, { createRight: o.mode === 'one-way', allowMissing: o.mode === 'two-way' });
-  await loadHasher();
   ensureStateDir(o.stateDir);
   const lock: PairLock = o.dryRun ? { release: () => undefined } : await acquirePairLock(o.stateDir, roots.left, roots.right, o.waitSeconds);
   let store: StateStore | null = null;

@@ -6,9 +6,8 @@ import { textOfAbs } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import type { ScanResult } from '../scan/scan.js';
 import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cycle.js';
-import { openPair } from './pair.js';
+import { openPair, type OpenPair } from './pair.js';
 import { persist, runRecordOf, sidesWritten } from './persist.js';
-import { parsePlan } from './plan-file.js';
 import { prepareSides } from './prepare.js';
 import { filterOf, scanSide } from './scan-pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
@@ -36,13 +35,17 @@ export interface RunSummary {
  * (watched-pair.ts, watch-loop.ts) runs a cycle per batch of hints and persists batches on a timer.
  */
 
-/** One `tsync sync` (or, as a dry run, `tsync plan` / `status`). */
-export async function runSync(s: SyncSettings, observer: CycleObserver = {}): Promise<RunSummary> {
+/**
+ * One `tsync sync` (or, as a dry run, `tsync plan` / `status`). `readIndex` sees the opened pair before
+ * the run: `status` reads the run log and the open conflicts there instead of opening the pair again.
+ */
+export async function runSync(s: SyncSettings, observer: CycleObserver = {}, readIndex?: (pair: OpenPair) => void): Promise<RunSummary> {
   const startedAtMs = Date.now();
   const t = phaseTimer();
   const pair = await openPair(s);
   t('open (lock, index, base)');
   try {
+    readIndex?.(pair);
     const filter = filterOf(pair, s);
     const left = scanSide(pair, s, 'left', filter);
     t(`scan first root (${left.entries.size} entries)`);
@@ -91,6 +94,8 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   } catch (e) {
     throw new UsageError(`cannot read the plan ${file} (${errCode(e)})`);
   }
+  // imported here, not at the top: the schema library it needs is for `apply` alone
+  const { parsePlan } = await import('./plan-parse.js');
   const parsed = parsePlan(text, file);
   const startedAtMs = Date.now();
   const settings = { ...s, mode: parsed.mode, dryRun: false };

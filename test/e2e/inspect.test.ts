@@ -53,7 +53,8 @@ describe('json output and inspection', () => {
 
     const status = two('status', '--json');
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ pending: { towardsFirst: 1, towardsSecond: 1 }, openConflicts: 0 });
+    // the last run and the open conflicts come from the index, read in the same opening as the dry run
+    expect(JSON.parse(status.stdout)).toMatchObject({ lastSync: { mode: 'two-way', exitCode: 0, copied: 1 }, pending: { towardsFirst: 1, towardsSecond: 1 }, openConflicts: 0 });
 
     const check = two('check');
     expect(check.code).toBe(1);
@@ -70,5 +71,20 @@ describe('json output and inspection', () => {
     const runs = parse(log.stdout);
     expect(runs).toHaveLength(2);
     expect(runs[0]).toMatchObject({ command: 'sync', mode: 'two-way', copied: 2, exitCode: 0 });
+  });
+
+  it('status counts the conflicts a skip policy left open', () => {
+    const sb = sandbox();
+    mkdirSync(sb.dst);
+    writeFileSync(join(sb.src, 'a.txt'), 'a\n');
+    const two = (cmd: string, ...extra: string[]): ReturnType<typeof runCli> => runCli([cmd, '--state-dir', sb.state, ...extra, sb.src, sb.dst]);
+    expect(two('sync').code).toBe(0);
+    writeFileSync(join(sb.src, 'a.txt'), 'first side\n');
+    writeFileSync(join(sb.dst, 'a.txt'), 'second side, longer\n');
+    expect(two('sync', '--conflict', 'skip').code).toBe(3);
+
+    const status = two('status', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ lastSync: { exitCode: 3 }, openConflicts: 1 });
   });
 });

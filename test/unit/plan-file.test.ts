@@ -1,10 +1,11 @@
 // A plan written by serializePlan reads back as the same plan, field for field: the schema in
-// plan-file.ts admits every key the writer emits and rebuilds every value (bytes, bigints, nulls).
+// plan-parse.ts admits every key the writer emits and rebuilds every value (bytes, bigints, nulls).
 import { describe, expect, it } from 'vitest';
 import { relPath } from '../../src/core/paths.js';
 import type { Action, Conflict, ScannedEntry } from '../../src/core/types.js';
 import { UsageError } from '../../src/errors.js';
-import { parsePlan, serializePlan } from '../../src/sync/plan-file.js';
+import { serializePlan } from '../../src/sync/plan-file.js';
+import { parsePlan } from '../../src/sync/plan-parse.js';
 
 // Names are bytes: one that is not UTF-8, and a newline, must come back byte-exact.
 const odd = relPath('d\xff/n\nx');

@@ -13,16 +13,13 @@ import { reportError } from '../report-error.js';
 /** `tsync status A B`: the last run, what a sync would do now (per direction), open conflicts. Exit 0. */
 export async function statusCommand(settings: SyncSettings, json: boolean, io: Io): Promise<ExitCode> {
   try {
-    const summary = await runSync({ ...settings, dryRun: true });
-    const pair = await openPair({ ...settings, dryRun: true });
-    let last: RunRecord | null;
-    let open: number;
-    try {
-      last = pair.store.listRuns(1)[0] ?? null;
-      open = pair.store.listConflicts().filter((c) => c.resolution === 'skipped').length;
-    } finally {
-      pair.close();
-    }
+    const index: { last: RunRecord | null; open: number } = { last: null, open: 0 };
+    // a dry run writes nothing to the index, so what it holds before the run is what it holds after
+    const summary = await runSync({ ...settings, dryRun: true }, {}, (pair) => {
+      index.last = pair.store.listRuns(1)[0] ?? null;
+      index.open = pair.store.listConflicts().filter((c) => c.resolution === 'skipped').length;
+    });
+    const { last, open } = index;
     const toLeft = summary.plan.actions.filter((a) => a.target === 'left').length;
     const toRight = summary.plan.actions.filter((a) => a.target === 'right').length;
     if (json) {
