@@ -18,7 +18,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
-import { loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
+import { hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from '../fs/temp-name.js';
 
@@ -83,8 +83,14 @@ const smallBuffer = Buffer.allocUnsafe(SMALL_FILE_MAX + 1);
  * recent for a coarse kernel clock to prove anything (see stat-cache.ts) it is read a second time and
  * must hash the same.
  */
-export async function copyFileAtomic(req: CopyRequest): Promise<CopyResult> {
-  await loadHasher(); // every copy hashes what it copies
+export function copyFileAtomic(req: CopyRequest): Promise<CopyResult> {
+  // Every copy hashes what it copies. The engine loads the hasher before a plan with copies starts, so a
+  // small copy still runs to its rename without yielding (the order of the writes stays as planned).
+  if (!hasherLoaded()) return loadHasher().then(() => copyNow(req));
+  return copyNow(req);
+}
+
+async function copyNow(req: CopyRequest): Promise<CopyResult> {
   return req.source.entry.kind === 'file' && req.source.entry.size <= SMALL_FILE_MAX ? copySmallFile(req) : copyLargeFile(req);
 }
 

@@ -3,6 +3,7 @@ import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
 import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { errCode } from '../fs/stat.js';
+import { loadHasher } from '../hash/xxhash.js';
 import { copyFileAtomic, copySymlinkAtomic, SourceChangedError, SourceReadError } from './copy-file.js';
 import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
@@ -39,6 +40,8 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   const outcomes: Outcome[] = [];
   let bytes = 0;
   const queue = new PQueue({ concurrency: opts.concurrency });
+  // copies (conflict copies too) hash what they write: load the hasher once, before the first of them
+  if (actions.some((a) => a.type === 'copy' || a.type === 'conflict')) await loadHasher();
   const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash);
   const run = async (a: Action): Promise<void> => {
     const { outcome, copied } = await applyAction(a, ctx);

@@ -26,6 +26,11 @@ export function loadHasher(): Promise<void> {
   return loading;
 }
 
+/** True once loadHasher() has finished: callers that must not yield before their first step check this. */
+export function hasherLoaded(): boolean {
+  return api !== null;
+}
+
 function ready(): XXHashApi {
   if (api === null) throw new Error('loadHasher() must be awaited before a streaming hash');
   return api;
