@@ -2,9 +2,10 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
-import type { AbsPath, Base, BaseRecord, Conflict, ConflictPolicy, ConflictResolution, ConflictVersion, Entry, EntryKind, RelPath, Side, SideRecord } from '../core/types.js';
+import type { AbsPath, Base, Conflict, ConflictPolicy, ConflictResolution, ConflictVersion, Entry, EntryKind, RelPath, Side, SideRecord } from '../core/types.js';
 import { StateError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
+import { BaseTable } from './base-table.js';
 import { MIGRATIONS } from './migrations.js';
 import { pairKey } from './state-location.js';
 
@@ -26,6 +27,28 @@ interface EntryRow {
   r_mtime_ns: bigint | null;
   r_ino: bigint | null;
   r_ctime_ns: bigint | null;
+}
+
+const ENTRY_COLUMNS = 'path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns';
+type EntryRowValues = [
+  Buffer,
+  bigint,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+  string | null,
+  Buffer | null,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+  bigint | null,
+];
+
+function rowOf(v: EntryRowValues): EntryRow {
+  const [path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns] = v;
+  return { path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns };
 }
 
 interface ConflictRow {
@@ -122,16 +145,24 @@ export class StateStore {
     }
   }
 
-  loadBase(): Base {
-    const base = new Map<RelPath, BaseRecord>();
-    // One native call for all rows: iterate() costs a round trip per row, which shows at 100k paths.
-    const rows = this.db.prepare('SELECT * FROM entries').safeIntegers(true).all() as EntryRow[];
-    for (const row of rows) {
+  /**
+   * The base, loaded into a column table (base-table.ts). Rows are read one at a time in raw mode:
+   * `.all()` kept every row object alive at once, and promoting 100k of them to the old generation cost
+   * more than the rows themselves.
+   */
+  loadBase(): BaseTable {
+    const count = Number(this.db.prepare('SELECT count(*) FROM entries').pluck().get());
+    const base = new BaseTable(count);
+    const rows = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM entries`).safeIntegers(true).raw(true);
+    for (const raw of rows.iterate() as IterableIterator<EntryRowValues>) {
+      const row = rowOf(raw);
       const entry = entryOf(row);
       if (entry === null) continue;
       const l = sideOf(row.l_mtime_ns, row.l_ino, row.l_ctime_ns);
       const r = sideOf(row.r_mtime_ns, row.r_ino, row.r_ctime_ns);
-      base.set(row.path.toString('latin1') as RelPath, this.swapped ? { entry, left: r, right: l } : { entry, left: l, right: r });
+      const path = row.path.toString('latin1') as RelPath;
+      if (this.swapped) base.append(path, entry, r, l);
+      else base.append(path, entry, l, r);
     }
     return base;
   }

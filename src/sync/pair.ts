@@ -45,7 +45,7 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
     const opened = StateStore.open(o.stateDir, roots.left, roots.right);
     store = opened.store;
     if (!o.dryRun) store.ensureWritable();
-    const base = new Map(opened.store.loadBase());
+    const base = opened.store.loadBase();
     if (o.mode === 'two-way') guardMissingRoots(roots, base, o.force);
     const s = store;
     const probed: Partial<Record<'left' | 'right', bigint>> = {};

@@ -145,7 +145,8 @@ function phaseTimer(): (label: string) => void {
   let last = performance.now();
   return (label) => {
     const now = performance.now();
-    process.stderr.write(`tsync timing: ${label}: ${(now - last).toFixed(1)} ms\n`);
+    const heapMiB = (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
+    process.stderr.write(`tsync timing: ${label}: ${(now - last).toFixed(1)} ms (heap ${heapMiB} MiB)\n`);
     last = now;
   };
 }

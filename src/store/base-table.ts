@@ -1,0 +1,221 @@
+import type { BaseRecord, Entry, RelPath, SideRecord } from '../core/types.js';
+
+/** The columns of one base row as the index stores them, in this invocation's left/right orientation. */
+export interface BaseRow {
+  readonly path: RelPath;
+  readonly entry: Entry;
+  readonly left: SideRecord | null;
+  readonly right: SideRecord | null;
+}
+
+const KIND_FILE = 1;
+const KIND_DIR = 2;
+const KIND_SYMLINK = 3;
+const HAS_LEFT = 1;
+const HAS_RIGHT = 2;
+const HAS_HASH = 4;
+
+/**
+ * The base in memory: the same Map interface the pure core reads, stored as columns instead of one
+ * object graph per path. A loaded base of 100k paths as objects was an entry, two side records and
+ * nine BigInts per path (about 600 bytes, all promoted to the old generation while loading, which is
+ * where a no-op run spent its garbage-collection time). Here a path costs its key, one slot number and
+ * about 70 bytes of typed arrays; a record is materialised only when asked for, and dies young.
+ *
+ * Rows are appended while loading (`append`); later changes (watch cycles advancing the base between
+ * commits) go to a small overlay map, `null` marking a path removed. Reads check the overlay first.
+ */
+export class BaseTable implements Map<RelPath, BaseRecord> {
+  private readonly slots = new Map<RelPath, number>();
+  private readonly overlay = new Map<RelPath, BaseRecord | null>();
+  /** How many loaded slots the overlay hides (removed, or replaced: replaced ones are counted in `added`). */
+  private hiddenSlots = 0;
+  /** Overlay records for paths without a slot. */
+  private added = 0;
+  private count = 0;
+  private readonly kinds: Uint8Array;
+  private readonly flags: Uint8Array;
+  private readonly modes: Uint16Array;
+  private readonly sizes: Float64Array;
+  private readonly mtimes: BigInt64Array;
+  private readonly hashes: (string | undefined)[];
+  private readonly targets = new Map<number, string>();
+  private readonly leftMtimes: BigInt64Array;
+  private readonly leftInos: BigUint64Array;
+  private readonly leftCtimes: BigInt64Array;
+  private readonly rightMtimes: BigInt64Array;
+  private readonly rightInos: BigUint64Array;
+  private readonly rightCtimes: BigInt64Array;
+  /** The last record materialised: a scan asks for the same path twice in a row (hash and side record). */
+  private lastPath: RelPath | null = null;
+  private lastRecord: BaseRecord | undefined = undefined;
+
+  constructor(readonly capacity: number) {
+    this.kinds = new Uint8Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.modes = new Uint16Array(capacity);
+    this.sizes = new Float64Array(capacity);
+    this.mtimes = new BigInt64Array(capacity);
+    this.hashes = new Array<string | undefined>(capacity);
+    this.leftMtimes = new BigInt64Array(capacity);
+    this.leftInos = new BigUint64Array(capacity);
+    this.leftCtimes = new BigInt64Array(capacity);
+    this.rightMtimes = new BigInt64Array(capacity);
+    this.rightInos = new BigUint64Array(capacity);
+    this.rightCtimes = new BigInt64Array(capacity);
+  }
+
+  /** Adds a loaded row (the loader never repeats a path: it is the table's primary key). */
+  append(path: RelPath, entry: Entry, left: SideRecord | null, right: SideRecord | null): void {
+    if (this.count >= this.capacity) throw new RangeError('BaseTable: more rows than its capacity');
+    if (this.slots.has(path)) throw new RangeError('BaseTable: a path was loaded twice');
+    const i = this.count++;
+    this.slots.set(path, i);
+    let flags = 0;
+    this.mtimes[i] = entry.mtimeNs;
+    switch (entry.kind) {
+      case 'file':
+        this.kinds[i] = KIND_FILE;
+        this.sizes[i] = entry.size;
+        this.modes[i] = entry.mode;
+        if (entry.hash !== null) {
+          this.hashes[i] = entry.hash;
+          flags |= HAS_HASH;
+        }
+        break;
+      case 'dir':
+        this.kinds[i] = KIND_DIR;
+        this.modes[i] = entry.mode;
+        break;
+      case 'symlink':
+        this.kinds[i] = KIND_SYMLINK;
+        this.targets.set(i, entry.target);
+        break;
+    }
+    if (left !== null) {
+      flags |= HAS_LEFT;
+      this.leftMtimes[i] = left.mtimeNs;
+      this.leftInos[i] = left.ino;
+      this.leftCtimes[i] = left.ctimeNs;
+    }
+    if (right !== null) {
+      flags |= HAS_RIGHT;
+      this.rightMtimes[i] = right.mtimeNs;
+      this.rightInos[i] = right.ino;
+      this.rightCtimes[i] = right.ctimeNs;
+    }
+    this.flags[i] = flags;
+  }
+
+  get size(): number {
+    return this.count - this.hiddenSlots + this.added;
+  }
+
+  get(path: RelPath): BaseRecord | undefined {
+    if (path === this.lastPath) return this.lastRecord;
+    const over = this.overlay.get(path);
+    const rec = over !== undefined ? (over ?? undefined) : this.materialise(path);
+    this.lastPath = path;
+    this.lastRecord = rec;
+    return rec;
+  }
+
+  has(path: RelPath): boolean {
+    const over = this.overlay.get(path);
+    if (over !== undefined) return over !== null;
+    return this.slots.has(path);
+  }
+
+  set(path: RelPath, rec: BaseRecord): this {
+    this.forgetLast();
+    const over = this.overlay.get(path);
+    if (over === undefined) {
+      if (this.slots.has(path)) this.hiddenSlots++;
+      this.added++;
+    } else if (over === null) {
+      this.added++;
+    }
+    this.overlay.set(path, rec);
+    return this;
+  }
+
+  delete(path: RelPath): boolean {
+    this.forgetLast();
+    const over = this.overlay.get(path);
+    const inSlots = this.slots.has(path);
+    if (over === null) return false;
+    if (over === undefined) {
+      if (!inSlots) return false;
+      this.hiddenSlots++;
+      this.overlay.set(path, null);
+      return true;
+    }
+    this.added--;
+    // a replaced slot stays hidden (the tombstone); an added path simply leaves the overlay
+    if (inSlots) this.overlay.set(path, null);
+    else this.overlay.delete(path);
+    return true;
+  }
+
+  clear(): void {
+    this.forgetLast();
+    for (const p of this.slots.keys()) this.overlay.set(p, null);
+    for (const [p, rec] of this.overlay) if (rec !== null && !this.slots.has(p)) this.overlay.delete(p);
+    this.hiddenSlots = this.count;
+    this.added = 0;
+  }
+
+  *keys(): MapIterator<RelPath> {
+    for (const p of this.slots.keys()) if (!this.overlay.has(p)) yield p;
+    for (const [p, rec] of this.overlay) if (rec !== null) yield p;
+  }
+
+  *entries(): MapIterator<[RelPath, BaseRecord]> {
+    for (const p of this.keys()) {
+      const rec = this.get(p);
+      if (rec !== undefined) yield [p, rec];
+    }
+  }
+
+  *values(): MapIterator<BaseRecord> {
+    for (const [, rec] of this.entries()) yield rec;
+  }
+
+  [Symbol.iterator](): MapIterator<[RelPath, BaseRecord]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: BaseRecord, key: RelPath, map: Map<RelPath, BaseRecord>) => void, thisArg?: unknown): void {
+    for (const [p, rec] of this.entries()) fn.call(thisArg, rec, p, this);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'BaseTable';
+  }
+
+  private forgetLast(): void {
+    this.lastPath = null;
+    this.lastRecord = undefined;
+  }
+
+  private materialise(path: RelPath): BaseRecord | undefined {
+    const i = this.slots.get(path);
+    if (i === undefined) return undefined;
+    const flags = this.flags[i] ?? 0;
+    const left: SideRecord | null = (flags & HAS_LEFT) === 0 ? null : { mtimeNs: this.leftMtimes[i] ?? 0n, ino: this.leftInos[i] ?? 0n, ctimeNs: this.leftCtimes[i] ?? 0n };
+    const right: SideRecord | null = (flags & HAS_RIGHT) === 0 ? null : { mtimeNs: this.rightMtimes[i] ?? 0n, ino: this.rightInos[i] ?? 0n, ctimeNs: this.rightCtimes[i] ?? 0n };
+    return { entry: this.entryAt(i, flags), left, right };
+  }
+
+  private entryAt(i: number, flags: number): Entry {
+    const mtimeNs = this.mtimes[i] ?? 0n;
+    switch (this.kinds[i]) {
+      case KIND_FILE:
+        return { kind: 'file', size: this.sizes[i] ?? 0, mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null) };
+      case KIND_DIR:
+        return { kind: 'dir', mode: this.modes[i] ?? 0, mtimeNs };
+      default:
+        return { kind: 'symlink', target: this.targets.get(i) ?? '', mtimeNs };
+    }
+  }
+}
