@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Bundles the compiled CLI (dist/, from tsc) into dist/bundle/, which bin/tsync.js runs. Why: Node 20
+// has no compile cache, and resolving, reading and compiling ~50 small ES modules one by one was the
+// largest part of a short command's start-up (bench/results-startup.md). One bundle keeps the lazy
+// imports (code splitting: `--version` still loads almost nothing, `sync` never loads watch code).
+//
+// Left out of the bundle, loaded from node_modules at run time as before:
+// - better-sqlite3: a native addon, found by its own loader next to its package;
+// - chokidar: loaded by `watch` only;
+// - ignore: loaded with require() on the first filter rule (path-filter.ts).
+// dist/ itself stays: the tests and the benchmark import its modules directly.
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist', 'bundle');
+// Entry points: the CLI, plus every module that is started by file name at run time (a worker thread
+// is given a file, not an import), so it exists beside the chunks that import.meta.url points into.
+const entryPoints = [join(root, 'dist', 'cli', 'main.js'), join(root, 'dist', 'scan', 'scan-worker.js')].filter((f) => existsSync(f));
+
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints,
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['better-sqlite3', 'chokidar', 'ignore'],
+  // CommonJS dependencies (commander, cli-progress) call require() for Node built-ins; an ES module
+  // bundle has no require of its own, so give it one.
+  banner: { js: "import { createRequire as tsyncCreateRequire } from 'node:module'; const require = tsyncCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+  legalComments: 'none',
+});
