@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseTrashKeep, parseWait } from '../config/options.js';
-import { configCandidates, loadProfile } from '../config/profiles.js';
 import { UsageError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
 import type { SyncSettings } from '../sync/settings.js';
@@ -45,6 +44,8 @@ export async function withProfile<F extends SyncFlags>(
   let merged: F = flags;
   try {
     if (flags.profile !== undefined) {
+      // valibot and the schema load only when a profile is asked for: most runs never read a config file
+      const { configCandidates, loadProfile } = await import('../config/profiles.js');
       const profile = loadProfile(flags.profile, configCandidates(flags.config, io.env, process.cwd()));
       const given = (key: string): boolean => ['cli', 'env'].includes(cmd.getOptionValueSource(key) ?? '');
       const fill: Record<string, unknown> = {};

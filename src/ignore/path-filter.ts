@@ -61,10 +61,12 @@ export class PathFilter {
 
   /** Whether `path` (a directory when `isDir`) is left out of the sync. */
   excludes(path: RelPath, isDir: boolean): boolean {
+    this.loadUpTo(parentOf(path));
+    // the common case, no rules anywhere: no text conversion per path (it showed in a 100k-path profile)
+    if (this.top === null && this.includes === null && this.withRules.size === 0) return false;
     const text = textOf(path);
     if (this.includes?.ignores(isDir ? `${text}/` : text) === true) return false;
     if (this.matches(this.top, text, isDir)) return true;
-    this.loadUpTo(parentOf(path));
     // only directories that have rules are looked at: a path is not matched against every ancestor
     for (const [key, rules] of this.withRules) {
       if (key === '') {
