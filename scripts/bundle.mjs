@@ -24,6 +24,9 @@ rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints,
   outdir,
+  // flat: every entry and chunk directly in dist/bundle/, so `new URL('./x.js', import.meta.url)` in any chunk
+  // finds an entry, and `../../package.json` is the package's from every file
+  entryNames: '[name]',
   bundle: true,
   splitting: true,
   format: 'esm',
