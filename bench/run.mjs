@@ -779,7 +779,7 @@ const kibToMB = (/** @type {number} */ kib) => (kib * 1024) / 1e6;
  * @returns {import('./lib/targets.mjs').TargetRow}
  */
 function ratioRow(work, key, peer, peerLabel, limit, { cpSync = false, tool = 'tsync' } = {}) {
-  const target = `≤ ${limit}× ${peerLabel}`;
+  const target = `≤ ${limit.toFixed(1)}× ${peerLabel}`;
   const t = cellOf(key, tool);
   const p = cellOf(key, peer);
   if (t.slot === undefined || p.slot === undefined) return notRun(work, target);
@@ -1134,15 +1134,6 @@ function resultsMarkdown(ctx, rep) {
     "Figures are medians of wall-clock time, **warm page cache** (the page cache cannot be dropped reliably here; every dataset was just written or read). `sync` is run, untimed, before each measured run so writeback of earlier writes does not land inside it; the measured run's own writes stay in the page cache (not flushed). Max RSS is from GNU time (`%M`), the maximum over repetitions.",
     '',
   );
-  if (rep.startup)
-    md.push(
-      '## Start-up',
-      '',
-      `Median of ${REPS.startup} runs each, interleaved, no flush before each run; target: within ${STARTUP_TARGET}× of \`node -e 0\` in the same run (issue 11).`,
-      '',
-      rep.startup,
-      '',
-    );
   md.push(
     '## Targets (issue 11)',
     '',
@@ -1152,6 +1143,15 @@ function resultsMarkdown(ctx, rep) {
     '',
   );
   if (ctx.watch?.error) md.push(`watch: ${ctx.watch.error}`, '');
+  if (rep.startup)
+    md.push(
+      '## Start-up',
+      '',
+      `Median of ${REPS.startup} runs each, interleaved, no flush before each run; target: within ${STARTUP_TARGET}× of \`node -e 0\` in the same run (issue 11).`,
+      '',
+      rep.startup,
+      '',
+    );
   md.push('## Summary', '', rep.table, '', rep.foot, '');
   if (rep.hashTable) md.push('## Hash throughput by read buffer size', '', rep.hashTable, '');
   md.push(`tsync process start-up (\`node bin/tsync.js --version\`, median of 5): ${fmtS(ctx.startup)}; it is included in every tsync figure.`, '');

@@ -69,7 +69,7 @@ export function watchTargetRows(w) {
     else if (c.error !== undefined) rows.push({ ...notRun(work, target), tsync: `failed: ${c.error}`, met: 'not met' });
     else {
       const ok = c.readyMs <= T.readyMs && c.hwmMB !== null && c.hwmMB <= T.hwmMB;
-      rows.push({ work, tsync: `ready ${fmtMs(c.readyMs)}, ${c.hwmMB === null ? '?' : Math.round(c.hwmMB)} MB`, peer: '—', ratio: '—', target, met: verdict(ok) });
+      rows.push({ work, tsync: `ready ${(c.readyMs / 1000).toFixed(2)} s, ${c.hwmMB === null ? '?' : Math.round(c.hwmMB)} MB`, peer: '—', ratio: '—', target, met: verdict(ok) });
     }
   }
   for (const [id, mode] of MODES) {
@@ -93,7 +93,7 @@ export function watchTargetRows(w) {
   for (const [id, mode] of MODES) {
     const l = w?.latency[id];
     const base = /** @type {{ p50: number, p99: number }} */ (WATCH_LATENCY_BASELINE[id]);
-    const work = `\`watch\` latency, 200 operations one every 50 ms, ${mode}`;
+    const work = `\`watch\` latency (latency scenario: creates, overwrites, deletes, one every 50 ms), ${mode}`;
     const target = `p50 ≤ ${fmtMs(base.p50)} and p99 ≤ ${fmtMs(base.p99)} (today, ${WATCH_BASELINE_COMMIT})`;
     if (!l) rows.push(notRun(work, target));
     else if ('error' in l) rows.push({ ...notRun(work, target), tsync: `failed: ${l.error}`, met: 'not met' });
