@@ -8,7 +8,7 @@
 //   BENCH_ONLY=startup BENCH_RESULTS=/tmp/startup.md node bench/run.mjs   # start-up only (~10 s)
 //   BENCH_ONLY=1m BENCH_RESULTS=bench/results-1m.md node bench/run.mjs   # 1,000,000 empty files (opt-in, ~10 min)
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -389,10 +389,19 @@ async function hundredKScenario(data) {
  */
 function generateEmptyFiles(root, count) {
   const perDir = 1000;
-  for (let d = 0; d * perDir < count; d++) {
-    const dir = join(root, `d${String(d).padStart(4, '0')}`);
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < perDir && d * perDir + f < count; f++) closeSync(openSync(join(dir, `f${f}`), 'w'));
+  // `xargs touch` (two processes, as many names per exec as fit) creates empty files about twice as fast
+  // here as a Node loop of openSync/closeSync: it matters at 5M files. Names go in batches of 200 dirs.
+  const batchDirs = 200;
+  for (let d0 = 0; d0 * perDir < count; d0 += batchDirs) {
+    /** @type {string[]} */
+    const names = [];
+    for (let d = d0; d < d0 + batchDirs && d * perDir < count; d++) {
+      const dir = `d${String(d).padStart(4, '0')}`;
+      mkdirSync(join(root, dir), { recursive: true });
+      for (let f = 0; f < perDir && d * perDir + f < count; f++) names.push(`${dir}/f${f}`);
+    }
+    const r = spawnSync('xargs', ['-0', '-P', '2', '-n', '5000', 'touch', '--'], { cwd: root, input: `${names.join('\0')}\0`, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`xargs touch exited ${r.status ?? r.signal}: ${r.stderr}`);
   }
   return { root };
 }
