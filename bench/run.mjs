@@ -2,11 +2,14 @@
 // tsync benchmark: tsync --one-way vs cp -a vs rsync -a --delete (and tsync two-way vs unison) on
 // generated datasets. It reports; it never asserts. See bench/README.md for what, how and caveats.
 //
-//   npm run bench                       # build, then the default run (~5-7 min on 2 cores)
+// It prints issue 11's target table first: every row, met / not met / not run (rows of opt-in scenarios).
+//
+//   npm run bench                       # build, then the default run (estimated ~20-25 min on 2 cores, watch rows included)
 //   BENCH_QUICK=1 node bench/run.mjs    # small datasets, 2 repetitions: a smoke run
 //   BENCH_ONLY=small,hash node bench/run.mjs
 //   BENCH_ONLY=startup BENCH_RESULTS=/tmp/startup.md node bench/run.mjs   # start-up only (~10 s)
 //   BENCH_ONLY=1m BENCH_RESULTS=bench/results-1m.md node bench/run.mjs   # 1,000,000 empty files (opt-in, ~10 min)
+//   BENCH_ONLY=5m BENCH_RESULTS=bench/results-5m.md node bench/run.mjs   # 5,000,000 empty files (opt-in, long)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
