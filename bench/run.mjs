@@ -2,12 +2,16 @@
 // tsync benchmark: tsync --one-way vs cp -a vs rsync -a --delete (and tsync two-way vs unison) on
 // generated datasets. It reports; it never asserts. See bench/README.md for what, how and caveats.
 //
-//   npm run bench                       # build, then the default run (~5-7 min on 2 cores)
+// It prints issue 11's target table first: every row, met / not met / not run (rows of opt-in scenarios).
+//
+//   npm run bench                       # build, then the default run (estimated ~20-25 min on 2 cores, watch rows included)
 //   BENCH_QUICK=1 node bench/run.mjs    # small datasets, 2 repetitions: a smoke run
 //   BENCH_ONLY=small,hash node bench/run.mjs
 //   BENCH_ONLY=startup BENCH_RESULTS=/tmp/startup.md node bench/run.mjs   # start-up only (~10 s)
 //   BENCH_ONLY=1m BENCH_RESULTS=bench/results-1m.md node bench/run.mjs   # 1,000,000 empty files (opt-in, ~10 min)
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+//   BENCH_ONLY=5m BENCH_RESULTS=bench/results-5m.md node bench/run.mjs   # 5,000,000 empty files (opt-in, long)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,6 +21,7 @@ import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
+import { notRun, targetsTable, verdict, watchTargetRows } from './lib/targets.mjs';
 
 /** @typedef {import('./lib/data.mjs').Manifest} Manifest */
 /** @typedef {import('./lib/data.mjs').SmallTreeManifest} SmallTreeManifest */
@@ -24,9 +29,11 @@ import { summarizeProfile } from './lib/cpuprofile.mjs';
 /** @typedef {{ walls: number[], rss: number[], failures: string[], checks: number, wrong: number }} Slot */
 /** @typedef {{ tsyncStatus: string, tsyncMessage: string }} TwoWayOutcome */
 /** @typedef {Awaited<ReturnType<typeof hashScenario>>} HashOutcome */
-/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, startupRows?: boolean, small?: SmallTreeManifest, twoway?: TwoWayOutcome, hash?: HashOutcome }} Context */
+/** @typedef {{ figures: import('./lib/targets.mjs').WatchFigures | null, body: string, error?: string }} WatchOutcome */
+/** @typedef {{ files: number, status: 'ran' | 'failed', reference?: { perEntryUs: number, source: string } }} FiveMOutcome */
+/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, startupRows?: boolean, small?: SmallTreeManifest, twoway?: TwoWayOutcome, twoway100k?: TwoWayOutcome, hash?: HashOutcome, fiveM?: FiveMOutcome, watch?: WatchOutcome }} Context */
 /** @typedef {ReturnType<typeof buildReport>} Report */
-/** @typedef {'tsync' | 'cp' | 'rsync' | 'unison'} Tool */
+/** @typedef {'tsync' | 'cp' | 'cp+sync' | 'rsync' | 'unison'} Tool */
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TSYNC_BIN = join(ROOT, 'bin', 'tsync.js');
@@ -37,9 +44,10 @@ const E = process.env;
 // Configuration (environment variables; see README)
 
 const QUICK = E.BENCH_QUICK === '1';
-const SCENARIOS = ['startup', 'small', 'large', '100k', 'hash', 'twoway', '1m'];
-/** The default run leaves out the 1M-file scenario (it alone takes ~10 minutes): BENCH_ONLY=1m runs it. */
-const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => s !== '1m');
+const SCENARIOS = ['startup', 'small', 'large', '100k', 'hash', 'twoway', 'watch', '1m', '5m'];
+/** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer. */
+const OPT_IN = ['1m', '5m'];
+const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !OPT_IN.includes(s));
 const ONLY = new Set(
   (E.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(','))
     .split(',')
@@ -59,6 +67,7 @@ const REPS = {
   large: reps('LARGE', 5),
   '100k-copy': reps('100K_COPY', 2),
   '100k': reps('100K', 3),
+  '100k-twoway': reps('100K_TWOWAY', 3),
   '1m': reps('1M', 1),
   hash: reps('HASH', 5),
   twoway: reps('TWOWAY', 5),
@@ -69,6 +78,8 @@ const SPEC = {
   small: QUICK ? { files: 1000, top: 5, sub: 4, maxSize: 16 * 1024 } : { files: 10_000, top: 14, sub: 14, maxSize: 16 * 1024 },
   '100k': QUICK ? { files: 5000, top: 10, sub: 10, maxSize: 4 * 1024 } : { files: 100_000, top: 45, sub: 44, maxSize: 4 * 1024 },
   large: QUICK ? { count: 4, size: 16 * MiB } : { count: 4, size: 256 * MiB },
+  '1m': QUICK ? 20_000 : 1_000_000,
+  '5m': QUICK ? 50_000 : 5_000_000,
   hashFileSize: QUICK ? 64 * MiB : 256 * MiB,
   hashBuffers: [256 * 1024, 1 * MiB, 4 * MiB, 16 * MiB],
   changePct: 1,
@@ -189,6 +200,8 @@ const tsyncOneWay = (/** @type {string} */ src, /** @type {string} */ dst, /** @
 const tsyncTwoWay = (/** @type {string} */ a, /** @type {string} */ b, /** @type {string} */ state) => [NODE, TSYNC_BIN, 'sync', a, b, '--state-dir', state, ...TSYNC_FLAGS];
 const rsync = (/** @type {string} */ src, /** @type {string} */ dst) => ['rsync', '-a', '--delete', `${src}/`, `${dst}/`];
 const cpInitial = (/** @type {string} */ src, /** @type {string} */ dst) => ['cp', '-a', src, dst];
+/** `cp -a; sync`, timed together: what cp costs when its copy must be on the disk, as tsync's is when it exits. */
+const cpThenSync = (/** @type {string} */ src, /** @type {string} */ dst) => ['sh', '-c', 'cp -a "$1" "$2" && sync', 'sh', src, dst];
 /** cp has no mirror mode: the incremental baseline re-copies every file over the old tree (and cannot delete). */
 const cpOver = (/** @type {string} */ src, /** @type {string} */ dst) => ['cp', '-a', `${src}/.`, `${dst}/`];
 const unison = (/** @type {string} */ a, /** @type {string} */ b) => ['unison', a, b, '-batch', '-auto', '-times'];
@@ -197,6 +210,7 @@ const unison = (/** @type {string} */ a, /** @type {string} */ b) => ['unison', 
 function oneWayCmd(tool, kind, src, dst, state) {
   if (tool === 'tsync') return tsyncOneWay(src, dst, state);
   if (tool === 'rsync') return rsync(src, dst);
+  if (tool === 'cp+sync') return cpThenSync(src, dst);
   return kind === 'initial' ? cpInitial(src, dst) : cpOver(src, dst);
 }
 
@@ -237,11 +251,11 @@ async function smallScenario(data) {
 
   log(`small: initial copy + first re-sync, ${REPS.small} repetitions`);
   for (let r = 0; r < REPS.small; r++) {
-    for (const tool of rotate(tools, r)) {
+    for (const tool of rotate([...tools, 'cp+sync'], r)) {
       discard(dst(tool));
       discard(st(tool));
       timed('small-initial', tool, oneWayCmd(tool, 'initial', S, dst(tool), st(tool)), { verify: () => compareTrees(S, dst(tool), { content: 'all' }) });
-      if (tool === 'cp') continue;
+      if (tool === 'cp' || tool === 'cp+sync') continue;
       await sleep(SETTLE_MS);
       timed('small-first', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: () => compareTrees(S, dst(tool), { content: 'none' }), expectNoop: true });
     }
@@ -257,10 +271,25 @@ async function smallScenario(data) {
   }
   if (PROFILE) await profileTsync('small: no-op re-sync', () => tsyncOneWay(S, dst('tsync'), st('tsync')));
 
+  const prepare = await incrementalScenario('small-incr', data, W, tools, REPS.small, 'all');
+  if (PROFILE) {
+    await prepare('tsync');
+    await profileTsync('small: incremental', () => tsyncOneWay(join(W, 'inc-src-tsync'), join(W, 'inc-dst-tsync'), join(W, 'inc-state-tsync')));
+  }
+}
+
+/**
+ * One-way incremental: pct% of files changed, added and deleted in the source, then sync. Each tool has
+ * its own source/destination pair, copied once from the pristine dataset and put back to it (restore)
+ * before every repetition; tsync's index for its pair is kept, as in real use. Returns the preparation
+ * step (for the profile run).
+ * @param {string} key @param {SmallTreeManifest} data @param {string} W @param {string[]} tools @param {number} reps
+ * @param {'all' | 'sample'} content
+ */
+async function incrementalScenario(key, data, W, tools, reps, content) {
+  const S = data.root;
   const plan = planIncremental(data, SPEC.changePct, SEED + 1);
-  log(`small: incremental (${plan.changed.length} changed, ${plan.added.length} added, ${plan.deleted.length} deleted), ${REPS.small} repetitions`);
-  // Each tool has its own source/destination pair, copied once from the pristine dataset and put back
-  // to it (restore) before every repetition; tsync's index for its pair is kept, as in real use.
+  log(`${key}: ${plan.changed.length} changed, ${plan.added.length} added, ${plan.deleted.length} deleted, ${reps} repetitions`);
   const pair = (/** @type {string} */ t) => ({ src: join(W, `inc-src-${t}`), dst: join(W, `inc-dst-${t}`), state: join(W, `inc-state-${t}`) });
   for (const t of tools) {
     cpa(S, pair(t).src);
@@ -284,20 +313,17 @@ async function smallScenario(data) {
     applyChanges(p.src, plan, data.pool, SEED + 2, 'incremental');
     await sleep(SETTLE_MS);
   };
-  for (let r = 0; r < REPS.small; r++) {
+  for (let r = 0; r < reps; r++) {
     for (const tool of rotate(tools, r)) {
       await prepare(tool);
       const p = pair(tool);
-      timed('small-incr', tool, oneWayCmd(tool, 'incremental', p.src, p.dst, p.state), {
+      timed(key, tool, oneWayCmd(tool, 'incremental', p.src, p.dst, p.state), {
         // `cp -a SRC/. DST/` cannot delete: the files the plan deleted are expected to remain.
-        verify: () => compareTrees(p.src, p.dst, { content: 'all', allowExtra: tool === 'cp' ? deletedByPlan : undefined }),
+        verify: () => compareTrees(p.src, p.dst, { content, sampleEvery: 50, allowExtra: tool === 'cp' ? deletedByPlan : undefined }),
       });
     }
   }
-  if (PROFILE) {
-    await prepare('tsync');
-    await profileTsync('small: incremental', () => tsyncOneWay(pair('tsync').src, pair('tsync').dst, pair('tsync').state));
-  }
+  return prepare;
 }
 
 /** @param {Manifest} data */
@@ -305,7 +331,7 @@ async function largeScenario(data) {
   const W = join(WORK, 'large');
   mkdirSync(W, { recursive: true });
   const S = data.root;
-  const tools = ['tsync', 'cp', 'rsync'];
+  const tools = ['tsync', 'cp', 'cp+sync', 'rsync'];
   log(`large: initial copy of ${data.files.length} x ${/** @type {import('./lib/data.mjs').FileSpec} */ (data.files[0]).size / MiB} MiB, ${REPS.large} repetitions`);
   for (let r = 0; r < REPS.large; r++) {
     for (const tool of rotate(tools, r)) {
@@ -330,16 +356,18 @@ async function hundredKScenario(data) {
   const dst = (/** @type {string} */ t) => join(W, `dst-${t}`);
   const st = (/** @type {string} */ t) => join(W, `state-${t}`);
   const tools = ['tsync', 'rsync'];
+  const copyTools = ['tsync', 'cp', 'cp+sync', 'rsync'];
   const check =
     (/** @type {string} */ tool, /** @type {'all' | 'sample' | 'none'} */ content = 'sample') =>
     () =>
       compareTrees(S, dst(tool), { content, sampleEvery: 50 });
   log(`100k: initial copy + first re-sync of ${data.files.length} files, ${REPS['100k-copy']} repetitions`);
   for (let r = 0; r < REPS['100k-copy']; r++) {
-    for (const tool of rotate(tools, r)) {
+    for (const tool of rotate(copyTools, r)) {
       discard(dst(tool));
       discard(st(tool));
       timed('100k-initial', tool, oneWayCmd(tool, 'initial', S, dst(tool), st(tool)), { verify: check(tool) });
+      if (tool === 'cp' || tool === 'cp+sync') continue;
       await sleep(SETTLE_MS);
       timed('100k-first', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: check(tool, 'none'), expectNoop: true });
     }
@@ -355,6 +383,7 @@ async function hundredKScenario(data) {
     await profileTsync('100k: no-op re-sync', () => tsyncOneWay(S, dst('tsync'), st('tsync')));
     await profileTsync('100k: initial copy', () => tsyncOneWay(S, join(W, 'prof-dst'), join(W, 'prof-state')));
   }
+  await incrementalScenario('100k-incr', data, W, tools, REPS['100k'], 'sample');
 }
 
 /**
@@ -363,10 +392,19 @@ async function hundredKScenario(data) {
  */
 function generateEmptyFiles(root, count) {
   const perDir = 1000;
-  for (let d = 0; d * perDir < count; d++) {
-    const dir = join(root, `d${String(d).padStart(4, '0')}`);
-    mkdirSync(dir, { recursive: true });
-    for (let f = 0; f < perDir && d * perDir + f < count; f++) closeSync(openSync(join(dir, `f${f}`), 'w'));
+  // `xargs touch` (two processes, as many names per exec as fit) creates empty files about twice as fast
+  // here as a Node loop of openSync/closeSync: it matters at 5M files. Names go in batches of 200 dirs.
+  const batchDirs = 200;
+  for (let d0 = 0; d0 * perDir < count; d0 += batchDirs) {
+    /** @type {string[]} */
+    const names = [];
+    for (let d = d0; d < d0 + batchDirs && d * perDir < count; d++) {
+      const dir = `d${String(d).padStart(4, '0')}`;
+      mkdirSync(join(root, dir), { recursive: true });
+      for (let f = 0; f < perDir && d * perDir + f < count; f++) names.push(`${dir}/f${f}`);
+    }
+    const r = spawnSync('xargs', ['-0', '-P', '2', '-n', '5000', 'touch', '--'], { cwd: root, input: `${names.join('\0')}\0`, stdio: ['pipe', 'ignore', 'pipe'], encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`xargs touch exited ${r.status ?? r.signal}: ${r.stderr}`);
   }
   return { root };
 }
@@ -391,6 +429,102 @@ async function millionScenario(data) {
       timed('1m-noop', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: check(tool), expectNoop: true });
     }
   }
+}
+
+/**
+ * 5,000,000 empty files, 1,000 per directory (opt-in: BENCH_ONLY=5m). tsync copies the tree once (timed,
+ * for the record), then the one-way no-op is timed with its peak RSS. Its time per entry (start-up left
+ * out, both trees counted) is set against the 100k no-op's: from this run when it ran, else from
+ * bench/results.md. The replica is checked one top-level directory at a time: the verifier holds every
+ * entry of what it compares in memory, and 5M entries at once would not fit in this process's heap.
+ * @param {{ root: string }} data @param {number} files @param {Context} ctx
+ * @returns {Promise<FiveMOutcome>}
+ */
+async function fiveMillionScenario(data, files, ctx) {
+  const W = join(WORK, '5m');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const D = join(W, 'dst-tsync');
+  const ST = join(W, 'state-tsync');
+  const verify = () => {
+    const top = readdirSync(S).sort();
+    const got = readdirSync(D)
+      .filter((n) => n !== '.tsync')
+      .sort();
+    /** @type {Verdict} */
+    const v = { ok: true, mismatches: 0, problems: [] };
+    if (top.join('/') !== got.join('/')) {
+      v.ok = false;
+      v.mismatches++;
+      v.problems.push(`top-level listing differs: ${top.length} vs ${got.length} entries`);
+    }
+    for (const d of top) {
+      const r = compareTrees(join(S, d), join(D, d), { content: 'none' });
+      if (!r.ok) {
+        v.ok = false;
+        v.mismatches += r.mismatches;
+        v.problems.push(...r.problems.slice(0, 3).map((p) => `${d}/: ${p}`));
+      }
+    }
+    return v;
+  };
+  const copy = timed('5m-initial', 'tsync', tsyncOneWay(S, D, ST), { verify });
+  if (copy.status !== 0) return { files, status: 'failed' };
+  await sleep(SETTLE_MS);
+  run(tsyncOneWay(S, D, ST), { allowFail: true }); // untimed: the steady state follows
+  timed('5m-noop', 'tsync', tsyncOneWay(S, D, ST), { verify, expectNoop: true });
+  return { files, status: 'ran', reference: hundredKPerEntry(ctx) };
+}
+
+/**
+ * The 100k one-way no-op's time per entry in µs (start-up left out, both trees counted): from this run if
+ * it measured one, else from bench/results.md (its 100k no-op row and its start-up line).
+ * @param {Context} ctx
+ * @returns {{ perEntryUs: number, source: string } | undefined}
+ */
+function hundredKPerEntry(ctx) {
+  const here = results.get('100k-noop')?.get('tsync');
+  if (here !== undefined) return { perEntryUs: perEntryUs(median(here.walls), ctx.startup, SPEC['100k'].files), source: 'this run' };
+  try {
+    const md = readFileSync(join(ROOT, 'bench', 'results.md'), 'utf8');
+    const row = /^\| 100k: no-op re-sync \(steady state\) \| ([\d.]+) (ms|s)\b/m.exec(md);
+    const start = /^tsync process start-up \(`node bin\/tsync\.js --version`[^:]*\): ([\d.]+) (ms|s)\b/m.exec(md);
+    const files = /^\| 100k: ([\d,]+) files, initial copy/m.exec(md);
+    const commit = /^\| tsync \| .*\(git ([0-9a-f]{7,})/m.exec(md);
+    if (!row || !start || !files) return undefined;
+    const sec = (/** @type {RegExpExecArray} */ m) => Number(m[1]) / (m[2] === 'ms' ? 1000 : 1);
+    return {
+      perEntryUs: perEntryUs(sec(row), sec(start), Number(/** @type {string} */ (files[1]).replace(/,/g, ''))),
+      source: `bench/results.md${commit ? ` (git ${/** @type {string} */ (commit[1]).slice(0, 8)})` : ''}`,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** @param {number} wall @param {number} startup @param {number} files */
+function perEntryUs(wall, startup, files) {
+  return ((wall - startup) / (2 * files)) * 1e6;
+}
+
+/**
+ * The watch rows: bench/watch.mjs runs its latency and cycle scenarios for the two tsync modes and hands
+ * its figures back as JSON; its tables go into results.md.
+ * @returns {WatchOutcome}
+ */
+function watchScenario() {
+  const json = join(WORK, 'watch-figures.json');
+  const md = join(WORK, 'watch-results.md');
+  log('watch: bench/watch.mjs latency + cycle (100k start-up, single-file changes), tsync one-way and two-way');
+  const r = spawnSync(NODE, [join(ROOT, 'bench', 'watch.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 << 20,
+    env: { ...process.env, BENCH_WATCH_ONLY: 'latency,cycle', BENCH_WATCH_TOOLS: 'tsync1,tsync2', BENCH_WATCH_JSON: json, BENCH_WATCH_RESULTS: md, BENCH_WATCH_WORK: WORK },
+  });
+  if (r.status !== 0 || !existsSync(json)) return { figures: null, body: r.stdout ?? '', error: `bench/watch.mjs exited ${r.status ?? r.signal}` };
+  return { figures: JSON.parse(readFileSync(json, 'utf8')), body: r.stdout };
 }
 
 /**
@@ -500,11 +634,13 @@ function startupTable() {
 }
 
 /**
- * @param {SmallTreeManifest} data
+ * Two-way, tsync vs unison: each repetition times a no-op run over trees in sync (`KEY-noop`), then a
+ * run after pct% of files changed on each side (`KEY`).
+ * @param {SmallTreeManifest} data @param {string} key @param {number} reps @param {'all' | 'sample'} content
  * @returns {Promise<TwoWayOutcome>}
  */
-async function twoWayScenario(data) {
-  const W = join(WORK, 'twoway');
+async function twoWayScenario(data, key, reps, content) {
+  const W = join(WORK, key);
   mkdirSync(W, { recursive: true });
   const S = data.root;
   const tools = ['tsync', 'unison'];
@@ -516,7 +652,7 @@ async function twoWayScenario(data) {
   const plan = planTwoWay(data, SPEC.changePct, SEED + 3);
   let tsyncStatus = 'unknown'; // 'available' | 'not-available' | 'failed'
   let tsyncMessage = '';
-  log(`twoway: ${data.files.length} files in sync, ${plan.a.length} changed on A and ${plan.b.length} on B, ${REPS.twoway} repetitions`);
+  log(`${key}: ${data.files.length} files in sync: no-op, then ${plan.a.length} changed on A and ${plan.b.length} on B; ${reps} repetitions`);
   for (const t of tools) {
     cpa(S, pair(t).a);
     cpa(S, pair(t).b);
@@ -526,7 +662,7 @@ async function twoWayScenario(data) {
     const p = pair(tool);
     return tool === 'tsync' ? run(tsyncTwoWay(p.a, p.b, p.state), { allowFail: true, ...opts }) : run(unison(p.a, p.b), { env: uenv, allowFail: true, ...opts });
   };
-  for (let r = 0; r < REPS.twoway; r++) {
+  for (let r = 0; r < reps; r++) {
     for (const tool of rotate(tools, r)) {
       if (tool === 'tsync' && tsyncStatus !== 'unknown' && tsyncStatus !== 'available') continue;
       const p = pair(tool);
@@ -537,8 +673,8 @@ async function twoWayScenario(data) {
       if (res.status !== 0 && tool === 'tsync' && /not available/i.test(`${res.stderr}${res.stdout}`)) {
         tsyncStatus = 'not-available';
         tsyncMessage = `${res.stderr}${res.stdout}`.trim();
-        commands.set('twoway/tsync', template(tsyncTwoWay(p.a, p.b, p.state)));
-        log(`  twoway tsync: 'tsync sync A B' exited ${res.status}: ${tsyncMessage}`);
+        commands.set(`${key}/tsync`, template(tsyncTwoWay(p.a, p.b, p.state)));
+        log(`  ${key} tsync: 'tsync sync A B' exited ${res.status}: ${tsyncMessage}`);
         continue;
       }
       if (res.status !== 0) {
@@ -548,8 +684,8 @@ async function twoWayScenario(data) {
       }
       if (res.status !== 0) {
         const msg = `${res.stderr}${res.stdout}`.trim().split('\n').slice(-2).join(' / ');
-        slot('twoway', tool).failures.push(`untimed state-building run exited ${res.status}: ${msg}`);
-        log(`  twoway ${tool}: untimed state-building run exited ${res.status}: ${msg}`);
+        slot(key, tool).failures.push(`untimed state-building run exited ${res.status}: ${msg}`);
+        log(`  ${key} ${tool}: untimed state-building run exited ${res.status}: ${msg}`);
         if (tool === 'tsync') {
           tsyncStatus = 'failed';
           tsyncMessage = msg;
@@ -557,15 +693,21 @@ async function twoWayScenario(data) {
         continue;
       }
       if (tool === 'tsync') tsyncStatus = 'available';
+      const argv = tool === 'tsync' ? tsyncTwoWay(p.a, p.b, p.state) : unison(p.a, p.b);
+      // Steady state: the trees are in sync and the state is fresh; nothing to do.
+      timed(`${key}-noop`, tool, argv, {
+        env: tool === 'unison' ? uenv : undefined,
+        expectNoop: true,
+        verify: () => compareTrees(p.a, p.b, { content: 'none', dirMeta: false }),
+      });
       const expA = applyChanges(p.a, { changed: plan.a }, data.pool, SEED + 4, 'twoway-A');
       const expB = applyChanges(p.b, { changed: plan.b }, data.pool, SEED + 5, 'twoway-B');
       await sleep(SETTLE_MS);
-      const argv = tool === 'tsync' ? tsyncTwoWay(p.a, p.b, p.state) : unison(p.a, p.b);
-      timed('twoway', tool, argv, {
+      timed(key, tool, argv, {
         env: tool === 'unison' ? uenv : undefined,
         verify: () => {
           // Directory mtimes are not compared: unison does not propagate them.
-          const same = compareTrees(p.a, p.b, { content: 'all', dirMeta: false });
+          const same = compareTrees(p.a, p.b, { content, sampleEvery: 50, dirMeta: false });
           const gotA = checkContents(p.b, expA);
           const gotB = checkContents(p.a, expB);
           return {
@@ -638,6 +780,123 @@ function maxRss(scenario, tool) {
   return Number.isFinite(v) ? `${(v / 1024).toFixed(0)} MiB` : 'n/a';
 }
 
+const fmtCount = (/** @type {number} */ n) => n.toLocaleString('en-US');
+/** Peak RSS in MB (10^6 bytes) from GNU time's KiB. */
+const kibToMB = (/** @type {number} */ kib) => (kib * 1024) / 1e6;
+
+/**
+ * A target row "tsync ≤ limit × peer" from one scenario key: medians of the same run.
+ * @param {string} work @param {string} key @param {string} peer @param {string} peerLabel @param {number} limit
+ * @param {{ cpSync?: boolean, tool?: string }} [options] tool: the tsync slot (the start-up scenario names its slots by command)
+ * @returns {import('./lib/targets.mjs').TargetRow}
+ */
+function ratioRow(work, key, peer, peerLabel, limit, { cpSync = false, tool = 'tsync' } = {}) {
+  const target = `≤ ${limit.toFixed(1)}× ${peerLabel}`;
+  const t = cellOf(key, tool);
+  const p = cellOf(key, peer);
+  if (t.slot === undefined || p.slot === undefined) return notRun(work, target);
+  const ratio = t.med / p.med;
+  const cs = cpSync ? cellOf(key, 'cp+sync') : null;
+  return {
+    work,
+    tsync: t.text,
+    peer: `${peerLabel} ${p.text}${p.slot.failures.length > 0 ? ' (peer had problems)' : ''}`,
+    ratio: fmtRatio(t.med, p.med),
+    cpSync: cs === null ? undefined : cs.slot === undefined ? 'not run' : `${cs.text}: ${fmtRatio(t.med, cs.med)}`,
+    target,
+    met: verdict(t.slot.failures.length === 0 && ratio <= limit),
+  };
+}
+
+/**
+ * A peak-RSS row: the largest peak of every tsync one-shot run on trees of this size, and bytes per path.
+ * @param {string} work @param {string[]} keys @param {number} files @param {number} limitMB
+ * @returns {import('./lib/targets.mjs').TargetRow}
+ */
+function rssRow(work, keys, files, limitMB) {
+  const target = `≤ ${limitMB} MB; bytes per path reported`;
+  let peak = NaN;
+  let where = '';
+  for (const key of keys) {
+    const s = results.get(key)?.get('tsync');
+    if (s === undefined) continue;
+    for (const kib of s.rss) {
+      if (Number.isFinite(kib) && !(kib <= peak)) {
+        peak = kib;
+        where = key;
+      }
+    }
+  }
+  if (!Number.isFinite(peak)) return notRun(work, target);
+  const mb = kibToMB(peak);
+  return {
+    work,
+    tsync: `${mb.toFixed(0)} MB (${where}), ${((peak * 1024) / files).toFixed(0)} bytes per path`,
+    peer: results.get(where)?.has('rsync') ? `rsync ${maxRss(where, 'rsync')}` : '—',
+    ratio: '—',
+    target,
+    met: verdict(mb <= limitMB),
+  };
+}
+
+/**
+ * Every row of issue 11's target table, in its order. A row whose scenario did not run says "not run".
+ * @param {Context} ctx
+ * @returns {import('./lib/targets.mjs').TargetRow[]}
+ */
+function targetRows(ctx) {
+  const n10k = fmtCount(SPEC.small.files);
+  const n100k = fmtCount(SPEC['100k'].files);
+  const n1m = fmtCount(SPEC['1m']);
+  /** @type {import('./lib/targets.mjs').TargetRow[]} */
+  const rows = [];
+  for (const [tool, work] of [
+    ['tsync --version', '`tsync --version`'],
+    ['tsync status', '`tsync status` on an empty pair'],
+  ]) {
+    rows.push(ratioRow(work, 'startup', 'node -e 0', '`node -e 0`', STARTUP_TARGET, { tool }));
+  }
+  rows.push(ratioRow(`no-op one-way, ${n10k} files`, 'small-noop', 'rsync', 'rsync', 1.5));
+  rows.push(ratioRow(`no-op one-way, ${n100k} files`, '100k-noop', 'rsync', 'rsync', 1.0));
+  rows.push(ratioRow(`no-op one-way, ${n1m} empty files (opt-in \`1m\`)`, '1m-noop', 'rsync', 'rsync', 1.0));
+  rows.push(ratioRow(`no-op two-way, ${n10k} files`, 'twoway-noop', 'unison', 'unison', 1.5));
+  rows.push(ratioRow(`no-op two-way, ${n100k} files`, '100k-twoway-noop', 'unison', 'unison', 0.8));
+  rows.push(ratioRow(`incremental one-way, ${n10k} files (${SPEC.changePct}% new, changed, deleted)`, 'small-incr', 'rsync', 'rsync', 1.5));
+  rows.push(ratioRow(`incremental one-way, ${n100k} files`, '100k-incr', 'rsync', 'rsync', 1.0));
+  rows.push(ratioRow(`incremental two-way, ${n10k} files (${SPEC.changePct}% on each side)`, 'twoway', 'unison', 'unison', 0.8));
+  rows.push(ratioRow(`incremental two-way, ${n100k} files`, '100k-twoway', 'unison', 'unison', 0.5));
+  rows.push(ratioRow(`initial copy, ${n10k} small files`, 'small-initial', 'cp', 'cp -a', 1.0, { cpSync: true }));
+  rows.push(ratioRow(`initial copy, ${n100k} small files`, '100k-initial', 'cp', 'cp -a', 1.0, { cpSync: true }));
+  rows.push(ratioRow(`large files, initial copy (${SPEC.large.count} × ${SPEC.large.size / MiB} MiB)`, 'large-initial', 'cp', 'cp -a', 1.1, { cpSync: true }));
+  rows.push(rssRow(`peak RSS, one-shot sync, ${n100k} files`, ['100k-initial', '100k-first', '100k-noop', '100k-incr', '100k-twoway-noop', '100k-twoway'], SPEC['100k'].files, 150));
+  rows.push(rssRow(`peak RSS, one-shot sync, ${n1m} empty files (opt-in \`1m\`)`, ['1m-initial', '1m-noop'], SPEC['1m'], 600));
+  rows.push(fiveMRow(ctx));
+  rows.push(...watchTargetRows(ctx.watch?.figures ?? null));
+  return rows;
+}
+
+/** @param {Context} ctx @returns {import('./lib/targets.mjs').TargetRow} */
+function fiveMRow(ctx) {
+  const work = `${fmtCount(SPEC['5m'])} empty files, one-way no-op (opt-in \`5m\`)`;
+  const target = "finishes; RSS ≤ 1.5 GB; time per entry ≤ 1.3× the 100k no-op's";
+  const s = results.get('5m-noop')?.get('tsync');
+  if (ctx.fiveM === undefined) return notRun(work, target);
+  if (s === undefined) return { ...notRun(work, target), tsync: '✗ the initial copy failed (see Problems)', met: 'not met' };
+  const t = cellOf('5m-noop', 'tsync');
+  const mb = kibToMB(Math.max(...s.rss.filter(Number.isFinite)));
+  const per = perEntryUs(t.med, ctx.startup, ctx.fiveM.files);
+  const ref = ctx.fiveM.reference;
+  const ratio = ref === undefined ? NaN : per / ref.perEntryUs;
+  return {
+    work,
+    tsync: `${t.text}, ${mb.toFixed(0)} MB, ${per.toFixed(1)} µs per entry`,
+    peer: ref === undefined ? 'no 100k no-op figure (neither in this run nor in bench/results.md)' : `100k no-op: ${ref.perEntryUs.toFixed(1)} µs per entry (${ref.source})`,
+    ratio: Number.isFinite(ratio) ? `${ratio.toFixed(2)}× per entry` : 'n/a',
+    target,
+    met: verdict(s.failures.length === 0 && mb <= 1500 && ratio <= 1.3),
+  };
+}
+
 /** @param {Context} ctx */
 function buildReport(ctx) {
   const nSmall = SPEC.small.files.toLocaleString('en-US');
@@ -654,35 +913,50 @@ function buildReport(ctx) {
     ['100k-initial', `100k: ${n100k} files, initial copy`],
     ['100k-first', `100k: first re-sync right after the copy`],
     ['100k-noop', `100k: no-op re-sync (steady state)`],
-    ['1m-initial', `1m: ${(QUICK ? 20_000 : 1_000_000).toLocaleString('en-US')} empty files, 1,000 per dir, initial copy`],
+    ['100k-incr', `100k: incremental (${pct}% changed, ${pct}% added, ${pct}% deleted)¹`],
+    ['1m-initial', `1m: ${SPEC['1m'].toLocaleString('en-US')} empty files, 1,000 per dir, initial copy`],
     ['1m-noop', `1m: no-op re-sync (steady state)`],
+    ['5m-initial', `5m: ${SPEC['5m'].toLocaleString('en-US')} empty files, 1,000 per dir, initial copy`],
+    ['5m-noop', `5m: no-op re-sync (steady state)`],
   ];
   /** @type {string[]} */
   const lines = [];
-  lines.push('| scenario | tsync median | cp -a median | rsync median | tsync/cp ratio | tsync/rsync ratio | tsync max RSS |');
-  lines.push('|---|---|---|---|---|---|---|');
+  lines.push('| scenario | tsync median | cp -a median | `cp -a; sync` median | rsync median | tsync/cp ratio | tsync/rsync ratio | tsync max RSS |');
+  lines.push('|---|---|---|---|---|---|---|---|');
   for (const [key, label] of rowDefs) {
     if (!results.has(key)) continue;
     const t = cellOf(key, 'tsync');
     const c = cellOf(key, 'cp');
+    const cs = cellOf(key, 'cp+sync');
     const r = cellOf(key, 'rsync');
-    lines.push(`| ${label} | ${t.text} | ${c.text} | ${r.text} | ${fmtRatio(t.med, c.med)} | ${fmtRatio(t.med, r.med)} | ${maxRss(key, 'tsync')} |`);
+    lines.push(`| ${label} | ${t.text} | ${c.text} | ${cs.text} | ${r.text} | ${fmtRatio(t.med, c.med)} | ${fmtRatio(t.med, r.med)} | ${maxRss(key, 'tsync')} |`);
   }
-  if (ctx.twoway) {
-    const label = `two-way: ${nSmall} files in sync, ${pct}% changed on each side (rsync column: unison)²`;
-    const u = cellOf('twoway', 'unison', 'unison ');
-    let t;
-    if (ctx.twoway.tsyncStatus === 'not-available') t = { text: 'tsync two-way not available yet', med: NaN };
-    else if (ctx.twoway.tsyncStatus === 'failed' && !results.get('twoway')?.has('tsync')) t = { text: '✗ tsync two-way failed (see below)', med: NaN };
-    else t = cellOf('twoway', 'tsync');
-    const rss = ctx.twoway.tsyncStatus === 'available' ? maxRss('twoway', 'tsync') : 'n/a';
-    lines.push(`| ${label} | ${t.text} | n/a | ${u.text} | n/a | ${fmtRatio(t.med, u.med)} | ${rss} |`);
+  /** @type {Array<[TwoWayOutcome | undefined, string, string]>} */
+  const twoWays = [
+    [ctx.twoway, 'twoway', nSmall],
+    [ctx.twoway100k, '100k-twoway', n100k],
+  ];
+  for (const [outcome, key, n] of twoWays) {
+    if (!outcome) continue;
+    for (const [k, what] of [
+      [`${key}-noop`, 'no-op'],
+      [key, `${pct}% changed on each side`],
+    ]) {
+      const label = `two-way: ${n} files in sync, ${what} (rsync column: unison)²`;
+      const u = cellOf(k, 'unison', 'unison ');
+      let t;
+      if (outcome.tsyncStatus === 'not-available') t = { text: 'tsync two-way not available yet', med: NaN };
+      else if (outcome.tsyncStatus === 'failed' && !results.get(k)?.has('tsync')) t = { text: '✗ tsync two-way failed (see below)', med: NaN };
+      else t = cellOf(k, 'tsync');
+      const rss = outcome.tsyncStatus === 'available' ? maxRss(k, 'tsync') : 'n/a';
+      lines.push(`| ${label} | ${t.text} | n/a | n/a | ${u.text} | n/a | ${fmtRatio(t.med, u.med)} | ${rss} |`);
+    }
   }
   if (ctx.hash) {
     const one = /** @type {HashOutcome['rows'][number]} */ (ctx.hash.rows.find((r) => r.bufSize === MiB) ?? ctx.hash.rows[0]);
     const best = /** @type {HashOutcome['rows'][number]} */ ([...ctx.hash.rows].sort((a, b) => b.hashed - a.hashed)[0]);
     lines.push(
-      `| hash: ${ctx.hash.size / MiB} MiB warm file, tsync hashFile, ${fmtBytes(one.bufSize)} buffer (best: ${fmtBytes(best.bufSize)}, ${best.hashed.toFixed(2)} GB/s)³ | ${one.hashed.toFixed(2)} GB/s${one.wrong ? ' ✗ WRONG DIGEST' : ''} | n/a | n/a | n/a | n/a | n/a |`,
+      `| hash: ${ctx.hash.size / MiB} MiB warm file, tsync hashFile, ${fmtBytes(one.bufSize)} buffer (best: ${fmtBytes(best.bufSize)}, ${best.hashed.toFixed(2)} GB/s)³ | ${one.hashed.toFixed(2)} GB/s${one.wrong ? ' ✗ WRONG DIGEST' : ''} | n/a | n/a | n/a | n/a | n/a | n/a |`,
     );
   }
   const table = lines.join('\n');
@@ -719,7 +993,7 @@ function buildReport(ctx) {
   const problems = [];
   for (const [scenario, tools] of results) for (const [tool, s] of tools) for (const f of s.failures) problems.push(`- ${scenario} / ${tool}: ${f}`);
 
-  return { table, foot: foot.join('\n'), hashTable, startup: ctx.startupRows ? startupTable() : '', details, problems };
+  return { targets: targetsTable(targetRows(ctx)), table, foot: foot.join('\n'), hashTable, startup: ctx.startupRows ? startupTable() : '', details, problems };
 }
 
 /** @param {string[]} argv @param {(s: string) => string | undefined} [pick] */
@@ -736,7 +1010,7 @@ function toolVersion(argv, pick = (s) => s.split('\n')[0]) {
 // Main
 
 async function main() {
-  for (const cmd of ['cp', 'rsync', 'sync', 'rm', ...(ONLY.has('twoway') ? ['unison'] : [])]) {
+  for (const cmd of ['cp', 'rsync', 'sync', 'rm', ...(ONLY.has('twoway') || ONLY.has('100k') ? ['unison'] : [])]) {
     if (which(cmd) === null) throw new Error(`${cmd} not found on PATH`);
   }
   if (!existsSync(GNU_TIME)) throw new Error(`${GNU_TIME} (GNU time) not found`);
@@ -778,7 +1052,7 @@ async function main() {
     log(`  ${(ctx.small.bytes / 1e6).toFixed(1)} MB in ${ctx.small.dirs.length} dirs`);
   }
   if (ONLY.has('small')) await smallScenario(/** @type {SmallTreeManifest} */ (ctx.small));
-  if (ONLY.has('twoway')) ctx.twoway = await twoWayScenario(/** @type {SmallTreeManifest} */ (ctx.small));
+  if (ONLY.has('twoway')) ctx.twoway = await twoWayScenario(/** @type {SmallTreeManifest} */ (ctx.small), 'twoway', REPS.twoway, 'all');
 
   let large = null;
   if (ONLY.has('large')) {
@@ -802,16 +1076,29 @@ async function main() {
     const h = generateSmallTree(join(DATA, '100k'), { ...SPEC['100k'], seed: SEED + 100 });
     log(`  ${(h.bytes / 1e6).toFixed(1)} MB in ${h.dirs.length} dirs`);
     await hundredKScenario(h);
+    ctx.twoway100k = await twoWayScenario(h, '100k-twoway', REPS['100k-twoway'], 'sample');
   }
 
   if (ONLY.has('1m')) {
-    log('generating 1m dataset: 1,000,000 empty files in 1,000 dirs');
-    await millionScenario(generateEmptyFiles(join(DATA, '1m'), QUICK ? 20_000 : 1_000_000));
+    log(`generating 1m dataset: ${SPEC['1m']} empty files, 1,000 per dir`);
+    await millionScenario(generateEmptyFiles(join(DATA, '1m'), SPEC['1m']));
   }
+
+  if (ONLY.has('5m')) {
+    log(`generating 5m dataset: ${SPEC['5m']} empty files, 1,000 per dir`);
+    const t0 = Date.now();
+    const data = generateEmptyFiles(join(DATA, '5m'), SPEC['5m']);
+    log(`  generated in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    ctx.fiveM = await fiveMillionScenario(data, SPEC['5m'], ctx);
+  }
+
+  if (ONLY.has('watch')) ctx.watch = watchScenario();
 
   const rep = buildReport(ctx);
   /** @type {string[]} */
   const out = [];
+  out.push(`Targets (issue 11; every tool as its users run it by default; opt-in rows say so and show "not run" unless named in BENCH_ONLY):`, '', rep.targets, '');
+  if (ctx.watch?.error) out.push(`watch: ${ctx.watch.error}`, '');
   if (rep.startup) out.push(`Start-up (median of ${REPS.startup}; target: each within ${STARTUP_TARGET}× of \`node -e 0\`):`, '', rep.startup, '');
   if (results.size > (ctx.startupRows ? 1 : 0) || ctx.hash) out.push(rep.table, '', rep.foot, '');
   if (rep.hashTable) out.push('Hash throughput by read buffer size (tsync `hashFile`, warm cache):', '', rep.hashTable, '');
@@ -842,7 +1129,7 @@ function resultsMarkdown(ctx, rep) {
   md.push(`| tsync | ${toolVersion([NODE, TSYNC_BIN, '--version'])} (git ${ctx.git.label}) |`);
   md.push(`| cp | ${toolVersion(['cp', '--version'])} |`);
   md.push(`| rsync | ${toolVersion(['rsync', '--version'])} |`);
-  if (ONLY.has('twoway')) md.push(`| unison | ${toolVersion(['unison', '-version'])} |`);
+  if (ONLY.has('twoway') || ONLY.has('100k')) md.push(`| unison | ${toolVersion(['unison', '-version'])} |`);
   if (TSYNC_FLAGS.length > 0) md.push(`| extra tsync flags | \`${TSYNC_FLAGS.join(' ')}\` (BENCH_TSYNC_FLAGS) |`);
   md.push(
     `| scenarios | ${[...ONLY].join(', ')}; repetitions: ${Object.entries(REPS)
@@ -859,6 +1146,15 @@ function resultsMarkdown(ctx, rep) {
     "Figures are medians of wall-clock time, **warm page cache** (the page cache cannot be dropped reliably here; every dataset was just written or read). `sync` is run, untimed, before each measured run so writeback of earlier writes does not land inside it; the measured run's own writes stay in the page cache (not flushed). Max RSS is from GNU time (`%M`), the maximum over repetitions.",
     '',
   );
+  md.push(
+    '## Targets (issue 11)',
+    '',
+    'Each row against its peer in the same run (medians), every tool run as its users run it by default; tsync with its flush, as it ships (the `cp -a; sync` column shows what that durability costs cp). Rows of scenarios that did not run say "not run"; `1m` and `5m` are opt-in (`BENCH_ONLY=1m`, `BENCH_ONLY=5m`). The watch rows come from `bench/watch.mjs` (latency and cycle scenarios; its tables are under "Watch" below).',
+    '',
+    rep.targets,
+    '',
+  );
+  if (ctx.watch?.error) md.push(`watch: ${ctx.watch.error}`, '');
   if (rep.startup)
     md.push(
       '## Start-up',
@@ -880,6 +1176,7 @@ function resultsMarkdown(ctx, rep) {
       '',
     );
   md.push('## All measurements', '', rep.details, '');
+  if (ctx.watch?.body) md.push('## Watch (bench/watch.mjs, tsync columns only)', '', ctx.watch.body.replace(/^### /gm, '### Watch: '), '');
   if (profiles.length > 0) {
     md.push('## CPU profiles (BENCH_PROFILE=1, one extra tsync run each, `node --cpu-prof`)', '');
     for (const p of profiles) {

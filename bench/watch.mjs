@@ -16,6 +16,7 @@ import { lsyncdConfig } from './watch-peers/lsyncd-config.mjs';
 import { isTsyncOwnEntry } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
+import { targetsTable, WATCH_TARGETS, watchTargetRows } from './lib/targets.mjs';
 
 /** @typedef {{ id: string, label: string, tsync?: boolean, oneWay?: boolean }} Tool */
 /** A tsync NDJSON event: `type` names it; the other fields are there for the events that carry them. */
@@ -46,7 +47,7 @@ const E = process.env;
 // Configuration
 
 const QUICK = E.BENCH_QUICK === '1';
-const SCENARIOS = ['latency', 'burst', 'startup'];
+const SCENARIOS = ['latency', 'burst', 'startup', 'cycle'];
 const ONLY = listEnv('BENCH_WATCH_ONLY', SCENARIOS);
 /** @type {Tool[]} */
 const ALL_TOOLS = [
@@ -82,6 +83,10 @@ const CFG = {
         { label: '10k', files: 10_000, dirs: 200, reps: 3 },
         { label: '100k', files: 100_000, dirs: 2000, reps: 1 },
       ],
+  /** The cycle scenario (issue 11): a tree of this size, then single-file changes one at a time. */
+  cycle: QUICK ? { files: 5000, dirs: 100, changes: 10 } : { files: 100_000, dirs: 2000, changes: 20 },
+  /** Each change gets this long (from its write) before the next: room for its cycle and tsync's 1 s persist. */
+  cycleGapMs: 1500,
   startupTimeoutMs: 180_000,
   readyTimeoutMs: 60_000,
   /** Pause after a tool reports ready before the first write. */
@@ -99,6 +104,8 @@ const TARGETS = {
 const WORK_PARENT = resolve(E.BENCH_WATCH_WORK ?? tmpdir());
 const KEEP = E.BENCH_KEEP === '1';
 const RESULTS = E.BENCH_WATCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'watch-results.md'));
+/** Where to write the issue 11 figures as JSON (bench/run.mjs's `watch` scenario reads them); unset: nowhere. */
+const FIGURES_JSON = E.BENCH_WATCH_JSON ?? null;
 
 /** @param {string} name @param {string[]} all */
 function listEnv(name, all) {
@@ -981,7 +988,7 @@ function buildTree(A, files, dirs) {
     const off = randInt(rnd, 0, pool.length - size);
     writeFileSync(join(A, dir, `f${String(i).padStart(6, '0')}`), pool.subarray(off, off + size));
   }
-  return leafDirs.length;
+  return leafDirs;
 }
 
 /** @param {Tool} tool @param {Dirs} d */
@@ -1015,7 +1022,7 @@ async function scenarioStartup(report) {
     log(`startup ${size.label}: building ${size.files} files in ${size.dirs} directories`);
     let t = now();
     rmSync(d.B, { recursive: true });
-    const nDirs = buildTree(d.A, size.files, size.dirs);
+    const nDirs = buildTree(d.A, size.files, size.dirs).length;
     const buildMs = now() - t;
     t = now();
     const cp = spawnSync('cp', ['-a', d.A, d.B], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -1098,6 +1105,179 @@ async function scenarioStartup(report) {
     });
     report.results[`startup-${size.label}`] = S;
   }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Scenario 4 (issue 11): watch start-up in a 100k tree, then the CPU and latency of single-file changes
+
+/** Clock ticks per second for /proc/PID/stat (USER_HZ). */
+function clockTicks() {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout.trim());
+  return r.status === 0 && n > 0 ? n : 100;
+}
+
+/**
+ * CPU time a process has used, in ms: utime + stime, plus cutime + cstime of the children it waited for
+ * (tsync's `sync -f` flushes are part of what a change costs).
+ * @param {number} pid @param {number} ticks
+ */
+function cpuMs(pid, ticks) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after "pid (comm) ": state is [0], utime [11], stime [12], cutime [13], cstime [14]
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / ticks;
+}
+
+/** @param {Tool} tool @param {Dirs} d @param {string[]} leafDirs */
+async function cycleRun(tool, d, leafDirs) {
+  const ticks = clockTicks();
+  const { files, changes } = CFG.cycle;
+  const p = spawnTool(tool, d);
+  /** @type {string[]} */
+  const notes = [];
+  try {
+    const line = await p.waitFor(isReadyEvent, CFG.startupTimeoutMs);
+    if (line === null) {
+      const why = p.running ? `not ready within ${CFG.startupTimeoutMs / 1000} s` : `exited with ${p.code ?? p.signal}: ${p.stderr.trim().split('\n').slice(-2).join(' | ')}`;
+      return { error: why };
+    }
+    const readyMs = line.t - p.t0;
+    const hwmMB = procMem(p.pid).hwm;
+    // Let the start-up's own persist and flush finish before anything is counted.
+    await sleep(2 * CFG.cycleGapMs);
+    // The idle rate over as long as the changes will take: whatever tsync does with nothing to do (timers,
+    // the periodic persist check) is not the cost of a change.
+    const idleSpan = changes * CFG.cycleGapMs;
+    let c0 = cpuMs(p.pid, ticks);
+    let t0 = now();
+    await sleep(idleSpan);
+    const idleCpuMsPerMs = (cpuMs(p.pid, ticks) - c0) / (now() - t0);
+    // Each tool gets its own contents: the tools share the trees, so a repeat would already be in B.
+    const rnd = prng(CFG.seed ^ files ^ (tool.oneWay ? 1 : 2));
+    /** @type {number[]} */
+    const lat = [];
+    c0 = cpuMs(p.pid, ticks);
+    t0 = now();
+    for (let i = 0; i < changes; i++) {
+      // Files far apart in the tree, each changed once: a new, unique content of a new size.
+      const k = Math.floor(((i + 0.5) * files) / changes);
+      const rel = join(/** @type {string} */ (leafDirs[k % leafDirs.length]), `f${String(k).padStart(6, '0')}`);
+      const content = Buffer.concat([Buffer.from(`cycle ${tool.id} ${i}\n`), randomBytes(rnd, randInt(rnd, 16, 2048))]);
+      const tw0 = now();
+      writeFileSync(join(d.A, rel), content);
+      const tw = now();
+      let arrived = false;
+      while (now() < tw0 + CFG.cycleGapMs) {
+        if (sameContent(join(d.B, rel), content)) {
+          arrived = true;
+          break;
+        }
+        await sleep(1);
+      }
+      if (arrived) lat.push(now() - tw);
+      else notes.push(`cycle, ${tool.label}: change ${i} (${rel}) not in B within ${CFG.cycleGapMs} ms`);
+      await sleep(tw0 + CFG.cycleGapMs - now());
+    }
+    const spent = cpuMs(p.pid, ticks) - c0;
+    const span = now() - t0;
+    const sorted = [...lat].sort((a, b) => a - b);
+    await stopTool(tool, p, notes);
+    return {
+      files,
+      readyMs,
+      hwmMB,
+      changes,
+      arrived: lat.length,
+      cpuMsPerChange: (spent - idleCpuMsPerMs * span) / changes,
+      idleCpuMsPerS: idleCpuMsPerMs * 1000,
+      tickMs: 1000 / ticks,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      notes,
+    };
+  } finally {
+    if (p.running) await p.stop(3000);
+  }
+}
+
+/** @param {Report} report */
+async function scenarioCycle(report) {
+  const { files, dirs, changes } = CFG.cycle;
+  const d = freshDirs('cycle');
+  log(`cycle: building ${files} files in ${dirs} directories`);
+  rmSync(d.B, { recursive: true });
+  const leafDirs = buildTree(d.A, files, dirs);
+  const cp = spawnSync('cp', ['-a', d.A, d.B], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (cp.status !== 0) throw new Error(`cp -a failed: ${cp.stderr}`);
+  /** @type {Record<string, import('./lib/targets.mjs').CycleFigures>} */
+  const res = {};
+  for (const tool of TOOLS.filter((t) => t.tsync)) {
+    const td = { ...d, state: join(d.base, `state-${tool.id}`) };
+    mkdirSync(td.state);
+    const t = now();
+    const pre = spawnSync(NODE, tsyncArgs(tool, 'sync', td), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+    log(`  tsync sync ${tool.oneWay ? '--one-way ' : ''}(the prior sync): ${fmtS(now() - t)}, exit ${pre.status}`);
+    if (pre.status !== 0) {
+      res[tool.id] = { error: `the prior tsync sync exited ${pre.status}: ${(pre.stderr || pre.stdout).trim().split('\n').slice(-2).join(' | ')}` };
+      continue;
+    }
+    await sleep(150); // past tsync's 50 ms racy-ctime window
+    const r = await cycleRun(tool, td, leafDirs);
+    if (r.error === undefined) {
+      report.notes.push(...r.notes);
+      const { notes: _notes, ...figures } = r;
+      res[tool.id] = figures;
+      log(
+        `  ${tool.label}: ready in ${fmtS(r.readyMs)}, VmHWM ${fmtMB(r.hwmMB)}; ${r.arrived}/${changes} changes arrived, p50 ${fmtMs(r.p50)} p99 ${fmtMs(r.p99)}; ${r.cpuMsPerChange.toFixed(1)} ms CPU per change (idle ${r.idleCpuMsPerS.toFixed(1)} ms/s)`,
+      );
+    } else {
+      res[tool.id] = { error: r.error };
+      log(`  ${tool.label}: ${r.error}`);
+    }
+  }
+  if (!KEEP) rmSync(d.base, { recursive: true, force: true });
+  const T = WATCH_TARGETS;
+  const tsyncTools = TOOLS.filter((t) => t.tsync);
+  const cell = (/** @type {string} */ id, /** @type {(c: Extract<import('./lib/targets.mjs').CycleFigures, { readyMs: number }>) => string} */ f) => {
+    const c = res[id];
+    return c.error === undefined ? f(c) : `failed: ${c.error}`;
+  };
+  /** @type {Array<[string, (c: Extract<import('./lib/targets.mjs').CycleFigures, { readyMs: number }>) => string, string]>} */
+  const rows = [
+    ['ready after spawn', (c) => `${fmtS(c.readyMs)}${mark(c.readyMs <= T.readyMs)}`, `≤ ${T.readyMs / 1000} s`],
+    ['peak RSS (VmHWM) at ready', (c) => `${fmtMB(c.hwmMB)}${mark(c.hwmMB !== null && c.hwmMB <= T.hwmMB)}`, `≤ ${T.hwmMB} MB`],
+    ['CPU per single-file change (idle subtracted)', (c) => `${c.cpuMsPerChange.toFixed(1)} ms${mark(c.cpuMsPerChange <= T.cpuMsPerChange)}`, `≤ ${T.cpuMsPerChange} ms`],
+    ['idle CPU', (c) => `${c.idleCpuMsPerS.toFixed(1)} ms/s`, ''],
+    ['changes arrived in B', (c) => `${c.arrived} / ${c.changes}${mark(c.arrived === c.changes)}`, 'all'],
+    ['latency p50 / p99 of those changes', (c) => `${fmtMs(c.p50)} / ${fmtMs(c.p99)}`, ''],
+  ];
+  report.sections.push({
+    title: `Cycle: one changed file at a time in a ${files.toLocaleString('en-US')}-file tree (issue 11)`,
+    text: `A and B identical (B made with \`cp -a\`), synced once by \`tsync sync\` beforehand. Ready and peak RSS (VmHWM) as in the startup scenario. Then ${changes} single files far apart in the tree are rewritten one at a time, ${CFG.cycleGapMs} ms apart (room for the cycle and tsync's 1 s persist with its flush); latency is from the write until B holds the content. CPU per change is the watch process's utime + stime (plus its waited-for children: the \`sync -f\` flushes) from /proc/PID/stat over the ${changes} changes, minus the idle rate measured over an equally long quiet period just before, divided by ${changes}; /proc counts in ticks of ${(1000 / clockTicks()).toFixed(0)} ms, so the mean is good to about ${(1000 / clockTicks() / changes).toFixed(1)} ms.`,
+    table: mdTable(
+      ['', ...tsyncTools.map((t) => t.label), 'target'],
+      rows.map(([name, f, tgt]) => [name, ...tsyncTools.map((t) => cell(t.id, f)), tgt]),
+    ),
+    after: '',
+  });
+  report.results.cycle = res;
+}
+
+/**
+ * Issue 11's figures from this run: the cycle scenario's, and the latency p50/p99 of the tsync columns.
+ * @param {Report} report @returns {import('./lib/targets.mjs').WatchFigures}
+ */
+function issueFigures(report) {
+  const lat = /** @type {Record<string, LatencyResult | { error: string }> | undefined} */ (report.results.latency);
+  /** @type {import('./lib/targets.mjs').WatchFigures['latency']} */
+  const latency = {};
+  for (const id of ['tsync1', 'tsync2']) {
+    const r = lat?.[id];
+    if (r === undefined) continue;
+    latency[id] = r.error !== undefined ? { error: r.error } : { p50: r.p50, p99: r.p99, missed: r.missed, stale: r.stale };
+  }
+  return { quick: QUICK, cycle: /** @type {Record<string, import('./lib/targets.mjs').CycleFigures>} */ (report.results.cycle ?? {}), latency };
 }
 
 /** After the startup runs, A and B should still hold the same number of entries (nobody changed anything). */
@@ -1192,6 +1372,7 @@ async function main() {
     if (ONLY.has('latency')) await scenarioLatency(report);
     if (ONLY.has('burst')) await scenarioBurst(report);
     if (ONLY.has('startup')) await scenarioStartup(report);
+    if (ONLY.has('cycle')) await scenarioCycle(report);
   } finally {
     for (const p of [...live]) await p.stop(3000);
     if (!KEEP) rmSync(WORK, { recursive: true, force: true });
@@ -1199,6 +1380,15 @@ async function main() {
     WORK = null;
   }
   const load1 = loadavg();
+  const figures = issueFigures(report);
+  if (FIGURES_JSON !== null) writeFileSync(FIGURES_JSON, JSON.stringify(figures));
+  // The issue 11 rows first; a row whose scenario or tool was not in this run says "not run".
+  report.sections.unshift({
+    title: 'Targets (issue 11)',
+    text: "Start-up and CPU per change from the cycle scenario; latency from the latency scenario, against tsync as it was when issue 11 was filed. `npm run bench` prints these rows with the rest of the issue's table.",
+    table: targetsTable(watchTargetRows(figures)),
+    after: '',
+  });
   const body = render(report, env);
   console.log(body);
   const totalS = (now() - t0) / 1000;
