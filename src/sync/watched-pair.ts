@@ -124,6 +124,13 @@ export class WatchedPair {
     await persist(this.pair, batch, this.settings.flush);
   }
 
+  /** The directories of a side's last scan (what its watch should cover). */
+  dirs(side: Side): Set<RelPath> {
+    const out = new Set<RelPath>();
+    for (const [p, s] of this.sides[side].entries) if (s.entry.kind === 'dir') out.add(p);
+    return out;
+  }
+
   currentProblems(): Problem[] {
     return [...this.sides.left.problems.values(), ...this.sides.right.problems.values()];
   }

@@ -15,6 +15,12 @@ export interface RootWatch {
   readonly ready: Promise<void>;
   /** How many directories are watched now (tests, status). */
   readonly watchedDirs: number;
+  /**
+   * Brings the watches in line with the directories a full scan found: those it lacks are watched (not
+   * listed: the scan did that) and returned, so the caller re-reads them (a change made between the scan
+   * and the watch would otherwise go unseen); watched paths the scan found no directory at are dropped.
+   */
+  adopt(dirs: ReadonlySet<RelPath>): RelPath[];
   close(): Promise<void>;
 }
 
@@ -22,14 +28,16 @@ export interface RootWatch {
 const ROOT = '' as RelPath;
 
 /**
- * Watches one root with one `fs.watch` (one inotify watch) per directory, found by a crawl that only lists
- * directories: files are never stat-ed, because the directory entry's type says what it is (a watcher that
- * stats every file doubled the start-up of a 100k-file tree). Each directory is watched before it is
- * listed, so an entry made while the crawl runs is either listed or reported. A `rename` event (an entry
+ * Watches one root with one `fs.watch` (one inotify watch) per directory. With `knownDirs` (the index's
+ * directories from the last sync) those are watched without listing anything; without, a crawl lists
+ * directories only: files are never stat-ed, because the directory entry's type says what it is (a
+ * watcher that stats every file doubled the start-up of a 100k-file tree). Each directory is watched
+ * before it is listed, so an entry made while the crawl runs is either listed or reported; directories
+ * that `knownDirs` lacked are found by the first full scan and handed to `adopt`. A `rename` event (an entry
  * made, removed or moved) is checked with one lstat: a new directory is watched with everything below it,
  * a vanished one is dropped. Names arrive as bytes, so a name that is not valid UTF-8 is hinted exactly.
  */
-export function watchRoot(root: AbsPath, side: Side, events: RootWatchEvents): RootWatch {
+export function watchRoot(root: AbsPath, side: Side, events: RootWatchEvents, knownDirs?: Iterable<RelPath>): RootWatch {
   const watches = new Map<RelPath, FSWatcher>();
   let failed = false;
   let closed = false;
@@ -83,29 +91,33 @@ export function watchRoot(root: AbsPath, side: Side, events: RootWatchEvents): R
     }
   };
 
+  /** Watches one directory; false when it cannot be (gone, unreadable, or the watch limit: then `failed`). */
+  const watchOne = (dir: RelPath): boolean => {
+    try {
+      const w = watch(absOf(dir), { encoding: 'buffer', persistent: true }, (type, name) => onEvent(dir, type, name));
+      w.on('error', (e: unknown) => {
+        // the directory went away under its watch: the parent's event drops it; anything else is a failure
+        if (errCode(e) === 'ENOENT' || errCode(e) === 'EPERM') unwatchBelow(dir);
+        else fail(`cannot watch ${textOfAbs(root)}: ${reason(e)}`);
+      });
+      watches.get(dir)?.close();
+      watches.set(dir, w);
+      return true;
+    } catch (e) {
+      const code = errCode(e);
+      // gone before we got to it, or unreadable (the scan reports that): not a failure of the watch
+      if (dir === ROOT || (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES' && code !== 'EPERM')) fail(`cannot watch ${textOfAbs(root)}: ${reason(e)}`);
+      return false;
+    }
+  };
+
   /** Watches `start` and every directory below it, each before it is listed. */
   const watchTree = (start: RelPath): void => {
     const stack: RelPath[] = [start];
     while (stack.length > 0 && !failed) {
       const dir = stack.pop() as RelPath;
       const abs = absOf(dir);
-      try {
-        const w = watch(abs, { encoding: 'buffer', persistent: true }, (type, name) => onEvent(dir, type, name));
-        w.on('error', (e: unknown) => {
-          // the directory went away under its watch: the parent's event drops it; anything else is a failure
-          if (errCode(e) === 'ENOENT' || errCode(e) === 'EPERM') unwatchBelow(dir);
-          else fail(`cannot watch ${textOfAbs(root)}: ${reason(e)}`);
-        });
-        watches.get(dir)?.close();
-        watches.set(dir, w);
-      } catch (e) {
-        const code = errCode(e);
-        if (code === 'ENOENT' || code === 'ENOTDIR') continue; // gone before we got to it
-        if (dir === start && start === ROOT) fail(`cannot watch ${textOfAbs(root)}: ${reason(e)}`);
-        else if (code === 'EACCES' || code === 'EPERM') continue; // the scan reports it as unreadable
-        else fail(`cannot watch ${textOfAbs(root)}: ${reason(e)}`);
-        continue;
-      }
+      if (!watchOne(dir)) continue;
       let children: Dirent<Buffer>[];
       try {
         children = readdirSync(abs, { withFileTypes: true, encoding: 'buffer' });
@@ -123,8 +135,21 @@ export function watchRoot(root: AbsPath, side: Side, events: RootWatchEvents): R
     }
   };
 
-  watchTree(ROOT);
+  if (knownDirs === undefined) watchTree(ROOT);
+  else if (watchOne(ROOT)) {
+    for (const d of knownDirs) {
+      if (failed) break;
+      if (!isOwnPath(d)) watchOne(d);
+    }
+  }
   return {
+    adopt: (dirs) => {
+      const fresh: RelPath[] = [];
+      if (failed || closed) return fresh;
+      for (const rel of [...watches.keys()]) if (rel !== ROOT && !dirs.has(rel)) unwatchBelow(rel);
+      for (const d of dirs) if (!watches.has(d) && watchOne(d)) fresh.push(d);
+      return fresh;
+    },
     ready: Promise.resolve(),
     get watchedDirs() {
       return watches.size;
@@ -141,6 +166,10 @@ export function watchRoot(root: AbsPath, side: Side, events: RootWatchEvents): R
 function reason(e: unknown): string {
   const code = errCode(e);
   return code === 'ENOSPC' ? 'the inotify watch limit is reached (raise fs.inotify.max_user_watches)' : code === 'EMFILE' ? 'too many open files' : `${code}`;
+}
+
+function isOwnPath(p: RelPath): boolean {
+  return p.split('/').some(isOwnName);
 }
 
 function lastName(path: string): string {

@@ -17,7 +17,7 @@ interface Watched {
 
 const open: Watched[] = [];
 
-function start(build: (dir: string) => void = () => undefined): Watched {
+function start(build: (dir: string) => void = () => undefined, knownDirs?: readonly string[]): Watched {
   const dir = mkdtempSync(join(tmpdir(), 'tsync-watcher-'));
   build(dir);
   const hints: (RelPath | null)[] = [];
@@ -25,7 +25,7 @@ function start(build: (dir: string) => void = () => undefined): Watched {
   const watch = watchRoot(absFromText(dir) as AbsPath, 'left', {
     onHint: (_side: Side, path) => hints.push(path),
     onFailure: (_side: Side, message) => failures.push(message),
-  });
+  }, knownDirs?.map((d) => d as RelPath));
   const w = { dir, watch, hints, failures };
   open.push(w);
   return w;
@@ -105,5 +105,24 @@ describe('watchRoot', () => {
     const w = start((d) => mkdirSync(join(d, '.tsync-trash/x'), { recursive: true }));
     await w.watch.ready;
     expect(w.watch.watchedDirs).toBe(1);
+  });
+
+  it('watches the directories it is told of without listing, then adopts those a scan found and drops those it did not', async () => {
+    const w = start(
+      (d) => {
+        mkdirSync(join(d, 'a'));
+        mkdirSync(join(d, 'b'));
+        writeFileSync(join(d, 'was-a-dir'), 'x');
+      },
+      ['a', 'was-a-dir', 'gone'],
+    );
+    await w.watch.ready;
+    expect(w.watch.watchedDirs).toBe(3); // root, a, and was-a-dir (a file now: a scan puts that right); gone is skipped
+    expect(w.watch.adopt(new Set(['a', 'b'].map((d) => d as RelPath)))).toEqual(['b']);
+    expect(w.watch.watchedDirs).toBe(3); // root, a, b
+    writeFileSync(join(w.dir, 'b/f'), 'x');
+    await until('hint b/f', () => w.hints.includes('b/f' as RelPath));
+    expect(w.watch.adopt(new Set(['b' as RelPath]))).toEqual([]);
+    expect(w.watch.watchedDirs).toBe(2);
   });
 });
