@@ -63,7 +63,11 @@ describe('ChildIndex', () => {
 
 describe('scope helpers', () => {
   it('scopedPaths keeps the scoped paths that some source knows, sorted', () => {
-    const base = new Map([[p('a'), 1], [p('a/f'), 1], [p('z'), 1]]);
+    const base = new Map([
+      [p('a'), 1],
+      [p('a/f'), 1],
+      [p('z'), 1],
+    ]);
     const left = new Set([p('a/g'), p('q')]);
     expect(scopedPaths(new Set([p('a/g'), p('a/f'), p('nowhere')]), base, left)).toEqual(['a/f', 'a/g']);
     expect(scopedPaths('all', base, left)).toEqual(['a', 'a/f', 'a/g', 'q', 'z']);
@@ -72,7 +76,11 @@ describe('scope helpers', () => {
   it('expandScope adds ancestors, and the known subtree of a path that is or was a directory only', () => {
     const { index } = indexOf(['d', 'd/e', 'd/e/f', 'd2', 'd2/g', 'x', 'x/y']);
     const dirs = new Set(['d', 'd2', 'x'].map(p));
-    const scope = expandScope([p('d'), p('x/y')], (q) => dirs.has(q), (dir) => index.below(dir));
+    const scope = expandScope(
+      [p('d'), p('x/y')],
+      (q) => dirs.has(q),
+      (dir) => index.below(dir),
+    );
     expect(sorted(scope)).toEqual(['d', 'd/e', 'd/e/f', 'x', 'x/y']);
   });
 });

@@ -22,10 +22,15 @@ function start(build: (dir: string) => void = () => undefined, knownDirs?: reado
   build(dir);
   const hints: (RelPath | null)[] = [];
   const failures: string[] = [];
-  const watch = watchRoot(absFromText(dir) as AbsPath, 'left', {
-    onHint: (_side: Side, path) => hints.push(path),
-    onFailure: (_side: Side, message) => failures.push(message),
-  }, knownDirs?.map((d) => d as RelPath));
+  const watch = watchRoot(
+    absFromText(dir) as AbsPath,
+    'left',
+    {
+      onHint: (_side: Side, path) => hints.push(path),
+      onFailure: (_side: Side, message) => failures.push(message),
+    },
+    knownDirs?.map((d) => d as RelPath),
+  );
   const w = { dir, watch, hints, failures };
   open.push(w);
   return w;
@@ -89,7 +94,7 @@ describe('watchRoot', () => {
     const w = start((d) => mkdirSync(join(d, 'd')));
     await w.watch.ready;
     const name = Buffer.from([0x66, 0xff, 0x67]); // f, an invalid byte, g
-    writeFileSync(Buffer.concat([Buffer.from(join(w.dir, 'd') + '/'), name]), 'x');
+    writeFileSync(Buffer.concat([Buffer.from(`${join(w.dir, 'd')}/`), name]), 'x');
     await until('hint d/<bytes>', () => w.hints.includes(`d/${name.toString('latin1')}` as RelPath));
   });
 
