@@ -146,7 +146,11 @@ export function watchRoot(root: AbsPath, side: Side, events: RootWatchEvents, kn
     adopt: (dirs) => {
       const fresh: RelPath[] = [];
       if (failed || closed) return fresh;
-      for (const rel of [...watches.keys()]) if (rel !== ROOT && !dirs.has(rel)) unwatchBelow(rel);
+      for (const [rel, w] of watches) {
+        if (rel === ROOT || dirs.has(rel)) continue;
+        w.close();
+        watches.delete(rel);
+      }
       for (const d of dirs) if (!watches.has(d) && watchOne(d)) fresh.push(d);
       return fresh;
     },
