@@ -24,7 +24,7 @@ export function planOneWay({ source, target, scope = 'all' }: OneWayInput): Plan
   const actions: Action[] = [];
   const agreed: RelPath[] = [];
   const skipped: RelPath[] = [];
-  const paths = scopedPaths(scope, source.entries.keys(), target.entries.keys());
+  const paths = scopedPaths(scope, source.entries, target.entries);
 
   for (const path of paths) {
     if (isBlocked(blocked, path)) {

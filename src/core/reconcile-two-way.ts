@@ -43,7 +43,7 @@ const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
  */
 export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', trash = false }: TwoWayInput): Plan {
   const blocked = blockedPaths([...left.problems, ...right.problems]);
-  const paths = scopedPaths(scope, base.keys(), left.entries.keys(), right.entries.keys());
+  const paths = scopedPaths(scope, base, left.entries, right.entries);
   const decisions = new Map<RelPath, Decision>();
   const skipped: RelPath[] = [];
   /** Directories that must exist on a side afterwards, because something below them will. */

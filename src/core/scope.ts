@@ -1,4 +1,4 @@
-import { ancestorsOf, compareRel, isAtOrBelow } from './paths.js';
+import { ancestorsOf, compareRel } from './paths.js';
 import type { RelPath } from './types.js';
 
 /**
@@ -8,27 +8,31 @@ import type { RelPath } from './types.js';
  */
 export type Scope = ReadonlySet<RelPath> | 'all';
 
-export function scopedPaths(scope: Scope, ...sources: Iterable<RelPath>[]): RelPath[] {
+/** A collection of known paths: a Map keyed by path or a Set of paths. */
+export interface KnownPaths {
+  has(p: RelPath): boolean;
+  keys(): Iterable<RelPath>;
+}
+
+/** The paths of the scope that any source knows, sorted; a narrow scope costs its own size, not the sources'. */
+export function scopedPaths(scope: Scope, ...sources: KnownPaths[]): RelPath[] {
+  if (scope !== 'all') return [...scope].filter((p) => sources.some((s) => s.has(p))).sort(compareRel);
   const all = new Set<RelPath>();
-  for (const src of sources) for (const p of src) if (scope === 'all' || scope.has(p)) all.add(p);
+  for (const src of sources) for (const p of src.keys()) all.add(p);
   return [...all].sort(compareRel);
 }
 
 /**
  * Expands dirty paths into a planning scope: each path, its ancestors, and, for a path that is or was a
- * directory, every known path below it. Only directories cost a pass over the known paths, so a cycle
- * for a few changed files stays cheap however large the tree.
+ * directory, every known path below it (`knownBelow`, e.g. a ChildIndex walk: what a directory holds,
+ * not a pass over the whole tree), so a cycle costs what changed however large the tree.
  */
-export function expandScope(dirty: Iterable<RelPath>, wasOrIsDir: (p: RelPath) => boolean, known: () => Iterable<RelPath>): Set<RelPath> {
+export function expandScope(dirty: Iterable<RelPath>, wasOrIsDir: (p: RelPath) => boolean, knownBelow: (dir: RelPath) => Iterable<RelPath>): Set<RelPath> {
   const scope = new Set<RelPath>();
-  const dirs: RelPath[] = [];
   for (const p of dirty) {
     scope.add(p);
     for (const a of ancestorsOf(p)) scope.add(a);
-    if (wasOrIsDir(p)) dirs.push(p);
-  }
-  if (dirs.length > 0) {
-    for (const k of known()) if (dirs.some((d) => k.length > d.length && isAtOrBelow(k, d))) scope.add(k);
+    if (wasOrIsDir(p)) for (const k of knownBelow(p)) scope.add(k);
   }
   return scope;
 }

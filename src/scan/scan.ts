@@ -109,6 +109,8 @@ function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null,
 export interface LiveScan {
   readonly entries: Map<RelPath, ScannedEntry>;
   readonly problems: Map<RelPath, Problem>;
+  /** The known paths strictly below a directory (a superset will do: each is only deleted), found without a pass over all entries. */
+  readonly below: (dir: RelPath) => Iterable<RelPath>;
 }
 
 /**
@@ -183,12 +185,14 @@ function outermost(paths: readonly RelPath[]): RelPath[] {
   return out;
 }
 
-function forgetBelow(live: LiveScan, path: RelPath): void {
-  for (const k of live.entries.keys()) if (k.length > path.length && isAtOrBelow(k, path)) live.entries.delete(k);
+/** Costs the subtree's size, not the tree's; problems are few, so a pass over them is cheap. */
+export function forgetBelow(live: LiveScan, path: RelPath): void {
+  for (const k of live.below(path)) live.entries.delete(k);
   for (const k of live.problems.keys()) if (k.length > path.length && isAtOrBelow(k, path)) live.problems.delete(k);
 }
 
 function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
+  if (live.problems.size === 0) return false;
   for (const k of live.problems.keys()) if (isAtOrBelow(k, path)) return true;
   return false;
 }

@@ -96,13 +96,24 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
     refreshStatus();
   };
 
+  // Only the sides whose edits propagate are watched: a one-way destination is set right by the rescans.
+  const sides = sourceSides(settings.mode);
+  const watches: RootWatch[] = [];
+  /** After every full scan: watch the directories it found unwatched, drop watches of those it found gone. */
+  const adoptScanned = (): void => {
+    sides.forEach((side, i) => {
+      for (const d of watches[i]?.adopt(watched.dirs(side)) ?? []) aggregator.add(side, d);
+    });
+  };
+
   const runBatch = async (batch: DirtyBatch): Promise<void> => {
-    report(await watched.dirtyCycle(batch));
+    const r = await watched.dirtyCycle(batch);
+    report(r);
+    if (r.full) adoptScanned();
   };
 
   let persistTimer: NodeJS.Timeout | null = null;
   let rescanTimer: NodeJS.Timeout | null = null;
-  const watches: RootWatch[] = [];
   try {
     const startMs = Date.now();
     const onHint = (side: Side, path: RelPath | null): void => aggregator.add(side, path);
@@ -112,16 +123,18 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
       refreshStatus();
     };
     // Watch first, then sync: a change made while the first sync runs is caught as a hint instead of
-    // waiting for the periodic rescan. Hints wait (paused) until that sync is done. The roots are
-    // crawled one after the other so that their garbage does not pile up (peak memory, 100k files).
-    // Only the sides whose edits propagate are watched: a one-way destination is set right by the rescans.
+    // waiting for the periodic rescan. Hints wait (paused) until that sync is done. The directories the
+    // index knows are watched without listing the tree; those it does not know (made since the last
+    // sync) are found by the full scan, watched then, and re-read by the first dirty cycle.
     aggregator.pause();
-    for (const side of sourceSides(settings.mode)) {
-      const w = watchRoot(pair.root(side), side, { onHint, onFailure });
+    const knownDirs = pair.base.size === 0 ? undefined : [...pair.base].filter(([, rec]) => rec.entry.kind === 'dir').map(([p]) => p);
+    for (const side of sides) {
+      const w = watchRoot(pair.root(side), side, { onHint, onFailure }, knownDirs);
       watches.push(w);
       await w.ready;
     }
     report(await watched.fullCycle());
+    adoptScanned();
     aggregator.resume();
     emit({ type: 'ready', entries: watched.watchedEntries, ms: Date.now() - startMs });
     refreshStatus();
@@ -130,7 +143,10 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
     const armRescan = (): void => {
       const every = watcherDown ? Math.min(FALLBACK_SCAN_MS, opts.rescanIntervalMs) : opts.rescanIntervalMs;
       rescanTimer = setTimeout(() => {
-        schedule(async () => report(await watched.fullCycle()));
+        schedule(async () => {
+          report(await watched.fullCycle());
+          adoptScanned();
+        });
         armRescan();
       }, every);
     };

@@ -1,4 +1,5 @@
 import type { BaseChanges } from '../core/commit.js';
+import { ChildIndex, IndexedMap } from '../core/path-index.js';
 import { expandScope, type Scope } from '../core/scope.js';
 import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
 import { TsyncError } from '../errors.js';
@@ -29,9 +30,11 @@ export interface CycleReport {
  * last batch, and the next start then finds paths that agree on both sides and records them silently.
  */
 export class WatchedPair {
+  /** Every path the base or either side knows, by directory: a dirty directory's subtree without a pass over all paths. */
+  private readonly index = new ChildIndex((p) => this.pair.base.has(p) || this.sides.left.entries.has(p) || this.sides.right.entries.has(p));
   private readonly sides: Record<Side, LiveScan> = {
-    left: { entries: new Map(), problems: new Map() },
-    right: { entries: new Map(), problems: new Map() },
+    left: { entries: new IndexedMap(this.index), problems: new Map(), below: (d) => this.index.below(d) },
+    right: { entries: new IndexedMap(this.index), problems: new Map(), below: (d) => this.index.below(d) },
   };
   private readonly pending = new Map<RelPath, BaseRecord | null>();
   private readonly pendingConflicts: Conflict[] = [];
@@ -56,6 +59,9 @@ export class WatchedPair {
     const t0 = Date.now();
     // Ignore files are read afresh with every full scan: edits to them take effect there.
     this.filter = filterOf(this.pair, this.settings);
+    // Rebuilt from scratch: what the index still held of paths long gone is dropped here.
+    this.index.clear();
+    for (const p of this.pair.base.keys()) this.index.add(p);
     const temps: Partial<Record<Side, readonly RelPath[]>> = {};
     for (const side of ['left', 'right'] as const) {
       const scan = scanSide(this.pair, this.settings, side, this.filter);
@@ -84,7 +90,7 @@ export class WatchedPair {
     const scope = expandScope(
       [...dirty.left, ...dirty.right],
       (p) => wasDir.has(p) || before(p),
-      () => this.knownPaths(),
+      (d) => this.index.below(d),
     );
     return this.cycle(scope, t0, false);
   }
@@ -116,6 +122,13 @@ export class WatchedPair {
     this.pendingRuns.length = 0;
     this.pendingFull = false;
     await persist(this.pair, batch, this.settings.flush);
+  }
+
+  /** The directories of a side's last scan (what its watch should cover). */
+  dirs(side: Side): Set<RelPath> {
+    const out = new Set<RelPath>();
+    for (const [p, s] of this.sides[side].entries) if (s.entry.kind === 'dir') out.add(p);
+    return out;
   }
 
   currentProblems(): Problem[] {
@@ -161,6 +174,7 @@ export class WatchedPair {
       }
     }
     advanceBase(this.pair.base, r.changes);
+    for (const p of r.changes.upserts.keys()) this.index.add(p);
     for (const [p, rec] of r.changes.upserts) this.pending.set(p, rec);
     for (const p of r.changes.removals) this.pending.set(p, null);
     for (const c of r.plan.conflicts) this.pendingConflicts.push(c);
@@ -178,12 +192,6 @@ export class WatchedPair {
       checksum: this.settings.checksum,
       filter: this.filter ?? filterOf(this.pair, this.settings),
     };
-  }
-
-  private *knownPaths(): Iterable<RelPath> {
-    yield* this.pair.base.keys();
-    yield* this.sides.left.entries.keys();
-    yield* this.sides.right.entries.keys();
   }
 }
 

@@ -88,6 +88,29 @@ describe('tsync watch', () => {
     );
   });
 
+  it('after an earlier sync, follows the directories the index knew and those made since the sync', async () => {
+    const w = await startWatch([], (a, b) => {
+      for (const d of ['known/deep', 'removed']) mkdirSync(join(a, d), { recursive: true });
+      expect(runCli(['sync', '--state-dir', join(a, '..', 'state'), a, b]).code).toBe(0);
+      mkdirSync(join(a, 'made-since/inner'), { recursive: true });
+      rmSync(join(a, 'removed'), { recursive: true });
+    });
+    for (const [side, rel] of [
+      [w.a, 'known/deep/one.txt'],
+      [w.a, 'made-since/inner/two.txt'],
+      [w.b, 'made-since/inner/three.txt'],
+    ] as const) {
+      writeFileSync(join(side, rel), `${rel}\n`);
+      const other = side === w.a ? w.b : w.a;
+      await until(
+        () => read(join(other, rel)) === `${rel}\n`,
+        5_000,
+        () => `${rel} never reached the other side: ${w.out()}`,
+      );
+    }
+    expect(readdirSync(w.b).sort()).toEqual(['known', 'made-since']); // the removal since the sync reached B at start
+  });
+
   it('an in-place overwrite that starts empty still ends with the final content', async () => {
     const w = await startWatch();
     writeFileSync(join(w.a, 'log.txt'), 'old content\n');
