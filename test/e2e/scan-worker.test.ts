@@ -4,12 +4,10 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { type CliResult, lines, makeTempDir, runCli, type RunOptions } from '../helpers/cli.js';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { type CliResult, lines, makeTempDir, removeTempDir, runCli, type RunOptions } from '../helpers/cli.js';
 import { dir, link, pinTimes, put, snapshotTree } from '../helpers/tree.js';
 import { unprivileged } from '../helpers/unprivileged.js';
-import { onTestFinished } from 'vitest';
-import { removeTempDir } from '../helpers/cli.js';
 
 type Mode = 'always' | 'never';
 const BAD = Buffer.from([0x6e, 0x6f, 0x74, 0x2d, 0xff, 0xfe]); // "not-" + bytes that are no UTF-8
