@@ -91,42 +91,38 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
  */
 export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult {
   const paths = c.count === 0 ? [] : c.paths.split(SEP);
-  if (paths.length !== c.count) throw new ScanCodecError(`${paths.length} paths for ${c.count} entries`);
-  const hashOf = new Map(c.hashes);
+  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs];
+  if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
+    throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
+  const hashOf = c.hashes.length === 0 ? null : new Map(c.hashes);
   const entries = new Map<RelPath, ScannedEntry>();
   let link = 0;
+  // The columns' lengths were checked above: every index below count is in range, hence the casts.
   for (let i = 0; i < c.count; i++) {
     const path = paths[i] as RelPath;
-    const stat: StatId = { ino: at(c.ino, i), ctimeNs: at(c.ctimeNs, i), size: at(c.sizes, i), mtimeNs: at(c.mtimeNs, i) };
-    const mode = at(c.modes, i);
+    const mtimeNs = c.mtimeNs[i] as bigint;
+    const stat: StatId = { ino: c.ino[i] as bigint, ctimeNs: c.ctimeNs[i] as bigint, size: c.sizes[i] as number, mtimeNs };
     let entry: Entry;
-    switch (at(c.kinds, i)) {
+    switch (c.kinds[i]) {
       case KIND_CODES.file: {
-        const hash = hashOf.get(i) ?? (vouch === null ? null : vouch(path, stat));
-        entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode, hash };
+        const hash = hashOf?.get(i) ?? (vouch === null ? null : vouch(path, stat));
+        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash };
         break;
       }
       case KIND_CODES.dir:
-        entry = { kind: 'dir', mode, mtimeNs: stat.mtimeNs };
+        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs };
         break;
       case KIND_CODES.symlink: {
         const target = c.targets[link++];
         if (target === undefined) throw new ScanCodecError(`no link target for ${JSON.stringify(path)}`);
-        entry = { kind: 'symlink', target, mtimeNs: stat.mtimeNs };
+        entry = { kind: 'symlink', target, mtimeNs };
         break;
       }
       default:
-        throw new ScanCodecError(`unknown kind ${at(c.kinds, i)} for ${JSON.stringify(path)}`);
+        throw new ScanCodecError(`unknown kind ${c.kinds[i]} for ${JSON.stringify(path)}`);
     }
-    entries.set(path, { entry, stat, observedAtNs: at(c.observedAtNs, i) });
+    entries.set(path, { entry, stat, observedAtNs: c.observedAtNs[i] as bigint });
   }
   if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);
   return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
-}
-
-/** An element known to exist (i < count): noUncheckedIndexedAccess cannot see that. */
-function at<T>(a: { readonly [i: number]: T; readonly length: number }, i: number): T {
-  const v = a[i];
-  if (v === undefined) throw new ScanCodecError(`column too short (${a.length}) for entry ${i}`);
-  return v;
 }

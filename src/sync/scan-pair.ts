@@ -39,11 +39,14 @@ export interface PairScan {
 export type ScanWorkerMode = 'always' | 'never' | 'auto';
 
 /**
- * Starting a worker thread and loading the scan modules into it costs tens of milliseconds (about 40 ms
- * measured on a 2-core machine, see the branch report); a scan of 2,000 paths per side takes about as
- * long, so below that the worker cannot win.
+ * When a worker pays. Measured on the 2-core machine this was built on (shared, so rough): `new Worker()`
+ * blocks the main thread 1-6 ms, the worker is ready to scan 100-300 ms later (on the other core, while
+ * the main thread scans), a side scans at about 15-25 µs per entry, and decoding the worker's columns
+ * costs the main thread 3-5 µs per entry. With N entries per side the worker saves about
+ * N × (scan - decode) - start-up, i.e. nothing below a few thousand entries; the index's path count
+ * stands in for N (a first sync has no index, but its copying dwarfs the scan anyway).
  */
-export const WORKER_MIN_BASE = 2000;
+export const WORKER_MIN_BASE = 5000;
 
 export function scanWorkerModeOf(value: string | undefined): ScanWorkerMode {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
