@@ -66,6 +66,12 @@ export class PathFilter {
     return this.textRead;
   }
 
+  /** Reads the rules of these directories ('' for the root) now, as `excludes` would when it first needs them. */
+  readRules(dirs: Iterable<string>): void {
+    for (const d of dirs) this.loadUpTo(d === '' ? null : (d as RelPath));
+    this.closeDirs();
+  }
+
   /** Whether `path` (a directory when `isDir`) is left out of the sync. */
   excludes(path: RelPath, isDir: boolean): boolean {
     const text = textOf(path);

@@ -86,6 +86,9 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
   if (!got.ok) return { left, right: scanSide(pair, s, 'right', filter), way: 'worker-failed', reason: got.reason };
   // Both sides must be judged by the same ignore rules, or a path hidden on one side only could be deleted
   // on the other: an ignore file that changed between the two filters' reads voids the worker's scan.
+  // The main filter also reads what only the worker's did, so that it holds the rules the right side was
+  // judged by: watch mode's later rescans go on with it.
+  filter.readRules([...got.rulesRead.keys()].filter((dir) => !filter.rulesRead().has(dir)));
   const differs = firstDisagreement(filter.rulesRead(), got.rulesRead);
   if (differs !== null)
     return {
@@ -102,11 +105,8 @@ function workerPays(pair: OpenPair, mode: ScanWorkerMode): boolean {
   return mode === 'always' || pair.base.size >= WORKER_MIN_BASE;
 }
 
-/** A directory whose ignore rules both filters read, with different texts; null when they agree. */
-function firstDisagreement(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): string | null {
-  for (const [dir, text] of b) {
-    const other = a.get(dir);
-    if (other !== undefined && other !== text) return dir;
-  }
+/** A directory the worker's filter read other ignore rules for than the main one (which has read them all); null when none. */
+function firstDisagreement(main: ReadonlyMap<string, string>, worker: ReadonlyMap<string, string>): string | null {
+  for (const [dir, text] of worker) if (main.get(dir) !== text) return dir;
   return null;
 }

@@ -119,6 +119,20 @@ describe('scanBothSides', () => {
     expect(pathsOf(got.right)).toEqual(['sub', 'sub/b.txt']);
   });
 
+  it("the main filter ends up holding the rules of directories only the worker's side has", async () => {
+    const { pair } = await syncedPair((s) => {
+      put(s.src, 'both/f', 'f\n');
+      put(s.dst, 'right-only/.tsyncignore', '*.tmp\n');
+      put(s.dst, 'right-only/x.tmp', 'hidden\n');
+    });
+    const filter = filterOf(pair, settings);
+    const got = await scanBothSides(pair, settings, filter, { mode: 'always', workerUrl: WORKER });
+    expect(got.way).toBe('worker');
+    expect(pathsOf(got.right)).toEqual(['both', 'both/f', 'right-only']);
+    expect(filter.rulesRead().get('right-only')).toBe('*.tmp\n');
+    expect(filter.excludes('right-only/y.tmp' as RelPath, false)).toBe(true);
+  });
+
   it('TSYNC_SCAN_WORKER takes always, never, auto (or nothing), and refuses anything else', async () => {
     const { scanWorkerModeOf } = await import('../../src/sync/scan-pair.js');
     expect([scanWorkerModeOf(undefined), scanWorkerModeOf(''), scanWorkerModeOf('auto'), scanWorkerModeOf('always'), scanWorkerModeOf('never')]).toEqual([
