@@ -44,6 +44,8 @@ export class PathFilter {
   private readonly withRules = new Map<string, Ignore>();
   /** Ignore files are read through directory descriptors, like the scan reads the tree (dir-anchors.ts). */
   private readonly anchors: DirAnchors[];
+  /** The text of the rules read per directory ('' for the root): what two filters compare (scan/parallel-scan.ts). */
+  private readonly textRead = new Map<string, string>();
   /** Per root, directories found missing there (so their subdirectories are not looked for at all). */
   private readonly missing: Set<string>[];
 
@@ -57,6 +59,17 @@ export class PathFilter {
   /** Closes the directory descriptors used to find ignore files (a scan calls this when it is done). */
   closeDirs(): void {
     for (const a of this.anchors) a.closeAll();
+  }
+
+  /** The ignore-file rules this filter has read so far, per directory ('' for the root), as one text each. */
+  rulesRead(): ReadonlyMap<string, string> {
+    return this.textRead;
+  }
+
+  /** Reads the rules of these directories ('' for the root) now, as `excludes` would when it first needs them. */
+  readRules(dirs: Iterable<string>): void {
+    for (const d of dirs) this.loadUpTo(d === '' ? null : (d as RelPath));
+    this.closeDirs();
   }
 
   /** Whether `path` (a directory when `isDir`) is left out of the sync. */
@@ -127,6 +140,7 @@ export class PathFilter {
     });
     const rules = lines.some((l) => l.trim() !== '' && !l.startsWith('#')) ? matcherOf(lines) : null;
     this.perDir.set(key, rules);
+    this.textRead.set(key, lines.join('\n'));
     if (rules !== null) this.withRules.set(key, rules);
     return rules;
   }

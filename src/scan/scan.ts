@@ -1,7 +1,7 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash } from '../core/stat-cache.js';
-import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot } from '../core/types.js';
+import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
 import { fromBytes } from '../fs/paths.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
@@ -29,14 +29,41 @@ export interface ScanResult extends Snapshot {
   readonly leftoverTemps: readonly RelPath[];
 }
 
+/**
+ * The content hash the stat cache vouches for, or null (read it). The walk takes it as a step of its
+ * own: a scan in a worker thread (scan-worker.ts) has no base at hand and leaves every hash null, and
+ * the main thread vouches when it decodes the result (scan-codec.ts).
+ */
+export type VouchHash = (path: RelPath, stat: StatId) => string | null;
+
+/** What a walk needs: a root, its side, the filter, and the optional hash-vouching step. */
+export interface WalkOptions {
+  readonly root: AbsPath;
+  readonly side: Side;
+  readonly filter?: PathFilter;
+  /** null: every file's hash is left null. */
+  readonly vouch: VouchHash | null;
+}
+
+/** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
+export function vouchFromBase(base: Base, sideRecord: ScanOptions['sideRecord'], checksum: boolean): VouchHash | null {
+  if (checksum) return null;
+  return (path, stat) => vouchedHash(stat, base.get(path), sideRecord(path));
+}
+
 const SLASH = 0x2f;
+
+/** A full scan of one root, vouching for unchanged files' hashes from the index (see walkTree). */
+export function scanTree(opts: ScanOptions): ScanResult {
+  return walkTree(walkOptionsOf(opts));
+}
 
 /**
  * Walks a root without following symlinks and returns what is there. Synchronous on purpose: a scan is
  * one lstat after another, and the synchronous calls avoid a thread-pool round trip per entry (measured
  * faster than fs.promises for trees of small files). Iterative, so a 1,000-level tree needs no deep stack.
  */
-export function scanTree(opts: ScanOptions): ScanResult {
+export function walkTree(opts: WalkOptions): ScanResult {
   const entries = new Map<RelPath, ScannedEntry>();
   const problems: Problem[] = [];
   const leftoverTemps: RelPath[] = [];
@@ -50,6 +77,10 @@ export function scanTree(opts: ScanOptions): ScanResult {
   return { side: opts.side, entries, problems, leftoverTemps };
 }
 
+function walkOptionsOf(opts: ScanOptions): WalkOptions {
+  return { root: opts.root, side: opts.side, filter: opts.filter, vouch: vouchFromBase(opts.base, opts.sideRecord, opts.checksum) };
+}
+
 interface WalkSink {
   readonly entries: Map<RelPath, ScannedEntry>;
   readonly problems: Problem[];
@@ -61,7 +92,7 @@ interface WalkSink {
  * listed through a descriptor opened from its parent's (dir-anchors.ts): a directory swapped for a
  * symlink while the walk runs is never followed, and depth costs nothing per call.
  */
-function walkInto(opts: ScanOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink): void {
+function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink): void {
   const stack: (RelPath | null)[] = [start];
   while (stack.length > 0) {
     const dir = stack.pop() ?? null;
@@ -121,7 +152,7 @@ export function rescanPaths(opts: ScanOptions, live: LiveScan, paths: readonly R
   const leftoverTemps: RelPath[] = [];
   const anchors = new DirAnchors(opts.root);
   try {
-    rescanInto(opts, anchors, live, paths, leftoverTemps);
+    rescanInto(walkOptionsOf(opts), anchors, live, paths, leftoverTemps);
   } finally {
     anchors.closeAll();
     opts.filter?.closeDirs();
@@ -129,7 +160,7 @@ export function rescanPaths(opts: ScanOptions, live: LiveScan, paths: readonly R
   return leftoverTemps;
 }
 
-function rescanInto(opts: ScanOptions, anchors: DirAnchors, live: LiveScan, paths: readonly RelPath[], leftoverTemps: RelPath[]): void {
+function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, paths: readonly RelPath[], leftoverTemps: RelPath[]): void {
   const isKnownDir = (p: RelPath): boolean => live.entries.get(p)?.entry.kind === 'dir';
   // A path under a directory we do not know yet (events can arrive child first) is covered by
   // re-reading the outermost unknown directory on its way.
@@ -157,7 +188,7 @@ function rescanInto(opts: ScanOptions, anchors: DirAnchors, live: LiveScan, path
 }
 
 /** scanOne for a single path reached through its directory's descriptor; a directory on the way gone or swapped: not there. */
-function scanAt(opts: ScanOptions, anchors: DirAnchors, path: RelPath, problems: Problem[]): ScannedEntry | null {
+function scanAt(opts: WalkOptions, anchors: DirAnchors, path: RelPath, problems: Problem[]): ScannedEntry | null {
   let place: Place;
   try {
     place = anchors.place(path);
@@ -197,7 +228,7 @@ function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
   return false;
 }
 
-function scanOne(opts: ScanOptions, path: RelPath, abs: Buffer, problems: Problem[]): ScannedEntry | null {
+function scanOne(opts: WalkOptions, path: RelPath, abs: Buffer, problems: Problem[]): ScannedEntry | null {
   let st: BigIntStats;
   try {
     st = lstatSync(abs, { bigint: true });
@@ -213,7 +244,7 @@ function scanOne(opts: ScanOptions, path: RelPath, abs: Buffer, problems: Proble
   let entry: Entry;
   switch (kind) {
     case 'file': {
-      const hash = opts.checksum ? null : vouchedHash(stat, opts.base.get(path), opts.sideRecord(path));
+      const hash = opts.vouch === null ? null : opts.vouch(path, stat);
       entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: Number(st.mode) & 0o7777, hash };
       break;
     }

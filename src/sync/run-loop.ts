@@ -9,7 +9,7 @@ import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cy
 import { openPair, type OpenPair } from './pair.js';
 import { persist, runRecordOf, sidesWritten } from './persist.js';
 import { prepareSides } from './prepare.js';
-import { filterOf, scanSide } from './scan-pair.js';
+import { filterOf, scanBothSides } from './scan-pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
 
 export type { SyncMode, SyncSettings } from './settings.js';
@@ -47,10 +47,8 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}, rea
   try {
     readIndex?.(pair);
     const filter = filterOf(pair, s);
-    const left = scanSide(pair, s, 'left', filter);
-    t(`scan first root (${left.entries.size} entries)`);
-    const right = scanSide(pair, s, 'right', filter);
-    t(`scan second root (${right.entries.size} entries)`);
+    const { left, right, way, reason } = await scanBothSides(pair, s, filter);
+    t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries)`);
     await prepareSides(pair, s, { left: left.leftoverTemps, right: right.leftoverTemps });
     const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' }, observer);
     t(`cycle (${r.plan.actions.length} actions)`);

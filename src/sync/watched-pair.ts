@@ -12,7 +12,7 @@ import type { OpenPair } from './pair.js';
 import { persist, runRecordOf, sidesWritten } from './persist.js';
 import { prepareSides, removeLeftoversOf } from './prepare.js';
 import { exitStatusOf } from './run-loop.js';
-import { filterOf, scanSide } from './scan-pair.js';
+import { filterOf, scanBothSides } from './scan-pair.js';
 import type { SyncSettings } from './settings.js';
 
 export interface CycleReport {
@@ -63,8 +63,9 @@ export class WatchedPair {
     this.index.clear();
     for (const p of this.pair.base.keys()) this.index.add(p);
     const temps: Partial<Record<Side, readonly RelPath[]>> = {};
+    const scans = await scanBothSides(this.pair, this.settings, this.filter);
     for (const side of ['left', 'right'] as const) {
-      const scan = scanSide(this.pair, this.settings, side, this.filter);
+      const scan = scans[side];
       this.sides[side].entries.clear();
       this.sides[side].problems.clear();
       for (const [k, v] of scan.entries) this.sides[side].entries.set(k, v);

@@ -4,7 +4,7 @@ import type { RelPath, ScannedEntry } from '../../core/types.js';
 import { fillHashes } from '../../sync/cycle.js';
 import { openPair } from '../../sync/pair.js';
 import { runSync } from '../../sync/run-loop.js';
-import { filterOf, scanSide } from '../../sync/scan-pair.js';
+import { filterOf, scanBothSides } from '../../sync/scan-pair.js';
 import type { SyncSettings } from '../../sync/settings.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -47,8 +47,7 @@ export async function checkCommand(settings: SyncSettings, json: boolean, io: Io
     const diffs: { path: RelPath; what: string }[] = [];
     try {
       const filter = filterOf(pair, settings);
-      const left = scanSide(pair, settings, 'left', filter);
-      const right = scanSide(pair, settings, 'right', filter);
+      const { left, right } = await scanBothSides(pair, settings, filter);
       await fillHashes(pair, left, right, new Map(), 'all', settings.concurrency);
       const paths = [...new Set([...left.entries.keys(), ...right.entries.keys()])].sort(compareRel);
       for (const path of paths) {

@@ -1,0 +1,128 @@
+import type { Entry, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
+import type { ScanResult, VouchHash } from './scan.js';
+
+/*
+ * A scan made in a worker thread (scan-worker.ts) crosses to the main thread in columns: a Map of
+ * 100,000 small objects costs a structured clone of every object, while one latin1 string of all paths
+ * and a few typed arrays are copied (or, for the arrays, moved) in one piece each.
+ */
+
+/** One side's scan in columns; entry i is the i-th path of `paths`. */
+export interface EncodedScan {
+  readonly side: Side;
+  /** Every path joined by NUL (a byte no Linux name holds), in the scan's order. */
+  readonly paths: string;
+  readonly count: number;
+  readonly kinds: Uint8Array;
+  readonly sizes: Float64Array;
+  readonly mtimeNs: BigInt64Array;
+  readonly ctimeNs: BigInt64Array;
+  readonly ino: BigUint64Array;
+  /** Files' and directories' modes (0 for symlinks, which have none). */
+  readonly modes: Uint16Array;
+  readonly observedAtNs: BigInt64Array;
+  /** The symlinks' targets, in the order the symlinks appear. */
+  readonly targets: readonly string[];
+  /** The files whose hash was set when encoded, as [entry index, hash] (a worker's scan has none). */
+  readonly hashes: readonly (readonly [number, string])[];
+  readonly problems: readonly Problem[];
+  readonly leftoverTemps: readonly RelPath[];
+}
+
+const KIND_CODES = { file: 0, dir: 1, symlink: 2 } as const satisfies Record<Entry['kind'], number>;
+const SEP = '\0';
+
+export class ScanCodecError extends Error {
+  readonly code = 'SCAN_CODEC';
+}
+
+/** The columns of a scan, and the buffers to transfer (not copy) with them. */
+export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; readonly transfer: ArrayBuffer[] } {
+  const count = scan.entries.size;
+  const kinds = new Uint8Array(count);
+  const sizes = new Float64Array(count);
+  const mtimeNs = new BigInt64Array(count);
+  const ctimeNs = new BigInt64Array(count);
+  const ino = new BigUint64Array(count);
+  const modes = new Uint16Array(count);
+  const observedAtNs = new BigInt64Array(count);
+  const targets: string[] = [];
+  const hashes: [number, string][] = [];
+  const paths: string[] = [];
+  let i = 0;
+  for (const [path, s] of scan.entries) {
+    if (path.includes(SEP)) throw new ScanCodecError(`a path holds a NUL byte: ${JSON.stringify(path)}`);
+    paths.push(path);
+    const e = s.entry;
+    kinds[i] = KIND_CODES[e.kind];
+    sizes[i] = s.stat.size;
+    mtimeNs[i] = s.stat.mtimeNs;
+    ctimeNs[i] = s.stat.ctimeNs;
+    ino[i] = s.stat.ino;
+    observedAtNs[i] = s.observedAtNs;
+    if (e.kind === 'symlink') targets.push(e.target);
+    else modes[i] = e.mode;
+    if (e.kind === 'file' && e.hash !== null) hashes.push([i, e.hash]);
+    i++;
+  }
+  const encoded: EncodedScan = {
+    side: scan.side,
+    paths: paths.join(SEP),
+    count,
+    kinds,
+    sizes,
+    mtimeNs,
+    ctimeNs,
+    ino,
+    modes,
+    observedAtNs,
+    targets,
+    hashes,
+    problems: scan.problems,
+    leftoverTemps: scan.leftoverTemps,
+  };
+  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs].map((a) => a.buffer as ArrayBuffer);
+  return { encoded, transfer };
+}
+
+/**
+ * The scan back as entries. `vouch` (the stat cache's step, null with --checksum) sets the hash of each
+ * file that had none: the worker that encoded the scan could not consult the index.
+ */
+export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult {
+  const paths = c.count === 0 ? [] : c.paths.split(SEP);
+  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs];
+  if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
+    throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
+  const hashOf = c.hashes.length === 0 ? null : new Map(c.hashes);
+  const entries = new Map<RelPath, ScannedEntry>();
+  let link = 0;
+  // The columns' lengths were checked above: every index below count is in range, hence the casts.
+  for (let i = 0; i < c.count; i++) {
+    const path = paths[i] as RelPath;
+    const mtimeNs = c.mtimeNs[i] as bigint;
+    const stat: StatId = { ino: c.ino[i] as bigint, ctimeNs: c.ctimeNs[i] as bigint, size: c.sizes[i] as number, mtimeNs };
+    let entry: Entry;
+    switch (c.kinds[i]) {
+      case KIND_CODES.file: {
+        const hash = hashOf?.get(i) ?? (vouch === null ? null : vouch(path, stat));
+        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash };
+        break;
+      }
+      case KIND_CODES.dir:
+        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs };
+        break;
+      case KIND_CODES.symlink: {
+        const target = c.targets[link++];
+        if (target === undefined) throw new ScanCodecError(`no link target for ${JSON.stringify(path)}`);
+        entry = { kind: 'symlink', target, mtimeNs };
+        break;
+      }
+      default:
+        throw new ScanCodecError(`unknown kind ${c.kinds[i]} for ${JSON.stringify(path)}`);
+    }
+    entries.set(path, { entry, stat, observedAtNs: c.observedAtNs[i] as bigint });
+  }
+  if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);
+  return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
+}

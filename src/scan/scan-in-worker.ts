@@ -1,0 +1,57 @@
+import { Worker } from 'node:worker_threads';
+import { decodeScan } from './scan-codec.js';
+import type { ScanResult, VouchHash } from './scan.js';
+import type { ScanJob, ScanReply } from './worker-protocol.js';
+
+/** The worker module next to this one (both built into dist/scan/). */
+export const SCAN_WORKER_URL = new URL('./scan-worker.js', import.meta.url);
+
+export type WorkerScanOutcome =
+  | { readonly ok: true; readonly scan: ScanResult; readonly rulesRead: ReadonlyMap<string, string> }
+  /** The worker did not start, crashed, failed, or sent what could not be decoded: the caller scans itself. */
+  | { readonly ok: false; readonly reason: string };
+
+export interface RunningWorkerScan {
+  /** Never rejects: every failure is an outcome. */
+  readonly outcome: Promise<WorkerScanOutcome>;
+  /** Stops the worker (the caller no longer wants its scan). */
+  readonly cancel: () => void;
+}
+
+/**
+ * Starts scanning one side in a worker thread, so the main thread can scan the other side meanwhile.
+ * `vouch` is the stat cache's step, applied here on the main thread while decoding.
+ */
+export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: URL = SCAN_WORKER_URL): RunningWorkerScan {
+  let worker: Worker;
+  try {
+    worker = new Worker(workerUrl, { workerData: job });
+  } catch (e) {
+    return { outcome: Promise.resolve({ ok: false, reason: `cannot start the scan worker: ${messageOf(e)}` }), cancel: () => undefined };
+  }
+  const outcome = new Promise<WorkerScanOutcome>((resolve) => {
+    let settled = false;
+    const settle = (o: WorkerScanOutcome): void => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      resolve(o);
+    };
+    worker.once('message', (reply: ScanReply) => {
+      if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
+      try {
+        settle({ ok: true, scan: decodeScan(reply.scan, vouch), rulesRead: new Map(reply.rulesRead) });
+      } catch (e) {
+        settle({ ok: false, reason: `cannot decode the worker's scan: ${messageOf(e)}` });
+      }
+    });
+    worker.once('error', (e) => settle({ ok: false, reason: `the scan worker crashed: ${messageOf(e)}` }));
+    worker.once('messageerror', (e) => settle({ ok: false, reason: `the scan worker's message did not arrive: ${messageOf(e)}` }));
+    worker.once('exit', (code) => settle({ ok: false, reason: `the scan worker exited (${code}) without a scan` }));
+  });
+  return { outcome, cancel: () => void worker.terminate() };
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

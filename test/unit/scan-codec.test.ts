@@ -1,0 +1,85 @@
+// The scan codec's round trip, on scans of real trees in a temp dir (walkTree reads the file system).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { AbsPath, RelPath } from '../../src/core/types.js';
+import { absFromText } from '../../src/fs/paths.js';
+import { decodeScan, encodeScan, ScanCodecError } from '../../src/scan/scan-codec.js';
+import { walkTree, type ScanResult } from '../../src/scan/scan.js';
+import { sandbox } from '../helpers/cli.js';
+import { pathBytes } from '../helpers/tree.js';
+
+const NON_UTF8 = Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe]); // "bad" + two bytes that are no UTF-8
+
+/** Encodes, moves the columns through a real structured clone with transfer (as postMessage does), decodes. */
+function roundTrip(scan: ScanResult, vouch: Parameters<typeof decodeScan>[1] = null): ScanResult {
+  const { encoded, transfer } = encodeScan(scan);
+  const moved = structuredClone(encoded, { transfer });
+  expect(encoded.kinds.byteLength).toBe(0); // transferred, not copied
+  return decodeScan(moved, vouch);
+}
+
+function scanOf(root: string): ScanResult {
+  return walkTree({ root: absFromText(root) as AbsPath, side: 'right', vouch: null });
+}
+
+describe('scan codec', () => {
+  it('round-trips files, dirs, symlinks, non-UTF-8 names and targets, problems and leftover temps', () => {
+    const { src } = sandbox();
+    mkdirSync(`${src}/dir/sub`, { recursive: true, mode: 0o750 });
+    writeFileSync(`${src}/dir/sub/file`, 'hello', { mode: 0o640 });
+    writeFileSync(pathBytes(src, NON_UTF8), 'x');
+    mkdirSync(pathBytes(src, Buffer.concat([NON_UTF8, Buffer.from('-dir')])));
+    symlinkSync('../elsewhere', `${src}/dir/link`);
+    symlinkSync(pathBytes('..', NON_UTF8), `${src}/link-to-bad`);
+    writeFileSync(`${src}/.tsync-tmp-999999-leftover`, 'half');
+    execFileSync('mkfifo', [`${src}/fifo`]);
+    const scan = scanOf(src);
+    expect(scan.entries.size).toBe(7);
+    expect(scan.problems.map((p) => p.code)).toEqual(['special-file']);
+    expect(scan.leftoverTemps).toEqual(['.tsync-tmp-999999-leftover']);
+    const back = roundTrip(scan);
+    expect(back).toEqual(scan);
+    expect([...back.entries.keys()]).toEqual([...scan.entries.keys()]); // order kept too
+    const badLink = back.entries.get('link-to-bad' as RelPath)?.entry;
+    expect(badLink?.kind === 'symlink' && Buffer.from(badLink.target, 'latin1')).toEqual(pathBytes('..', NON_UTF8));
+  });
+
+  it('round-trips an empty tree', () => {
+    const { src } = sandbox();
+    const scan = scanOf(src);
+    expect(scan.entries.size).toBe(0);
+    expect(roundTrip(scan)).toEqual(scan);
+  });
+
+  it('keeps a hash set before encoding and asks the vouching step for the others', () => {
+    const { src } = sandbox();
+    writeFileSync(`${src}/a`, 'a');
+    writeFileSync(`${src}/b`, 'b');
+    mkdirSync(`${src}/d`);
+    const scan = scanOf(src);
+    const a = scan.entries.get('a' as RelPath);
+    if (a?.entry.kind !== 'file') throw new Error('a is a file');
+    scan.entries.set('a' as RelPath, { ...a, entry: { ...a.entry, hash: '00000000000000aa' } });
+    const asked: string[] = [];
+    const back = roundTrip(scan, (path, stat) => {
+      asked.push(path);
+      expect(stat).toEqual(scan.entries.get(path)?.stat);
+      return 'bbbbbbbbbbbbbbbb';
+    });
+    expect(asked).toEqual(['b']); // not 'a' (hash known), not 'd' (a dir)
+    const hashOf = (p: string): string | null | undefined => {
+      const e = back.entries.get(p as RelPath)?.entry;
+      return e?.kind === 'file' ? e.hash : undefined;
+    };
+    expect([hashOf('a'), hashOf('b')]).toEqual(['00000000000000aa', 'bbbbbbbbbbbbbbbb']);
+  });
+
+  it('refuses columns that do not fit together', () => {
+    const { src } = sandbox();
+    symlinkSync('t', `${src}/l`);
+    const { encoded } = encodeScan(scanOf(src));
+    expect(() => decodeScan({ ...encoded, targets: [] }, null)).toThrow(ScanCodecError);
+    expect(() => decodeScan({ ...encoded, count: 2 }, null)).toThrow(ScanCodecError);
+  });
+});
