@@ -150,8 +150,13 @@ export class StateStore {
    * `.all()` kept every row object alive at once, and promoting 100k of them to the old generation cost
    * more than the rows themselves.
    */
+  /** How many paths the base holds, without loading it. */
+  countBase(): number {
+    return Number(this.db.prepare('SELECT count(*) FROM entries').pluck().get());
+  }
+
   loadBase(): BaseTable {
-    const count = Number(this.db.prepare('SELECT count(*) FROM entries').pluck().get());
+    const count = this.countBase();
     const base = new BaseTable(count);
     const rows = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM entries`).safeIntegers(true).raw(true);
     for (const raw of rows.iterate() as IterableIterator<EntryRowValues>) {

@@ -1,4 +1,4 @@
-import type { AbsPath, Base, BaseRecord, RelPath } from '../core/types.js';
+import type { AbsPath, BaseRecord, RelPath } from '../core/types.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
 import { RootError, SafetyHaltError } from '../errors.js';
 import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
@@ -19,12 +19,17 @@ export interface PairOptions {
   readonly dryRun: boolean;
 }
 
-/** A pair of roots opened for work: locked, with its index open and its base loaded. */
+/** A pair of roots opened for work: locked, with its index open; the base is loaded on first use. */
 export interface OpenPair {
   readonly roots: ResolvedRoots;
   readonly store: StateStore;
-  /** The base in memory; watch cycles keep it current between commits to the index. */
+  /**
+   * The base in memory, loaded from the index the first time it is read (so that a worker thread can
+   * start scanning while it loads, scan-pair.ts); watch cycles keep it current between commits.
+   */
   readonly base: Map<RelPath, BaseRecord>;
+  /** How many paths the index held when the pair was opened (known without loading the base). */
+  readonly indexedPaths: number;
   readonly warnings: readonly string[];
   root(side: 'left' | 'right'): AbsPath;
   /**
@@ -45,9 +50,10 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
     const opened = StateStore.open(o.stateDir, roots.left, roots.right);
     store = opened.store;
     if (!o.dryRun) store.ensureWritable();
-    const base = opened.store.loadBase();
-    if (o.mode === 'two-way') guardMissingRoots(roots, base, o.force);
+    const indexedPaths = store.countBase();
+    if (o.mode === 'two-way') guardMissingRoots(roots, indexedPaths, o.force);
     const s = store;
+    let base: Map<RelPath, BaseRecord> | null = null;
     const probed: Partial<Record<'left' | 'right', bigint>> = {};
     return {
       racyWindowNs: (side, willWrite) => {
@@ -61,7 +67,11 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
       },
       roots,
       store: s,
-      base,
+      get base() {
+        base ??= s.loadBase();
+        return base;
+      },
+      indexedPaths,
       warnings: opened.warning === null ? [] : [opened.warning],
       root: (side) => (side === 'left' ? roots.left : roots.right),
       close: () => {
@@ -83,14 +93,14 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
  * Two-way: a root that is gone is an unmounted disk until proven otherwise. With a base, propagating
  * its absence would delete everything on the other side: halt. Without one, it is simply a bad argument.
  */
-function guardMissingRoots(roots: ResolvedRoots, base: Base, force: boolean): void {
+function guardMissingRoots(roots: ResolvedRoots, indexedPaths: number, force: boolean): void {
   for (const [missing, text] of [
     [roots.leftMissing, roots.leftText],
     [roots.rightMissing, roots.rightText],
   ] as const) {
     if (!missing) continue;
-    if (base.size === 0) throw new RootError(`${text} does not exist`);
+    if (indexedPaths === 0) throw new RootError(`${text} does not exist`);
     if (!force)
-      throw new SafetyHaltError(`${text} is missing but held ${base.size} entries at the last sync; refusing to propagate that (an unmounted disk?); use --force if it is really meant`);
+      throw new SafetyHaltError(`${text} is missing but held ${indexedPaths} entries at the last sync; refusing to propagate that (an unmounted disk?); use --force if it is really meant`);
   }
 }

@@ -43,7 +43,7 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}, rea
   const startedAtMs = Date.now();
   const t = phaseTimer();
   const pair = await openPair(s);
-  t('open (lock, index, base)');
+  t('open (lock, index; the base loads on first use)');
   try {
     readIndex?.(pair);
     const filter = filterOf(pair, s);

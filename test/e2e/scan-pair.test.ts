@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { RelPath } from '../../src/core/types.js';
 import { openPair, type OpenPair } from '../../src/sync/pair.js';
-import { filterOf, scanBothSides, type PairScan } from '../../src/sync/scan-pair.js';
+import { filterOf, scanBothSides, WORKER_MIN_BASE, type PairScan } from '../../src/sync/scan-pair.js';
 import { runCli, sandbox, type Sandbox } from '../helpers/cli.js';
 import { link, put } from '../helpers/tree.js';
 
@@ -148,5 +148,21 @@ describe('scanBothSides', () => {
   it('auto: a small pair is scanned on the main thread', async () => {
     const { pair } = await syncedPair(someTree);
     expect((await scanBothSides(pair, settings, filterOf(pair, settings), { mode: 'auto', workerUrl: WORKER })).way).toBe('sequential');
+  });
+
+  it('auto: a pair whose index holds WORKER_MIN_BASE paths or more is scanned with a worker, and the worker side is vouched for', async () => {
+    const { pair } = await syncedPair((sb) => {
+      for (let d = 0; d < 50; d++) {
+        mkdirSync(join(sb.src, `d${d}`));
+        for (let f = 0; f < WORKER_MIN_BASE / 50; f++) writeFileSync(join(sb.src, `d${d}`, `f${f}`), `${d}/${f}`);
+      }
+    });
+    expect(pair.indexedPaths).toBeGreaterThanOrEqual(WORKER_MIN_BASE);
+    const scanned = await scanBothSides(pair, settings, filterOf(pair, settings), { mode: 'auto', workerUrl: WORKER });
+    expect(scanned.way).toBe('worker');
+    // the worker started before the base was loaded: its files are still vouched for once it is
+    const files = [...scanned.right.entries.values()].filter((e) => e.entry.kind === 'file');
+    expect(files.length).toBe(WORKER_MIN_BASE);
+    expect(files.filter((e) => e.entry.kind === 'file' && e.entry.hash === null).length).toBe(0);
   });
 });
