@@ -66,7 +66,7 @@ const SLASH = Buffer.of(0x2f);
 /**
  * Files up to this size are copied with synchronous calls: for small files the cost is the calls
  * themselves, and a promise round trip through the thread pool per call costs several times the
- * syscall (measured: bench/README.md). Larger files stream through a read/hash/write pipeline.
+ * syscall (measured: bench/README.md). Larger files are copied by the kernel (copyLargeFile).
  */
 export const SMALL_FILE_MAX = 1 << 20;
 const PIPE_CHUNK = 2 << 20;
@@ -158,8 +158,8 @@ function copySmallFile(req: CopyRequest): CopyResult {
  * space) between the two open descriptors, reached as `/proc/self/fd/N`: those magic links name the very
  * files already opened (the source with O_NOFOLLOW, the fresh temp file), so no name is resolved again
  * and nothing is written through a symlink. The temp file is then hashed from the page cache: the hash
- * recorded is of the bytes installed. Measured on 4 x 256 MiB (bench/README.md, copy-file section):
- * about 0.7 s of system time against 1.7 s or more for a read/hash/write pipeline through user space.
+ * recorded is of the bytes installed. Measured on 4 x 256 MiB copied at once (2 cores, ext4): about 0.7 s
+ * of system time, against 1.7 s or more for a read/hash/write pipeline through user space.
  * Where /proc is missing, the pipeline remains.
  */
 async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
@@ -212,19 +212,18 @@ async function kernelCopy(src: FileHandle, dst: FileHandle): Promise<{ hash: str
 /** Writes the temp file with `write`, then sets mode and times and renames it into place. */
 function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes: number, write: (tmpFd: number) => void): CopyResult {
   const { tmpAbs, fd: tmp } = createTemp(req.targetDirAbs);
-  let closed = false;
   let keep = false;
   try {
     write(tmp);
     fchmodSync(tmp, Number(before.mode) & 0o7777);
     futimesSync(tmp, secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
-    closeSync(tmp);
-    closed = true;
-    const result = finish(req, tmpAbs, before, hash, bytes);
+    // the descriptor stays open over the rename: what was installed is then one fstat away, with no
+    // second walk of the target's name (the rename changes the file's ctime, so it is read after it)
+    const result = finish(req, tmpAbs, before, hash, bytes, () => fstatSync(tmp, { bigint: true }));
     keep = true;
     return result;
   } finally {
-    if (!closed) closeSync(tmp);
+    closeSync(tmp);
     if (!keep) {
       try {
         unlinkSync(tmpAbs);
@@ -248,12 +247,12 @@ function createTemp(dirAbs: Buffer): { tmpAbs: Buffer; fd: number } {
 }
 
 /** The last checks and the rename; returns what now stands at both ends. */
-function finish(req: CopyRequest, tmpAbs: Buffer, before: BigIntStats, hash: string, bytes: number): CopyResult {
+function finish(req: CopyRequest, tmpAbs: Buffer, before: BigIntStats, hash: string, bytes: number, statInstalled = (): BigIntStats => lstatSync(req.targetAbs, { bigint: true })): CopyResult {
   req.beforeRename();
   assertExpected(req.targetAbs, req.expect, req.label);
   req.keepReplaced();
   renameSync(tmpAbs, req.targetAbs);
-  const after = lstatSync(req.targetAbs, { bigint: true });
+  const after = statInstalled();
   const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash };
   return {
     entry,
