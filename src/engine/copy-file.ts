@@ -18,7 +18,7 @@ import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
-import { hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
+import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from '../fs/temp-name.js';
 import { anchoredPaths, PROC_FD } from './dir-anchors.js';
@@ -129,16 +129,12 @@ function copySmallFile(req: CopyRequest): CopyResult {
       if (n === smallBuffer.length) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
     }
     const data = smallBuffer.subarray(0, n);
-    const h = streamingHash();
-    h.update(data);
-    const hash = h.digestHex();
+    const hash = hashBytes(data);
     const settled = (): void => {
       if (changedSince(fstatSync(src, { bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
       if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs)) {
-        const again = streamingHash();
         const m = readSync(src, smallBuffer, 0, smallBuffer.length, 0);
-        again.update(smallBuffer.subarray(0, m));
-        if (again.digestHex() !== hash || changedSince(fstatSync(src, { bigint: true }), before)) {
+        if (hashBytes(smallBuffer.subarray(0, m)) !== hash || changedSince(fstatSync(src, { bigint: true }), before)) {
           throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
         }
       }
