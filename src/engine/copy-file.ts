@@ -243,7 +243,14 @@ function createTemp(dirAbs: Buffer): { tmpAbs: Buffer; fd: number } {
 }
 
 /** The last checks and the rename; returns what now stands at both ends. */
-function finish(req: CopyRequest, tmpAbs: Buffer, before: BigIntStats, hash: string, bytes: number, statInstalled = (): BigIntStats => lstatSync(req.targetAbs, { bigint: true })): CopyResult {
+function finish(
+  req: CopyRequest,
+  tmpAbs: Buffer,
+  before: BigIntStats,
+  hash: string,
+  bytes: number,
+  statInstalled = (): BigIntStats => lstatSync(req.targetAbs, { bigint: true }),
+): CopyResult {
   req.beforeRename();
   assertExpected(req.targetAbs, req.expect, req.label);
   req.keepReplaced();
