@@ -14,13 +14,14 @@ import {
   writeSync,
   type BigIntStats,
 } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
-import { hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
+import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from '../fs/temp-name.js';
+import { anchoredPaths, PROC_FD } from './dir-anchors.js';
 
 /** The source could not be opened: a problem of the side copied from, not of the target. */
 export class SourceReadError extends Error {
@@ -65,7 +66,7 @@ const SLASH = Buffer.of(0x2f);
 /**
  * Files up to this size are copied with synchronous calls: for small files the cost is the calls
  * themselves, and a promise round trip through the thread pool per call costs several times the
- * syscall (measured: bench/README.md). Larger files stream through a read/hash/write pipeline.
+ * syscall (measured: bench/README.md). Larger files are copied by the kernel (copyLargeFile).
  */
 export const SMALL_FILE_MAX = 1 << 20;
 const PIPE_CHUNK = 2 << 20;
@@ -116,25 +117,24 @@ function openSource(req: CopyRequest): { fd: number; before: BigIntStats; observ
 function copySmallFile(req: CopyRequest): CopyResult {
   const { fd: src, before, observedAt } = openSource(req);
   try {
-    // Read until EOF (one read for nearly every file); a file that grew past the buffer changed.
+    // Read the size fstat gave (one read for nearly every file), without a further read to see EOF: a
+    // file that grows or shrinks meanwhile changes its size or ctime, which the fstat after the write
+    // sees (and a racy ctime makes the whole file be read again below).
+    const size = Number(before.size);
     let n = 0;
-    for (;;) {
+    while (n < size) {
       const got = readSync(src, smallBuffer, n, smallBuffer.length - n, n);
       if (got === 0) break;
       n += got;
       if (n === smallBuffer.length) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
     }
     const data = smallBuffer.subarray(0, n);
-    const h = streamingHash();
-    h.update(data);
-    const hash = h.digestHex();
+    const hash = hashBytes(data);
     const settled = (): void => {
       if (changedSince(fstatSync(src, { bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
       if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs)) {
-        const again = streamingHash();
         const m = readSync(src, smallBuffer, 0, smallBuffer.length, 0);
-        again.update(smallBuffer.subarray(0, m));
-        if (again.digestHex() !== hash || changedSince(fstatSync(src, { bigint: true }), before)) {
+        if (hashBytes(smallBuffer.subarray(0, m)) !== hash || changedSince(fstatSync(src, { bigint: true }), before)) {
           throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
         }
       }
@@ -149,6 +149,15 @@ function copySmallFile(req: CopyRequest): CopyResult {
   }
 }
 
+/**
+ * Large files are copied by the kernel (fs.copyFile: copy_file_range on Linux, no trip through user
+ * space) between the two open descriptors, reached as `/proc/self/fd/N`: those magic links name the very
+ * files already opened (the source with O_NOFOLLOW, the fresh temp file), so no name is resolved again
+ * and nothing is written through a symlink. The temp file is then hashed from the page cache: the hash
+ * recorded is of the bytes installed. Measured on 4 x 256 MiB copied at once (2 cores, ext4): about 0.7 s
+ * of system time, against 1.7 s or more for a read/hash/write pipeline through user space.
+ * Where /proc is missing, the pipeline remains.
+ */
 async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
   const src = await open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
     if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
@@ -160,11 +169,12 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
     if (!before.isFile() || !sameStat(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
     const created = createTemp(req.targetDirAbs);
     const tmpAbs = created.tmpAbs;
-    const tmp = await open(tmpAbs, constants.O_WRONLY).finally(() => closeSync(created.fd));
+    // O_NOFOLLOW: a symlink planted at the temp name in the meantime is refused, not written through
+    const tmp = await open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW).finally(() => closeSync(created.fd));
     let keep = false;
     try {
-      const { hash, bytes } = await pipe(src, tmp);
-      if (changedSince(await src.stat({ bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+      const { hash, bytes } = anchoredPaths ? await kernelCopy(src, tmp) : await pipe(src, tmp);
+      if (bytes !== Number(before.size) || changedSince(await src.stat({ bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
       if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs) && ((await hashHandle(src)) !== hash || changedSince(await src.stat({ bigint: true }), before))) {
         throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
       }
@@ -189,22 +199,27 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
   }
 }
 
+/** The kernel copies `src` into `dst` (both open); then `dst` is hashed: what was written, not what was read. */
+async function kernelCopy(src: FileHandle, dst: FileHandle): Promise<{ hash: string; bytes: number }> {
+  await copyFile(`${PROC_FD}${src.fd}`, `${PROC_FD}${dst.fd}`);
+  return hashAndSize(dst);
+}
+
 /** Writes the temp file with `write`, then sets mode and times and renames it into place. */
 function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes: number, write: (tmpFd: number) => void): CopyResult {
   const { tmpAbs, fd: tmp } = createTemp(req.targetDirAbs);
-  let closed = false;
   let keep = false;
   try {
     write(tmp);
     fchmodSync(tmp, Number(before.mode) & 0o7777);
     futimesSync(tmp, secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
-    closeSync(tmp);
-    closed = true;
-    const result = finish(req, tmpAbs, before, hash, bytes);
+    // the descriptor stays open over the rename: what was installed is then one fstat away, with no
+    // second walk of the target's name (the rename changes the file's ctime, so it is read after it)
+    const result = finish(req, tmpAbs, before, hash, bytes, () => fstatSync(tmp, { bigint: true }));
     keep = true;
     return result;
   } finally {
-    if (!closed) closeSync(tmp);
+    closeSync(tmp);
     if (!keep) {
       try {
         unlinkSync(tmpAbs);
@@ -228,12 +243,19 @@ function createTemp(dirAbs: Buffer): { tmpAbs: Buffer; fd: number } {
 }
 
 /** The last checks and the rename; returns what now stands at both ends. */
-function finish(req: CopyRequest, tmpAbs: Buffer, before: BigIntStats, hash: string, bytes: number): CopyResult {
+function finish(
+  req: CopyRequest,
+  tmpAbs: Buffer,
+  before: BigIntStats,
+  hash: string,
+  bytes: number,
+  statInstalled = (): BigIntStats => lstatSync(req.targetAbs, { bigint: true }),
+): CopyResult {
   req.beforeRename();
   assertExpected(req.targetAbs, req.expect, req.label);
   req.keepReplaced();
   renameSync(tmpAbs, req.targetAbs);
-  const after = lstatSync(req.targetAbs, { bigint: true });
+  const after = statInstalled();
   const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash };
   return {
     entry,
@@ -293,16 +315,31 @@ async function writeAll(dst: FileHandle, chunk: Buffer, position: number): Promi
 }
 
 async function hashHandle(fh: FileHandle): Promise<string> {
+  return (await hashAndSize(fh)).hash;
+}
+
+/** XXH64 of an open file from its start, reading the next chunk while the current one is hashed. */
+async function hashAndSize(fh: FileHandle): Promise<{ hash: string; bytes: number }> {
   const h: StreamingHash = streamingHash();
-  const buf = Buffer.allocUnsafe(PIPE_CHUNK);
+  const bufs: readonly Buffer[] = [Buffer.allocUnsafe(PIPE_CHUNK), Buffer.allocUnsafe(PIPE_CHUNK)];
   let pos = 0;
-  for (;;) {
-    const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-    if (bytesRead === 0) break;
-    h.update(buf.subarray(0, bytesRead));
-    pos += bytesRead;
+  let i = 0;
+  let reading = fh.read(bufs[0] as Buffer, 0, PIPE_CHUNK, 0);
+  try {
+    for (;;) {
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) break;
+      const cur = bufs[i % 2] as Buffer;
+      reading = fh.read(bufs[(i + 1) % 2] as Buffer, 0, PIPE_CHUNK, pos + bytesRead);
+      h.update(cur.subarray(0, bytesRead));
+      pos += bytesRead;
+      i++;
+    }
+  } finally {
+    // an early exit (a hash that throws) must not leave a read in flight on a handle about to close
+    await reading.catch(() => undefined);
   }
-  return h.digestHex();
+  return { hash: h.digestHex(), bytes: pos };
 }
 
 export interface SymlinkRequest {

@@ -17,7 +17,7 @@ import { StaleTargetError, UnsafePathError, type AncestorGuard } from './guards.
  * per call than a short one.
  * Where /proc is missing, paths are used as they are and AncestorGuard's lstat checks remain.
  */
-const PROC_FD = '/proc/self/fd/';
+export const PROC_FD = '/proc/self/fd/';
 const SLASH = Buffer.of(0x2f);
 
 function procFdWorks(): boolean {

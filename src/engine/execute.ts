@@ -4,7 +4,7 @@ import { displayPath } from '../core/paths.js';
 import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
-import { copyFileAtomic, copySymlinkAtomic, SourceChangedError, SourceReadError } from './copy-file.js';
+import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
 import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
 import type { Trash } from './trash.js';
@@ -53,7 +53,12 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     for (const phase of PHASES) {
       const list = actions.filter((a) => phaseOf(a) === phase);
       if (isParallelPhase(phase)) {
-        for (const a of list) void queue.add(() => run(a));
+        // Small copies run to their rename without yielding (copy-file.ts): queueing them would add a
+        // scheduling round per file and no parallelism. The large ones go to the queue first, so their
+        // kernel copies proceed on the thread pool while the small ones are copied here.
+        const direct = list.filter(runsToCompletion);
+        for (const a of list) if (!runsToCompletion(a)) void queue.add(() => run(a));
+        for (const a of direct) await run(a);
         await queue.onIdle();
       } else {
         for (const a of list) await run(a);
@@ -63,6 +68,13 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     ctx.close();
   }
   return { outcomes, bytes };
+}
+
+/** A copy of a symlink or of a file small enough to be copied with synchronous calls. */
+function runsToCompletion(a: Action): boolean {
+  if (a.type !== 'copy') return false;
+  const e = a.source.entry;
+  return e.kind === 'symlink' || (e.kind === 'file' && e.size <= SMALL_FILE_MAX);
 }
 
 interface Applied {

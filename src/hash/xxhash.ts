@@ -49,6 +49,11 @@ export interface StreamingHash {
   digestHex(): string;
 }
 
+/** XXH64 of bytes already in memory, in one call (a small file's whole content). */
+export function hashBytes(data: Uint8Array): string {
+  return hexOf(ready().h64Raw(data));
+}
+
 export function streamingHash(): StreamingHash {
   const h = ready().create64();
   return {

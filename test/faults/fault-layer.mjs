@@ -8,7 +8,8 @@
 //
 // $TSYNC_FAULT_PLAN is JSON: an array of rules
 //   { op, path, nth?, times?, error?, then? }
-//   op     one of: open-read, open-write, read, write, rename, unlink, rmdir, mkdir, fchmod, futimes,
+//   op     one of: open-read, open-write, read, write (a copyFile is a read of its source and a write of
+//          its destination), rename, unlink, rmdir, mkdir, fchmod, futimes,
 //          readdir, lstat, link, symlink
 //   path   a substring of the path the call is about (for fd calls: the path the fd was opened with;
 //          for rename and link: the destination). "" matches every call of that op.
@@ -63,6 +64,7 @@ const real = {
   rmSync: fs.rmSync,
   readlinkSync: fs.readlinkSync,
   open: fsp.open,
+  copyFile: fsp.copyFile,
 };
 
 /**
@@ -246,6 +248,14 @@ wfsp.open = async (/** @type {PathLike} */ p, /** @type {string | number | undef
   const path = pathText(p);
   check(isWriteOpen(numericFlags(flags)) ? 'open-write' : 'open-read', path, 'open');
   return wrapHandle(await real.open(p, flags, mode), path);
+};
+
+// The kernel copy of a large file (copy_file_range) reads its source and writes its destination in one
+// call: it is both a 'read' of the one and a 'write' of the other.
+wfsp.copyFile = async (/** @type {PathLike} */ from, /** @type {PathLike} */ to, /** @type {number | undefined} */ mode) => {
+  check('read', pathText(from), 'copyfile');
+  check('write', pathText(to), 'copyfile');
+  return real.copyFile(from, to, mode);
 };
 
 // Make `import { renameSync } from 'node:fs'` (live ESM bindings of the built-in) see the wrappers.

@@ -280,6 +280,28 @@ const oneWayCases: OneWayCase[] = [
     after: (sb) => expect(readFileSync(join(sb.dst, 'big.bin'))[0]).toBe(0x31),
   },
   {
+    // a new file is not hashed by the scan: its first read is the kernel copy (copyFile) itself
+    name: 'EIO while the kernel copies a new big file: nothing is installed',
+    rules: (sb) => {
+      put(sb.src, 'fresh.bin', Buffer.alloc(BIG, 0x33));
+      return [{ op: 'read', path: `${sb.src}/fresh.bin`, error: 'EIO' }];
+    },
+    code: 1,
+    says: /fresh\.bin: .*EIO/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'fresh.bin'))).toBe(false),
+  },
+  {
+    name: 'a new big source file grows after the kernel copied it, while the copy is hashed: not installed',
+    touchesSource: true,
+    rules: (sb) => {
+      put(sb.src, 'fresh.bin', Buffer.alloc(BIG, 0x33));
+      return [{ op: 'read', path: `${sb.dst}/.tsync-tmp-`, unless: '-probe-', then: { do: 'append', target: join(sb.src, 'fresh.bin') } }];
+    },
+    code: 1,
+    says: /fresh\.bin: .*changed/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'fresh.bin'))).toBe(false),
+  },
+  {
     name: 'a replica file changes between the scan and the copy over it: the change is kept in place',
     userReplaced: ['a.txt'],
     rules: (sb) => [{ op: 'open-read', path: `${sb.src}/a.txt`, then: { do: 'rewrite', target: join(sb.dst, 'a.txt') } }],
