@@ -32,11 +32,15 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { constants as osConstants } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 
 /** @typedef {{ op: string, path: string, exact?: boolean, unless?: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
 
 /** @type {Rule[]} */
-const rules = JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]');
+// Main thread only: rule counts are per thread, so a scan worker thread (src/scan/scan-worker.ts) that loads
+// this layer too would fire every rule a second time. The trials' trees are far below the worker threshold
+// (WORKER_MIN_BASE), so their scans run on the main thread, where the faults land.
+const rules = isMainThread ? JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]') : [];
 const seen = rules.map(() => 0);
 const fired = rules.map(() => 0);
 const logFile = process.env.TSYNC_FAULT_LOG;
@@ -261,4 +265,4 @@ wfsp.copyFile = async (/** @type {PathLike} */ from, /** @type {PathLike} */ to,
 // Make `import { renameSync } from 'node:fs'` (live ESM bindings of the built-in) see the wrappers.
 syncBuiltinESMExports();
 
-if (logFile !== undefined && logFile !== '') real.appendFileSync(logFile, `${JSON.stringify({ loaded: process.pid, rules: rules.length })}\n`);
+if (isMainThread && logFile !== undefined && logFile !== '') real.appendFileSync(logFile, `${JSON.stringify({ loaded: process.pid, rules: rules.length })}\n`);
