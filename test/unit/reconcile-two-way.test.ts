@@ -6,7 +6,7 @@ import { relPath } from '../../src/core/paths.js';
 import { expectOf } from '../../src/core/propagate.js';
 import { planTwoWay } from '../../src/core/reconcile-two-way.js';
 import { CONFLICT_POLICIES } from '../../src/core/types.js';
-import type { Action, ConflictPolicy, Plan, Problem, ScannedEntry, Side, Snapshot } from '../../src/core/types.js';
+import type { Action, BaseRecord, ConflictPolicy, Plan, Problem, ScannedEntry, Side, Snapshot } from '../../src/core/types.js';
 import { base, dir, expectedCopyName, file, hashOf, link, NOW_MS, other, record, sec, snapshot, T0, type Tree } from './fixtures/entries.js';
 import { blockedViolations, orderViolations, parentViolations } from './fixtures/invariants.js';
 
@@ -38,7 +38,8 @@ interface Expected {
 
 interface Scenario {
   readonly name: string;
-  readonly base?: Tree;
+  /** A value may be a full BaseRecord (sides recorded with different stats). */
+  readonly base?: Readonly<Record<string, ScannedEntry | BaseRecord>>;
   readonly left: Tree;
   readonly right: Tree;
   readonly leftProblems?: readonly string[];
