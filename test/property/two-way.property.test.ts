@@ -22,7 +22,7 @@ import { afterAll, describe, test } from 'vitest';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../../src/core/types.js';
 import { runSync, type RunSummary, type SyncSettings } from '../../src/sync/run-loop.js';
 import { removeTempDir } from '../helpers/cli.js';
-import { applyOp, opArb, SENTINEL, T0, type Op, type OpContext, type SideName } from './helpers/ops.js';
+import { applyOp, metaPairArb, opArb, SENTINEL, T0, type Op, type OpContext, type SideName } from './helpers/ops.js';
 import { describeNode, describeTree, identityDiffs, isConflictCopy, ownNames, sameContent, snapshot, trashSnapshot, type Tree } from './helpers/snapshot.js';
 import { modelWinner } from './helpers/expected-tree.js';
 import { checkRound, nextBase, type ModelBase } from './helpers/two-way-model.js';
@@ -62,7 +62,7 @@ interface Round {
 }
 
 const roundArb: fc.Arbitrary<Round> = fc.record({
-  ops: fc.array(opArb, { maxLength: 10 }),
+  ops: fc.array(fc.oneof({ weight: 4, arbitrary: opArb.map((op) => [op]) }, { weight: 1, arbitrary: metaPairArb }), { maxLength: 8 }).map((groups) => groups.flat()),
   policy: fc.constantFrom(...CONFLICT_POLICIES),
   settle: fc.boolean(),
   swap: fc.boolean(),

@@ -78,6 +78,20 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('symlink' as const), s: sideArb, p: pathArb, target: fc.integer({ min: 0, max: LINK_TARGETS.length - 1 }) }) },
 );
 
+/** A metadata-only edit (touch or chmod), or a write of shared bytes: what makes both sides agree on content but not on metadata. */
+const metaEditArb = (s: SideName, p: PoolPath): fc.Arbitrary<Op> =>
+  fc.oneof(
+    fc.record({ t: fc.constant('touch' as const), s: fc.constant(s), p: fc.constant(p), mt: fc.constantFrom<MtimeSpec>('seq', 'tie', 'now') }),
+    fc.record({ t: fc.constant('chmod' as const), s: fc.constant(s), p: fc.constant(p), m: fc.integer({ min: 0, max: 11 }) }),
+    fc.record({ t: fc.constant('write' as const), s: fc.constant(s), p: fc.constant(p), content: fc.constant<Content>('k0'), pad: fc.constant(0), mt: fc.constantFrom<MtimeSpec>('seq', 'tie', 'now') }),
+  );
+
+/**
+ * One such edit on each side of the same path: random single operations seldom meet on one path, and
+ * the two-way metadata merge (a field changed on one side, or on both) is only exercised when they do.
+ */
+export const metaPairArb: fc.Arbitrary<Op[]> = pathArb.chain((p) => fc.tuple(metaEditArb('A', p), metaEditArb('B', p)).map(([a, b]) => [a, b]));
+
 /** Per-history counters: every `unique` write gets bytes never written before, every `seq` write a later second. */
 export interface OpContext {
   readonly roots: Readonly<Record<SideName, string>>;
