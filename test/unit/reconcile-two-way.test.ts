@@ -317,11 +317,12 @@ const scenarios: readonly Scenario[] = [
     expect: { actions: [['meta', 'a', 'right']], metas: [{ path: 'a', target: 'right', mode: 0o600, mtimeNs: sec(10) }] },
   },
   {
-    name: 'a side whose record missed the last meta fix (failed run): the base’s agreed mtime wins',
-    base: { a: record(file('v1', { mtimeNs: sec(10) }), file('v1', { mtimeNs: sec(10) }), file('v1')) },
-    left: { a: file('v1', { mtimeNs: sec(10) }) },
-    right: { a: file('v1') },
-    expect: { actions: [['meta', 'a', 'right']], metas: [{ path: 'a', target: 'right', mtimeNs: sec(10) }] },
+    // the last run agreed on an (older) mtime, set it on the left, and failed to set it on the right
+    name: 'a side whose record missed the last meta fix (failed run): the base’s agreed mtime wins, even if older',
+    base: { a: record(file('v1'), file('v1'), file('v1', { mtimeNs: sec(20) })) },
+    left: { a: file('v1') },
+    right: { a: file('v1', { mtimeNs: sec(20) }) },
+    expect: { actions: [['meta', 'a', 'right']], metas: [{ path: 'a', target: 'right', mtimeNs: T0 }] },
   },
   {
     name: 'directory mode changed on each side to different modes: the newer side’s mode (directory mtimes are not merged)',
@@ -738,7 +739,9 @@ describe('planTwoWay scenarios', () => {
     const raw = typeof scenario.expect === 'function' ? scenario.expect(mirrored ? mirrorPolicy(policy) : policy) : scenario.expect;
     const want = mirrored ? mirrorExpected(raw) : raw;
 
-    const plan = planTwoWay({ base: base(scenario.base ?? {}), left, right, policy, nowMs: NOW_MS });
+    // mirrored, each side's own record in the base swaps sides too
+    const b = new Map([...base(scenario.base ?? {})].map(([k, r]) => [k, mirrored ? { ...r, left: r.right, right: r.left } : r]));
+    const plan = planTwoWay({ base: b, left, right, policy, nowMs: NOW_MS });
 
     expect(plan.actions.map((a) => [a.type, a.path, a.target])).toEqual(want.actions.map((a) => [...a]));
     expect(sorted(plan.agreed)).toEqual(sorted(want.agreed ?? []));
