@@ -222,7 +222,8 @@ describe('nextBase after a metadata merge that fixes both sides', () => {
   };
   const applied = pl.actions.map((a): Outcome => {
     if (a.type !== 'meta') throw new Error(`unexpected ${a.type}`);
-    const rec = a.target === 'left' ? { path: a.path, entry: a.source.entry, left: written.left, right: a.source } : { path: a.path, entry: a.source.entry, left: a.source, right: written.right };
+    const rec =
+      a.target === 'left' ? { path: a.path, entry: a.source.entry, left: written.left, right: a.source } : { path: a.path, entry: a.source.entry, left: a.source, right: written.right };
     return outcome(a, 'applied', [rec]);
   });
 

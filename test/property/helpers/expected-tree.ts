@@ -186,7 +186,14 @@ export function expectRun(input: ExpectInput): Expectation {
  * last agreement: changed on one side only → that side's value; on both (or no base of that kind: both
  * created it) → `onBoth`.
  */
-function mergeField<V>(a: Node, b: Node, was: Readonly<Record<SideName, Node | undefined>> | undefined, read: (n: Node) => V, same: (x: V, y: V) => boolean, onBoth: () => SideName): SideName {
+function mergeField<V>(
+  a: Node,
+  b: Node,
+  was: Readonly<Record<SideName, Node | undefined>> | undefined,
+  read: (n: Node) => V,
+  same: (x: V, y: V) => boolean,
+  onBoth: () => SideName,
+): SideName {
   if (same(read(a), read(b))) return 'A';
   const changed = (s: SideName, n: Node): boolean => {
     const old = was?.[s];
@@ -207,13 +214,30 @@ function mergedMeta(a: Node, b: Node, was: Readonly<Record<SideName, Node | unde
   let mode = a.mode;
   let mtimes: Record<SideName, bigint> = { A: a.mtimeNs, B: b.mtimeNs };
   if (a.kind !== 'dir') {
-    const w = mergeField(a, b, was, (n) => n.mtimeNs, sameMtime, () => (a.mtimeNs > b.mtimeNs ? 'A' : 'B'));
+    const w = mergeField(
+      a,
+      b,
+      was,
+      (n) => n.mtimeNs,
+      sameMtime,
+      () => (a.mtimeNs > b.mtimeNs ? 'A' : 'B'),
+    );
     const t = w === 'A' ? a.mtimeNs : b.mtimeNs;
     mtimes = { A: t, B: t };
   }
   if (a.kind !== 'symlink') {
     const newer = (): SideName => (!sameMtime(a.mtimeNs, b.mtimeNs) ? (a.mtimeNs > b.mtimeNs ? 'A' : 'B') : a.mode > b.mode ? 'A' : 'B');
-    mode = mergeField(a, b, was, (n) => n.mode, (x, y) => x === y, newer) === 'A' ? a.mode : b.mode;
+    mode =
+      mergeField(
+        a,
+        b,
+        was,
+        (n) => n.mode,
+        (x, y) => x === y,
+        newer,
+      ) === 'A'
+        ? a.mode
+        : b.mode;
   }
   return { A: { ...a, mode, mtimeNs: mtimes.A }, B: { ...b, mode, mtimeNs: mtimes.B } };
 }

@@ -83,7 +83,14 @@ const metaEditArb = (s: SideName, p: PoolPath): fc.Arbitrary<Op> =>
   fc.oneof(
     fc.record({ t: fc.constant('touch' as const), s: fc.constant(s), p: fc.constant(p), mt: fc.constantFrom<MtimeSpec>('seq', 'tie', 'now') }),
     fc.record({ t: fc.constant('chmod' as const), s: fc.constant(s), p: fc.constant(p), m: fc.integer({ min: 0, max: 11 }) }),
-    fc.record({ t: fc.constant('write' as const), s: fc.constant(s), p: fc.constant(p), content: fc.constant<Content>('k0'), pad: fc.constant(0), mt: fc.constantFrom<MtimeSpec>('seq', 'tie', 'now') }),
+    fc.record({
+      t: fc.constant('write' as const),
+      s: fc.constant(s),
+      p: fc.constant(p),
+      content: fc.constant<Content>('k0'),
+      pad: fc.constant(0),
+      mt: fc.constantFrom<MtimeSpec>('seq', 'tie', 'now'),
+    }),
   );
 
 /**
