@@ -38,9 +38,9 @@ const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
 /**
  * Three-way reconcile of two trees against their base. Per path: unchanged on both sides → nothing;
  * changed on one side → propagate; changed to the same content → merge the metadata field by field
- * (merge-meta.ts); changed differently → the conflict
- * policy. A deletion never beats a change: modified-vs-deleted restores the modified version, and a
- * directory that one side deleted survives (recreated there) when the other side keeps anything in it.
+ * (merge-meta.ts); changed differently → the conflict policy. A deletion never beats a change:
+ * modified-vs-deleted restores the modified version, and a directory that one side deleted survives
+ * (recreated there) when the other side keeps anything in it.
  * Pure: no file system, no clock (nowMs is an input).
  */
 export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', trash = false }: TwoWayInput): Plan {
