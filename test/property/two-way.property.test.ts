@@ -1,7 +1,8 @@
 // Property-based tests of two-way sync: random histories of user operations on two REAL trees, with a
 // REAL state index, interleaved with in-process runs of `runSync`. After every run the trees and their
 // trashes are checked against a model (helpers/two-way-model.ts, helpers/expected-tree.ts): each tree
-// holds what the model's own reconcile expects and nothing else (new names: only the conflict copies it
+// holds what the model's own reconcile expects (metadata merged field by field where both sides keep the same
+// content: modes, and the mtimes of files and symlinks, converge) and nothing else (new names: only the conflict copies it
 // expects), untouched paths stay as they were, the conflicts reported are the ones it expects, resolved
 // as it says, the overwritten, deleted and losing versions are in the trash (when on), nothing written
 // since the last run is lost, and a second run changes nothing.
