@@ -39,11 +39,24 @@ export function nextBase({ base, left, right, plan, outcomes, scope = 'all', rac
     if (old !== undefined && sameRecord(old, rec)) continue;
     next.set(path, rec);
   }
+  /** Paths whose metadata a run set on one side so far: a merge may set it on both (merge-meta.ts). */
+  const metaSet = new Map<RelPath, Side>();
   for (const o of outcomes) {
     const a = o.action;
     if (a.type === 'delete' && o.status === 'applied' && !next.has(a.path)) next.set(a.path, null);
     // Records are verified facts even when a later step of the same action failed (conflict units).
-    for (const rec of o.records ?? []) next.set(rec.path, { entry: rec.entry, left: recordOf(rec.left, 'left'), right: recordOf(rec.right, 'right') });
+    for (const rec of o.records ?? []) {
+      let record: BaseRecord = { entry: rec.entry, left: recordOf(rec.left, 'left'), right: recordOf(rec.right, 'right') };
+      const earlier = next.get(rec.path);
+      if (a.type === 'meta' && rec.path === a.path) {
+        // The other side's half of this record is its scan; if a meta action set that side too, its own record is the truth.
+        if (metaSet.get(a.path) === otherSide(a.target) && earlier !== undefined && earlier !== null) {
+          record = a.target === 'left' ? { ...record, right: earlier.right } : { ...record, left: earlier.left };
+        }
+        metaSet.set(a.path, a.target);
+      }
+      next.set(rec.path, record);
+    }
   }
   // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
   const blocked = blockedPaths([...left.problems, ...right.problems]);
@@ -65,6 +78,8 @@ export function nextBase({ base, left, right, plan, outcomes, scope = 'all', rac
   }
   return { upserts, removals };
 }
+
+const otherSide = (s: Side): Side => (s === 'left' ? 'right' : 'left');
 
 const COARSE: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RACY_WINDOW_NS };
 

@@ -1,6 +1,7 @@
 import { blockedPaths, isBlocked } from './blocked.js';
 import { sameContent, sameMtime } from './compare.js';
 import { conflictName } from './conflict-name.js';
+import { mergeMeta } from './merge-meta.js';
 import { orderActions } from './order.js';
 import { parentOf } from './paths.js';
 import { scopedPaths, type Scope } from './scope.js';
@@ -36,9 +37,10 @@ const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
 
 /**
  * Three-way reconcile of two trees against their base. Per path: unchanged on both sides → nothing;
- * changed on one side → propagate; changed identically → record; changed differently → the conflict
- * policy. A deletion never beats a change: modified-vs-deleted restores the modified version, and a
- * directory that one side deleted survives (recreated there) when the other side keeps anything in it.
+ * changed on one side → propagate; changed to the same content → merge the metadata field by field
+ * (merge-meta.ts); changed differently → the conflict policy. A deletion never beats a change:
+ * modified-vs-deleted restores the modified version, and a directory that one side deleted survives
+ * (recreated there) when the other side keeps anything in it.
  * Pure: no file system, no clock (nowMs is an input).
  */
 export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', trash = false }: TwoWayInput): Plan {
@@ -92,9 +94,9 @@ export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', tr
         break;
       case 'agree':
         if (l !== undefined && r !== undefined) {
-          const meta = metaFix(path, l, r, base.get(path));
-          if (meta === null) agreed.push(path);
-          else actions.push(meta);
+          const metas = metaFixes(path, l, r, base.get(path));
+          if (metas.length === 0) agreed.push(path);
+          else actions.push(...metas);
         }
         break;
       case 'propagate': {
@@ -252,24 +254,17 @@ export function unchangedSinceBase(x: ScannedEntry | undefined, b: BaseRecord | 
 }
 
 /**
- * Same content on both sides but different modes. A side whose mode still matches the base did not
- * chmod, so the other side's mode is the intended one; otherwise (both changed, or no base) the newer
- * side's, with the larger mode as a tie-break so `sync A B` and `sync B A` agree. The meta action
- * carries the chosen side's mode and mtime. Null when there is nothing to fix.
+ * Same content on both sides: the metadata merged field by field against the base (merge-meta.ts).
+ * A side that must change gets a meta action whose source carries the other side's scan (its true
+ * stat, for the base record) with the merged entry for the target. Empty when both already agree.
  */
-function metaFix(path: RelPath, l: ScannedEntry, r: ScannedEntry, b: BaseRecord | undefined): Action | null {
-  const le = l.entry;
-  const re = r.entry;
-  if (le.kind === 'symlink' || re.kind === 'symlink' || le.kind !== re.kind) return null;
-  if (le.mode === re.mode) return null;
-  const baseMode = b !== undefined && b.entry.kind !== 'symlink' ? b.entry.mode : null;
-  let from: Side;
-  if (baseMode === le.mode) from = 'right';
-  else if (baseMode === re.mode) from = 'left';
-  else if (le.mtimeNs !== re.mtimeNs) from = le.mtimeNs > re.mtimeNs ? 'left' : 'right';
-  else from = le.mode > re.mode ? 'left' : 'right';
-  const [src, dst] = from === 'left' ? [l, r] : [r, l];
-  return { type: 'meta', path, target: other(from), expect: expectOf(dst), source: src };
+function metaFixes(path: RelPath, l: ScannedEntry, r: ScannedEntry, b: BaseRecord | undefined): Action[] {
+  if (l.entry.kind !== r.entry.kind) return [];
+  const merged = mergeMeta(l.entry, r.entry, b);
+  const out: Action[] = [];
+  if (merged.left !== null) out.push({ type: 'meta', path, target: 'left', expect: expectOf(l), source: { ...r, entry: merged.left } });
+  if (merged.right !== null) out.push({ type: 'meta', path, target: 'right', expect: expectOf(r), source: { ...l, entry: merged.right } });
+  return out;
 }
 
 function conflictRecord(path: RelPath, l: ScannedEntry, r: ScannedEntry, policy: ConflictPolicy, winner: Side | null, copyName: RelPath | null): Conflict {

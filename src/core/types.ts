@@ -120,9 +120,14 @@ export interface MkdirAction extends ActionBase {
   readonly source: ScannedEntry & { readonly entry: DirEntry };
 }
 
-/** Same content, different mode or mtime: fix the metadata in place. */
+/** Same content, different metadata: fix the metadata in place. */
 export interface MetaAction extends ActionBase {
   readonly type: 'meta';
+  /**
+   * The other side as scanned (its stat is what the base records for that side), with `entry` holding
+   * the metadata the target must get: the other side's whole (one-way, a propagated change) or the
+   * field-by-field merge of both sides (two-way, core/merge-meta.ts).
+   */
   readonly source: ScannedEntry;
 }
 

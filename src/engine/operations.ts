@@ -1,5 +1,5 @@
-import { closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
-import type { Entry, Expectation, ScannedEntry } from '../core/types.js';
+import { closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
+import type { Entry, Expectation, ScannedEntry, SymlinkEntry } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
 import { secondsOf } from './copy-file.js';
 import { assertExpected, StaleTargetError } from './guards.js';
@@ -30,7 +30,7 @@ export function makeDir(abs: Buffer, source: ScannedEntry, label: string): Scann
  */
 export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, label: string): ScannedEntry {
   const e = source.entry;
-  if (e.kind === 'symlink') throw new Error('symlink metadata is not synced');
+  if (e.kind === 'symlink') return setLinkMtime(abs, e, expect, label);
   const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (e.kind === 'dir' ? constants.O_DIRECTORY : 0);
   let fd: number;
   try {
@@ -56,4 +56,18 @@ export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, 
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * A symlink's mtime, set with lutimes (never follows the link). A link cannot be opened, so the inode is
+ * checked by lstat before and after: a swap in between can at worst give another entry of the same
+ * directory this mtime, and is then reported stale.
+ */
+function setLinkMtime(abs: Buffer, e: SymlinkEntry, expect: Expectation, label: string): ScannedEntry {
+  assertExpected(abs, expect, label);
+  const before = lstatSync(abs, { bigint: true });
+  lutimesSync(abs, secondsOf(before.atimeNs), secondsOf(e.mtimeNs));
+  const after = lstatSync(abs, { bigint: true });
+  if (!after.isSymbolicLink() || after.ino !== before.ino) throw new StaleTargetError(`${label} was replaced while its mtime was set`);
+  return { entry: { ...e, mtimeNs: after.mtimeNs }, stat: statIdOf(after), observedAtNs: nowNs() };
 }

@@ -1,7 +1,8 @@
 // Property-based tests of two-way sync: random histories of user operations on two REAL trees, with a
 // REAL state index, interleaved with in-process runs of `runSync`. After every run the trees and their
 // trashes are checked against a model (helpers/two-way-model.ts, helpers/expected-tree.ts): each tree
-// holds what the model's own reconcile expects and nothing else (new names: only the conflict copies it
+// holds what the model's own reconcile expects (metadata merged field by field where both sides keep the same
+// content: modes, and the mtimes of files and symlinks, converge) and nothing else (new names: only the conflict copies it
 // expects), untouched paths stay as they were, the conflicts reported are the ones it expects, resolved
 // as it says, the overwritten, deleted and losing versions are in the trash (when on), nothing written
 // since the last run is lost, and a second run changes nothing.
@@ -22,7 +23,7 @@ import { afterAll, describe, test } from 'vitest';
 import { CONFLICT_POLICIES, type ConflictPolicy } from '../../src/core/types.js';
 import { runSync, type RunSummary, type SyncSettings } from '../../src/sync/run-loop.js';
 import { removeTempDir } from '../helpers/cli.js';
-import { applyOp, opArb, SENTINEL, T0, type Op, type OpContext, type SideName } from './helpers/ops.js';
+import { applyOp, metaPairArb, opArb, SENTINEL, T0, type Op, type OpContext, type SideName } from './helpers/ops.js';
 import { describeNode, describeTree, identityDiffs, isConflictCopy, ownNames, sameContent, snapshot, trashSnapshot, type Tree } from './helpers/snapshot.js';
 import { modelWinner } from './helpers/expected-tree.js';
 import { checkRound, nextBase, type ModelBase } from './helpers/two-way-model.js';
@@ -62,7 +63,7 @@ interface Round {
 }
 
 const roundArb: fc.Arbitrary<Round> = fc.record({
-  ops: fc.array(opArb, { maxLength: 10 }),
+  ops: fc.array(fc.oneof({ weight: 4, arbitrary: opArb.map((op) => [op]) }, { weight: 1, arbitrary: metaPairArb }), { maxLength: 8 }).map((groups) => groups.flat()),
   policy: fc.constantFrom(...CONFLICT_POLICIES),
   settle: fc.boolean(),
   swap: fc.boolean(),

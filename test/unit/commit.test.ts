@@ -208,3 +208,31 @@ describe('nextBase after planTwoWay', () => {
     expect(again.agreed).toEqual([p('a')]);
   });
 });
+
+describe('nextBase after a metadata merge that fixes both sides', () => {
+  // A touch on the left and a chmod on the right: the plan sets the mode on the left and the mtime on the
+  // right. Each side's record must come from the action that wrote that side, whichever ran last.
+  const b = file('v1');
+  const l = file('v1', { mtimeNs: sec(10), ino: 11n });
+  const r = file('v1', { mode: 0o755, ino: 12n, ctimeNs: sec(30) });
+  const pl = planTwoWay({ base: base({ a: b }), left: snapshot('left', { a: l }), right: snapshot('right', { a: r }), policy: 'keep-both', nowMs: NOW_MS });
+  const written = {
+    left: file('v1', { mode: 0o755, mtimeNs: sec(10), ino: 11n, ctimeNs: sec(200) }),
+    right: file('v1', { mode: 0o755, mtimeNs: sec(10), ino: 12n, ctimeNs: sec(201) }),
+  };
+  const applied = pl.actions.map((a): Outcome => {
+    if (a.type !== 'meta') throw new Error(`unexpected ${a.type}`);
+    const rec =
+      a.target === 'left' ? { path: a.path, entry: a.source.entry, left: written.left, right: a.source } : { path: a.path, entry: a.source.entry, left: a.source, right: written.right };
+    return outcome(a, 'applied', [rec]);
+  });
+
+  it.each([
+    ['left first', applied],
+    ['right first', [...applied].reverse()],
+  ])('records both written sides (%s)', (_order, outcomes) => {
+    expect(pl.actions.map((a) => a.target)).toEqual(['left', 'right']);
+    const c = commit(base({ a: b }), snapshot('left', { a: l }), snapshot('right', { a: r }), pl, outcomes);
+    expect(c.upserts.get(p('a'))).toEqual({ entry: { ...b.entry, mode: 0o755, mtimeNs: sec(10) }, left: sideOf(written.left), right: sideOf(written.right) });
+  });
+});

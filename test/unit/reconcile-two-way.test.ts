@@ -6,8 +6,8 @@ import { relPath } from '../../src/core/paths.js';
 import { expectOf } from '../../src/core/propagate.js';
 import { planTwoWay } from '../../src/core/reconcile-two-way.js';
 import { CONFLICT_POLICIES } from '../../src/core/types.js';
-import type { Action, ConflictPolicy, Plan, Problem, ScannedEntry, Side, Snapshot } from '../../src/core/types.js';
-import { base, dir, expectedCopyName, file, hashOf, link, NOW_MS, other, sec, snapshot, T0, type Tree } from './fixtures/entries.js';
+import type { Action, BaseRecord, ConflictPolicy, Plan, Problem, ScannedEntry, Side, Snapshot } from '../../src/core/types.js';
+import { base, dir, expectedCopyName, file, hashOf, link, NOW_MS, other, record, sec, snapshot, T0, type Tree } from './fixtures/entries.js';
 import { blockedViolations, orderViolations, parentViolations } from './fixtures/invariants.js';
 
 type ActionType = Action['type'];
@@ -20,8 +20,17 @@ interface ExpectedConflict {
   readonly winner: Side | null;
 }
 
+/** What a meta action must set on its target: the merged fields (those not given are not checked). */
+interface ExpectedMeta {
+  readonly path: string;
+  readonly target: Side;
+  readonly mode?: number;
+  readonly mtimeNs?: bigint;
+}
+
 interface Expected {
   readonly actions: readonly ExpectedAction[];
+  readonly metas?: readonly ExpectedMeta[];
   readonly agreed?: readonly string[];
   readonly conflicts?: readonly ExpectedConflict[];
   readonly skipped?: readonly string[];
@@ -29,7 +38,8 @@ interface Expected {
 
 interface Scenario {
   readonly name: string;
-  readonly base?: Tree;
+  /** A value may be a full BaseRecord (sides recorded with different stats). */
+  readonly base?: Readonly<Record<string, ScannedEntry | BaseRecord>>;
   readonly left: Tree;
   readonly right: Tree;
   readonly leftProblems?: readonly string[];
@@ -139,10 +149,10 @@ const scenarios: readonly Scenario[] = [
     expect: { actions: [['copy', 'l', 'right']] },
   },
   {
-    name: 'same file created on both sides (different mtimes): agreed, no conflict',
+    name: 'same file created on both sides (different mtimes): both take the newer mtime, no conflict',
     left: { a: file('v1') },
     right: { a: file('v1', { mtimeNs: sec(10) }) },
-    expect: { actions: [], agreed: ['a'] },
+    expect: { actions: [['meta', 'a', 'left']], metas: [{ path: 'a', target: 'left', mode: 0o644, mtimeNs: sec(10) }] },
   },
   {
     name: 'same file created on both sides with different modes: the newer mode wins',
@@ -192,10 +202,17 @@ const scenarios: readonly Scenario[] = [
     expect: { actions: [['copy', 'a', 'right']] },
   },
   {
-    name: 'file modified identically on both sides',
+    name: 'file modified identically on both sides, different mtimes: both take the newer mtime',
     base: { a: file('v1') },
     left: { a: file('v2', { mtimeNs: sec(10) }) },
     right: { a: file('v2', { mtimeNs: sec(20) }) },
+    expect: { actions: [['meta', 'a', 'left']], metas: [{ path: 'a', target: 'left', mode: 0o644, mtimeNs: sec(20) }] },
+  },
+  {
+    name: 'file modified identically on both sides, same mtime: agreed',
+    base: { a: file('v1') },
+    left: { a: file('v2', { mtimeNs: sec(10) }) },
+    right: { a: file('v2', { mtimeNs: sec(10) }) },
     expect: { actions: [], agreed: ['a'] },
   },
   {
@@ -254,6 +271,72 @@ const scenarios: readonly Scenario[] = [
     left: { a: file('v1', { mode: 0o600 }) },
     right: { a: file('v1', { mode: 0o755, mtimeNs: sec(10) }) },
     expect: { actions: [['meta', 'a', 'left']] },
+  },
+  {
+    name: 'both sides touched to different mtimes: both take the newer',
+    base: { a: file('v1') },
+    left: { a: file('v1', { mtimeNs: sec(20) }) },
+    right: { a: file('v1', { mtimeNs: sec(10) }) },
+    expect: { actions: [['meta', 'a', 'right']], metas: [{ path: 'a', target: 'right', mode: 0o644, mtimeNs: sec(20) }] },
+  },
+  {
+    name: 'both sides touched to an older mtime: both take the newer of the two, not the base’s',
+    base: { a: file('v1', { mtimeNs: sec(100) }) },
+    left: { a: file('v1', { mtimeNs: sec(10) }) },
+    right: { a: file('v1', { mtimeNs: sec(20) }) },
+    expect: { actions: [['meta', 'a', 'left']], metas: [{ path: 'a', target: 'left', mode: 0o644, mtimeNs: sec(20) }] },
+  },
+  {
+    name: 'a touch on one side, a chmod on the other: both changes kept, on both sides',
+    base: { a: file('v1') },
+    left: { a: file('v1', { mtimeNs: sec(10) }) },
+    right: { a: file('v1', { mode: 0o755, ctimeNs: sec(30) }) },
+    expect: {
+      actions: [
+        ['meta', 'a', 'left'],
+        ['meta', 'a', 'right'],
+      ],
+      metas: [
+        { path: 'a', target: 'left', mode: 0o755, mtimeNs: sec(10) },
+        { path: 'a', target: 'right', mode: 0o755, mtimeNs: sec(10) },
+      ],
+    },
+  },
+  {
+    name: 'chmod on both sides to different modes, equal mtimes: the larger mode, on both sides',
+    base: { a: file('v1') },
+    left: { a: file('v1', { mode: 0o600, ctimeNs: sec(30) }) },
+    right: { a: file('v1', { mode: 0o755, ctimeNs: sec(30) }) },
+    expect: { actions: [['meta', 'a', 'left']], metas: [{ path: 'a', target: 'left', mode: 0o755, mtimeNs: T0 }] },
+  },
+  {
+    name: 'chmod on both sides and a touch on one: the touched (newer) side’s mode, and its mtime',
+    base: { a: file('v1') },
+    left: { a: file('v1', { mode: 0o600, mtimeNs: sec(10) }) },
+    right: { a: file('v1', { mode: 0o755, ctimeNs: sec(30) }) },
+    expect: { actions: [['meta', 'a', 'right']], metas: [{ path: 'a', target: 'right', mode: 0o600, mtimeNs: sec(10) }] },
+  },
+  {
+    // the last run agreed on an (older) mtime, set it on the left, and failed to set it on the right
+    name: 'a side whose record missed the last meta fix (failed run): the base’s agreed mtime wins, even if older',
+    base: { a: record(file('v1'), file('v1'), file('v1', { mtimeNs: sec(20) })) },
+    left: { a: file('v1') },
+    right: { a: file('v1', { mtimeNs: sec(20) }) },
+    expect: { actions: [['meta', 'a', 'right']], metas: [{ path: 'a', target: 'right', mtimeNs: T0 }] },
+  },
+  {
+    name: 'directory mode changed on each side to different modes: the newer side’s mode (directory mtimes are not merged)',
+    base: { d: dir() },
+    left: { d: dir({ mode: 0o700, mtimeNs: sec(10) }) },
+    right: { d: dir({ mode: 0o750 }) },
+    expect: { actions: [['meta', 'd', 'right']], metas: [{ path: 'd', target: 'right', mode: 0o700, mtimeNs: T0 }] },
+  },
+  {
+    name: 'directory mode changed on each side, equal mtimes: the larger mode',
+    base: { d: dir() },
+    left: { d: dir({ mode: 0o700, ctimeNs: sec(30) }) },
+    right: { d: dir({ mode: 0o750, ctimeNs: sec(30) }) },
+    expect: { actions: [['meta', 'd', 'left']], metas: [{ path: 'd', target: 'left', mode: 0o750, mtimeNs: T0 }] },
   },
   {
     name: 'directory mode changed on one side',
@@ -423,11 +506,18 @@ const scenarios: readonly Scenario[] = [
     expect: { actions: [['copy', 'l', 'right']] },
   },
   {
-    name: 'symlink retargeted identically on both sides',
+    name: 'symlink retargeted identically on both sides: both take the newer link mtime',
     base: { l: link('t1') },
-    left: { l: link('t2') },
+    left: { l: link('t2', { mtimeNs: sec(5) }) },
     right: { l: link('t2', { mtimeNs: sec(10) }) },
-    expect: { actions: [], agreed: ['l'] },
+    expect: { actions: [['meta', 'l', 'left']], metas: [{ path: 'l', target: 'left', mtimeNs: sec(10) }] },
+  },
+  {
+    name: 'symlink touched on one side (lutimes): its mtime reaches the other side',
+    base: { l: link('t1') },
+    left: { l: link('t1') },
+    right: { l: link('t1', { mtimeNs: sec(10) }) },
+    expect: { actions: [['meta', 'l', 'left']], metas: [{ path: 'l', target: 'left', mtimeNs: sec(10) }] },
   },
   {
     name: 'symlink retargeted differently on both sides',
@@ -543,9 +633,20 @@ function mirrorPolicy(p: ConflictPolicy): ConflictPolicy {
   return p === 'left' ? 'right' : p === 'right' ? 'left' : p;
 }
 
+/** Two actions of one type on one path (a merge fixing both sides) come left first, whichever way the table is mirrored. */
+function leftFirst(actions: readonly ExpectedAction[]): ExpectedAction[] {
+  const out = [...actions];
+  for (let i = 1; i < out.length; i++) {
+    const [a, b] = [out[i - 1] as ExpectedAction, out[i] as ExpectedAction];
+    if (a[0] === b[0] && a[1] === b[1] && a[2] === 'right' && b[2] === 'left') [out[i - 1], out[i]] = [b, a];
+  }
+  return out;
+}
+
 function mirrorExpected(e: Expected): Expected {
   return {
-    actions: e.actions.map(([type, path, target]): ExpectedAction => [type, path, other(target)]),
+    actions: leftFirst(e.actions.map(([type, path, target]): ExpectedAction => [type, path, other(target)])),
+    metas: (e.metas ?? []).map((m) => ({ ...m, target: other(m.target) })),
     agreed: e.agreed ?? [],
     conflicts: (e.conflicts ?? []).map((c) => ({ path: c.path, winner: c.winner === null ? null : other(c.winner) })),
     skipped: e.skipped ?? [],
@@ -597,8 +698,14 @@ function checkActionPayloads(plan: Plan, snaps: Readonly<Record<Side, Snapshot>>
         break;
       case 'copy':
       case 'mkdir':
-      case 'meta':
         expect(a.source, `${a.type} ${a.path} copies the other side's entry`).toEqual(theirs);
+        break;
+      case 'meta':
+        // the other side as scanned; its entry may hold the merged metadata rather than that side's own
+        expect(a.source.stat, `meta ${a.path} carries the other side's stat`).toEqual(theirs?.stat);
+        expect(a.source.entry.kind).toBe(theirs?.entry.kind);
+        if (a.source.entry.kind === 'file' && theirs?.entry.kind === 'file') expect([a.source.entry.size, a.source.entry.hash]).toEqual([theirs.entry.size, theirs.entry.hash]);
+        if (a.source.entry.kind === 'symlink' && theirs?.entry.kind === 'symlink') expect(a.source.entry.target).toBe(theirs.entry.target);
         break;
       case 'conflict':
         expect(a.winner).toEqual(theirs);
@@ -632,10 +739,19 @@ describe('planTwoWay scenarios', () => {
     const raw = typeof scenario.expect === 'function' ? scenario.expect(mirrored ? mirrorPolicy(policy) : policy) : scenario.expect;
     const want = mirrored ? mirrorExpected(raw) : raw;
 
-    const plan = planTwoWay({ base: base(scenario.base ?? {}), left, right, policy, nowMs: NOW_MS });
+    // mirrored, each side's own record in the base swaps sides too
+    const b = new Map([...base(scenario.base ?? {})].map(([k, r]) => [k, mirrored ? { ...r, left: r.right, right: r.left } : r]));
+    const plan = planTwoWay({ base: b, left, right, policy, nowMs: NOW_MS });
 
     expect(plan.actions.map((a) => [a.type, a.path, a.target])).toEqual(want.actions.map((a) => [...a]));
     expect(sorted(plan.agreed)).toEqual(sorted(want.agreed ?? []));
+    for (const m of want.metas ?? []) {
+      const a = plan.actions.find((x) => x.type === 'meta' && x.path === m.path && x.target === m.target);
+      const e = a?.type === 'meta' ? a.source.entry : undefined;
+      expect(e, `a meta action on ${m.target} for ${m.path}`).toBeDefined();
+      if (m.mode !== undefined) expect(e?.kind !== 'symlink' ? e?.mode : undefined, `mode set on ${m.target}`).toBe(m.mode);
+      if (m.mtimeNs !== undefined) expect(e?.mtimeNs, `mtime set on ${m.target}`).toBe(m.mtimeNs);
+    }
     expect(sorted(plan.skipped)).toEqual(sorted(want.skipped ?? []));
     expect(plan.conflicts.map((c) => ({ path: c.path, winner: c.winner, resolution: c.resolution, policy: c.policy, copyName: c.copyName }))).toEqual(
       (want.conflicts ?? []).map((c) => ({

@@ -1,13 +1,13 @@
 // The model's own reconcile: from the base and the two trees before a run, what each tree must hold
 // afterwards, which conflicts there are and who wins them. Written from the rules in README ("Two-way
 // sync", "Conflict policies") and not from the planner's code or its output, so that a planner that
-// drifts from the rules disagrees with it. Times are not pinned here (issue 13: metadata convergence);
-// modes are, except where both sides hold the same bytes with different modes and no side's mode is
-// the base's (then either side's mode will do, as long as both sides end up with the same).
+// drifts from the rules disagrees with it. Where both sides keep the same bytes (or link target, or both
+// are directories) the metadata is merged field by field against the base, as README's "Two-way sync"
+// says: mode (files, dirs) and mtime (files, symlinks; directory mtimes are not synced two-way).
 import xxhashInit from 'xxhash-wasm';
 import type { ConflictPolicy } from '../../../src/core/types.js';
 import type { SideName } from './ops.js';
-import { isAtOrBelow, parentOfPath, sameContent, unchanged, type Node, type Tree } from './snapshot.js';
+import { isAtOrBelow, parentOfPath, sameContent, sameMtime, unchanged, type Node, type Tree } from './snapshot.js';
 
 /** Per path, each side's state at the last sync where both sides agreed on it. */
 export type ModelBase = Map<string, Readonly<Record<SideName, Node | undefined>>>;
@@ -33,8 +33,8 @@ export interface ExpectedPath {
   readonly after: Readonly<Record<SideName, Node | undefined>>;
   /** The side whose version moved to the other side (its mtime travels with it), if one did. */
   readonly from: SideName | null;
-  /** Same bytes, different modes, neither the base's: either mode, the same on both sides. */
-  readonly eitherMode: boolean;
+  /** Both sides kept their own bytes: `after` holds the merged metadata, mtimes (files, symlinks) included. */
+  readonly merged: boolean;
   /** At or below a conflict left alone by policy skip. */
   readonly frozen: boolean;
 }
@@ -162,7 +162,7 @@ export function expectRun(input: ExpectInput): Expectation {
     const a = pre.A.get(p);
     const b = pre.B.get(p);
     if (skipped.some((s) => isAtOrBelow(p, s))) {
-      paths.set(p, { after: { A: a, B: b }, from: null, eitherMode: false, frozen: true });
+      paths.set(p, { after: { A: a, B: b }, from: null, merged: false, frozen: true });
       continue;
     }
     if (d.kind === 'skip' && a !== undefined && b !== undefined) {
@@ -174,25 +174,70 @@ export function expectRun(input: ExpectInput): Expectation {
     }
     const after = { A: afterOf(d, 'A', pre, p), B: afterOf(d, 'B', pre, p) };
     const from = d.kind === 'take' ? d.from : d.kind === 'conflict' ? d.winner : null;
-    const eitherMode = d.kind === 'keep' && a !== undefined && b !== undefined && a.kind !== 'symlink' && a.mode !== b.mode && !modeFromBase(p, a, b, base);
-    // Each side keeping its own bytes: the mode a side chose by chmod since the base reaches the other.
-    const settled = d.kind === 'keep' && !eitherMode ? withModeFromBase(p, after, base) : after;
-    paths.set(p, { after: settled, from, eitherMode, frozen: d.kind === 'skip' });
+    const merged = d.kind === 'keep' && a !== undefined && b !== undefined && sameContent(a, b);
+    const settled = merged ? mergedMeta(a, b, base.get(p)) : after;
+    paths.set(p, { after: settled, from, merged, frozen: d.kind === 'skip' });
   }
   return { paths, conflicts };
 }
 
-/** Same bytes, different modes, one side's mode still the base's: that side did not chmod, the other's mode is meant. */
-function modeFromBase(p: string, a: Node, b: Node, base: ModelBase): boolean {
-  const was = base.get(p)?.A;
-  return was !== undefined && was.kind === a.kind && (was.mode === a.mode || was.mode === b.mode);
+/**
+ * One metadata field of a path both sides hold with the same bytes. Against each side's own state at the
+ * last agreement: changed on one side only → that side's value; on both (or no base of that kind: both
+ * created it) → `onBoth`.
+ */
+function mergeField<V>(
+  a: Node,
+  b: Node,
+  was: Readonly<Record<SideName, Node | undefined>> | undefined,
+  read: (n: Node) => V,
+  same: (x: V, y: V) => boolean,
+  onBoth: () => SideName,
+): SideName {
+  if (same(read(a), read(b))) return 'A';
+  const changed = (s: SideName, n: Node): boolean => {
+    const old = was?.[s];
+    return old === undefined || old.kind !== n.kind || !same(read(n), read(old));
+  };
+  const ca = changed('A', a);
+  const cb = changed('B', b);
+  if (ca !== cb) return ca ? 'A' : 'B';
+  return onBoth();
 }
 
-function withModeFromBase(p: string, after: Record<SideName, Node | undefined>, base: ModelBase): Record<SideName, Node | undefined> {
-  const { A: a, B: b } = after;
-  if (a === undefined || b === undefined || a.kind === 'symlink' || a.kind !== b.kind || a.mode === b.mode) return after;
-  const was = base.get(p)?.A;
-  if (was === undefined || was.kind !== a.kind) return after;
-  const mode = was.mode === a.mode ? b.mode : a.mode;
-  return { A: { ...a, mode }, B: { ...b, mode } };
+/**
+ * README's rule: a mtime changed on both sides → the newer; a mode changed on both sides → the mode of
+ * the side whose mtime (before the run) is newer, the larger mode on equal mtimes. Directory mtimes
+ * are left as each side has them; a symlink has no mode of its own.
+ */
+function mergedMeta(a: Node, b: Node, was: Readonly<Record<SideName, Node | undefined>> | undefined): Record<SideName, Node> {
+  let mode = a.mode;
+  let mtimes: Record<SideName, bigint> = { A: a.mtimeNs, B: b.mtimeNs };
+  if (a.kind !== 'dir') {
+    const w = mergeField(
+      a,
+      b,
+      was,
+      (n) => n.mtimeNs,
+      sameMtime,
+      () => (a.mtimeNs > b.mtimeNs ? 'A' : 'B'),
+    );
+    const t = w === 'A' ? a.mtimeNs : b.mtimeNs;
+    mtimes = { A: t, B: t };
+  }
+  if (a.kind !== 'symlink') {
+    const newer = (): SideName => (!sameMtime(a.mtimeNs, b.mtimeNs) ? (a.mtimeNs > b.mtimeNs ? 'A' : 'B') : a.mode > b.mode ? 'A' : 'B');
+    mode =
+      mergeField(
+        a,
+        b,
+        was,
+        (n) => n.mode,
+        (x, y) => x === y,
+        newer,
+      ) === 'A'
+        ? a.mode
+        : b.mode;
+  }
+  return { A: { ...a, mode, mtimeNs: mtimes.A }, B: { ...b, mode, mtimeNs: mtimes.B } };
 }

@@ -3,7 +3,7 @@
 // whose path goes through anything but real directories is skipped (a no-op), like an operation whose
 // precondition does not hold (deleting what is not there, chmod of a symlink...).
 import fc from 'fast-check';
-import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, lutimesSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type SideName = 'A' | 'B';
@@ -32,6 +32,8 @@ export type Op =
   /** rm -rf */
   | { readonly t: 'del'; readonly s: SideName; readonly p: PoolPath }
   | { readonly t: 'chmod'; readonly s: SideName; readonly p: PoolPath; readonly m: number }
+  /** touch -d (touch -h for a symlink: its own mtime, never the target's): a metadata-only edit. */
+  | { readonly t: 'touch'; readonly s: SideName; readonly p: PoolPath; readonly mt: MtimeSpec }
   | { readonly t: 'mkdir'; readonly s: SideName; readonly p: PoolPath }
   /** rename(2): onto a free name, or over a file/symlink when moving a file/symlink. */
   | { readonly t: 'mv'; readonly s: SideName; readonly from: PoolPath; readonly to: PoolPath }
@@ -66,6 +68,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('same' as const), s: sideArb, p: pathArb }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('del' as const), s: sideArb, p: pathArb }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('chmod' as const), s: sideArb, p: pathArb, m: fc.integer({ min: 0, max: 11 }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('touch' as const), s: sideArb, p: pathArb, mt: fc.constantFrom<MtimeSpec>('seq', 'seq', 'tie', 'now', 'future') }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('mkdir' as const), s: sideArb, p: pathArb }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('mv' as const), s: sideArb, from: pathArb, to: pathArb }) },
   {
@@ -74,6 +77,27 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('symlink' as const), s: sideArb, p: pathArb, target: fc.integer({ min: 0, max: LINK_TARGETS.length - 1 }) }) },
 );
+
+/** A metadata-only edit (touch or chmod), or a write of shared bytes: what makes both sides agree on content but not on metadata. */
+const metaEditArb = (s: SideName, p: PoolPath): fc.Arbitrary<Op> =>
+  fc.oneof(
+    fc.record({ t: fc.constant('touch' as const), s: fc.constant(s), p: fc.constant(p), mt: fc.constantFrom<MtimeSpec>('seq', 'tie', 'now') }),
+    fc.record({ t: fc.constant('chmod' as const), s: fc.constant(s), p: fc.constant(p), m: fc.integer({ min: 0, max: 11 }) }),
+    fc.record({
+      t: fc.constant('write' as const),
+      s: fc.constant(s),
+      p: fc.constant(p),
+      content: fc.constant<Content>('k0'),
+      pad: fc.constant(0),
+      mt: fc.constantFrom<MtimeSpec>('seq', 'tie', 'now'),
+    }),
+  );
+
+/**
+ * One such edit on each side of the same path: random single operations seldom meet on one path, and
+ * the two-way metadata merge (a field changed on one side, or on both) is only exercised when they do.
+ */
+export const metaPairArb: fc.Arbitrary<Op[]> = pathArb.chain((p) => fc.tuple(metaEditArb('A', p), metaEditArb('B', p)).map(([a, b]) => [a, b]));
 
 /** Per-history counters: every `unique` write gets bytes never written before, every `seq` write a later second. */
 export interface OpContext {
@@ -129,8 +153,13 @@ function contentOf(ctx: OpContext, c: Content, pad: number): string {
 
 function setMtime(ctx: OpContext, abs: string, mt: MtimeSpec): void {
   if (mt === 'now') return;
-  const t = mt === 'tie' ? T_TIE : mt === 'future' ? Math.floor(Date.now() / 1000) + 3600 : T0 + ++ctx.seqCounter;
-  utimesSync(abs, t, t);
+  utimesSync(abs, secondsFor(ctx, mt), secondsFor(ctx, mt));
+}
+
+/** The seconds an mtime spec stands for (`now`: the clock, with its fraction). */
+function secondsFor(ctx: OpContext, mt: MtimeSpec): number {
+  if (mt === 'now') return Date.now() / 1000;
+  return mt === 'tie' ? T_TIE : mt === 'future' ? Math.floor(Date.now() / 1000) + 3600 : T0 + ++ctx.seqCounter;
 }
 
 function secondsOf(ns: bigint): number {
@@ -171,6 +200,16 @@ export function applyOp(ctx: OpContext, op: Op): boolean {
       const k = kindAt(abs);
       if (k === 'file') chmodSync(abs, FILE_MODES[op.m % FILE_MODES.length] as number);
       else if (k === 'dir') chmodSync(abs, DIR_MODES[op.m % DIR_MODES.length] as number);
+      else return false;
+      return true;
+    }
+    case 'touch': {
+      const abs = join(root, op.p);
+      if (!ancestorsOk(root, op.p, false)) return false;
+      const k = kindAt(abs);
+      const t = secondsFor(ctx, op.mt);
+      if (k === 'symlink') lutimesSync(abs, t, t);
+      else if (k === 'file' || k === 'dir') utimesSync(abs, t, t);
       else return false;
       return true;
     }
