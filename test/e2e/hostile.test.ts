@@ -11,6 +11,8 @@ import { compareTrees, findOwnNames, put, sameTrees, snapshotTree } from '../hel
 import { handOver, unprivileged } from '../helpers/unprivileged.js';
 
 const isRoot = process.getuid?.() === 0;
+/** `npm test` runs this suite a second time through the no-/proc fallback (vitest.config.ts): there, a path over PATH_MAX is a problem line. */
+const NO_PROC = process.env.TSYNC_NO_PROC === '1';
 /** Node cannot leave a socket file behind on purpose; python3 binds one and exits. */
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const NOTHING_DONE = /^0 copied, 0 dirs created, 0 deleted, 0 metadata updates(, \d+ conflicts?)?, 0 B/m;
@@ -189,7 +191,7 @@ describe('long and deep paths', () => {
     expect(sameTrees(sb.src, B)).toEqual([]);
   });
 
-  it('a path beyond PATH_MAX (17 x 256 bytes) syncs both ways, edits and deletions too: each call resolves one name', () => {
+  it.skipIf(NO_PROC)(`a path beyond PATH_MAX (17 x 256 bytes) syncs both ways, edits and deletions too: each call resolves one name${NO_PROC ? ' [skipped: TSYNC_NO_PROC=1, the fallback resolves whole paths, as on macOS]' : ''}`, () => {
     const sb = sandbox();
     onTestFinished(() => {
       execFileSync('rm', ['-rf', sb.dir]);
