@@ -34,7 +34,7 @@ export function humanBytes(n: number): string {
 /** 90_000 -> "1.5 minutes": ages in messages. */
 export function humanAge(ms: number): string {
   const s = Math.max(0, ms) / 1000;
-  if (s < 90) return `${Math.round(s)} seconds`;
+  if (s < 90) return Math.round(s) === 1 ? '1 second' : `${Math.round(s)} seconds`;
   if (s < 90 * 60) return `${(s / 60).toFixed(0)} minutes`;
   if (s < 36 * 3600) return `${(s / 3600).toFixed(1)} hours`;
   return `${(s / 86400).toFixed(1)} days`;
