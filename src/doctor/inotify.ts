@@ -82,7 +82,13 @@ export function inotifyVerdict(limits: InotifyLimits | null, use: InotifyUse, di
   const limitText = `limits: ${limits.maxUserWatches} watches, ${limits.maxUserInstances} instances per user`;
   // tsync watch needs one instance (Node shares one inotify descriptor per process)
   if (use.instances >= limits.maxUserInstances) {
-    return result('inotify', null, 'fail', `no inotify instance left (${inUse}; ${limitText}): tsync watch would fall back to a full scan every 30 s`, 'sudo sysctl fs.inotify.max_user_instances=1024; to keep it after a reboot: echo fs.inotify.max_user_instances=1024 | sudo tee /etc/sysctl.d/90-tsync.conf');
+    return result(
+      'inotify',
+      null,
+      'fail',
+      `no inotify instance left (${inUse}; ${limitText}): tsync watch would fall back to a full scan every 30 s`,
+      'sudo sysctl fs.inotify.max_user_instances=1024; to keep it after a reboot: echo fs.inotify.max_user_instances=1024 | sudo tee /etc/sysctl.d/90-tsync.conf',
+    );
   }
   if (dirs === null) {
     const crowded = use.watches > limits.maxUserWatches * WATCH_WARN_SHARE;

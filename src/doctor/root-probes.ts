@@ -21,7 +21,9 @@ export function probeRoot(rootText: string): CheckResult[] {
   try {
     dir = mkdtempSync(join(rootText, PROBE_PREFIX));
   } catch (e) {
-    return [result('features', rootText, 'warn', `cannot create a probe directory in it (${errCode(e)}), so its file system's features are not checked; a one-way source may well be read-only`)];
+    return [
+      result('features', rootText, 'warn', `cannot create a probe directory in it (${errCode(e)}), so its file system's features are not checked; a one-way source may well be read-only`),
+    ];
   }
   try {
     return [probeCtime(rootText, dir), probeCase(rootText, dir), probeHardLinks(rootText, dir), probeSparse(rootText, dir), xattrCheck(rootText, dir)];

@@ -13,7 +13,13 @@ export function freeSpaceVerdict(stateDir: string, free: number, total: number):
   const share = total > 0 ? free / total : 0;
   const text = `${humanBytes(free)} free of ${humanBytes(total)} (${(share * 100).toFixed(1)}%)`;
   if (free < MIN_FREE_BYTES || share < MIN_FREE_SHARE) {
-    return result('state-space', stateDir, 'warn', `${text}: a full disk stops runs from recording what they did (they then exit 2)`, 'free some space, or move the state with --state-dir / $TSYNC_STATE_DIR');
+    return result(
+      'state-space',
+      stateDir,
+      'warn',
+      `${text}: a full disk stops runs from recording what they did (they then exit 2)`,
+      'free some space, or move the state with --state-dir / $TSYNC_STATE_DIR',
+    );
   }
   return result('state-space', stateDir, 'ok', text);
 }

@@ -69,7 +69,13 @@ export function stateIndexCheck(stateDir: string, aText: string, bText: string, 
   if (runs.last === null) return result('index', subject, 'ok', `${sizeText}; no run recorded yet`);
   if (runs.last.exitCode !== 0) {
     const meaning = EXIT_MEANING[runs.last.exitCode] ?? 'an error';
-    return result('index', subject, 'warn', `${sizeText}; the last run, ${humanAge(nowMs - runs.last.endedAtMs)} ago, ended with exit ${runs.last.exitCode} (${meaning}); ${okText}`, 'see tsync log A B, then sync again');
+    return result(
+      'index',
+      subject,
+      'warn',
+      `${sizeText}; the last run, ${humanAge(nowMs - runs.last.endedAtMs)} ago, ended with exit ${runs.last.exitCode} (${meaning}); ${okText}`,
+      'see tsync log A B, then sync again',
+    );
   }
   return result('index', subject, 'ok', `${sizeText}; ${okText}`);
 }

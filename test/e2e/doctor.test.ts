@@ -61,7 +61,10 @@ describe('tsync doctor A B', () => {
     const heads = lines(text.stdout).filter((l) => !l.startsWith('     fix: '));
     for (const l of heads) expect(l).toMatch(/^(ok {3}|warn )\S/);
     for (const name of ['root', 'inotify', 'ctime', 'case', 'hardlink', 'sparse', 'xattr', 'filesystems', 'state-dir', 'state-space', 'index']) {
-      expect(heads.some((l) => l.split(' ').filter(Boolean)[1]?.replace(/:$/, '') === name), `a line for ${name}`).toBe(true);
+      expect(
+        heads.some((l) => l.split(' ').filter(Boolean)[1]?.replace(/:$/, '') === name),
+        `a line for ${name}`,
+      ).toBe(true);
     }
 
     const { code, checks } = doctorJson(['--state-dir', s.state, s.a, s.b]);
@@ -137,7 +140,9 @@ describe('tsync doctor A B', () => {
     const before = digest();
     // the lock as tsync takes it (src/store/lock.ts): an exclusive transaction on the lock file, held by this process
     const lock = new Database(join(s.state, lockFile), { timeout: 0 });
-    onTestFinished(() => lock.close());
+    onTestFinished(() => {
+      lock.close();
+    });
     lock.pragma('locking_mode = EXCLUSIVE');
     lock.exec('BEGIN EXCLUSIVE');
     expect(runCli(['sync', '--state-dir', s.state, s.a, s.b]).code).toBe(5);
