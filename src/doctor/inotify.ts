@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { type CheckResult, result } from './check.js';
 
 export interface InotifyLimits {
@@ -27,11 +27,11 @@ export function readInotifyLimits(procRoot = '/proc'): InotifyLimits | null {
 }
 
 /**
- * Counts the inotify instances and watches held by the processes we can look into (our own user's):
+ * Counts the inotify instances and watches held by our own user's processes:
  * an instance is an fd that links to `anon_inode:inotify`, each of its watches a `inotify wd:` line in
  * its fdinfo. Processes that vanish or deny access while we look are skipped.
  */
-export function readInotifyUse(procRoot = '/proc'): InotifyUse {
+export function readInotifyUse(procRoot = '/proc', uid = process.getuid?.()): InotifyUse {
   let watches = 0;
   let instances = 0;
   let pids: string[];
@@ -43,6 +43,8 @@ export function readInotifyUse(procRoot = '/proc'): InotifyUse {
   for (const pid of pids) {
     let fds: string[];
     try {
+      // the limits count per user: root, who can look into every process, must not count everyone's
+      if (statSync(`${procRoot}/${pid}`).uid !== uid) continue;
       fds = readdirSync(`${procRoot}/${pid}/fd`);
     } catch {
       continue;

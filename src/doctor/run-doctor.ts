@@ -1,7 +1,6 @@
 import { statSync } from 'node:fs';
-import { toBytes } from '../fs/paths.js';
-import { absFromText } from '../fs/paths.js';
 import { resolve } from 'node:path';
+import { absFromText, toBytes } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { type CheckResult, result } from './check.js';
 import { countDirs } from './count-dirs.js';
