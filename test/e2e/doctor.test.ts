@@ -131,6 +131,17 @@ describe('tsync doctor A B', () => {
     expect(listing(s.state)).toEqual([]);
   });
 
+  it.skipIf(skipReason !== null)(`a root we cannot write to (a read-only one-way source) warns that its features go unchecked, exit 0${suffix}`, () => {
+    const s = setup();
+    handOver(s.dir);
+    chmodSync(s.a, 0o555);
+    const { code, checks } = doctorJson(['--state-dir', s.state, s.a, s.b], { asUser: runAs, cwd: s.dir });
+    expect(code).toBe(0);
+    expect(find(checks, 'features', s.a)).toMatchObject({ verdict: 'warn', message: expect.stringMatching(/^cannot create a probe directory in it \(EACCES\)/) });
+    expect(find(checks, 'case', s.a)).toBeUndefined();
+    expect(find(checks, 'case', s.b)?.verdict).toBeDefined();
+  });
+
   it('reads the index without the pair lock and without writing to it: works while another tsync holds the lock', () => {
     const s = setup();
     expect(runCli(['sync', '--state-dir', s.state, s.a, s.b]).code).toBe(0);
