@@ -25,11 +25,18 @@ export function probeRoot(rootText: string): CheckResult[] {
       result('features', rootText, 'warn', `cannot create a probe directory in it (${errCode(e)}), so its file system's features are not checked; a one-way source may well be read-only`),
     ];
   }
+  let checks: CheckResult[] = [];
   try {
-    return [probeCtime(rootText, dir), probeCase(rootText, dir), probeHardLinks(rootText, dir), probeSparse(rootText, dir), xattrCheck(rootText, dir)];
+    checks = [probeCtime(rootText, dir), probeCase(rootText, dir), probeHardLinks(rootText, dir), probeSparse(rootText, dir), xattrCheck(rootText, dir)];
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      // harmless to a sync (a `.tsync*` name is never synced), but the user should know it is there
+      checks.push(result('features', rootText, 'warn', `could not remove the probe directory ${dir} (${errCode(e)})`, `rm -r ${dir}`));
+    }
   }
+  return checks;
 }
 
 function probeCtime(root: string, dir: string): CheckResult {
