@@ -167,7 +167,9 @@ function deepPath(root: string, components: readonly string[], file: string, con
   execFileSync('bash', ['-c', script, 'bash', root, ...components], { env: { ...process.env, CONTENT: content, FILE: file } });
 }
 
-describe('long and deep paths', () => {
+// macOS's PATH_MAX is 1,024 bytes, not Linux's 4,096: these trees are built around the latter.
+const longPaths = `long and deep paths${process.platform === 'darwin' ? ' [skipped: macOS, PATH_MAX is 1,024]' : ''}`;
+describe.skipIf(process.platform === 'darwin')(longPaths, () => {
   it('a path of 4,000+ bytes (just under PATH_MAX) and 255-byte names sync both ways', () => {
     const sb = sandbox();
     onTestFinished(() => {
