@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, openSync, statfsSync, statSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { errCode } from '../fs/stat.js';
@@ -53,7 +54,8 @@ export function stateDirChecks(stateDir: string): CheckResult[] {
     return [result('state-dir', stateDir, 'fail', `cannot look at ${existing} (${errCode(e)})`, fix)];
   }
   if (!st.isDirectory()) return [result('state-dir', stateDir, 'fail', `${existing} is not a directory`, fix)];
-  const probe = join(existing, `${PROBE_PREFIX}${process.pid}`);
+  // random, so that a probe a killed doctor left behind cannot make O_EXCL fail
+  const probe = join(existing, `${PROBE_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     closeSync(openSync(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600));
     unlinkSync(probe);
