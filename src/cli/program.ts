@@ -156,6 +156,18 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     });
 
   program
+    .command('doctor')
+    .description('check what can make sync or watch misbehave here (inotify limits, file system features, state dir): exit 1 on a fail')
+    .argument('[a]', 'the first root (without roots: only the machine-wide checks)')
+    .argument('[b]', 'the second root')
+    .option('--state-dir <dir>', 'where the state index lives')
+    .option('--json', 'one JSON object per check, one per line')
+    .action(async (left: string | undefined, right: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
+      const [{ doctorCommand }, { resolveStateDir }] = await Promise.all([import('./commands/doctor.js'), import('../store/state-location.js')]);
+      done(doctorCommand(left, right, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
+    });
+
+  program
     .command('trash')
     .description("list what a root's trash holds (files tsync overwrote or deleted there)")
     .argument('<root>', 'a synced root')

@@ -11,6 +11,8 @@ import { compareTrees, findOwnNames, put, sameTrees, snapshotTree } from '../hel
 import { handOver, unprivileged } from '../helpers/unprivileged.js';
 
 const isRoot = process.getuid?.() === 0;
+/** `npm test` runs this file a second time through the no-/proc fallback (vitest.config.ts). */
+const NO_PROC = process.env.TSYNC_NO_PROC === '1';
 /** Node cannot leave a socket file behind on purpose; python3 binds one and exits. */
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 const NOTHING_DONE = /^0 copied, 0 dirs created, 0 deleted, 0 metadata updates(, \d+ conflicts?)?, 0 B/m;
@@ -165,7 +167,9 @@ function deepPath(root: string, components: readonly string[], file: string, con
   execFileSync('bash', ['-c', script, 'bash', root, ...components], { env: { ...process.env, CONTENT: content, FILE: file } });
 }
 
-describe('long and deep paths', () => {
+// macOS's PATH_MAX is 1,024 bytes, not Linux's 4,096: these trees are built around the latter.
+const longPaths = `long and deep paths${process.platform === 'darwin' ? ' [skipped: macOS, PATH_MAX is 1,024]' : ''}`;
+describe.skipIf(process.platform === 'darwin')(longPaths, () => {
   it('a path of 4,000+ bytes (just under PATH_MAX) and 255-byte names sync both ways', () => {
     const sb = sandbox();
     onTestFinished(() => {
@@ -189,7 +193,9 @@ describe('long and deep paths', () => {
     expect(sameTrees(sb.src, B)).toEqual([]);
   });
 
-  it('a path beyond PATH_MAX (17 x 256 bytes) syncs both ways, edits and deletions too: each call resolves one name', () => {
+  // Without descriptor anchoring (macOS, or TSYNC_NO_PROC=1) each call resolves the whole path: one over PATH_MAX is a problem line there.
+  const beyondPathMax = `a path beyond PATH_MAX (17 x 256 bytes) syncs both ways, edits and deletions too: each call resolves one name${NO_PROC ? ' [skipped: TSYNC_NO_PROC=1]' : ''}`;
+  it.skipIf(NO_PROC)(beyondPathMax, () => {
     const sb = sandbox();
     onTestFinished(() => {
       execFileSync('rm', ['-rf', sb.dir]);

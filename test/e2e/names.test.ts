@@ -33,7 +33,9 @@ function buildOddNames(src: string): void {
   put(src, `${DEEP_DIR}/bottom.txt`, `at depth ${DEPTH}\n`);
 }
 
-describe('odd names', () => {
+// APFS (macOS) stores names as valid UTF-8 and treats NFC and NFD alike: these byte-exact names cannot exist there.
+const ON_APFS = process.platform === 'darwin';
+describe.skipIf(ON_APFS)(`odd names${ON_APFS ? ' [skipped: macOS, APFS names are normalised UTF-8]' : ''}`, () => {
   it('are mirrored byte-exact and kept distinct from their look-alikes', () => {
     const sb = sandbox();
     buildOddNames(sb.src);
