@@ -14,7 +14,8 @@ const MARKS: readonly { readonly name: string; readonly content: string }[] = [
   { name: '.gitignore', content: '# tsync keeps its trash here: none of it belongs in the repository\n*\n' },
   {
     name: 'CACHEDIR.TAG',
-    content: 'Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by tsync (its trash).\n# For information about cache directory tags, see https://bford.info/cachedir/\n',
+    content:
+      'Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by tsync (its trash).\n# For information about cache directory tags, see https://bford.info/cachedir/\n',
   },
 ];
 

@@ -126,7 +126,13 @@ describe('runs into a closed pipe (in order)', () => {
     rmSync(join(a, 'first', 'file-1.txt'));
     expect(runCli(['sync', ...pair()]).code).toBe(0);
     put(a, 'pending.txt', 'not synced yet: status and check have something to say\n');
-    const commands = [['status', ...pair()], ['check', ...pair()], ['log', ...pair()], ['conflicts', ...pair()], ['trash', b]];
+    const commands = [
+      ['status', ...pair()],
+      ['check', ...pair()],
+      ['log', ...pair()],
+      ['conflicts', ...pair()],
+      ['trash', b],
+    ];
     for (const command of commands) {
       for (const args of [[...command, '--json'], command]) {
         const normal = runCli(args);

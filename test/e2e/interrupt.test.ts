@@ -192,7 +192,11 @@ describe('what a killed run leaves behind', () => {
 });
 
 /** A running `tsync args...` whose output is collected, for a test to send it signals. */
-function startCli(args: readonly string[]): { child: ReturnType<typeof spawn>; stderr: () => string; ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }> } {
+function startCli(args: readonly string[]): {
+  child: ReturnType<typeof spawn>;
+  stderr: () => string;
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
+} {
   const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
