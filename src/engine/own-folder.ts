@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { linkSync, rmSync, writeFileSync } from 'node:fs';
 import type { RelPath } from '../core/types.js';
 import type { DirAnchors } from './dir-anchors.js';
 
@@ -20,20 +20,25 @@ const MARKS: readonly { readonly name: string; readonly content: string }[] = [
 ];
 
 /**
- * Creates `.tsync/` in a root if needed and writes the marks that are missing. Each is created
- * exclusively (O_EXCL: never through a symlink, never over a file someone edited); a mark that cannot
- * be written is skipped, since it only helps other tools and must not fail a sync.
+ * Creates `.tsync/` in a root if needed and adds the marks that are missing. Each is written whole under
+ * a temp name and then linked into place: link() never replaces what is there (a mark someone edited
+ * stays as it is) and a run killed half-way leaves no empty mark behind. A mark that cannot be written
+ * is skipped: it only helps other tools and must not fail a sync.
  */
 export function markOwnFolder(anchors: DirAnchors): void {
   anchors.makeDirs(OWN_DIR as RelPath);
   for (const mark of MARKS) {
-    const place = anchors.place(`${OWN_DIR}/${mark.name}` as RelPath);
+    const final = anchors.place(`${OWN_DIR}/${mark.name}` as RelPath);
+    const temp = anchors.place(`${OWN_DIR}/${mark.name}.tmp-${process.pid}` as RelPath);
     try {
-      writeFileSync(place.fdPath, mark.content, { flag: 'wx', mode: 0o644 });
+      writeFileSync(temp.fdPath, mark.content, { flag: 'wx', mode: 0o644 });
+      linkSync(temp.fdPath, final.fdPath);
     } catch {
       // EEXIST: already marked; anything else: best effort, see above
     } finally {
-      place.release();
+      rmSync(temp.fdPath, { force: true });
+      temp.release();
+      final.release();
     }
   }
 }
