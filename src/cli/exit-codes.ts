@@ -8,6 +8,7 @@ export const EXIT = {
   conflicts: 3,
   safetyHalt: 4,
   locked: 5,
+  interrupted: 130,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -18,7 +19,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   2  usage or configuration error (bad option, missing or unusable root, state dir or index unusable)
   3  conflicts left unresolved
   4  a safety guard halted the run (nothing was changed)
-  5  another tsync holds the lock on this pair`;
+  5  another tsync holds the lock on this pair
+  130  interrupted by Ctrl-C or SIGTERM (sync: what was applied is recorded; run it again to finish)`;
 
 /** The one place where typed errors become exit codes. */
 export function exitCodeOf(e: TsyncError): ExitCode {

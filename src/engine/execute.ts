@@ -24,6 +24,8 @@ export interface ExecuteOptions {
   /** Per side, where overwritten and deleted entries are kept (null: --no-trash, or a side never written). */
   readonly trash: Readonly<Record<Side, Trash | null>>;
   readonly onOutcome?: (o: Outcome) => void;
+  /** Once aborted (Ctrl-C), no new action starts: the run ends with the outcomes of those that ran. */
+  readonly stopSignal?: AbortSignal;
 }
 
 export interface ExecuteResult {
@@ -43,7 +45,11 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   // copies (conflict copies too) hash what they write: load the hasher once, before the first of them
   if (actions.some((a) => a.type === 'copy' || a.type === 'conflict')) await loadHasher();
   const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash);
+  const stop = opts.stopSignal;
+  const letSignalsIn = stop === undefined ? null : eventLoopTurns(SIGNAL_CHECK_MS);
   const run = async (a: Action): Promise<void> => {
+    await letSignalsIn?.();
+    if (stop?.aborted === true) return; // not started: no outcome, so its path keeps its old record
     const { outcome, copied } = await applyAction(a, ctx);
     bytes += copied;
     outcomes.push(outcome);
@@ -68,6 +74,23 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     ctx.close();
   }
   return { outcomes, bytes };
+}
+
+/** How long the actions may run without a turn of the event loop when a stop can be asked for. */
+const SIGNAL_CHECK_MS = 20;
+
+/**
+ * Small copies and the serial phases never wait for I/O, so the event loop, where a Ctrl-C handler
+ * runs, would not turn until a whole phase is done. This lets it turn (one setImmediate) when more than
+ * `everyMs` have passed since the last turn: a stop is seen within that much time, at almost no cost.
+ */
+function eventLoopTurns(everyMs: number): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < everyMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    last = performance.now();
+  };
 }
 
 /** A copy of a symlink or of a file small enough to be copied with synchronous calls. */

@@ -1,5 +1,6 @@
 import { linkSync, readdirSync, renameSync, rmSync, lstatSync } from 'node:fs';
 import { DirAnchors, type Place } from './dir-anchors.js';
+import { markOwnFolder } from './own-folder.js';
 import { parentOf } from '../core/paths.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 import { fromBytes, toBytes, under } from '../fs/paths.js';
@@ -28,6 +29,8 @@ export function stampTime(stamp: string): number | null {
 export class Trash {
   /** The trash folder is reached like the tree: one directory descriptor at a time (dir-anchors.ts). */
   private readonly anchors: DirAnchors;
+  /** `.tsync/` has its .gitignore and CACHEDIR.TAG (checked once per run, when the first version is kept). */
+  private marked = false;
 
   constructor(
     private readonly root: AbsPath,
@@ -63,6 +66,10 @@ export class Trash {
 
   /** A free name for `path` in this run's trash folder, its directories created. */
   private slot(path: RelPath): Place {
+    if (!this.marked) {
+      markOwnFolder(this.anchors);
+      this.marked = true;
+    }
     const base = `${TRASH_DIR}/${this.stamp}/${path}` as RelPath;
     const parent = parentOf(base);
     if (parent !== null) this.anchors.makeDirs(parent);

@@ -43,10 +43,13 @@ export interface CycleResult {
   readonly dryRun: boolean;
 }
 
-/** Who wants to follow a cycle as it applies its plan (the CLI's progress bar). */
+/** Who wants to follow a cycle as it applies its plan (the CLI's progress bar), and may ask it to stop early (Ctrl-C). */
 export interface CycleObserver {
+  /** The plan is made and about to be applied. */
   readonly onPlan?: (actions: number, bytes: number) => void;
   readonly onOutcome?: (o: Outcome, bytes: number) => void;
+  /** Once aborted, no new action starts; those in flight finish and are reported as usual. */
+  readonly stopSignal?: AbortSignal;
 }
 
 /**
@@ -76,7 +79,7 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
     plan.actions.reduce((n, a) => n + bytesOf(a), 0),
   );
   const onOutcome = observer.onOutcome === undefined ? undefined : (o: Outcome): void => observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
-  const { outcomes, bytes, racyWindowNs } = await applyActions(pair, s, plan.actions, onOutcome);
+  const { outcomes, bytes, racyWindowNs } = await applyActions(pair, s, plan.actions, onOutcome, observer.stopSignal);
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
   const changes = nextBase({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
   const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
@@ -100,13 +103,14 @@ export async function applyActions(
   s: Pick<SyncSettings, 'mode' | 'concurrency' | 'trash'>,
   actions: readonly Action[],
   onOutcome?: (o: Outcome) => void,
+  stopSignal?: AbortSignal,
 ): Promise<AppliedActions> {
   const writes = (side: Side): boolean => actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
   const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
   const stamp = trashStamp(Date.now());
   const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? new Trash(pair.root(side), stamp) : null);
   const trash = { left: trashOf('left'), right: trashOf('right') };
-  const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome });
+  const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome, stopSignal });
   return { outcomes, bytes, racyWindowNs };
 }
 

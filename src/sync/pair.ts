@@ -99,8 +99,14 @@ function guardMissingRoots(roots: ResolvedRoots, indexedPaths: number, force: bo
     [roots.rightMissing, roots.rightText],
   ] as const) {
     if (!missing) continue;
-    if (indexedPaths === 0) throw new RootError(`${text} does not exist`);
+    // Still refused, not created: a missing root may be a disk that is not mounted yet. Say what a first sync needs.
+    if (indexedPaths === 0) throw new RootError(`${text} does not exist; create it first (mkdir -p ${shellQuoted(text)}) if this is the first sync`);
     if (!force)
       throw new SafetyHaltError(`${text} is missing but held ${indexedPaths} entries at the last sync; refusing to propagate that (an unmounted disk?); use --force if it is really meant`);
   }
+}
+
+/** A path as it can be pasted into a POSIX shell. */
+function shellQuoted(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }

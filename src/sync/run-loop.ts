@@ -25,6 +25,8 @@ export interface RunSummary {
   readonly dryRun: boolean;
   /** Conflicts left as they were (policy skip, or a resolution that failed). */
   readonly unresolvedConflicts: number;
+  /** Stopped early (Ctrl-C): the actions not started are neither outcomes nor recorded. */
+  readonly interrupted?: boolean;
 }
 
 /*
@@ -61,6 +63,7 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}, rea
       bytes: r.bytes,
       dryRun: r.dryRun,
       unresolvedConflicts: r.unresolvedConflicts,
+      interrupted: observer.stopSignal?.aborted === true && !r.dryRun,
     };
     if (r.dryRun) return summary;
     const run = runRecordOf('sync', s.mode, startedAtMs, {
@@ -126,8 +129,12 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   }
 }
 
-/** 0 in sync, 1 partial, 3 conflicts left unresolved (problems take precedence: they need a look first). */
-export function exitStatusOf(s: Pick<RunSummary, 'problems' | 'unresolvedConflicts'>): 0 | 1 | 3 {
+/**
+ * 0 in sync, 1 partial, 3 conflicts left unresolved (problems take precedence: they need a look first),
+ * 130 stopped by Ctrl-C (before all of those: the run is not done).
+ */
+export function exitStatusOf(s: Pick<RunSummary, 'problems' | 'unresolvedConflicts' | 'interrupted'>): 0 | 1 | 3 | 130 {
+  if (s.interrupted === true) return 130;
   if (s.problems.length > 0) return 1;
   if (s.unresolvedConflicts > 0) return 3;
   return 0;

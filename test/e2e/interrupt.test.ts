@@ -2,12 +2,16 @@
 // new bytes, never a mix; the next run converges and cleans up the dead run's temp files. Each kill is
 // triggered by what the run is seen doing and then checked to have landed there: before the first write,
 // as a copy starts, half-way through a copy.
-import { spawnSync } from 'node:child_process';
+//
+// Ctrl-C (SIGINT) during a one-shot sync is a clean stop: the actions in flight finish, what was applied
+// is recorded in the index and the run exits 130; a second Ctrl-C exits at once, recording nothing.
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir, removeTempDir, runCli, runCliAndKill } from '../helpers/cli.js';
+import { binPath, lines, makeTempDir, projectRoot, removeTempDir, runCli, runCliAndKill } from '../helpers/cli.js';
 import { compareTrees, findOwnNames, pinTimes, put, snapshotTree, type TreeSnapshot } from '../helpers/tree.js';
 
 const MIB = 1024 * 1024;
@@ -184,5 +188,123 @@ describe('what a killed run leaves behind', () => {
     } finally {
       removeTempDir(dir);
     }
+  });
+});
+
+/** A running `tsync args...` whose output is collected, for a test to send it signals. */
+function startCli(args: readonly string[]): {
+  child: ReturnType<typeof spawn>;
+  stderr: () => string;
+  ended: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>;
+} {
+  const child = spawn(process.execPath, [binPath, ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString('utf8');
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000); // a hanging run fails the test, not the suite
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout });
+    }),
+  );
+  return { child, stderr: () => stderr, ended };
+}
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  const started = Date.now();
+  while (!condition()) {
+    if (Date.now() - started > 60_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2)); // poll often: the signal must land while the run is copying
+  }
+}
+
+/** The regular files under `root` (tsync's own names left out), relative. */
+function filesIn(root: string): string[] {
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && !d.name.startsWith('.tsync') && !d.parentPath.includes('.tsync'))
+    .map((d) => join(d.parentPath, d.name).slice(root.length + 1));
+}
+
+/** The file records of the pair's index, read straight from its SQLite file (the one pair in `state`). */
+function indexedFiles(state: string): number {
+  const dbs = readdirSync(state).filter((n) => /^pair-.*\.db$/.test(n));
+  expect(dbs).toHaveLength(1);
+  const db = new Database(join(state, dbs[0] ?? ''), { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM entries WHERE kind = 1').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+const DIRS = 30;
+const PER_DIR = 100;
+const MANY = DIRS * PER_DIR;
+
+describe('Ctrl-C during a sync', () => {
+  it('the first SIGINT finishes the actions in flight, records what was applied, exits 130; the next run copies only the rest', async () => {
+    const many = join(work, 'many');
+    for (let d = 0; d < DIRS; d++) {
+      mkdirSync(join(many, `d${d}`), { recursive: true });
+      for (let i = 0; i < PER_DIR; i++) writeFileSync(join(many, `d${d}`, `f${i}`), `${'x'.repeat(1000)} ${d}/${i}\n`);
+    }
+    const dst = join(work, 'many-dst');
+    const state = join(work, 'many-state');
+    const args = ['sync', '--one-way', '--state-dir', state, many, dst];
+    const run = startCli(args);
+    await waitFor(() => filesIn(dst).length > 0, 'the first copied file');
+    run.child.kill('SIGINT');
+    const ended = await run.ended;
+
+    expect({ code: ended.code, signal: ended.signal }).toEqual({ code: 130, signal: null });
+    expect(lines(run.stderr())).toEqual([expect.stringMatching(/^tsync: interrupted: finishing the actions in flight/)]);
+    const copied = filesIn(dst);
+    // the signal must have landed mid-run, or the test proves nothing
+    expect(copied.length).toBeGreaterThan(0);
+    expect(copied.length).toBeLessThan(MANY);
+    for (const f of copied) expect(readFileSync(join(dst, f), 'utf8')).toBe(readFileSync(join(many, f), 'utf8'));
+    expect(readdirSync(dst, { recursive: true }).filter((n) => String(n).includes('.tsync-tmp-'))).toEqual([]);
+    // every file it copied is in the index, and the run log says how it ended
+    expect(indexedFiles(state)).toBe(copied.length);
+    const log = runCli(['log', '--json', '--one-way', '--state-dir', state, many, dst]);
+    expect(JSON.parse(lines(log.stdout)[0] ?? '{}')).toMatchObject({ command: 'sync', copied: copied.length, exitCode: 130 });
+
+    const rerun = runCli([...args.slice(0, 1), '--json', ...args.slice(1)]);
+
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const summary = JSON.parse(lines(rerun.stdout).pop() ?? '{}') as { type: string; counts: { copy: number } };
+    expect(summary).toMatchObject({ type: 'summary', counts: { copy: MANY - copied.length } });
+    expect(indexedFiles(state)).toBe(MANY);
+  });
+
+  it('a second SIGINT exits 130 at once: the copy in flight is cut short, nothing is recorded, the next run converges', async () => {
+    const dst = join(work, 'twice-dst');
+    const state = join(work, 'twice-state');
+    const args = ['sync', '--one-way', '--state-dir', state, src, dst];
+    const run = startCli(args);
+    await waitFor(() => tempFilesIn(dst).length > 0, 'the copy of big.bin to start');
+    run.child.kill('SIGINT');
+    await waitFor(() => run.stderr().includes('tsync: interrupted'), 'the first SIGINT to be seen');
+    run.child.kill('SIGINT');
+    const ended = await run.ended;
+
+    expect({ code: ended.code, signal: ended.signal }).toEqual({ code: 130, signal: null });
+    // at once: the 200 MiB copy did not finish, and no run was recorded
+    expect(existsSync(join(dst, 'big.bin'))).toBe(false);
+    const log = runCli(['log', '--json', '--one-way', '--state-dir', state, src, dst]);
+    expect({ code: log.code, stdout: log.stdout }).toEqual({ code: 0, stdout: '' });
+
+    const rerun = runCli(args);
+
+    expect({ code: rerun.code, stderr: rerun.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(compareTrees(srcSnapshot, snapshotTree(dst))).toEqual([]);
+    expect(tempFilesIn(dst)).toEqual([]);
   });
 });

@@ -82,6 +82,23 @@ const BAD_INPUTS: readonly BadInput[] = [
     stderr: /^tsync: error: missing required argument 'dst' \(or a --profile that names it\)$/,
   },
   {
+    name: 'sync without arguments',
+    args: (sb) => ['sync', '--state-dir', sb.state],
+    stderr: /^tsync: error: missing required argument 'src' \(or a --profile that names it\)$/,
+  },
+  {
+    name: 'two-way into a directory that does not exist: refused, with what to do',
+    args: (sb) => ['sync', '--state-dir', sb.state, sb.src, join(sb.dir, 'new-b')],
+    stderr: /^tsync: error: \S+\/new-b does not exist; create it first \(mkdir -p \S+\/new-b\) if this is the first sync$/,
+    absent: (sb) => [join(sb.dir, 'new-b')],
+  },
+  {
+    name: 'two-way into a missing directory whose name needs quoting',
+    args: (sb) => ['sync', '--state-dir', sb.state, join(sb.dir, "it's new"), sb.dst],
+    stderr: /^tsync: error: \S+\/it's new does not exist; create it first \(mkdir -p '\S+\/it'\\''s new'\) if this is the first sync$/,
+    absent: (sb) => [join(sb.dir, "it's new")],
+  },
+  {
     name: 'bad --max-delete (not a number)',
     args: (sb) => syncArgs(sb, '--max-delete', 'lots', sb.src, sb.dst),
     stderr: /^tsync: error: --max-delete lots: expected a number of files \(e\.g\. 100\) or a share \(e\.g\. 10%\)$/,
@@ -148,6 +165,13 @@ describe('help and version', () => {
     expect(r.stdout).toMatch(/^\s+sync \[options\] \[src\] \[dst\]/m);
     expect(r.stdout).toContain('Exit codes:');
     for (const code of [0, 1, 2, 3, 4, 5]) expect(r.stdout).toMatch(new RegExp(`^\\s+${code}  \\S`, 'm'));
+  });
+
+  it('tsync without arguments: the usage on stderr, exit 2 (a usage error, as git and rsync do)', () => {
+    const r = runCli([]);
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+    expect(r.stderr).toMatch(/^Usage: tsync /);
+    expect(r.stderr).toMatch(/^\s+sync \[options\] \[src\] \[dst\]/m);
   });
 
   it('tsync sync --help shows the options, examples and exit codes', () => {

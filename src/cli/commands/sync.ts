@@ -1,3 +1,4 @@
+import type { CycleObserver } from '../../sync/cycle.js';
 import { eventLine, runEvents, type EventCommand, type RunEvent } from '../../sync/events.js';
 import { exitStatusOf, runSync, type RunSummary } from '../../sync/run-loop.js';
 import type { ExitCode } from '../exit-codes.js';
@@ -6,6 +7,7 @@ import { formatConflicts, formatPlan, formatProblems, formatSummary } from '../r
 import { reportError } from '../report-error.js';
 import type { SyncFlags } from '../sync-options.js';
 import { settingsOf } from '../sync-settings.js';
+import { stopOnSignals } from '../stop-signals.js';
 
 /** `tsync sync A B`: one run; text for people, or NDJSON events with --json. */
 export async function syncCommand(left: string, right: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
@@ -13,8 +15,21 @@ export async function syncCommand(left: string, right: string, flags: SyncFlags,
   const wantBar = process.stderr.isTTY === true && flags.json !== true && flags.quiet !== true && flags.dryRun !== true;
   // cli-progress is loaded only when a bar can be drawn: scripts, cron jobs and --json never pay for it
   const bar = wantBar ? (await import('../progress.js')).progressBar(process.stderr) : null;
+  // Ctrl-C once the run writes: finish what is in flight, record it, exit 130 (stop-signals.ts)
+  const stop = stopOnSignals(io);
+  const observer: CycleObserver = {
+    onPlan: (actions, bytes) => {
+      stop.arm();
+      bar?.onPlan?.(actions, bytes);
+    },
+    onOutcome: bar?.onOutcome,
+    stopSignal: stop.signal,
+  };
   try {
-    const summary = await runSync(settingsOf(left, right, flags, io), bar ?? {}).finally(() => bar?.stop());
+    const summary = await runSync(settingsOf(left, right, flags, io), observer).finally(() => {
+      bar?.stop();
+      stop.dispose();
+    });
     if (flags.json === true) {
       const code = printJson('sync', summary, Date.now() - startedMs, io);
       for (const line of formatProblems(summary)) io.err(line); // also for a person watching the job

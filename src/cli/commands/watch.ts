@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import type { SyncSettings } from '../../sync/settings.js';
 import { runWatchLoop } from '../../sync/watch-loop.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import type { Io } from '../io.js';
+import { stdoutReaderGone, type Io } from '../io.js';
 import { reportError } from '../report-error.js';
 import type { SyncFlags } from '../sync-options.js';
 import { settingsOf } from '../sync-settings.js';
@@ -42,7 +42,8 @@ export async function watchCommand(left: string, right: string, flags: WatchFlag
   const tty = process.stdout.isTTY === true && !json;
   const output = watchOutput(io, { json, quiet: flags.quiet === true, mode: settings.mode, statusLine: tty ? (text) => process.stdout.write(`\r\x1b[2K${text}`) : null });
   try {
-    await runWatchLoop(settings, { rescanIntervalMs, stopRequested }, output);
+    // `tsync watch --json | head -1`: nobody reads the events any more, so stop cleanly as on Ctrl-C
+    await runWatchLoop(settings, { rescanIntervalMs, stopRequested: Promise.race([stopRequested, stdoutReaderGone]) }, output);
     return EXIT.ok;
   } catch (e) {
     output.clearStatus();

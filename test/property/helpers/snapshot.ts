@@ -44,9 +44,12 @@ export function snapshot(root: string): Map<string, Node> {
 /** Where a root's trash lives, relative to the root (src/engine/trash.ts: `<root>/.tsync/trash/<run stamp>/<path>`). */
 export const TRASH_DIR = '.tsync/trash';
 
+const OWN_FOLDER_KEEPS = new Set(['trash', '.gitignore', 'CACHEDIR.TAG']);
+
 /**
  * Every name at any depth that starts with `.tsync` (temp files a finished run must not leave behind),
- * except the trash (`<root>/.tsync/trash`, nothing else in `<root>/.tsync`), which is meant to stay.
+ * except the trash (`<root>/.tsync/trash`) and the marks that keep other tools out of `.tsync`
+ * (src/engine/own-folder.ts), which are meant to stay; nothing else may be in `<root>/.tsync`.
  */
 export function ownNames(root: string): string[] {
   const found: string[] = [];
@@ -55,7 +58,7 @@ export function ownNames(root: string): string[] {
       const abs = join(absDir, name);
       const rel = prefix === '' ? name : `${prefix}/${name}`;
       if (rel === '.tsync') {
-        for (const inside of readdirSync(abs)) if (inside !== 'trash') found.push(`${rel}/${inside}`);
+        for (const inside of readdirSync(abs)) if (!OWN_FOLDER_KEEPS.has(inside)) found.push(`${rel}/${inside}`);
         continue;
       }
       if (name.startsWith('.tsync')) found.push(rel);
