@@ -50,6 +50,12 @@ export interface StatId {
   readonly ctimeNs: bigint;
   readonly size: number;
   readonly mtimeNs: bigint;
+  /** Hard links to the inode (st_nlink); absent where a stat was not taken from disk (plan files, tests). */
+  readonly nlink?: number;
+  /** 512-byte blocks allocated (st_blocks): fewer than the size needs means the file has holes. */
+  readonly blocks?: number;
+  /** The device (st_dev), kept only for files with nlink > 1: a hard-link group is keyed by dev and ino. */
+  readonly dev?: bigint;
 }
 
 /** An entry as found on disk by a scan, with the identity needed to vouch for it later. */
