@@ -60,14 +60,13 @@ export interface HardLinkInput {
 /** The plan's actions and agreed paths with hard links kept: links added, copies replaced, shared inodes broken. */
 export function planHardLinks({ source, target, paths, isBlocked, actions, agreed }: HardLinkInput): { actions: Action[]; agreed: RelPath[] } {
   const leaderOf = linkLeaders(source, isBlocked);
-  const targetGroups = inodeGroups(target);
-  if (leaderOf.size === 0 && targetGroups.size === 0) return { actions: [...actions], agreed: [...agreed] };
+  const sharedInTarget = [...inodeGroups(target).values()].filter((g) => g.length > 1);
+  if (leaderOf.size === 0 && sharedInTarget.length === 0) return { actions: [...actions], agreed: [...agreed] };
   const sourceLeader = (p: RelPath): RelPath | null => (source.entries.get(p)?.entry.kind === 'file' ? (leaderOf.get(p) ?? p) : null);
 
   // Paths of the target that must leave the inode they share with paths the source keeps apart.
   const mustBreak = new Set<RelPath>();
-  for (const shared of targetGroups.values()) {
-    if (shared.length < 2) continue;
+  for (const shared of sharedInTarget) {
     shared.sort(compareRel);
     const keeperPath = shared.find((p) => sourceLeader(p) !== null);
     if (keeperPath === undefined) continue;
@@ -82,6 +81,9 @@ export function planHardLinks({ source, target, paths, isBlocked, actions, agree
     else list.push(a);
   }
   const noLongerAgreed = new Set<RelPath>();
+  // A narrow scope (a watch cycle) may hold only some names of a group: a write seen through one name
+  // changed the others too, so linking to a leader this plan did not look at could link to stale bytes.
+  const planned = new Set(paths);
   const fresh = new Set<RelPath>(); // paths that get a new inode in the target from this plan
   for (const a of actions) if (a.type === 'copy') fresh.add(a.path);
 
@@ -103,7 +105,8 @@ export function planHardLinks({ source, target, paths, isBlocked, actions, agree
     const t = target.entries.get(path);
     const tLeader = target.entries.get(leader);
     const leaderFresh = fresh.has(leader);
-    if (!leaderFresh && tLeader?.entry.kind !== 'file') continue; // the leader is not planned here (a narrow scope): copy as a file
+    // the leader not planned here, or not in the target: the name is synced as a file of its own for now
+    if (!planned.has(leader) || (!leaderFresh && tLeader?.entry.kind !== 'file')) continue;
     const own = byPath.get(path) ?? [];
     if (!leaderFresh && !mustBreak.has(path) && t?.entry.kind === 'file' && tLeader !== undefined && t.stat.ino === tLeader.stat.ino) {
       // linked already: the leader's actions (a mode change) reach this name too

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { MTIME_TOLERANCE_NS } from '../../src/core/compare.js';
 import { expectOf } from '../../src/core/propagate.js';
+import { relPath } from '../../src/core/paths.js';
 import { planOneWay } from '../../src/core/reconcile-one-way.js';
 import type { Action, ScannedEntry } from '../../src/core/types.js';
 import { dir, file, type FileOptions, link, sec, snapshot, T0, type Tree } from './fixtures/entries.js';
@@ -422,5 +423,18 @@ describe('planOneWay: hard links', () => {
     const snaps = { left: source, right: target };
     expect(orderViolations(plan)).toEqual([]);
     expect(parentViolations(plan, snaps)).toEqual([]);
+  });
+
+  it('a watch scope with only some names of a group: those are copied as files, never linked to a leader it did not look at', () => {
+    // b was written in place: a (same inode) changed too, but only b was reported
+    const source = snapshot('left', { a: hardLink('v2', 100n, 2, { mtimeNs: sec(10) }), b: hardLink('v2', 100n, 2, { mtimeNs: sec(10) }) });
+    const target = snapshot('right', { a: file('v1', { ino: 500n }), b: file('v1', { ino: 501n }) });
+    const narrow = planOneWay({ source, target, scope: new Set([relPath('b')]) });
+    expect(narrow.actions.map((a) => [a.type, a.path])).toEqual([['copy', 'b']]);
+    const full = planOneWay({ source, target });
+    expect(full.actions.map((a) => [a.type, a.path])).toEqual([
+      ['copy', 'a'],
+      ['link', 'b'],
+    ]);
   });
 });
