@@ -132,6 +132,21 @@ describe('hard links, one-way', () => {
     expect(lines(sb.sync().stdout).at(-1)).toMatch(/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates, 0 B$/);
   });
 
+  it('a plan file carries the link action, and apply makes the link', () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.src, 'a'), 'x');
+    linkSync(join(sb.src, 'a'), join(sb.src, 'b'));
+    const planFile = join(sb.dir, 'plan.json');
+    const p = runCli(['plan', '--one-way', '--state-dir', sb.state, sb.src, sb.dst, '-o', planFile]);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toContain('+ b (hard link to a)');
+    const actions = (JSON.parse(readFileSync(planFile, 'utf8')) as { actions: { type: string; pathText: string }[] }).actions;
+    expect(actions.filter((a) => a.type === 'link').map((a) => a.pathText)).toEqual(['b']);
+    const r = runCli(['apply', '--state-dir', sb.state, planFile]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(sb.dst, 'b')).ino).toBe(lstatSync(join(sb.dst, 'a')).ino);
+  });
+
   it('check --one-way reports a replica whose link structure differs', () => {
     const sb = sandbox();
     writeFileSync(join(sb.src, 'a'), 'x');
