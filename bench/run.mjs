@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { applyChanges, generateLargeFiles, generateSmallTree, planIncremental, planTwoWay } from './lib/data.mjs';
+import { applyChanges, generateLargeFiles, generateSmallTree, generateSparseFile, planIncremental, planTwoWay } from './lib/data.mjs';
 import { checkContents, compareTrees } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
@@ -31,7 +31,7 @@ import { notRun, targetsTable, verdict, watchTargetRows } from './lib/targets.mj
 /** @typedef {Awaited<ReturnType<typeof hashScenario>>} HashOutcome */
 /** @typedef {{ figures: import('./lib/targets.mjs').WatchFigures | null, body: string, error?: string }} WatchOutcome */
 /** @typedef {{ files: number, status: 'ran' | 'failed', reference?: { perEntryUs: number, source: string } }} FiveMOutcome */
-/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, startupRows?: boolean, small?: SmallTreeManifest, twoway?: TwoWayOutcome, twoway100k?: TwoWayOutcome, hash?: HashOutcome, fiveM?: FiveMOutcome, watch?: WatchOutcome }} Context */
+/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, startupRows?: boolean, small?: SmallTreeManifest, twoway?: TwoWayOutcome, twoway100k?: TwoWayOutcome, hash?: HashOutcome, fiveM?: FiveMOutcome, watch?: WatchOutcome, sparse?: string }} Context */
 /** @typedef {ReturnType<typeof buildReport>} Report */
 /** @typedef {'tsync' | 'cp' | 'cp+sync' | 'rsync' | 'unison'} Tool */
 
@@ -44,7 +44,7 @@ const E = process.env;
 // Configuration (environment variables; see README)
 
 const QUICK = E.BENCH_QUICK === '1';
-const SCENARIOS = ['startup', 'small', 'large', '100k', 'hash', 'twoway', 'watch', '1m', '5m'];
+const SCENARIOS = ['startup', 'small', 'large', 'sparse', '100k', 'hash', 'twoway', 'watch', '1m', '5m'];
 /** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer. */
 const OPT_IN = ['1m', '5m'];
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !OPT_IN.includes(s));
@@ -65,6 +65,7 @@ const reps = (/** @type {string} */ name, /** @type {number} */ dflt) => intEnv(
 const REPS = {
   small: reps('SMALL', 5),
   large: reps('LARGE', 5),
+  sparse: reps('SPARSE', 3),
   '100k-copy': reps('100K_COPY', 2),
   '100k': reps('100K', 3),
   '100k-twoway': reps('100K_TWOWAY', 3),
@@ -78,6 +79,7 @@ const SPEC = {
   small: QUICK ? { files: 1000, top: 5, sub: 4, maxSize: 16 * 1024 } : { files: 10_000, top: 14, sub: 14, maxSize: 16 * 1024 },
   '100k': QUICK ? { files: 5000, top: 10, sub: 10, maxSize: 4 * 1024 } : { files: 100_000, top: 45, sub: 44, maxSize: 4 * 1024 },
   large: QUICK ? { count: 4, size: 16 * MiB } : { count: 4, size: 256 * MiB },
+  sparse: { size: 100 * MiB, blocks: 8 },
   '1m': QUICK ? 20_000 : 1_000_000,
   '5m': QUICK ? 50_000 : 5_000_000,
   hashFileSize: QUICK ? 64 * MiB : 256 * MiB,
@@ -346,6 +348,44 @@ async function largeScenario(data) {
   }
   for (const tool of tools) rmrf(join(W, `dst-${tool}`));
   if (PROFILE) await profileTsync('large: initial copy', () => tsyncOneWay(S, join(W, 'prof-dst'), join(W, 'prof-state')));
+}
+
+/**
+ * A 100 MiB file that is almost all hole: initial copy by tsync, `cp -a` and `rsync -aHAXS` (-S: rsync
+ * keeps holes only when asked), timed, and the replica's disk use (`du -k`) beside the source's.
+ * Returns the markdown table of that (the time rows also go to the main table as sparse-initial).
+ * @param {Manifest} data
+ */
+function sparseScenario(data) {
+  const W = join(WORK, 'sparse');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const tools = ['tsync', 'cp', 'rsync'];
+  const cmd = (/** @type {string} */ tool, /** @type {string} */ dst, /** @type {string} */ state) =>
+    tool === 'tsync' ? tsyncOneWay(S, dst, state) : tool === 'cp' ? cpInitial(S, dst) : ['rsync', '-aHAXS', '--delete', `${S}/`, `${dst}/`];
+  const duKiB = (/** @type {string} */ p) => Number(run(['du', '-sk', p]).stdout.split('\t')[0]);
+  /** @type {Map<string, number[]>} */
+  const disk = new Map(tools.map((t) => [t, []]));
+  log(`sparse: initial copy of a ${SPEC.sparse.size / MiB} MiB file with ${SPEC.sparse.blocks} data blocks, ${REPS.sparse} repetitions`);
+  for (let r = 0; r < REPS.sparse; r++) {
+    for (const tool of rotate(tools, r)) {
+      const D = join(W, `dst-${tool}`);
+      const ST = join(W, `state-${tool}`);
+      rmrf(D);
+      rmrf(ST);
+      timed('sparse-initial', tool, cmd(tool, D, ST), { verify: () => compareTrees(S, D, { content: 'all' }) });
+      disk.get(tool)?.push(duKiB(D));
+    }
+  }
+  for (const tool of tools) rmrf(join(W, `dst-${tool}`));
+  const wall = (/** @type {string} */ tool) => median(results.get('sparse-initial')?.get(tool)?.walls ?? []);
+  const rows = tools.map((t) => `| ${t === 'rsync' ? 'rsync -aHAXS' : t === 'cp' ? 'cp -a' : 'tsync'} | ${fmtS(wall(t))} | ${Math.max(...(disk.get(t) ?? [0]))} KiB |`);
+  return [
+    `| ${SPEC.sparse.size / MiB} MiB sparse file, initial copy | median time | replica disk use (du -k, max over runs) |`,
+    '|---|---|---|',
+    ...rows,
+    `| (source) | | ${duKiB(S)} KiB |`,
+  ].join('\n');
 }
 
 /** @param {SmallTreeManifest} data */
@@ -1054,6 +1094,8 @@ async function main() {
   if (ONLY.has('small')) await smallScenario(/** @type {SmallTreeManifest} */ (ctx.small));
   if (ONLY.has('twoway')) ctx.twoway = await twoWayScenario(/** @type {SmallTreeManifest} */ (ctx.small), 'twoway', REPS.twoway, 'all');
 
+  if (ONLY.has('sparse')) ctx.sparse = sparseScenario(generateSparseFile(join(DATA, 'sparse'), { ...SPEC.sparse, seed: SEED }));
+
   let large = null;
   if (ONLY.has('large')) {
     log(`generating large dataset: ${SPEC.large.count} × ${SPEC.large.size / MiB} MiB`);
@@ -1102,6 +1144,7 @@ async function main() {
   if (rep.startup) out.push(`Start-up (median of ${REPS.startup}; target: each within ${STARTUP_TARGET}× of \`node -e 0\`):`, '', rep.startup, '');
   if (results.size > (ctx.startupRows ? 1 : 0) || ctx.hash) out.push(rep.table, '', rep.foot, '');
   if (rep.hashTable) out.push('Hash throughput by read buffer size (tsync `hashFile`, warm cache):', '', rep.hashTable, '');
+  if (ctx.sparse) out.push('Sparse file (holes kept: disk use of the replica):', '', ctx.sparse, '');
   out.push(`tsync process start-up (\`node bin/tsync.js --version\`): ${fmtS(ctx.startup)} (included in every tsync figure).`, '');
   if (rep.problems.length > 0) out.push('**Problems (correctness checks / exit codes):**', '', ...rep.problems, '');
   else out.push('All correctness checks passed (replica compared with the source after every run; see details).', '');
@@ -1166,6 +1209,7 @@ function resultsMarkdown(ctx, rep) {
     );
   md.push('## Summary', '', rep.table, '', rep.foot, '');
   if (rep.hashTable) md.push('## Hash throughput by read buffer size', '', rep.hashTable, '');
+  if (ctx.sparse) md.push('## Sparse file (holes kept)', '', ctx.sparse, '');
   md.push(`tsync process start-up (\`node bin/tsync.js --version\`, median of 5): ${fmtS(ctx.startup)}; it is included in every tsync figure.`, '');
   if (ctx.twoway?.tsyncStatus === 'not-available') md.push(`tsync two-way said: \`${ctx.twoway.tsyncMessage.split('\n')[0]}\``, '');
   md.push('## Correctness', '');

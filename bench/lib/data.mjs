@@ -4,7 +4,7 @@
 // so it is incompressible and never dedupes) and file/dir mtimes (fixed past timestamps). Only inode
 // numbers and ctimes differ between two generations of the same dataset.
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** @typedef {{ rel: string, size: number }} FileSpec */
@@ -178,6 +178,34 @@ export function applyChanges(root, { changed = [], deleted = [], added = [] }, p
   }
   for (const d of dirs) utimesSync(join(root, d), EDIT_MTIME_S, EDIT_MTIME_S);
   return expect;
+}
+
+/**
+ * One file of `size` bytes that is a hole except for `blocks` random 4 KiB blocks in its middle half
+ * (as `truncate -s` and a few writes make it): the `sparse` scenario's source.
+ * @param {string} root @param {{ size: number, blocks: number, seed: number }} shape
+ * @returns {Manifest}
+ */
+export function generateSparseFile(root, { size, blocks, seed }) {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  const rel = 'sparse.img';
+  const path = join(root, rel);
+  const fd = openSync(path, 'w');
+  const next = keystream(seed, 'sparse');
+  try {
+    ftruncateSync(fd, size);
+    // a few 4 KiB blocks of data spread over the middle: the rest stays a hole
+    for (let i = 0; i < blocks; i++) {
+      const at = Math.floor(size / 4 + (i * size) / (2 * blocks)) & ~4095;
+      writeSync(fd, next(4096), 0, 4096, at);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  utimesSync(path, BASE_MTIME_S, BASE_MTIME_S);
+  utimesSync(root, BASE_MTIME_S, BASE_MTIME_S);
+  return { root, files: [{ rel, size }], dirs: [], bytes: size, seed };
 }
 
 /**

@@ -28,6 +28,8 @@ function planLine(a: Action): { symbol: string; text: string } | null {
       return { symbol: '+', text: `${p}/` };
     case 'copy':
       return { symbol: a.expect === null || a.expect.kind !== a.source.entry.kind ? '+' : '~', text: p };
+    case 'link':
+      return { symbol: a.expect === null ? '+' : '~', text: `${p} (hard link to ${displayPath(a.linkTo)})` };
     case 'conflict':
       return { symbol: '!', text: `${p} (conflict: the other version ${a.copyName === null ? 'goes to the trash' : `is kept as ${displayPath(a.copyName)}`})` };
     case 'meta':
@@ -57,6 +59,7 @@ export function formatSummary(s: RunSummary): string {
   const done = s.dryRun ? s.plan.actions : s.outcomes.filter((o) => o.status === 'applied').map((o) => o.action);
   const count = (t: Action['type']): number => done.filter((a) => a.type === t).length;
   const parts = [`${count('copy')} copied`, `${count('mkdir')} dirs created`, `${count('delete')} deleted`, `${count('meta')} metadata updates`];
+  if (count('link') > 0) parts.push(`${count('link')} hard-linked`);
   if (s.plan.conflicts.length > 0) parts.push(`${s.plan.conflicts.length} conflict${s.plan.conflicts.length === 1 ? '' : 's'}`);
   if (!s.dryRun) parts.push(formatBytes(s.bytes));
   if (s.problems.length > 0) parts.push(`${s.problems.length} problem${s.problems.length === 1 ? '' : 's'}`);

@@ -2,9 +2,10 @@ import { compareRel } from './paths.js';
 import type { Action } from './types.js';
 
 /** The phase an action runs in; the engine runs phases one after another. */
-export type Phase = 'delete-entries' | 'delete-dirs' | 'conflicts' | 'mkdirs' | 'copies' | 'file-metas' | 'dir-metas';
+export type Phase = 'delete-entries' | 'delete-dirs' | 'conflicts' | 'mkdirs' | 'copies' | 'links' | 'file-metas' | 'dir-metas';
 
-export const PHASES: readonly Phase[] = ['delete-entries', 'delete-dirs', 'conflicts', 'mkdirs', 'copies', 'file-metas', 'dir-metas'];
+/** Hard links come after the copies: a link's first path may be copied in the same plan. */
+export const PHASES: readonly Phase[] = ['delete-entries', 'delete-dirs', 'conflicts', 'mkdirs', 'copies', 'links', 'file-metas', 'dir-metas'];
 
 export function phaseOf(a: Action): Phase {
   switch (a.type) {
@@ -16,6 +17,8 @@ export function phaseOf(a: Action): Phase {
       return 'mkdirs';
     case 'copy':
       return 'copies';
+    case 'link':
+      return 'links';
     case 'meta':
       return a.source.entry.kind === 'dir' ? 'dir-metas' : 'file-metas';
   }

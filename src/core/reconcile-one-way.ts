@@ -1,4 +1,5 @@
 import { blockedPaths, isBlocked } from './blocked.js';
+import { planHardLinks } from './hard-links.js';
 import { orderActions } from './order.js';
 import { parentOf } from './paths.js';
 import { scopedPaths, type Scope } from './scope.js';
@@ -21,8 +22,8 @@ export interface OneWayInput {
  */
 export function planOneWay({ source, target, scope = 'all' }: OneWayInput): Plan {
   const blocked = blockedPaths([...source.problems, ...target.problems]);
-  const actions: Action[] = [];
-  const agreed: RelPath[] = [];
+  const propagated: Action[] = [];
+  const agreedAsScanned: RelPath[] = [];
   const skipped: RelPath[] = [];
   const paths = scopedPaths(scope, source.entries, target.entries);
 
@@ -34,9 +35,10 @@ export function planOneWay({ source, target, scope = 'all' }: OneWayInput): Plan
     const s = source.entries.get(path);
     const t = target.entries.get(path);
     const todo = propagate({ path, from: s, target: 'right', current: t, dirMtimes: true });
-    if (todo.length === 0 && s !== undefined && t !== undefined) agreed.push(path);
-    actions.push(...todo);
+    if (todo.length === 0 && s !== undefined && t !== undefined) agreedAsScanned.push(path);
+    for (const a of todo) propagated.push(a);
   }
+  const { actions, agreed } = planHardLinks({ source, target, paths, isBlocked: (p) => isBlocked(blocked, p), actions: propagated, agreed: agreedAsScanned });
 
   // Writing into a directory changes its mtime; restore the source's afterwards so a second run is a no-op.
   const finishing = new Set(actions.filter((a) => a.type === 'meta' && a.source.entry.kind === 'dir').map((a) => a.path));

@@ -57,7 +57,7 @@ function emptiedRoot({ mode, base, left, right }: SafetyInput): SafetyHalt | nul
 function massDelete({ plan, deleteLimit, left, right }: SafetyInput, side: Side): SafetyHalt | null {
   const snap = side === 'left' ? left : right;
   // A delete that makes room for a new entry of another kind at the same path is a replacement.
-  const created = new Set(plan.actions.filter((a) => a.target === side && (a.type === 'copy' || a.type === 'mkdir')).map((a) => a.path));
+  const created = new Set(plan.actions.filter((a) => a.target === side && (a.type === 'copy' || a.type === 'mkdir' || a.type === 'link')).map((a) => a.path));
   const deletes = plan.actions.filter((a) => a.type === 'delete' && a.target === side && a.expect !== null && a.expect.kind !== 'dir' && !created.has(a.path)).length;
   if (deletes === 0) return null;
   let files = 0;

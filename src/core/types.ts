@@ -50,6 +50,12 @@ export interface StatId {
   readonly ctimeNs: bigint;
   readonly size: number;
   readonly mtimeNs: bigint;
+  /** Hard links to the inode (st_nlink); absent where a stat was not taken from disk (plan files, tests). */
+  readonly nlink?: number;
+  /** 512-byte blocks allocated (st_blocks): fewer than the size needs means the file has holes. */
+  readonly blocks?: number;
+  /** The device (st_dev), kept only for files with nlink > 1: a hard-link group is keyed by dev and ino. */
+  readonly dev?: bigint;
 }
 
 /** An entry as found on disk by a scan, with the identity needed to vouch for it later. */
@@ -114,6 +120,19 @@ export interface CopyAction extends ActionBase {
   readonly source: ScannedEntry;
 }
 
+/**
+ * One-way only: make `path` one more name of the inode the target holds at `linkTo`, the first path of
+ * the source's hard-link group (link to a temp name, then rename over: atomic like a copy).
+ */
+export interface LinkAction extends ActionBase {
+  readonly type: 'link';
+  /** The source's file at `path`: it shares one inode with the source's file at `linkTo`. */
+  readonly source: ScannedEntry;
+  readonly linkTo: RelPath;
+  /** What the target holds at `linkTo` (checked before linking); null: this plan copies it there first. */
+  readonly linkToExpect: Expectation;
+}
+
 /** Create a directory (the target holds nothing there, or what was there was removed first). */
 export interface MkdirAction extends ActionBase {
   readonly type: 'mkdir';
@@ -151,7 +170,7 @@ export interface ConflictAction extends ActionBase {
   readonly conflict: Conflict;
 }
 
-export type Action = CopyAction | MkdirAction | MetaAction | DeleteAction | ConflictAction;
+export type Action = CopyAction | MkdirAction | MetaAction | DeleteAction | ConflictAction | LinkAction;
 
 export interface ConflictVersion {
   readonly kind: EntryKind;

@@ -3,6 +3,7 @@ import {
   constants,
   fchmodSync,
   fstatSync,
+  ftruncateSync,
   futimesSync,
   lstatSync,
   lutimesSync,
@@ -17,11 +18,12 @@ import {
 import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
-import { errCode, nowNs, statIdOf } from '../fs/stat.js';
+import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from '../fs/temp-name.js';
 import { anchoredPaths, PROC_FD } from './dir-anchors.js';
+import { sparseCopy, writeSkippingZeros } from './sparse-copy.js';
 
 /** The source could not be opened: a problem of the side copied from, not of the target. */
 export class SourceReadError extends Error {
@@ -140,8 +142,17 @@ function copySmallFile(req: CopyRequest): CopyResult {
       }
     };
     return installTemp(req, before, hash, n, (tmp) => {
-      let off = 0;
-      while (off < n) off += writeSync(tmp, data, off, n - off, off);
+      if (isSparse(before)) {
+        // like `cp --sparse=auto`: a source with holes gets holes where its blocks are all zero
+        writeSkippingZeros(data, (from, to) => {
+          let off = from;
+          while (off < to) off += writeSync(tmp, data, off, to - off, off);
+        });
+        ftruncateSync(tmp, n);
+      } else {
+        let off = 0;
+        while (off < n) off += writeSync(tmp, data, off, n - off, off);
+      }
       settled();
     });
   } finally {
@@ -173,7 +184,9 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
     const tmp = await open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW).finally(() => closeSync(created.fd));
     let keep = false;
     try {
-      const { hash, bytes } = anchoredPaths ? await kernelCopy(src, tmp) : await pipe(src, tmp);
+      // The kernel copy fills holes in (measured on ext4, Node 20: a 100 MiB file with 12 KiB of data
+      // came out with all 100 MiB allocated), so a sparse source is copied by a loop that skips zero blocks.
+      const { hash, bytes } = isSparse(before) ? await sparseCopy(src, tmp) : anchoredPaths ? await kernelCopy(src, tmp) : await pipe(src, tmp);
       if (bytes !== Number(before.size) || changedSince(await src.stat({ bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
       if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs) && ((await hashHandle(src)) !== hash || changedSince(await src.stat({ bigint: true }), before))) {
         throw new SourceChangedError(`${req.label}: the source changed while it was copied`);

@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
-import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
+import type { AbsPath, Action, LinkAction, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
 import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
@@ -9,6 +9,7 @@ import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
 import type { Trash } from './trash.js';
 import { deleteEntry, makeDir, setMeta } from './operations.js';
+import { linkAtomic } from './hard-link.js';
 
 export interface Roots {
   readonly left: AbsPath;
@@ -109,6 +110,8 @@ interface Applied {
 class ActionContext {
   private readonly guards: Record<Side, AncestorGuard>;
   private readonly anchors: Record<Side, DirAnchors>;
+  /** Files this run installed, per side: what a hard link to one of them must find there. */
+  private readonly installed: Record<Side, Map<RelPath, StatId>> = { left: new Map(), right: new Map() };
 
   constructor(
     readonly roots: Roots,
@@ -217,10 +220,43 @@ class ActionContext {
           keepReplaced,
           sourceRacyWindowNs: this.racyWindowNs[fromSide],
         });
+        this.installed[toSide].set(toPath, r.target.stat);
         return { target: r.target, source: r.source, bytes: r.bytes };
       } finally {
         fromPlace.release();
       }
+    } finally {
+      to.release();
+    }
+  }
+
+  /** Makes `a.path` on the target one more name of the inode at `a.linkTo` there (hard-link.ts). */
+  link(fromSide: Side, a: LinkAction): ScannedEntry {
+    const label = displayPath(a.path);
+    const linkTo = a.linkToExpect ?? this.installed[a.target].get(a.linkTo) ?? null;
+    if (linkTo === null) throw new StaleTargetError(`${label}: ${displayPath(a.linkTo)}, which it is a hard link of, was not installed`);
+    const trash = this.trash[a.target];
+    const beforeRename = (): void => this.anchors[a.target].assertParents(a.path);
+    beforeRename();
+    const to = this.anchors[a.target].place(a.path);
+    try {
+      const keepReplaced = a.expect !== null && trash !== null ? (): void => trash.keepCopyOf(a.path, to.fdPath) : (): void => undefined;
+      return this.at(fromSide, a.path, (from) =>
+        this.at(a.target, a.linkTo, (leader) =>
+          linkAtomic({
+            sourceAbs: from.fdPath,
+            source: a.source,
+            linkToAbs: leader.fdPath,
+            linkTo,
+            targetDirAbs: to.dirFdPath,
+            targetAbs: to.fdPath,
+            expect: a.expect,
+            label,
+            beforeRename,
+            keepReplaced,
+          }),
+        ),
+      );
     } finally {
       to.release();
     }
@@ -258,6 +294,10 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
       }
       case 'conflict':
         return await resolveConflict(a, ctx);
+      case 'link': {
+        const target = ctx.link(sourceSide, a);
+        return applied([recordFor(a.path, a.target, a.source, target)]);
+      }
     }
   } catch (e) {
     return { outcome: failure(a, e, a.target, label), copied: 0 };
@@ -333,5 +373,7 @@ function verbOf(a: Action): string {
       return 'set mode/mtime of';
     case 'conflict':
       return 'resolve conflict on';
+    case 'link':
+      return 'hard-link';
   }
 }

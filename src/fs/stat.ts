@@ -2,7 +2,14 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import type { Entry, StatId } from '../core/types.js';
 
 export function statIdOf(st: BigIntStats): StatId {
-  return { ino: st.ino, ctimeNs: st.ctimeNs, size: Number(st.size), mtimeNs: st.mtimeNs };
+  const id = { ino: st.ino, ctimeNs: st.ctimeNs, size: Number(st.size), mtimeNs: st.mtimeNs, nlink: Number(st.nlink), blocks: Number(st.blocks) };
+  // the device only matters to group hard links; a BigInt per entry for every other file is memory for nothing
+  return st.nlink > 1n && st.isFile() ? { ...id, dev: st.dev } : id;
+}
+
+/** A file with fewer blocks allocated than its size needs has holes (what `cp --sparse=auto` looks at). */
+export function isSparse(st: { readonly size: number | bigint; readonly blocks?: number | bigint }): boolean {
+  return st.blocks !== undefined && BigInt(st.blocks) * 512n < BigInt(st.size);
 }
 
 let lastMs = -1;

@@ -21,6 +21,12 @@ export interface EncodedScan {
   /** Files' and directories' modes (0 for symlinks, which have none). */
   readonly modes: Uint16Array;
   readonly observedAtNs: BigInt64Array;
+  /** st_nlink; 0 where the scan had none. */
+  readonly nlinks: Uint32Array;
+  /** st_blocks (512-byte units); -1 where the scan had none. */
+  readonly blocks: Float64Array;
+  /** The devices of the entries that carry one (hard-linked files only), as [entry index, st_dev]. */
+  readonly devs: readonly (readonly [number, bigint])[];
   /** The symlinks' targets, in the order the symlinks appear. */
   readonly targets: readonly string[];
   /** The files whose hash was set when encoded, as [entry index, hash] (a worker's scan has none). */
@@ -46,6 +52,9 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
   const ino = new BigUint64Array(count);
   const modes = new Uint16Array(count);
   const observedAtNs = new BigInt64Array(count);
+  const nlinks = new Uint32Array(count);
+  const blocks = new Float64Array(count);
+  const devs: [number, bigint][] = [];
   const targets: string[] = [];
   const hashes: [number, string][] = [];
   const paths: string[] = [];
@@ -60,6 +69,9 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     ctimeNs[i] = s.stat.ctimeNs;
     ino[i] = s.stat.ino;
     observedAtNs[i] = s.observedAtNs;
+    nlinks[i] = s.stat.nlink ?? 0;
+    blocks[i] = s.stat.blocks ?? -1;
+    if (s.stat.dev !== undefined) devs.push([i, s.stat.dev]);
     if (e.kind === 'symlink') targets.push(e.target);
     else modes[i] = e.mode;
     if (e.kind === 'file' && e.hash !== null) hashes.push([i, e.hash]);
@@ -76,12 +88,15 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     ino,
     modes,
     observedAtNs,
+    nlinks,
+    blocks,
+    devs,
     targets,
     hashes,
     problems: scan.problems,
     leftoverTemps: scan.leftoverTemps,
   };
-  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs].map((a) => a.buffer as ArrayBuffer);
+  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks].map((a) => a.buffer as ArrayBuffer);
   return { encoded, transfer };
 }
 
@@ -91,17 +106,18 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
  */
 export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult {
   const paths = c.count === 0 ? [] : c.paths.split(SEP);
-  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs];
+  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks];
   if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
     throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
   const hashOf = c.hashes.length === 0 ? null : new Map(c.hashes);
+  const devOf = c.devs.length === 0 ? null : new Map(c.devs);
   const entries = new Map<RelPath, ScannedEntry>();
   let link = 0;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
   for (let i = 0; i < c.count; i++) {
     const path = paths[i] as RelPath;
     const mtimeNs = c.mtimeNs[i] as bigint;
-    const stat: StatId = { ino: c.ino[i] as bigint, ctimeNs: c.ctimeNs[i] as bigint, size: c.sizes[i] as number, mtimeNs };
+    const stat = statOf(c, i, devOf?.get(i));
     let entry: Entry;
     switch (c.kinds[i]) {
       case KIND_CODES.file: {
@@ -125,4 +141,12 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult 
   }
   if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);
   return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
+}
+
+/** Entry i's stat; the optional parts only where the encoded scan had them. */
+function statOf(c: EncodedScan, i: number, dev: bigint | undefined): StatId {
+  const stat: StatId = { ino: c.ino[i] as bigint, ctimeNs: c.ctimeNs[i] as bigint, size: c.sizes[i] as number, mtimeNs: c.mtimeNs[i] as bigint };
+  const nlink = c.nlinks[i] as number;
+  const blocks = c.blocks[i] as number;
+  return { ...stat, ...(nlink > 0 ? { nlink } : {}), ...(blocks >= 0 ? { blocks } : {}), ...(dev === undefined ? {} : { dev }) };
 }

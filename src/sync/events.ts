@@ -67,7 +67,7 @@ export function problemEvent(p: Problem): RunEvent {
 
 /** Applied actions by type (for a dry run: the planned ones). */
 export function countActions(actions: Iterable<Action>): ActionCounts {
-  const counts: ActionCounts = { copy: 0, mkdir: 0, delete: 0, meta: 0, conflict: 0 };
+  const counts: ActionCounts = { copy: 0, mkdir: 0, delete: 0, meta: 0, conflict: 0, link: 0 };
   for (const a of actions) counts[a.type] += 1;
   return counts;
 }

@@ -44,6 +44,8 @@ function actionJson(a: Action): Record<string, unknown> {
     case 'mkdir':
     case 'meta':
       return { ...base, source: scannedJson(a.source) };
+    case 'link':
+      return { ...base, source: scannedJson(a.source), linkTo: b64(a.linkTo), linkToExpect: expectJson(a.linkToExpect) };
     case 'conflict':
       return { ...base, winner: scannedJson(a.winner), loser: scannedJson(a.loser), copyName: nullableB64(a.copyName), conflict: conflictJson(a.conflict) };
   }

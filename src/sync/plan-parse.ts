@@ -77,6 +77,7 @@ const action = v.variant('type', [
   exactKeys({ type: v.literal('copy'), ...actionBase, source: scanned }),
   exactKeys({ type: v.literal('meta'), ...actionBase, source: scanned }),
   exactKeys({ type: v.literal('mkdir'), ...actionBase, source: scannedDir }),
+  exactKeys({ type: v.literal('link'), ...actionBase, source: scanned, linkTo: relPath, linkToExpect: expectation }),
   v.pipe(
     exactKeys({ type: v.literal('conflict'), ...actionBase, winner: scanned, loser: scanned, copyName: v.nullable(relPath), conflict: conflictRecord }),
     // The conflict record is what the index and the report keep; apply acts on the action. They must tell the same story.

@@ -117,7 +117,7 @@ describe('plan and apply', () => {
       (d) => {
         const [i, a] = at(d, 'delete');
         a.type = 'move';
-        return `actions[${i}].type: expected one of delete|copy|meta|mkdir|conflict, found "move"`;
+        return `actions[${i}].type: expected one of delete|copy|meta|mkdir|link|conflict, found "move"`;
       },
     ],
     [

@@ -10,7 +10,7 @@
 //   { op, path, nth?, times?, error?, then? }
 //   op     one of: open-read, open-write, read, write (a copyFile is a read of its source and a write of
 //          its destination), rename, unlink, rmdir, mkdir, fchmod, futimes,
-//          readdir, lstat, link, symlink
+//          readdir, lstat, link, symlink, truncate (ftruncate: a sparse copy sets its length)
 //   path   a substring of the path the call is about (for fd calls: the path the fd was opened with;
 //          for rename and link: the destination). "" matches every call of that op.
 //   exact  true: `path` must equal the call's path
@@ -59,6 +59,7 @@ const real = {
   mkdirSync: fs.mkdirSync,
   fchmodSync: fs.fchmodSync,
   futimesSync: fs.futimesSync,
+  ftruncateSync: fs.ftruncateSync,
   readdirSync: fs.readdirSync,
   lstatSync: fs.lstatSync,
   linkSync: fs.linkSync,
@@ -189,6 +190,10 @@ wfs.futimesSync = (/** @type {number} */ fd, /** @type {import('node:fs').TimeLi
   check('futimes', fdPaths.get(fd) ?? '', 'futime');
   return real.futimesSync(fd, a, m);
 };
+wfs.ftruncateSync = (/** @type {number} */ fd, /** @type {number | undefined} */ len) => {
+  check('truncate', fdPaths.get(fd) ?? '', 'ftruncate');
+  return real.ftruncateSync(fd, len);
+};
 wfs.renameSync = (/** @type {PathLike} */ from, /** @type {PathLike} */ to) => {
   check('rename', pathText(to), 'rename');
   return real.renameSync(from, to);
@@ -229,6 +234,7 @@ function wrapHandle(/** @type {any} */ fh, /** @type {string} */ path) {
   const write = fh.write.bind(fh);
   const chmod = fh.chmod.bind(fh);
   const utimes = fh.utimes.bind(fh);
+  const truncate = fh.truncate.bind(fh);
   fh.read = async (/** @type {any[]} */ ...a) => {
     check('read', path, 'read');
     return read(...a);
@@ -244,6 +250,10 @@ function wrapHandle(/** @type {any} */ fh, /** @type {string} */ path) {
   fh.utimes = async (/** @type {import('node:fs').TimeLike} */ a, /** @type {import('node:fs').TimeLike} */ m) => {
     check('futimes', path, 'futime');
     return utimes(a, m);
+  };
+  fh.truncate = async (/** @type {number | undefined} */ len) => {
+    check('truncate', path, 'ftruncate');
+    return truncate(len);
   };
   return fh;
 }

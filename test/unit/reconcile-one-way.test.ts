@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { MTIME_TOLERANCE_NS } from '../../src/core/compare.js';
 import { expectOf } from '../../src/core/propagate.js';
+import { relPath } from '../../src/core/paths.js';
 import { planOneWay } from '../../src/core/reconcile-one-way.js';
 import type { Action, ScannedEntry } from '../../src/core/types.js';
-import { dir, file, link, sec, snapshot, T0, type Tree } from './fixtures/entries.js';
+import { dir, file, type FileOptions, link, sec, snapshot, T0, type Tree } from './fixtures/entries.js';
 import { blockedViolations, orderViolations, parentViolations } from './fixtures/invariants.js';
 
 /** [type, path]: every action targets the right side. */
@@ -279,5 +280,161 @@ describe('planOneWay', () => {
     expect(meta?.type === 'meta' ? meta.source.entry.mtimeNs : undefined).toBe(sec(5));
     const after = planOneWay({ source, target: snapshot('right', { d: dir({ mtimeNs: sec(5) }), 'd/a': file('v1') }) });
     expect(after.actions).toEqual([]);
+  });
+});
+
+/** A file that is one of `nlink` names of inode `ino` (a hard link, as lstat shows it). */
+function hardLink(label: string, ino: bigint, nlink: number, opts: FileOptions = {}): ScannedEntry {
+  const f = file(label, { ...opts, ino });
+  return { ...f, stat: { ...f.stat, nlink, dev: 1n } };
+}
+
+interface LinkCase {
+  readonly name: string;
+  readonly source: Tree;
+  readonly target: Tree;
+  readonly sourceProblems?: readonly string[];
+  readonly actions: readonly ExpectedAction[];
+  /** For each link action: [path, linkTo, whether the first path is copied by this plan (no expectation)]. */
+  readonly links?: readonly (readonly [string, string, boolean])[];
+  readonly agreed?: readonly string[];
+}
+
+const linkCases: readonly LinkCase[] = [
+  {
+    name: 'two names of one inode, nothing in the target: the first is copied, the second linked to it',
+    source: { a: hardLink('v1', 100n, 2), b: hardLink('v1', 100n, 2), c: file('v2') },
+    target: {},
+    actions: [
+      ['copy', 'a'],
+      ['copy', 'c'],
+      ['link', 'b'],
+    ],
+    links: [['b', 'a', true]],
+  },
+  {
+    name: 'linked on both sides already: nothing to do',
+    source: { a: hardLink('v1', 100n, 2), b: hardLink('v1', 100n, 2) },
+    target: { a: hardLink('v1', 500n, 2), b: hardLink('v1', 500n, 2) },
+    actions: [],
+    agreed: ['a', 'b'],
+  },
+  {
+    name: 'same content as separate files in the target: the second becomes a link to the first',
+    source: { a: hardLink('v1', 100n, 2), b: hardLink('v1', 100n, 2) },
+    target: { a: file('v1', { ino: 500n }), b: file('v1', { ino: 501n }) },
+    actions: [['link', 'b']],
+    links: [['b', 'a', false]],
+    agreed: ['a'],
+  },
+  {
+    name: 'the link broken in the source with the same content: the target gets a copy of its own',
+    source: { a: file('v1', { ino: 100n }), b: file('v1', { ino: 101n }) },
+    target: { a: hardLink('v1', 500n, 2), b: hardLink('v1', 500n, 2) },
+    actions: [['copy', 'b']],
+    agreed: ['a'],
+  },
+  {
+    name: 'one name rewritten in the source: only it is copied (the rename un-links it)',
+    source: { a: file('v1', { ino: 100n }), b: file('v2', { ino: 101n, mtimeNs: sec(10) }) },
+    target: { a: hardLink('v1', 500n, 2), b: hardLink('v1', 500n, 2) },
+    actions: [['copy', 'b']],
+    agreed: ['a'],
+  },
+  {
+    name: 'one of three names renamed in the source: the old name goes, the new one is linked',
+    source: { a: hardLink('v1', 100n, 3), b: hardLink('v1', 100n, 3), d: hardLink('v1', 100n, 3) },
+    target: { a: hardLink('v1', 500n, 3), b: hardLink('v1', 500n, 3), c: hardLink('v1', 500n, 3) },
+    actions: [
+      ['delete', 'c'],
+      ['link', 'd'],
+    ],
+    links: [['d', 'a', false]],
+    agreed: ['a', 'b'],
+  },
+  {
+    name: 'the shared content changed: the first name is copied, the others linked to the new copy',
+    source: { a: hardLink('v2', 100n, 2, { mtimeNs: sec(10) }), b: hardLink('v2', 100n, 2, { mtimeNs: sec(10) }) },
+    target: { a: hardLink('v1', 500n, 2), b: hardLink('v1', 500n, 2) },
+    actions: [
+      ['copy', 'a'],
+      ['link', 'b'],
+    ],
+    links: [['b', 'a', true]],
+  },
+  {
+    name: 'a directory where the second name goes: removed, then the link made',
+    source: { a: hardLink('v1', 100n, 2), b: hardLink('v1', 100n, 2) },
+    target: { a: file('v1', { ino: 500n }), b: dir() },
+    actions: [
+      ['delete', 'b'],
+      ['link', 'b'],
+    ],
+    links: [['b', 'a', false]],
+    agreed: ['a'],
+  },
+  {
+    name: 'a mode change on a linked group: one meta on the first name reaches the inode',
+    source: { a: hardLink('v1', 100n, 2, { mode: 0o600 }), b: hardLink('v1', 100n, 2, { mode: 0o600 }) },
+    target: { a: hardLink('v1', 500n, 2), b: hardLink('v1', 500n, 2) },
+    actions: [['meta', 'a']],
+  },
+  {
+    name: 'a blocked first name: the others are copied as files, never linked to it',
+    source: { a: hardLink('v1', 100n, 3), b: hardLink('v1', 100n, 3), c: hardLink('v1', 100n, 3) },
+    sourceProblems: ['a'],
+    target: {},
+    actions: [
+      ['copy', 'b'],
+      ['link', 'c'],
+    ],
+    links: [['c', 'b', true]],
+  },
+  {
+    name: 'two source groups linked together in the target: the second group gets its own inode',
+    source: { a: hardLink('v1', 100n, 2), b: hardLink('v1', 100n, 2), c: hardLink('v1', 101n, 2), d: hardLink('v1', 101n, 2) },
+    target: { a: hardLink('v1', 500n, 4), b: hardLink('v1', 500n, 4), c: hardLink('v1', 500n, 4), d: hardLink('v1', 500n, 4) },
+    actions: [
+      ['copy', 'c'],
+      ['link', 'd'],
+    ],
+    links: [['d', 'c', true]],
+    agreed: ['a', 'b'],
+  },
+];
+
+describe('planOneWay: hard links', () => {
+  it.each(linkCases.map((c): [string, LinkCase] => [c.name, c]))('%s', (_name, c) => {
+    const source = snapshot('left', c.source, c.sourceProblems ?? []);
+    const target = snapshot('right', c.target);
+    const plan = planOneWay({ source, target });
+    expect(plan.actions.map((a) => [a.type, a.path])).toEqual(c.actions.map((a) => [...a]));
+    expect(sorted(plan.agreed)).toEqual(sorted(c.agreed ?? []));
+    const links = plan.actions.flatMap((a) => (a.type === 'link' ? [a] : []));
+    expect(links.map((a) => [a.path, a.linkTo, a.linkToExpect === null])).toEqual((c.links ?? []).map((l) => [...l]));
+    for (const a of links) {
+      const leaderNow = target.entries.get(a.linkTo);
+      if (a.linkToExpect !== null && leaderNow !== undefined) expect(a.linkToExpect).toEqual(expectOf(leaderNow));
+      const current = target.entries.get(a.path);
+      const replaced = plan.actions.some((b) => b.type === 'delete' && b.path === a.path);
+      expect(a.expect).toEqual(current === undefined || replaced ? null : expectOf(current));
+      expect(a.source).toBe(source.entries.get(a.path));
+    }
+    const snaps = { left: source, right: target };
+    expect(orderViolations(plan)).toEqual([]);
+    expect(parentViolations(plan, snaps)).toEqual([]);
+  });
+
+  it('a watch scope with only some names of a group: those are copied as files, never linked to a leader it did not look at', () => {
+    // b was written in place: a (same inode) changed too, but only b was reported
+    const source = snapshot('left', { a: hardLink('v2', 100n, 2, { mtimeNs: sec(10) }), b: hardLink('v2', 100n, 2, { mtimeNs: sec(10) }) });
+    const target = snapshot('right', { a: file('v1', { ino: 500n }), b: file('v1', { ino: 501n }) });
+    const narrow = planOneWay({ source, target, scope: new Set([relPath('b')]) });
+    expect(narrow.actions.map((a) => [a.type, a.path])).toEqual([['copy', 'b']]);
+    const full = planOneWay({ source, target });
+    expect(full.actions.map((a) => [a.type, a.path])).toEqual([
+      ['copy', 'a'],
+      ['link', 'b'],
+    ]);
   });
 });

@@ -1,8 +1,8 @@
 // The scan codec's round trip, on scans of real trees in a temp dir (walkTree reads the file system).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { AbsPath, RelPath } from '../../src/core/types.js';
+import type { AbsPath, RelPath, StatId } from '../../src/core/types.js';
 import { absFromText } from '../../src/fs/paths.js';
 import { decodeScan, encodeScan, ScanCodecError } from '../../src/scan/scan-codec.js';
 import { walkTree, type ScanResult } from '../../src/scan/scan.js';
@@ -43,6 +43,24 @@ describe('scan codec', () => {
     expect([...back.entries.keys()]).toEqual([...scan.entries.keys()]); // order kept too
     const badLink = back.entries.get('link-to-bad' as RelPath)?.entry;
     expect(badLink?.kind === 'symlink' && Buffer.from(badLink.target, 'latin1')).toEqual(pathBytes('..', NON_UTF8));
+  });
+
+  it('round-trips st_blocks, st_nlink and the device of hard-linked files', () => {
+    const { src } = sandbox();
+    writeFileSync(`${src}/plain`, 'x'.repeat(10_000));
+    execFileSync('truncate', ['-s', '8M', `${src}/sparse`]);
+    writeFileSync(`${src}/linked`, 'shared');
+    linkSync(`${src}/linked`, `${src}/linked-too`);
+    const scan = scanOf(src);
+    const stat = (p: string): StatId | undefined => scan.entries.get(p as RelPath)?.stat;
+    expect(stat('sparse')?.blocks).toBe(0);
+    expect(stat('plain')?.blocks).toBeGreaterThanOrEqual(16);
+    expect([stat('linked')?.nlink, stat('plain')?.nlink]).toEqual([2, 1]);
+    expect(typeof stat('linked')?.dev).toBe('bigint');
+    expect(stat('plain')?.dev).toBeUndefined();
+    const back = roundTrip(scan);
+    expect(back).toEqual(scan);
+    for (const p of ['plain', 'sparse', 'linked', 'linked-too']) expect(back.entries.get(p as RelPath)?.stat).toStrictEqual(stat(p));
   });
 
   it('round-trips an empty tree', () => {

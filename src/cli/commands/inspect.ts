@@ -1,3 +1,4 @@
+import { linkDifferences } from '../../core/link-structure.js';
 import { displayPath, compareRel } from '../../core/paths.js';
 import type { RunRecord } from '../../store/store.js';
 import type { RelPath, ScannedEntry } from '../../core/types.js';
@@ -38,7 +39,8 @@ export async function statusCommand(settings: SyncSettings, json: boolean, io: I
 
 /**
  * `tsync check A B`: do both trees hold the same content? Kinds, file bytes (hashing whatever the stat
- * cache cannot vouch for) and link targets. Exit 0 when identical; otherwise one line per difference
+ * cache cannot vouch for; a hole reads as zeros, so holes are content like any other) and link targets;
+ * with --one-way also hard links (which paths share an inode in each tree). Exit 0 when identical; otherwise one line per difference
  * and exit 1. Meant for CI verification steps.
  */
 export async function checkCommand(settings: SyncSettings, json: boolean, io: Io): Promise<ExitCode> {
@@ -54,6 +56,11 @@ export async function checkCommand(settings: SyncSettings, json: boolean, io: Io
         const what = difference(left.entries.get(path), right.entries.get(path));
         if (what !== null) diffs.push({ path, what });
       }
+      // A one-way replica keeps the source's hard links; two-way syncs each path as a file of its own.
+      if (settings.mode === 'one-way')
+        for (const d of linkDifferences(left, right))
+          diffs.push({ path: d.path, what: `hard links differ (${partnersText(d.left)} in the first root, ${partnersText(d.right)} in the second)` });
+      diffs.sort((a, b) => compareRel(a.path, b.path));
       for (const p of [...left.problems, ...right.problems]) diffs.push({ path: p.path, what: `cannot compare: ${p.message}` });
     } finally {
       pair.close();
@@ -64,6 +71,10 @@ export async function checkCommand(settings: SyncSettings, json: boolean, io: Io
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+function partnersText(paths: readonly RelPath[]): string {
+  return paths.length === 0 ? 'no other name' : `also named ${paths.map(displayPath).join(', ')}`;
 }
 
 function difference(l: ScannedEntry | undefined, r: ScannedEntry | undefined): string | null {
