@@ -25,7 +25,9 @@ export interface TargetedFlushResult {
  * a fifo or a device put there since could block or have side effects). A path replaced since the run
  * wrote it is harmless to fsync; one that vanished needs nothing. The fsyncs run on libuv's thread
  * pool (fs/promises), so a watch loop keeps taking events meanwhile; opening the directory chain is
- * synchronous, as everywhere in the engine (one openat per directory, cached).
+ * synchronous, as everywhere in the engine (one openat per directory, cached). Where /proc is missing
+ * the directories on the way are reached by path (dir-anchors.ts); what could be followed then is only
+ * opened read-only and fsynced, never written.
  *
  * Why this is enough where the index used to need a syncfs: see sync/durability.ts.
  */
@@ -67,6 +69,33 @@ export async function fsyncWritten(root: AbsPath, w: WrittenSide): Promise<Targe
     anchors.closeAll();
   }
   return { files, dirs, skipped, failure };
+}
+
+/**
+ * A root this run created (with the directories missing above it) is durable only once the directory
+ * holding each new name is: fsyncs every directory above `root`, up to `/`, by its real path (the root
+ * was resolved to one; these are the user's directories, not the tree's). Clean ones cost next to nothing.
+ * Returns how many were fsynced, or the first error that left one unflushed.
+ */
+export async function fsyncAbove(root: AbsPath): Promise<{ readonly dirs: number; readonly failure: string | null }> {
+  const bytes = toBytes(root);
+  let dirs = 0;
+  for (let end = bytes.lastIndexOf(0x2f); end >= 0; end = bytes.lastIndexOf(0x2f, end - 1)) {
+    const dir = end === 0 ? Buffer.from('/') : bytes.subarray(0, end);
+    try {
+      const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      dirs++;
+    } catch (e) {
+      if (errCode(e) !== 'ENOENT') return { dirs, failure: `${dir.toString('latin1')}: ${errCode(e)}` };
+    }
+    if (end === 0) break;
+  }
+  return { dirs, failure: null };
 }
 
 /** fsyncs one entry; 'other' when there was nothing to flush (vanished, a symlink, a special file). */

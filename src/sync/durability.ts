@@ -1,6 +1,6 @@
 import { flushStrategyOf, writtenSides, type WrittenPaths } from '../core/written-paths.js';
 import type { AbsPath, Side } from '../core/types.js';
-import { fsyncWritten } from '../engine/targeted-flush.js';
+import { fsyncAbove, fsyncWritten } from '../engine/targeted-flush.js';
 import { flushFileSystemAsync } from '../fs/flush.js';
 
 /**
@@ -23,7 +23,7 @@ import { flushFileSystemAsync } from '../fs/flush.js';
  * memory: a directory's entries are the directory's data, and fsync(2) says that making a new name
  * durable needs an fsync of the directory holding it. So every directory whose names changed is
  * fsynced (for a new directory, its parent, up to the first one that already existed; for a trash
- * move, both ends). syncfs flushes exactly these inodes and directories plus everything else dirty on
+ * move, both ends; for a root this run created, every directory above it). syncfs flushes exactly these inodes and directories plus everything else dirty on
  * the file system; nothing the index vouches for lies in "everything else", because the index only
  * records what this run wrote or found unchanged (and an unchanged path was vouched for by an earlier,
  * already flushed, run). The set is worked out from the outcomes as a superset (written-paths.ts).
@@ -34,17 +34,20 @@ import { flushFileSystemAsync } from '../fs/flush.js';
  * If any fsync fails for a reason other than the path being gone, the side falls back to syncfs, as
  * the flush always did on its own failure.
  */
-export async function makeDurable(roots: Readonly<Record<Side, AbsPath>>, written: WrittenPaths): Promise<void> {
+export async function makeDurable(roots: Readonly<Record<Side, AbsPath>>, written: WrittenPaths, rootsMade: Readonly<Record<Side, boolean>>): Promise<void> {
   for (const side of writtenSides(written)) {
     const w = written[side];
     const strategy = flushStrategyOf(w);
     if (strategy === 'targeted') {
       const r = await fsyncWritten(roots[side], w);
-      if (r.failure === null) {
-        timing(`flush ${side}: targeted ${r.files} files, ${r.dirs} dirs (${r.skipped} skipped)`);
+      // a root made by this run: its own name, and those of the directories made above it, too
+      const above = r.failure === null && rootsMade[side] ? await fsyncAbove(roots[side]) : null;
+      const failure = r.failure ?? above?.failure ?? null;
+      if (failure === null) {
+        timing(`flush ${side}: targeted ${r.files} files, ${r.dirs} dirs (${r.skipped} skipped)${above === null ? '' : `, ${above.dirs} dirs above the new root`}`);
         continue;
       }
-      timing(`flush ${side}: targeted failed (${r.failure}), syncfs instead`);
+      timing(`flush ${side}: targeted failed (${failure}), syncfs instead`);
     }
     await flushFileSystemAsync(roots[side]);
     timing(`flush ${side}: syncfs`);
