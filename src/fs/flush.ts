@@ -6,7 +6,8 @@ import { textOfAbs } from './paths.js';
  * Flushes the file system that holds `root` to disk (syncfs(2) through coreutils' `sync -f`; Node has no
  * binding for it). Sessions call this before they commit the base: the index must never vouch for
  * data that a power cut could still take back, or the next run would mistake a truncated file for an
- * edit and propagate it. One flush per commit costs far less than an fsync per file.
+ * edit and propagate it. For a run that wrote many paths, one flush per commit costs far less than an
+ * fsync per path; a run that wrote few gets the fsyncs instead (sync/durability.ts).
  */
 export function flushFileSystem(root: AbsPath): void {
   const r = spawnSync('sync', ['-f', textOfAbs(root)], { stdio: 'ignore' });

@@ -41,6 +41,8 @@ export interface CycleResult {
   readonly changes: BaseChanges;
   readonly unresolvedConflicts: number;
   readonly dryRun: boolean;
+  /** The run's trash folder name (null: no trash); persist makes it durable with what was written. */
+  readonly trashStamp: string | null;
 }
 
 /** Who wants to follow a cycle as it applies its plan (the CLI's progress bar), and may ask it to stop early (Ctrl-C). */
@@ -71,7 +73,7 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   const scanProblems = [...left.problems, ...right.problems];
   const skippedConflicts = plan.conflicts.filter((c) => c.resolution === 'skipped').length;
   if (s.dryRun) {
-    return { plan, outcomes: [], bytes: 0, problems: scanProblems, changes: { upserts: new Map(), removals: [] }, unresolvedConflicts: skippedConflicts, dryRun: true };
+    return { plan, outcomes: [], bytes: 0, problems: scanProblems, changes: { upserts: new Map(), removals: [] }, unresolvedConflicts: skippedConflicts, dryRun: true, trashStamp: null };
   }
   const bytesOf = (a: (typeof plan.actions)[number]): number => (a.type === 'copy' && a.source.entry.kind === 'file' ? a.source.entry.size : 0);
   observer.onPlan?.(
@@ -79,11 +81,11 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
     plan.actions.reduce((n, a) => n + bytesOf(a), 0),
   );
   const onOutcome = observer.onOutcome === undefined ? undefined : (o: Outcome): void => observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
-  const { outcomes, bytes, racyWindowNs } = await applyActions(pair, s, plan.actions, onOutcome, observer.stopSignal);
+  const { outcomes, bytes, racyWindowNs, trashStamp } = await applyActions(pair, s, plan.actions, onOutcome, observer.stopSignal);
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
   const changes = nextBase({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
   const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
-  return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false };
+  return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false, trashStamp };
 }
 
 export interface AppliedActions {
@@ -91,6 +93,8 @@ export interface AppliedActions {
   readonly bytes: number;
   /** Per side, the racy window the records of this run must use (see fs/ctime-probe.ts). */
   readonly racyWindowNs: Readonly<Record<Side, bigint>>;
+  /** The name of this run's trash folders (null: --no-trash). */
+  readonly trashStamp: string | null;
 }
 
 /**
@@ -111,7 +115,7 @@ export async function applyActions(
   const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? new Trash(pair.root(side), stamp) : null);
   const trash = { left: trashOf('left'), right: trashOf('right') };
   const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome, stopSignal });
-  return { outcomes, bytes, racyWindowNs };
+  return { outcomes, bytes, racyWindowNs, trashStamp: s.trash.enabled ? stamp : null };
 }
 
 /** Reads the files whose content decides the plan (see core/hashes-needed.ts), in parallel, in place. */

@@ -1,6 +1,7 @@
 import type { BaseChanges } from '../core/commit.js';
-import type { Conflict, Outcome, RelPath, Side } from '../core/types.js';
-import { flushFileSystemAsync } from '../fs/flush.js';
+import type { WrittenPaths } from '../core/written-paths.js';
+import type { Conflict, Outcome, RelPath } from '../core/types.js';
+import { makeDurable } from './durability.js';
 import type { RunCommand, RunRecord } from '../store/store.js';
 import type { OpenPair } from './pair.js';
 import type { SyncMode } from './settings.js';
@@ -12,8 +13,8 @@ export interface PendingCommit {
   /** The open conflicts this commit replaces: all of them after a full run, else those within the scope looked at. */
   readonly openConflictScope: ReadonlySet<RelPath> | 'all';
   readonly runs: readonly RunRecord[];
-  /** The sides written: they are flushed before the index vouches for them. */
-  readonly sidesWritten: readonly Side[];
+  /** What was written on each side (core/written-paths.ts): made durable before the index vouches for it. */
+  readonly written: WrittenPaths;
   /** When the conflicts were met (the run's start, or the batch's commit). */
   readonly atMs: number;
 }
@@ -24,7 +25,7 @@ export interface PendingCommit {
  * run-log rows. Either all of it lands or none.
  */
 export async function persist(pair: OpenPair, pending: PendingCommit, flush: boolean): Promise<void> {
-  if (flush) for (const side of pending.sidesWritten) await flushFileSystemAsync(pair.root(side));
+  if (flush) await makeDurable({ left: pair.root('left'), right: pair.root('right') }, pending.written, { left: pair.roots.leftMissing, right: pair.roots.rightMissing });
   pair.store.commit(pending);
 }
 
@@ -48,14 +49,4 @@ export function runRecordOf(
     problems: r.problems,
     exitCode: r.exitCode,
   };
-}
-
-/** The sides a run wrote to (they need a flush before the index records the run). */
-export function sidesWritten(outcomes: readonly Outcome[]): Side[] {
-  const sides = new Set<Side>();
-  for (const o of outcomes) {
-    if (o.status === 'applied' || (o.records?.length ?? 0) > 0) sides.add(o.action.target);
-    if (o.action.type === 'conflict' && (o.records?.length ?? 0) > 0) sides.add(o.action.target === 'left' ? 'right' : 'left');
-  }
-  return [...sides];
 }

@@ -7,7 +7,8 @@ import { errCode } from '../fs/stat.js';
 import type { ScanResult } from '../scan/scan.js';
 import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cycle.js';
 import { openPair, type OpenPair } from './pair.js';
-import { persist, runRecordOf, sidesWritten } from './persist.js';
+import { writtenPathsOf } from '../core/written-paths.js';
+import { persist, runRecordOf } from './persist.js';
 import { prepareSides } from './prepare.js';
 import { filterOf, scanBothSides } from './scan-pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
@@ -73,7 +74,11 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}, rea
       problems: r.problems.length,
       exitCode: exitStatusOf(summary),
     });
-    await persist(pair, { changes: r.changes, conflicts: r.plan.conflicts, openConflictScope: 'all', runs: [run], sidesWritten: sidesWritten(r.outcomes), atMs: startedAtMs }, s.flush);
+    await persist(
+      pair,
+      { changes: r.changes, conflicts: r.plan.conflicts, openConflictScope: 'all', runs: [run], written: writtenPathsOf(r.outcomes, r.trashStamp), atMs: startedAtMs },
+      s.flush,
+    );
     t(`flush and commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
     return summary;
   } finally {
@@ -111,7 +116,7 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   });
   try {
     await prepareSides(pair, settings);
-    const { outcomes, bytes, racyWindowNs } = await applyActions(pair, settings, parsed.actions);
+    const { outcomes, bytes, racyWindowNs, trashStamp } = await applyActions(pair, settings, parsed.actions);
     const conflicts = parsed.actions.flatMap((a) => (a.type === 'conflict' ? [a.conflict] : []));
     const plan: Plan = { actions: parsed.actions, agreed: [], skipped: [], conflicts };
     const empty = { side: 'left' as const, entries: new Map(), problems: [] };
@@ -122,7 +127,7 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
     const summary: RunSummary = { mode: parsed.mode, plan, outcomes, problems, warnings: pair.warnings, bytes, dryRun: false, unresolvedConflicts };
     const run = runRecordOf('apply', parsed.mode, startedAtMs, { outcomes, bytes, conflicts: conflicts.length, problems: problems.length, exitCode: exitStatusOf(summary) });
     // The open conflicts stay as they are: a plan says nothing about paths it does not touch.
-    await persist(pair, { changes, conflicts, openConflictScope: new Set(), runs: [run], sidesWritten: sidesWritten(outcomes), atMs: startedAtMs }, s.flush);
+    await persist(pair, { changes, conflicts, openConflictScope: new Set(), runs: [run], written: writtenPathsOf(outcomes, trashStamp), atMs: startedAtMs }, s.flush);
     return summary;
   } finally {
     pair.close();

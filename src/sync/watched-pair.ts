@@ -1,6 +1,7 @@
 import type { BaseChanges } from '../core/commit.js';
 import { ChildIndex, IndexedMap } from '../core/path-index.js';
 import { expandScope, type Scope } from '../core/scope.js';
+import { emptyWritten, mergeWritten, writtenPathsOf, type WrittenPaths } from '../core/written-paths.js';
 import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
 import { TsyncError } from '../errors.js';
 import type { PathFilter } from '../ignore/path-filter.js';
@@ -9,7 +10,7 @@ import type { RunRecord } from '../store/store.js';
 import type { DirtyBatch } from '../watch/aggregator.js';
 import { runCycle, type CycleResult } from './cycle.js';
 import type { OpenPair } from './pair.js';
-import { persist, runRecordOf, sidesWritten } from './persist.js';
+import { persist, runRecordOf } from './persist.js';
 import { prepareSides, removeLeftoversOf } from './prepare.js';
 import { exitStatusOf } from './run-loop.js';
 import { filterOf, scanBothSides } from './scan-pair.js';
@@ -39,7 +40,7 @@ export class WatchedPair {
   private readonly pending = new Map<RelPath, BaseRecord | null>();
   private readonly pendingConflicts: Conflict[] = [];
   private readonly pendingScope = new Set<RelPath>();
-  private readonly pendingSides = new Set<Side>();
+  private pendingWritten: WrittenPaths = emptyWritten();
   private readonly pendingRuns: RunRecord[] = [];
   private pendingFull = false;
   private cycles = 0;
@@ -113,13 +114,13 @@ export class WatchedPair {
       conflicts,
       openConflictScope: this.pendingFull ? ('all' as const) : new Set(this.pendingScope),
       runs: [...this.pendingRuns],
-      sidesWritten: [...this.pendingSides],
+      written: this.pendingWritten,
       atMs: Date.now(),
     };
     this.pending.clear();
     this.pendingConflicts.length = 0;
     this.pendingScope.clear();
-    this.pendingSides.clear();
+    this.pendingWritten = emptyWritten();
     this.pendingRuns.length = 0;
     this.pendingFull = false;
     await persist(this.pair, batch, this.settings.flush);
@@ -181,7 +182,7 @@ export class WatchedPair {
     for (const c of r.plan.conflicts) this.pendingConflicts.push(c);
     if (scope === 'all') this.pendingFull = true;
     else for (const p of scope) this.pendingScope.add(p);
-    for (const side of sidesWritten(r.outcomes)) this.pendingSides.add(side);
+    mergeWritten(this.pendingWritten, writtenPathsOf(r.outcomes, r.trashStamp));
   }
 
   private scanOptions(side: Side): ScanOptions {

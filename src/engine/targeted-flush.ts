@@ -1,0 +1,138 @@
+import { constants } from 'node:fs';
+import { lstat, open, stat } from 'node:fs/promises';
+import type { WrittenSide } from '../core/written-paths.js';
+import type { AbsPath, RelPath } from '../core/types.js';
+import { toBytes } from '../fs/paths.js';
+import { errCode } from '../fs/stat.js';
+import { DirAnchors, type Place } from './dir-anchors.js';
+import { StaleTargetError, UnsafePathError } from './guards.js';
+
+export interface TargetedFlushResult {
+  /** Regular files fsynced. */
+  readonly files: number;
+  /** Directories fsynced. */
+  readonly dirs: number;
+  /** Paths skipped: vanished, a symlink, a special file, or below a directory that is no longer real. */
+  readonly skipped: number;
+  /** The first error that left a path unflushed (the caller then falls back to a syncfs), or null. */
+  readonly failure: string | null;
+}
+
+/**
+ * fsyncs exactly the paths `w` names on one side, through directory descriptors (dir-anchors.ts), as
+ * the engine reached them: no symlink inside the root is ever followed. Each entry is lstat'ed first
+ * and opened O_RDONLY | O_NOFOLLOW | O_NONBLOCK only if it is a regular file or a directory (opening
+ * a fifo or a device put there since could block or have side effects). A path replaced since the run
+ * wrote it is harmless to fsync; one that vanished needs nothing. The fsyncs run on libuv's thread
+ * pool (fs/promises), so a watch loop keeps taking events meanwhile; opening the directory chain is
+ * synchronous, as everywhere in the engine (one openat per directory, cached). Where /proc is missing
+ * the directories on the way are reached by path (dir-anchors.ts); what could be followed then is only
+ * opened read-only and fsynced, never written.
+ *
+ * Why this is enough where the index used to need a syncfs: see sync/durability.ts.
+ */
+export async function fsyncWritten(root: AbsPath, w: WrittenSide): Promise<TargetedFlushResult> {
+  const anchors = new DirAnchors(root);
+  let files = 0;
+  let dirs = 0;
+  let skipped = 0;
+  let failure: string | null = null;
+  const one = async (path: RelPath | null): Promise<void> => {
+    let place: Place;
+    try {
+      place = path === null ? rootPlace(root) : anchors.place(path);
+    } catch (e) {
+      if (e instanceof StaleTargetError || e instanceof UnsafePathError || errCode(e) === 'ENOENT') {
+        skipped++;
+        return;
+      }
+      failure ??= `${pathLabel(path)}: ${errCode(e)}`;
+      return;
+    }
+    try {
+      const kind = await flushOne(place.fdPath, path === null);
+      if (kind === 'file') files++;
+      else if (kind === 'dir') dirs++;
+      else skipped++;
+    } catch (e) {
+      failure ??= `${pathLabel(path)}: ${errCode(e)}`;
+    } finally {
+      place.release();
+    }
+  };
+  try {
+    const jobs: Promise<void>[] = [];
+    for (const d of w.dirs) jobs.push(one(d));
+    for (const p of w.inodes) if (!w.dirs.has(p)) jobs.push(one(p));
+    await Promise.all(jobs);
+  } finally {
+    anchors.closeAll();
+  }
+  return { files, dirs, skipped, failure };
+}
+
+/**
+ * A root this run created (with the directories missing above it) is durable only once the directory
+ * holding each new name is: fsyncs every directory above `root`, up to `/`, by its real path (the root
+ * was resolved to one; these are the user's directories, not the tree's). Clean ones cost next to nothing.
+ * Returns how many were fsynced, or the first error that left one unflushed.
+ */
+export async function fsyncAbove(root: AbsPath): Promise<{ readonly dirs: number; readonly failure: string | null }> {
+  const bytes = toBytes(root);
+  let dirs = 0;
+  for (let end = bytes.lastIndexOf(0x2f); end >= 0; end = bytes.lastIndexOf(0x2f, end - 1)) {
+    const dir = end === 0 ? Buffer.from('/') : bytes.subarray(0, end);
+    try {
+      const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      dirs++;
+    } catch (e) {
+      if (errCode(e) !== 'ENOENT') return { dirs, failure: `${dir.toString('latin1')}: ${errCode(e)}` };
+    }
+    if (end === 0) break;
+  }
+  return { dirs, failure: null };
+}
+
+/** fsyncs one entry; 'other' when there was nothing to flush (vanished, a symlink, a special file). */
+async function flushOne(fdPath: Buffer, isRoot: boolean): Promise<'file' | 'dir' | 'other'> {
+  let isDir: boolean;
+  try {
+    const st = await (isRoot ? stat(fdPath) : lstat(fdPath));
+    if (!st.isFile() && !st.isDirectory()) return 'other';
+    isDir = st.isDirectory();
+  } catch (e) {
+    if (errCode(e) === 'ENOENT') return 'other';
+    throw e;
+  }
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(fdPath, constants.O_RDONLY | constants.O_NONBLOCK | (isRoot ? constants.O_DIRECTORY : constants.O_NOFOLLOW));
+  } catch (e) {
+    const code = errCode(e);
+    if (code === 'ENOENT' || code === 'ELOOP') return 'other'; // gone, or swapped for a symlink, since the lstat
+    throw e;
+  }
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return isDir ? 'dir' : 'file';
+}
+
+/**
+ * The root by its own path: it may be given as a symlink (the user's choice, followed once, as when the
+ * run opened it), so it is stat'ed and opened without O_NOFOLLOW.
+ */
+function rootPlace(root: AbsPath): Place {
+  return { fdPath: toBytes(root), dirFdPath: toBytes(root), release: () => undefined };
+}
+
+function pathLabel(path: RelPath | null): string {
+  return path === null ? '(root)' : path;
+}

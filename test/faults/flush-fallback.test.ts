@@ -1,0 +1,33 @@
+// The targeted flush (src/engine/targeted-flush.ts) meets an error it cannot call harmless: the open of an
+// installed file for its fsync fails with EIO (injected by the fault layer, the only way to make that
+// call fail at that moment). The side must fall back to a syncfs before the index records the run, and
+// the run must still succeed and be recorded (the next run has nothing to do).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli, sandbox } from '../helpers/cli.js';
+import { readFaultLog } from './crash-tree.js';
+
+const ENABLED = process.env.TSYNC_FAULTS === '1';
+const LAYER = pathToFileURL(fileURLToPath(new URL('./fault-layer.mjs', import.meta.url))).href;
+
+describe.skipIf(!ENABLED)('targeted flush: an fsync that cannot be done', () => {
+  it('EIO on opening an installed file for its fsync: syncfs instead, and the run is recorded', () => {
+    const sb = sandbox();
+    for (const n of [1, 2]) writeFileSync(join(sb.src, `f${n}`), `${n}\n`);
+    const log = join(sb.dir, 'faults.log');
+    // the engine writes f2 through a temp file and never opens f2 itself for reading: this open is the flush's
+    const rules = [{ op: 'open-read', path: `${sb.dst}/f2`, exact: true, error: 'EIO' }];
+    const r = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], {
+      env: { NODE_OPTIONS: `--import=${LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: log, TSYNC_TIMINGS: '1' },
+    });
+    const report = readFaultLog(log);
+    expect(report.loaded, r.stderr).toBe(true);
+    expect(report.fired, r.stderr).toEqual([0]);
+    expect(r.code, r.stderr).toBe(0);
+    const flush = r.stderr.split('\n').filter((l) => l.startsWith('tsync timing: flush ') && !l.includes('flush and commit'));
+    expect(flush).toEqual(['tsync timing: flush right: targeted failed (f2: EIO), syncfs instead', 'tsync timing: flush right: syncfs']);
+    expect(sb.sync('--verbose').stdout).toMatch(/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates, 0 B$/m);
+  });
+});
