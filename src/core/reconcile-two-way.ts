@@ -1,11 +1,11 @@
 import { blockedPaths, isBlocked } from './blocked.js';
-import { sameContent, sameMtime } from './compare.js';
+import { sameContent, sameExtendedMeta, sameMtime } from './compare.js';
 import { conflictName } from './conflict-name.js';
 import { orderActions } from './order.js';
 import { parentOf } from './paths.js';
 import { scopedPaths, type Scope } from './scope.js';
 import { expectOf, propagate } from './propagate.js';
-import type { Action, Base, BaseRecord, Conflict, ConflictPolicy, ConflictVersion, Plan, RelPath, ScannedEntry, Side, Snapshot } from './types.js';
+import type { Action, Base, BaseRecord, Conflict, ConflictPolicy, ConflictVersion, Entry, Plan, RelPath, ScannedEntry, Side, Snapshot } from './types.js';
 
 export interface TwoWayInput {
   /** The last state both sides agreed on. Empty on a first sync. */
@@ -242,6 +242,8 @@ export function unchangedSinceBase(x: ScannedEntry | undefined, b: BaseRecord | 
   if (x === undefined || b === undefined) return x === undefined && b === undefined;
   const e = x.entry;
   const be = b.entry;
+  // owner, group and xattrs (where kept): a chown or setfattr alone is a change to sync
+  if (!sameExtendedMeta(e, be)) return false;
   if (e.kind === 'file' && be.kind === 'file') {
     const recorded = (side === 'left' ? b.left : b.right)?.mtimeNs ?? be.mtimeNs;
     return e.size === be.size && e.hash !== null && e.hash === be.hash && e.mode === be.mode && sameMtime(e.mtimeNs, recorded);
@@ -261,15 +263,23 @@ function metaFix(path: RelPath, l: ScannedEntry, r: ScannedEntry, b: BaseRecord 
   const le = l.entry;
   const re = r.entry;
   if (le.kind === 'symlink' || re.kind === 'symlink' || le.kind !== re.kind) return null;
-  if (le.mode === re.mode) return null;
-  const baseMode = b !== undefined && b.entry.kind !== 'symlink' ? b.entry.mode : null;
+  if (le.mode === re.mode && sameExtendedMeta(le, re)) return null;
+  // Mode, owner, group and xattrs move as one unit here (the side that still has the base's keeps none of its own).
+  const be = b?.entry;
+  const asBase = (e: typeof le): boolean => be !== undefined && be.kind !== 'symlink' && be.mode === e.mode && sameExtendedMeta(e, be);
   let from: Side;
-  if (baseMode === le.mode) from = 'right';
-  else if (baseMode === re.mode) from = 'left';
+  if (asBase(le)) from = 'right';
+  else if (asBase(re)) from = 'left';
   else if (le.mtimeNs !== re.mtimeNs) from = le.mtimeNs > re.mtimeNs ? 'left' : 'right';
-  else from = le.mode > re.mode ? 'left' : 'right';
+  else if (le.mode !== re.mode) from = le.mode > re.mode ? 'left' : 'right';
+  else from = metaKey(le) > metaKey(re) ? 'left' : 'right';
   const [src, dst] = from === 'left' ? [l, r] : [r, l];
   return { type: 'meta', path, target: other(from), expect: expectOf(dst), source: src };
+}
+
+/** A tie-break that orders the same two entries the same way whichever side each is on. */
+function metaKey(e: Entry): string {
+  return `${e.uid ?? ''}:${e.gid ?? ''}:${e.kind === 'symlink' ? '' : (e.xattrs ?? '')}`;
 }
 
 function conflictRecord(path: RelPath, l: ScannedEntry, r: ScannedEntry, policy: ConflictPolicy, winner: Side | null, copyName: RelPath | null): Conflict {

@@ -1,14 +1,15 @@
 import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
-import type { AbsPath, Action, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
+import type { AbsPath, Action, KeptMeta, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
 import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
 import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
 import type { Trash } from './trash.js';
-import { deleteEntry, makeDir, setMeta } from './operations.js';
+import { deleteEntry, makeDir, setLinkOwner, setMeta } from './operations.js';
+import { MetaWriter } from './apply-meta.js';
 
 export interface Roots {
   readonly left: AbsPath;
@@ -24,6 +25,10 @@ export interface ExecuteOptions {
   /** Per side, where overwritten and deleted entries are kept (null: --no-trash, or a side never written). */
   readonly trash: Readonly<Record<Side, Trash | null>>;
   readonly onOutcome?: (o: Outcome) => void;
+  /** Owner, group and xattrs copied along (default: none). */
+  readonly keep?: KeptMeta;
+  /** Says what could not be kept, once per run (engine/apply-meta.ts). */
+  readonly warn?: (message: string) => void;
 }
 
 export interface ExecuteResult {
@@ -42,7 +47,9 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   const queue = new PQueue({ concurrency: opts.concurrency });
   // copies (conflict copies too) hash what they write: load the hasher once, before the first of them
   if (actions.some((a) => a.type === 'copy' || a.type === 'conflict')) await loadHasher();
-  const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash);
+  const keep = opts.keep;
+  const meta = keep === undefined || (!keep.owner && !keep.group && !keep.xattrs) ? null : new MetaWriter(keep, opts.warn ?? (() => undefined));
+  const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash, meta);
   const run = async (a: Action): Promise<void> => {
     const { outcome, copied } = await applyAction(a, ctx);
     bytes += copied;
@@ -91,6 +98,7 @@ class ActionContext {
     readonly roots: Roots,
     private readonly racyWindowNs: Readonly<Record<Side, bigint>>,
     private readonly trash: Readonly<Record<Side, Trash | null>>,
+    private readonly meta: MetaWriter | null,
   ) {
     this.guards = { left: new AncestorGuard(roots.left), right: new AncestorGuard(roots.right) };
     this.anchors = { left: new DirAnchors(roots.left, this.guards.left), right: new DirAnchors(roots.right, this.guards.right) };
@@ -132,8 +140,17 @@ class ActionContext {
     return made;
   }
 
+  /** Fixes metadata in place; owner, group and xattrs come from the other side's entry as it is now. */
   setMeta(side: Side, path: RelPath, source: ScannedEntry, expect: Action['expect'], label: string): ScannedEntry {
-    return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label));
+    const meta = this.meta;
+    const e = source.entry;
+    if (e.kind === 'symlink') {
+      if (meta === null) throw new Error('symlink metadata is not synced without owner or group');
+      return this.at(side, path, ({ fdPath }) => setLinkOwner(fdPath, { ...source, entry: e }, expect, label, (abs) => meta.applyToSymlink(abs, e)));
+    }
+    if (meta === null) return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label));
+    const xattrs = this.at(side === 'left' ? 'right' : 'left', path, ({ fdPath }) => meta.sourceXattrs(fdPath, label));
+    return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label, (fd) => meta.applyToFile(fd, fdPath, e, xattrs, label)));
   }
 
   /** Every directory above `path` must be a real directory: refuse (UnsafePathError) before touching it. */
@@ -167,8 +184,10 @@ class ActionContext {
       // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
       const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath, to.fdPath) : (): void => undefined;
       const e = from.entry;
+      const meta = this.meta;
       if (e.kind === 'symlink') {
         const target = copySymlinkAtomic({
+          ...(meta === null ? {} : { applyMeta: (tmpAbs: Buffer) => meta.applyToSymlink(tmpAbs, e) }),
           targetDirAbs: to.dirFdPath,
           targetAbs: to.fdPath,
           linkTarget: Buffer.from(e.target, 'latin1'),
@@ -183,7 +202,9 @@ class ActionContext {
       if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
       const fromPlace = this.anchors[fromSide].place(fromPath);
       try {
+        const xattrs = meta === null ? null : meta.sourceXattrs(fromPlace.fdPath, label);
         const r = await copyFileAtomic({
+          ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
           sourceAbs: fromPlace.fdPath,
           targetDirAbs: to.dirFdPath,
           targetAbs: to.fdPath,
@@ -227,7 +248,8 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
       case 'meta': {
         ctx.assertParents(a.target, a.path);
         const target = ctx.setMeta(a.target, a.path, a.source, a.expect, label);
-        return applied([recordFor(a.path, a.target, a.source, target)]);
+        // the entry as set: owner or xattrs that could not be set are not recorded as agreed
+        return applied([recordFor(a.path, a.target, { ...a.source, entry: target.entry }, target)]);
       }
       case 'copy': {
         const r = await ctx.copyEntry(sourceSide, a.path, a.source, a.target, a.path, a.expect);
