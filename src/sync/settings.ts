@@ -26,4 +26,6 @@ export interface SyncSettings {
   readonly flush: boolean;
   /** Owner, group and xattrs kept in sync (absent: none; the CLI keeps each unless --no-owner/--no-group/--no-xattrs, owner and group only where the process may chown). */
   readonly keep?: KeptMeta;
+  /** Owner or group was asked for but this process may not chown: said once in each run that writes. */
+  readonly chownRefused?: boolean;
 }
