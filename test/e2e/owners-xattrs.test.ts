@@ -77,6 +77,24 @@ describe('owners, xattrs and ACLs (as root)', () => {
     expect(check().code).toBe(0);
   });
 
+  it.skipIf(!isRoot)(`two-way: an owner change or an xattr change on either side alone goes to the other side${rootOnly}`, () => {
+    const sb = sandbox();
+    richSource(sb);
+    mkdirSync(sb.dst);
+    const twoWay = (): ReturnType<typeof runCli> => runCli(['sync', '--state-dir', sb.state, sb.src, sb.dst]);
+    expect(twoWay().code).toBe(0);
+    expect(ownerOf(join(sb.dst, 'owned.txt'))).toBe('1234:5678');
+    chownSync(join(sb.dst, 'owned.txt'), 99, 98);
+    setfattr(join(sb.dst, 'shared'), 'user.from-right', 'r');
+    const r = twoWay();
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('2 metadata updates');
+    expect(ownerOf(join(sb.src, 'owned.txt'))).toBe('99:98');
+    expect(xattrDump(join(sb.src, 'shared'))).toContain('user.from-right');
+    expect(xattrDump(join(sb.src, 'owned.txt'))).toContain('user.note'); // untouched attributes stay
+    expect(twoWay().stdout).toContain('0 metadata updates');
+  });
+
   it.skipIf(!isRoot)(`--no-owner, --no-group and --no-xattrs each turn their part off${rootOnly}`, () => {
     const sb = sandbox();
     richSource(sb);
