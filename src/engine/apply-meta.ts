@@ -1,7 +1,9 @@
-import { fchownSync, lchownSync } from 'node:fs';
+import { fchownSync, lchownSync, lstatSync } from 'node:fs';
 import type { Entry, KeptMeta, OwnerMeta, XattrMeta } from '../core/types.js';
 import { errCode } from '../fs/stat.js';
 import { digestOf, readXattrs, writeXattrs, XattrError, XattrUnaddressableError, xattrPathOf } from '../fs/xattrs.js';
+
+export const CHOWN_REFUSED_WARNING = 'owner and group are not kept: only root (or a process with CAP_CHOWN) may set them; --no-owner --no-group turn this off';
 
 /** The source's extended attributes as read right before a copy; null where they are not copied. */
 export type SourceXattrs = ReadonlyMap<string, Buffer> | null;
@@ -18,7 +20,25 @@ export class MetaWriter {
   constructor(
     private readonly keep: KeptMeta,
     private readonly warn: (message: string) => void,
+    /** Owners were asked for but this process may not chown (owner and group then are not in `keep`). */
+    readonly chownRefused = false,
   ) {}
+
+  /**
+   * Without the right to chown, a copy belongs to this process's user: say so once, when the first entry
+   * of another owner or group is copied (a user syncing their own files is not told on every run).
+   */
+  noteOwnerLeft(sourceAbs: Buffer): void {
+    if (!this.chownRefused || this.told.has(CHOWN_REFUSED_WARNING)) return;
+    let st: { uid: number; gid: number };
+    try {
+      st = lstatSync(sourceAbs);
+    } catch {
+      return; // gone: the copy itself reports that
+    }
+    // the copy gets this process's user and group
+    if (st.uid !== process.geteuid?.() || st.gid !== process.getegid?.()) this.once(CHOWN_REFUSED_WARNING, CHOWN_REFUSED_WARNING);
+  }
 
   /** The source's attributes, read through its directory's descriptor (fs/xattrs.ts); null: not copied. */
   sourceXattrs(sourceAbs: Buffer, label: string): SourceXattrs {

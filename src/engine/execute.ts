@@ -27,6 +27,8 @@ export interface ExecuteOptions {
   readonly onOutcome?: (o: Outcome) => void;
   /** Owner, group and xattrs copied along (default: none). */
   readonly keep?: KeptMeta;
+  /** Owner or group was asked for but this process may not chown: copying another user's entry says so once. */
+  readonly chownRefused?: boolean;
   /** Says what could not be kept, once per run (engine/apply-meta.ts). */
   readonly warn?: (message: string) => void;
 }
@@ -48,7 +50,8 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   // copies (conflict copies too) hash what they write: load the hasher once, before the first of them
   if (actions.some((a) => a.type === 'copy' || a.type === 'conflict')) await loadHasher();
   const keep = opts.keep;
-  const meta = keep === undefined || (!keep.owner && !keep.group && !keep.xattrs) ? null : new MetaWriter(keep, opts.warn ?? (() => undefined));
+  const none = keep === undefined || (!keep.owner && !keep.group && !keep.xattrs);
+  const meta = none && opts.chownRefused !== true ? null : new MetaWriter(keep ?? { owner: false, group: false, xattrs: false }, opts.warn ?? (() => undefined), opts.chownRefused === true);
   const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash, meta);
   const run = async (a: Action): Promise<void> => {
     const { outcome, copied } = await applyAction(a, ctx);
@@ -135,6 +138,8 @@ class ActionContext {
 
   /** Creates a directory; the guard trusts it from then on. */
   makeDir(side: Side, path: RelPath, source: ScannedEntry, label: string): ScannedEntry {
+    const meta = this.meta;
+    if (meta?.chownRefused === true) this.at(side === 'left' ? 'right' : 'left', path, ({ fdPath }) => meta.noteOwnerLeft(fdPath));
     const made = this.at(side, path, ({ fdPath }) => makeDir(fdPath, source, label));
     this.guards[side].trust(path, made.stat.ino);
     return made;
@@ -203,6 +208,7 @@ class ActionContext {
       const fromPlace = this.anchors[fromSide].place(fromPath);
       try {
         const xattrs = meta === null ? null : meta.sourceXattrs(fromPlace.fdPath, label);
+        if (meta?.chownRefused === true) meta.noteOwnerLeft(fromPlace.fdPath);
         const r = await copyFileAtomic({
           ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
           sourceAbs: fromPlace.fdPath,

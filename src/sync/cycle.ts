@@ -16,7 +16,6 @@ import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { OpenPair } from './pair.js';
-import { CHOWN_REFUSED_WARNING } from './kept-meta.js';
 import type { SyncSettings } from './settings.js';
 
 /** One side as a cycle sees it: the entries are filled with hashes in place. */
@@ -105,13 +104,12 @@ export async function applyActions(
   const warn = (message: string): void => {
     if (!pair.warnings.includes(message)) pair.warnings.push(message);
   };
-  if (s.chownRefused === true && actions.length > 0) warn(CHOWN_REFUSED_WARNING);
   const writes = (side: Side): boolean => actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
   const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
   const stamp = trashStamp(Date.now());
   const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? new Trash(pair.root(side), stamp) : null);
   const trash = { left: trashOf('left'), right: trashOf('right') };
-  const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome, keep: s.keep, warn });
+  const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome, keep: s.keep, chownRefused: s.chownRefused, warn });
   return { outcomes, bytes, racyWindowNs };
 }
 
