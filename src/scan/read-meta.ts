@@ -1,29 +1,47 @@
 import type { BigIntStats } from 'node:fs';
-import type { KeptMeta, OwnerMeta, XattrMeta } from '../core/types.js';
+import { RACY_CTIME } from '../core/stat-cache.js';
+import type { BaseRecord, KeptMeta, RelPath, SideRecord, StatId } from '../core/types.js';
 import { xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
 
-/** Reads the metadata beyond mode and mtime that a run keeps, as fields to spread into an entry. */
+/**
+ * Reads the metadata beyond mode and mtime that a run keeps; undefined where not kept. Plain values, not
+ * objects to spread: every entry of a scan then has the same shape (and no garbage per entry).
+ */
 export interface MetaReader {
-  readonly owner: (st: BigIntStats) => OwnerMeta;
+  readonly uid: (st: BigIntStats) => number | undefined;
+  readonly gid: (st: BigIntStats) => number | undefined;
   /** `abs`: the entry through its directory's descriptor (fs/xattrs.ts says why not through its own). */
-  readonly xattrs: (abs: Buffer) => XattrMeta;
+  readonly xattrs: (abs: Buffer, path: RelPath, stat: StatId) => string | undefined;
 }
 
-const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
+/** The xattr digest the index vouches for, or undefined (read them). */
+export type VouchXattrs = (path: RelPath, stat: StatId) => string | undefined;
 
-export const NO_META: MetaReader = { owner: () => NOTHING, xattrs: () => NOTHING };
+const none = (): undefined => undefined;
 
-export function metaReaderOf(keep: KeptMeta | undefined): MetaReader {
+export const NO_META: MetaReader = { uid: none, gid: none, xattrs: none };
+
+export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs): MetaReader {
   if (keep === undefined || (!keep.owner && !keep.group && !keep.xattrs)) return NO_META;
-  const owner = ownerReader(keep);
-  return { owner, xattrs: keep.xattrs ? readXattrDigest : () => NOTHING };
+  return {
+    uid: keep.owner ? (st) => Number(st.uid) : none,
+    gid: keep.group ? (st) => Number(st.gid) : none,
+    xattrs: keep.xattrs ? (abs, path, stat) => vouch?.(path, stat) ?? readXattrDigest(abs) : none,
+  };
 }
 
-function ownerReader(keep: KeptMeta): (st: BigIntStats) => OwnerMeta {
-  if (keep.owner && keep.group) return (st) => ({ uid: Number(st.uid), gid: Number(st.gid) });
-  if (keep.owner) return (st) => ({ uid: Number(st.uid) });
-  if (keep.group) return (st) => ({ gid: Number(st.gid) });
-  return () => NOTHING;
+/**
+ * Setting or removing an extended attribute changes the inode's ctime, which user space cannot set
+ * back: an entry whose inode and ctime are what the index recorded still has the attributes the index
+ * recorded. A listxattr per entry (two syscalls in the library, about 8 µs here) is then saved on every
+ * unchanged entry, as the stat cache saves re-hashing (core/stat-cache.ts).
+ */
+export function vouchedXattrs(stat: StatId, record: BaseRecord | undefined, side: SideRecord | null | undefined): string | undefined {
+  if (record === undefined || side === null || side === undefined) return undefined;
+  const e = record.entry;
+  if (e.kind === 'symlink' || e.xattrs === undefined || side.ctimeNs === RACY_CTIME) return undefined;
+  if (stat.ino !== side.ino || stat.ctimeNs !== side.ctimeNs) return undefined;
+  return e.xattrs;
 }
 
 /**
@@ -31,10 +49,10 @@ function ownerReader(keep: KeptMeta): (st: BigIntStats) => OwnerMeta {
  * system without xattrs, the entry gone meanwhile) has none recorded, which decides nothing when compared
  * (core/compare.ts): the engine, which must write them, is where such a case is reported.
  */
-function readXattrDigest(abs: Buffer): XattrMeta {
+function readXattrDigest(abs: Buffer): string | undefined {
   try {
-    return { xattrs: xattrDigestAt(xattrPathOf(abs)) };
+    return xattrDigestAt(xattrPathOf(abs));
   } catch {
-    return NOTHING;
+    return undefined;
   }
 }

@@ -8,7 +8,7 @@ import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
-import { metaReaderOf, NO_META, type MetaReader } from './read-meta.js';
+import { metaReaderOf, NO_META, vouchedXattrs, type MetaReader, type VouchXattrs } from './read-meta.js';
 
 export interface ScanOptions {
   readonly root: AbsPath;
@@ -48,6 +48,8 @@ export interface WalkOptions {
   readonly vouch: VouchHash | null;
   /** Owner, group and xattrs to record (default: none). */
   readonly keep?: KeptMeta;
+  /** The xattr digest the index vouches for (see vouchedXattrs); absent: every entry's are read. */
+  readonly vouchXattrs?: VouchXattrs;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -74,7 +76,7 @@ export function walkTree(opts: WalkOptions): ScanResult {
   const leftoverTemps: RelPath[] = [];
   const anchors = new DirAnchors(opts.root);
   try {
-    walkInto(opts, anchors, null, { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep) });
+    walkInto(opts, anchors, null, { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep, opts.vouchXattrs) });
   } finally {
     anchors.closeAll();
     opts.filter?.closeDirs();
@@ -83,7 +85,8 @@ export function walkTree(opts: WalkOptions): ScanResult {
 }
 
 function walkOptionsOf(opts: ScanOptions): WalkOptions {
-  return { root: opts.root, side: opts.side, filter: opts.filter, vouch: vouchFromBase(opts.base, opts.sideRecord, opts.checksum), keep: opts.keep };
+  const vouchXattrs: VouchXattrs = (path, stat) => vouchedXattrs(stat, opts.base.get(path), opts.sideRecord(path));
+  return { root: opts.root, side: opts.side, filter: opts.filter, vouch: vouchFromBase(opts.base, opts.sideRecord, opts.checksum), keep: opts.keep, vouchXattrs };
 }
 
 interface WalkSink {
@@ -181,7 +184,7 @@ function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, path
     live.problems.delete(path);
     if (wasDir || hasProblemBelow(live, path)) forgetBelow(live, path);
     const problems: Problem[] = [];
-    const meta = metaReaderOf(opts.keep);
+    const meta = metaReaderOf(opts.keep, opts.vouchXattrs);
     const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems, meta);
     if (scanned !== null) {
       live.entries.set(path, scanned);
@@ -252,15 +255,15 @@ function scanOne(opts: WalkOptions, path: RelPath, abs: Buffer, problems: Proble
   switch (kind) {
     case 'file': {
       const hash = opts.vouch === null ? null : opts.vouch(path, stat);
-      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: Number(st.mode) & 0o7777, hash, ...meta.owner(st), ...meta.xattrs(abs) };
+      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: Number(st.mode) & 0o7777, hash, uid: meta.uid(st), gid: meta.gid(st), xattrs: meta.xattrs(abs, path, stat) };
       break;
     }
     case 'dir':
-      entry = { kind: 'dir', mode: Number(st.mode) & 0o7777, mtimeNs: stat.mtimeNs, ...meta.owner(st), ...meta.xattrs(abs) };
+      entry = { kind: 'dir', mode: Number(st.mode) & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st), xattrs: meta.xattrs(abs, path, stat) };
       break;
     case 'symlink':
       try {
-        entry = { kind: 'symlink', target: fromBytes(readlinkSync(abs, { encoding: 'buffer' })), mtimeNs: stat.mtimeNs, ...meta.owner(st) };
+        entry = { kind: 'symlink', target: fromBytes(readlinkSync(abs, { encoding: 'buffer' })), mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st) };
       } catch (e) {
         const code = errCode(e);
         if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot read link (${code})`));
