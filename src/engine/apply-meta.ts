@@ -96,8 +96,10 @@ export class MetaWriter {
     }
     if (!(e instanceof XattrError)) throw e;
     if (e.code === 'ENOTSUP') this.once('xattr:ENOTSUP', `extended attributes were not kept: the file system does not support them (first: ${label})`);
-    else if (e.code === 'EPERM' || e.code === 'EACCES') this.once(`xattr:${e.code}`, `some extended attributes were not kept: this process may not set them (first: ${label}: ${e.message}); --no-xattrs turns this off`);
-    else if (e.code === 'ENOENT') return; // gone meanwhile: the stale checks around the copy report that
+    else if (e.code === 'EPERM' || e.code === 'EACCES')
+      this.once(`xattr:${e.code}`, `some extended attributes were not kept: this process may not set them (first: ${label}: ${e.message}); --no-xattrs turns this off`);
+    else if (e.code === 'ENOENT')
+      return; // gone meanwhile: the stale checks around the copy report that
     else this.once(`xattr:${e.code}`, `extended attributes of ${label} were not kept: ${e.message}`);
   }
 

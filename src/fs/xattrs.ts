@@ -46,7 +46,19 @@ export class XattrUnaddressableError extends Error {
   readonly code = 'XATTR_UNADDRESSABLE';
 }
 
-const ERRNO_NAMES: Readonly<Record<number, string>> = { 1: 'EPERM', 2: 'ENOENT', 7: 'E2BIG', 13: 'EACCES', 20: 'ENOTDIR', 22: 'EINVAL', 28: 'ENOSPC', 30: 'EROFS', 34: 'ERANGE', 61: 'ENODATA', 95: 'ENOTSUP' };
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  7: 'E2BIG',
+  13: 'EACCES',
+  20: 'ENOTDIR',
+  22: 'EINVAL',
+  28: 'ENOSPC',
+  30: 'EROFS',
+  34: 'ERANGE',
+  61: 'ENODATA',
+  95: 'ENOTSUP',
+};
 
 function wrap<T>(what: string, call: () => T): T {
   try {

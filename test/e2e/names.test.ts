@@ -47,7 +47,10 @@ describe('odd names', () => {
     const r = sb.sync();
 
     // the one name that is not UTF-8 cannot have its xattrs read (README "Backup fidelity"): said once
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/^tsync: warning: extended attributes of names that are not UTF-8 are not kept \(first: [^\n]*\)\n$/) });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringMatching(/^tsync: warning: extended attributes of names that are not UTF-8 are not kept \(first: [^\n]*\)\n$/),
+    });
     expect(compareTrees(expected, snapshotTree(sb.dst))).toEqual([]);
   });
 

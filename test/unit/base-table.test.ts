@@ -23,8 +23,14 @@ const entryArb: fc.Arbitrary<Entry> = fc.oneof(
     { kind: fc.constant('file' as const), size: fc.nat(2 ** 40), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), hash: hashArb, uid: idArb, gid: idArb, xattrs: xattrsArb },
     { requiredKeys: ['kind', 'size', 'mode', 'mtimeNs', 'hash'] },
   ),
-  fc.record({ kind: fc.constant('dir' as const), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb, xattrs: xattrsArb }, { requiredKeys: ['kind', 'mode', 'mtimeNs'] }),
-  fc.record({ kind: fc.constant('symlink' as const), target: fc.string({ unit: 'binary' }), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb }, { requiredKeys: ['kind', 'target', 'mtimeNs'] }),
+  fc.record(
+    { kind: fc.constant('dir' as const), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb, xattrs: xattrsArb },
+    { requiredKeys: ['kind', 'mode', 'mtimeNs'] },
+  ),
+  fc.record(
+    { kind: fc.constant('symlink' as const), target: fc.string({ unit: 'binary' }), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb },
+    { requiredKeys: ['kind', 'target', 'mtimeNs'] },
+  ),
 );
 const recordArb: fc.Arbitrary<BaseRecord> = fc.record({ entry: entryArb, left: sideArb, right: sideArb });
 // A small path alphabet so that loaded paths, set paths and deleted paths collide often.
