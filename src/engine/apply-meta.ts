@@ -8,6 +8,8 @@ export const CHOWN_REFUSED_WARNING = 'owner and group are not kept: only root (o
 /** The source's extended attributes as read right before a copy; null where they are not copied. */
 export type SourceXattrs = ReadonlyMap<string, Buffer> | null;
 
+export const NO_XATTRS: SourceXattrs = new Map();
+
 /**
  * Writes owner, group and extended attributes onto an entry about to be installed (a temp file before
  * its rename, a directory or file in place), as far as this run keeps them and may set them. What
@@ -38,6 +40,10 @@ export class MetaWriter {
     }
     // the copy gets this process's user and group
     if (st.uid !== process.geteuid?.() || st.gid !== process.getegid?.()) this.once(CHOWN_REFUSED_WARNING, CHOWN_REFUSED_WARNING);
+  }
+
+  get keepsXattrs(): boolean {
+    return this.keep.xattrs;
   }
 
   /** The source's attributes, read through its directory's descriptor (fs/xattrs.ts); null: not copied. */

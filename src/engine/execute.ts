@@ -9,7 +9,7 @@ import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
 import type { Trash } from './trash.js';
 import { deleteEntry, makeDir, setLinkOwner, setMeta } from './operations.js';
-import { MetaWriter } from './apply-meta.js';
+import { MetaWriter, NO_XATTRS } from './apply-meta.js';
 
 export interface Roots {
   readonly left: AbsPath;
@@ -207,7 +207,8 @@ class ActionContext {
       if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
       const fromPlace = this.anchors[fromSide].place(fromPath);
       try {
-        const xattrs = meta === null ? null : meta.sourceXattrs(fromPlace.fdPath, label);
+        // none at scan time means none now: adding one changes the ctime, which the copy checks (copy-file.ts)
+        const xattrs = meta === null ? null : e.xattrs === '' && meta.keepsXattrs ? NO_XATTRS : meta.sourceXattrs(fromPlace.fdPath, label);
         if (meta?.chownRefused === true) meta.noteOwnerLeft(fromPlace.fdPath);
         const r = await copyFileAtomic({
           ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
