@@ -6,7 +6,8 @@
 //
 // Left out of the bundle, loaded from node_modules at run time as before:
 // - better-sqlite3: a native addon, found by its own loader next to its package;
-// - ignore: loaded with require() on the first filter rule (path-filter.ts).
+// - ignore: loaded with require() on the first filter rule (path-filter.ts);
+// - @napi-rs/xattr: a native addon (prebuilt, per platform), loaded on the first xattr call (fs/xattrs.ts).
 // dist/ itself stays: the tests and the benchmark import its modules directly.
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -31,7 +32,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'ignore'],
+  external: ['better-sqlite3', 'ignore', '@napi-rs/xattr'],
   // CommonJS dependencies (commander, cli-progress) call require() for Node built-ins; an ES module
   // bundle has no require of its own, so give it one.
   banner: { js: "import { createRequire as tsyncCreateRequire } from 'node:module'; const require = tsyncCreateRequire(import.meta.url);" },

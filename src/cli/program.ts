@@ -110,6 +110,9 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   });
   inspect('check', 'compare both trees by content: exit 0 when identical, else list the differences and exit 1')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
+    .option('--no-owner', 'do not compare owners')
+    .option('--no-group', 'do not compare groups')
+    .option('--no-xattrs', 'do not compare extended attributes and ACLs')
     .action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
       const { checkCommand } = await import('./commands/inspect.js');
       await withSettings(left, right, flags, (st) => checkCommand(st, flags.json === true, io));

@@ -19,6 +19,10 @@ export interface SyncFlags {
   include: string[];
   trash: boolean;
   trashKeep?: string;
+  /** Owner, group and xattrs kept in sync (each off with --no-owner, --no-group, --no-xattrs). */
+  owner?: boolean;
+  group?: boolean;
+  xattrs?: boolean;
   json?: boolean;
   profile?: string;
   config?: string;
@@ -54,6 +58,9 @@ export function addSyncOptions(cmd: Command): Command {
     .option('--no-trash', 'do not keep overwritten and deleted files in <root>/.tsync/trash (conflict losers are then kept as conflict copies)')
     .option('--trash-keep <days>', "how long the trash keeps a run's files (default 30)")
     .option('--wait [seconds]', 'if another tsync works on this pair, wait for it instead of exiting 5: for ever, or at most SECONDS (write --wait=SECONDS)')
+    .option('--no-owner', 'do not keep file owners (kept by default where the process may chown: root or CAP_CHOWN)')
+    .option('--no-group', 'do not keep file groups (kept by default where the process may chown)')
+    .option('--no-xattrs', 'do not keep extended attributes and POSIX ACLs (user.*, security.*, system.posix_acl_*, trusted.* as root)')
     .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
     .option('--json', 'NDJSON on stdout: one event per action, conflict and problem, then a summary (watch: a stream of events; README "Scripting")')
     .option('-v, --verbose', 'print every action as it is applied')

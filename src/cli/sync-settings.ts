@@ -7,6 +7,7 @@ import type { ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { reportError } from './report-error.js';
 import type { SyncFlags } from './sync-options.js';
+import { keptMetaOf } from '../sync/kept-meta.js';
 
 export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io): SyncSettings {
   return {
@@ -24,6 +25,7 @@ export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io
     waitSeconds: parseWait(flags.wait),
     filters: { exclude: flags.exclude, include: flags.include },
     trash: { enabled: flags.trash, keepMs: parseTrashKeep(flags.trashKeep) },
+    ...keptMetaOf({ owner: flags.owner !== false, group: flags.group !== false, xattrs: flags.xattrs !== false }),
   };
 }
 

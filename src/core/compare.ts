@@ -23,9 +23,29 @@ export function sameContent(a: Entry, b: Entry): boolean {
   return a.kind === 'dir' && b.kind === 'dir';
 }
 
-/** Mode and mtime agree. Symlink metadata is not compared: Linux ignores link modes. */
+/** Mode, mtime, owner, group and xattrs agree. Of a symlink only owner and group count: Linux ignores link modes. */
 export function sameMeta(a: Entry, b: Entry): boolean {
+  if (!sameOwnership(a, b)) return false;
   if (a.kind === 'symlink' || b.kind === 'symlink') return true;
   if (a.kind !== b.kind) return false;
-  return a.mode === b.mode && sameMtime(a.mtimeNs, b.mtimeNs);
+  return a.mode === b.mode && sameMtime(a.mtimeNs, b.mtimeNs) && sameKept(a.xattrs, b.xattrs);
+}
+
+/**
+ * Owner and group agree. A field one side lacks was not kept by the run that produced it (--no-owner,
+ * no right to chown, an index written before tsync kept owners): it decides nothing.
+ */
+export function sameOwnership(a: Entry, b: Entry): boolean {
+  return sameKept(a.uid, b.uid) && sameKept(a.gid, b.gid);
+}
+
+/** Owner, group and xattrs agree (each where kept): the metadata beyond mode and mtime. */
+export function sameExtendedMeta(a: Entry, b: Entry): boolean {
+  if (!sameOwnership(a, b)) return false;
+  if (a.kind === 'symlink' || b.kind === 'symlink') return true;
+  return sameKept(a.xattrs, b.xattrs);
+}
+
+function sameKept<T>(a: T | undefined, b: T | undefined): boolean {
+  return a === undefined || b === undefined || a === b;
 }

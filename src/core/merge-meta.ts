@@ -97,7 +97,40 @@ const MODE = field<number>({
   write: (e, v) => (e.kind === 'symlink' ? e : { ...e, mode: v }),
 });
 
-const FIELDS: readonly Field[] = [MTIME, MODE];
+/**
+ * Owner and group ids and the xattr digest, where the run keeps them: an entry without the field (not
+ * kept, or an index from before tsync kept them) decides nothing. Changed on both sides: the side with
+ * the newer mtime, as for the mode. The engine reads xattr values from whichever side holds the merged
+ * digest (engine/execute.ts).
+ */
+const UID = field<number>({
+  name: 'uid',
+  read: (e) => e.uid,
+  base: (b) => b.entry.uid,
+  same: sameValue,
+  onBoth: newerSideThenLarger,
+  write: (e, v) => ({ ...e, uid: v }),
+});
+
+const GID = field<number>({
+  name: 'gid',
+  read: (e) => e.gid,
+  base: (b) => b.entry.gid,
+  same: sameValue,
+  onBoth: newerSideThenLarger,
+  write: (e, v) => ({ ...e, gid: v }),
+});
+
+const XATTRS = field<string>({
+  name: 'xattrs',
+  read: (e) => (e.kind === 'symlink' ? undefined : e.xattrs),
+  base: (b) => (b.entry.kind === 'symlink' ? undefined : b.entry.xattrs),
+  same: sameValue,
+  onBoth: newerSideThenLarger,
+  write: (e, v) => (e.kind === 'symlink' ? e : { ...e, xattrs: v }),
+});
+
+const FIELDS: readonly Field[] = [MTIME, MODE, UID, GID, XATTRS];
 
 /** What each side must hold after the merge; null for a side that already holds it. */
 export interface MergedMeta {

@@ -1,4 +1,4 @@
-import { sameContent, sameMeta } from './compare.js';
+import { sameContent, sameExtendedMeta, sameMeta } from './compare.js';
 import type { Action, DirEntry, Expectation, RelPath, ScannedEntry, Side } from './types.js';
 
 export interface PropagateInput {
@@ -47,7 +47,7 @@ export function propagate({ path, from, target, current, dirMtimes }: PropagateI
 }
 
 function sameDirMeta(a: DirEntry, b: DirEntry, withMtime: boolean): boolean {
-  return withMtime ? sameMeta(a, b) : a.mode === b.mode;
+  return withMtime ? sameMeta(a, b) : a.mode === b.mode && sameExtendedMeta(a, b);
 }
 
 export function expectOf(s: ScannedEntry): Expectation {

@@ -1,5 +1,5 @@
 import { blockedPaths, isBlocked } from './blocked.js';
-import { sameContent, sameMtime } from './compare.js';
+import { sameContent, sameExtendedMeta, sameMtime } from './compare.js';
 import { conflictName } from './conflict-name.js';
 import { mergeMeta } from './merge-meta.js';
 import { orderActions } from './order.js';
@@ -244,6 +244,8 @@ export function unchangedSinceBase(x: ScannedEntry | undefined, b: BaseRecord | 
   if (x === undefined || b === undefined) return x === undefined && b === undefined;
   const e = x.entry;
   const be = b.entry;
+  // owner, group and xattrs (where kept): a chown or setfattr alone is a change to sync
+  if (!sameExtendedMeta(e, be)) return false;
   if (e.kind === 'file' && be.kind === 'file') {
     const recorded = (side === 'left' ? b.left : b.right)?.mtimeNs ?? be.mtimeNs;
     return e.size === be.size && e.hash !== null && e.hash === be.hash && e.mode === be.mode && sameMtime(e.mtimeNs, recorded);

@@ -18,7 +18,27 @@ export type Side = 'left' | 'right';
 export const CONFLICT_POLICIES = ['keep-both', 'newer', 'left', 'right', 'skip'] as const;
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
-export interface FileEntry {
+/**
+ * Owner and group ids and the extended-attribute digest, each present only where this run keeps it
+ * (see KeptMeta; absent = not compared, not applied). xattrs: '' for none, else a digest (fs/xattrs.ts).
+ */
+export interface OwnerMeta {
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface XattrMeta {
+  readonly xattrs?: string;
+}
+
+/** Which metadata beyond mode and mtime a run keeps (--no-owner, --no-group, --no-xattrs; owner/group also need the right to chown). */
+export interface KeptMeta {
+  readonly owner: boolean;
+  readonly group: boolean;
+  readonly xattrs: boolean;
+}
+
+export interface FileEntry extends OwnerMeta, XattrMeta {
   readonly kind: 'file';
   readonly size: number;
   readonly mtimeNs: bigint;
@@ -28,13 +48,13 @@ export interface FileEntry {
   readonly hash: string | null;
 }
 
-export interface DirEntry {
+export interface DirEntry extends OwnerMeta, XattrMeta {
   readonly kind: 'dir';
   readonly mode: number;
   readonly mtimeNs: bigint;
 }
 
-export interface SymlinkEntry {
+export interface SymlinkEntry extends OwnerMeta {
   readonly kind: 'symlink';
   /** The link's target text, byte-exact (binary string). Never followed. */
   readonly target: string;

@@ -17,7 +17,7 @@ import {
 } from 'node:fs';
 import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
-import type { Entry, Expectation, ScannedEntry, StatId } from '../core/types.js';
+import type { Entry, Expectation, OwnerMeta, ScannedEntry, StatId, XattrMeta } from '../core/types.js';
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
@@ -54,6 +54,8 @@ export interface CopyRequest {
   readonly keepReplaced: () => void;
   /** How recent a source ctime must be to count as racy (0 on file systems with fine-grained ctimes). */
   readonly sourceRacyWindowNs: bigint;
+  /** Sets owner, group and xattrs on the temp file (before its mode and mtime); returns what it set. */
+  readonly applyMeta?: (tmpFd: number, tmpAbs: Buffer) => OwnerMeta & XattrMeta;
 }
 
 export interface CopyResult {
@@ -191,10 +193,11 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
       if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs) && ((await hashHandle(src)) !== hash || changedSince(await src.stat({ bigint: true }), before))) {
         throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
       }
+      const meta = req.applyMeta?.(tmp.fd, tmpAbs) ?? {};
       await tmp.chmod(Number(before.mode) & 0o7777);
       await tmp.utimes(secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
       await tmp.close();
-      const result = finish(req, tmpAbs, before, hash, bytes);
+      const result = finish(req, tmpAbs, before, hash, bytes, meta);
       keep = true;
       return result;
     } finally {
@@ -224,11 +227,13 @@ function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes:
   let keep = false;
   try {
     write(tmp);
+    // owner first: a chown clears setuid/setgid, which the chmod after it sets again; the mtime last
+    const meta = req.applyMeta?.(tmp, tmpAbs) ?? {};
     fchmodSync(tmp, Number(before.mode) & 0o7777);
     futimesSync(tmp, secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
     // the descriptor stays open over the rename: what was installed is then one fstat away, with no
     // second walk of the target's name (the rename changes the file's ctime, so it is read after it)
-    const result = finish(req, tmpAbs, before, hash, bytes, () => fstatSync(tmp, { bigint: true }));
+    const result = finish(req, tmpAbs, before, hash, bytes, meta, () => fstatSync(tmp, { bigint: true }));
     keep = true;
     return result;
   } finally {
@@ -262,6 +267,7 @@ function finish(
   before: BigIntStats,
   hash: string,
   bytes: number,
+  meta: OwnerMeta & XattrMeta,
   statInstalled = (): BigIntStats => lstatSync(req.targetAbs, { bigint: true }),
 ): CopyResult {
   req.beforeRename();
@@ -269,7 +275,7 @@ function finish(
   req.keepReplaced();
   renameSync(tmpAbs, req.targetAbs);
   const after = statInstalled();
-  const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash };
+  const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash, ...meta };
   return {
     entry,
     source: { entry, stat: statIdOf(before), observedAtNs: nowNs() },
@@ -364,6 +370,8 @@ export interface SymlinkRequest {
   readonly label: string;
   readonly beforeRename: () => void;
   readonly keepReplaced: () => void;
+  /** Sets owner and group on the temp link (lchown); returns what it set. */
+  readonly applyMeta?: (tmpAbs: Buffer) => OwnerMeta;
 }
 
 /** Creates the link under a temp name and renames it over the target: links are copied as links. */
@@ -371,7 +379,9 @@ export function copySymlinkAtomic(req: SymlinkRequest): ScannedEntry {
   const tmpAbs = Buffer.concat([req.targetDirAbs, SLASH, Buffer.from(tempName(), 'latin1')]);
   symlinkSync(req.linkTarget, tmpAbs);
   let renamed = false;
+  let meta: OwnerMeta = {};
   try {
+    meta = req.applyMeta?.(tmpAbs) ?? {};
     try {
       lutimesSync(tmpAbs, secondsOf(req.mtimeNs), secondsOf(req.mtimeNs));
     } catch {
@@ -393,7 +403,7 @@ export function copySymlinkAtomic(req: SymlinkRequest): ScannedEntry {
   }
   const after = lstatSync(req.targetAbs, { bigint: true });
   return {
-    entry: { kind: 'symlink', target: req.linkTarget.toString('latin1'), mtimeNs: after.mtimeNs },
+    entry: { kind: 'symlink', target: req.linkTarget.toString('latin1'), mtimeNs: after.mtimeNs, ...meta },
     stat: statIdOf(after),
     observedAtNs: nowNs(),
   };

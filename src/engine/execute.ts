@@ -1,15 +1,17 @@
 import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
-import type { AbsPath, Action, LinkAction, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
+import type { AbsPath, Action, KeptMeta, LinkAction, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
 import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
 import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
 import type { Trash } from './trash.js';
-import { deleteEntry, makeDir, setMeta } from './operations.js';
+import { digestOf } from '../fs/xattrs.js';
+import { deleteEntry, makeDir, setLinkMeta, setMeta } from './operations.js';
 import { linkAtomic } from './hard-link.js';
+import { MetaWriter, NO_XATTRS } from './apply-meta.js';
 
 export interface Roots {
   readonly left: AbsPath;
@@ -27,6 +29,12 @@ export interface ExecuteOptions {
   readonly onOutcome?: (o: Outcome) => void;
   /** Once aborted (Ctrl-C), no new action starts: the run ends with the outcomes of those that ran. */
   readonly stopSignal?: AbortSignal;
+  /** Owner, group and xattrs copied along (default: none). */
+  readonly keep?: KeptMeta;
+  /** Owner or group was asked for but this process may not chown: copying another user's entry says so once. */
+  readonly chownRefused?: boolean;
+  /** Says what could not be kept, once per run (engine/apply-meta.ts). */
+  readonly warn?: (message: string) => void;
 }
 
 export interface ExecuteResult {
@@ -45,7 +53,10 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   const queue = new PQueue({ concurrency: opts.concurrency });
   // copies (conflict copies too) hash what they write: load the hasher once, before the first of them
   if (actions.some((a) => a.type === 'copy' || a.type === 'conflict')) await loadHasher();
-  const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash);
+  const keep = opts.keep;
+  const none = keep === undefined || (!keep.owner && !keep.group && !keep.xattrs);
+  const meta = none && opts.chownRefused !== true ? null : new MetaWriter(keep ?? { owner: false, group: false, xattrs: false }, opts.warn ?? (() => undefined), opts.chownRefused === true);
+  const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash, meta);
   const stop = opts.stopSignal;
   const letSignalsIn = stop === undefined ? null : eventLoopTurns(SIGNAL_CHECK_MS);
   const run = async (a: Action): Promise<void> => {
@@ -117,6 +128,7 @@ class ActionContext {
     readonly roots: Roots,
     private readonly racyWindowNs: Readonly<Record<Side, bigint>>,
     private readonly trash: Readonly<Record<Side, Trash | null>>,
+    private readonly meta: MetaWriter | null,
   ) {
     this.guards = { left: new AncestorGuard(roots.left), right: new AncestorGuard(roots.right) };
     this.anchors = { left: new DirAnchors(roots.left, this.guards.left), right: new DirAnchors(roots.right, this.guards.right) };
@@ -153,13 +165,34 @@ class ActionContext {
 
   /** Creates a directory; the guard trusts it from then on. */
   makeDir(side: Side, path: RelPath, source: ScannedEntry, label: string): ScannedEntry {
+    const meta = this.meta;
+    if (meta?.chownRefused === true) this.at(side === 'left' ? 'right' : 'left', path, ({ fdPath }) => meta.noteOwnerLeft(fdPath));
     const made = this.at(side, path, ({ fdPath }) => makeDir(fdPath, source, label));
     this.guards[side].trust(path, made.stat.ino);
     return made;
   }
 
+  /**
+   * Fixes metadata in place to the action's (possibly merged, core/merge-meta.ts) entry. Owner and group
+   * are in the entry; xattr values are not (only their digest), so they are read from whichever side holds
+   * the merged digest now: the other side, or the target itself when the merge kept the target's xattrs.
+   */
   setMeta(side: Side, path: RelPath, source: ScannedEntry, expect: Action['expect'], label: string): ScannedEntry {
-    return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label));
+    const meta = this.meta;
+    const e = source.entry;
+    if (e.kind === 'symlink') {
+      const owner = meta === null ? undefined : (abs: Buffer) => meta.applyToSymlink(abs, e);
+      return this.at(side, path, ({ fdPath }) => setLinkMeta(fdPath, e, expect, label, owner));
+    }
+    if (meta === null) return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label));
+    const other = side === 'left' ? 'right' : 'left';
+    let xattrs = this.at(other, path, ({ fdPath }) => meta.sourceXattrs(fdPath, label));
+    if (xattrs !== null && e.xattrs !== undefined && digestOf(xattrs) !== e.xattrs) {
+      const own = this.at(side, path, ({ fdPath }) => meta.sourceXattrs(fdPath, label));
+      if (own !== null && digestOf(own) === e.xattrs) xattrs = own;
+    }
+    const chosen = xattrs;
+    return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label, (fd) => meta.applyToFile(fd, fdPath, e, chosen, label)));
   }
 
   /** Every directory above `path` must be a real directory: refuse (UnsafePathError) before touching it. */
@@ -193,8 +226,10 @@ class ActionContext {
       // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
       const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath, to.fdPath) : (): void => undefined;
       const e = from.entry;
+      const meta = this.meta;
       if (e.kind === 'symlink') {
         const target = copySymlinkAtomic({
+          ...(meta === null ? {} : { applyMeta: (tmpAbs: Buffer) => meta.applyToSymlink(tmpAbs, e) }),
           targetDirAbs: to.dirFdPath,
           targetAbs: to.fdPath,
           linkTarget: Buffer.from(e.target, 'latin1'),
@@ -209,7 +244,11 @@ class ActionContext {
       if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
       const fromPlace = this.anchors[fromSide].place(fromPath);
       try {
+        // none at scan time means none now: adding one changes the ctime, which the copy checks (copy-file.ts)
+        const xattrs = meta === null ? null : e.xattrs === '' && meta.keepsXattrs ? NO_XATTRS : meta.sourceXattrs(fromPlace.fdPath, label);
+        if (meta?.chownRefused === true) meta.noteOwnerLeft(fromPlace.fdPath);
         const r = await copyFileAtomic({
+          ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
           sourceAbs: fromPlace.fdPath,
           targetDirAbs: to.dirFdPath,
           targetAbs: to.fdPath,
@@ -286,7 +325,8 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
       case 'meta': {
         ctx.assertParents(a.target, a.path);
         const target = ctx.setMeta(a.target, a.path, a.source, a.expect, label);
-        return applied([recordFor(a.path, a.target, a.source, target)]);
+        // the entry as set: owner or xattrs that could not be set are not recorded as agreed
+        return applied([recordFor(a.path, a.target, { ...a.source, entry: target.entry }, target)]);
       }
       case 'copy': {
         const r = await ctx.copyEntry(sourceSide, a.path, a.source, a.target, a.path, a.expect);

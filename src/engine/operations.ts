@@ -1,5 +1,5 @@
 import { closeSync, constants, fchmodSync, fstatSync, futimesSync, lstatSync, lutimesSync, mkdirSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
-import type { Entry, Expectation, ScannedEntry, SymlinkEntry } from '../core/types.js';
+import type { Entry, Expectation, OwnerMeta, ScannedEntry, SymlinkEntry, XattrMeta } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
 import { secondsOf } from './copy-file.js';
 import { assertExpected, StaleTargetError } from './guards.js';
@@ -24,13 +24,17 @@ export function makeDir(abs: Buffer, source: ScannedEntry, label: string): Scann
   return { entry, stat: statIdOf(st), observedAtNs: nowNs() };
 }
 
+/** Sets owner, group and xattrs on an open entry (engine/apply-meta.ts); returns what it set. */
+export type ApplyOwnerMeta = (fd: number) => OwnerMeta & XattrMeta;
+
 /**
- * Sets mode and mtime in place. Opens with O_NOFOLLOW and checks the inode, so a target swapped for a
- * symlink is never followed; fchmod/futimes then act on exactly the checked inode.
+ * Sets owner, group, xattrs, mode and mtime in place, in that order (a chown clears setuid bits that the
+ * chmod then sets; the mtime goes last). Opens with O_NOFOLLOW and checks the inode, so a target swapped
+ * for a symlink is never followed; fchown/fchmod/futimes then act on exactly the checked inode.
  */
-export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, label: string): ScannedEntry {
+export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, label: string, apply?: ApplyOwnerMeta): ScannedEntry {
   const e = source.entry;
-  if (e.kind === 'symlink') return setLinkMtime(abs, e, expect, label);
+  if (e.kind === 'symlink') return setLinkMeta(abs, e, expect, label);
   const flags = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | (e.kind === 'dir' ? constants.O_DIRECTORY : 0);
   let fd: number;
   try {
@@ -49,25 +53,38 @@ export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, 
     } else if (!st.isDirectory()) {
       throw new StaleTargetError(`${label} changed kind since the scan`);
     }
+    const meta = apply?.(fd) ?? {};
     fchmodSync(fd, e.mode);
     futimesSync(fd, secondsOf(st.atimeNs), secondsOf(e.mtimeNs));
     const after = fstatSync(fd, { bigint: true });
-    return { entry: { ...e }, stat: statIdOf(after), observedAtNs: nowNs() };
+    return { entry: { ...withoutOwnerMeta(e), ...meta }, stat: statIdOf(after), observedAtNs: nowNs() };
   } finally {
     closeSync(fd);
   }
 }
 
 /**
- * A symlink's mtime, set with lutimes (never follows the link). A link cannot be opened, so the inode is
- * checked by lstat before and after: a swap in between can at worst give another entry of the same
- * directory this mtime, and is then reported stale.
+ * A symlink's owner and group (lchown, when kept) and its mtime (lutimes): both act on the link itself,
+ * never on what it points to. A link cannot be opened, so the inode is checked by lstat before and after:
+ * a swap in between can at worst give another entry of the same directory this metadata, and is then
+ * reported stale.
  */
-function setLinkMtime(abs: Buffer, e: SymlinkEntry, expect: Expectation, label: string): ScannedEntry {
+export function setLinkMeta(abs: Buffer, e: SymlinkEntry, expect: Expectation, label: string, applyOwner?: (abs: Buffer) => OwnerMeta): ScannedEntry {
   assertExpected(abs, expect, label);
   const before = lstatSync(abs, { bigint: true });
+  const meta = applyOwner?.(abs) ?? {};
   lutimesSync(abs, secondsOf(before.atimeNs), secondsOf(e.mtimeNs));
   const after = lstatSync(abs, { bigint: true });
-  if (!after.isSymbolicLink() || after.ino !== before.ino) throw new StaleTargetError(`${label} was replaced while its mtime was set`);
-  return { entry: { ...e, mtimeNs: after.mtimeNs }, stat: statIdOf(after), observedAtNs: nowNs() };
+  if (!after.isSymbolicLink() || after.ino !== before.ino) throw new StaleTargetError(`${label} was replaced while its metadata was set`);
+  return { entry: { ...withoutOwnerMeta(e), ...meta, mtimeNs: after.mtimeNs }, stat: statIdOf(after), observedAtNs: nowNs() };
+}
+
+/** The entry without owner, group and xattrs: what was actually set is added back by the caller. */
+function withoutOwnerMeta<E extends Entry>(e: E): E {
+  const { uid: _uid, gid: _gid, ...rest } = e;
+  if ('xattrs' in rest) {
+    const { xattrs: _xattrs, ...plain } = rest;
+    return plain as E;
+  }
+  return rest as E;
 }

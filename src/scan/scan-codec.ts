@@ -1,4 +1,4 @@
-import type { Entry, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
+import type { Entry, OwnerMeta, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import type { ScanResult, VouchHash } from './scan.js';
 
 /*
@@ -29,6 +29,13 @@ export interface EncodedScan {
   readonly devs: readonly (readonly [number, bigint])[];
   /** The symlinks' targets, in the order the symlinks appear. */
   readonly targets: readonly string[];
+  /** Owner and group ids; NO_ID where not kept. */
+  readonly uids: Uint32Array;
+  readonly gids: Uint32Array;
+  /** Per entry: XATTRS_KEPT when its xattr digest was read (then '' unless listed in `xattrs`). */
+  readonly metaFlags: Uint8Array;
+  /** The non-empty xattr digests, as [entry index, digest]: most entries have none. */
+  readonly xattrs: readonly (readonly [number, string])[];
   /** The files whose hash was set when encoded, as [entry index, hash] (a worker's scan has none). */
   readonly hashes: readonly (readonly [number, string])[];
   readonly problems: readonly Problem[];
@@ -37,6 +44,9 @@ export interface EncodedScan {
 
 const KIND_CODES = { file: 0, dir: 1, symlink: 2 } as const satisfies Record<Entry['kind'], number>;
 const SEP = '\0';
+/** (uid_t)-1: no file has it, chown(2) reads it as "leave as is". */
+const NO_ID = 0xffffffff;
+const XATTRS_KEPT = 1;
 
 export class ScanCodecError extends Error {
   readonly code = 'SCAN_CODEC';
@@ -55,6 +65,10 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
   const nlinks = new Uint32Array(count);
   const blocks = new Float64Array(count);
   const devs: [number, bigint][] = [];
+  const uids = new Uint32Array(count).fill(NO_ID);
+  const gids = new Uint32Array(count).fill(NO_ID);
+  const metaFlags = new Uint8Array(count);
+  const xattrs: [number, string][] = [];
   const targets: string[] = [];
   const hashes: [number, string][] = [];
   const paths: string[] = [];
@@ -75,6 +89,12 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     if (e.kind === 'symlink') targets.push(e.target);
     else modes[i] = e.mode;
     if (e.kind === 'file' && e.hash !== null) hashes.push([i, e.hash]);
+    if (e.uid !== undefined) uids[i] = e.uid;
+    if (e.gid !== undefined) gids[i] = e.gid;
+    if (e.kind !== 'symlink' && e.xattrs !== undefined) {
+      metaFlags[i] = XATTRS_KEPT;
+      if (e.xattrs !== '') xattrs.push([i, e.xattrs]);
+    }
     i++;
   }
   const encoded: EncodedScan = {
@@ -91,12 +111,16 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     nlinks,
     blocks,
     devs,
+    uids,
+    gids,
+    metaFlags,
+    xattrs,
     targets,
     hashes,
     problems: scan.problems,
     leftoverTemps: scan.leftoverTemps,
   };
-  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks].map((a) => a.buffer as ArrayBuffer);
+  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids, metaFlags].map((a) => a.buffer as ArrayBuffer);
   return { encoded, transfer };
 }
 
@@ -106,11 +130,12 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
  */
 export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult {
   const paths = c.count === 0 ? [] : c.paths.split(SEP);
-  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks];
+  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
   if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
     throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
   const hashOf = c.hashes.length === 0 ? null : new Map(c.hashes);
   const devOf = c.devs.length === 0 ? null : new Map(c.devs);
+  const xattrsOf = new Map(c.xattrs);
   const entries = new Map<RelPath, ScannedEntry>();
   let link = 0;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
@@ -119,19 +144,21 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult 
     const mtimeNs = c.mtimeNs[i] as bigint;
     const stat = statOf(c, i, devOf?.get(i));
     let entry: Entry;
+    const owner = ownerAt(c, i);
+    const xattrs = c.metaFlags[i] === XATTRS_KEPT ? { xattrs: xattrsOf.get(i) ?? '' } : NOTHING;
     switch (c.kinds[i]) {
       case KIND_CODES.file: {
         const hash = hashOf?.get(i) ?? (vouch === null ? null : vouch(path, stat));
-        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash };
+        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash, ...owner, ...xattrs };
         break;
       }
       case KIND_CODES.dir:
-        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs };
+        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs, ...owner, ...xattrs };
         break;
       case KIND_CODES.symlink: {
         const target = c.targets[link++];
         if (target === undefined) throw new ScanCodecError(`no link target for ${JSON.stringify(path)}`);
-        entry = { kind: 'symlink', target, mtimeNs };
+        entry = { kind: 'symlink', target, mtimeNs, ...owner };
         break;
       }
       default:
@@ -149,4 +176,15 @@ function statOf(c: EncodedScan, i: number, dev: bigint | undefined): StatId {
   const nlink = c.nlinks[i] as number;
   const blocks = c.blocks[i] as number;
   return { ...stat, ...(nlink > 0 ? { nlink } : {}), ...(blocks >= 0 ? { blocks } : {}), ...(dev === undefined ? {} : { dev }) };
+}
+
+const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
+
+function ownerAt(c: EncodedScan, i: number): OwnerMeta {
+  const uid = c.uids[i];
+  const gid = c.gids[i];
+  if (uid === NO_ID && gid === NO_ID) return NOTHING;
+  if (gid === NO_ID) return { uid };
+  if (uid === NO_ID) return { gid };
+  return { uid, gid };
 }

@@ -1,13 +1,14 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash } from '../core/stat-cache.js';
-import type { AbsPath, Base, Entry, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
+import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
 import { fromBytes } from '../fs/paths.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
+import { metaReaderOf, NO_META, vouchedXattrs, type MetaReader, type VouchXattrs } from './read-meta.js';
 
 export interface ScanOptions {
   readonly root: AbsPath;
@@ -20,6 +21,8 @@ export interface ScanOptions {
   readonly checksum: boolean;
   /** --exclude/--include and .tsyncignore: excluded paths are not part of the scan at all. */
   readonly filter?: PathFilter;
+  /** Owner, group and xattrs to record (default: none). */
+  readonly keep?: KeptMeta;
 }
 
 export interface ScanResult extends Snapshot {
@@ -43,6 +46,10 @@ export interface WalkOptions {
   readonly filter?: PathFilter;
   /** null: every file's hash is left null. */
   readonly vouch: VouchHash | null;
+  /** Owner, group and xattrs to record (default: none). */
+  readonly keep?: KeptMeta;
+  /** The xattr digest the index vouches for (see vouchedXattrs); absent: every entry's are read. */
+  readonly vouchXattrs?: VouchXattrs;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -69,7 +76,7 @@ export function walkTree(opts: WalkOptions): ScanResult {
   const leftoverTemps: RelPath[] = [];
   const anchors = new DirAnchors(opts.root);
   try {
-    walkInto(opts, anchors, null, { entries, problems, leftoverTemps });
+    walkInto(opts, anchors, null, { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep, opts.vouchXattrs) });
   } finally {
     anchors.closeAll();
     opts.filter?.closeDirs();
@@ -78,13 +85,15 @@ export function walkTree(opts: WalkOptions): ScanResult {
 }
 
 function walkOptionsOf(opts: ScanOptions): WalkOptions {
-  return { root: opts.root, side: opts.side, filter: opts.filter, vouch: vouchFromBase(opts.base, opts.sideRecord, opts.checksum) };
+  const vouchXattrs: VouchXattrs = (path, stat) => vouchedXattrs(stat, opts.base.get(path), opts.sideRecord(path));
+  return { root: opts.root, side: opts.side, filter: opts.filter, vouch: vouchFromBase(opts.base, opts.sideRecord, opts.checksum), keep: opts.keep, vouchXattrs };
 }
 
 interface WalkSink {
   readonly entries: Map<RelPath, ScannedEntry>;
   readonly problems: Problem[];
   readonly leftoverTemps: RelPath[];
+  readonly meta: MetaReader;
 }
 
 /**
@@ -125,7 +134,7 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
           continue;
         }
         const abs = Buffer.concat([here.fdPath, Buffer.of(SLASH), nameBytes]);
-        const scanned = scanOne(opts, path, abs, sink.problems);
+        const scanned = scanOne(opts, path, abs, sink.problems, sink.meta);
         if (scanned === null) continue;
         sink.entries.set(path, scanned);
         if (scanned.entry.kind === 'dir') stack.push(path);
@@ -175,11 +184,12 @@ function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, path
     live.problems.delete(path);
     if (wasDir || hasProblemBelow(live, path)) forgetBelow(live, path);
     const problems: Problem[] = [];
-    const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems);
+    const meta = metaReaderOf(opts.keep, opts.vouchXattrs);
+    const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems, meta);
     if (scanned !== null) {
       live.entries.set(path, scanned);
       if (scanned.entry.kind === 'dir') {
-        const sink: WalkSink = { entries: live.entries, problems, leftoverTemps };
+        const sink: WalkSink = { entries: live.entries, problems, leftoverTemps, meta };
         walkInto(opts, anchors, path, sink);
       }
     }
@@ -188,7 +198,7 @@ function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, path
 }
 
 /** scanOne for a single path reached through its directory's descriptor; a directory on the way gone or swapped: not there. */
-function scanAt(opts: WalkOptions, anchors: DirAnchors, path: RelPath, problems: Problem[]): ScannedEntry | null {
+function scanAt(opts: WalkOptions, anchors: DirAnchors, path: RelPath, problems: Problem[], meta: MetaReader): ScannedEntry | null {
   let place: Place;
   try {
     place = anchors.place(path);
@@ -198,7 +208,7 @@ function scanAt(opts: WalkOptions, anchors: DirAnchors, path: RelPath, problems:
     return null;
   }
   try {
-    return scanOne(opts, path, place.fdPath, problems);
+    return scanOne(opts, path, place.fdPath, problems, meta);
   } finally {
     place.release();
   }
@@ -228,7 +238,7 @@ function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
   return false;
 }
 
-function scanOne(opts: WalkOptions, path: RelPath, abs: Buffer, problems: Problem[]): ScannedEntry | null {
+function scanOne(opts: WalkOptions, path: RelPath, abs: Buffer, problems: Problem[], meta: MetaReader = NO_META): ScannedEntry | null {
   let st: BigIntStats;
   try {
     st = lstatSync(abs, { bigint: true });
@@ -245,15 +255,15 @@ function scanOne(opts: WalkOptions, path: RelPath, abs: Buffer, problems: Proble
   switch (kind) {
     case 'file': {
       const hash = opts.vouch === null ? null : opts.vouch(path, stat);
-      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: Number(st.mode) & 0o7777, hash };
+      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: Number(st.mode) & 0o7777, hash, uid: meta.uid(st), gid: meta.gid(st), xattrs: meta.xattrs(abs, path, stat) };
       break;
     }
     case 'dir':
-      entry = { kind: 'dir', mode: Number(st.mode) & 0o7777, mtimeNs: stat.mtimeNs };
+      entry = { kind: 'dir', mode: Number(st.mode) & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st), xattrs: meta.xattrs(abs, path, stat) };
       break;
     case 'symlink':
       try {
-        entry = { kind: 'symlink', target: fromBytes(readlinkSync(abs, { encoding: 'buffer' })), mtimeNs: stat.mtimeNs };
+        entry = { kind: 'symlink', target: fromBytes(readlinkSync(abs, { encoding: 'buffer' })), mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st) };
       } catch (e) {
         const code = errCode(e);
         if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot read link (${code})`));

@@ -1,4 +1,4 @@
-import type { AbsPath, Side } from '../core/types.js';
+import type { AbsPath, KeptMeta, Side } from '../core/types.js';
 import type { FilterRules } from '../ignore/path-filter.js';
 import type { EncodedScan } from './scan-codec.js';
 
@@ -9,6 +9,8 @@ export interface ScanJob {
   readonly rules: FilterRules;
   /** The roots whose ignore files the filter reads: the same as the main thread's filter. */
   readonly filterRoots: readonly AbsPath[];
+  /** Owner, group and xattrs to record (absent: none). */
+  readonly keep?: KeptMeta;
 }
 
 /** The worker's one message: the scan in columns and the ignore rules its filter read, or why it failed. */

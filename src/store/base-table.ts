@@ -1,4 +1,4 @@
-import type { BaseRecord, Entry, RelPath, SideRecord } from '../core/types.js';
+import type { BaseRecord, Entry, OwnerMeta, RelPath, SideRecord, XattrMeta } from '../core/types.js';
 
 /** The columns of one base row as the index stores them, in this invocation's left/right orientation. */
 export interface BaseRow {
@@ -14,6 +14,10 @@ const KIND_SYMLINK = 3;
 const HAS_LEFT = 1;
 const HAS_RIGHT = 2;
 const HAS_HASH = 4;
+const XATTRS_KEPT = 8;
+/** (uid_t)-1, which no file has: the id was not kept. */
+const NO_ID = 0xffffffff;
+const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
 
 /**
  * The base in memory: the same Map interface the pure core reads, stored as columns instead of one
@@ -40,6 +44,11 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   private readonly mtimes: BigInt64Array;
   private readonly hashes: (string | undefined)[];
   private readonly targets = new Map<number, string>();
+  /** Owner and group ids (NO_ID: not kept): 8 bytes a path. */
+  private readonly uids: Uint32Array;
+  private readonly gids: Uint32Array;
+  /** The non-empty xattr digests only: most paths have none (flag XATTRS_KEPT with no digest here means ''). */
+  private readonly xattrDigests = new Map<number, string>();
   private readonly leftMtimes: BigInt64Array;
   private readonly leftInos: BigUint64Array;
   private readonly leftCtimes: BigInt64Array;
@@ -63,6 +72,8 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.rightMtimes = new BigInt64Array(capacity);
     this.rightInos = new BigUint64Array(capacity);
     this.rightCtimes = new BigInt64Array(capacity);
+    this.uids = new Uint32Array(capacity).fill(NO_ID);
+    this.gids = new Uint32Array(capacity).fill(NO_ID);
   }
 
   /** Adds a loaded row (the loader never repeats a path: it is the table's primary key). */
@@ -73,6 +84,12 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.slots.set(path, i);
     let flags = 0;
     this.mtimes[i] = entry.mtimeNs;
+    if (entry.uid !== undefined) this.uids[i] = entry.uid;
+    if (entry.gid !== undefined) this.gids[i] = entry.gid;
+    if (entry.kind !== 'symlink' && entry.xattrs !== undefined) {
+      flags |= XATTRS_KEPT;
+      if (entry.xattrs !== '') this.xattrDigests.set(i, entry.xattrs);
+    }
     switch (entry.kind) {
       case 'file':
         this.kinds[i] = KIND_FILE;
@@ -209,13 +226,24 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   private entryAt(i: number, flags: number): Entry {
     const mtimeNs = this.mtimes[i] ?? 0n;
+    const owner = this.ownerAt(i);
+    const xattrs: XattrMeta = (flags & XATTRS_KEPT) === 0 ? NOTHING : { xattrs: this.xattrDigests.get(i) ?? '' };
     switch (this.kinds[i]) {
       case KIND_FILE:
-        return { kind: 'file', size: this.sizes[i] ?? 0, mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null) };
+        return { kind: 'file', size: this.sizes[i] ?? 0, mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null), ...owner, ...xattrs };
       case KIND_DIR:
-        return { kind: 'dir', mode: this.modes[i] ?? 0, mtimeNs };
+        return { kind: 'dir', mode: this.modes[i] ?? 0, mtimeNs, ...owner, ...xattrs };
       default:
-        return { kind: 'symlink', target: this.targets.get(i) ?? '', mtimeNs };
+        return { kind: 'symlink', target: this.targets.get(i) ?? '', mtimeNs, ...owner };
     }
+  }
+
+  private ownerAt(i: number): OwnerMeta {
+    const uid = this.uids[i] ?? NO_ID;
+    const gid = this.gids[i] ?? NO_ID;
+    if (uid === NO_ID && gid === NO_ID) return NOTHING;
+    if (gid === NO_ID) return { uid };
+    if (uid === NO_ID) return { gid };
+    return { uid, gid };
   }
 }

@@ -57,4 +57,11 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT 'sync';
   ALTER TABLE runs ADD COLUMN conflicts INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- Owner, group and the digest of the extended attributes (fs/xattrs.ts) a path had when both sides
+  -- agreed; NULL where the run did not keep them (--no-owner, --no-group, --no-xattrs, no right to chown).
+  ALTER TABLE entries ADD COLUMN uid INTEGER;
+  ALTER TABLE entries ADD COLUMN gid INTEGER;
+  ALTER TABLE entries ADD COLUMN xattrs TEXT;
+  `,
 ];

@@ -27,9 +27,12 @@ interface EntryRow {
   r_mtime_ns: bigint | null;
   r_ino: bigint | null;
   r_ctime_ns: bigint | null;
+  uid: bigint | null;
+  gid: bigint | null;
+  xattrs: string | null;
 }
 
-const ENTRY_COLUMNS = 'path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns';
+const ENTRY_COLUMNS = 'path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns, uid, gid, xattrs';
 type EntryRowValues = [
   Buffer,
   bigint,
@@ -44,11 +47,14 @@ type EntryRowValues = [
   bigint | null,
   bigint | null,
   bigint | null,
+  bigint | null,
+  bigint | null,
+  string | null,
 ];
 
 function rowOf(v: EntryRowValues): EntryRow {
-  const [path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns] = v;
-  return { path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns };
+  const [path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns, uid, gid, xattrs] = v;
+  return { path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns, uid, gid, xattrs };
 }
 
 interface ConflictRow {
@@ -175,15 +181,15 @@ export class StateStore {
   /** Writes base changes, conflicts and run-log rows in one transaction: either all of it lands or none. */
   commit({ changes, conflicts, atMs, openConflictScope, runs }: CommitBatch): void {
     const upsert = this.db.prepare(
-      `INSERT OR REPLACE INTO entries (path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO entries (${ENTRY_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const remove = this.db.prepare('DELETE FROM entries WHERE path = ?');
     const tx = this.db.transaction(() => {
       for (const path of changes.removals) remove.run(Buffer.from(path, 'latin1'));
       for (const [path, rec] of changes.upserts) {
         const [l, r] = this.swapped ? [rec.right, rec.left] : [rec.left, rec.right];
-        upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r));
+        upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r), ...metaColumns(rec.entry));
       }
       // Open conflicts are replaced by the ones this run left open (for a watch cycle: within its scope).
       if (openConflictScope === 'all') this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped'").run();
@@ -389,13 +395,15 @@ function asStateError(e: unknown, file: string): StateError {
 
 function entryOf(row: EntryRow): Entry | null {
   const mtimeNs = row.mtime_ns ?? 0n;
+  const owner = { ...(row.uid === null ? {} : { uid: Number(row.uid) }), ...(row.gid === null ? {} : { gid: Number(row.gid) }) };
+  const xattrs = row.xattrs === null ? {} : { xattrs: row.xattrs };
   switch (Number(row.kind)) {
     case KIND_CODE.file:
-      return { kind: 'file', size: Number(row.size ?? 0n), mode: Number(row.mode ?? 0n), mtimeNs, hash: row.hash };
+      return { kind: 'file', size: Number(row.size ?? 0n), mode: Number(row.mode ?? 0n), mtimeNs, hash: row.hash, ...owner, ...xattrs };
     case KIND_CODE.dir:
-      return { kind: 'dir', mode: Number(row.mode ?? 0n), mtimeNs };
+      return { kind: 'dir', mode: Number(row.mode ?? 0n), mtimeNs, ...owner, ...xattrs };
     case KIND_CODE.symlink:
-      return { kind: 'symlink', target: (row.target ?? Buffer.alloc(0)).toString('latin1'), mtimeNs };
+      return { kind: 'symlink', target: (row.target ?? Buffer.alloc(0)).toString('latin1'), mtimeNs, ...owner };
     default:
       return null; // a kind from a future version: treated as unknown, i.e. no base
   }
@@ -412,6 +420,10 @@ function entryColumns(e: Entry): EntryColumns {
     case 'symlink':
       return [KIND_CODE.symlink, null, null, e.mtimeNs, null, Buffer.from(e.target, 'latin1')];
   }
+}
+
+function metaColumns(e: Entry): [number | null, number | null, string | null] {
+  return [e.uid ?? null, e.gid ?? null, e.kind === 'symlink' ? null : (e.xattrs ?? null)];
 }
 
 // Inode numbers are unsigned 64-bit; SQLite integers are signed. Store the same 64 bits either way.

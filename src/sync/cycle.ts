@@ -104,17 +104,30 @@ export interface AppliedActions {
  */
 export async function applyActions(
   pair: OpenPair,
-  s: Pick<SyncSettings, 'mode' | 'concurrency' | 'trash'>,
+  s: Pick<SyncSettings, 'mode' | 'concurrency' | 'trash' | 'keep' | 'chownRefused'>,
   actions: readonly Action[],
   onOutcome?: (o: Outcome) => void,
   stopSignal?: AbortSignal,
 ): Promise<AppliedActions> {
+  const warn = (message: string): void => {
+    if (!pair.warnings.includes(message)) pair.warnings.push(message);
+  };
   const writes = (side: Side): boolean => actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
   const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
   const stamp = trashStamp(Date.now());
   const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? new Trash(pair.root(side), stamp) : null);
   const trash = { left: trashOf('left'), right: trashOf('right') };
-  const { outcomes, bytes } = await executePlan(actions, { roots: pair.roots, concurrency: s.concurrency, racyWindowNs, trash, onOutcome, stopSignal });
+  const { outcomes, bytes } = await executePlan(actions, {
+    roots: pair.roots,
+    concurrency: s.concurrency,
+    racyWindowNs,
+    trash,
+    onOutcome,
+    stopSignal,
+    keep: s.keep,
+    chownRefused: s.chownRefused,
+    warn,
+  });
   return { outcomes, bytes, racyWindowNs, trashStamp: s.trash.enabled ? stamp : null };
 }
 

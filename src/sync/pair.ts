@@ -30,7 +30,8 @@ export interface OpenPair {
   readonly base: Map<RelPath, BaseRecord>;
   /** How many paths the index held when the pair was opened (known without loading the base). */
   readonly indexedPaths: number;
-  readonly warnings: readonly string[];
+  /** Said once per run: from opening the index, and what the run could not keep (added as it goes). */
+  readonly warnings: string[];
   root(side: 'left' | 'right'): AbsPath;
   /**
    * How recent a ctime on this side must be to count as racy: 0 where the file system has fine-grained

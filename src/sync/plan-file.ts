@@ -69,11 +69,12 @@ function statJson(s: StatId): Record<string, unknown> {
 
 function scannedJson(s: ScannedEntry): Record<string, unknown> {
   const e = s.entry;
+  const owner = { uid: e.uid, gid: e.gid }; // absent ones (not kept) are left out by JSON.stringify
   const entry =
     e.kind === 'file'
-      ? { kind: 'file', size: e.size, mtimeNs: e.mtimeNs.toString(), mode: e.mode, hash: e.hash }
+      ? { kind: 'file', size: e.size, mtimeNs: e.mtimeNs.toString(), mode: e.mode, hash: e.hash, ...owner, xattrs: e.xattrs }
       : e.kind === 'dir'
-        ? { kind: 'dir', mode: e.mode, mtimeNs: e.mtimeNs.toString() }
-        : { kind: 'symlink', target: b64(e.target), mtimeNs: e.mtimeNs.toString() };
+        ? { kind: 'dir', mode: e.mode, mtimeNs: e.mtimeNs.toString(), ...owner, xattrs: e.xattrs }
+        : { kind: 'symlink', target: b64(e.target), mtimeNs: e.mtimeNs.toString(), ...owner };
   return { entry, stat: statJson(s.stat), observedAtNs: s.observedAtNs.toString() };
 }

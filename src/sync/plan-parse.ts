@@ -53,9 +53,12 @@ const statEntries = { size, mtimeNs: int64, ino: uint64, ctimeNs: int64 };
 const stat = closedObject(statEntries);
 const expectation = v.nullable(closedObject({ kind: v.picklist(KINDS), ...statEntries }));
 
-const fileEntry = exactKeys({ kind: v.literal('file'), size, mtimeNs: int64, mode, hash });
-const dirEntry = exactKeys({ kind: v.literal('dir'), mode, mtimeNs: int64 });
-const symlinkEntry = exactKeys({ kind: v.literal('symlink'), target: base64, mtimeNs: int64 });
+// owner, group and xattr digest: present only where the planning run kept them
+const id = v.optional(v.pipe(v.number(), v.integer('a whole number'), v.minValue(0, 'an id from 0 to 4294967294'), v.maxValue(0xfffffffe, 'an id from 0 to 4294967294')));
+const xattrs = v.optional(v.pipe(v.string(), v.regex(/^([0-9a-f]{16})?$/, 'an xattr digest: 16 hex digits, or empty')));
+const fileEntry = exactKeys({ kind: v.literal('file'), size, mtimeNs: int64, mode, hash, uid: id, gid: id, xattrs });
+const dirEntry = exactKeys({ kind: v.literal('dir'), mode, mtimeNs: int64, uid: id, gid: id, xattrs });
+const symlinkEntry = exactKeys({ kind: v.literal('symlink'), target: base64, mtimeNs: int64, uid: id, gid: id });
 const scanned = closedObject({ entry: v.pipe(anObject, v.variant('kind', [fileEntry, dirEntry, symlinkEntry])), stat, observedAtNs: int64 });
 const scannedDir = closedObject({ entry: v.pipe(anObject, dirEntry), stat, observedAtNs: int64 });
 

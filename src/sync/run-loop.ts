@@ -93,7 +93,7 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}, rea
  * reported; the others go ahead. The index records what was applied, and the plan's conflicts, as
  * after a sync.
  */
-export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDir' | 'concurrency' | 'flush' | 'trash' | 'waitSeconds'>): Promise<RunSummary> {
+export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDir' | 'concurrency' | 'flush' | 'trash' | 'waitSeconds' | 'keep' | 'chownRefused'>): Promise<RunSummary> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

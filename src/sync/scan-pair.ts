@@ -8,10 +8,10 @@ import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
 /** A full scan of one side; a missing root is an empty side. The index's stat cache vouches for unchanged files. */
-function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum'>, side: Side, filter: PathFilter): ScanResult {
+function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): ScanResult {
   if (side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing) return { side, entries: new Map(), problems: [], leftoverTemps: [] };
   const sideRecord = pair.store.sideRecordLookup(pair.base, side);
-  return scanTree({ root: pair.root(side), side, base: pair.base, sideRecord, checksum: s.checksum, filter });
+  return scanTree({ root: pair.root(side), side, base: pair.base, sideRecord, checksum: s.checksum, filter, keep: s.keep });
 }
 
 /** One filter for both sides of a run: the same paths are excluded on each (path-filter.ts). */
@@ -66,14 +66,14 @@ export interface PairScanOptions {
  * used only if it is as good as one of our own: otherwise the right side is scanned again here, and a
  * real error (an unreadable root) surfaces from that scan exactly as from a sequential one.
  */
-export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'filters'>, filter: PathFilter, o: PairScanOptions = {}): Promise<PairScan> {
+export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'filters' | 'keep'>, filter: PathFilter, o: PairScanOptions = {}): Promise<PairScan> {
   const mode = o.mode ?? scanWorkerModeOf(process.env.TSYNC_SCAN_WORKER);
   if (!workerPays(pair, mode)) {
     const left = scanSide(pair, s, 'left', filter);
     return { left, right: scanSide(pair, s, 'right', filter), way: 'sequential' };
   }
   const vouch = vouchFromBase(pair.base, pair.store.sideRecordLookup(pair.base, 'right'), s.checksum);
-  const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right] };
+  const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right], keep: s.keep };
   const running = scanInWorker(job, vouch, o.workerUrl ?? SCAN_WORKER_URL);
   let left: ScanResult;
   try {

@@ -1,5 +1,5 @@
 import type { DeleteLimit } from '../core/safety.js';
-import type { ConflictPolicy } from '../core/types.js';
+import type { ConflictPolicy, KeptMeta } from '../core/types.js';
 import type { FilterRules } from '../ignore/path-filter.js';
 
 export type SyncMode = 'one-way' | 'two-way';
@@ -24,4 +24,8 @@ export interface SyncSettings {
   readonly trash: { readonly enabled: boolean; readonly keepMs: number };
   /** Flush written roots to disk before the index records them (--no-fsync turns it off). */
   readonly flush: boolean;
+  /** Owner, group and xattrs kept in sync (absent: none; the CLI keeps each unless --no-owner/--no-group/--no-xattrs, owner and group only where the process may chown). */
+  readonly keep?: KeptMeta;
+  /** Owner or group was asked for but this process may not chown: said once in each run that writes. */
+  readonly chownRefused?: boolean;
 }

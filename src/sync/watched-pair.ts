@@ -192,6 +192,7 @@ export class WatchedPair {
       base: this.pair.base,
       sideRecord: this.pair.store.sideRecordLookup(this.pair.base, side),
       checksum: this.settings.checksum,
+      keep: this.settings.keep,
       filter: this.filter ?? filterOf(this.pair, this.settings),
     };
   }

@@ -65,7 +65,7 @@ function expectNoOp(): void {
   expect(r.code, r.stderr).toBe(0);
   const summary = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { type: string; counts: Record<string, number> };
   expect(summary.type).toBe('summary');
-  expect(summary.counts).toEqual({ copy: 0, delete: 0, mkdir: 0, meta: 0, conflict: 0 });
+  expect(summary.counts).toEqual({ copy: 0, delete: 0, mkdir: 0, meta: 0, conflict: 0, link: 0 });
 }
 
 beforeAll(() => {

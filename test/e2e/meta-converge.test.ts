@@ -38,7 +38,7 @@ function jsonRun(sh: Shell['sh'], args: string): { actions: unknown[]; counts: R
   return { actions: events.filter((e) => e.type === 'action'), counts: summary?.counts ?? {} };
 }
 
-const NOTHING = { copy: 0, mkdir: 0, delete: 0, meta: 0, conflict: 0 };
+const NOTHING = { copy: 0, mkdir: 0, delete: 0, meta: 0, conflict: 0, link: 0 };
 
 /** A further run, in either order of the roots, applies nothing. */
 function expectQuiet(sh: Shell['sh']): void {

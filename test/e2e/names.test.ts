@@ -48,7 +48,11 @@ describe.skipIf(ON_APFS)(`odd names${ON_APFS ? ' [skipped: macOS, APFS names are
 
     const r = sb.sync();
 
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    // the one name that is not UTF-8 cannot have its xattrs read (README "Backup fidelity"): said once
+    expect({ code: r.code, stderr: r.stderr }).toEqual({
+      code: 0,
+      stderr: expect.stringMatching(/^tsync: warning: extended attributes of names that are not UTF-8 are not kept \(first: [^\n]*\)\n$/),
+    });
     expect(compareTrees(expected, snapshotTree(sb.dst))).toEqual([]);
   });
 

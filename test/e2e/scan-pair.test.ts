@@ -21,7 +21,9 @@ async function syncedPair(build: (sb: Sandbox) => void): Promise<{ sb: Sandbox; 
   mkdirSync(sb.dst);
   build(sb);
   const first = runCli(['sync', '--state-dir', sb.state, sb.src, sb.dst]);
-  expect(first.stderr.split('\n').filter((l) => l !== '' && !l.endsWith(': special file (fifo, socket or device) skipped'))).toEqual([]);
+  // the tree holds a fifo (skipped, a line each) and a non-UTF-8 name (its xattrs cannot be addressed: one line)
+  const expected = (l: string): boolean => l.endsWith(': special file (fifo, socket or device) skipped') || l.includes('extended attributes of names that are not UTF-8 are not kept');
+  expect(first.stderr.split('\n').filter((l) => l !== '' && !expected(l))).toEqual([]);
   const pair = await openPair({ left: sb.src, right: sb.dst, mode: 'two-way', stateDir: sb.state, force: false, waitSeconds: 0, dryRun: true });
   onTestFinished(() => pair.close());
   return { sb, pair };

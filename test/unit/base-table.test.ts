@@ -15,10 +15,22 @@ const sideArb: fc.Arbitrary<SideRecord | null> = fc.option(
   { nil: null },
 );
 const hashArb = fc.option(fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 16 }), { nil: null });
+// Owner, group and xattr digest are each present or absent (not kept), in any combination.
+const idArb = fc.nat(2 ** 32 - 2);
+const xattrsArb = fc.oneof(fc.constant(''), fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 16 }));
 const entryArb: fc.Arbitrary<Entry> = fc.oneof(
-  fc.record({ kind: fc.constant('file' as const), size: fc.nat(2 ** 40), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), hash: hashArb }),
-  fc.record({ kind: fc.constant('dir' as const), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n) }),
-  fc.record({ kind: fc.constant('symlink' as const), target: fc.string({ unit: 'binary' }), mtimeNs: fc.bigInt(0n, 2n ** 62n) }),
+  fc.record(
+    { kind: fc.constant('file' as const), size: fc.nat(2 ** 40), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), hash: hashArb, uid: idArb, gid: idArb, xattrs: xattrsArb },
+    { requiredKeys: ['kind', 'size', 'mode', 'mtimeNs', 'hash'] },
+  ),
+  fc.record(
+    { kind: fc.constant('dir' as const), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb, xattrs: xattrsArb },
+    { requiredKeys: ['kind', 'mode', 'mtimeNs'] },
+  ),
+  fc.record(
+    { kind: fc.constant('symlink' as const), target: fc.string({ unit: 'binary' }), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb },
+    { requiredKeys: ['kind', 'target', 'mtimeNs'] },
+  ),
 );
 const recordArb: fc.Arbitrary<BaseRecord> = fc.record({ entry: entryArb, left: sideArb, right: sideArb });
 // A small path alphabet so that loaded paths, set paths and deleted paths collide often.

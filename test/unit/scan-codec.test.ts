@@ -63,6 +63,31 @@ describe('scan codec', () => {
     for (const p of ['plain', 'sparse', 'linked', 'linked-too']) expect(back.entries.get(p as RelPath)?.stat).toStrictEqual(stat(p));
   });
 
+  it('round-trips owner, group and xattr digests, and their absence where not kept', () => {
+    const { src } = sandbox();
+    mkdirSync(`${src}/dir`);
+    writeFileSync(`${src}/dir/plain`, 'p');
+    writeFileSync(`${src}/tagged`, 't');
+    symlinkSync('tagged', `${src}/link`);
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'hello', `${src}/tagged`]);
+    execFileSync('setfattr', ['-n', 'user.dirnote', '-v', 'd', `${src}/dir`]);
+    const kept = walkTree({ root: absFromText(src) as AbsPath, side: 'left', vouch: null, keep: { owner: true, group: true, xattrs: true } });
+    const tagged = kept.entries.get('tagged' as RelPath)?.entry;
+    const plain = kept.entries.get('dir/plain' as RelPath)?.entry;
+    const dir = kept.entries.get('dir' as RelPath)?.entry;
+    expect(tagged?.kind === 'file' && tagged.xattrs).toMatch(/^[0-9a-f]{16}$/);
+    expect(dir?.kind === 'dir' && dir.xattrs).toMatch(/^[0-9a-f]{16}$/);
+    expect(plain?.kind === 'file' && plain.xattrs).toBe('');
+    expect(kept.entries.get('link' as RelPath)?.entry.uid).toBe(process.getuid?.());
+    expect(roundTrip(kept)).toEqual(kept);
+    const ownerOnly = walkTree({ root: absFromText(src) as AbsPath, side: 'left', vouch: null, keep: { owner: true, group: false, xattrs: false } });
+    const t = ownerOnly.entries.get('tagged' as RelPath)?.entry;
+    expect(t?.uid).toBe(process.getuid?.());
+    expect(t?.gid).toBeUndefined();
+    expect(t?.kind === 'file' && t.xattrs).toBeUndefined();
+    expect(roundTrip(ownerOnly)).toEqual(ownerOnly);
+  });
+
   it('round-trips an empty tree', () => {
     const { src } = sandbox();
     const scan = scanOf(src);

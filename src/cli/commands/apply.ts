@@ -1,5 +1,6 @@
 import { parseConcurrency, parseTrashKeep, parseWait } from '../../config/options.js';
 import { resolveStateDir } from '../../store/state-location.js';
+import { keptMetaOf } from '../../sync/kept-meta.js';
 import { applyPlanFile, exitStatusOf } from '../../sync/run-loop.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -26,6 +27,8 @@ export async function applyCommand(file: string, flags: ApplyFlags, io: Io): Pro
       flush: flags.fsync,
       trash: { enabled: flags.trash, keepMs: parseTrashKeep(undefined) },
       waitSeconds: parseWait(flags.wait),
+      // what the plan's entries carry (owner, group, xattrs where the planning run kept them) is applied
+      ...keptMetaOf({ owner: true, group: true, xattrs: true }),
     });
     if (flags.json === true) {
       const code = printJson('apply', summary, Date.now() - startedMs, io);

@@ -1,7 +1,7 @@
 import { linkDifferences } from '../../core/link-structure.js';
 import { displayPath, compareRel } from '../../core/paths.js';
 import type { RunRecord } from '../../store/store.js';
-import type { RelPath, ScannedEntry } from '../../core/types.js';
+import type { Entry, RelPath, ScannedEntry } from '../../core/types.js';
 import { fillHashes } from '../../sync/cycle.js';
 import { openPair } from '../../sync/pair.js';
 import { runSync } from '../../sync/run-loop.js';
@@ -38,9 +38,11 @@ export async function statusCommand(settings: SyncSettings, json: boolean, io: I
 }
 
 /**
- * `tsync check A B`: do both trees hold the same content? Kinds, file bytes (hashing whatever the stat
- * cache cannot vouch for; a hole reads as zeros, so holes are content like any other) and link targets;
- * with --one-way also hard links (which paths share an inode in each tree). Exit 0 when identical; otherwise one line per difference
+ * `tsync check A B`: do both trees hold the same content and metadata? Kinds, file bytes (hashing
+ * whatever the stat cache cannot vouch for; a hole reads as zeros, so holes are content like any other),
+ * link targets, modes, and owner, group and xattrs where the run keeps them (not owners without the right
+ * to chown, nor what --no-owner etc. turn off); with --one-way also hard links (which paths share an
+ * inode in each tree). Exit 0 when identical; otherwise one line per difference
  * and exit 1. Meant for CI verification steps.
  */
 export async function checkCommand(settings: SyncSettings, json: boolean, io: Io): Promise<ExitCode> {
@@ -88,7 +90,21 @@ function difference(l: ScannedEntry | undefined, r: ScannedEntry | undefined): s
     if (a.hash === null || b.hash === null || a.hash !== b.hash) return 'contents differ';
   }
   if (a.kind === 'symlink' && b.kind === 'symlink' && a.target !== b.target) return 'link targets differ';
-  return null;
+  return metaDifference(a, b);
+}
+
+/** Mode, owner, group and xattrs (each where the run keeps it; see core/compare.ts); mtimes are not compared. */
+function metaDifference(a: Entry, b: Entry): string | null {
+  const parts: string[] = [];
+  if (a.kind !== 'symlink' && b.kind !== 'symlink' && a.mode !== b.mode) parts.push(`mode ${octal(a.mode)} and ${octal(b.mode)}`);
+  if (a.uid !== undefined && b.uid !== undefined && a.uid !== b.uid) parts.push(`owner ${a.uid} and ${b.uid}`);
+  if (a.gid !== undefined && b.gid !== undefined && a.gid !== b.gid) parts.push(`group ${a.gid} and ${b.gid}`);
+  if (a.kind !== 'symlink' && b.kind !== 'symlink' && a.xattrs !== undefined && b.xattrs !== undefined && a.xattrs !== b.xattrs) parts.push('extended attributes or ACLs');
+  return parts.length === 0 ? null : `metadata differs: ${parts.join(', ')}`;
+}
+
+function octal(mode: number): string {
+  return `0${mode.toString(8).padStart(3, '0')}`;
 }
 
 /** `tsync log A B`: one row per past run (sync, apply, or a watch cycle that changed something), newest first. */

@@ -1,0 +1,117 @@
+import { fchownSync, lchownSync, lstatSync } from 'node:fs';
+import type { Entry, KeptMeta, OwnerMeta, XattrMeta } from '../core/types.js';
+import { errCode } from '../fs/stat.js';
+import { digestOf, readXattrs, writeXattrs, XattrError, XattrUnaddressableError, xattrPathOf } from '../fs/xattrs.js';
+
+export const CHOWN_REFUSED_WARNING = 'owner and group are not kept: only root (or a process with CAP_CHOWN) may set them; --no-owner --no-group turn this off';
+
+/** The source's extended attributes as read right before a copy; null where they are not copied. */
+export type SourceXattrs = ReadonlyMap<string, Buffer> | null;
+
+export const NO_XATTRS: SourceXattrs = new Map();
+
+/**
+ * Writes owner, group and extended attributes onto an entry about to be installed (a temp file before
+ * its rename, a directory or file in place), as far as this run keeps them and may set them. What
+ * cannot be set is said once per run (not once per file) and the copy goes on: a backup without owners
+ * beats no backup. The returned fields are what was actually set, which is what the index records.
+ */
+export class MetaWriter {
+  private readonly told = new Set<string>();
+
+  constructor(
+    private readonly keep: KeptMeta,
+    private readonly warn: (message: string) => void,
+    /** Owners were asked for but this process may not chown (owner and group then are not in `keep`). */
+    readonly chownRefused = false,
+  ) {}
+
+  /**
+   * Without the right to chown, a copy belongs to this process's user: say so once, when the first entry
+   * of another owner or group is copied (a user syncing their own files is not told on every run).
+   */
+  noteOwnerLeft(sourceAbs: Buffer): void {
+    if (!this.chownRefused || this.told.has(CHOWN_REFUSED_WARNING)) return;
+    let st: { uid: number; gid: number };
+    try {
+      st = lstatSync(sourceAbs);
+    } catch {
+      return; // gone: the copy itself reports that
+    }
+    // the copy gets this process's user and group
+    if (st.uid !== process.geteuid?.() || st.gid !== process.getegid?.()) this.once(CHOWN_REFUSED_WARNING, CHOWN_REFUSED_WARNING);
+  }
+
+  get keepsXattrs(): boolean {
+    return this.keep.xattrs;
+  }
+
+  /** The source's attributes, read through its directory's descriptor (fs/xattrs.ts); null: not copied. */
+  sourceXattrs(sourceAbs: Buffer, label: string): SourceXattrs {
+    if (!this.keep.xattrs) return null;
+    try {
+      return readXattrs(xattrPathOf(sourceAbs));
+    } catch (e) {
+      this.tellXattrFailure(e, label);
+      return null;
+    }
+  }
+
+  /** chown (through the open descriptor), then the attributes: both before the mode and the mtime are set. */
+  applyToFile(fd: number, abs: Buffer, from: Entry, xattrs: SourceXattrs, label: string): OwnerMeta & XattrMeta {
+    const owner = this.chown(from, (uid, gid) => fchownSync(fd, uid, gid));
+    return { ...owner, ...this.setXattrs(abs, xattrs, label) };
+  }
+
+  /** lchown on the (temp) link: user.* attributes are not allowed on symlinks, so only owner and group. */
+  applyToSymlink(abs: Buffer, from: Entry): OwnerMeta {
+    return this.chown(from, (uid, gid) => lchownSync(abs, uid, gid));
+  }
+
+  private chown(from: Entry, call: (uid: number, gid: number) => void): OwnerMeta {
+    const uid = this.keep.owner ? from.uid : undefined;
+    const gid = this.keep.group ? from.gid : undefined;
+    if (uid === undefined && gid === undefined) return {};
+    try {
+      call(uid ?? -1, gid ?? -1);
+    } catch (e) {
+      const code = errCode(e);
+      if (code !== 'EPERM' && code !== 'EINVAL') throw e;
+      // EINVAL: an id this user namespace does not map
+      this.once(`chown:${code}`, `owner and group were not kept: this process may not set them (${code}); --no-owner --no-group turn this off`);
+      return {};
+    }
+    return { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
+  }
+
+  private setXattrs(abs: Buffer, want: SourceXattrs, label: string): XattrMeta {
+    if (want === null) return {};
+    try {
+      writeXattrs(xattrPathOf(abs), want);
+      return { xattrs: digestOf(want) };
+    } catch (e) {
+      this.tellXattrFailure(e, label);
+      return {};
+    }
+  }
+
+  private tellXattrFailure(e: unknown, label: string): void {
+    if (e instanceof XattrUnaddressableError) {
+      this.once('xattr:name', `extended attributes of names that are not UTF-8 are not kept (first: ${label})`);
+      return;
+    }
+    if (!(e instanceof XattrError)) throw e;
+    if (e.code === 'ENOTSUP') this.once('xattr:ENOTSUP', `extended attributes were not kept: the file system does not support them (first: ${label})`);
+    else if (e.code === 'EPERM' || e.code === 'EACCES')
+      this.once(`xattr:${e.code}`, `some extended attributes were not kept: this process may not set them (first: ${label}: ${e.message}); --no-xattrs turns this off`);
+    else if (e.code === 'ENOENT')
+      return; // gone meanwhile: the stale checks around the copy report that
+    else this.once(`xattr:${e.code}`, `extended attributes of ${label} were not kept: ${e.message}`);
+  }
+
+  private once(key: string, message: string): void {
+    if (this.told.has(key)) return;
+    this.told.add(key);
+    this.warn(message);
+  }
+}

@@ -1,0 +1,131 @@
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+
+/*
+ * Extended attributes (user.*, security.*, POSIX ACLs, trusted.* as root) through @napi-rs/xattr.
+ * Its calls take a path and never follow a symlink (l*xattr), so a path through a directory descriptor
+ * (`/proc/self/fd/<dirfd>/<name>`, dir-anchors.ts) reaches exactly the entry the scan or the engine
+ * pinned; `/proc/self/fd/<fd-of-the-file>` would not: that names the magic link itself, which has none.
+ * The library encodes a JS string as UTF-8, so a name that is not valid UTF-8 cannot be addressed: its
+ * attributes are left alone (XattrUnaddressableError, reported once per run by the caller).
+ */
+
+/** The attributes tsync keeps; other system.* names (e.g. NFSv4 ACLs) are the file system's business. */
+export function isKeptXattr(name: string): boolean {
+  return name.startsWith('user.') || name.startsWith('security.') || name.startsWith('trusted.') || name === 'system.posix_acl_access' || name === 'system.posix_acl_default';
+}
+
+interface XattrLib {
+  listAttributesSync(path: string): string[];
+  getAttributeSync(path: string, name: string): Buffer | null;
+  setAttributeSync(path: string, name: string, value: Uint8Array): void;
+  removeAttributeSync(path: string, name: string): void;
+}
+
+let lib: XattrLib | null = null;
+
+/** Loaded on first use: a run with --no-xattrs (and `--version`) never loads the native module. */
+function xattrLib(): XattrLib {
+  if (lib === null) lib = createRequire(import.meta.url)('@napi-rs/xattr') as XattrLib;
+  return lib;
+}
+
+/** A failed xattr call, with the errno name parsed from the library's "… (os error N)" message. */
+export class XattrError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The entry's name is not valid UTF-8: the library cannot address it. */
+export class XattrUnaddressableError extends Error {
+  readonly code = 'XATTR_UNADDRESSABLE';
+}
+
+const ERRNO_NAMES: Readonly<Record<number, string>> = {
+  1: 'EPERM',
+  2: 'ENOENT',
+  7: 'E2BIG',
+  13: 'EACCES',
+  20: 'ENOTDIR',
+  22: 'EINVAL',
+  28: 'ENOSPC',
+  30: 'EROFS',
+  34: 'ERANGE',
+  61: 'ENODATA',
+  95: 'ENOTSUP',
+};
+
+function wrap<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const errno = /\(os error (\d+)\)/.exec(message)?.[1];
+    const code = errno === undefined ? 'EUNKNOWN' : (ERRNO_NAMES[Number(errno)] ?? `ERRNO${errno}`);
+    throw new XattrError(`${what}: ${message}`, code);
+  }
+}
+
+/** The byte path as the library's UTF-8 string; throws XattrUnaddressableError when it is not UTF-8. */
+export function xattrPathOf(bytes: Buffer): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  throw new XattrUnaddressableError('a name that is not valid UTF-8: its extended attributes cannot be read or set');
+}
+
+/** The kept attribute names of an entry, sorted: one llistxattr call. */
+export function listKeptXattrs(path: string): string[] {
+  return wrap('listxattr', () => xattrLib().listAttributesSync(path))
+    .filter(isKeptXattr)
+    .sort();
+}
+
+/** The kept attributes with their values; one that vanished between list and get is left out. */
+export function readXattrs(path: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const name of listKeptXattrs(path)) {
+    const value = wrap(`getxattr ${name}`, () => xattrLib().getAttributeSync(path, name));
+    if (value !== null) out.set(name, value);
+  }
+  return out;
+}
+
+/**
+ * The digest the scan records: '' when there is nothing (the common case costs one listxattr and no
+ * hashing), else 16 hex digits of SHA-256 over the sorted name/value pairs (length-prefixed, so no two
+ * different sets encode alike).
+ */
+export function xattrDigestAt(path: string): string {
+  if (listKeptXattrs(path).length === 0) return '';
+  return digestOf(readXattrs(path));
+}
+
+export function digestOf(attrs: ReadonlyMap<string, Buffer>): string {
+  if (attrs.size === 0) return '';
+  const h = createHash('sha256');
+  const len = Buffer.alloc(4);
+  for (const name of [...attrs.keys()].sort()) {
+    const value = attrs.get(name) ?? Buffer.alloc(0);
+    const nameBytes = Buffer.from(name, 'utf8');
+    len.writeUInt32BE(nameBytes.length);
+    h.update(len).update(nameBytes);
+    len.writeUInt32BE(value.length);
+    h.update(len).update(value);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Makes `path`'s kept attributes exactly `want`: sets each, removes the ones `want` lacks. */
+export function writeXattrs(path: string, want: ReadonlyMap<string, Buffer>): void {
+  const have = readXattrs(path);
+  for (const name of have.keys()) if (!want.has(name)) wrap(`removexattr ${name}`, () => xattrLib().removeAttributeSync(path, name));
+  for (const [name, value] of want) {
+    const old = have.get(name);
+    if (old !== undefined && old.equals(value)) continue;
+    wrap(`setxattr ${name}`, () => xattrLib().setAttributeSync(path, name, value));
+  }
+}
