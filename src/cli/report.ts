@@ -33,9 +33,10 @@ function planLine(a: Action): { symbol: string; text: string } | null {
     case 'conflict':
       return { symbol: '!', text: `${p} (conflict: the other version ${a.copyName === null ? 'goes to the trash' : `is kept as ${displayPath(a.copyName)}`})` };
     case 'meta':
+      // mode, mtime, owner, group or xattrs (the action carries the wanted values, not the old ones);
       // finishing a directory just created, or restoring its mtime after writing into it, is housekeeping
-      if (a.source.entry.kind === 'dir') return a.expect === null ? null : { symbol: '~', text: `${p}/ (mode/mtime)` };
-      return { symbol: '~', text: `${p} (mode/mtime)` };
+      if (a.source.entry.kind === 'dir') return a.expect === null ? null : { symbol: '~', text: `${p}/ (metadata)` };
+      return { symbol: '~', text: `${p} (metadata)` };
   }
 }
 

@@ -410,7 +410,7 @@ function verbOf(a: Action): string {
     case 'mkdir':
       return 'create directory';
     case 'meta':
-      return 'set mode/mtime of';
+      return 'set metadata of';
     case 'conflict':
       return 'resolve conflict on';
     case 'link':

@@ -25,18 +25,7 @@ function prepareChanges(sb: Sandbox): void {
   pinTimes(sb.src);
 }
 
-const EXPECTED_PLAN = [
-  '+ new.txt',
-  '+ new-dir/',
-  '+ new-dir/inner.txt',
-  '+ new-link',
-  '~ changed.txt',
-  '~ mode.txt (mode/mtime)',
-  '- gone.txt',
-  '- extra/x.txt',
-  '- extra/',
-  '- extra-empty/',
-];
+const EXPECTED_PLAN = ['+ new.txt', '+ new-dir/', '+ new-dir/inner.txt', '+ new-link', '~ changed.txt', '~ mode.txt (metadata)', '- gone.txt', '- extra/x.txt', '- extra/', '- extra-empty/'];
 
 describe('dry run', () => {
   for (const flag of ['--dry-run', '-n']) {

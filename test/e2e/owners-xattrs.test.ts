@@ -62,7 +62,7 @@ describe('owners, xattrs and ACLs (as root)', () => {
     expect(lines(differs.stdout)).toEqual(['owned.txt: metadata differs: owner 42 and 1234', 'shared/inner: metadata differs: extended attributes or ACLs', '2 differences']);
     const dry = sb.sync('--dry-run');
     expect(dry.code).toBe(0);
-    expect(lines(dry.stdout)).toEqual(expect.arrayContaining(['~ owned.txt (mode/mtime)', '~ shared/inner (mode/mtime)']));
+    expect(lines(dry.stdout)).toEqual(expect.arrayContaining(['~ owned.txt (metadata)', '~ shared/inner (metadata)']));
     expect(ownerOf(join(sb.dst, 'owned.txt'))).toBe('1234:5678'); // a dry run changes nothing
     const run = sb.sync();
     expect(run.code).toBe(0);
