@@ -1084,7 +1084,8 @@ function buildReport(ctx) {
       `| hash: ${ctx.hash.size / MiB} MiB warm file, tsync hashFile, ${fmtBytes(one.bufSize)} buffer (best: ${fmtBytes(best.bufSize)}, ${best.hashed.toFixed(2)} GB/s)³ | ${one.hashed.toFixed(2)} GB/s${one.wrong ? ' ✗ WRONG DIGEST' : ''} | n/a | n/a | n/a | n/a | n/a | n/a |`,
     );
   }
-  const table = lines.join('\n');
+  // Empty when only scenarios with tables of their own ran (sparse, xattrs): no header without rows.
+  const table = lines.length > 2 ? lines.join('\n') : '';
 
   /** @type {string[]} */
   const foot = [];
@@ -1236,7 +1237,7 @@ async function main() {
   out.push(`Targets (issue 11; every tool as its users run it by default; opt-in rows say so and show "not run" unless named in BENCH_ONLY):`, '', rep.targets, '');
   if (ctx.watch?.error) out.push(`watch: ${ctx.watch.error}`, '');
   if (rep.startup) out.push(`Start-up (median of ${REPS.startup}; target: each within ${STARTUP_TARGET}× of \`node -e 0\`):`, '', rep.startup, '');
-  if (results.size > (ctx.startupRows ? 1 : 0) || ctx.hash) out.push(rep.table, '', rep.foot, '');
+  if (rep.table) out.push(rep.table, '', rep.foot, '');
   if (rep.hashTable) out.push('Hash throughput by read buffer size (tsync `hashFile`, warm cache):', '', rep.hashTable, '');
   if (ctx.sparse) out.push('Sparse file (holes kept: disk use of the replica):', '', ctx.sparse, '');
   if (ctx.xattrs) out.push('Owners, groups and xattrs kept (issue 12):', '', ctx.xattrs, '');
@@ -1302,7 +1303,7 @@ function resultsMarkdown(ctx, rep) {
       rep.startup,
       '',
     );
-  md.push('## Summary', '', rep.table, '', rep.foot, '');
+  if (rep.table) md.push('## Summary', '', rep.table, '', rep.foot, '');
   if (rep.hashTable) md.push('## Hash throughput by read buffer size', '', rep.hashTable, '');
   if (ctx.sparse) md.push('## Sparse file (holes kept)', '', ctx.sparse, '');
   if (ctx.xattrs) md.push('## Owners, groups and xattrs kept (issue 12)', '', ctx.xattrs, '');
