@@ -10,7 +10,7 @@
 //   BENCH_ONLY=startup BENCH_RESULTS=/tmp/startup.md node bench/run.mjs   # start-up only (~10 s)
 //   BENCH_ONLY=1m BENCH_RESULTS=bench/results-1m.md node bench/run.mjs   # 1,000,000 empty files (opt-in, ~10 min)
 //   BENCH_ONLY=5m BENCH_RESULTS=bench/results-5m.md node bench/run.mjs   # 5,000,000 empty files (opt-in, long)
-//   BENCH_ONLY=xattrs BENCH_RESULTS=/tmp/xattrs.md node bench/run.mjs   # 10k files with xattrs and owners (opt-in, ~2 min)
+//   BENCH_ONLY=xattrs BENCH_RESULTS=/tmp/xattrs.md node bench/run.mjs   # 10k files with xattrs and owners (opt-in, ~2.5 min)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -47,7 +47,7 @@ const E = process.env;
 
 const QUICK = E.BENCH_QUICK === '1';
 const SCENARIOS = ['startup', 'small', 'large', 'sparse', 'xattrs', '100k', 'hash', 'twoway', 'watch', '1m', '5m'];
-/** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer, xattrs ~2 minutes. */
+/** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer, xattrs ~2.5 minutes. */
 const OPT_IN = ['1m', '5m', 'xattrs'];
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !OPT_IN.includes(s));
 const ONLY = new Set(
