@@ -10,14 +10,16 @@
 //   BENCH_ONLY=startup BENCH_RESULTS=/tmp/startup.md node bench/run.mjs   # start-up only (~10 s)
 //   BENCH_ONLY=1m BENCH_RESULTS=bench/results-1m.md node bench/run.mjs   # 1,000,000 empty files (opt-in, ~10 min)
 //   BENCH_ONLY=5m BENCH_RESULTS=bench/results-5m.md node bench/run.mjs   # 5,000,000 empty files (opt-in, long)
+//   BENCH_ONLY=xattrs BENCH_RESULTS=/tmp/xattrs.md node bench/run.mjs   # 10k files with xattrs and owners (opt-in, ~2.5 min)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { applyChanges, generateLargeFiles, generateSmallTree, generateSparseFile, planIncremental, planTwoWay } from './lib/data.mjs';
+import { applyChanges, decorateXattrTree, generateLargeFiles, generateSmallTree, generateSparseFile, planIncremental, planTwoWay, XATTR_TREE_OWNER } from './lib/data.mjs';
 import { checkContents, compareTrees } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
+import { compareMeta } from './lib/verify-meta.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
@@ -31,7 +33,7 @@ import { notRun, targetsTable, verdict, watchTargetRows } from './lib/targets.mj
 /** @typedef {Awaited<ReturnType<typeof hashScenario>>} HashOutcome */
 /** @typedef {{ figures: import('./lib/targets.mjs').WatchFigures | null, body: string, error?: string }} WatchOutcome */
 /** @typedef {{ files: number, status: 'ran' | 'failed', reference?: { perEntryUs: number, source: string } }} FiveMOutcome */
-/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, startupRows?: boolean, small?: SmallTreeManifest, twoway?: TwoWayOutcome, twoway100k?: TwoWayOutcome, hash?: HashOutcome, fiveM?: FiveMOutcome, watch?: WatchOutcome, sparse?: string }} Context */
+/** @typedef {{ loadStart: string, git: { commit: string | null, dirty: string[], label: string }, startup: number, startupRows?: boolean, small?: SmallTreeManifest, twoway?: TwoWayOutcome, twoway100k?: TwoWayOutcome, hash?: HashOutcome, fiveM?: FiveMOutcome, watch?: WatchOutcome, sparse?: string, xattrs?: string }} Context */
 /** @typedef {ReturnType<typeof buildReport>} Report */
 /** @typedef {'tsync' | 'cp' | 'cp+sync' | 'rsync' | 'unison'} Tool */
 
@@ -44,9 +46,9 @@ const E = process.env;
 // Configuration (environment variables; see README)
 
 const QUICK = E.BENCH_QUICK === '1';
-const SCENARIOS = ['startup', 'small', 'large', 'sparse', '100k', 'hash', 'twoway', 'watch', '1m', '5m'];
-/** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer. */
-const OPT_IN = ['1m', '5m'];
+const SCENARIOS = ['startup', 'small', 'large', 'sparse', 'xattrs', '100k', 'hash', 'twoway', 'watch', '1m', '5m'];
+/** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer, xattrs ~2.5 minutes. */
+const OPT_IN = ['1m', '5m', 'xattrs'];
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !OPT_IN.includes(s));
 const ONLY = new Set(
   (E.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(','))
@@ -66,6 +68,7 @@ const REPS = {
   small: reps('SMALL', 5),
   large: reps('LARGE', 5),
   sparse: reps('SPARSE', 3),
+  xattrs: reps('XATTRS', 3),
   '100k-copy': reps('100K_COPY', 2),
   '100k': reps('100K', 3),
   '100k-twoway': reps('100K_TWOWAY', 3),
@@ -80,6 +83,8 @@ const SPEC = {
   '100k': QUICK ? { files: 5000, top: 10, sub: 10, maxSize: 4 * 1024 } : { files: 100_000, top: 45, sub: 44, maxSize: 4 * 1024 },
   large: QUICK ? { count: 4, size: 16 * MiB } : { count: 4, size: 256 * MiB },
   sparse: { size: 100 * MiB, blocks: 8 },
+  /** The small tree's shape with a seed of its own; every `ownerEvery`-th file gets a non-root owner. */
+  xattrs: QUICK ? { files: 1000, top: 5, sub: 4, maxSize: 16 * 1024, ownerEvery: 10 } : { files: 10_000, top: 14, sub: 14, maxSize: 16 * 1024, ownerEvery: 10 },
   '1m': QUICK ? 20_000 : 1_000_000,
   '5m': QUICK ? 50_000 : 5_000_000,
   hashFileSize: QUICK ? 64 * MiB : 256 * MiB,
@@ -163,7 +168,7 @@ function timed(scenario, tool, argv, { verify, env, expectNoop = false, flush = 
   }
   s.walls.push(m.wall);
   s.rss.push(m.rssKiB);
-  if (expectNoop && tool === 'tsync' && m.status === 0 && !/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates/m.test(m.stdout)) {
+  if (expectNoop && tool.startsWith('tsync') && m.status === 0 && !/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates/m.test(m.stdout)) {
     s.failures.push(`no-op run did work: ${m.stdout.trim()}`);
     tag += ` (not a no-op: ${m.stdout.trim()})`;
   }
@@ -385,6 +390,82 @@ function sparseScenario(data) {
     '|---|---|---|',
     ...rows,
     `| (source) | | ${duKiB(S)} KiB |`,
+  ].join('\n');
+}
+
+/** The `xattrs` scenario's tools: key -> label in its table (every one keeps owners and xattrs except tsync-nometa). */
+const XATTR_TOOLS = {
+  tsync: 'tsync',
+  'tsync-nometa': 'tsync --no-owner --no-group --no-xattrs',
+  cp: 'cp -a',
+  rsync: 'rsync -aHAXS --delete',
+};
+/** The three flags that turn off what issue 12 added: the "metadata cost" baseline. */
+const NO_META_FLAGS = ['--no-owner', '--no-group', '--no-xattrs'];
+
+/**
+ * 10,000 small files, each with a user.* xattr, some (and some directories) owned by a non-root user:
+ * initial copy by tsync (default: keeps owner, group, xattrs), tsync with the three --no-* flags, cp -a
+ * and rsync -aHAXS, then the no-op re-sync of the three that have one. Each replica is checked against the
+ * source (contents, and owners + xattrs for every tool but the --no-* run) and its disk use measured.
+ * Returns the markdown table of that (the timings also go to the main table's details as xattrs-*).
+ * @param {SmallTreeManifest} data
+ */
+async function xattrsScenario(data) {
+  const W = join(WORK, 'xattrs');
+  mkdirSync(W, { recursive: true });
+  const S = data.root;
+  const dst = (/** @type {string} */ t) => join(W, `dst-${t}`);
+  const st = (/** @type {string} */ t) => join(W, `state-${t}`);
+  const tools = Object.keys(XATTR_TOOLS);
+  const syncTools = ['tsync', 'tsync-nometa', 'rsync'];
+  const cmd = (/** @type {string} */ tool) => {
+    if (tool === 'tsync') return tsyncOneWay(S, dst(tool), st(tool));
+    if (tool === 'tsync-nometa') return [...tsyncOneWay(S, dst(tool), st(tool)), ...NO_META_FLAGS];
+    if (tool === 'cp') return cpInitial(S, dst(tool));
+    return ['rsync', '-aHAXS', '--delete', `${S}/`, `${dst(tool)}/`];
+  };
+  const check = (/** @type {string} */ tool, /** @type {'all' | 'none'} */ content) => () => {
+    const tree = compareTrees(S, dst(tool), { content });
+    if (tool === 'tsync-nometa' || !tree.ok) return tree;
+    return compareMeta(S, dst(tool));
+  };
+  const duKiB = (/** @type {string} */ p) => Number(run(['du', '-sk', p]).stdout.split('\t')[0]);
+
+  log(`xattrs: initial copy of ${data.files.length} files with xattrs, ${REPS.xattrs} repetitions`);
+  for (let r = 0; r < REPS.xattrs; r++) {
+    for (const tool of rotate(tools, r)) {
+      discard(dst(tool));
+      discard(st(tool));
+      timed('xattrs-initial', tool, cmd(tool), { verify: check(tool, 'all') });
+    }
+  }
+  log(`xattrs: no-op re-sync (steady state), ${REPS.xattrs} repetitions`);
+  for (const tool of syncTools) run(cmd(tool), { allowFail: true }); // untimed: the first re-sync after a copy re-hashes
+  for (let r = 0; r < REPS.xattrs; r++) {
+    for (const tool of rotate(syncTools, r)) {
+      timed('xattrs-noop', tool, cmd(tool), { verify: check(tool, 'none'), expectNoop: true });
+    }
+  }
+
+  const cell = (/** @type {string} */ key, /** @type {string} */ tool) => (results.get(key)?.has(tool) ? cellOf(key, tool).text : 'n/a');
+  const med = (/** @type {string} */ key, /** @type {string} */ tool) => median(results.get(key)?.get(tool)?.walls ?? []);
+  const rows = tools.map(
+    (t) =>
+      `| ${XATTR_TOOLS[/** @type {keyof typeof XATTR_TOOLS} */ (t)]} | ${cell('xattrs-initial', t)} | ${cell('xattrs-noop', t)} | ${existsSync(dst(t)) ? `${duKiB(dst(t))} KiB` : 'n/a'} | ${t === 'tsync-nometa' ? 'not checked (off)' : 'checked'} |`,
+  );
+  const ratio = (/** @type {string} */ key, /** @type {string} */ peer) => fmtRatio(med(key, 'tsync'), med(key, peer));
+  return [
+    `| ${fmtCount(data.files.length)} files with a user.* xattr each | initial copy (median) | no-op re-sync (median) | replica disk use (du -sk) | owners, groups, xattrs |`,
+    '|---|---|---|---|---|',
+    ...rows,
+    `| (source) | | | ${duKiB(S)} KiB | |`,
+    '',
+    '| tsync (default) against | initial copy | no-op re-sync |',
+    '|---|---|---|',
+    `| tsync --no-owner --no-group --no-xattrs ("metadata cost", target ≤ 1.10×, issue 12) | ${ratio('xattrs-initial', 'tsync-nometa')} | ${ratio('xattrs-noop', 'tsync-nometa')} |`,
+    `| rsync -aHAXS --delete | ${ratio('xattrs-initial', 'rsync')} | ${ratio('xattrs-noop', 'rsync')} |`,
+    `| cp -a | ${ratio('xattrs-initial', 'cp')} | n/a |`,
   ].join('\n');
 }
 
@@ -908,6 +989,10 @@ function targetRows(ctx) {
   rows.push(ratioRow(`initial copy, ${n10k} small files`, 'small-initial', 'cp', 'cp -a', 1.0, { cpSync: true }));
   rows.push(ratioRow(`initial copy, ${n100k} small files`, '100k-initial', 'cp', 'cp -a', 1.0, { cpSync: true }));
   rows.push(ratioRow(`large files, initial copy (${SPEC.large.count} × ${SPEC.large.size / MiB} MiB)`, 'large-initial', 'cp', 'cp -a', 1.1, { cpSync: true }));
+  const nX = fmtCount(SPEC.xattrs.files);
+  const noMeta = 'tsync --no-owner --no-group --no-xattrs';
+  rows.push(ratioRow(`metadata cost (issue 12): initial copy, ${nX} files with xattrs (opt-in \`xattrs\`)`, 'xattrs-initial', 'tsync-nometa', noMeta, 1.1));
+  rows.push(ratioRow(`metadata cost (issue 12): no-op one-way, ${nX} files with xattrs (opt-in \`xattrs\`)`, 'xattrs-noop', 'tsync-nometa', noMeta, 1.1));
   rows.push(rssRow(`peak RSS, one-shot sync, ${n100k} files`, ['100k-initial', '100k-first', '100k-noop', '100k-incr', '100k-twoway-noop', '100k-twoway'], SPEC['100k'].files, 150));
   rows.push(rssRow(`peak RSS, one-shot sync, ${n1m} empty files (opt-in \`1m\`)`, ['1m-initial', '1m-noop'], SPEC['1m'], 600));
   rows.push(fiveMRow(ctx));
@@ -999,7 +1084,8 @@ function buildReport(ctx) {
       `| hash: ${ctx.hash.size / MiB} MiB warm file, tsync hashFile, ${fmtBytes(one.bufSize)} buffer (best: ${fmtBytes(best.bufSize)}, ${best.hashed.toFixed(2)} GB/s)³ | ${one.hashed.toFixed(2)} GB/s${one.wrong ? ' ✗ WRONG DIGEST' : ''} | n/a | n/a | n/a | n/a | n/a | n/a |`,
     );
   }
-  const table = lines.join('\n');
+  // Empty when only scenarios with tables of their own ran (sparse, xattrs): no header without rows.
+  const table = lines.length > 2 ? lines.join('\n') : '';
 
   /** @type {string[]} */
   const foot = [];
@@ -1095,6 +1181,15 @@ async function main() {
   if (ONLY.has('twoway')) ctx.twoway = await twoWayScenario(/** @type {SmallTreeManifest} */ (ctx.small), 'twoway', REPS.twoway, 'all');
 
   if (ONLY.has('sparse')) ctx.sparse = sparseScenario(generateSparseFile(join(DATA, 'sparse'), { ...SPEC.sparse, seed: SEED }));
+  if (ONLY.has('xattrs')) {
+    const { ownerEvery, ...shape } = SPEC.xattrs;
+    log(`generating xattrs dataset: ${shape.files} files, each with a user.* xattr, 1 in ${ownerEvery} owned by uid ${XATTR_TREE_OWNER.uid}`);
+    const t0 = Date.now();
+    const data = generateSmallTree(join(DATA, 'xattrs'), { ...shape, seed: SEED + 12 });
+    const owned = decorateXattrTree(data, { ownerEvery, seed: SEED + 12 });
+    log(`  ${(data.bytes / 1e6).toFixed(1)} MB, ${owned} entries with a non-root owner, in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    ctx.xattrs = await xattrsScenario(data);
+  }
 
   let large = null;
   if (ONLY.has('large')) {
@@ -1142,9 +1237,10 @@ async function main() {
   out.push(`Targets (issue 11; every tool as its users run it by default; opt-in rows say so and show "not run" unless named in BENCH_ONLY):`, '', rep.targets, '');
   if (ctx.watch?.error) out.push(`watch: ${ctx.watch.error}`, '');
   if (rep.startup) out.push(`Start-up (median of ${REPS.startup}; target: each within ${STARTUP_TARGET}× of \`node -e 0\`):`, '', rep.startup, '');
-  if (results.size > (ctx.startupRows ? 1 : 0) || ctx.hash) out.push(rep.table, '', rep.foot, '');
+  if (rep.table) out.push(rep.table, '', rep.foot, '');
   if (rep.hashTable) out.push('Hash throughput by read buffer size (tsync `hashFile`, warm cache):', '', rep.hashTable, '');
   if (ctx.sparse) out.push('Sparse file (holes kept: disk use of the replica):', '', ctx.sparse, '');
+  if (ctx.xattrs) out.push('Owners, groups and xattrs kept (issue 12):', '', ctx.xattrs, '');
   out.push(`tsync process start-up (\`node bin/tsync.js --version\`): ${fmtS(ctx.startup)} (included in every tsync figure).`, '');
   if (rep.problems.length > 0) out.push('**Problems (correctness checks / exit codes):**', '', ...rep.problems, '');
   else out.push('All correctness checks passed (replica compared with the source after every run; see details).', '');
@@ -1207,9 +1303,10 @@ function resultsMarkdown(ctx, rep) {
       rep.startup,
       '',
     );
-  md.push('## Summary', '', rep.table, '', rep.foot, '');
+  if (rep.table) md.push('## Summary', '', rep.table, '', rep.foot, '');
   if (rep.hashTable) md.push('## Hash throughput by read buffer size', '', rep.hashTable, '');
   if (ctx.sparse) md.push('## Sparse file (holes kept)', '', ctx.sparse, '');
+  if (ctx.xattrs) md.push('## Owners, groups and xattrs kept (issue 12)', '', ctx.xattrs, '');
   md.push(`tsync process start-up (\`node bin/tsync.js --version\`, median of 5): ${fmtS(ctx.startup)}; it is included in every tsync figure.`, '');
   if (ctx.twoway?.tsyncStatus === 'not-available') md.push(`tsync two-way said: \`${ctx.twoway.tsyncMessage.split('\n')[0]}\``, '');
   md.push('## Correctness', '');

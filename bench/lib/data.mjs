@@ -4,8 +4,9 @@
 // so it is incompressible and never dedupes) and file/dir mtimes (fixed past timestamps). Only inode
 // numbers and ctimes differ between two generations of the same dataset.
 import { createCipheriv, createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, ftruncateSync, mkdirSync, openSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { setAttributeSync } from '@napi-rs/xattr';
 
 /** @typedef {{ rel: string, size: number }} FileSpec */
 /** @typedef {{ root: string, files: FileSpec[], dirs: string[], bytes: number, seed: number }} Manifest */
@@ -241,4 +242,36 @@ export function generateLargeFiles(root, { count, size, seed }) {
   }
   utimesSync(root, BASE_MTIME_S, BASE_MTIME_S);
   return { root, files, dirs: [], bytes: count * size, seed };
+}
+
+/** The uid/gid the `xattrs` scenario gives some files: not root, and needing no passwd entry (chown takes numbers). */
+export const XATTR_TREE_OWNER = { uid: 1234, gid: 2345 };
+
+/**
+ * Turns a generated tree into the `xattrs` scenario's source: every file gets a `user.bench.tag` xattr
+ * (its path and a seeded number, so no two values are alike) and every `ownerEvery`-th file, plus every
+ * other leaf directory, gets a non-root owner and group. Setting xattrs and owners changes only ctimes,
+ * so the tree's mtimes stay the generator's. Needs root (chown) and a file system with user xattrs.
+ * Returns how many entries got the non-root owner.
+ * @param {SmallTreeManifest} manifest @param {{ ownerEvery: number, seed: number }} options
+ */
+export function decorateXattrTree(manifest, { ownerEvery, seed }) {
+  const r = rng(seed);
+  const { uid, gid } = XATTR_TREE_OWNER;
+  let owned = 0;
+  manifest.files.forEach(({ rel }, i) => {
+    const abs = join(manifest.root, rel);
+    setAttributeSync(abs, 'user.bench.tag', `${rel}:${r.int(1e9)}`);
+    if (i % ownerEvery === 0) {
+      chownSync(abs, uid, gid);
+      owned++;
+    }
+  });
+  manifest.leaves.forEach((d, i) => {
+    if (i % 2 === 0) {
+      chownSync(join(manifest.root, d), uid, gid);
+      owned++;
+    }
+  });
+  return owned;
 }
