@@ -86,8 +86,13 @@ export function listKeptXattrs(path: string): string[] {
 
 /** The kept attributes with their values; one that vanished between list and get is left out. */
 export function readXattrs(path: string): Map<string, Buffer> {
+  return valuesOf(path, listKeptXattrs(path));
+}
+
+/** The values of attributes already listed (each list is two system calls in the library: list once). */
+function valuesOf(path: string, names: readonly string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
-  for (const name of listKeptXattrs(path)) {
+  for (const name of names) {
     const value = wrap(`getxattr ${name}`, () => xattrLib().getAttributeSync(path, name));
     if (value !== null) out.set(name, value);
   }
@@ -100,8 +105,8 @@ export function readXattrs(path: string): Map<string, Buffer> {
  * different sets encode alike).
  */
 export function xattrDigestAt(path: string): string {
-  if (listKeptXattrs(path).length === 0) return '';
-  return digestOf(readXattrs(path));
+  const names = listKeptXattrs(path);
+  return names.length === 0 ? '' : digestOf(valuesOf(path, names));
 }
 
 export function digestOf(attrs: ReadonlyMap<string, Buffer>): string {
@@ -121,8 +126,14 @@ export function digestOf(attrs: ReadonlyMap<string, Buffer>): string {
 
 /** Makes `path`'s kept attributes exactly `want`: sets each, removes the ones `want` lacks. */
 export function writeXattrs(path: string, want: ReadonlyMap<string, Buffer>): void {
-  const have = readXattrs(path);
-  for (const name of have.keys()) if (!want.has(name)) wrap(`removexattr ${name}`, () => xattrLib().removeAttributeSync(path, name));
+  const haveNames = listKeptXattrs(path);
+  for (const name of haveNames) if (!want.has(name)) wrap(`removexattr ${name}`, () => xattrLib().removeAttributeSync(path, name));
+  // only the names both have need their old value (an equal one is not written again); a fresh temp file
+  // usually has none, or only what the file system gave it (an inherited default ACL, an SELinux label)
+  const have = valuesOf(
+    path,
+    haveNames.filter((name) => want.has(name)),
+  );
   for (const [name, value] of want) {
     const old = have.get(name);
     if (old !== undefined && old.equals(value)) continue;
