@@ -1,4 +1,5 @@
-import { linkSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, lstatSync, rmSync, writeFileSync } from 'node:fs';
+import { tempName } from '../fs/temp-name.js';
 import type { RelPath } from '../core/types.js';
 import type { DirAnchors } from './dir-anchors.js';
 
@@ -22,23 +23,47 @@ const MARKS: readonly { readonly name: string; readonly content: string }[] = [
 /**
  * Creates `.tsync/` in a root if needed and adds the marks that are missing. Each is written whole under
  * a temp name and then linked into place: link() never replaces what is there (a mark someone edited
- * stays as it is) and a run killed half-way leaves no empty mark behind. A mark that cannot be written
- * is skipped: it only helps other tools and must not fail a sync.
+ * stays as it is) and a run killed half-way leaves no empty mark behind. The temp file sits at the root
+ * under the engine's own temp name (fs/temp-name.ts), where the next run's scan finds and removes it if
+ * this run is killed or cannot unlink it; inside `.tsync/` nobody would. A mark that cannot be written is
+ * skipped: it only helps other tools and must not fail a sync.
  */
 export function markOwnFolder(anchors: DirAnchors): void {
   anchors.makeDirs(OWN_DIR as RelPath);
   for (const mark of MARKS) {
     const final = anchors.place(`${OWN_DIR}/${mark.name}` as RelPath);
-    const temp = anchors.place(`${OWN_DIR}/${mark.name}.tmp-${process.pid}` as RelPath);
     try {
-      writeFileSync(temp.fdPath, mark.content, { flag: 'wx', mode: 0o644 });
-      linkSync(temp.fdPath, final.fdPath);
-    } catch {
-      // EEXIST: already marked; anything else: best effort, see above
+      if (exists(final.fdPath)) continue;
+      const temp = anchors.place(tempName('mark') as RelPath);
+      try {
+        writeFileSync(temp.fdPath, mark.content, { flag: 'wx', mode: 0o644 });
+        linkSync(temp.fdPath, final.fdPath);
+      } catch {
+        // EEXIST: marked meanwhile; anything else: best effort, see above
+      } finally {
+        removeQuietly(temp.fdPath);
+        temp.release();
+      }
     } finally {
-      rmSync(temp.fdPath, { force: true });
-      temp.release();
       final.release();
     }
+  }
+}
+
+function exists(path: Buffer): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A temp file that cannot be removed now is removed by the next run's scan (see above). */
+function removeQuietly(path: Buffer): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // left for the next run
   }
 }

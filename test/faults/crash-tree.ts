@@ -153,10 +153,13 @@ export function footprintMoved(before: Map<string, string>, after: Map<string, s
   return false;
 }
 
-/** tsync names that must not outlive a clean run (temp files); the trash under `.tsync/trash` is kept on purpose. */
+/** tsync names that must not outlive a clean run (temp files); the trash under `.tsync/trash` and the folder's marks are kept on purpose. */
 export function ownNamesIn(root: string): string[] {
-  return [...snap(root, true).keys()].filter((p) => p !== '.tsync' && !p.startsWith('.tsync/trash') && p.split('/').some((n) => n.startsWith('.tsync')));
+  return [...snap(root, true).keys()].filter((p) => p !== '.tsync' && !OWN_FOLDER_MARKS.has(p) && !p.startsWith('.tsync/trash') && p.split('/').some((n) => n.startsWith('.tsync')));
 }
+
+/** The marks that keep git, tar and backup tools out of `.tsync` (src/engine/own-folder.ts): meant to stay. */
+const OWN_FOLDER_MARKS = new Set(['.tsync/.gitignore', '.tsync/CACHEDIR.TAG']);
 
 /** What a root's trash keeps, by the path each version had: `<root>/.tsync/trash/<stamp>/<path>[.~n~]`. */
 export function trashIn(root: string): Map<string, Item[]> {
