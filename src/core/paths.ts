@@ -38,6 +38,16 @@ export function ancestorsOf(p: RelPath): RelPath[] {
   return out;
 }
 
+/**
+ * Whether `p` can only name something inside a root: a binary string of bytes (no char above 0xFF),
+ * not empty, no empty, `.` or `..` part, no NUL. What comes from outside (a plan file, a remote peer's
+ * frame) is checked with this before any file system call sees it.
+ */
+export function isSafeRelPath(p: string): p is RelPath {
+  if (p === '' || p.includes('\0') || /[^\x00-\xff]/.test(p)) return false;
+  return p.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
 /** tsync's own names (temp files, and the `.tsync/` folder that holds the trash) start with `.tsync`. */
 export function isOwnName(name: string): boolean {
   return name.startsWith('.tsync');

@@ -22,6 +22,18 @@ function matcherOf(patterns: readonly string[]): Ignore {
   return ignoreFactory().add([...patterns]);
 }
 
+/**
+ * Where a filter's ignore-file rules come from besides the roots it reads itself: the text of each
+ * directory's `.tsyncignore` files on a side it cannot read directly ('' for the root), e.g. a remote
+ * side's, as its agent read them. `applyIgnoreFiles: false` reads the roots' ignore files (so that
+ * `rulesRead` has them) without applying them: the scan of a pair with a remote side is filtered after
+ * both sides are known, by a filter that holds both sides' rules (see `withoutExcluded`).
+ */
+export interface FilterSources {
+  readonly texts?: ReadonlyMap<string, string>;
+  readonly applyIgnoreFiles?: boolean;
+}
+
 export interface FilterRules {
   /** --exclude GLOB (repeatable), gitignore syntax. */
   readonly exclude: readonly string[];
@@ -49,7 +61,12 @@ export class PathFilter {
   /** Per root, directories found missing there (so their subdirectories are not looked for at all). */
   private readonly missing: Set<string>[];
 
-  constructor(rules: FilterRules, roots: readonly AbsPath[]) {
+  private readonly texts: ReadonlyMap<string, string>;
+  private readonly applyIgnoreFiles: boolean;
+
+  constructor(rules: FilterRules, roots: readonly AbsPath[], sources: FilterSources = {}) {
+    this.texts = sources.texts ?? new Map();
+    this.applyIgnoreFiles = sources.applyIgnoreFiles ?? true;
     this.top = rules.exclude.length > 0 ? matcherOf(rules.exclude) : null;
     this.includes = rules.include.length > 0 ? matcherOf(rules.include) : null;
     this.anchors = roots.map((r) => new DirAnchors(r));
@@ -138,7 +155,9 @@ export class PathFilter {
         place.release();
       }
     });
-    const rules = lines.some((l) => l.trim() !== '' && !l.startsWith('#')) ? matcherOf(lines) : null;
+    const given = this.texts.get(key);
+    if (given !== undefined && given !== '') lines.push(...given.split(/\r?\n/));
+    const rules = this.applyIgnoreFiles && lines.some((l) => l.trim() !== '' && !l.startsWith('#')) ? matcherOf(lines) : null;
     this.perDir.set(key, rules);
     this.textRead.set(key, lines.join('\n'));
     if (rules !== null) this.withRules.set(key, rules);

@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { anObject, closedObject, exactKeys, parseJsonFile } from '../config/schema-issues.js';
 import { CONFLICT_POLICIES, type Action, type ConflictPolicy, type ConflictResolution, type EntryKind, type RelPath, type Side } from '../core/types.js';
+import { isSafeRelPath } from '../core/paths.js';
 import { PLAN_FORMAT } from './plan-file.js';
 import type { SyncMode } from './settings.js';
 
@@ -27,7 +28,7 @@ const base64 = v.pipe(v.string(), v.regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/
 /** A path inside a root: the engine resolves it under the root, so `..`, `.` and empty parts must never get there. */
 const relPath = v.pipe(
   base64,
-  v.check((p) => p !== '' && p.split('/').every((part) => part !== '' && part !== '.' && part !== '..' && !part.includes('\0')), 'a relative path in base64 (no empty, "." or ".." parts)'),
+  v.check(isSafeRelPath, 'a relative path in base64 (no empty, "." or ".." parts)'),
   v.transform((p) => p as RelPath),
 );
 const absPath = v.pipe(
