@@ -44,7 +44,7 @@ export function ancestorsOf(p: RelPath): RelPath[] {
  * frame) is checked with this before any file system call sees it.
  */
 export function isSafeRelPath(p: string): p is RelPath {
-  if (p === '' || p.includes('\0') || /[^\x00-\xff]/.test(p)) return false;
+  if (p === '' || p.includes('\0') || /[\u0100-\uffff]/.test(p)) return false;
   return p.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
