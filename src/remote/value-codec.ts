@@ -40,7 +40,7 @@ const TAG_ARRAY = 11;
 const TAG_OBJECT = 12;
 const TAG_MAP = 13;
 
-const ABOVE_LATIN1 = /[^\x00-\xff]/;
+const ABOVE_LATIN1 = /[\u0100-\uffff]/;
 const SURROGATE = /[\ud800-\udfff]/;
 
 class Writer {
