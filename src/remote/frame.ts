@@ -61,8 +61,11 @@ export type Message =
   | { readonly kind: 'ping' }
   | { readonly kind: 'pong' };
 
-function withHeader(kind: number, id: number, body: CodecValue | null): Buffer {
-  const frame = body === null ? Buffer.allocUnsafe(HEADER_BYTES) : encodeValue(body, HEADER_BYTES);
+/** For the frames that carry nothing after the id (null is a value a result may carry). */
+const NO_BODY: unique symbol = Symbol('no body');
+
+function withHeader(kind: number, id: number, body: CodecValue | typeof NO_BODY): Buffer {
+  const frame = body === NO_BODY ? Buffer.allocUnsafe(HEADER_BYTES) : encodeValue(body, HEADER_BYTES);
   const payloadLength = frame.length - LENGTH_BYTES;
   if (payloadLength > MAX_FRAME) throw new ProtocolError(`a frame of ${payloadLength} bytes exceeds the limit of ${MAX_FRAME}`);
   frame.writeUInt32BE(payloadLength, 0);
@@ -94,13 +97,13 @@ export function encodeMessage(msg: Message): Buffer[] {
       return [header, msg.chunk];
     }
     case 'end':
-      return [withHeader(KIND.end, msg.id, null)];
+      return [withHeader(KIND.end, msg.id, NO_BODY)];
     case 'cancel':
-      return [withHeader(KIND.cancel, msg.id, null)];
+      return [withHeader(KIND.cancel, msg.id, NO_BODY)];
     case 'ping':
-      return [withHeader(KIND.ping, 0, null)];
+      return [withHeader(KIND.ping, 0, NO_BODY)];
     case 'pong':
-      return [withHeader(KIND.pong, 0, null)];
+      return [withHeader(KIND.pong, 0, NO_BODY)];
   }
 }
 
