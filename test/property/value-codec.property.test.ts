@@ -172,7 +172,7 @@ describe('frame decoder and codec, fuzzed', () => {
   test('mutated valid frames: a message or a ProtocolError, nothing else, no buffer over MAX_FRAME', () => {
     fc.assert(
       fc.property(fc.array(messageArb, { minLength: 1, maxLength: 4 }), fc.array(mutationArb, { minLength: 1, maxLength: 3 }), cutsArb, (messages, mutations, cuts) => {
-        let bytes = Buffer.concat(messages.flatMap(encodeMessage));
+        let bytes: Buffer = Buffer.concat(messages.flatMap(encodeMessage));
         for (const m of mutations) bytes = mutate([bytes], m);
         feed(bytes, cuts);
         const perFrame = mutate(

@@ -97,7 +97,7 @@ describe('value codec', () => {
 
 describe('frame decoder', () => {
   const frames = [
-    ...encodeMessage({ kind: 'call', id: 1, method: 'echo', args: ['a', 2n] }),
+    ...encodeMessage({ kind: 'call', id: 1, method: 'echo', args: ['a', 2n], upload: false }),
     ...encodeMessage({ kind: 'data', id: 0x80000002, chunk: Buffer.alloc(1000, 9) }),
     ...encodeMessage({ kind: 'ping' }),
     ...encodeMessage({ kind: 'error', id: 0x80000003, error: { name: 'E', message: 'm', code: 'ENOENT', errno: -2 } }),
