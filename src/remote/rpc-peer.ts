@@ -15,6 +15,8 @@ import { defaultErrorFromWire, errorToWire, type ErrorFromWire } from './wire-er
 /** Set on an id that names a call made by the frame's receiver (see frame.ts). */
 const RECEIVERS_CALL = 0x80000000;
 const MAX_ID = 0x7fffffff;
+/** A stream gives the event loop a turn after this many bytes. */
+const YIELD_EVERY = MAX_DATA_CHUNK * 4;
 
 export interface RpcPeerOptions {
   /** Ping after this long without hearing anything (default 15 s). */
@@ -218,12 +220,20 @@ export class RpcPeer {
 
   /** Sends `chunks` as data frames for `wireId`, waiting for the output to drain when it is full. */
   private async pump(wireId: number, chunks: AsyncIterable<Buffer>, shouldStop: () => boolean): Promise<void> {
+    let sinceYield = 0;
     for await (const chunk of chunks) {
       for (const piece of pieces(chunk)) {
         if (shouldStop()) return;
         await this.roomToWrite();
+        // a source and an output that never block would otherwise keep this loop in microtasks for the
+        // whole stream: replies, cancels and timers (which run in later turns) could not get a word in
+        if (sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         if (shouldStop()) return;
         this.enqueue(encodeMessage({ kind: 'data', id: wireId, chunk: piece }));
+        sinceYield += piece.length;
       }
     }
   }
