@@ -63,7 +63,7 @@ describe('RPC peer over a child process', () => {
     const calls = Array.from({ length: 1000 }, (_, i) => peer.call('echo', { i, big: BigInt(i) * 2n ** 40n, name: `n\u00ff${i}` }));
     const results = await Promise.all(calls);
     const parentWrites = peer.stats.writes - before;
-    results.forEach((r, i) => expect(r).toEqual({ i, big: BigInt(i) * 2n ** 40n, name: `n\u00ff${i}` }));
+    expect(results).toEqual(Array.from({ length: 1000 }, (_, i) => ({ i, big: BigInt(i) * 2n ** 40n, name: `n\u00ff${i}` })));
     const agentStats = (await peer.call('stats', null)) as { writes: number; framesSent: number };
     console.log(`1,000 pipelined calls: ${parentWrites} write(s) from the caller, ${agentStats.writes} from the agent for ${agentStats.framesSent} frames`);
     expect(parentWrites).toBeLessThanOrEqual(2);
