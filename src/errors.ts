@@ -1,6 +1,6 @@
 // Typed errors with stable codes. Only src/cli maps them to exit codes (see cli/exit-codes.ts).
 
-export type TsyncErrorCode = 'USAGE' | 'BAD_ROOT' | 'SAME_ROOT' | 'NESTED_ROOTS' | 'STATE' | 'SAFETY_HALT' | 'LOCKED';
+export type TsyncErrorCode = 'USAGE' | 'BAD_ROOT' | 'SAME_ROOT' | 'NESTED_ROOTS' | 'STATE' | 'SAFETY_HALT' | 'LOCKED' | 'PROTOCOL' | 'REMOTE_LOST';
 
 export abstract class TsyncError extends Error {
   abstract readonly code: TsyncErrorCode;

@@ -1,0 +1,217 @@
+// Framing of the byte stream between tsync and its agent (after the SSH helper's one-line text preamble).
+//
+//   frame   = u32 length (big-endian) + payload of that many bytes
+//   payload = u8 kind + u32 id (big-endian) + body
+//   id      = the request id (31 bits) of the call the frame belongs to; the top bit is set when that call was
+//             made by the frame's receiver (a result, or a download's data), clear when by its sender (a call,
+//             or an upload's data), so that the two sides' ids, chosen independently, never collide
+//
+//   kind                body
+//   1 call              codec [method: string, args]
+//   2 call-upload       codec [method: string, args]; then data frames with the same id, then end or abort
+//   3 result            codec value
+//   4 result-download   codec value; then data frames with the same id, then end or abort
+//   5 error             codec { name, message, code?, errno?, syscall?, kind? }: the call failed
+//   6 data              raw bytes: the next chunk of the stream with this id (not codec-encoded: no copy, no tag)
+//   7 end               empty: the stream with this id is complete
+//   8 abort             codec { name, message, ... }: the stream's sender failed; the stream is incomplete
+//   9 cancel            empty: the stream's receiver wants no more (the sender stops and sends end or abort)
+//   10 ping, 11 pong    empty, id 0: keepalive
+//
+// Why length-prefixed: a reader knows where each frame ends without scanning its bytes, so any byte may
+// appear in a payload (raw file data, binary names), and a chunk split anywhere by the pipe reassembles.
+// Why the limits: the length is read before the payload exists, so it is checked against MAX_FRAME before
+// any buffer is sized by it; a corrupt or hostile length costs at most MAX_FRAME bytes, never a huge
+// allocation or an endless wait. Streams are cut into data frames of at most MAX_DATA_CHUNK, so a large
+// file never needs one large buffer and the replies of other calls interleave with it.
+import { ProtocolError } from './protocol-error.js';
+import { decodeValue, encodeValue, type CodecValue } from './value-codec.js';
+import { wireErrorFrom, type WireError } from './wire-error.js';
+
+/** The largest payload accepted (and sent). */
+export const MAX_FRAME = 16 * 1024 * 1024;
+/** The largest chunk a stream's data frame carries. */
+export const MAX_DATA_CHUNK = 256 * 1024;
+
+const LENGTH_BYTES = 4;
+const HEADER_BYTES = LENGTH_BYTES + 1 + 4;
+
+const KIND = {
+  call: 1,
+  callUpload: 2,
+  result: 3,
+  resultDownload: 4,
+  error: 5,
+  data: 6,
+  end: 7,
+  abort: 8,
+  cancel: 9,
+  ping: 10,
+  pong: 11,
+} as const;
+
+export type Message =
+  | { readonly kind: 'call'; readonly id: number; readonly method: string; readonly args: CodecValue; readonly upload: boolean }
+  | { readonly kind: 'result'; readonly id: number; readonly value: CodecValue; readonly download: boolean }
+  | { readonly kind: 'error'; readonly id: number; readonly error: WireError }
+  | { readonly kind: 'data'; readonly id: number; readonly chunk: Buffer }
+  | { readonly kind: 'end'; readonly id: number }
+  | { readonly kind: 'abort'; readonly id: number; readonly error: WireError }
+  | { readonly kind: 'cancel'; readonly id: number }
+  | { readonly kind: 'ping' }
+  | { readonly kind: 'pong' };
+
+/** For the frames that carry nothing after the id (null is a value a result may carry). */
+const NO_BODY: unique symbol = Symbol('no body');
+
+function withHeader(kind: number, id: number, body: CodecValue | typeof NO_BODY): Buffer {
+  const frame = body === NO_BODY ? Buffer.allocUnsafe(HEADER_BYTES) : encodeValue(body, HEADER_BYTES);
+  const payloadLength = frame.length - LENGTH_BYTES;
+  if (payloadLength > MAX_FRAME) throw new ProtocolError(`a frame of ${payloadLength} bytes exceeds the limit of ${MAX_FRAME}`);
+  frame.writeUInt32BE(payloadLength, 0);
+  frame[LENGTH_BYTES] = kind;
+  frame.writeUInt32BE(id, LENGTH_BYTES + 1);
+  return frame;
+}
+
+/**
+ * The bytes of one message, ready to write: one buffer, or for data a header and the chunk itself (not
+ * copied). Throws ProtocolError if a value cannot be encoded or the frame would exceed MAX_FRAME.
+ */
+export function encodeMessage(msg: Message): Buffer[] {
+  switch (msg.kind) {
+    case 'call':
+      return [withHeader(msg.upload ? KIND.callUpload : KIND.call, msg.id, [msg.method, msg.args])];
+    case 'result':
+      return [withHeader(msg.download ? KIND.resultDownload : KIND.result, msg.id, msg.value)];
+    case 'error':
+      return [withHeader(KIND.error, msg.id, { ...msg.error })];
+    case 'abort':
+      return [withHeader(KIND.abort, msg.id, { ...msg.error })];
+    case 'data': {
+      if (msg.chunk.length > MAX_DATA_CHUNK) throw new ProtocolError(`a data chunk of ${msg.chunk.length} bytes exceeds ${MAX_DATA_CHUNK}`);
+      const header = Buffer.allocUnsafe(HEADER_BYTES);
+      header.writeUInt32BE(HEADER_BYTES - LENGTH_BYTES + msg.chunk.length, 0);
+      header[LENGTH_BYTES] = KIND.data;
+      header.writeUInt32BE(msg.id, LENGTH_BYTES + 1);
+      return [header, msg.chunk];
+    }
+    case 'end':
+      return [withHeader(KIND.end, msg.id, NO_BODY)];
+    case 'cancel':
+      return [withHeader(KIND.cancel, msg.id, NO_BODY)];
+    case 'ping':
+      return [withHeader(KIND.ping, 0, NO_BODY)];
+    case 'pong':
+      return [withHeader(KIND.pong, 0, NO_BODY)];
+  }
+}
+
+function wireErrorBody(v: CodecValue, what: string): WireError {
+  const error = wireErrorFrom(v);
+  if (error === undefined) throw new ProtocolError(`${what} frame without a name and message`);
+  return error;
+}
+
+function emptyBody(payload: Buffer, what: string): void {
+  if (payload.length !== 5) throw new ProtocolError(`${what} frame with a body of ${payload.length - 5} bytes`);
+}
+
+/** Reads one frame's payload (as FrameDecoder yields it) into a message; anything malformed is a ProtocolError. */
+export function decodeMessage(payload: Buffer): Message {
+  if (payload.length < 5) throw new ProtocolError(`a frame of ${payload.length} bytes has no kind and id`);
+  const kind = payload[0] as number;
+  const id = payload.readUInt32BE(1);
+  switch (kind) {
+    case KIND.call:
+    case KIND.callUpload: {
+      const body = decodeValue(payload, 5);
+      if (!Array.isArray(body) || body.length !== 2 || typeof body[0] !== 'string') throw new ProtocolError('call frame without [method, args]');
+      return { kind: 'call', id, method: body[0], args: body[1] as CodecValue, upload: kind === KIND.callUpload };
+    }
+    case KIND.result:
+    case KIND.resultDownload:
+      return { kind: 'result', id, value: decodeValue(payload, 5), download: kind === KIND.resultDownload };
+    case KIND.error:
+      return { kind: 'error', id, error: wireErrorBody(decodeValue(payload, 5), 'error') };
+    case KIND.abort:
+      return { kind: 'abort', id, error: wireErrorBody(decodeValue(payload, 5), 'abort') };
+    case KIND.data:
+      return { kind: 'data', id, chunk: payload.subarray(5) };
+    case KIND.end:
+      emptyBody(payload, 'end');
+      return { kind: 'end', id };
+    case KIND.cancel:
+      emptyBody(payload, 'cancel');
+      return { kind: 'cancel', id };
+    case KIND.ping:
+      emptyBody(payload, 'ping');
+      return { kind: 'ping' };
+    case KIND.pong:
+      emptyBody(payload, 'pong');
+      return { kind: 'pong' };
+    default:
+      throw new ProtocolError(`unknown frame kind ${kind}`);
+  }
+}
+
+/**
+ * Cuts a byte stream, split into chunks anywhere, into whole frame payloads. A payload that fits in one
+ * chunk is a view into it (no copy); one that spans chunks is assembled into a buffer sized only after
+ * its length passed the MAX_FRAME check.
+ */
+export class FrameDecoder {
+  private readonly lengthBytes = Buffer.alloc(LENGTH_BYTES);
+  private lengthFill = 0;
+  private partial: Buffer | null = null;
+  private partialFill = 0;
+
+  constructor(private readonly maxFrame = MAX_FRAME) {}
+
+  /** The payloads completed by this chunk, in order. Throws ProtocolError on an impossible length. */
+  push(chunk: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let off = 0;
+    while (off < chunk.length) {
+      if (this.partial !== null) {
+        const n = Math.min(this.partial.length - this.partialFill, chunk.length - off);
+        chunk.copy(this.partial, this.partialFill, off, off + n);
+        this.partialFill += n;
+        off += n;
+        if (this.partialFill === this.partial.length) {
+          out.push(this.partial);
+          this.partial = null;
+        }
+        continue;
+      }
+      let length: number;
+      if (this.lengthFill === 0 && chunk.length - off >= LENGTH_BYTES) {
+        length = chunk.readUInt32BE(off);
+        off += LENGTH_BYTES;
+      } else {
+        const n = Math.min(LENGTH_BYTES - this.lengthFill, chunk.length - off);
+        chunk.copy(this.lengthBytes, this.lengthFill, off, off + n);
+        this.lengthFill += n;
+        off += n;
+        if (this.lengthFill < LENGTH_BYTES) break;
+        this.lengthFill = 0;
+        length = this.lengthBytes.readUInt32BE(0);
+      }
+      if (length > this.maxFrame) throw new ProtocolError(`a frame of ${length} bytes exceeds the limit of ${this.maxFrame}`);
+      if (length < 5) throw new ProtocolError(`a frame of ${length} bytes has no kind and id`);
+      if (chunk.length - off >= length) {
+        out.push(chunk.subarray(off, off + length));
+        off += length;
+      } else {
+        this.partial = Buffer.allocUnsafe(length);
+        this.partialFill = 0;
+      }
+    }
+    return out;
+  }
+
+  /** True between frames: a stream that ends here ended cleanly. */
+  get atBoundary(): boolean {
+    return this.partial === null && this.lengthFill === 0;
+  }
+}
