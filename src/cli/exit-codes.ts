@@ -8,6 +8,7 @@ export const EXIT = {
   conflicts: 3,
   safetyHalt: 4,
   locked: 5,
+  remoteLost: 6,
   interrupted: 130,
 } as const;
 
@@ -20,6 +21,7 @@ export const EXIT_CODE_HELP = `Exit codes:
   3  conflicts left unresolved
   4  a safety guard halted the run (nothing was changed)
   5  another tsync holds the lock on this pair
+  6  the remote side could not be reached or was lost
   130  interrupted by Ctrl-C or SIGTERM (sync: what was applied is recorded; run it again to finish)`;
 
 /** The one place where typed errors become exit codes. */
@@ -35,5 +37,7 @@ export function exitCodeOf(e: TsyncError): ExitCode {
       return EXIT.safetyHalt;
     case 'LOCKED':
       return EXIT.locked;
+    case 'REMOTE_UNREACHABLE':
+      return EXIT.remoteLost;
   }
 }
