@@ -20,8 +20,10 @@ export interface SshdOptions {
 export interface Sshd {
   readonly host: '127.0.0.1';
   readonly port: number;
-  /** A --ssh value that logs in with the throwaway key and checks the throwaway host key (strict). */
+  /** A --ssh value that logs in with the throwaway key, checks the throwaway host key (strict), on this port. */
   readonly sshCommand: string;
+  /** The same without the port (give one in an ssh:// root, or reach a closed port). */
+  readonly sshCommandNoPort: string;
   /** The temp dir holding the keys, config and known_hosts. */
   readonly dir: string;
   /** A key pair that sshd does not accept. */
@@ -60,8 +62,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     }
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, 'utf8')}`);
-    const sshCommand = `ssh -F /dev/null -i ${userKey} -o IdentitiesOnly=yes -o IdentityAgent=none -p ${port} -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts} -o LogLevel=ERROR`;
-    return { host: '127.0.0.1', port, sshCommand, dir, wrongKey, log: () => log, stop: () => stop(child, dir) };
+    // the host key is known under both the bare address and [address]:port, so any port given later still checks it
+    const sshCommandNoPort = `ssh -F /dev/null -i ${userKey} -o IdentitiesOnly=yes -o IdentityAgent=none -o StrictHostKeyChecking=yes -o UserKnownHostsFile=${knownHosts} -o LogLevel=ERROR`;
+    const sshCommand = `${sshCommandNoPort} -p ${port}`;
+    return { host: '127.0.0.1', port, sshCommand, sshCommandNoPort, dir, wrongKey, log: () => log, stop: () => stop(child, dir) };
   }
 }
 
