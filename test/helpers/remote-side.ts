@@ -17,7 +17,7 @@ export interface RemoteSide {
   /** The bundle cache dir the bootstrap uses: $XDG_CACHE_HOME/tsync. */
   readonly agentCache: string;
   /** PATH, HOME, XDG_CACHE_HOME. */
-  readonly env: Record<string, string>;
+  readonly env: { readonly PATH: string; readonly HOME: string; readonly XDG_CACHE_HOME: string };
   /** Puts an executable sh script named `name` first on the PATH. */
   addScript(name: string, body: string): string;
   /** Puts a `tsync` on the PATH that runs this checkout's built CLI and logs each call's arguments to `log`. */

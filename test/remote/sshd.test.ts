@@ -104,7 +104,7 @@ describe('connectAgent over a real sshd', () => {
     expect(e.message).toMatch(/^the tsync agent on 127\.0\.0\.1 \(tsync 9\.0\.0\) speaks protocol 2, this tsync \S+ speaks protocol 1: /);
   });
 
-  it('(e) a closed port: RemoteUnreachableError with ssh\'s own reason, before the preamble deadline', async () => {
+  it("(e) a closed port: RemoteUnreachableError with ssh's own reason, before the preamble deadline", async () => {
     const side = remoteSide();
     const sshd = await sshdFor(side);
     const port = await closedPort();
