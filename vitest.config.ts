@@ -21,7 +21,7 @@ export default defineConfig({
           // `npm test`: unit, property and end-to-end tests. Crash trials and injected faults run with
           // `npm run test:faults`, the scale trials and full-strength properties with `npm run test:long`.
           name: 'main',
-          include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/property/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/remote/**/*.test.ts'],
         },
       },
       {

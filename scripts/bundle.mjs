@@ -9,7 +9,7 @@
 // - ignore: loaded with require() on the first filter rule (path-filter.ts);
 // - @napi-rs/xattr: a native addon (prebuilt, per platform), loaded on the first xattr call (fs/xattrs.ts).
 // dist/ itself stays: the tests and the benchmark import its modules directly.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -36,6 +36,40 @@ await build({
   // CommonJS dependencies (commander, cli-progress) call require() for Node built-ins; an ES module
   // bundle has no require of its own, so give it one.
   banner: { js: "import { createRequire as tsyncCreateRequire } from 'node:module'; const require = tsyncCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+  legalComments: 'none',
+});
+
+// The remote agent (issue 15): ONE self-contained file, sent over ssh to a far side that has only Node and cached there
+// (remote/bootstrap.ts). So: no code splitting, no chunk beside it, no package.json to read (the version is put in
+// here), and no native addon. better-sqlite3 is refused outright (the index stays on the local side); @napi-rs/xattr
+// stays external and optional: fs/xattrs.ts loads it with require() on first use, which fails, as it does today on a
+// platform without a prebuilt addon, when the far side has no node_modules.
+const agentEntry = join(root, 'dist', 'remote', 'agent-main.js');
+const agentOut = join(root, 'dist', 'agent', 'tsync-agent.mjs');
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+rmSync(dirname(agentOut), { recursive: true, force: true });
+await build({
+  entryPoints: [agentEntry],
+  outfile: agentOut,
+  bundle: true,
+  splitting: false,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: ['@napi-rs/xattr'],
+  define: { TSYNC_BUNDLED_VERSION: JSON.stringify(version) },
+  banner: { js: "import { createRequire as tsyncCreateRequire } from 'node:module'; const require = tsyncCreateRequire(import.meta.url);" },
+  plugins: [
+    {
+      name: 'no-native-in-agent',
+      setup(b) {
+        b.onResolve({ filter: /^better-sqlite3$/ }, (args) => ({
+          errors: [{ text: `the agent bundle must not depend on better-sqlite3 (imported by ${args.importer}): the index stays on the local side` }],
+        }));
+      },
+    },
+  ],
   logLevel: 'warning',
   legalComments: 'none',
 });

@@ -1,6 +1,6 @@
 // Typed errors with stable codes. Only src/cli maps them to exit codes (see cli/exit-codes.ts).
 
-export type TsyncErrorCode = 'USAGE' | 'BAD_ROOT' | 'SAME_ROOT' | 'NESTED_ROOTS' | 'STATE' | 'SAFETY_HALT' | 'LOCKED' | 'PROTOCOL' | 'REMOTE_LOST';
+export type TsyncErrorCode = 'USAGE' | 'BAD_ROOT' | 'SAME_ROOT' | 'NESTED_ROOTS' | 'STATE' | 'SAFETY_HALT' | 'LOCKED' | 'PROTOCOL' | 'REMOTE_LOST' | 'REMOTE_UNREACHABLE';
 
 export abstract class TsyncError extends Error {
   abstract readonly code: TsyncErrorCode;
@@ -37,4 +37,18 @@ export class SafetyHaltError extends TsyncError {
 /** Another tsync process works on the same pair of roots. */
 export class LockedError extends TsyncError {
   readonly code = 'LOCKED';
+}
+
+/** Why a remote root could not be reached: ssh failed, the far side lacks Node >= 20, or the agent's handshake was wrong. */
+export type RemoteFailure = 'ssh' | 'node-missing' | 'node-too-old' | 'bundle' | 'handshake' | 'protocol' | 'timeout';
+
+/** The remote side could not be reached or its agent could not be started (exit 6). */
+export class RemoteUnreachableError extends TsyncError {
+  readonly code = 'REMOTE_UNREACHABLE';
+  constructor(
+    message: string,
+    readonly reason: RemoteFailure,
+  ) {
+    super(message);
+  }
 }

@@ -39,6 +39,7 @@ export function exitCodeOf(e: TsyncError): ExitCode {
       return EXIT.locked;
     case 'PROTOCOL':
     case 'REMOTE_LOST':
+    case 'REMOTE_UNREACHABLE':
       return EXIT.remoteLost;
   }
 }

@@ -191,6 +191,16 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       done(restoreCommand(root, path, { at: flags.at }, io));
     });
 
+  // the far side of a remote root, started over ssh (remote/bootstrap.ts); hidden: not a command for people
+  program
+    .command('agent', { hidden: true })
+    .description('serve a remote root over stdin and stdout (started by tsync over ssh)')
+    .option('--protocol', 'print the protocol version this tsync speaks and exit')
+    .action(async (flags: { protocol?: boolean }) => {
+      const { agentCommand } = await import('./commands/agent.js');
+      done(await agentCommand(flags));
+    });
+
   return program;
 }
 

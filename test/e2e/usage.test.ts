@@ -164,7 +164,7 @@ describe('help and version', () => {
     expect(r.stdout).toMatch(/^Usage: tsync /);
     expect(r.stdout).toMatch(/^\s+sync \[options\] \[src\] \[dst\]/m);
     expect(r.stdout).toContain('Exit codes:');
-    for (const code of [0, 1, 2, 3, 4, 5]) expect(r.stdout).toMatch(new RegExp(`^\\s+${code}  \\S`, 'm'));
+    for (const code of [0, 1, 2, 3, 4, 5, 6]) expect(r.stdout).toMatch(new RegExp(`^\\s+${code}  \\S`, 'm'));
   });
 
   it('tsync without arguments: the usage on stderr, exit 2 (a usage error, as git and rsync do)', () => {
