@@ -45,8 +45,8 @@ function streamForced(): boolean {
 }
 
 /**
- * Concurrency for copies when a side is remote: each small copy waits for the far side's answer, so many
- * must be in flight at once for the pipe to stay full.
+ * Concurrency for small streamed copies (a side is remote): each waits for the far side's answer, so many
+ * must be in flight at once for the pipe to stay full. Large ones keep the run's --concurrency.
  */
 const STREAMED_CONCURRENCY = 32;
 
@@ -60,7 +60,9 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   let bytes = 0;
   const { left, right } = opts.endpoints;
   const streamed = streamForced() || !left.isLocal || !right.isLocal;
-  const queue = new PQueue({ concurrency: streamed ? Math.max(opts.concurrency, STREAMED_CONCURRENCY) : opts.concurrency });
+  const queue = new PQueue({ concurrency: opts.concurrency });
+  // small streamed copies get a wider queue of their own; large ones keep --concurrency (they fill the pipe alone)
+  const smallQueue = streamed ? new PQueue({ concurrency: Math.max(opts.concurrency, STREAMED_CONCURRENCY) }) : null;
   // copies (conflict copies too) hash what they write: load the hasher once, before the first of them
   if (actions.some((a) => a.type === 'copy' || a.type === 'conflict')) await loadHasher();
   const keep = opts.keep ?? { owner: false, group: false, xattrs: false };
@@ -86,10 +88,13 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
         // scheduling round per file and no parallelism. The large ones go to the queue first, so their
         // kernel copies proceed on the thread pool while the small ones are copied here. Streamed copies
         // all go to the queue: each waits on the other end, and one at a time would be a round trip per file.
-        const direct = streamed ? [] : list.filter(runsToCompletion);
-        for (const a of list) if (streamed || !runsToCompletion(a)) void queue.add(() => run(a));
+        const direct = smallQueue === null ? list.filter(runsToCompletion) : [];
+        for (const a of list) {
+          if (!runsToCompletion(a)) void queue.add(() => run(a));
+          else if (smallQueue !== null) void smallQueue.add(() => run(a));
+        }
         for (const a of direct) await run(a);
-        await queue.onIdle();
+        await Promise.all([queue.onIdle(), smallQueue?.onIdle()]);
       } else {
         for (const a of list) await run(a);
       }
