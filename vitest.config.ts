@@ -9,6 +9,26 @@ import { defineConfig } from 'vitest/config';
  */
 const NO_PROC_EXCLUDED = ['test/e2e/memory-bound.test.ts', 'test/e2e/scan-worker.test.ts'];
 
+/**
+ * The suites that copy between the sides and resolve conflicts, run a third time with TSYNC_STREAM_COPIES=1
+ * (a test hook, engine/execute.ts): every copy between two local roots then takes the path a remote side
+ * takes (source endpoint's openRead piped into the target's install, engine/stream-copy.ts) instead of the
+ * kernel copy, so that path is held to the same checks (one-way, two-way and its conflicts, holes and hard
+ * links, owners and xattrs, hostile trees, changes during a copy, metadata, byte-exact names).
+ */
+const STREAM_SUITES = [
+  'test/e2e/mirror.test.ts',
+  'test/e2e/two-way.test.ts',
+  'test/e2e/sparse-hardlinks.test.ts',
+  'test/e2e/owners-xattrs.test.ts',
+  'test/e2e/hostile.test.ts',
+  'test/e2e/faults.test.ts',
+  'test/e2e/meta-converge.test.ts',
+  'test/e2e/names.test.ts',
+  'test/e2e/operations.test.ts',
+  'test/e2e/backup-round-trip-holes-links.test.ts',
+];
+
 export default defineConfig({
   test: {
     // e2e tests spawn the built CLI against real trees; give slow CI machines room
@@ -31,6 +51,14 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           exclude: NO_PROC_EXCLUDED,
           env: { TSYNC_NO_PROC: '1' },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'stream',
+          include: STREAM_SUITES,
+          env: { TSYNC_STREAM_COPIES: '1' },
         },
       },
     ],

@@ -203,11 +203,7 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
     } finally {
       if (!keep) {
         await tmp.close().catch(() => undefined);
-        try {
-          unlinkSync(tmpAbs);
-        } catch {
-          // already gone
-        }
+        discardTemp(tmpAbs);
       }
     }
   } finally {
@@ -239,17 +235,39 @@ function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes:
   } finally {
     closeSync(tmp);
     if (!keep) {
-      try {
-        unlinkSync(tmpAbs);
-      } catch {
-        // already gone
-      }
+      discardTemp(tmpAbs);
     }
   }
 }
 
+/** Removes a temp file that will not be installed (it may be gone already). */
+export function discardTemp(tmpAbs: Buffer): void {
+  try {
+    unlinkSync(tmpAbs);
+  } catch {
+    // already gone
+  }
+}
+
+/** What the last steps before a rename need: the parents' check, the stale check, and keeping the old version. */
+export interface RenameGuard {
+  readonly targetAbs: Buffer;
+  readonly expect: Expectation;
+  readonly label: string;
+  readonly beforeRename: () => void;
+  readonly keepReplaced: () => void;
+}
+
+/** The last checks and the rename over the target: every install (copy, stream, symlink) ends here. */
+export function renameIntoPlace(req: RenameGuard, tmpAbs: Buffer): void {
+  req.beforeRename();
+  assertExpected(req.targetAbs, req.expect, req.label);
+  req.keepReplaced();
+  renameSync(tmpAbs, req.targetAbs);
+}
+
 /** A new 0600 temp file in the target's directory; a name that is taken (a stale leftover) is skipped. */
-function createTemp(dirAbs: Buffer): { tmpAbs: Buffer; fd: number } {
+export function createTemp(dirAbs: Buffer): { tmpAbs: Buffer; fd: number } {
   for (let attempt = 0; ; attempt++) {
     const tmpAbs = Buffer.concat([dirAbs, SLASH, Buffer.from(tempName(), 'latin1')]);
     try {
@@ -270,10 +288,7 @@ function finish(
   meta: OwnerMeta & XattrMeta,
   statInstalled = (): BigIntStats => lstatSync(req.targetAbs, { bigint: true }),
 ): CopyResult {
-  req.beforeRename();
-  assertExpected(req.targetAbs, req.expect, req.label);
-  req.keepReplaced();
-  renameSync(tmpAbs, req.targetAbs);
+  renameIntoPlace(req, tmpAbs);
   const after = statInstalled();
   const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash, ...meta };
   return {
@@ -333,7 +348,7 @@ async function writeAll(dst: FileHandle, chunk: Buffer, position: number): Promi
   }
 }
 
-async function hashHandle(fh: FileHandle): Promise<string> {
+export async function hashHandle(fh: FileHandle): Promise<string> {
   return (await hashAndSize(fh)).hash;
 }
 
@@ -387,19 +402,10 @@ export function copySymlinkAtomic(req: SymlinkRequest): ScannedEntry {
     } catch {
       // link times are cosmetic; some file systems refuse them
     }
-    req.beforeRename();
-    assertExpected(req.targetAbs, req.expect, req.label);
-    req.keepReplaced();
-    renameSync(tmpAbs, req.targetAbs);
+    renameIntoPlace(req, tmpAbs);
     renamed = true;
   } finally {
-    if (!renamed) {
-      try {
-        unlinkSync(tmpAbs);
-      } catch {
-        // already gone
-      }
-    }
+    if (!renamed) discardTemp(tmpAbs);
   }
   const after = lstatSync(req.targetAbs, { bigint: true });
   return {
@@ -409,11 +415,11 @@ export function copySymlinkAtomic(req: SymlinkRequest): ScannedEntry {
   };
 }
 
-function changedSince(st: BigIntStats, before: BigIntStats): boolean {
+export function changedSince(st: BigIntStats, before: BigIntStats): boolean {
   return st.ctimeNs !== before.ctimeNs || st.mtimeNs !== before.mtimeNs || st.size !== before.size || st.ino !== before.ino;
 }
 
-function sameStat(a: StatId, b: StatId): boolean {
+export function sameStat(a: StatId, b: StatId): boolean {
   return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 

@@ -1,31 +1,24 @@
 import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
-import type { AbsPath, Action, KeptMeta, LinkAction, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
+import type { Action, Expectation, KeptMeta, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
+import type { Copied, Endpoint } from '../endpoint/endpoint.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
-import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
-import { DirAnchors, type Place } from './dir-anchors.js';
-import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from './guards.js';
-import type { Trash } from './trash.js';
-import { digestOf } from '../fs/xattrs.js';
-import { deleteEntry, makeDir, setLinkMeta, setMeta } from './operations.js';
-import { linkAtomic } from './hard-link.js';
-import { MetaWriter, NO_XATTRS } from './apply-meta.js';
-
-export interface Roots {
-  readonly left: AbsPath;
-  readonly right: AbsPath;
-}
+import { NO_XATTRS } from './apply-meta.js';
+import { SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
+import { StaleTargetError, UnsafePathError } from './guards.js';
+import { copyLocally } from './local-copy.js';
 
 export interface ExecuteOptions {
-  readonly roots: Roots;
+  /** The two sides: every read and write goes through them (endpoint/endpoint.ts). */
+  readonly endpoints: Readonly<Record<Side, Endpoint>>;
   /** Parallel operations for large files; small ones are copied synchronously (copy-file.ts). */
   readonly concurrency: number;
   /** Per side, how recent a ctime must be to count as racy (fs/ctime-probe.ts). */
   readonly racyWindowNs: Readonly<Record<Side, bigint>>;
-  /** Per side, where overwritten and deleted entries are kept (null: --no-trash, or a side never written). */
-  readonly trash: Readonly<Record<Side, Trash | null>>;
+  /** Per side, the run's trash folder name (null: --no-trash, or a side never written). */
+  readonly trashStamp: Readonly<Record<Side, string | null>>;
   readonly onOutcome?: (o: Outcome) => void;
   /** Once aborted (Ctrl-C), no new action starts: the run ends with the outcomes of those that ran. */
   readonly stopSignal?: AbortSignal;
@@ -43,6 +36,21 @@ export interface ExecuteResult {
 }
 
 /**
+ * TEST HOOK: TSYNC_STREAM_COPIES=1 sends every copy between the sides through openRead and install (the
+ * path a remote side takes) even when both sides are local, so that the e2e suites prove that path
+ * (vitest.config.ts, project `stream`). Without it, two local sides copy with the kernel (copy-file.ts).
+ */
+function streamForced(): boolean {
+  return process.env.TSYNC_STREAM_COPIES === '1';
+}
+
+/**
+ * Concurrency for small streamed copies (a side is remote): each waits for the far side's answer, so many
+ * must be in flight at once for the pipe to stay full. Large ones keep the run's --concurrency.
+ */
+const STREAMED_CONCURRENCY = 32;
+
+/**
  * Carries out a plan phase by phase (core/order.ts): deletes, conflict units, directories top-down,
  * copies, then metadata (directories deepest first). Each action is independent: a failure becomes
  * an outcome, never an abort.
@@ -50,13 +58,16 @@ export interface ExecuteResult {
 export async function executePlan(actions: readonly Action[], opts: ExecuteOptions): Promise<ExecuteResult> {
   const outcomes: Outcome[] = [];
   let bytes = 0;
+  const { left, right } = opts.endpoints;
+  const streamed = streamForced() || !left.isLocal || !right.isLocal;
   const queue = new PQueue({ concurrency: opts.concurrency });
+  // small streamed copies get a wider queue of their own; large ones keep --concurrency (they fill the pipe alone)
+  const smallQueue = streamed ? new PQueue({ concurrency: Math.max(opts.concurrency, STREAMED_CONCURRENCY) }) : null;
   // copies (conflict copies too) hash what they write: load the hasher once, before the first of them
   if (actions.some((a) => a.type === 'copy' || a.type === 'conflict')) await loadHasher();
-  const keep = opts.keep;
-  const none = keep === undefined || (!keep.owner && !keep.group && !keep.xattrs);
-  const meta = none && opts.chownRefused !== true ? null : new MetaWriter(keep ?? { owner: false, group: false, xattrs: false }, opts.warn ?? (() => undefined), opts.chownRefused === true);
-  const ctx = new ActionContext(opts.roots, opts.racyWindowNs, opts.trash, meta);
+  const keep = opts.keep ?? { owner: false, group: false, xattrs: false };
+  const chownRefused = opts.chownRefused === true;
+  const ctx = new ActionContext(opts.endpoints, streamed, keep, chownRefused, opts.trashStamp);
   const stop = opts.stopSignal;
   const letSignalsIn = stop === undefined ? null : eventLoopTurns(SIGNAL_CHECK_MS);
   const run = async (a: Action): Promise<void> => {
@@ -67,23 +78,29 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     outcomes.push(outcome);
     opts.onOutcome?.(outcome);
   };
+  const sides: Side[] = ['left', 'right'];
+  for (const side of sides) await opts.endpoints[side].beginRun({ trashStamp: opts.trashStamp[side], keep, chownRefused, racyWindowNs: opts.racyWindowNs[side] });
   try {
     for (const phase of PHASES) {
       const list = actions.filter((a) => phaseOf(a) === phase);
       if (isParallelPhase(phase)) {
-        // Small copies run to their rename without yielding (copy-file.ts): queueing them would add a
+        // Small local copies run to their rename without yielding (copy-file.ts): queueing them would add a
         // scheduling round per file and no parallelism. The large ones go to the queue first, so their
-        // kernel copies proceed on the thread pool while the small ones are copied here.
-        const direct = list.filter(runsToCompletion);
-        for (const a of list) if (!runsToCompletion(a)) void queue.add(() => run(a));
+        // kernel copies proceed on the thread pool while the small ones are copied here. Streamed copies
+        // all go to the queue: each waits on the other end, and one at a time would be a round trip per file.
+        const direct = smallQueue === null ? list.filter(runsToCompletion) : [];
+        for (const a of list) {
+          if (!runsToCompletion(a)) void queue.add(() => run(a));
+          else if (smallQueue !== null) void smallQueue.add(() => run(a));
+        }
         for (const a of direct) await run(a);
-        await queue.onIdle();
+        await Promise.all([queue.onIdle(), smallQueue?.onIdle()]);
       } else {
         for (const a of list) await run(a);
       }
     }
   } finally {
-    ctx.close();
+    for (const side of sides) for (const message of await opts.endpoints[side].endRun()) opts.warn?.(message);
   }
   return { outcomes, bytes };
 }
@@ -117,189 +134,64 @@ interface Applied {
   readonly copied: number;
 }
 
-/** What every action of a run shares: where the sides are, and which directories are known to be real. */
+/** What every action of a run shares: the two sides, and how copies between them travel. */
 class ActionContext {
-  private readonly guards: Record<Side, AncestorGuard>;
-  private readonly anchors: Record<Side, DirAnchors>;
-  /** Files this run installed, per side: what a hard link to one of them must find there. */
-  private readonly installed: Record<Side, Map<RelPath, StatId>> = { left: new Map(), right: new Map() };
-
   constructor(
-    readonly roots: Roots,
-    private readonly racyWindowNs: Readonly<Record<Side, bigint>>,
-    private readonly trash: Readonly<Record<Side, Trash | null>>,
-    private readonly meta: MetaWriter | null,
-  ) {
-    this.guards = { left: new AncestorGuard(roots.left), right: new AncestorGuard(roots.right) };
-    this.anchors = { left: new DirAnchors(roots.left, this.guards.left), right: new DirAnchors(roots.right, this.guards.right) };
-  }
+    readonly endpoints: Readonly<Record<Side, Endpoint>>,
+    /** Copies between the sides go through openRead and install (a remote side, or the test hook). */
+    private readonly streamed: boolean,
+    private readonly keep: KeptMeta,
+    private readonly chownRefused: boolean,
+    private readonly trashStamp: Readonly<Record<Side, string | null>>,
+  ) {}
 
   hasTrash(side: Side): boolean {
-    return this.trash[side] !== null;
-  }
-
-  /** Runs `use` with `path` pinned through its directory's descriptor (dir-anchors.ts). */
-  at<T>(side: Side, path: RelPath, use: (place: Place) => T): T {
-    const place = this.anchors[side].place(path);
-    try {
-      return use(place);
-    } finally {
-      place.release();
-    }
-  }
-
-  /** Deletes what the scan saw at `path`: a file or link goes to the trash (if any), a directory is removed. */
-  remove(side: Side, path: RelPath, expect: Action['expect'], label: string): void {
-    const trash = this.trash[side];
-    this.at(side, path, ({ fdPath }) => {
-      if (trash !== null && expect !== null && expect.kind !== 'dir') {
-        assertExpected(fdPath, expect, label);
-        trash.moveToTrash(path, fdPath);
-      } else {
-        deleteEntry(fdPath, expect, label);
-      }
-    });
-    this.guards[side].forget(path);
-    this.anchors[side].forget(path);
-  }
-
-  /** Creates a directory; the guard trusts it from then on. */
-  makeDir(side: Side, path: RelPath, source: ScannedEntry, label: string): ScannedEntry {
-    const meta = this.meta;
-    if (meta?.chownRefused === true) this.at(side === 'left' ? 'right' : 'left', path, ({ fdPath }) => meta.noteOwnerLeft(fdPath));
-    const made = this.at(side, path, ({ fdPath }) => makeDir(fdPath, source, label));
-    this.guards[side].trust(path, made.stat.ino);
-    return made;
+    return this.trashStamp[side] !== null;
   }
 
   /**
-   * Fixes metadata in place to the action's (possibly merged, core/merge-meta.ts) entry. Owner and group
-   * are in the entry; xattr values are not (only their digest), so they are read from whichever side holds
-   * the merged digest now: the other side, or the target itself when the merge kept the target's xattrs.
+   * Fixes metadata in place to the action's (possibly merged, core/merge-meta.ts) entry. xattr values are
+   * not in the entry (only their digest): the other side's are read and sent along (the target keeps its
+   * own instead where they hold the merged digest).
    */
-  setMeta(side: Side, path: RelPath, source: ScannedEntry, expect: Action['expect'], label: string): ScannedEntry {
-    const meta = this.meta;
-    const e = source.entry;
-    if (e.kind === 'symlink') {
-      const owner = meta === null ? undefined : (abs: Buffer) => meta.applyToSymlink(abs, e);
-      return this.at(side, path, ({ fdPath }) => setLinkMeta(fdPath, e, expect, label, owner));
-    }
-    if (meta === null) return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label));
-    const other = side === 'left' ? 'right' : 'left';
-    let xattrs = this.at(other, path, ({ fdPath }) => meta.sourceXattrs(fdPath, label));
-    if (xattrs !== null && e.xattrs !== undefined && digestOf(xattrs) !== e.xattrs) {
-      const own = this.at(side, path, ({ fdPath }) => meta.sourceXattrs(fdPath, label));
-      if (own !== null && digestOf(own) === e.xattrs) xattrs = own;
-    }
-    const chosen = xattrs;
-    return this.at(side, path, ({ fdPath }) => setMeta(fdPath, source, expect, label, (fd) => meta.applyToFile(fd, fdPath, e, chosen, label)));
+  async setMeta(side: Side, path: RelPath, source: ScannedEntry, expect: Expectation, label: string): Promise<ScannedEntry> {
+    const xattrs = this.keep.xattrs && source.entry.kind !== 'symlink' ? await this.endpoints[other(side)].readXattrs(path, label) : null;
+    return this.endpoints[side].setMeta(path, source, expect, xattrs, label);
   }
 
-  /** Every directory above `path` must be a real directory: refuse (UnsafePathError) before touching it. */
-  assertParents(side: Side, path: RelPath): void {
-    this.anchors[side].assertParents(path);
-  }
-
-  /** Closes the directory descriptors of the run. */
-  close(): void {
-    this.anchors.left.closeAll();
-    this.anchors.right.closeAll();
-    this.trash.left?.close();
-    this.trash.right?.close();
+  /** Creates a directory; without the right to chown, says once that another user's one now belongs to us. */
+  async makeDir(side: Side, path: RelPath, source: ScannedEntry, label: string): Promise<ScannedEntry> {
+    if (this.chownRefused) await this.endpoints[other(side)].noteOwnerLeft(path);
+    return this.endpoints[side].makeDir(path, source, label);
   }
 
   /** Copies `from` (a file or symlink as scanned on `fromSide`) to `toSide`, atomically. */
-  async copyEntry(
-    fromSide: Side,
-    fromPath: RelPath,
-    from: ScannedEntry,
-    toSide: Side,
-    toPath: RelPath,
-    expect: Action['expect'],
-  ): Promise<{ target: ScannedEntry; source: ScannedEntry; bytes: number }> {
+  async copyEntry(fromSide: Side, fromPath: RelPath, from: ScannedEntry, toSide: Side, toPath: RelPath, expect: Expectation): Promise<Copied> {
+    const src = this.endpoints[fromSide];
+    const dst = this.endpoints[toSide];
+    if (fromSide === toSide) return dst.copyWithin(fromPath, from, toPath, expect);
+    const e = from.entry;
+    if (e.kind === 'symlink') return { target: await dst.installSymlink(toPath, from, expect), source: from, bytes: 0 };
+    if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
+    const a = src.direct();
+    const b = dst.direct();
+    if (!this.streamed && a !== null && b !== null) return copyLocally(a, fromPath, from, b, toPath, expect);
     const label = displayPath(toPath);
-    const trash = this.trash[toSide];
-    const beforeRename = (): void => this.anchors[toSide].assertParents(toPath);
-    beforeRename();
-    const to = this.anchors[toSide].place(toPath);
-    try {
-      // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
-      const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath, to.fdPath) : (): void => undefined;
-      const e = from.entry;
-      const meta = this.meta;
-      if (e.kind === 'symlink') {
-        const target = copySymlinkAtomic({
-          ...(meta === null ? {} : { applyMeta: (tmpAbs: Buffer) => meta.applyToSymlink(tmpAbs, e) }),
-          targetDirAbs: to.dirFdPath,
-          targetAbs: to.fdPath,
-          linkTarget: Buffer.from(e.target, 'latin1'),
-          mtimeNs: e.mtimeNs,
-          expect,
-          label,
-          beforeRename,
-          keepReplaced,
-        });
-        return { target, source: from, bytes: 0 };
-      }
-      if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
-      const fromPlace = this.anchors[fromSide].place(fromPath);
-      try {
-        // none at scan time means none now: adding one changes the ctime, which the copy checks (copy-file.ts)
-        const xattrs = meta === null ? null : e.xattrs === '' && meta.keepsXattrs ? NO_XATTRS : meta.sourceXattrs(fromPlace.fdPath, label);
-        if (meta?.chownRefused === true) meta.noteOwnerLeft(fromPlace.fdPath);
-        const r = await copyFileAtomic({
-          ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
-          sourceAbs: fromPlace.fdPath,
-          targetDirAbs: to.dirFdPath,
-          targetAbs: to.fdPath,
-          source: from,
-          expect,
-          label,
-          beforeRename,
-          keepReplaced,
-          sourceRacyWindowNs: this.racyWindowNs[fromSide],
-        });
-        this.installed[toSide].set(toPath, r.target.stat);
-        return { target: r.target, source: r.source, bytes: r.bytes };
-      } finally {
-        fromPlace.release();
-      }
-    } finally {
-      to.release();
-    }
+    // none at scan time means none now: adding one changes the ctime, which the read checks
+    const xattrs = !this.keep.xattrs ? null : e.xattrs === '' ? NO_XATTRS : await src.readXattrs(fromPath, label);
+    if (this.chownRefused) await src.noteOwnerLeft(fromPath);
+    const read = await src.openRead(fromPath, from);
+    const got = await dst.install(toPath, from, expect, read.chunks, xattrs);
+    const sent = await read.done;
+    // the two ends hashed the same bytes: a difference is a stream that lost or changed some on the way
+    if (sent.hash !== got.hash || sent.bytes !== got.bytes) throw new SourceChangedError(`${label}: the bytes installed differ from those read`);
+    // the record holds what the target got (its owner and xattrs as set), as a local copy's does
+    return { target: got.target, source: { ...sent.source, entry: got.target.entry }, bytes: got.bytes };
   }
+}
 
-  /** Makes `a.path` on the target one more name of the inode at `a.linkTo` there (hard-link.ts). */
-  link(fromSide: Side, a: LinkAction): ScannedEntry {
-    const label = displayPath(a.path);
-    const linkTo = a.linkToExpect ?? this.installed[a.target].get(a.linkTo) ?? null;
-    if (linkTo === null) throw new StaleTargetError(`${label}: ${displayPath(a.linkTo)}, which it is a hard link of, was not installed`);
-    const trash = this.trash[a.target];
-    const beforeRename = (): void => this.anchors[a.target].assertParents(a.path);
-    beforeRename();
-    const to = this.anchors[a.target].place(a.path);
-    try {
-      const keepReplaced = a.expect !== null && trash !== null ? (): void => trash.keepCopyOf(a.path, to.fdPath) : (): void => undefined;
-      return this.at(fromSide, a.path, (from) =>
-        this.at(a.target, a.linkTo, (leader) =>
-          linkAtomic({
-            sourceAbs: from.fdPath,
-            source: a.source,
-            linkToAbs: leader.fdPath,
-            linkTo,
-            targetDirAbs: to.dirFdPath,
-            targetAbs: to.fdPath,
-            expect: a.expect,
-            label,
-            beforeRename,
-            keepReplaced,
-          }),
-        ),
-      );
-    } finally {
-      to.release();
-    }
-  }
+function other(side: Side): Side {
+  return side === 'left' ? 'right' : 'left';
 }
 
 function recordFor(path: RelPath, targetSide: Side, source: ScannedEntry, target: ScannedEntry): PathRecord {
@@ -310,23 +202,24 @@ function recordFor(path: RelPath, targetSide: Side, source: ScannedEntry, target
 async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
   const sourceSide: Side = a.target === 'right' ? 'left' : 'right';
   const label = displayPath(a.path);
+  const target = ctx.endpoints[a.target];
   const applied = (records: PathRecord[], copied = 0): Applied => ({ outcome: { action: a, status: 'applied', records }, copied });
   try {
     switch (a.type) {
       case 'delete':
-        ctx.assertParents(a.target, a.path);
-        ctx.remove(a.target, a.path, a.expect, label);
+        await target.assertParents(a.path);
+        await target.remove(a.path, a.expect, label);
         return applied([]);
       case 'mkdir': {
-        ctx.assertParents(a.target, a.path);
-        const made = ctx.makeDir(a.target, a.path, a.source, label);
+        await target.assertParents(a.path);
+        const made = await ctx.makeDir(a.target, a.path, a.source, label);
         return applied([recordFor(a.path, a.target, a.source, made)]);
       }
       case 'meta': {
-        ctx.assertParents(a.target, a.path);
-        const target = ctx.setMeta(a.target, a.path, a.source, a.expect, label);
+        await target.assertParents(a.path);
+        const set = await ctx.setMeta(a.target, a.path, a.source, a.expect, label);
         // the entry as set: owner or xattrs that could not be set are not recorded as agreed
-        return applied([recordFor(a.path, a.target, { ...a.source, entry: target.entry }, target)]);
+        return applied([recordFor(a.path, a.target, { ...a.source, entry: set.entry }, set)]);
       }
       case 'copy': {
         const r = await ctx.copyEntry(sourceSide, a.path, a.source, a.target, a.path, a.expect);
@@ -335,8 +228,9 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
       case 'conflict':
         return await resolveConflict(a, ctx);
       case 'link': {
-        const target = ctx.link(sourceSide, a);
-        return applied([recordFor(a.path, a.target, a.source, target)]);
+        await ctx.endpoints[sourceSide].assertUnchanged(a.path, a.source, label);
+        const linked = await target.link(a.path, a.linkTo, a.linkToExpect, a.source, a.expect, label);
+        return applied([recordFor(a.path, a.target, a.source, linked)]);
       }
     }
   } catch (e) {
@@ -363,8 +257,8 @@ async function resolveConflict(a: Extract<Action, { type: 'conflict' }>, ctx: Ac
     copied += saved?.bytes ?? 0;
     // 2. the winner takes the name
     if (a.winner.entry.kind === 'dir') {
-      ctx.assertParents(loserSide, a.path);
-      ctx.remove(loserSide, a.path, a.expect, label); // a mkdir action follows
+      await ctx.endpoints[loserSide].assertParents(a.path);
+      await ctx.endpoints[loserSide].remove(a.path, a.expect, label); // a mkdir action follows
     } else {
       const installed = await ctx.copyEntry(winnerSide, a.path, a.winner, loserSide, a.path, a.expect);
       copied += installed.bytes;

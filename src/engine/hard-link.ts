@@ -5,8 +5,7 @@ import { tempName } from '../fs/temp-name.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 
 export interface LinkRequest {
-  /** The source's path of this name (descriptor-anchored): it must still be the inode the scan saw. */
-  readonly sourceAbs: Buffer;
+  /** The source as scanned: its entry is what the new name records (its side checks it: assertSourceUnchanged). */
   readonly source: ScannedEntry;
   /** The target's first path of the group (descriptor-anchored): the inode to give one more name. */
   readonly linkToAbs: Buffer;
@@ -22,6 +21,14 @@ export interface LinkRequest {
 
 const SLASH = Buffer.of(0x2f);
 
+/** On the source side, before a link: the name must still be the file the scan saw (`abs` descriptor-anchored). */
+export function assertSourceUnchanged(abs: Buffer, source: ScannedEntry, label: string): void {
+  const src = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+  if (src === undefined || !src.isFile() || src.ino !== source.stat.ino || Number(src.size) !== source.stat.size || src.mtimeNs !== source.stat.mtimeNs) {
+    throw new StaleTargetError(`${label}: the source changed since the scan`);
+  }
+}
+
 /**
  * Gives the target's inode at `linkToAbs` one more name, atomically: link() to a temp name in the
  * target's directory, check that what got linked is the inode expected (link() never follows a symlink:
@@ -29,10 +36,6 @@ const SLASH = Buffer.of(0x2f);
  * the usual stale check. A crash leaves the old file or the new link at the final name, never neither.
  */
 export function linkAtomic(req: LinkRequest): ScannedEntry {
-  const src = lstatSync(req.sourceAbs, { bigint: true, throwIfNoEntry: false });
-  if (src === undefined || !src.isFile() || src.ino !== req.source.stat.ino || Number(src.size) !== req.source.stat.size || src.mtimeNs !== req.source.stat.mtimeNs) {
-    throw new StaleTargetError(`${req.label}: the source changed since the scan`);
-  }
   const tmpAbs = Buffer.concat([req.targetDirAbs, SLASH, Buffer.from(tempName(), 'latin1')]);
   linkSync(req.linkToAbs, tmpAbs);
   let renamed = false;

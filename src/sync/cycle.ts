@@ -1,4 +1,3 @@
-import PQueue from 'p-queue';
 import { nextBase, type BaseChanges } from '../core/commit.js';
 import { hashesNeeded } from '../core/hashes-needed.js';
 import { displayPath } from '../core/paths.js';
@@ -9,12 +8,8 @@ import type { Scope } from '../core/scope.js';
 import { isWritable } from '../core/sides.js';
 import type { Action, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { executePlan } from '../engine/execute.js';
-import { Trash, trashStamp } from '../engine/trash.js';
+import { trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
-import { errCode } from '../fs/stat.js';
-import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
-import { DirAnchors, type Place } from '../engine/dir-anchors.js';
-import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
@@ -113,15 +108,14 @@ export async function applyActions(
     if (!pair.warnings.includes(message)) pair.warnings.push(message);
   };
   const writes = (side: Side): boolean => actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
-  const racyWindowNs = { left: pair.racyWindowNs('left', writes('left')), right: pair.racyWindowNs('right', writes('right')) };
+  const racyWindowNs = { left: await pair.racyWindowNs('left', writes('left')), right: await pair.racyWindowNs('right', writes('right')) };
   const stamp = trashStamp(Date.now());
-  const trashOf = (side: Side): Trash | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? new Trash(pair.root(side), stamp) : null);
-  const trash = { left: trashOf('left'), right: trashOf('right') };
+  const trashOf = (side: Side): string | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? stamp : null);
   const { outcomes, bytes } = await executePlan(actions, {
-    roots: pair.roots,
+    endpoints: pair.endpoints,
     concurrency: s.concurrency,
     racyWindowNs,
-    trash,
+    trashStamp: { left: trashOf('left'), right: trashOf('right') },
     onOutcome,
     stopSignal,
     keep: s.keep,
@@ -135,34 +129,16 @@ export async function applyActions(
 export async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSide, base: Base, scope: Scope, concurrency: number): Promise<void> {
   const requests = hashesNeeded(left, right, base, scope);
   if (requests.length === 0) return;
-  const queue = new PQueue({ concurrency });
-  const buffers: Buffer[] = [];
-  // files are read through their directory's descriptor: never through a directory swapped for a symlink
-  const anchors = { left: new DirAnchors(pair.root('left')), right: new DirAnchors(pair.root('right')) };
-  for (const req of requests) {
-    void queue.add(async () => {
-      const side = req.side === 'left' ? left : right;
-      const scanned = side.entries.get(req.path);
-      if (scanned === undefined || scanned.entry.kind !== 'file') return;
-      const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
-      let place: Place | null = null;
-      try {
-        place = anchors[req.side].place(req.path);
-        const { hash } = await hashFile(place.fdPath, buffer);
-        side.entries.set(req.path, { ...scanned, entry: { ...scanned.entry, hash } });
-      } catch (e) {
-        const code = e instanceof StaleTargetError ? 'ENOENT' : e instanceof UnsafePathError ? 'ELOOP' : errCode(e);
-        side.problems.push({ path: req.path, side: req.side, code: code === 'ENOENT' ? 'vanished' : 'unreadable', message: `${displayPath(req.path)}: cannot read (${code})` });
-      } finally {
-        place?.release();
-        buffers.push(buffer);
-      }
-    });
-  }
-  try {
-    await queue.onIdle();
-  } finally {
-    anchors.left.closeAll();
-    anchors.right.closeAll();
-  }
+  // both sides at once, as one queue did: the two roots are often on different disks
+  const pathsOf = (cs: CycleSide): RelPath[] => requests.filter((r) => r.side === cs.side && cs.entries.get(r.path)?.entry.kind === 'file').map((r) => r.path);
+  const sides = [left, right];
+  const results = await Promise.all(sides.map((cs) => pair.endpoints[cs.side].hash(pathsOf(cs), concurrency)));
+  sides.forEach((cs, i) => {
+    for (const [path, got] of results[i] ?? []) {
+      const scanned = cs.entries.get(path);
+      if (scanned === undefined || scanned.entry.kind !== 'file') continue;
+      if ('hash' in got) cs.entries.set(path, { ...scanned, entry: { ...scanned.entry, hash: got.hash } });
+      else cs.problems.push({ path, side: cs.side, code: got.code === 'ENOENT' ? 'vanished' : 'unreadable', message: `${displayPath(path)}: cannot read (${got.code})` });
+    }
+  });
 }

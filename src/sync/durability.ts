@@ -1,7 +1,6 @@
-import { flushStrategyOf, writtenSides, type WrittenPaths } from '../core/written-paths.js';
-import type { AbsPath, Side } from '../core/types.js';
-import { fsyncAbove, fsyncWritten } from '../engine/targeted-flush.js';
-import { flushFileSystemAsync } from '../fs/flush.js';
+import { writtenSides, type WrittenPaths } from '../core/written-paths.js';
+import type { Side } from '../core/types.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
 
 /**
  * Makes what a run (or a watch batch) wrote durable before the index records it: the index must never
@@ -34,24 +33,9 @@ import { flushFileSystemAsync } from '../fs/flush.js';
  * If any fsync fails for a reason other than the path being gone, the side falls back to syncfs, as
  * the flush always did on its own failure.
  */
-export async function makeDurable(roots: Readonly<Record<Side, AbsPath>>, written: WrittenPaths, rootsMade: Readonly<Record<Side, boolean>>): Promise<void> {
-  for (const side of writtenSides(written)) {
-    const w = written[side];
-    const strategy = flushStrategyOf(w);
-    if (strategy === 'targeted') {
-      const r = await fsyncWritten(roots[side], w);
-      // a root made by this run: its own name, and those of the directories made above it, too
-      const above = r.failure === null && rootsMade[side] ? await fsyncAbove(roots[side]) : null;
-      const failure = r.failure ?? above?.failure ?? null;
-      if (failure === null) {
-        timing(`flush ${side}: targeted ${r.files} files, ${r.dirs} dirs (${r.skipped} skipped)${above === null ? '' : `, ${above.dirs} dirs above the new root`}`);
-        continue;
-      }
-      timing(`flush ${side}: targeted failed (${failure}), syncfs instead`);
-    }
-    await flushFileSystemAsync(roots[side]);
-    timing(`flush ${side}: syncfs`);
-  }
+export async function makeDurable(endpoints: Readonly<Record<Side, Endpoint>>, written: WrittenPaths, rootsMade: Readonly<Record<Side, boolean>>): Promise<void> {
+  // each side's endpoint does it (engine/targeted-flush.ts on a local one) and says which flush it took
+  for (const side of writtenSides(written)) for (const line of await endpoints[side].flush(written[side], rootsMade[side])) timing(`flush ${side}: ${line}`);
 }
 
 /** With TSYNC_TIMINGS=1, which flush each side got (for profiling and the e2e tests, not a contract). */

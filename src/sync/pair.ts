@@ -1,8 +1,8 @@
-import type { AbsPath, BaseRecord, RelPath } from '../core/types.js';
+import type { AbsPath, BaseRecord, RelPath, Side } from '../core/types.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import { RootError, SafetyHaltError } from '../errors.js';
-import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
-import { toBytes } from '../fs/paths.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
 import { resolveRoots, type ResolvedRoots } from './roots.js';
@@ -22,6 +22,8 @@ export interface PairOptions {
 /** A pair of roots opened for work: locked, with its index open; the base is loaded on first use. */
 export interface OpenPair {
   readonly roots: ResolvedRoots;
+  /** Every read and write of a side goes through its endpoint (endpoint/endpoint.ts). */
+  readonly endpoints: Readonly<Record<Side, Endpoint>>;
   readonly store: StateStore;
   /**
    * The base in memory, loaded from the index the first time it is read (so that a worker thread can
@@ -38,7 +40,7 @@ export interface OpenPair {
    * ctimes (probed once, and only on a side the run writes to: probing writes a file), else the
    * coarse-clock window.
    */
-  racyWindowNs(side: 'left' | 'right', willWrite: boolean): bigint;
+  racyWindowNs(side: 'left' | 'right', willWrite: boolean): Promise<bigint>;
   close(): void;
 }
 
@@ -56,17 +58,19 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
     const s = store;
     let base: Map<RelPath, BaseRecord> | null = null;
     const probed: Partial<Record<'left' | 'right', bigint>> = {};
+    const endpoints = { left: new LocalEndpoint(roots.left), right: new LocalEndpoint(roots.right) };
     return {
-      racyWindowNs: (side, willWrite) => {
+      racyWindowNs: async (side, willWrite) => {
         const known = probed[side];
         if (known !== undefined) return known;
         if (!willWrite) return RACY_WINDOW_NS;
         // asked once the run is about to write, i.e. after a missing root has been created
-        const fine = hasFineGrainedCtime(toBytes(side === 'left' ? roots.left : roots.right));
+        const fine = await endpoints[side].hasFineCtime();
         probed[side] = fine ? 0n : RACY_WINDOW_NS;
         return probed[side];
       },
       roots,
+      endpoints,
       store: s,
       get base() {
         base ??= s.loadBase();
@@ -77,6 +81,9 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
       root: (side) => (side === 'left' ? roots.left : roots.right),
       close: () => {
         try {
+          // a local endpoint holds nothing between runs (its run state is closed by the executor)
+          void endpoints.left.close();
+          void endpoints.right.close();
           s.close();
         } finally {
           lock.release();

@@ -25,7 +25,7 @@ export interface PendingCommit {
  * run-log rows. Either all of it lands or none.
  */
 export async function persist(pair: OpenPair, pending: PendingCommit, flush: boolean): Promise<void> {
-  if (flush) await makeDurable({ left: pair.root('left'), right: pair.root('right') }, pending.written, { left: pair.roots.leftMissing, right: pair.roots.rightMissing });
+  if (flush) await makeDurable(pair.endpoints, pending.written, { left: pair.roots.leftMissing, right: pair.roots.rightMissing });
   pair.store.commit(pending);
 }
 

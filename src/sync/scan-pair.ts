@@ -2,16 +2,24 @@ import { displayPath } from '../core/paths.js';
 import type { RelPath, Side } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { PathFilter } from '../ignore/path-filter.js';
-import { scanTree, vouchFromBase, type ScanResult } from '../scan/scan.js';
+import { vouchedXattrs } from '../scan/read-meta.js';
+import { vouchFromBase, type ScanResult } from '../scan/scan.js';
 import { scanInWorker, SCAN_WORKER_URL } from '../scan/scan-in-worker.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
 /** A full scan of one side; a missing root is an empty side. The index's stat cache vouches for unchanged files. */
-function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): ScanResult {
+async function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): Promise<ScanResult> {
   if (side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing) return { side, entries: new Map(), problems: [], leftoverTemps: [] };
-  const sideRecord = pair.store.sideRecordLookup(pair.base, side);
-  return scanTree({ root: pair.root(side), side, base: pair.base, sideRecord, checksum: s.checksum, filter, keep: s.keep });
+  const base = pair.base;
+  const sideRecord = pair.store.sideRecordLookup(base, side);
+  return pair.endpoints[side].scan({
+    side,
+    filter,
+    vouch: vouchFromBase(base, sideRecord, s.checksum),
+    vouchXattrs: (path, stat) => vouchedXattrs(stat, base.get(path), sideRecord(path)),
+    keep: s.keep,
+  });
 }
 
 /** One filter for both sides of a run: the same paths are excluded on each (path-filter.ts). */
@@ -69,21 +77,21 @@ export interface PairScanOptions {
 export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'filters' | 'keep'>, filter: PathFilter, o: PairScanOptions = {}): Promise<PairScan> {
   const mode = o.mode ?? scanWorkerModeOf(process.env.TSYNC_SCAN_WORKER);
   if (!workerPays(pair, mode)) {
-    const left = scanSide(pair, s, 'left', filter);
-    return { left, right: scanSide(pair, s, 'right', filter), way: 'sequential' };
+    const left = await scanSide(pair, s, 'left', filter);
+    return { left, right: await scanSide(pair, s, 'right', filter), way: 'sequential' };
   }
   const vouch = vouchFromBase(pair.base, pair.store.sideRecordLookup(pair.base, 'right'), s.checksum);
   const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right], keep: s.keep };
   const running = scanInWorker(job, vouch, o.workerUrl ?? SCAN_WORKER_URL);
   let left: ScanResult;
   try {
-    left = scanSide(pair, s, 'left', filter);
+    left = await scanSide(pair, s, 'left', filter);
   } catch (e) {
     running.cancel();
     throw e;
   }
   const got = await running.outcome;
-  if (!got.ok) return { left, right: scanSide(pair, s, 'right', filter), way: 'worker-failed', reason: got.reason };
+  if (!got.ok) return { left, right: await scanSide(pair, s, 'right', filter), way: 'worker-failed', reason: got.reason };
   // Both sides must be judged by the same ignore rules, or a path hidden on one side only could be deleted
   // on the other: an ignore file that changed between the two filters' reads voids the worker's scan.
   // The main filter also reads what only the worker's did, so that it holds the rules the right side was
@@ -93,7 +101,7 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
   if (differs !== null)
     return {
       left,
-      right: scanSide(pair, s, 'right', filter),
+      right: await scanSide(pair, s, 'right', filter),
       way: 'rules-differed',
       reason: `the ignore rules of ${differs === '' ? 'the root' : displayPath(differs as RelPath)} changed during the scan`,
     };
@@ -101,6 +109,8 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
 }
 
 function workerPays(pair: OpenPair, mode: ScanWorkerMode): boolean {
+  // the worker walks a local root; a remote side scans on its own machine
+  if (!pair.endpoints.left.isLocal || !pair.endpoints.right.isLocal) return false;
   if (mode === 'never' || pair.roots.leftMissing || pair.roots.rightMissing) return false;
   return mode === 'always' || pair.base.size >= WORKER_MIN_BASE;
 }

@@ -1,0 +1,101 @@
+import type { WrittenSide } from '../core/written-paths.js';
+import type { Expectation, KeptMeta, RelPath, ScannedEntry } from '../core/types.js';
+import type { LocalRunSide } from '../engine/local-copy.js';
+import type { ReadStream } from '../engine/stream-copy.js';
+import type { ScanResult, WalkOptions } from '../scan/scan.js';
+
+/**
+ * One side of a pair (one root): every read and write the run makes on that side goes through here, so that
+ * the same executor and run loop drive a local tree (local-endpoint.ts) and, later, an agent across SSH.
+ * Everything that crosses is plain data (strings, binary-string RelPaths, numbers, bigints, Buffers, Maps,
+ * arrays), with the exceptions marked LOCAL: those are applied on the caller's side by a remote endpoint.
+ * Failures are thrown as the engine's typed errors (StaleTargetError, UnsafePathError, SourceReadError,
+ * SourceChangedError, or an errno error with `code`), which the executor turns into outcomes.
+ */
+export interface Endpoint {
+  /** True for a tree on this machine: the executor may then copy between two such sides with kernel calls. */
+  readonly isLocal: boolean;
+  /** LOCAL: the run's descriptors, trash and meta writer, for the local fast copy; null for a remote side. */
+  direct(): LocalRunSide | null;
+
+  /** Walks the root. LOCAL: `filter` (ignore rules) and the two vouch callbacks (the index's stat cache). */
+  scan(req: ScanRequest): Promise<ScanResult>;
+  /** Hashes files (XXH64 of the content), `concurrency` at a time; per path a hash or an errno code. */
+  hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>>;
+  /** Before a run writes: create a missing root, prune old trash folders, remove killed runs' temp files. */
+  prepare(req: PrepareRequest): Promise<void>;
+  /** Removes temp files a scan found left over by killed runs (only names tsync makes, never a live one's). */
+  removeTemps(paths: readonly RelPath[]): Promise<void>;
+  /** Does this side's file system have fine-grained ctimes? (Writes and removes a probe file.) */
+  hasFineCtime(): Promise<boolean>;
+
+  /** Starts a run's writes: descriptors, trash folder, metadata kept. endRun closes them and returns its warnings. */
+  beginRun(opts: RunOptions): Promise<void>;
+  endRun(): Promise<string[]>;
+  /** Every directory above `path` must be a real directory (UnsafePathError otherwise). */
+  assertParents(path: RelPath): Promise<void>;
+  /** The entry at `path` must still be the inode `scanned` saw (StaleTargetError otherwise). */
+  assertUnchanged(path: RelPath, scanned: ScannedEntry, label: string): Promise<void>;
+  /** Deletes what the scan saw (`expect`): a file or link into the trash (if any), a directory removed. */
+  remove(path: RelPath, expect: Expectation, label: string): Promise<void>;
+  makeDir(path: RelPath, source: ScannedEntry, label: string): Promise<ScannedEntry>;
+  /** Mode, mtime, owner, xattrs in place. `xattrs`: the other side's (null: not kept); own ones win if they hold the merged digest. */
+  setMeta(path: RelPath, source: ScannedEntry, expect: Expectation, xattrs: Xattrs, label: string): Promise<ScannedEntry>;
+  /** The entry's xattrs (null: xattrs are not kept this run, or cannot be read: said once as a warning). */
+  readXattrs(path: RelPath, label: string): Promise<Xattrs>;
+  /** Without the right to chown: warns once when an entry of another user is copied from here. */
+  noteOwnerLeft(path: RelPath): Promise<void>;
+  installSymlink(path: RelPath, source: ScannedEntry, expect: Expectation): Promise<ScannedEntry>;
+  /** Gives `path` the inode at `linkTo` (as `linkToExpect`, or as installed earlier this run) atomically. */
+  link(path: RelPath, linkTo: RelPath, linkToExpect: LinkTarget | null, source: ScannedEntry, expect: Expectation, label: string): Promise<ScannedEntry>;
+  /** A copy on this same side (a conflict copy): file or symlink, atomically. */
+  copyWithin(fromPath: RelPath, from: ScannedEntry, toPath: RelPath, expect: Expectation): Promise<Copied>;
+  /** The bytes of a file as scanned; the stream fails (and `done` rejects) if the source changed meanwhile. */
+  openRead(path: RelPath, scanned: ScannedEntry): Promise<ReadStream>;
+  /** Writes `chunks` to a temp file (0600, holes kept), verifies, sets metadata, stale-checks, trashes and renames. */
+  install(path: RelPath, source: ScannedEntry, expect: Expectation, chunks: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed>;
+  /** Makes the named paths durable (fsync, or a syncfs when there are many); `rootMade`: the root's own name too. Returns what it did (TSYNC_TIMINGS). */
+  flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]>;
+  close(): Promise<void>;
+}
+
+export type Xattrs = ReadonlyMap<string, Buffer> | null;
+
+export type ScanRequest = Omit<WalkOptions, 'root'>;
+
+export type HashResult = { readonly hash: string } | { readonly code: string };
+
+export interface PrepareRequest {
+  /** The root is missing: create it (and nothing else to do). */
+  readonly createRoot: boolean;
+  /** Trash folders older than this go (null: no trash this run). */
+  readonly trashKeepMs: number | null;
+  readonly leftoverTemps: readonly RelPath[];
+}
+
+export interface RunOptions {
+  /** This run's trash folder name (null: no trash on this side). */
+  readonly trashStamp: string | null;
+  readonly keep: KeptMeta;
+  readonly chownRefused: boolean;
+  /** How recent a ctime must be to count as racy on this side (fs/ctime-probe.ts). */
+  readonly racyWindowNs: bigint;
+}
+
+export interface LinkTarget {
+  readonly ino: bigint;
+  readonly size: number;
+  readonly mtimeNs: bigint;
+}
+
+export interface Copied {
+  readonly source: ScannedEntry;
+  readonly target: ScannedEntry;
+  readonly bytes: number;
+}
+
+export interface Installed {
+  readonly target: ScannedEntry;
+  readonly bytes: number;
+  readonly hash: string;
+}

@@ -1,0 +1,81 @@
+import { displayPath } from '../core/paths.js';
+import type { Expectation, RelPath, ScannedEntry, StatId } from '../core/types.js';
+import { type MetaWriter, NO_XATTRS } from './apply-meta.js';
+import { copyFileAtomic, copySymlinkAtomic } from './copy-file.js';
+import type { DirAnchors } from './dir-anchors.js';
+import type { Trash } from './trash.js';
+
+/** What one local side holds for the length of a run (local-endpoint.ts): the fast copy reaches into it. */
+export interface LocalRunSide {
+  readonly anchors: DirAnchors;
+  readonly trash: Trash | null;
+  readonly meta: MetaWriter | null;
+  readonly racyWindowNs: bigint;
+  /** Files this run installed here: what a hard link to one of them must find. */
+  readonly installed: Map<RelPath, StatId>;
+}
+
+export interface LocalCopied {
+  readonly target: ScannedEntry;
+  readonly source: ScannedEntry;
+  readonly bytes: number;
+}
+
+/**
+ * Copies `from` (a file or symlink as scanned on side `src`) to `toPath` on side `dst`, atomically, when
+ * both sides are on this machine (the same side for a conflict copy): the kernel copy, the sparse copy and
+ * the synchronous small-file copy of copy-file.ts, through both sides' directory descriptors.
+ */
+export async function copyLocally(src: LocalRunSide, fromPath: RelPath, from: ScannedEntry, dst: LocalRunSide, toPath: RelPath, expect: Expectation): Promise<LocalCopied> {
+  const label = displayPath(toPath);
+  const trash = dst.trash;
+  const beforeRename = (): void => dst.anchors.assertParents(toPath);
+  beforeRename();
+  const to = dst.anchors.place(toPath);
+  try {
+    // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
+    const keepReplaced = expect !== null && trash !== null ? (): void => trash.keepCopyOf(toPath, to.fdPath) : (): void => undefined;
+    const e = from.entry;
+    const meta = dst.meta;
+    if (e.kind === 'symlink') {
+      const target = copySymlinkAtomic({
+        ...(meta === null ? {} : { applyMeta: (tmpAbs: Buffer) => meta.applyToSymlink(tmpAbs, e) }),
+        targetDirAbs: to.dirFdPath,
+        targetAbs: to.fdPath,
+        linkTarget: Buffer.from(e.target, 'latin1'),
+        mtimeNs: e.mtimeNs,
+        expect,
+        label,
+        beforeRename,
+        keepReplaced,
+      });
+      return { target, source: from, bytes: 0 };
+    }
+    if (e.kind !== 'file') throw new Error(`cannot copy a ${e.kind}`);
+    const fromPlace = src.anchors.place(fromPath);
+    try {
+      const srcMeta = src.meta;
+      // none at scan time means none now: adding one changes the ctime, which the copy checks (copy-file.ts)
+      const xattrs = meta === null || srcMeta === null ? null : e.xattrs === '' && srcMeta.keepsXattrs ? NO_XATTRS : srcMeta.sourceXattrs(fromPlace.fdPath, label);
+      if (srcMeta?.chownRefused === true) srcMeta.noteOwnerLeft(fromPlace.fdPath);
+      const r = await copyFileAtomic({
+        ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
+        sourceAbs: fromPlace.fdPath,
+        targetDirAbs: to.dirFdPath,
+        targetAbs: to.fdPath,
+        source: from,
+        expect,
+        label,
+        beforeRename,
+        keepReplaced,
+        sourceRacyWindowNs: src.racyWindowNs,
+      });
+      dst.installed.set(toPath, r.target.stat);
+      return { target: r.target, source: r.source, bytes: r.bytes };
+    } finally {
+      fromPlace.release();
+    }
+  } finally {
+    to.release();
+  }
+}

@@ -1,0 +1,155 @@
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { isRacy } from '../core/stat-cache.js';
+import type { Entry, Expectation, OwnerMeta, ScannedEntry, XattrMeta } from '../core/types.js';
+import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
+import { streamingHash } from '../hash/xxhash.js';
+import { changedSince, createTemp, discardTemp, hashHandle, renameIntoPlace, sameStat, secondsOf, SourceChangedError, SourceReadError } from './copy-file.js';
+import { StaleTargetError } from './guards.js';
+import { HOLE_BLOCK, writeSkippingZeros } from './sparse-copy.js';
+
+/**
+ * The two halves of a copy whose sides do not share a machine (or, with TSYNC_STREAM_COPIES=1, a test of
+ * that path between two local sides): the source side reads a file into chunks, the target side writes
+ * them into a temp file and installs it. The kernel copy of copy-file.ts needs both files on one host.
+ */
+
+/** A multiple of HOLE_BLOCK, so that every chunk of a local read starts on a block boundary. */
+export const STREAM_CHUNK = 256 * HOLE_BLOCK;
+
+/** A file being read: its chunks, then (once they ended without error) what was read. */
+export interface ReadStream {
+  /** The bytes in order. Ends only once the source was checked unchanged after the read; throws otherwise. */
+  readonly chunks: AsyncIterable<Buffer>;
+  /** Settles after the chunks: the hash of the bytes sent and the source as it stood. Rejects like the chunks. */
+  readonly done: Promise<ReadTrailer>;
+}
+
+export interface ReadTrailer {
+  readonly hash: string;
+  readonly bytes: number;
+  readonly source: ScannedEntry;
+}
+
+/**
+ * Reads `sourceAbs` (descriptor-anchored, opened O_NOFOLLOW) as `scanned` saw it. The file is opened when
+ * the first chunk is asked for, so a stream that is never read holds no descriptor. The same checks as a
+ * local copy: changed since the scan is stale; changed while read (fstat, and a second read when the ctime
+ * is too recent to prove anything) is SourceChangedError.
+ */
+export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: string, racyWindowNs: bigint): ReadStream {
+  let settle: { resolve: (t: ReadTrailer) => void; reject: (e: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
+  const done = new Promise<ReadTrailer>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // the chunks carry the error to whoever reads them; `done` must not count as an unhandled rejection too
+  done.catch(() => undefined);
+  async function* chunks(): AsyncGenerator<Buffer> {
+    try {
+      const src = await open(sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
+        if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the source became a symlink since the scan`);
+        throw new SourceReadError(`${label}: cannot read (${errCode(e)})`, errCode(e));
+      });
+      try {
+        const before = await src.stat({ bigint: true });
+        const observedAt = nowNs();
+        if (!before.isFile() || !sameStat(statIdOf(before), scanned.stat)) throw new StaleTargetError(`${label}: the source changed since the scan`);
+        const h = streamingHash();
+        let pos = 0;
+        for (;;) {
+          // a fresh buffer per chunk: the reader may hold it (a write queue, a frame being sent) after we go on
+          const buf = Buffer.allocUnsafe(STREAM_CHUNK);
+          let got = 0;
+          while (got < STREAM_CHUNK) {
+            const { bytesRead } = await src.read(buf, got, STREAM_CHUNK - got, pos + got);
+            if (bytesRead === 0) break;
+            got += bytesRead;
+          }
+          if (got === 0) break;
+          const chunk = buf.subarray(0, got);
+          h.update(chunk);
+          pos += got;
+          yield chunk;
+          if (got < STREAM_CHUNK) break;
+        }
+        const hash = h.digestHex();
+        const changed = new SourceChangedError(`${label}: the source changed while it was copied`);
+        if (pos !== Number(before.size) || changedSince(await src.stat({ bigint: true }), before)) throw changed;
+        if (isRacy(before.ctimeNs, observedAt, racyWindowNs) && ((await hashHandle(src)) !== hash || changedSince(await src.stat({ bigint: true }), before))) throw changed;
+        const e = scanned.entry;
+        const entry: Entry = e.kind === 'file' ? { ...e, size: pos, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash } : e;
+        settle.resolve({ hash, bytes: pos, source: { entry, stat: statIdOf(before), observedAtNs: nowNs() } });
+      } finally {
+        await src.close();
+      }
+    } catch (e) {
+      settle.reject(e);
+      throw e;
+    }
+  }
+  return { chunks: chunks(), done };
+}
+
+export interface InstallRequest {
+  readonly targetDirAbs: Buffer;
+  readonly targetAbs: Buffer;
+  /** The source as scanned: size, mode, mtime and (if known) hash; its stat says whether it has holes. */
+  readonly source: ScannedEntry;
+  readonly expect: Expectation;
+  readonly label: string;
+  readonly beforeRename: () => void;
+  readonly keepReplaced: () => void;
+  /** Sets owner, group and xattrs on the temp file (before its mode and mtime); returns what it set. */
+  readonly applyMeta?: (tmpFd: number, tmpAbs: Buffer) => OwnerMeta & XattrMeta;
+}
+
+export interface StreamInstalled {
+  readonly target: ScannedEntry;
+  readonly bytes: number;
+  readonly hash: string;
+}
+
+/**
+ * Writes `chunks` into a new 0600 temp file beside the target, hashing exactly the bytes written. A source
+ * with holes gets holes where a block is all zeros (as `cp --sparse=auto`; a chunk that does not start on a
+ * block boundary only makes holes coarser, never wrong: what is not written reads as zeros). The size must
+ * be the scanned one and the hash the scanned one where the scan had it: otherwise the source changed on
+ * the way (SourceChangedError). Then owner, xattrs, mode and mtime, and renameIntoPlace: the stale check,
+ * the trash, the rename. Any failure, the chunks' own included, removes the temp file.
+ */
+export async function installStream(req: InstallRequest, chunks: AsyncIterable<Buffer>): Promise<StreamInstalled> {
+  const e = req.source.entry;
+  if (e.kind !== 'file') throw new Error(`cannot install a ${e.kind} from a stream`);
+  const sparse = isSparse(req.source.stat);
+  const { tmpAbs, fd } = createTemp(req.targetDirAbs);
+  let installed = false;
+  try {
+    const h = streamingHash();
+    let pos = 0;
+    for await (const chunk of chunks) {
+      h.update(chunk);
+      const at = pos;
+      const write = (from: number, to: number): void => {
+        let off = from;
+        while (off < to) off += writeSync(fd, chunk, off, to - off, at + off);
+      };
+      if (sparse) writeSkippingZeros(chunk, write);
+      else write(0, chunk.length);
+      pos += chunk.length;
+    }
+    if (sparse) ftruncateSync(fd, pos);
+    const hash = h.digestHex();
+    if (pos !== e.size || (e.hash !== null && hash !== e.hash)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+    // owner first: a chown clears setuid/setgid, which the chmod after it sets again; the mtime last
+    const meta = req.applyMeta?.(fd, tmpAbs) ?? {};
+    fchmodSync(fd, e.mode);
+    futimesSync(fd, secondsOf(e.mtimeNs), secondsOf(e.mtimeNs));
+    renameIntoPlace(req, tmpAbs);
+    installed = true;
+    const entry: Entry = { kind: 'file', size: pos, mtimeNs: e.mtimeNs, mode: e.mode, hash, ...meta };
+    return { target: { entry, stat: statIdOf(fstatSync(fd, { bigint: true })), observedAtNs: nowNs() }, bytes: pos, hash };
+  } finally {
+    closeSync(fd);
+    if (!installed) discardTemp(tmpAbs);
+  }
+}
