@@ -26,6 +26,8 @@ export interface SyncFlags {
   json?: boolean;
   profile?: string;
   config?: string;
+  /** The command that reaches a remote root (like rsync's -e); else TSYNC_SSH, else ssh. */
+  ssh?: string;
 }
 
 /**
@@ -49,6 +51,7 @@ export function addSyncOptions(cmd: Command): Command {
     )
     .option('--exclude <glob>', 'leave paths matching GLOB out of the sync, on both sides (gitignore syntax; repeatable)', collect, [])
     .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
+    .option('--ssh <command>', 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)')
     .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')

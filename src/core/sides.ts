@@ -24,3 +24,7 @@ export function sideLabel(side: Side, mode: Mode): string {
   if (mode === 'one-way') return side === 'left' ? 'source' : 'destination';
   return side === 'left' ? 'first root' : 'second root';
 }
+
+export function otherSide(side: Side): Side {
+  return side === 'left' ? 'right' : 'left';
+}

@@ -2,7 +2,7 @@ import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
 import type { Action, Expectation, KeptMeta, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
-import type { Copied, Endpoint } from '../endpoint/endpoint.js';
+import type { Copied, Endpoint, Installed } from '../endpoint/endpoint.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
 import { NO_XATTRS } from './apply-meta.js';
@@ -181,7 +181,13 @@ class ActionContext {
     const xattrs = !this.keep.xattrs ? null : e.xattrs === '' ? NO_XATTRS : await src.readXattrs(fromPath, label);
     if (this.chownRefused) await src.noteOwnerLeft(fromPath);
     const read = await src.openRead(fromPath, from);
-    const got = await dst.install(toPath, from, expect, read.chunks, xattrs);
+    let got: Installed;
+    try {
+      got = await dst.install(toPath, from, expect, read.chunks, xattrs);
+    } catch (e) {
+      read.cancel?.();
+      throw e;
+    }
     const sent = await read.done;
     // the two ends hashed the same bytes: a difference is a stream that lost or changed some on the way
     if (sent.hash !== got.hash || sent.bytes !== got.bytes) throw new SourceChangedError(`${label}: the bytes installed differ from those read`);

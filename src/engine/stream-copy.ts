@@ -23,6 +23,8 @@ export interface ReadStream {
   readonly chunks: AsyncIterable<Buffer>;
   /** Settles after the chunks: the hash of the bytes sent and the source as it stood. Rejects like the chunks. */
   readonly done: Promise<ReadTrailer>;
+  /** Gives up a stream that will not be read (its install failed first): a remote one stops sending. */
+  cancel?(): void;
 }
 
 export interface ReadTrailer {

@@ -31,6 +31,16 @@ function xattrLib(): XattrLib {
   return lib;
 }
 
+/** Whether the native module loads here (a far side running the agent bundle alone has none). */
+export function xattrsAvailable(): boolean {
+  try {
+    xattrLib();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A failed xattr call, with the errno name parsed from the library's "… (os error N)" message. */
 export class XattrError extends Error {
   constructor(

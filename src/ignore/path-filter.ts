@@ -64,7 +64,12 @@ export class PathFilter {
   private readonly texts: ReadonlyMap<string, string>;
   private readonly applyIgnoreFiles: boolean;
 
-  constructor(rules: FilterRules, roots: readonly AbsPath[], sources: FilterSources = {}) {
+  constructor(
+    /** The --exclude and --include rules, as given (a remote side's agent builds its own filter from them). */
+    readonly rules: FilterRules,
+    roots: readonly AbsPath[],
+    sources: FilterSources = {},
+  ) {
     this.texts = sources.texts ?? new Map();
     this.applyIgnoreFiles = sources.applyIgnoreFiles ?? true;
     this.top = rules.exclude.length > 0 ? matcherOf(rules.exclude) : null;

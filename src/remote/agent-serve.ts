@@ -1,17 +1,185 @@
+// The far side of a remote root: a LocalEndpoint on this machine, its methods served over the framed
+// protocol on stdin and stdout. The agent holds no state index (that stays with the tsync that called
+// it) and decides nothing: it scans, reads and writes its root as asked, with the same descriptor-anchored
+// I/O, stale checks, temp-plus-rename and trash as a local side. Every argument is checked on arrival
+// (wire-shapes.ts): a path outside the root or a malformed value ends the session and touches nothing.
+import { homedir, hostname } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import * as v from 'valibot';
+import type { Expectation, ScannedEntry } from '../core/types.js';
+import type { WrittenSide } from '../core/written-paths.js';
+import type { LinkTarget, RunOptions, Xattrs } from '../endpoint/endpoint.js';
+import { LocalEndpoint } from '../endpoint/local-endpoint.js';
+import type { ReadTrailer } from '../engine/stream-copy.js';
+import { toBytes } from '../fs/paths.js';
+import { xattrsAvailable } from '../fs/xattrs.js';
+import { loadHasher } from '../hash/xxhash.js';
+import { PathFilter } from '../ignore/path-filter.js';
+import { resolveStateDir } from '../store/state-location.js';
+import { resolveOne } from '../sync/roots.js';
+import { shapeForWire } from './engine-errors.js';
+import { ProtocolError } from './protocol-error.js';
+import { acquireRootLock, type RootLock } from './root-lock.js';
+import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
+import type { CodecValue } from './value-codec.js';
+import { expectation, keptMeta, label, parseWire, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import { machineIdentity } from './machine-id.js';
 
-/**
- * Serves the framed protocol on the agent's stdin and stdout until the client closes stdin.
- *
- * Placeholder, to be replaced by the lead with the real agent (the endpoint behind the wire helper's RPC peer): for
- * now it serves nothing, only waits for stdin to end, so that the bootstrap (ssh, bundle, preamble) can be built and
- * tested on its own. It resolves, and the agent exits 0, when the client ends the session.
- */
-export async function serveAgent(input: Readable, _output: Writable): Promise<void> {
-  input.resume();
-  await new Promise<void>((resolve, reject) => {
-    input.once('end', resolve);
-    input.once('close', resolve);
-    input.once('error', reject);
-  });
+const rules = v.object({ exclude: v.array(v.string()), include: v.array(v.string()) });
+const linkTarget = v.nullable(v.object({ ino: v.bigint(), size: v.number(), mtimeNs: v.bigint() }));
+const written = v.object({ inodes: v.array(relPath), dirs: v.array(v.nullable(relPath)) });
+
+/** What one session of the agent holds: the root it serves once `open` named it, its lock, unread read trailers. */
+class AgentSession {
+  private endpoint: LocalEndpoint | null = null;
+  private lock: RootLock | null = null;
+  private readonly trailers = new Map<number, Promise<ReadTrailer>>();
+
+  constructor(private readonly peer: RpcPeer) {}
+
+  /** Registers a method whose arguments are checked with `schema` first. */
+  on<S extends v.GenericSchema>(
+    method: string,
+    schema: S,
+    run: (args: v.InferOutput<S>, upload: AsyncIterable<Buffer> | null) => Promise<CodecValue | ReturnType<typeof withDownload>>,
+  ): void {
+    const handler: RpcHandler = async (raw, upload) => {
+      // the streaming hash that copies and reads use is loaded once, before the first of them
+      await loadHasher();
+      let args: v.InferOutput<S>;
+      try {
+        args = parseWire(schema, raw, `${method} request`);
+      } catch (e) {
+        // a request no tsync makes: end the session rather than guess what it meant
+        setImmediate(() => this.peer.close());
+        throw e;
+      }
+      try {
+        return await run(args, upload);
+      } catch (e) {
+        throw shapeForWire(e);
+      }
+    };
+    this.peer.handle(method, handler);
+  }
+
+  ep(): LocalEndpoint {
+    if (this.endpoint === null) throw new ProtocolError('no root is open (open comes first)');
+    return this.endpoint;
+  }
+
+  register(): void {
+    this.on('open', v.object({ path: v.string(), mayBeMissing: v.boolean() }), async ({ path, mayBeMissing }) => {
+      if (this.endpoint !== null) throw new ProtocolError('a root is already open');
+      // '' is the home directory and a relative path starts there, as with scp and rsync
+      const text = path === '' ? homedir() : isAbsolute(path) ? path : join(homedir(), path);
+      const { path: real, missing } = resolveOne(text, 'remote root', mayBeMissing);
+      this.endpoint = new LocalEndpoint(real);
+      const machine = machineIdentity();
+      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, xattrs: xattrsAvailable() };
+    });
+    this.on('lock', v.object({ clientHost: v.string(), clientPid: v.number() }), async ({ clientHost, clientPid }) => {
+      const ep = this.ep();
+      this.lock ??= acquireRootLock(resolveStateDir({ flag: undefined, env: process.env }), toBytes(ep.root), { host: clientHost, pid: clientPid });
+      return null;
+    });
+    this.on('scan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules }), async ({ side, keep, rules: r }) => {
+      // ignore files are read here but applied by the client, with both sides' rules (ignore/filter-scan.ts)
+      const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
+      const scan = await this.ep().scan({ side, filter, vouch: null, keep });
+      return { entries: scan.entries as unknown as CodecValue, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
+    });
+    this.on('hash', v.object({ paths: v.array(relPath), concurrency: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)) }), async ({ paths, concurrency }) =>
+      wire(await this.ep().hash(paths, concurrency)),
+    );
+    this.on('prepare', v.object({ createRoot: v.boolean(), trashKeepMs: v.nullable(v.number()), leftoverTemps: v.array(relPath) }), async (req) => {
+      await this.ep().prepare(req);
+      return null;
+    });
+    this.on('removeTemps', v.object({ paths: v.array(relPath) }), async ({ paths }) => {
+      await this.ep().removeTemps(paths);
+      return null;
+    });
+    this.on('hasFineCtime', v.object({}), async () => this.ep().hasFineCtime());
+    this.on(
+      'beginRun',
+      v.object({ trashStamp: v.nullable(v.pipe(v.string(), v.regex(/^[0-9A-Za-z_.-]+$/))), keep: keptMeta, chownRefused: v.boolean(), racyWindowNs: v.bigint() }),
+      async (o) => {
+        await this.ep().beginRun(o as RunOptions);
+        return null;
+      },
+    );
+    this.on('endRun', v.object({}), async () => this.ep().endRun());
+    this.on('assertParents', v.object({ path: relPath }), async ({ path }) => {
+      await this.ep().assertParents(path);
+      return null;
+    });
+    this.on('assertUnchanged', v.object({ path: relPath, scanned: scannedEntry, label }), async (a) => {
+      await this.ep().assertUnchanged(a.path, a.scanned as ScannedEntry, a.label);
+      return null;
+    });
+    this.on('remove', v.object({ path: relPath, expect: expectation, label }), async (a) => {
+      await this.ep().remove(a.path, a.expect as Expectation, a.label);
+      return null;
+    });
+    this.on('makeDir', v.object({ path: relPath, source: scannedEntry, label }), async (a) => wire(await this.ep().makeDir(a.path, a.source as ScannedEntry, a.label)));
+    this.on('setMeta', v.object({ path: relPath, source: scannedEntry, expect: expectation, xattrs: xattrValues, label }), async (a) =>
+      wire(await this.ep().setMeta(a.path, a.source as ScannedEntry, a.expect as Expectation, a.xattrs as Xattrs, a.label)),
+    );
+    this.on('readXattrs', v.object({ path: relPath, label }), async (a) => (await this.ep().readXattrs(a.path, a.label)) as CodecValue);
+    this.on('noteOwnerLeft', v.object({ path: relPath }), async ({ path }) => {
+      await this.ep().noteOwnerLeft(path);
+      return null;
+    });
+    this.on('installSymlink', v.object({ path: relPath, source: scannedEntry, expect: expectation }), async (a) =>
+      wire(await this.ep().installSymlink(a.path, a.source as ScannedEntry, a.expect as Expectation)),
+    );
+    this.on('link', v.object({ path: relPath, linkTo: relPath, linkToExpect: linkTarget, source: scannedEntry, expect: expectation, label }), async (a) =>
+      wire(await this.ep().link(a.path, a.linkTo, a.linkToExpect as LinkTarget | null, a.source as ScannedEntry, a.expect as Expectation, a.label)),
+    );
+    this.on('copyWithin', v.object({ fromPath: relPath, from: scannedEntry, toPath: relPath, expect: expectation }), async (a) =>
+      wire(await this.ep().copyWithin(a.fromPath, a.from as ScannedEntry, a.toPath, a.expect as Expectation)),
+    );
+    this.on('openRead', v.object({ token: v.number(), path: relPath, scanned: scannedEntry }), async (a) => {
+      const read = await this.ep().openRead(a.path, a.scanned as ScannedEntry);
+      this.trailers.set(a.token, read.done);
+      return withDownload(null, read.chunks);
+    });
+    this.on('readTrailer', v.object({ token: v.number() }), async ({ token }) => {
+      const done = this.trailers.get(token);
+      if (done === undefined) throw new ProtocolError(`no read ${token} to finish`);
+      this.trailers.delete(token);
+      return wire(await done);
+    });
+    this.on('install', v.object({ path: relPath, source: scannedEntry, expect: expectation, xattrs: xattrValues }), async (a, upload) => {
+      if (upload === null) throw new ProtocolError('install without its bytes');
+      return wire(await this.ep().install(a.path, a.source as ScannedEntry, a.expect as Expectation, upload, a.xattrs as Xattrs));
+    });
+    this.on('flush', v.object({ written, rootMade: v.boolean() }), async ({ written: w, rootMade }) => {
+      const side: WrittenSide = { inodes: new Set(w.inodes), dirs: new Set(w.dirs) };
+      return [...(await this.ep().flush(side, rootMade))];
+    });
+    this.on('close', v.object({}), async () => {
+      await this.closeAll();
+      return null;
+    });
+  }
+
+  async closeAll(): Promise<void> {
+    await this.endpoint?.close();
+    this.lock?.release();
+    this.lock = null;
+  }
+}
+
+/** Serves one session on the agent's stdin and stdout until the client ends it (or the link is lost). */
+export async function serveAgent(input: Readable, output: Writable): Promise<void> {
+  const peer = new RpcPeer(input, output);
+  const session = new AgentSession(peer);
+  session.register();
+  const reason = await peer.closed;
+  await session.closeAll();
+  // the client closing its end is the normal way out; anything else is said on stderr, which ssh passes on
+  if (!(reason instanceof Error) || !/closed|ended/.test(reason.message)) process.stderr.write(`tsync agent: ${reason.message}\n`);
 }

@@ -30,6 +30,8 @@ export interface ScanResult extends Snapshot {
   readonly problems: Problem[];
   /** Temp files left by an earlier run that was killed: sync/prepare.ts removes them. */
   readonly leftoverTemps: readonly RelPath[];
+  /** A remote side's ignore files, per directory ('' for the root), read but not applied (ignore/filter-scan.ts). */
+  readonly rulesRead?: ReadonlyMap<string, string>;
 }
 
 /**

@@ -1,11 +1,11 @@
 import type { AbsPath, BaseRecord, RelPath, Side } from '../core/types.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
-import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import { RootError, SafetyHaltError } from '../errors.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
-import { resolveRoots, type ResolvedRoots } from './roots.js';
+import { openSides } from './open-sides.js';
+import type { ResolvedRoots } from './roots.js';
 import type { SyncMode } from './settings.js';
 
 export interface PairOptions {
@@ -17,6 +17,8 @@ export interface PairOptions {
   readonly waitSeconds: number;
   /** Read-only looks (dry runs, status, check) do not take the pair lock: they may run beside a watch. */
   readonly dryRun: boolean;
+  /** --ssh, for a remote root. */
+  readonly sshCommand?: string;
 }
 
 /** A pair of roots opened for work: locked, with its index open; the base is loaded on first use. */
@@ -24,6 +26,10 @@ export interface OpenPair {
   readonly roots: ResolvedRoots;
   /** Every read and write of a side goes through its endpoint (endpoint/endpoint.ts). */
   readonly endpoints: Readonly<Record<Side, Endpoint>>;
+  /** The side whose root is on another machine (reached over ssh), or null. */
+  readonly remote: Side | null;
+  /** Why extended attributes cannot be kept on this pair (a far side without the module), or null. */
+  readonly xattrsUnavailable: string | null;
   readonly store: StateStore;
   /**
    * The base in memory, loaded from the index the first time it is read (so that a worker thread can
@@ -41,15 +47,25 @@ export interface OpenPair {
    * coarse-clock window.
    */
   racyWindowNs(side: 'left' | 'right', willWrite: boolean): Promise<bigint>;
-  close(): void;
+  /** Releases the lock, closes the index and ends a remote side's session. */
+  close(): Promise<void>;
 }
 
 export async function openPair(o: PairOptions): Promise<OpenPair> {
-  const roots = resolveRoots(o.left, o.right, { createRight: o.mode === 'one-way', allowMissing: o.mode === 'two-way' });
-  ensureStateDir(o.stateDir);
-  const lock: PairLock = o.dryRun ? { release: () => undefined } : await acquirePairLock(o.stateDir, roots.left, roots.right, o.waitSeconds);
+  const sides = await openSides(o);
+  const { roots, endpoints } = sides;
+  const closeEndpoints = async (): Promise<void> => {
+    // a local endpoint holds nothing between runs (its run state is closed by the executor); a remote one ends its session
+    await Promise.allSettled([endpoints.left.close(), endpoints.right.close()]);
+  };
+  let lock: PairLock = { release: () => undefined };
   let store: StateStore | null = null;
   try {
+    ensureStateDir(o.stateDir);
+    if (!o.dryRun) {
+      lock = await acquirePairLock(o.stateDir, roots.left, roots.right, o.waitSeconds);
+      await sides.lockRemote();
+    }
     const opened = StateStore.open(o.stateDir, roots.left, roots.right);
     store = opened.store;
     if (!o.dryRun) store.ensureWritable();
@@ -58,7 +74,6 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
     const s = store;
     let base: Map<RelPath, BaseRecord> | null = null;
     const probed: Partial<Record<'left' | 'right', bigint>> = {};
-    const endpoints = { left: new LocalEndpoint(roots.left), right: new LocalEndpoint(roots.right) };
     return {
       racyWindowNs: async (side, willWrite) => {
         const known = probed[side];
@@ -71,6 +86,8 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
       },
       roots,
       endpoints,
+      remote: sides.remote,
+      xattrsUnavailable: sides.xattrsUnavailable,
       store: s,
       get base() {
         base ??= s.loadBase();
@@ -79,11 +96,9 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
       indexedPaths,
       warnings: opened.warning === null ? [] : [opened.warning],
       root: (side) => (side === 'left' ? roots.left : roots.right),
-      close: () => {
+      close: async () => {
         try {
-          // a local endpoint holds nothing between runs (its run state is closed by the executor)
-          void endpoints.left.close();
-          void endpoints.right.close();
+          await closeEndpoints();
           s.close();
         } finally {
           lock.release();
@@ -93,6 +108,7 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
   } catch (e) {
     store?.close();
     lock.release();
+    await closeEndpoints();
     throw e;
   }
 }

@@ -34,13 +34,20 @@ export function resolveRoots(leftText: string, rightText: string, rules: RootRul
   const rightRole = sideLabel('right', mode);
   const l = resolveOne(leftText, leftRole, rules.allowMissing);
   const r = resolveOne(rightText, rightRole, rules.allowMissing || rules.createRight);
-  if (l.path === r.path) throw new SameRootError(`${leftRole} and ${rightRole} are the same directory (${leftText})`);
-  if (isInside(r.path, l.path)) throw new NestedRootsError(`${rightRole} ${rightText} is inside ${leftRole} ${leftText}; refusing to sync a tree into itself`);
-  if (isInside(l.path, r.path)) throw new NestedRootsError(`${leftRole} ${leftText} is inside ${rightRole} ${rightText}; refusing to sync a tree into itself`);
+  assertDistinctRoots(l.path, r.path, leftText, rightText, mode);
   return { left: l.path, right: r.path, leftText, rightText, leftMissing: l.missing, rightMissing: r.missing };
 }
 
-function resolveOne(text: string, role: string, mayBeMissing: boolean): { path: AbsPath; missing: boolean } {
+/** Two real paths on one machine must be neither the same directory nor one inside the other. */
+export function assertDistinctRoots(left: AbsPath, right: AbsPath, leftText: string, rightText: string, mode: 'one-way' | 'two-way'): void {
+  const leftRole = sideLabel('left', mode);
+  const rightRole = sideLabel('right', mode);
+  if (left === right) throw new SameRootError(`${leftRole} and ${rightRole} are the same directory (${leftText})`);
+  if (isInside(right, left)) throw new NestedRootsError(`${rightRole} ${rightText} is inside ${leftRole} ${leftText}; refusing to sync a tree into itself`);
+  if (isInside(left, right)) throw new NestedRootsError(`${leftRole} ${leftText} is inside ${rightRole} ${rightText}; refusing to sync a tree into itself`);
+}
+
+export function resolveOne(text: string, role: string, mayBeMissing: boolean): { path: AbsPath; missing: boolean } {
   const st = statOrNull(text, role);
   if (st === null) {
     if (!mayBeMissing) throw new RootError(`${role} ${text} does not exist`);

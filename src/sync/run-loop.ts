@@ -42,12 +42,13 @@ export interface RunSummary {
  * One `tsync sync` (or, as a dry run, `tsync plan` / `status`). `readIndex` sees the opened pair before
  * the run: `status` reads the run log and the open conflicts there instead of opening the pair again.
  */
-export async function runSync(s: SyncSettings, observer: CycleObserver = {}, readIndex?: (pair: OpenPair) => void): Promise<RunSummary> {
+export async function runSync(asked: SyncSettings, observer: CycleObserver = {}, readIndex?: (pair: OpenPair) => void): Promise<RunSummary> {
   const startedAtMs = Date.now();
   const t = phaseTimer();
-  const pair = await openPair(s);
+  const pair = await openPair(asked);
   t('open (lock, index; the base loads on first use)');
   try {
+    const s = withinPairLimits(asked, pair);
     readIndex?.(pair);
     const filter = filterOf(pair, s);
     const { left, right, way, reason } = await scanBothSides(pair, s, filter);
@@ -82,8 +83,15 @@ export async function runSync(s: SyncSettings, observer: CycleObserver = {}, rea
     t(`flush and commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
     return summary;
   } finally {
-    pair.close();
+    await pair.close();
   }
+}
+
+/** The settings narrowed to what the pair's sides can do (a far side without xattr support), said once. */
+function withinPairLimits(s: SyncSettings, pair: OpenPair): SyncSettings {
+  if (pair.xattrsUnavailable === null || s.keep?.xattrs !== true) return s;
+  pair.warnings.push(pair.xattrsUnavailable);
+  return { ...s, keep: { ...s.keep, xattrs: false } };
 }
 
 /**
@@ -130,7 +138,7 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
     await persist(pair, { changes, conflicts, openConflictScope: new Set(), runs: [run], written: writtenPathsOf(outcomes, trashStamp), atMs: startedAtMs }, s.flush);
     return summary;
   } finally {
-    pair.close();
+    await pair.close();
   }
 }
 

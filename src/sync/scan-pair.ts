@@ -1,6 +1,7 @@
 import { displayPath } from '../core/paths.js';
 import type { RelPath, Side } from '../core/types.js';
 import { UsageError } from '../errors.js';
+import { dropExcluded } from '../ignore/filter-scan.js';
 import { PathFilter } from '../ignore/path-filter.js';
 import { vouchedXattrs } from '../scan/read-meta.js';
 import { vouchFromBase, type ScanResult } from '../scan/scan.js';
@@ -24,7 +25,7 @@ async function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep
 
 /** One filter for both sides of a run: the same paths are excluded on each (path-filter.ts). */
 export function filterOf(pair: OpenPair, s: Pick<SyncSettings, 'filters'>): PathFilter {
-  const roots = [pair.roots.leftMissing ? null : pair.roots.left, pair.roots.rightMissing ? null : pair.roots.right].filter((r) => r !== null);
+  const roots = (['left', 'right'] as const).filter((side) => pair.remote !== side && !(side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing)).map((side) => pair.root(side));
   return new PathFilter(s.filters, roots);
 }
 
@@ -33,7 +34,7 @@ export function filterOf(pair: OpenPair, s: Pick<SyncSettings, 'filters'>): Path
  * thread; or in a worker whose scan was dropped (it failed, or its filter read other ignore rules than
  * the main thread's) and the side scanned again on the main thread.
  */
-export type PairScanWay = 'sequential' | 'worker' | 'worker-failed' | 'rules-differed';
+export type PairScanWay = 'sequential' | 'worker' | 'worker-failed' | 'rules-differed' | 'remote';
 
 export interface PairScan {
   readonly left: ScanResult;
@@ -75,6 +76,7 @@ export interface PairScanOptions {
  * real error (an unreadable root) surfaces from that scan exactly as from a sequential one.
  */
 export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'filters' | 'keep'>, filter: PathFilter, o: PairScanOptions = {}): Promise<PairScan> {
+  if (pair.remote !== null) return scanWithRemote(pair, pair.remote, s, filter);
   const mode = o.mode ?? scanWorkerModeOf(process.env.TSYNC_SCAN_WORKER);
   if (!workerPays(pair, mode)) {
     const left = await scanSide(pair, s, 'left', filter);
@@ -106,6 +108,29 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
       reason: `the ignore rules of ${differs === '' ? 'the root' : displayPath(differs as RelPath)} changed during the scan`,
     };
   return { left, right: got.scan, way: 'worker' };
+}
+
+/**
+ * A pair with a remote side: the agent scans its root on its machine while this one scans the local root.
+ * Neither can read the other's ignore files while it walks, so both walk without applying them (reading
+ * their own), and one filter holding both sides' rules drops what either side's files exclude, from both
+ * scans (ignore/filter-scan.ts): a path is never seen on one side and hidden on the other.
+ */
+async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings, 'checksum' | 'keep'>, filter: PathFilter): Promise<PairScan> {
+  const local: Side = remote === 'left' ? 'right' : 'left';
+  const localRoots = [pair.root(local)];
+  const collecting = new PathFilter(filter.rules, isMissing(pair, local) ? [] : localRoots, { applyIgnoreFiles: false });
+  const remoteScan = scanSide(pair, s, remote, filter); // sent first: the far side walks while this one does
+  const localScan = await scanSide(pair, s, local, collecting);
+  const farScan = await remoteScan;
+  const both = new PathFilter(filter.rules, isMissing(pair, local) ? [] : localRoots, { texts: farScan.rulesRead ?? new Map() });
+  for (const scan of [localScan, farScan]) dropExcluded(scan.entries, scan.problems, both);
+  both.closeDirs();
+  return remote === 'right' ? { left: localScan, right: farScan, way: 'remote' } : { left: farScan, right: localScan, way: 'remote' };
+}
+
+function isMissing(pair: OpenPair, side: Side): boolean {
+  return side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing;
 }
 
 function workerPays(pair: OpenPair, mode: ScanWorkerMode): boolean {

@@ -28,4 +28,6 @@ export interface SyncSettings {
   readonly keep?: KeptMeta;
   /** Owner or group was asked for but this process may not chown: said once in each run that writes. */
   readonly chownRefused?: boolean;
+  /** --ssh: the command that reaches a remote root (absent: TSYNC_SSH, else ssh). */
+  readonly sshCommand?: string;
 }

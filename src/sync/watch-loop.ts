@@ -165,7 +165,7 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
     if (persistTimer !== null) clearInterval(persistTimer);
     if (rescanTimer !== null) clearTimeout(rescanTimer);
     aggregator.close();
-    pair.close();
+    await pair.close();
   }
 }
 

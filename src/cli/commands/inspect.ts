@@ -65,7 +65,7 @@ export async function checkCommand(settings: SyncSettings, json: boolean, io: Io
       diffs.sort((a, b) => compareRel(a.path, b.path));
       for (const p of [...left.problems, ...right.problems]) diffs.push({ path: p.path, what: `cannot compare: ${p.message}` });
     } finally {
-      pair.close();
+      await pair.close();
     }
     for (const d of diffs) io.out(json ? JSON.stringify({ path: displayPath(d.path), difference: d.what }) : `${displayPath(d.path)}: ${d.what}`);
     if (!json) io.out(diffs.length === 0 ? 'identical' : `${diffs.length} difference${diffs.length === 1 ? '' : 's'}`);
@@ -122,7 +122,7 @@ export async function logCommand(settings: SyncSettings, opts: { json: boolean; 
       }
       if (!opts.json && runs.length === 0) io.out('no runs recorded');
     } finally {
-      pair.close();
+      await pair.close();
     }
     return EXIT.ok;
   } catch (e) {

@@ -1,0 +1,76 @@
+// Opens the remote side of a pair: ssh to the host, start the agent (bootstrap.ts), open an RPC session
+// over its stdio, and have the agent resolve and (for a run that writes) lock its root.
+import { hostname } from 'node:os';
+import * as v from 'valibot';
+import type { AbsPath } from '../core/types.js';
+import { connectAgent } from './bootstrap.js';
+import { engineErrorFromWire } from './engine-errors.js';
+import { RemoteEndpoint } from './remote-endpoint.js';
+import type { RemoteRootSpec } from './root-spec.js';
+import { RpcPeer } from './rpc-peer.js';
+import { parseWire } from './wire-shapes.js';
+
+export interface RemoteSide {
+  readonly endpoint: RemoteEndpoint;
+  /** The root's real path on the far machine (a binary string, like a local AbsPath). */
+  readonly realPath: AbsPath;
+  /** What the state index knows the root by: the far machine's identity and the real path. */
+  readonly identity: AbsPath;
+  /** The far machine's identity (machine-id.ts): equal to ours when the "remote" root is on this machine. */
+  readonly machine: string;
+  readonly missing: boolean;
+  /** The far side can read and write extended attributes (its Node finds @napi-rs/xattr). */
+  readonly xattrs: boolean;
+  /** Takes the agent's lock on its root (root-lock.ts): two machines syncing into it take turns (exit 5). */
+  lock(): Promise<void>;
+}
+
+export interface RemoteOpenOptions {
+  /** --ssh (else TSYNC_SSH, else ssh). */
+  readonly sshCommand?: string;
+  /** A missing root is not an error here (one-way destination, two-way's guard decides). */
+  readonly mayBeMissing: boolean;
+  /** Keepalive, in seconds: ssh's ServerAlive and the session's own ping (tests make it short). */
+  readonly keepaliveSeconds?: number;
+}
+
+const opened = v.object({ root: v.pipe(v.string(), v.startsWith('/')), missing: v.boolean(), host: v.string(), machine: v.string(), uid: v.number(), xattrs: v.boolean() });
+
+export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions): Promise<RemoteSide> {
+  const keepalive = o.keepaliveSeconds ?? keepaliveFromEnv();
+  const conn = await connectAgent(spec, { ...(o.sshCommand === undefined ? {} : { sshFlag: o.sshCommand }), ...(keepalive === undefined ? {} : { keepaliveSeconds: keepalive }) });
+  const peer = new RpcPeer(conn.stdout, conn.stdin, {
+    errorFromWire: engineErrorFromWire,
+    ...(keepalive === undefined ? {} : { keepaliveIntervalMs: keepalive * 1000, lostAfterMs: keepalive * 3000 }),
+  });
+  const disconnect = async (): Promise<void> => {
+    peer.close();
+    await conn.close();
+  };
+  try {
+    const got = parseWire(opened, await peer.call('open', { path: spec.path, mayBeMissing: o.mayBeMissing }), 'open reply');
+    const realPath = got.root as AbsPath;
+    return {
+      endpoint: new RemoteEndpoint(peer, realPath, disconnect),
+      realPath,
+      identity: `ssh://${got.machine}${realPath}` as AbsPath,
+      machine: got.machine,
+      missing: got.missing,
+      xattrs: got.xattrs,
+      lock: async () => {
+        await peer.call('lock', { clientHost: hostname(), clientPid: process.pid });
+      },
+    };
+  } catch (e) {
+    await disconnect();
+    throw e;
+  }
+}
+
+/** TSYNC_KEEPALIVE (seconds): how soon a hung link is noticed; unset: ssh's and the session's defaults. */
+function keepaliveFromEnv(): number | undefined {
+  const text = process.env.TSYNC_KEEPALIVE;
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}

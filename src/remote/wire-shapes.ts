@@ -1,0 +1,63 @@
+// The shapes of what crosses the wire in endpoint calls, checked on arrival. The agent trusts nothing
+// that comes in: a path must name something inside its root (core/paths.ts isSafeRelPath) and every
+// entry, stat and expectation must have the fields and types the engine relies on, or the session ends
+// with a ProtocolError before any file system call sees the value. The client checks the agent's
+// replies the same way (a compromised far side must not steer the local engine either).
+import * as v from 'valibot';
+import { isSafeRelPath } from '../core/paths.js';
+import type { Expectation, KeptMeta, Problem, RelPath, ScannedEntry } from '../core/types.js';
+import { ProtocolError } from './protocol-error.js';
+import type { CodecValue } from './value-codec.js';
+
+export const relPath = v.custom<RelPath>((p) => typeof p === 'string' && isSafeRelPath(p), 'a path inside the root');
+const u32 = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(0xffffffff));
+const count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const owner = { uid: v.optional(u32), gid: v.optional(u32) };
+const xattrDigest = { xattrs: v.optional(v.string()) };
+
+const entry = v.variant('kind', [
+  v.object({ kind: v.literal('file'), size: count, mtimeNs: v.bigint(), mode: u32, hash: v.nullable(v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/))), ...owner, ...xattrDigest }),
+  v.object({ kind: v.literal('dir'), mode: u32, mtimeNs: v.bigint(), ...owner, ...xattrDigest }),
+  v.object({ kind: v.literal('symlink'), target: v.string(), mtimeNs: v.bigint(), ...owner }),
+]);
+
+const statFields = {
+  ino: v.bigint(),
+  ctimeNs: v.bigint(),
+  size: count,
+  mtimeNs: v.bigint(),
+  nlink: v.optional(count),
+  blocks: v.optional(count),
+  dev: v.optional(v.bigint()),
+};
+
+export const scannedEntry = v.object({ entry, stat: v.object(statFields), observedAtNs: v.bigint() });
+export const expectation = v.nullable(v.object({ ...statFields, kind: v.picklist(['file', 'dir', 'symlink']) }));
+export const keptMeta = v.object({ owner: v.boolean(), group: v.boolean(), xattrs: v.boolean() });
+export const xattrValues = v.nullable(v.map(v.string(), v.instance(Uint8Array)));
+export const problem = v.object({
+  path: relPath,
+  side: v.picklist(['left', 'right']),
+  code: v.picklist(['unreadable', 'vanished', 'special-file', 'changed-during-copy', 'stale', 'io-error', 'unsafe-path']),
+  message: v.string(),
+});
+export const label = v.pipe(v.string(), v.maxLength(64 * 1024));
+
+/** Checks `value` against `schema`; anything else is the peer's fault and ends the session. */
+export function parseWire<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {
+  const r = v.safeParse(schema, value);
+  if (r.success) return r.output;
+  const issue = r.issues[0];
+  const at = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
+  throw new ProtocolError(`malformed ${what}${at === '' ? '' : ` at ${at}`}: ${issue?.message ?? 'invalid'}`);
+}
+
+/**
+ * Our own values as codec values. Interfaces have no index signature, so TypeScript will not take them
+ * as a CodecObject; they are plain data (the codec refuses anything else at run time).
+ */
+export function wire(value: ScannedEntry | Expectation | KeptMeta | Problem | object | null): CodecValue {
+  return value as CodecValue;
+}
+
+export type WireScanned = v.InferOutput<typeof scannedEntry>;

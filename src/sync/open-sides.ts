@@ -1,0 +1,74 @@
+import { otherSide, sideLabel } from '../core/sides.js';
+import type { Side } from '../core/types.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { LocalEndpoint } from '../endpoint/local-endpoint.js';
+import { machineIdentity } from '../remote/machine-id.js';
+import { openRemoteSide } from '../remote/open-remote.js';
+import { parseRootSpec, requireAtMostOneRemote } from '../remote/root-spec.js';
+import { assertDistinctRoots, resolveOne, resolveRoots, type ResolvedRoots } from './roots.js';
+import type { SyncMode } from './settings.js';
+
+export interface SidesOptions {
+  readonly left: string;
+  readonly right: string;
+  readonly mode: SyncMode;
+  /** --ssh, for a remote root. */
+  readonly sshCommand?: string;
+}
+
+/** The two roots of a pair, resolved, each behind its endpoint. */
+export interface OpenedSides {
+  readonly roots: ResolvedRoots;
+  readonly endpoints: Readonly<Record<Side, Endpoint>>;
+  /** The side on another machine, if any. */
+  readonly remote: Side | null;
+  /** Why extended attributes cannot be kept on this pair (null: they can, where asked for). */
+  readonly xattrsUnavailable: string | null;
+  /** Takes the far side's own lock on its root (nothing for two local roots). */
+  lockRemote(): Promise<void>;
+}
+
+/**
+ * Resolves both roots before anything is read or written. A remote root (`host:path`, `ssh://…`) is
+ * resolved by its agent on its own machine; at most one root may be remote (the index stays local).
+ */
+export async function openSides(o: SidesOptions): Promise<OpenedSides> {
+  const specs = { left: parseRootSpec(o.left), right: parseRootSpec(o.right) };
+  requireAtMostOneRemote(specs.left, specs.right);
+  const rules = { createRight: o.mode === 'one-way', allowMissing: o.mode === 'two-way' };
+  if (specs.left.kind === 'local' && specs.right.kind === 'local') {
+    const roots = resolveRoots(o.left, o.right, rules);
+    return { roots, endpoints: { left: new LocalEndpoint(roots.left), right: new LocalEndpoint(roots.right) }, remote: null, xattrsUnavailable: null, lockRemote: async () => undefined };
+  }
+  const remoteSide: Side = specs.left.kind === 'remote' ? 'left' : 'right';
+  const localSide = otherSide(remoteSide);
+  const spec = specs[remoteSide];
+  if (spec.kind !== 'remote') throw new Error('unreachable: one spec is remote');
+  const mayBeMissing = (side: Side): boolean => rules.allowMissing || (side === 'right' && rules.createRight);
+  const local = resolveOne(side(o, localSide), sideLabel(localSide, o.mode), mayBeMissing(localSide));
+  const remote = await openRemoteSide(spec, { ...(o.sshCommand === undefined ? {} : { sshCommand: o.sshCommand }), mayBeMissing: mayBeMissing(remoteSide) });
+  const pick = <T>(forLocal: T, forRemote: T): Record<Side, T> => (remoteSide === 'right' ? { left: forLocal, right: forRemote } : { left: forRemote, right: forLocal });
+  const paths = pick(local.path, remote.realPath);
+  try {
+    // a "remote" root on this very machine (ssh to localhost) must not be the local root or inside it
+    if (remote.machine === machineIdentity()) assertDistinctRoots(paths.left, paths.right, o.left, o.right, o.mode);
+  } catch (e) {
+    await remote.endpoint.close();
+    throw e;
+  }
+  const ids = pick(local.path, remote.identity);
+  const missing = pick(local.missing, remote.missing);
+  return {
+    roots: { left: ids.left, right: ids.right, leftText: o.left, rightText: o.right, leftMissing: missing.left, rightMissing: missing.right },
+    endpoints: pick<Endpoint>(new LocalEndpoint(local.path), remote.endpoint),
+    remote: remoteSide,
+    xattrsUnavailable: remote.xattrs
+      ? null
+      : `extended attributes are not kept: the agent on ${spec.host} runs without @napi-rs/xattr (install tsync there to keep them; --no-xattrs silences this)`,
+    lockRemote: () => remote.lock(),
+  };
+}
+
+function side(o: SidesOptions, s: Side): string {
+  return s === 'left' ? o.left : o.right;
+}
