@@ -198,7 +198,7 @@ describe('a hostile or corrupt frame sent to the agent', () => {
   for (const [what, bytes] of Object.entries(hostile)) {
     it(`${what}: ends the session with a ProtocolError and reaches no handler`, async () => {
       const { child, stderr, exited } = startAgent();
-      child.stdin.write(bytes);
+      child.stdin.end(bytes); // the end too: an agent that let the frame pass ends on the end of input, not at a timeout
       await exited;
       expect(stderr()).toMatch(/^session ended: ProtocolError: /m);
       expect(stderr()).not.toMatch(/handler/);

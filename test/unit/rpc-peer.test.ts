@@ -71,7 +71,8 @@ describe('RPC peer streams', () => {
   });
 
   it('cancels an upload its handler did not read, and the caller stops sending it', async () => {
-    const { a, b } = pair();
+    // a small inbound limit: chunks left queued for a handler that is gone would stop the input for good
+    const { a, b } = pair({ inboundHighWater: 256 * 1024 });
     b.handle('ignore', () => 'ignored');
     const source = counted(1024 * MiB);
     expect(await a.callWithUpload('ignore', null, source.chunks)).toBe('ignored');
@@ -82,18 +83,20 @@ describe('RPC peer streams', () => {
     expect(await a.call('echo', 1n)).toBe(1n);
   });
 
-  it('fails the call with the upload source own error', async () => {
+  it("fails the call with the upload source's own error", async () => {
     const { a, b } = pair();
     b.handle('sum', async (_args, upload) => {
       let n = 0;
       for await (const c of upload ?? []) n += c.length;
       return n;
     });
+    const readFailure = new Error('disk read failed');
     async function* failing(): AsyncGenerator<Buffer> {
       yield Buffer.alloc(10);
-      throw new Error('disk read failed');
+      throw readFailure;
     }
-    await expect(a.callWithUpload('sum', null, failing())).rejects.toThrow('disk read failed');
+    // the caller's own error, not the handler's report of the aborted stream
+    await expect(a.callWithUpload('sum', null, failing())).rejects.toBe(readFailure);
     expect(await a.call('sum', null).catch((e: unknown) => e)).toBe(0);
   });
 
