@@ -2,6 +2,7 @@
 // node:stream PassThroughs, not mocks: the same backpressure and drain as a pipe, without a child).
 // The child-process tests are in test/e2e/rpc-peer.test.ts.
 import { PassThrough } from 'node:stream';
+import { reportError } from '../../src/cli/report-error.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError, RemoteLostError } from '../../src/remote/protocol-error.js';
@@ -139,5 +140,14 @@ describe('RPC peer streams', () => {
     expect(await second.b.closed).toBeInstanceOf(ProtocolError);
     // b ended its output: a sees the link end
     expect(await waiting).toBeInstanceOf(RemoteLostError);
+  });
+});
+
+describe('remote session errors', () => {
+  it('map to exit 6 with one line on stderr', () => {
+    const lines: string[] = [];
+    expect(reportError(new ProtocolError('unknown frame kind 42'), { err: (l) => lines.push(l) })).toBe(6);
+    expect(reportError(new RemoteLostError('the remote side closed the connection'), { err: (l) => lines.push(l) })).toBe(6);
+    expect(lines).toEqual(['tsync: error: unknown frame kind 42', 'tsync: error: the remote side closed the connection']);
   });
 });
