@@ -143,7 +143,7 @@ describe('RPC peer over a child process', () => {
   it('declares an agent that stops answering (SIGSTOP) lost by the keepalive', async () => {
     const { peer, child } = connect({ keepaliveIntervalMs: 100, lostAfterMs: 800 });
     expect(await peer.call('echo', 'alive')).toBe('alive');
-    await sleep(400); // idle: the pings keep the link up
+    await sleep(2000); // idle for longer than lostAfterMs: only the pings and their pongs keep the link up
     expect(await peer.call('echo', 'after idle')).toBe('after idle');
     child.kill('SIGSTOP');
     const lost = await peer.call('echo', 'unanswered').catch((e: unknown) => e);
@@ -191,6 +191,7 @@ describe('a hostile or corrupt frame sent to the agent', () => {
     'a call whose arguments hold an unknown tag': frame(1, 1, Buffer.concat([echoCall.subarray(0, echoCall.length - 6), Buffer.from([99])])),
     'a call whose arguments are truncated': frame(1, 1, echoCall.subarray(0, echoCall.length - 1)),
     'an unknown frame kind': frame(42, 1, Buffer.alloc(0)),
+    "a call under an id marked as the receiver's": frame(1, 0x80000001, echoCall),
     'a result for a call never made': Buffer.concat(encodeMessage({ kind: 'result', id: 0x80000005, value: 1, download: false })),
     'data for a stream never opened': Buffer.concat(encodeMessage({ kind: 'data', id: 7, chunk: Buffer.from('boo') })),
   };
@@ -198,7 +199,7 @@ describe('a hostile or corrupt frame sent to the agent', () => {
   for (const [what, bytes] of Object.entries(hostile)) {
     it(`${what}: ends the session with a ProtocolError and reaches no handler`, async () => {
       const { child, stderr, exited } = startAgent();
-      child.stdin.write(bytes);
+      child.stdin.end(bytes); // the end too: an agent that let the frame pass ends on the end of input, not at a timeout
       await exited;
       expect(stderr()).toMatch(/^session ended: ProtocolError: /m);
       expect(stderr()).not.toMatch(/handler/);

@@ -2,6 +2,7 @@
 // node:stream PassThroughs, not mocks: the same backpressure and drain as a pipe, without a child).
 // The child-process tests are in test/e2e/rpc-peer.test.ts.
 import { PassThrough } from 'node:stream';
+import { reportError } from '../../src/cli/report-error.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError, RemoteLostError } from '../../src/remote/protocol-error.js';
@@ -71,7 +72,8 @@ describe('RPC peer streams', () => {
   });
 
   it('cancels an upload its handler did not read, and the caller stops sending it', async () => {
-    const { a, b } = pair();
+    // a small inbound limit: chunks left queued for a handler that is gone would stop the input for good
+    const { a, b } = pair({ inboundHighWater: 256 * 1024 });
     b.handle('ignore', () => 'ignored');
     const source = counted(1024 * MiB);
     expect(await a.callWithUpload('ignore', null, source.chunks)).toBe('ignored');
@@ -82,18 +84,20 @@ describe('RPC peer streams', () => {
     expect(await a.call('echo', 1n)).toBe(1n);
   });
 
-  it('fails the call with the upload source own error', async () => {
+  it("fails the call with the upload source's own error", async () => {
     const { a, b } = pair();
     b.handle('sum', async (_args, upload) => {
       let n = 0;
       for await (const c of upload ?? []) n += c.length;
       return n;
     });
+    const readFailure = new Error('disk read failed');
     async function* failing(): AsyncGenerator<Buffer> {
       yield Buffer.alloc(10);
-      throw new Error('disk read failed');
+      throw readFailure;
     }
-    await expect(a.callWithUpload('sum', null, failing())).rejects.toThrow('disk read failed');
+    // the caller's own error, not the handler's report of the aborted stream
+    await expect(a.callWithUpload('sum', null, failing())).rejects.toBe(readFailure);
     expect(await a.call('sum', null).catch((e: unknown) => e)).toBe(0);
   });
 
@@ -136,5 +140,14 @@ describe('RPC peer streams', () => {
     expect(await second.b.closed).toBeInstanceOf(ProtocolError);
     // b ended its output: a sees the link end
     expect(await waiting).toBeInstanceOf(RemoteLostError);
+  });
+});
+
+describe('remote session errors', () => {
+  it('map to exit 6 with one line on stderr', () => {
+    const lines: string[] = [];
+    expect(reportError(new ProtocolError('unknown frame kind 42'), { err: (l) => lines.push(l) })).toBe(6);
+    expect(reportError(new RemoteLostError('the remote side closed the connection'), { err: (l) => lines.push(l) })).toBe(6);
+    expect(lines).toEqual(['tsync: error: unknown frame kind 42', 'tsync: error: the remote side closed the connection']);
   });
 });
