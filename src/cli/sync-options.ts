@@ -28,6 +28,8 @@ export interface SyncFlags {
   config?: string;
   /** The command that reaches a remote root (like rsync's -e); else TSYNC_SSH, else ssh. */
   ssh?: string;
+  /** Owners and groups keep their numbers across machines (default: matched by user and group name). */
+  numericIds?: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export function addSyncOptions(cmd: Command): Command {
     .option('--exclude <glob>', 'leave paths matching GLOB out of the sync, on both sides (gitignore syntax; repeatable)', collect, [])
     .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
     .option('--ssh <command>', 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)')
+    .option('--numeric-ids', 'with a remote root: keep owner and group ids as numbers instead of matching them by user and group name')
     .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')

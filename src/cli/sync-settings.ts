@@ -26,6 +26,7 @@ export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io
     filters: { exclude: flags.exclude, include: flags.include },
     trash: { enabled: flags.trash, keepMs: parseTrashKeep(flags.trashKeep) },
     ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }),
+    ...(flags.numericIds === true ? { numericIds: true } : {}),
     ...keptMetaOf({ owner: flags.owner !== false, group: flags.group !== false, xattrs: flags.xattrs !== false }),
   };
 }

@@ -25,6 +25,7 @@ import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
 import { expectation, keptMeta, label, parseWire, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
 import { machineIdentity } from './machine-id.js';
+import { readNameTables } from './name-tables.js';
 
 const rules = v.object({ exclude: v.array(v.string()), include: v.array(v.string()) });
 const linkTarget = v.nullable(v.object({ ino: v.bigint(), size: v.number(), mtimeNs: v.bigint() }));
@@ -77,7 +78,7 @@ class AgentSession {
       const { path: real, missing } = resolveOne(text, 'remote root', mayBeMissing);
       this.endpoint = new LocalEndpoint(real);
       const machine = machineIdentity();
-      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, xattrs: xattrsAvailable() };
+      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, xattrs: xattrsAvailable(), names: wire(readNameTables()) };
     });
     this.on('lock', v.object({ clientHost: v.string(), clientPid: v.number() }), async ({ clientHost, clientPid }) => {
       const ep = this.ep();

@@ -5,6 +5,8 @@ import * as v from 'valibot';
 import type { AbsPath } from '../core/types.js';
 import { connectAgent } from './bootstrap.js';
 import { engineErrorFromWire } from './engine-errors.js';
+import { idMapOf } from './id-map.js';
+import { readNameTables } from './name-tables.js';
 import { RemoteEndpoint } from './remote-endpoint.js';
 import type { RemoteRootSpec } from './root-spec.js';
 import { RpcPeer } from './rpc-peer.js';
@@ -30,11 +32,13 @@ export interface RemoteOpenOptions {
   readonly sshCommand?: string;
   /** A missing root is not an error here (one-way destination, two-way's guard decides). */
   readonly mayBeMissing: boolean;
+  /** --numeric-ids: owners and groups keep their numbers across machines instead of being matched by name. */
+  readonly numericIds?: boolean;
   /** Keepalive, in seconds: ssh's ServerAlive and the session's own ping (tests make it short). */
   readonly keepaliveSeconds?: number;
 }
 
-const opened = v.object({ root: v.pipe(v.string(), v.startsWith('/')), missing: v.boolean(), host: v.string(), machine: v.string(), uid: v.number(), xattrs: v.boolean() });
+const opened = v.object({ root: v.pipe(v.string(), v.startsWith('/')), missing: v.boolean(), host: v.string(), machine: v.string(), uid: v.number(), xattrs: v.boolean(), names: v.object({ users: v.map(v.number(), v.string()), groups: v.map(v.number(), v.string()) }) });
 
 export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions): Promise<RemoteSide> {
   const keepalive = o.keepaliveSeconds ?? keepaliveFromEnv();
@@ -51,7 +55,7 @@ export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions)
     const got = parseWire(opened, await peer.call('open', { path: spec.path, mayBeMissing: o.mayBeMissing }), 'open reply');
     const realPath = got.root as AbsPath;
     return {
-      endpoint: new RemoteEndpoint(peer, realPath, disconnect),
+      endpoint: new RemoteEndpoint(peer, realPath, disconnect, idMapOf(readNameTables(), got.names, o.numericIds === true)),
       realPath,
       identity: `ssh://${got.machine}${realPath}` as AbsPath,
       machine: got.machine,

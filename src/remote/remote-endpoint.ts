@@ -10,6 +10,7 @@ import type { Copied, Endpoint, HashResult, Installed, LinkTarget, PrepareReques
 import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
 import type { ScanResult } from '../scan/scan.js';
 import type { RpcPeer } from './rpc-peer.js';
+import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
 import { parseWire, problem, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
 
@@ -36,7 +37,19 @@ export class RemoteEndpoint implements Endpoint {
     readonly root: AbsPath,
     /** Ends the session and the ssh process behind it. */
     private readonly disconnect: () => Promise<void>,
+    /** Owners and groups by name between the machines (id-map.ts). */
+    private readonly ids: IdMap = IDENTITY_IDS,
   ) {}
+
+  /** A (local-id) entry as the agent must get it. */
+  private out(s: ScannedEntry): CodecValue {
+    return wire(mapScanned(s, (e) => this.ids.toRemote(e)));
+  }
+
+  /** An entry as the agent reported it, with local ids. */
+  private in(s: ScannedEntry): ScannedEntry {
+    return mapScanned(s, (e) => this.ids.toLocal(e));
+  }
 
   direct(): null {
     return null;
@@ -48,13 +61,12 @@ export class RemoteEndpoint implements Endpoint {
     const got = parseWire(scanReply, raw, 'scan reply');
     const entries = got.entries as Map<RelPath, ScannedEntry>;
     const vouch = req.vouch;
-    if (vouch !== null) {
-      for (const [path, scanned] of entries) {
-        const e = scanned.entry;
-        if (e.kind !== 'file' || e.hash !== null) continue;
-        const hash = vouch(path, scanned.stat);
-        if (hash !== null) entries.set(path, { ...scanned, entry: { ...e, hash } });
-      }
+    for (const [path, arrived] of entries) {
+      const scanned = this.in(arrived);
+      const e = scanned.entry;
+      const hash = vouch !== null && e.kind === 'file' && e.hash === null ? vouch(path, scanned.stat) : null;
+      if (hash !== null && e.kind === 'file') entries.set(path, { ...scanned, entry: { ...e, hash } });
+      else if (scanned !== arrived) entries.set(path, scanned);
     }
     const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
     return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
@@ -90,7 +102,7 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   async assertUnchanged(path: RelPath, scanned: ScannedEntry, label: string): Promise<void> {
-    await this.peer.call('assertUnchanged', { path, scanned: wire(scanned), label });
+    await this.peer.call('assertUnchanged', { path, scanned: this.out(scanned), label });
   }
 
   async remove(path: RelPath, expect: Expectation, label: string): Promise<void> {
@@ -98,11 +110,11 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   async makeDir(path: RelPath, source: ScannedEntry, label: string): Promise<ScannedEntry> {
-    return this.entryReply('makeDir', await this.peer.call('makeDir', { path, source: wire(source), label }));
+    return this.entryReply('makeDir', await this.peer.call('makeDir', { path, source: this.out(source), label }));
   }
 
   async setMeta(path: RelPath, source: ScannedEntry, expect: Expectation, xattrs: Xattrs, label: string): Promise<ScannedEntry> {
-    return this.entryReply('setMeta', await this.peer.call('setMeta', { path, source: wire(source), expect: wire(expect), xattrs, label }));
+    return this.entryReply('setMeta', await this.peer.call('setMeta', { path, source: this.out(source), expect: wire(expect), xattrs, label }));
   }
 
   async readXattrs(path: RelPath, label: string): Promise<Xattrs> {
@@ -114,15 +126,16 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   async installSymlink(path: RelPath, source: ScannedEntry, expect: Expectation): Promise<ScannedEntry> {
-    return this.entryReply('installSymlink', await this.peer.call('installSymlink', { path, source: wire(source), expect: wire(expect) }));
+    return this.entryReply('installSymlink', await this.peer.call('installSymlink', { path, source: this.out(source), expect: wire(expect) }));
   }
 
   async link(path: RelPath, linkTo: RelPath, linkToExpect: LinkTarget | null, source: ScannedEntry, expect: Expectation, label: string): Promise<ScannedEntry> {
-    return this.entryReply('link', await this.peer.call('link', { path, linkTo, linkToExpect: wire(linkToExpect), source: wire(source), expect: wire(expect), label }));
+    return this.entryReply('link', await this.peer.call('link', { path, linkTo, linkToExpect: wire(linkToExpect), source: this.out(source), expect: wire(expect), label }));
   }
 
   async copyWithin(fromPath: RelPath, from: ScannedEntry, toPath: RelPath, expect: Expectation): Promise<Copied> {
-    return parseWire(copied, await this.peer.call('copyWithin', { fromPath, from: wire(from), toPath, expect: wire(expect) }), 'copyWithin reply') as Copied;
+    const got = parseWire(copied, await this.peer.call('copyWithin', { fromPath, from: this.out(from), toPath, expect: wire(expect) }), 'copyWithin reply') as Copied;
+    return { ...got, source: this.in(got.source), target: this.in(got.target) };
   }
 
   /**
@@ -131,7 +144,7 @@ export class RemoteEndpoint implements Endpoint {
    */
   async openRead(path: RelPath, scanned: ScannedEntry): Promise<ReadStream> {
     const token = this.nextReadToken++;
-    const down = await this.peer.callWithDownload('openRead', { token, path, scanned: wire(scanned) });
+    const down = await this.peer.callWithDownload('openRead', { token, path, scanned: this.out(scanned) });
     const inner = down.chunks[Symbol.asyncIterator]();
     let settle: { resolve: (t: ReadTrailer) => void; reject: (e: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
     const done = new Promise<ReadTrailer>((resolve, reject) => {
@@ -140,7 +153,8 @@ export class RemoteEndpoint implements Endpoint {
     done.catch(() => undefined); // the chunks carry the same error to whoever reads them
     const fetchTrailer = async (): Promise<void> => {
       try {
-        settle.resolve(parseWire(trailer, await this.peer.call('readTrailer', { token }), 'readTrailer reply') as ReadTrailer);
+        const got = parseWire(trailer, await this.peer.call('readTrailer', { token }), 'readTrailer reply') as ReadTrailer;
+        settle.resolve({ ...got, source: this.in(got.source) });
       } catch (e) {
         settle.reject(e);
       }
@@ -170,8 +184,9 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   async install(path: RelPath, source: ScannedEntry, expect: Expectation, chunks: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed> {
-    const raw = await this.peer.callWithUpload('install', { path, source: wire(source), expect: wire(expect), xattrs }, chunks);
-    return parseWire(installed, raw, 'install reply') as Installed;
+    const raw = await this.peer.callWithUpload('install', { path, source: this.out(source), expect: wire(expect), xattrs }, chunks);
+    const got = parseWire(installed, raw, 'install reply') as Installed;
+    return { ...got, target: this.in(got.target) };
   }
 
   async flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]> {
@@ -189,6 +204,6 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   private entryReply(method: string, raw: CodecValue): ScannedEntry {
-    return parseWire(scannedEntry, raw, `${method} reply`) as ScannedEntry;
+    return this.in(parseWire(scannedEntry, raw, `${method} reply`) as ScannedEntry);
   }
 }

@@ -14,6 +14,8 @@ export interface SidesOptions {
   readonly mode: SyncMode;
   /** --ssh, for a remote root. */
   readonly sshCommand?: string;
+  /** --numeric-ids, for a remote root. */
+  readonly numericIds?: boolean;
 }
 
 /** The two roots of a pair, resolved, each behind its endpoint. */
@@ -46,7 +48,11 @@ export async function openSides(o: SidesOptions): Promise<OpenedSides> {
   if (spec.kind !== 'remote') throw new Error('unreachable: one spec is remote');
   const mayBeMissing = (side: Side): boolean => rules.allowMissing || (side === 'right' && rules.createRight);
   const local = resolveOne(side(o, localSide), sideLabel(localSide, o.mode), mayBeMissing(localSide));
-  const remote = await openRemoteSide(spec, { ...(o.sshCommand === undefined ? {} : { sshCommand: o.sshCommand }), mayBeMissing: mayBeMissing(remoteSide) });
+  const remote = await openRemoteSide(spec, {
+    ...(o.sshCommand === undefined ? {} : { sshCommand: o.sshCommand }),
+    mayBeMissing: mayBeMissing(remoteSide),
+    numericIds: o.numericIds === true,
+  });
   const pick = <T>(forLocal: T, forRemote: T): Record<Side, T> => (remoteSide === 'right' ? { left: forLocal, right: forRemote } : { left: forRemote, right: forLocal });
   const paths = pick(local.path, remote.realPath);
   try {

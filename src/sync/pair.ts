@@ -19,6 +19,8 @@ export interface PairOptions {
   readonly dryRun: boolean;
   /** --ssh, for a remote root. */
   readonly sshCommand?: string;
+  /** --numeric-ids, for a remote root. */
+  readonly numericIds?: boolean;
 }
 
 /** A pair of roots opened for work: locked, with its index open; the base is loaded on first use. */

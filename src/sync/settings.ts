@@ -30,4 +30,6 @@ export interface SyncSettings {
   readonly chownRefused?: boolean;
   /** --ssh: the command that reaches a remote root (absent: TSYNC_SSH, else ssh). */
   readonly sshCommand?: string;
+  /** --numeric-ids: owner and group ids are not matched by name across machines. */
+  readonly numericIds?: boolean;
 }
