@@ -34,19 +34,21 @@ export function bundleName(version: string, sha256: string): string {
   return `agent-${version}-${sha256.slice(0, 16)}.mjs`;
 }
 
-// node -e: argv[1] = target path, argv[2] = size, argv[3] = sha256. Reads exactly size bytes from fd 0 (never more:
-// what follows on stdin belongs to the agent), so a short read or a bad hash fails before anything is renamed.
+// node -e: argv[1] = target path, argv[2] = size, argv[3] = sha256. Streams exactly size bytes from fd 0 (never
+// more: what follows on stdin belongs to the agent) into a private temp file beside the target, hashing as it goes;
+// only a complete file with the right hash is fsynced and renamed to the target name. A failure removes the temp file.
 const RECEIVE_JS = [
   'const fs=require("fs"),path=require("path"),crypto=require("crypto");',
   'const [target,sizeText,sha]=process.argv.slice(1);const size=Number(sizeText);',
-  'const fail=(w)=>{process.stdout.write("TSYNC-ERROR bundle "+w+"\\n");process.exit(1)};',
-  'const buf=Buffer.alloc(size);let off=0;',
-  'while(off<size){let n;try{n=fs.readSync(0,buf,off,size-off,null)}catch(e){if(e.code==="EAGAIN"){Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,5);continue}throw e}if(n===0)break;off+=n}',
-  'if(off<size)fail("short read: "+off+" of "+size+" bytes");',
-  'if(crypto.createHash("sha256").update(buf).digest("hex")!==sha)fail("sha256 mismatch after transfer");',
   'const tmp=target+".tmp-"+process.pid;',
-  'try{fs.mkdirSync(path.dirname(target),{recursive:true,mode:0o700});const fd=fs.openSync(tmp,"wx",0o600);fs.writeSync(fd,buf);fs.fsyncSync(fd);fs.closeSync(fd);fs.renameSync(tmp,target)}',
-  'catch(e){try{fs.unlinkSync(tmp)}catch{}fail("cannot write "+target+": "+e.message)}',
+  'const fail=(w)=>{try{fs.unlinkSync(tmp)}catch{}process.stdout.write("TSYNC-ERROR bundle "+w+"\\n");process.exit(1)};',
+  'let fd;try{fs.mkdirSync(path.dirname(target),{recursive:true,mode:0o700});fd=fs.openSync(tmp,"wx",0o600)}catch(e){fail("cannot write "+tmp+": "+e.message)}',
+  'const hash=crypto.createHash("sha256");const buf=Buffer.alloc(65536);let got=0;',
+  'while(got<size){let n;try{n=fs.readSync(0,buf,0,Math.min(buf.length,size-got),null)}catch(e){if(e.code==="EAGAIN"){Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,5);continue}fail("read: "+e.message)}',
+  'if(n===0)break;const part=buf.subarray(0,n);hash.update(part);try{fs.writeSync(fd,part)}catch(e){fail("cannot write "+tmp+": "+e.message)}got+=n}',
+  'if(got<size)fail("short read: "+got+" of "+size+" bytes");',
+  'if(hash.digest("hex")!==sha)fail("sha256 mismatch after transfer");',
+  'try{fs.fsyncSync(fd);fs.closeSync(fd);fs.renameSync(tmp,target)}catch(e){fail("cannot install "+target+": "+e.message)}',
 ].join('');
 
 const HASH_JS = 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(process.argv[1])).digest("hex"))';

@@ -82,6 +82,33 @@ describe('connectAgent through the ssh stand-in', () => {
     expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
   });
 
+  it('never shows a torn bundle: a second connect during a slow transfer installs its own copy beside it', async () => {
+    const side = remoteSide();
+    // an ssh that passes the bundle on in 20 slices, 20 ms apart (the stand-in behind it runs the script)
+    const slice = Math.ceil(bundle.length / 20);
+    const slowSsh = side.addScript(
+      'slow-ssh',
+      `node -e 'const fs=require("fs");const b=Buffer.alloc(${slice});(function step(){const n=fs.readSync(0,b,0,b.length,null);if(n===0)return;fs.writeSync(1,b.subarray(0,n));setTimeout(step,20)})()' | ${standinSsh} "$@"`,
+    );
+    const slow = connect(side, { sshFlag: slowSsh });
+    const firstNames = async (): Promise<string[]> => {
+      for (;;) {
+        const names = existsSync(side.agentCache) ? readdirSync(side.agentCache) : [];
+        if (names.length > 0) return names;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    // while the first copy is being written, only its temp file is there
+    expect(await firstNames()).toEqual([expect.stringMatching(new RegExp(`^${cachedName.replaceAll('.', '\\.')}\\.tmp-\\d+$`))]);
+    const fast = await connect(side);
+    expect(fast.bundleBytesSent).toBe(bundle.length);
+    const first = await slow;
+    expect(first.bundleBytesSent).toBe(bundle.length);
+    await Promise.all([fast.close(), first.close()]);
+    expect(readdirSync(side.agentCache)).toEqual([cachedName]);
+    expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
+  });
+
   it('uses a tsync on the remote PATH that speaks our protocol, and sends nothing', async () => {
     const side = remoteSide();
     const { log } = side.addRealTsync();
