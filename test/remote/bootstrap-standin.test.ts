@@ -109,6 +109,18 @@ describe('connectAgent through the ssh stand-in', () => {
     expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
   });
 
+  it('refuses a bundle damaged on the way, and keeps nothing of it', async () => {
+    const side = remoteSide();
+    // an ssh whose channel flips one bit of the 100th byte
+    const flippingSsh = side.addScript(
+      'flipping-ssh',
+      `node -e 'let seen=0;process.stdin.on("data",(b)=>{if(seen<=99&&seen+b.length>99)b[99-seen]^=1;seen+=b.length;process.stdout.write(b)})' | ${standinSsh} "$@"`,
+    );
+    const e = await failure(connect(side, { sshFlag: flippingSsh }));
+    expect([e.reason, e.message]).toEqual(['bundle', 'cannot start the tsync agent on laptop: bundle sha256 mismatch after transfer']);
+    expect(readdirSync(side.agentCache)).toEqual([]);
+  });
+
   it('uses a tsync on the remote PATH that speaks our protocol, and sends nothing', async () => {
     const side = remoteSide();
     const { log } = side.addRealTsync();
