@@ -2,7 +2,8 @@
 // sh on this machine, in a far-side environment of its own (test/helpers/remote-side.ts). Mocked: only the network
 // hop (ssh itself); the script, node, the bundle cache and the agent are real. test/remote/sshd.test.ts covers the
 // same paths over a real sshd.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../src/cli/exit-codes.js';
@@ -31,6 +32,11 @@ async function failure(p: Promise<AgentConnection>): Promise<RemoteUnreachableEr
   }
   throw new Error('connected, but a failure was expected');
 }
+
+// Hiding every node the script looks for takes a private mount namespace (root and unshare): /dev/null is bound over
+// each one there, so `[ -f ]` no longer holds, while the rest of the machine keeps its node.
+const NODE_PLACES = ['/usr/local/bin/node', '/usr/bin/node', '/opt/homebrew/bin/node', '/opt/local/bin/node'];
+const canHideNode = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
 
 /** Reads what the agent sends after its first line, until `bytes` bytes came. */
 function readBytes(c: AgentConnection, bytes: number): Promise<string> {
@@ -163,6 +169,18 @@ describe('connectAgent through the ssh stand-in', () => {
     const e = await failure(connect(side));
     expect(e.reason).toBe('node-too-old');
     expect(e.message).toBe(`laptop has Node v18.19.0 (${join(side.bin, 'node')}); tsync needs Node >= 20 on the remote side`);
+  });
+
+  it.skipIf(!canHideNode)(`says so in one line when the far side has no node at all${canHideNode ? '' : ' [skipped: needs root and unshare -m]'}`, async () => {
+    const side = remoteSide();
+    rmSync(join(side.bin, 'node'));
+    const places = NODE_PLACES.join(' ');
+    const noNodeSsh = side.addScript('no-node-ssh', `exec unshare -m sh -c 'for n in ${places}; do [ -e $n ] && mount --bind /dev/null $n; done; exec ${standinSsh} "$@"' sh "$@"`);
+    const e = await failure(connect(side, { sshFlag: noNodeSsh }));
+    expect([e.reason, e.message]).toEqual([
+      'node-missing',
+      `laptop has no Node.js; tsync needs Node >= 20 on the remote side (no node on PATH (${side.env.PATH}) nor in /usr/local/bin, /usr/bin, /opt/homebrew/bin)`,
+    ]);
   });
 
   it('reports a far side that answers with something else than the agent', async () => {
