@@ -16,6 +16,7 @@
 //    A missing bundle is asked for (NEED-BUNDLE) and received by node itself, which reads exactly <size> bytes, checks
 //    the sha256, writes a private temp file, fsyncs it and renames it into place: a concurrent run sees the old
 //    name or the whole new file, never a torn one.
+// Probes run with stdin from /dev/null: stdin is the channel, and its bytes belong to the bundle and the agent.
 // The script and its node snippets use no single quote, so the whole can be single-quoted once for the login shell.
 import { shellQuote } from './ssh-command.js';
 
@@ -64,7 +65,7 @@ if [ -z "$node" ]; then
   echo "${REMOTE_ERROR} node-missing no node on PATH ($PATH) nor in /usr/local/bin, /usr/bin, /opt/homebrew/bin"
   exit 1
 fi
-nv=$("$node" --version 2>/dev/null) || nv=unknown
+nv=$("$node" --version </dev/null 2>/dev/null) || nv=unknown
 major=\${nv#v}
 major=\${major%%.*}
 case $major in ''|*[!0-9]*) major=0 ;; esac
@@ -73,11 +74,11 @@ if [ "$major" -lt ${MIN_NODE_MAJOR} ]; then
   exit 1
 fi
 t=$(command -v tsync 2>/dev/null) || t=
-if [ -n "$t" ] && [ "$("$t" agent --protocol 2>/dev/null)" = "$proto" ]; then exec "$t" agent; fi
+if [ -n "$t" ] && [ "$("$t" agent --protocol </dev/null 2>/dev/null)" = "$proto" ]; then exec "$t" agent; fi
 umask 077
 bundle=\${XDG_CACHE_HOME:-$HOME/.cache}/tsync/$name
 if [ -f "$bundle" ]; then
-  h=$(sha256sum <"$bundle" 2>/dev/null || shasum -a 256 <"$bundle" 2>/dev/null || "$node" -e '${HASH_JS}' "$bundle" 2>/dev/null) || h=
+  h=$(sha256sum <"$bundle" 2>/dev/null || shasum -a 256 <"$bundle" 2>/dev/null || "$node" -e '${HASH_JS}' "$bundle" </dev/null 2>/dev/null) || h=
   if [ "\${h%% *}" != "$sha" ]; then rm -f "$bundle"; fi
 fi
 if [ ! -f "$bundle" ]; then

@@ -11,6 +11,7 @@ import { packageVersion } from '../../src/cli/version.js';
 import { RemoteUnreachableError } from '../../src/errors.js';
 import { type AgentConnection, type ConnectOptions, connectAgent, readBundle } from '../../src/remote/bootstrap.js';
 import { parseRootSpec, type RemoteRootSpec } from '../../src/remote/root-spec.js';
+import { binPath } from '../helpers/cli.js';
 import { bundlePath, type RemoteSide, remoteSide, standinSsh } from '../helpers/remote-side.js';
 
 const spec = parseRootSpec('laptop:notes') as RemoteRootSpec;
@@ -135,6 +136,14 @@ describe('connectAgent through the ssh stand-in', () => {
     expect(await c.close()).toBe(0);
     expect(readFileSync(log, 'utf8')).toBe('agent --protocol\nagent\n');
     expect(existsSync(side.agentCache)).toBe(false);
+  });
+
+  it('gives the probes no stdin: a remote tsync that reads it while answering --protocol cannot eat the channel', async () => {
+    const side = remoteSide();
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then cat >/dev/null; echo 1; exit 0; fi; exec node ${binPath} "$@"`);
+    const c = await connect(side, { timeoutMs: 10_000 });
+    expect([c.protocol, c.bundleBytesSent]).toEqual([1, 0]);
+    expect(await c.close()).toBe(0);
   });
 
   it('passes over a tsync on the PATH that speaks another protocol, and sends the bundle', async () => {
