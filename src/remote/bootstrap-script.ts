@@ -16,6 +16,7 @@
 //    A missing bundle is asked for (NEED-BUNDLE) and received by node itself, which reads exactly <size> bytes, checks
 //    the sha256, writes a private temp file, fsyncs it and renames it into place: a concurrent run sees the old
 //    name or the whole new file, never a torn one.
+// Probes run with stdin from /dev/null: stdin is the channel, and its bytes belong to the bundle and the agent.
 // The script and its node snippets use no single quote, so the whole can be single-quoted once for the login shell.
 import { shellQuote } from './ssh-command.js';
 
@@ -34,19 +35,21 @@ export function bundleName(version: string, sha256: string): string {
   return `agent-${version}-${sha256.slice(0, 16)}.mjs`;
 }
 
-// node -e: argv[1] = target path, argv[2] = size, argv[3] = sha256. Reads exactly size bytes from fd 0 (never more:
-// what follows on stdin belongs to the agent), so a short read or a bad hash fails before anything is renamed.
+// node -e: argv[1] = target path, argv[2] = size, argv[3] = sha256. Streams exactly size bytes from fd 0 (never
+// more: what follows on stdin belongs to the agent) into a private temp file beside the target, hashing as it goes;
+// only a complete file with the right hash is fsynced and renamed to the target name. A failure removes the temp file.
 const RECEIVE_JS = [
   'const fs=require("fs"),path=require("path"),crypto=require("crypto");',
   'const [target,sizeText,sha]=process.argv.slice(1);const size=Number(sizeText);',
-  'const fail=(w)=>{process.stdout.write("TSYNC-ERROR bundle "+w+"\\n");process.exit(1)};',
-  'const buf=Buffer.alloc(size);let off=0;',
-  'while(off<size){let n;try{n=fs.readSync(0,buf,off,size-off,null)}catch(e){if(e.code==="EAGAIN"){Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,5);continue}throw e}if(n===0)break;off+=n}',
-  'if(off<size)fail("short read: "+off+" of "+size+" bytes");',
-  'if(crypto.createHash("sha256").update(buf).digest("hex")!==sha)fail("sha256 mismatch after transfer");',
   'const tmp=target+".tmp-"+process.pid;',
-  'try{fs.mkdirSync(path.dirname(target),{recursive:true,mode:0o700});const fd=fs.openSync(tmp,"wx",0o600);fs.writeSync(fd,buf);fs.fsyncSync(fd);fs.closeSync(fd);fs.renameSync(tmp,target)}',
-  'catch(e){try{fs.unlinkSync(tmp)}catch{}fail("cannot write "+target+": "+e.message)}',
+  'const fail=(w)=>{try{fs.unlinkSync(tmp)}catch{}process.stdout.write("TSYNC-ERROR bundle "+w+"\\n");process.exit(1)};',
+  'let fd;try{fs.mkdirSync(path.dirname(target),{recursive:true,mode:0o700});fd=fs.openSync(tmp,"wx",0o600)}catch(e){fail("cannot write "+tmp+": "+e.message)}',
+  'const hash=crypto.createHash("sha256");const buf=Buffer.alloc(65536);let got=0;',
+  'while(got<size){let n;try{n=fs.readSync(0,buf,0,Math.min(buf.length,size-got),null)}catch(e){if(e.code==="EAGAIN"){Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,5);continue}fail("read: "+e.message)}',
+  'if(n===0)break;const part=buf.subarray(0,n);hash.update(part);try{fs.writeSync(fd,part)}catch(e){fail("cannot write "+tmp+": "+e.message)}got+=n}',
+  'if(got<size)fail("short read: "+got+" of "+size+" bytes");',
+  'if(hash.digest("hex")!==sha)fail("sha256 mismatch after transfer");',
+  'try{fs.fsyncSync(fd);fs.closeSync(fd);fs.renameSync(tmp,target)}catch(e){fail("cannot install "+target+": "+e.message)}',
 ].join('');
 
 const HASH_JS = 'process.stdout.write(require("crypto").createHash("sha256").update(require("fs").readFileSync(process.argv[1])).digest("hex"))';
@@ -62,7 +65,7 @@ if [ -z "$node" ]; then
   echo "${REMOTE_ERROR} node-missing no node on PATH ($PATH) nor in /usr/local/bin, /usr/bin, /opt/homebrew/bin"
   exit 1
 fi
-nv=$("$node" --version 2>/dev/null) || nv=unknown
+nv=$("$node" --version </dev/null 2>/dev/null) || nv=unknown
 major=\${nv#v}
 major=\${major%%.*}
 case $major in ''|*[!0-9]*) major=0 ;; esac
@@ -71,11 +74,11 @@ if [ "$major" -lt ${MIN_NODE_MAJOR} ]; then
   exit 1
 fi
 t=$(command -v tsync 2>/dev/null) || t=
-if [ -n "$t" ] && [ "$("$t" agent --protocol 2>/dev/null)" = "$proto" ]; then exec "$t" agent; fi
+if [ -n "$t" ] && [ "$("$t" agent --protocol </dev/null 2>/dev/null)" = "$proto" ]; then exec "$t" agent; fi
 umask 077
 bundle=\${XDG_CACHE_HOME:-$HOME/.cache}/tsync/$name
 if [ -f "$bundle" ]; then
-  h=$(sha256sum <"$bundle" 2>/dev/null || shasum -a 256 <"$bundle" 2>/dev/null || "$node" -e '${HASH_JS}' "$bundle" 2>/dev/null) || h=
+  h=$(sha256sum <"$bundle" 2>/dev/null || shasum -a 256 <"$bundle" 2>/dev/null || "$node" -e '${HASH_JS}' "$bundle" </dev/null 2>/dev/null) || h=
   if [ "\${h%% *}" != "$sha" ]; then rm -f "$bundle"; fi
 fi
 if [ ! -f "$bundle" ]; then

@@ -99,7 +99,6 @@ export function connectAgent(spec: RemoteRootSpec, opts: ConnectOptions = {}): P
     let buffered = Buffer.alloc(0);
     let preambleBytes = 0;
     let bundleBytesSent = 0;
-    let remoteError: string | null = null;
     const noise: string[] = [];
     let settled = false;
 
@@ -123,8 +122,10 @@ export function connectAgent(spec: RemoteRootSpec, opts: ConnectOptions = {}): P
     const onLine = (line: string): 'more' | 'done' => {
       const words = line.split(' ');
       if (words[0] === REMOTE_ERROR) {
-        remoteError = line.slice(REMOTE_ERROR.length + 1);
-        return 'more'; // the script exits next; onClose reports it with ssh's exit
+        // final: the script exits right after it; no need to wait for ssh to wind down
+        const remoteError = line.slice(REMOTE_ERROR.length + 1);
+        fail(remoteErrorMessage(spec.host, remoteError), remoteErrorReason(remoteError));
+        return 'done';
       }
       if (words[0] === NEED_BUNDLE) {
         if (words[1] !== identity.name || words[2] !== String(identity.size)) {
@@ -176,9 +177,7 @@ export function connectAgent(spec: RemoteRootSpec, opts: ConnectOptions = {}): P
     }
 
     function onClose(code: number | null, signal: NodeJS.Signals | null): void {
-      if (remoteError !== null) {
-        fail(remoteErrorMessage(spec.host, remoteError), remoteErrorReason(remoteError));
-      } else if (code === 255) {
+      if (code === 255) {
         // OpenSSH exits 255 for its own errors: refused, unknown host, host key, authentication
         fail(`cannot reach ${spec.host}: ${lastStderrLine() || 'ssh exited 255'}`, 'ssh');
       } else {

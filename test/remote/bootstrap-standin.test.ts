@@ -2,7 +2,8 @@
 // sh on this machine, in a far-side environment of its own (test/helpers/remote-side.ts). Mocked: only the network
 // hop (ssh itself); the script, node, the bundle cache and the agent are real. test/remote/sshd.test.ts covers the
 // same paths over a real sshd.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../src/cli/exit-codes.js';
@@ -10,6 +11,7 @@ import { packageVersion } from '../../src/cli/version.js';
 import { RemoteUnreachableError } from '../../src/errors.js';
 import { type AgentConnection, type ConnectOptions, connectAgent, readBundle } from '../../src/remote/bootstrap.js';
 import { parseRootSpec, type RemoteRootSpec } from '../../src/remote/root-spec.js';
+import { binPath } from '../helpers/cli.js';
 import { bundlePath, type RemoteSide, remoteSide, standinSsh } from '../helpers/remote-side.js';
 
 const spec = parseRootSpec('laptop:notes') as RemoteRootSpec;
@@ -31,6 +33,11 @@ async function failure(p: Promise<AgentConnection>): Promise<RemoteUnreachableEr
   }
   throw new Error('connected, but a failure was expected');
 }
+
+// Hiding every node the script looks for takes a private mount namespace (root and unshare): /dev/null is bound over
+// each one there, so `[ -f ]` no longer holds, while the rest of the machine keeps its node.
+const NODE_PLACES = ['/usr/local/bin/node', '/usr/bin/node', '/opt/homebrew/bin/node', '/opt/local/bin/node'];
+const canHideNode = process.getuid?.() === 0 && spawnSync('unshare', ['-m', 'true']).status === 0;
 
 /** Reads what the agent sends after its first line, until `bytes` bytes came. */
 function readBytes(c: AgentConnection, bytes: number): Promise<string> {
@@ -82,6 +89,45 @@ describe('connectAgent through the ssh stand-in', () => {
     expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
   });
 
+  it('never shows a torn bundle: a second connect during a slow transfer installs its own copy beside it', async () => {
+    const side = remoteSide();
+    // an ssh that passes the bundle on in 20 slices, 20 ms apart (the stand-in behind it runs the script)
+    const slice = Math.ceil(bundle.length / 20);
+    const slowSsh = side.addScript(
+      'slow-ssh',
+      `node -e 'const fs=require("fs");const b=Buffer.alloc(${slice});(function step(){const n=fs.readSync(0,b,0,b.length,null);if(n===0)return;fs.writeSync(1,b.subarray(0,n));setTimeout(step,20)})()' | ${standinSsh} "$@"`,
+    );
+    const slow = connect(side, { sshFlag: slowSsh });
+    const firstNames = async (): Promise<string[]> => {
+      for (;;) {
+        const names = existsSync(side.agentCache) ? readdirSync(side.agentCache) : [];
+        if (names.length > 0) return names;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    // while the first copy is being written, only its temp file is there
+    expect(await firstNames()).toEqual([expect.stringMatching(new RegExp(`^${cachedName.replaceAll('.', '\\.')}\\.tmp-\\d+$`))]);
+    const fast = await connect(side);
+    expect(fast.bundleBytesSent).toBe(bundle.length);
+    const first = await slow;
+    expect(first.bundleBytesSent).toBe(bundle.length);
+    await Promise.all([fast.close(), first.close()]);
+    expect(readdirSync(side.agentCache)).toEqual([cachedName]);
+    expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
+  });
+
+  it('refuses a bundle damaged on the way, and keeps nothing of it', async () => {
+    const side = remoteSide();
+    // an ssh whose channel flips one bit of the 100th byte
+    const flippingSsh = side.addScript(
+      'flipping-ssh',
+      `node -e 'let seen=0;process.stdin.on("data",(b)=>{if(seen<=99&&seen+b.length>99)b[99-seen]^=1;seen+=b.length;process.stdout.write(b)})' | ${standinSsh} "$@"`,
+    );
+    const e = await failure(connect(side, { sshFlag: flippingSsh }));
+    expect([e.reason, e.message]).toEqual(['bundle', 'cannot start the tsync agent on laptop: bundle sha256 mismatch after transfer']);
+    expect(readdirSync(side.agentCache)).toEqual([]);
+  });
+
   it('uses a tsync on the remote PATH that speaks our protocol, and sends nothing', async () => {
     const side = remoteSide();
     const { log } = side.addRealTsync();
@@ -90,6 +136,14 @@ describe('connectAgent through the ssh stand-in', () => {
     expect(await c.close()).toBe(0);
     expect(readFileSync(log, 'utf8')).toBe('agent --protocol\nagent\n');
     expect(existsSync(side.agentCache)).toBe(false);
+  });
+
+  it('gives the probes no stdin: a remote tsync that reads it while answering --protocol cannot eat the channel', async () => {
+    const side = remoteSide();
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then cat >/dev/null; echo 1; exit 0; fi; exec node ${binPath} "$@"`);
+    const c = await connect(side, { timeoutMs: 10_000 });
+    expect([c.protocol, c.bundleBytesSent]).toEqual([1, 0]);
+    expect(await c.close()).toBe(0);
   });
 
   it('passes over a tsync on the PATH that speaks another protocol, and sends the bundle', async () => {
@@ -124,6 +178,18 @@ describe('connectAgent through the ssh stand-in', () => {
     const e = await failure(connect(side));
     expect(e.reason).toBe('node-too-old');
     expect(e.message).toBe(`laptop has Node v18.19.0 (${join(side.bin, 'node')}); tsync needs Node >= 20 on the remote side`);
+  });
+
+  it.skipIf(!canHideNode)(`says so in one line when the far side has no node at all${canHideNode ? '' : ' [skipped: needs root and unshare -m]'}`, async () => {
+    const side = remoteSide();
+    rmSync(join(side.bin, 'node'));
+    const places = NODE_PLACES.join(' ');
+    const noNodeSsh = side.addScript('no-node-ssh', `exec unshare -m sh -c 'for n in ${places}; do [ -e $n ] && mount --bind /dev/null $n; done; exec ${standinSsh} "$@"' sh "$@"`);
+    const e = await failure(connect(side, { sshFlag: noNodeSsh }));
+    expect([e.reason, e.message]).toEqual([
+      'node-missing',
+      `laptop has no Node.js; tsync needs Node >= 20 on the remote side (no node on PATH (${side.env.PATH}) nor in /usr/local/bin, /usr/bin, /opt/homebrew/bin)`,
+    ]);
   });
 
   it('reports a far side that answers with something else than the agent', async () => {
