@@ -27,14 +27,14 @@ export interface IdMap {
 export const IDENTITY_IDS: IdMap = { toLocal: (e) => e, toRemote: (e) => e };
 
 /**
- * The mapping between the two sides' ids, from their name tables. Only ids whose name exists on both
- * sides, with different numbers, are mapped; a name that two ids share on one side maps by the first.
- * The two directions are inverses of each other wherever both are defined, so an owner sent and read
- * back is the owner that was sent.
+ * The mapping between the two sides' ids, from their name tables. Ids whose name exists on both sides,
+ * with different numbers, are mapped by name (a name that two ids share on one side maps by the first);
+ * the mapping is completed into a permutation (permutationOf), and the two directions are inverses, so
+ * an owner sent and read back is the owner that was sent.
  */
 export function idMapOf(local: NameTables, remote: NameTables, numericIds: boolean): IdMap {
   if (numericIds) return IDENTITY_IDS;
-  const toLocal: OneWay = { uid: byName(remote.users, local.users), gid: byName(remote.groups, local.groups) };
+  const toLocal: OneWay = { uid: permutationOf(byName(remote.users, local.users)), gid: permutationOf(byName(remote.groups, local.groups)) };
   const toRemote: OneWay = { uid: inverse(toLocal.uid), gid: inverse(toLocal.gid) };
   if (toLocal.uid.size === 0 && toLocal.gid.size === 0) return IDENTITY_IDS;
   return { toLocal: (e) => mapped(e, toLocal), toRemote: (e) => mapped(e, toRemote) };
@@ -53,6 +53,20 @@ function byName(from: ReadonlyMap<number, string>, to: ReadonlyMap<number, strin
   for (const target of out.values()) targets.set(target, (targets.get(target) ?? 0) + 1);
   for (const [id, target] of out) if ((targets.get(target) ?? 0) > 1) out.delete(id);
   return out;
+}
+
+/**
+ * Completes a one-to-one mapping into a permutation of all ids. Without this, an id that is mapped on one
+ * side and an unmapped id with the same number on the other would collide: a local gid 2000 that has no
+ * name here, sent as 2000, would come back as the local id that remote 2000's name has. The ids the
+ * mapping takes (its targets that are not sources) are given to the ids it frees (its sources that are not
+ * targets), in order, so every id maps to exactly one and back.
+ */
+function permutationOf(m: Map<number, number>): Map<number, number> {
+  const taken = [...m.values()].filter((id) => !m.has(id)).sort((a, b) => a - b);
+  const freed = [...m.keys()].filter((id) => ![...m.values()].includes(id)).sort((a, b) => a - b);
+  taken.forEach((id, i) => m.set(id, freed[i] as number));
+  return m;
 }
 
 function inverse(m: ReadonlyMap<number, number>): Map<number, number> {

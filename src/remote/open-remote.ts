@@ -38,7 +38,15 @@ export interface RemoteOpenOptions {
   readonly keepaliveSeconds?: number;
 }
 
-const opened = v.object({ root: v.pipe(v.string(), v.startsWith('/')), missing: v.boolean(), host: v.string(), machine: v.string(), uid: v.number(), xattrs: v.boolean(), names: v.object({ users: v.map(v.number(), v.string()), groups: v.map(v.number(), v.string()) }) });
+const opened = v.object({
+  root: v.pipe(v.string(), v.startsWith('/')),
+  missing: v.boolean(),
+  host: v.string(),
+  machine: v.string(),
+  uid: v.number(),
+  xattrs: v.boolean(),
+  names: v.object({ users: v.map(v.number(), v.string()), groups: v.map(v.number(), v.string()) }),
+});
 
 export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions): Promise<RemoteSide> {
   const keepalive = o.keepaliveSeconds ?? keepaliveFromEnv();
