@@ -65,7 +65,7 @@ function byName(from: ReadonlyMap<number, string>, to: ReadonlyMap<number, strin
 function permutationOf(m: Map<number, number>): Map<number, number> {
   const taken = [...m.values()].filter((id) => !m.has(id)).sort((a, b) => a - b);
   const freed = [...m.keys()].filter((id) => ![...m.values()].includes(id)).sort((a, b) => a - b);
-  taken.forEach((id, i) => m.set(id, freed[i] as number));
+  for (const [i, id] of taken.entries()) m.set(id, freed[i] as number);
   return m;
 }
 
