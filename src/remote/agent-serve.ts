@@ -12,6 +12,7 @@ import type { WrittenSide } from '../core/written-paths.js';
 import type { LinkTarget, RunOptions, Xattrs } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import type { ReadTrailer } from '../engine/stream-copy.js';
+import { mayChown } from '../fs/owner.js';
 import { toBytes } from '../fs/paths.js';
 import { xattrsAvailable } from '../fs/xattrs.js';
 import { loadHasher } from '../hash/xxhash.js';
@@ -78,7 +79,7 @@ class AgentSession {
       const { path: real, missing } = resolveOne(text, 'remote root', mayBeMissing);
       this.endpoint = new LocalEndpoint(real);
       const machine = machineIdentity();
-      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, xattrs: xattrsAvailable(), names: wire(readNameTables()) };
+      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, mayChown: mayChown(), xattrs: xattrsAvailable(), names: wire(readNameTables()) };
     });
     this.on('lock', v.object({ clientHost: v.string(), clientPid: v.number() }), async ({ clientHost, clientPid }) => {
       const ep = this.ep();

@@ -21,6 +21,8 @@ export interface RemoteSide {
   /** The far machine's identity (machine-id.ts): equal to ours when the "remote" root is on this machine. */
   readonly machine: string;
   readonly missing: boolean;
+  /** The agent may set owners and groups there (root or CAP_CHOWN). */
+  readonly mayChown: boolean;
   /** The far side can read and write extended attributes (its Node finds @napi-rs/xattr). */
   readonly xattrs: boolean;
   /** Takes the agent's lock on its root (root-lock.ts): two machines syncing into it take turns (exit 5). */
@@ -44,6 +46,7 @@ const opened = v.object({
   host: v.string(),
   machine: v.string(),
   uid: v.number(),
+  mayChown: v.boolean(),
   xattrs: v.boolean(),
   names: v.object({ users: v.map(v.number(), v.string()), groups: v.map(v.number(), v.string()) }),
 });
@@ -69,6 +72,7 @@ export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions)
       machine: got.machine,
       missing: got.missing,
       xattrs: got.xattrs,
+      mayChown: got.mayChown,
       lock: async () => {
         await peer.call('lock', { clientHost: hostname(), clientPid: process.pid });
       },

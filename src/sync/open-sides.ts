@@ -26,6 +26,8 @@ export interface OpenedSides {
   readonly remote: Side | null;
   /** Why extended attributes cannot be kept on this pair (null: they can, where asked for). */
   readonly xattrsUnavailable: string | null;
+  /** The remote side's agent may not set owners and groups (it does not run as root): null when it may, or there is none. */
+  readonly remoteChownRefused: string | null;
   /** Takes the far side's own lock on its root (nothing for two local roots). */
   lockRemote(): Promise<void>;
 }
@@ -40,7 +42,14 @@ export async function openSides(o: SidesOptions): Promise<OpenedSides> {
   const rules = { createRight: o.mode === 'one-way', allowMissing: o.mode === 'two-way' };
   if (specs.left.kind === 'local' && specs.right.kind === 'local') {
     const roots = resolveRoots(o.left, o.right, rules);
-    return { roots, endpoints: { left: new LocalEndpoint(roots.left), right: new LocalEndpoint(roots.right) }, remote: null, xattrsUnavailable: null, lockRemote: async () => undefined };
+    return {
+      roots,
+      endpoints: { left: new LocalEndpoint(roots.left), right: new LocalEndpoint(roots.right) },
+      remote: null,
+      xattrsUnavailable: null,
+      remoteChownRefused: null,
+      lockRemote: async () => undefined,
+    };
   }
   const remoteSide: Side = specs.left.kind === 'remote' ? 'left' : 'right';
   const localSide = otherSide(remoteSide);
@@ -71,6 +80,7 @@ export async function openSides(o: SidesOptions): Promise<OpenedSides> {
     xattrsUnavailable: remote.xattrs
       ? null
       : `extended attributes are not kept: the agent on ${spec.host} runs without @napi-rs/xattr (install tsync there to keep them; --no-xattrs silences this)`,
+    remoteChownRefused: remote.mayChown ? null : `owner and group are not kept on ${spec.host}: its agent runs as a user who may not chown (log in as root there, or --no-owner --no-group)`,
     lockRemote: () => remote.lock(),
   };
 }

@@ -32,6 +32,8 @@ export interface OpenPair {
   readonly remote: Side | null;
   /** Why extended attributes cannot be kept on this pair (a far side without the module), or null. */
   readonly xattrsUnavailable: string | null;
+  /** Why owners and groups cannot be set on the remote side (its agent may not chown), or null. */
+  readonly remoteChownRefused: string | null;
   readonly store: StateStore;
   /**
    * The base in memory, loaded from the index the first time it is read (so that a worker thread can
@@ -90,6 +92,7 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
       endpoints,
       remote: sides.remote,
       xattrsUnavailable: sides.xattrsUnavailable,
+      remoteChownRefused: sides.remoteChownRefused,
       store: s,
       get base() {
         base ??= s.loadBase();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { nextBase } from '../core/commit.js';
+import { isWritable } from '../core/sides.js';
 import type { AbsPath, Outcome, Plan, Problem } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { textOfAbs } from '../fs/paths.js';
@@ -87,11 +88,25 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
   }
 }
 
-/** The settings narrowed to what the pair's sides can do (a far side without xattr support), said once. */
+/**
+ * The settings narrowed to what the pair's sides can do, each limit said once: a far side without xattr
+ * support keeps no xattrs on either side (they would differ for ever), and a far side whose agent may not
+ * chown keeps no owners where it is written (a one-way source there is only read).
+ */
 function withinPairLimits(s: SyncSettings, pair: OpenPair): SyncSettings {
-  if (pair.xattrsUnavailable === null || s.keep?.xattrs !== true) return s;
-  pair.warnings.push(pair.xattrsUnavailable);
-  return { ...s, keep: { ...s.keep, xattrs: false } };
+  const keep = s.keep;
+  if (keep === undefined) return s;
+  let kept = keep;
+  if (pair.xattrsUnavailable !== null && kept.xattrs) {
+    pair.warnings.push(pair.xattrsUnavailable);
+    kept = { ...kept, xattrs: false };
+  }
+  const remoteWritten = pair.remote !== null && isWritable(s.mode, pair.remote);
+  if (pair.remoteChownRefused !== null && remoteWritten && (kept.owner || kept.group)) {
+    pair.warnings.push(pair.remoteChownRefused);
+    kept = { ...kept, owner: false, group: false };
+  }
+  return kept === keep ? s : { ...s, keep: kept };
 }
 
 /**
