@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { applyChanges, generateLargeFiles, generateSmallTree, keystream, planIncremental, planTwoWay, rng } from './lib/data.mjs';
-import { checkContents, compareTrees } from './lib/verify.mjs';
+import { checkContents, compareTrees, walk } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { judgeRun } from './lib/judge.mjs';
@@ -424,10 +424,14 @@ async function watchScenario(data) {
 async function latencyRun(far, near) {
   const r = rng(SEED + 9);
   const bytes = keystream(SEED + 9, 'watch');
-  /** @type {Map<string, number>} rel -> index of the op that last touched it */
-  const files = new Map();
   /** @type {Array<{ rel: string, expect: Buffer | null, t0: number, latency: number | null }>} */
   const records = [];
+  /**
+   * rel -> the op that last wrote it (undefined: there from the start): overwrites and deletes pick only files on both
+   * sides, so a delete of a file that never arrived cannot count as arrived at once
+   * @type {Map<string, { i: number, rec?: (typeof records)[number] }>}
+   */
+  const files = new Map([...walk(far)].filter(([, st]) => st.isFile()).map(([rel]) => [rel, { i: -Infinity }]));
   /** @type {Map<string, (typeof records)[number]>} */
   const pending = new Map();
   let polling = true;
@@ -448,7 +452,7 @@ async function latencyRun(far, near) {
   const tStart = performance.now();
   for (let i = 0; i < SPEC.watch.ops; i++) {
     await sleep(tStart + i * SPEC.watch.everyMs - performance.now());
-    const old = [...files].filter(([, touched]) => i - touched >= 20).map(([rel]) => rel);
+    const old = [...files].filter(([, f]) => i - f.i >= 20 && (f.rec === undefined || f.rec.latency !== null)).map(([rel]) => rel);
     const pick = r();
     let rel;
     /** @type {Buffer | null} */
@@ -457,7 +461,6 @@ async function latencyRun(far, near) {
       rel = /** @type {string} */ (old[r.int(old.length)]);
       expect = bytes(16 + r.int(2048));
       writeFileSync(join(far, rel), expect);
-      files.set(rel, i);
     } else if (pick < 0.35 && old.length > 5) {
       rel = /** @type {string} */ (old[r.int(old.length)]);
       unlinkSync(join(far, rel));
@@ -468,9 +471,9 @@ async function latencyRun(far, near) {
       rel = dir === '' ? `new${i}` : `${dir}/new${i}`;
       expect = bytes(16 + r.int(2048));
       writeFileSync(join(far, rel), expect);
-      files.set(rel, i);
     }
     const rec = { rel, expect, t0: performance.now(), latency: null };
+    if (expect !== null) files.set(rel, { i, rec });
     pending.set(rel, rec);
     records.push(rec);
   }
