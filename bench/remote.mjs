@@ -19,6 +19,7 @@ import { checkContents, compareTrees, walk } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { judgeRun } from './lib/judge.mjs';
+import { onlyScenarios, positiveIntEnv } from './lib/env.mjs';
 import { GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { fmtMs, notRun, targetsTable, verdict } from './lib/targets.mjs';
 import { startSshd } from '../test/helpers/sshd-server.mjs';
@@ -40,22 +41,11 @@ const E = process.env;
 // Configuration
 
 const QUICK = E.BENCH_QUICK === '1';
-const REPS = positiveInt('BENCH_REPEAT') ?? (QUICK ? 1 : 3);
-const SEED = positiveInt('BENCH_SEED') ?? 20240601;
+const REPS = positiveIntEnv('BENCH_REPEAT', 'bench:remote') ?? (QUICK ? 1 : 3);
+const SEED = positiveIntEnv('BENCH_SEED', 'bench:remote') ?? 20240601;
 const SCENARIOS = ['small', 'big', 'incremental', 'twoway', 'delta', 'watch'];
 /** BENCH_ONLY=a,b: only these scenarios (the other rows say "not run"); all by default. */
-const ONLY = new Set(
-  (E.BENCH_ONLY ?? SCENARIOS.join(','))
-    .split(',')
-    .map((x) => x.trim())
-    .filter(Boolean),
-);
-for (const x of ONLY) {
-  if (!SCENARIOS.includes(x)) {
-    console.error(`bench:remote: unknown scenario "${x}" in BENCH_ONLY (expected some of ${SCENARIOS.join(',')})`);
-    process.exit(2);
-  }
-}
+const ONLY = onlyScenarios(SCENARIOS, SCENARIOS, 'bench:remote');
 const MiB = 1 << 20;
 const SPEC = {
   small: QUICK ? { files: 1000, top: 5, sub: 4, maxSize: 16 * 1024 } : { files: 10_000, top: 14, sub: 14, maxSize: 16 * 1024 },
@@ -72,17 +62,6 @@ const KEEP = E.BENCH_KEEP === '1';
 const RESULTS = E.BENCH_RESULTS ?? (QUICK ? null : join(ROOT, 'bench', 'results-remote.md'));
 /** Pause between preparing a tree and syncing it: longer than tsync's 50 ms racy-ctime window. */
 const SETTLE_MS = 150;
-
-/** @param {string} name */
-function positiveInt(name) {
-  const v = E[name];
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1) {
-    console.error(`bench:remote: ${name}=${v}: expected a positive whole number`);
-    process.exit(2);
-  }
-  return Number(v);
-}
 
 const T0 = Date.now();
 /** @param {string} msg */

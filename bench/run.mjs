@@ -22,6 +22,7 @@ import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { compareMeta } from './lib/verify-meta.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { judgeRun } from './lib/judge.mjs';
+import { onlyScenarios, positiveIntEnv } from './lib/env.mjs';
 import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { notRun, targetsTable, verdict, watchTargetRows } from './lib/targets.mjs';
@@ -51,18 +52,7 @@ const SCENARIOS = ['startup', 'small', 'large', 'sparse', 'xattrs', '100k', 'has
 /** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer, xattrs ~2.5 minutes. */
 const OPT_IN = ['1m', '5m', 'xattrs'];
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !OPT_IN.includes(s));
-const ONLY = new Set(
-  (E.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-);
-for (const s of ONLY) {
-  if (!SCENARIOS.includes(s)) {
-    console.error(`bench: unknown scenario "${s}" in BENCH_ONLY (expected some of ${SCENARIOS.join(',')})`);
-    process.exit(2);
-  }
-}
+const ONLY = onlyScenarios(SCENARIOS, DEFAULT_SCENARIOS, 'bench');
 const SEED = intEnv('BENCH_SEED') ?? 20240601;
 const reps = (/** @type {string} */ name, /** @type {number} */ dflt) => intEnv(`BENCH_REPEAT_${name}`) ?? intEnv('BENCH_REPEAT') ?? (QUICK ? 2 : dflt);
 const REPS = {
@@ -107,13 +97,7 @@ const SETTLE_MS = 150;
 
 /** @param {string} name */
 function intEnv(name) {
-  const v = E[name];
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1) {
-    console.error(`bench: ${name}=${v}: expected a positive whole number`);
-    process.exit(2);
-  }
-  return Number(v);
+  return positiveIntEnv(name, 'bench');
 }
 
 // ---------------------------------------------------------------------------------------------------
