@@ -21,6 +21,8 @@ import { checkContents, compareTrees } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { compareMeta } from './lib/verify-meta.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
+import { judgeRun } from './lib/judge.mjs';
+import { onlyScenarios, positiveIntEnv } from './lib/env.mjs';
 import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { notRun, targetsTable, verdict, watchTargetRows } from './lib/targets.mjs';
@@ -50,18 +52,7 @@ const SCENARIOS = ['startup', 'small', 'large', 'sparse', 'xattrs', '100k', 'has
 /** Opt-in only (named in BENCH_ONLY): the 1M-file scenario takes ~13 minutes, the 5M one far longer, xattrs ~2.5 minutes. */
 const OPT_IN = ['1m', '5m', 'xattrs'];
 const DEFAULT_SCENARIOS = SCENARIOS.filter((s) => !OPT_IN.includes(s));
-const ONLY = new Set(
-  (E.BENCH_ONLY ?? DEFAULT_SCENARIOS.join(','))
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean),
-);
-for (const s of ONLY) {
-  if (!SCENARIOS.includes(s)) {
-    console.error(`bench: unknown scenario "${s}" in BENCH_ONLY (expected some of ${SCENARIOS.join(',')})`);
-    process.exit(2);
-  }
-}
+const ONLY = onlyScenarios(SCENARIOS, DEFAULT_SCENARIOS, 'bench');
 const SEED = intEnv('BENCH_SEED') ?? 20240601;
 const reps = (/** @type {string} */ name, /** @type {number} */ dflt) => intEnv(`BENCH_REPEAT_${name}`) ?? intEnv('BENCH_REPEAT') ?? (QUICK ? 2 : dflt);
 const REPS = {
@@ -106,13 +97,7 @@ const SETTLE_MS = 150;
 
 /** @param {string} name */
 function intEnv(name) {
-  const v = E[name];
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1) {
-    console.error(`bench: ${name}=${v}: expected a positive whole number`);
-    process.exit(2);
-  }
-  return Number(v);
+  return positiveIntEnv(name, 'bench');
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -160,29 +145,9 @@ function timed(scenario, tool, argv, { verify, env, expectNoop = false, flush = 
   const s = slot(scenario, tool);
   commands.set(`${scenario}/${tool}`, template(argv));
   const m = measure(argv, { env, flush, timeFile: join(WORK, `time-${timeFileSeq++}.txt`) });
-  let tag = '';
-  if (m.status !== 0) {
-    const why = `exit ${m.status ?? m.signal}: ${(m.stderr || m.stdout).trim().split('\n').slice(-2).join(' / ').slice(0, 300)}`;
-    s.failures.push(why);
-    tag = ` FAILED (${why})`;
-  }
   s.walls.push(m.wall);
   s.rss.push(m.rssKiB);
-  if (expectNoop && tool.startsWith('tsync') && m.status === 0 && !/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates/m.test(m.stdout)) {
-    s.failures.push(`no-op run did work: ${m.stdout.trim()}`);
-    tag += ` (not a no-op: ${m.stdout.trim()})`;
-  }
-  if (verify && m.status === 0) {
-    const v = verify();
-    s.checks++;
-    if (!v.ok) {
-      s.wrong++;
-      s.failures.push(`replica differs (${v.mismatches} mismatches): ${v.problems.join('; ')}`);
-      tag += ` WRONG: ${v.mismatches} mismatches, e.g. ${v.problems[0]}`;
-    } else {
-      tag += ' ok';
-    }
-  }
+  const tag = judgeRun(s, m, { tsync: tool.startsWith('tsync'), expectNoop, verify });
   log(`  ${scenario} ${tool}: ${m.wall.toFixed(3)} s, max RSS ${(m.rssKiB / 1024).toFixed(0)} MiB${tag}`);
   return m;
 }

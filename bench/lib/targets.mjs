@@ -39,11 +39,13 @@ export function fmtMs(x) {
   return `${(x / 1000).toFixed(1)} s`;
 }
 
-/** @param {TargetRow[]} rows */
-export function targetsTable(rows) {
+/** `cpSyncColumn: false` leaves out the `cp -a; sync` column (bench/remote.mjs: cp has no remote side). */
+/** @param {TargetRow[]} rows @param {{ cpSyncColumn?: boolean }} [options] */
+export function targetsTable(rows, { cpSyncColumn = true } = {}) {
   const esc = (/** @type {string} */ s) => s.replace(/\|/g, '\\|');
-  const out = ['| work | tsync | peer, same run | ratio | vs `cp -a; sync` | target | met? |', '|---|---|---|---|---|---|---|'];
-  for (const r of rows) out.push(`| ${[r.work, r.tsync, r.peer, r.ratio, r.cpSync ?? '', r.target, r.met].map(esc).join(' | ')} |`);
+  const head = ['work', 'tsync', 'peer, same run', 'ratio', ...(cpSyncColumn ? ['vs `cp -a; sync`'] : []), 'target', 'met?'];
+  const out = [`| ${head.join(' | ')} |`, `|${head.map(() => '---|').join('')}`];
+  for (const r of rows) out.push(`| ${[r.work, r.tsync, r.peer, r.ratio, ...(cpSyncColumn ? [r.cpSync ?? ''] : []), r.target, r.met].map(esc).join(' | ')} |`);
   return out.join('\n');
 }
 
