@@ -38,7 +38,10 @@ export function blockCount(size: number, blockSize: number): number {
 }
 
 export function strongHash(data: Uint8Array, start: number, length: number): Buffer {
-  return createHash('md5').update(data.subarray(start, start + length)).digest().subarray(0, STRONG_BYTES);
+  return createHash('md5')
+    .update(data.subarray(start, start + length))
+    .digest()
+    .subarray(0, STRONG_BYTES);
 }
 
 /** Builds the signature of a file read in chunks of any sizes. */
@@ -90,5 +93,6 @@ export function checkSignature(sig: BlockSignature): void {
   const n = blockCount(sig.size, sig.blockSize);
   if (!Number.isSafeInteger(sig.size) || sig.size < 0) throw new SignatureFormatError(`a basis size of ${sig.size}`);
   if (!Number.isInteger(sig.blockSize) || sig.blockSize < MIN_BLOCK || sig.blockSize > MAX_BLOCK) throw new SignatureFormatError(`a block size of ${sig.blockSize}`);
-  if (sig.weak.length !== n * 4 || sig.strong.length !== n * STRONG_BYTES) throw new SignatureFormatError(`${n} blocks, but ${sig.weak.length / 4} weak and ${sig.strong.length / STRONG_BYTES} strong sums`);
+  if (sig.weak.length !== n * 4 || sig.strong.length !== n * STRONG_BYTES)
+    throw new SignatureFormatError(`${n} blocks, but ${sig.weak.length / 4} weak and ${sig.strong.length / STRONG_BYTES} strong sums`);
 }

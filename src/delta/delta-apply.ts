@@ -14,13 +14,22 @@ export interface BasisReader {
 /** Basis bytes are read in pieces of at most this, so a long run of references needs no large buffer. */
 const READ_PIECE = 1024 * 1024;
 
-export async function* applyDelta(ops: AsyncIterable<Buffer>, basis: BasisReader): AsyncGenerator<Buffer> {
+/** The hash the sender read, from the delta's end op: known once the chunks are through. */
+export interface RebuiltHash {
+  hash: string | null;
+}
+
+export async function* applyDelta(ops: AsyncIterable<Buffer>, basis: BasisReader, sent: RebuiltHash = { hash: null }): AsyncGenerator<Buffer> {
   const decoder = new DeltaOpDecoder();
   const blocks = blockCount(basis.size, basis.blockSize);
   for await (const chunk of ops) {
     for (const op of decoder.push(chunk)) {
       if (op.kind === 'literal') {
         yield op.data;
+        continue;
+      }
+      if (op.kind === 'end') {
+        sent.hash = op.hash;
         continue;
       }
       if (op.first + op.count > blocks) throw new DeltaFormatError(`blocks ${op.first}+${op.count} of a basis of ${blocks}`);

@@ -4,7 +4,7 @@
 // So an edit costs its own bytes plus at most a block on either side, at any offset (an insertion shifts
 // nothing that follows it out of reach), and the basis is never read here: the signature is all it takes.
 import { type BlockSignature, blockCount, STRONG_BYTES, strongHash } from './block-signature.js';
-import { encodeCopy, encodeLiteral, MAX_LITERAL } from './delta-ops.js';
+import { encodeCopy, encodeEnd, encodeLiteral, MAX_LITERAL } from './delta-ops.js';
 import { type RollingState, roll, rollingStart, rollingValue, weakSum } from './rolling-checksum.js';
 
 export class DeltaMatcher {
@@ -46,7 +46,8 @@ export class DeltaMatcher {
     return this.take();
   }
 
-  finish(): Buffer[] {
+  /** The last ops, and the end op with `hash`, the whole new file's XXH64. */
+  finish(hash: string): Buffer[] {
     const data = this.pending;
     const tailAt = data.length - this.tailLength;
     if (this.tailBlock >= 0 && tailAt >= this.at && this.sameBlock(this.tailBlock, data, tailAt, this.tailLength)) {
@@ -54,6 +55,7 @@ export class DeltaMatcher {
       this.copy(this.tailBlock);
     } else this.literal(data);
     this.flushRun();
+    this.out.push(encodeEnd(hash));
     this.pending = Buffer.alloc(0);
     return this.take();
   }
@@ -139,9 +141,12 @@ export class DeltaMatcher {
   }
 }
 
-/** The delta of `chunks` (the new file) against the basis that `sig` describes, as encoded ops. */
-export async function* deltaOf(chunks: AsyncIterable<Buffer>, sig: BlockSignature): AsyncGenerator<Buffer> {
+/**
+ * The delta of `chunks` (the new file) against the basis that `sig` describes, as encoded ops; `hashOf`
+ * settles, once the chunks are through, with their XXH64 (a read stream's trailer).
+ */
+export async function* deltaOf(chunks: AsyncIterable<Buffer>, sig: BlockSignature, hashOf: () => Promise<string>): AsyncGenerator<Buffer> {
   const m = new DeltaMatcher(sig);
   for await (const chunk of chunks) yield* m.push(chunk);
-  yield* m.finish();
+  yield* m.finish(await hashOf());
 }

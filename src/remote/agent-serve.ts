@@ -23,7 +23,9 @@ import { ProtocolError } from './protocol-error.js';
 import { acquireRootLock, type RootLock } from './root-lock.js';
 import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
-import { expectation, keptMeta, label, parseWire, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import { blockSignature, deltaBasis, expectation, keptMeta, label, parseWire, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import type { BlockSignature } from '../delta/block-signature.js';
+import { MAX_BLOCK, MIN_BLOCK } from '../delta/block-signature.js';
 import { machineIdentity } from './machine-id.js';
 
 const rules = v.object({ exclude: v.array(v.string()), include: v.array(v.string()) });
@@ -145,6 +147,21 @@ class AgentSession {
       const read = await this.ep().openRead(a.path, a.scanned as ScannedEntry);
       this.trailers.set(a.token, read.done);
       return withDownload(null, read.chunks);
+    });
+    this.on('signature', v.object({ path: relPath, expect: expectation, blockSize: v.pipe(v.number(), v.integer(), v.minValue(MIN_BLOCK), v.maxValue(MAX_BLOCK)) }), async (a) => {
+      const sig = await this.ep().signature(a.path, a.expect as Expectation, a.blockSize);
+      return { blockSize: sig.blockSize, size: sig.size, weak: sig.weak, strong: sig.strong };
+    });
+    this.on('openDelta', v.object({ token: v.number(), path: relPath, scanned: scannedEntry, signature: blockSignature }), async (a) => {
+      // openDelta checks the signature against itself before it sizes anything by it
+      const read = await this.ep().openDelta(a.path, a.scanned as ScannedEntry, a.signature as BlockSignature);
+      this.trailers.set(a.token, read.done);
+      return withDownload(null, read.chunks);
+    });
+    this.on('installDelta', v.object({ path: relPath, source: scannedEntry, expect: expectation, basis: deltaBasis, xattrs: xattrValues }), async (a, upload) => {
+      if (upload === null) throw new ProtocolError('installDelta without its delta');
+      const basis = { path: a.basis.path, expect: a.basis.expect as Expectation, blockSize: a.basis.blockSize };
+      return wire(await this.ep().installDelta(a.path, a.source as ScannedEntry, a.expect as Expectation, basis, upload, a.xattrs as Xattrs));
     });
     this.on('readTrailer', v.object({ token: v.number() }), async ({ token }) => {
       const done = this.trailers.get(token);

@@ -56,6 +56,8 @@ export interface RpcStats {
   readonly framesSent: number;
   readonly framesReceived: number;
   readonly bytesSent: number;
+  /** Bytes read from the input (frames and their headers, as they came off the link). */
+  readonly bytesReceived: number;
 }
 
 interface PendingCall {
@@ -110,7 +112,7 @@ export class RpcPeer {
   private readonly timer: NodeJS.Timeout;
   private endReason: Error | null = null;
   private readonly drainWaiters = new Set<() => void>();
-  private counters = { writes: 0, framesSent: 0, framesReceived: 0, bytesSent: 0 };
+  private counters = { writes: 0, framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
 
   /** Settles (never rejects) with the reason when the session ends, for whatever reason. */
   readonly closed: Promise<Error>;
@@ -290,6 +292,7 @@ export class RpcPeer {
   private readonly onData = (chunk: Buffer | string): void => {
     if (this.endReason !== null) return;
     this.lastHeard = Date.now();
+    this.counters.bytesReceived += chunk.length;
     try {
       const payloads = this.decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
       for (const payload of payloads) {
