@@ -28,6 +28,9 @@ export interface SyncFlags {
   config?: string;
   /** The command that reaches a remote root (like rsync's -e); else TSYNC_SSH, else ssh. */
   ssh?: string;
+  /** A remote root's link: file data deflated; at most RATE bytes per second. */
+  compress?: boolean;
+  bwlimit?: string;
 }
 
 /**
@@ -52,6 +55,8 @@ export function addSyncOptions(cmd: Command): Command {
     .option('--exclude <glob>', 'leave paths matching GLOB out of the sync, on both sides (gitignore syntax; repeatable)', collect, [])
     .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
     .option('--ssh <command>', 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)')
+    .option('-z, --compress', 'with a remote root: compress file data on the link (deflate, fast level; for slow links and compressible files)')
+    .option('--bwlimit <rate>', 'with a remote root: send and receive at most RATE bytes per second (500K, 4M, 1G: powers of 1024)')
     .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')

@@ -72,14 +72,16 @@ class AgentSession {
   }
 
   register(): void {
-    this.on('open', v.object({ path: v.string(), mayBeMissing: v.boolean() }), async ({ path, mayBeMissing }) => {
+    this.on('open', v.object({ path: v.string(), mayBeMissing: v.boolean(), compress: v.optional(v.boolean()) }), async ({ path, mayBeMissing, compress }) => {
       if (this.endpoint !== null) throw new ProtocolError('a root is already open');
       // '' is the home directory and a relative path starts there, as with scp and rsync
       const text = path === '' ? homedir() : isAbsolute(path) ? path : join(homedir(), path);
       const { path: real, missing } = resolveOne(text, 'remote root', mayBeMissing);
       this.endpoint = new LocalEndpoint(real);
       const machine = machineIdentity();
-      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, xattrs: xattrsAvailable() };
+      // --compress: this reply goes out plain, and what follows it deflated (the client reads both kinds)
+      if (compress === true) this.peer.compressData(true);
+      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, xattrs: xattrsAvailable(), compress: compress === true };
     });
     this.on('lock', v.object({ clientHost: v.string(), clientPid: v.number() }), async ({ clientHost, clientPid }) => {
       const ep = this.ep();

@@ -5,6 +5,7 @@ import { RootError, SafetyHaltError } from '../errors.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
 import { openSides } from './open-sides.js';
+import type { LinkOptions } from '../remote/open-remote.js';
 import type { ResolvedRoots } from './roots.js';
 import type { SyncMode } from './settings.js';
 
@@ -19,6 +20,8 @@ export interface PairOptions {
   readonly dryRun: boolean;
   /** --ssh, for a remote root. */
   readonly sshCommand?: string;
+  /** --compress and --bwlimit, for a remote root's link. */
+  readonly link?: LinkOptions;
 }
 
 /** A pair of roots opened for work: locked, with its index open; the base is loaded on first use. */

@@ -1,3 +1,4 @@
+import type { LinkOptions } from '../remote/open-remote.js';
 import type { DeleteLimit } from '../core/safety.js';
 import type { ConflictPolicy, KeptMeta } from '../core/types.js';
 import type { FilterRules } from '../ignore/path-filter.js';
@@ -30,4 +31,6 @@ export interface SyncSettings {
   readonly chownRefused?: boolean;
   /** --ssh: the command that reaches a remote root (absent: TSYNC_SSH, else ssh). */
   readonly sshCommand?: string;
+  /** --compress and --bwlimit: how a remote root's link carries data (absent: plain, unlimited). */
+  readonly link?: LinkOptions;
 }
