@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { type BlockSignature, signatureOf, SignatureBuilder } from '../../src/delta/block-signature.js';
 import { applyDelta, type BasisReader } from '../../src/delta/delta-apply.js';
 import { DeltaMatcher } from '../../src/delta/delta-match.js';
-import { DeltaOpDecoder } from '../../src/delta/delta-ops.js';
+import { DeltaFormatError, DeltaOpDecoder } from '../../src/delta/delta-ops.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 const SEED = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -142,5 +142,45 @@ describe('delta transfer (rsync rolling checksum)', () => {
     const delta = deltaOf(basis, signatureOf(basis, 1000), [4096]);
     expect(delta.length).toBe(9 + 9);
     expect(literalBytes(delta)).toBe(0);
+  });
+
+  test('random or mutated bytes fed to the applier give ops or a DeltaFormatError, never blocks outside the basis', async () => {
+    const basis = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256));
+    const valid = deltaOf(Buffer.concat([basis.subarray(100), Buffer.from('new')]), signatureOf(basis, 64), []);
+    const mutated = fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })).map(([at, byte]) => {
+      const b = Buffer.from(valid);
+      b[at % b.length] = byte;
+      return b;
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(bytes(200), mutated), async (input) => {
+        const reads: Array<[number, number]> = [];
+        const reader: BasisReader = {
+          size: basis.length,
+          blockSize: 64,
+          read: async (off, len) => {
+            reads.push([off, len]);
+            return basis.subarray(off, off + len);
+          },
+        };
+        let refused = false;
+        try {
+          for await (const _ of applyDelta(from([input]), reader)) void _;
+        } catch (e) {
+          expect(e).toBeInstanceOf(DeltaFormatError);
+          refused = true;
+        }
+        for (const [off, len] of reads) expect(off + len).toBeLessThanOrEqual(basis.length);
+        // a reference past the basis's 16 blocks must be refused, not skipped
+        let pastTheEnd = false;
+        try {
+          pastTheEnd = new DeltaOpDecoder().push(input).some((op) => op.kind === 'copy' && op.first + op.count > 16);
+        } catch {
+          // malformed later on: the applier refuses it too
+        }
+        if (pastTheEnd) expect(refused).toBe(true);
+      }),
+      params,
+    );
   });
 });
