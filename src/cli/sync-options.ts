@@ -30,6 +30,9 @@ export interface SyncFlags {
   ssh?: string;
   /** Owners and groups keep their numbers across machines (default: matched by user and group name). */
   numericIds?: boolean;
+  /** A remote root's link: file data deflated; at most RATE bytes per second. */
+  compress?: boolean;
+  bwlimit?: string;
 }
 
 /**
@@ -55,6 +58,8 @@ export function addSyncOptions(cmd: Command): Command {
     .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
     .option('--ssh <command>', 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)')
     .option('--numeric-ids', 'with a remote root: keep owner and group ids as numbers instead of matching them by user and group name')
+    .option('-z, --compress', 'with a remote root: compress file data on the link (deflate, fast level; for slow links and compressible files)')
+    .option('--bwlimit <rate>', 'with a remote root: send and receive at most RATE bytes per second (500K, 4M, 1G: powers of 1024)')
     .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')

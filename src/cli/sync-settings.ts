@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseConcurrency, parseConflictPolicy, parseDeleteLimit, parseTrashKeep, parseWait } from '../config/options.js';
+import { parseBandwidth } from '../config/bandwidth.js';
 import { UsageError } from '../errors.js';
 import { resolveStateDir } from '../store/state-location.js';
 import type { SyncSettings } from '../sync/settings.js';
@@ -27,6 +28,7 @@ export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io
     trash: { enabled: flags.trash, keepMs: parseTrashKeep(flags.trashKeep) },
     ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }),
     ...(flags.numericIds === true ? { numericIds: true } : {}),
+    ...(flags.compress !== true && flags.bwlimit === undefined ? {} : { link: { compress: flags.compress === true, bytesPerSecond: parseBandwidth(flags.bwlimit) } }),
     ...keptMetaOf({ owner: flags.owner !== false, group: flags.group !== false, xattrs: flags.xattrs !== false }),
   };
 }

@@ -1,6 +1,7 @@
 import type { WrittenSide } from '../core/written-paths.js';
 import type { Expectation, KeptMeta, RelPath, ScannedEntry } from '../core/types.js';
 import type { LocalRunSide } from '../engine/local-copy.js';
+import type { BlockSignature } from '../delta/block-signature.js';
 import type { ReadStream } from '../engine/stream-copy.js';
 import type { ScanResult, WalkOptions } from '../scan/scan.js';
 
@@ -54,12 +55,35 @@ export interface Endpoint {
   openRead(path: RelPath, scanned: ScannedEntry): Promise<ReadStream>;
   /** Writes `chunks` to a temp file (0600, holes kept), verifies, sets metadata, stale-checks, trashes and renames. */
   install(path: RelPath, source: ScannedEntry, expect: Expectation, chunks: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed>;
+  /**
+   * Delta transfer (engine/delta-copy.ts), receiving side: the block sums of the file at `path`, which must
+   * still be `expect` (StaleTargetError otherwise). `blockSize` within the bounds of delta/block-signature.ts.
+   */
+  signature(path: RelPath, expect: Expectation, blockSize: number): Promise<BlockSignature>;
+  /**
+   * Delta transfer, sending side: as openRead, but the chunks are the file's delta against `basis`
+   * (delta/delta-ops.ts), ending with the whole file's hash; `done` describes the whole file as read.
+   */
+  openDelta(path: RelPath, scanned: ScannedEntry, basis: BlockSignature): Promise<ReadStream>;
+  /**
+   * Delta transfer, receiving side: as install, but the new file is rebuilt in the temp file from the blocks
+   * of `basis.path` (read through its descriptor, held to `basis.expect`) and the literals in `ops`; its hash
+   * must be the one the delta ends with, before anything is renamed.
+   */
+  installDelta(path: RelPath, source: ScannedEntry, expect: Expectation, basis: DeltaBasis, ops: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed>;
   /** Makes the named paths durable (fsync, or a syncfs when there are many); `rootMade`: the root's own name too. Returns what it did (TSYNC_TIMINGS). */
   flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]>;
   close(): Promise<void>;
 }
 
 export type Xattrs = ReadonlyMap<string, Buffer> | null;
+
+/** The file a delta refers to: as scanned, and the block size its signature was taken with. */
+export interface DeltaBasis {
+  readonly path: RelPath;
+  readonly expect: Expectation;
+  readonly blockSize: number;
+}
 
 export type ScanRequest = Omit<WalkOptions, 'root'>;
 

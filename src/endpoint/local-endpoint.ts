@@ -12,6 +12,10 @@ import { assertSourceUnchanged, linkAtomic } from '../engine/hard-link.js';
 import { copyLocally, type LocalRunSide } from '../engine/local-copy.js';
 import { deleteEntry, makeDir, setLinkMeta, setMeta } from '../engine/operations.js';
 import { installStream, openReadStream, type ReadStream } from '../engine/stream-copy.js';
+import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
+import type { RebuiltHash } from '../delta/delta-apply.js';
+import { deltaOf } from '../delta/delta-match.js';
+import { type FileExpectation, rebuildFromBasis, signatureOfFile } from '../engine/delta-basis.js';
 import { fsyncAbove, fsyncWritten } from '../engine/targeted-flush.js';
 import { pruneTrash, Trash } from '../engine/trash.js';
 import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
@@ -22,7 +26,7 @@ import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { walkTree, type ScanResult } from '../scan/scan.js';
-import type { Copied, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from './endpoint.js';
+import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from './endpoint.js';
 
 /** The run's state on this side: descriptors pinned from the root down, the guard where /proc is missing, the trash. */
 interface RunState extends LocalRunSide {
@@ -252,7 +256,35 @@ export class LocalEndpoint implements Endpoint {
     };
   }
 
-  async install(path: RelPath, source: ScannedEntry, expect: Expectation, chunks: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed> {
+  async signature(path: RelPath, expect: Expectation, blockSize: number): Promise<BlockSignature> {
+    const place = this.running().anchors.place(path);
+    try {
+      return await signatureOfFile(place.fdPath, basisExpectation(expect, displayPath(path)), blockSize, displayPath(path));
+    } finally {
+      place.release();
+    }
+  }
+
+  async openDelta(path: RelPath, scanned: ScannedEntry, basis: BlockSignature): Promise<ReadStream> {
+    checkSignature(basis);
+    const read = await this.openRead(path, scanned);
+    return { done: read.done, chunks: deltaOf(read.chunks, basis, async () => (await read.done).hash) };
+  }
+
+  async installDelta(path: RelPath, source: ScannedEntry, expect: Expectation, basis: DeltaBasis, ops: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed> {
+    const label = displayPath(path);
+    const basisExpect = basisExpectation(basis.expect, displayPath(basis.path));
+    const place = this.running().anchors.place(basis.path);
+    try {
+      const sent: RebuiltHash = { hash: null };
+      const chunks = rebuildFromBasis(place.fdPath, basisExpect, basis.blockSize, ops, sent, label);
+      return await this.install(path, source, expect, chunks, xattrs, () => sent.hash);
+    } finally {
+      place.release();
+    }
+  }
+
+  async install(path: RelPath, source: ScannedEntry, expect: Expectation, chunks: AsyncIterable<Buffer>, xattrs: Xattrs, finalHash?: () => string | null): Promise<Installed> {
     const e = source.entry;
     if (e.kind !== 'file') throw new Error(`cannot install a ${e.kind} from a stream`);
     const r = this.running();
@@ -269,6 +301,7 @@ export class LocalEndpoint implements Endpoint {
           label,
           beforeRename,
           keepReplaced,
+          ...(finalHash === undefined ? {} : { finalHash }),
         },
         chunks,
       ),
@@ -325,4 +358,10 @@ export class LocalEndpoint implements Endpoint {
       to.release();
     }
   }
+}
+
+/** A delta's basis must be a file the scan saw. */
+function basisExpectation(expect: Expectation, label: string): FileExpectation {
+  if (expect === null || expect.kind !== 'file') throw new StaleTargetError(`${label}: no file to update in place`);
+  return expect as FileExpectation;
 }

@@ -8,7 +8,9 @@ import { loadHasher } from '../hash/xxhash.js';
 import { NO_XATTRS } from './apply-meta.js';
 import { SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
 import { StaleTargetError, UnsafePathError } from './guards.js';
+import { copyByDelta, deltaApplies } from './delta-copy.js';
 import { copyLocally } from './local-copy.js';
+import { transferred } from './stream-copy.js';
 
 export interface ExecuteOptions {
   /** The two sides: every read and write goes through them (endpoint/endpoint.ts). */
@@ -180,6 +182,10 @@ class ActionContext {
     // none at scan time means none now: adding one changes the ctime, which the read checks
     const xattrs = !this.keep.xattrs ? null : e.xattrs === '' ? NO_XATTRS : await src.readXattrs(fromPath, label);
     if (this.chownRefused) await src.noteOwnerLeft(fromPath);
+    if (deltaApplies(src, dst, from, expect)) {
+      const viaDelta = await copyByDelta({ src, dst, fromPath, from, toPath, expect, xattrs, label });
+      if (viaDelta !== null) return viaDelta;
+    }
     const read = await src.openRead(fromPath, from);
     let got: Installed;
     try {
@@ -188,11 +194,7 @@ class ActionContext {
       read.cancel?.();
       throw e;
     }
-    const sent = await read.done;
-    // the two ends hashed the same bytes: a difference is a stream that lost or changed some on the way
-    if (sent.hash !== got.hash || sent.bytes !== got.bytes) throw new SourceChangedError(`${label}: the bytes installed differ from those read`);
-    // the record holds what the target got (its owner and xattrs as set), as a local copy's does
-    return { target: got.target, source: { ...sent.source, entry: got.target.entry }, bytes: got.bytes };
+    return transferred(await read.done, got, label);
   }
 }
 

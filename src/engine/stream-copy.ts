@@ -92,6 +92,16 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
   return { chunks: chunks(), done };
 }
 
+/**
+ * The sending end's account of a streamed copy against the receiving end's: both hashed the same bytes, so
+ * a difference is a stream that lost or changed some on the way. The record holds what the target got (its
+ * owner and xattrs as set), as a local copy's does.
+ */
+export function transferred(sent: ReadTrailer, got: StreamInstalled, label: string): { target: ScannedEntry; source: ScannedEntry; bytes: number } {
+  if (sent.hash !== got.hash || sent.bytes !== got.bytes) throw new SourceChangedError(`${label}: the bytes installed differ from those read`);
+  return { target: got.target, source: { ...sent.source, entry: got.target.entry }, bytes: got.bytes };
+}
+
 export interface InstallRequest {
   readonly targetDirAbs: Buffer;
   readonly targetAbs: Buffer;
@@ -103,6 +113,8 @@ export interface InstallRequest {
   readonly keepReplaced: () => void;
   /** Sets owner, group and xattrs on the temp file (before its mode and mtime); returns what it set. */
   readonly applyMeta?: (tmpFd: number, tmpAbs: Buffer) => OwnerMeta & XattrMeta;
+  /** A hash the bytes must have that is known only once they are through (a delta's end op): checked like the scanned one. */
+  readonly finalHash?: () => string | null;
 }
 
 export interface StreamInstalled {
@@ -142,6 +154,8 @@ export async function installStream(req: InstallRequest, chunks: AsyncIterable<B
     if (sparse) ftruncateSync(fd, pos);
     const hash = h.digestHex();
     if (pos !== e.size || (e.hash !== null && hash !== e.hash)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+    // a delta rebuilt from the wrong blocks (or a basis that changed under it) ends here, before the rename
+    if (req.finalHash !== undefined && req.finalHash() !== hash) throw new SourceChangedError(`${req.label}: the file rebuilt from the delta differs from the source`);
     // owner first: a chown clears setuid/setgid, which the chmod after it sets again; the mtime last
     const meta = req.applyMeta?.(fd, tmpAbs) ?? {};
     fchmodSync(fd, e.mode);

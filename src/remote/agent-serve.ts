@@ -24,7 +24,9 @@ import { ProtocolError } from './protocol-error.js';
 import { acquireRootLock, type RootLock } from './root-lock.js';
 import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
-import { expectation, keptMeta, label, parseWire, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import { blockSignature, deltaBasis, expectation, keptMeta, label, parseWire, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import type { BlockSignature } from '../delta/block-signature.js';
+import { MAX_BLOCK, MIN_BLOCK } from '../delta/block-signature.js';
 import { machineIdentity } from './machine-id.js';
 import { readNameTables } from './name-tables.js';
 
@@ -72,14 +74,26 @@ class AgentSession {
   }
 
   register(): void {
-    this.on('open', v.object({ path: v.string(), mayBeMissing: v.boolean() }), async ({ path, mayBeMissing }) => {
+    this.on('open', v.object({ path: v.string(), mayBeMissing: v.boolean(), compress: v.optional(v.boolean()) }), async ({ path, mayBeMissing, compress }) => {
       if (this.endpoint !== null) throw new ProtocolError('a root is already open');
       // '' is the home directory and a relative path starts there, as with scp and rsync
       const text = path === '' ? homedir() : isAbsolute(path) ? path : join(homedir(), path);
       const { path: real, missing } = resolveOne(text, 'remote root', mayBeMissing);
       this.endpoint = new LocalEndpoint(real);
       const machine = machineIdentity();
-      return { root: real, missing, host: hostname(), machine, uid: process.getuid?.() ?? -1, mayChown: mayChown(), xattrs: xattrsAvailable(), names: wire(readNameTables()) };
+      // --compress: this reply goes out plain, and what follows it deflated (the client reads both kinds)
+      if (compress === true) this.peer.compressData(true);
+      return {
+        root: real,
+        missing,
+        host: hostname(),
+        machine,
+        uid: process.getuid?.() ?? -1,
+        mayChown: mayChown(),
+        xattrs: xattrsAvailable(),
+        names: wire(readNameTables()),
+        compress: compress === true,
+      };
     });
     this.on('lock', v.object({ clientHost: v.string(), clientPid: v.number() }), async ({ clientHost, clientPid }) => {
       const ep = this.ep();
@@ -147,6 +161,21 @@ class AgentSession {
       const read = await this.ep().openRead(a.path, a.scanned as ScannedEntry);
       this.trailers.set(a.token, read.done);
       return withDownload(null, read.chunks);
+    });
+    this.on('signature', v.object({ path: relPath, expect: expectation, blockSize: v.pipe(v.number(), v.integer(), v.minValue(MIN_BLOCK), v.maxValue(MAX_BLOCK)) }), async (a) => {
+      const sig = await this.ep().signature(a.path, a.expect as Expectation, a.blockSize);
+      return { blockSize: sig.blockSize, size: sig.size, weak: sig.weak, strong: sig.strong };
+    });
+    this.on('openDelta', v.object({ token: v.number(), path: relPath, scanned: scannedEntry, signature: blockSignature }), async (a) => {
+      // openDelta checks the signature against itself before it sizes anything by it
+      const read = await this.ep().openDelta(a.path, a.scanned as ScannedEntry, a.signature as BlockSignature);
+      this.trailers.set(a.token, read.done);
+      return withDownload(null, read.chunks);
+    });
+    this.on('installDelta', v.object({ path: relPath, source: scannedEntry, expect: expectation, basis: deltaBasis, xattrs: xattrValues }), async (a, upload) => {
+      if (upload === null) throw new ProtocolError('installDelta without its delta');
+      const basis = { path: a.basis.path, expect: a.basis.expect as Expectation, blockSize: a.basis.blockSize };
+      return wire(await this.ep().installDelta(a.path, a.source as ScannedEntry, a.expect as Expectation, basis, upload, a.xattrs as Xattrs));
     });
     this.on('readTrailer', v.object({ token: v.number() }), async ({ token }) => {
       const done = this.trailers.get(token);

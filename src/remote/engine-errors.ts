@@ -5,6 +5,8 @@
 import { SourceChangedError, SourceReadError } from '../engine/copy-file.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import { LockedError, RootError, StateError, UsageError } from '../errors.js';
+import { SignatureFormatError } from '../delta/block-signature.js';
+import { DeltaFormatError } from '../delta/delta-ops.js';
 import { ProtocolError } from './protocol-error.js';
 import type { WireError } from './wire-error.js';
 
@@ -51,6 +53,11 @@ export function engineErrorFromWire(wire: WireError, method: string): Error {
       return new StateError(wire.message);
     case 'USAGE':
       return new UsageError(wire.message);
+    // a delta the far side could not use: the executor falls back to a full copy (engine/delta-copy.ts)
+    case 'DELTA_FORMAT':
+      return new DeltaFormatError(wire.message);
+    case 'DELTA_SIGNATURE':
+      return new SignatureFormatError(wire.message);
     case 'PROTOCOL':
       return new ProtocolError(`the remote side refused a request (${method}): ${wire.message}`);
   }

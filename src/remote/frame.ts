@@ -17,6 +17,7 @@
 //   8 abort             codec { name, message, ... }: the stream's sender failed; the stream is incomplete
 //   9 cancel            empty: the stream's receiver wants no more (the sender stops and sends end or abort)
 //   10 ping, 11 pong    empty, id 0: keepalive
+//   12 data-deflated    as data, the chunk compressed (raw deflate): sent only after `open` agreed to --compress
 //
 // Why length-prefixed: a reader knows where each frame ends without scanning its bytes, so any byte may
 // appear in a payload (raw file data, binary names), and a chunk split anywhere by the pipe reassembles.
@@ -24,6 +25,7 @@
 // any buffer is sized by it; a corrupt or hostile length costs at most MAX_FRAME bytes, never a huge
 // allocation or an endless wait. Streams are cut into data frames of at most MAX_DATA_CHUNK, so a large
 // file never needs one large buffer and the replies of other calls interleave with it.
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ProtocolError } from './protocol-error.js';
 import { decodeValue, encodeValue, type CodecValue } from './value-codec.js';
 import { wireErrorFrom, type WireError } from './wire-error.js';
@@ -48,13 +50,23 @@ const KIND = {
   cancel: 9,
   ping: 10,
   pong: 11,
+  dataDeflated: 12,
 } as const;
+
+/**
+ * --compress: raw deflate at level 1. File data is mostly already compressed or quick to squeeze; level 1
+ * takes most of what deflate can take at a fraction of the CPU of higher levels (and brotli's fast levels
+ * are slower still per byte), which matters when the link is fast and the compressing side is a laptop.
+ * Each frame is compressed on its own: frames of different streams interleave, and no shared dictionary
+ * has to survive a cancel or an abort.
+ */
+const DEFLATE_LEVEL = 1;
 
 export type Message =
   | { readonly kind: 'call'; readonly id: number; readonly method: string; readonly args: CodecValue; readonly upload: boolean }
   | { readonly kind: 'result'; readonly id: number; readonly value: CodecValue; readonly download: boolean }
   | { readonly kind: 'error'; readonly id: number; readonly error: WireError }
-  | { readonly kind: 'data'; readonly id: number; readonly chunk: Buffer }
+  | { readonly kind: 'data'; readonly id: number; readonly chunk: Buffer; readonly compress?: boolean }
   | { readonly kind: 'end'; readonly id: number }
   | { readonly kind: 'abort'; readonly id: number; readonly error: WireError }
   | { readonly kind: 'cancel'; readonly id: number }
@@ -90,11 +102,21 @@ export function encodeMessage(msg: Message): Buffer[] {
       return [withHeader(KIND.abort, msg.id, { ...msg.error })];
     case 'data': {
       if (msg.chunk.length > MAX_DATA_CHUNK) throw new ProtocolError(`a data chunk of ${msg.chunk.length} bytes exceeds ${MAX_DATA_CHUNK}`);
+      let chunk = msg.chunk;
+      let kind: number = KIND.data;
+      if (msg.compress === true) {
+        const deflated = deflateRawSync(chunk, { level: DEFLATE_LEVEL });
+        // what does not shrink (already compressed data) goes as it is: the receiver then skips the inflate too
+        if (deflated.length < chunk.length) {
+          chunk = deflated;
+          kind = KIND.dataDeflated;
+        }
+      }
       const header = Buffer.allocUnsafe(HEADER_BYTES);
-      header.writeUInt32BE(HEADER_BYTES - LENGTH_BYTES + msg.chunk.length, 0);
-      header[LENGTH_BYTES] = KIND.data;
+      header.writeUInt32BE(HEADER_BYTES - LENGTH_BYTES + chunk.length, 0);
+      header[LENGTH_BYTES] = kind;
       header.writeUInt32BE(msg.id, LENGTH_BYTES + 1);
-      return [header, msg.chunk];
+      return [header, chunk];
     }
     case 'end':
       return [withHeader(KIND.end, msg.id, NO_BODY)];
@@ -104,6 +126,15 @@ export function encodeMessage(msg: Message): Buffer[] {
       return [withHeader(KIND.ping, 0, NO_BODY)];
     case 'pong':
       return [withHeader(KIND.pong, 0, NO_BODY)];
+  }
+}
+
+/** A deflated chunk, inflated to at most MAX_DATA_CHUNK: a corrupt or hostile one (a zip bomb) is a ProtocolError. */
+function inflated(body: Buffer): Buffer {
+  try {
+    return inflateRawSync(body, { maxOutputLength: MAX_DATA_CHUNK });
+  } catch (e) {
+    throw new ProtocolError(`a deflated data frame could not be inflated: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -138,6 +169,8 @@ export function decodeMessage(payload: Buffer): Message {
       return { kind: 'abort', id, error: wireErrorBody(decodeValue(payload, 5), 'abort') };
     case KIND.data:
       return { kind: 'data', id, chunk: payload.subarray(5) };
+    case KIND.dataDeflated:
+      return { kind: 'data', id, chunk: inflated(payload.subarray(5)) };
     case KIND.end:
       emptyBody(payload, 'end');
       return { kind: 'end', id };

@@ -38,6 +38,15 @@ export interface RemoteOpenOptions {
   readonly numericIds?: boolean;
   /** Keepalive, in seconds: ssh's ServerAlive and the session's own ping (tests make it short). */
   readonly keepaliveSeconds?: number;
+  /** --compress and --bwlimit. */
+  readonly link?: LinkOptions;
+}
+
+export interface LinkOptions {
+  /** --compress: file data crosses deflated (frame.ts), both ways, if the agent agrees at `open`. */
+  readonly compress: boolean;
+  /** --bwlimit: bytes per second this side sends, and reads (null: no limit). */
+  readonly bytesPerSecond: number | null;
 }
 
 const opened = v.object({
@@ -49,13 +58,16 @@ const opened = v.object({
   mayChown: v.boolean(),
   xattrs: v.boolean(),
   names: v.object({ users: v.map(v.number(), v.string()), groups: v.map(v.number(), v.string()) }),
+  compress: v.optional(v.boolean()),
 });
 
 export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions): Promise<RemoteSide> {
   const keepalive = o.keepaliveSeconds ?? keepaliveFromEnv();
   const conn = await connectAgent(spec, { ...(o.sshCommand === undefined ? {} : { sshFlag: o.sshCommand }), ...(keepalive === undefined ? {} : { keepaliveSeconds: keepalive }) });
+  const rate = o.link?.bytesPerSecond ?? null;
   const peer = new RpcPeer(conn.stdout, conn.stdin, {
     errorFromWire: engineErrorFromWire,
+    ...(rate === null ? {} : { bytesPerSecond: rate }),
     ...(keepalive === undefined ? {} : { keepaliveIntervalMs: keepalive * 1000, lostAfterMs: keepalive * 3000 }),
   });
   const disconnect = async (): Promise<void> => {
@@ -63,7 +75,10 @@ export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions)
     await conn.close();
   };
   try {
-    const got = parseWire(opened, await peer.call('open', { path: spec.path, mayBeMissing: o.mayBeMissing }), 'open reply');
+    const compress = o.link?.compress === true;
+    const got = parseWire(opened, await peer.call('open', { path: spec.path, mayBeMissing: o.mayBeMissing, compress }), 'open reply');
+    // both sides read deflated frames always; each sends them only once both agreed (the agent did, by its reply)
+    if (compress && got.compress === true) peer.compressData(true);
     const realPath = got.root as AbsPath;
     return {
       endpoint: new RemoteEndpoint(peer, realPath, disconnect, idMapOf(readNameTables(), got.names, o.numericIds === true)),

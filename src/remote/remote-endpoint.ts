@@ -6,13 +6,15 @@
 import * as v from 'valibot';
 import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
-import type { Copied, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from '../endpoint/endpoint.js';
+import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
+import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from '../endpoint/endpoint.js';
 import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
 import type { ScanResult } from '../scan/scan.js';
-import type { RpcPeer } from './rpc-peer.js';
+import { ProtocolError } from './protocol-error.js';
+import type { DownloadResult, RpcPeer } from './rpc-peer.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
-import { parseWire, problem, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import { blockSignature, parseWire, problem, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
 
 const NO_META: KeptMeta = { owner: false, group: false, xattrs: false };
 
@@ -144,7 +146,31 @@ export class RemoteEndpoint implements Endpoint {
    */
   async openRead(path: RelPath, scanned: ScannedEntry): Promise<ReadStream> {
     const token = this.nextReadToken++;
-    const down = await this.peer.callWithDownload('openRead', { token, path, scanned: this.out(scanned) });
+    return this.readWithTrailer(token, await this.peer.callWithDownload('openRead', { token, path, scanned: this.out(scanned) }));
+  }
+
+  async signature(path: RelPath, expect: Expectation, blockSize: number): Promise<BlockSignature> {
+    const sig = parseWire(blockSignature, await this.peer.call('signature', { path, expect: wire(expect), blockSize }), 'signature reply') as BlockSignature;
+    // sized loops and lookups follow from it: a far side's word is checked first
+    checkSignature(sig);
+    if (sig.blockSize !== blockSize) throw new ProtocolError(`a signature with blocks of ${sig.blockSize} bytes, not ${blockSize}`);
+    return sig;
+  }
+
+  /** The agent reads the file and sends its delta against `basis`; the trailer is fetched as for openRead. */
+  async openDelta(path: RelPath, scanned: ScannedEntry, basis: BlockSignature): Promise<ReadStream> {
+    const token = this.nextReadToken++;
+    const signature = { blockSize: basis.blockSize, size: basis.size, weak: basis.weak, strong: basis.strong };
+    return this.readWithTrailer(token, await this.peer.callWithDownload('openDelta', { token, path, scanned: this.out(scanned), signature }));
+  }
+
+  async installDelta(path: RelPath, source: ScannedEntry, expect: Expectation, basis: DeltaBasis, ops: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed> {
+    const args = { path, source: this.out(source), expect: wire(expect), basis: { path: basis.path, expect: wire(basis.expect), blockSize: basis.blockSize }, xattrs };
+    const got = parseWire(installed, await this.peer.callWithUpload('installDelta', args, ops), 'installDelta reply') as Installed;
+    return { ...got, target: this.in(got.target) };
+  }
+
+  private readWithTrailer(token: number, down: DownloadResult): ReadStream {
     const inner = down.chunks[Symbol.asyncIterator]();
     let settle: { resolve: (t: ReadTrailer) => void; reject: (e: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
     const done = new Promise<ReadTrailer>((resolve, reject) => {
@@ -199,6 +225,11 @@ export class RemoteEndpoint implements Endpoint {
       await this.peer.call('close', {});
     } catch {
       // the link may be gone already: closing is what was wanted
+    }
+    // for profiling and the e2e tests (what a delta or --compress saved), not a contract
+    if (process.env.TSYNC_TIMINGS === '1') {
+      const s = this.peer.stats;
+      process.stderr.write(`tsync timing: remote link: ${s.bytesSent} bytes sent, ${s.bytesReceived} bytes received\n`);
     }
     await this.disconnect();
   }

@@ -8,6 +8,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { decodeMessage, encodeMessage, FrameDecoder, MAX_DATA_CHUNK, MAX_FRAME, type Message } from './frame.js';
 import { InboundStream } from './inbound-stream.js';
+import { TokenBucket } from './token-bucket.js';
 import { ProtocolError, RemoteLostError } from './protocol-error.js';
 import type { CodecValue } from './value-codec.js';
 import { defaultErrorFromWire, errorToWire, type ErrorFromWire } from './wire-error.js';
@@ -27,6 +28,18 @@ export interface RpcPeerOptions {
   readonly errorFromWire?: ErrorFromWire;
   /** Stop reading input while more than this many received stream bytes wait for their consumers (default 16 MiB). */
   readonly inboundHighWater?: number;
+  /**
+   * --bwlimit: at most this many bytes per second, both ways as seen from here: data frames sent wait for
+   * the bucket, and reading pauses while what came in is over it (the far side is then held back by the
+   * pipe's own backpressure, through ssh). Unset: no limit.
+   */
+  readonly bytesPerSecond?: number;
+}
+
+/** Data frames are cut finer under a bandwidth limit, so that the pace is even rather than a frame a second. */
+function pieceSizeFor(bytesPerSecond: number | undefined): number {
+  if (bytesPerSecond === undefined) return MAX_DATA_CHUNK;
+  return Math.min(MAX_DATA_CHUNK, Math.max(4096, 2 ** Math.floor(Math.log2(bytesPerSecond / 16))));
 }
 
 /** What a handler returns to send a stream back: the call's result, then the chunks. */
@@ -56,6 +69,8 @@ export interface RpcStats {
   readonly framesSent: number;
   readonly framesReceived: number;
   readonly bytesSent: number;
+  /** Bytes read from the input (frames and their headers, as they came off the link). */
+  readonly bytesReceived: number;
 }
 
 interface PendingCall {
@@ -80,8 +95,12 @@ function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-function* pieces(chunk: Buffer): Generator<Buffer> {
-  for (let at = 0; at < chunk.length; at += MAX_DATA_CHUNK) yield chunk.subarray(at, at + MAX_DATA_CHUNK);
+function* pieces(chunk: Buffer, size: number): Generator<Buffer> {
+  for (let at = 0; at < chunk.length; at += size) yield chunk.subarray(at, at + size);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export class RpcPeer {
@@ -91,6 +110,13 @@ export class RpcPeer {
   private readonly keepaliveIntervalMs: number;
   private readonly lostAfterMs: number;
   private readonly inboundHighWater: number;
+  private readonly sendBucket: TokenBucket | null;
+  private readonly readBucket: TokenBucket | null;
+  private readonly pieceSize: number;
+  /** Data frames go deflated (frame.ts): set once `open` agreed to --compress. */
+  private compress = false;
+  /** Reading is paused by the bandwidth limit until this timer fires. */
+  private readThrottle: NodeJS.Timeout | null = null;
 
   private nextId = 1;
   private readonly pending = new Map<number, PendingCall>();
@@ -110,7 +136,7 @@ export class RpcPeer {
   private readonly timer: NodeJS.Timeout;
   private endReason: Error | null = null;
   private readonly drainWaiters = new Set<() => void>();
-  private counters = { writes: 0, framesSent: 0, framesReceived: 0, bytesSent: 0 };
+  private counters = { writes: 0, framesSent: 0, framesReceived: 0, bytesSent: 0, bytesReceived: 0 };
 
   /** Settles (never rejects) with the reason when the session ends, for whatever reason. */
   readonly closed: Promise<Error>;
@@ -125,6 +151,11 @@ export class RpcPeer {
     this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? 15_000;
     this.lostAfterMs = options.lostAfterMs ?? 45_000;
     this.inboundHighWater = options.inboundHighWater ?? 16 * 1024 * 1024;
+    const rate = options.bytesPerSecond;
+    this.pieceSize = pieceSizeFor(rate);
+    // a burst of a few frames: enough that control frames and small files do not wait, little enough to hold the rate
+    this.sendBucket = rate === undefined ? null : new TokenBucket(rate, Math.max(this.pieceSize * 2, rate / 8));
+    this.readBucket = rate === undefined ? null : new TokenBucket(rate, Math.max(this.pieceSize * 2, rate / 8));
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -168,6 +199,11 @@ export class RpcPeer {
   /** Ends the session: pending calls reject with RemoteLostError, the output is ended, timers released. */
   close(): void {
     this.end(new RemoteLostError('the remote session was closed'));
+  }
+
+  /** Sends data frames deflated from now on (the far side must have agreed: both sides read them always). */
+  compressData(on: boolean): void {
+    this.compress = on;
   }
 
   get stats(): RpcStats {
@@ -222,7 +258,7 @@ export class RpcPeer {
   private async pump(wireId: number, chunks: AsyncIterable<Buffer>, shouldStop: () => boolean): Promise<void> {
     let sinceYield = 0;
     for await (const chunk of chunks) {
-      for (const piece of pieces(chunk)) {
+      for (const piece of pieces(chunk, this.pieceSize)) {
         if (shouldStop()) return;
         await this.roomToWrite();
         // a source and an output that never block would otherwise keep this loop in microtasks for the
@@ -232,7 +268,11 @@ export class RpcPeer {
           await new Promise((resolve) => setImmediate(resolve));
         }
         if (shouldStop()) return;
-        this.enqueue(encodeMessage({ kind: 'data', id: wireId, chunk: piece }));
+        const frame = encodeMessage({ kind: 'data', id: wireId, chunk: piece, compress: this.compress });
+        const wait = this.sendBucket?.take(frame.reduce((n, b) => n + b.length, 0)) ?? 0;
+        if (wait > 0) await sleep(wait);
+        if (shouldStop()) return;
+        this.enqueue(frame);
         sinceYield += piece.length;
       }
     }
@@ -290,6 +330,8 @@ export class RpcPeer {
   private readonly onData = (chunk: Buffer | string): void => {
     if (this.endReason !== null) return;
     this.lastHeard = Date.now();
+    this.counters.bytesReceived += chunk.length;
+    this.paceReading(chunk.length);
     try {
       const payloads = this.decoder.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
       for (const payload of payloads) {
@@ -301,6 +343,18 @@ export class RpcPeer {
       this.end(e instanceof ProtocolError ? e : new ProtocolError(`a frame could not be handled: ${asError(e).message}`));
     }
   };
+
+  /** Under --bwlimit, what was read counts against the bucket: reading waits till it is paid for. */
+  private paceReading(bytes: number): void {
+    const wait = this.readBucket?.take(bytes) ?? 0;
+    if (wait <= 0 || this.readThrottle !== null) return;
+    this.input.pause();
+    this.readThrottle = setTimeout(() => {
+      this.readThrottle = null;
+      this.lastHeard = Date.now();
+      if (this.endReason === null && !this.inputPaused) this.input.resume();
+    }, wait);
+  }
 
   private dispatch(msg: Message): void {
     switch (msg.kind) {
@@ -383,7 +437,7 @@ export class RpcPeer {
         } else if (this.inputPaused && this.inboundQueued <= this.inboundHighWater / 4) {
           this.inputPaused = false;
           this.lastHeard = Date.now();
-          if (this.endReason === null) this.input.resume();
+          if (this.endReason === null && this.readThrottle === null) this.input.resume();
         }
       },
     });
@@ -444,7 +498,7 @@ export class RpcPeer {
   private readonly tick = (): void => {
     const now = Date.now();
     // while input is paused on purpose, silence is ours, not the link's
-    if (this.inputPaused) this.lastHeard = now;
+    if (this.inputPaused || this.readThrottle !== null) this.lastHeard = now;
     const silence = now - this.lastHeard;
     if (silence >= this.lostAfterMs) this.end(new RemoteLostError(`the remote side did not answer for ${Math.round(silence / 1000)} s`));
     else if (silence >= this.keepaliveIntervalMs) this.sendReply({ kind: 'ping' });
@@ -468,6 +522,7 @@ export class RpcPeer {
     this.flush();
     this.endReason = reason;
     clearInterval(this.timer);
+    if (this.readThrottle !== null) clearTimeout(this.readThrottle);
     for (const call of this.pending.values()) call.reject(reason);
     this.pending.clear();
     for (const stream of [...this.theirUploads.values(), ...this.myDownloads.values()]) stream.fail(reason);

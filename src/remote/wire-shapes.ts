@@ -41,6 +41,9 @@ export const problem = v.object({
   code: v.picklist(['unreadable', 'vanished', 'special-file', 'changed-during-copy', 'stale', 'io-error', 'unsafe-path']),
   message: v.string(),
 });
+/** Sizes only: delta/block-signature.ts checkSignature holds it to itself before it is used. */
+export const blockSignature = v.object({ blockSize: count, size: count, weak: v.instance(Buffer), strong: v.instance(Buffer) });
+export const deltaBasis = v.object({ path: relPath, expect: expectation, blockSize: count });
 export const label = v.pipe(v.string(), v.maxLength(64 * 1024));
 
 /** Checks `value` against `schema`; anything else is the peer's fault and ends the session. */

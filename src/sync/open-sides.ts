@@ -3,7 +3,7 @@ import type { Side } from '../core/types.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import { machineIdentity } from '../remote/machine-id.js';
-import { openRemoteSide } from '../remote/open-remote.js';
+import { type LinkOptions, openRemoteSide } from '../remote/open-remote.js';
 import { parseRootSpec, requireAtMostOneRemote } from '../remote/root-spec.js';
 import { assertDistinctRoots, resolveOne, resolveRoots, type ResolvedRoots } from './roots.js';
 import type { SyncMode } from './settings.js';
@@ -16,6 +16,8 @@ export interface SidesOptions {
   readonly sshCommand?: string;
   /** --numeric-ids, for a remote root. */
   readonly numericIds?: boolean;
+  /** --compress and --bwlimit, for a remote root's link. */
+  readonly link?: LinkOptions;
 }
 
 /** The two roots of a pair, resolved, each behind its endpoint. */
@@ -61,6 +63,8 @@ export async function openSides(o: SidesOptions): Promise<OpenedSides> {
     ...(o.sshCommand === undefined ? {} : { sshCommand: o.sshCommand }),
     mayBeMissing: mayBeMissing(remoteSide),
     numericIds: o.numericIds === true,
+    ...(o.link === undefined ? {} : { link: o.link }),
+    mayBeMissing: mayBeMissing(remoteSide),
   });
   const pick = <T>(forLocal: T, forRemote: T): Record<Side, T> => (remoteSide === 'right' ? { left: forLocal, right: forRemote } : { left: forRemote, right: forLocal });
   const paths = pick(local.path, remote.realPath);

@@ -5,6 +5,7 @@ import { RootError, SafetyHaltError } from '../errors.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
 import { openSides } from './open-sides.js';
+import type { LinkOptions } from '../remote/open-remote.js';
 import type { ResolvedRoots } from './roots.js';
 import type { SyncMode } from './settings.js';
 
@@ -21,6 +22,8 @@ export interface PairOptions {
   readonly sshCommand?: string;
   /** --numeric-ids, for a remote root. */
   readonly numericIds?: boolean;
+  /** --compress and --bwlimit, for a remote root's link. */
+  readonly link?: LinkOptions;
 }
 
 /** A pair of roots opened for work: locked, with its index open; the base is loaded on first use. */

@@ -1,3 +1,4 @@
+import type { LinkOptions } from '../remote/open-remote.js';
 import type { DeleteLimit } from '../core/safety.js';
 import type { ConflictPolicy, KeptMeta } from '../core/types.js';
 import type { FilterRules } from '../ignore/path-filter.js';
@@ -32,4 +33,6 @@ export interface SyncSettings {
   readonly sshCommand?: string;
   /** --numeric-ids: owner and group ids are not matched by name across machines. */
   readonly numericIds?: boolean;
+  /** --compress and --bwlimit: how a remote root's link carries data (absent: plain, unlimited). */
+  readonly link?: LinkOptions;
 }

@@ -1,0 +1,76 @@
+// The receiving side's file I/O for a delta transfer: the signature of the file it holds, and that file
+// read back as the basis the new one is rebuilt from. Both open it O_NOFOLLOW through the caller's
+// descriptor-anchored path and hold it to the scan: a basis that is not the inode, size and times the scan
+// saw (before, or after it was read) is a stale target, as for any other write to it.
+import { type BigIntStats, constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import type { Expectation, StatId } from '../core/types.js';
+import { type BlockSignature, SignatureBuilder } from '../delta/block-signature.js';
+import { applyDelta, type BasisReader, type RebuiltHash } from '../delta/delta-apply.js';
+import { errCode, statIdOf } from '../fs/stat.js';
+import { HASH_CHUNK } from '../hash/xxhash.js';
+import { changedSince, sameStat } from './copy-file.js';
+import { StaleTargetError } from './guards.js';
+
+/** A basis is a file as scanned. */
+export type FileExpectation = NonNullable<Expectation> & { readonly kind: 'file' };
+
+async function openAsScanned(abs: Buffer, expect: FileExpectation, label: string): Promise<{ fh: FileHandle; before: BigIntStats }> {
+  const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
+    if (errCode(e) === 'ENOENT' || errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the file to update changed since the scan`);
+    throw e;
+  });
+  try {
+    const before = await fh.stat({ bigint: true });
+    if (!before.isFile() || !sameStat(statIdOf(before), expect as StatId)) throw new StaleTargetError(`${label}: the file to update changed since the scan`);
+    return { fh, before };
+  } catch (e) {
+    await fh.close();
+    throw e;
+  }
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, length: number, position: number, label: string): Promise<Buffer> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await fh.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) throw new StaleTargetError(`${label}: the file to update shrank while it was read`);
+    got += bytesRead;
+  }
+  return buf.subarray(0, length);
+}
+
+/** Block sums of the file at `abs`, which must be as `expect` saw it before and after the read. */
+export async function signatureOfFile(abs: Buffer, expect: FileExpectation, blockSize: number, label: string): Promise<BlockSignature> {
+  const { fh, before } = await openAsScanned(abs, expect, label);
+  try {
+    const size = Number(before.size);
+    const builder = new SignatureBuilder(blockSize);
+    const buf = Buffer.allocUnsafe(HASH_CHUNK);
+    for (let pos = 0; pos < size; pos += HASH_CHUNK) builder.push(await readFully(fh, buf, Math.min(HASH_CHUNK, size - pos), pos, label));
+    if (changedSince(await fh.stat({ bigint: true }), before)) throw new StaleTargetError(`${label}: the file to update changed while its signature was taken`);
+    return builder.finish();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The new file's bytes, rebuilt from `ops` and the basis at `abs` (held open for the whole rebuild, and
+ * checked unchanged at its end); `sent` receives the hash from the delta's end op for the install to check.
+ */
+export async function* rebuildFromBasis(abs: Buffer, expect: FileExpectation, blockSize: number, ops: AsyncIterable<Buffer>, sent: RebuiltHash, label: string): AsyncGenerator<Buffer> {
+  const { fh, before } = await openAsScanned(abs, expect, label);
+  try {
+    const basis: BasisReader = {
+      size: Number(before.size),
+      blockSize,
+      // a fresh buffer per read: the writer may still hold the last one
+      read: (offset, length) => readFully(fh, Buffer.allocUnsafe(length), length, offset, label),
+    };
+    yield* applyDelta(ops, basis, sent);
+    if (changedSince(await fh.stat({ bigint: true }), before)) throw new StaleTargetError(`${label}: the file to update changed while the new version was built from it`);
+  } finally {
+    await fh.close();
+  }
+}
