@@ -64,7 +64,6 @@ export async function openSides(o: SidesOptions): Promise<OpenedSides> {
     mayBeMissing: mayBeMissing(remoteSide),
     numericIds: o.numericIds === true,
     ...(o.link === undefined ? {} : { link: o.link }),
-    mayBeMissing: mayBeMissing(remoteSide),
   });
   const pick = <T>(forLocal: T, forRemote: T): Record<Side, T> => (remoteSide === 'right' ? { left: forLocal, right: forRemote } : { left: forRemote, right: forLocal });
   const paths = pick(local.path, remote.realPath);
