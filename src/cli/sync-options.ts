@@ -30,6 +30,9 @@ export interface SyncFlags {
   ssh?: string;
 }
 
+/** --ssh as every command that takes a root has it. */
+export const SSH_OPTION_HELP = 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)';
+
 /**
  * The options `sync`, `plan` and `watch` share (the CLI contract: watch takes the same options as sync).
  * Only their definitions: what they mean is sync-settings.ts, loaded when a command runs, so that
@@ -51,7 +54,7 @@ export function addSyncOptions(cmd: Command): Command {
     )
     .option('--exclude <glob>', 'leave paths matching GLOB out of the sync, on both sides (gitignore syntax; repeatable)', collect, [])
     .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
-    .option('--ssh <command>', 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)')
+    .option('--ssh <command>', SSH_OPTION_HELP)
     .option('--state-dir <dir>', 'where the state index lives (default: $TSYNC_STATE_DIR, $XDG_STATE_HOME/tsync, ~/.local/state/tsync)')
     .option('--checksum', 're-hash every file instead of trusting the stat cache')
     .option('-n, --dry-run', 'print the plan (+ new, ~ changed, - deleted) and change nothing')

@@ -2,6 +2,7 @@ import type { WrittenSide } from '../core/written-paths.js';
 import type { Expectation, KeptMeta, RelPath, ScannedEntry } from '../core/types.js';
 import type { LocalRunSide } from '../engine/local-copy.js';
 import type { ReadStream } from '../engine/stream-copy.js';
+import type { TrashedVersion } from '../engine/trash.js';
 import type { ScanResult, WalkOptions } from '../scan/scan.js';
 
 /**
@@ -56,8 +57,15 @@ export interface Endpoint {
   install(path: RelPath, source: ScannedEntry, expect: Expectation, chunks: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed>;
   /** Makes the named paths durable (fsync, or a syncfs when there are many); `rootMade`: the root's own name too. Returns what it did (TSYNC_TIMINGS). */
   flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]>;
+  /** What the root's trash holds, oldest first (`tsync trash`); no run needed. */
+  listTrash(): Promise<TrashedVersion[]>;
+  /** Puts a version listTrash named back at its path, what stands there now going to the trash first (`tsync restore`); no run needed. */
+  restoreFromTrash(version: TrashVersionRef): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A trashed version as a restore names it: the run's stamp, the path it had, where the trash keeps it. */
+export type TrashVersionRef = Pick<TrashedVersion, 'stamp' | 'path' | 'stored'>;
 
 export type Xattrs = ReadonlyMap<string, Buffer> | null;
 
