@@ -35,26 +35,25 @@ const absPath = v.pipe(
   base64,
   v.check((p) => p.startsWith('/') && !p.includes('\0'), 'an absolute path in base64'),
 );
-/** A root: a local real path (the only form older plans have), or a remote root as given plus its identity. */
-const root = v.union(
-  [
-    v.pipe(
-      absPath,
-      v.transform((path): PlanRoot => ({ kind: 'local', path })),
-    ),
-    v.pipe(
-      closedObject({
-        remote: v.pipe(v.string(), v.minLength(1)),
-        identity: v.pipe(
-          base64,
-          v.check((p) => p.startsWith('ssh://') && !p.includes('\0'), 'a remote identity (ssh://machine/path) in base64'),
-        ),
-      }),
-      v.transform(({ remote, identity }): PlanRoot => ({ kind: 'remote', spec: remote, identity })),
-    ),
-  ],
-  'an absolute path in base64, or { remote, identity } for a remote root',
+/**
+ * A root: a local real path (a string, the only form older plans have), or a remote root as given plus
+ * its identity (an object). Chosen by the value's type, so that an issue names what that form expects.
+ */
+const localRoot = v.pipe(
+  absPath,
+  v.transform((path): PlanRoot => ({ kind: 'local', path })),
 );
+const remoteRoot = v.pipe(
+  closedObject({
+    remote: v.pipe(v.string(), v.minLength(1, 'a remote root as given (host:path or ssh://…)')),
+    identity: v.pipe(
+      base64,
+      v.check((p) => p.startsWith('ssh://') && !p.includes('\0'), 'a remote identity (ssh://machine/path) in base64'),
+    ),
+  }),
+  v.transform(({ remote, identity }): PlanRoot => ({ kind: 'remote', spec: remote, identity })),
+);
+const root = v.lazy((input) => (typeof input === 'string' ? localRoot : remoteRoot));
 /** 64-bit numbers (times in ns, inode numbers) are stored as decimal strings: JSON numbers lose their low bits. */
 const int64 = v.pipe(
   v.string(),
