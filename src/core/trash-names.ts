@@ -5,6 +5,15 @@ import type { RelPath } from './types.js';
 /** `<root>/.tsync/trash/<stamp>/<relative path>`: inside the root, so keeping a version is a rename. */
 export const TRASH_DIR = '.tsync/trash';
 
+export interface TrashedVersion {
+  readonly stamp: string;
+  readonly atMs: number;
+  /** The path it had in the tree. */
+  readonly path: RelPath;
+  /** Where it is now, relative to the root. */
+  readonly stored: RelPath;
+}
+
 /** What trashStamp (engine/trash.ts) makes: an ISO 8601 UTC time with `-` for `:` (sortable, no colons). */
 const STAMP = /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z$/;
 

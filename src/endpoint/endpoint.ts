@@ -2,7 +2,7 @@ import type { WrittenSide } from '../core/written-paths.js';
 import type { Expectation, KeptMeta, RelPath, ScannedEntry } from '../core/types.js';
 import type { LocalRunSide } from '../engine/local-copy.js';
 import type { ReadStream } from '../engine/stream-copy.js';
-import type { TrashedVersion } from '../engine/trash.js';
+import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult, WalkOptions } from '../scan/scan.js';
 
 /**

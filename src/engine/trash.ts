@@ -3,12 +3,12 @@ import { DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, StaleTargetError, UnsafePathError } from './guards.js';
 import { markOwnFolder } from './own-folder.js';
 import { ancestorsOf, displayPath, parentOf } from '../core/paths.js';
-import { isStoredVersionOf, isTrashStamp, TRASH_DIR } from '../core/trash-names.js';
+import { isStoredVersionOf, isTrashStamp, TRASH_DIR, type TrashedVersion } from '../core/trash-names.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 import { fromBytes, toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 
-export { TRASH_DIR };
+export { TRASH_DIR, type TrashedVersion };
 
 /** A run's trash folder name: UTC, sortable, no colons. */
 export function trashStamp(nowMs: number): string {
@@ -86,15 +86,6 @@ export class Trash {
       candidate.release();
     }
   }
-}
-
-export interface TrashedVersion {
-  readonly stamp: string;
-  readonly atMs: number;
-  /** The path it had in the tree. */
-  readonly path: RelPath;
-  /** Where it is now, relative to the root. */
-  readonly stored: RelPath;
 }
 
 /** Everything in a root's trash, oldest first. */

@@ -8,7 +8,7 @@ import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry } f
 import type { WrittenSide } from '../core/written-paths.js';
 import type { Copied, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from '../endpoint/endpoint.js';
 import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
-import type { TrashedVersion } from '../engine/trash.js';
+import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult } from '../scan/scan.js';
 import type { RpcPeer } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';

@@ -190,7 +190,9 @@ describe('commands with a remote root (real sshd)', () => {
     symlinkSync(b2, link);
     const refused = p.run('apply', planFile);
     expect(refused.code, said(refused)).toBe(2);
-    expect(lines(refused.stderr)).toEqual([expect.stringMatching(new RegExp(`^tsync: error: .*plan\\.json: ${B} is not the root the plan was made for \\(planned ssh://\\S+${p.b}, now ssh://\\S+${b2}\\); make a new plan$`))]);
+    expect(lines(refused.stderr)).toEqual([
+      expect.stringMatching(new RegExp(`^tsync: error: .*plan\\.json: ${B} is not the root the plan was made for \\(planned ssh://\\S+${p.b}, now ssh://\\S+${b2}\\); make a new plan$`)),
+    ]);
     expect(() => readFileSync(join(b2, 'g.txt'))).toThrow();
     expect(() => readFileSync(join(p.b, 'g.txt'))).toThrow();
   }, 240_000);

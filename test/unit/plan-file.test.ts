@@ -54,7 +54,10 @@ describe('plan file', () => {
   });
 
   it('reads a plan of two local roots as written before remote roots existed (roots as base64 strings)', () => {
-    const text = serializePlan({ actions: [], agreed: [], skipped: [], conflicts: [] }, { mode: 'one-way', policy: 'keep-both', left: roots.left, right: { kind: 'local', path: '/right/x' } });
+    const text = serializePlan(
+      { actions: [], agreed: [], skipped: [], conflicts: [] },
+      { mode: 'one-way', policy: 'keep-both', left: roots.left, right: { kind: 'local', path: '/right/x' } },
+    );
     const doc = JSON.parse(text) as { roots: unknown };
     expect(doc.roots).toEqual({ left: Buffer.from('/l\xe9ft', 'latin1').toString('base64'), right: Buffer.from('/right/x').toString('base64') });
     expect(parsePlan(text, 'p.json')).toMatchObject({ left: { kind: 'local', path: '/l\xe9ft' }, right: { kind: 'local', path: '/right/x' } });
