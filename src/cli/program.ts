@@ -6,7 +6,7 @@ import type { WatchFlags } from './commands/watch.js';
 import { EXIT_CODE_HELP, type ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 import { reportError } from './report-error.js';
-import { addSyncOptions, collect, type SyncFlags } from './sync-options.js';
+import { addSyncOptions, collect, SSH_OPTION_HELP, type SyncFlags } from './sync-options.js';
 import { packageVersion } from './version.js';
 
 const SYNC_EXAMPLES = `
@@ -76,10 +76,12 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .argument('<a>', 'the first root')
     .argument('<b>', 'the second root')
     .option('--state-dir <dir>', 'where the state index lives')
+    .option('--ssh <command>', SSH_OPTION_HELP)
     .option('--json', 'one JSON object per line')
-    .action(async (left: string, right: string, flags: { stateDir?: string; json?: boolean }) => {
+    .action(async (left: string, right: string, flags: { stateDir?: string; json?: boolean; ssh?: string }) => {
       const [{ conflictsCommand }, { resolveStateDir }] = await Promise.all([import('./commands/conflicts.js'), import('../store/state-location.js')]);
-      done(conflictsCommand(left, right, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
+      const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
+      done(await conflictsCommand(left, right, { stateDir, json: flags.json === true, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
     });
 
   const inspect = (name: string, description: string): Command =>
@@ -92,6 +94,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
       .option('--state-dir <dir>', 'where the state index lives')
       .option('--exclude <glob>', 'as for sync (repeatable)', collect, [])
       .option('--include <glob>', 'as for sync (repeatable)', collect, [])
+      .option('--ssh <command>', SSH_OPTION_HELP)
       .option('--json', 'one JSON object per line');
   const withSettings = async (left: string, right: string, flags: Partial<SyncFlags>, run: (s: SyncSettings) => Promise<ExitCode>): Promise<void> => {
     const { settingsOf } = await import('./sync-settings.js');
@@ -151,6 +154,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .option('--no-trash', 'do not keep overwritten and deleted files')
     .option('--no-fsync', 'skip the flush to disk before the index records the run')
     .option('--wait [seconds]', 'wait for another tsync on this pair instead of exiting 5')
+    .option('--ssh <command>', SSH_OPTION_HELP)
     .option('--json', 'NDJSON events and a summary')
     .option('-q, --quiet', 'print only errors')
     .action(async (file: string, flags: ApplyFlags) => {
@@ -173,22 +177,24 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
   program
     .command('trash')
     .description("list what a root's trash holds (files tsync overwrote or deleted there)")
-    .argument('<root>', 'a synced root')
+    .argument('<root>', 'a synced root (here, or HOST:PATH / ssh://…)')
+    .option('--ssh <command>', SSH_OPTION_HELP)
     .option('--json', 'one JSON object per line')
-    .action(async (root: string, flags: { json?: boolean }) => {
+    .action(async (root: string, flags: { json?: boolean; ssh?: string }) => {
       const { trashCommand } = await import('./commands/trash.js');
-      done(trashCommand(root, { json: flags.json === true }, io));
+      done(await trashCommand(root, { json: flags.json === true, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
     });
 
   program
     .command('restore')
     .description('put a trashed version back (whatever is there now goes to the trash); the next sync propagates it')
-    .argument('<root>', 'a synced root')
+    .argument('<root>', 'a synced root (here, or HOST:PATH / ssh://…)')
     .argument('<path>', 'the path inside the root')
     .option('--at <time>', 'the newest version trashed at or before TIME (ISO 8601; default: now)')
-    .action(async (root: string, path: string, flags: { at?: string }) => {
+    .option('--ssh <command>', SSH_OPTION_HELP)
+    .action(async (root: string, path: string, flags: { at?: string; ssh?: string }) => {
       const { restoreCommand } = await import('./commands/trash.js');
-      done(restoreCommand(root, path, { at: flags.at }, io));
+      done(await restoreCommand(root, path, { at: flags.at, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
     });
 
   // the far side of a remote root, started over ssh (remote/bootstrap.ts); hidden: not a command for people

@@ -35,6 +35,9 @@ export interface SyncFlags {
   bwlimit?: string;
 }
 
+/** --ssh as every command that takes a root has it. */
+export const SSH_OPTION_HELP = 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)';
+
 /**
  * The options `sync`, `plan` and `watch` share (the CLI contract: watch takes the same options as sync).
  * Only their definitions: what they mean is sync-settings.ts, loaded when a command runs, so that
@@ -56,7 +59,7 @@ export function addSyncOptions(cmd: Command): Command {
     )
     .option('--exclude <glob>', 'leave paths matching GLOB out of the sync, on both sides (gitignore syntax; repeatable)', collect, [])
     .option('--include <glob>', 'take paths matching GLOB back in, over --exclude and .tsyncignore (repeatable)', collect, [])
-    .option('--ssh <command>', 'how to reach a remote root (HOST:PATH or ssh://[USER@]HOST[:PORT]/PATH): the ssh command and its options, like rsync -e (default: $TSYNC_SSH, else ssh)')
+    .option('--ssh <command>', SSH_OPTION_HELP)
     .option('--numeric-ids', 'with a remote root: keep owner and group ids as numbers instead of matching them by user and group name')
     .option('-z, --compress', 'with a remote root: compress file data on the link (deflate, fast level; for slow links and compressible files)')
     .option('--bwlimit <rate>', 'with a remote root: send and receive at most RATE bytes per second (500K, 4M, 1G: powers of 1024)')

@@ -3,6 +3,7 @@ import type { Expectation, KeptMeta, RelPath, ScannedEntry } from '../core/types
 import type { LocalRunSide } from '../engine/local-copy.js';
 import type { BlockSignature } from '../delta/block-signature.js';
 import type { ReadStream } from '../engine/stream-copy.js';
+import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult, WalkOptions } from '../scan/scan.js';
 
 /**
@@ -73,8 +74,15 @@ export interface Endpoint {
   installDelta(path: RelPath, source: ScannedEntry, expect: Expectation, basis: DeltaBasis, ops: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed>;
   /** Makes the named paths durable (fsync, or a syncfs when there are many); `rootMade`: the root's own name too. Returns what it did (TSYNC_TIMINGS). */
   flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]>;
+  /** What the root's trash holds, oldest first (`tsync trash`); no run needed. */
+  listTrash(): Promise<TrashedVersion[]>;
+  /** Puts a version listTrash named back at its path, what stands there now going to the trash first (`tsync restore`); no run needed. */
+  restoreFromTrash(version: TrashVersionRef): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A trashed version as a restore names it: the run's stamp, the path it had, where the trash keeps it. */
+export type TrashVersionRef = Pick<TrashedVersion, 'stamp' | 'path' | 'stored'>;
 
 export type Xattrs = ReadonlyMap<string, Buffer> | null;
 

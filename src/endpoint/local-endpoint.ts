@@ -17,7 +17,7 @@ import type { RebuiltHash } from '../delta/delta-apply.js';
 import { deltaOf } from '../delta/delta-match.js';
 import { type FileExpectation, rebuildFromBasis, signatureOfFile } from '../engine/delta-basis.js';
 import { fsyncAbove, fsyncWritten } from '../engine/targeted-flush.js';
-import { pruneTrash, Trash } from '../engine/trash.js';
+import { listTrash, pruneTrash, restoreVersion, Trash, type TrashedVersion } from '../engine/trash.js';
 import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
 import { flushFileSystemAsync } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
@@ -26,7 +26,7 @@ import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { walkTree, type ScanResult } from '../scan/scan.js';
-import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from './endpoint.js';
+import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from './endpoint.js';
 
 /** The run's state on this side: descriptors pinned from the root down, the guard where /proc is missing, the trash. */
 interface RunState extends LocalRunSide {
@@ -322,6 +322,14 @@ export class LocalEndpoint implements Endpoint {
     }
     await flushFileSystemAsync(this.root);
     return ['syncfs'];
+  }
+
+  async listTrash(): Promise<TrashedVersion[]> {
+    return listTrash(this.root);
+  }
+
+  async restoreFromTrash(version: TrashVersionRef): Promise<void> {
+    restoreVersion(this.root, version, Date.now());
   }
 
   async close(): Promise<void> {

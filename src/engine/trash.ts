@@ -1,13 +1,14 @@
-import { linkSync, readdirSync, renameSync, rmSync, lstatSync } from 'node:fs';
+import { linkSync, readdirSync, renameSync, rmSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { DirAnchors, type Place } from './dir-anchors.js';
+import { AncestorGuard, StaleTargetError, UnsafePathError } from './guards.js';
 import { markOwnFolder } from './own-folder.js';
-import { parentOf } from '../core/paths.js';
+import { ancestorsOf, displayPath, parentOf } from '../core/paths.js';
+import { isStoredVersionOf, isTrashStamp, TRASH_DIR, type TrashedVersion } from '../core/trash-names.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 import { fromBytes, toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 
-/** `<root>/.tsync/trash/<stamp>/<relative path>`: inside the root, so keeping a version is a rename. */
-export const TRASH_DIR = '.tsync/trash';
+export { TRASH_DIR, type TrashedVersion };
 
 /** A run's trash folder name: UTC, sortable, no colons. */
 export function trashStamp(nowMs: number): string {
@@ -87,15 +88,6 @@ export class Trash {
   }
 }
 
-export interface TrashedVersion {
-  readonly stamp: string;
-  readonly atMs: number;
-  /** The path it had in the tree. */
-  readonly path: RelPath;
-  /** Where it is now, relative to the root. */
-  readonly stored: RelPath;
-}
-
 /** Everything in a root's trash, oldest first. */
 export function listTrash(root: AbsPath): TrashedVersion[] {
   const out: TrashedVersion[] = [];
@@ -108,7 +100,8 @@ export function listTrash(root: AbsPath): TrashedVersion[] {
   }
   for (const stamp of stamps) {
     const atMs = stampTime(stamp);
-    if (atMs === null) continue;
+    // only the folders runs make (a restore names its version by the stamp, and the agent checks that form)
+    if (atMs === null || !isTrashStamp(stamp)) continue;
     const walk = (rel: string): void => {
       const abs = toBytes(under(root, `${TRASH_DIR}/${stamp}${rel === '' ? '' : `/${rel}`}` as RelPath));
       for (const nameBytes of readdirSync(abs, { encoding: 'buffer' })) {
@@ -141,4 +134,70 @@ export function pruneTrash(root: AbsPath, keepMs: number, nowMs: number): number
     removed++;
   }
   return removed;
+}
+
+/**
+ * Puts a trashed version back at its path. Whatever stands there now is moved into the trash first (a
+ * folder of its own, stamped `nowMs`), so nothing is lost. The version is then hard-linked into place and
+ * only then unlinked from the trash: a link never replaces, so an entry that appeared at the path in the
+ * meantime makes the restore fail (EEXIST) instead of being overwritten. Every directory on the way is
+ * reached through descriptors (dir-anchors.ts): a directory swapped for a symlink is refused, never followed.
+ */
+export function restoreVersion(root: AbsPath, version: Pick<TrashedVersion, 'stamp' | 'path' | 'stored'>, nowMs: number): void {
+  const { stamp, path, stored } = version;
+  if (!isStoredVersionOf(stored, stamp, path)) throw new UnsafePathError(`${displayPath(stored)} is not where the trash keeps a version of ${displayPath(path)}`);
+  const anchors = new DirAnchors(root, new AncestorGuard(root));
+  try {
+    const parent = parentOf(path);
+    if (parent !== null) makeMissingDirs(anchors, parent);
+    const target = anchors.place(path);
+    const from = anchors.place(stored);
+    try {
+      if (existsAt(target.fdPath)) {
+        const trash = new Trash(root, trashStamp(nowMs));
+        try {
+          trash.moveToTrash(path, target.fdPath);
+        } finally {
+          trash.close();
+        }
+      }
+      linkSync(from.fdPath, target.fdPath);
+      unlinkSync(from.fdPath);
+    } finally {
+      target.release();
+      from.release();
+    }
+  } finally {
+    anchors.closeAll();
+  }
+}
+
+/** Creates the missing directories of `dir` with the default mode (as a restore always did), one name at a time. */
+function makeMissingDirs(anchors: DirAnchors, dir: RelPath): void {
+  for (const d of [...ancestorsOf(dir), dir]) {
+    try {
+      anchors.dir(d).release();
+      continue;
+    } catch (e) {
+      if (!(e instanceof StaleTargetError)) throw e; // vanished = not there yet
+    }
+    const place = anchors.place(d);
+    try {
+      mkdirSync(place.fdPath);
+    } catch (e) {
+      if (errCode(e) !== 'EEXIST') throw e;
+    } finally {
+      place.release();
+    }
+  }
+}
+
+function existsAt(p: Buffer): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch (e) {
+    if (errCode(e) === 'ENOENT') return false;
+    throw e;
+  }
 }

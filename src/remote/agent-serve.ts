@@ -24,7 +24,7 @@ import { ProtocolError } from './protocol-error.js';
 import { acquireRootLock, type RootLock } from './root-lock.js';
 import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
-import { blockSignature, deltaBasis, expectation, keptMeta, label, parseWire, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import { blockSignature, deltaBasis, expectation, keptMeta, label, parseWire, relPath, scannedEntry, trashVersionRef, wire, xattrValues } from './wire-shapes.js';
 import type { BlockSignature } from '../delta/block-signature.js';
 import { MAX_BLOCK, MIN_BLOCK } from '../delta/block-signature.js';
 import { machineIdentity } from './machine-id.js';
@@ -190,6 +190,11 @@ class AgentSession {
     this.on('flush', v.object({ written, rootMade: v.boolean() }), async ({ written: w, rootMade }) => {
       const side: WrittenSide = { inodes: new Set(w.inodes), dirs: new Set(w.dirs) };
       return [...(await this.ep().flush(side, rootMade))];
+    });
+    this.on('listTrash', v.object({}), async () => wire(await this.ep().listTrash()));
+    this.on('restoreFromTrash', v.object({ version: trashVersionRef }), async ({ version }) => {
+      await this.ep().restoreFromTrash(version);
+      return null;
     });
     this.on('close', v.object({}), async () => {
       await this.closeAll();

@@ -7,14 +7,15 @@ import * as v from 'valibot';
 import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
 import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
-import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from '../endpoint/endpoint.js';
+import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from '../endpoint/endpoint.js';
 import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
+import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult } from '../scan/scan.js';
 import { ProtocolError } from './protocol-error.js';
 import type { DownloadResult, RpcPeer } from './rpc-peer.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
-import { blockSignature, parseWire, problem, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
+import { blockSignature, parseWire, problem, relPath, scannedEntry, trashedVersion, wire, xattrValues } from './wire-shapes.js';
 
 const NO_META: KeptMeta = { owner: false, group: false, xattrs: false };
 
@@ -218,6 +219,14 @@ export class RemoteEndpoint implements Endpoint {
   async flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]> {
     const raw = await this.peer.call('flush', { written: { inodes: [...written.inodes], dirs: [...written.dirs] }, rootMade });
     return parseWire(v.array(v.string()), raw, 'flush reply').map((line) => `remote: ${line}`);
+  }
+
+  async listTrash(): Promise<TrashedVersion[]> {
+    return parseWire(v.array(trashedVersion), await this.peer.call('listTrash', {}), 'listTrash reply') as TrashedVersion[];
+  }
+
+  async restoreFromTrash(version: TrashVersionRef): Promise<void> {
+    await this.peer.call('restoreFromTrash', { version: { stamp: version.stamp, path: version.path, stored: version.stored } });
   }
 
   async close(): Promise<void> {

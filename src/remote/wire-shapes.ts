@@ -5,6 +5,7 @@
 // replies the same way (a compromised far side must not steer the local engine either).
 import * as v from 'valibot';
 import { isSafeRelPath } from '../core/paths.js';
+import { isStoredVersionOf, isTrashStamp } from '../core/trash-names.js';
 import type { Expectation, KeptMeta, Problem, RelPath, ScannedEntry } from '../core/types.js';
 import { ProtocolError } from './protocol-error.js';
 import type { CodecValue } from './value-codec.js';
@@ -45,6 +46,16 @@ export const problem = v.object({
 export const blockSignature = v.object({ blockSize: count, size: count, weak: v.instance(Buffer), strong: v.instance(Buffer) });
 export const deltaBasis = v.object({ path: relPath, expect: expectation, blockSize: count });
 export const label = v.pipe(v.string(), v.maxLength(64 * 1024));
+export const trashStampShape = v.custom<string>((s) => typeof s === 'string' && isTrashStamp(s), 'a trash stamp (YYYY-MM-DDTHH-MM-SS.mmmZ)');
+/** A trashed version named for a restore: `stored` must be where the trash keeps that path for that stamp. */
+export const trashVersionRef = v.pipe(
+  v.object({ stamp: trashStampShape, path: relPath, stored: relPath }),
+  v.check((r) => isStoredVersionOf(r.stored, r.stamp, r.path), 'stored where the trash keeps a version of path'),
+);
+export const trashedVersion = v.pipe(
+  v.object({ stamp: trashStampShape, atMs: v.pipe(v.number(), v.safeInteger()), path: relPath, stored: relPath }),
+  v.check((r) => isStoredVersionOf(r.stored, r.stamp, r.path), 'stored where the trash keeps a version of path'),
+);
 
 /** Checks `value` against `schema`; anything else is the peer's fault and ends the session. */
 export function parseWire<S extends v.GenericSchema>(schema: S, value: unknown, what: string): v.InferOutput<S> {

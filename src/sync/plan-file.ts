@@ -16,20 +16,31 @@ export interface PlanFile {
   readonly createdAt: string;
   readonly mode: SyncMode;
   readonly policy: ConflictPolicy;
-  /** Real paths of the roots, as base64 of their bytes. */
-  readonly roots: { readonly left: string; readonly right: string };
+  /**
+   * A local root: its real path, as base64 of its bytes. A remote root: as the user gave it (`host:path`,
+   * `ssh://…`, reached again that way by apply) and its identity (machine id and real path, base64), which
+   * apply checks before it writes (older plans have local roots only, and read as before).
+   */
+  readonly roots: { readonly left: StoredRoot; readonly right: StoredRoot };
   readonly actions: readonly unknown[];
 }
 
+type StoredRoot = string | { readonly remote: string; readonly identity: string };
+
+/** A root as a plan records it: a local real path, or a remote root as given plus its identity (open-sides.ts). */
+export type PlanRoot = { readonly kind: 'local'; readonly path: string } | { readonly kind: 'remote'; readonly spec: string; readonly identity: string };
+
 const b64 = (s: string): string => Buffer.from(s, 'latin1').toString('base64');
 
-export function serializePlan(plan: Plan, meta: { mode: SyncMode; policy: ConflictPolicy; left: string; right: string }): string {
+const storedRoot = (r: PlanRoot): StoredRoot => (r.kind === 'local' ? b64(r.path) : { remote: r.spec, identity: b64(r.identity) });
+
+export function serializePlan(plan: Plan, meta: { mode: SyncMode; policy: ConflictPolicy; left: PlanRoot; right: PlanRoot }): string {
   const file: PlanFile = {
     format: PLAN_FORMAT,
     createdAt: new Date().toISOString(),
     mode: meta.mode,
     policy: meta.policy,
-    roots: { left: b64(meta.left), right: b64(meta.right) },
+    roots: { left: storedRoot(meta.left), right: storedRoot(meta.right) },
     actions: plan.actions.map(actionJson),
   };
   return `${JSON.stringify(file, null, 1)}\n`;

@@ -2,7 +2,7 @@ import * as v from 'valibot';
 import { anObject, closedObject, exactKeys, parseJsonFile } from '../config/schema-issues.js';
 import { CONFLICT_POLICIES, type Action, type ConflictPolicy, type ConflictResolution, type EntryKind, type RelPath, type Side } from '../core/types.js';
 import { isSafeRelPath } from '../core/paths.js';
-import { PLAN_FORMAT } from './plan-file.js';
+import { PLAN_FORMAT, type PlanRoot } from './plan-file.js';
 import type { SyncMode } from './settings.js';
 
 // `tsync apply plan.json`: a plan file (written by plan-file.ts) read back and checked. Only `apply`
@@ -11,7 +11,7 @@ import type { SyncMode } from './settings.js';
 const unb64 = (s: string): string => Buffer.from(s, 'base64').toString('latin1');
 
 /** Reads a plan file back; anything malformed is a one-line UsageError (exit 2) naming the file and key. */
-export function parsePlan(text: string, file: string): { mode: SyncMode; policy: ConflictPolicy; left: string; right: string; actions: Action[] } {
+export function parsePlan(text: string, file: string): { mode: SyncMode; policy: ConflictPolicy; left: PlanRoot; right: PlanRoot; actions: Action[] } {
   const doc = parseJsonFile(PLAN_SCHEMA, text, file);
   return { mode: doc.mode, policy: doc.policy, left: doc.roots.left, right: doc.roots.right, actions: doc.actions };
 }
@@ -35,6 +35,25 @@ const absPath = v.pipe(
   base64,
   v.check((p) => p.startsWith('/') && !p.includes('\0'), 'an absolute path in base64'),
 );
+/**
+ * A root: a local real path (a string, the only form older plans have), or a remote root as given plus
+ * its identity (an object). Chosen by the value's type, so that an issue names what that form expects.
+ */
+const localRoot = v.pipe(
+  absPath,
+  v.transform((path): PlanRoot => ({ kind: 'local', path })),
+);
+const remoteRoot = v.pipe(
+  closedObject({
+    remote: v.pipe(v.string(), v.minLength(1, 'a remote root as given (host:path or ssh://…)')),
+    identity: v.pipe(
+      base64,
+      v.check((p) => p.startsWith('ssh://') && !p.includes('\0'), 'a remote identity (ssh://machine/path) in base64'),
+    ),
+  }),
+  v.transform(({ remote, identity }): PlanRoot => ({ kind: 'remote', spec: remote, identity })),
+);
+const root = v.lazy((input) => (typeof input === 'string' ? localRoot : remoteRoot));
 /** 64-bit numbers (times in ns, inode numbers) are stored as decimal strings: JSON numbers lose their low bits. */
 const int64 = v.pipe(
   v.string(),
@@ -109,7 +128,7 @@ const PLAN_SCHEMA = closedObject({
   createdAt: v.string(),
   mode: v.picklist(['one-way', 'two-way'] as const satisfies readonly SyncMode[]),
   policy: v.picklist(CONFLICT_POLICIES),
-  roots: closedObject({ left: absPath, right: absPath }),
+  roots: closedObject({ left: root, right: root }),
   actions: v.array(v.pipe(anObject, action, v.transform(actionOf))),
 });
 

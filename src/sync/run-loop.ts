@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { nextBase } from '../core/commit.js';
 import { isWritable } from '../core/sides.js';
-import type { AbsPath, Outcome, Plan, Problem } from '../core/types.js';
+import type { AbsPath, Outcome, Plan, Problem, Side } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { textOfAbs } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import type { ScanResult } from '../scan/scan.js';
 import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cycle.js';
 import { openPair, type OpenPair } from './pair.js';
+import type { PlanRoot } from './plan-file.js';
 import { writtenPathsOf } from '../core/written-paths.js';
 import { persist, runRecordOf } from './persist.js';
 import { prepareSides } from './prepare.js';
@@ -116,7 +117,10 @@ function withinPairLimits(s: SyncSettings, pair: OpenPair): SyncSettings {
  * reported; the others go ahead. The index records what was applied, and the plan's conflicts, as
  * after a sync.
  */
-export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDir' | 'concurrency' | 'flush' | 'trash' | 'waitSeconds' | 'keep' | 'chownRefused'>): Promise<RunSummary> {
+export async function applyPlanFile(
+  file: string,
+  s: Pick<SyncSettings, 'stateDir' | 'concurrency' | 'flush' | 'trash' | 'waitSeconds' | 'keep' | 'chownRefused' | 'sshCommand'>,
+): Promise<RunSummary> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -129,15 +133,17 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   const startedAtMs = Date.now();
   const settings = { ...s, mode: parsed.mode, dryRun: false };
   const pair = await openPair({
-    left: textOfAbs(parsed.left as AbsPath),
-    right: textOfAbs(parsed.right as AbsPath),
+    left: rootArgument(parsed.left),
+    right: rootArgument(parsed.right),
     mode: parsed.mode,
     stateDir: s.stateDir,
     force: false,
     waitSeconds: s.waitSeconds,
     dryRun: false,
+    ...(s.sshCommand === undefined ? {} : { sshCommand: s.sshCommand }),
   });
   try {
+    assertSameRemoteRoot(pair, parsed, file);
     await prepareSides(pair, settings);
     const { outcomes, bytes, racyWindowNs, trashStamp } = await applyActions(pair, settings, parsed.actions);
     const conflicts = parsed.actions.flatMap((a) => (a.type === 'conflict' ? [a.conflict] : []));
@@ -155,6 +161,30 @@ export async function applyPlanFile(file: string, s: Pick<SyncSettings, 'stateDi
   } finally {
     await pair.close();
   }
+}
+
+/** How apply names a root again: a local one by its real path, a remote one as it was given to plan. */
+function rootArgument(r: PlanRoot): string {
+  return r.kind === 'local' ? textOfAbs(r.path as AbsPath) : r.spec;
+}
+
+/**
+ * A remote root given as `host:path` may now be another directory (another machine behind the name, a
+ * moved symlink, a relative path under another home): the plan's preconditions were taken on the one
+ * it names by identity, so anything else is refused before a single write.
+ */
+function assertSameRemoteRoot(pair: OpenPair, parsed: Record<Side, PlanRoot>, file: string): void {
+  for (const side of ['left', 'right'] as const) {
+    const planned = parsed[side];
+    if (planned.kind !== 'remote') continue;
+    const now = pair.root(side);
+    if (now !== planned.identity)
+      throw new UsageError(`${file}: ${planned.spec} is not the root the plan was made for (planned ${displayRoot(planned.identity)}, now ${displayRoot(now)}); make a new plan`);
+  }
+}
+
+function displayRoot(identity: string): string {
+  return Buffer.from(identity, 'latin1').toString('utf8');
 }
 
 /**

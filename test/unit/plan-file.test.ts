@@ -45,12 +45,29 @@ const actions: Action[] = [
     conflict: { ...conflict, path: relPath('e'), resolution: 'loser-trashed', winner: 'right', copyName: null },
   },
 ];
-const roots = { left: '/l\xe9ft', right: '/right/x' };
+const roots = { left: { kind: 'local', path: '/l\xe9ft' }, right: { kind: 'remote', spec: 'me@host:sub dir', identity: 'ssh://0123abcd/home/me/sub dir\xff' } } as const;
 
 describe('plan file', () => {
   it('reads back exactly what it wrote', () => {
     const text = serializePlan({ actions, agreed: [], skipped: [], conflicts: [] }, { mode: 'two-way', policy: 'newer', ...roots });
     expect(parsePlan(text, 'p.json')).toEqual({ mode: 'two-way', policy: 'newer', ...roots, actions });
+  });
+
+  it('reads a plan of two local roots as written before remote roots existed (roots as base64 strings)', () => {
+    const text = serializePlan(
+      { actions: [], agreed: [], skipped: [], conflicts: [] },
+      { mode: 'one-way', policy: 'keep-both', left: roots.left, right: { kind: 'local', path: '/right/x' } },
+    );
+    const doc = JSON.parse(text) as { roots: unknown };
+    expect(doc.roots).toEqual({ left: Buffer.from('/l\xe9ft', 'latin1').toString('base64'), right: Buffer.from('/right/x').toString('base64') });
+    expect(parsePlan(text, 'p.json')).toMatchObject({ left: { kind: 'local', path: '/l\xe9ft' }, right: { kind: 'local', path: '/right/x' } });
+  });
+
+  it('a remote root without an ssh:// identity is a UsageError', () => {
+    const text = serializePlan({ actions: [], agreed: [], skipped: [], conflicts: [] }, { mode: 'one-way', policy: 'keep-both', ...roots });
+    const doc = JSON.parse(text) as { roots: { right: { identity: string } } };
+    doc.roots.right.identity = Buffer.from('/home/me/sub').toString('base64');
+    expect(() => parsePlan(JSON.stringify(doc), 'p.json')).toThrow(UsageError);
   });
 
   it('a bad action is a UsageError naming the file and the key', () => {

@@ -13,6 +13,8 @@ export interface ApplyFlags {
   trash: boolean;
   fsync: boolean;
   wait?: string | boolean;
+  /** --ssh, for a plan with a remote root. */
+  ssh?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -27,6 +29,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, io: Io): Pro
       flush: flags.fsync,
       trash: { enabled: flags.trash, keepMs: parseTrashKeep(undefined) },
       waitSeconds: parseWait(flags.wait),
+      ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }),
       // what the plan's entries carry (owner, group, xattrs where the planning run kept them) is applied
       ...keptMetaOf({ owner: true, group: true, xattrs: true }),
     });

@@ -1,22 +1,15 @@
 import { displayPath } from '../../core/paths.js';
 import type { ConflictVersion } from '../../core/types.js';
-import { StateStore, type StoredConflict } from '../../store/store.js';
-import { resolveRoots } from '../../sync/roots.js';
+import type { StoredConflict } from '../../store/store.js';
+import { withPairIndex } from '../../sync/open-index.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { reportError } from '../report-error.js';
 import type { Io } from '../io.js';
 
-/** `tsync conflicts A B`: what the index recorded, open conflicts (policy skip) first. */
-export function conflictsCommand(a: string, b: string, opts: { stateDir: string; json: boolean }, io: Io): ExitCode {
+/** `tsync conflicts A B`: what the index recorded, open conflicts (policy skip) first. Either root may be remote. */
+export async function conflictsCommand(a: string, b: string, opts: { stateDir: string; json: boolean; sshCommand?: string }, io: Io): Promise<ExitCode> {
   try {
-    const roots = resolveRoots(a, b, { createRight: false, allowMissing: false });
-    const { store } = StateStore.open(opts.stateDir, roots.left, roots.right);
-    let list: StoredConflict[];
-    try {
-      list = store.listConflicts();
-    } finally {
-      store.close();
-    }
+    const list: StoredConflict[] = await withPairIndex(a, b, opts, (store) => store.listConflicts());
     const open = list.filter((c) => c.resolution === 'skipped');
     const closed = list.filter((c) => c.resolution !== 'skipped');
     for (const c of [...open, ...closed]) io.out(opts.json ? JSON.stringify(toJson(c)) : toLine(c));

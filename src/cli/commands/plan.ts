@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { serializePlan } from '../../sync/plan-file.js';
+import type { Side } from '../../core/types.js';
+import type { OpenPair } from '../../sync/pair.js';
+import { type PlanRoot, serializePlan } from '../../sync/plan-file.js';
 import { exitStatusOf, runSync } from '../../sync/run-loop.js';
-import { resolveRoots } from '../../sync/roots.js';
 import type { ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 import { formatPlan, formatProblems, formatSummary } from '../report.js';
@@ -14,9 +15,13 @@ export async function planCommand(left: string, right: string, flags: SyncFlags 
   const startedMs = Date.now();
   try {
     const settings = settingsOf(left, right, { ...flags, dryRun: true }, io);
-    const summary = await runSync(settings);
-    const roots = resolveRoots(left, right, { createRight: settings.mode === 'one-way', allowMissing: settings.mode === 'two-way' });
-    writeFileSync(flags.output, serializePlan(summary.plan, { mode: settings.mode, policy: settings.policy, left: roots.left, right: roots.right }));
+    // the roots as the run resolved them: a remote one is known by its identity only once its agent answered
+    const seen: { roots?: Record<Side, PlanRoot> } = {};
+    const summary = await runSync(settings, {}, (pair) => {
+      seen.roots = { left: planRoot(pair, 'left'), right: planRoot(pair, 'right') };
+    });
+    if (seen.roots === undefined) throw new Error('unreachable: the run opened its pair');
+    writeFileSync(flags.output, serializePlan(summary.plan, { mode: settings.mode, policy: settings.policy, ...seen.roots }));
     if (flags.json === true) {
       const code = printJson('plan', summary, Date.now() - startedMs, io);
       for (const line of formatProblems(summary)) io.err(line);
@@ -31,4 +36,11 @@ export async function planCommand(left: string, right: string, flags: SyncFlags 
   } catch (e) {
     return reportFailure(e, flags.json === true, io);
   }
+}
+
+/** A local root by its real path; the remote one as given (apply reaches it the same way) and by its identity. */
+function planRoot(pair: OpenPair, side: Side): PlanRoot {
+  const id = pair.root(side);
+  if (pair.remote !== side) return { kind: 'local', path: id };
+  return { kind: 'remote', spec: side === 'left' ? pair.roots.leftText : pair.roots.rightText, identity: id };
 }
