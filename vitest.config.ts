@@ -14,7 +14,7 @@ const NO_PROC_EXCLUDED = ['test/e2e/memory-bound.test.ts', 'test/e2e/scan-worker
  * (a test hook, engine/execute.ts): every copy between two local roots then takes the path a remote side
  * takes (source endpoint's openRead piped into the target's install, engine/stream-copy.ts) instead of the
  * kernel copy, so that path is held to the same checks (one-way, two-way and its conflicts, holes and hard
- * links, owners and xattrs, hostile trees, changes during a copy, metadata, byte-exact names).
+ * links, owners and xattrs, hostile trees, changes during a copy, metadata, byte-exact names, watch cycles).
  */
 const STREAM_SUITES = [
   'test/e2e/mirror.test.ts',
@@ -27,6 +27,7 @@ const STREAM_SUITES = [
   'test/e2e/names.test.ts',
   'test/e2e/operations.test.ts',
   'test/e2e/backup-round-trip-holes-links.test.ts',
+  'test/e2e/watch.test.ts',
 ];
 
 export default defineConfig({

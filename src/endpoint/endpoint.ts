@@ -4,7 +4,7 @@ import type { LocalRunSide } from '../engine/local-copy.js';
 import type { BlockSignature } from '../delta/block-signature.js';
 import type { ReadStream } from '../engine/stream-copy.js';
 import type { TrashedVersion } from '../core/trash-names.js';
-import type { ScanResult, WalkOptions } from '../scan/scan.js';
+import type { LiveScan, ScanResult, WalkOptions } from '../scan/scan.js';
 
 /**
  * One side of a pair (one root): every read and write the run makes on that side goes through here, so that
@@ -22,6 +22,12 @@ export interface Endpoint {
 
   /** Walks the root. LOCAL: `filter` (ignore rules) and the two vouch callbacks (the index's stat cache). */
   scan(req: ScanRequest): Promise<ScanResult>;
+  /**
+   * Watch mode: re-reads `paths` (a directory with its subtree) into `live`, what is known of this side;
+   * returns the leftover temp files met. LOCAL: `live` (the caller's in-memory scan) and the request's
+   * callbacks; a remote side would send the re-read subtrees back and merge them on the caller's side.
+   */
+  rescan(req: ScanRequest, live: LiveScan, paths: readonly RelPath[]): Promise<RelPath[]>;
   /** Hashes files (XXH64 of the content), `concurrency` at a time; per path a hash or an errno code. */
   hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>>;
   /** Before a run writes: create a missing root, prune old trash folders, remove killed runs' temp files. */

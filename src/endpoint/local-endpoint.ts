@@ -25,7 +25,7 @@ import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
-import { walkTree, type ScanResult } from '../scan/scan.js';
+import { rescanWalk, walkTree, type LiveScan, type ScanResult } from '../scan/scan.js';
 import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from './endpoint.js';
 
 /** The run's state on this side: descriptors pinned from the root down, the guard where /proc is missing, the trash. */
@@ -51,6 +51,10 @@ export class LocalEndpoint implements Endpoint {
 
   async scan(req: ScanRequest): Promise<ScanResult> {
     return walkTree({ ...req, root: this.root });
+  }
+
+  async rescan(req: ScanRequest, live: LiveScan, paths: readonly RelPath[]): Promise<RelPath[]> {
+    return rescanWalk({ ...req, root: this.root }, live, paths);
   }
 
   /** Files are read through their directory's descriptor: never through a directory swapped for a symlink. */

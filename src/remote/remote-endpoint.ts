@@ -10,7 +10,7 @@ import { type BlockSignature, checkSignature } from '../delta/block-signature.js
 import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from '../endpoint/endpoint.js';
 import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
 import type { TrashedVersion } from '../core/trash-names.js';
-import type { ScanResult } from '../scan/scan.js';
+import type { LiveScan, ScanResult } from '../scan/scan.js';
 import { ProtocolError } from './protocol-error.js';
 import type { DownloadResult, RpcPeer } from './rpc-peer.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
@@ -73,6 +73,11 @@ export class RemoteEndpoint implements Endpoint {
     }
     const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
     return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
+  }
+
+  /** Watch mode's partial rescans reach a remote side with the watch support (rwatch); until then, refused. */
+  async rescan(_req: ScanRequest, _live: LiveScan, _paths: readonly RelPath[]): Promise<RelPath[]> {
+    throw new Error('watch with a remote root is not supported yet');
   }
 
   async hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>> {

@@ -160,10 +160,15 @@ export interface LiveScan {
  * whole subtree is walked again; what was known at or below a path is forgotten first.
  */
 export function rescanPaths(opts: ScanOptions, live: LiveScan, paths: readonly RelPath[]): RelPath[] {
+  return rescanWalk(walkOptionsOf(opts), live, paths);
+}
+
+/** rescanPaths with the vouching steps given as they are (endpoint/local-endpoint.ts). */
+export function rescanWalk(opts: WalkOptions, live: LiveScan, paths: readonly RelPath[]): RelPath[] {
   const leftoverTemps: RelPath[] = [];
   const anchors = new DirAnchors(opts.root);
   try {
-    rescanInto(walkOptionsOf(opts), anchors, live, paths, leftoverTemps);
+    rescanInto(opts, anchors, live, paths, leftoverTemps);
   } finally {
     anchors.closeAll();
     opts.filter?.closeDirs();

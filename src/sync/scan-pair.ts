@@ -6,21 +6,27 @@ import { PathFilter } from '../ignore/path-filter.js';
 import { vouchedXattrs } from '../scan/read-meta.js';
 import { vouchFromBase, type ScanResult } from '../scan/scan.js';
 import { scanInWorker, SCAN_WORKER_URL } from '../scan/scan-in-worker.js';
+import type { ScanRequest } from '../endpoint/endpoint.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
 /** A full scan of one side; a missing root is an empty side. The index's stat cache vouches for unchanged files. */
 async function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): Promise<ScanResult> {
   if (side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing) return { side, entries: new Map(), problems: [], leftoverTemps: [] };
+  return pair.endpoints[side].scan(scanRequestOf(pair, s, side, filter));
+}
+
+/** What a scan of one side is asked with: the filter, and the index's stat cache vouching for unchanged entries. */
+export function scanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): ScanRequest {
   const base = pair.base;
   const sideRecord = pair.store.sideRecordLookup(base, side);
-  return pair.endpoints[side].scan({
+  return {
     side,
     filter,
     vouch: vouchFromBase(base, sideRecord, s.checksum),
     vouchXattrs: (path, stat) => vouchedXattrs(stat, base.get(path), sideRecord(path)),
     keep: s.keep,
-  });
+  };
 }
 
 /** One filter for both sides of a run: the same paths are excluded on each (path-filter.ts). */

@@ -5,7 +5,7 @@ import { emptyWritten, mergeWritten, writtenPathsOf, type WrittenPaths } from '.
 import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
 import { TsyncError } from '../errors.js';
 import type { PathFilter } from '../ignore/path-filter.js';
-import { rescanPaths, type LiveScan, type ScanOptions } from '../scan/scan.js';
+import type { LiveScan } from '../scan/scan.js';
 import type { RunRecord } from '../store/store.js';
 import type { DirtyBatch } from '../watch/aggregator.js';
 import { runCycle, type CycleResult } from './cycle.js';
@@ -13,7 +13,7 @@ import type { OpenPair } from './pair.js';
 import { persist, runRecordOf } from './persist.js';
 import { prepareSides, removeLeftoversOf } from './prepare.js';
 import { exitStatusOf } from './run-loop.js';
-import { filterOf, scanBothSides } from './scan-pair.js';
+import { filterOf, scanBothSides, scanRequestOf } from './scan-pair.js';
 import type { SyncSettings } from './settings.js';
 
 export interface CycleReport {
@@ -86,7 +86,7 @@ export class WatchedPair {
     const wasDir = new Set([...dirty.left, ...dirty.right].filter(before));
     for (const side of ['left', 'right'] as const) {
       if (dirty[side].length === 0) continue;
-      const temps = rescanPaths(this.scanOptions(side), this.sides[side], dirty[side]);
+      const temps = await this.pair.endpoints[side].rescan(scanRequestOf(this.pair, this.settings, side, this.filter ?? filterOf(this.pair, this.settings)), this.sides[side], dirty[side]);
       await removeLeftoversOf(this.pair, this.settings.mode, side, temps);
     }
     const scope = expandScope(
@@ -183,18 +183,6 @@ export class WatchedPair {
     if (scope === 'all') this.pendingFull = true;
     else for (const p of scope) this.pendingScope.add(p);
     mergeWritten(this.pendingWritten, writtenPathsOf(r.outcomes, r.trashStamp));
-  }
-
-  private scanOptions(side: Side): ScanOptions {
-    return {
-      root: this.pair.root(side),
-      side,
-      base: this.pair.base,
-      sideRecord: this.pair.store.sideRecordLookup(this.pair.base, side),
-      checksum: this.settings.checksum,
-      keep: this.settings.keep,
-      filter: this.filter ?? filterOf(this.pair, this.settings),
-    };
   }
 }
 
