@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import { baseName, displayPath } from '../core/paths.js';
 import { flushStrategyOf, type WrittenSide } from '../core/written-paths.js';
-import type { AbsPath, Expectation, RelPath, ScannedEntry, StatId } from '../core/types.js';
+import type { AbsPath, Expectation, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import { MetaWriter } from '../engine/apply-meta.js';
 import { copySymlinkAtomic } from '../engine/copy-file.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
@@ -21,8 +21,9 @@ import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
-import { walkTree, type ScanResult } from '../scan/scan.js';
-import type { Copied, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from './endpoint.js';
+import { walkPaths, walkTree, type ScanResult } from '../scan/scan.js';
+import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
+import type { Copied, Endpoint, EndpointWatch, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from './endpoint.js';
 
 /** The run's state on this side: descriptors pinned from the root down, the guard where /proc is missing, the trash. */
 interface RunState extends LocalRunSide {
@@ -47,6 +48,20 @@ export class LocalEndpoint implements Endpoint {
 
   async scan(req: ScanRequest): Promise<ScanResult> {
     return walkTree({ ...req, root: this.root });
+  }
+
+  async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {
+    return walkPaths({ ...req, root: this.root }, roots);
+  }
+
+  async watch(side: Side, knownDirs: readonly RelPath[] | undefined, events: RootWatchEvents): Promise<EndpointWatch> {
+    const w = watchRoot(this.root, side, events, knownDirs);
+    await w.ready;
+    return { adopt: async (dirs) => w.adopt(dirs), close: () => w.close() };
+  }
+
+  ended(): Promise<Error> {
+    return new Promise<Error>(() => undefined);
   }
 
   /** Files are read through their directory's descriptor: never through a directory swapped for a symlink. */

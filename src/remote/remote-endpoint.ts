@@ -4,11 +4,12 @@
 // with both sides' rules (sync/scan-pair.ts). Replies are checked like requests are on the agent: a far
 // side that sends a path outside the root or a malformed entry ends the session (ProtocolError).
 import * as v from 'valibot';
-import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry } from '../core/types.js';
+import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
-import type { Copied, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from '../endpoint/endpoint.js';
+import type { Copied, Endpoint, EndpointWatch, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, Xattrs } from '../endpoint/endpoint.js';
 import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
 import type { ScanResult } from '../scan/scan.js';
+import type { RootWatchEvents } from '../watch/watcher.js';
 import type { RpcPeer } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
 import { parseWire, problem, relPath, scannedEntry, wire, xattrValues } from './wire-shapes.js';
@@ -24,6 +25,7 @@ const scanReply = v.object({
 const hashReply = v.map(relPath, v.union([v.object({ hash: v.string() }), v.object({ code: v.string() })]));
 const copied = v.object({ source: scannedEntry, target: scannedEntry, bytes: v.number() });
 const installed = v.object({ target: scannedEntry, bytes: v.number(), hash: v.string() });
+const hintBatch = v.object({ paths: v.array(relPath), whole: v.boolean(), failure: v.nullable(v.pipe(v.string(), v.maxLength(64 * 1024))) });
 const trailer = v.object({ hash: v.string(), bytes: v.number(), source: scannedEntry });
 
 export class RemoteEndpoint implements Endpoint {
@@ -45,19 +47,45 @@ export class RemoteEndpoint implements Endpoint {
   async scan(req: ScanRequest): Promise<ScanResult> {
     const rules = req.filter?.rules ?? { exclude: [], include: [] };
     const raw = await this.peer.call('scan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules) });
-    const got = parseWire(scanReply, raw, 'scan reply');
-    const entries = got.entries as Map<RelPath, ScannedEntry>;
-    const vouch = req.vouch;
-    if (vouch !== null) {
-      for (const [path, scanned] of entries) {
-        const e = scanned.entry;
-        if (e.kind !== 'file' || e.hash !== null) continue;
-        const hash = vouch(path, scanned.stat);
-        if (hash !== null) entries.set(path, { ...scanned, entry: { ...e, hash } });
+    return this.scanResultOf(req, parseWire(scanReply, raw, 'scan reply'));
+  }
+
+  /** Like scan, for the dirty roots only: ignore files are applied by the caller (sync/watched-pair.ts). */
+  async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {
+    const rules = req.filter?.rules ?? { exclude: [], include: [] };
+    const raw = await this.peer.call('rescan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules), roots: [...roots] });
+    return this.scanResultOf(req, parseWire(scanReply, raw, 'rescan reply'));
+  }
+
+  /**
+   * The agent watches its root and calls our `hints` handler with batches; a malformed batch ends the
+   * session, like a malformed reply.
+   */
+  async watch(side: Side, knownDirs: readonly RelPath[] | undefined, events: RootWatchEvents): Promise<EndpointWatch> {
+    this.peer.handle('hints', async (raw) => {
+      let batch: v.InferOutput<typeof hintBatch>;
+      try {
+        batch = parseWire(hintBatch, raw, 'hints');
+      } catch (e) {
+        setImmediate(() => this.peer.close());
+        throw e;
       }
-    }
-    const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
-    return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
+      if (batch.failure !== null) events.onFailure(side, `remote: ${batch.failure}`);
+      if (batch.whole) events.onHint(side, null);
+      for (const p of batch.paths) events.onHint(side, p);
+      return null;
+    });
+    await this.peer.call('watch', { knownDirs: knownDirs === undefined ? null : [...knownDirs] });
+    return {
+      adopt: async (dirs) => parseWire(v.array(relPath), await this.peer.call('watchAdopt', { dirs: [...dirs] }), 'watchAdopt reply'),
+      close: async () => {
+        try {
+          await this.peer.call('unwatch', {});
+        } catch {
+          // the session is gone: so is the agent's watch
+        }
+      },
+    };
   }
 
   async hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>> {
@@ -186,6 +214,26 @@ export class RemoteEndpoint implements Endpoint {
       // the link may be gone already: closing is what was wanted
     }
     await this.disconnect();
+  }
+
+  ended(): Promise<Error> {
+    return this.peer.closed;
+  }
+
+  /** The stat cache vouches for unchanged files here, as the reply arrives; problems are this side's. */
+  private scanResultOf(req: ScanRequest, got: v.InferOutput<typeof scanReply>): ScanResult {
+    const entries = got.entries as Map<RelPath, ScannedEntry>;
+    const vouch = req.vouch;
+    if (vouch !== null) {
+      for (const [path, scanned] of entries) {
+        const e = scanned.entry;
+        if (e.kind !== 'file' || e.hash !== null) continue;
+        const hash = vouch(path, scanned.stat);
+        if (hash !== null) entries.set(path, { ...scanned, entry: { ...e, hash } });
+      }
+    }
+    const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
+    return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
   }
 
   private entryReply(method: string, raw: CodecValue): ScannedEntry {
