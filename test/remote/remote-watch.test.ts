@@ -5,7 +5,7 @@
 // the ssh connection dying ends the watch with exit 6 and one line. Deadlines are generous (a loaded machine),
 // and nothing asserts on latency.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
@@ -85,6 +85,24 @@ async function arrives(w: Watching, to: string, rel: string, text: string, timeo
   );
 }
 
+/**
+ * Kills the ssh client below the tsync child (its connection to the agent) once the watch is idle: the last cycle
+ * over and its batch persisted (every second; persisting flushes the far side, which would notice the loss too).
+ * Resolves to the exit code, or 'still running' a minute later.
+ */
+async function cutTheLink(w: Watching): Promise<number | null | 'still running'> {
+  await until(
+    () => /"type":"cycle","full":false/.test(w.out()),
+    20_000,
+    () => `no dirty cycle finished: ${w.out()}${w.err()}`,
+  );
+  await new Promise((r) => setTimeout(r, 2500));
+  const ssh = sshDescendants(w.child.pid as number);
+  expect(ssh.length).toBeGreaterThan(0);
+  for (const pid of ssh) process.kill(pid, 'SIGKILL');
+  return Promise.race([w.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 60_000))]);
+}
+
 /** The ssh client processes below `pid` (the tsync child's connection to the agent). */
 function sshDescendants(pid: number): number[] {
   const found: number[] = [];
@@ -129,6 +147,13 @@ describe('tsync watch with a remote root (real sshd)', () => {
     mkdirSync(join(w.b, 'x/y/z'), { recursive: true });
     writeFileSync(join(w.b, 'x/y/z/deep.txt'), 'deep on B\n');
     await arrives(w, w.a, 'x/y/z/deep.txt', 'deep on B\n');
+    // and its removal: what the rescan of the far side no longer finds below x is gone there
+    rmSync(join(w.b, 'x'), { recursive: true });
+    await until(
+      () => !existsSync(join(w.a, 'x')),
+      20_000,
+      () => `the removal of x never reached A: ${w.out()}${w.err()}`,
+    );
 
     // Either side's ignore file hides a path on both sides, in a rescan as in the full scan. The marker written
     // after the hidden files arrives in the same or a later cycle than they were looked at.
@@ -155,10 +180,7 @@ describe('tsync watch with a remote root (real sshd)', () => {
     writeFileSync(join(w.a, 'live.txt'), 'made on remote A\n');
     await arrives(w, w.b, 'live.txt', 'made on remote A\n');
 
-    const ssh = sshDescendants(w.child.pid as number);
-    expect(ssh.length).toBeGreaterThan(0);
-    for (const pid of ssh) process.kill(pid, 'SIGKILL');
-    expect(await w.exited).toBe(6);
+    expect(await cutTheLink(w)).toBe(6);
     const lines = w.err().trim().split('\n');
     expect(lines.length, w.err()).toBe(1);
     expect(lines[0]).toMatch(/remote/i);
@@ -169,8 +191,7 @@ describe('tsync watch with a remote root (real sshd)', () => {
     writeFileSync(join(w.a, 'pushed.txt'), 'from local A\n');
     await arrives(w, w.b, 'pushed.txt', 'from local A\n');
     // the destination is not watched, but its session still is: an idle watch notices the loss too
-    for (const pid of sshDescendants(w.child.pid as number)) process.kill(pid, 'SIGKILL');
-    expect(await w.exited).toBe(6);
+    expect(await cutTheLink(w)).toBe(6);
     expect(w.err().trim().split('\n').length, w.err()).toBe(1);
   });
 });
