@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { binPath, makeTempDir, removeTempDir } from '../helpers/cli.js';
+import { binPath, makeTempDir, removeTempDir, runCli } from '../helpers/cli.js';
 import { remoteSide } from '../helpers/remote-side.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
 
@@ -25,6 +25,7 @@ interface Watching {
   readonly out: () => string;
   readonly err: () => string;
   readonly exited: Promise<number | null>;
+  readonly sshCommand: string;
 }
 
 /** `tsync watch [flags] <left> <right>` where one root is `127.0.0.1:/abs/path` through a fresh sshd; `remote` says which. */
@@ -57,7 +58,7 @@ async function startRemoteWatch(remote: 'left' | 'right', flags: string[], prepa
     () => `watch never became ready: ${out}${err}`,
   );
   if (!out.includes('"type":"ready"')) throw new Error(`watch ended before it was ready: ${out}${err}`);
-  return { a, b, child, out: () => out, err: () => err, exited };
+  return { a, b, child, out: () => out, err: () => err, exited, sshCommand: sshd.sshCommand };
 }
 
 async function until(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
@@ -165,6 +166,12 @@ describe('tsync watch with a remote root (real sshd)', () => {
     await arrives(w, w.a, 'marker-1.txt', 'after\n');
     await arrives(w, w.b, 'marker-2.txt', 'after\n');
     expect([read(join(w.a, 'remote-secret.txt')), read(join(w.a, 'local-secret.txt')), read(join(w.b, 'remote-secret-2.txt'))]).toEqual([null, null, null]);
+
+    // the agent holds its root's lock for the whole watch: another pair syncing into B waits its turn (exit 5)
+    const elsewhere = makeTempDir('tsync-rwatch-other-');
+    onTestFinished(() => removeTempDir(elsewhere));
+    const other = runCli(['sync', '--state-dir', join(elsewhere, 'state'), '--ssh', w.sshCommand, elsewhere, `127.0.0.1:${w.b}`], { timeoutMs: 60_000 });
+    expect(other.code, other.stderr).toBe(5);
 
     // the rescan interval is an hour: only hints can have carried these
     expect(w.out().match(/"type":"cycle","full":true/g)?.length).toBe(1);
