@@ -1,10 +1,11 @@
 import type { WrittenSide } from '../core/written-paths.js';
-import type { Expectation, KeptMeta, RelPath, ScannedEntry } from '../core/types.js';
+import type { Expectation, KeptMeta, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { LocalRunSide } from '../engine/local-copy.js';
 import type { BlockSignature } from '../delta/block-signature.js';
 import type { ReadStream } from '../engine/stream-copy.js';
 import type { TrashedVersion } from '../core/trash-names.js';
-import type { LiveScan, ScanResult, WalkOptions } from '../scan/scan.js';
+import type { ScanResult, WalkOptions } from '../scan/scan.js';
+import type { RootWatchEvents } from '../watch/watcher.js';
 
 /**
  * One side of a pair (one root): every read and write the run makes on that side goes through here, so that
@@ -23,11 +24,17 @@ export interface Endpoint {
   /** Walks the root. LOCAL: `filter` (ignore rules) and the two vouch callbacks (the index's stat cache). */
   scan(req: ScanRequest): Promise<ScanResult>;
   /**
-   * Watch mode: re-reads `paths` (a directory with its subtree) into `live`, what is known of this side;
-   * returns the leftover temp files met. LOCAL: `live` (the caller's in-memory scan) and the request's
-   * callbacks; a remote side would send the re-read subtrees back and merge them on the caller's side.
+   * Watch mode: what is now at and below each of `roots` (dirty paths, as scan/scan.ts rescanRoots gives
+   * them), walked like `scan` walks the root. The caller replaces what it knew there (scan/apply-rescan.ts).
    */
-  rescan(req: ScanRequest, live: LiveScan, paths: readonly RelPath[]): Promise<RelPath[]>;
+  rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult>;
+  /**
+   * Watch mode: watches the root and reports hints (and a failure of the watch) through `events` until
+   * closed. `knownDirs`: the index's directories, watched without listing the tree (see watch/watcher.ts).
+   */
+  watch(side: Side, knownDirs: readonly RelPath[] | undefined, events: RootWatchEvents): Promise<EndpointWatch>;
+  /** Settles with the reason once this side cannot be reached any more (a remote session ended); never for a local side. */
+  ended(): Promise<Error>;
   /** Hashes files (XXH64 of the content), `concurrency` at a time; per path a hash or an errno code. */
   hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>>;
   /** Before a run writes: create a missing root, prune old trash folders, remove killed runs' temp files. */
@@ -136,4 +143,11 @@ export interface Installed {
   readonly target: ScannedEntry;
   readonly bytes: number;
   readonly hash: string;
+}
+
+/** A running watch of one side's root (Endpoint.watch). */
+export interface EndpointWatch {
+  /** Watches the directories a full scan found and not the others; returns those newly watched (to re-read). */
+  adopt(dirs: ReadonlySet<RelPath>): Promise<RelPath[]>;
+  close(): Promise<void>;
 }

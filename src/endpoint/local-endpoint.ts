@@ -3,7 +3,7 @@ import { unlink } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import { baseName, displayPath } from '../core/paths.js';
 import { flushStrategyOf, type WrittenSide } from '../core/written-paths.js';
-import type { AbsPath, Expectation, RelPath, ScannedEntry, StatId } from '../core/types.js';
+import type { AbsPath, Expectation, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import { MetaWriter } from '../engine/apply-meta.js';
 import { copySymlinkAtomic } from '../engine/copy-file.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
@@ -25,8 +25,9 @@ import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
-import { rescanWalk, walkTree, type LiveScan, type ScanResult } from '../scan/scan.js';
-import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from './endpoint.js';
+import { walkPaths, walkTree, type ScanResult } from '../scan/scan.js';
+import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
+import type { Copied, DeltaBasis, Endpoint, EndpointWatch, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from './endpoint.js';
 
 /** The run's state on this side: descriptors pinned from the root down, the guard where /proc is missing, the trash. */
 interface RunState extends LocalRunSide {
@@ -53,8 +54,18 @@ export class LocalEndpoint implements Endpoint {
     return walkTree({ ...req, root: this.root });
   }
 
-  async rescan(req: ScanRequest, live: LiveScan, paths: readonly RelPath[]): Promise<RelPath[]> {
-    return rescanWalk({ ...req, root: this.root }, live, paths);
+  async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {
+    return walkPaths({ ...req, root: this.root }, roots);
+  }
+
+  async watch(side: Side, knownDirs: readonly RelPath[] | undefined, events: RootWatchEvents): Promise<EndpointWatch> {
+    const w = watchRoot(this.root, side, events, knownDirs);
+    await w.ready;
+    return { adopt: async (dirs) => w.adopt(dirs), close: () => w.close() };
+  }
+
+  ended(): Promise<Error> {
+    return new Promise<Error>(() => undefined);
   }
 
   /** Files are read through their directory's descriptor: never through a directory swapped for a symlink. */

@@ -61,7 +61,7 @@ export class PathFilter {
   /** Per root, directories found missing there (so their subdirectories are not looked for at all). */
   private readonly missing: Set<string>[];
 
-  private readonly texts: ReadonlyMap<string, string>;
+  private readonly texts: Map<string, string>;
   private readonly applyIgnoreFiles: boolean;
 
   constructor(
@@ -70,7 +70,7 @@ export class PathFilter {
     roots: readonly AbsPath[],
     sources: FilterSources = {},
   ) {
-    this.texts = sources.texts ?? new Map();
+    this.texts = new Map(sources.texts ?? []);
     this.applyIgnoreFiles = sources.applyIgnoreFiles ?? true;
     this.top = rules.exclude.length > 0 ? matcherOf(rules.exclude) : null;
     this.includes = rules.include.length > 0 ? matcherOf(rules.include) : null;
@@ -92,6 +92,14 @@ export class PathFilter {
   readRules(dirs: Iterable<string>): void {
     for (const d of dirs) this.loadUpTo(d === '' ? null : (d as RelPath));
     this.closeDirs();
+  }
+
+  /**
+   * More of the other side's ignore-file texts (a watch's rescan of a remote side read them): taken for
+   * directories whose rules this filter has not read yet; those it has keep theirs until the next full scan.
+   */
+  learnTexts(texts: ReadonlyMap<string, string>): void {
+    for (const [dir, text] of texts) if (!this.perDir.has(dir)) this.texts.set(dir, text);
   }
 
   /** Whether `path` (a directory when `isDir`) is left out of the sync. */

@@ -21,6 +21,7 @@ import { resolveStateDir } from '../store/state-location.js';
 import { resolveOne } from '../sync/roots.js';
 import { shapeForWire } from './engine-errors.js';
 import { ProtocolError } from './protocol-error.js';
+import { AgentWatch } from './agent-watch.js';
 import { acquireRootLock, type RootLock } from './root-lock.js';
 import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
@@ -39,6 +40,7 @@ class AgentSession {
   private endpoint: LocalEndpoint | null = null;
   private lock: RootLock | null = null;
   private readonly trailers = new Map<number, Promise<ReadTrailer>>();
+  private watch: AgentWatch | null = null;
 
   constructor(private readonly peer: RpcPeer) {}
 
@@ -105,6 +107,24 @@ class AgentSession {
       const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
       const scan = await this.ep().scan({ side, filter, vouch: null, keep });
       return { entries: scan.entries as unknown as CodecValue, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
+    });
+    this.on('rescan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules, roots: v.array(relPath) }), async ({ side, keep, rules: r, roots }) => {
+      // like scan: ignore files read here, applied by the client with both sides' rules
+      const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
+      const scan = await this.ep().rescan({ side, filter, vouch: null, keep }, roots);
+      return { entries: scan.entries as unknown as CodecValue, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
+    });
+    this.on('watch', v.object({ knownDirs: v.nullable(v.array(relPath)) }), async ({ knownDirs }) => {
+      if (this.watch !== null) throw new ProtocolError('the root is already watched');
+      this.watch = new AgentWatch(this.peer);
+      await this.watch.start(this.ep(), knownDirs ?? undefined);
+      return null;
+    });
+    this.on('watchAdopt', v.object({ dirs: v.array(relPath) }), async ({ dirs }) => (this.watch === null ? [] : this.watch.adopt(new Set(dirs))));
+    this.on('unwatch', v.object({}), async () => {
+      await this.watch?.close();
+      this.watch = null;
+      return null;
     });
     this.on('hash', v.object({ paths: v.array(relPath), concurrency: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)) }), async ({ paths, concurrency }) =>
       wire(await this.ep().hash(paths, concurrency)),
@@ -203,6 +223,8 @@ class AgentSession {
   }
 
   async closeAll(): Promise<void> {
+    await this.watch?.close();
+    this.watch = null;
     await this.endpoint?.close();
     this.lock?.release();
     this.lock = null;

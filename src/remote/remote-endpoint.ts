@@ -4,13 +4,27 @@
 // with both sides' rules (sync/scan-pair.ts). Replies are checked like requests are on the agent: a far
 // side that sends a path outside the root or a malformed entry ends the session (ProtocolError).
 import * as v from 'valibot';
-import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry } from '../core/types.js';
+import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
 import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
-import type { Copied, DeltaBasis, Endpoint, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from '../endpoint/endpoint.js';
+import type {
+  Copied,
+  DeltaBasis,
+  Endpoint,
+  EndpointWatch,
+  HashResult,
+  Installed,
+  LinkTarget,
+  PrepareRequest,
+  RunOptions,
+  ScanRequest,
+  TrashVersionRef,
+  Xattrs,
+} from '../endpoint/endpoint.js';
 import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
 import type { TrashedVersion } from '../core/trash-names.js';
-import type { LiveScan, ScanResult } from '../scan/scan.js';
+import type { ScanResult } from '../scan/scan.js';
+import type { RootWatchEvents } from '../watch/watcher.js';
 import { ProtocolError } from './protocol-error.js';
 import type { DownloadResult, RpcPeer } from './rpc-peer.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
@@ -28,6 +42,7 @@ const scanReply = v.object({
 const hashReply = v.map(relPath, v.union([v.object({ hash: v.string() }), v.object({ code: v.string() })]));
 const copied = v.object({ source: scannedEntry, target: scannedEntry, bytes: v.number() });
 const installed = v.object({ target: scannedEntry, bytes: v.number(), hash: v.string() });
+const hintBatch = v.object({ paths: v.array(relPath), whole: v.boolean(), failure: v.nullable(v.pipe(v.string(), v.maxLength(64 * 1024))) });
 const trailer = v.object({ hash: v.string(), bytes: v.number(), source: scannedEntry });
 
 export class RemoteEndpoint implements Endpoint {
@@ -61,23 +76,45 @@ export class RemoteEndpoint implements Endpoint {
   async scan(req: ScanRequest): Promise<ScanResult> {
     const rules = req.filter?.rules ?? { exclude: [], include: [] };
     const raw = await this.peer.call('scan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules) });
-    const got = parseWire(scanReply, raw, 'scan reply');
-    const entries = got.entries as Map<RelPath, ScannedEntry>;
-    const vouch = req.vouch;
-    for (const [path, arrived] of entries) {
-      const scanned = this.in(arrived);
-      const e = scanned.entry;
-      const hash = vouch !== null && e.kind === 'file' && e.hash === null ? vouch(path, scanned.stat) : null;
-      if (hash !== null && e.kind === 'file') entries.set(path, { ...scanned, entry: { ...e, hash } });
-      else if (scanned !== arrived) entries.set(path, scanned);
-    }
-    const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
-    return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
+    return this.scanResultOf(req, parseWire(scanReply, raw, 'scan reply'));
   }
 
-  /** Watch mode's partial rescans reach a remote side with the watch support (rwatch); until then, refused. */
-  async rescan(_req: ScanRequest, _live: LiveScan, _paths: readonly RelPath[]): Promise<RelPath[]> {
-    throw new Error('watch with a remote root is not supported yet');
+  /** Like scan, for the dirty roots only: ignore files are applied by the caller (sync/watched-pair.ts). */
+  async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {
+    const rules = req.filter?.rules ?? { exclude: [], include: [] };
+    const raw = await this.peer.call('rescan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules), roots: [...roots] });
+    return this.scanResultOf(req, parseWire(scanReply, raw, 'rescan reply'));
+  }
+
+  /**
+   * The agent watches its root and calls our `hints` handler with batches; a malformed batch ends the
+   * session, like a malformed reply.
+   */
+  async watch(side: Side, knownDirs: readonly RelPath[] | undefined, events: RootWatchEvents): Promise<EndpointWatch> {
+    this.peer.handle('hints', async (raw) => {
+      let batch: v.InferOutput<typeof hintBatch>;
+      try {
+        batch = parseWire(hintBatch, raw, 'hints');
+      } catch (e) {
+        setImmediate(() => this.peer.close());
+        throw e;
+      }
+      if (batch.failure !== null) events.onFailure(side, `remote: ${batch.failure}`);
+      if (batch.whole) events.onHint(side, null);
+      for (const p of batch.paths) events.onHint(side, p);
+      return null;
+    });
+    await this.peer.call('watch', { knownDirs: knownDirs === undefined ? null : [...knownDirs] });
+    return {
+      adopt: async (dirs) => parseWire(v.array(relPath), await this.peer.call('watchAdopt', { dirs: [...dirs] }), 'watchAdopt reply'),
+      close: async () => {
+        try {
+          await this.peer.call('unwatch', {});
+        } catch {
+          // the session is gone: so is the agent's watch
+        }
+      },
+    };
   }
 
   async hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>> {
@@ -246,6 +283,25 @@ export class RemoteEndpoint implements Endpoint {
       process.stderr.write(`tsync timing: remote link: ${s.bytesSent} bytes sent, ${s.bytesReceived} bytes received\n`);
     }
     await this.disconnect();
+  }
+
+  ended(): Promise<Error> {
+    return this.peer.closed;
+  }
+
+  /** The stat cache vouches for unchanged files here, as the reply arrives; problems are this side's. */
+  private scanResultOf(req: ScanRequest, got: v.InferOutput<typeof scanReply>): ScanResult {
+    const entries = got.entries as Map<RelPath, ScannedEntry>;
+    const vouch = req.vouch;
+    for (const [path, arrived] of entries) {
+      const scanned = this.in(arrived);
+      const e = scanned.entry;
+      const hash = vouch !== null && e.kind === 'file' && e.hash === null ? vouch(path, scanned.stat) : null;
+      if (hash !== null && e.kind === 'file') entries.set(path, { ...scanned, entry: { ...e, hash } });
+      else if (scanned !== arrived) entries.set(path, scanned);
+    }
+    const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
+    return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
   }
 
   private entryReply(method: string, raw: CodecValue): ScannedEntry {

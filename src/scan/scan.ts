@@ -176,16 +176,47 @@ export function rescanWalk(opts: WalkOptions, live: LiveScan, paths: readonly Re
   return leftoverTemps;
 }
 
-function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, paths: readonly RelPath[], leftoverTemps: RelPath[]): void {
+/**
+ * The paths a rescan walks for these dirty paths: a path under a directory we do not know yet (events can
+ * arrive child first) is covered by re-reading the outermost unknown directory on its way, and a path
+ * below another one of the list is covered by walking that one.
+ */
+export function rescanRoots(live: Pick<LiveScan, 'entries'>, paths: readonly RelPath[]): RelPath[] {
   const isKnownDir = (p: RelPath): boolean => live.entries.get(p)?.entry.kind === 'dir';
-  // A path under a directory we do not know yet (events can arrive child first) is covered by
-  // re-reading the outermost unknown directory on its way.
   const anchored = paths.map((p) => {
     let q = p;
     for (let parent = parentOf(q); parent !== null && !isKnownDir(parent); parent = parentOf(q)) q = parent;
     return q;
   });
-  for (const path of outermost(anchored)) {
+  return outermost(anchored);
+}
+
+/**
+ * What is now at and below each of `paths` (the result of rescanRoots), into a fresh result: a remote
+ * side's agent answers a rescan with this, and the caller replaces what it knew there (scan/apply-rescan.ts).
+ */
+export function walkPaths(opts: WalkOptions, paths: readonly RelPath[]): ScanResult {
+  const entries = new Map<RelPath, ScannedEntry>();
+  const problems: Problem[] = [];
+  const leftoverTemps: RelPath[] = [];
+  const anchors = new DirAnchors(opts.root);
+  const meta = metaReaderOf(opts.keep, opts.vouchXattrs);
+  try {
+    for (const path of outermost(paths)) {
+      const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems, meta);
+      if (scanned === null) continue;
+      entries.set(path, scanned);
+      if (scanned.entry.kind === 'dir') walkInto(opts, anchors, path, { entries, problems, leftoverTemps, meta });
+    }
+  } finally {
+    anchors.closeAll();
+    opts.filter?.closeDirs();
+  }
+  return { side: opts.side, entries, problems, leftoverTemps };
+}
+
+function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, paths: readonly RelPath[], leftoverTemps: RelPath[]): void {
+  for (const path of rescanRoots(live, paths)) {
     const wasDir = live.entries.get(path)?.entry.kind === 'dir';
     live.entries.delete(path);
     live.problems.delete(path);

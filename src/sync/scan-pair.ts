@@ -48,6 +48,8 @@ export interface PairScan {
   readonly way: PairScanWay;
   /** Why a worker's scan was dropped (for TSYNC_TIMINGS and tests). */
   readonly reason?: string;
+  /** A pair with a remote side: the filter holding both sides' rules that judged the scans (a watch's rescans go on with it). */
+  readonly judgedBy?: PathFilter;
 }
 
 /** TSYNC_SCAN_WORKER: `auto` (the default) uses a worker when the pair is big enough to pay for it. */
@@ -132,7 +134,7 @@ async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings
   const both = new PathFilter(filter.rules, isMissing(pair, local) ? [] : localRoots, { texts: farScan.rulesRead ?? new Map() });
   for (const scan of [localScan, farScan]) dropExcluded(scan.entries, scan.problems, both);
   both.closeDirs();
-  return remote === 'right' ? { left: localScan, right: farScan, way: 'remote' } : { left: farScan, right: localScan, way: 'remote' };
+  return remote === 'right' ? { left: localScan, right: farScan, way: 'remote', judgedBy: both } : { left: farScan, right: localScan, way: 'remote', judgedBy: both };
 }
 
 function isMissing(pair: OpenPair, side: Side): boolean {

@@ -1,12 +1,12 @@
 import { sourceSides } from '../core/sides.js';
 import type { RelPath, Side } from '../core/types.js';
+import type { EndpointWatch } from '../endpoint/endpoint.js';
 import { TsyncError } from '../errors.js';
 import { DirtyAggregator, type DirtyBatch } from '../watch/aggregator.js';
-import { watchRoot, type RootWatch } from '../watch/watcher.js';
 import { actionEvent, appliedActions, conflictEvent, countActions, problemEvent, type RunEvent } from './events.js';
 import { openPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
-import { WatchedPair, type CycleReport } from './watched-pair.js';
+import { endsTheSession, WatchedPair, type CycleReport } from './watched-pair.js';
 
 export interface WatchLoopOptions {
   readonly rescanIntervalMs: number;
@@ -75,7 +75,8 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
       try {
         await work();
       } catch (e) {
-        if (!(e instanceof TsyncError)) {
+        // a lost remote session ends the watch (exit 6), said once, not as a warning per cycle
+        if (!(e instanceof TsyncError) || endsTheSession(e)) {
           fail(e);
           return;
         }
@@ -98,18 +99,18 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
 
   // Only the sides whose edits propagate are watched: a one-way destination is set right by the rescans.
   const sides = sourceSides(settings.mode);
-  const watches: RootWatch[] = [];
+  const watches: EndpointWatch[] = [];
   /** After every full scan: watch the directories it found unwatched, drop watches of those it found gone. */
-  const adoptScanned = (): void => {
-    sides.forEach((side, i) => {
-      for (const d of watches[i]?.adopt(watched.dirs(side)) ?? []) aggregator.add(side, d);
-    });
+  const adoptScanned = async (): Promise<void> => {
+    for (const [i, side] of sides.entries()) {
+      for (const d of (await watches[i]?.adopt(watched.dirs(side))) ?? []) aggregator.add(side, d);
+    }
   };
 
   const runBatch = async (batch: DirtyBatch): Promise<void> => {
     const r = await watched.dirtyCycle(batch);
     report(r);
-    if (r.full) adoptScanned();
+    if (r.full) await adoptScanned();
   };
 
   let persistTimer: NodeJS.Timeout | null = null;
@@ -128,13 +129,10 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
     // sync) are found by the full scan, watched then, and re-read by the first dirty cycle.
     aggregator.pause();
     const knownDirs = pair.base.size === 0 ? undefined : [...pair.base].filter(([, rec]) => rec.entry.kind === 'dir').map(([p]) => p);
-    for (const side of sides) {
-      const w = watchRoot(pair.root(side), side, { onHint, onFailure }, knownDirs);
-      watches.push(w);
-      await w.ready;
-    }
+    // a remote side's agent watches its own root and sends the hints (remote/agent-watch.ts)
+    for (const side of sides) watches.push(await pair.endpoints[side].watch(side, knownDirs, { onHint, onFailure }));
     report(await watched.fullCycle());
-    adoptScanned();
+    await adoptScanned();
     aggregator.resume();
     emit({ type: 'ready', entries: watched.watchedEntries, ms: Date.now() - startMs });
     refreshStatus();
@@ -145,14 +143,26 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
       rescanTimer = setTimeout(() => {
         schedule(async () => {
           report(await watched.fullCycle());
-          adoptScanned();
+          await adoptScanned();
         });
         armRescan();
       }, every);
     };
     armRescan();
 
-    await Promise.race([opts.stopRequested, failed]);
+    // A remote side's session ending ends the watch: what finished cycles decided is still persisted (it
+    // came from confirmed actions only), then the loss is thrown (exit 6).
+    const sessionEnded = Promise.race([pair.endpoints.left.ended(), pair.endpoints.right.ended()]).then((reason) => {
+      throw reason;
+    });
+    sessionEnded.catch(() => undefined); // a normal stop closes the session later: that end is no failure
+    let lost: unknown = null;
+    try {
+      await Promise.race([opts.stopRequested, failed, sessionEnded]);
+    } catch (e) {
+      if (!endsTheSession(e)) throw e;
+      lost = e;
+    }
     stopping = true;
     clearInterval(persistTimer);
     if (rescanTimer !== null) clearTimeout(rescanTimer);
@@ -160,6 +170,7 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
     await Promise.all(watches.map((w) => w.close()));
     await cycleRunning; // the cycle in flight finishes: its copies complete or clean up their temp files
     await watched.persist();
+    if (lost !== null) throw lost;
     emit({ type: 'stopped' });
   } finally {
     if (persistTimer !== null) clearInterval(persistTimer);

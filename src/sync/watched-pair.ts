@@ -5,7 +5,10 @@ import { emptyWritten, mergeWritten, writtenPathsOf, type WrittenPaths } from '.
 import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
 import { TsyncError } from '../errors.js';
 import type { PathFilter } from '../ignore/path-filter.js';
-import type { LiveScan } from '../scan/scan.js';
+import { dropExcluded } from '../ignore/filter-scan.js';
+import { ProtocolError, RemoteLostError } from '../remote/protocol-error.js';
+import { applyRescan } from '../scan/apply-rescan.js';
+import { rescanPaths, rescanRoots, type LiveScan, type ScanOptions } from '../scan/scan.js';
 import type { RunRecord } from '../store/store.js';
 import type { DirtyBatch } from '../watch/aggregator.js';
 import { runCycle, type CycleResult } from './cycle.js';
@@ -65,6 +68,8 @@ export class WatchedPair {
     for (const p of this.pair.base.keys()) this.index.add(p);
     const temps: Partial<Record<Side, readonly RelPath[]>> = {};
     const scans = await scanBothSides(this.pair, this.settings, this.filter);
+    // with a remote side, the rescans apply both sides' ignore rules as the full scan did
+    if (scans.judgedBy !== undefined) this.filter = scans.judgedBy;
     for (const side of ['left', 'right'] as const) {
       const scan = scans[side];
       this.sides[side].entries.clear();
@@ -86,7 +91,7 @@ export class WatchedPair {
     const wasDir = new Set([...dirty.left, ...dirty.right].filter(before));
     for (const side of ['left', 'right'] as const) {
       if (dirty[side].length === 0) continue;
-      const temps = await this.pair.endpoints[side].rescan(scanRequestOf(this.pair, this.settings, side, this.filter ?? filterOf(this.pair, this.settings)), this.sides[side], dirty[side]);
+      const temps = this.pair.remote === side ? await this.rescanRemote(side, dirty[side]) : rescanPaths(this.scanOptions(side), this.sides[side], dirty[side]);
       await removeLeftoversOf(this.pair, this.settings.mode, side, temps);
     }
     const scope = expandScope(
@@ -144,7 +149,8 @@ export class WatchedPair {
     try {
       result = await runCycle(this.pair, this.settings, { left, right, scope });
     } catch (e) {
-      if (e instanceof TsyncError) return { result: null, halted: e, full, ms: Date.now() - t0 };
+      // a lost remote session is no refusal: the watch ends with it (watch-loop.ts)
+      if (e instanceof TsyncError && !endsTheSession(e)) return { result: null, halted: e, full, ms: Date.now() - t0 };
       throw e;
     }
     // Hashing may have found more problems; keep them with the scan.
@@ -184,10 +190,46 @@ export class WatchedPair {
     else for (const p of scope) this.pendingScope.add(p);
     mergeWritten(this.pendingWritten, writtenPathsOf(r.outcomes, r.trashStamp));
   }
+
+  /**
+   * A remote side's dirty paths, re-read by its agent (which applies no ignore files) and filtered here
+   * with both sides' rules, as scan-pair.ts filters a full scan: a path is never seen on one side and
+   * hidden on the other. Rules of directories read for the first time are learnt from the agent's reply.
+   */
+  private async rescanRemote(side: Side, paths: readonly RelPath[]): Promise<readonly RelPath[]> {
+    const filter = this.filter ?? filterOf(this.pair, this.settings);
+    const roots = rescanRoots(this.sides[side], paths);
+    const fresh = await this.pair.endpoints[side].rescan(scanRequestOf(this.pair, this.settings, side, filter), roots);
+    filter.learnTexts(fresh.rulesRead ?? new Map());
+    try {
+      dropExcluded(fresh.entries, fresh.problems, filter);
+    } finally {
+      filter.closeDirs();
+    }
+    applyRescan(this.sides[side], roots, fresh);
+    return fresh.leftoverTemps;
+  }
+
+  private scanOptions(side: Side): ScanOptions {
+    return {
+      root: this.pair.root(side),
+      side,
+      base: this.pair.base,
+      sideRecord: this.pair.store.sideRecordLookup(this.pair.base, side),
+      checksum: this.settings.checksum,
+      keep: this.settings.keep,
+      filter: this.filter ?? filterOf(this.pair, this.settings),
+    };
+  }
 }
 
 /** Moves the in-memory base on to the next one, as the index will hold it once the batch is persisted. */
 function advanceBase(base: Map<RelPath, BaseRecord>, changes: BaseChanges): void {
   for (const p of changes.removals) base.delete(p);
   for (const [p, rec] of changes.upserts) base.set(p, rec);
+}
+
+/** The remote side's session ended (the link is gone, or the far side spoke nonsense): nothing more can be done on it. */
+export function endsTheSession(e: unknown): boolean {
+  return e instanceof RemoteLostError || e instanceof ProtocolError;
 }
