@@ -501,38 +501,45 @@ describe('the agent refuses requests no tsync makes', () => {
 });
 
 describe('the link dies mid-run', () => {
-  it('exit 6 in one line, no torn file on the remote; the next run completes and cleans up, the one after is a no-op', async () => {
-    const d = scratch();
-    const src = join(d, 'src');
-    const dst = join(d, 'dst');
-    // enough data that the run is still copying when the link is cut
-    for (let i = 0; i < 16; i++) put(src, `f${String(i).padStart(2, '0')}.bin`, Buffer.alloc(8 * 1024 * 1024, i + 1));
-    for (let i = 0; i < 200; i++) put(src, `small/s${i}.txt`, `small ${i}\n`);
-    const state = join(d, 'state');
-    const run = startCli(['sync', '--state-dir', state, '--ssh', sshd.sshCommand, '--one-way', src, remote(dst)]);
-    // cut the link once some files have arrived on the far side
-    await waitFor(() => run.done() || (existsSync(dst) && readdirSync(dst).filter((n) => n.startsWith('f')).length >= 2), 120_000);
-    expect(run.done()).toBe(false);
-    const ssh = sshChildOf(run.pid);
-    expect(ssh).not.toBeNull();
-    process.kill(ssh as number, 'SIGKILL');
-    const r = await run.result;
-    expect(r.code, r.stderr).toBe(6);
-    expect(lines(r.stderr)).toHaveLength(1);
-    // every file on the far side is absent or whole
-    const source = snapshotTree(src);
-    for (const [k, e] of snapshotTree(dst)) {
-      if (e.type !== 'file') continue;
-      expect(e.contentSha, `${k} is torn`).toBe(source.get(k)?.contentSha);
-    }
-    const second = await startCli(['sync', '--state-dir', state, '--ssh', sshd.sshCommand, '--one-way', src, remote(dst)]).result;
-    expect(second.code, second.stderr).toBe(0);
-    expectSame(source, snapshotTree(dst));
-    // give the killed agent a moment to be gone is not needed: its temps are the next run's to clear
-    expect(tempLeftovers(dst)).toEqual([]);
-    const third = ok(tsync(state, ['--one-way', '--json', src, remote(dst)]));
-    expect(totalActions(summaryOf(third))).toBe(0);
-  }, 300_000);
+  // the ssh client on this side, or the agent on the far side (SIGKILL: it cannot clean up its temp files)
+  it.each(['ssh client', 'agent'] as const)(
+    'the %s is killed: exit 6 in one line, no torn file on the remote; the next run completes and cleans up, the one after is a no-op',
+    async (victim) => {
+      const d = scratch();
+      const src = join(d, 'src');
+      const dst = join(d, 'dst');
+      // enough data that the run is still copying when the link is cut
+      for (let i = 0; i < 16; i++) put(src, `f${String(i).padStart(2, '0')}.bin`, Buffer.alloc(8 * 1024 * 1024, i + 1));
+      for (let i = 0; i < 200; i++) put(src, `small/s${i}.txt`, `small ${i}\n`);
+      const state = join(d, 'state');
+      const run = startCli(['sync', '--state-dir', state, '--ssh', sshd.sshCommand, '--one-way', src, remote(dst)]);
+      // cut the link once some files have arrived on the far side and more are being written
+      const arrived = (): boolean => existsSync(dst) && readdirSync(dst).filter((n) => n.startsWith('f')).length >= 2 && readdirSync(dst).some((n) => n.startsWith('.tsync-tmp'));
+      await waitFor(() => run.done() || arrived(), 120_000);
+      expect(run.done()).toBe(false);
+      const pid = victim === 'ssh client' ? childNamed(run.pid, 'ssh') : farAgent();
+      expect(pid).not.toBeNull();
+      process.kill(pid as number, 'SIGKILL');
+      const r = await run.result;
+      expect(r.code, r.stderr).toBe(6);
+      expect(lines(r.stderr)).toHaveLength(1);
+      // every file on the far side is absent or whole
+      const source = snapshotTree(src);
+      for (const [k, e] of snapshotTree(dst)) {
+        if (e.type !== 'file') continue;
+        expect(e.contentSha, `${k} is torn`).toBe(source.get(k)?.contentSha);
+      }
+      // a killed agent leaves the temp files it was writing: the next run must clear them
+      if (victim === 'agent') expect(tempLeftovers(dst).length).toBeGreaterThan(0);
+      const second = await startCli(['sync', '--state-dir', state, '--ssh', sshd.sshCommand, '--one-way', src, remote(dst)]).result;
+      expect(second.code, second.stderr).toBe(0);
+      expectSame(source, snapshotTree(dst));
+      expect(tempLeftovers(dst)).toEqual([]);
+      const third = ok(tsync(state, ['--one-way', '--json', src, remote(dst)]));
+      expect(totalActions(summaryOf(third))).toBe(0);
+    },
+    300_000,
+  );
 });
 
 // ---- helpers for runs that the test acts on while they run --------------------------------------------------------
@@ -571,20 +578,35 @@ async function waitFor(cond: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-/** The ssh client that tsync `pid` started (its child running ssh). */
-function sshChildOf(pid: number): number | null {
+/** The child of `pid` whose command name is `comm` (the ssh client tsync started). */
+function childNamed(pid: number, comm: string): number | null {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (ppid === pid && comm === 'ssh') return Number(entry);
+      if (ppid === pid && stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) return Number(entry);
     } catch {
       // gone meanwhile
     }
   }
   return null;
+}
+
+/** The agent this file's sshd started: the only process running the bundle from this file's far cache dir. */
+function farAgent(): number | null {
+  const cache = farEnv.XDG_CACHE_HOME as string;
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.startsWith(`${cache}/`)) && argv.includes('agent')) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found.length === 1 ? (found[0] as number) : null;
 }
 
 function closedPort(): Promise<number> {
