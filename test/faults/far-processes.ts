@@ -1,7 +1,7 @@
 // The processes of a remote run, found by pid in /proc (Linux): the ssh client a tsync run started (its
-// child named ssh), and the agents one test's sshd serves (node processes running `… agent` below that
-// sshd's listener, found by its own config file on the command line). Scoped that way, test files that each
-// run their own sshd never see, or kill, one another's processes.
+// child named ssh), and the agents one test's sshd serves (node processes running `… agent` whose
+// environment holds a variable only that sshd sets). Scoped that way, test files that each run their own
+// sshd never see, or kill, one another's processes.
 import { readdirSync, readFileSync } from 'node:fs';
 
 interface Proc {
@@ -43,29 +43,23 @@ export function sshClientsOf(cliPid: number): number[] {
     .map((p) => p.pid);
 }
 
-/** The live agents below the sshd started with `sshdConfig` (`node <tsync.js|bundle> agent`). */
-export function agentsUnder(sshdConfig: string): number[] {
-  const procs = allProcs();
-  // sshd rewrites its command line into one string ('sshd: /usr/sbin/sshd -D -e -f <config> [listener] …')
-  const listener = procs.find((p) => /^sshd\b|\/sshd$/.test(p.argv[0] ?? '') && ` ${p.argv.join(' ')} `.includes(` ${sshdConfig} `) && p.argv.join(' ').includes('[listener]'));
-  if (listener === undefined) throw new Error(`no sshd running with ${sshdConfig}`);
-  const children = new Map<number, Proc[]>();
-  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
-  const below: Proc[] = [];
-  const walk = (pid: number): void => {
-    for (const c of children.get(pid) ?? []) {
-      below.push(c);
-      walk(c.pid);
-    }
-  };
-  walk(listener.pid);
-  return below.filter((p) => p.argv.at(-1) === 'agent' && /(^|\/)node$/.test(p.argv[0] ?? '')).map((p) => p.pid);
+/**
+ * The live agents whose environment holds `marker` (a `NAME=value` only one test's sshd gives its sessions,
+ * through SetEnv): `node <tsync.js|bundle> agent`. Not by the process tree: an agent whose session ended is
+ * reparented away from its sshd, and one that outlives its session is exactly what must be found.
+ */
+export function agentsWith(marker: string): number[] {
+  return allProcs()
+    .filter((p) => p.argv.at(-1) === 'agent' && /(^|\/)node$/.test(p.argv[0] ?? '') && environOf(p.pid).includes(marker))
+    .map((p) => p.pid);
 }
 
-/** Whether `pid` still runs (a zombie does not). */
-export function isRunning(pid: number): boolean {
-  const p = readProc(pid);
-  return p !== null && p.state !== 'Z';
+function environOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
 }
 
 /** SIGKILLs each pid; returns how many were still there to kill. */

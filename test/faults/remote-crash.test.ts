@@ -62,7 +62,7 @@ import {
   type TreeScale,
   trashIn,
 } from './crash-tree.js';
-import { agentsUnder, killAll, sshClientsOf, waitGone } from './far-processes.js';
+import { agentsWith, killAll, sshClientsOf, waitGone } from './far-processes.js';
 
 const ENABLED = process.env.TSYNC_FAULTS === '1';
 const LONG_BUDGET = process.env.TSYNC_FAULTS_BUDGET === 'long';
@@ -96,6 +96,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (sshd !== null) killAll(agentsWith(farMarker()));
   await sshd?.stop();
   if (work !== '' && !(KEEP && failedChains > 0)) remove(work);
 });
@@ -105,8 +106,10 @@ function server(): Sshd {
   return sshd;
 }
 
-function sshdConfig(): string {
-  return join(server().dir, 'sshd_config');
+/** What every far-side session's environment holds, and no other process's: finds this file's agents. */
+function farMarker(): string {
+  server();
+  return `XDG_CACHE_HOME=${far.cache}`;
 }
 
 interface TrialLog {
@@ -239,7 +242,7 @@ async function disruptedRun(c: Chain, trial: number, victim: Victim | 'none', ar
     const strike = (cliPid: number): boolean => {
       midCopy = hasTemp(c.A) || hasTemp(c.B);
       if (victim === 'tsync') return killAll([cliPid]) > 0;
-      const targets = [...(victim === 'ssh' ? [] : agentsUnder(sshdConfig())), ...(victim === 'agent' ? [] : sshClientsOf(cliPid))];
+      const targets = [...(victim === 'ssh' ? [] : agentsWith(farMarker())), ...(victim === 'agent' ? [] : sshClientsOf(cliPid))];
       return killAll(targets) > 0;
     };
     const fromWrite = m.firstWriteMs !== null && trial % 4 !== 0;
@@ -250,12 +253,13 @@ async function disruptedRun(c: Chain, trial: number, victim: Victim | 'none', ar
   const before = [footprint(c.A), footprint(c.B)] as const;
   const run = await runTsync(args, plan);
   // the run may be gone while its far side still works: wait for the agent, which could still be writing
-  const lingering = await waitGone(() => agentsUnder(sshdConfig()), AGENT_GONE_MS);
+  const lingering = await waitGone(() => agentsWith(farMarker()), AGENT_GONE_MS);
   const ctx = [
     `victim ${victim} (${agent}), ${plan.afterMs} ms after the ${plan.from}: struck ${run.killed}, mid-copy ${midCopy} (first write seen at ${run.firstWriteMs ?? '-'} ms)`,
     `disrupted run: ${cliText(run)}`,
   ];
-  if (lingering.length > 0) fail(c.seed, trial, `agent ${lingering.join(', ')} still runs ${AGENT_GONE_MS / 1000} s after its run ended`, [], ctx);
+  // the lingering agents are this test's: end them, then say so
+  if (lingering.length > 0 && killAll(lingering) >= 0) fail(c.seed, trial, `agent ${lingering.join(', ')} still runs ${AGENT_GONE_MS / 1000} s after its run ended`, [], ctx);
   const wrote = footprintMoved(before[0], footprint(c.A)) || footprintMoved(before[1], footprint(c.B));
   return { run, victim, agent, plan: victim === 'none' ? null : plan, landed: run.killed && wrote, midCopy: run.killed && midCopy, ctx };
 }
