@@ -356,7 +356,8 @@ async function oneWayTrial(c: Chain, family: string, args: readonly string[], tr
   const { A, B } = c;
   const pre = { A: snap(A), B: snap(B) };
   const d = await disruptedRun(c, trial, victim, args, pre);
-  if (victim === 'none') c.measured = { ms: d.run.ms, firstWriteMs: d.run.firstWriteMs };
+  // a run nothing struck is a fresh measure of an undisrupted run (the machine's load drifts): later strikes use it
+  if (!d.run.killed) c.measured = { ms: d.run.ms, firstWriteMs: d.run.firstWriteMs };
   const finished = checkExit(c, trial, d, [0]);
   const post = { A: snap(A), B: snap(B) };
   const temps = ownNamesIn(A).length + ownNamesIn(B).length;
@@ -424,7 +425,8 @@ async function twoWayTrial(c: Chain, base: Snap, edits: TwoWayEdits, trial: numb
   const args = ['sync', '--conflict', policy, '--state-dir', S, ...rootArgs(c)];
   const expectedCode = policy === 'skip' && edits.conflicts.length > 0 ? 3 : 0;
   const d = await disruptedRun(c, trial, victim, args, pre);
-  if (victim === 'none') c.measured = { ms: d.run.ms, firstWriteMs: d.run.firstWriteMs };
+  // a run nothing struck is a fresh measure of an undisrupted run (the machine's load drifts): later strikes use it
+  if (!d.run.killed) c.measured = { ms: d.run.ms, firstWriteMs: d.run.firstWriteMs };
   const ctx = [`two-way, remote ${c.remote}, policy ${policy}`, ...d.ctx];
   const finished = checkExit(c, trial, d, [expectedCode]);
   const post = { A: snap(A), B: snap(B) };
