@@ -21,7 +21,7 @@
 //   TSYNC_FAULTS_BUDGET=long: 300 small files + 4-10 MiB big ones; 12 + 12 + 16 kills.
 // Overrides: REMOTE_CRASH_TRIALS (per one-way family), REMOTE_CRASH_TWOWAY_TRIALS, CRASH_SEED (default: random,
 // printed), CRASH_KEEP=1 (keep the trees of a failed chain; their path is printed).
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { type Dirent, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -153,16 +153,15 @@ function cliText(r: CliRun): string {
 /** A tsync temp file anywhere below `root` (a quick walk, at the instant of a strike). */
 function hasTemp(root: string): boolean {
   const walk = (dir: string): boolean => {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
-      return false;
+      return false; // removed meanwhile
     }
-    for (const n of names) {
-      if (isTempName(n)) return true;
-      if (n === '.tsync') continue;
-      if (!n.includes('.') && walk(join(dir, n))) return true;
+    for (const e of entries) {
+      if (isTempName(e.name)) return true;
+      if (e.isDirectory() && e.name !== '.tsync' && walk(join(dir, e.name))) return true;
     }
     return false;
   };
