@@ -214,7 +214,7 @@ export interface CliRun {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
-  /** True when the SIGKILL landed (the process was still running). */
+  /** True when the SIGKILL landed (the process was still running), or the kill plan's strike killed something. */
   readonly killed: boolean;
   readonly ms: number;
   /** Ms after the spawn of the first change inotify reported in the kill plan's `watchDirs` (null: none seen). */
@@ -237,6 +237,11 @@ export interface KillPlan {
   readonly from: 'spawn' | 'write';
   /** Watched for the run's first write (the trigger of a `write` plan; reported for either kind). */
   readonly watchDirs: readonly string[];
+  /**
+   * What to kill at that moment instead of the CLI itself (a remote trial kills its ssh client or the far
+   * side's agent), given the CLI's pid; returns whether it killed anything. The run then ends by itself.
+   */
+  readonly strike?: (cliPid: number) => boolean;
 }
 
 /** Runs `tsync args…`; with a kill plan, SIGKILLs it (by its pid) at that moment; `env` adds to its environment. */
@@ -247,7 +252,7 @@ export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs
     let killTimer: NodeJS.Timeout | null = null;
     let firstWriteMs: number | null = null;
     const armKill = (): void => {
-      if (killTimer === null && killPlan !== undefined) killTimer = setTimeout(kill, killPlan.afterMs);
+      if (killTimer === null && killPlan !== undefined) killTimer = setTimeout(strike, killPlan.afterMs);
     };
     const sawWrite = (): void => {
       firstWriteMs ??= Date.now() - started;
@@ -267,8 +272,14 @@ export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let exited = false;
     let killed = false;
+    let struck = false;
     function kill(): void {
       if (!exited) killed = child.kill('SIGKILL');
+    }
+    function strike(): void {
+      if (exited) return;
+      if (killPlan?.strike === undefined || child.pid === undefined) kill();
+      else struck = killPlan.strike(child.pid);
     }
     if (killPlan?.from === 'spawn') armKill();
     const guard = setTimeout(kill, timeoutMs);
@@ -280,7 +291,7 @@ export function runTsync(args: readonly string[], killPlan?: KillPlan, timeoutMs
       if (killTimer !== null) clearTimeout(killTimer);
       clearTimeout(guard);
       for (const w of watchers) w.close();
-      resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: Date.now() - started, firstWriteMs });
+      resolve({ code, signal, stdout, stderr, killed: (killed && signal === 'SIGKILL') || struck, ms: Date.now() - started, firstWriteMs });
     });
   });
 }
