@@ -11,6 +11,7 @@ import type { Expectation, ScannedEntry } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
 import type { LinkTarget, RunOptions, Xattrs } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
+import type { ScanResult } from '../scan/scan.js';
 import type { ReadTrailer } from '../engine/stream-copy.js';
 import { mayChown } from '../fs/owner.js';
 import { toBytes } from '../fs/paths.js';
@@ -20,6 +21,7 @@ import { PathFilter } from '../ignore/path-filter.js';
 import { resolveStateDir } from '../store/state-location.js';
 import { resolveOne } from '../sync/roots.js';
 import { shapeForWire } from './engine-errors.js';
+import { entryBatches } from './entry-batches.js';
 import { ProtocolError } from './protocol-error.js';
 import { AgentWatch } from './agent-watch.js';
 import { acquireRootLock, type RootLock } from './root-lock.js';
@@ -106,13 +108,13 @@ class AgentSession {
       // ignore files are read here but applied by the client, with both sides' rules (ignore/filter-scan.ts)
       const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
       const scan = await this.ep().scan({ side, filter, vouch: null, keep });
-      return { entries: scan.entries as unknown as CodecValue, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
+      return withDownload(scanHead(scan, filter), entryBatches(scan.entries));
     });
     this.on('rescan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules, roots: v.array(relPath) }), async ({ side, keep, rules: r, roots }) => {
       // like scan: ignore files read here, applied by the client with both sides' rules
       const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
       const scan = await this.ep().rescan({ side, filter, vouch: null, keep }, roots);
-      return { entries: scan.entries as unknown as CodecValue, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
+      return withDownload(scanHead(scan, filter), entryBatches(scan.entries));
     });
     this.on('watch', v.object({ knownDirs: v.nullable(v.array(relPath)) }), async ({ knownDirs }) => {
       if (this.watch !== null) throw new ProtocolError('the root is already watched');
@@ -229,6 +231,11 @@ class AgentSession {
     this.lock?.release();
     this.lock = null;
   }
+}
+
+/** What a scan reply says besides its entries, which follow it as a stream of batches (entry-batches.ts). */
+function scanHead(scan: ScanResult, filter: PathFilter): CodecValue {
+  return { count: scan.entries.size, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
 }
 
 /** Serves one session on the agent's stdin and stdout until the client ends it (or the link is lost). */

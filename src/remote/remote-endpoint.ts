@@ -5,7 +5,7 @@
 // side that sends a path outside the root or a malformed entry ends the session (ProtocolError).
 import * as v from 'valibot';
 import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
-import type { WrittenSide } from '../core/written-paths.js';
+import { flushStrategyOf, TARGETED_FLUSH_MAX, type WrittenSide } from '../core/written-paths.js';
 import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
 import type {
   Copied,
@@ -27,18 +27,23 @@ import type { ScanResult } from '../scan/scan.js';
 import type { RootWatchEvents } from '../watch/watcher.js';
 import { ProtocolError } from './protocol-error.js';
 import type { DownloadResult, RpcPeer } from './rpc-peer.js';
+import { readEntryBatches } from './entry-batches.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
 import { blockSignature, parseWire, problem, relPath, scannedEntry, trashedVersion, wire, xattrValues } from './wire-shapes.js';
 
+/** Paths per hash request: about 1 MB each way. */
+const HASH_SLICE = 10_000;
+
 const NO_META: KeptMeta = { owner: false, group: false, xattrs: false };
 
-const scanReply = v.object({
-  entries: v.map(relPath, scannedEntry),
+const scanHead = v.object({
+  count: v.pipe(v.number(), v.integer(), v.minValue(0)),
   problems: v.array(problem),
   leftoverTemps: v.array(relPath),
   rulesRead: v.map(v.string(), v.string()),
 });
+const entryBatch = v.map(relPath, scannedEntry);
 const hashReply = v.map(relPath, v.union([v.object({ hash: v.string() }), v.object({ code: v.string() })]));
 const copied = v.object({ source: scannedEntry, target: scannedEntry, bytes: v.number() });
 const installed = v.object({ target: scannedEntry, bytes: v.number(), hash: v.string() });
@@ -75,15 +80,13 @@ export class RemoteEndpoint implements Endpoint {
 
   async scan(req: ScanRequest): Promise<ScanResult> {
     const rules = req.filter?.rules ?? { exclude: [], include: [] };
-    const raw = await this.peer.call('scan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules) });
-    return this.scanResultOf(req, parseWire(scanReply, raw, 'scan reply'));
+    return this.scanResultOf(req, await this.peer.callWithDownload('scan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules) }));
   }
 
   /** Like scan, for the dirty roots only: ignore files are applied by the caller (sync/watched-pair.ts). */
   async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {
     const rules = req.filter?.rules ?? { exclude: [], include: [] };
-    const raw = await this.peer.call('rescan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules), roots: [...roots] });
-    return this.scanResultOf(req, parseWire(scanReply, raw, 'rescan reply'));
+    return this.scanResultOf(req, await this.peer.callWithDownload('rescan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules), roots: [...roots] }));
   }
 
   /**
@@ -119,7 +122,13 @@ export class RemoteEndpoint implements Endpoint {
 
   async hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>> {
     if (paths.length === 0) return new Map();
-    return parseWire(hashReply, await this.peer.call('hash', { paths, concurrency }), 'hash reply') as Map<RelPath, HashResult>;
+    // in slices, so that no request or reply comes near the frame limit (frame.ts)
+    const out = new Map<RelPath, HashResult>();
+    for (let at = 0; at < paths.length; at += HASH_SLICE) {
+      const slice = paths.slice(at, at + HASH_SLICE);
+      for (const [path, r] of parseWire(hashReply, await this.peer.call('hash', { paths: slice, concurrency }), 'hash reply')) out.set(path, r as HashResult);
+    }
+    return out;
   }
 
   async prepare(req: PrepareRequest): Promise<void> {
@@ -259,7 +268,12 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   async flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]> {
-    const raw = await this.peer.call('flush', { written: { inodes: [...written.inodes], dirs: [...written.dirs] }, rootMade });
+    // beyond the targeted flush's limit the far side flushes its whole file system (syncfs): the list itself
+    // is not needed there, and a run of a million files would not fit in a frame, so only enough of it goes
+    const many = flushStrategyOf(written) === 'syncfs';
+    const inodes = many ? [...written.inodes].slice(0, TARGETED_FLUSH_MAX + 1) : [...written.inodes];
+    const dirs = many ? [...written.dirs].slice(0, TARGETED_FLUSH_MAX + 1) : [...written.dirs];
+    const raw = await this.peer.call('flush', { written: { inodes, dirs }, rootMade });
     return parseWire(v.array(v.string()), raw, 'flush reply').map((line) => `remote: ${line}`);
   }
 
@@ -290,8 +304,14 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   /** The stat cache vouches for unchanged files here, as the reply arrives; problems are this side's. */
-  private scanResultOf(req: ScanRequest, got: v.InferOutput<typeof scanReply>): ScanResult {
-    const entries = got.entries as Map<RelPath, ScannedEntry>;
+  /** A scan's reply (its head) and its entries, read batch by batch and checked as they arrive. */
+  private async scanResultOf(req: ScanRequest, down: DownloadResult): Promise<ScanResult> {
+    const got = parseWire(scanHead, down.result, 'scan reply');
+    const entries = new Map<RelPath, ScannedEntry>();
+    await readEntryBatches(down.chunks, (value) => {
+      for (const [path, scanned] of parseWire(entryBatch, value, 'scan batch')) entries.set(path, scanned as ScannedEntry);
+    });
+    if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
     const vouch = req.vouch;
     for (const [path, arrived] of entries) {
       const scanned = this.in(arrived);

@@ -175,11 +175,12 @@ describe('one-way with a remote root', () => {
     const d = scratch();
     const src = join(d, 'src');
     const dst = join(d, 'dst');
-    put(src, 'z-victim.txt', 'source v1');
+    put(src, 'z-victim.txt', Buffer.alloc(2 * 1024 * 1024, 'v1'));
     ok(tsync(join(d, 'state'), ['--one-way', src, remote(dst)]));
-    // one big copy first (actions run in path order with --concurrency 1), the victim after it
+    // one big copy first, the victim after it: large copies (over 1 MiB) run in path order with
+    // --concurrency 1, while small ones to a remote side go through a wider queue of their own
     put(src, 'a-big.bin', Buffer.alloc(96 * 1024 * 1024, 1));
-    writeFileSync(join(src, 'z-victim.txt'), 'source v2');
+    writeFileSync(join(src, 'z-victim.txt'), Buffer.alloc(2 * 1024 * 1024, 'v2'));
     const run = startCli(['sync', '--state-dir', join(d, 'state'), '--ssh', sshd.sshCommand, '--one-way', '--concurrency', '1', src, remote(dst)]);
     // the big file's temp on the far side shows the scan is over and the copies have begun
     await waitFor(() => readdirSync(dst).some((n) => n.startsWith('.tsync-tmp')) || run.done(), 120_000);
