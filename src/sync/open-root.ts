@@ -4,7 +4,6 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import { RootError } from '../errors.js';
 import { absFromText, realpathAbs } from '../fs/paths.js';
-import { openRemoteSide } from '../remote/open-remote.js';
 import { parseRootSpec } from '../remote/root-spec.js';
 
 export interface OneRootOptions {
@@ -22,6 +21,7 @@ export interface OneRootOptions {
 export async function openOneRoot(text: string, o: OneRootOptions): Promise<Endpoint> {
   const spec = parseRootSpec(text);
   if (spec.kind === 'local') return new LocalEndpoint(existingRoot(text));
+  const { openRemoteSide } = await import('../remote/open-remote.js'); // only for a remote root
   const remote = await openRemoteSide(spec, { ...(o.sshCommand === undefined ? {} : { sshCommand: o.sshCommand }), mayBeMissing: false });
   try {
     if (o.forWriting) await remote.lock();

@@ -3,7 +3,7 @@ import type { Side } from '../core/types.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import { machineIdentity } from '../remote/machine-id.js';
-import { type LinkOptions, openRemoteSide } from '../remote/open-remote.js';
+import type { LinkOptions } from '../remote/open-remote.js';
 import { parseRootSpec, requireAtMostOneRemote } from '../remote/root-spec.js';
 import { assertDistinctRoots, resolveOne, resolveRoots, type ResolvedRoots } from './roots.js';
 import type { SyncMode } from './settings.js';
@@ -59,6 +59,8 @@ export async function openSides(o: SidesOptions): Promise<OpenedSides> {
   if (spec.kind !== 'remote') throw new Error('unreachable: one spec is remote');
   const mayBeMissing = (side: Side): boolean => rules.allowMissing || (side === 'right' && rules.createRight);
   const local = resolveOne(side(o, localSide), sideLabel(localSide, o.mode), mayBeMissing(localSide));
+  // loaded only for a remote root: a local pair never pays for the ssh, bootstrap and wire modules
+  const { openRemoteSide } = await import('../remote/open-remote.js');
   const remote = await openRemoteSide(spec, {
     ...(o.sshCommand === undefined ? {} : { sshCommand: o.sshCommand }),
     mayBeMissing: mayBeMissing(remoteSide),
