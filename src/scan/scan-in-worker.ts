@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { decodeScan } from './scan-codec.js';
 import type { ScanResult, VouchHash } from './scan.js';
 import type { ScanJob, ScanReply } from './worker-protocol.js';
+import { LateXattrs } from './late-xattrs.js';
+import type { VouchXattrs } from './read-meta.js';
 
 /** The worker module next to this one (both built into dist/scan/). */
 export const SCAN_WORKER_URL = new URL('./scan-worker.js', import.meta.url);
@@ -20,12 +22,16 @@ export interface RunningWorkerScan {
 
 /**
  * Starts scanning one side in a worker thread, so the main thread can scan the other side meanwhile.
- * `vouch` is the stat cache's step, applied here on the main thread while decoding.
+ * `vouch` is the stat cache's step, applied here on the main thread while decoding; so is `vouchXattrs`
+ * when the job keeps xattrs: the worker reads none, and the main thread reads only those the index
+ * cannot vouch for (late-xattrs.ts).
  */
-export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: URL = SCAN_WORKER_URL): RunningWorkerScan {
+export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: URL = SCAN_WORKER_URL, vouchXattrs: VouchXattrs = noVouch): RunningWorkerScan {
   let worker: Worker;
+  const lateXattrs = job.keep?.xattrs === true ? new LateXattrs(job.root, vouchXattrs) : null;
+  const workerJob: ScanJob = job.keep === undefined ? job : { ...job, keep: { ...job.keep, xattrs: false } };
   try {
-    worker = new Worker(workerUrl, { workerData: job });
+    worker = new Worker(workerUrl, { workerData: workerJob });
   } catch (e) {
     return { outcome: Promise.resolve({ ok: false, reason: `cannot start the scan worker: ${messageOf(e)}` }), cancel: () => undefined };
   }
@@ -40,9 +46,12 @@ export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: U
     worker.once('message', (reply: ScanReply) => {
       if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
       try {
-        settle({ ok: true, scan: decodeScan(reply.scan, vouch), rulesRead: new Map(reply.rulesRead) });
+        const scan = decodeScan(reply.scan, vouch, lateXattrs === null ? null : (path, stat) => lateXattrs.digestOf(path, stat));
+        settle({ ok: true, scan, rulesRead: new Map(reply.rulesRead) });
       } catch (e) {
         settle({ ok: false, reason: `cannot decode the worker's scan: ${messageOf(e)}` });
+      } finally {
+        lateXattrs?.close();
       }
     });
     worker.once('error', (e) => settle({ ok: false, reason: `the scan worker crashed: ${messageOf(e)}` }));
@@ -51,6 +60,8 @@ export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: U
   });
   return { outcome, cancel: () => void worker.terminate() };
 }
+
+const noVouch: VouchXattrs = () => undefined;
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -90,9 +90,9 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
     const left = await scanSide(pair, s, 'left', filter);
     return { left, right: await scanSide(pair, s, 'right', filter), way: 'sequential' };
   }
-  const vouch = vouchFromBase(pair.base, pair.store.sideRecordLookup(pair.base, 'right'), s.checksum);
+  const request = scanRequestOf(pair, s, 'right', filter);
   const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right], keep: s.keep };
-  const running = scanInWorker(job, vouch, o.workerUrl ?? SCAN_WORKER_URL);
+  const running = scanInWorker(job, request.vouch, o.workerUrl ?? SCAN_WORKER_URL, request.vouchXattrs);
   let left: ScanResult;
   try {
     left = await scanSide(pair, s, 'left', filter);
