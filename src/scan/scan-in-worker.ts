@@ -20,15 +20,21 @@ export interface RunningWorkerScan {
   readonly cancel: () => void;
 }
 
+/** How the main thread vouches for the worker's entries from the index (scan.ts VouchHash, read-meta.ts VouchXattrs). */
+export interface WorkerVouching {
+  readonly vouch: VouchHash | null;
+  readonly vouchXattrs?: VouchXattrs;
+}
+
 /**
  * Starts scanning one side in a worker thread, so the main thread can scan the other side meanwhile.
- * `vouch` is the stat cache's step, applied here on the main thread while decoding; so is `vouchXattrs`
- * when the job keeps xattrs: the worker reads none, and the main thread reads only those the index
- * cannot vouch for (late-xattrs.ts).
+ * `vouching` is asked for once the worker's scan arrives, and applied here on the main thread while
+ * decoding: so the index can load while the worker walks (sync/pair.ts loads it on first use). When the
+ * job keeps xattrs the worker reads none: the main thread vouches for them too and reads only those the
+ * index cannot vouch for (late-xattrs.ts).
  */
-export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: URL = SCAN_WORKER_URL, vouchXattrs: VouchXattrs = noVouch): RunningWorkerScan {
+export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, workerUrl: URL = SCAN_WORKER_URL): RunningWorkerScan {
   let worker: Worker;
-  const lateXattrs = job.keep?.xattrs === true ? new LateXattrs(job.root, vouchXattrs) : null;
   const workerJob: ScanJob = job.keep === undefined ? job : { ...job, keep: { ...job.keep, xattrs: false } };
   try {
     worker = new Worker(workerUrl, { workerData: workerJob });
@@ -45,8 +51,12 @@ export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: U
     };
     worker.once('message', (reply: ScanReply) => {
       if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
+      let lateXattrs: LateXattrs | null = null;
       try {
-        const scan = decodeScan(reply.scan, vouch, lateXattrs === null ? null : (path, stat) => lateXattrs.digestOf(path, stat));
+        const { vouch, vouchXattrs = noVouch } = vouching();
+        if (job.keep?.xattrs === true) lateXattrs = new LateXattrs(job.root, vouchXattrs);
+        const late = lateXattrs;
+        const scan = decodeScan(reply.scan, vouch, late === null ? null : (path, stat) => late.digestOf(path, stat));
         settle({ ok: true, scan, rulesRead: new Map(reply.rulesRead) });
       } catch (e) {
         settle({ ok: false, reason: `cannot decode the worker's scan: ${messageOf(e)}` });

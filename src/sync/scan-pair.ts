@@ -90,9 +90,9 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
     const left = await scanSide(pair, s, 'left', filter);
     return { left, right: await scanSide(pair, s, 'right', filter), way: 'sequential' };
   }
-  const request = scanRequestOf(pair, s, 'right', filter);
   const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right], keep: s.keep };
-  const running = scanInWorker(job, request.vouch, o.workerUrl ?? SCAN_WORKER_URL, request.vouchXattrs);
+  // started before anything reads pair.base: the index loads while the worker walks
+  const running = scanInWorker(job, () => scanRequestOf(pair, s, 'right', filter), o.workerUrl ?? SCAN_WORKER_URL);
   let left: ScanResult;
   try {
     left = await scanSide(pair, s, 'left', filter);
@@ -145,7 +145,8 @@ function workerPays(pair: OpenPair, mode: ScanWorkerMode): boolean {
   // the worker walks a local root; a remote side scans on its own machine
   if (!pair.endpoints.left.isLocal || !pair.endpoints.right.isLocal) return false;
   if (mode === 'never' || pair.roots.leftMissing || pair.roots.rightMissing) return false;
-  return mode === 'always' || pair.base.size >= WORKER_MIN_BASE;
+  // the count taken when the index was opened: pair.base would load the whole base before the worker starts
+  return mode === 'always' || pair.indexedPaths >= WORKER_MIN_BASE;
 }
 
 /** A directory the worker's filter read other ignore rules for than the main one (which has read them all); null when none. */
