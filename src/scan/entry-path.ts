@@ -8,17 +8,18 @@
 /** A string only when every char is ASCII (its UTF-8 bytes are its chars); otherwise the exact bytes. */
 export type EntryPath = string | Buffer;
 
-const ASCII = /^[\x00-\x7f]*$/;
+/** Binary strings hold chars up to 0xff only: any char above 0x7f is a byte that is not ASCII. */
+const NOT_ASCII = /[\u0080-\u00ff]/;
 const SLASH = Buffer.of(0x2f);
 
 /** The directory's path as a string when it is ASCII (`/proc/self/fd/N` always is), else null. */
 export function textPrefixOf(dirPath: Buffer): string | null {
   const text = dirPath.toString('latin1');
-  return ASCII.test(text) ? text : null;
+  return NOT_ASCII.test(text) ? null : text;
 }
 
 /** `dir/name`: a string when both are ASCII, else bytes. */
 export function entryPathOf(dirPath: Buffer, textPrefix: string | null, name: string): EntryPath {
-  if (textPrefix !== null && ASCII.test(name)) return `${textPrefix}/${name}`;
+  if (textPrefix !== null && !NOT_ASCII.test(name)) return `${textPrefix}/${name}`;
   return Buffer.concat([dirPath, SLASH, Buffer.from(name, 'latin1')]);
 }
