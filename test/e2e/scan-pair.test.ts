@@ -171,5 +171,4 @@ describe('scanBothSides', () => {
     expect(scannedFiles.length).toBe(files);
     expect(scannedFiles.filter((e) => e.entry.kind === 'file' && e.entry.hash === null).length).toBe(0);
   });
-
 });
