@@ -64,8 +64,10 @@ export type ScanWorkerMode = 'always' | 'never' | 'auto';
  * its columns 30-40 ms (300-400 ms per 100k). So at 10k entries the worker only just keeps up with the
  * main thread's index load and first walk, and saves about what decoding and start-up cost (a quiet
  * run, before the worker stopped reading xattrs: 973 ms against 748 sequential); from a few tens of
- * thousands on it saves the second walk almost whole. The index's path count stands in for the entries
- * per side (a first sync has no index, but its copying dwarfs the scan anyway).
+ * thousands on it saves the second walk almost whole, given a free core: with the machine's load at 3-4
+ * (no core free), a 100k-entry no-op still scanned in 4.9-5.4 s with the worker and 4.5-4.6 s without,
+ * so this threshold is an estimate to check on a quiet machine. The index's path count stands in for the
+ * entries per side (a first sync has no index, but its copying dwarfs the scan anyway).
  */
 export const WORKER_MIN_BASE = 20_000;
 
