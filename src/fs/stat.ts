@@ -1,10 +1,13 @@
-import { lstatSync, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, type BigIntStats } from 'node:fs';
 import type { Entry, StatId } from '../core/types.js';
 
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
+
 export function statIdOf(st: BigIntStats): StatId {
-  const id = { ino: st.ino, ctimeNs: st.ctimeNs, size: Number(st.size), mtimeNs: st.mtimeNs, nlink: Number(st.nlink), blocks: Number(st.blocks) };
+  const nlink = Number(st.nlink);
+  const id = { ino: st.ino, ctimeNs: st.ctimeNs, size: Number(st.size), mtimeNs: st.mtimeNs, nlink, blocks: Number(st.blocks) };
   // the device only matters to group hard links; a BigInt per entry for every other file is memory for nothing
-  return st.nlink > 1n && st.isFile() ? { ...id, dev: st.dev } : id;
+  return nlink > 1 && (Number(st.mode) & S_IFMT) === S_IFREG ? { ...id, dev: st.dev } : id;
 }
 
 /** A file with fewer blocks allocated than its size needs has holes (what `cp --sparse=auto` looks at). */
@@ -38,11 +41,18 @@ export function lstatOrNull(p: Buffer): BigIntStats | null {
   }
 }
 
+/** From the mode as a Number: BigIntStats' isFile() and friends make BigInts for every test. */
 export function kindOfStat(st: BigIntStats): Entry['kind'] | 'special' {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  return 'special';
+  switch (Number(st.mode) & S_IFMT) {
+    case S_IFREG:
+      return 'file';
+    case S_IFDIR:
+      return 'dir';
+    case S_IFLNK:
+      return 'symlink';
+    default:
+      return 'special';
+  }
 }
 
 export function isCode(e: unknown, code: string): boolean {

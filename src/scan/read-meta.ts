@@ -2,6 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { RACY_CTIME } from '../core/stat-cache.js';
 import type { BaseRecord, KeptMeta, RelPath, SideRecord, StatId } from '../core/types.js';
 import { xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
+import type { EntryPath } from './entry-path.js';
 
 /**
  * Reads the metadata beyond mode and mtime that a run keeps; undefined where not kept. Plain values, not
@@ -11,7 +12,7 @@ export interface MetaReader {
   readonly uid: (st: BigIntStats) => number | undefined;
   readonly gid: (st: BigIntStats) => number | undefined;
   /** `abs`: the entry through its directory's descriptor (fs/xattrs.ts says why not through its own). */
-  readonly xattrs: (abs: Buffer, path: RelPath, stat: StatId) => string | undefined;
+  readonly xattrs: (abs: EntryPath, path: RelPath, stat: StatId) => string | undefined;
 }
 
 /** The xattr digest the index vouches for, or undefined (read them). */
@@ -49,9 +50,10 @@ export function vouchedXattrs(stat: StatId, record: BaseRecord | undefined, side
  * system without xattrs, the entry gone meanwhile) has none recorded, which decides nothing when compared
  * (core/compare.ts): the engine, which must write them, is where such a case is reported.
  */
-function readXattrDigest(abs: Buffer): string | undefined {
+export function readXattrDigest(abs: EntryPath): string | undefined {
   try {
-    return xattrDigestAt(xattrPathOf(abs));
+    // a string EntryPath is ASCII, hence UTF-8 already
+    return xattrDigestAt(typeof abs === 'string' ? abs : xattrPathOf(abs));
   } catch {
     return undefined;
   }

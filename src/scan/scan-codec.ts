@@ -1,4 +1,4 @@
-import type { Entry, OwnerMeta, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
+import type { Entry, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import type { ScanResult, VouchHash } from './scan.js';
 
 /*
@@ -124,11 +124,16 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
   return { encoded, transfer };
 }
 
+/** The xattr digest of an entry the encoded scan has none for (scan/late-xattrs.ts); undefined: unknown. */
+export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefined;
+
 /**
  * The scan back as entries. `vouch` (the stat cache's step, null with --checksum) sets the hash of each
- * file that had none: the worker that encoded the scan could not consult the index.
+ * file that had none: the worker that encoded the scan could not consult the index. `lateXattrs`, when
+ * given, supplies the digest of each file and directory the worker did not read xattrs for.
+ * Entries are built in one shape each, as scan.ts builds them (absent metadata is an undefined field).
  */
-export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult {
+export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null): ScanResult {
   const paths = c.count === 0 ? [] : c.paths.split(SEP);
   const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
   if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
@@ -138,53 +143,58 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null): ScanResult 
   const xattrsOf = new Map(c.xattrs);
   const entries = new Map<RelPath, ScannedEntry>();
   let link = 0;
+  let observedAtNs = 0n;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
   for (let i = 0; i < c.count; i++) {
     const path = paths[i] as RelPath;
-    const mtimeNs = c.mtimeNs[i] as bigint;
     const stat = statOf(c, i, devOf?.get(i));
+    const mtimeNs = stat.mtimeNs;
     let entry: Entry;
-    const owner = ownerAt(c, i);
-    const xattrs = c.metaFlags[i] === XATTRS_KEPT ? { xattrs: xattrsOf.get(i) ?? '' } : NOTHING;
-    switch (c.kinds[i]) {
+    const uid = idAt(c.uids, i);
+    const gid = idAt(c.gids, i);
+    const kind = c.kinds[i];
+    const xattrs = kind === KIND_CODES.symlink ? undefined : c.metaFlags[i] === XATTRS_KEPT ? (xattrsOf.get(i) ?? '') : lateXattrs?.(path, stat);
+    switch (kind) {
       case KIND_CODES.file: {
         const hash = hashOf?.get(i) ?? (vouch === null ? null : vouch(path, stat));
-        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash, ...owner, ...xattrs };
+        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash, uid, gid, xattrs };
         break;
       }
       case KIND_CODES.dir:
-        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs, ...owner, ...xattrs };
+        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs, uid, gid, xattrs };
         break;
       case KIND_CODES.symlink: {
         const target = c.targets[link++];
         if (target === undefined) throw new ScanCodecError(`no link target for ${JSON.stringify(path)}`);
-        entry = { kind: 'symlink', target, mtimeNs, ...owner };
+        entry = { kind: 'symlink', target, mtimeNs, uid, gid };
         break;
       }
       default:
-        throw new ScanCodecError(`unknown kind ${c.kinds[i]} for ${JSON.stringify(path)}`);
+        throw new ScanCodecError(`unknown kind ${kind} for ${JSON.stringify(path)}`);
     }
-    entries.set(path, { entry, stat, observedAtNs: c.observedAtNs[i] as bigint });
+    // most entries share their moment with the one before (fs/stat.ts nowNs): share the BigInt too
+    const observed = c.observedAtNs[i] as bigint;
+    if (observed !== observedAtNs) observedAtNs = observed;
+    entries.set(path, { entry, stat, observedAtNs });
   }
   if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);
   return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
 }
 
-/** Entry i's stat; the optional parts only where the encoded scan had them. */
+/** Entry i's stat, in the shape fs/stat.ts statIdOf gives; the optional parts only where the encoded scan had them. */
 function statOf(c: EncodedScan, i: number, dev: bigint | undefined): StatId {
-  const stat: StatId = { ino: c.ino[i] as bigint, ctimeNs: c.ctimeNs[i] as bigint, size: c.sizes[i] as number, mtimeNs: c.mtimeNs[i] as bigint };
+  const ino = c.ino[i] as bigint;
+  const ctimeNs = c.ctimeNs[i] as bigint;
+  const size = c.sizes[i] as number;
+  const mtimeNs = c.mtimeNs[i] as bigint;
   const nlink = c.nlinks[i] as number;
   const blocks = c.blocks[i] as number;
+  if (nlink > 0 && blocks >= 0) return dev === undefined ? { ino, ctimeNs, size, mtimeNs, nlink, blocks } : { ino, ctimeNs, size, mtimeNs, nlink, blocks, dev };
+  const stat: StatId = { ino, ctimeNs, size, mtimeNs };
   return { ...stat, ...(nlink > 0 ? { nlink } : {}), ...(blocks >= 0 ? { blocks } : {}), ...(dev === undefined ? {} : { dev }) };
 }
 
-const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
-
-function ownerAt(c: EncodedScan, i: number): OwnerMeta {
-  const uid = c.uids[i];
-  const gid = c.gids[i];
-  if (uid === NO_ID && gid === NO_ID) return NOTHING;
-  if (gid === NO_ID) return { uid };
-  if (uid === NO_ID) return { gid };
-  return { uid, gid };
+function idAt(ids: Uint32Array, i: number): number | undefined {
+  const id = ids[i];
+  return id === NO_ID ? undefined : id;
 }

@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { decodeScan } from './scan-codec.js';
 import type { ScanResult, VouchHash } from './scan.js';
 import type { ScanJob, ScanReply } from './worker-protocol.js';
+import { LateXattrs } from './late-xattrs.js';
+import type { VouchXattrs } from './read-meta.js';
 
 /** The worker module next to this one (both built into dist/scan/). */
 export const SCAN_WORKER_URL = new URL('./scan-worker.js', import.meta.url);
@@ -18,14 +20,24 @@ export interface RunningWorkerScan {
   readonly cancel: () => void;
 }
 
+/** How the main thread vouches for the worker's entries from the index (scan.ts VouchHash, read-meta.ts VouchXattrs). */
+export interface WorkerVouching {
+  readonly vouch: VouchHash | null;
+  readonly vouchXattrs?: VouchXattrs;
+}
+
 /**
  * Starts scanning one side in a worker thread, so the main thread can scan the other side meanwhile.
- * `vouch` is the stat cache's step, applied here on the main thread while decoding.
+ * `vouching` is asked for once the worker's scan arrives, and applied here on the main thread while
+ * decoding: so the index can load while the worker walks (sync/pair.ts loads it on first use). When the
+ * job keeps xattrs the worker reads none: the main thread vouches for them too and reads only those the
+ * index cannot vouch for (late-xattrs.ts).
  */
-export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: URL = SCAN_WORKER_URL): RunningWorkerScan {
+export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, workerUrl: URL = SCAN_WORKER_URL): RunningWorkerScan {
   let worker: Worker;
+  const workerJob: ScanJob = job.keep === undefined ? job : { ...job, keep: { ...job.keep, xattrs: false } };
   try {
-    worker = new Worker(workerUrl, { workerData: job });
+    worker = new Worker(workerUrl, { workerData: workerJob });
   } catch (e) {
     return { outcome: Promise.resolve({ ok: false, reason: `cannot start the scan worker: ${messageOf(e)}` }), cancel: () => undefined };
   }
@@ -39,10 +51,17 @@ export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: U
     };
     worker.once('message', (reply: ScanReply) => {
       if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
+      let lateXattrs: LateXattrs | null = null;
       try {
-        settle({ ok: true, scan: decodeScan(reply.scan, vouch), rulesRead: new Map(reply.rulesRead) });
+        const { vouch, vouchXattrs = noVouch } = vouching();
+        if (job.keep?.xattrs === true) lateXattrs = new LateXattrs(job.root, vouchXattrs);
+        const late = lateXattrs;
+        const scan = decodeScan(reply.scan, vouch, late === null ? null : (path, stat) => late.digestOf(path, stat));
+        settle({ ok: true, scan, rulesRead: new Map(reply.rulesRead) });
       } catch (e) {
         settle({ ok: false, reason: `cannot decode the worker's scan: ${messageOf(e)}` });
+      } finally {
+        lateXattrs?.close();
       }
     });
     worker.once('error', (e) => settle({ ok: false, reason: `the scan worker crashed: ${messageOf(e)}` }));
@@ -51,6 +70,8 @@ export function scanInWorker(job: ScanJob, vouch: VouchHash | null, workerUrl: U
   });
   return { outcome, cancel: () => void worker.terminate() };
 }
+
+const noVouch: VouchXattrs = () => undefined;
 
 function messageOf(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

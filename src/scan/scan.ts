@@ -2,12 +2,12 @@ import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
-import { fromBytes } from '../fs/paths.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
+import { entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
 import { metaReaderOf, NO_META, vouchedXattrs, type MetaReader, type VouchXattrs } from './read-meta.js';
 
 export interface ScanOptions {
@@ -60,8 +60,6 @@ export function vouchFromBase(base: Base, sideRecord: ScanOptions['sideRecord'],
   return (path, stat) => vouchedHash(stat, base.get(path), sideRecord(path));
 }
 
-const SLASH = 0x2f;
-
 /** A full scan of one root, vouching for unchanged files' hashes from the index (see walkTree). */
 export function scanTree(opts: ScanOptions): ScanResult {
   return walkTree(walkOptionsOf(opts));
@@ -107,7 +105,7 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
   const stack: (RelPath | null)[] = [start];
   while (stack.length > 0) {
     const dir = stack.pop() ?? null;
-    let names: Buffer[];
+    let names: string[];
     let here: Place;
     try {
       here = anchors.dir(dir);
@@ -120,7 +118,8 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
     }
     try {
       try {
-        names = readdirSync(here.fdPath, { encoding: 'buffer' });
+        // latin1: each name as a binary string (byte-exact, see core/types.ts) without a Buffer per name
+        names = readdirSync(here.fdPath, { encoding: 'latin1' });
       } catch (e) {
         if (dir === null) throw e;
         const code = errCode(e);
@@ -128,14 +127,14 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
         else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
         continue;
       }
-      for (const nameBytes of names) {
-        const name = fromBytes(nameBytes);
+      const prefix = textPrefixOf(here.fdPath);
+      for (const name of names) {
         const path = joinRel(dir, name);
         if (isOwnName(name)) {
           if (isTempName(name)) sink.leftoverTemps.push(path);
           continue;
         }
-        const abs = Buffer.concat([here.fdPath, Buffer.of(SLASH), nameBytes]);
+        const abs = entryPathOf(here.fdPath, prefix, name);
         const scanned = scanOne(opts, path, abs, sink.problems, sink.meta);
         if (scanned === null) continue;
         sink.entries.set(path, scanned);
@@ -276,7 +275,7 @@ function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
   return false;
 }
 
-function scanOne(opts: WalkOptions, path: RelPath, abs: Buffer, problems: Problem[], meta: MetaReader = NO_META): ScannedEntry | null {
+function scanOne(opts: WalkOptions, path: RelPath, abs: EntryPath, problems: Problem[], meta: MetaReader = NO_META): ScannedEntry | null {
   let st: BigIntStats;
   try {
     st = lstatSync(abs, { bigint: true });
@@ -301,7 +300,7 @@ function scanOne(opts: WalkOptions, path: RelPath, abs: Buffer, problems: Proble
       break;
     case 'symlink':
       try {
-        entry = { kind: 'symlink', target: fromBytes(readlinkSync(abs, { encoding: 'buffer' })), mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st) };
+        entry = { kind: 'symlink', target: readlinkSync(abs, { encoding: 'latin1' }), mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st) };
       } catch (e) {
         const code = errCode(e);
         if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot read link (${code})`));

@@ -56,14 +56,20 @@ export interface PairScan {
 export type ScanWorkerMode = 'always' | 'never' | 'auto';
 
 /**
- * When a worker pays. Measured on the 2-core machine this was built on (shared, so rough): `new Worker()`
- * blocks the main thread 1-6 ms, the worker is ready to scan 100-300 ms later (on the other core, while
- * the main thread scans), a side scans at about 15-25 µs per entry, and decoding the worker's columns
- * costs the main thread 3-5 µs per entry. With N entries per side the worker saves about
- * N × (scan - decode) - start-up, i.e. nothing below a few thousand entries; the index's path count
- * stands in for N (a first sync has no index, but its copying dwarfs the scan anyway).
+ * When a worker pays. What it saves is the main thread's walk of the second side, and that walk is the
+ * cheap one: it runs on code the first side's walk already made hot, while the worker starts a fresh
+ * isolate (100-300 ms to be ready) and walks cold. Measured on the 2-core machine this was built on
+ * (CPU time, as the machine was shared and busy, so rough): per 10k-entry side a warm walk costs the main
+ * thread 120-200 ms, a cold one 350-430 ms, the worker (start-up and cold walk) 490-660 ms, and decoding
+ * its columns 30-40 ms (300-400 ms per 100k). So at 10k entries the worker only just keeps up with the
+ * main thread's index load and first walk, and saves about what decoding and start-up cost (a quiet
+ * run, before the worker stopped reading xattrs: 973 ms against 748 sequential); from a few tens of
+ * thousands on it saves the second walk almost whole, given a free core: with the machine's load at 3-4
+ * (no core free), a 100k-entry no-op still scanned in 4.9-5.4 s with the worker and 4.5-4.6 s without,
+ * so this threshold is an estimate to check on a quiet machine. The index's path count stands in for the
+ * entries per side (a first sync has no index, but its copying dwarfs the scan anyway).
  */
-export const WORKER_MIN_BASE = 5000;
+export const WORKER_MIN_BASE = 20_000;
 
 export function scanWorkerModeOf(value: string | undefined): ScanWorkerMode {
   if (value === undefined || value === '' || value === 'auto') return 'auto';
@@ -75,6 +81,8 @@ export interface PairScanOptions {
   readonly mode?: ScanWorkerMode;
   /** The worker module (tests running from src/ point this at the built one). */
   readonly workerUrl?: URL;
+  /** `auto` uses a worker from this many indexed paths on (default WORKER_MIN_BASE; tests use small trees). */
+  readonly workerMinBase?: number;
 }
 
 /**
@@ -86,13 +94,13 @@ export interface PairScanOptions {
 export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'filters' | 'keep'>, filter: PathFilter, o: PairScanOptions = {}): Promise<PairScan> {
   if (pair.remote !== null) return scanWithRemote(pair, pair.remote, s, filter);
   const mode = o.mode ?? scanWorkerModeOf(process.env.TSYNC_SCAN_WORKER);
-  if (!workerPays(pair, mode)) {
+  if (!workerPays(pair, mode, o.workerMinBase ?? WORKER_MIN_BASE)) {
     const left = await scanSide(pair, s, 'left', filter);
     return { left, right: await scanSide(pair, s, 'right', filter), way: 'sequential' };
   }
-  const vouch = vouchFromBase(pair.base, pair.store.sideRecordLookup(pair.base, 'right'), s.checksum);
   const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right], keep: s.keep };
-  const running = scanInWorker(job, vouch, o.workerUrl ?? SCAN_WORKER_URL);
+  // started before anything reads pair.base: the index loads while the worker walks
+  const running = scanInWorker(job, () => scanRequestOf(pair, s, 'right', filter), o.workerUrl ?? SCAN_WORKER_URL);
   let left: ScanResult;
   try {
     left = await scanSide(pair, s, 'left', filter);
@@ -141,11 +149,12 @@ function isMissing(pair: OpenPair, side: Side): boolean {
   return side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing;
 }
 
-function workerPays(pair: OpenPair, mode: ScanWorkerMode): boolean {
+function workerPays(pair: OpenPair, mode: ScanWorkerMode, minBase: number): boolean {
   // the worker walks a local root; a remote side scans on its own machine
   if (!pair.endpoints.left.isLocal || !pair.endpoints.right.isLocal) return false;
   if (mode === 'never' || pair.roots.leftMissing || pair.roots.rightMissing) return false;
-  return mode === 'always' || pair.base.size >= WORKER_MIN_BASE;
+  // the count taken when the index was opened: pair.base would load the whole base before the worker starts
+  return mode === 'always' || pair.indexedPaths >= minBase;
 }
 
 /** A directory the worker's filter read other ignore rules for than the main one (which has read them all); null when none. */
