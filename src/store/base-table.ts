@@ -189,9 +189,11 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   private newSlot(path: RelPath): number {
     if (this.count >= this.capacity) throw new RangeError('BaseTable: more rows than its capacity');
-    if (this.slots.has(path)) throw new RangeError('BaseTable: a path was loaded twice');
-    const i = this.count++;
+    // one hash lookup, not two (has, then set): a repeated path leaves the size as it was
+    const i = this.count;
     this.slots.set(path, i);
+    if (this.slots.size === i) throw new RangeError('BaseTable: a path was loaded twice');
+    this.count++;
     return i;
   }
 
