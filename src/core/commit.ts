@@ -1,6 +1,6 @@
 import { isBlocked, blockedPaths } from './blocked.js';
 import type { Scope } from './scope.js';
-import { RACY_WINDOW_NS, sideRecordOf } from './stat-cache.js';
+import { isRacy, RACY_CTIME, RACY_WINDOW_NS, sideRecordOf } from './stat-cache.js';
 import type { Base, BaseRecord, Entry, Outcome, Plan, RelPath, ScannedEntry, Side, SideRecord, Snapshot } from './types.js';
 
 export interface BaseChanges {
@@ -33,11 +33,11 @@ export function nextBase({ base, left, right, plan, outcomes, scope = 'all', rac
     const l = left.entries.get(path);
     const r = right.entries.get(path);
     if (l === undefined || r === undefined) continue;
-    const rec: BaseRecord = { entry: mergedEntry(l.entry, r.entry), left: recordOf(l, 'left'), right: recordOf(r, 'right') };
-    // The common case of a quiet run: the record is what the base holds already; nothing to write.
+    // The common case of a quiet run: the record is what the base holds already; nothing to write
+    // (checked before any record is built: on a no-op run that is every path).
     const old = base.get(path);
-    if (old !== undefined && sameRecord(old, rec)) continue;
-    next.set(path, rec);
+    if (old !== undefined && recordsAgreed(old, l, r, racyWindowNs)) continue;
+    next.set(path, { entry: mergedEntry(l.entry, r.entry), left: recordOf(l, 'left'), right: recordOf(r, 'right') });
   }
   /** Paths whose metadata a run set on one side so far: a merge may set it on both (merge-meta.ts). */
   const metaSet = new Map<RelPath, Side>();
@@ -87,6 +87,20 @@ const COARSE: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RA
 function mergedEntry(l: Entry, r: Entry): Entry {
   if (l.kind === 'file' && r.kind === 'file' && l.hash === null) return { ...l, hash: r.hash };
   return l;
+}
+
+/** Whether `old` is the record an agreed pair of scans would make: sameRecord without building that record. */
+function recordsAgreed(old: BaseRecord, l: ScannedEntry, r: ScannedEntry, racyWindowNs: Readonly<Record<Side, bigint>>): boolean {
+  const e = l.entry;
+  const hashed = e.kind === 'file' && e.hash === null && r.entry.kind === 'file' ? { ...e, hash: r.entry.hash } : e;
+  return sameEntry(old.entry, hashed) && sameScannedSide(old.left, l, racyWindowNs.left) && sameScannedSide(old.right, r, racyWindowNs.right);
+}
+
+/** sameSide(recorded, sideRecordOf(s.stat, s.observedAtNs, windowNs)), without the record. */
+function sameScannedSide(recorded: SideRecord | null, s: ScannedEntry, windowNs: bigint): boolean {
+  if (recorded === null) return false;
+  const ctimeNs = isRacy(s.stat.ctimeNs, s.observedAtNs, windowNs) ? RACY_CTIME : s.stat.ctimeNs;
+  return recorded.mtimeNs === s.stat.mtimeNs && recorded.ino === s.stat.ino && recorded.ctimeNs === ctimeNs;
 }
 
 function sameRecord(a: BaseRecord, b: BaseRecord): boolean {

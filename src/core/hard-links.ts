@@ -28,6 +28,8 @@ export function linkLeaders(snap: Snapshot, isBlocked: (p: RelPath) => boolean):
 /** The files of a snapshot with nlink > 1, by inode; a key holds the device when the scan had it. */
 export function inodeGroups(snap: Snapshot, isBlocked: (p: RelPath) => boolean = () => false): Map<string, RelPath[]> {
   const groups = new Map<string, RelPath[]>();
+  // Most trees have no hard links at all: one pass over the values, which builds no [path, entry] pairs, settles that.
+  if (!hasLinkedFile(snap)) return groups;
   for (const [path, s] of snap.entries) {
     if (!isLinkedFile(s) || isBlocked(path)) continue;
     const key = inodeKey(s);
@@ -36,6 +38,11 @@ export function inodeGroups(snap: Snapshot, isBlocked: (p: RelPath) => boolean =
     else list.push(path);
   }
   return groups;
+}
+
+function hasLinkedFile(snap: Snapshot): boolean {
+  for (const s of snap.entries.values()) if (isLinkedFile(s)) return true;
+  return false;
 }
 
 export function inodeKey(s: ScannedEntry): string {
@@ -52,16 +59,16 @@ export interface HardLinkInput {
   /** The paths planned (the scope), in order. */
   readonly paths: readonly RelPath[];
   readonly isBlocked: (p: RelPath) => boolean;
-  /** The actions propagate() chose per path, which this rewrites for the paths of link groups. */
-  readonly actions: readonly Action[];
-  readonly agreed: readonly RelPath[];
+  /** The actions propagate() chose per path, which this rewrites for the paths of link groups (handed over: returned as they are when no path is linked). */
+  readonly actions: Action[];
+  readonly agreed: RelPath[];
 }
 
 /** The plan's actions and agreed paths with hard links kept: links added, copies replaced, shared inodes broken. */
 export function planHardLinks({ source, target, paths, isBlocked, actions, agreed }: HardLinkInput): { actions: Action[]; agreed: RelPath[] } {
   const leaderOf = linkLeaders(source, isBlocked);
   const sharedInTarget = [...inodeGroups(target).values()].filter((g) => g.length > 1);
-  if (leaderOf.size === 0 && sharedInTarget.length === 0) return { actions: [...actions], agreed: [...agreed] };
+  if (leaderOf.size === 0 && sharedInTarget.length === 0) return { actions, agreed };
   const sourceLeader = (p: RelPath): RelPath | null => (source.entries.get(p)?.entry.kind === 'file' ? (leaderOf.get(p) ?? p) : null);
 
   // Paths of the target that must leave the inode they share with paths the source keeps apart.
@@ -125,5 +132,5 @@ export function planHardLinks({ source, target, paths, isBlocked, actions, agree
 
   const out: Action[] = [];
   for (const list of byPath.values()) for (const a of list) out.push(a);
-  return { actions: out, agreed: noLongerAgreed.size === 0 ? [...agreed] : agreed.filter((p) => !noLongerAgreed.has(p)) };
+  return { actions: out, agreed: noLongerAgreed.size === 0 ? agreed : agreed.filter((p) => !noLongerAgreed.has(p)) };
 }

@@ -29,6 +29,8 @@ interface FieldRule<V> {
 /** A rule with its value type hidden, so rules for fields of different types share one table. */
 interface Field {
   readonly name: string;
+  /** Both sides hold the same value, or one lacks the field: pick() is null whatever the base. */
+  agrees(l: Entry, r: Entry): boolean;
   pick(l: Entry, r: Entry, b: BaseRecord | undefined): Pick;
   /** `into` with this field's value taken from `from`. */
   take(into: Entry, from: Entry): Entry;
@@ -37,6 +39,11 @@ interface Field {
 function field<V>(rule: FieldRule<V>): Field {
   return {
     name: rule.name,
+    agrees(l, r) {
+      const lv = rule.read(l);
+      const rv = rule.read(r);
+      return lv === undefined || rv === undefined || rule.same(lv, rv);
+    },
     pick(l, r, b) {
       const lv = rule.read(l);
       const rv = rule.read(r);
@@ -152,4 +159,10 @@ export function mergeMeta(l: Entry, r: Entry, b: BaseRecord | undefined): Merged
     else if (winner === 'left') right = f.take(right ?? r, l);
   }
   return { left, right };
+}
+
+/** True when mergeMeta(l, r, b) leaves both sides as they are for every base b: no merged field differs. */
+export function metaAgrees(l: Entry, r: Entry): boolean {
+  for (const f of FIELDS) if (!f.agrees(l, r)) return false;
+  return true;
 }

@@ -59,6 +59,14 @@ export function compareRel(a: RelPath, b: RelPath): number {
 }
 
 /**
+ * Sorts paths in place into compareRel's order. That is the default sort's order (UTF-16 code units,
+ * i.e. bytes in binary-string form), which sorts 100k paths about twice as fast as a comparator does.
+ */
+export function sortRel(paths: RelPath[]): RelPath[] {
+  return paths.sort();
+}
+
+/**
  * A path for humans: UTF-8 where the bytes are valid UTF-8, `\xNN` for bytes that are not, and control
  * characters (newline, tab…) escaped so that one problem stays on one line.
  */

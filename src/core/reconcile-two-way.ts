@@ -1,7 +1,7 @@
 import { blockedPaths, isBlocked } from './blocked.js';
 import { sameContent, sameExtendedMeta, sameMtime } from './compare.js';
 import { conflictName } from './conflict-name.js';
-import { mergeMeta } from './merge-meta.js';
+import { mergeMeta, metaAgrees } from './merge-meta.js';
 import { orderActions } from './order.js';
 import { parentOf } from './paths.js';
 import { scopedPaths, type Scope } from './scope.js';
@@ -35,6 +35,13 @@ type Decision =
 
 const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
 
+// Decisions carry no per-path data: one shared object each, not one allocated per path of the tree.
+const AGREE: Decision = { kind: 'agree' };
+const GONE: Decision = { kind: 'gone' };
+const SKIP_CONFLICT: Decision = { kind: 'skip-conflict' };
+const PROPAGATE: Readonly<Record<Side, Decision>> = { left: { kind: 'propagate', from: 'left' }, right: { kind: 'propagate', from: 'right' } };
+const CONFLICT: Readonly<Record<Side, Decision>> = { left: { kind: 'conflict', winner: 'left' }, right: { kind: 'conflict', winner: 'right' } };
+
 /**
  * Three-way reconcile of two trees against their base. Per path: unchanged on both sides → nothing;
  * changed on one side → propagate; changed to the same content → merge the metadata field by field
@@ -46,7 +53,8 @@ const other = (s: Side): Side => (s === 'left' ? 'right' : 'left');
 export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', trash = false }: TwoWayInput): Plan {
   const blocked = blockedPaths([...left.problems, ...right.problems]);
   const paths = scopedPaths(scope, base, left.entries, right.entries);
-  const decisions = new Map<RelPath, Decision>();
+  /** By index into `paths`; undefined for a blocked path. */
+  const decisions = new Array<Decision | undefined>(paths.length);
   const skipped: RelPath[] = [];
   /** Directories that must exist on a side afterwards, because something below them will. */
   const needDir = { left: new Set<RelPath>(), right: new Set<RelPath>() };
@@ -65,7 +73,7 @@ export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', tr
     const r = right.entries.get(path);
     let d = decide(l, r, base.get(path), policy);
     d = keepNeededDirs(d, path, l, r, needDir, policy);
-    decisions.set(path, d);
+    decisions[i] = d;
     for (const side of ['left', 'right'] as const) if (existsAfter(d, side, l, r)) markParent(needDir[side], path);
   }
 
@@ -80,8 +88,9 @@ export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', tr
   const conflicts: Conflict[] = [];
   /** Conflicts left as they are (policy skip): nothing at or below them changes on either side. */
   const frozen = new Set<RelPath>();
-  for (const path of paths) {
-    const d = decisions.get(path);
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i] as RelPath;
+    const d = decisions[i];
     if (d === undefined) continue;
     if (frozen.size > 0 && isBlocked(frozen, path)) {
       skipped.push(path);
@@ -94,7 +103,7 @@ export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', tr
         break;
       case 'agree':
         if (l !== undefined && r !== undefined) {
-          const metas = metaFixes(path, l, r, base.get(path));
+          const metas = metaFixes(path, l, r, base);
           if (metas.length === 0) agreed.push(path);
           else actions.push(...metas);
         }
@@ -147,20 +156,20 @@ function markParent(set: Set<RelPath>, path: RelPath): void {
 function decide(l: ScannedEntry | undefined, r: ScannedEntry | undefined, b: BaseRecord | undefined, policy: ConflictPolicy): Decision {
   const lChanged = !unchangedSinceBase(l, b, 'left');
   const rChanged = !unchangedSinceBase(r, b, 'right');
-  if (!lChanged && !rChanged) return l === undefined && r === undefined ? { kind: 'gone' } : { kind: 'agree' };
-  if (lChanged && !rChanged) return { kind: 'propagate', from: 'left' };
-  if (rChanged && !lChanged) return { kind: 'propagate', from: 'right' };
+  if (!lChanged && !rChanged) return l === undefined && r === undefined ? GONE : AGREE;
+  if (lChanged && !rChanged) return PROPAGATE.left;
+  if (rChanged && !lChanged) return PROPAGATE.right;
   // changed on both sides
-  if (l === undefined && r === undefined) return { kind: 'gone' };
-  if (l === undefined) return { kind: 'propagate', from: 'right' }; // a deletion never beats a change
-  if (r === undefined) return { kind: 'propagate', from: 'left' };
-  if (sameContent(l.entry, r.entry)) return { kind: 'agree' };
+  if (l === undefined && r === undefined) return GONE;
+  if (l === undefined) return PROPAGATE.right; // a deletion never beats a change
+  if (r === undefined) return PROPAGATE.left;
+  if (sameContent(l.entry, r.entry)) return AGREE;
   return conflictDecision(l, r, policy);
 }
 
 function conflictDecision(l: ScannedEntry, r: ScannedEntry, policy: ConflictPolicy): Decision {
-  if (policy === 'skip') return { kind: 'skip-conflict' };
-  return { kind: 'conflict', winner: winnerOf(l, r, policy) };
+  if (policy === 'skip') return SKIP_CONFLICT;
+  return CONFLICT[winnerOf(l, r, policy)];
 }
 
 /**
@@ -204,12 +213,12 @@ function keepNeededDirs(
   if (!needed) return d;
   const isDir = (s: ScannedEntry | undefined): boolean => s?.entry.kind === 'dir';
   if (existsAsDirAfter(d, 'left', l, r) && existsAsDirAfter(d, 'right', l, r)) return d;
-  if (isDir(l) && isDir(r)) return { kind: 'agree' };
+  if (isDir(l) && isDir(r)) return AGREE;
   const dirSide: Side | null = isDir(l) ? 'left' : isDir(r) ? 'right' : null;
   if (dirSide === null) return d; // nothing below can survive without a directory on some side
   const otherEntry = dirSide === 'left' ? r : l;
-  if (otherEntry === undefined) return { kind: 'propagate', from: dirSide };
-  return policy === 'skip' ? { kind: 'skip-conflict' } : { kind: 'conflict', winner: dirSide };
+  if (otherEntry === undefined) return PROPAGATE[dirSide];
+  return policy === 'skip' ? SKIP_CONFLICT : CONFLICT[dirSide];
 }
 
 function existsAfter(d: Decision, side: Side, l: ScannedEntry | undefined, r: ScannedEntry | undefined): boolean {
@@ -260,9 +269,11 @@ export function unchangedSinceBase(x: ScannedEntry | undefined, b: BaseRecord | 
  * A side that must change gets a meta action whose source carries the other side's scan (its true
  * stat, for the base record) with the merged entry for the target. Empty when both already agree.
  */
-function metaFixes(path: RelPath, l: ScannedEntry, r: ScannedEntry, b: BaseRecord | undefined): Action[] {
+function metaFixes(path: RelPath, l: ScannedEntry, r: ScannedEntry, base: Base): Action[] {
   if (l.entry.kind !== r.entry.kind) return [];
-  const merged = mergeMeta(l.entry, r.entry, b);
+  // The base decides only between values that differ: where none does (every quiet path), it is not read.
+  if (metaAgrees(l.entry, r.entry)) return [];
+  const merged = mergeMeta(l.entry, r.entry, base.get(path));
   const out: Action[] = [];
   if (merged.left !== null) out.push({ type: 'meta', path, target: 'left', expect: expectOf(l), source: { ...r, entry: merged.left } });
   if (merged.right !== null) out.push({ type: 'meta', path, target: 'right', expect: expectOf(r), source: { ...l, entry: merged.right } });

@@ -1,4 +1,4 @@
-import { ancestorsOf, compareRel } from './paths.js';
+import { ancestorsOf, sortRel } from './paths.js';
 import type { RelPath } from './types.js';
 
 /**
@@ -16,10 +16,18 @@ export interface KnownPaths {
 
 /** The paths of the scope that any source knows, sorted; a narrow scope costs its own size, not the sources'. */
 export function scopedPaths(scope: Scope, ...sources: KnownPaths[]): RelPath[] {
-  if (scope !== 'all') return [...scope].filter((p) => sources.some((s) => s.has(p))).sort(compareRel);
-  const all = new Set<RelPath>();
-  for (const src of sources) for (const p of src.keys()) all.add(p);
-  return [...all].sort(compareRel);
+  if (scope !== 'all') return sortRel([...scope].filter((p) => sources.some((s) => s.has(p))));
+  // No set of the union: each path is taken from the first source that has it (one array, no rehashing).
+  const all: RelPath[] = [];
+  sources.forEach((src, i) => {
+    for (const p of src.keys()) if (!knownBefore(sources, i, p)) all.push(p);
+  });
+  return sortRel(all);
+}
+
+function knownBefore(sources: readonly KnownPaths[], end: number, p: RelPath): boolean {
+  for (let i = 0; i < end; i++) if (sources[i]?.has(p) === true) return true;
+  return false;
 }
 
 /**

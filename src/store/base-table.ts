@@ -1,4 +1,26 @@
-import type { BaseRecord, Entry, OwnerMeta, RelPath, SideRecord, XattrMeta } from '../core/types.js';
+import type { BaseRecord, Entry, RelPath, SideRecord } from '../core/types.js';
+
+/** One row of the index as the loader hands it over, in this invocation's left/right orientation (store/base-load.ts). */
+export interface StoredRow {
+  kind: number;
+  size: number | null;
+  mode: number | null;
+  mtimeNs: bigint | null;
+  hash: string | null;
+  /** A symlink's target, binary string. */
+  target: string | null;
+  leftMtimeNs: bigint | null;
+  leftIno: bigint | null;
+  leftCtimeNs: bigint | null;
+  rightMtimeNs: bigint | null;
+  rightIno: bigint | null;
+  rightCtimeNs: bigint | null;
+  uid: number | null;
+  gid: number | null;
+  xattrs: string | null;
+}
+
+type Mutable<T> = T extends unknown ? { -readonly [K in keyof T]: T[K] } : never;
 
 /** The columns of one base row as the index stores them, in this invocation's left/right orientation. */
 export interface BaseRow {
@@ -17,7 +39,6 @@ const HAS_HASH = 4;
 const XATTRS_KEPT = 8;
 /** (uid_t)-1, which no file has: the id was not kept. */
 const NO_ID = 0xffffffff;
-const NOTHING: Readonly<Record<string, never>> = Object.freeze({});
 
 /**
  * The base in memory: the same Map interface the pure core reads, stored as columns instead of one
@@ -78,10 +99,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   /** Adds a loaded row (the loader never repeats a path: it is the table's primary key). */
   append(path: RelPath, entry: Entry, left: SideRecord | null, right: SideRecord | null): void {
-    if (this.count >= this.capacity) throw new RangeError('BaseTable: more rows than its capacity');
-    if (this.slots.has(path)) throw new RangeError('BaseTable: a path was loaded twice');
-    const i = this.count++;
-    this.slots.set(path, i);
+    const i = this.newSlot(path);
     let flags = 0;
     this.mtimes[i] = entry.mtimeNs;
     if (entry.uid !== undefined) this.uids[i] = entry.uid;
@@ -124,13 +142,68 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.flags[i] = flags;
   }
 
+  /**
+   * Adds a row straight from the index's columns (store/base-load.ts): no Entry or side records are
+   * built for it, so loading a base makes no garbage beyond what SQLite hands over. A kind this version
+   * does not know is skipped (no base for the path), as the Entry decoder does.
+   */
+  appendStored(path: RelPath, row: StoredRow): void {
+    const kind = row.kind;
+    if (kind !== KIND_FILE && kind !== KIND_DIR && kind !== KIND_SYMLINK) return;
+    const i = this.newSlot(path);
+    let flags = 0;
+    this.kinds[i] = kind;
+    this.mtimes[i] = row.mtimeNs ?? 0n;
+    if (row.uid !== null) this.uids[i] = row.uid;
+    if (row.gid !== null) this.gids[i] = row.gid;
+    if (kind === KIND_SYMLINK) this.targets.set(i, row.target ?? '');
+    else {
+      this.modes[i] = row.mode ?? 0;
+      if (row.xattrs !== null) {
+        flags |= XATTRS_KEPT;
+        if (row.xattrs !== '') this.xattrDigests.set(i, row.xattrs);
+      }
+      if (kind === KIND_FILE) {
+        this.sizes[i] = row.size ?? 0;
+        if (row.hash !== null) {
+          this.hashes[i] = row.hash;
+          flags |= HAS_HASH;
+        }
+      }
+    }
+    // an inode stored signed lands on the same 64 bits in the unsigned column
+    if (row.leftMtimeNs !== null && row.leftIno !== null && row.leftCtimeNs !== null) {
+      flags |= HAS_LEFT;
+      this.leftMtimes[i] = row.leftMtimeNs;
+      this.leftInos[i] = row.leftIno;
+      this.leftCtimes[i] = row.leftCtimeNs;
+    }
+    if (row.rightMtimeNs !== null && row.rightIno !== null && row.rightCtimeNs !== null) {
+      flags |= HAS_RIGHT;
+      this.rightMtimes[i] = row.rightMtimeNs;
+      this.rightInos[i] = row.rightIno;
+      this.rightCtimes[i] = row.rightCtimeNs;
+    }
+    this.flags[i] = flags;
+  }
+
+  private newSlot(path: RelPath): number {
+    if (this.count >= this.capacity) throw new RangeError('BaseTable: more rows than its capacity');
+    // one hash lookup, not two (has, then set): a repeated path leaves the size as it was
+    const i = this.count;
+    this.slots.set(path, i);
+    if (this.slots.size === i) throw new RangeError('BaseTable: a path was loaded twice');
+    this.count++;
+    return i;
+  }
+
   get size(): number {
     return this.count - this.hiddenSlots + this.added;
   }
 
   get(path: RelPath): BaseRecord | undefined {
     if (path === this.lastPath) return this.lastRecord;
-    const over = this.overlay.get(path);
+    const over = this.overlay.size === 0 ? undefined : this.overlay.get(path);
     const rec = over !== undefined ? (over ?? undefined) : this.materialise(path);
     this.lastPath = path;
     this.lastRecord = rec;
@@ -138,7 +211,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   }
 
   has(path: RelPath): boolean {
-    const over = this.overlay.get(path);
+    const over = this.overlay.size === 0 ? undefined : this.overlay.get(path);
     if (over !== undefined) return over !== null;
     return this.slots.has(path);
   }
@@ -183,6 +256,10 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   }
 
   *keys(): MapIterator<RelPath> {
+    if (this.overlay.size === 0) {
+      yield* this.slots.keys();
+      return;
+    }
     for (const p of this.slots.keys()) if (!this.overlay.has(p)) yield p;
     for (const [p, rec] of this.overlay) if (rec !== null) yield p;
   }
@@ -224,26 +301,25 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     return { entry: this.entryAt(i, flags), left, right };
   }
 
+  /** Built field by field: spreading the optional parts in cost an object per part and a generic copy per record. */
   private entryAt(i: number, flags: number): Entry {
     const mtimeNs = this.mtimes[i] ?? 0n;
-    const owner = this.ownerAt(i);
-    const xattrs: XattrMeta = (flags & XATTRS_KEPT) === 0 ? NOTHING : { xattrs: this.xattrDigests.get(i) ?? '' };
+    let e: Mutable<Entry>;
     switch (this.kinds[i]) {
       case KIND_FILE:
-        return { kind: 'file', size: this.sizes[i] ?? 0, mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null), ...owner, ...xattrs };
+        e = { kind: 'file', size: this.sizes[i] ?? 0, mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null) };
+        break;
       case KIND_DIR:
-        return { kind: 'dir', mode: this.modes[i] ?? 0, mtimeNs, ...owner, ...xattrs };
+        e = { kind: 'dir', mode: this.modes[i] ?? 0, mtimeNs };
+        break;
       default:
-        return { kind: 'symlink', target: this.targets.get(i) ?? '', mtimeNs, ...owner };
+        e = { kind: 'symlink', target: this.targets.get(i) ?? '', mtimeNs };
     }
-  }
-
-  private ownerAt(i: number): OwnerMeta {
     const uid = this.uids[i] ?? NO_ID;
     const gid = this.gids[i] ?? NO_ID;
-    if (uid === NO_ID && gid === NO_ID) return NOTHING;
-    if (gid === NO_ID) return { uid };
-    if (uid === NO_ID) return { gid };
-    return { uid, gid };
+    if (uid !== NO_ID) e.uid = uid;
+    if (gid !== NO_ID) e.gid = gid;
+    if ((flags & XATTRS_KEPT) !== 0 && e.kind !== 'symlink') e.xattrs = this.xattrDigests.get(i) ?? '';
+    return e;
   }
 }

@@ -5,7 +5,8 @@ import type { BaseChanges } from '../core/commit.js';
 import type { AbsPath, Base, Conflict, ConflictPolicy, ConflictResolution, ConflictVersion, Entry, EntryKind, RelPath, Side, SideRecord } from '../core/types.js';
 import { StateError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
-import { BaseTable } from './base-table.js';
+import type { BaseTable } from './base-table.js';
+import { loadBaseTable, type EntryRowValues } from './base-load.js';
 import { MIGRATIONS } from './migrations.js';
 import { pairKey } from './state-location.js';
 
@@ -13,50 +14,7 @@ type Db = Database.Database;
 
 const KIND_CODE = { file: 1, dir: 2, symlink: 3 } as const;
 
-interface EntryRow {
-  path: Buffer;
-  kind: bigint;
-  size: bigint | null;
-  mode: bigint | null;
-  mtime_ns: bigint | null;
-  hash: string | null;
-  target: Buffer | null;
-  l_mtime_ns: bigint | null;
-  l_ino: bigint | null;
-  l_ctime_ns: bigint | null;
-  r_mtime_ns: bigint | null;
-  r_ino: bigint | null;
-  r_ctime_ns: bigint | null;
-  uid: bigint | null;
-  gid: bigint | null;
-  xattrs: string | null;
-}
-
 const ENTRY_COLUMNS = 'path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns, uid, gid, xattrs';
-type EntryRowValues = [
-  Buffer,
-  bigint,
-  bigint | null,
-  bigint | null,
-  bigint | null,
-  string | null,
-  Buffer | null,
-  bigint | null,
-  bigint | null,
-  bigint | null,
-  bigint | null,
-  bigint | null,
-  bigint | null,
-  bigint | null,
-  bigint | null,
-  string | null,
-];
-
-function rowOf(v: EntryRowValues): EntryRow {
-  const [path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns, uid, gid, xattrs] = v;
-  return { path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns, uid, gid, xattrs };
-}
-
 interface ConflictRow {
   at_ms: bigint;
   path: Buffer;
@@ -163,19 +121,8 @@ export class StateStore {
 
   loadBase(): BaseTable {
     const count = this.countBase();
-    const base = new BaseTable(count);
     const rows = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM entries`).safeIntegers(true).raw(true);
-    for (const raw of rows.iterate() as IterableIterator<EntryRowValues>) {
-      const row = rowOf(raw);
-      const entry = entryOf(row);
-      if (entry === null) continue;
-      const l = sideOf(row.l_mtime_ns, row.l_ino, row.l_ctime_ns);
-      const r = sideOf(row.r_mtime_ns, row.r_ino, row.r_ctime_ns);
-      const path = row.path.toString('latin1') as RelPath;
-      if (this.swapped) base.append(path, entry, r, l);
-      else base.append(path, entry, l, r);
-    }
-    return base;
+    return loadBaseTable(rows.iterate() as IterableIterator<EntryRowValues>, count, this.swapped);
   }
 
   /** Writes base changes, conflicts and run-log rows in one transaction: either all of it lands or none. */
@@ -393,22 +340,6 @@ function asStateError(e: unknown, file: string): StateError {
   return new StateError(`cannot use the state index ${file}: ${msg}`);
 }
 
-function entryOf(row: EntryRow): Entry | null {
-  const mtimeNs = row.mtime_ns ?? 0n;
-  const owner = { ...(row.uid === null ? {} : { uid: Number(row.uid) }), ...(row.gid === null ? {} : { gid: Number(row.gid) }) };
-  const xattrs = row.xattrs === null ? {} : { xattrs: row.xattrs };
-  switch (Number(row.kind)) {
-    case KIND_CODE.file:
-      return { kind: 'file', size: Number(row.size ?? 0n), mode: Number(row.mode ?? 0n), mtimeNs, hash: row.hash, ...owner, ...xattrs };
-    case KIND_CODE.dir:
-      return { kind: 'dir', mode: Number(row.mode ?? 0n), mtimeNs, ...owner, ...xattrs };
-    case KIND_CODE.symlink:
-      return { kind: 'symlink', target: (row.target ?? Buffer.alloc(0)).toString('latin1'), mtimeNs, ...owner };
-    default:
-      return null; // a kind from a future version: treated as unknown, i.e. no base
-  }
-}
-
 type EntryColumns = [number, number | null, number | null, bigint, string | null, Buffer | null];
 
 function entryColumns(e: Entry): EntryColumns {
@@ -429,9 +360,4 @@ function metaColumns(e: Entry): [number | null, number | null, string | null] {
 // Inode numbers are unsigned 64-bit; SQLite integers are signed. Store the same 64 bits either way.
 function sideColumns(s: SideRecord | null): [bigint | null, bigint | null, bigint | null] {
   return s === null ? [null, null, null] : [s.mtimeNs, BigInt.asIntN(64, s.ino), s.ctimeNs];
-}
-
-function sideOf(mtime: bigint | null, ino: bigint | null, ctime: bigint | null): SideRecord | null {
-  if (mtime === null || ino === null || ctime === null) return null;
-  return { mtimeNs: mtime, ino: BigInt.asUintN(64, ino), ctimeNs: ctime };
 }

@@ -1,5 +1,5 @@
 import { sourceSides } from '../core/sides.js';
-import type { RelPath, Side } from '../core/types.js';
+import type { BaseRecord, RelPath, Side } from '../core/types.js';
 import type { EndpointWatch } from '../endpoint/endpoint.js';
 import { TsyncError } from '../errors.js';
 import { DirtyAggregator, type DirtyBatch } from '../watch/aggregator.js';
@@ -128,7 +128,7 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
     // index knows are watched without listing the tree; those it does not know (made since the last
     // sync) are found by the full scan, watched then, and re-read by the first dirty cycle.
     aggregator.pause();
-    const knownDirs = pair.base.size === 0 ? undefined : [...pair.base].filter(([, rec]) => rec.entry.kind === 'dir').map(([p]) => p);
+    const knownDirs = pair.base.size === 0 ? undefined : knownDirsOf(pair.base);
     // a remote side's agent watches its own root and sends the hints (remote/agent-watch.ts)
     for (const side of sides) watches.push(await pair.endpoints[side].watch(side, knownDirs, { onHint, onFailure }));
     report(await watched.fullCycle());
@@ -206,4 +206,11 @@ function cycleEvents(r: CycleReport, watched: WatchedPair, told: Set<string>): R
     });
   }
   return events;
+}
+
+/** The directories the base holds, read one record at a time: a copy of every record at once was the whole base again in memory. */
+function knownDirsOf(base: ReadonlyMap<RelPath, BaseRecord>): RelPath[] {
+  const dirs: RelPath[] = [];
+  for (const [p, rec] of base) if (rec.entry.kind === 'dir') dirs.push(p);
+  return dirs;
 }
