@@ -2,7 +2,7 @@ import type { WrittenSide } from '../core/written-paths.js';
 import type { Expectation, KeptMeta, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { LocalRunSide } from '../engine/local-copy.js';
 import type { BlockSignature } from '../delta/block-signature.js';
-import type { ReadStream } from '../engine/stream-copy.js';
+import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
 import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult, WalkOptions } from '../scan/scan.js';
 import type { RootWatchEvents } from '../watch/watcher.js';
@@ -85,6 +85,18 @@ export interface Endpoint {
    * must be the one the delta ends with, before anything is renamed.
    */
   installDelta(path: RelPath, source: ScannedEntry, expect: Expectation, basis: DeltaBasis, ops: AsyncIterable<Buffer>, xattrs: Xattrs): Promise<Installed>;
+  /**
+   * Batched copies of small files (engine/batch-copy.ts), sending side: each file read whole, with the same
+   * checks as openRead (and its xattrs, and the owner note, when asked). Per file its bytes or its error:
+   * one file's failure is not the others'.
+   */
+  readBatch(items: readonly BatchReadItem[]): Promise<PerFile<FileRead>[]>;
+  /**
+   * Batched copies, receiving side: each file installed as install would (temp file, hash checked against
+   * the source entry's, metadata, stale check, trash, rename), one after another. Per file what was
+   * installed or why not: one file's failure is not the others'.
+   */
+  installBatch(items: readonly BatchInstallItem[]): Promise<PerFile<Installed>[]>;
   /** Makes the named paths durable (fsync, or a syncfs when there are many); `rootMade`: the root's own name too. Returns what it did (TSYNC_TIMINGS). */
   flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]>;
   /** What the root's trash holds, oldest first (`tsync trash`); no run needed. */
@@ -92,6 +104,34 @@ export interface Endpoint {
   /** Puts a version listTrash named back at its path, what stands there now going to the trash first (`tsync restore`); no run needed. */
   restoreFromTrash(version: TrashVersionRef): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One file's result in a batch: what it gave, or the error it failed with (the engine's typed errors). */
+export type PerFile<T> = { readonly ok: T } | { readonly error: unknown };
+
+export interface BatchReadItem {
+  readonly path: RelPath;
+  readonly scanned: ScannedEntry;
+  /** Read its xattrs too (before its bytes: adding one changes the ctime, which the read checks). */
+  readonly xattrs: boolean;
+  /** Without the right to chown: note an entry of another user (noteOwnerLeft). */
+  readonly noteOwner: boolean;
+}
+
+export interface FileRead {
+  readonly bytes: Buffer;
+  readonly trailer: ReadTrailer;
+  /** Null unless asked for (or not kept on this side). */
+  readonly xattrs: Xattrs;
+}
+
+export interface BatchInstallItem {
+  readonly path: RelPath;
+  /** The source as scanned, its hash that of `bytes` (checked before the rename). */
+  readonly source: ScannedEntry;
+  readonly expect: Expectation;
+  readonly bytes: Buffer;
+  readonly xattrs: Xattrs;
 }
 
 /** A trashed version as a restore names it: the run's stamp, the path it had, where the trash keeps it. */

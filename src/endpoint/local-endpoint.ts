@@ -27,7 +27,25 @@ import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { walkPaths, walkTree, type ScanResult } from '../scan/scan.js';
 import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
-import type { Copied, DeltaBasis, Endpoint, EndpointWatch, HashResult, Installed, LinkTarget, PrepareRequest, RunOptions, ScanRequest, TrashVersionRef, Xattrs } from './endpoint.js';
+import { readWholeFile } from '../engine/read-whole.js';
+import type {
+  BatchInstallItem,
+  BatchReadItem,
+  Copied,
+  DeltaBasis,
+  FileRead,
+  PerFile,
+  Endpoint,
+  EndpointWatch,
+  HashResult,
+  Installed,
+  LinkTarget,
+  PrepareRequest,
+  RunOptions,
+  ScanRequest,
+  TrashVersionRef,
+  Xattrs,
+} from './endpoint.js';
 
 /** The run's state on this side: descriptors pinned from the root down, the guard where /proc is missing, the trash. */
 interface RunState extends LocalRunSide {
@@ -325,6 +343,36 @@ export class LocalEndpoint implements Endpoint {
     return got;
   }
 
+  async readBatch(items: readonly BatchReadItem[]): Promise<PerFile<FileRead>[]> {
+    const r = this.running();
+    const out: PerFile<FileRead>[] = [];
+    for (const item of items) {
+      const label = displayPath(item.path);
+      try {
+        const xattrs = item.xattrs ? await this.readXattrs(item.path, label) : null;
+        if (item.noteOwner) await this.noteOwnerLeft(item.path);
+        const read = this.at(item.path, ({ fdPath }) => readWholeFile(fdPath, item.scanned, label, r.racyWindowNs));
+        out.push({ ok: { ...read, xattrs } });
+      } catch (error) {
+        out.push({ error });
+      }
+    }
+    return out;
+  }
+
+  /** One install after another, each with all of install's checks; a failure is that file's only. */
+  async installBatch(items: readonly BatchInstallItem[]): Promise<PerFile<Installed>[]> {
+    const out: PerFile<Installed>[] = [];
+    for (const item of items) {
+      try {
+        out.push({ ok: await this.install(item.path, item.source, item.expect, oneChunk(item.bytes), item.xattrs) });
+      } catch (error) {
+        out.push({ error });
+      }
+    }
+    return out;
+  }
+
   async flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]> {
     if (flushStrategyOf(written) === 'targeted') {
       const r = await fsyncWritten(this.root, written);
@@ -381,6 +429,10 @@ export class LocalEndpoint implements Endpoint {
       to.release();
     }
   }
+}
+
+async function* oneChunk(bytes: Buffer): AsyncGenerator<Buffer> {
+  yield bytes;
 }
 
 /** A delta's basis must be a file the scan saw. */

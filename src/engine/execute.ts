@@ -1,7 +1,7 @@
 import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
-import type { Action, Expectation, KeptMeta, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
+import type { Action, CopyAction, Expectation, KeptMeta, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { Copied, Endpoint, Installed } from '../endpoint/endpoint.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
@@ -11,6 +11,7 @@ import { StaleTargetError, UnsafePathError } from './guards.js';
 import { copyByDelta, deltaApplies } from './delta-copy.js';
 import { copyLocally } from './local-copy.js';
 import { transferred } from './stream-copy.js';
+import { BATCHES_IN_FLIGHT, type BatchCopied, batchingAllowed, copyBatch, intoBatches, isBatchable } from './batch-copy.js';
 
 export interface ExecuteOptions {
   /** The two sides: every read and write goes through them (endpoint/endpoint.ts). */
@@ -80,23 +81,39 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     outcomes.push(outcome);
     opts.onOutcome?.(outcome);
   };
+  // small streamed copies travel in batches (batch-copy.ts): one request per batch each way, not per file
+  const batchQueue = streamed && batchingAllowed() ? new PQueue({ concurrency: BATCHES_IN_FLIGHT }) : null;
+  const runBatch = async (batch: readonly CopyAction[]): Promise<void> => {
+    await letSignalsIn?.();
+    if (stop?.aborted === true) return;
+    for (const r of await copyBatch(batch, { endpoints: opts.endpoints, keep, chownRefused })) {
+      const { outcome, copied } = appliedInBatch(r);
+      bytes += copied;
+      outcomes.push(outcome);
+      opts.onOutcome?.(outcome);
+    }
+  };
   const sides: Side[] = ['left', 'right'];
   for (const side of sides) await opts.endpoints[side].beginRun({ trashStamp: opts.trashStamp[side], keep, chownRefused, racyWindowNs: opts.racyWindowNs[side] });
   try {
     for (const phase of PHASES) {
       const list = actions.filter((a) => phaseOf(a) === phase);
       if (isParallelPhase(phase)) {
+        const batched = batchQueue === null ? [] : list.filter(isBatchable);
+        for (const batch of intoBatches(batched)) void batchQueue?.add(() => runBatch(batch));
+        const inBatches = new Set<Action>(batched);
         // Small local copies run to their rename without yielding (copy-file.ts): queueing them would add a
         // scheduling round per file and no parallelism. The large ones go to the queue first, so their
         // kernel copies proceed on the thread pool while the small ones are copied here. Streamed copies
         // all go to the queue: each waits on the other end, and one at a time would be a round trip per file.
         const direct = smallQueue === null ? list.filter(runsToCompletion) : [];
         for (const a of list) {
+          if (inBatches.has(a)) continue;
           if (!runsToCompletion(a)) void queue.add(() => run(a));
           else if (smallQueue !== null) void smallQueue.add(() => run(a));
         }
         for (const a of direct) await run(a);
-        await Promise.all([queue.onIdle(), smallQueue?.onIdle()]);
+        await Promise.all([queue.onIdle(), smallQueue?.onIdle(), batchQueue?.onIdle()]);
       } else {
         for (const a of list) await run(a);
       }
@@ -244,6 +261,12 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
   } catch (e) {
     return { outcome: failure(a, e, a.target, label), copied: 0 };
   }
+}
+
+/** A batched copy's result as the outcome of its action (as applyAction makes them for a copy). */
+function appliedInBatch({ action: a, result }: BatchCopied): Applied {
+  if ('ok' in result) return { outcome: { action: a, status: 'applied', records: [recordFor(a.path, a.target, result.ok.source, result.ok.target)] }, copied: result.ok.bytes };
+  return { outcome: failure(a, result.error, a.target, displayPath(a.path)), copied: 0 };
 }
 
 /**

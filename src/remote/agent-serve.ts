@@ -28,6 +28,8 @@ import { acquireRootLock, type RootLock } from './root-lock.js';
 import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
 import { blockSignature, deltaBasis, expectation, keptMeta, label, parseWire, relPath, scannedEntry, trashVersionRef, wire, xattrValues } from './wire-shapes.js';
+import { installBatchRequest, readBatchRequest } from './wire-shapes.js';
+import { errorToWire } from './wire-error.js';
 import type { BlockSignature } from '../delta/block-signature.js';
 import { MAX_BLOCK, MIN_BLOCK } from '../delta/block-signature.js';
 import { machineIdentity } from './machine-id.js';
@@ -218,9 +220,28 @@ class AgentSession {
       await this.ep().restoreFromTrash(version);
       return null;
     });
+    this.registerBatches();
     this.on('close', v.object({}), async () => {
       await this.closeAll();
       return null;
+    });
+  }
+
+  /**
+   * Batched copies of small files (engine/batch-copy.ts): many files per request, each read or installed
+   * on its own with the checks of openRead and install, and its error sent back as its own result. A
+   * malformed batch ends the session like any malformed request; one file's failure is that file's only.
+   */
+  private registerBatches(): void {
+    this.on('readBatch', readBatchRequest, async ({ items }) => {
+      const reads = await this.ep().readBatch(items.map((i) => ({ ...i, scanned: i.scanned as ScannedEntry })));
+      return reads.map((r) => ('ok' in r ? { bytes: r.ok.bytes, trailer: wire(r.ok.trailer), xattrs: r.ok.xattrs } : { error: wire(errorToWire(shapeForWire(r.error))) }));
+    });
+    this.on('installBatch', installBatchRequest, async ({ items }) => {
+      const got = await this.ep().installBatch(
+        items.map((i) => ({ path: i.path, source: i.source as ScannedEntry, expect: i.expect as Expectation, bytes: i.bytes, xattrs: i.xattrs as Xattrs })),
+      );
+      return got.map((r) => ('ok' in r ? { installed: wire(r.ok) } : { error: wire(errorToWire(shapeForWire(r.error))) }));
     });
   }
 

@@ -8,7 +8,11 @@ import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry, Si
 import { flushStrategyOf, TARGETED_FLUSH_MAX, type WrittenSide } from '../core/written-paths.js';
 import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
 import type {
+  BatchInstallItem,
+  BatchReadItem,
   Copied,
+  FileRead,
+  PerFile,
   DeltaBasis,
   Endpoint,
   EndpointWatch,
@@ -30,6 +34,8 @@ import type { DownloadResult, RpcPeer } from './rpc-peer.js';
 import { readEntryBatches } from './entry-batches.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
+import { engineErrorFromWire } from './engine-errors.js';
+import { installBatchReply, readBatchReply } from './wire-shapes.js';
 import { blockSignature, parseWire, problem, relPath, scannedEntry, trashedVersion, wire, xattrValues } from './wire-shapes.js';
 
 /** Paths per hash request: about 1 MB each way. */
@@ -265,6 +271,31 @@ export class RemoteEndpoint implements Endpoint {
     const raw = await this.peer.callWithUpload('install', { path, source: this.out(source), expect: wire(expect), xattrs }, chunks);
     const got = parseWire(installed, raw, 'install reply') as Installed;
     return { ...got, target: this.in(got.target) };
+  }
+
+  /** One request for many small files read whole (engine/batch-copy.ts); per file its bytes or its error. */
+  async readBatch(items: readonly BatchReadItem[]): Promise<PerFile<FileRead>[]> {
+    const args = { items: items.map((i) => ({ path: i.path, scanned: this.out(i.scanned), xattrs: i.xattrs, noteOwner: i.noteOwner })) };
+    const reply = parseWire(readBatchReply, await this.peer.call('readBatch', args), 'readBatch reply');
+    if (reply.length !== items.length) throw new ProtocolError(`a batch of ${items.length} reads answered ${reply.length}`);
+    return reply.map((r): PerFile<FileRead> => {
+      if ('error' in r) return { error: engineErrorFromWire(r.error, 'readBatch') };
+      if (r.bytes.length !== r.trailer.bytes) throw new ProtocolError(`a batched read of ${r.trailer.bytes} bytes sent ${r.bytes.length}`);
+      const trailer = r.trailer as ReadTrailer;
+      return { ok: { bytes: r.bytes, trailer: { ...trailer, source: this.in(trailer.source) }, xattrs: r.xattrs as Xattrs } };
+    });
+  }
+
+  /** One request for many small files installed; per file what was installed or why not. */
+  async installBatch(items: readonly BatchInstallItem[]): Promise<PerFile<Installed>[]> {
+    const args = { items: items.map((i) => ({ path: i.path, source: this.out(i.source), expect: wire(i.expect), bytes: i.bytes, xattrs: i.xattrs })) };
+    const reply = parseWire(installBatchReply, await this.peer.call('installBatch', args), 'installBatch reply');
+    if (reply.length !== items.length) throw new ProtocolError(`a batch of ${items.length} installs answered ${reply.length}`);
+    return reply.map((r): PerFile<Installed> => {
+      if ('error' in r) return { error: engineErrorFromWire(r.error, 'installBatch') };
+      const got = r.installed as Installed;
+      return { ok: { ...got, target: this.in(got.target) } };
+    });
   }
 
   async flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]> {

@@ -75,3 +75,27 @@ export function wire(value: ScannedEntry | Expectation | KeptMeta | Problem | ob
 }
 
 export type WireScanned = v.InferOutput<typeof scannedEntry>;
+
+// Batched copies of small files (engine/batch-copy.ts): the requests, and per file either its result or its error.
+/** Files per batch request: far above what the engine sends (batch-copy.ts), far below what a frame holds. */
+export const BATCH_ITEMS_MAX = 4096;
+const wireError = v.object({
+  name: v.pipe(v.string(), v.maxLength(256)),
+  message: v.pipe(v.string(), v.maxLength(64 * 1024)),
+  code: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  errno: v.optional(v.number()),
+  syscall: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  kind: v.optional(v.pipe(v.string(), v.maxLength(256))),
+});
+const perFileError = v.object({ error: wireError });
+const fileHash = v.pipe(v.string(), v.regex(/^[0-9a-f]{16}$/));
+export const readBatchRequest = v.object({
+  items: v.pipe(v.array(v.object({ path: relPath, scanned: scannedEntry, xattrs: v.boolean(), noteOwner: v.boolean() })), v.maxLength(BATCH_ITEMS_MAX)),
+});
+export const readBatchReply = v.array(
+  v.union([v.object({ bytes: v.instance(Buffer), trailer: v.object({ hash: fileHash, bytes: count, source: scannedEntry }), xattrs: xattrValues }), perFileError]),
+);
+export const installBatchRequest = v.object({
+  items: v.pipe(v.array(v.object({ path: relPath, source: scannedEntry, expect: expectation, bytes: v.instance(Buffer), xattrs: xattrValues })), v.maxLength(BATCH_ITEMS_MAX)),
+});
+export const installBatchReply = v.array(v.union([v.object({ installed: v.object({ target: scannedEntry, bytes: count, hash: fileHash }) }), perFileError]));
