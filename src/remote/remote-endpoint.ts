@@ -43,7 +43,6 @@ const scanHead = v.object({
   leftoverTemps: v.array(relPath),
   rulesRead: v.map(v.string(), v.string()),
 });
-const entryBatch = v.map(relPath, scannedEntry);
 const hashReply = v.map(relPath, v.union([v.object({ hash: v.string() }), v.object({ code: v.string() })]));
 const copied = v.object({ source: scannedEntry, target: scannedEntry, bytes: v.number() });
 const installed = v.object({ target: scannedEntry, bytes: v.number(), hash: v.string() });
@@ -308,8 +307,8 @@ export class RemoteEndpoint implements Endpoint {
   private async scanResultOf(req: ScanRequest, down: DownloadResult): Promise<ScanResult> {
     const got = parseWire(scanHead, down.result, 'scan reply');
     const entries = new Map<RelPath, ScannedEntry>();
-    await readEntryBatches(down.chunks, (value) => {
-      for (const [path, scanned] of parseWire(entryBatch, value, 'scan batch')) entries.set(path, scanned as ScannedEntry);
+    await readEntryBatches(down.chunks, (path, scanned) => {
+      entries.set(path, scanned);
     });
     if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
     const vouch = req.vouch;
