@@ -56,12 +56,12 @@ describe('a remote scan reply', () => {
     const { near, far: farPeer } = link();
     let sent: Map<RelPath, ScannedEntry> | null = null;
     farPeer.handle('scan', async () => {
-      const scan = await far.scan({ side: 'right', filter: null, vouch: null, keep: KEEP });
+      const scan = await far.scan({ side: 'right', vouch: null, keep: KEEP });
       sent = scan.entries;
       return withDownload(headOf(scan.entries.size), entryBatches(scan.entries));
     });
     const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
-    const got = await endpoint.scan({ side: 'right', filter: null, vouch: null, keep: KEEP });
+    const got = await endpoint.scan({ side: 'right', vouch: null, keep: KEEP });
     expect(sent).not.toBeNull();
     expect(got.entries).toStrictEqual(sent);
     expect(got.entries.get(`d/${NOT_UTF8}` as RelPath)?.entry).toMatchObject({ kind: 'file', size: 9 });
@@ -77,7 +77,7 @@ describe('a remote scan reply', () => {
     ]);
     far.handle('scan', async () => withDownload(headOf(2), entryBatches(entries)));
     const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
-    const got = await endpoint.scan({ side: 'right', filter: null, vouch: (p) => (p === 'known' ? '00112233445566ff' : null), keep: KEEP });
+    const got = await endpoint.scan({ side: 'right', vouch: (p) => (p === 'known' ? '00112233445566ff' : null), keep: KEEP });
     expect(got.entries.get('known' as RelPath)?.entry).toMatchObject({ hash: '00112233445566ff' });
     expect(got.entries.get('new' as RelPath)?.entry).toMatchObject({ hash: null });
   });
@@ -107,7 +107,7 @@ describe('a remote scan reply', () => {
     const { count, bytes } = await reply();
     far.handle('scan', async () => withDownload(headOf(count), raw(bytes)));
     const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
-    const scanning = endpoint.scan({ side: 'right', filter: null, vouch: null, keep: KEEP });
+    const scanning = endpoint.scan({ side: 'right', vouch: null, keep: KEEP });
     await expect(scanning).rejects.toThrow(ProtocolError);
     await expect(scanning).rejects.toThrow(message);
   });
