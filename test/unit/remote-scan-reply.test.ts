@@ -112,3 +112,44 @@ describe('a remote scan reply', () => {
     await expect(scanning).rejects.toThrow(message);
   });
 });
+
+describe('a remote hash reply', () => {
+  const good = '0123456789abcdef';
+  it.each([
+    [
+      'a hash and an errno code, one per path asked for',
+      new Map<CodecValue, CodecValue>([
+        ['a', { hash: good }],
+        ['b', { code: 'ENOENT' }],
+      ]),
+      null,
+    ],
+    [
+      'a path that was not asked for',
+      new Map<CodecValue, CodecValue>([
+        ['a', { hash: good }],
+        ['c', { hash: good }],
+      ]),
+      /"c" was not asked for/,
+    ],
+    ['a hash that is not 16 hex digits', new Map<CodecValue, CodecValue>([['a', { hash: 'xyz' }]]), /neither a hash nor an errno code/],
+    ['both a hash and a code', new Map<CodecValue, CodecValue>([['a', { hash: good, code: 'EIO' }]]), /neither a hash nor an errno code/],
+    ['not a map', ['a', good], /not a map/],
+  ] as const)('%s', async (_what, reply, message) => {
+    const { near, far } = link();
+    far.handle('hash', async () => reply);
+    const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
+    const hashing = endpoint.hash(['a', 'b'] as RelPath[], 4);
+    if (message === null) {
+      expect(await hashing).toStrictEqual(
+        new Map([
+          ['a', { hash: good }],
+          ['b', { code: 'ENOENT' }],
+        ]),
+      );
+      return;
+    }
+    await expect(hashing).rejects.toThrow(ProtocolError);
+    await expect(hashing).rejects.toThrow(message);
+  });
+});
