@@ -49,8 +49,6 @@ const scanHead = v.object({
   leftoverTemps: v.array(relPath),
   rulesRead: v.map(v.string(), v.string()),
 });
-const entryBatch = v.map(relPath, scannedEntry);
-const hashReply = v.map(relPath, v.union([v.object({ hash: v.string() }), v.object({ code: v.string() })]));
 const copied = v.object({ source: scannedEntry, target: scannedEntry, bytes: v.number() });
 const installed = v.object({ target: scannedEntry, bytes: v.number(), hash: v.string() });
 const hintBatch = v.object({ paths: v.array(relPath), whole: v.boolean(), failure: v.nullable(v.pipe(v.string(), v.maxLength(64 * 1024))) });
@@ -132,7 +130,7 @@ export class RemoteEndpoint implements Endpoint {
     const out = new Map<RelPath, HashResult>();
     for (let at = 0; at < paths.length; at += HASH_SLICE) {
       const slice = paths.slice(at, at + HASH_SLICE);
-      for (const [path, r] of parseWire(hashReply, await this.peer.call('hash', { paths: slice, concurrency }), 'hash reply')) out.set(path, r as HashResult);
+      for (const [path, r] of hashReplyOf(await this.peer.call('hash', { paths: slice, concurrency }), new Set(slice))) out.set(path, r);
     }
     return out;
   }
@@ -339,8 +337,8 @@ export class RemoteEndpoint implements Endpoint {
   private async scanResultOf(req: ScanRequest, down: DownloadResult): Promise<ScanResult> {
     const got = parseWire(scanHead, down.result, 'scan reply');
     const entries = new Map<RelPath, ScannedEntry>();
-    await readEntryBatches(down.chunks, (value) => {
-      for (const [path, scanned] of parseWire(entryBatch, value, 'scan batch')) entries.set(path, scanned as ScannedEntry);
+    await readEntryBatches(down.chunks, (path, scanned) => {
+      entries.set(path, scanned);
     });
     if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
     const vouch = req.vouch;
@@ -358,4 +356,27 @@ export class RemoteEndpoint implements Endpoint {
   private entryReply(method: string, raw: CodecValue): ScannedEntry {
     return this.in(parseWire(scannedEntry, raw, `${method} reply`) as ScannedEntry);
   }
+}
+
+const HASH_TEXT = /^[0-9a-f]{16}$/;
+const ERRNO_CODE = /^[!-~]{1,64}$/;
+
+/**
+ * Checks a hash reply: one result per path asked for, no other path, each a hash (16 hex digits) or an
+ * errno code. A plain loop rather than a schema: a first two-way sync asks for every file (in slices).
+ */
+function hashReplyOf(raw: CodecValue, asked: ReadonlySet<RelPath>): Map<RelPath, HashResult> {
+  if (!(raw instanceof Map)) throw new ProtocolError('malformed hash reply: not a map');
+  const out = new Map<RelPath, HashResult>();
+  for (const [path, r] of raw as ReadonlyMap<CodecValue, CodecValue>) {
+    if (typeof path !== 'string' || !asked.has(path as RelPath)) throw new ProtocolError(`malformed hash reply: ${JSON.stringify(path)} was not asked for`);
+    const result = typeof r === 'object' && r !== null && !(r instanceof Map) && !Array.isArray(r) && !(r instanceof Uint8Array) ? (r as { readonly [key: string]: CodecValue }) : null;
+    const keys = result === null ? [] : Object.keys(result);
+    const hash = result?.hash;
+    const code = result?.code;
+    if (keys.length === 1 && typeof hash === 'string' && HASH_TEXT.test(hash)) out.set(path as RelPath, { hash });
+    else if (keys.length === 1 && typeof code === 'string' && ERRNO_CODE.test(code)) out.set(path as RelPath, { code });
+    else throw new ProtocolError(`malformed hash reply at ${JSON.stringify(path)}: neither a hash nor an errno code`);
+  }
+  return out;
 }

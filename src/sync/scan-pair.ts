@@ -29,6 +29,22 @@ export function scanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' |
   };
 }
 
+/** Like scanRequestOf, but the base is loaded when the vouch is first asked, not now. */
+function lazyScanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): ScanRequest {
+  let req: ScanRequest | null = null;
+  const real = (): ScanRequest => {
+    req ??= scanRequestOf(pair, s, side, filter);
+    return req;
+  };
+  return {
+    side,
+    filter,
+    vouch: s.checksum ? null : (path, stat) => real().vouch?.(path, stat) ?? null,
+    vouchXattrs: (path, stat) => real().vouchXattrs?.(path, stat),
+    keep: s.keep,
+  };
+}
+
 /** One filter for both sides of a run: the same paths are excluded on each (path-filter.ts). */
 export function filterOf(pair: OpenPair, s: Pick<SyncSettings, 'filters'>): PathFilter {
   const roots = (['left', 'right'] as const).filter((side) => pair.remote !== side && !(side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing)).map((side) => pair.root(side));
@@ -136,7 +152,8 @@ async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings
   const local: Side = remote === 'left' ? 'right' : 'left';
   const localRoots = [pair.root(local)];
   const collecting = new PathFilter(filter.rules, isMissing(pair, local) ? [] : localRoots, { applyIgnoreFiles: false });
-  const remoteScan = scanSide(pair, s, remote, filter); // sent first: the far side walks while this one does
+  // sent first, before the base is loaded (the vouch needs it only once the entries are back): the far side walks while this one loads and walks
+  const remoteScan = isMissing(pair, remote) ? scanSide(pair, s, remote, filter) : pair.endpoints[remote].scan(lazyScanRequestOf(pair, s, remote, filter));
   const localScan = await scanSide(pair, s, local, collecting);
   const farScan = await remoteScan;
   const both = new PathFilter(filter.rules, isMissing(pair, local) ? [] : localRoots, { texts: farScan.rulesRead ?? new Map() });
