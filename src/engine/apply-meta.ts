@@ -102,6 +102,8 @@ export class MetaWriter {
 
   private setXattrsOnFresh(abs: Buffer, want: SourceXattrs, label: string, fresh: FreshFileTraits): XattrMeta {
     if (want === null) return {};
+    // the common case: a source without xattrs copied where fresh files get none (not even a path to convert)
+    if (want.size === 0 && fresh.xattrsClean === true) return { xattrs: '' };
     try {
       const path = xattrPathOf(abs);
       if (fresh.xattrsClean === true) addXattrs(path, want);
