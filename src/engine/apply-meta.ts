@@ -83,7 +83,10 @@ export class MetaWriter {
    * the fchown is left out where the file already has the wanted owner and group (never for a setuid or
    * setgid file), and the xattrs are set without listing the temp file first (nothing to remove). The
    * caller must check the owner after the rename (the installed file's fstat) and chown it there if it
-   * was guessed wrong (a directory made setgid meanwhile): copy-file.ts does.
+   * was guessed wrong (a directory made setgid meanwhile): copy-file.ts does. The xattr guess has no such
+   * check: a default ACL given to a target directory while this run copies into it may stay on the later
+   * copies there, unrecorded (the index records the source's attributes), until the file changes again.
+   * A listxattr per file (two calls) would close that window; it is left open as an admin's own change.
    */
   applyToTempFile(fd: number, abs: Buffer, from: Entry, xattrs: SourceXattrs, label: string, dirKey: string): OwnerMeta & XattrMeta {
     let fresh = this.freshInDir.get(dirKey);
