@@ -1,7 +1,7 @@
-import { fchownSync, lchownSync, lstatSync } from 'node:fs';
+import { fchownSync, fstatSync, lchownSync, lstatSync } from 'node:fs';
 import type { Entry, KeptMeta, OwnerMeta, XattrMeta } from '../core/types.js';
 import { errCode } from '../fs/stat.js';
-import { digestOf, readXattrs, writeXattrs, XattrError, XattrUnaddressableError, xattrPathOf } from '../fs/xattrs.js';
+import { addXattrs, digestOf, listKeptXattrs, readXattrs, writeXattrs, XattrError, XattrUnaddressableError, xattrPathOf } from '../fs/xattrs.js';
 
 export const CHOWN_REFUSED_WARNING = 'owner and group are not kept: only root (or a process with CAP_CHOWN) may set them; --no-owner --no-group turn this off';
 
@@ -9,6 +9,17 @@ export const CHOWN_REFUSED_WARNING = 'owner and group are not kept: only root (o
 export type SourceXattrs = ReadonlyMap<string, Buffer> | null;
 
 export const NO_XATTRS: SourceXattrs = new Map();
+
+/** What the kernel gives a file created in one of the target's directories, before tsync sets anything. */
+interface FreshFileTraits {
+  readonly uid: number;
+  readonly gid: number;
+  /** A fresh file there had no kept xattrs (no inherited default ACL, no security label); null: not listed yet. */
+  xattrsClean: boolean | null;
+}
+
+/** Bits that make a wrong owner or group dangerous for even a moment: such a file is always chowned first. */
+const SET_ID_BITS = 0o6000;
 
 /**
  * Writes owner, group and extended attributes onto an entry about to be installed (a temp file before
@@ -18,6 +29,8 @@ export const NO_XATTRS: SourceXattrs = new Map();
  */
 export class MetaWriter {
   private readonly told = new Set<string>();
+  /** Per target directory (its path in the tree, '' for the root), what a fresh file there got: learnt from the first. */
+  private readonly freshInDir = new Map<string, FreshFileTraits>();
 
   constructor(
     private readonly keep: KeptMeta,
@@ -61,6 +74,52 @@ export class MetaWriter {
   applyToFile(fd: number, abs: Buffer, from: Entry, xattrs: SourceXattrs, label: string): OwnerMeta & XattrMeta {
     const owner = this.chown(from, (uid, gid) => fchownSync(fd, uid, gid));
     return { ...owner, ...this.setXattrs(abs, xattrs, label) };
+  }
+
+  /**
+   * applyToFile for a temp file this run just created in the target directory `dirKey`, cheaper on the
+   * common path: the first temp file of each directory is fstat'ed and its xattrs listed, and what it got
+   * (owner, group, whether any kept xattrs came with it) stands for the later ones of that directory. So
+   * the fchown is left out where the file already has the wanted owner and group (never for a setuid or
+   * setgid file), and the xattrs are set without listing the temp file first (nothing to remove). The
+   * caller must check the owner after the rename (the installed file's fstat) and chown it there if it
+   * was guessed wrong (a directory made setgid meanwhile): copy-file.ts does. The xattr guess has no such
+   * check: a default ACL given to a target directory while this run copies into it may stay on the later
+   * copies there, unrecorded (the index records the source's attributes), until the file changes again.
+   * A listxattr per file (two calls) would close that window; it is left open as an admin's own change.
+   */
+  applyToTempFile(fd: number, abs: Buffer, from: Entry, xattrs: SourceXattrs, label: string, dirKey: string): OwnerMeta & XattrMeta {
+    let fresh = this.freshInDir.get(dirKey);
+    if (fresh === undefined) {
+      const st = fstatSync(fd);
+      fresh = { uid: st.uid, gid: st.gid, xattrsClean: null };
+      this.freshInDir.set(dirKey, fresh);
+    }
+    const uid = this.keep.owner ? from.uid : undefined;
+    const gid = this.keep.group ? from.gid : undefined;
+    const setId = from.kind === 'file' && (from.mode & SET_ID_BITS) !== 0;
+    const alreadyOwned = !setId && (uid === undefined || uid === fresh.uid) && (gid === undefined || gid === fresh.gid);
+    const owner = alreadyOwned ? { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) } : this.chown(from, (u, g) => fchownSync(fd, u, g));
+    return { ...owner, ...this.setXattrsOnFresh(abs, xattrs, label, fresh) };
+  }
+
+  private setXattrsOnFresh(abs: Buffer, want: SourceXattrs, label: string, fresh: FreshFileTraits): XattrMeta {
+    if (want === null) return {};
+    // the common case: a source without xattrs copied where fresh files get none (not even a path to convert)
+    if (want.size === 0 && fresh.xattrsClean === true) return { xattrs: '' };
+    try {
+      const path = xattrPathOf(abs);
+      if (fresh.xattrsClean === true) addXattrs(path, want);
+      else {
+        const have = listKeptXattrs(path);
+        fresh.xattrsClean = have.length === 0;
+        writeXattrs(path, want, have);
+      }
+      return { xattrs: digestOf(want) };
+    } catch (e) {
+      this.tellXattrFailure(e, label);
+      return {};
+    }
   }
 
   /** lchown on the (temp) link: user.* attributes are not allowed on symlinks, so only owner and group. */

@@ -2,6 +2,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fchownSync,
   fstatSync,
   ftruncateSync,
   futimesSync,
@@ -229,7 +230,7 @@ function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes:
     futimesSync(tmp, secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
     // the descriptor stays open over the rename: what was installed is then one fstat away, with no
     // second walk of the target's name (the rename changes the file's ctime, so it is read after it)
-    const result = finish(req, tmpAbs, before, hash, bytes, meta, () => fstatSync(tmp, { bigint: true }));
+    const result = finish(req, tmpAbs, before, hash, bytes, meta, () => ownedAsRecorded(tmp, meta, Number(before.mode) & 0o7777, fstatSync(tmp, { bigint: true })));
     keep = true;
     return result;
   } finally {
@@ -238,6 +239,21 @@ function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes:
       discardTemp(tmpAbs);
     }
   }
+}
+
+/**
+ * The installed file's stat `st`, once its owner and group are what `meta` records: applyMeta may leave
+ * out a chown where a fresh file of that directory already had them (apply-meta.ts applyToTempFile), and
+ * a guess that did not hold (the directory was made setgid meanwhile) is put right here, on the same
+ * descriptor. Setuid and setgid files are never guessed, so nothing dangerous stood there meanwhile.
+ */
+function ownedAsRecorded(fd: number, meta: OwnerMeta, mode: number, st: BigIntStats): BigIntStats {
+  const uidOk = meta.uid === undefined || st.uid === BigInt(meta.uid);
+  const gidOk = meta.gid === undefined || st.gid === BigInt(meta.gid);
+  if (uidOk && gidOk) return st;
+  fchownSync(fd, meta.uid ?? -1, meta.gid ?? -1);
+  fchmodSync(fd, mode); // a chown may clear the mode's setuid and setgid bits
+  return fstatSync(fd, { bigint: true });
 }
 
 /** Removes a temp file that will not be installed (it may be gone already). */

@@ -1,7 +1,7 @@
-import { displayPath } from '../core/paths.js';
+import { displayPath, parentOf } from '../core/paths.js';
 import type { Expectation, RelPath, ScannedEntry, StatId } from '../core/types.js';
 import { type MetaWriter, NO_XATTRS } from './apply-meta.js';
-import { copyFileAtomic, copySymlinkAtomic } from './copy-file.js';
+import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX } from './copy-file.js';
 import type { DirAnchors } from './dir-anchors.js';
 import type { Trash } from './trash.js';
 
@@ -58,8 +58,16 @@ export async function copyLocally(src: LocalRunSide, fromPath: RelPath, from: Sc
       // none at scan time means none now: adding one changes the ctime, which the copy checks (copy-file.ts)
       const xattrs = meta === null || srcMeta === null ? null : e.xattrs === '' && srcMeta.keepsXattrs ? NO_XATTRS : srcMeta.sourceXattrs(fromPlace.fdPath, label);
       if (srcMeta?.chownRefused === true) srcMeta.noteOwnerLeft(fromPlace.fdPath);
+      // a small copy checks the owner after its rename (copy-file.ts), so it may take the cheaper path
+      const dirKey = parentOf(toPath) ?? '';
+      const applyMeta =
+        meta === null
+          ? null
+          : e.size <= SMALL_FILE_MAX
+            ? (fd: number, tmpAbs: Buffer) => meta.applyToTempFile(fd, tmpAbs, e, xattrs, label, dirKey)
+            : (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label);
       const r = await copyFileAtomic({
-        ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
+        ...(applyMeta === null ? {} : { applyMeta }),
         sourceAbs: fromPlace.fdPath,
         targetDirAbs: to.dirFdPath,
         targetAbs: to.fdPath,

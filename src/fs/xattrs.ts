@@ -134,9 +134,11 @@ export function digestOf(attrs: ReadonlyMap<string, Buffer>): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Makes `path`'s kept attributes exactly `want`: sets each, removes the ones `want` lacks. */
-export function writeXattrs(path: string, want: ReadonlyMap<string, Buffer>): void {
-  const haveNames = listKeptXattrs(path);
+/**
+ * Makes `path`'s kept attributes exactly `want`: sets each, removes the ones `want` lacks. `haveNames`:
+ * the kept names `path` has, when the caller listed them already.
+ */
+export function writeXattrs(path: string, want: ReadonlyMap<string, Buffer>, haveNames: readonly string[] = listKeptXattrs(path)): void {
   for (const name of haveNames) if (!want.has(name)) wrap(`removexattr ${name}`, () => xattrLib().removeAttributeSync(path, name));
   // only the names both have need their old value (an equal one is not written again); a fresh temp file
   // usually has none, or only what the file system gave it (an inherited default ACL, an SELinux label)
@@ -149,4 +151,9 @@ export function writeXattrs(path: string, want: ReadonlyMap<string, Buffer>): vo
     if (old !== undefined && old.equals(value)) continue;
     wrap(`setxattr ${name}`, () => xattrLib().setAttributeSync(path, name, value));
   }
+}
+
+/** Sets each of `want` on an entry known to have no kept attributes (a fresh file): no listing first. */
+export function addXattrs(path: string, want: ReadonlyMap<string, Buffer>): void {
+  for (const [name, value] of want) wrap(`setxattr ${name}`, () => xattrLib().setAttributeSync(path, name, value));
 }
