@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { withNativeBinding } from '../store/sqlite-binding.js';
 import type { AbsPath } from '../core/types.js';
 import { absFromText, realpathAbs } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
@@ -35,7 +36,7 @@ function fileSize(file: string): number {
  * and -shm behind, where a read-write one that only reads removes them on close like any run does.
  */
 function readRuns(file: string): LastRuns {
-  const db = new Database(file, { fileMustExist: true, timeout: 5000 });
+  const db = new Database(file, withNativeBinding({ fileMustExist: true, timeout: 5000 }));
   try {
     db.pragma('query_only = ON');
     const paths = Number(db.prepare('SELECT count(*) FROM entries').pluck().get());

@@ -25,7 +25,7 @@
 // any buffer is sized by it; a corrupt or hostile length costs at most MAX_FRAME bytes, never a huge
 // allocation or an endless wait. Streams are cut into data frames of at most MAX_DATA_CHUNK, so a large
 // file never needs one large buffer and the replies of other calls interleave with it.
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { createRequire } from 'node:module';
 import { ProtocolError } from './protocol-error.js';
 import { decodeValue, encodeValue, type CodecValue } from './value-codec.js';
 import { wireErrorFrom, type WireError } from './wire-error.js';
@@ -34,6 +34,17 @@ import { wireErrorFrom, type WireError } from './wire-error.js';
 export const MAX_FRAME = 16 * 1024 * 1024;
 /** The largest chunk a stream's data frame carries. */
 export const MAX_DATA_CHUNK = 256 * 1024;
+
+let zlibModule: typeof import('node:zlib') | undefined;
+
+/**
+ * node:zlib, loaded on the first compressed frame: only --compress needs it, so a remote run without it
+ * (and the agent serving one) does not pay for loading zlib at start-up (issue 11).
+ */
+function zlib(): typeof import('node:zlib') {
+  zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+  return zlibModule;
+}
 
 const LENGTH_BYTES = 4;
 const HEADER_BYTES = LENGTH_BYTES + 1 + 4;
@@ -105,7 +116,7 @@ export function encodeMessage(msg: Message): Buffer[] {
       let chunk = msg.chunk;
       let kind: number = KIND.data;
       if (msg.compress === true) {
-        const deflated = deflateRawSync(chunk, { level: DEFLATE_LEVEL });
+        const deflated = zlib().deflateRawSync(chunk, { level: DEFLATE_LEVEL });
         // what does not shrink (already compressed data) goes as it is: the receiver then skips the inflate too
         if (deflated.length < chunk.length) {
           chunk = deflated;
@@ -132,7 +143,7 @@ export function encodeMessage(msg: Message): Buffer[] {
 /** A deflated chunk, inflated to at most MAX_DATA_CHUNK: a corrupt or hostile one (a zip bomb) is a ProtocolError. */
 function inflated(body: Buffer): Buffer {
   try {
-    return inflateRawSync(body, { maxOutputLength: MAX_DATA_CHUNK });
+    return zlib().inflateRawSync(body, { maxOutputLength: MAX_DATA_CHUNK });
   } catch (e) {
     throw new ProtocolError(`a deflated data frame could not be inflated: ${e instanceof Error ? e.message : String(e)}`);
   }

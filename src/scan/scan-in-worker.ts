@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import { decodeScan } from './scan-codec.js';
 import type { ScanResult, VouchHash } from './scan.js';
 import type { ScanJob, ScanReply } from './worker-protocol.js';
@@ -7,6 +8,14 @@ import type { VouchXattrs } from './read-meta.js';
 
 /** The worker module next to this one (both built into dist/scan/). */
 export const SCAN_WORKER_URL = new URL('./scan-worker.js', import.meta.url);
+
+/**
+ * node:worker_threads, loaded when a worker is first started: a small tree is scanned on the main thread
+ * (WORKER_MIN_BASE), and loading the module costs every short command some start-up time (issue 11).
+ */
+function workerThreads(): typeof import('node:worker_threads') {
+  return createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+}
 
 export type WorkerScanOutcome =
   | { readonly ok: true; readonly scan: ScanResult; readonly rulesRead: ReadonlyMap<string, string> }
@@ -37,7 +46,7 @@ export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, worke
   let worker: Worker;
   const workerJob: ScanJob = job.keep === undefined ? job : { ...job, keep: { ...job.keep, xattrs: false } };
   try {
-    worker = new Worker(workerUrl, { workerData: workerJob });
+    worker = new (workerThreads().Worker)(workerUrl, { workerData: workerJob });
   } catch (e) {
     return { outcome: Promise.resolve({ ok: false, reason: `cannot start the scan worker: ${messageOf(e)}` }), cancel: () => undefined };
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { withNativeBinding } from './sqlite-binding.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ export async function acquirePairLock(stateDir: string, left: AbsPath, right: Ab
 function tryLock(file: string): Database.Database | null {
   let db: Database.Database;
   try {
-    db = new Database(file, { timeout: 0 });
+    db = new Database(file, withNativeBinding({ timeout: 0 }));
   } catch (e) {
     throw new StateError(`cannot open the lock file ${file} (${errCode(e)})`);
   }

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { withNativeBinding } from './sqlite-binding.js';
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
@@ -283,7 +284,7 @@ export function ensureStateDir(stateDir: string): void {
 }
 
 function openDb(file: string, first: AbsPath, second: AbsPath): Db {
-  const db = new Database(file, { timeout: 5000 });
+  const db = new Database(file, withNativeBinding({ timeout: 5000 }));
   try {
     db.pragma('journal_mode = WAL');
     // NORMAL is durable across application crashes in WAL mode; a power cut can lose the last commit,
