@@ -38,7 +38,8 @@ ${EXIT_CODE_HELP}`;
  * error then load commander and this file only, and each command loads just what it uses (SQLite,
  * the hasher, the watcher, the progress bar, the schema library). Start-up is part of every run.
  */
-export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
+export function buildProgram(io: Io, done: (code: ExitCode) => void, argv: readonly string[] = []): Command {
+  const wanted = commandFilter(argv);
   const program = new Command('tsync')
     .description('Keep directories in sync: safe two-way sync and exact one-way mirrors.')
     .version(packageVersion(), '-V, --version')
@@ -47,42 +48,48 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     .exitOverride()
     .addHelpText('after', `\n${EXIT_CODE_HELP}`);
 
-  const sync = program
-    .command('sync')
-    .description('sync two directory trees once: two-way by default; with --one-way, DST becomes an exact mirror of SRC')
-    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
-    .argument('[dst]', 'the second tree (the destination with --one-way, created if missing); may come from --profile')
-    .addHelpText('after', SYNC_EXAMPLES);
-  addSyncOptions(sync).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags, cmd: Command) => {
-    const [{ syncCommand }, { withProfile }] = await Promise.all([import('./commands/sync.js'), import('./sync-settings.js')]);
-    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io)));
-  });
-
-  const watch = program
-    .command('watch')
-    .description('sync once, then keep syncing as files change (Ctrl-C to stop; the state is saved)')
-    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
-    .argument('[dst]', 'the second tree (the destination with --one-way); may come from --profile')
-    .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
-    .addHelpText('after', WATCH_EXAMPLES);
-  addSyncOptions(watch).action(async (left: string | undefined, right: string | undefined, flags: WatchFlags, cmd: Command) => {
-    const [{ watchCommand }, { withProfile }] = await Promise.all([import('./commands/watch.js'), import('./sync-settings.js')]);
-    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => watchCommand(a, b, f, io)));
-  });
-
-  program
-    .command('conflicts')
-    .description('list the conflicts recorded for a pair of roots (the open ones first)')
-    .argument('<a>', 'the first root')
-    .argument('<b>', 'the second root')
-    .option('--state-dir <dir>', 'where the state index lives')
-    .option('--ssh <command>', SSH_OPTION_HELP)
-    .option('--json', 'one JSON object per line')
-    .action(async (left: string, right: string, flags: { stateDir?: string; json?: boolean; ssh?: string }) => {
-      const [{ conflictsCommand }, { resolveStateDir }] = await Promise.all([import('./commands/conflicts.js'), import('../store/state-location.js')]);
-      const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
-      done(await conflictsCommand(left, right, { stateDir, json: flags.json === true, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
+  if (wanted('sync')) {
+    const sync = program
+      .command('sync')
+      .description('sync two directory trees once: two-way by default; with --one-way, DST becomes an exact mirror of SRC')
+      .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+      .argument('[dst]', 'the second tree (the destination with --one-way, created if missing); may come from --profile')
+      .addHelpText('after', SYNC_EXAMPLES);
+    addSyncOptions(sync).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags, cmd: Command) => {
+      const [{ syncCommand }, { withProfile }] = await Promise.all([import('./commands/sync.js'), import('./sync-settings.js')]);
+      done(await withProfile(left, right, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io)));
     });
+  }
+
+  if (wanted('watch')) {
+    const watch = program
+      .command('watch')
+      .description('sync once, then keep syncing as files change (Ctrl-C to stop; the state is saved)')
+      .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+      .argument('[dst]', 'the second tree (the destination with --one-way); may come from --profile')
+      .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
+      .addHelpText('after', WATCH_EXAMPLES);
+    addSyncOptions(watch).action(async (left: string | undefined, right: string | undefined, flags: WatchFlags, cmd: Command) => {
+      const [{ watchCommand }, { withProfile }] = await Promise.all([import('./commands/watch.js'), import('./sync-settings.js')]);
+      done(await withProfile(left, right, flags, cmd, io, (a, b, f) => watchCommand(a, b, f, io)));
+    });
+  }
+
+  if (wanted('conflicts')) {
+    program
+      .command('conflicts')
+      .description('list the conflicts recorded for a pair of roots (the open ones first)')
+      .argument('<a>', 'the first root')
+      .argument('<b>', 'the second root')
+      .option('--state-dir <dir>', 'where the state index lives')
+      .option('--ssh <command>', SSH_OPTION_HELP)
+      .option('--json', 'one JSON object per line')
+      .action(async (left: string, right: string, flags: { stateDir?: string; json?: boolean; ssh?: string }) => {
+        const [{ conflictsCommand }, { resolveStateDir }] = await Promise.all([import('./commands/conflicts.js'), import('../store/state-location.js')]);
+        const stateDir = resolveStateDir({ flag: flags.stateDir, env: io.env });
+        done(await conflictsCommand(left, right, { stateDir, json: flags.json === true, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
+      });
+  }
 
   const inspect = (name: string, description: string): Command =>
     program
@@ -107,107 +114,140 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void): Command {
     }
     done(await run(st));
   };
-  inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
-    const { statusCommand } = await import('./commands/inspect.js');
-    await withSettings(left, right, flags, (st) => statusCommand(st, flags.json === true, io));
-  });
-  inspect('check', 'compare both trees by content: exit 0 when identical, else list the differences and exit 1')
-    .option('--checksum', 're-hash every file instead of trusting the stat cache')
-    .option('--no-owner', 'do not compare owners')
-    .option('--no-group', 'do not compare groups')
-    .option('--no-xattrs', 'do not compare extended attributes and ACLs')
-    .action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
-      const { checkCommand } = await import('./commands/inspect.js');
-      await withSettings(left, right, flags, (st) => checkCommand(st, flags.json === true, io));
+  if (wanted('status')) {
+    inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+      const { statusCommand } = await import('./commands/inspect.js');
+      await withSettings(left, right, flags, (st) => statusCommand(st, flags.json === true, io));
     });
-  inspect('log', 'one row per past run: sync, apply, and each watch cycle that changed something (newest first)')
-    .option('--limit <n>', 'at most N rows (default 50)')
-    .action(async (left: string, right: string, flags: Partial<SyncFlags> & { limit?: string }) => {
-      let limit: number;
-      try {
-        limit = parseLimit(flags.limit);
-      } catch (e) {
-        done(reportError(e, io));
-        return;
-      }
-      const { logCommand } = await import('./commands/inspect.js');
-      await withSettings(left, right, flags, (st) => logCommand(st, { json: flags.json === true, limit }, io));
-    });
+  }
+  if (wanted('check')) {
+    inspect('check', 'compare both trees by content: exit 0 when identical, else list the differences and exit 1')
+      .option('--checksum', 're-hash every file instead of trusting the stat cache')
+      .option('--no-owner', 'do not compare owners')
+      .option('--no-group', 'do not compare groups')
+      .option('--no-xattrs', 'do not compare extended attributes and ACLs')
+      .action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
+        const { checkCommand } = await import('./commands/inspect.js');
+        await withSettings(left, right, flags, (st) => checkCommand(st, flags.json === true, io));
+      });
+  }
+  if (wanted('log')) {
+    inspect('log', 'one row per past run: sync, apply, and each watch cycle that changed something (newest first)')
+      .option('--limit <n>', 'at most N rows (default 50)')
+      .action(async (left: string, right: string, flags: Partial<SyncFlags> & { limit?: string }) => {
+        let limit: number;
+        try {
+          limit = parseLimit(flags.limit);
+        } catch (e) {
+          done(reportError(e, io));
+          return;
+        }
+        const { logCommand } = await import('./commands/inspect.js');
+        await withSettings(left, right, flags, (st) => logCommand(st, { json: flags.json === true, limit }, io));
+      });
+  }
 
-  const plan = program
-    .command('plan')
-    .description("work out what a sync would do and write it, with each action's preconditions, to a JSON file for `tsync apply`")
-    .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
-    .argument('[dst]', 'the second tree; may come from --profile')
-    .requiredOption('-o, --output <file>', 'where to write the plan');
-  addSyncOptions(plan).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
-    const [{ planCommand }, { withProfile }] = await Promise.all([import('./commands/plan.js'), import('./sync-settings.js')]);
-    done(await withProfile(left, right, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io)));
-  });
-
-  program
-    .command('apply')
-    .description('carry out a plan written by `tsync plan`, refusing each action whose preconditions no longer hold')
-    .argument('<plan>', 'the plan file')
-    .option('--state-dir <dir>', 'where the state index lives')
-    .option('--concurrency <n>', 'parallel file operations (default 8)')
-    .option('--no-trash', 'do not keep overwritten and deleted files')
-    .option('--no-fsync', 'skip the flush to disk before the index records the run')
-    .option('--wait [seconds]', 'wait for another tsync on this pair instead of exiting 5')
-    .option('--ssh <command>', SSH_OPTION_HELP)
-    .option('--json', 'NDJSON events and a summary')
-    .option('-q, --quiet', 'print only errors')
-    .action(async (file: string, flags: ApplyFlags) => {
-      const { applyCommand } = await import('./commands/apply.js');
-      done(await applyCommand(file, flags, io));
+  if (wanted('plan')) {
+    const plan = program
+      .command('plan')
+      .description("work out what a sync would do and write it, with each action's preconditions, to a JSON file for `tsync apply`")
+      .argument('[src]', 'the first tree (the source with --one-way); may come from --profile')
+      .argument('[dst]', 'the second tree; may come from --profile')
+      .requiredOption('-o, --output <file>', 'where to write the plan');
+    addSyncOptions(plan).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
+      const [{ planCommand }, { withProfile }] = await Promise.all([import('./commands/plan.js'), import('./sync-settings.js')]);
+      done(await withProfile(left, right, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io)));
     });
+  }
 
-  program
-    .command('doctor')
-    .description('check what can make sync or watch misbehave here (inotify limits, file system features, state dir): exit 1 on a fail')
-    .argument('[a]', 'the first root (without roots: only the machine-wide checks)')
-    .argument('[b]', 'the second root')
-    .option('--state-dir <dir>', 'where the state index lives')
-    .option('--json', 'one JSON object per check, one per line')
-    .action(async (left: string | undefined, right: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
-      const [{ doctorCommand }, { resolveStateDir }] = await Promise.all([import('./commands/doctor.js'), import('../store/state-location.js')]);
-      done(doctorCommand(left, right, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
-    });
+  if (wanted('apply')) {
+    program
+      .command('apply')
+      .description('carry out a plan written by `tsync plan`, refusing each action whose preconditions no longer hold')
+      .argument('<plan>', 'the plan file')
+      .option('--state-dir <dir>', 'where the state index lives')
+      .option('--concurrency <n>', 'parallel file operations (default 8)')
+      .option('--no-trash', 'do not keep overwritten and deleted files')
+      .option('--no-fsync', 'skip the flush to disk before the index records the run')
+      .option('--wait [seconds]', 'wait for another tsync on this pair instead of exiting 5')
+      .option('--ssh <command>', SSH_OPTION_HELP)
+      .option('--json', 'NDJSON events and a summary')
+      .option('-q, --quiet', 'print only errors')
+      .action(async (file: string, flags: ApplyFlags) => {
+        const { applyCommand } = await import('./commands/apply.js');
+        done(await applyCommand(file, flags, io));
+      });
+  }
 
-  program
-    .command('trash')
-    .description("list what a root's trash holds (files tsync overwrote or deleted there)")
-    .argument('<root>', 'a synced root (here, or HOST:PATH / ssh://…)')
-    .option('--ssh <command>', SSH_OPTION_HELP)
-    .option('--json', 'one JSON object per line')
-    .action(async (root: string, flags: { json?: boolean; ssh?: string }) => {
-      const { trashCommand } = await import('./commands/trash.js');
-      done(await trashCommand(root, { json: flags.json === true, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
-    });
+  if (wanted('doctor')) {
+    program
+      .command('doctor')
+      .description('check what can make sync or watch misbehave here (inotify limits, file system features, state dir): exit 1 on a fail')
+      .argument('[a]', 'the first root (without roots: only the machine-wide checks)')
+      .argument('[b]', 'the second root')
+      .option('--state-dir <dir>', 'where the state index lives')
+      .option('--json', 'one JSON object per check, one per line')
+      .action(async (left: string | undefined, right: string | undefined, flags: { stateDir?: string; json?: boolean }) => {
+        const [{ doctorCommand }, { resolveStateDir }] = await Promise.all([import('./commands/doctor.js'), import('../store/state-location.js')]);
+        done(doctorCommand(left, right, { stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }), json: flags.json === true }, io));
+      });
+  }
 
-  program
-    .command('restore')
-    .description('put a trashed version back (whatever is there now goes to the trash); the next sync propagates it')
-    .argument('<root>', 'a synced root (here, or HOST:PATH / ssh://…)')
-    .argument('<path>', 'the path inside the root')
-    .option('--at <time>', 'the newest version trashed at or before TIME (ISO 8601; default: now)')
-    .option('--ssh <command>', SSH_OPTION_HELP)
-    .action(async (root: string, path: string, flags: { at?: string; ssh?: string }) => {
-      const { restoreCommand } = await import('./commands/trash.js');
-      done(await restoreCommand(root, path, { at: flags.at, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
-    });
+  if (wanted('trash')) {
+    program
+      .command('trash')
+      .description("list what a root's trash holds (files tsync overwrote or deleted there)")
+      .argument('<root>', 'a synced root (here, or HOST:PATH / ssh://…)')
+      .option('--ssh <command>', SSH_OPTION_HELP)
+      .option('--json', 'one JSON object per line')
+      .action(async (root: string, flags: { json?: boolean; ssh?: string }) => {
+        const { trashCommand } = await import('./commands/trash.js');
+        done(await trashCommand(root, { json: flags.json === true, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
+      });
+  }
+
+  if (wanted('restore')) {
+    program
+      .command('restore')
+      .description('put a trashed version back (whatever is there now goes to the trash); the next sync propagates it')
+      .argument('<root>', 'a synced root (here, or HOST:PATH / ssh://…)')
+      .argument('<path>', 'the path inside the root')
+      .option('--at <time>', 'the newest version trashed at or before TIME (ISO 8601; default: now)')
+      .option('--ssh <command>', SSH_OPTION_HELP)
+      .action(async (root: string, path: string, flags: { at?: string; ssh?: string }) => {
+        const { restoreCommand } = await import('./commands/trash.js');
+        done(await restoreCommand(root, path, { at: flags.at, ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }) }, io));
+      });
+  }
 
   // the far side of a remote root, started over ssh (remote/bootstrap.ts); hidden: not a command for people
-  program
-    .command('agent', { hidden: true })
-    .description('serve a remote root over stdin and stdout (started by tsync over ssh)')
-    .option('--protocol', 'print the protocol version this tsync speaks and exit')
-    .action(async (flags: { protocol?: boolean }) => {
-      const { agentCommand } = await import('./commands/agent.js');
-      done(await agentCommand(flags));
-    });
+  if (wanted('agent')) {
+    program
+      .command('agent', { hidden: true })
+      .description('serve a remote root over stdin and stdout (started by tsync over ssh)')
+      .option('--protocol', 'print the protocol version this tsync speaks and exit')
+      .action(async (flags: { protocol?: boolean }) => {
+        const { agentCommand } = await import('./commands/agent.js');
+        done(await agentCommand(flags));
+      });
+  }
 
   return program;
+}
+
+const COMMAND_NAMES: ReadonlySet<string> = new Set(['sync', 'watch', 'conflicts', 'status', 'check', 'log', 'plan', 'apply', 'doctor', 'trash', 'restore', 'agent']);
+
+/**
+ * Which commands to register. Commander builds every option object of every command up front, and with
+ * the sync options on three commands that was a measurable part of each start-up (issue 11). When argv
+ * names a command, only that one is needed: its own --help, errors and parsing are the same. Anything
+ * else (no command, `help`, a misspelt name, a global flag) gets all of them, so the overview, `help
+ * CMD` and commander's "unknown command" stay as they were.
+ */
+function commandFilter(argv: readonly string[]): (name: string) => boolean {
+  const named = argv[2];
+  if (named === undefined || !COMMAND_NAMES.has(named)) return () => true;
+  return (name) => name === named;
 }
 
 function parseLimit(value: string | undefined): number {
