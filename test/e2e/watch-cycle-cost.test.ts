@@ -68,7 +68,10 @@ describe.each([
     const first = runCli(['sync', ...extra, '--state-dir', state, a, b]);
     expect(first.code, first.stderr).toBe(0);
 
-    const child = spawn(process.execPath, [binPath, 'watch', '--json', ...extra, '--state-dir', state, a, b], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSYNC_TIMINGS: '1' } });
+    const child = spawn(process.execPath, [binPath, 'watch', '--json', ...extra, '--state-dir', state, a, b], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TSYNC_TIMINGS: '1' },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

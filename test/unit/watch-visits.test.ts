@@ -152,7 +152,9 @@ describe('LiveEntries', () => {
     for (const _ of entries.values()) break;
     expect([...entries]).toHaveLength(3);
     let n = 0;
-    entries.forEach(() => n++);
+    entries.forEach(() => {
+      n++;
+    });
     expect(n).toBe(3);
     expect(visits.n).toBe(3 + 1 + 3 + 3);
     expect(entries.get(relPath('b'))?.entry.kind).toBe('file');
