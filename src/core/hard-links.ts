@@ -49,7 +49,8 @@ export function inodeKey(s: ScannedEntry): string {
   return `${s.stat.dev ?? ''}:${s.stat.ino}`;
 }
 
-function isLinkedFile(s: ScannedEntry): boolean {
+/** A file that shares its inode with another path (nlink > 1): the only entries hard-link planning looks at. */
+export function isLinkedFile(s: ScannedEntry): boolean {
   return s.entry.kind === 'file' && (s.stat.nlink ?? 1) > 1;
 }
 
@@ -62,12 +63,23 @@ export interface HardLinkInput {
   /** The actions propagate() chose per path, which this rewrites for the paths of link groups (handed over: returned as they are when no path is linked). */
   readonly actions: Action[];
   readonly agreed: RelPath[];
+  /**
+   * Each side's linked files (isLinkedFile), when the caller keeps them apart (a watch does): the link
+   * groups are then found among those, not by a pass over every entry of both sides. Default: that pass.
+   */
+  readonly linked?: LinkedFiles;
+}
+
+export interface LinkedFiles {
+  readonly source: ReadonlyMap<RelPath, ScannedEntry>;
+  readonly target: ReadonlyMap<RelPath, ScannedEntry>;
 }
 
 /** The plan's actions and agreed paths with hard links kept: links added, copies replaced, shared inodes broken. */
-export function planHardLinks({ source, target, paths, isBlocked, actions, agreed }: HardLinkInput): { actions: Action[]; agreed: RelPath[] } {
-  const leaderOf = linkLeaders(source, isBlocked);
-  const sharedInTarget = [...inodeGroups(target).values()].filter((g) => g.length > 1);
+export function planHardLinks({ source, target, paths, isBlocked, actions, agreed, linked }: HardLinkInput): { actions: Action[]; agreed: RelPath[] } {
+  // The groups come from the linked files alone (the same groups: no other entry can be in one).
+  const leaderOf = linkLeaders(linked === undefined ? source : { ...source, entries: linked.source }, isBlocked);
+  const sharedInTarget = [...inodeGroups(linked === undefined ? target : { ...target, entries: linked.target }).values()].filter((g) => g.length > 1);
   if (leaderOf.size === 0 && sharedInTarget.length === 0) return { actions, agreed };
   const sourceLeader = (p: RelPath): RelPath | null => (source.entries.get(p)?.entry.kind === 'file' ? (leaderOf.get(p) ?? p) : null);
 

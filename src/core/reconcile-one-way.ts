@@ -1,5 +1,5 @@
 import { blockedPaths, isBlocked } from './blocked.js';
-import { planHardLinks } from './hard-links.js';
+import { planHardLinks, type LinkedFiles } from './hard-links.js';
 import { orderActions } from './order.js';
 import { parentOf } from './paths.js';
 import { scopedPaths, type Scope } from './scope.js';
@@ -13,6 +13,8 @@ export interface OneWayInput {
   readonly target: Snapshot;
   /** Which paths to plan for (watch cycles); default: all. */
   readonly scope?: Scope;
+  /** Each side's files with nlink > 1, when the caller keeps them (watch cycles); default: found by a pass over both sides. */
+  readonly linked?: LinkedFiles;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface OneWayInput {
  * snapshots, with content hashes filled in wherever two same-sized files must be compared
  * (see hashes-needed.ts). A path at or below a scan problem on either side is left alone.
  */
-export function planOneWay({ source, target, scope = 'all' }: OneWayInput): Plan {
+export function planOneWay({ source, target, scope = 'all', linked }: OneWayInput): Plan {
   const blocked = blockedPaths([...source.problems, ...target.problems]);
   const propagated: Action[] = [];
   const agreedAsScanned: RelPath[] = [];
@@ -38,7 +40,7 @@ export function planOneWay({ source, target, scope = 'all' }: OneWayInput): Plan
     if (todo.length === 0 && s !== undefined && t !== undefined) agreedAsScanned.push(path);
     for (const a of todo) propagated.push(a);
   }
-  const { actions, agreed } = planHardLinks({ source, target, paths, isBlocked: (p) => isBlocked(blocked, p), actions: propagated, agreed: agreedAsScanned });
+  const { actions, agreed } = planHardLinks({ source, target, paths, isBlocked: (p) => isBlocked(blocked, p), actions: propagated, agreed: agreedAsScanned, linked });
 
   // Writing into a directory changes its mtime; restore the source's afterwards so a second run is a no-op.
   const finishing = new Set(actions.filter((a) => a.type === 'meta' && a.source.entry.kind === 'dir').map((a) => a.path));

@@ -60,9 +60,16 @@ function massDelete({ plan, deleteLimit, left, right }: SafetyInput, side: Side)
   const created = new Set(plan.actions.filter((a) => a.target === side && (a.type === 'copy' || a.type === 'mkdir' || a.type === 'link')).map((a) => a.path));
   const deletes = plan.actions.filter((a) => a.type === 'delete' && a.target === side && a.expect !== null && a.expect.kind !== 'dir' && !created.has(a.path)).length;
   if (deletes === 0) return null;
+  const allowedOf = (files: number): number => (deleteLimit.kind === 'count' ? deleteLimit.count : Math.floor((files * deleteLimit.percent) / 100));
+  if (deleteLimit.kind === 'count' && deletes <= deleteLimit.count) return null;
+  // Counted only until the files seen allow the deletes: a watch cycle deleting one file must not pay a pass over the side.
   let files = 0;
-  for (const e of snap.entries.values()) if (e.entry.kind !== 'dir') files++;
-  const allowed = deleteLimit.kind === 'count' ? deleteLimit.count : Math.floor((files * deleteLimit.percent) / 100);
+  for (const e of snap.entries.values()) {
+    if (e.entry.kind === 'dir') continue;
+    files++;
+    if (deletes <= allowedOf(files)) return null;
+  }
+  const allowed = allowedOf(files);
   if (deletes <= allowed) return null;
   const share = files === 0 ? 100 : Math.round((deletes / files) * 100);
   const limitText = deleteLimit.kind === 'count' ? `${deleteLimit.count} files` : `${deleteLimit.percent}%`;

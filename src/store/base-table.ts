@@ -255,13 +255,30 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.added = 0;
   }
 
+  /**
+   * Paths handed out by the iterators so far (entries, values and forEach go through keys): a watch
+   * cycle reports how many it read (TSYNC_TIMINGS), to show it did not pass over the whole base.
+   */
+  visited = 0;
+
   *keys(): MapIterator<RelPath> {
     if (this.overlay.size === 0) {
-      yield* this.slots.keys();
+      for (const p of this.slots.keys()) {
+        this.visited++;
+        yield p;
+      }
       return;
     }
-    for (const p of this.slots.keys()) if (!this.overlay.has(p)) yield p;
-    for (const [p, rec] of this.overlay) if (rec !== null) yield p;
+    for (const p of this.slots.keys()) {
+      if (this.overlay.has(p)) continue;
+      this.visited++;
+      yield p;
+    }
+    for (const [p, rec] of this.overlay) {
+      if (rec === null) continue;
+      this.visited++;
+      yield p;
+    }
   }
 
   *entries(): MapIterator<[RelPath, BaseRecord]> {

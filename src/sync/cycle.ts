@@ -18,6 +18,8 @@ export interface CycleSide {
   readonly side: Side;
   readonly entries: Map<RelPath, ScannedEntry>;
   readonly problems: Problem[];
+  /** Its files with nlink > 1, when the caller keeps them apart (a watch): hard links are planned from those, not from a pass over the side. */
+  readonly linked?: ReadonlyMap<RelPath, ScannedEntry>;
 }
 
 export interface CycleInput {
@@ -60,7 +62,7 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   await fillHashes(pair, left, right, s.mode === 'one-way' ? new Map() : pair.base, scope, s.concurrency);
   const plan =
     s.mode === 'one-way'
-      ? planOneWay({ source: left, target: right, scope })
+      ? planOneWay({ source: left, target: right, scope, linked: left.linked !== undefined && right.linked !== undefined ? { source: left.linked, target: right.linked } : undefined })
       : planTwoWay({ base: pair.base, left, right, policy: s.policy, nowMs: Date.now(), scope, trash: s.trash.enabled });
   const halt = checkSafety({ mode: s.mode, plan, base: pair.base, left, right, force: s.force, deleteLimit: s.deleteLimit });
   if (halt !== null) throw new SafetyHaltError(halt.message);

@@ -1,5 +1,5 @@
 import type { BaseChanges } from '../core/commit.js';
-import { ChildIndex, IndexedMap } from '../core/path-index.js';
+import { ChildIndex, VisitCount } from '../core/path-index.js';
 import { expandScope, type Scope } from '../core/scope.js';
 import { emptyWritten, mergeWritten, writtenPathsOf, type WrittenPaths } from '../core/written-paths.js';
 import type { BaseRecord, Conflict, Problem, RelPath, Side } from '../core/types.js';
@@ -9,10 +9,12 @@ import { dropExcluded } from '../ignore/filter-scan.js';
 import { ProtocolError, RemoteLostError } from '../remote/protocol-error.js';
 import { applyRescan } from '../scan/apply-rescan.js';
 import { rescanPaths, rescanRoots, type LiveScan, type ScanOptions } from '../scan/scan.js';
+import { BaseTable } from '../store/base-table.js';
 import type { RunRecord } from '../store/store.js';
 import type { DirtyBatch } from '../watch/aggregator.js';
 import { runCycle, type CycleResult } from './cycle.js';
 import type { OpenPair } from './pair.js';
+import { LiveEntries } from './live-entries.js';
 import { persist, runRecordOf } from './persist.js';
 import { prepareSides, removeLeftoversOf } from './prepare.js';
 import { exitStatusOf } from './run-loop.js';
@@ -34,11 +36,13 @@ export interface CycleReport {
  * last batch, and the next start then finds paths that agree on both sides and records them silently.
  */
 export class WatchedPair {
+  /** With TSYNC_TIMINGS=1: the known paths each cycle visits, said per cycle (see timeCycle). */
+  private readonly visits = process.env.TSYNC_TIMINGS === '1' ? new VisitCount() : null;
   /** Every path the base or either side knows, by directory: a dirty directory's subtree without a pass over all paths. */
-  private readonly index = new ChildIndex((p) => this.pair.base.has(p) || this.sides.left.entries.has(p) || this.sides.right.entries.has(p));
-  private readonly sides: Record<Side, LiveScan> = {
-    left: { entries: new IndexedMap(this.index), problems: new Map(), below: (d) => this.index.below(d) },
-    right: { entries: new IndexedMap(this.index), problems: new Map(), below: (d) => this.index.below(d) },
+  private readonly index = new ChildIndex((p) => this.pair.base.has(p) || this.sides.left.entries.has(p) || this.sides.right.entries.has(p), this.visits ?? new VisitCount());
+  private readonly sides: Record<Side, LiveScan & { readonly entries: LiveEntries }> = {
+    left: { entries: new LiveEntries(this.index, this.visits), problems: new Map(), below: (d) => this.index.below(d) },
+    right: { entries: new LiveEntries(this.index, this.visits), problems: new Map(), below: (d) => this.index.below(d) },
   };
   private readonly pending = new Map<RelPath, BaseRecord | null>();
   private readonly pendingConflicts: Conflict[] = [];
@@ -61,6 +65,7 @@ export class WatchedPair {
   /** A full scan of both sides and a cycle over everything (the start, and the periodic rescan). */
   async fullCycle(): Promise<CycleReport> {
     const t0 = Date.now();
+    const timed = this.timeCycle();
     // Ignore files are read afresh with every full scan: edits to them take effect there.
     this.filter = filterOf(this.pair, this.settings);
     // Rebuilt from scratch: what the index still held of paths long gone is dropped here.
@@ -79,13 +84,14 @@ export class WatchedPair {
       temps[side] = scan.leftoverTemps;
     }
     await prepareSides(this.pair, this.settings, temps);
-    return this.cycle('all', t0, true);
+    return timed(await this.cycle('all', t0, true), 'all');
   }
 
   /** Re-reads the dirty paths (null: the whole side) and runs a cycle scoped to them. */
   async dirtyCycle(dirty: DirtyBatch): Promise<CycleReport> {
     if (dirty.whole.length > 0) return this.fullCycle();
     const t0 = Date.now();
+    const timed = this.timeCycle();
     const before = (p: RelPath): boolean =>
       this.pair.base.get(p)?.entry.kind === 'dir' || this.sides.left.entries.get(p)?.entry.kind === 'dir' || this.sides.right.entries.get(p)?.entry.kind === 'dir';
     const wasDir = new Set([...dirty.left, ...dirty.right].filter(before));
@@ -99,7 +105,31 @@ export class WatchedPair {
       (p) => wasDir.has(p) || before(p),
       (d) => this.index.below(d),
     );
-    return this.cycle(scope, t0, false);
+    return timed(await this.cycle(scope, t0, false), scope);
+  }
+
+  /**
+   * With TSYNC_TIMINGS=1, one line per cycle on stderr: how many paths it planned for and how many known
+   * paths it visited (entries of either side, base rows, directory-index children), against what is
+   * known, and its CPU time. A dirty cycle must visit about what changed, not the tree: the e2e tests
+   * read these counts instead of timing anything. Not a contract beyond that.
+   */
+  private timeCycle(): (report: CycleReport, scope: Scope) => CycleReport {
+    const visits = this.visits;
+    if (visits === null) return (report) => report;
+    const visitedNow = (): number => visits.n + (this.pair.base instanceof BaseTable ? this.pair.base.visited : 0);
+    const before = visitedNow();
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    return (report, scope) => {
+      const used = process.cpuUsage(cpu);
+      const known = this.pair.base.size + this.watchedEntries;
+      const scoped = scope === 'all' ? 'all' : String(scope.size);
+      process.stderr.write(
+        `tsync timing: watch cycle (${report.full ? 'full' : 'dirty'}): scope ${scoped} paths, visited ${visitedNow() - before} of ${known} known; ${(performance.now() - t0).toFixed(1)} ms, cpu ${((used.user + used.system) / 1000).toFixed(1)} ms\n`,
+      );
+      return report;
+    };
   }
 
   /** Writes what the cycles since the last call decided, through the same persist stage as a sync. */
@@ -143,8 +173,8 @@ export class WatchedPair {
   }
 
   private async cycle(scope: Scope, t0: number, full: boolean): Promise<CycleReport> {
-    const left = { side: 'left' as const, entries: this.sides.left.entries, problems: [...this.sides.left.problems.values()] };
-    const right = { side: 'right' as const, entries: this.sides.right.entries, problems: [...this.sides.right.problems.values()] };
+    const left = { side: 'left' as const, entries: this.sides.left.entries, problems: [...this.sides.left.problems.values()], linked: this.sides.left.entries.linked };
+    const right = { side: 'right' as const, entries: this.sides.right.entries, problems: [...this.sides.right.problems.values()], linked: this.sides.right.entries.linked };
     let result: CycleResult;
     try {
       result = await runCycle(this.pair, this.settings, { left, right, scope });

@@ -4,7 +4,8 @@ import { MTIME_TOLERANCE_NS } from '../../src/core/compare.js';
 import { expectOf } from '../../src/core/propagate.js';
 import { relPath } from '../../src/core/paths.js';
 import { planOneWay } from '../../src/core/reconcile-one-way.js';
-import type { Action, ScannedEntry } from '../../src/core/types.js';
+import { isLinkedFile } from '../../src/core/hard-links.js';
+import type { Action, RelPath, ScannedEntry } from '../../src/core/types.js';
 import { dir, file, type FileOptions, link, sec, snapshot, T0, type Tree } from './fixtures/entries.js';
 import { blockedViolations, orderViolations, parentViolations } from './fixtures/invariants.js';
 
@@ -423,6 +424,15 @@ describe('planOneWay: hard links', () => {
     const snaps = { left: source, right: target };
     expect(orderViolations(plan)).toEqual([]);
     expect(parentViolations(plan, snaps)).toEqual([]);
+  });
+
+  // A watch hands the planner each side's linked files (sync/live-entries.ts) instead of letting it pass over every entry.
+  it.each(linkCases.map((c): [string, LinkCase] => [c.name, c]))('the same plan from the linked files alone: %s', (_name, c) => {
+    const source = snapshot('left', c.source, c.sourceProblems ?? []);
+    const target = snapshot('right', c.target);
+    const linkedOf = (m: ReadonlyMap<RelPath, ScannedEntry>): Map<RelPath, ScannedEntry> => new Map([...m].filter(([, e]) => isLinkedFile(e)));
+    const linked = { source: linkedOf(source.entries), target: linkedOf(target.entries) };
+    expect(planOneWay({ source, target, linked })).toEqual(planOneWay({ source, target }));
   });
 
   it('a watch scope with only some names of a group: those are copied as files, never linked to a leader it did not look at', () => {
