@@ -70,7 +70,9 @@ describe('weak index', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(1, 2, 3, 0xffffffff, 0x10001), { maxLength: 200 }), (sums) => {
         const weak = Buffer.alloc(sums.length * 4);
-        sums.forEach((w, j) => weak.writeUInt32BE(w, j * 4));
+        sums.forEach((w, j) => {
+          weak.writeUInt32BE(w, j * 4);
+        });
         const index = new WeakIndex(weak, sums.length);
         for (const w of new Set([...sums, 7])) {
           const found: number[] = [];
