@@ -5,7 +5,6 @@ import type { Entry, Expectation, OwnerMeta, ScannedEntry, XattrMeta } from '../
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { streamingHash } from '../hash/xxhash.js';
 import { changedSince, createTemp, discardTemp, hashHandle, renameIntoPlace, sameStat, secondsOf, SourceChangedError, SourceReadError } from './copy-file.js';
-import { EarlyWriteback } from './early-writeback.js';
 import { StaleTargetError } from './guards.js';
 import { HOLE_BLOCK, writeSkippingZeros } from './sparse-copy.js';
 
@@ -151,7 +150,6 @@ export async function installStream(req: InstallRequest, chunks: AsyncIterable<B
   if (e.kind !== 'file') throw new Error(`cannot install a ${e.kind} from a stream`);
   const sparse = isSparse(req.source.stat);
   const { tmpAbs, fd } = createTemp(req.targetDirAbs);
-  const writeback = new EarlyWriteback(fd);
   let installed = false;
   try {
     const h = streamingHash();
@@ -166,9 +164,7 @@ export async function installStream(req: InstallRequest, chunks: AsyncIterable<B
       if (sparse) writeSkippingZeros(chunk, write);
       else write(0, chunk.length);
       pos += chunk.length;
-      writeback.wrote(chunk.length);
     }
-    await writeback.settled();
     if (sparse) ftruncateSync(fd, pos);
     const hash = h.digestHex();
     if (pos !== e.size || (e.hash !== null && hash !== e.hash)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
@@ -183,7 +179,6 @@ export async function installStream(req: InstallRequest, chunks: AsyncIterable<B
     const entry: Entry = { kind: 'file', size: pos, mtimeNs: e.mtimeNs, mode: e.mode, hash, ...meta };
     return { target: { entry, stat: statIdOf(fstatSync(fd, { bigint: true })), observedAtNs: nowNs() }, bytes: pos, hash };
   } finally {
-    await writeback.quiet();
     closeSync(fd);
     if (!installed) discardTemp(tmpAbs);
   }
