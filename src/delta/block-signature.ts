@@ -65,15 +65,21 @@ export class SignatureBuilder {
 
   push(chunk: Buffer): void {
     this.size += chunk.length;
-    let data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const bs = this.blockSize;
     let at = 0;
-    while (data.length - at >= this.blockSize) {
-      this.addBlock(data, at, this.blockSize);
-      at += this.blockSize;
+    if (this.pending.length > 0) {
+      // only the block that spans the cut is copied together, not the whole chunk behind it
+      const need = bs - this.pending.length;
+      if (chunk.length < need) {
+        this.pending = Buffer.concat([this.pending, chunk]);
+        return;
+      }
+      this.addBlock(Buffer.concat([this.pending, chunk.subarray(0, need)]), 0, bs);
+      at = need;
     }
-    data = data.subarray(at);
+    for (; chunk.length - at >= bs; at += bs) this.addBlock(chunk, at, bs);
     // a copy: the caller may reuse its chunk's memory
-    this.pending = data.length === 0 ? Buffer.alloc(0) : Buffer.from(data);
+    this.pending = at < chunk.length ? Buffer.from(chunk.subarray(at)) : Buffer.alloc(0);
   }
 
   finish(): BlockSignature {
