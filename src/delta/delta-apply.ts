@@ -35,8 +35,27 @@ export async function* applyDelta(ops: AsyncIterable<Buffer>, basis: BasisReader
       if (op.first + op.count > blocks) throw new DeltaFormatError(`blocks ${op.first}+${op.count} of a basis of ${blocks}`);
       const start = op.first * basis.blockSize;
       const end = Math.min(basis.size, (op.first + op.count) * basis.blockSize);
-      for (let off = start; off < end; off += READ_PIECE) yield await basis.read(off, Math.min(READ_PIECE, end - off));
+      yield* readAhead(basis, start, end);
     }
   }
   decoder.finish();
+}
+
+/**
+ * The basis's bytes in [start, end), each piece's read started before the one before it is handed on: the
+ * disk (or page cache copy) works while the consumer hashes and writes the last piece.
+ */
+async function* readAhead(basis: BasisReader, start: number, end: number): AsyncGenerator<Buffer> {
+  const readAt = (off: number): Promise<Buffer> => {
+    const p = basis.read(off, Math.min(READ_PIECE, end - off));
+    // awaited below; until then a failure must not count as unhandled (a consumer that stops early never awaits it)
+    p.catch(() => undefined);
+    return p;
+  };
+  let next = readAt(start);
+  for (let off = start; off < end; off += READ_PIECE) {
+    const piece = await next;
+    if (off + READ_PIECE < end) next = readAt(off + READ_PIECE);
+    yield piece;
+  }
 }

@@ -8,7 +8,7 @@ import type { Expectation, StatId } from '../core/types.js';
 import { type BlockSignature, SignatureBuilder } from '../delta/block-signature.js';
 import { applyDelta, type BasisReader, type RebuiltHash } from '../delta/delta-apply.js';
 import { errCode, statIdOf } from '../fs/stat.js';
-import { HASH_CHUNK } from '../hash/xxhash.js';
+import { HASH_CHUNK, loadHasher } from '../hash/xxhash.js';
 import { changedSince, sameStat } from './copy-file.js';
 import { StaleTargetError } from './guards.js';
 
@@ -42,12 +42,25 @@ async function readFully(fh: FileHandle, buf: Buffer, length: number, position: 
 
 /** Block sums of the file at `abs`, which must be as `expect` saw it before and after the read. */
 export async function signatureOfFile(abs: Buffer, expect: FileExpectation, blockSize: number, label: string): Promise<BlockSignature> {
+  await loadHasher();
   const { fh, before } = await openAsScanned(abs, expect, label);
   try {
     const size = Number(before.size);
     const builder = new SignatureBuilder(blockSize);
-    const buf = Buffer.allocUnsafe(HASH_CHUNK);
-    for (let pos = 0; pos < size; pos += HASH_CHUNK) builder.push(await readFully(fh, buf, Math.min(HASH_CHUNK, size - pos), pos, label));
+    // two buffers: the next piece is read while this one is summed
+    const buffers = [Buffer.allocUnsafe(Math.min(HASH_CHUNK, size)), Buffer.allocUnsafe(Math.min(HASH_CHUNK, size))];
+    const readPiece = (pos: number, i: number): Promise<Buffer> => {
+      const p = readFully(fh, buffers[i % 2] as Buffer, Math.min(HASH_CHUNK, size - pos), pos, label);
+      // awaited in turn below; a sum that throws first must not leave it unhandled
+      p.catch(() => undefined);
+      return p;
+    };
+    let next = size > 0 ? readPiece(0, 0) : null;
+    for (let pos = 0, i = 0; next !== null; pos += HASH_CHUNK, i++) {
+      const piece = await next;
+      next = pos + HASH_CHUNK < size ? readPiece(pos + HASH_CHUNK, i + 1) : null;
+      builder.push(piece);
+    }
     if (changedSince(await fh.stat({ bigint: true }), before)) throw new StaleTargetError(`${label}: the file to update changed while its signature was taken`);
     return builder.finish();
   } finally {

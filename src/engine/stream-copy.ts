@@ -61,19 +61,30 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
         // a file smaller than a chunk gets a buffer of its size (a block over, to see its end in the same
         // read): a 1 MiB buffer per small file was most of a small copy's cost (allocation and GC)
         const chunkSize = Math.min(STREAM_CHUNK, (Math.floor(Number(before.size) / HOLE_BLOCK) + 1) * HOLE_BLOCK);
-        for (;;) {
+        const readChunk = async (at: number): Promise<Buffer> => {
           // a fresh buffer per chunk: the reader may hold it (a write queue, a frame being sent) after we go on
           const buf = Buffer.allocUnsafe(chunkSize);
           let got = 0;
           while (got < chunkSize) {
-            const { bytesRead } = await src.read(buf, got, chunkSize - got, pos + got);
+            const { bytesRead } = await src.read(buf, got, chunkSize - got, at + got);
             if (bytesRead === 0) break;
             got += bytesRead;
           }
+          return buf.subarray(0, got);
+        };
+        let next = readChunk(0);
+        for (;;) {
+          const chunk = await next;
+          const got = chunk.length;
           if (got === 0) break;
-          const chunk = buf.subarray(0, got);
           h.update(chunk);
           pos += got;
+          // the next chunk is read while this one is consumed (matched, framed, sent); a short one was the last
+          if (got === chunkSize) {
+            next = readChunk(pos);
+            // awaited on the next turn; a consumer that stops first must not leave it unhandled
+            next.catch(() => undefined);
+          }
           yield chunk;
           if (got < chunkSize) break;
         }

@@ -54,6 +54,11 @@ export function hashBytes(data: Uint8Array): string {
   return hexOf(ready().h64Raw(data));
 }
 
+/** XXH64 of bytes already in memory, as the number itself (a delta block's strong hash: no hex string per block). */
+export function hash64(data: Uint8Array): bigint {
+  return ready().h64Raw(data);
+}
+
 export function streamingHash(): StreamingHash {
   const h = ready().create64();
   return {

@@ -4,11 +4,12 @@
 // alphabet makes weak-sum collisions and repeated blocks common, so the strong check and run handling are
 // exercised. PROPERTY_SEED / PROPERTY_RUNS as in value-codec.property.test.ts.
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { type BlockSignature, signatureOf, SignatureBuilder } from '../../src/delta/block-signature.js';
 import { applyDelta, type BasisReader } from '../../src/delta/delta-apply.js';
 import { DeltaMatcher } from '../../src/delta/delta-match.js';
 import { DeltaFormatError, DeltaOpDecoder } from '../../src/delta/delta-ops.js';
+import { loadHasher } from '../../src/hash/xxhash.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);
 const SEED = Number(process.env.PROPERTY_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -80,6 +81,9 @@ function literalBytes(delta: Buffer): number {
   d.finish();
   return n;
 }
+
+// the strong block hash is XXH64, from the WASM hasher
+beforeAll(loadHasher);
 
 describe('delta transfer (rsync rolling checksum)', () => {
   test('applying the delta to the basis reproduces the new file exactly', async () => {

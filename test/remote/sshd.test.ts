@@ -58,7 +58,7 @@ describe('connectAgent over a real sshd', () => {
     const side = remoteSide();
     const { log } = side.addRealTsync();
     const c = await connect(await sshdFor(side));
-    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), 2, 0]);
+    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), 3, 0]);
     expect(await c.close()).toBe(0);
     expect(readFileSync(log, 'utf8')).toBe('agent --protocol\nagent\n');
     expect(existsSync(side.agentCache)).toBe(false);
@@ -68,7 +68,7 @@ describe('connectAgent over a real sshd', () => {
     const side = remoteSide();
     const sshd = await sshdFor(side);
     const first = await connect(sshd);
-    expect([first.agentVersion, first.protocol, first.bundleBytesSent]).toEqual([packageVersion(), 2, bundle.length]);
+    expect([first.agentVersion, first.protocol, first.bundleBytesSent]).toEqual([packageVersion(), 3, bundle.length]);
     expect(await first.close()).toBe(0);
     expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
     // the port from an ssh:// root reaches ssh too
@@ -98,10 +98,10 @@ describe('connectAgent over a real sshd', () => {
 
   it('(d) refuses an agent of another protocol, naming both versions', async () => {
     const side = remoteSide();
-    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 2; exit 0; fi; echo "TSYNC-AGENT 9.0.0 3"; cat >/dev/null');
+    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 3; exit 0; fi; echo "TSYNC-AGENT 9.0.0 4"; cat >/dev/null');
     const e = await failure(connect(await sshdFor(side)));
     expect(e.reason).toBe('protocol');
-    expect(e.message).toMatch(/^the tsync agent on 127\.0\.0\.1 \(tsync 9\.0\.0\) speaks protocol 3, this tsync \S+ speaks protocol 2: /);
+    expect(e.message).toMatch(/^the tsync agent on 127\.0\.0\.1 \(tsync 9\.0\.0\) speaks protocol 4, this tsync \S+ speaks protocol 3: /);
   });
 
   it("(e) a closed port: RemoteUnreachableError with ssh's own reason, before the preamble deadline", async () => {
