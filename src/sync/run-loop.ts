@@ -56,7 +56,7 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
     const { left, right, way, reason } = await scanBothSides(pair, s, filter);
     t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries)`);
     await prepareSides(pair, s, { left: left.leftoverTemps, right: right.leftoverTemps });
-    const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' }, observer);
+    const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all', keepRecords: false }, observer);
     t(`cycle (${r.plan.actions.length} actions)`);
     const summary: RunSummary = {
       mode: s.mode,
