@@ -50,6 +50,9 @@ export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, worke
       resolve(o);
     };
     worker.once('message', (reply: ScanReply) => {
+      // The reply is here whole: the worker's heap (its scan as objects) is torn down while this one decodes,
+      // not after, so that both are never held at once (issue 11: peak RSS). Its exit then finds us settled.
+      void worker.terminate();
       if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
       let lateXattrs: LateXattrs | null = null;
       try {
