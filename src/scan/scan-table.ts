@@ -51,7 +51,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     private readonly extras: ScanExtras,
     paths: readonly string[],
   ) {
-    paths.forEach((p, i) => this.byPath.set(p as RelPath, i));
+    for (let i = 0; i < paths.length; i++) this.byPath.set(paths[i] as RelPath, i);
   }
 
   get size(): number {
