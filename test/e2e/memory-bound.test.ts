@@ -105,7 +105,8 @@ describe.skipIf(!existsSync(GNU_TIME))(`memory bound: one-way no-op re-sync of $
     console.log(
       `memory bound: ${FILES} files, no-op re-sync peak RSS ${(noop.peakRssBytes / 1e6).toFixed(0)} MB (${bytesPerPath.toFixed(0)} bytes per path); initial copy ${(first.peakRssBytes / 1e6).toFixed(0)} MB; ceiling ${RSS_CEILING_MB} MB`,
     );
-    expect(noop.peakRssBytes / 1e6, 'no-op re-sync peak RSS (MB)').toBeLessThan(RSS_CEILING_MB);
-    expect(first.peakRssBytes / 1e6, 'initial copy peak RSS (MB)').toBeLessThan(INITIAL_RSS_CEILING_MB);
+    // soft: a regression over both ceilings reports both
+    expect.soft(noop.peakRssBytes / 1e6, 'no-op re-sync peak RSS (MB)').toBeLessThan(RSS_CEILING_MB);
+    expect.soft(first.peakRssBytes / 1e6, 'initial copy peak RSS (MB)').toBeLessThan(INITIAL_RSS_CEILING_MB);
   });
 });
