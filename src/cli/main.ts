@@ -1,4 +1,5 @@
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { limitHeapGrowth } from './heap-growth.js';
 import { processIo, type Io } from './io.js';
 import { packageVersion } from './version.js';
 
@@ -8,6 +9,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     io.out(packageVersion()); // what commander prints for it, without loading commander (most of a bare start-up)
     return EXIT.ok;
   }
+  limitHeapGrowth();
   const [{ CommanderError }, { buildProgram }, { reportError }] = await Promise.all([import('commander'), import('./program.js'), import('./report-error.js')]);
   let code: ExitCode = EXIT.ok;
   const program = buildProgram(

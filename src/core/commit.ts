@@ -25,58 +25,91 @@ export interface NextBaseInput {
  * paths that already agreed, and actions the engine applied. A stale or failed action leaves its path's
  * record as it was, so the next run sees the difference again; that is what makes a crash harmless.
  */
-export function nextBase({ base, left, right, plan, outcomes, scope = 'all', racyWindowNs = COARSE }: NextBaseInput): BaseChanges {
-  const recordOf = (s: ScannedEntry, side: Side): SideRecord => sideRecordOf(s.stat, s.observedAtNs, racyWindowNs[side]);
-  const next = new Map<RelPath, BaseRecord | null>();
+export function nextBase({ outcomes, scope = 'all', ...input }: NextBaseInput): BaseChanges {
+  const next = new NextBase(input);
+  for (const o of outcomes) next.add(o);
+  return next.finish(scope);
+}
 
-  for (const path of plan.agreed) {
-    const l = left.entries.get(path);
-    const r = right.entries.get(path);
-    if (l === undefined || r === undefined) continue;
-    // The common case of a quiet run: the record is what the base holds already; nothing to write
-    // (checked before any record is built: on a no-op run that is every path).
-    const old = base.get(path);
-    if (old !== undefined && recordsAgreed(old, l, r, racyWindowNs)) continue;
-    next.set(path, { entry: mergedEntry(l.entry, r.entry), left: recordOf(l, 'left'), right: recordOf(r, 'right') });
-  }
+/**
+ * nextBase one outcome at a time, as the engine reports them (issue 11, memory): each outcome's records
+ * become base records at once, so a run need not keep every copy's scanned entries (both sides' stats)
+ * until the end. The records are taken in the order added, as nextBase takes the outcomes' order.
+ */
+export class NextBase {
+  private readonly base: Base;
+  private readonly left: Snapshot;
+  private readonly right: Snapshot;
+  private readonly racyWindowNs: Readonly<Record<Side, bigint>>;
+  /** The next record per path: null for a path to remove. Becomes the upserts at finish. */
+  private readonly next = new Map<RelPath, BaseRecord | null>();
   /** Paths whose metadata a run set on one side so far: a merge may set it on both (merge-meta.ts). */
-  const metaSet = new Map<RelPath, Side>();
-  for (const o of outcomes) {
+  private readonly metaSet = new Map<RelPath, Side>();
+
+  constructor({ base, left, right, plan, racyWindowNs = COARSE }: Omit<NextBaseInput, 'outcomes' | 'scope'>) {
+    this.base = base;
+    this.left = left;
+    this.right = right;
+    this.racyWindowNs = racyWindowNs;
+    for (const path of plan.agreed) {
+      const l = left.entries.get(path);
+      const r = right.entries.get(path);
+      if (l === undefined || r === undefined) continue;
+      // The common case of a quiet run: the record is what the base holds already; nothing to write
+      // (checked before any record is built: on a no-op run that is every path).
+      const old = base.get(path);
+      if (old !== undefined && recordsAgreed(old, l, r, racyWindowNs)) continue;
+      this.next.set(path, { entry: mergedEntry(l.entry, r.entry), left: this.recordOf(l, 'left'), right: this.recordOf(r, 'right') });
+    }
+  }
+
+  private recordOf(s: ScannedEntry, side: Side): SideRecord {
+    return sideRecordOf(s.stat, s.observedAtNs, this.racyWindowNs[side]);
+  }
+
+  /** Takes one outcome's effect on the base: a delete applied, and the records (verified facts even when a later step of the same action failed: conflict units). */
+  add(o: Outcome): void {
     const a = o.action;
+    const next = this.next;
     if (a.type === 'delete' && o.status === 'applied' && !next.has(a.path)) next.set(a.path, null);
-    // Records are verified facts even when a later step of the same action failed (conflict units).
     for (const rec of o.records ?? []) {
-      let record: BaseRecord = { entry: rec.entry, left: recordOf(rec.left, 'left'), right: recordOf(rec.right, 'right') };
+      let record: BaseRecord = { entry: rec.entry, left: this.recordOf(rec.left, 'left'), right: this.recordOf(rec.right, 'right') };
       const earlier = next.get(rec.path);
       if (a.type === 'meta' && rec.path === a.path) {
         // The other side's half of this record is its scan; if a meta action set that side too, its own record is the truth.
-        if (metaSet.get(a.path) === otherSide(a.target) && earlier !== undefined && earlier !== null) {
+        if (this.metaSet.get(a.path) === otherSide(a.target) && earlier !== undefined && earlier !== null) {
           record = a.target === 'left' ? { ...record, right: earlier.right } : { ...record, left: earlier.left };
         }
-        metaSet.set(a.path, a.target);
+        this.metaSet.set(a.path, a.target);
       }
       next.set(rec.path, record);
     }
   }
-  // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
-  const blocked = blockedPaths([...left.problems, ...right.problems]);
-  for (const path of scope === 'all' ? base.keys() : scope) {
-    if (!base.has(path)) continue;
-    if (next.has(path) || left.entries.has(path) || right.entries.has(path) || isBlocked(blocked, path)) continue;
-    next.set(path, null);
-  }
 
-  const upserts = new Map<RelPath, BaseRecord>();
-  const removals: RelPath[] = [];
-  for (const [path, rec] of next) {
-    const old = base.get(path);
-    if (rec === null) {
-      if (old !== undefined) removals.push(path);
-    } else if (old === undefined || !sameRecord(old, rec)) {
-      upserts.set(path, rec);
+  /** The changes, once every outcome was added. `scope`: the planner's; records outside it are not looked at. */
+  finish(scope: Scope = 'all'): BaseChanges {
+    const { base, left, right, next } = this;
+    // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
+    const blocked = blockedPaths([...left.problems, ...right.problems]);
+    for (const path of scope === 'all' ? base.keys() : scope) {
+      if (!base.has(path)) continue;
+      if (next.has(path) || left.entries.has(path) || right.entries.has(path) || isBlocked(blocked, path)) continue;
+      next.set(path, null);
     }
+    // The map of next records becomes the upserts in place: no second map the size of the run.
+    const removals: RelPath[] = [];
+    for (const [path, rec] of next) {
+      const old = base.get(path);
+      if (rec === null) {
+        if (old !== undefined) removals.push(path);
+        next.delete(path);
+      } else if (old !== undefined && sameRecord(old, rec)) {
+        next.delete(path);
+      }
+    }
+    this.metaSet.clear();
+    return { upserts: next as Map<RelPath, BaseRecord>, removals };
   }
-  return { upserts, removals };
 }
 
 const otherSide = (s: Side): Side => (s === 'left' ? 'right' : 'left');

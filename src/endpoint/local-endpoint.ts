@@ -9,7 +9,7 @@ import { copySymlinkAtomic } from '../engine/copy-file.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import { assertSourceUnchanged, linkAtomic } from '../engine/hard-link.js';
-import { copyLocally, type LocalRunSide } from '../engine/local-copy.js';
+import { copyLocally, type LocalRunSide, mayBeLinkedTo } from '../engine/local-copy.js';
 import { deleteEntry, makeDir, setLinkMeta, setMeta } from '../engine/operations.js';
 import { installStream, openReadStream, type ReadStream } from '../engine/stream-copy.js';
 import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
@@ -339,7 +339,7 @@ export class LocalEndpoint implements Endpoint {
         chunks,
       ),
     );
-    r.installed.set(path, got.target.stat);
+    if (mayBeLinkedTo(source)) r.installed.set(path, got.target.stat);
     return got;
   }
 

@@ -307,9 +307,12 @@ function finish(
   renameIntoPlace(req, tmpAbs);
   const after = statInstalled();
   const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash, ...meta };
+  const sourceStat = statIdOf(before);
   return {
     entry,
-    source: { entry, stat: statIdOf(before), observedAtNs: nowNs() },
+    // the source was checked to be the inode scanned (sameStat, before the copy): its scanned stat, shared,
+    // keeps no second set of BigInts per file in the base records until the run's end (issue 11, memory)
+    source: { entry, stat: sameStat(sourceStat, req.source.stat) ? req.source.stat : sourceStat, observedAtNs: nowNs() },
     target: { entry, stat: statIdOf(after), observedAtNs: nowNs() },
     bytes,
   };

@@ -23,6 +23,12 @@ export interface ExecuteOptions {
   /** Per side, the run's trash folder name (null: --no-trash, or a side never written). */
   readonly trashStamp: Readonly<Record<Side, string | null>>;
   readonly onOutcome?: (o: Outcome) => void;
+  /**
+   * Whether the outcomes returned keep the records of applied actions (default: yes). A caller that takes
+   * the records from onOutcome as they come (sync/cycle.ts) says no: a run of 100k copies then does not
+   * hold 100k pairs of scanned entries to its end (issue 11). Outcomes that were not applied keep theirs.
+   */
+  readonly keepRecords?: boolean;
   /** Once aborted (Ctrl-C), no new action starts: the run ends with the outcomes of those that ran. */
   readonly stopSignal?: AbortSignal;
   /** Owner, group and xattrs copied along (default: none). */
@@ -73,12 +79,13 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   const ctx = new ActionContext(opts.endpoints, streamed, keep, chownRefused, opts.trashStamp);
   const stop = opts.stopSignal;
   const letSignalsIn = stop === undefined ? null : eventLoopTurns(SIGNAL_CHECK_MS);
+  const kept = opts.keepRecords === false ? withoutAppliedRecords : (o: Outcome): Outcome => o;
   const run = async (a: Action): Promise<void> => {
     await letSignalsIn?.();
     if (stop?.aborted === true) return; // not started: no outcome, so its path keeps its old record
     const { outcome, copied } = await applyAction(a, ctx);
     bytes += copied;
-    outcomes.push(outcome);
+    outcomes.push(kept(outcome));
     opts.onOutcome?.(outcome);
   };
   // small streamed copies travel in batches (batch-copy.ts): one request per batch each way, not per file
@@ -89,7 +96,7 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     for (const r of await copyBatch(batch, { endpoints: opts.endpoints, keep, chownRefused })) {
       const { outcome, copied } = appliedInBatch(r);
       bytes += copied;
-      outcomes.push(outcome);
+      outcomes.push(kept(outcome));
       opts.onOutcome?.(outcome);
     }
   };
@@ -122,6 +129,13 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     for (const side of sides) for (const message of await opts.endpoints[side].endRun()) opts.warn?.(message);
   }
   return { outcomes, bytes };
+}
+
+/** An applied outcome without its records (see ExecuteOptions.keepRecords). */
+function withoutAppliedRecords(o: Outcome): Outcome {
+  if (o.status !== 'applied' || o.records === undefined) return o;
+  const { records: _records, ...rest } = o;
+  return rest;
 }
 
 /** How long the actions may run without a turn of the event loop when a stop can be asked for. */

@@ -11,8 +11,18 @@ export interface LocalRunSide {
   readonly trash: Trash | null;
   readonly meta: MetaWriter | null;
   readonly racyWindowNs: bigint;
-  /** Files this run installed here: what a hard link to one of them must find. */
+  /** Files this run installed here that a hard link may be made to (mayBeLinkedTo): what such a link must find. */
   readonly installed: Map<RelPath, StatId>;
+}
+
+/**
+ * Whether a later link action may name this copy's path as the inode to link to: only a source file
+ * that has other names (nlink > 1, core/hard-links.ts), or whose link count is not known (a plan file).
+ * Only those are remembered, so a run of 100k plain copies keeps no map of them (issue 11, memory).
+ */
+export function mayBeLinkedTo(source: ScannedEntry): boolean {
+  const nlink = source.stat.nlink;
+  return nlink === undefined || nlink > 1;
 }
 
 export interface LocalCopied {
@@ -78,7 +88,7 @@ export async function copyLocally(src: LocalRunSide, fromPath: RelPath, from: Sc
         keepReplaced,
         sourceRacyWindowNs: src.racyWindowNs,
       });
-      dst.installed.set(toPath, r.target.stat);
+      if (mayBeLinkedTo(from)) dst.installed.set(toPath, r.target.stat);
       return { target: r.target, source: r.source, bytes: r.bytes };
     } finally {
       fromPlace.release();

@@ -1,5 +1,6 @@
-import type { Entry, Problem, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
+import type { Entry, Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, VouchHash } from './scan.js';
+import { KIND_DIR, KIND_FILE, KIND_SYMLINK, ScanTable, statAt } from './scan-table.js';
 
 /*
  * A scan made in a worker thread (scan-worker.ts) crosses to the main thread in columns: a Map of
@@ -42,7 +43,7 @@ export interface EncodedScan {
   readonly leftoverTemps: readonly RelPath[];
 }
 
-const KIND_CODES = { file: 0, dir: 1, symlink: 2 } as const satisfies Record<Entry['kind'], number>;
+const KIND_CODES = { file: KIND_FILE, dir: KIND_DIR, symlink: KIND_SYMLINK } as const satisfies Record<Entry['kind'], number>;
 const SEP = '\0';
 /** (uid_t)-1: no file has it, chown(2) reads it as "leave as is". */
 const NO_ID = 0xffffffff;
@@ -139,62 +140,31 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
     throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
   const hashOf = c.hashes.length === 0 ? null : new Map(c.hashes);
-  const devOf = c.devs.length === 0 ? null : new Map(c.devs);
+  const devs = c.devs.length === 0 ? null : new Map(c.devs);
   const xattrsOf = new Map(c.xattrs);
-  const entries = new Map<RelPath, ScannedEntry>();
+  // What the columns do not say is settled now, while the index (vouch) and the root (lateXattrs) are at hand.
+  const hashes: (string | null | undefined)[] = new Array(c.count);
+  const xattrs: (string | undefined)[] = [];
+  const targets = new Map<number, string>();
   let link = 0;
-  let observedAtNs = 0n;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
   for (let i = 0; i < c.count; i++) {
     const path = paths[i] as RelPath;
-    const stat = statOf(c, i, devOf?.get(i));
-    const mtimeNs = stat.mtimeNs;
-    let entry: Entry;
-    const uid = idAt(c.uids, i);
-    const gid = idAt(c.gids, i);
     const kind = c.kinds[i];
-    const xattrs = kind === KIND_CODES.symlink ? undefined : c.metaFlags[i] === XATTRS_KEPT ? (xattrsOf.get(i) ?? '') : lateXattrs?.(path, stat);
-    switch (kind) {
-      case KIND_CODES.file: {
-        const hash = hashOf?.get(i) ?? (vouch === null ? null : vouch(path, stat));
-        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash, uid, gid, xattrs };
-        break;
-      }
-      case KIND_CODES.dir:
-        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs, uid, gid, xattrs };
-        break;
-      case KIND_CODES.symlink: {
-        const target = c.targets[link++];
-        if (target === undefined) throw new ScanCodecError(`no link target for ${JSON.stringify(path)}`);
-        entry = { kind: 'symlink', target, mtimeNs, uid, gid };
-        break;
-      }
-      default:
-        throw new ScanCodecError(`unknown kind ${kind} for ${JSON.stringify(path)}`);
+    if (kind === KIND_SYMLINK) {
+      const target = c.targets[link++];
+      if (target === undefined) throw new ScanCodecError(`no link target for ${JSON.stringify(path)}`);
+      targets.set(i, target);
+      continue;
     }
-    // most entries share their moment with the one before (fs/stat.ts nowNs): share the BigInt too
-    const observed = c.observedAtNs[i] as bigint;
-    if (observed !== observedAtNs) observedAtNs = observed;
-    entries.set(path, { entry, stat, observedAtNs });
+    if (kind !== KIND_FILE && kind !== KIND_DIR) throw new ScanCodecError(`unknown kind ${kind} for ${JSON.stringify(path)}`);
+    const needsStat = (kind === KIND_FILE && vouch !== null && hashOf?.get(i) === undefined) || (c.metaFlags[i] !== XATTRS_KEPT && lateXattrs !== null);
+    const stat = needsStat ? statAt(c, i, devs?.get(i)) : null;
+    if (kind === KIND_FILE) hashes[i] = hashOf?.get(i) ?? (vouch === null || stat === null ? null : vouch(path, stat));
+    const digest = c.metaFlags[i] === XATTRS_KEPT ? (xattrsOf.get(i) ?? '') : stat === null ? undefined : lateXattrs?.(path, stat);
+    if (digest !== undefined) xattrs[i] = digest;
   }
   if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);
+  const entries = new ScanTable(c, { hashes, xattrs, targets, devs }, paths);
   return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
-}
-
-/** Entry i's stat, in the shape fs/stat.ts statIdOf gives; the optional parts only where the encoded scan had them. */
-function statOf(c: EncodedScan, i: number, dev: bigint | undefined): StatId {
-  const ino = c.ino[i] as bigint;
-  const ctimeNs = c.ctimeNs[i] as bigint;
-  const size = c.sizes[i] as number;
-  const mtimeNs = c.mtimeNs[i] as bigint;
-  const nlink = c.nlinks[i] as number;
-  const blocks = c.blocks[i] as number;
-  if (nlink > 0 && blocks >= 0) return dev === undefined ? { ino, ctimeNs, size, mtimeNs, nlink, blocks } : { ino, ctimeNs, size, mtimeNs, nlink, blocks, dev };
-  const stat: StatId = { ino, ctimeNs, size, mtimeNs };
-  return { ...stat, ...(nlink > 0 ? { nlink } : {}), ...(blocks >= 0 ? { blocks } : {}), ...(dev === undefined ? {} : { dev }) };
-}
-
-function idAt(ids: Uint32Array, i: number): number | undefined {
-  const id = ids[i];
-  return id === NO_ID ? undefined : id;
 }

@@ -29,6 +29,13 @@ export interface RunningWorkerScan {
   readonly cancel: () => void;
 }
 
+/**
+ * The worker's young generation, in MB. Its walk keeps every entry until the end and drops each lstat's
+ * result at once, so a large young generation buys it nothing but RSS, and its RSS adds to the main
+ * thread's while both scan (issue 11: that overlap was the no-op's peak).
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
 /** How the main thread vouches for the worker's entries from the index (scan.ts VouchHash, read-meta.ts VouchXattrs). */
 export interface WorkerVouching {
   readonly vouch: VouchHash | null;
@@ -46,7 +53,7 @@ export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, worke
   let worker: Worker;
   const workerJob: ScanJob = job.keep === undefined ? job : { ...job, keep: { ...job.keep, xattrs: false } };
   try {
-    worker = new (workerThreads().Worker)(workerUrl, { workerData: workerJob });
+    worker = new (workerThreads().Worker)(workerUrl, { workerData: workerJob, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
   } catch (e) {
     return { outcome: Promise.resolve({ ok: false, reason: `cannot start the scan worker: ${messageOf(e)}` }), cancel: () => undefined };
   }
@@ -59,6 +66,9 @@ export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, worke
       resolve(o);
     };
     worker.once('message', (reply: ScanReply) => {
+      // The reply is here whole: the worker's heap (its scan as objects) is torn down while this one decodes,
+      // not after, so that both are never held at once (issue 11: peak RSS). Its exit then finds us settled.
+      void worker.terminate();
       if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
       let lateXattrs: LateXattrs | null = null;
       try {

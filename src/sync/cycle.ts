@@ -1,4 +1,4 @@
-import { nextBase, type BaseChanges } from '../core/commit.js';
+import { NextBase, type BaseChanges } from '../core/commit.js';
 import { hashesNeeded } from '../core/hashes-needed.js';
 import { displayPath } from '../core/paths.js';
 import { planOneWay } from '../core/reconcile-one-way.js';
@@ -26,6 +26,12 @@ export interface CycleInput {
   readonly left: CycleSide;
   readonly right: CycleSide;
   readonly scope: Scope;
+  /**
+   * Whether the result's outcomes keep the records of what was applied (default: yes; a watch absorbs
+   * them into its live scans). `sync` needs only the base changes: each outcome's records are folded
+   * into them as it arrives and then dropped, so a run does not hold every copy's stats to its end.
+   */
+  readonly keepRecords?: boolean;
 }
 
 export interface CycleResult {
@@ -77,11 +83,20 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
     plan.actions.length,
     plan.actions.reduce((n, a) => n + bytesOf(a), 0),
   );
-  const onOutcome = observer.onOutcome === undefined ? undefined : (o: Outcome): void => observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
-  const { outcomes, bytes, racyWindowNs, trashStamp } = await applyActions(pair, s, plan.actions, onOutcome, observer.stopSignal);
+  const racyWindowNs = await racyWindowsOf(pair, plan.actions);
+  // the next base is worked out as the outcomes arrive: their records need not outlive them
+  const next = new NextBase({ base: pair.base, left, right, plan, racyWindowNs });
+  const onOutcome = (o: Outcome): void => {
+    next.add(o);
+    observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
+  };
+  const keepRecords = input.keepRecords !== false;
+  const { outcomes, bytes, trashStamp } = await applyActions(pair, s, plan.actions, { onOutcome, stopSignal: observer.stopSignal, racyWindowNs, keepRecords });
   const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
-  const changes = nextBase({ base: pair.base, left, right, plan, outcomes, scope, racyWindowNs });
-  const problems = [...scanProblems, ...outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
+  const changes = next.finish(scope);
+  // a loop, not flatMap: no array per outcome (a run may have 100k of them)
+  const problems = [...scanProblems];
+  for (const o of outcomes) if (o.problem !== undefined) problems.push(o.problem);
   return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false, trashStamp };
 }
 
@@ -99,18 +114,26 @@ export interface AppliedActions {
  * sides written (probed once) and a trash folder for this run on each side written (never a one-way
  * source). Shared by cycles and `tsync apply` (which has no scan: it starts here).
  */
+export interface ApplyOptions {
+  readonly onOutcome?: (o: Outcome) => void;
+  readonly stopSignal?: AbortSignal;
+  /** The sides' racy windows, when the caller took them already (racyWindowsOf). */
+  readonly racyWindowNs?: Readonly<Record<Side, bigint>>;
+  /** Whether the outcomes returned keep the records of applied actions (engine/execute.ts; default: yes). */
+  readonly keepRecords?: boolean;
+}
+
 export async function applyActions(
   pair: OpenPair,
   s: Pick<SyncSettings, 'mode' | 'concurrency' | 'trash' | 'keep' | 'chownRefused'>,
   actions: readonly Action[],
-  onOutcome?: (o: Outcome) => void,
-  stopSignal?: AbortSignal,
+  { onOutcome, stopSignal, keepRecords, ...o }: ApplyOptions = {},
 ): Promise<AppliedActions> {
   const warn = (message: string): void => {
     if (!pair.warnings.includes(message)) pair.warnings.push(message);
   };
-  const writes = (side: Side): boolean => actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
-  const racyWindowNs = { left: await pair.racyWindowNs('left', writes('left')), right: await pair.racyWindowNs('right', writes('right')) };
+  const writes = (side: Side): boolean => writesTo(actions, side);
+  const racyWindowNs = o.racyWindowNs ?? (await racyWindowsOf(pair, actions));
   const stamp = trashStamp(Date.now());
   const trashOf = (side: Side): string | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? stamp : null);
   const { outcomes, bytes } = await executePlan(actions, {
@@ -120,11 +143,22 @@ export async function applyActions(
     trashStamp: { left: trashOf('left'), right: trashOf('right') },
     onOutcome,
     stopSignal,
+    ...(keepRecords === undefined ? {} : { keepRecords }),
     keep: s.keep,
     chownRefused: s.chownRefused,
     warn,
   });
   return { outcomes, bytes, racyWindowNs, trashStamp: s.trash.enabled ? stamp : null };
+}
+
+/** Whether the actions write to `side` (a conflict unit writes to both). */
+function writesTo(actions: readonly Action[], side: Side): boolean {
+  return actions.some((a) => a.target === side || (a.type === 'conflict' && a.target !== side));
+}
+
+/** Per side, the racy window the records of a run of these actions must use (probed on the sides written, fs/ctime-probe.ts). */
+export async function racyWindowsOf(pair: OpenPair, actions: readonly Action[]): Promise<Readonly<Record<Side, bigint>>> {
+  return { left: await pair.racyWindowNs('left', writesTo(actions, 'left')), right: await pair.racyWindowNs('right', writesTo(actions, 'right')) };
 }
 
 /** Reads the files whose content decides the plan (see core/hashes-needed.ts), in parallel, in place. */

@@ -56,7 +56,7 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
     const { left, right, way, reason } = await scanBothSides(pair, s, filter);
     t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries)`);
     await prepareSides(pair, s, { left: left.leftoverTemps, right: right.leftoverTemps });
-    const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all' }, observer);
+    const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all', keepRecords: false }, observer);
     t(`cycle (${r.plan.actions.length} actions)`);
     const summary: RunSummary = {
       mode: s.mode,
@@ -202,14 +202,20 @@ function asCycleSide(r: ScanResult): CycleSide {
   return { side: r.side, entries: r.entries, problems: r.problems };
 }
 
-/** TSYNC_TIMINGS=1 prints how long each phase of a run took, on stderr (for profiling, not a contract). */
+/**
+ * TSYNC_TIMINGS=1 prints how long each phase of a run took, on stderr (for profiling, not a contract),
+ * with the heap in use, the RSS, and the peak RSS so far: the phase where the peak grew is the one that
+ * holds or churns the memory (issue 11).
+ */
 function phaseTimer(): (label: string) => void {
   if (process.env.TSYNC_TIMINGS !== '1') return () => undefined;
   let last = performance.now();
+  const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
   return (label) => {
     const now = performance.now();
-    const heapMiB = (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0);
-    process.stderr.write(`tsync timing: ${label}: ${(now - last).toFixed(1)} ms (heap ${heapMiB} MiB)\n`);
+    const m = process.memoryUsage();
+    const peak = process.resourceUsage().maxRSS * 1024;
+    process.stderr.write(`tsync timing: ${label}: ${(now - last).toFixed(1)} ms (heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, rss ${mib(m.rss)} MiB, peak ${mib(peak)} MiB)\n`);
     last = now;
   };
 }

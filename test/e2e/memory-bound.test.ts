@@ -1,12 +1,15 @@
-// Memory bound (issue 11): the peak RSS of a one-way no-op re-sync of 200,000 empty files must stay under a
-// ceiling. A regression guard instead of a timing assertion: memory does not depend on how busy the machine
+// Memory bound (issue 11): the peak RSS of a one-way initial copy of 200,000 empty files, and of the no-op
+// re-sync after it, must each stay under a ceiling. A regression guard instead of a timing assertion: memory does not depend on how busy the machine
 // is, so the check is stable on a shared CI box where a time limit would not be.
 //
-// The ceiling is generous on purpose. When this test was written the no-op re-sync peaked at ~577 MB here
+// The ceilings are generous on purpose. When this test was written the no-op re-sync peaked at ~577 MB here
 // (~2.9 KB per path). With the base as a column table and the second root scanned in a worker thread it
-// peaks at ~355 MB (~1.8 KB per path). 500 MB (2.5 KB per path) leaves room for noise and allocator
-// differences while failing on a regression towards the old object-per-path base. LOWER IT as more memory
-// work lands (the issue's target is <= 150 MB at 100k) so that the test keeps guarding what was reached.
+// peaked at ~355 MB (~1.8 KB per path); with the worker's scan kept in its columns (scan/scan-table.ts), the
+// worker gone before decoding and its young generation small, and V8's heap growth held to 1.3
+// (cli/heap-growth.ts), at 293 MB (~1.5 KB per path, one run on a loaded 2-core machine; 350 MB before
+// these changes in the same conditions). 400 MB leaves room for noise and allocator differences while failing on a
+// regression towards objects per path. LOWER THEM as more memory work lands (the issue's target is
+// <= 150 MB at 100k) so that the test keeps guarding what was reached.
 //
 // Real processes, real tree: the built CLI runs under GNU time (`%M`, the child's peak RSS in KiB).
 import { spawnSync } from 'node:child_process';
@@ -19,7 +22,15 @@ import { binPath, projectRoot } from '../helpers/cli.js';
 const FILES = 200_000;
 const PER_DIR = 500;
 /** Peak RSS ceiling for the no-op re-sync, in MB (10^6 bytes). Lower it as memory work lands (see above). */
-const RSS_CEILING_MB = 500;
+const RSS_CEILING_MB = 400;
+/**
+ * Peak RSS ceiling for the initial copy of the same tree, in MB. It peaked at 708 MB here before issue 11's
+ * memory work (one run, loaded machine): the live heap was ~1 KB per path, the rest V8's heap headroom
+ * while the copy loop promotes objects. With each copy's records folded into the next base as it finishes
+ * (core/commit.ts NextBase), no map of every installed file and the heap growth held to 1.3
+ * (cli/heap-growth.ts) it peaked at 424 MB (~2.1 KB per path). Generous, like the no-op's.
+ */
+const INITIAL_RSS_CEILING_MB = 600;
 const GNU_TIME = '/usr/bin/time';
 
 interface Measured {
@@ -71,7 +82,7 @@ afterAll(() => {
 });
 
 describe.skipIf(!existsSync(GNU_TIME))(`memory bound: one-way no-op re-sync of ${FILES.toLocaleString('en')} files`, () => {
-  test(`peak RSS stays under ${RSS_CEILING_MB} MB`, { timeout: 600_000 }, () => {
+  test(`peak RSS stays under ${INITIAL_RSS_CEILING_MB} MB for the initial copy and ${RSS_CEILING_MB} MB for the no-op`, { timeout: 600_000 }, () => {
     const src = join(work, 'src');
     const dst = join(work, 'dst');
     const state = join(work, 'state');
@@ -81,6 +92,7 @@ describe.skipIf(!existsSync(GNU_TIME))(`memory bound: one-way no-op re-sync of $
     const first = underGnuTime(args);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(new RegExp(`^${FILES} copied`, 'm'));
+    expect(Number.isFinite(first.peakRssBytes) && first.peakRssBytes > 0, `GNU time gave no peak RSS: ${first.stderr}`).toBe(true);
 
     const noop = underGnuTime(args);
     expect(noop.code, noop.stderr).toBe(0);
@@ -93,6 +105,8 @@ describe.skipIf(!existsSync(GNU_TIME))(`memory bound: one-way no-op re-sync of $
     console.log(
       `memory bound: ${FILES} files, no-op re-sync peak RSS ${(noop.peakRssBytes / 1e6).toFixed(0)} MB (${bytesPerPath.toFixed(0)} bytes per path); initial copy ${(first.peakRssBytes / 1e6).toFixed(0)} MB; ceiling ${RSS_CEILING_MB} MB`,
     );
-    expect(noop.peakRssBytes / 1e6).toBeLessThan(RSS_CEILING_MB);
+    // soft: a regression over both ceilings reports both
+    expect.soft(noop.peakRssBytes / 1e6, 'no-op re-sync peak RSS (MB)').toBeLessThan(RSS_CEILING_MB);
+    expect.soft(first.peakRssBytes / 1e6, 'initial copy peak RSS (MB)').toBeLessThan(INITIAL_RSS_CEILING_MB);
   });
 });

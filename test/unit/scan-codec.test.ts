@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { AbsPath, RelPath, StatId } from '../../src/core/types.js';
+import type { AbsPath, RelPath, ScannedEntry, StatId } from '../../src/core/types.js';
 import { absFromText } from '../../src/fs/paths.js';
 import { decodeScan, encodeScan, ScanCodecError } from '../../src/scan/scan-codec.js';
 import { walkTree, type ScanResult } from '../../src/scan/scan.js';
@@ -16,7 +16,9 @@ function roundTrip(scan: ScanResult, vouch: Parameters<typeof decodeScan>[1] = n
   const { encoded, transfer } = encodeScan(scan);
   const moved = structuredClone(encoded, { transfer });
   expect(encoded.kinds.byteLength).toBe(0); // transferred, not copied
-  return decodeScan(moved, vouch);
+  const back = decodeScan(moved, vouch);
+  // the decoded entries are a ScanTable (columns behind the Map interface): compared as a plain Map, entry by entry, in order
+  return { ...back, entries: new Map(back.entries) };
 }
 
 function scanOf(root: string): ScanResult {
@@ -124,5 +126,48 @@ describe('scan codec', () => {
     const { encoded } = encodeScan(scanOf(src));
     expect(() => decodeScan({ ...encoded, targets: [] }, null)).toThrow(ScanCodecError);
     expect(() => decodeScan({ ...encoded, count: 2 }, null)).toThrow(ScanCodecError);
+  });
+});
+
+describe('a decoded scan as a ScanTable', () => {
+  /** A decoded scan, with its table and a plain Map of the same entries to mirror every change on. */
+  function decodedWithMirror(): { table: Map<RelPath, ScannedEntry>; mirror: Map<RelPath, ScannedEntry> } {
+    const { src } = sandbox();
+    mkdirSync(`${src}/d`);
+    for (const name of ['a', 'b', 'c']) writeFileSync(`${src}/d/${name}`, name);
+    const scan = scanOf(src);
+    const { encoded, transfer } = encodeScan(scan);
+    const table = decodeScan(structuredClone(encoded, { transfer }), null).entries;
+    return { table, mirror: new Map(scan.entries) };
+  }
+
+  it('keeps Map order and Map semantics under set, delete and set again', () => {
+    const { table, mirror } = decodedWithMirror();
+    const a = 'd/a' as RelPath;
+    const b = 'd/b' as RelPath;
+    const hashed = (s: ScannedEntry | undefined): ScannedEntry => {
+      if (s?.entry.kind !== 'file') throw new Error('a file expected');
+      return { ...s, entry: { ...s.entry, hash: '0123456789abcdef' } };
+    };
+    for (const m of [table, mirror]) {
+      m.set(a, hashed(m.get(a))); // replaced in place: keeps its position
+      m.delete(b);
+      m.set(b, hashed(mirror.get(b) ?? table.get(b)));
+    }
+    expect(table.size).toBe(mirror.size);
+    expect([...table.keys()]).toEqual([...mirror.keys()]);
+    expect(new Map(table)).toEqual(mirror);
+    expect(table.get(a)?.entry).toMatchObject({ hash: '0123456789abcdef' });
+    expect(table.delete('nowhere' as RelPath)).toBe(false);
+    expect(table.has(b)).toBe(true);
+  });
+
+  it('forgets the entry it built last when that path changes', () => {
+    const { table } = decodedWithMirror();
+    const c = 'd/c' as RelPath;
+    expect(table.get(c)).toBeDefined();
+    table.delete(c);
+    expect(table.get(c)).toBeUndefined();
+    expect(table.has(c)).toBe(false);
   });
 });

@@ -1,0 +1,157 @@
+import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
+
+/** The columns of a decoded scan a table reads its entries from (scan-codec.ts EncodedScan, checked). */
+export interface ScanColumns {
+  readonly kinds: Uint8Array;
+  readonly sizes: Float64Array;
+  readonly mtimeNs: BigInt64Array;
+  readonly ctimeNs: BigInt64Array;
+  readonly ino: BigUint64Array;
+  readonly modes: Uint16Array;
+  readonly observedAtNs: BigInt64Array;
+  readonly nlinks: Uint32Array;
+  readonly blocks: Float64Array;
+  readonly uids: Uint32Array;
+  readonly gids: Uint32Array;
+}
+
+/** What decoding settled per entry beyond the columns: hashes vouched, xattr digests, link targets, devices. */
+export interface ScanExtras {
+  /** Per entry: a file's hash (null: none), undefined for other kinds. */
+  readonly hashes: readonly (string | null | undefined)[];
+  /** Per entry: the xattr digest (undefined: not kept or unknown); empty when no entry has one. */
+  readonly xattrs: readonly (string | undefined)[];
+  readonly targets: ReadonlyMap<number, string>;
+  readonly devs: ReadonlyMap<number, bigint> | null;
+}
+
+export const KIND_FILE = 0 as const;
+export const KIND_DIR = 1 as const;
+export const KIND_SYMLINK = 2 as const;
+/** (uid_t)-1: no file has it; the id was not kept. */
+const NO_ID = 0xffffffff;
+
+/**
+ * A scan in memory as columns (issue 11, memory): the same Map interface the pure core reads, as the
+ * base's BaseTable is. A scan decoded into objects cost an entry, a stat and three BigInts per path
+ * (about 400 bytes, all promoted to the old generation); here a path costs its key, a slot number in the
+ * map and about 60 bytes of typed arrays. An entry is built when asked for, and dies young.
+ *
+ * One Map holds every path in Map order, with a slot number for an entry as decoded or the entry itself
+ * for one set later (hashes filled in, a watch's rescans): set, delete and iteration are a Map's.
+ */
+export class ScanTable implements Map<RelPath, ScannedEntry> {
+  private readonly byPath = new Map<RelPath, number | ScannedEntry>();
+  /** The last entry built: the planner asks for the same path several times in a row. */
+  private lastPath: RelPath | null = null;
+  private lastEntry: ScannedEntry | undefined;
+
+  constructor(
+    private readonly c: ScanColumns,
+    private readonly extras: ScanExtras,
+    paths: readonly string[],
+  ) {
+    for (let i = 0; i < paths.length; i++) this.byPath.set(paths[i] as RelPath, i);
+  }
+
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  get(path: RelPath): ScannedEntry | undefined {
+    if (path === this.lastPath) return this.lastEntry;
+    const v = this.byPath.get(path);
+    const e = typeof v === 'number' ? this.entryAt(v) : v;
+    this.lastPath = path;
+    this.lastEntry = e;
+    return e;
+  }
+
+  has(path: RelPath): boolean {
+    return this.byPath.has(path);
+  }
+
+  set(path: RelPath, value: ScannedEntry): this {
+    this.lastPath = null;
+    this.lastEntry = undefined;
+    this.byPath.set(path, value);
+    return this;
+  }
+
+  delete(path: RelPath): boolean {
+    this.lastPath = null;
+    this.lastEntry = undefined;
+    return this.byPath.delete(path);
+  }
+
+  clear(): void {
+    this.lastPath = null;
+    this.lastEntry = undefined;
+    this.byPath.clear();
+  }
+
+  keys(): MapIterator<RelPath> {
+    return this.byPath.keys();
+  }
+
+  *entries(): MapIterator<[RelPath, ScannedEntry]> {
+    for (const [path, v] of this.byPath) yield [path, typeof v === 'number' ? this.entryAt(v) : v];
+  }
+
+  *values(): MapIterator<ScannedEntry> {
+    for (const v of this.byPath.values()) yield typeof v === 'number' ? this.entryAt(v) : v;
+  }
+
+  [Symbol.iterator](): MapIterator<[RelPath, ScannedEntry]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: ScannedEntry, key: RelPath, map: Map<RelPath, ScannedEntry>) => void, thisArg?: unknown): void {
+    for (const [path, e] of this.entries()) fn.call(thisArg, e, path, this);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'Map';
+  }
+
+  /** Entry i as decodeScan used to build it: each kind in one shape (absent metadata is an undefined field). */
+  private entryAt(i: number): ScannedEntry {
+    const c = this.c;
+    const stat = statAt(c, i, this.extras.devs?.get(i));
+    const mtimeNs = stat.mtimeNs;
+    const uid = idAt(c.uids, i);
+    const gid = idAt(c.gids, i);
+    const xattrs = this.extras.xattrs[i];
+    let entry: Entry;
+    switch (c.kinds[i]) {
+      case KIND_FILE:
+        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash: this.extras.hashes[i] ?? null, uid, gid, xattrs };
+        break;
+      case KIND_DIR:
+        entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs, uid, gid, xattrs };
+        break;
+      default:
+        // decodeScan checked every kind and gave every symlink its target
+        entry = { kind: 'symlink', target: this.extras.targets.get(i) as string, mtimeNs, uid, gid };
+    }
+    return { entry, stat, observedAtNs: c.observedAtNs[i] as bigint };
+  }
+}
+
+/** Entry i's stat, in the shape fs/stat.ts statIdOf gives; the optional parts only where the encoded scan had them. */
+export function statAt(c: ScanColumns, i: number, dev: bigint | undefined): StatId {
+  const ino = c.ino[i] as bigint;
+  const ctimeNs = c.ctimeNs[i] as bigint;
+  const size = c.sizes[i] as number;
+  const mtimeNs = c.mtimeNs[i] as bigint;
+  const nlink = c.nlinks[i] as number;
+  const blocks = c.blocks[i] as number;
+  if (nlink > 0 && blocks >= 0) return dev === undefined ? { ino, ctimeNs, size, mtimeNs, nlink, blocks } : { ino, ctimeNs, size, mtimeNs, nlink, blocks, dev };
+  const stat: StatId = { ino, ctimeNs, size, mtimeNs };
+  return { ...stat, ...(nlink > 0 ? { nlink } : {}), ...(blocks >= 0 ? { blocks } : {}), ...(dev === undefined ? {} : { dev }) };
+}
+
+export function idAt(ids: Uint32Array, i: number): number | undefined {
+  const id = ids[i];
+  return id === NO_ID ? undefined : id;
+}
