@@ -65,7 +65,12 @@ export function durabilityOf(flush: boolean, flushNow: boolean): Durability {
 }
 
 /** Which written sides must be flushed now, and the flush the others owe (null: nothing is owed). */
-export function owedFlushOf(written: WrittenPaths, remote: Side | null, rootOf: (side: Side) => AbsPath, rootsMade: Readonly<Record<Side, boolean>>): { readonly now: WrittenPaths; readonly owed: OwedFlush | null } {
+export function owedFlushOf(
+  written: WrittenPaths,
+  remote: Side | null,
+  rootOf: (side: Side) => AbsPath,
+  rootsMade: Readonly<Record<Side, boolean>>,
+): { readonly now: WrittenPaths; readonly owed: OwedFlush | null } {
   const now: Record<Side, WrittenSide> = { ...emptyWritten() };
   const bootId = currentBootId();
   const sides: Partial<Record<Side, OwedSide>> = {};

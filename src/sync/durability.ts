@@ -38,4 +38,3 @@ export async function makeDurable(endpoints: Readonly<Record<Side, Endpoint>>, w
   // each side's endpoint does it (engine/targeted-flush.ts on a local one) and says which flush it took
   for (const side of writtenSides(written)) for (const line of await endpoints[side].flush(written[side], rootsMade[side])) timing(`flush ${side}: ${line}`);
 }
-

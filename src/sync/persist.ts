@@ -40,7 +40,8 @@ export async function persist(pair: OpenPair, pending: PendingCommit, durability
   }
   const { now, owed } = owedFlushOf(pending.written, pair.remote, pair.root, rootsMade);
   await makeDurable(pair.endpoints, now, rootsMade);
-  for (const [side, s] of Object.entries(owed?.sides ?? {})) timing(`deferred flush ${side}: ${s.paths === null ? 'syncfs' : `targeted, ${s.paths.inodes.length} inodes and ${s.paths.dirs.length} dirs`}, owed to the next run`);
+  for (const [side, s] of Object.entries(owed?.sides ?? {}))
+    timing(`deferred flush ${side}: ${s.paths === null ? 'syncfs' : `targeted, ${s.paths.inodes.length} inodes and ${s.paths.dirs.length} dirs`}, owed to the next run`);
   pair.store.commit(owed === null ? pending : { ...pending, owed });
 }
 

@@ -157,7 +157,11 @@ export async function applyPlanFile(
     const summary: RunSummary = { mode: parsed.mode, plan, outcomes, problems, warnings: pair.warnings, bytes, dryRun: false, unresolvedConflicts };
     const run = runRecordOf('apply', parsed.mode, startedAtMs, { outcomes, bytes, conflicts: conflicts.length, problems: problems.length, exitCode: exitStatusOf(summary) });
     // The open conflicts stay as they are: a plan says nothing about paths it does not touch.
-    await persist(pair, { changes, conflicts, openConflictScope: new Set(), runs: [run], written: writtenPathsOf(outcomes, trashStamp), atMs: startedAtMs }, durabilityOf(s.flush, s.flushNow === true));
+    await persist(
+      pair,
+      { changes, conflicts, openConflictScope: new Set(), runs: [run], written: writtenPathsOf(outcomes, trashStamp), atMs: startedAtMs },
+      durabilityOf(s.flush, s.flushNow === true),
+    );
     return summary;
   } finally {
     await pair.close();

@@ -125,7 +125,9 @@ describe('the flush owed to the next run (the default)', () => {
     const after = owedState(sb.state);
     expect(after).toMatchObject({ owed: 1, bootId: BOOT_ID, marked: 4, rows: 4 });
     // one side owes it (keyed by the pair's canonical order, here 'first': dst sorts before src), whose root the run made
-    expect(JSON.parse(after.sides ?? '{}')).toEqual({ first: expect.objectContaining({ rootMade: true, paths: expect.objectContaining({ inodes: expect.arrayContaining(['sub/f1', 'sub/f2', 'sub/f3', 'sub']) }) }) });
+    expect(JSON.parse(after.sides ?? '{}')).toEqual({
+      first: expect.objectContaining({ rootMade: true, paths: expect.objectContaining({ inodes: expect.arrayContaining(['sub/f1', 'sub/f2', 'sub/f3', 'sub']) }) }),
+    });
     const next = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], TIMINGS);
     expect(next.code, next.stderr).toBe(0);
     const above = sb.dst.split('/').length - 1;

@@ -42,8 +42,7 @@ function treeOf(root: string, rel = ''): Map<string, string> {
   return out;
 }
 
-const expectedTree = (): Map<string, string> =>
-  new Map<string, string>([...Object.entries(GOOD), ['sub', '<dir>'], ['newdir', '<dir>']].sort(([a], [b]) => (a < b ? -1 : 1)) as [string, string][]);
+const expectedTree = (): Map<string, string> => new Map<string, string>([...Object.entries(GOOD), ['sub', '<dir>'], ['newdir', '<dir>']]);
 
 const sorted = (m: Map<string, string>): [string, string][] => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
