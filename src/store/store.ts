@@ -255,8 +255,8 @@ export class StateStore {
   }
 
   /** Settles the owed flush: its marks cleared, or (lost) the run's rows taken back. */
-  settleOwedFlush(how: OwedSettlement): { readonly dropped: number; readonly restored: number } {
-    return settleOwedFlush(this.db, how);
+  settleOwedFlush(how: OwedSettlement, bootId: string): { readonly dropped: number; readonly restored: number } {
+    return settleOwedFlush(this.db, how, bootId);
   }
 
   /** Which of the stored sides is this invocation's `side`. */

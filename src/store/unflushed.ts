@@ -74,11 +74,13 @@ export function keepRemovedRow(db: Db): (path: Buffer) => void {
  * Settles the owed flush in one transaction. 'flushed': the marks go, the rows stay. 'lost': the rows
  * the run upserted are dropped and the rows it removed come back as they were (sync/deferred-flush.ts
  * says why that is the state of a run that never committed). Returns how many rows were dropped and restored.
+ * `bootId` is the one read with the owed flush: a dry run holds no lock, and a run that settled the
+ * same flush and owes its own since (in this boot) must not have its rows taken back.
  */
-export function settleOwedFlush(db: Db, how: OwedSettlement): { readonly dropped: number; readonly restored: number } {
+export function settleOwedFlush(db: Db, how: OwedSettlement, bootId: string): { readonly dropped: number; readonly restored: number } {
   return db.transaction(() => {
-    const row = db.prepare('SELECT gen, owed FROM flush_owed WHERE id = 1').get() as { gen: number; owed: number };
-    if (row.owed !== 1) return { dropped: 0, restored: 0 };
+    const row = db.prepare('SELECT gen, owed, boot_id FROM flush_owed WHERE id = 1').get() as { gen: number; owed: number; boot_id: string | null };
+    if (row.owed !== 1 || row.boot_id !== bootId) return { dropped: 0, restored: 0 };
     let dropped = 0;
     let restored = 0;
     if (how === 'lost') {

@@ -113,11 +113,11 @@ export async function settleOwedFlush(c: OwedContext): Promise<string | null> {
   if (sameBoot && sameMounts) {
     if (c.dryRun) return null;
     if (await flushOwed(c, owed)) {
-      c.store.settleOwedFlush('flushed');
+      c.store.settleOwedFlush('flushed', owed.bootId);
       return null;
     }
   }
-  const { dropped, restored } = c.store.settleOwedFlush('lost');
+  const { dropped, restored } = c.store.settleOwedFlush('lost', owed.bootId);
   const why = !sameBoot ? 'the machine restarted' : !sameMounts ? 'a root was unmounted' : 'their flush failed';
   return `the last run's writes may not have reached the disk (${why} before they were flushed): ${dropped} paths it recorded are compared afresh, without history, and ${restored} deletions are checked again`;
 }
