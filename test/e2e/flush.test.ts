@@ -161,6 +161,17 @@ describe('the flush owed to the next run (the default)', () => {
     expect(owedState(sb.state)).toMatchObject({ owed: 0, marked: 0, rows: 1 });
   });
 
+  it('the profile key flushNow waits as --flush-now does', () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.src, 'f'), 'x\n');
+    const config = join(sb.dir, 'config.json');
+    writeFileSync(config, JSON.stringify({ profiles: { backup: { source: sb.src, destination: sb.dst, oneWay: true, stateDir: sb.state, flushNow: true } } }));
+    const r = runCli(['sync', '--config', config, '--profile', 'backup'], TIMINGS);
+    expect(r.code, r.stderr).toBe(0);
+    expect(flushLines(r.stderr)).toHaveLength(1);
+    expect(owedState(sb.state)).toMatchObject({ owed: 0, marked: 0, rows: 1 });
+  });
+
   it('a dry run in the same boot leaves the flush owed; the next real run makes it', () => {
     const sb = sandbox();
     writeFileSync(join(sb.src, 'f'), 'x\n');
