@@ -169,6 +169,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void, argv: reado
       .option('--concurrency <n>', 'parallel file operations (default 8)')
       .option('--no-trash', 'do not keep overwritten and deleted files')
       .option('--no-fsync', 'skip the flush to disk before the index records the run')
+      .option('--flush-now', 'wait for the flush to disk before exiting (default: the next run on the pair makes it)')
       .option('--wait [seconds]', 'wait for another tsync on this pair instead of exiting 5')
       .option('--ssh <command>', SSH_OPTION_HELP)
       .option('--json', 'NDJSON events and a summary')

@@ -14,6 +14,8 @@ export interface SyncFlags {
   verbose?: boolean;
   quiet?: boolean;
   fsync: boolean;
+  /** Wait for the flush to disk before the run exits (else the next run on the pair makes it). */
+  flushNow?: boolean;
   wait?: string | boolean;
   exclude: string[];
   include: string[];
@@ -76,6 +78,10 @@ export function addSyncOptions(cmd: Command): Command {
     .option('--no-group', 'do not keep file groups (kept by default where the process may chown)')
     .option('--no-xattrs', 'do not keep extended attributes and POSIX ACLs (user.*, security.*, system.posix_acl_*, trusted.* as root)')
     .option('--no-fsync', 'skip the flush to disk before the index records a run (faster, but after a power cut a truncated file could be taken for an edit)')
+    .option(
+      '--flush-now',
+      'wait for the flush to disk before exiting (default: the next run on the pair makes it, and after a restart compares what this run wrote afresh); for a job that deletes its source next',
+    )
     .option('--json', 'NDJSON on stdout: one event per action, conflict and problem, then a summary (watch: a stream of events; README "Scripting")')
     .option('-v, --verbose', 'print every action as it is applied')
     .option('-q, --quiet', 'print only errors');

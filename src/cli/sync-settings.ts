@@ -23,6 +23,7 @@ export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io
     deleteLimit: parseDeleteLimit(flags.maxDelete),
     concurrency: parseConcurrency(flags.concurrency),
     flush: flags.fsync,
+    ...(flags.flushNow === true ? { flushNow: true } : {}),
     waitSeconds: parseWait(flags.wait),
     filters: { exclude: flags.exclude, include: flags.include },
     trash: { enabled: flags.trash, keepMs: parseTrashKeep(flags.trashKeep) },

@@ -31,6 +31,7 @@ const PROFILE = closedObject({
   trash: v.optional(v.boolean()),
   trashKeep: v.optional(flagText(EXPECTED_DAYS, (t) => trashKeepOf(t) !== null)),
   fsync: v.optional(v.boolean()),
+  flushNow: v.optional(v.boolean()),
   quiet: v.optional(v.boolean()),
 });
 

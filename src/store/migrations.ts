@@ -64,4 +64,26 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE entries ADD COLUMN gid INTEGER;
   ALTER TABLE entries ADD COLUMN xattrs TEXT;
   `,
+  `
+  -- Durability owed (sync/deferred-flush.ts): a one-shot run commits at once and its flush is owed to the
+  -- next run. The rows it upserted carry its generation in \`gen\`; the rows it removed are kept, as they
+  -- were, in removed_unflushed; flush_owed says whether a flush is owed, for which generation, on which
+  -- sides (JSON, canonical 'first'/'second'), and the kernel boot id of the run that owes it.
+  ALTER TABLE entries ADD COLUMN gen INTEGER;
+  CREATE TABLE flush_owed (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    gen INTEGER NOT NULL,               -- the last generation given out
+    owed INTEGER NOT NULL,              -- 1: that generation's flush has not been done
+    boot_id TEXT,
+    sides TEXT
+  );
+  INSERT INTO flush_owed (id, gen, owed) VALUES (1, 0, 0);
+  CREATE TABLE removed_unflushed (
+    path BLOB PRIMARY KEY NOT NULL,
+    kind INTEGER NOT NULL, size INTEGER, mode INTEGER, mtime_ns INTEGER, hash TEXT, target BLOB,
+    l_mtime_ns INTEGER, l_ino INTEGER, l_ctime_ns INTEGER,
+    r_mtime_ns INTEGER, r_ino INTEGER, r_ctime_ns INTEGER,
+    uid INTEGER, gid INTEGER, xattrs TEXT
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -10,6 +10,7 @@ import type { BaseTable } from './base-table.js';
 import { loadBaseTable, type EntryRowValues } from './base-load.js';
 import { MIGRATIONS } from './migrations.js';
 import { pairKey } from './state-location.js';
+import { keepRemovedRow, readOwedFlush, recordOwedFlush, settleOwedFlush, type OwedFlush, type OwedSettlement } from './unflushed.js';
 
 type Db = Database.Database;
 
@@ -63,6 +64,8 @@ export interface CommitBatch {
   readonly openConflictScope: ReadonlySet<RelPath> | 'all';
   /** The run-log rows of the runs (or watch cycles) whose results this batch records. */
   readonly runs: readonly RunRecord[];
+  /** Set when the run commits before its flush (sync/deferred-flush.ts): its upserts are marked, its removals kept aside. */
+  readonly owed?: OwedFlush;
 }
 
 export interface OpenedStore {
@@ -127,17 +130,23 @@ export class StateStore {
   }
 
   /** Writes base changes, conflicts and run-log rows in one transaction: either all of it lands or none. */
-  commit({ changes, conflicts, atMs, openConflictScope, runs }: CommitBatch): void {
+  commit({ changes, conflicts, atMs, openConflictScope, runs, owed }: CommitBatch): void {
     const upsert = this.db.prepare(
-      `INSERT OR REPLACE INTO entries (${ENTRY_COLUMNS})
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO entries (${ENTRY_COLUMNS}, gen)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const remove = this.db.prepare('DELETE FROM entries WHERE path = ?');
     const tx = this.db.transaction(() => {
-      for (const path of changes.removals) remove.run(Buffer.from(path, 'latin1'));
+      const gen = owed === undefined ? null : recordOwedFlush(this.db, owed, this.swapped);
+      const keep = gen === null ? null : keepRemovedRow(this.db);
+      for (const path of changes.removals) {
+        const key = Buffer.from(path, 'latin1');
+        keep?.(key);
+        remove.run(key);
+      }
       for (const [path, rec] of changes.upserts) {
         const [l, r] = this.swapped ? [rec.right, rec.left] : [rec.left, rec.right];
-        upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r), ...metaColumns(rec.entry));
+        upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r), ...metaColumns(rec.entry), gen);
       }
       // Open conflicts are replaced by the ones this run left open (for a watch cycle: within its scope).
       if (openConflictScope === 'all') this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped'").run();
@@ -239,6 +248,16 @@ export class StateStore {
       problems: r.problems,
       exitCode: r.exit_code,
     }));
+  }
+
+  /** The flush the last run left owed (store/unflushed.ts), or null. */
+  owedFlush(): OwedFlush | null {
+    return readOwedFlush(this.db, this.swapped);
+  }
+
+  /** Settles the owed flush: its marks cleared, or (lost) the run's rows taken back. */
+  settleOwedFlush(how: OwedSettlement, bootId: string): { readonly dropped: number; readonly restored: number } {
+    return settleOwedFlush(this.db, how, bootId);
   }
 
   /** Which of the stored sides is this invocation's `side`. */

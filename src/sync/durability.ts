@@ -1,6 +1,7 @@
 import { writtenSides, type WrittenPaths } from '../core/written-paths.js';
 import type { Side } from '../core/types.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
+import { timing } from './deferred-flush.js';
 
 /**
  * Makes what a run (or a watch batch) wrote durable before the index records it: the index must never
@@ -36,9 +37,4 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 export async function makeDurable(endpoints: Readonly<Record<Side, Endpoint>>, written: WrittenPaths, rootsMade: Readonly<Record<Side, boolean>>): Promise<void> {
   // each side's endpoint does it (engine/targeted-flush.ts on a local one) and says which flush it took
   for (const side of writtenSides(written)) for (const line of await endpoints[side].flush(written[side], rootsMade[side])) timing(`flush ${side}: ${line}`);
-}
-
-/** With TSYNC_TIMINGS=1, which flush each side got (for profiling and the e2e tests, not a contract). */
-function timing(line: string): void {
-  if (process.env.TSYNC_TIMINGS === '1') process.stderr.write(`tsync timing: ${line}\n`);
 }

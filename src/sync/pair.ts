@@ -4,6 +4,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { RootError, SafetyHaltError } from '../errors.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
+import { settleOwedFlush } from './deferred-flush.js';
 import { openSides } from './open-sides.js';
 import type { LinkOptions } from '../remote/open-remote.js';
 import type { ResolvedRoots } from './roots.js';
@@ -76,6 +77,8 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
     const opened = StateStore.open(o.stateDir, roots.left, roots.right);
     store = opened.store;
     if (!o.dryRun) store.ensureWritable();
+    // before the base is trusted: the flush the last run left owed is made, or its rows are taken back
+    const owedWarning = await settleOwedFlush({ store, endpoints, remote: sides.remote, rootOf: (side) => (side === 'left' ? roots.left : roots.right), dryRun: o.dryRun });
     const indexedPaths = store.countBase();
     if (o.mode === 'two-way') guardMissingRoots(roots, indexedPaths, o.force);
     const s = store;
@@ -102,7 +105,7 @@ export async function openPair(o: PairOptions): Promise<OpenPair> {
         return base;
       },
       indexedPaths,
-      warnings: opened.warning === null ? [] : [opened.warning],
+      warnings: [opened.warning, owedWarning].filter((w): w is string => w !== null),
       root: (side) => (side === 'left' ? roots.left : roots.right),
       close: async () => {
         try {

@@ -1,6 +1,7 @@
 import type { BaseChanges } from '../core/commit.js';
 import type { WrittenPaths } from '../core/written-paths.js';
 import type { Conflict, Outcome, RelPath } from '../core/types.js';
+import { owedFlushOf, timing, type Durability } from './deferred-flush.js';
 import { makeDurable } from './durability.js';
 import type { RunCommand, RunRecord } from '../store/store.js';
 import type { OpenPair } from './pair.js';
@@ -20,13 +21,28 @@ export interface PendingCommit {
 }
 
 /**
- * The last stage of every run: flush the sides written (the index must never vouch for data a power
- * cut could still take back), then one store transaction with the base changes, the conflicts and the
- * run-log rows. Either all of it lands or none.
+ * The last stage of every run: one store transaction with the base changes, the conflicts and the
+ * run-log rows; either all of it lands or none. The index must never vouch for data a power cut could
+ * still take back: with 'now' the sides written are flushed first; with 'owed' (the default of a
+ * one-shot run) the commit records the flush as owed and the next run settles it before trusting the
+ * base (deferred-flush.ts says why that is as safe), a remote side being flushed now.
  */
-export async function persist(pair: OpenPair, pending: PendingCommit, flush: boolean): Promise<void> {
-  if (flush) await makeDurable(pair.endpoints, pending.written, { left: pair.roots.leftMissing, right: pair.roots.rightMissing });
-  pair.store.commit(pending);
+export async function persist(pair: OpenPair, pending: PendingCommit, durability: Durability): Promise<void> {
+  const rootsMade = { left: pair.roots.leftMissing, right: pair.roots.rightMissing };
+  if (durability === 'off') {
+    pair.store.commit(pending);
+    return;
+  }
+  if (durability === 'now') {
+    await makeDurable(pair.endpoints, pending.written, rootsMade);
+    pair.store.commit(pending);
+    return;
+  }
+  const { now, owed } = owedFlushOf(pending.written, pair.remote, pair.root, rootsMade);
+  await makeDurable(pair.endpoints, now, rootsMade);
+  for (const [side, s] of Object.entries(owed?.sides ?? {}))
+    timing(`deferred flush ${side}: ${s.paths === null ? 'syncfs' : `targeted, ${s.paths.inodes.length} inodes and ${s.paths.dirs.length} dirs`}, owed to the next run`);
+  pair.store.commit(owed === null ? pending : { ...pending, owed });
 }
 
 /** What a run-log row says, from a run's (or a watch cycle's) outcomes. */

@@ -10,6 +10,7 @@ import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cy
 import { openPair, type OpenPair } from './pair.js';
 import type { PlanRoot } from './plan-file.js';
 import { writtenPathsOf } from '../core/written-paths.js';
+import { durabilityOf } from './deferred-flush.js';
 import { persist, runRecordOf } from './persist.js';
 import { prepareSides } from './prepare.js';
 import { filterOf, scanBothSides } from './scan-pair.js';
@@ -80,7 +81,7 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
     await persist(
       pair,
       { changes: r.changes, conflicts: r.plan.conflicts, openConflictScope: 'all', runs: [run], written: writtenPathsOf(r.outcomes, r.trashStamp), atMs: startedAtMs },
-      s.flush,
+      durabilityOf(s.flush, s.flushNow === true),
     );
     t(`flush and commit (${r.changes.upserts.size} upserts, ${r.changes.removals.length} removals)`);
     return summary;
@@ -119,7 +120,7 @@ function withinPairLimits(s: SyncSettings, pair: OpenPair): SyncSettings {
  */
 export async function applyPlanFile(
   file: string,
-  s: Pick<SyncSettings, 'stateDir' | 'concurrency' | 'flush' | 'trash' | 'waitSeconds' | 'keep' | 'chownRefused' | 'sshCommand'>,
+  s: Pick<SyncSettings, 'stateDir' | 'concurrency' | 'flush' | 'flushNow' | 'trash' | 'waitSeconds' | 'keep' | 'chownRefused' | 'sshCommand'>,
 ): Promise<RunSummary> {
   let text: string;
   try {
@@ -156,7 +157,11 @@ export async function applyPlanFile(
     const summary: RunSummary = { mode: parsed.mode, plan, outcomes, problems, warnings: pair.warnings, bytes, dryRun: false, unresolvedConflicts };
     const run = runRecordOf('apply', parsed.mode, startedAtMs, { outcomes, bytes, conflicts: conflicts.length, problems: problems.length, exitCode: exitStatusOf(summary) });
     // The open conflicts stay as they are: a plan says nothing about paths it does not touch.
-    await persist(pair, { changes, conflicts, openConflictScope: new Set(), runs: [run], written: writtenPathsOf(outcomes, trashStamp), atMs: startedAtMs }, s.flush);
+    await persist(
+      pair,
+      { changes, conflicts, openConflictScope: new Set(), runs: [run], written: writtenPathsOf(outcomes, trashStamp), atMs: startedAtMs },
+      durabilityOf(s.flush, s.flushNow === true),
+    );
     return summary;
   } finally {
     await pair.close();

@@ -25,6 +25,8 @@ export interface SyncSettings {
   readonly trash: { readonly enabled: boolean; readonly keepMs: number };
   /** Flush written roots to disk before the index records them (--no-fsync turns it off). */
   readonly flush: boolean;
+  /** Wait for that flush before the index commits and the run exits (--flush-now); else it is owed to the next run (sync/deferred-flush.ts). */
+  readonly flushNow?: boolean;
   /** Owner, group and xattrs kept in sync (absent: none; the CLI keeps each unless --no-owner/--no-group/--no-xattrs, owner and group only where the process may chown). */
   readonly keep?: KeptMeta;
   /** Owner or group was asked for but this process may not chown: said once in each run that writes. */

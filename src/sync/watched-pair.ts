@@ -158,7 +158,8 @@ export class WatchedPair {
     this.pendingWritten = emptyWritten();
     this.pendingRuns.length = 0;
     this.pendingFull = false;
-    await persist(this.pair, batch, this.settings.flush);
+    // a watch batch waits for its flush (deferred-flush.ts): a long-running watch has no next open to owe it to
+    await persist(this.pair, batch, this.settings.flush ? 'now' : 'off');
   }
 
   /** The directories of a side's last scan (what its watch should cover). */

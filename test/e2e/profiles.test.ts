@@ -22,7 +22,7 @@ describe('config profiles', () => {
     expect(existsSync(join(sb.dst, 'noise.log'))).toBe(true);
   });
 
-  const KNOWN = 'source|destination|oneWay|conflict|stateDir|checksum|force|maxDelete|concurrency|exclude|include|trash|trashKeep|fsync|quiet';
+  const KNOWN = 'source|destination|oneWay|conflict|stateDir|checksum|force|maxDelete|concurrency|exclude|include|trash|trashKeep|fsync|flushNow|quiet';
   // Each line is exact: the file, the key path, what was expected, what was found.
   it.each([
     ['an unknown profile', { profiles: { other: {} } }, 'profiles.backup: no such profile (profiles: other)'],

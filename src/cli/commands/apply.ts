@@ -12,6 +12,7 @@ export interface ApplyFlags {
   concurrency?: string;
   trash: boolean;
   fsync: boolean;
+  flushNow?: boolean;
   wait?: string | boolean;
   /** --ssh, for a plan with a remote root. */
   ssh?: string;
@@ -27,6 +28,7 @@ export async function applyCommand(file: string, flags: ApplyFlags, io: Io): Pro
       stateDir: resolveStateDir({ flag: flags.stateDir, env: io.env }),
       concurrency: parseConcurrency(flags.concurrency),
       flush: flags.fsync,
+      ...(flags.flushNow === true ? { flushNow: true } : {}),
       trash: { enabled: flags.trash, keepMs: parseTrashKeep(undefined) },
       waitSeconds: parseWait(flags.wait),
       ...(flags.ssh === undefined ? {} : { sshCommand: flags.ssh }),

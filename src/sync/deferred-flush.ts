@@ -1,0 +1,148 @@
+import { emptyWritten, flushStrategyOf, writtenSides, type WrittenPaths, type WrittenSide } from '../core/written-paths.js';
+import type { AbsPath, Side } from '../core/types.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { flushFileSystemAsync } from '../fs/flush.js';
+import type { StateStore } from '../store/store.js';
+import type { OwedFlush, OwedSide } from '../store/unflushed.js';
+import { currentBootId, mountIdOf } from './boot-id.js';
+
+/**
+ * When what a run wrote is made durable:
+ * - 'now': before the index commits (the flush is waited for: `--flush-now`, and every watch batch);
+ * - 'owed': the index commits at once and records the flush as owed; the next run on the pair settles it
+ *   before it trusts the base (the default of a one-shot `sync` and `apply`);
+ * - 'off': never (`--no-fsync`).
+ *
+ * Why 'owed' never lets the index vouch for data a power cut could take back.
+ *
+ * The commit that owes a flush marks what it changed: each row it upserts carries the run's generation,
+ * each row it removes is kept aside as it was (store/unflushed.ts), and one row holds the boot id and,
+ * per written side, the mount that held the root and what to flush (the paths of a targeted flush, or
+ * "syncfs"). Before the next run on the pair loads its base (pair.ts, under the pair lock):
+ * - Same boot id and the same mounts: no power cut and no unmount can have happened since, so the page
+ *   cache still holds every write (what it has not written back yet it will); the run makes the owed
+ *   flush (the same targeted fsyncs or syncfs the old run would have made) and only then clears the
+ *   marks. Until the marks are cleared the index vouches for nothing that is not in the page cache of
+ *   this boot, which every reader of the trees sees.
+ * - Another boot id, a boot id that cannot be read, another mount, or a flush that failed: the run's
+ *   writes may be torn or undone in any way a power cut allows. The marked rows are dropped and the
+ *   removed rows put back, in one transaction. The index is then, path by path, what it was before that
+ *   run committed, except that a path the run upserted has no row at all instead of its old one.
+ *
+ * That is the case already argued (docs/RELIABILITY.md, and the README's "How it works"): a run stopped
+ * before its index commit, by a kill or by a power cut. A power cut in the middle of a run can leave the
+ * run's writes in exactly the states a power cut after its commit can (writeback is the same process,
+ * before or after the commit), and the next run then met the previous base. Here it meets that base,
+ * weakened where the run wrote: a path without a row has no history, so the next run infers neither an
+ * edit nor a deletion there; equal contents on both sides are adopted after hashing, differing ones go
+ * to the conflict policy (two-way: both versions kept, the loser in the trash or as a conflict copy) or,
+ * one way, the source's version is copied over the replica's (the replica's kept in its trash). A torn
+ * file is therefore never taken for an edit and never propagated over the good version. Each kind of write:
+ * - a file installed (a rename over a temp file): torn, old or new, or missing; no row, so compared as above.
+ * - a directory made: it may be gone on that side; no row, so it is made again, never taken for a deletion.
+ * - a delete, or a move into `.tsync/trash`: the rename or unlink may be undone; the restored row is the
+ *   version the run removed (the resurrected entry is that inode, unchanged), so the deletion is carried
+ *   out again, as after a run killed before its commit; a trash folder that lost its entry loses nothing,
+ *   since the entry is back at its path.
+ * - an overwrite with the trash on (the old version linked into the trash, then the rename): any mix of
+ *   the two survives; no row, so the two sides are compared and nothing is overwritten without a copy kept.
+ * - a hard link made: its name may be gone, or the target's inode never written; no row for the path.
+ * - a removed directory: its row and its children's rows come back; what reappeared is deleted again.
+ * - the index's own commit (WAL, synchronous=NORMAL) may be lost too: then the index is exactly the one
+ *   before the run, the case itself. The settling commit may be lost: the marks come back, and are then
+ *   settled as lost (conservative: no history where there was some).
+ * At most one run's flush is ever owed: every run that commits settles the earlier one when it opens the pair.
+ * Rows no run changed keep vouching: they were vouched for by a run whose flush was settled.
+ *
+ * A remote side is flushed now: its writes are in the page cache of the far machine, whose boot id this
+ * side does not know. A watch batch is flushed now too (the watch keeps running: there is no next open).
+ */
+export type Durability = 'now' | 'owed' | 'off';
+
+export function durabilityOf(flush: boolean, flushNow: boolean): Durability {
+  if (!flush) return 'off';
+  return flushNow ? 'now' : 'owed';
+}
+
+/** Which written sides must be flushed now, and the flush the others owe (null: nothing is owed). */
+export function owedFlushOf(
+  written: WrittenPaths,
+  remote: Side | null,
+  rootOf: (side: Side) => AbsPath,
+  rootsMade: Readonly<Record<Side, boolean>>,
+): { readonly now: WrittenPaths; readonly owed: OwedFlush | null } {
+  const now: Record<Side, WrittenSide> = { ...emptyWritten() };
+  const bootId = currentBootId();
+  const sides: Partial<Record<Side, OwedSide>> = {};
+  for (const side of writtenSides(written)) {
+    const w = written[side];
+    const mount = side === remote || bootId === null ? null : mountIdOf(rootOf(side));
+    if (mount === null) {
+      now[side] = w;
+      continue;
+    }
+    const paths = flushStrategyOf(w) === 'targeted' ? { inodes: [...w.inodes], dirs: [...w.dirs] } : null;
+    sides[side] = { rootMade: rootsMade[side], mount, paths };
+  }
+  const owed = bootId === null || Object.keys(sides).length === 0 ? null : { bootId, sides };
+  return { now, owed };
+}
+
+/** What the pair opening needs to settle a flush owed by the last run. */
+export interface OwedContext {
+  readonly store: StateStore;
+  readonly endpoints: Readonly<Record<Side, Endpoint>>;
+  readonly remote: Side | null;
+  readonly rootOf: (side: Side) => AbsPath;
+  /** A dry run reads only: in the same boot it leaves the flush owed (the page cache serves its reads). */
+  readonly dryRun: boolean;
+}
+
+/**
+ * Settles the flush the last run owes, before the base is loaded: made and cleared, or (another boot,
+ * another mount, a failed flush) the run's rows taken back. Returns a warning for the run, or null.
+ */
+export async function settleOwedFlush(c: OwedContext): Promise<string | null> {
+  const owed = c.store.owedFlush();
+  if (owed === null) return null;
+  const sameBoot = currentBootId() === owed.bootId;
+  const sameMounts = (['left', 'right'] as const).every((side) => {
+    const s = owed.sides[side];
+    return s === undefined || (side !== c.remote && s.mount !== null && mountIdOf(c.rootOf(side)) === s.mount);
+  });
+  if (sameBoot && sameMounts) {
+    if (c.dryRun) return null;
+    if (await flushOwed(c, owed)) {
+      c.store.settleOwedFlush('flushed', owed.bootId);
+      return null;
+    }
+  }
+  const { dropped, restored } = c.store.settleOwedFlush('lost', owed.bootId);
+  const why = !sameBoot ? 'the machine restarted' : !sameMounts ? 'a root was unmounted' : 'their flush failed';
+  return `the last run's writes may not have reached the disk (${why} before they were flushed): ${dropped} paths it recorded are compared afresh, without history, and ${restored} deletions are checked again`;
+}
+
+async function flushOwed(c: OwedContext, owed: OwedFlush): Promise<boolean> {
+  try {
+    for (const side of ['left', 'right'] as const) {
+      const s = owed.sides[side];
+      if (s === undefined) continue;
+      if (s.paths === null) {
+        await flushFileSystemAsync(c.rootOf(side));
+        timing(`owed flush ${side}: syncfs`);
+        continue;
+      }
+      const lines = await c.endpoints[side].flush({ inodes: new Set(s.paths.inodes), dirs: new Set(s.paths.dirs) }, s.rootMade);
+      for (const line of lines) timing(`owed flush ${side}: ${line}`);
+    }
+    return true;
+  } catch (e) {
+    timing(`owed flush failed: ${e instanceof Error ? e.message : String(e)}`);
+    return false;
+  }
+}
+
+/** With TSYNC_TIMINGS=1, which flush was owed or made (for profiling and the e2e tests, not a contract). */
+export function timing(line: string): void {
+  if (process.env.TSYNC_TIMINGS === '1') process.stderr.write(`tsync timing: ${line}\n`);
+}
