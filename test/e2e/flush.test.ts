@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { TARGETED_FLUSH_MAX } from '../../src/core/written-paths.js';
 import { binPath, makeTempDir, removeTempDir, runCli, sandbox } from '../helpers/cli.js';
+import { until } from '../helpers/wait.js';
 
 const TIMINGS = { env: { TSYNC_TIMINGS: '1' } };
 
@@ -185,11 +186,3 @@ describe('the flush owed to the next run (the default)', () => {
     expect(owedState(sb.state)).toMatchObject({ owed: 0 });
   });
 });
-
-async function until(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

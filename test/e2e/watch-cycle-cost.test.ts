@@ -4,11 +4,12 @@
 // deep in it, a directory renamed and a directory deleted must each converge while their cycles visit
 // about what they changed, far below what the watch knows. Real CLI, real trees, nothing mocked.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { binPath, makeTempDir, removeTempDir, runCli } from '../helpers/cli.js';
 import { compareTrees, sameTrees, snapshotTree } from '../helpers/tree.js';
+import { until, readOrNull as read } from '../helpers/wait.js';
 
 const DIRS = 40;
 const FILES_PER_DIR = 50;
@@ -37,22 +38,6 @@ function makeTree(root: string): void {
   mkdirSync(join(root, DEEP), { recursive: true });
   writeFileSync(join(root, DEEP, 'leaf.txt'), 'before\n');
 }
-
-async function until(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const read = (p: string): string | null => {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return null;
-  }
-};
 
 describe.each([
   ['two-way', []],

@@ -2,12 +2,13 @@
 // deletes, new nested directories, in-place overwrites, no ping-pong, the lock against `tsync sync`,
 // NDJSON output, and a clean stop on SIGTERM/SIGINT that leaves no temp file and saves the state.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { binPath, makeTempDir, removeTempDir, runCli } from '../helpers/cli.js';
 import { findOwnNames } from '../helpers/tree.js';
+import { until, readOrNull as read } from '../helpers/wait.js';
 
 interface Watching {
   readonly a: string;
@@ -43,22 +44,6 @@ async function startWatch(extra: string[] = [], prepare?: (a: string, b: string)
   );
   return { a, b, state, child, out: () => out, exited };
 }
-
-async function until(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const read = (p: string): string | null => {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return null;
-  }
-};
 
 describe('tsync watch', () => {
   it('syncs first, then carries creations, edits, deletions and new nested directories both ways', async () => {

@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { binPath, makeTempDir, removeTempDir, runCli } from '../helpers/cli.js';
 import { remoteSide } from '../helpers/remote-side.js';
 import { type Sshd, startSshd } from '../helpers/sshd.js';
+import { until, readOrNull as read } from '../helpers/wait.js';
 
 const servers: Sshd[] = [];
 afterEach(async () => {
@@ -60,22 +61,6 @@ async function startRemoteWatch(remote: 'left' | 'right', flags: string[], prepa
   if (!out.includes('"type":"ready"')) throw new Error(`watch ended before it was ready: ${out}${err}`);
   return { a, b, child, out: () => out, err: () => err, exited, sshCommand: sshd.sshCommand };
 }
-
-async function until(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const read = (p: string): string | null => {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return null;
-  }
-};
 
 /** Waits until `rel` under `to` holds `text`. */
 async function arrives(w: Watching, to: string, rel: string, text: string, timeoutMs = 20_000): Promise<void> {

@@ -11,19 +11,12 @@ import { serveAgent } from '../../src/remote/agent-serve.js';
 import { engineErrorFromWire } from '../../src/remote/engine-errors.js';
 import { RemoteEndpoint } from '../../src/remote/remote-endpoint.js';
 import { RpcPeer } from '../../src/remote/rpc-peer.js';
+import { until } from '../helpers/wait.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function until(cond: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function agentFor(root: string): Promise<{ peer: RpcPeer; endpoint: RemoteEndpoint }> {
   const up = new PassThrough();
