@@ -70,7 +70,9 @@ function syncedThenEdited(sb: Sandbox): void {
   put(sb.src, 'sub/y.txt', 'y v1\n');
   put(sb.src, 'keep/k.txt', 'k v1\n');
   put(sb.src, 'big.bin', Buffer.alloc(BIG, 0x31));
-  expect(sb.sync().code).toBe(0);
+  // --flush-now: the faulted run then starts with no flush owed (sync/deferred-flush.ts); otherwise its
+  // first act is that flush, whose opens would meet the rules aimed at the window between scan and copy
+  expect(sb.sync('--flush-now').code).toBe(0);
   put(sb.src, 'a.txt', 'a v2, longer than before\n');
   put(sb.src, 'sub/x.txt', 'x v2\n');
   put(sb.src, 'sub/new.txt', 'new\n');
@@ -447,7 +449,7 @@ function twoWaySyncedThenEdited(): TwoWay {
   put(A, 'c.txt', 'c v1\n');
   put(A, 'gone.txt', 'gone v1\n');
   put(A, 'big.bin', Buffer.alloc(BIG, 0x31));
-  expect(sync().code).toBe(0);
+  expect(sync('--flush-now').code).toBe(0); // as in syncedThenEdited: the faulted run owes no flush at its start
   put(A, 'a.txt', 'a v2 from A\n');
   put(B, 'sub/x.txt', 'x v2 from B\n');
   put(A, 'c.txt', 'c from A\n');
