@@ -1,6 +1,6 @@
 import type { Entry, Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, VouchHash } from './scan.js';
-import { KIND_DIR, KIND_FILE, KIND_SYMLINK, ScanTable, statAt } from './scan-table.js';
+import { KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt } from './scan-table.js';
 
 /*
  * A scan made in a worker thread (scan-worker.ts) crosses to the main thread in columns: a Map of
@@ -9,30 +9,15 @@ import { KIND_DIR, KIND_FILE, KIND_SYMLINK, ScanTable, statAt } from './scan-tab
  */
 
 /** One side's scan in columns; entry i is the i-th path of `paths`. */
-export interface EncodedScan {
+export interface EncodedScan extends ScanColumns {
   readonly side: Side;
   /** Every path joined by NUL (a byte no Linux name holds), in the scan's order. */
   readonly paths: string;
   readonly count: number;
-  readonly kinds: Uint8Array;
-  readonly sizes: Float64Array;
-  readonly mtimeNs: BigInt64Array;
-  readonly ctimeNs: BigInt64Array;
-  readonly ino: BigUint64Array;
-  /** Files' and directories' modes (0 for symlinks, which have none). */
-  readonly modes: Uint16Array;
-  readonly observedAtNs: BigInt64Array;
-  /** st_nlink; 0 where the scan had none. */
-  readonly nlinks: Uint32Array;
-  /** st_blocks (512-byte units); -1 where the scan had none. */
-  readonly blocks: Float64Array;
   /** The devices of the entries that carry one (hard-linked files only), as [entry index, st_dev]. */
   readonly devs: readonly (readonly [number, bigint])[];
   /** The symlinks' targets, in the order the symlinks appear. */
   readonly targets: readonly string[];
-  /** Owner and group ids; NO_ID where not kept. */
-  readonly uids: Uint32Array;
-  readonly gids: Uint32Array;
   /** Per entry: XATTRS_KEPT when its xattr digest was read (then '' unless listed in `xattrs`). */
   readonly metaFlags: Uint8Array;
   /** The non-empty xattr digests, as [entry index, digest]: most entries have none. */

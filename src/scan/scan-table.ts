@@ -7,10 +7,14 @@ export interface ScanColumns {
   readonly mtimeNs: BigInt64Array;
   readonly ctimeNs: BigInt64Array;
   readonly ino: BigUint64Array;
+  /** Files' and directories' modes (0 for symlinks, which have none). */
   readonly modes: Uint16Array;
   readonly observedAtNs: BigInt64Array;
+  /** st_nlink; 0 where the scan had none. */
   readonly nlinks: Uint32Array;
+  /** st_blocks (512-byte units); -1 where the scan had none. */
   readonly blocks: Float64Array;
+  /** Owner and group ids; NO_ID where not kept. */
   readonly uids: Uint32Array;
   readonly gids: Uint32Array;
 }
