@@ -1,3 +1,5 @@
+import { isRunning } from './process-alive.js';
+
 const TEMP_PREFIX = '.tsync-tmp-';
 
 /** pid + a per-process counter is unique among live processes; O_EXCL catches anything else. */
@@ -28,10 +30,5 @@ export function isLeftoverTemp(name: string): boolean {
   // Scans run while no copy of ours is in flight, so a temp file with our own pid is from an
   // earlier process that had the same pid.
   if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (e) {
-    return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'ESRCH';
-  }
+  return !isRunning(pid);
 }

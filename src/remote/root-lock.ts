@@ -3,6 +3,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSyn
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LockedError, StateError } from '../errors.js';
+import { isRunning, procStatOf } from '../fs/process-alive.js';
 import { errCode } from '../fs/stat.js';
 
 /** Who holds a root's lock: the agent process on this machine, and the tsync that started it. */
@@ -40,7 +41,7 @@ export function acquireRootLock(stateDir: string, rootRealPath: Buffer, client: 
   const file = join(dir, `${createHash('sha256').update(rootRealPath).digest('hex').slice(0, 24)}.lock`);
   const me: RootLockHolder = {
     pid: process.pid,
-    startTicks: startTicksOf(process.pid),
+    startTicks: procStatOf(process.pid)?.startTicks ?? null,
     bootId: bootId(),
     host: hostname(),
     clientHost: client.host,
@@ -96,16 +97,11 @@ function parseHolder(text: string): RootLockHolder | null {
   }
 }
 
-/** A holder on this machine whose process is no longer the one that took the lock. */
+/** A holder on this machine whose process is no longer the one that took the lock (a zombie included). */
 function isGone(h: RootLockHolder): boolean {
   if (h.bootId !== null && bootId() !== null && h.bootId !== bootId()) return true;
-  if (typeof h.pid !== 'number') return true;
-  try {
-    process.kill(h.pid, 0);
-  } catch (e) {
-    if (errCode(e) === 'ESRCH') return true;
-  }
-  const ticks = startTicksOf(h.pid);
+  if (typeof h.pid !== 'number' || !isRunning(h.pid)) return true;
+  const ticks = procStatOf(h.pid)?.startTicks ?? null;
   return h.startTicks !== null && ticks !== null && ticks !== h.startTicks;
 }
 
@@ -134,17 +130,6 @@ function clearStale(file: string, staleText: string): void {
 
 function describe(h: RootLockHolder): string {
   return `tsync pid ${h.clientPid} on ${h.clientHost}, through agent pid ${h.pid} on ${h.host}, since ${new Date(h.sinceMs).toISOString()}`;
-}
-
-function startTicksOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // the command name (field 2) may hold spaces and parentheses: count fields after its last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19] ?? null;
-  } catch {
-    return null;
-  }
 }
 
 function bootId(): string | null {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LockedError } from '../../src/errors.js';
 import { acquireRootLock, type RootLockHolder } from '../../src/remote/root-lock.js';
+import { makeZombie } from '../helpers/zombie.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -58,6 +59,18 @@ describe('acquireRootLock', () => {
     acquireRootLock(dir, root, client).release();
     plant(dir, { pid: process.pid, bootId: 'an-earlier-boot' });
     acquireRootLock(dir, root, client).release();
+  });
+
+  // A killed agent whose parent does not reap it stays a zombie: kill(pid, 0) answers and its start time is the same.
+  it.skipIf(process.platform !== 'linux')('clears the lock of a zombie (killed, never reaped)', async () => {
+    const dir = stateDir();
+    const zombie = await makeZombie();
+    try {
+      plant(dir, { pid: zombie.pid, startTicks: zombie.startTicks });
+      acquireRootLock(dir, root, client).release();
+    } finally {
+      zombie.end();
+    }
   });
 
   it('keeps the lock of a live holder', () => {

@@ -1,0 +1,29 @@
+// Whether a pid still runs (fs/process-alive.ts), on real processes: this one, one that exited, and a zombie,
+// which answers kill(pid, 0) but holds nothing; and what that means for a temp file named after it.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { isRunning } from '../../src/fs/process-alive.js';
+import { isLeftoverTemp } from '../../src/fs/temp-name.js';
+import { makeZombie } from '../helpers/zombie.js';
+
+function exitedPid(): number {
+  return Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+}
+
+describe('isRunning', () => {
+  it('is true for a live process and false for one that exited', () => {
+    expect(isRunning(process.pid)).toBe(true);
+    expect(isRunning(exitedPid())).toBe(false);
+    expect(isLeftoverTemp(`.tsync-tmp-${process.ppid}-1`)).toBe(false);
+  });
+
+  it.skipIf(process.platform !== 'linux')('is false for a zombie, whose temp files are leftovers', async () => {
+    const zombie = await makeZombie();
+    try {
+      expect(isRunning(zombie.pid)).toBe(false);
+      expect(isLeftoverTemp(`.tsync-tmp-${zombie.pid}-1`)).toBe(true);
+    } finally {
+      zombie.end();
+    }
+  });
+});
