@@ -26,6 +26,7 @@ import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { walkPaths, walkTree, type ScanResult } from '../scan/scan.js';
+import { ScannedXattrValues } from '../scan/xattr-values.js';
 import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
 import { readWholeFile } from '../engine/read-whole.js';
 import type {
@@ -61,6 +62,8 @@ interface RunState extends LocalRunSide {
 export class LocalEndpoint implements Endpoint {
   readonly isLocal = true;
   private run: RunState | null = null;
+  /** The xattr values this side's scans read, for the run's copies from here (scan/xattr-values.ts). */
+  private readonly scannedXattrs = new ScannedXattrValues();
 
   constructor(readonly root: AbsPath) {}
 
@@ -69,11 +72,12 @@ export class LocalEndpoint implements Endpoint {
   }
 
   async scan(req: ScanRequest): Promise<ScanResult> {
-    return walkTree({ ...req, root: this.root });
+    this.scannedXattrs.clear();
+    return walkTree({ ...req, root: this.root, xattrValues: this.scannedXattrs });
   }
 
   async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {
-    return walkPaths({ ...req, root: this.root }, roots);
+    return walkPaths({ ...req, root: this.root, xattrValues: this.scannedXattrs }, roots);
   }
 
   async watch(side: Side, knownDirs: readonly RelPath[] | undefined, events: RootWatchEvents): Promise<EndpointWatch> {
@@ -163,6 +167,7 @@ export class LocalEndpoint implements Endpoint {
       meta,
       racyWindowNs: o.racyWindowNs,
       installed: new Map<RelPath, StatId>(),
+      scannedXattrs: this.scannedXattrs,
       warnings,
     };
   }
@@ -171,6 +176,8 @@ export class LocalEndpoint implements Endpoint {
     const r = this.run;
     if (r === null) return [];
     this.run = null;
+    // what the run did not copy is not kept for later runs (a watch's next scan reads afresh)
+    this.scannedXattrs.clear();
     r.anchors.closeAll();
     r.trash?.close();
     return r.warnings;

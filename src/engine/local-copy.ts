@@ -4,6 +4,7 @@ import { type MetaWriter, NO_XATTRS } from './apply-meta.js';
 import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX } from './copy-file.js';
 import type { DirAnchors } from './dir-anchors.js';
 import type { Trash } from './trash.js';
+import type { ScannedXattrValues } from '../scan/xattr-values.js';
 
 /** What one local side holds for the length of a run (local-endpoint.ts): the fast copy reaches into it. */
 export interface LocalRunSide {
@@ -13,6 +14,8 @@ export interface LocalRunSide {
   readonly racyWindowNs: bigint;
   /** Files this run installed here that a hard link may be made to (mayBeLinkedTo): what such a link must find. */
   readonly installed: Map<RelPath, StatId>;
+  /** The xattr values this side's scan read, which a copy from here may use instead of reading them again. */
+  readonly scannedXattrs?: ScannedXattrValues;
 }
 
 /**
@@ -66,7 +69,13 @@ export async function copyLocally(src: LocalRunSide, fromPath: RelPath, from: Sc
     try {
       const srcMeta = src.meta;
       // none at scan time means none now: adding one changes the ctime, which the copy checks (copy-file.ts)
-      const xattrs = meta === null || srcMeta === null ? null : e.xattrs === '' && srcMeta.keepsXattrs ? NO_XATTRS : srcMeta.sourceXattrs(fromPlace.fdPath, label);
+      // the scan's values stand for the stat the copy holds the opened source to (copy-file.ts openSource)
+      const xattrs =
+        meta === null || srcMeta === null
+          ? null
+          : e.xattrs === '' && srcMeta.keepsXattrs
+            ? NO_XATTRS
+            : ((srcMeta.keepsXattrs ? src.scannedXattrs?.take(fromPath, from.stat, src.racyWindowNs) : undefined) ?? srcMeta.sourceXattrs(fromPlace.fdPath, label));
       if (srcMeta?.chownRefused === true) srcMeta.noteOwnerLeft(fromPlace.fdPath);
       // a small copy checks the owner after its rename (copy-file.ts), so it may take the cheaper path
       const dirKey = parentOf(toPath) ?? '';

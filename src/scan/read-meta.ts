@@ -1,8 +1,10 @@
 import type { BigIntStats } from 'node:fs';
 import { RACY_CTIME } from '../core/stat-cache.js';
 import type { BaseRecord, KeptMeta, RelPath, SideRecord, StatId } from '../core/types.js';
-import { xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
+import { nowNs } from '../fs/stat.js';
+import { digestOf, readXattrs, xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
 import type { EntryPath } from './entry-path.js';
+import type { ScannedXattrValues } from './xattr-values.js';
 
 /**
  * Reads the metadata beyond mode and mtime that a run keeps; undefined where not kept. Plain values, not
@@ -22,12 +24,14 @@ const none = (): undefined => undefined;
 
 export const NO_META: MetaReader = { uid: none, gid: none, xattrs: none };
 
-export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs): MetaReader {
+/** `values`: where the values read are kept for the copy that may follow (xattr-values.ts); absent: only digested. */
+export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs, values?: ScannedXattrValues): MetaReader {
   if (keep === undefined || (!keep.owner && !keep.group && !keep.xattrs)) return NO_META;
+  const read = values === undefined ? (abs: EntryPath) => readXattrDigest(abs) : (abs: EntryPath, path: RelPath, stat: StatId) => readAndKeepXattrs(abs, path, stat, values);
   return {
     uid: keep.owner ? (st) => Number(st.uid) : none,
     gid: keep.group ? (st) => Number(st.gid) : none,
-    xattrs: keep.xattrs ? (abs, path, stat) => vouch?.(path, stat) ?? readXattrDigest(abs) : none,
+    xattrs: keep.xattrs ? (abs, path, stat) => vouch?.(path, stat) ?? read(abs, path, stat) : none,
   };
 }
 
@@ -54,6 +58,18 @@ export function readXattrDigest(abs: EntryPath): string | undefined {
   try {
     // a string EntryPath is ASCII, hence UTF-8 already
     return xattrDigestAt(typeof abs === 'string' ? abs : xattrPathOf(abs));
+  } catch {
+    return undefined;
+  }
+}
+
+/** readXattrDigest, keeping the values read in `values` for the entry scanned with `stat`. */
+function readAndKeepXattrs(abs: EntryPath, path: RelPath, stat: StatId, values: ScannedXattrValues): string | undefined {
+  try {
+    const readFromNs = nowNs();
+    const attrs = readXattrs(typeof abs === 'string' ? abs : xattrPathOf(abs));
+    values.remember(path, stat, attrs, readFromNs);
+    return digestOf(attrs);
   } catch {
     return undefined;
   }

@@ -9,6 +9,7 @@ import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
 import { entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
 import { metaReaderOf, NO_META, vouchedXattrs, type MetaReader, type VouchXattrs } from './read-meta.js';
+import type { ScannedXattrValues } from './xattr-values.js';
 
 export interface ScanOptions {
   readonly root: AbsPath;
@@ -52,6 +53,8 @@ export interface WalkOptions {
   readonly keep?: KeptMeta;
   /** The xattr digest the index vouches for (see vouchedXattrs); absent: every entry's are read. */
   readonly vouchXattrs?: VouchXattrs;
+  /** Where the xattr values read are kept for this run's copies (xattr-values.ts); absent: not kept. */
+  readonly xattrValues?: ScannedXattrValues;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -76,7 +79,7 @@ export function walkTree(opts: WalkOptions): ScanResult {
   const leftoverTemps: RelPath[] = [];
   const anchors = new DirAnchors(opts.root);
   try {
-    walkInto(opts, anchors, null, { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep, opts.vouchXattrs) });
+    walkInto(opts, anchors, null, { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues) });
   } finally {
     anchors.closeAll();
     opts.filter?.closeDirs();
@@ -199,7 +202,7 @@ export function walkPaths(opts: WalkOptions, paths: readonly RelPath[]): ScanRes
   const problems: Problem[] = [];
   const leftoverTemps: RelPath[] = [];
   const anchors = new DirAnchors(opts.root);
-  const meta = metaReaderOf(opts.keep, opts.vouchXattrs);
+  const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
   try {
     for (const path of outermost(paths)) {
       const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems, meta);
@@ -221,7 +224,7 @@ function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, path
     live.problems.delete(path);
     if (wasDir || hasProblemBelow(live, path)) forgetBelow(live, path);
     const problems: Problem[] = [];
-    const meta = metaReaderOf(opts.keep, opts.vouchXattrs);
+    const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
     const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems, meta);
     if (scanned !== null) {
       live.entries.set(path, scanned);

@@ -1,0 +1,77 @@
+import { isRacy } from '../core/stat-cache.js';
+import type { RelPath, StatId } from '../core/types.js';
+
+/** What the scan read of one entry: its kept attributes, and the inode and ctime they belong to. */
+interface ScannedValues {
+  readonly ino: bigint;
+  readonly ctimeNs: bigint;
+  /** When reading them began: a ctime this close to it could hide a change made while or after they were read. */
+  readonly readFromNs: bigint;
+  readonly values: ReadonlyMap<string, Buffer>;
+}
+
+/**
+ * Bytes of values kept at most (names, values and a rough per-entry overhead): enough for the attributes
+ * of some 100k typical files; beyond it the copy reads them again, as it did before this store existed,
+ * so a huge first copy keeps its memory bounded (issue 11).
+ */
+export const SCANNED_XATTRS_BUDGET = 16 << 20;
+const ENTRY_OVERHEAD = 160;
+
+/**
+ * The xattr values a local scan read (to digest them), kept for the copy that follows: an initial copy
+ * otherwise lists and gets every source file's attributes a second time (four system calls a file in
+ * @napi-rs/xattr). The values are handed out only for the inode and ctime the scan saw, and only when that
+ * ctime was old enough when reading them began that any change since of an attribute must have moved it (a
+ * coarse clock can give a change the very ctime of the stat before it: core/stat-cache.ts isRacy). The
+ * copy then opens the source and refuses it unless its fstat is the scanned stat, ctime included
+ * (engine/copy-file.ts), so values handed out are the ones the opened source has. Each is handed out once.
+ */
+export class ScannedXattrValues {
+  private readonly byPath = new Map<RelPath, ScannedValues>();
+  private bytes = 0;
+
+  constructor(private readonly budget = SCANNED_XATTRS_BUDGET) {}
+
+  /** Keeps the values, read from `readFromNs` on, of the entry scanned with `stat`; none (the usual case) are not kept. */
+  remember(path: RelPath, stat: StatId, values: ReadonlyMap<string, Buffer>, readFromNs: bigint): void {
+    this.forget(path);
+    if (values.size === 0) return;
+    let size = ENTRY_OVERHEAD + path.length;
+    for (const [name, value] of values) size += name.length + value.length;
+    if (this.bytes + size > this.budget) return;
+    this.bytes += size;
+    this.byPath.set(path, { ino: stat.ino, ctimeNs: stat.ctimeNs, readFromNs, values });
+  }
+
+  /**
+   * The values scanned at `path` if they still stand for an entry with `stat` (the stat the copy will hold
+   * the opened source to) on a side whose racy window is `racyWindowNs`; undefined: read them again.
+   */
+  take(path: RelPath, stat: StatId, racyWindowNs: bigint): ReadonlyMap<string, Buffer> | undefined {
+    const got = this.byPath.get(path);
+    if (got === undefined) return undefined;
+    this.forget(path);
+    if (got.ino !== stat.ino || got.ctimeNs !== stat.ctimeNs || isRacy(got.ctimeNs, got.readFromNs, racyWindowNs)) return undefined;
+    return got.values;
+  }
+
+  /** How many entries' values are kept (for tests). */
+  get size(): number {
+    return this.byPath.size;
+  }
+
+  clear(): void {
+    this.byPath.clear();
+    this.bytes = 0;
+  }
+
+  private forget(path: RelPath): void {
+    const got = this.byPath.get(path);
+    if (got === undefined) return;
+    this.byPath.delete(path);
+    let size = ENTRY_OVERHEAD + path.length;
+    for (const [name, value] of got.values) size += name.length + value.length;
+    this.bytes -= size;
+  }
+}
