@@ -52,17 +52,19 @@ describe('ScannedXattrValues', () => {
   });
 
   it('keeps nothing for an entry without attributes, nor beyond its byte budget', () => {
-    const store = new ScannedXattrValues(400);
+    // room for two entries of this size, not three
+    const store = new ScannedXattrValues(1400);
     store.remember(P, stat(1n, 1n), new Map(), 0n);
     expect(store.size).toBe(0);
     store.remember('a' as RelPath, stat(1n, 1n), values('x'.repeat(100)), 0n);
     store.remember('b' as RelPath, stat(2n, 1n), values('x'.repeat(100)), 0n);
     store.remember('c' as RelPath, stat(3n, 1n), values('x'.repeat(100)), 0n);
-    expect(store.size).toBe(1);
+    expect(store.size).toBe(2);
+    expect(store.take('c' as RelPath, stat(3n, 1n), 0n)).toBeUndefined();
     // what is handed out frees its room
     store.take('a' as RelPath, stat(1n, 1n), 0n);
-    store.remember('b' as RelPath, stat(2n, 1n), values('x'.repeat(100)), 0n);
-    expect(store.size).toBe(1);
+    store.remember('c' as RelPath, stat(3n, 1n), values('x'.repeat(100)), 0n);
+    expect(store.take('c' as RelPath, stat(3n, 1n), 0n)?.size).toBe(1);
   });
 });
 
