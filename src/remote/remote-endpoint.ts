@@ -337,18 +337,16 @@ export class RemoteEndpoint implements Endpoint {
   private async scanResultOf(req: ScanRequest, down: DownloadResult): Promise<ScanResult> {
     const got = parseWire(scanHead, down.result, 'scan reply');
     const entries = new Map<RelPath, ScannedEntry>();
-    await readEntryBatches(down.chunks, (path, scanned) => {
+    const vouch = req.vouch;
+    // one pass as the batches arrive: each entry is mapped and vouched for once, and the hash goes into the entry
+    // the decoder has just made (nobody else holds it) instead of a copy of it, which a no-op would make per file
+    await readEntryBatches(down.chunks, (path, arrived) => {
+      const scanned = this.in(arrived);
+      const e = scanned.entry;
+      if (vouch !== null && e.kind === 'file' && e.hash === null) (e as { hash: string | null }).hash = vouch(path, scanned.stat);
       entries.set(path, scanned);
     });
     if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
-    const vouch = req.vouch;
-    for (const [path, arrived] of entries) {
-      const scanned = this.in(arrived);
-      const e = scanned.entry;
-      const hash = vouch !== null && e.kind === 'file' && e.hash === null ? vouch(path, scanned.stat) : null;
-      if (hash !== null && e.kind === 'file') entries.set(path, { ...scanned, entry: { ...e, hash } });
-      else if (scanned !== arrived) entries.set(path, scanned);
-    }
     const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
     return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
   }
