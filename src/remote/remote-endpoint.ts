@@ -30,7 +30,7 @@ import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult } from '../scan/scan.js';
 import type { RootWatchEvents } from '../watch/watcher.js';
 import { ProtocolError } from './protocol-error.js';
-import type { DownloadResult, RpcPeer } from './rpc-peer.js';
+import type { DownloadResult, RpcPeer, RpcStats } from './rpc-peer.js';
 import { readEntryBatches } from './entry-batches.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
@@ -314,6 +314,11 @@ export class RemoteEndpoint implements Endpoint {
     await this.peer.call('restoreFromTrash', { version: { stamp: version.stamp, path: version.path, stored: version.stored } });
   }
 
+  /** What crossed the link so far (profiling, and tests of when a request left). */
+  get linkStats(): RpcStats {
+    return this.peer.stats;
+  }
+
   async close(): Promise<void> {
     try {
       await this.peer.call('close', {});
@@ -322,7 +327,7 @@ export class RemoteEndpoint implements Endpoint {
     }
     // for profiling and the e2e tests (what a delta or --compress saved), not a contract
     if (process.env.TSYNC_TIMINGS === '1') {
-      const s = this.peer.stats;
+      const s = this.linkStats;
       process.stderr.write(`tsync timing: remote link: ${s.bytesSent} bytes sent, ${s.bytesReceived} bytes received\n`);
     }
     await this.disconnect();
