@@ -30,7 +30,7 @@ import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult } from '../scan/scan.js';
 import type { RootWatchEvents } from '../watch/watcher.js';
 import { ProtocolError } from './protocol-error.js';
-import type { DownloadResult, RpcPeer } from './rpc-peer.js';
+import type { DownloadResult, RpcPeer, RpcStats } from './rpc-peer.js';
 import { readEntryBatches } from './entry-batches.js';
 import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
@@ -314,6 +314,11 @@ export class RemoteEndpoint implements Endpoint {
     await this.peer.call('restoreFromTrash', { version: { stamp: version.stamp, path: version.path, stored: version.stored } });
   }
 
+  /** What crossed the link so far (profiling, and tests of when a request left). */
+  get linkStats(): RpcStats {
+    return this.peer.stats;
+  }
+
   async close(): Promise<void> {
     try {
       await this.peer.call('close', {});
@@ -322,7 +327,7 @@ export class RemoteEndpoint implements Endpoint {
     }
     // for profiling and the e2e tests (what a delta or --compress saved), not a contract
     if (process.env.TSYNC_TIMINGS === '1') {
-      const s = this.peer.stats;
+      const s = this.linkStats;
       process.stderr.write(`tsync timing: remote link: ${s.bytesSent} bytes sent, ${s.bytesReceived} bytes received\n`);
     }
     await this.disconnect();
@@ -337,18 +342,16 @@ export class RemoteEndpoint implements Endpoint {
   private async scanResultOf(req: ScanRequest, down: DownloadResult): Promise<ScanResult> {
     const got = parseWire(scanHead, down.result, 'scan reply');
     const entries = new Map<RelPath, ScannedEntry>();
-    await readEntryBatches(down.chunks, (path, scanned) => {
+    const vouch = req.vouch;
+    // one pass as the batches arrive: each entry is mapped and vouched for once, and the hash goes into the entry
+    // the decoder has just made (nobody else holds it) instead of a copy of it, which a no-op would make per file
+    await readEntryBatches(down.chunks, (path, arrived) => {
+      const scanned = this.in(arrived);
+      const e = scanned.entry;
+      if (vouch !== null && e.kind === 'file' && e.hash === null) (e as { hash: string | null }).hash = vouch(path, scanned.stat);
       entries.set(path, scanned);
     });
     if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
-    const vouch = req.vouch;
-    for (const [path, arrived] of entries) {
-      const scanned = this.in(arrived);
-      const e = scanned.entry;
-      const hash = vouch !== null && e.kind === 'file' && e.hash === null ? vouch(path, scanned.stat) : null;
-      if (hash !== null && e.kind === 'file') entries.set(path, { ...scanned, entry: { ...e, hash } });
-      else if (scanned !== arrived) entries.set(path, scanned);
-    }
     const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
     return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
   }
