@@ -60,6 +60,9 @@ export class PathFilter {
   private readonly textRead = new Map<string, string>();
   /** Per root, directories found missing there (so their subdirectories are not looked for at all). */
   private readonly missing: Set<string>[];
+  /** Per root, directories a scan has just listed without an ignore file among their names (see `listed`). */
+  private readonly listedWithout: Set<string>[];
+  private readonly roots: readonly AbsPath[];
 
   private readonly texts: Map<string, string>;
   private readonly applyIgnoreFiles: boolean;
@@ -76,6 +79,21 @@ export class PathFilter {
     this.includes = rules.include.length > 0 ? matcherOf(rules.include) : null;
     this.anchors = roots.map((r) => new DirAnchors(r));
     this.missing = roots.map(() => new Set<string>());
+    this.listedWithout = roots.map(() => new Set<string>());
+    this.roots = roots;
+  }
+
+  /**
+   * A scan of `root` has just listed `dir` (null: the root) and found these names. When there is no
+   * ignore file among them, the rules of `dir` need not be looked for on that root: the lookup (a
+   * directory descriptor opened, an lstat, a close, per directory and root) was most of what this
+   * filter cost a no-op run with no rules at all. The other root is still looked at as before.
+   */
+  listed(root: AbsPath, dir: RelPath | null, names: readonly string[]): void {
+    const i = this.roots.indexOf(root);
+    const key = dir ?? '';
+    if (i < 0 || this.perDir.has(key) || names.includes(IGNORE_FILE)) return;
+    this.listedWithout[i]?.add(key);
   }
 
   /** Closes the directory descriptors used to find ignore files (a scan calls this when it is done). */
@@ -151,6 +169,7 @@ export class PathFilter {
         missing.add(key);
         return;
       }
+      if ((this.listedWithout[i] as Set<string>).delete(key)) return; // listed just now, without one
       let place: Place;
       try {
         place = anchors.place(joinRel(dir, IGNORE_FILE));

@@ -130,6 +130,7 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
         else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
         continue;
       }
+      opts.filter?.listed(opts.root, dir, names);
       const prefix = textPrefixOf(here.fdPath);
       for (const name of names) {
         const path = joinRel(dir, name);
