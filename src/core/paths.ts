@@ -66,11 +66,17 @@ export function sortRel(paths: RelPath[]): RelPath[] {
   return paths.sort();
 }
 
+/** Printable ASCII except the backslash: the characters displayPath leaves as they are. */
+const SHOWN_AS_IS = /^[\x20-\x5b\x5d-\x7e]*$/;
+
 /**
  * A path for humans: UTF-8 where the bytes are valid UTF-8, `\xNN` for bytes that are not, and control
  * characters (newline, tab…) escaped so that one problem stays on one line.
  */
 export function displayPath(p: string): string {
+  // nearly every path is printable ASCII without a backslash, which shows as itself: one test instead of
+  // three buffers and a string built one character at a time (every copy computes its label; issue 11)
+  if (SHOWN_AS_IS.test(p)) return p;
   const bytes = Buffer.from(p, 'latin1');
   const text = bytes.toString('utf8');
   const valid = Buffer.from(text, 'utf8').equals(bytes);

@@ -43,7 +43,7 @@ export async function copyLocally(src: LocalRunSide, fromPath: RelPath, from: Sc
   const label = displayPath(toPath);
   const trash = dst.trash;
   const beforeRename = (): void => dst.anchors.assertParents(toPath);
-  beforeRename();
+  // placing the target opens (or finds held) the chain of directories above it: the same check as beforeRename
   const to = dst.anchors.place(toPath);
   try {
     // Whatever the rename replaces is linked into the trash first (never over what cannot be kept).
@@ -85,8 +85,9 @@ export async function copyLocally(src: LocalRunSide, fromPath: RelPath, from: Sc
           : e.size <= SMALL_FILE_MAX
             ? (fd: number, tmpAbs: Buffer) => meta.applyToTempFile(fd, tmpAbs, e, xattrs, label, dirKey)
             : (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label);
+      // no spread: a request built by spreading is a fresh object shape per copy, several times the allocation
       const r = await copyFileAtomic({
-        ...(applyMeta === null ? {} : { applyMeta }),
+        applyMeta: applyMeta ?? undefined,
         sourceAbs: fromPlace.fdPath,
         targetDirAbs: to.dirFdPath,
         targetAbs: to.fdPath,
