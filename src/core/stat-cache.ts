@@ -36,3 +36,17 @@ export function vouchedHash(stat: StatId, record: BaseRecord | undefined, side: 
   if (stat.size !== e.size || stat.mtimeNs !== side.mtimeNs || stat.ino !== side.ino || stat.ctimeNs !== side.ctimeNs) return null;
   return e.hash;
 }
+
+/**
+ * Setting or removing an extended attribute changes the inode's ctime, which user space cannot set
+ * back: an entry whose inode and ctime are what the index recorded still has the attributes the index
+ * recorded. A listxattr per entry (two syscalls in the library, about 8 µs here) is then saved on every
+ * unchanged entry, as the stat cache saves re-hashing (vouchedHash above).
+ */
+export function vouchedXattrs(stat: StatId, record: BaseRecord | undefined, side: SideRecord | null | undefined): string | undefined {
+  if (record === undefined || side === null || side === undefined) return undefined;
+  const e = record.entry;
+  if (e.kind === 'symlink' || e.xattrs === undefined || side.ctimeNs === RACY_CTIME) return undefined;
+  if (stat.ino !== side.ino || stat.ctimeNs !== side.ctimeNs) return undefined;
+  return e.xattrs;
+}

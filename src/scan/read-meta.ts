@@ -1,6 +1,5 @@
 import type { BigIntStats } from 'node:fs';
-import { RACY_CTIME } from '../core/stat-cache.js';
-import type { BaseRecord, KeptMeta, RelPath, SideRecord, StatId } from '../core/types.js';
+import type { KeptMeta, RelPath, StatId } from '../core/types.js';
 import { nowNs } from '../fs/stat.js';
 import { digestOf, readXattrs, xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
 import type { EntryPath } from './entry-path.js';
@@ -33,20 +32,6 @@ export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs, va
     gid: keep.group ? (st) => Number(st.gid) : none,
     xattrs: keep.xattrs ? (abs, path, stat) => vouch?.(path, stat) ?? read(abs, path, stat) : none,
   };
-}
-
-/**
- * Setting or removing an extended attribute changes the inode's ctime, which user space cannot set
- * back: an entry whose inode and ctime are what the index recorded still has the attributes the index
- * recorded. A listxattr per entry (two syscalls in the library, about 8 µs here) is then saved on every
- * unchanged entry, as the stat cache saves re-hashing (core/stat-cache.ts).
- */
-export function vouchedXattrs(stat: StatId, record: BaseRecord | undefined, side: SideRecord | null | undefined): string | undefined {
-  if (record === undefined || side === null || side === undefined) return undefined;
-  const e = record.entry;
-  if (e.kind === 'symlink' || e.xattrs === undefined || side.ctimeNs === RACY_CTIME) return undefined;
-  if (stat.ino !== side.ino || stat.ctimeNs !== side.ctimeNs) return undefined;
-  return e.xattrs;
 }
 
 /**

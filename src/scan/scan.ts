@@ -1,6 +1,6 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
-import { vouchedHash } from '../core/stat-cache.js';
+import { vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
@@ -8,7 +8,7 @@ import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
 import { entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
-import { metaReaderOf, NO_META, vouchedXattrs, type MetaReader, type VouchXattrs } from './read-meta.js';
+import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 
 export interface ScanOptions {

@@ -1,4 +1,5 @@
-import type { BaseRecord, Entry, RelPath, SideRecord } from '../core/types.js';
+import { RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
+import type { BaseRecord, Entry, RelPath, Side, SideRecord, StatId } from '../core/types.js';
 
 /** One row of the index as the loader hands it over, in this invocation's left/right orientation (store/base-load.ts). */
 export interface StoredRow {
@@ -79,6 +80,9 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   /** The last record materialised: a scan asks for the same path twice in a row (hash and side record). */
   private lastPath: RelPath | null = null;
   private lastRecord: BaseRecord | undefined = undefined;
+  /** The last path slotOf looked up, and its slot. */
+  private lastSlotPath: RelPath | null = null;
+  private lastSlot: number | undefined = undefined;
 
   constructor(readonly capacity: number) {
     this.kinds = new Uint8Array(capacity);
@@ -191,6 +195,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     if (this.count >= this.capacity) throw new RangeError('BaseTable: more rows than its capacity');
     // one hash lookup, not two (has, then set): a repeated path leaves the size as it was
     const i = this.count;
+    this.lastSlotPath = null;
     this.slots.set(path, i);
     if (this.slots.size === i) throw new RangeError('BaseTable: a path was loaded twice');
     this.count++;
@@ -208,6 +213,59 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.lastPath = path;
     this.lastRecord = rec;
     return rec;
+  }
+
+  /**
+   * core/stat-cache.ts vouchedHash for the record at `path`, read from the columns: a scan asks this of
+   * every file, and building a record (an entry, two side records, seven BigInts) for each of them was
+   * a no-op run's largest garbage (issue 11). A path the overlay holds takes the general way.
+   */
+  vouchedHash(path: RelPath, side: Side, stat: StatId): string | null {
+    if (this.overlay.size !== 0 && this.overlay.has(path)) {
+      const rec = this.get(path);
+      return vouchedHash(stat, rec, side === 'left' ? rec?.left : rec?.right);
+    }
+    const i = this.slotOf(path);
+    if (i === undefined) return null;
+    const flags = this.flags[i] ?? 0;
+    if (this.kinds[i] !== KIND_FILE || (flags & HAS_HASH) === 0) return null;
+    const mtimes = this.vouchedSide(i, flags, side, stat);
+    if (mtimes === null || stat.size !== this.sizes[i] || stat.mtimeNs !== mtimes[i]) return null;
+    return this.hashes[i] ?? null;
+  }
+
+  /** read-meta.ts vouchedXattrs for the record at `path`, read from the columns (see vouchedHash). */
+  vouchedXattrs(path: RelPath, side: Side, stat: StatId): string | undefined {
+    if (this.overlay.size !== 0 && this.overlay.has(path)) {
+      const rec = this.get(path);
+      return vouchedXattrs(stat, rec, side === 'left' ? rec?.left : rec?.right);
+    }
+    const i = this.slotOf(path);
+    if (i === undefined) return undefined;
+    const flags = this.flags[i] ?? 0;
+    if (this.kinds[i] === KIND_SYMLINK || (flags & XATTRS_KEPT) === 0) return undefined;
+    return this.vouchedSide(i, flags, side, stat) === null ? undefined : (this.xattrDigests.get(i) ?? '');
+  }
+
+  /** The slot of a loaded path; the scan asks for the same path twice in a row (hash, then xattrs). Slots never move once loaded. */
+  private slotOf(path: RelPath): number | undefined {
+    if (path !== this.lastSlotPath) {
+      this.lastSlotPath = path;
+      this.lastSlot = this.slots.get(path);
+    }
+    return this.lastSlot;
+  }
+
+  /**
+   * Slot i's mtime column for `side` when the slot records that side with `stat`'s inode and a ctime
+   * equal to `stat`'s and not racy; else null.
+   */
+  private vouchedSide(i: number, flags: number, side: Side, stat: StatId): BigInt64Array | null {
+    const left = side === 'left';
+    if ((flags & (left ? HAS_LEFT : HAS_RIGHT)) === 0) return null;
+    const ctime = (left ? this.leftCtimes : this.rightCtimes)[i];
+    if (ctime === RACY_CTIME || stat.ctimeNs !== ctime || stat.ino !== (left ? this.leftInos : this.rightInos)[i]) return null;
+    return left ? this.leftMtimes : this.rightMtimes;
   }
 
   has(path: RelPath): boolean {

@@ -4,7 +4,8 @@ import type { RelPath, Side } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { dropExcluded } from '../ignore/filter-scan.js';
 import { PathFilter } from '../ignore/path-filter.js';
-import { vouchedXattrs } from '../scan/read-meta.js';
+import { vouchedXattrs } from '../core/stat-cache.js';
+import { BaseTable } from '../store/base-table.js';
 import { vouchFromBase, type ScanResult } from '../scan/scan.js';
 import { scanInWorker, SCAN_WORKER_URL } from '../scan/scan-in-worker.js';
 import type { ScanRequest } from '../endpoint/endpoint.js';
@@ -20,6 +21,16 @@ async function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep
 /** What a scan of one side is asked with: the filter, and the index's stat cache vouching for unchanged entries. */
 export function scanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): ScanRequest {
   const base = pair.base;
+  if (base instanceof BaseTable) {
+    // straight from the index's columns: no record built per path asked about (base-table.ts)
+    return {
+      side,
+      filter,
+      vouch: s.checksum ? null : (path, stat) => base.vouchedHash(path, side, stat),
+      vouchXattrs: (path, stat) => base.vouchedXattrs(path, side, stat),
+      keep: s.keep,
+    };
+  }
   const sideRecord = pair.store.sideRecordLookup(base, side);
   return {
     side,

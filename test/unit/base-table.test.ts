@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { BaseRecord, Entry, RelPath, SideRecord } from '../../src/core/types.js';
+import { vouchedHash, vouchedXattrs } from '../../src/core/stat-cache.js';
+import type { BaseRecord, Entry, RelPath, Side, SideRecord, StatId } from '../../src/core/types.js';
 import { BaseTable } from '../../src/store/base-table.js';
 
 // The base table must behave exactly like the Map it replaces: the pure core reads it through the Map
@@ -90,6 +91,54 @@ describe('BaseTable', () => {
         }
         expectSame(table, model, ['a', 'b', 'a/b', 'd/e/f', '\xff\xfe', 'missing'].map(P));
       }),
+    );
+  });
+
+  it('vouches for a hash and an xattr digest exactly as the stat cache does on the records it holds', () => {
+    // The scan asks the table straight (vouchedHash, vouchedXattrs: no record built per path); the answer
+    // must be the pure core's on the record the Map interface gives, for stats that match the record, that
+    // differ in one field, or are unrelated, on loaded slots, on paths the overlay changed, and on absent paths.
+    const statArb = fc.record({
+      how: fc.constantFrom('same', 'ino', 'ctime', 'mtime', 'size', 'other'),
+      other: fc.record({ ino: fc.bigInt(0n, U64_MAX), ctimeNs: fc.bigInt(0n, 2n ** 62n), size: fc.nat(2 ** 40), mtimeNs: fc.bigInt(0n, 2n ** 62n) }),
+    });
+    const statFor = (rec: BaseRecord | undefined, side: Side, s: { how: string; other: StatId }): StatId => {
+      const sr = rec === undefined ? null : side === 'left' ? rec.left : rec.right;
+      if (rec === undefined || sr === null || s.how === 'other') return s.other;
+      const same: StatId = { ino: sr.ino, ctimeNs: sr.ctimeNs, mtimeNs: sr.mtimeNs, size: rec.entry.kind === 'file' ? rec.entry.size : 0 };
+      if (s.how === 'ino') return { ...same, ino: same.ino + 1n };
+      if (s.how === 'ctime') return { ...same, ctimeNs: same.ctimeNs + 1n };
+      if (s.how === 'mtime') return { ...same, mtimeNs: same.mtimeNs + 1n };
+      if (s.how === 'size') return { ...same, size: same.size + 1 };
+      return same;
+    };
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(pathArb, recordArb), { selector: ([p]) => p }),
+        fc.array(opArb, { maxLength: 6 }),
+        fc.array(fc.tuple(pathArb, fc.constantFrom<Side>('left', 'right'), statArb), { minLength: 1, maxLength: 12 }),
+        (rows, ops, probes) => {
+          const model = new Map(rows);
+          const table = loaded(model);
+          for (const o of ops) {
+            if (o.op === 'set') {
+              table.set(o.path, o.rec);
+              model.set(o.path, o.rec);
+            } else if (o.op === 'delete') {
+              table.delete(o.path);
+              model.delete(o.path);
+            }
+          }
+          for (const [path, side, s] of probes) {
+            const rec = model.get(path);
+            const stat = statFor(rec, side, s);
+            const sr = rec === undefined ? undefined : side === 'left' ? rec.left : rec.right;
+            expect(table.vouchedHash(path, side, stat)).toBe(vouchedHash(stat, rec, sr));
+            expect(table.vouchedXattrs(path, side, stat)).toBe(vouchedXattrs(stat, rec, sr));
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
