@@ -20,6 +20,29 @@ const outdir = join(root, 'dist', 'bundle');
 // is given a file, not an import), so it exists beside the chunks that import.meta.url points into.
 const entryPoints = [join(root, 'dist', 'cli', 'main.js'), join(root, 'dist', 'scan', 'scan-worker.js')].filter((f) => existsSync(f));
 
+/**
+ * commander requires node:child_process when it loads, for executable subcommands (`git-foo` style), which
+ * tsync has none of; that require brings net, dgram and a dozen internal modules (about 10 ms of every
+ * command's start-up, issue 11). This hands commander an object whose `spawn` loads the module when first
+ * read. If commander's source no longer has that line, the bundle is built as it is, with a warning.
+ * @returns {import('esbuild').Plugin}
+ */
+function lazyChildProcessInCommander() {
+  const eager = "const childProcess = require('node:child_process');";
+  const lazy = "const childProcess = { get spawn() { return require('node:child_process').spawn; } };";
+  return {
+    name: 'lazy-child-process-in-commander',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+        const source = readFileSync(args.path, 'utf8');
+        if (!source.includes(eager)) return { contents: source, loader: 'js', warnings: [{ text: `commander's child_process require not found: it stays eager (${args.path})` }] };
+        if (/childProcess\.(?!spawn\()/.test(source)) return { contents: source, loader: 'js', warnings: [{ text: 'commander uses more of child_process than spawn: it stays eager' }] };
+        return { contents: source.replace(eager, lazy), loader: 'js' };
+      });
+    },
+  };
+}
+
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints,
@@ -36,6 +59,7 @@ await build({
   // CommonJS dependencies (commander, cli-progress) call require() for Node built-ins; an ES module
   // bundle has no require of its own, so give it one.
   banner: { js: "import { createRequire as tsyncCreateRequire } from 'node:module'; const require = tsyncCreateRequire(import.meta.url);" },
+  plugins: [lazyChildProcessInCommander()],
   logLevel: 'warning',
   legalComments: 'none',
 });

@@ -1,6 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { AbsPath } from '../core/types.js';
 import { textOfAbs } from './paths.js';
+
+/**
+ * node:child_process, loaded on the first flush: it brings net, dgram and a dozen internal modules with
+ * it (about 10 ms), which a command that never flushes (`status`, a no-op with nothing owed) should not pay.
+ */
+function childProcess(): typeof import('node:child_process') {
+  return createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+}
 
 /**
  * Flushes the file system that holds `root` to disk (syncfs(2) through coreutils' `sync -f`; Node has no
@@ -10,6 +18,7 @@ import { textOfAbs } from './paths.js';
  * fsync per path; a run that wrote few gets the fsyncs instead (sync/durability.ts).
  */
 export function flushFileSystem(root: AbsPath): void {
+  const { spawnSync } = childProcess();
   const r = spawnSync('sync', ['-f', textOfAbs(root)], { stdio: 'ignore' });
   if (r.status !== 0) spawnSync('sync', [], { stdio: 'ignore' }); // no `-f` support: flush everything
 }
@@ -18,7 +27,7 @@ export function flushFileSystem(root: AbsPath): void {
 export function flushFileSystemAsync(root: AbsPath): Promise<void> {
   const run = (args: string[]): Promise<number | null> =>
     new Promise((resolve) => {
-      const child = spawn('sync', args, { stdio: 'ignore' });
+      const child = childProcess().spawn('sync', args, { stdio: 'ignore' });
       child.on('error', () => resolve(null));
       child.on('exit', (code) => resolve(code));
     });

@@ -11,6 +11,7 @@ import { standinSsh } from '../helpers/remote-side.js';
 import { put } from '../helpers/tree.js';
 
 const recorder = pathToFileURL(join(projectRoot, 'test', 'helpers', 'record-loads.mjs')).href;
+const builtinsRecorder = join(projectRoot, 'test', 'helpers', 'record-builtins.cjs');
 const REMOTE_MODULES = ['dist/remote/open-remote.js', 'dist/remote/bootstrap.js', 'dist/remote/rpc-peer.js'];
 
 /** Runs tsync and returns the source modules (`dist/…`) held by the bundle chunks it loaded. */
@@ -26,7 +27,25 @@ function modulesLoadedBy(args: string[], logFile: string): Set<string> {
   return modules;
 }
 
+/** Runs tsync and returns the Node built-in modules it loaded (`child_process`, `internal/…`). */
+function builtinsLoadedBy(args: string[], logFile: string): Set<string> {
+  const r = runCli(args, { env: { NODE_OPTIONS: `--require=${builtinsRecorder}`, TSYNC_TEST_BUILTINS: logFile } });
+  expect(r.code, r.stderr).toBe(0);
+  return new Set(readFileSync(logFile, 'utf8').split('\n'));
+}
+
 describe('a command loads only the modules it uses', () => {
+  it('status does not load node:child_process (about 10 ms with net and dgram)', () => {
+    const sb = sandbox();
+    put(sb.src, 'a.txt', 'a');
+    const status = builtinsLoadedBy(['status', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'status-builtins'));
+    expect(status.has('fs'), 'the recorder sees built-ins').toBe(true);
+    expect(status.has('child_process'), 'status loaded child_process').toBe(false);
+    // the same recorder sees it where it is used: a remote root's ssh is spawned with it
+    const remote = builtinsLoadedBy(['sync', '--one-way', '--ssh', standinSsh, '--state-dir', sb.state, sb.src, `localhost:${sb.dst}`], join(sb.dir, 'remote-builtins'));
+    expect(remote.has('child_process'), 'a remote sync did not load child_process').toBe(true);
+  });
+
   it('a local sync and a local status load no remote-root module', () => {
     const sb = sandbox();
     put(sb.src, 'a.txt', 'a');
