@@ -221,10 +221,8 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
    * a no-op run's largest garbage (issue 11). A path the overlay holds takes the general way.
    */
   vouchedHash(path: RelPath, side: Side, stat: StatId): string | null {
-    if (this.overlay.size !== 0 && this.overlay.has(path)) {
-      const rec = this.get(path);
-      return vouchedHash(stat, rec, side === 'left' ? rec?.left : rec?.right);
-    }
+    const changed = this.overlaid(path, side);
+    if (changed !== null) return vouchedHash(stat, changed[0], changed[1]);
     const i = this.slotOf(path);
     if (i === undefined) return null;
     const flags = this.flags[i] ?? 0;
@@ -236,15 +234,20 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   /** read-meta.ts vouchedXattrs for the record at `path`, read from the columns (see vouchedHash). */
   vouchedXattrs(path: RelPath, side: Side, stat: StatId): string | undefined {
-    if (this.overlay.size !== 0 && this.overlay.has(path)) {
-      const rec = this.get(path);
-      return vouchedXattrs(stat, rec, side === 'left' ? rec?.left : rec?.right);
-    }
+    const changed = this.overlaid(path, side);
+    if (changed !== null) return vouchedXattrs(stat, changed[0], changed[1]);
     const i = this.slotOf(path);
     if (i === undefined) return undefined;
     const flags = this.flags[i] ?? 0;
     if (this.kinds[i] === KIND_SYMLINK || (flags & XATTRS_KEPT) === 0) return undefined;
     return this.vouchedSide(i, flags, side, stat) === null ? undefined : (this.xattrDigests.get(i) ?? '');
+  }
+
+  /** The record at `path` and its `side` record when the overlay holds the path (watch cycles), else null. */
+  private overlaid(path: RelPath, side: Side): [BaseRecord | undefined, SideRecord | null | undefined] | null {
+    if (this.overlay.size === 0 || !this.overlay.has(path)) return null;
+    const rec = this.get(path);
+    return [rec, side === 'left' ? rec?.left : rec?.right];
   }
 
   /** The slot of a loaded path; the scan asks for the same path twice in a row (hash, then xattrs). Slots never move once loaded. */

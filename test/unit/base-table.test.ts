@@ -50,6 +50,19 @@ function loaded(rows: Map<RelPath, BaseRecord>): BaseTable {
   return t;
 }
 
+/** Applies one operation to the table and to the model Map alike (a delete must answer as the Map's does). */
+function applyOp(table: BaseTable, model: Map<RelPath, BaseRecord>, o: Op): void {
+  if (o.op === 'set') {
+    table.set(o.path, o.rec);
+    model.set(o.path, o.rec);
+  } else if (o.op === 'delete') {
+    expect(table.delete(o.path)).toBe(model.delete(o.path));
+  } else {
+    table.clear();
+    model.clear();
+  }
+}
+
 function expectSame(table: BaseTable, model: Map<RelPath, BaseRecord>, probe: readonly RelPath[]): void {
   expect(table.size).toBe(model.size);
   expect([...table.keys()].sort()).toEqual([...model.keys()].sort());
@@ -76,15 +89,7 @@ describe('BaseTable', () => {
         const model = new Map(rows);
         const table = loaded(model);
         for (const o of ops) {
-          if (o.op === 'set') {
-            table.set(o.path, o.rec);
-            model.set(o.path, o.rec);
-          } else if (o.op === 'delete') {
-            expect(table.delete(o.path)).toBe(model.delete(o.path));
-          } else {
-            table.clear();
-            model.clear();
-          }
+          applyOp(table, model, o);
           // read between writes too: the table remembers the last record it materialised
           const some = [...model.keys()][0];
           if (some !== undefined) expect(table.get(some)).toEqual(model.get(some));
@@ -120,15 +125,7 @@ describe('BaseTable', () => {
         (rows, ops, probes) => {
           const model = new Map(rows);
           const table = loaded(model);
-          for (const o of ops) {
-            if (o.op === 'set') {
-              table.set(o.path, o.rec);
-              model.set(o.path, o.rec);
-            } else if (o.op === 'delete') {
-              table.delete(o.path);
-              model.delete(o.path);
-            }
-          }
+          for (const o of ops) applyOp(table, model, o);
           for (const [path, side, s] of probes) {
             const rec = model.get(path);
             const stat = statFor(rec, side, s);
