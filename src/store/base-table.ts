@@ -232,7 +232,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     return this.hashes[i] ?? null;
   }
 
-  /** read-meta.ts vouchedXattrs for the record at `path`, read from the columns (see vouchedHash). */
+  /** core/stat-cache.ts vouchedXattrs for the record at `path`, read from the columns (see vouchedHash). */
   vouchedXattrs(path: RelPath, side: Side, stat: StatId): string | undefined {
     const changed = this.overlaid(path, side);
     if (changed !== null) return vouchedXattrs(stat, changed[0], changed[1]);
