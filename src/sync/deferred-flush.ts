@@ -91,7 +91,11 @@ export function owedFlushOf(
 /** What the pair opening needs to settle a flush owed by the last run. */
 export interface OwedContext {
   readonly store: StateStore;
-  readonly endpoints: Readonly<Record<Side, Endpoint>>;
+  /**
+   * The local sides' endpoints at least: only a local side's flush is ever made here (a remote side owes
+   * none, and one that did would fail the same-mounts test). The far one is absent while ssh connects.
+   */
+  readonly endpoints: Readonly<Partial<Record<Side, Endpoint>>>;
   readonly remote: Side | null;
   readonly rootOf: (side: Side) => AbsPath;
   /** A dry run reads only: in the same boot it leaves the flush owed (the page cache serves its reads). */
@@ -132,7 +136,9 @@ async function flushOwed(c: OwedContext, owed: OwedFlush): Promise<boolean> {
         timing(`owed flush ${side}: syncfs`);
         continue;
       }
-      const lines = await c.endpoints[side].flush({ inodes: new Set(s.paths.inodes), dirs: new Set(s.paths.dirs) }, s.rootMade);
+      const endpoint = c.endpoints[side];
+      if (endpoint === undefined) throw new Error(`no endpoint for the ${side} side to flush`);
+      const lines = await endpoint.flush({ inodes: new Set(s.paths.inodes), dirs: new Set(s.paths.dirs) }, s.rootMade);
       for (const line of lines) timing(`owed flush ${side}: ${line}`);
     }
     return true;

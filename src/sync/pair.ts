@@ -5,7 +5,10 @@ import { RootError, SafetyHaltError } from '../errors.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
 import { settleOwedFlush } from './deferred-flush.js';
-import { openSides } from './open-sides.js';
+import { beginOpeningSides, type OpenedSides, type SidesFacts, type SidesOpening } from './open-sides.js';
+import { otherSide } from '../core/sides.js';
+import type { BaseTable } from '../store/base-table.js';
+import { memoFileOf, readRemoteRootFacts, sameRemoteRootFacts, writeRemoteRootFacts, type RemoteRootFacts } from '../store/remote-root-memo.js';
 import type { LinkOptions } from '../remote/open-remote.js';
 import type { ResolvedRoots } from './roots.js';
 import type { SyncMode } from './settings.js';
@@ -60,68 +63,185 @@ export interface OpenPair {
 }
 
 export async function openPair(o: PairOptions): Promise<OpenPair> {
-  const sides = await openSides(o);
-  const { roots, endpoints } = sides;
-  const closeEndpoints = async (): Promise<void> => {
-    // a local endpoint holds nothing between runs (its run state is closed by the executor); a remote one ends its session
-    await Promise.allSettled([endpoints.left.close(), endpoints.right.close()]);
-  };
+  return (await openPairOverlapped(o, null)).pair;
+}
+
+/** The local half of a remote pair as it is while ssh connects: its roots and limits are the memo's guess. */
+export interface EarlyPair extends SidesFacts {
+  readonly store: StateStore;
+  readonly base: Map<RelPath, BaseRecord>;
+  readonly localSide: Side;
+  readonly localEndpoint: Endpoint;
+  root(side: Side): AbsPath;
+}
+
+/**
+ * Opens the pair. With a remote root, ssh and the agent take most of a second to answer, and this side
+ * would wait idle; so when the last run left a memo of the far root (store/remote-root-memo.ts), the
+ * local half is opened at once on the memo's word (the pair lock, without waiting for it; the index,
+ * its owed flush settled; the base) and `whileConnecting` runs on it (run-loop.ts walks the local root).
+ * Once the agent answers, that work is kept only if the answer is exactly the memo's: the same root
+ * identity (so the same lock and index), missing or not, and the same limits (so the same settings).
+ * Otherwise, or if any of it failed, it is dropped (the lock released, the index closed) and the pair
+ * opened as without a memo; a real error then surfaces there. Kept work was done under the pair lock, as
+ * it would have been after the connect, so nothing another run does to the index can fall in between.
+ */
+export async function openPairOverlapped<T>(o: PairOptions, whileConnecting: ((p: EarlyPair) => Promise<T>) | null): Promise<{ pair: OpenPair; early: T | null }> {
+  const opening = await beginOpeningSides(o);
+  if (opening.kind === 'ready') return { pair: await pairOn(o, opening.sides, null), early: null };
+  const memo = memoFileOf(o.stateDir, opening.remoteText, o.sshCommand ?? process.env.TSYNC_SSH ?? '');
+  const guess = readRemoteRootFacts(memo);
+  const early = guess !== null && whileConnecting !== null ? await startEarly(o, opening, guess, whileConnecting) : null;
+  let connected: Awaited<ReturnType<typeof opening.connected>>;
+  try {
+    connected = await opening.connected();
+  } catch (e) {
+    early?.half.close();
+    throw e;
+  }
+  const { sides, facts } = connected;
+  const guessed = guess !== null && sameRemoteRootFacts(guess, facts);
+  if (early !== null && guessed) return { pair: await pairOn(o, sides, early.half), early: early.result };
+  early?.half.close();
+  const pair = await pairOn(o, sides, null);
+  // written once the state dir is known to exist (opening the pair made it)
+  if (!guessed) writeRemoteRootFacts(memo, facts);
+  return { pair, early: null };
+}
+
+type RemoteOpening = Extract<SidesOpening, { kind: 'connecting' }>;
+
+async function startEarly<T>(o: PairOptions, opening: RemoteOpening, guess: RemoteRootFacts, work: (p: EarlyPair) => Promise<T>): Promise<{ half: LocalHalf; result: T } | null> {
+  const facts = opening.guessed(guess);
+  const localSide = otherSide(opening.remote);
+  let half: LocalHalf;
+  try {
+    // no waiting for the lock on a guess: a busy lock is waited for (or reported) by the pair opened for real
+    half = await openLocalHalf(o, facts.roots, facts.remote, { [localSide]: opening.localEndpoint }, 0);
+  } catch {
+    return null;
+  }
+  try {
+    const h = half;
+    const root = (side: Side): AbsPath => (side === 'left' ? facts.roots.left : facts.roots.right);
+    const result = await work({
+      ...facts,
+      store: h.store,
+      get base() {
+        return h.base();
+      },
+      localSide,
+      localEndpoint: opening.localEndpoint,
+      root,
+    });
+    return { half, result };
+  } catch {
+    half.close();
+    return null;
+  }
+}
+
+/** What a pair holds on this machine: its lock, its index, and the base loaded from it. */
+interface LocalHalf {
+  readonly lock: PairLock;
+  readonly store: StateStore;
+  /** From opening the index, and from settling the owed flush. */
+  readonly warnings: string[];
+  /** How many paths the index held when the pair was opened (known without loading the base). */
+  readonly indexedPaths: number;
+  /** Loaded on first use. */
+  base(): BaseTable;
+  /** Closes the index and releases the lock. */
+  close(): void;
+}
+
+async function openLocalHalf(o: PairOptions, roots: ResolvedRoots, remote: Side | null, endpoints: Partial<Record<Side, Endpoint>>, lockWaitSeconds: number): Promise<LocalHalf> {
   let lock: PairLock = { release: () => undefined };
   let store: StateStore | null = null;
   try {
     ensureStateDir(o.stateDir);
-    if (!o.dryRun) {
-      lock = await acquirePairLock(o.stateDir, roots.left, roots.right, o.waitSeconds);
-      await sides.lockRemote();
-    }
+    if (!o.dryRun) lock = await acquirePairLock(o.stateDir, roots.left, roots.right, lockWaitSeconds);
     const opened = StateStore.open(o.stateDir, roots.left, roots.right);
     store = opened.store;
     if (!o.dryRun) store.ensureWritable();
     // before the base is trusted: the flush the last run left owed is made, or its rows are taken back
-    const owedWarning = await settleOwedFlush({ store, endpoints, remote: sides.remote, rootOf: (side) => (side === 'left' ? roots.left : roots.right), dryRun: o.dryRun });
-    const indexedPaths = store.countBase();
-    if (o.mode === 'two-way') guardMissingRoots(roots, indexedPaths, o.force);
+    const owedWarning = await settleOwedFlush({ store, endpoints, remote, rootOf: (side) => (side === 'left' ? roots.left : roots.right), dryRun: o.dryRun });
     const s = store;
-    let base: Map<RelPath, BaseRecord> | null = null;
-    const probed: Partial<Record<'left' | 'right', bigint>> = {};
+    const l = lock;
+    let base: BaseTable | null = null;
     return {
-      racyWindowNs: async (side, willWrite) => {
-        const known = probed[side];
-        if (known !== undefined) return known;
-        if (!willWrite) return RACY_WINDOW_NS;
-        // asked once the run is about to write, i.e. after a missing root has been created
-        const fine = await endpoints[side].hasFineCtime();
-        probed[side] = fine ? 0n : RACY_WINDOW_NS;
-        return probed[side];
-      },
-      roots,
-      endpoints,
-      remote: sides.remote,
-      xattrsUnavailable: sides.xattrsUnavailable,
-      remoteChownRefused: sides.remoteChownRefused,
-      store: s,
-      get base() {
+      lock,
+      store,
+      warnings: [opened.warning, owedWarning].filter((w): w is string => w !== null),
+      indexedPaths: store.countBase(),
+      base: () => {
         base ??= s.loadBase();
         return base;
       },
-      indexedPaths,
-      warnings: [opened.warning, owedWarning].filter((w): w is string => w !== null),
-      root: (side) => (side === 'left' ? roots.left : roots.right),
-      close: async () => {
+      close: () => {
         try {
-          await closeEndpoints();
           s.close();
         } finally {
-          lock.release();
+          l.release();
         }
       },
     };
   } catch (e) {
     store?.close();
     lock.release();
+    throw e;
+  }
+}
+
+/** The pair on its opened sides: the local half opened here unless it was while ssh connected, then the far lock and the guards. */
+async function pairOn(o: PairOptions, sides: OpenedSides, prepared: LocalHalf | null): Promise<OpenPair> {
+  const { roots, endpoints } = sides;
+  const closeEndpoints = async (): Promise<void> => {
+    // a local endpoint holds nothing between runs (its run state is closed by the executor); a remote one ends its session
+    await Promise.allSettled([endpoints.left.close(), endpoints.right.close()]);
+  };
+  let half = prepared;
+  try {
+    half ??= await openLocalHalf(o, roots, sides.remote, endpoints, o.waitSeconds);
+    if (!o.dryRun) await sides.lockRemote();
+    if (o.mode === 'two-way') guardMissingRoots(roots, half.indexedPaths, o.force);
+  } catch (e) {
+    half?.close();
     await closeEndpoints();
     throw e;
   }
+  const h = half;
+  const probed: Partial<Record<'left' | 'right', bigint>> = {};
+  return {
+    racyWindowNs: async (side, willWrite) => {
+      const known = probed[side];
+      if (known !== undefined) return known;
+      if (!willWrite) return RACY_WINDOW_NS;
+      // asked once the run is about to write, i.e. after a missing root has been created
+      const fine = await endpoints[side].hasFineCtime();
+      probed[side] = fine ? 0n : RACY_WINDOW_NS;
+      return probed[side];
+    },
+    roots,
+    endpoints,
+    remote: sides.remote,
+    xattrsUnavailable: sides.xattrsUnavailable,
+    remoteChownRefused: sides.remoteChownRefused,
+    store: h.store,
+    get base() {
+      return h.base();
+    },
+    indexedPaths: h.indexedPaths,
+    warnings: h.warnings,
+    root: (side) => (side === 'left' ? roots.left : roots.right),
+    close: async () => {
+      try {
+        await closeEndpoints();
+      } finally {
+        h.close();
+      }
+    },
+  };
 }
 
 /**

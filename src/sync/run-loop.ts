@@ -7,13 +7,13 @@ import { textOfAbs } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import type { ScanResult } from '../scan/scan.js';
 import { applyActions, runCycle, type CycleObserver, type CycleSide } from './cycle.js';
-import { openPair, type OpenPair } from './pair.js';
+import { openPair, openPairOverlapped, type OpenPair } from './pair.js';
 import type { PlanRoot } from './plan-file.js';
 import { writtenPathsOf } from '../core/written-paths.js';
 import { durabilityOf } from './deferred-flush.js';
 import { persist, runRecordOf } from './persist.js';
 import { prepareSides } from './prepare.js';
-import { filterOf, scanBothSides } from './scan-pair.js';
+import { filterOf, scanBothSides, scanLocalBesideRemote } from './scan-pair.js';
 import type { SyncMode, SyncSettings } from './settings.js';
 
 export type { SyncMode, SyncSettings } from './settings.js';
@@ -48,13 +48,15 @@ export interface RunSummary {
 export async function runSync(asked: SyncSettings, observer: CycleObserver = {}, readIndex?: (pair: OpenPair) => void): Promise<RunSummary> {
   const startedAtMs = Date.now();
   const t = phaseTimer();
-  const pair = await openPair(asked);
-  t('open (lock, index; the base loads on first use)');
+  // a remote pair's local root is walked while ssh connects, when the last run's memo of the far root holds (pair.ts)
+  const { pair, early } = await openPairOverlapped(asked, (p) => scanLocalBesideRemote(p, pairLimitsOf(asked, p).settings, p.localSide, p.localEndpoint));
+  t(`open (lock, index; the base loads on first use)${early === null ? '' : ', the local root walked meanwhile'}`);
   try {
+    // the same settings the early walk had: it is kept only when the far side's facts, which set the limits, are the memo's
     const s = withinPairLimits(asked, pair);
     readIndex?.(pair);
     const filter = filterOf(pair, s);
-    const { left, right, way, reason } = await scanBothSides(pair, s, filter);
+    const { left, right, way, reason } = await scanBothSides(pair, s, filter, early === null ? {} : { earlyLocal: early });
     t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries)`);
     await prepareSides(pair, s, { left: left.leftoverTemps, right: right.leftoverTemps });
     const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all', keepRecords: false }, observer);
@@ -96,19 +98,27 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
  * chown keeps no owners where it is written (a one-way source there is only read).
  */
 function withinPairLimits(s: SyncSettings, pair: OpenPair): SyncSettings {
+  const { settings, warnings } = pairLimitsOf(s, pair);
+  pair.warnings.push(...warnings);
+  return settings;
+}
+
+/** withinPairLimits without saying anything: the settings, and the warnings that say what they drop. */
+function pairLimitsOf(s: SyncSettings, pair: Pick<OpenPair, 'xattrsUnavailable' | 'remoteChownRefused' | 'remote'>): { settings: SyncSettings; warnings: string[] } {
   const keep = s.keep;
-  if (keep === undefined) return s;
+  const warnings: string[] = [];
+  if (keep === undefined) return { settings: s, warnings };
   let kept = keep;
   if (pair.xattrsUnavailable !== null && kept.xattrs) {
-    pair.warnings.push(pair.xattrsUnavailable);
+    warnings.push(pair.xattrsUnavailable);
     kept = { ...kept, xattrs: false };
   }
   const remoteWritten = pair.remote !== null && isWritable(s.mode, pair.remote);
   if (pair.remoteChownRefused !== null && remoteWritten && (kept.owner || kept.group)) {
-    pair.warnings.push(pair.remoteChownRefused);
+    warnings.push(pair.remoteChownRefused);
     kept = { ...kept, owner: false, group: false };
   }
-  return kept === keep ? s : { ...s, keep: kept };
+  return { settings: kept === keep ? s : { ...s, keep: kept }, warnings };
 }
 
 /**

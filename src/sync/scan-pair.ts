@@ -8,7 +8,7 @@ import { vouchedXattrs } from '../core/stat-cache.js';
 import { BaseTable } from '../store/base-table.js';
 import { vouchFromBase, type ScanResult } from '../scan/scan.js';
 import { scanInWorker, SCAN_WORKER_URL } from '../scan/scan-in-worker.js';
-import type { ScanRequest } from '../endpoint/endpoint.js';
+import type { Endpoint, ScanRequest } from '../endpoint/endpoint.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
@@ -19,7 +19,7 @@ async function scanSide(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep
 }
 
 /** What a scan of one side is asked with: the filter, and the index's stat cache vouching for unchanged entries. */
-export function scanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): ScanRequest {
+export function scanRequestOf(pair: Pick<OpenPair, 'base' | 'store'>, s: Pick<SyncSettings, 'checksum' | 'keep'>, side: Side, filter: PathFilter): ScanRequest {
   const base = pair.base;
   if (base instanceof BaseTable) {
     // straight from the index's columns: no record built per path asked about (base-table.ts)
@@ -68,7 +68,7 @@ export function filterOf(pair: OpenPair, s: Pick<SyncSettings, 'filters'>): Path
  * thread; or in a worker whose scan was dropped (it failed, or its filter read other ignore rules than
  * the main thread's) and the side scanned again on the main thread.
  */
-export type PairScanWay = 'sequential' | 'worker' | 'worker-failed' | 'rules-differed' | 'remote';
+export type PairScanWay = 'sequential' | 'worker' | 'worker-failed' | 'rules-differed' | 'remote' | 'remote, the local root walked while connecting';
 
 export interface PairScan {
   readonly left: ScanResult;
@@ -111,6 +111,8 @@ export interface PairScanOptions {
   readonly workerUrl?: URL;
   /** `auto` uses a worker from this many indexed paths on (default WORKER_MIN_BASE; tests use small trees). */
   readonly workerMinBase?: number;
+  /** A remote pair: its local root, walked while ssh connected (run-loop.ts), under the same settings. */
+  readonly earlyLocal?: ScanResult;
 }
 
 /**
@@ -120,7 +122,7 @@ export interface PairScanOptions {
  * real error (an unreadable root) surfaces from that scan exactly as from a sequential one.
  */
 export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'filters' | 'keep'>, filter: PathFilter, o: PairScanOptions = {}): Promise<PairScan> {
-  if (pair.remote !== null) return scanWithRemote(pair, pair.remote, s, filter);
+  if (pair.remote !== null) return scanWithRemote(pair, pair.remote, s, filter, o.earlyLocal);
   const mode = o.mode ?? scanWorkerModeOf(process.env.TSYNC_SCAN_WORKER);
   if (!workerPays(pair, mode, o.workerMinBase ?? WORKER_MIN_BASE)) {
     const left = await scanSide(pair, s, 'left', filter);
@@ -158,27 +160,41 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
  * A pair with a remote side: the agent scans its root on its machine while this one scans the local root.
  * Neither can read the other's ignore files while it walks, so both walk without applying them (reading
  * their own), and one filter holding both sides' rules drops what either side's files exclude, from both
- * scans (ignore/filter-scan.ts): a path is never seen on one side and hidden on the other.
+ * scans (ignore/filter-scan.ts): a path is never seen on one side and hidden on the other. The local root
+ * may have been walked already, while ssh connected (`early`, sync/pair.ts): then only the far side is.
  */
-async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings, 'checksum' | 'keep'>, filter: PathFilter): Promise<PairScan> {
+async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings, 'checksum' | 'keep'>, filter: PathFilter, early?: ScanResult): Promise<PairScan> {
   const local: Side = remote === 'left' ? 'right' : 'left';
-  const localRoots = [pair.root(local)];
-  const collecting = new PathFilter(filter.rules, isMissing(pair, local) ? [] : localRoots, { applyIgnoreFiles: false });
+  const localRoots = isMissing(pair, local) ? [] : [pair.root(local)];
   // sent first, before the base is loaded (the vouch needs it only once the entries are back): the far side walks while this one loads and walks
   const remoteScan = isMissing(pair, remote) ? scanSide(pair, s, remote, filter) : pair.endpoints[remote].scan(lazyScanRequestOf(pair, s, remote, filter));
   // the session writes its queued frames in the next turn (rpc-peer.ts), and the local walk holds the thread
   // until it is done: without this turn the request would leave only after the local walk, and the far walk
   // would start then instead of beside it (measured: 3-4 s of a 100k-entry no-op spent waiting)
   await setImmediate();
-  const localScan = await scanSide(pair, s, local, collecting);
+  const localScan = early ?? (await scanLocalBesideRemote(pair, { ...s, filters: filter.rules }, local, pair.endpoints[local]));
   const farScan = await remoteScan;
-  const both = new PathFilter(filter.rules, isMissing(pair, local) ? [] : localRoots, { texts: farScan.rulesRead ?? new Map() });
+  const both = new PathFilter(filter.rules, localRoots, { texts: farScan.rulesRead ?? new Map() });
   for (const scan of [localScan, farScan]) dropExcluded(scan.entries, scan.problems, both);
   both.closeDirs();
-  return remote === 'right' ? { left: localScan, right: farScan, way: 'remote', judgedBy: both } : { left: farScan, right: localScan, way: 'remote', judgedBy: both };
+  const way: PairScanWay = early === undefined ? 'remote' : 'remote, the local root walked while connecting';
+  return remote === 'right' ? { left: localScan, right: farScan, way, judgedBy: both } : { left: farScan, right: localScan, way, judgedBy: both };
 }
 
-function isMissing(pair: OpenPair, side: Side): boolean {
+/** What the walk of a remote pair's local root needs of the pair: it also runs before the far side has answered (pair.ts). */
+export type LocalSideOfRemotePair = Pick<OpenPair, 'base' | 'store' | 'roots' | 'root'>;
+
+/**
+ * The local root of a remote pair, walked with the rules but without ignore files (scanWithRemote applies
+ * both sides' afterwards), the index's stat cache vouching for unchanged files. A missing root is empty.
+ */
+export async function scanLocalBesideRemote(pair: LocalSideOfRemotePair, s: Pick<SyncSettings, 'checksum' | 'keep' | 'filters'>, local: Side, endpoint: Endpoint): Promise<ScanResult> {
+  if (isMissing(pair, local)) return { side: local, entries: new Map(), problems: [], leftoverTemps: [] };
+  const collecting = new PathFilter(s.filters, [pair.root(local)], { applyIgnoreFiles: false });
+  return endpoint.scan(scanRequestOf(pair, s, local, collecting));
+}
+
+function isMissing(pair: Pick<OpenPair, 'roots'>, side: Side): boolean {
   return side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing;
 }
 
