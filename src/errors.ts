@@ -39,8 +39,11 @@ export class LockedError extends TsyncError {
   readonly code = 'LOCKED';
 }
 
-/** Why a remote root could not be reached: ssh failed, the far side lacks Node >= 20, or the agent's handshake was wrong. */
-export type RemoteFailure = 'ssh' | 'node-missing' | 'node-too-old' | 'bundle' | 'handshake' | 'protocol' | 'timeout';
+/**
+ * Why a remote root could not be reached: ssh failed, the far side lacks Node >= 20, or the agent's handshake was
+ * wrong; or the run no longer wanted the connection (cancelled: a connection started ahead, remote/preconnect.ts).
+ */
+export type RemoteFailure = 'ssh' | 'node-missing' | 'node-too-old' | 'bundle' | 'handshake' | 'protocol' | 'timeout' | 'cancelled';
 
 /** The remote side could not be reached or its agent could not be started (exit 6). */
 export class RemoteUnreachableError extends TsyncError {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { namesRemoteRoot } from '../remote/root-spec.js';
 import type { SyncSettings } from '../sync/settings.js';
 import type { ApplyFlags } from './commands/apply.js';
 import type { WatchFlags } from './commands/watch.js';
@@ -56,8 +57,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void, argv: reado
       .argument('[dst]', 'the second tree (the destination with --one-way, created if missing); may come from --profile')
       .addHelpText('after', SYNC_EXAMPLES);
     addSyncOptions(sync).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags, cmd: Command) => {
-      const [{ syncCommand }, { withProfile }] = await Promise.all([import('./commands/sync.js'), import('./sync-settings.js')]);
-      done(await withProfile(left, right, flags, cmd, io, (a, b, f) => syncCommand(a, b, f, io)));
+      const { withProfile, validSettingsOf } = await import('./sync-settings.js');
+      done(
+        await withProfile(left, right, flags, cmd, io, (a, b, f) =>
+          // ssh starts before the command's modules load (commands/sync.js holds the engine): the two overlap
+          connectingAheadIfRemote(validSettingsOf(a, b, f, io), async () => (await import('./commands/sync.js')).syncCommand(a, b, f, io)),
+        ),
+      );
     });
   }
 
@@ -70,8 +76,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void, argv: reado
       .option('--rescan-interval <seconds>', 'full rescan as a backstop for missed events (default 600)')
       .addHelpText('after', WATCH_EXAMPLES);
     addSyncOptions(watch).action(async (left: string | undefined, right: string | undefined, flags: WatchFlags, cmd: Command) => {
-      const [{ watchCommand }, { withProfile }] = await Promise.all([import('./commands/watch.js'), import('./sync-settings.js')]);
-      done(await withProfile(left, right, flags, cmd, io, (a, b, f) => watchCommand(a, b, f, io)));
+      const { withProfile, validSettingsOf } = await import('./sync-settings.js');
+      done(
+        await withProfile(left, right, flags, cmd, io, (a, b, f) =>
+          // ssh starts before the command's modules load (commands/watch.js holds the engine): the two overlap
+          connectingAheadIfRemote(validSettingsOf(a, b, f, io), async () => (await import('./commands/watch.js')).watchCommand(a, b, f, io)),
+        ),
+      );
     });
   }
 
@@ -112,7 +123,7 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void, argv: reado
       done(reportError(e, io));
       return;
     }
-    done(await run(st));
+    done(await connectingAheadIfRemote(st, () => run(st)));
   };
   if (wanted('status')) {
     inspect('status', 'last sync, pending changes per direction, open conflicts (exit 0)').action(async (left: string, right: string, flags: Partial<SyncFlags>) => {
@@ -155,8 +166,13 @@ export function buildProgram(io: Io, done: (code: ExitCode) => void, argv: reado
       .argument('[dst]', 'the second tree; may come from --profile')
       .requiredOption('-o, --output <file>', 'where to write the plan');
     addSyncOptions(plan).action(async (left: string | undefined, right: string | undefined, flags: SyncFlags & { output: string }, cmd: Command) => {
-      const [{ planCommand }, { withProfile }] = await Promise.all([import('./commands/plan.js'), import('./sync-settings.js')]);
-      done(await withProfile(left, right, flags, cmd, io, (a, b, f) => planCommand(a, b, f, io)));
+      const { withProfile, validSettingsOf } = await import('./sync-settings.js');
+      done(
+        await withProfile(left, right, flags, cmd, io, (a, b, f) =>
+          // ssh starts before the command's modules load (commands/plan.js holds the engine): the two overlap
+          connectingAheadIfRemote(validSettingsOf(a, b, f, io), async () => (await import('./commands/plan.js')).planCommand(a, b, f, io)),
+        ),
+      );
     });
   }
 
@@ -255,4 +271,14 @@ function parseLimit(value: string | undefined): number {
   if (value === undefined) return 50;
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`--limit ${value}: expected a whole number, at least 1`);
   return Number(value);
+}
+
+/**
+ * `run`, with ssh already started for a remote root (connect-ahead.ts), so that it connects while the command's
+ * modules load; a local pair loads nothing for it.
+ */
+async function connectingAheadIfRemote<T>(st: Pick<SyncSettings, 'left' | 'right' | 'sshCommand'> | null, run: () => Promise<T>): Promise<T> {
+  if (st === null || (!namesRemoteRoot(st.left) && !namesRemoteRoot(st.right))) return run();
+  const { withConnectionAhead } = await import('./connect-ahead.js');
+  return withConnectionAhead(st, run);
 }

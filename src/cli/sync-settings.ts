@@ -34,6 +34,15 @@ export function settingsOf(left: string, right: string, flags: SyncFlags, io: Io
   };
 }
 
+/** settingsOf, or null where it would throw (the command reports the error when it calls settingsOf itself). */
+export function validSettingsOf(left: string, right: string, flags: SyncFlags, io: Io): SyncSettings | null {
+  try {
+    return settingsOf(left, right, flags, io);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Roots and options from `--profile NAME` (config file, see config/profiles.ts), under what the command
  * line and TSYNC_* variables say: flags given there win, the profile fills in the rest.

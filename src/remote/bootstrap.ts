@@ -24,6 +24,8 @@ export interface ConnectOptions {
   readonly keepaliveSeconds?: number;
   /** The single-file agent (default: dist/agent/tsync-agent.mjs of this install). */
   readonly bundlePath?: string;
+  /** Aborted before the agent answered: ssh is killed and the promise rejects (reason 'cancelled'). */
+  readonly signal?: AbortSignal;
 }
 
 export interface AgentConnection {
@@ -109,6 +111,7 @@ export function connectAgent(spec: RemoteRootSpec, opts: ConnectOptions = {}): P
       stdout.off('readable', onReadable);
       child.off('close', onClose);
       child.off('error', onSpawnError);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (e !== null) {
         child.kill('SIGTERM');
         reject(e);
@@ -190,9 +193,15 @@ export function connectAgent(spec: RemoteRootSpec, opts: ConnectOptions = {}): P
       fail(`cannot reach ${spec.host}: cannot run ${file}: ${e.message}`, 'ssh');
     }
 
+    function onAbort(): void {
+      fail(`the connection to ${spec.host} was no longer needed`, 'cancelled');
+    }
+
     stdout.on('readable', onReadable);
     child.on('close', onClose);
     child.on('error', onSpawnError);
+    if (opts.signal?.aborted === true) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort);
   });
 }
 

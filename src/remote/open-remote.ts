@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import * as v from 'valibot';
 import type { AbsPath } from '../core/types.js';
 import { connectAgent } from './bootstrap.js';
+import { claimConnection, keepaliveFromEnv } from './preconnect.js';
 import { engineErrorFromWire } from './engine-errors.js';
 import { idMapOf } from './id-map.js';
 import { readNameTables } from './name-tables.js';
@@ -63,7 +64,9 @@ const opened = v.object({
 
 export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions): Promise<RemoteSide> {
   const keepalive = o.keepaliveSeconds ?? keepaliveFromEnv();
-  const conn = await connectAgent(spec, { ...(o.sshCommand === undefined ? {} : { sshFlag: o.sshCommand }), ...(keepalive === undefined ? {} : { keepaliveSeconds: keepalive }) });
+  const params = { ...(o.sshCommand === undefined ? {} : { sshFlag: o.sshCommand }), ...(keepalive === undefined ? {} : { keepaliveSeconds: keepalive }) };
+  // started by the CLI while the engine loaded, if it was (preconnect.ts)
+  const conn = await (claimConnection(spec, params) ?? connectAgent(spec, params));
   const rate = o.link?.bytesPerSecond ?? null;
   const peer = new RpcPeer(conn.stdout, conn.stdin, {
     errorFromWire: engineErrorFromWire,
@@ -96,12 +99,4 @@ export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions)
     await disconnect();
     throw e;
   }
-}
-
-/** TSYNC_KEEPALIVE (seconds): how soon a hung link is noticed; unset: ssh's and the session's defaults. */
-function keepaliveFromEnv(): number | undefined {
-  const text = process.env.TSYNC_KEEPALIVE;
-  if (text === undefined || text === '') return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
 }

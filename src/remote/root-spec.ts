@@ -41,11 +41,16 @@ const URL_PREFIX = 'ssh://';
 
 /** Parses one root argument; throws UsageError for a remote form that cannot be used. */
 export function parseRootSpec(text: string): RootSpec {
-  if (text.startsWith(URL_PREFIX)) return parseSshUrl(text);
+  if (!namesRemoteRoot(text)) return { kind: 'local', path: text };
+  return text.startsWith(URL_PREFIX) ? parseSshUrl(text) : parseScpStyle(text);
+}
+
+/** Whether a root argument is in a remote form (an ssh:// URL, or a colon before the first slash), usable or not. */
+export function namesRemoteRoot(text: string): boolean {
+  if (text.startsWith(URL_PREFIX)) return true;
   const colon = text.indexOf(':');
   const slash = text.indexOf('/');
-  if (colon < 0 || (slash >= 0 && slash < colon)) return { kind: 'local', path: text };
-  return parseScpStyle(text);
+  return colon >= 0 && (slash < 0 || colon < slash);
 }
 
 /** Two remote roots are refused: tsync drives one agent and keeps the state index on the local side. */

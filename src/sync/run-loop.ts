@@ -230,7 +230,9 @@ function phaseTimer(): (label: string) => void {
     const now = performance.now();
     const m = process.memoryUsage();
     const peak = process.resourceUsage().maxRSS * 1024;
-    process.stderr.write(`tsync timing: ${label}: ${(now - last).toFixed(1)} ms (heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, rss ${mib(m.rss)} MiB, peak ${mib(peak)} MiB)\n`);
+    process.stderr.write(
+      `tsync timing: ${label}: ${(now - last).toFixed(1)} ms (heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, outside the heap ${mib(m.external)} MiB, rss ${mib(m.rss)} MiB, peak ${mib(peak)} MiB)\n`,
+    );
     last = now;
   };
 }

@@ -12,7 +12,7 @@ import { put } from '../helpers/tree.js';
 
 const recorder = pathToFileURL(join(projectRoot, 'test', 'helpers', 'record-loads.mjs')).href;
 const builtinsRecorder = join(projectRoot, 'test', 'helpers', 'record-builtins.cjs');
-const REMOTE_MODULES = ['dist/remote/open-remote.js', 'dist/remote/bootstrap.js', 'dist/remote/rpc-peer.js'];
+const REMOTE_MODULES = ['dist/remote/open-remote.js', 'dist/remote/bootstrap.js', 'dist/remote/rpc-peer.js', 'dist/remote/preconnect.js', 'dist/cli/connect-ahead.js'];
 
 /** Runs tsync and returns the source modules (`dist/…`) held by the bundle chunks it loaded. */
 function modulesLoadedBy(args: string[], logFile: string): Set<string> {
