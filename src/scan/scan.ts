@@ -7,7 +7,8 @@ import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
-import { entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
+import { CwdAnchor } from './cwd-anchor.js';
+import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
 import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 
@@ -105,6 +106,16 @@ interface WalkSink {
  * symlink while the walk runs is never followed, and depth costs nothing per call.
  */
 function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink): void {
+  // entries are looked up by bare name from inside their directory where that can be done (cwd-anchor.ts says why)
+  const cwd = CwdAnchor.begin();
+  try {
+    walkDirs(opts, anchors, start, sink, cwd);
+  } finally {
+    cwd?.end();
+  }
+}
+
+function walkDirs(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink, cwd: CwdAnchor | null): void {
   const stack: (RelPath | null)[] = [start];
   while (stack.length > 0) {
     const dir = stack.pop() ?? null;
@@ -131,14 +142,15 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
         continue;
       }
       opts.filter?.listed(opts.root, dir, names);
-      const prefix = textPrefixOf(here.fdPath);
+      const inside = cwd?.enter(here.fdPath) === true;
+      const prefix = inside ? null : textPrefixOf(here.fdPath);
       for (const name of names) {
         const path = joinRel(dir, name);
         if (isOwnName(name)) {
           if (isTempName(name)) sink.leftoverTemps.push(path);
           continue;
         }
-        const abs = entryPathOf(here.fdPath, prefix, name);
+        const abs = inside ? bareEntryPath(name) : entryPathOf(here.fdPath, prefix, name);
         const scanned = scanOne(opts, path, abs, sink.problems, sink.meta);
         if (scanned === null) continue;
         sink.entries.set(path, scanned);

@@ -1,0 +1,98 @@
+// A walk on the main thread looks entries up by bare name from inside their directory, entered through its
+// descriptor (scan/cwd-anchor.ts), instead of through `/proc/self/fd/N/name`. Real trees: the scan must find
+// exactly what the descriptor paths find (every kind, names that are not UTF-8, symlinks that are never followed),
+// and the working directory must be the one it was afterwards, even when the walk failed or the directory was
+// renamed. TSYNC_NO_CHDIR=1 turns the bare-name lookups off; process.chdir is observed (not replaced) to show
+// which way a walk went.
+import { mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AbsPath, RelPath } from '../../src/core/types.js';
+import { absFromText } from '../../src/fs/paths.js';
+import { scanTree, type ScanOptions } from '../../src/scan/scan.js';
+
+const made: string[] = [];
+const startCwd = process.cwd();
+afterEach(() => {
+  process.chdir(startCwd);
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function temp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tsync-cwd-anchor-'));
+  made.push(d);
+  return d;
+}
+
+function optionsFor(root: string): ScanOptions {
+  return { root: absFromText(root) as AbsPath, side: 'left', base: new Map(), sideRecord: () => undefined, checksum: false, keep: { owner: true, group: true, xattrs: false } };
+}
+
+/** Every entry with its stat, without the time it was observed. */
+function scanned(root: string): Map<RelPath, unknown> {
+  const out = new Map<RelPath, unknown>();
+  for (const [path, s] of scanTree(optionsFor(root)).entries) out.set(path, { entry: s.entry, stat: s.stat });
+  return out;
+}
+
+function richTree(root: string): void {
+  for (const d of ['a/b/c', 'empty', 'dir-linked']) mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(root, 'top.txt'), 'top');
+  writeFileSync(join(root, 'a/b/c/deep.txt'), 'deep', { mode: 0o640 });
+  writeFileSync(join(root, 'a/été.txt'), 'utf-8 name');
+  // a name that is not UTF-8: its bytes go as they are, not as a string
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/a/`), Buffer.from([0x6c, 0xe9, 0xff, 0x2e, 0x74])]), 'latin1 bytes');
+  symlinkSync('dir-linked', join(root, 'link-to-dir'));
+  symlinkSync('../top.txt', join(root, 'a/link-to-file'));
+  symlinkSync('nowhere', join(root, 'dangling'));
+}
+
+describe('walking from inside each directory', () => {
+  it('finds exactly what the descriptor paths find, and is the way a main-thread walk goes', () => {
+    const root = temp();
+    richTree(root);
+    const chdir = vi.spyOn(process, 'chdir');
+    const inside = scanned(root);
+    const entered = chdir.mock.calls.length;
+    chdir.mockClear();
+    vi.stubEnv('TSYNC_NO_CHDIR', '1');
+    const through = scanned(root);
+    expect(chdir).not.toHaveBeenCalled();
+    // begin, one per directory listed (the root, a, a/b, a/b/c, empty, dir-linked), end
+    expect(entered).toBe(8);
+    expect(inside.size).toBe(12);
+    expect(inside).toEqual(through);
+    // symlinks are read, never followed
+    expect((inside.get('link-to-dir' as RelPath) as { entry: { kind: string } }).entry.kind).toBe('symlink');
+  });
+
+  it('leaves the working directory where it was, even when the walk fails, and keeps no descriptor', () => {
+    const here = temp();
+    process.chdir(here);
+    const fds = readdirSync('/proc/self/fd').length;
+    expect(() => scanTree(optionsFor(join(here, 'no-such-root')))).toThrow();
+    expect(realpathSync('.')).toBe(realpathSync(here));
+    const root = join(here, 'root');
+    richTree(root);
+    scanTree(optionsFor(root));
+    expect(realpathSync('.')).toBe(realpathSync(here));
+    expect(readdirSync('/proc/self/fd').length).toBe(fds);
+  });
+
+  it('comes back to the very directory it left, renamed or not', () => {
+    const parent = temp();
+    const before = join(parent, 'before');
+    mkdirSync(before);
+    process.chdir(before);
+    const ino = statSync('.').ino;
+    renameSync(before, join(parent, 'after'));
+    const root = join(parent, 'root');
+    richTree(root);
+    expect(scanTree(optionsFor(root)).entries.size).toBe(12);
+    expect(statSync('.').ino).toBe(ino);
+    expect(realpathSync('.')).toBe(realpathSync(join(parent, 'after')));
+  });
+});
