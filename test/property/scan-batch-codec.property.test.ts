@@ -95,6 +95,26 @@ describe('compact scan batches', () => {
     );
   });
 
+  test('long paths, sharing long prefixes or not, come back exactly', () => {
+    // the reader puts each path together in a buffer that starts small and grows (past 256 bytes, then again)
+    const longName = fc
+      .string({ minLength: 1, maxLength: 200, size: 'max' })
+      .map((n) => n.replace(/[/\0]/g, 'x'))
+      .filter((n) => n !== '.' && n !== '..');
+    const longPath = fc.array(longName, { minLength: 1, maxLength: 8, size: 'max' }).map((parts) => Buffer.from(parts.join('/'), 'utf8').toString('latin1') as RelPath);
+    const rows = fc.uniqueArray(fc.tuple(longPath, scannedArb), { maxLength: 20, selector: ([p]) => p });
+    fc.assert(
+      fc.property(rows, fc.nat({ max: 3 }), (batch, nested) => {
+        // some rows below others, so that whole long paths are shared prefixes
+        const deep = batch.map(([p, s], i): [RelPath, ScannedEntry] => [(i > 0 && i % 4 < nested ? `${(batch[i - 1] as [RelPath, ScannedEntry])[0]}/${p}` : p) as RelPath, s]);
+        fc.pre(new Set(deep.map(([p]) => p)).size === deep.length);
+        const sorted = deep.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        expect(decodeAll(encodeScanBatch(sorted))).toStrictEqual(sorted);
+      }),
+      params,
+    );
+  });
+
   test('a batch with a time beyond 64 bits or a string that is not binary goes as a codec value, and comes back exactly', () => {
     const odd = fc.oneof(
       fc.constant<(s: ScannedEntry) => ScannedEntry>((s) => ({ ...s, observedAtNs: 2n ** 70n })),
