@@ -55,8 +55,6 @@ const MAX_PREFIX = 0xffff;
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 const U64_MAX = (1n << 64n) - 1n;
-/** A char above 0xFF: the string is not a binary string (core/paths.ts uses the same test). */
-const NOT_BINARY = /[\u0100-\uffff]/;
 const HASH_TEXT = /^[0-9a-f]{16}$/;
 
 const valueBatch = v.map(relPath, scannedEntry);
@@ -67,9 +65,12 @@ class DoesNotFit extends Error {}
 class RowWriter {
   buf: Buffer;
   pos = 0;
+  /** The numbers go through a DataView, as on the reading side: Buffer's writeBigInt64LE splits the BigInt in halves first. */
+  private view: DataView;
 
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
   room(n: number): void {
@@ -77,6 +78,7 @@ class RowWriter {
     const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
+    this.view = new DataView(grown.buffer, grown.byteOffset, grown.length);
   }
 
   u8(x: number): void {
@@ -86,44 +88,51 @@ class RowWriter {
 
   u16(x: number): void {
     this.room(2);
-    this.buf.writeUInt16LE(x, this.pos);
+    this.view.setUint16(this.pos, x, true);
     this.pos += 2;
   }
 
   u32(x: number): void {
     if (!Number.isInteger(x) || x < 0 || x > 0xffffffff) throw new DoesNotFit();
     this.room(4);
-    this.buf.writeUInt32LE(x, this.pos);
+    this.view.setUint32(this.pos, x, true);
     this.pos += 4;
   }
 
   f64(x: number): void {
     this.room(8);
-    this.buf.writeDoubleLE(x, this.pos);
+    this.view.setFloat64(this.pos, x, true);
     this.pos += 8;
   }
 
   i64(x: bigint): void {
     if (typeof x !== 'bigint' || x < I64_MIN || x > I64_MAX) throw new DoesNotFit();
     this.room(8);
-    this.buf.writeBigInt64LE(x, this.pos);
+    this.view.setBigInt64(this.pos, x, true);
     this.pos += 8;
   }
 
   u64(x: bigint): void {
     if (typeof x !== 'bigint' || x < 0n || x > U64_MAX) throw new DoesNotFit();
     this.room(8);
-    this.buf.writeBigUInt64LE(x, this.pos);
+    this.view.setBigUint64(this.pos, x, true);
     this.pos += 8;
   }
 
-  /** The chars after the first `from` of a binary string. */
+  /** The chars after the first `from` of a binary string, a byte each (a char above 0xFF does not fit). */
   binary(s: string, from = 0): void {
-    if (typeof s !== 'string' || NOT_BINARY.test(s)) throw new DoesNotFit();
+    if (typeof s !== 'string') throw new DoesNotFit();
     const n = s.length - from;
     this.u32(n);
     this.room(n);
-    this.pos += this.buf.write(from === 0 ? s : s.slice(from), this.pos, n, 'latin1');
+    // char by char, not Buffer.write of a slice: most are the few chars of a path after its shared prefix
+    const buf = this.buf;
+    for (let i = 0, at = this.pos; i < n; i++) {
+      const c = s.charCodeAt(from + i);
+      if (c > 0xff) throw new DoesNotFit();
+      buf[at + i] = c;
+    }
+    this.pos += n;
   }
 
   hash(h: string): void {
