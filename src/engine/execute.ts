@@ -121,6 +121,16 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
         }
         for (const a of direct) await run(a);
         await Promise.all([queue.onIdle(), smallQueue?.onIdle(), batchQueue?.onIdle()]);
+      } else if (streamed && (phase === 'mkdirs' || phase === 'dir-metas')) {
+        // Across a link each of these is a round trip, and one after another they cost a trip per directory. Run a
+        // depth at a time instead (top-down for mkdirs, deepest first for metas, the order the serial loop keeps):
+        // directories of one depth are none the parent of another, so they run in parallel, and every parent is
+        // still made before its children and given its final mode only after them (a mode without x set on a
+        // parent first would bar an unprivileged agent from its children).
+        for (const level of byDepth(list, phase === 'dir-metas')) {
+          for (const a of level) void queue.add(() => run(a));
+          await queue.onIdle();
+        }
       } else {
         for (const a of list) await run(a);
       }
@@ -129,6 +139,24 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     for (const side of sides) for (const message of await opts.endpoints[side].endRun()) opts.warn?.(message);
   }
   return { outcomes, bytes };
+}
+
+/** The actions grouped by the depth of their paths, shallowest first (or deepest first), each group in list order. */
+function byDepth(list: readonly Action[], deepestFirst: boolean): Action[][] {
+  const levels = new Map<number, Action[]>();
+  for (const a of list) {
+    const depth = slashesIn(a.path);
+    const level = levels.get(depth);
+    if (level === undefined) levels.set(depth, [a]);
+    else level.push(a);
+  }
+  return [...levels.keys()].sort((x, y) => (deepestFirst ? y - x : x - y)).map((d) => levels.get(d) ?? []);
+}
+
+function slashesIn(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
 }
 
 /** An applied outcome without its records (see ExecuteOptions.keepRecords). */
