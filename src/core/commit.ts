@@ -51,14 +51,20 @@ export class NextBase {
     this.left = left;
     this.right = right;
     this.racyWindowNs = racyWindowNs;
+    const agreeing = agreeingBaseOf(base);
     for (const path of plan.agreed) {
       const l = left.entries.get(path);
       const r = right.entries.get(path);
       if (l === undefined || r === undefined) continue;
       // The common case of a quiet run: the record is what the base holds already; nothing to write
-      // (checked before any record is built: on a no-op run that is every path).
-      const old = base.get(path);
-      if (old !== undefined && recordsAgreed(old, l, r, racyWindowNs)) continue;
+      // (checked before any record is built: on a no-op run that is every path; a base that can answer
+      // from its own columns does, and builds no record either).
+      const known = agreeing?.recordAgrees(path, l, r, racyWindowNs) ?? null;
+      if (known === true) continue;
+      if (known === null) {
+        const old = base.get(path);
+        if (old !== undefined && recordsAgreed(old, l, r, racyWindowNs)) continue;
+      }
       this.next.set(path, { entry: mergedEntry(l.entry, r.entry), left: this.recordOf(l, 'left'), right: this.recordOf(r, 'right') });
     }
   }
@@ -122,8 +128,20 @@ function mergedEntry(l: Entry, r: Entry): Entry {
   return l;
 }
 
+/**
+ * A base that can tell, from its own storage, whether its record at `path` is the one an agreed pair of scans
+ * would make (recordsAgreed) without building the record (store/base-table.ts); null: it cannot say here, ask the record.
+ */
+export interface AgreeingBase {
+  recordAgrees(path: RelPath, l: ScannedEntry, r: ScannedEntry, racyWindowNs: Readonly<Record<Side, bigint>>): boolean | null;
+}
+
+function agreeingBaseOf(base: Base): AgreeingBase | null {
+  return 'recordAgrees' in base && typeof base.recordAgrees === 'function' ? (base as Base & AgreeingBase) : null;
+}
+
 /** Whether `old` is the record an agreed pair of scans would make: sameRecord without building that record. */
-function recordsAgreed(old: BaseRecord, l: ScannedEntry, r: ScannedEntry, racyWindowNs: Readonly<Record<Side, bigint>>): boolean {
+export function recordsAgreed(old: BaseRecord, l: ScannedEntry, r: ScannedEntry, racyWindowNs: Readonly<Record<Side, bigint>>): boolean {
   const e = l.entry;
   const hashed = e.kind === 'file' && e.hash === null && r.entry.kind === 'file' ? { ...e, hash: r.entry.hash } : e;
   return sameEntry(old.entry, hashed) && sameScannedSide(old.left, l, racyWindowNs.left) && sameScannedSide(old.right, r, racyWindowNs.right);

@@ -1,5 +1,5 @@
-import { RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
-import type { BaseRecord, Entry, RelPath, Side, SideRecord, StatId } from '../core/types.js';
+import { isRacy, RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
+import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../core/types.js';
 
 /** One row of the index as the loader hands it over, in this invocation's left/right orientation (store/base-load.ts). */
 export interface StoredRow {
@@ -241,6 +241,47 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     const flags = this.flags[i] ?? 0;
     if (this.kinds[i] === KIND_SYMLINK || (flags & XATTRS_KEPT) === 0) return undefined;
     return this.vouchedSide(i, flags, side, stat) === null ? undefined : (this.xattrDigests.get(i) ?? '');
+  }
+
+  /**
+   * core/commit.ts recordsAgreed for the record at `path`, read from the columns (see vouchedHash): a no-op
+   * run asks this for every path. Null for a path the overlay holds: the caller asks the record.
+   */
+  recordAgrees(path: RelPath, l: ScannedEntry, r: ScannedEntry, racyWindowNs: Readonly<Record<Side, bigint>>): boolean | null {
+    if (this.overlay.size !== 0 && this.overlay.has(path)) return null;
+    const i = this.slotOf(path);
+    if (i === undefined) return false;
+    const flags = this.flags[i] ?? 0;
+    return this.entryAgrees(i, flags, l.entry, r.entry) && this.sideAgrees(i, flags, 'left', l, racyWindowNs.left) && this.sideAgrees(i, flags, 'right', r, racyWindowNs.right);
+  }
+
+  /** Slot i's entry equals `e` (size, mode, mtime, hash; a target for a symlink), `e` taking `other`'s hash where it has none. */
+  private entryAgrees(i: number, flags: number, e: Entry, other: Entry): boolean {
+    const mtimeNs = this.mtimes[i] ?? 0n;
+    switch (this.kinds[i]) {
+      case KIND_FILE: {
+        if (e.kind !== 'file') return false;
+        const hash = e.hash === null && other.kind === 'file' ? other.hash : e.hash;
+        const stored = (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null);
+        return e.size === (this.sizes[i] ?? 0) && e.mode === (this.modes[i] ?? 0) && e.mtimeNs === mtimeNs && hash === stored;
+      }
+      case KIND_DIR:
+        return e.kind === 'dir' && e.mode === (this.modes[i] ?? 0) && e.mtimeNs === mtimeNs;
+      default:
+        return e.kind === 'symlink' && e.target === (this.targets.get(i) ?? '') && e.mtimeNs === mtimeNs;
+    }
+  }
+
+  /** Slot i records `side` as the scan `s` would be recorded (a racy ctime as RACY_CTIME). */
+  private sideAgrees(i: number, flags: number, side: Side, s: ScannedEntry, windowNs: bigint): boolean {
+    const left = side === 'left';
+    if ((flags & (left ? HAS_LEFT : HAS_RIGHT)) === 0) return false;
+    const ctimeNs = isRacy(s.stat.ctimeNs, s.observedAtNs, windowNs) ? RACY_CTIME : s.stat.ctimeNs;
+    return (
+      (left ? this.leftMtimes : this.rightMtimes)[i] === s.stat.mtimeNs &&
+      (left ? this.leftInos : this.rightInos)[i] === s.stat.ino &&
+      (left ? this.leftCtimes : this.rightCtimes)[i] === ctimeNs
+    );
   }
 
   /** The record at `path` and its `side` record when the overlay holds the path (watch cycles), else null. */

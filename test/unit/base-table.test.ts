@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { vouchedHash, vouchedXattrs } from '../../src/core/stat-cache.js';
-import type { BaseRecord, Entry, RelPath, Side, SideRecord, StatId } from '../../src/core/types.js';
+import { recordsAgreed } from '../../src/core/commit.js';
+import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../../src/core/types.js';
 import { BaseTable } from '../../src/store/base-table.js';
 
 // The base table must behave exactly like the Map it replaces: the pure core reads it through the Map
@@ -137,6 +138,62 @@ describe('BaseTable', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('tells whether a record is the one two agreeing scans make, exactly as the commit step does on the record', () => {
+    // NextBase asks the table straight (recordAgrees: no record built per path on a no-op run); the answer must be
+    // core/commit.ts recordsAgreed on the record the Map interface gives, or null where the overlay holds the path.
+    // Scans are made from the record (the agreeing case, racy or not, hash known on one side only) or changed in one field.
+    const changeArb = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom('none', 'no-hash') },
+      { weight: 4, arbitrary: fc.constantFrom('ino', 'ctime', 'mtime', 'size', 'mode', 'kind', 'racy', 'other-hash') },
+    );
+    const scanOf = (rec: BaseRecord | undefined, side: Side, change: string, otherHash: string | null): ScannedEntry => {
+      const sr = rec === undefined ? null : side === 'left' ? rec.left : rec.right;
+      const e: Entry = rec?.entry ?? { kind: 'dir', mode: 0o755, mtimeNs: 1n };
+      const stat: StatId = { ino: sr?.ino ?? 7n, ctimeNs: sr === null || sr.ctimeNs === -1n ? 5n : sr.ctimeNs, mtimeNs: sr?.mtimeNs ?? 3n, size: e.kind === 'file' ? e.size : 0 };
+      // observed long after the ctime (not racy), unless asked to be racy
+      let observedAtNs = stat.ctimeNs + 10n ** 12n;
+      let entry: Entry = e;
+      let st = stat;
+      if (change === 'no-hash' && e.kind === 'file') entry = { ...e, hash: null };
+      if (change === 'other-hash' && e.kind === 'file') entry = { ...e, hash: otherHash };
+      if (change === 'ino') st = { ...stat, ino: stat.ino + 1n };
+      if (change === 'ctime') st = { ...stat, ctimeNs: stat.ctimeNs + 1n };
+      if (change === 'mtime') st = { ...stat, mtimeNs: stat.mtimeNs + 1n };
+      if (change === 'size' && e.kind === 'file') entry = { ...e, size: e.size + 1 };
+      if (change === 'mode' && e.kind !== 'symlink') entry = { ...e, mode: (e.mode + 1) & 0o7777 };
+      if (change === 'kind') entry = e.kind === 'dir' ? { kind: 'symlink', target: 't', mtimeNs: e.mtimeNs } : { kind: 'dir', mode: 0o700, mtimeNs: e.mtimeNs };
+      if (change === 'racy') observedAtNs = stat.ctimeNs;
+      return { entry, stat: st, observedAtNs };
+    };
+    const answered: Record<string, number> = {};
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(pathArb, recordArb), { selector: ([p]) => p }),
+        fc.array(opArb, { maxLength: 6 }),
+        fc.array(fc.tuple(pathArb, changeArb, changeArb, hashArb, fc.constantFrom(0n, 50_000_000n)), { minLength: 1, maxLength: 12 }),
+        (rows, ops, probes) => {
+          const model = new Map(rows);
+          const table = loaded(model);
+          for (const o of ops) applyOp(table, model, o);
+          for (const [path, leftChange, rightChange, otherHash, window] of probes) {
+            const rec = model.get(path);
+            const l = scanOf(rec, 'left', leftChange, otherHash);
+            const r = scanOf(rec, 'right', rightChange, otherHash);
+            const racy = { left: window, right: window };
+            const expected = rec !== undefined && recordsAgreed(rec, l, r, racy);
+            const got = table.recordAgrees(path, l, r, racy);
+            expect(got ?? expected).toBe(expected);
+            answered[String(got)] = (answered[String(got)] ?? 0) + 1;
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // the columns answered, both ways, often: the check above is not only the fallback agreeing with itself
+    expect(answered.true ?? 0).toBeGreaterThan(20);
+    expect(answered.false ?? 0).toBeGreaterThan(20);
   });
 
   it('refuses a row beyond its capacity and a path loaded twice', () => {
