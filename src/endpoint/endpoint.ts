@@ -99,11 +99,28 @@ export interface Endpoint {
   installBatch(items: readonly BatchInstallItem[]): Promise<PerFile<Installed>[]>;
   /** Makes the named paths durable (fsync, or a syncfs when there are many); `rootMade`: the root's own name too. Returns what it did (TSYNC_TIMINGS). */
   flush(written: WrittenSide, rootMade: boolean): Promise<readonly string[]>;
+  /** Makes everything on the root's file system durable (one syncfs): a deferred flush of a run that wrote many paths. */
+  flushFileSystem(): Promise<readonly string[]>;
+  /**
+   * Whose page cache holds what this side writes until it is flushed: the boot and the mount of its root,
+   * on the machine the root is on; null when either cannot be read (a flush is then never deferred).
+   */
+  cacheStamp(): Promise<CacheStamp | null>;
   /** What the root's trash holds, oldest first (`tsync trash`); no run needed. */
   listTrash(): Promise<TrashedVersion[]>;
   /** Puts a version listTrash named back at its path, what stands there now going to the trash first (`tsync restore`); no run needed. */
   restoreFromTrash(version: TrashVersionRef): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Where unflushed writes wait (sync/deferred-flush.ts): the kernel's boot id and the id of the mount holding
+ * the root (fs/boot-id.ts). The same stamp later means no restart and no unmount came in between, so every
+ * write is still in that page cache or already on the disk.
+ */
+export interface CacheStamp {
+  readonly bootId: string;
+  readonly mount: string;
 }
 
 /** One file's result in a batch: what it gave, or the error it failed with (the engine's typed errors). */

@@ -18,6 +18,7 @@ import { deltaOf } from '../delta/delta-match.js';
 import { type FileExpectation, rebuildFromBasis, signatureOfFile } from '../engine/delta-basis.js';
 import { fsyncAbove, fsyncWritten } from '../engine/targeted-flush.js';
 import { listTrash, pruneTrash, restoreVersion, Trash, type TrashedVersion } from '../engine/trash.js';
+import { currentBootId, mountIdOf } from '../fs/boot-id.js';
 import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
 import { flushFileSystemAsync } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
@@ -32,6 +33,7 @@ import { readWholeFile } from '../engine/read-whole.js';
 import type {
   BatchInstallItem,
   BatchReadItem,
+  CacheStamp,
   Copied,
   DeltaBasis,
   FileRead,
@@ -392,6 +394,17 @@ export class LocalEndpoint implements Endpoint {
     }
     await flushFileSystemAsync(this.root);
     return ['syncfs'];
+  }
+
+  async flushFileSystem(): Promise<readonly string[]> {
+    await flushFileSystemAsync(this.root);
+    return ['syncfs'];
+  }
+
+  async cacheStamp(): Promise<CacheStamp | null> {
+    const bootId = currentBootId();
+    const mount = bootId === null ? null : mountIdOf(this.root);
+    return bootId === null || mount === null ? null : { bootId, mount };
   }
 
   async listTrash(): Promise<TrashedVersion[]> {

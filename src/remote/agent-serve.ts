@@ -215,6 +215,8 @@ class AgentSession {
       const side: WrittenSide = { inodes: new Set(w.inodes), dirs: new Set(w.dirs) };
       return [...(await this.ep().flush(side, rootMade))];
     });
+    this.on('flushFileSystem', v.object({}), async () => [...(await this.ep().flushFileSystem())]);
+    this.on('cacheStamp', v.object({}), async () => wire(await this.ep().cacheStamp()));
     this.on('listTrash', v.object({}), async () => wire(await this.ep().listTrash()));
     this.on('restoreFromTrash', v.object({ version: trashVersionRef }), async ({ version }) => {
       await this.ep().restoreFromTrash(version);

@@ -10,6 +10,7 @@ import { type BlockSignature, checkSignature } from '../delta/block-signature.js
 import type {
   BatchInstallItem,
   BatchReadItem,
+  CacheStamp,
   Copied,
   FileRead,
   PerFile,
@@ -36,7 +37,7 @@ import { IDENTITY_IDS, type IdMap, mapScanned } from './id-map.js';
 import type { CodecValue } from './value-codec.js';
 import { engineErrorFromWire } from './engine-errors.js';
 import { installBatchReply, readBatchReply } from './wire-shapes.js';
-import { blockSignature, parseWire, problem, relPath, scannedEntry, trashedVersion, wire, xattrValues } from './wire-shapes.js';
+import { blockSignature, cacheStampShape, parseWire, problem, relPath, scannedEntry, trashedVersion, wire, xattrValues } from './wire-shapes.js';
 
 /** Paths per hash request: about 1 MB each way. */
 const HASH_SLICE = 10_000;
@@ -304,6 +305,16 @@ export class RemoteEndpoint implements Endpoint {
     const dirs = many ? [...written.dirs].slice(0, TARGETED_FLUSH_MAX + 1) : [...written.dirs];
     const raw = await this.peer.call('flush', { written: { inodes, dirs }, rootMade });
     return parseWire(v.array(v.string()), raw, 'flush reply').map((line) => `remote: ${line}`);
+  }
+
+  async flushFileSystem(): Promise<readonly string[]> {
+    const raw = await this.peer.call('flushFileSystem', {});
+    return parseWire(v.array(v.string()), raw, 'flushFileSystem reply').map((line) => `remote: ${line}`);
+  }
+
+  /** Asked when it is needed (at a commit, and before a deferred flush is settled), not kept from the open: a mount can change. */
+  async cacheStamp(): Promise<CacheStamp | null> {
+    return parseWire(v.nullable(cacheStampShape), await this.peer.call('cacheStamp', {}), 'cacheStamp reply');
   }
 
   async listTrash(): Promise<TrashedVersion[]> {

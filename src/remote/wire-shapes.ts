@@ -44,6 +44,8 @@ export const problem = v.object({
 });
 /** Sizes only: delta/block-signature.ts checkSignature holds it to itself before it is used. */
 export const blockSignature = v.object({ blockSize: count, size: count, weak: v.instance(Buffer), strong: v.instance(Buffer) });
+/** A boot id and a mount id (endpoint.ts CacheStamp): short texts from /proc. */
+export const cacheStampShape = v.object({ bootId: v.pipe(v.string(), v.minLength(1), v.maxLength(256)), mount: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
 export const deltaBasis = v.object({ path: relPath, expect: expectation, blockSize: count });
 export const label = v.pipe(v.string(), v.maxLength(64 * 1024));
 export const trashStampShape = v.custom<string>((s) => typeof s === 'string' && isTrashStamp(s), 'a trash stamp (YYYY-MM-DDTHH-MM-SS.mmmZ)');

@@ -9,8 +9,13 @@ type Db = Database.Database;
  */
 export interface OwedSide {
   readonly rootMade: boolean;
-  /** The mount that held the root when the run committed (sync/boot-id.ts), or null if unknown. */
+  /** The mount that held the root when the run committed (fs/boot-id.ts), or null if unknown. */
   readonly mount: string | null;
+  /**
+   * The boot of the machine the root is on (a remote root's is the far machine's); absent in records made
+   * before remote roots could owe a flush, which were all local: then the record's `bootId`.
+   */
+  readonly bootId?: string;
   readonly paths: { readonly inodes: readonly RelPath[]; readonly dirs: readonly (RelPath | null)[] } | null;
 }
 

@@ -1,10 +1,9 @@
 import { emptyWritten, flushStrategyOf, writtenSides, type WrittenPaths, type WrittenSide } from '../core/written-paths.js';
-import type { AbsPath, Side } from '../core/types.js';
-import type { Endpoint } from '../endpoint/endpoint.js';
-import { flushFileSystemAsync } from '../fs/flush.js';
+import type { Side } from '../core/types.js';
+import type { CacheStamp, Endpoint } from '../endpoint/endpoint.js';
 import type { StateStore } from '../store/store.js';
 import type { OwedFlush, OwedSide } from '../store/unflushed.js';
-import { currentBootId, mountIdOf } from './boot-id.js';
+import { currentBootId } from '../fs/boot-id.js';
 
 /**
  * When what a run wrote is made durable:
@@ -54,8 +53,12 @@ import { currentBootId, mountIdOf } from './boot-id.js';
  * At most one run's flush is ever owed: every run that commits settles the earlier one when it opens the pair.
  * Rows no run changed keep vouching: they were vouched for by a run whose flush was settled.
  *
- * A remote side is flushed now: its writes are in the page cache of the far machine, whose boot id this
- * side does not know. A watch batch is flushed now too (the watch keeps running: there is no next open).
+ * A remote side owes its flush the same way, stamped with the far machine's boot id and the far mount of
+ * its root (the agent reads them there, Endpoint.cacheStamp): its writes wait in the far machine's page
+ * cache, and the argument above holds there word for word. The index's own commit waits in this machine's,
+ * so this machine's boot id must be the same too. The next run settles it once the far side has connected
+ * (the agent makes the owed fsyncs or syncfs there), or takes the rows back if the far machine restarted.
+ * A watch batch is flushed now (the watch keeps running: there is no next open).
  */
 export type Durability = 'now' | 'owed' | 'off';
 
@@ -64,25 +67,31 @@ export function durabilityOf(flush: boolean, flushNow: boolean): Durability {
   return flushNow ? 'now' : 'owed';
 }
 
+/** Where each written side's writes wait until flushed (Endpoint.cacheStamp; a remote side's is the far machine's). */
+export type CacheStamps = Readonly<Partial<Record<Side, CacheStamp | null>>>;
+
+/** The cache stamps of the sides `written` touched, asked of their endpoints (one round trip for a remote side). */
+export async function cacheStampsOf(endpoints: Readonly<Record<Side, Endpoint>>, written: WrittenPaths): Promise<CacheStamps> {
+  const stamps: Partial<Record<Side, CacheStamp | null>> = {};
+  for (const side of writtenSides(written)) stamps[side] = await endpoints[side].cacheStamp();
+  return stamps;
+}
+
 /** Which written sides must be flushed now, and the flush the others owe (null: nothing is owed). */
-export function owedFlushOf(
-  written: WrittenPaths,
-  remote: Side | null,
-  rootOf: (side: Side) => AbsPath,
-  rootsMade: Readonly<Record<Side, boolean>>,
-): { readonly now: WrittenPaths; readonly owed: OwedFlush | null } {
+export function owedFlushOf(written: WrittenPaths, stamps: CacheStamps, rootsMade: Readonly<Record<Side, boolean>>): { readonly now: WrittenPaths; readonly owed: OwedFlush | null } {
   const now: Record<Side, WrittenSide> = { ...emptyWritten() };
+  // this machine's boot: the index's own commit waits in its page cache (the record's boot id)
   const bootId = currentBootId();
   const sides: Partial<Record<Side, OwedSide>> = {};
   for (const side of writtenSides(written)) {
     const w = written[side];
-    const mount = side === remote || bootId === null ? null : mountIdOf(rootOf(side));
-    if (mount === null) {
+    const stamp = stamps[side] ?? null;
+    if (bootId === null || stamp === null) {
       now[side] = w;
       continue;
     }
     const paths = flushStrategyOf(w) === 'targeted' ? { inodes: [...w.inodes], dirs: [...w.dirs] } : null;
-    sides[side] = { rootMade: rootsMade[side], mount, paths };
+    sides[side] = { rootMade: rootsMade[side], mount: stamp.mount, bootId: stamp.bootId, paths };
   }
   const owed = bootId === null || Object.keys(sides).length === 0 ? null : { bootId, sides };
   return { now, owed };
@@ -91,54 +100,94 @@ export function owedFlushOf(
 /** What the pair opening needs to settle a flush owed by the last run. */
 export interface OwedContext {
   readonly store: StateStore;
-  /**
-   * The local sides' endpoints at least: only a local side's flush is ever made here (a remote side owes
-   * none, and one that did would fail the same-mounts test). The far one is absent while ssh connects.
-   */
+  /** The sides' endpoints; the far one is absent while ssh connects (then its part waits, see OwedSettling). */
   readonly endpoints: Readonly<Partial<Record<Side, Endpoint>>>;
-  readonly remote: Side | null;
-  readonly rootOf: (side: Side) => AbsPath;
   /** A dry run reads only: in the same boot it leaves the flush owed (the page cache serves its reads). */
   readonly dryRun: boolean;
 }
 
+/** How far settling got before the base is loaded. */
+export interface OwedSettling {
+  /** For the run to print, or null. */
+  readonly warning: string | null;
+  /**
+   * Null when it is settled. Otherwise the owed flush includes the far side, whose endpoint is not open yet,
+   * and everything this machine can check held (its boot, the local roots' mounts): the far side's part is
+   * done by calling this once it has connected. Until then the base may be read but the run must not act
+   * on it; `lost` says the rows were taken back (the base must then be read again).
+   */
+  readonly farPart: ((endpoints: Readonly<Record<Side, Endpoint>>) => Promise<{ readonly warning: string | null; readonly lost: boolean }>) | null;
+}
+
 /**
- * Settles the flush the last run owes, before the base is loaded: made and cleared, or (another boot,
- * another mount, a failed flush) the run's rows taken back. Returns a warning for the run, or null.
+ * Settles the flush the last run owes, before the base is loaded: made and cleared, or (another boot
+ * here or on the far machine, another mount, a failed flush) the run's rows taken back.
+ *
+ * Why a local walk made while the far part waits stays true when that part then finds the rows lost:
+ * what a walk takes from the base is a local file's hash, when the file's inode, size and times are still
+ * those a row recorded. This machine's boot is the one the rows were recorded in (checked here first), so
+ * the page cache holds what the last run wrote or read on this side, and the recorded hash is the
+ * content. A lost far side takes back what the rows say of the far files, not of these.
  */
-export async function settleOwedFlush(c: OwedContext): Promise<string | null> {
+export async function settleOwedFlush(c: OwedContext): Promise<OwedSettling> {
   const owed = c.store.owedFlush();
-  if (owed === null) return null;
-  const sameBoot = currentBootId() === owed.bootId;
-  const sameMounts = (['left', 'right'] as const).every((side) => {
-    const s = owed.sides[side];
-    return s === undefined || (side !== c.remote && s.mount !== null && mountIdOf(c.rootOf(side)) === s.mount);
-  });
-  if (sameBoot && sameMounts) {
-    if (c.dryRun) return null;
-    if (await flushOwed(c, owed)) {
-      c.store.settleOwedFlush('flushed', owed.bootId);
-      return null;
-    }
+  if (owed === null) return { warning: null, farPart: null };
+  const present: Partial<Record<Side, Endpoint>> = {};
+  let waiting = false;
+  for (const side of ['left', 'right'] as const) {
+    if (owed.sides[side] === undefined) continue;
+    const endpoint = c.endpoints[side];
+    if (endpoint === undefined) waiting = true;
+    else present[side] = endpoint;
   }
-  const { dropped, restored } = c.store.settleOwedFlush('lost', owed.bootId);
-  const why = !sameBoot ? 'the machine restarted' : !sameMounts ? 'a root was unmounted' : 'their flush failed';
+  const why = await whyLost(owed, present);
+  if (why !== null) return { warning: takeBack(c.store, owed, why), farPart: null };
+  if (!waiting) return { warning: await flushAndSettle(c, owed, present), farPart: null };
+  return {
+    warning: null,
+    farPart: async (endpoints) => {
+      const farWhy = await whyLost(owed, endpoints);
+      if (farWhy !== null) return { warning: takeBack(c.store, owed, farWhy), lost: true };
+      const warning = await flushAndSettle(c, owed, endpoints);
+      return { warning, lost: warning !== null };
+    },
+  };
+}
+
+/** Flushes what is owed and clears the marks; a failed flush takes the rows back (its warning is returned). */
+async function flushAndSettle(c: OwedContext, owed: OwedFlush, endpoints: Partial<Record<Side, Endpoint>>): Promise<string | null> {
+  if (c.dryRun) return null;
+  if (!(await flushOwed(owed, endpoints))) return takeBack(c.store, owed, 'their flush failed');
+  c.store.settleOwedFlush('flushed', owed.bootId);
+  return null;
+}
+
+function takeBack(store: StateStore, owed: OwedFlush, why: string): string {
+  const { dropped, restored } = store.settleOwedFlush('lost', owed.bootId);
   return `the last run's writes may not have reached the disk (${why} before they were flushed): ${dropped} paths it recorded are compared afresh, without history, and ${restored} deletions are checked again`;
 }
 
-async function flushOwed(c: OwedContext, owed: OwedFlush): Promise<boolean> {
+/** Null when every write the owed run made on the sides given is still in the page cache it was made in (or on disk); else why not. */
+async function whyLost(owed: OwedFlush, endpoints: Partial<Record<Side, Endpoint>>): Promise<string | null> {
+  if (currentBootId() !== owed.bootId) return 'the machine restarted';
+  for (const side of ['left', 'right'] as const) {
+    const s = owed.sides[side];
+    const endpoint = endpoints[side];
+    if (s === undefined || endpoint === undefined) continue;
+    const now = await endpoint.cacheStamp();
+    if (now === null || now.bootId !== (s.bootId ?? owed.bootId)) return endpoint.isLocal ? 'the machine restarted' : 'the remote machine restarted';
+    if (s.mount === null || now.mount !== s.mount) return 'a root was unmounted';
+  }
+  return null;
+}
+
+async function flushOwed(owed: OwedFlush, endpoints: Partial<Record<Side, Endpoint>>): Promise<boolean> {
   try {
     for (const side of ['left', 'right'] as const) {
       const s = owed.sides[side];
-      if (s === undefined) continue;
-      if (s.paths === null) {
-        await flushFileSystemAsync(c.rootOf(side));
-        timing(`owed flush ${side}: syncfs`);
-        continue;
-      }
-      const endpoint = c.endpoints[side];
-      if (endpoint === undefined) throw new Error(`no endpoint for the ${side} side to flush`);
-      const lines = await endpoint.flush({ inodes: new Set(s.paths.inodes), dirs: new Set(s.paths.dirs) }, s.rootMade);
+      const endpoint = endpoints[side];
+      if (s === undefined || endpoint === undefined) continue;
+      const lines = s.paths === null ? await endpoint.flushFileSystem() : await endpoint.flush({ inodes: new Set(s.paths.inodes), dirs: new Set(s.paths.dirs) }, s.rootMade);
       for (const line of lines) timing(`owed flush ${side}: ${line}`);
     }
     return true;

@@ -117,7 +117,7 @@ async function startEarly<T>(o: PairOptions, opening: RemoteOpening, guess: Remo
   let half: LocalHalf;
   try {
     // no waiting for the lock on a guess: a busy lock is waited for (or reported) by the pair opened for real
-    half = await openLocalHalf(o, facts.roots, facts.remote, { [localSide]: opening.localEndpoint }, 0);
+    half = await openLocalHalf(o, facts.roots, { [localSide]: opening.localEndpoint }, 0);
   } catch {
     return null;
   }
@@ -148,14 +148,19 @@ interface LocalHalf {
   /** From opening the index, and from settling the owed flush. */
   readonly warnings: string[];
   /** How many paths the index held when the pair was opened (known without loading the base). */
-  readonly indexedPaths: number;
+  indexedPaths(): number;
   /** Loaded on first use. */
   base(): BaseTable;
+  /**
+   * The far side's part of the owed flush, once the far endpoint is open (deferred-flush.ts OwedSettling);
+   * nothing when there is none. Rows taken back there make the base and the count be read again.
+   */
+  settleFarPart(endpoints: Readonly<Record<Side, Endpoint>>): Promise<void>;
   /** Closes the index and releases the lock. */
   close(): void;
 }
 
-async function openLocalHalf(o: PairOptions, roots: ResolvedRoots, remote: Side | null, endpoints: Partial<Record<Side, Endpoint>>, lockWaitSeconds: number): Promise<LocalHalf> {
+async function openLocalHalf(o: PairOptions, roots: ResolvedRoots, endpoints: Partial<Record<Side, Endpoint>>, lockWaitSeconds: number): Promise<LocalHalf> {
   let lock: PairLock = { release: () => undefined };
   let store: StateStore | null = null;
   try {
@@ -165,18 +170,35 @@ async function openLocalHalf(o: PairOptions, roots: ResolvedRoots, remote: Side 
     store = opened.store;
     if (!o.dryRun) store.ensureWritable();
     // before the base is trusted: the flush the last run left owed is made, or its rows are taken back
-    const owedWarning = await settleOwedFlush({ store, endpoints, remote, rootOf: (side) => (side === 'left' ? roots.left : roots.right), dryRun: o.dryRun });
+    // (a far side's part waits for the far endpoint: settleFarPart)
+    const owed = await settleOwedFlush({ store, endpoints, dryRun: o.dryRun });
     const s = store;
     const l = lock;
+    const warnings = [opened.warning, owed.warning].filter((w): w is string => w !== null);
+    let farPart = owed.farPart;
     let base: BaseTable | null = null;
+    let indexed: number | null = null;
     return {
       lock,
       store,
-      warnings: [opened.warning, owedWarning].filter((w): w is string => w !== null),
-      indexedPaths: store.countBase(),
+      warnings,
+      indexedPaths: () => {
+        indexed ??= s.countBase();
+        return indexed;
+      },
       base: () => {
         base ??= s.loadBase();
         return base;
+      },
+      settleFarPart: async (all) => {
+        if (farPart === null) return;
+        const settled = await farPart(all);
+        farPart = null;
+        if (settled.warning !== null) warnings.push(settled.warning);
+        if (settled.lost) {
+          base = null;
+          indexed = null;
+        }
       },
       close: () => {
         try {
@@ -202,9 +224,10 @@ async function pairOn(o: PairOptions, sides: OpenedSides, prepared: LocalHalf | 
   };
   let half = prepared;
   try {
-    half ??= await openLocalHalf(o, roots, sides.remote, endpoints, o.waitSeconds);
+    half ??= await openLocalHalf(o, roots, endpoints, o.waitSeconds);
+    await half.settleFarPart(endpoints);
     if (!o.dryRun) await sides.lockRemote();
-    if (o.mode === 'two-way') guardMissingRoots(roots, half.indexedPaths, o.force);
+    if (o.mode === 'two-way') guardMissingRoots(roots, half.indexedPaths(), o.force);
   } catch (e) {
     half?.close();
     await closeEndpoints();
@@ -231,7 +254,9 @@ async function pairOn(o: PairOptions, sides: OpenedSides, prepared: LocalHalf | 
     get base() {
       return h.base();
     },
-    indexedPaths: h.indexedPaths,
+    get indexedPaths() {
+      return h.indexedPaths();
+    },
     warnings: h.warnings,
     root: (side) => (side === 'left' ? roots.left : roots.right),
     close: async () => {

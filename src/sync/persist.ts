@@ -1,7 +1,7 @@
 import type { BaseChanges } from '../core/commit.js';
 import type { WrittenPaths } from '../core/written-paths.js';
 import type { Conflict, Outcome, RelPath } from '../core/types.js';
-import { owedFlushOf, timing, type Durability } from './deferred-flush.js';
+import { cacheStampsOf, owedFlushOf, timing, type Durability } from './deferred-flush.js';
 import { makeDurable } from './durability.js';
 import type { RunCommand, RunRecord } from '../store/store.js';
 import type { OpenPair } from './pair.js';
@@ -25,7 +25,7 @@ export interface PendingCommit {
  * run-log rows; either all of it lands or none. The index must never vouch for data a power cut could
  * still take back: with 'now' the sides written are flushed first; with 'owed' (the default of a
  * one-shot run) the commit records the flush as owed and the next run settles it before trusting the
- * base (deferred-flush.ts says why that is as safe), a remote side being flushed now.
+ * base (deferred-flush.ts says why that is as safe, a remote side's too).
  */
 export async function persist(pair: OpenPair, pending: PendingCommit, durability: Durability): Promise<void> {
   const rootsMade = { left: pair.roots.leftMissing, right: pair.roots.rightMissing };
@@ -38,7 +38,7 @@ export async function persist(pair: OpenPair, pending: PendingCommit, durability
     pair.store.commit(pending);
     return;
   }
-  const { now, owed } = owedFlushOf(pending.written, pair.remote, pair.root, rootsMade);
+  const { now, owed } = owedFlushOf(pending.written, await cacheStampsOf(pair.endpoints, pending.written), rootsMade);
   await makeDurable(pair.endpoints, now, rootsMade);
   for (const [side, s] of Object.entries(owed?.sides ?? {}))
     timing(`deferred flush ${side}: ${s.paths === null ? 'syncfs' : `targeted, ${s.paths.inodes.length} inodes and ${s.paths.dirs.length} dirs`}, owed to the next run`);

@@ -25,16 +25,16 @@ describe('the agent bundle', () => {
     const lone = join(side.dir, 'tsync-agent.mjs');
     copyFileSync(bundlePath, lone);
     const protocol = spawnSync(process.execPath, [lone, 'agent', '--protocol'], { cwd: side.dir, encoding: 'utf8', env: side.env });
-    expect([protocol.status, protocol.stdout, protocol.stderr]).toEqual([0, '3\n', '']);
+    expect([protocol.status, protocol.stdout, protocol.stderr]).toEqual([0, '4\n', '']);
     const agent = spawnSync(process.execPath, [lone, 'agent'], { cwd: side.dir, encoding: 'utf8', env: side.env, input: '', timeout: 30_000 });
-    expect([agent.status, agent.stdout, agent.stderr]).toEqual([0, `TSYNC-AGENT ${packageVersion()} 3\n`, '']);
+    expect([agent.status, agent.stdout, agent.stderr]).toEqual([0, `TSYNC-AGENT ${packageVersion()} 4\n`, '']);
     const usage = spawnSync(process.execPath, [lone, 'serve'], { cwd: side.dir, encoding: 'utf8', env: side.env });
     expect([usage.status, usage.stderr]).toEqual([2, 'usage: node tsync-agent.mjs agent [--protocol]\n']);
   });
 
   it('speaks as `tsync agent` does, which the main help does not list', () => {
-    expect(runCli(['agent', '--protocol'])).toMatchObject({ code: 0, stdout: '3\n' });
-    expect(runCli(['agent'], { timeoutMs: 30_000 })).toMatchObject({ code: 0, stdout: `TSYNC-AGENT ${packageVersion()} 3\n` });
+    expect(runCli(['agent', '--protocol'])).toMatchObject({ code: 0, stdout: '4\n' });
+    expect(runCli(['agent'], { timeoutMs: 30_000 })).toMatchObject({ code: 0, stdout: `TSYNC-AGENT ${packageVersion()} 4\n` });
     expect(runCli(['--help']).stdout).not.toMatch(/agent/);
   });
 });

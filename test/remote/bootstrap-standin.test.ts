@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { packageVersion } from '../../src/cli/version.js';
 import { RemoteUnreachableError } from '../../src/errors.js';
+import { AGENT_PROTOCOL_VERSION } from '../../src/remote/agent-version.js';
 import { type AgentConnection, type ConnectOptions, connectAgent, readBundle } from '../../src/remote/bootstrap.js';
 import { parseRootSpec, type RemoteRootSpec } from '../../src/remote/root-spec.js';
 import { binPath } from '../helpers/cli.js';
@@ -17,6 +18,9 @@ import { bundlePath, type RemoteSide, remoteSide, standinSsh } from '../helpers/
 const spec = parseRootSpec('laptop:notes') as RemoteRootSpec;
 const bundle = readFileSync(bundlePath);
 const cachedName = readBundle(bundlePath, packageVersion()).identity.name;
+/** The protocol this tsync speaks, and one it does not. */
+const OURS = AGENT_PROTOCOL_VERSION;
+const OTHER = AGENT_PROTOCOL_VERSION + 1;
 
 function connect(side: RemoteSide, extra: ConnectOptions = {}): Promise<AgentConnection> {
   return connectAgent(spec, { sshFlag: standinSsh, env: side.env, bundlePath, stdinIsTty: false, timeoutMs: 30_000, ...extra });
@@ -55,7 +59,7 @@ describe('connectAgent through the ssh stand-in', () => {
   it('sends the bundle once, caches it privately, and runs it from the cache the next time', async () => {
     const side = remoteSide();
     const first = await connect(side);
-    expect([first.agentVersion, first.protocol, first.bundleBytesSent]).toEqual([packageVersion(), 3, bundle.length]);
+    expect([first.agentVersion, first.protocol, first.bundleBytesSent]).toEqual([packageVersion(), OURS, bundle.length]);
     expect(await first.close()).toBe(0);
     expect(readdirSync(side.agentCache)).toEqual([cachedName]);
     const cached = join(side.agentCache, cachedName);
@@ -83,7 +87,7 @@ describe('connectAgent through the ssh stand-in', () => {
   it('lets concurrent first connects install the bundle side by side: one whole file, no temp left', async () => {
     const side = remoteSide();
     const all = await Promise.all([1, 2, 3, 4].map(() => connect(side)));
-    expect(all.every((c) => c.protocol === 3)).toBe(true);
+    expect(all.every((c) => c.protocol === OURS)).toBe(true);
     await Promise.all(all.map((c) => c.close()));
     expect(readdirSync(side.agentCache)).toEqual([cachedName]);
     expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
@@ -132,7 +136,7 @@ describe('connectAgent through the ssh stand-in', () => {
     const side = remoteSide();
     const { log } = side.addRealTsync();
     const c = await connect(side);
-    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), 3, 0]);
+    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), OURS, 0]);
     expect(await c.close()).toBe(0);
     expect(readFileSync(log, 'utf8')).toBe('agent --protocol\nagent\n');
     expect(existsSync(side.agentCache)).toBe(false);
@@ -140,33 +144,33 @@ describe('connectAgent through the ssh stand-in', () => {
 
   it('gives the probes no stdin: a remote tsync that reads it while answering --protocol cannot eat the channel', async () => {
     const side = remoteSide();
-    side.addScript('tsync', `if [ "$2" = --protocol ]; then cat >/dev/null; echo 3; exit 0; fi; exec node ${binPath} "$@"`);
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then cat >/dev/null; echo ${OURS}; exit 0; fi; exec node ${binPath} "$@"`);
     const c = await connect(side, { timeoutMs: 10_000 });
-    expect([c.protocol, c.bundleBytesSent]).toEqual([3, 0]);
+    expect([c.protocol, c.bundleBytesSent]).toEqual([OURS, 0]);
     expect(await c.close()).toBe(0);
   });
 
   it('passes over a tsync on the PATH that speaks another protocol, and sends the bundle', async () => {
     const side = remoteSide();
-    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 4; exit 0; fi; echo "TSYNC-AGENT 9.0.0 4"; cat >/dev/null');
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then echo ${OTHER}; exit 0; fi; echo "TSYNC-AGENT 9.0.0 ${OTHER}"; cat >/dev/null`);
     const c = await connect(side);
-    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), 3, bundle.length]);
+    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), OURS, bundle.length]);
     await c.close();
   });
 
   it('refuses an agent whose first line names another protocol, naming both versions', async () => {
     const side = remoteSide();
-    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 3; exit 0; fi; echo "TSYNC-AGENT 9.0.0 4"; cat >/dev/null');
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then echo ${OURS}; exit 0; fi; echo "TSYNC-AGENT 9.0.0 ${OTHER}"; cat >/dev/null`);
     const e = await failure(connect(side));
     expect(e.reason).toBe('protocol');
     expect(e.message).toBe(
-      `the tsync agent on laptop (tsync 9.0.0) speaks protocol 4, this tsync ${packageVersion()} speaks protocol 3: install the same tsync on both sides, or remove the remote one`,
+      `the tsync agent on laptop (tsync 9.0.0) speaks protocol ${OTHER}, this tsync ${packageVersion()} speaks protocol ${OURS}: install the same tsync on both sides, or remove the remote one`,
     );
   });
 
   it('hands over the bytes that follow the first line, and skips a login greeting before it', async () => {
     const side = remoteSide();
-    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 3; exit 0; fi; echo "Welcome!"; printf "TSYNC-AGENT 9.0.0 3\\nFRAME-BYTES"; cat >/dev/null');
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then echo ${OURS}; exit 0; fi; echo "Welcome!"; printf "TSYNC-AGENT 9.0.0 ${OURS}\\nFRAME-BYTES"; cat >/dev/null`);
     const c = await connect(side);
     expect(await readBytes(c, 'FRAME-BYTES'.length)).toBe('FRAME-BYTES');
     await c.close();
@@ -194,17 +198,17 @@ describe('connectAgent through the ssh stand-in', () => {
 
   it('reports a far side that answers with something else than the agent', async () => {
     const side = remoteSide();
-    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 3; exit 0; fi; echo "TSYNC-AGENT what"; exit 0');
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then echo ${OURS}; exit 0; fi; echo "TSYNC-AGENT what"; exit 0`);
     expect((await failure(connect(side))).message).toMatch(/^bad handshake from laptop: "TSYNC-AGENT what"$/);
     const silent = remoteSide();
-    silent.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 3; exit 0; fi; echo "oops" >&2; exit 3');
+    silent.addScript('tsync', `if [ "$2" = --protocol ]; then echo ${OURS}; exit 0; fi; echo "oops" >&2; exit 3`);
     const e = await failure(connect(silent));
     expect([e.reason, e.message]).toEqual(['handshake', 'the tsync agent on laptop did not start (exit 3): oops']);
   });
 
   it('gives up on a far side that says nothing, at the preamble deadline', async () => {
     const side = remoteSide();
-    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 3; exit 0; fi; exec sleep 60');
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then echo ${OURS}; exit 0; fi; exec sleep 60`);
     const e = await failure(connect(side, { timeoutMs: 1_000 }));
     expect([e.reason, e.message]).toEqual(['timeout', 'no answer from laptop within 1 s']);
   });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packageVersion } from '../../src/cli/version.js';
 import { RemoteUnreachableError } from '../../src/errors.js';
+import { AGENT_PROTOCOL_VERSION } from '../../src/remote/agent-version.js';
 import { type AgentConnection, type ConnectOptions, connectAgent, readBundle } from '../../src/remote/bootstrap.js';
 import { parseRootSpec, type RemoteRootSpec } from '../../src/remote/root-spec.js';
 import { bundlePath, type RemoteSide, remoteSide } from '../helpers/remote-side.js';
@@ -58,7 +59,7 @@ describe('connectAgent over a real sshd', () => {
     const side = remoteSide();
     const { log } = side.addRealTsync();
     const c = await connect(await sshdFor(side));
-    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), 3, 0]);
+    expect([c.agentVersion, c.protocol, c.bundleBytesSent]).toEqual([packageVersion(), AGENT_PROTOCOL_VERSION, 0]);
     expect(await c.close()).toBe(0);
     expect(readFileSync(log, 'utf8')).toBe('agent --protocol\nagent\n');
     expect(existsSync(side.agentCache)).toBe(false);
@@ -68,7 +69,7 @@ describe('connectAgent over a real sshd', () => {
     const side = remoteSide();
     const sshd = await sshdFor(side);
     const first = await connect(sshd);
-    expect([first.agentVersion, first.protocol, first.bundleBytesSent]).toEqual([packageVersion(), 3, bundle.length]);
+    expect([first.agentVersion, first.protocol, first.bundleBytesSent]).toEqual([packageVersion(), AGENT_PROTOCOL_VERSION, bundle.length]);
     expect(await first.close()).toBe(0);
     expect(readFileSync(join(side.agentCache, cachedName)).equals(bundle)).toBe(true);
     // the port from an ssh:// root reaches ssh too
@@ -98,10 +99,12 @@ describe('connectAgent over a real sshd', () => {
 
   it('(d) refuses an agent of another protocol, naming both versions', async () => {
     const side = remoteSide();
-    side.addScript('tsync', 'if [ "$2" = --protocol ]; then echo 3; exit 0; fi; echo "TSYNC-AGENT 9.0.0 4"; cat >/dev/null');
+    side.addScript('tsync', `if [ "$2" = --protocol ]; then echo ${AGENT_PROTOCOL_VERSION}; exit 0; fi; echo "TSYNC-AGENT 9.0.0 ${AGENT_PROTOCOL_VERSION + 1}"; cat >/dev/null`);
     const e = await failure(connect(await sshdFor(side)));
     expect(e.reason).toBe('protocol');
-    expect(e.message).toMatch(/^the tsync agent on 127\.0\.0\.1 \(tsync 9\.0\.0\) speaks protocol 4, this tsync \S+ speaks protocol 3: /);
+    expect(e.message).toMatch(
+      new RegExp(`^the tsync agent on 127\\.0\\.0\\.1 \\(tsync 9\\.0\\.0\\) speaks protocol ${AGENT_PROTOCOL_VERSION + 1}, this tsync \\S+ speaks protocol ${AGENT_PROTOCOL_VERSION}: `),
+    );
   });
 
   it("(e) a closed port: RemoteUnreachableError with ssh's own reason, before the preamble deadline", async () => {
