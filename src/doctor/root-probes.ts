@@ -124,9 +124,9 @@ function xattrCheck(root: string, dir: string): CheckResult {
   }
   switch (probeXattr(file)) {
     case 'yes':
-      return result('xattr', root, 'ok', 'user.* extended attributes work (tsync does not copy them yet)');
+      return result('xattr', root, 'ok', 'user.* extended attributes work (tsync keeps them, and ACLs, unless --no-xattrs)');
     case 'no':
-      return result('xattr', root, 'ok', 'no user.* extended attributes (tsync does not copy them yet, so nothing is lost)');
+      return result('xattr', root, 'ok', 'no user.* extended attributes: a replica here cannot keep xattrs or ACLs (a sync says so once; the files are still copied)');
     case 'unknown':
       return result('xattr', root, 'warn', 'unknown: setfattr/getfattr are not installed', 'install the attr package to check');
   }

@@ -31,7 +31,24 @@ function xattrLib(): XattrLib {
   return lib;
 }
 
-/** Whether the native module loads here (a far side running the agent bundle alone has none). */
+/**
+ * Uses the addon's binary at `path` (the platform package's `.node` file, which exports the same functions as the
+ * package): how an agent running from its bundle alone gets xattrs (remote/agent-xattr-addon.ts). False, and
+ * nothing changed, when it does not load here (another libc or architecture) or is not that library.
+ */
+export function useXattrAddonAt(path: string): boolean {
+  try {
+    const loaded = createRequire(import.meta.url)(path) as Partial<XattrLib>;
+    const fns = [loaded.listAttributesSync, loaded.getAttributeSync, loaded.setAttributeSync, loaded.removeAttributeSync];
+    if (!fns.every((f) => typeof f === 'function')) return false;
+    lib = loaded as XattrLib;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the native module loads here (a far side running the agent bundle alone has none, until useXattrAddonAt). */
 export function xattrsAvailable(): boolean {
   try {
     xattrLib();

@@ -27,12 +27,13 @@ import { AgentWatch } from './agent-watch.js';
 import { acquireRootLock, type RootLock } from './root-lock.js';
 import { type RpcHandler, RpcPeer, withDownload } from './rpc-peer.js';
 import type { CodecValue } from './value-codec.js';
-import { blockSignature, deltaBasis, expectation, keptMeta, label, parseWire, relPath, scannedEntry, trashVersionRef, wire, xattrValues } from './wire-shapes.js';
+import { addonOffer, blockSignature, deltaBasis, expectation, keptMeta, label, parseWire, relPath, scannedEntry, trashVersionRef, wire, xattrValues } from './wire-shapes.js';
 import { installBatchRequest, readBatchRequest } from './wire-shapes.js';
 import { errorToWire } from './wire-error.js';
 import type { BlockSignature } from '../delta/block-signature.js';
 import { MAX_BLOCK, MIN_BLOCK } from '../delta/block-signature.js';
 import { machineIdentity } from './machine-id.js';
+import { installAddon, takeCachedAddon } from './agent-xattr-addon.js';
 import { readNameTables } from './name-tables.js';
 
 const rules = v.object({ exclude: v.array(v.string()), include: v.array(v.string()) });
@@ -80,27 +81,35 @@ class AgentSession {
   }
 
   register(): void {
-    this.on('open', v.object({ path: v.string(), mayBeMissing: v.boolean(), compress: v.optional(v.boolean()) }), async ({ path, mayBeMissing, compress }) => {
-      if (this.endpoint !== null) throw new ProtocolError('a root is already open');
-      // '' is the home directory and a relative path starts there, as with scp and rsync
-      const text = path === '' ? homedir() : isAbsolute(path) ? path : join(homedir(), path);
-      const { path: real, missing } = resolveOne(text, 'remote root', mayBeMissing);
-      this.endpoint = new LocalEndpoint(real);
-      const machine = machineIdentity();
-      // --compress: this reply goes out plain, and what follows it deflated (the client reads both kinds)
-      if (compress === true) this.peer.compressData(true);
-      return {
-        root: real,
-        missing,
-        host: hostname(),
-        machine,
-        uid: process.getuid?.() ?? -1,
-        mayChown: mayChown(),
-        xattrs: xattrsAvailable(),
-        names: wire(readNameTables()),
-        compress: compress === true,
-      };
-    });
+    this.on(
+      'open',
+      v.object({ path: v.string(), mayBeMissing: v.boolean(), compress: v.optional(v.boolean()), xattrAddon: v.optional(addonOffer) }),
+      async ({ path, mayBeMissing, compress, xattrAddon }) => {
+        if (this.endpoint !== null) throw new ProtocolError('a root is already open');
+        // '' is the home directory and a relative path starts there, as with scp and rsync
+        const text = path === '' ? homedir() : isAbsolute(path) ? path : join(homedir(), path);
+        const { path: real, missing } = resolveOne(text, 'remote root', mayBeMissing);
+        this.endpoint = new LocalEndpoint(real);
+        const machine = machineIdentity();
+        // no tsync installed here: the near side's xattr binary, if it is cached here already (else the reply asks for it)
+        const addon = xattrAddon === undefined ? null : takeCachedAddon(xattrAddon);
+        // --compress: this reply goes out plain, and what follows it deflated (the client reads both kinds)
+        if (compress === true) this.peer.compressData(true);
+        return {
+          root: real,
+          missing,
+          host: hostname(),
+          machine,
+          uid: process.getuid?.() ?? -1,
+          mayChown: mayChown(),
+          xattrs: xattrsAvailable(),
+          ...(addon === null ? {} : { xattrAddon: addon }),
+          names: wire(readNameTables()),
+          compress: compress === true,
+        };
+      },
+    );
+    this.on('xattrAddon', v.object({ offer: addonOffer, bytes: v.instance(Buffer) }), async ({ offer, bytes }) => ({ xattrs: installAddon(offer, bytes) }));
     this.on('lock', v.object({ clientHost: v.string(), clientPid: v.number() }), async ({ clientHost, clientPid }) => {
       const ep = this.ep();
       this.lock ??= acquireRootLock(resolveStateDir({ flag: undefined, env: process.env }), toBytes(ep.root), { host: clientHost, pid: clientPid });

@@ -12,6 +12,7 @@ import { RemoteEndpoint } from './remote-endpoint.js';
 import type { RemoteRootSpec } from './root-spec.js';
 import { RpcPeer } from './rpc-peer.js';
 import { parseWire } from './wire-shapes.js';
+import { localXattrAddon } from './xattr-addon.js';
 
 export interface RemoteSide {
   readonly endpoint: RemoteEndpoint;
@@ -41,6 +42,8 @@ export interface RemoteOpenOptions {
   readonly keepaliveSeconds?: number;
   /** --compress and --bwlimit. */
   readonly link?: LinkOptions;
+  /** Offer this machine's xattr binary to an agent that has none (xattr-addon.ts): when the run keeps xattrs. */
+  readonly offerXattrAddon?: boolean;
 }
 
 export interface LinkOptions {
@@ -60,7 +63,10 @@ const opened = v.object({
   xattrs: v.boolean(),
   names: v.object({ users: v.map(v.number(), v.string()), groups: v.map(v.number(), v.string()) }),
   compress: v.optional(v.boolean()),
+  xattrAddon: v.optional(v.picklist(['native', 'loaded', 'needed', 'unusable'])),
 });
+
+const addonReply = v.object({ xattrs: v.boolean() });
 
 export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions): Promise<RemoteSide> {
   const keepalive = o.keepaliveSeconds ?? keepaliveFromEnv();
@@ -79,7 +85,14 @@ export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions)
   };
   try {
     const compress = o.link?.compress === true;
-    const got = parseWire(opened, await peer.call('open', { path: spec.path, mayBeMissing: o.mayBeMissing, compress }), 'open reply');
+    const addon = o.offerXattrAddon === true ? localXattrAddon() : null;
+    const offer = addon === null ? null : { name: addon.name, sha256: addon.sha256, platform: addon.platform };
+    const got = parseWire(opened, await peer.call('open', { path: spec.path, mayBeMissing: o.mayBeMissing, compress, ...(offer === null ? {} : { xattrAddon: offer }) }), 'open reply');
+    // the binary travels once per far machine (and version of it): the agent caches it
+    const xattrs =
+      got.xattrAddon === 'needed' && addon !== null && offer !== null
+        ? parseWire(addonReply, await peer.call('xattrAddon', { offer, bytes: addon.bytes }), 'xattrAddon reply').xattrs
+        : got.xattrs;
     // both sides read deflated frames always; each sends them only once both agreed (the agent did, by its reply)
     if (compress && got.compress === true) peer.compressData(true);
     const realPath = got.root as AbsPath;
@@ -89,7 +102,7 @@ export async function openRemoteSide(spec: RemoteRootSpec, o: RemoteOpenOptions)
       identity: `ssh://${got.machine}${realPath}` as AbsPath,
       machine: got.machine,
       missing: got.missing,
-      xattrs: got.xattrs,
+      xattrs,
       mayChown: got.mayChown,
       lock: async () => {
         await peer.call('lock', { clientHost: hostname(), clientPid: process.pid });

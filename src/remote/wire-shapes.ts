@@ -44,6 +44,8 @@ export const problem = v.object({
 });
 /** Sizes only: delta/block-signature.ts checkSignature holds it to itself before it is used. */
 export const blockSignature = v.object({ blockSize: count, size: count, weak: v.instance(Buffer), strong: v.instance(Buffer) });
+/** An xattr binary the client offers (xattr-addon.ts): checked in full by agent-xattr-addon.ts before anything is read or written. */
+export const addonOffer = v.object({ name: v.pipe(v.string(), v.maxLength(128)), sha256: v.pipe(v.string(), v.maxLength(64)), platform: v.pipe(v.string(), v.maxLength(64)) });
 /** A boot id and a mount id (endpoint.ts CacheStamp): short texts from /proc. */
 export const cacheStampShape = v.object({ bootId: v.pipe(v.string(), v.minLength(1), v.maxLength(256)), mount: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) });
 export const deltaBasis = v.object({ path: relPath, expect: expectation, blockSize: count });

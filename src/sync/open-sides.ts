@@ -1,5 +1,5 @@
 import { otherSide, sideLabel } from '../core/sides.js';
-import type { Side } from '../core/types.js';
+import type { KeptMeta, Side } from '../core/types.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import { machineIdentity } from '../remote/machine-id.js';
@@ -19,6 +19,8 @@ export interface SidesOptions {
   readonly numericIds?: boolean;
   /** --compress and --bwlimit, for a remote root's link. */
   readonly link?: LinkOptions;
+  /** What the run keeps: a far side without its own xattr library is offered ours only when xattrs are kept. */
+  readonly keep?: KeptMeta;
 }
 
 /** The two roots of a pair, resolved, each behind its endpoint. */
@@ -98,6 +100,7 @@ export async function beginOpeningSides(o: SidesOptions): Promise<SidesOpening> 
     mayBeMissing: mayBeMissing(remoteSide),
     numericIds: o.numericIds === true,
     ...(o.link === undefined ? {} : { link: o.link }),
+    offerXattrAddon: o.keep?.xattrs === true,
   });
   // a failure before `connected` is asked for is reported by `connected`, not as an unhandled rejection
   opening.catch(() => undefined);
@@ -110,7 +113,7 @@ export async function beginOpeningSides(o: SidesOptions): Promise<SidesOpening> 
       remote: remoteSide,
       xattrsUnavailable: facts.xattrs
         ? null
-        : `extended attributes are not kept: the agent on ${spec.host} runs without @napi-rs/xattr (install tsync there to keep them; --no-xattrs silences this)`,
+        : `extended attributes are not kept: the agent on ${spec.host} runs without @napi-rs/xattr (its platform is not this machine's, so this tsync's build of it cannot serve there: install tsync there to keep them; --no-xattrs silences this)`,
       remoteChownRefused: facts.mayChown ? null : `owner and group are not kept on ${spec.host}: its agent runs as a user who may not chown (log in as root there, or --no-owner --no-group)`,
     };
   };
