@@ -165,6 +165,13 @@ export interface DeltaBasis {
 
 export type ScanRequest = Omit<WalkOptions, 'root'>;
 
+/**
+ * How long a walk that shares its thread holds it before it lets other work in (WalkOptions.sliceMs): a remote
+ * pair walks its local root while ssh connects and the far side scans, and an agent answers keepalives while it
+ * walks. A turn of the event loop costs microseconds; 25 ms keeps a 100,000-entry walk at about forty of them.
+ */
+export const SHARED_THREAD_SLICE_MS = 25;
+
 export type HashResult = { readonly hash: string } | { readonly code: string };
 
 export interface PrepareRequest {

@@ -26,7 +26,7 @@ import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
-import { walkPaths, walkTree, type ScanResult } from '../scan/scan.js';
+import { walkPaths, walkTree, walkTreeInSlices, type ScanResult } from '../scan/scan.js';
 import { ScannedXattrValues } from '../scan/xattr-values.js';
 import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
 import { readWholeFile } from '../engine/read-whole.js';
@@ -75,7 +75,8 @@ export class LocalEndpoint implements Endpoint {
 
   async scan(req: ScanRequest): Promise<ScanResult> {
     this.scannedXattrs.clear();
-    return walkTree({ ...req, root: this.root, xattrValues: this.scannedXattrs });
+    const opts = { ...req, root: this.root, xattrValues: this.scannedXattrs };
+    return req.sliceMs === undefined ? walkTree(opts) : walkTreeInSlices(opts, req.sliceMs);
   }
 
   async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {

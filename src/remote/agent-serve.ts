@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import * as v from 'valibot';
 import type { Expectation, ScannedEntry } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
-import type { LinkTarget, RunOptions, Xattrs } from '../endpoint/endpoint.js';
+import { type LinkTarget, type RunOptions, SHARED_THREAD_SLICE_MS, type Xattrs } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
 import type { ScanResult } from '../scan/scan.js';
 import type { ReadTrailer } from '../engine/stream-copy.js';
@@ -118,7 +118,7 @@ class AgentSession {
     this.on('scan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules }), async ({ side, keep, rules: r }) => {
       // ignore files are read here but applied by the client, with both sides' rules (ignore/filter-scan.ts)
       const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
-      const scan = await this.ep().scan({ side, filter, vouch: null, keep });
+      const scan = await this.ep().scan({ side, filter, vouch: null, keep, sliceMs: SHARED_THREAD_SLICE_MS });
       return withDownload(scanHead(scan, filter), entryBatches(scan.entries));
     });
     this.on('rescan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules, roots: v.array(relPath) }), async ({ side, keep, rules: r, roots }) => {

@@ -1,4 +1,5 @@
 import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
@@ -56,6 +57,12 @@ export interface WalkOptions {
   readonly vouchXattrs?: VouchXattrs;
   /** Where the xattr values read are kept for this run's copies (xattr-values.ts); absent: not kept. */
   readonly xattrValues?: ScannedXattrValues;
+  /**
+   * Hand the thread back about this often (walkTreeInSlices): for a walk that runs beside other work on this
+   * thread (a remote pair's local walk while ssh connects; an agent's walk, which still answers keepalives).
+   * Absent: one synchronous walk.
+   */
+  readonly sliceMs?: number;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -106,18 +113,52 @@ interface WalkSink {
  * symlink while the walk runs is never followed, and depth costs nothing per call.
  */
 function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink): void {
+  walkSlice(opts, anchors, [start], sink, Number.POSITIVE_INFINITY);
+}
+
+/**
+ * walkTree, handing the thread back every `sliceMs` or so: a walk of 100,000 entries holds the thread for about
+ * a second, and a remote pair's local walk runs while ssh connects and the far side scans (sync/pair.ts), whose
+ * replies and requests this thread must read and send in between. Same result as walkTree.
+ */
+export async function walkTreeInSlices(opts: WalkOptions, sliceMs: number): Promise<ScanResult> {
+  const entries = new Map<RelPath, ScannedEntry>();
+  const problems: Problem[] = [];
+  const leftoverTemps: RelPath[] = [];
+  const anchors = new DirAnchors(opts.root);
+  try {
+    const sink = { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues) };
+    const stack: (RelPath | null)[] = [null];
+    walkSlice(opts, anchors, stack, sink, performance.now() + sliceMs);
+    while (stack.length > 0) {
+      await setImmediate();
+      walkSlice(opts, anchors, stack, sink, performance.now() + sliceMs);
+    }
+  } finally {
+    anchors.closeAll();
+    opts.filter?.closeDirs();
+  }
+  return { side: opts.side, entries, problems, leftoverTemps };
+}
+
+/**
+ * Walks the directories on `stack` and those found below them, until the stack is empty or `deadline`
+ * (performance.now()) has passed; what is left to walk stays on the stack. The working directory is moved
+ * only within a slice (cwd-anchor.ts): whatever runs between slices sees it as it was.
+ */
+function walkSlice(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number): void {
   // entries are looked up by bare name from inside their directory where that can be done (cwd-anchor.ts says why)
   const cwd = CwdAnchor.begin();
   try {
-    walkDirs(opts, anchors, start, sink, cwd);
+    walkDirs(opts, anchors, stack, sink, cwd, deadline);
   } finally {
     cwd?.end();
   }
 }
 
-function walkDirs(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink, cwd: CwdAnchor | null): void {
-  const stack: (RelPath | null)[] = [start];
-  while (stack.length > 0) {
+function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, cwd: CwdAnchor | null, deadline: number): void {
+  // one directory at least per slice, whatever the time: a slice that walked nothing would never end the walk
+  for (let walked = 0; stack.length > 0 && (walked === 0 || performance.now() < deadline); walked++) {
     const dir = stack.pop() ?? null;
     let names: string[];
     let here: Place;

@@ -86,7 +86,7 @@ export interface EarlyPair extends SidesFacts {
  * opened as without a memo; a real error then surfaces there. Kept work was done under the pair lock, as
  * it would have been after the connect, so nothing another run does to the index can fall in between.
  */
-export async function openPairOverlapped<T>(o: PairOptions, whileConnecting: ((p: EarlyPair) => Promise<T>) | null): Promise<{ pair: OpenPair; early: T | null }> {
+export async function openPairOverlapped<T>(o: PairOptions, whileConnecting: ((p: EarlyPair) => Promise<T>) | null): Promise<{ pair: OpenPair; early: Promise<T | null> | null }> {
   const opening = await beginOpeningSides(o);
   if (opening.kind === 'ready') return { pair: await pairOn(o, opening.sides, null), early: null };
   const memo = memoFileOf(o.stateDir, opening.remoteText, o.sshCommand ?? process.env.TSYNC_SSH ?? '');
@@ -111,7 +111,17 @@ export async function openPairOverlapped<T>(o: PairOptions, whileConnecting: ((p
 
 type RemoteOpening = Extract<SidesOpening, { kind: 'connecting' }>;
 
-async function startEarly<T>(o: PairOptions, opening: RemoteOpening, guess: RemoteRootFacts, work: (p: EarlyPair) => Promise<T>): Promise<{ half: LocalHalf; result: T } | null> {
+/**
+ * Opens the local half on the memo's guess and starts `work` on it. The work is not waited for: it goes on
+ * (handing the thread back now and then, as the local walk does) while ssh connects, the pair is opened and
+ * the far side is asked to scan. Its result is null if it failed: the caller then does that work itself.
+ */
+async function startEarly<T>(
+  o: PairOptions,
+  opening: RemoteOpening,
+  guess: RemoteRootFacts,
+  work: (p: EarlyPair) => Promise<T>,
+): Promise<{ half: LocalHalf; result: Promise<T | null> } | null> {
   const facts = opening.guessed(guess);
   const localSide = otherSide(opening.remote);
   let half: LocalHalf;
@@ -121,10 +131,11 @@ async function startEarly<T>(o: PairOptions, opening: RemoteOpening, guess: Remo
   } catch {
     return null;
   }
-  try {
-    const h = half;
-    const root = (side: Side): AbsPath => (side === 'left' ? facts.roots.left : facts.roots.right);
-    const result = await work({
+  const h = half;
+  const root = (side: Side): AbsPath => (side === 'left' ? facts.roots.left : facts.roots.right);
+  // a failure (or the half closed under it, when the guess proves wrong) is a null result, never an unhandled rejection
+  const result = (async () =>
+    work({
       ...facts,
       store: h.store,
       get base() {
@@ -133,12 +144,8 @@ async function startEarly<T>(o: PairOptions, opening: RemoteOpening, guess: Remo
       localSide,
       localEndpoint: opening.localEndpoint,
       root,
-    });
-    return { half, result };
-  } catch {
-    half.close();
-    return null;
-  }
+    }))().catch(() => null);
+  return { half, result };
 }
 
 /** What a pair holds on this machine: its lock, its index, and the base loaded from it. */

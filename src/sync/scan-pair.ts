@@ -8,7 +8,7 @@ import { vouchedXattrs } from '../core/stat-cache.js';
 import { BaseTable } from '../store/base-table.js';
 import { vouchFromBase, type ScanResult } from '../scan/scan.js';
 import { scanInWorker, SCAN_WORKER_URL } from '../scan/scan-in-worker.js';
-import type { Endpoint, ScanRequest } from '../endpoint/endpoint.js';
+import { type Endpoint, type ScanRequest, SHARED_THREAD_SLICE_MS } from '../endpoint/endpoint.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
@@ -112,7 +112,8 @@ export interface PairScanOptions {
   /** `auto` uses a worker from this many indexed paths on (default WORKER_MIN_BASE; tests use small trees). */
   readonly workerMinBase?: number;
   /** A remote pair: its local root, walked while ssh connected (run-loop.ts), under the same settings. */
-  readonly earlyLocal?: ScanResult;
+  /** A remote pair's local walk, started while ssh connected (sync/pair.ts); null if it failed (then it is walked here). */
+  readonly earlyLocal?: Promise<ScanResult | null>;
 }
 
 /**
@@ -163,7 +164,7 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
  * scans (ignore/filter-scan.ts): a path is never seen on one side and hidden on the other. The local root
  * may have been walked already, while ssh connected (`early`, sync/pair.ts): then only the far side is.
  */
-async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings, 'checksum' | 'keep'>, filter: PathFilter, early?: ScanResult): Promise<PairScan> {
+async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings, 'checksum' | 'keep'>, filter: PathFilter, earlyWalk?: Promise<ScanResult | null>): Promise<PairScan> {
   const local: Side = remote === 'left' ? 'right' : 'left';
   const localRoots = isMissing(pair, local) ? [] : [pair.root(local)];
   // sent first, before the base is loaded (the vouch needs it only once the entries are back): the far side walks while this one loads and walks
@@ -172,6 +173,7 @@ async function scanWithRemote(pair: OpenPair, remote: Side, s: Pick<SyncSettings
   // until it is done: without this turn the request would leave only after the local walk, and the far walk
   // would start then instead of beside it (measured: 3-4 s of a 100k-entry no-op spent waiting)
   await setImmediate();
+  const early = (await earlyWalk) ?? undefined;
   const localScan = early ?? (await scanLocalBesideRemote(pair, { ...s, filters: filter.rules }, local, pair.endpoints[local]));
   const farScan = await remoteScan;
   const both = new PathFilter(filter.rules, localRoots, { texts: farScan.rulesRead ?? new Map() });
@@ -191,7 +193,7 @@ export type LocalSideOfRemotePair = Pick<OpenPair, 'base' | 'store' | 'roots' | 
 export async function scanLocalBesideRemote(pair: LocalSideOfRemotePair, s: Pick<SyncSettings, 'checksum' | 'keep' | 'filters'>, local: Side, endpoint: Endpoint): Promise<ScanResult> {
   if (isMissing(pair, local)) return { side: local, entries: new Map(), problems: [], leftoverTemps: [] };
   const collecting = new PathFilter(s.filters, [pair.root(local)], { applyIgnoreFiles: false });
-  return endpoint.scan(scanRequestOf(pair, s, local, collecting));
+  return endpoint.scan({ ...scanRequestOf(pair, s, local, collecting), sliceMs: SHARED_THREAD_SLICE_MS });
 }
 
 function isMissing(pair: Pick<OpenPair, 'roots'>, side: Side): boolean {
