@@ -79,12 +79,14 @@ export interface EarlyPair extends SidesFacts {
  * Opens the pair. With a remote root, ssh and the agent take most of a second to answer, and this side
  * would wait idle; so when the last run left a memo of the far root (store/remote-root-memo.ts), the
  * local half is opened at once on the memo's word (the pair lock, without waiting for it; the index,
- * its owed flush settled; the base) and `whileConnecting` runs on it (run-loop.ts walks the local root).
- * Once the agent answers, that work is kept only if the answer is exactly the memo's: the same root
- * identity (so the same lock and index), missing or not, and the same limits (so the same settings).
- * Otherwise, or if any of it failed, it is dropped (the lock released, the index closed) and the pair
- * opened as without a memo; a real error then surfaces there. Kept work was done under the pair lock, as
- * it would have been after the connect, so nothing another run does to the index can fall in between.
+ * its owed flush settled as far as this machine can, deferred-flush.ts; the base) and `whileConnecting`
+ * starts on it (run-loop.ts walks the local root; `early` is its result, null if it failed, and the
+ * caller awaits it only once it has asked the far side to scan). Once the agent answers, the half and
+ * that work are kept only if the answer is exactly the memo's: the same root identity (so the same lock
+ * and index), missing or not, and the same limits (so the same settings). Otherwise, or if opening the
+ * half failed, it is dropped (the lock released, the index closed) and the pair opened as without a
+ * memo; a real error then surfaces there. Kept work was done under the pair lock, as it would have been
+ * after the connect, so nothing another run does to the index can fall in between.
  */
 export async function openPairOverlapped<T>(o: PairOptions, whileConnecting: ((p: EarlyPair) => Promise<T>) | null): Promise<{ pair: OpenPair; early: Promise<T | null> | null }> {
   const opening = await beginOpeningSides(o);
