@@ -63,8 +63,15 @@ describe('the local half of a remote pair, opened while ssh connects', () => {
     expect(readFileSync(join(a, 'd3/f3.txt'), 'utf8')).toBe('edited far\n');
     expect(() => readFileSync(join(b, 'd2/f2.txt'))).toThrow();
 
+    // the second run wrote on both sides and owed both flushes (the far one stamped with the agent's boot id);
+    // the third, walking early, made the far flush once the agent answered
+    expect(second.stderr).toMatch(/deferred flush right: targeted, \d+ inodes and \d+ dirs, owed to the next run/);
+    expect(second.stderr).toMatch(/deferred flush left: targeted/);
     const third = ok(sync(s, ['--json', a, `127.0.0.1:${b}`]));
     expect(third.stderr).toContain(EARLY);
+    expect(third.stderr).toMatch(/owed flush right: remote: targeted \d+ files/);
+    expect(third.stderr).toMatch(/owed flush left: targeted \d+ files/);
+    expect(third.stderr).not.toMatch(/warning/);
     const counts = (JSON.parse(third.stdout.trim().split('\n').at(-1) ?? '{}') as { counts: Record<string, number> }).counts;
     expect(Object.values(counts).reduce((x, y) => x + y, 0)).toBe(0);
   });
