@@ -82,17 +82,39 @@ export function scanTree(opts: ScanOptions): ScanResult {
  * faster than fs.promises for trees of small files). Iterative, so a 1,000-level tree needs no deep stack.
  */
 export function walkTree(opts: WalkOptions): ScanResult {
-  const entries = new Map<RelPath, ScannedEntry>();
-  const problems: Problem[] = [];
-  const leftoverTemps: RelPath[] = [];
-  const anchors = new DirAnchors(opts.root);
+  const walk = new RootWalk(opts);
   try {
-    walkInto(opts, anchors, null, { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues) });
+    walk.step(Number.POSITIVE_INFINITY);
   } finally {
-    anchors.closeAll();
-    opts.filter?.closeDirs();
+    walk.end();
   }
-  return { side: opts.side, entries, problems, leftoverTemps };
+  return walk.result;
+}
+
+/** walkTree's state between slices: the result so far, the directories still to walk, the open anchors. */
+class RootWalk {
+  readonly result: ScanResult;
+  private readonly anchors: DirAnchors;
+  private readonly sink: WalkSink;
+  private readonly stack: (RelPath | null)[] = [null];
+
+  constructor(private readonly opts: WalkOptions) {
+    const sink = { entries: new Map<RelPath, ScannedEntry>(), problems: [], leftoverTemps: [], meta: metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues) };
+    this.sink = sink;
+    this.result = { side: opts.side, entries: sink.entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };
+    this.anchors = new DirAnchors(opts.root);
+  }
+
+  /** Walks until `deadline` (performance.now()) or the end; true while something is left to walk. */
+  step(deadline: number): boolean {
+    walkSlice(this.opts, this.anchors, this.stack, this.sink, deadline);
+    return this.stack.length > 0;
+  }
+
+  end(): void {
+    this.anchors.closeAll();
+    this.opts.filter?.closeDirs();
+  }
 }
 
 function walkOptionsOf(opts: ScanOptions): WalkOptions {
@@ -122,23 +144,13 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
  * replies and requests this thread must read and send in between. Same result as walkTree.
  */
 export async function walkTreeInSlices(opts: WalkOptions, sliceMs: number): Promise<ScanResult> {
-  const entries = new Map<RelPath, ScannedEntry>();
-  const problems: Problem[] = [];
-  const leftoverTemps: RelPath[] = [];
-  const anchors = new DirAnchors(opts.root);
+  const walk = new RootWalk(opts);
   try {
-    const sink = { entries, problems, leftoverTemps, meta: metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues) };
-    const stack: (RelPath | null)[] = [null];
-    walkSlice(opts, anchors, stack, sink, performance.now() + sliceMs);
-    while (stack.length > 0) {
-      await setImmediate();
-      walkSlice(opts, anchors, stack, sink, performance.now() + sliceMs);
-    }
+    while (walk.step(performance.now() + sliceMs)) await setImmediate();
   } finally {
-    anchors.closeAll();
-    opts.filter?.closeDirs();
+    walk.end();
   }
-  return { side: opts.side, entries, problems, leftoverTemps };
+  return walk.result;
 }
 
 /**
