@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import PQueue from 'p-queue';
-import { baseName, displayPath } from '../core/paths.js';
+import { baseName, displayPath, parentOf } from '../core/paths.js';
 import { flushStrategyOf, type WrittenSide } from '../core/written-paths.js';
 import type { AbsPath, Expectation, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import { MetaWriter } from '../engine/apply-meta.js';
@@ -333,10 +333,12 @@ export class LocalEndpoint implements Endpoint {
     const r = this.running();
     const meta = r.meta;
     const label = displayPath(path);
+    const dirKey = parentOf(path) ?? '';
     const got = await this.installing(path, expect, (to, beforeRename, keepReplaced) =>
       installStream(
         {
-          ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToFile(fd, tmpAbs, e, xattrs, label) }),
+          // the cheaper path of a local copy (apply-meta.ts): installStream checks the owner after the rename
+          ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToTempFile(fd, tmpAbs, e, xattrs, label, dirKey) }),
           targetDirAbs: to.dirFdPath,
           targetAbs: to.fdPath,
           source,

@@ -247,7 +247,7 @@ function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes:
  * a guess that did not hold (the directory was made setgid meanwhile) is put right here, on the same
  * descriptor. Setuid and setgid files are never guessed, so nothing dangerous stood there meanwhile.
  */
-function ownedAsRecorded(fd: number, meta: OwnerMeta, mode: number, st: BigIntStats): BigIntStats {
+export function ownedAsRecorded(fd: number, meta: OwnerMeta, mode: number, st: BigIntStats): BigIntStats {
   const uidOk = meta.uid === undefined || st.uid === BigInt(meta.uid);
   const gidOk = meta.gid === undefined || st.gid === BigInt(meta.gid);
   if (uidOk && gidOk) return st;

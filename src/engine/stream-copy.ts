@@ -4,7 +4,7 @@ import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, OwnerMeta, ScannedEntry, XattrMeta } from '../core/types.js';
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { streamingHash } from '../hash/xxhash.js';
-import { changedSince, createTemp, discardTemp, hashHandle, renameIntoPlace, sameStat, secondsOf, SourceChangedError, SourceReadError } from './copy-file.js';
+import { changedSince, createTemp, discardTemp, hashHandle, ownedAsRecorded, renameIntoPlace, sameStat, secondsOf, SourceChangedError, SourceReadError } from './copy-file.js';
 import { StaleTargetError } from './guards.js';
 import { HOLE_BLOCK, writeSkippingZeros } from './sparse-copy.js';
 
@@ -125,7 +125,11 @@ export interface InstallRequest {
   readonly label: string;
   readonly beforeRename: () => void;
   readonly keepReplaced: () => void;
-  /** Sets owner, group and xattrs on the temp file (before its mode and mtime); returns what it set. */
+  /**
+   * Sets owner, group and xattrs on the temp file (before its mode and mtime); returns what it set. It may
+   * leave out a chown where the temp file already had the owner and group it returns: the installed file's
+   * are checked after the rename, and set there if they differ (copy-file.ts ownedAsRecorded).
+   */
   readonly applyMeta?: (tmpFd: number, tmpAbs: Buffer) => OwnerMeta & XattrMeta;
   /** A hash the bytes must have that is known only once they are through (a delta's end op): checked like the scanned one. */
   readonly finalHash?: () => string | null;
@@ -177,7 +181,10 @@ export async function installStream(req: InstallRequest, chunks: AsyncIterable<B
     renameIntoPlace(req, tmpAbs);
     installed = true;
     const entry: Entry = { kind: 'file', size: pos, mtimeNs: e.mtimeNs, mode: e.mode, hash, ...meta };
-    return { target: { entry, stat: statIdOf(fstatSync(fd, { bigint: true })), observedAtNs: nowNs() }, bytes: pos, hash };
+    // applyMeta may have left out a chown on a guess (apply-meta.ts applyToTempFile): what the rename installed is
+    // checked on the same descriptor, and put right where the guess did not hold
+    const st = ownedAsRecorded(fd, meta, e.mode, fstatSync(fd, { bigint: true }));
+    return { target: { entry, stat: statIdOf(st), observedAtNs: nowNs() }, bytes: pos, hash };
   } finally {
     closeSync(fd);
     if (!installed) discardTemp(tmpAbs);

@@ -1,16 +1,18 @@
-// The small-file copy leaves out the fchown where a fresh file of the target directory already has the
-// wanted owner and group (engine/apply-meta.ts applyToTempFile), learnt from the first file of each
-// directory; the installed file's fstat after the rename must catch a guess that no longer holds and
-// chown it there (engine/copy-file.ts). A directory made setgid between two copies is such a case, which
+// The small-file copy and the streamed install (what a remote side's agent and a large local stream run) leave out
+// the fchown where a fresh file of the target directory already has the wanted owner and group
+// (engine/apply-meta.ts applyToTempFile), learnt from the first file of each directory; the installed file's fstat
+// after the rename must catch a guess that no longer holds and chown it there (engine/copy-file.ts
+// ownedAsRecorded). A directory made setgid between two copies is such a case, which
 // no run of the CLI can be made to hit on demand, so the copy is driven here directly. Real files, real
 // chown: root only.
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ScannedEntry } from '../../src/core/types.js';
+import type { OwnerMeta, ScannedEntry, XattrMeta } from '../../src/core/types.js';
 import { MetaWriter } from '../../src/engine/apply-meta.js';
 import { copyFileAtomic } from '../../src/engine/copy-file.js';
+import { installStream } from '../../src/engine/stream-copy.js';
 import { statIdOf } from '../../src/fs/stat.js';
 import { loadHasher } from '../../src/hash/xxhash.js';
 
@@ -30,7 +32,47 @@ function scannedFile(abs: string): ScannedEntry {
   };
 }
 
-describe('small copy: owner guessed from the directory, checked after the rename', () => {
+type Installer = (root: string, name: string, source: ScannedEntry, applyMeta: (fd: number, tmpAbs: Buffer) => OwnerMeta & XattrMeta) => Promise<ScannedEntry>;
+
+const installers: Record<string, Installer> = {
+  'small copy': async (root, name, source, applyMeta) => {
+    const r = await copyFileAtomic({
+      sourceAbs: Buffer.from(join(root, 'src', name)),
+      targetDirAbs: Buffer.from(join(root, 'dst')),
+      targetAbs: Buffer.from(join(root, 'dst', name)),
+      source,
+      expect: null,
+      label: name,
+      beforeRename: () => undefined,
+      keepReplaced: () => undefined,
+      sourceRacyWindowNs: 0n,
+      applyMeta,
+    });
+    return r.target;
+  },
+  'streamed install': async (root, name, source, applyMeta) => {
+    const bytes = readFileSync(join(root, 'src', name));
+    async function* chunks(): AsyncGenerator<Buffer> {
+      yield bytes;
+    }
+    const r = await installStream(
+      {
+        targetDirAbs: Buffer.from(join(root, 'dst')),
+        targetAbs: Buffer.from(join(root, 'dst', name)),
+        source,
+        expect: null,
+        label: name,
+        beforeRename: () => undefined,
+        keepReplaced: () => undefined,
+        applyMeta,
+      },
+      chunks(),
+    );
+    return r.target;
+  },
+};
+
+describe.each(Object.entries(installers))('%s: owner guessed from the directory, checked after the rename', (_, install) => {
   it.skipIf(!isRoot)('a directory made setgid between two copies: the second copy still gets the source group', async () => {
     const root = mkdtempSync(join(tmpdir(), 'tsync-fresh-owner-'));
     dirs.push(root);
@@ -44,19 +86,7 @@ describe('small copy: owner guessed from the directory, checked after the rename
       writeFileSync(sourceAbs, `${name}\n`);
       chownSync(sourceAbs, 0, 0);
       const source = scannedFile(sourceAbs);
-      const r = await copyFileAtomic({
-        sourceAbs: Buffer.from(sourceAbs),
-        targetDirAbs: Buffer.from(join(root, 'dst')),
-        targetAbs: Buffer.from(join(root, 'dst', name)),
-        source,
-        expect: null,
-        label: name,
-        beforeRename: () => undefined,
-        keepReplaced: () => undefined,
-        sourceRacyWindowNs: 0n,
-        applyMeta: (fd, tmpAbs) => meta.applyToTempFile(fd, tmpAbs, source.entry, null, name, 'dst'),
-      });
-      return r.target;
+      return install(root, name, source, (fd, tmpAbs) => meta.applyToTempFile(fd, tmpAbs, source.entry, null, name, 'dst'));
     };
     await copy('first'); // learns what a fresh file in dst gets: root's uid and gid
     expect(lstatSync(join(root, 'dst', 'first')).gid).toBe(0);
