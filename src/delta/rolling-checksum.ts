@@ -5,8 +5,43 @@
 // Every sum is kept in int32 (`| 0`): only the low 16 bits count, and int32 wrap-around keeps them, so V8
 // never leaves integer registers for doubles on a long block (b alone would pass 2^31 at 128 KiB).
 
+/**
+ * Below this many bytes a block is summed a byte at a time: the word loop's setup (a typed-array view, the
+ * unaligned head and tail) costs more than it saves.
+ */
+const WORDS_FROM = 64;
+
+/** The word loop reads four bytes as one little-endian word; elsewhere every block is summed byte by byte. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// The sums of a part, unmasked int32 (module state, not an object per call: this runs once per block)
+let partA = 0;
+let partB = 0;
+
 /** The checksum of `data[start, start + length)`, as an unsigned 32-bit number (b in the high half). */
 export function weakSum(data: Uint8Array, start: number, length: number): number {
+  if (length < WORDS_FROM || !LITTLE_ENDIAN) {
+    sumBytes(data, start, length);
+    return combine(partA, partB);
+  }
+  // three parts: the bytes before the first 4-byte boundary, whole words, the bytes after the last. Appending
+  // a part of n bytes to sums (a, b) gives (a + a', b + n·a + b'): each earlier byte's weight grows by n.
+  const head = (4 - ((data.byteOffset + start) & 3)) & 3;
+  const words = (length - head) >>> 2;
+  const tail = length - head - words * 4;
+  sumBytes(data, start, head);
+  let a = partA;
+  let b = partB;
+  sumWords(new Uint32Array(data.buffer, data.byteOffset + start + head, words));
+  b = (b + Math.imul(words * 4, a) + partB) | 0;
+  a = (a + partA) | 0;
+  sumBytes(data, start + head + words * 4, tail);
+  b = (b + Math.imul(tail, a) + partB) | 0;
+  a = (a + partA) | 0;
+  return combine(a, b);
+}
+
+function sumBytes(data: Uint8Array, start: number, length: number): void {
   let a = 0;
   let b = 0;
   const end = start + length;
@@ -24,7 +59,49 @@ export function weakSum(data: Uint8Array, start: number, length: number): number
     a = (a + (data[i] as number)) | 0;
     b = (b + a) | 0;
   }
-  return combine(a, b);
+  partA = a;
+  partB = b;
+}
+
+/**
+ * The sums over whole words, four bytes per load (measured on 256 MiB in 16 KiB blocks: 112 ms against 140-184 ms
+ * a byte at a time). With x_l the byte in lane l of word j (n = 4m bytes), b = Σ (n - 4j - l)·x = Σ_l (n - l)·S_l
+ * - 4·Σ_j j·W_j, where S_l sums lane l and W_j word j's four bytes. Lanes 0 and 2 are summed in the two halves of
+ * one int32, lanes 1 and 3 in another, and emptied every 256 words, before a half can pass 16 bits (256 · 255).
+ * Σ_j j·W_j = m·P - Q, where P sums the W_j and Q the running values of P. Everything wraps mod 2^32 (`| 0`,
+ * Math.imul), which keeps the low 16 bits exact, and those are all that count.
+ */
+function sumWords(words: Uint32Array): void {
+  const m = words.length;
+  let p = 0;
+  let q = 0;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  while (j < m) {
+    let lanes02 = 0;
+    let lanes13 = 0;
+    for (const stop = Math.min(m, j + 256); j < stop; j++) {
+      const w = words[j] as number;
+      const even = w & 0x00ff00ff;
+      const odd = (w >>> 8) & 0x00ff00ff;
+      lanes02 = (lanes02 + even) | 0;
+      lanes13 = (lanes13 + odd) | 0;
+      const pairs = even + odd;
+      p = (p + (pairs & 0xffff) + (pairs >>> 16)) | 0;
+      q = (q + p) | 0;
+    }
+    s0 = (s0 + (lanes02 & 0xffff)) | 0;
+    s2 = (s2 + (lanes02 >>> 16)) | 0;
+    s1 = (s1 + (lanes13 & 0xffff)) | 0;
+    s3 = (s3 + (lanes13 >>> 16)) | 0;
+  }
+  const n = m * 4;
+  const weighted = (Math.imul(m, p) - q) | 0;
+  partA = (s0 + s1 + s2 + s3) | 0;
+  partB = (Math.imul(n, s0) + Math.imul(n - 1, s1) + Math.imul(n - 2, s2) + Math.imul(n - 3, s3) - Math.imul(4, weighted)) | 0;
 }
 
 /** The weak sum's low half (a) from a whole value. */

@@ -51,6 +51,29 @@ describe('weak sum', () => {
     expect(weakSum(data, 0, data.length)).toBe(weakByDefinition(data, 0, data.length));
   });
 
+  it('sums long blocks word by word as the definition does, at every alignment of start and end', () => {
+    // the word loop (blocks of 64 bytes and more) with its unaligned head and tail; the buffer's own offset varies too
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 64, maxLength: 5000 }), fc.nat(), fc.nat(), fc.nat({ max: 7 }), (bytes, s, l, shift) => {
+        const backing = new Uint8Array(bytes.length + shift);
+        backing.set(bytes, shift);
+        const data = backing.subarray(shift);
+        const start = s % (data.length - 63);
+        const length = 64 + (l % (data.length - start - 63));
+        expect(weakSum(data, start, length)).toBe(weakByDefinition(data, start, length));
+      }),
+    );
+  });
+
+  it('empties its 16-bit lanes in time: 0xff blocks at every alignment, up to 128 KiB', () => {
+    const data = Buffer.alloc(128 * 1024 + 8, 0xff);
+    for (const start of [0, 1, 2, 3]) {
+      for (const length of [64, 1023, 1024 + 3, 4 * 256 + 1, 4 * 257, 128 * 1024]) {
+        expect(weakSum(data, start, length)).toBe(weakByDefinition(data, start, length));
+      }
+    }
+  });
+
   it('rolled one byte on is the sum of the window one byte on', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 2, maxLength: 300 }), fc.integer({ min: 1, max: 100 }), (data, len) => {
