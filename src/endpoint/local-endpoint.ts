@@ -26,7 +26,7 @@ import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
-import { walkPaths, walkTree, walkTreeInSlices, type ScanResult } from '../scan/scan.js';
+import { walkPaths, walkTree, walkTreeInSlices, walkTreeStreamed, type ScanResult } from '../scan/scan.js';
 import { ScannedXattrValues } from '../scan/xattr-values.js';
 import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
 import { readWholeFile } from '../engine/read-whole.js';
@@ -77,6 +77,16 @@ export class LocalEndpoint implements Endpoint {
     this.scannedXattrs.clear();
     const opts = { ...req, root: this.root, xattrValues: this.scannedXattrs };
     return req.sliceMs === undefined ? walkTree(opts) : walkTreeInSlices(opts, req.sliceMs);
+  }
+
+  /**
+   * scan, in slices, with the entries each slice made final handed on as it goes (scan/scan.ts walkTreeStreamed):
+   * what an agent sends while it walks. Not on the Endpoint interface: only the agent, which serves this endpoint
+   * over the wire, asks for it.
+   */
+  scanStreamed(req: ScanRequest, sliceMs: number): AsyncGenerator<[RelPath, ScannedEntry][], ScanResult> {
+    this.scannedXattrs.clear();
+    return walkTreeStreamed({ ...req, root: this.root, xattrValues: this.scannedXattrs }, sliceMs);
   }
 
   async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {

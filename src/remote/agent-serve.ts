@@ -7,7 +7,7 @@ import { homedir, hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import * as v from 'valibot';
-import type { Expectation, ScannedEntry } from '../core/types.js';
+import type { Expectation, RelPath, ScannedEntry } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
 import { type LinkTarget, type RunOptions, SHARED_THREAD_SLICE_MS, type Xattrs } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
@@ -21,7 +21,7 @@ import { PathFilter } from '../ignore/path-filter.js';
 import { resolveStateDir } from '../store/state-location.js';
 import { resolveOne } from '../sync/roots.js';
 import { shapeForWire } from './engine-errors.js';
-import { entryBatches } from './entry-batches.js';
+import { entryBatches, streamedEntryBatches } from './entry-batches.js';
 import { ProtocolError } from './protocol-error.js';
 import { AgentWatch } from './agent-watch.js';
 import { acquireRootLock, type RootLock } from './root-lock.js';
@@ -118,8 +118,34 @@ class AgentSession {
     this.on('scan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules }), async ({ side, keep, rules: r }) => {
       // ignore files are read here but applied by the client, with both sides' rules (ignore/filter-scan.ts)
       const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
-      const scan = await this.ep().scan({ side, filter, vouch: null, keep, sliceMs: SHARED_THREAD_SLICE_MS });
-      return withDownload(scanHead(scan, filter), entryBatches(scan.entries));
+      // the entries travel while the walk goes on, and the client maps and vouches for them as they come: the
+      // walks of a big tree no longer run one after the other. The summary only the end knows closes the stream.
+      const walk = this.ep().scanStreamed({ side, filter, vouch: null, keep }, SHARED_THREAD_SLICE_MS);
+      // the first slice now: a root that cannot be walked is this call's error, not a broken stream
+      const first = await walk.next();
+      let result: ScanResult | null = first.done === true ? first.value : null;
+      async function* parts(): AsyncGenerator<[RelPath, ScannedEntry][]> {
+        if (first.done === true) return;
+        try {
+          yield first.value;
+          for (;;) {
+            const next = await walk.next();
+            if (next.done === true) {
+              result = next.value;
+              return;
+            }
+            yield next.value;
+          }
+        } finally {
+          // the client stopped reading (or the link went): the walk ends here, its descriptors closed
+          if (result === null) await walk.throw(new ScanStoppedError()).catch(() => undefined);
+        }
+      }
+      const summary = (): CodecValue => {
+        if (result === null) throw new Error('the scan summary was asked for before the walk ended');
+        return scanHead(result, filter);
+      };
+      return withDownload({}, streamedEntryBatches(parts(), summary));
     });
     this.on('rescan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules, roots: v.array(relPath) }), async ({ side, keep, rules: r, roots }) => {
       // like scan: ignore files read here, applied by the client with both sides' rules
@@ -266,6 +292,11 @@ class AgentSession {
 }
 
 /** What a scan reply says besides its entries, which follow it as a stream of batches (entry-batches.ts). */
+/** Ends a streamed walk whose stream was stopped before the walk was done. */
+class ScanStoppedError extends Error {
+  readonly code = 'SCAN_STOPPED';
+}
+
 function scanHead(scan: ScanResult, filter: PathFilter): CodecValue {
   return { count: scan.entries.size, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
 }

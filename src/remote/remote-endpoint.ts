@@ -85,7 +85,7 @@ export class RemoteEndpoint implements Endpoint {
 
   async scan(req: ScanRequest): Promise<ScanResult> {
     const rules = req.filter?.rules ?? { exclude: [], include: [] };
-    return this.scanResultOf(req, await this.peer.callWithDownload('scan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules) }));
+    return this.scanResultOf(req, await this.peer.callWithDownload('scan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules) }), true);
   }
 
   /** Like scan, for the dirty roots only: ignore files are applied by the caller (sync/watched-pair.ts). */
@@ -349,19 +349,26 @@ export class RemoteEndpoint implements Endpoint {
   }
 
   /** The stat cache vouches for unchanged files here, as the reply arrives; problems are this side's. */
-  /** A scan's reply (its head) and its entries, read batch by batch and checked as they arrive. */
-  private async scanResultOf(req: ScanRequest, down: DownloadResult): Promise<ScanResult> {
-    const got = parseWire(scanHead, down.result, 'scan reply');
+  /**
+   * A scan's entries, read batch by batch and checked as they arrive, and its summary: in the reply (a rescan), or
+   * at the end of the stream (`streamed`: a scan, whose entries leave the far side while it still walks).
+   */
+  private async scanResultOf(req: ScanRequest, down: DownloadResult, streamed = false): Promise<ScanResult> {
     const entries = new Map<RelPath, ScannedEntry>();
     const vouch = req.vouch;
     // one pass as the batches arrive: each entry is mapped and vouched for once, and the hash goes into the entry
     // the decoder has just made (nobody else holds it) instead of a copy of it, which a no-op would make per file
-    await readEntryBatches(down.chunks, (path, arrived) => {
-      const scanned = this.in(arrived);
-      const e = scanned.entry;
-      if (vouch !== null && e.kind === 'file' && e.hash === null) (e as { hash: string | null }).hash = vouch(path, scanned.stat);
-      entries.set(path, scanned);
-    });
+    const trailer = await readEntryBatches(
+      down.chunks,
+      (path, arrived) => {
+        const scanned = this.in(arrived);
+        const e = scanned.entry;
+        if (vouch !== null && e.kind === 'file' && e.hash === null) (e as { hash: string | null }).hash = vouch(path, scanned.stat);
+        entries.set(path, scanned);
+      },
+      streamed,
+    );
+    const got = parseWire(scanHead, streamed ? trailer : down.result, streamed ? 'scan summary' : 'scan reply');
     if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
     const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
     return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };

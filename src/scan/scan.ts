@@ -98,8 +98,12 @@ class RootWalk {
   private readonly sink: WalkSink;
   private readonly stack: (RelPath | null)[] = [null];
 
-  constructor(private readonly opts: WalkOptions) {
-    const sink = { entries: new Map<RelPath, ScannedEntry>(), problems: [], leftoverTemps: [], meta: metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues) };
+  constructor(
+    private readonly opts: WalkOptions,
+    onFinal?: (path: RelPath, scanned: ScannedEntry) => void,
+  ) {
+    const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
+    const sink: WalkSink = { entries: new Map<RelPath, ScannedEntry>(), problems: [], leftoverTemps: [], meta, ...(onFinal === undefined ? {} : { onFinal }) };
     this.sink = sink;
     this.result = { side: opts.side, entries: sink.entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };
     this.anchors = new DirAnchors(opts.root);
@@ -127,6 +131,12 @@ interface WalkSink {
   readonly problems: Problem[];
   readonly leftoverTemps: RelPath[];
   readonly meta: MetaReader;
+  /**
+   * Told of each entry once it is sure to stay in `entries` (walkTreeStreamed): a file, link or special file as it
+   * is found; a directory once it has been listed (or found unreadable), since one that vanished before its
+   * listing is taken out of the result again.
+   */
+  readonly onFinal?: (path: RelPath, scanned: ScannedEntry) => void;
 }
 
 /**
@@ -147,6 +157,32 @@ export async function walkTreeInSlices(opts: WalkOptions, sliceMs: number): Prom
   const walk = new RootWalk(opts);
   try {
     while (walk.step(performance.now() + sliceMs)) await setImmediate();
+  } finally {
+    walk.end();
+  }
+  return walk.result;
+}
+
+/**
+ * walkTreeInSlices, handing on after each slice the entries that slice made final (WalkSink.onFinal), so that they
+ * can travel while the walk goes on (an agent's scan, remote/agent-serve.ts); returns the whole result, whose
+ * entries are exactly those handed on. The first slice runs at the first next(): a root that cannot be walked
+ * fails there. A caller that stops early (return()) ends the walk.
+ */
+export async function* walkTreeStreamed(opts: WalkOptions, sliceMs: number): AsyncGenerator<[RelPath, ScannedEntry][], ScanResult> {
+  let final: [RelPath, ScannedEntry][] = [];
+  const walk = new RootWalk(opts, (path, scanned) => final.push([path, scanned]));
+  try {
+    for (;;) {
+      const more = walk.step(performance.now() + sliceMs);
+      if (final.length > 0) {
+        const ready = final;
+        final = [];
+        yield ready;
+      }
+      if (!more) break;
+      await setImmediate();
+    }
   } finally {
     walk.end();
   }
@@ -180,7 +216,10 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       if (dir === null) throw e; // the root itself: the caller reports it
       if (e instanceof StaleTargetError || e instanceof UnsafePathError)
         sink.entries.delete(dir); // vanished or replaced while we walked
-      else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${errCode(e)})`));
+      else {
+        sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${errCode(e)})`));
+        finalDir(sink, dir);
+      }
       continue;
     }
     try {
@@ -191,9 +230,13 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
         if (dir === null) throw e;
         const code = errCode(e);
         if (code === 'ENOENT' || code === 'ENOTDIR') sink.entries.delete(dir);
-        else sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
+        else {
+          sink.problems.push(problem(opts.side, dir, 'unreadable', `cannot list directory (${code})`));
+          finalDir(sink, dir);
+        }
         continue;
       }
+      if (dir !== null) finalDir(sink, dir);
       opts.filter?.listed(opts.root, dir, names);
       const inside = cwd?.enter(here.fdPath) === true;
       const prefix = inside ? null : textPrefixOf(here.fdPath);
@@ -208,11 +251,19 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
         if (scanned === null) continue;
         sink.entries.set(path, scanned);
         if (scanned.entry.kind === 'dir') stack.push(path);
+        else sink.onFinal?.(path, scanned);
       }
     } finally {
       here.release();
     }
   }
+}
+
+/** A directory's entry is final once the walk has reached it (WalkSink.onFinal). */
+function finalDir(sink: WalkSink, dir: RelPath): void {
+  if (sink.onFinal === undefined) return;
+  const scanned = sink.entries.get(dir);
+  if (scanned !== undefined) sink.onFinal(dir, scanned);
 }
 
 /** A side's scan kept up to date between watch cycles. */

@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { packageVersion } from '../../src/cli/version.js';
+import { AGENT_PROTOCOL_VERSION } from '../../src/remote/agent-version.js';
 import { runCli } from '../helpers/cli.js';
 import { bundlePath, remoteSide } from '../helpers/remote-side.js';
 
@@ -25,16 +26,16 @@ describe('the agent bundle', () => {
     const lone = join(side.dir, 'tsync-agent.mjs');
     copyFileSync(bundlePath, lone);
     const protocol = spawnSync(process.execPath, [lone, 'agent', '--protocol'], { cwd: side.dir, encoding: 'utf8', env: side.env });
-    expect([protocol.status, protocol.stdout, protocol.stderr]).toEqual([0, '4\n', '']);
+    expect([protocol.status, protocol.stdout, protocol.stderr]).toEqual([0, `${AGENT_PROTOCOL_VERSION}\n`, '']);
     const agent = spawnSync(process.execPath, [lone, 'agent'], { cwd: side.dir, encoding: 'utf8', env: side.env, input: '', timeout: 30_000 });
-    expect([agent.status, agent.stdout, agent.stderr]).toEqual([0, `TSYNC-AGENT ${packageVersion()} 4\n`, '']);
+    expect([agent.status, agent.stdout, agent.stderr]).toEqual([0, `TSYNC-AGENT ${packageVersion()} ${AGENT_PROTOCOL_VERSION}\n`, '']);
     const usage = spawnSync(process.execPath, [lone, 'serve'], { cwd: side.dir, encoding: 'utf8', env: side.env });
     expect([usage.status, usage.stderr]).toEqual([2, 'usage: node tsync-agent.mjs agent [--protocol]\n']);
   });
 
   it('speaks as `tsync agent` does, which the main help does not list', () => {
-    expect(runCli(['agent', '--protocol'])).toMatchObject({ code: 0, stdout: '4\n' });
-    expect(runCli(['agent'], { timeoutMs: 30_000 })).toMatchObject({ code: 0, stdout: `TSYNC-AGENT ${packageVersion()} 4\n` });
+    expect(runCli(['agent', '--protocol'])).toMatchObject({ code: 0, stdout: `${AGENT_PROTOCOL_VERSION}\n` });
+    expect(runCli(['agent'], { timeoutMs: 30_000 })).toMatchObject({ code: 0, stdout: `TSYNC-AGENT ${packageVersion()} ${AGENT_PROTOCOL_VERSION}\n` });
     expect(runCli(['--help']).stdout).not.toMatch(/agent/);
   });
 });

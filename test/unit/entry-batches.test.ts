@@ -2,7 +2,7 @@
 // split anywhere by the transport, come back whole and in order; a stream cut inside a batch is refused.
 import { describe, expect, it } from 'vitest';
 import type { RelPath, ScannedEntry } from '../../src/core/types.js';
-import { ENTRY_BATCH, entryBatches, readEntryBatches } from '../../src/remote/entry-batches.js';
+import { ENTRY_BATCH, entryBatches, readEntryBatches, streamedEntryBatches } from '../../src/remote/entry-batches.js';
 import { ProtocolError } from '../../src/remote/protocol-error.js';
 
 function tree(n: number): Map<RelPath, ScannedEntry> {
@@ -59,5 +59,52 @@ describe('entry batches', () => {
         () => undefined,
       ),
     ).rejects.toThrow(ProtocolError);
+  });
+});
+
+describe('a streamed scan (entries as the walk finds them, then its summary)', () => {
+  /** The parts a walk would hand on: the entries cut into uneven slices. */
+  async function* slices(entries: Map<RelPath, ScannedEntry>): AsyncGenerator<[RelPath, ScannedEntry][]> {
+    const all = [...entries];
+    for (let at = 0, size = 1; at < all.length; at += size, size = (size * 7) % 3001) yield all.slice(at, at + size);
+  }
+  const bytesOf = async (chunks: AsyncIterable<Buffer>): Promise<Buffer> => {
+    const all: Buffer[] = [];
+    for await (const c of chunks) all.push(c);
+    return Buffer.concat(all);
+  };
+  const once = (b: Buffer): AsyncIterable<Buffer> =>
+    (async function* () {
+      yield b;
+    })();
+
+  it('brings back every entry in order and then the summary, however the stream is cut', async () => {
+    for (const n of [0, 5, ENTRY_BATCH * 3 + 1]) {
+      const sent = tree(n);
+      for (const cut of [3, 1000, 1 << 20]) {
+        const got = new Map<RelPath, ScannedEntry>();
+        const summary = await readEntryBatches(
+          recut(
+            streamedEntryBatches(slices(sent), () => ({ count: n, note: 'the end' })),
+            cut,
+          ),
+          (path, scanned) => {
+            got.set(path, scanned);
+          },
+          true,
+        );
+        expect(got).toStrictEqual(sent);
+        expect(summary).toEqual({ count: n, note: 'the end' });
+      }
+    }
+  });
+
+  it('refuses a stream without its summary, and anything after it', async () => {
+    const plain = await bytesOf(entryBatches(tree(10)));
+    await expect(readEntryBatches(once(plain), () => undefined, true)).rejects.toThrow(/ended without its summary/);
+    const streamed = await bytesOf(streamedEntryBatches(slices(tree(10)), () => ({ count: 10 })));
+    await expect(readEntryBatches(once(Buffer.concat([streamed, plain.subarray(0, 8)])), () => undefined, true)).rejects.toThrow(ProtocolError);
+    // a reader that expects no summary (a rescan's reply) takes the mark for an oversized batch
+    await expect(readEntryBatches(once(streamed), () => undefined)).rejects.toThrow(ProtocolError);
   });
 });

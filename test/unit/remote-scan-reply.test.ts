@@ -1,5 +1,5 @@
-// The near side of a remote scan (RemoteEndpoint.scan): entries arrive as compact batches and are checked as
-// they arrive. The far side here is an RpcPeer over in-memory streams (real PassThroughs, as in rpc-peer.test.ts;
+// The near side of a remote scan (RemoteEndpoint.scan): entries arrive as compact batches while the far side still
+// walks, are checked as they arrive, and the stream ends with the scan's summary (remote/entry-batches.ts). The far side here is an RpcPeer over in-memory streams (real PassThroughs, as in rpc-peer.test.ts;
 // ssh and the agent process are what the test/remote suites add) serving a real scan of a real temp tree, or a
 // hostile reply: a path outside the root, a batch cut short, an entry count that does not match.
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AbsPath, RelPath, ScannedEntry } from '../../src/core/types.js';
 import { LocalEndpoint } from '../../src/endpoint/local-endpoint.js';
-import { entryBatches } from '../../src/remote/entry-batches.js';
+import { entryBatches, streamedEntryBatches } from '../../src/remote/entry-batches.js';
 import { ProtocolError } from '../../src/remote/protocol-error.js';
 import { encodeScanBatch } from '../../src/remote/scan-batch-codec.js';
 import { RemoteEndpoint } from '../../src/remote/remote-endpoint.js';
@@ -40,6 +40,14 @@ async function* raw(...parts: Buffer[]): AsyncGenerator<Buffer> {
   for (const p of parts) yield p;
 }
 
+async function* noParts(): AsyncGenerator<[RelPath, ScannedEntry][]> {}
+
+/** `batches`, then a streamed scan's summary (its own encoding: streamedEntryBatches with no entries). */
+async function* streamed(batches: AsyncIterable<Buffer>, summary: CodecValue): AsyncGenerator<Buffer> {
+  yield* batches;
+  yield* streamedEntryBatches(noParts(), () => summary);
+}
+
 const KEEP = { owner: true, group: true, xattrs: false };
 const NOT_UTF8 = Buffer.from([0x66, 0xff, 0xfe, 0x2e, 0x74]).toString('latin1'); // "f\xff\xfe.t": no UTF-8
 
@@ -56,9 +64,22 @@ describe('a remote scan reply', () => {
     const { near, far: farPeer } = link();
     let sent: Map<RelPath, ScannedEntry> | null = null;
     farPeer.handle('scan', async () => {
-      const scan = await far.scan({ side: 'right', vouch: null, keep: KEEP });
-      sent = scan.entries;
-      return withDownload(headOf(scan.entries.size), entryBatches(scan.entries));
+      // as the agent serves it: the walk's parts as they come, then the summary
+      const walk = far.scanStreamed({ side: 'right', vouch: null, keep: KEEP }, 0);
+      async function* parts(): AsyncGenerator<[RelPath, ScannedEntry][]> {
+        for (;;) {
+          const next = await walk.next();
+          if (next.done === true) {
+            sent = next.value.entries;
+            return;
+          }
+          yield next.value;
+        }
+      }
+      return withDownload(
+        {},
+        streamedEntryBatches(parts(), () => headOf(sent?.size ?? -1)),
+      );
     });
     const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
     const got = await endpoint.scan({ side: 'right', vouch: null, keep: KEEP });
@@ -75,7 +96,7 @@ describe('a remote scan reply', () => {
       ['known' as RelPath, entry],
       ['new' as RelPath, entry],
     ]);
-    far.handle('scan', async () => withDownload(headOf(2), entryBatches(entries)));
+    far.handle('scan', async () => withDownload({}, streamed(entryBatches(entries), headOf(2))));
     const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
     const got = await endpoint.scan({ side: 'right', vouch: (p) => (p === 'known' ? '00112233445566ff' : null), keep: KEEP });
     expect(got.entries.get('known' as RelPath)?.entry).toMatchObject({ hash: '00112233445566ff' });
@@ -99,13 +120,14 @@ describe('a remote scan reply', () => {
 
   it.each([
     ['a path outside the root', async () => ({ count: 1, bytes: await batchBytes([file('../../etc/passwd')]) }), /not a path inside the root/],
-    ['a batch cut short', async () => ({ count: 1, bytes: (await batchBytes([file('a')])).subarray(0, 20) }), /ended inside a batch/],
+    ['a batch cut short', async () => ({ count: 1, bytes: (await batchBytes([file('a')])).subarray(0, 20), noSummary: true }), /ended inside a batch/],
+    ['no summary at the end', async () => ({ count: 1, bytes: await batchBytes([file('a')]), noSummary: true }), /ended without its summary/],
     ['fewer entries than the head says', async () => ({ count: 2, bytes: await batchBytes([file('a')]) }), /a scan of 2 entries sent 1/],
     ['the same path twice', async () => ({ count: 2, bytes: lengthPrefixed(encodeScanBatch([file('a'), file('a')])) }), /a scan of 2 entries sent 1/],
   ] as const)('%s is a ProtocolError', async (_what, reply, message) => {
     const { near, far } = link();
-    const { count, bytes } = await reply();
-    far.handle('scan', async () => withDownload(headOf(count), raw(bytes)));
+    const got = await reply();
+    far.handle('scan', async () => withDownload({}, 'noSummary' in got ? raw(got.bytes) : streamed(raw(got.bytes), headOf(got.count))));
     const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
     const scanning = endpoint.scan({ side: 'right', vouch: null, keep: KEEP });
     await expect(scanning).rejects.toThrow(ProtocolError);

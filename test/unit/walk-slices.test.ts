@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AbsPath, RelPath } from '../../src/core/types.js';
+import type { AbsPath, RelPath, ScannedEntry } from '../../src/core/types.js';
 import { absFromText } from '../../src/fs/paths.js';
-import { walkTree, walkTreeInSlices, type WalkOptions } from '../../src/scan/scan.js';
+import { type ScanResult, walkTree, walkTreeInSlices, walkTreeStreamed, type WalkOptions } from '../../src/scan/scan.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -66,6 +66,60 @@ describe('a walk in slices', () => {
     await sliced;
     expect(turns).toBeGreaterThan(10);
     expect(new Set(seen)).toEqual(new Set([realpathSync(home)]));
+    expect(process.cwd()).toBe(home);
+  });
+});
+
+describe('a walk that hands its entries on as it goes (walkTreeStreamed: what an agent sends while it walks)', () => {
+  /** Every part the walk hands on, and what it returns at the end. */
+  async function drain(
+    walk: AsyncGenerator<[RelPath, ScannedEntry][], ScanResult>,
+    between?: (partsSoFar: number) => void,
+  ): Promise<{ handed: [RelPath, ScannedEntry][]; parts: number; result: ScanResult }> {
+    const handed: [RelPath, ScannedEntry][] = [];
+    let parts = 0;
+    for (;;) {
+      const next = await walk.next();
+      if (next.done === true) return { handed, parts, result: next.value };
+      handed.push(...next.value);
+      parts++;
+      between?.(parts);
+    }
+  }
+
+  it('hands on each entry of the result once, over many slices, and returns what one synchronous walk finds', async () => {
+    const root = tree();
+    const whole = walkTree(optionsFor(root));
+    const { handed, parts, result } = await drain(walkTreeStreamed(optionsFor(root), 0));
+    expect(parts).toBeGreaterThan(10);
+    expect(handed.length).toBe(result.entries.size);
+    expect(new Map(handed)).toEqual(result.entries);
+    expect(comparable(result.entries)).toEqual(comparable(whole.entries));
+    expect(result.leftoverTemps).toEqual(['.tsync-tmp-leftover']);
+  });
+
+  it('never hands on a directory that vanished between being found and being listed', async () => {
+    const root = tree();
+    // after the first slice the root is listed and its directories found, none of them listed yet (a slice of 0 ms
+    // lists one directory): one of them goes now, between two slices, as another process might remove it
+    const { handed, result } = await drain(walkTreeStreamed(optionsFor(root), 0), (parts) => {
+      if (parts === 1) rmSync(join(root, 'd7'), { recursive: true });
+    });
+    expect(result.entries.has('d7' as RelPath)).toBe(false);
+    expect(handed.some(([p]) => p === 'd7' || p.startsWith('d7/'))).toBe(false);
+    expect(new Map(handed)).toEqual(result.entries);
+    expect(result.entries.size).toBe(39 * 27 + 2);
+  });
+
+  it('fails at the first step when the root cannot be walked, and ends the walk when its reader stops early', async () => {
+    const missing = join(tree(), 'not-there');
+    await expect(walkTreeStreamed(optionsFor(missing), 0).next()).rejects.toThrow();
+    const root = tree();
+    const home = process.cwd();
+    const walk = walkTreeStreamed(optionsFor(root), 0);
+    await walk.next();
+    await walk.return(walkTree(optionsFor(root)));
+    expect((await walk.next()).done).toBe(true);
     expect(process.cwd()).toBe(home);
   });
 });
