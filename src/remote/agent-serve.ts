@@ -291,12 +291,15 @@ class AgentSession {
   }
 }
 
-/** What a scan reply says besides its entries, which follow it as a stream of batches (entry-batches.ts). */
 /** Ends a streamed walk whose stream was stopped before the walk was done. */
 class ScanStoppedError extends Error {
   readonly code = 'SCAN_STOPPED';
 }
 
+/**
+ * What a scan says besides its entries: at the end of a streamed scan's batches (entry-batches.ts
+ * streamedEntryBatches), or as a rescan's reply, ahead of its batches.
+ */
 function scanHead(scan: ScanResult, filter: PathFilter): CodecValue {
   return { count: scan.entries.size, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
 }

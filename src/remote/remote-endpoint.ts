@@ -348,10 +348,10 @@ export class RemoteEndpoint implements Endpoint {
     return this.peer.closed;
   }
 
-  /** The stat cache vouches for unchanged files here, as the reply arrives; problems are this side's. */
   /**
    * A scan's entries, read batch by batch and checked as they arrive, and its summary: in the reply (a rescan), or
-   * at the end of the stream (`streamed`: a scan, whose entries leave the far side while it still walks).
+   * at the end of the stream (`streamed`: a scan, whose entries leave the far side while it still walks). The stat
+   * cache vouches for unchanged files here, as they arrive; problems are this side's.
    */
   private async scanResultOf(req: ScanRequest, down: DownloadResult, streamed = false): Promise<ScanResult> {
     const entries = new Map<RelPath, ScannedEntry>();
