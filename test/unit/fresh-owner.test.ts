@@ -32,22 +32,26 @@ function scannedFile(abs: string): ScannedEntry {
   };
 }
 
-type Installer = (root: string, name: string, source: ScannedEntry, applyMeta: (fd: number, tmpAbs: Buffer) => OwnerMeta & XattrMeta) => Promise<ScannedEntry>;
+type ApplyMeta = (fd: number, tmpAbs: Buffer) => OwnerMeta & XattrMeta;
+type Installer = (root: string, name: string, source: ScannedEntry, applyMeta: ApplyMeta) => Promise<ScannedEntry>;
+
+/** What both ways of installing are asked: `dst/<name>`, new (no expectation), with no trash. */
+function installRequest(root: string, name: string, source: ScannedEntry, applyMeta: ApplyMeta) {
+  return {
+    targetDirAbs: Buffer.from(join(root, 'dst')),
+    targetAbs: Buffer.from(join(root, 'dst', name)),
+    source,
+    expect: null,
+    label: name,
+    beforeRename: () => undefined,
+    keepReplaced: () => undefined,
+    applyMeta,
+  };
+}
 
 const installers: Record<string, Installer> = {
   'small copy': async (root, name, source, applyMeta) => {
-    const r = await copyFileAtomic({
-      sourceAbs: Buffer.from(join(root, 'src', name)),
-      targetDirAbs: Buffer.from(join(root, 'dst')),
-      targetAbs: Buffer.from(join(root, 'dst', name)),
-      source,
-      expect: null,
-      label: name,
-      beforeRename: () => undefined,
-      keepReplaced: () => undefined,
-      sourceRacyWindowNs: 0n,
-      applyMeta,
-    });
+    const r = await copyFileAtomic({ ...installRequest(root, name, source, applyMeta), sourceAbs: Buffer.from(join(root, 'src', name)), sourceRacyWindowNs: 0n });
     return r.target;
   },
   'streamed install': async (root, name, source, applyMeta) => {
@@ -55,19 +59,7 @@ const installers: Record<string, Installer> = {
     async function* chunks(): AsyncGenerator<Buffer> {
       yield bytes;
     }
-    const r = await installStream(
-      {
-        targetDirAbs: Buffer.from(join(root, 'dst')),
-        targetAbs: Buffer.from(join(root, 'dst', name)),
-        source,
-        expect: null,
-        label: name,
-        beforeRename: () => undefined,
-        keepReplaced: () => undefined,
-        applyMeta,
-      },
-      chunks(),
-    );
+    const r = await installStream(installRequest(root, name, source, applyMeta), chunks());
     return r.target;
   },
 };
