@@ -12,6 +12,7 @@
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import { anchoredPaths, PROC_FD } from '../engine/dir-anchors.js';
+import { forgetEnteredDir } from '../fs/work-dir.js';
 
 export class CwdAnchor {
   private constructor(private readonly home: number) {}
@@ -51,6 +52,8 @@ export class CwdAnchor {
       process.chdir(`${PROC_FD}${this.home}`);
     } finally {
       closeSync(this.home);
+      // back where the slice began, which an install may have entered (fs/work-dir.ts): it enters again
+      forgetEnteredDir();
     }
   }
 }

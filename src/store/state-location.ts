@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import type { AbsPath } from '../core/types.js';
 
 export interface StateDirSources {
@@ -9,12 +9,15 @@ export interface StateDirSources {
   readonly home?: string;
 }
 
-/** --state-dir, else $TSYNC_STATE_DIR, else $XDG_STATE_HOME/tsync, else ~/.local/state/tsync. */
+/**
+ * --state-dir, else $TSYNC_STATE_DIR, else $XDG_STATE_HOME/tsync, else ~/.local/state/tsync; made absolute
+ * against the working directory tsync started in (a synchronous install may move it: fs/work-dir.ts).
+ */
 export function resolveStateDir({ flag, env, home = homedir() }: StateDirSources): string {
-  if (flag !== undefined && flag !== '') return flag;
-  if (env.TSYNC_STATE_DIR) return env.TSYNC_STATE_DIR;
-  if (env.XDG_STATE_HOME) return join(env.XDG_STATE_HOME, 'tsync');
-  return join(home, '.local', 'state', 'tsync');
+  if (flag !== undefined && flag !== '') return resolve(flag);
+  if (env.TSYNC_STATE_DIR) return resolve(env.TSYNC_STATE_DIR);
+  if (env.XDG_STATE_HOME) return resolve(env.XDG_STATE_HOME, 'tsync');
+  return resolve(home, '.local', 'state', 'tsync');
 }
 
 export interface PairKey {

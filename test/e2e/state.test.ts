@@ -61,6 +61,31 @@ describe('state outside the trees', () => {
     expect(pairDbs(viaEnv)).toHaveLength(1);
   });
 
+  it('is taken relative to where tsync started, however the run moves its working directory', () => {
+    // a small install names its files from inside their directory (fs/work-dir.ts): a relative state dir must
+    // still mean the one below the directory tsync was started in, for the index, its lock and its journal
+    const sb = sandbox();
+    for (let i = 0; i < 40; i++) put(sb.src, `d${i % 8}/sub${i % 3}/f${i}`, `file ${i}\n`);
+    pinTimes(sb.src);
+    const relative = ['sync', '--one-way', '--state-dir', 'rel-state', 'src', 'dst'];
+    expect(runCli(relative, { cwd: sb.dir }).code).toBe(0);
+    put(sb.src, 'd3/sub0/f3', 'changed\n');
+    put(sb.src, 'd5/new', 'new\n');
+    pinTimes(sb.src);
+    expect(runCli(['sync', '--one-way', 'src', 'dst'], { cwd: sb.dir, env: { TSYNC_STATE_DIR: 'rel-state' } }).code).toBe(0);
+    expect(runCli(relative, { cwd: sb.dir })).toMatchObject({ code: 0, stdout: NOTHING_DONE });
+
+    expect(compareTrees(snapshotTree(sb.src), snapshotTree(sb.dst))).toEqual([]);
+    const dbs = pairDbs(join(sb.dir, 'rel-state'));
+    expect(dbs).toHaveLength(1);
+    const pair = (dbs[0] ?? '?').replace(/\.db$/, '');
+    for (const name of readdirSync(join(sb.dir, 'rel-state'))) expect(name.startsWith(`${pair}.`), name).toBe(true);
+    // nothing of the state dir's anywhere else: not in the trees, not beside them
+    expect(readdirSync(sb.dir).sort()).toEqual(['dst', 'rel-state', 'src']);
+    expect(findOwnNames(sb.dst)).toEqual(['.tsync']);
+    expect(findOwnNames(sb.src)).toEqual([]);
+  });
+
   it('is the same for the roots given through symlinked paths, and for the pair given the other way round', () => {
     const sb = sandbox();
     buildTree(sb);
