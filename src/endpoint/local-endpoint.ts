@@ -11,7 +11,7 @@ import { AncestorGuard, assertExpected, StaleTargetError, UnsafePathError } from
 import { assertSourceUnchanged, linkAtomic } from '../engine/hard-link.js';
 import { copyLocally, type LocalRunSide, mayBeLinkedTo } from '../engine/local-copy.js';
 import { deleteEntry, makeDir, setLinkMeta, setMeta } from '../engine/operations.js';
-import { installStream, openReadStream, type ReadStream } from '../engine/stream-copy.js';
+import { type InstallRequest, installBytes, installStream, openReadStream, type ReadStream, type StreamInstalled } from '../engine/stream-copy.js';
 import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
 import type { RebuiltHash } from '../delta/delta-apply.js';
 import { deltaOf } from '../delta/delta-match.js';
@@ -338,6 +338,21 @@ export class LocalEndpoint implements Endpoint {
   }
 
   async install(path: RelPath, source: ScannedEntry, expect: Expectation, chunks: AsyncIterable<Buffer>, xattrs: Xattrs, finalHash?: () => string | null): Promise<Installed> {
+    return this.installFrom(path, source, expect, xattrs, (req) => installStream(finalHash === undefined ? req : { ...req, finalHash }, chunks));
+  }
+
+  /** install for bytes already here (a batch's small file): installBytes, which names the target's entries from inside its directory. */
+  private installWhole(path: RelPath, source: ScannedEntry, expect: Expectation, bytes: Buffer, xattrs: Xattrs): Promise<Installed> {
+    return this.installFrom(path, source, expect, xattrs, (req) => installBytes(req, bytes));
+  }
+
+  private async installFrom(
+    path: RelPath,
+    source: ScannedEntry,
+    expect: Expectation,
+    xattrs: Xattrs,
+    write: (req: InstallRequest) => StreamInstalled | Promise<StreamInstalled>,
+  ): Promise<Installed> {
     const e = source.entry;
     if (e.kind !== 'file') throw new Error(`cannot install a ${e.kind} from a stream`);
     const r = this.running();
@@ -345,21 +360,17 @@ export class LocalEndpoint implements Endpoint {
     const label = displayPath(path);
     const dirKey = parentOf(path) ?? '';
     const got = await this.installing(path, expect, (to, beforeRename, keepReplaced) =>
-      installStream(
-        {
-          // the cheaper path of a local copy (apply-meta.ts): installStream checks the owner after the rename
-          ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToTempFile(fd, tmpAbs, e, xattrs, label, dirKey) }),
-          targetDirAbs: to.dirFdPath,
-          targetAbs: to.fdPath,
-          source,
-          expect,
-          label,
-          beforeRename,
-          keepReplaced,
-          ...(finalHash === undefined ? {} : { finalHash }),
-        },
-        chunks,
-      ),
+      write({
+        // the cheaper path of a local copy (apply-meta.ts): installStream checks the owner after the rename
+        ...(meta === null ? {} : { applyMeta: (fd: number, tmpAbs: Buffer) => meta.applyToTempFile(fd, tmpAbs, e, xattrs, label, dirKey) }),
+        targetDirAbs: to.dirFdPath,
+        targetAbs: to.fdPath,
+        source,
+        expect,
+        label,
+        beforeRename,
+        keepReplaced,
+      }),
     );
     if (mayBeLinkedTo(source)) r.installed.set(path, got.target.stat);
     return got;
@@ -387,7 +398,7 @@ export class LocalEndpoint implements Endpoint {
     const out: PerFile<Installed>[] = [];
     for (const item of items) {
       try {
-        out.push({ ok: await this.install(item.path, item.source, item.expect, oneChunk(item.bytes), item.xattrs) });
+        out.push({ ok: await this.installWhole(item.path, item.source, item.expect, item.bytes, item.xattrs) });
       } catch (error) {
         out.push({ error });
       }
@@ -462,10 +473,6 @@ export class LocalEndpoint implements Endpoint {
       to.release();
     }
   }
-}
-
-async function* oneChunk(bytes: Buffer): AsyncGenerator<Buffer> {
-  yield bytes;
 }
 
 /** A delta's basis must be a file the scan saw. */

@@ -300,7 +300,7 @@ function stillInside(req: RenameGuard): void {
 const DOT = Buffer.of(0x2e);
 
 /** Where a synchronous install names its temp file and its target, and the checks before its rename. */
-interface InstallSite extends RenameGuard {
+export interface InstallSite extends RenameGuard {
   readonly dirAbs: Buffer;
 }
 
@@ -309,7 +309,7 @@ interface InstallSite extends RenameGuard {
  * one resolution of the descriptor's link for every file installed there, instead of four per file), else the
  * descriptor paths. Only for code that runs to its rename without yielding: a bare name means nothing later.
  */
-function installSite(req: CopyRequest): InstallSite {
+export function installSite(req: RenameGuard & { readonly targetDirAbs: Buffer }): InstallSite {
   const dir = req.targetDirAbs;
   const target = req.targetAbs;
   const bare = target.length > dir.length + 1 && target[dir.length] === 0x2f && target.indexOf(0x2f, dir.length + 1) === -1 && dir.equals(target.subarray(0, dir.length)) && enterDirOf(dir);

@@ -1,10 +1,23 @@
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
-import type { Entry, Expectation, OwnerMeta, ScannedEntry, XattrMeta } from '../core/types.js';
+import type { Entry, Expectation, FileEntry, OwnerMeta, ScannedEntry, XattrMeta } from '../core/types.js';
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
-import { streamingHash } from '../hash/xxhash.js';
-import { changedSince, createTemp, discardTemp, hashHandle, ownedAsRecorded, renameIntoPlace, sameStat, secondsOf, SourceChangedError, SourceReadError } from './copy-file.js';
+import { hashBytes, streamingHash } from '../hash/xxhash.js';
+import {
+  changedSince,
+  createTemp,
+  discardTemp,
+  hashHandle,
+  installSite,
+  ownedAsRecorded,
+  type RenameGuard,
+  renameIntoPlace,
+  sameStat,
+  secondsOf,
+  SourceChangedError,
+  SourceReadError,
+} from './copy-file.js';
 import { StaleTargetError } from './guards.js';
 import { HOLE_BLOCK, writeSkippingZeros } from './sparse-copy.js';
 
@@ -150,8 +163,7 @@ export interface StreamInstalled {
  * the trash, the rename. Any failure, the chunks' own included, removes the temp file.
  */
 export async function installStream(req: InstallRequest, chunks: AsyncIterable<Buffer>): Promise<StreamInstalled> {
-  const e = req.source.entry;
-  if (e.kind !== 'file') throw new Error(`cannot install a ${e.kind} from a stream`);
+  const e = fileOf(req);
   const sparse = isSparse(req.source.stat);
   const { tmpAbs, fd } = createTemp(req.targetDirAbs);
   let installed = false;
@@ -160,33 +172,70 @@ export async function installStream(req: InstallRequest, chunks: AsyncIterable<B
     let pos = 0;
     for await (const chunk of chunks) {
       h.update(chunk);
-      const at = pos;
-      const write = (from: number, to: number): void => {
-        let off = from;
-        while (off < to) off += writeSync(fd, chunk, off, to - off, at + off);
-      };
-      if (sparse) writeSkippingZeros(chunk, write);
-      else write(0, chunk.length);
+      writeChunk(fd, chunk, pos, sparse);
       pos += chunk.length;
     }
-    if (sparse) ftruncateSync(fd, pos);
-    const hash = h.digestHex();
-    if (pos !== e.size || (e.hash !== null && hash !== e.hash)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
-    // a delta rebuilt from the wrong blocks (or a basis that changed under it) ends here, before the rename
-    if (req.finalHash !== undefined && req.finalHash() !== hash) throw new SourceChangedError(`${req.label}: the file rebuilt from the delta differs from the source`);
-    // owner first: a chown clears setuid/setgid, which the chmod after it sets again; the mtime last
-    const meta = req.applyMeta?.(fd, tmpAbs) ?? {};
-    fchmodSync(fd, e.mode);
-    futimesSync(fd, secondsOf(e.mtimeNs), secondsOf(e.mtimeNs));
-    renameIntoPlace(req, tmpAbs);
+    const done = completeInstall(req, req, e, fd, tmpAbs, pos, h.digestHex(), sparse);
     installed = true;
-    const entry: Entry = { kind: 'file', size: pos, mtimeNs: e.mtimeNs, mode: e.mode, hash, ...meta };
-    // applyMeta may have left out a chown on a guess (apply-meta.ts applyToTempFile): what the rename installed is
-    // checked on the same descriptor, and put right where the guess did not hold
-    const st = ownedAsRecorded(fd, meta, e.mode, fstatSync(fd, { bigint: true }));
-    return { target: { entry, stat: statIdOf(st), observedAtNs: nowNs() }, bytes: pos, hash };
+    return done;
   } finally {
     closeSync(fd);
     if (!installed) discardTemp(tmpAbs);
   }
+}
+
+/**
+ * installStream for bytes already in memory (a batch's small files): the same steps and checks, run without
+ * yielding from the temp file's creation to the rename, so the target's entries go by bare names from inside
+ * its directory (copy-file.ts installSite).
+ */
+export function installBytes(req: InstallRequest, bytes: Buffer): StreamInstalled {
+  const e = fileOf(req);
+  const sparse = isSparse(req.source.stat);
+  const site = installSite(req);
+  const { tmpAbs, fd } = createTemp(site.dirAbs);
+  let installed = false;
+  try {
+    writeChunk(fd, bytes, 0, sparse);
+    const done = completeInstall(req, site, e, fd, tmpAbs, bytes.length, hashBytes(bytes), sparse);
+    installed = true;
+    return done;
+  } finally {
+    closeSync(fd);
+    if (!installed) discardTemp(tmpAbs);
+  }
+}
+
+function fileOf(req: InstallRequest): FileEntry {
+  const e = req.source.entry;
+  if (e.kind !== 'file') throw new Error(`cannot install a ${e.kind} from a stream`);
+  return e;
+}
+
+/** Writes `chunk` at `at`, leaving holes for its all-zero blocks when the source has holes. */
+function writeChunk(fd: number, chunk: Buffer, at: number, sparse: boolean): void {
+  const write = (from: number, to: number): void => {
+    let off = from;
+    while (off < to) off += writeSync(fd, chunk, off, to - off, at + off);
+  };
+  if (sparse) writeSkippingZeros(chunk, write);
+  else write(0, chunk.length);
+}
+
+/** The checks on what was written (`pos` bytes hashing to `hash`), the metadata, and the rename over the target as `guard` names it. */
+function completeInstall(req: InstallRequest, guard: RenameGuard, e: FileEntry, fd: number, tmpAbs: Buffer, pos: number, hash: string, sparse: boolean): StreamInstalled {
+  if (sparse) ftruncateSync(fd, pos);
+  if (pos !== e.size || (e.hash !== null && hash !== e.hash)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
+  // a delta rebuilt from the wrong blocks (or a basis that changed under it) ends here, before the rename
+  if (req.finalHash !== undefined && req.finalHash() !== hash) throw new SourceChangedError(`${req.label}: the file rebuilt from the delta differs from the source`);
+  // owner first: a chown clears setuid/setgid, which the chmod after it sets again; the mtime last
+  const meta = req.applyMeta?.(fd, tmpAbs) ?? {};
+  fchmodSync(fd, e.mode);
+  futimesSync(fd, secondsOf(e.mtimeNs), secondsOf(e.mtimeNs));
+  renameIntoPlace(guard, tmpAbs);
+  const entry: Entry = { kind: 'file', size: pos, mtimeNs: e.mtimeNs, mode: e.mode, hash, ...meta };
+  // applyMeta may have left out a chown on a guess (apply-meta.ts applyToTempFile): what the rename installed is
+  // checked on the same descriptor, and put right where the guess did not hold
+  const st = ownedAsRecorded(fd, meta, e.mode, fstatSync(fd, { bigint: true }));
+  return { target: { entry, stat: statIdOf(st), observedAtNs: nowNs() }, bytes: pos, hash };
 }

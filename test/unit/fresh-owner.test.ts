@@ -1,4 +1,5 @@
-// The small-file copy and the streamed install (what a remote side's agent and a large local stream run) leave out
+// The small-file copy, the streamed install (what a remote side's agent and a large local stream run) and the whole
+// install of a batch's small file leave out
 // the fchown where a fresh file of the target directory already has the wanted owner and group
 // (engine/apply-meta.ts applyToTempFile), learnt from the first file of each directory; the installed file's fstat
 // after the rename must catch a guess that no longer holds and chown it there (engine/copy-file.ts
@@ -12,7 +13,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OwnerMeta, ScannedEntry, XattrMeta } from '../../src/core/types.js';
 import { MetaWriter } from '../../src/engine/apply-meta.js';
 import { copyFileAtomic } from '../../src/engine/copy-file.js';
-import { installStream } from '../../src/engine/stream-copy.js';
+import { installBytes, installStream } from '../../src/engine/stream-copy.js';
 import { statIdOf } from '../../src/fs/stat.js';
 import { loadHasher } from '../../src/hash/xxhash.js';
 
@@ -61,6 +62,9 @@ const installers: Record<string, Installer> = {
     }
     const r = await installStream(installRequest(root, name, source, applyMeta), chunks());
     return r.target;
+  },
+  'whole install (a batch of small files)': async (root, name, source, applyMeta) => {
+    return installBytes(installRequest(root, name, source, applyMeta), readFileSync(join(root, 'src', name))).target;
   },
 };
 

@@ -4,14 +4,16 @@
 // interleaved, so the working directory moves back and forth), never through a directory path swapped for a
 // symlink, and the working directory must be the one it was once the event loop turns. process.chdir is
 // observed (not replaced) to show which way the installs went; TSYNC_NO_CHDIR=1 turns the bare names off.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AbsPath, RelPath, ScannedEntry } from '../../src/core/types.js';
 import { copyFileAtomic } from '../../src/engine/copy-file.js';
+import { installBytes } from '../../src/engine/stream-copy.js';
 import { DirAnchors } from '../../src/engine/dir-anchors.js';
 import { absFromText } from '../../src/fs/paths.js';
+import { loadHasher } from '../../src/hash/xxhash.js';
 import { forgetEnteredDir, restoreWorkDir } from '../../src/fs/work-dir.js';
 import { scanTree } from '../../src/scan/scan.js';
 
@@ -174,5 +176,41 @@ describe('installing from inside the target directory', () => {
     await copyAll(src, dst, scanned, ['a/one' as RelPath, 'a/two' as RelPath, 'b/one' as RelPath], undefined, moveAway);
     expect(readdirSync(elsewhere)).toEqual([]);
     expect(contents(dst)).toEqual({ 'a/one': 'content of a/one\n', 'a/two': 'content of a/two\n', 'b/one': 'content of b/one\n' });
+  });
+});
+
+describe("installing a batch's file whole from inside the target directory", () => {
+  it('puts every file where it belongs, holes kept, entering a directory only when the target moves to another', async () => {
+    await loadHasher();
+    const src = temp();
+    sourceTree(src);
+    // a file with holes: 1 MiB with 4 KiB of data at its end
+    truncateSync(join(src, 'top'), 0);
+    writeFileSync(join(src, 'top'), Buffer.alloc(4096, 7), { flag: 'r+' });
+    truncateSync(join(src, 'top'), 1 << 20);
+    const rescanned = scanTree({ root: absFromText(src) as AbsPath, side: 'left', base: new Map(), sideRecord: () => undefined, checksum: false }).entries;
+    const dst = temp();
+    makeDirs(dst);
+    const anchors = new DirAnchors(absFromText(dst) as AbsPath);
+    const chdir = vi.spyOn(process, 'chdir');
+    for (const path of FILES) {
+      const source = rescanned.get(path);
+      if (source === undefined) throw new Error(`not scanned: ${path}`);
+      const t = anchors.place(path);
+      try {
+        installBytes(
+          { targetDirAbs: t.dirFdPath, targetAbs: t.fdPath, source, expect: null, label: path, beforeRename: () => undefined, keepReplaced: () => undefined },
+          readFileSync(join(src, path)),
+        );
+      } finally {
+        t.release();
+      }
+    }
+    anchors.closeAll();
+    expect(chdir.mock.calls.length).toBe(FILES.length);
+    const expected: Record<string, string> = Object.fromEntries(FILES.map((f) => [f, readFileSync(join(src, f), 'utf8')]));
+    expect(contents(dst)).toEqual(expected);
+    // the all-zero blocks stayed holes
+    expect(lstatSync(join(dst, 'top')).blocks * 512).toBeLessThan(64 * 1024);
   });
 });
