@@ -1,24 +1,28 @@
 /*
- * Why a synchronous install moves the working directory (issue 11). Every call through `/proc/self/fd/N/name`
- * (engine/dir-anchors.ts) makes the kernel resolve procfs's magic link again, and installing one small file
- * names entries of its directory four times: the temp file's creation, the stale check, and both names of the
- * rename. Measured on this project's 2-core machine (tmpfs, 10k files in 100 directories): that install
- * sequence cost 35-42 µs per file through descriptor paths, 26-27 µs by bare names from inside the directory.
- * Entering the directory through its descriptor (`chdir("/proc/self/fd/N")`) resolves the link once for all
- * the files installed there, and a bare name is then looked up in that very directory, wherever it is moved
- * or whatever replaces its path: the same guarantee as the descriptor path (scan/cwd-anchor.ts says the same
- * of the walk).
+ * Why the walk and a synchronous install move the working directory (issue 11). Every call through
+ * `/proc/self/fd/N/name` (engine/dir-anchors.ts) makes the kernel resolve procfs's magic link again. Measured on
+ * this project's 2-core machine:
+ * - an lstat took 5.6-6.2 µs that way against 2.3-3.0 µs by a bare name from inside the directory (100k files;
+ *   half the CPU time of a 100k-file no-op was lstat);
+ * - installing a small file names entries of its directory four times (the temp file's creation, the stale
+ *   check, both names of the rename): 35-42 µs per file that way against 26-27 µs by bare names (tmpfs, 10k files
+ *   in 100 directories).
+ * Entering the directory through its descriptor (`chdir("/proc/self/fd/N")`) resolves the link once for all the
+ * entries looked up there, and a bare name is then looked up in that very directory, wherever it is moved or
+ * whatever replaces its path: the same guarantee as the descriptor path, so no symlink on the way is followed.
  *
  * The rules that keep this safe:
  * - a bare name is used only by synchronous code, right after `enterDirOf` said yes, in the same synchronous
- *   stretch: nothing else can move the working directory in between;
+ *   stretch (one directory's names in a walk, one install from its temp file to its rename): nothing else can
+ *   move the working directory in between, and nothing else in tsync calls process.chdir;
  * - which directory the working directory is, is known by the identity of the descriptor path that entered it
  *   (one Buffer per opened descriptor in DirAnchors): a directory opened again is entered again;
  * - everything else tsync names by an absolute path (roots, the state dir: state-location.ts), so a working
  *   directory left inside a tree changes nothing for it; and it is put back at the next turn of the event
- *   loop (or by `restoreWorkDir`), so timers, I/O callbacks and child processes see the one the user chose.
+ *   loop (or by `restoreWorkDir`), through a descriptor held on it (its path may be gone), so timers, I/O
+ *   callbacks and child processes see the one the user chose.
  * Not used where /proc does not anchor paths, in a worker thread (which may not chdir), or with
- * TSYNC_NO_CHDIR=1 (a testing switch, shared with the walk).
+ * TSYNC_NO_CHDIR=1 (a testing switch).
  */
 import { closeSync, constants, openSync } from 'node:fs';
 import { errCode } from './stat.js';
@@ -81,14 +85,6 @@ export function restoreWorkDir(): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/**
- * Someone else moved the working directory (the walk's slices, cwd-anchor.ts): whatever was entered is no
- * longer known to be where it is, so the next `enterDirOf` enters again.
- */
-export function forgetEnteredDir(): void {
-  current = null;
 }
 
 function isProcFdPath(p: Buffer): boolean {

@@ -24,7 +24,7 @@ export function entryPathOf(dirPath: Buffer, textPrefix: string | null, name: st
   return Buffer.concat([dirPath, SLASH, Buffer.from(name, 'latin1')]);
 }
 
-/** A name alone, looked up from inside its directory (cwd-anchor.ts): a string when ASCII, else its bytes. */
+/** A name alone, looked up from inside its directory (fs/work-dir.ts): a string when ASCII, else its bytes. */
 export function bareEntryPath(name: string): EntryPath {
   return NOT_ASCII.test(name) ? Buffer.from(name, 'latin1') : name;
 }

@@ -8,7 +8,7 @@ import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
-import { CwdAnchor } from './cwd-anchor.js';
+import { enterDirOf, restoreWorkDir } from '../fs/work-dir.js';
 import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
 import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
@@ -191,20 +191,19 @@ export async function* walkTreeStreamed(opts: WalkOptions, sliceMs: number): Asy
 
 /**
  * Walks the directories on `stack` and those found below them, until the stack is empty or `deadline`
- * (performance.now()) has passed; what is left to walk stays on the stack. The working directory is moved
- * only within a slice (cwd-anchor.ts): whatever runs between slices sees it as it was.
+ * (performance.now()) has passed; what is left to walk stays on the stack. Each directory's entries are
+ * looked up by bare name from inside it where that can be done (fs/work-dir.ts says why); the working
+ * directory is put back when the slice ends, so whatever runs between slices sees the one the user chose.
  */
 function walkSlice(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number): void {
-  // entries are looked up by bare name from inside their directory where that can be done (cwd-anchor.ts says why)
-  const cwd = CwdAnchor.begin();
   try {
-    walkDirs(opts, anchors, stack, sink, cwd, deadline);
+    walkDirs(opts, anchors, stack, sink, deadline);
   } finally {
-    cwd?.end();
+    restoreWorkDir();
   }
 }
 
-function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, cwd: CwdAnchor | null, deadline: number): void {
+function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number): void {
   // one directory at least per slice, whatever the time: a slice that walked nothing would never end the walk
   for (let walked = 0; stack.length > 0 && (walked === 0 || performance.now() < deadline); walked++) {
     const dir = stack.pop() ?? null;
@@ -238,7 +237,8 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       }
       if (dir !== null) finalDir(sink, dir);
       opts.filter?.listed(opts.root, dir, names);
-      const inside = cwd?.enter(here.fdPath) === true;
+      // synchronous from here to the end of the directory's names: the bare names mean this directory
+      const inside = enterDirOf(here.fdPath);
       const prefix = inside ? null : textPrefixOf(here.fdPath);
       for (const name of names) {
         const path = joinRel(dir, name);

@@ -80,7 +80,7 @@ const real = {
 function pathText(p) {
   const text = Buffer.isBuffer(p) ? p.toString('latin1') : p instanceof URL ? p.pathname : String(p);
   if (!text.startsWith('/')) {
-    // a bare name looked up from inside its directory (src/scan/cwd-anchor.ts): the working directory, by its real path
+    // a bare name looked up from inside its directory (src/fs/work-dir.ts): the working directory, by its real path
     try {
       return `${real.readlinkSync('/proc/self/cwd', { encoding: 'latin1' })}/${text}`;
     } catch {

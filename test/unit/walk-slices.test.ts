@@ -1,7 +1,7 @@
 // A walk that shares its thread (scan/scan.ts walkTreeInSlices: a remote pair's local walk while ssh connects, an
 // agent's walk) must find exactly what one synchronous walk finds, must let other work run between its slices, and
 // must leave the working directory as it found it whenever that other work runs (the walk moves it only within a
-// slice, scan/cwd-anchor.ts). Real trees in a temp directory; nothing is stood in for.
+// slice, fs/work-dir.ts). Real trees in a temp directory; nothing is stood in for.
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -14,7 +14,7 @@ import { installBytes } from '../../src/engine/stream-copy.js';
 import { DirAnchors } from '../../src/engine/dir-anchors.js';
 import { absFromText } from '../../src/fs/paths.js';
 import { loadHasher } from '../../src/hash/xxhash.js';
-import { forgetEnteredDir, restoreWorkDir } from '../../src/fs/work-dir.js';
+import { restoreWorkDir } from '../../src/fs/work-dir.js';
 import { scanTree } from '../../src/scan/scan.js';
 
 const made: string[] = [];
@@ -153,7 +153,7 @@ describe('installing from inside the target directory', () => {
     makeDirs(dst);
     const anchors = new DirAnchors(absFromText(dst) as AbsPath);
     await copyAll(src, dst, scanned, ['a/one' as RelPath], anchors);
-    // a walk in between moves the working directory slice by slice (scan/cwd-anchor.ts) and puts it back
+    // a walk in between enters its own directories and puts the working directory back where it began
     sourceTree(temp());
     const chdir = vi.spyOn(process, 'chdir');
     await copyAll(src, dst, scanned, ['a/two' as RelPath], anchors);
@@ -167,14 +167,14 @@ describe('installing from inside the target directory', () => {
     const scanned = sourceTree(src);
     const dst = temp();
     makeDirs(dst);
-    const elsewhere = temp();
-    // a check that moves the working directory and says so, as the walk does (nothing on this path does today)
-    const moveAway = (): void => {
-      process.chdir(elsewhere);
-      forgetEnteredDir();
+    const here = temp();
+    process.chdir(here);
+    // a check that walks a tree (nothing on this path does today): the walk puts the working directory back here
+    const walkSomewhere = (): void => {
+      sourceTree(temp());
     };
-    await copyAll(src, dst, scanned, ['a/one' as RelPath, 'a/two' as RelPath, 'b/one' as RelPath], undefined, moveAway);
-    expect(readdirSync(elsewhere)).toEqual([]);
+    await copyAll(src, dst, scanned, ['a/one' as RelPath, 'a/two' as RelPath, 'b/one' as RelPath], undefined, walkSomewhere);
+    expect(readdirSync(here)).toEqual([]);
     expect(contents(dst)).toEqual({ 'a/one': 'content of a/one\n', 'a/two': 'content of a/two\n', 'b/one': 'content of b/one\n' });
   });
 });

@@ -1,5 +1,5 @@
 // A walk on the main thread looks entries up by bare name from inside their directory, entered through its
-// descriptor (scan/cwd-anchor.ts), instead of through `/proc/self/fd/N/name`. Real trees: the scan must find
+// descriptor (fs/work-dir.ts), instead of through `/proc/self/fd/N/name`. Real trees: the scan must find
 // exactly what the descriptor paths find (every kind, names that are not UTF-8, symlinks that are never followed),
 // and the working directory must be the one it was afterwards, even when the walk failed or the directory was
 // renamed. TSYNC_NO_CHDIR=1 turns the bare-name lookups off; process.chdir is observed (not replaced) to show
@@ -22,7 +22,7 @@ afterEach(() => {
 });
 
 function temp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tsync-cwd-anchor-'));
+  const d = mkdtempSync(join(tmpdir(), 'tsync-walk-work-dir-'));
   made.push(d);
   return d;
 }
@@ -61,8 +61,8 @@ describe('walking from inside each directory', () => {
     vi.stubEnv('TSYNC_NO_CHDIR', '1');
     const through = scanned(root);
     expect(chdir).not.toHaveBeenCalled();
-    // begin, one per directory listed (the root, a, a/b, a/b/c, empty, dir-linked), end
-    expect(entered).toBe(8);
+    // one per directory listed (the root, a, a/b, a/b/c, empty, dir-linked), and back at the end
+    expect(entered).toBe(7);
     expect(inside.size).toBe(12);
     expect(inside).toEqual(through);
     // symlinks are read, never followed
