@@ -109,7 +109,7 @@ describe('installing from inside the target directory', () => {
 
     const chdir = vi.spyOn(process, 'chdir');
     await copyAll(src, viaNames, scanned, FILES);
-    // every file but one changes directory from the one before it (top and c/d/one sit apart too)
+    // each file sits in another directory than the one before it, so each install enters its directory
     const entered = chdir.mock.calls.length;
     expect(entered).toBe(FILES.length);
     await turn();
