@@ -1,6 +1,6 @@
-import type { Entry, Problem, RelPath, Side, StatId } from '../core/types.js';
+import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, VouchHash } from './scan.js';
-import { KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt } from './scan-table.js';
+import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
 
 /*
  * A scan made in a worker thread (scan-worker.ts) crosses to the main thread in columns: a Map of
@@ -28,10 +28,7 @@ export interface EncodedScan extends ScanColumns {
   readonly leftoverTemps: readonly RelPath[];
 }
 
-const KIND_CODES = { file: KIND_FILE, dir: KIND_DIR, symlink: KIND_SYMLINK } as const satisfies Record<Entry['kind'], number>;
 const SEP = '\0';
-/** (uid_t)-1: no file has it, chown(2) reads it as "leave as is". */
-const NO_ID = 0xffffffff;
 const XATTRS_KEPT = 1;
 
 export class ScanCodecError extends Error {
@@ -41,18 +38,8 @@ export class ScanCodecError extends Error {
 /** The columns of a scan, and the buffers to transfer (not copy) with them. */
 export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; readonly transfer: ArrayBuffer[] } {
   const count = scan.entries.size;
-  const kinds = new Uint8Array(count);
-  const sizes = new Float64Array(count);
-  const mtimeNs = new BigInt64Array(count);
-  const ctimeNs = new BigInt64Array(count);
-  const ino = new BigUint64Array(count);
-  const modes = new Uint16Array(count);
-  const observedAtNs = new BigInt64Array(count);
-  const nlinks = new Uint32Array(count);
-  const blocks = new Float64Array(count);
+  const columns = allocColumns(count);
   const devs: [number, bigint][] = [];
-  const uids = new Uint32Array(count).fill(NO_ID);
-  const gids = new Uint32Array(count).fill(NO_ID);
   const metaFlags = new Uint8Array(count);
   const xattrs: [number, string][] = [];
   const targets: string[] = [];
@@ -62,27 +49,18 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
   for (const [path, s] of scan.entries) {
     if (path.includes(SEP)) throw new ScanCodecError(`a path holds a NUL byte: ${JSON.stringify(path)}`);
     paths.push(path);
+    writeColumns(columns, i, s);
     const e = s.entry;
-    kinds[i] = KIND_CODES[e.kind];
-    sizes[i] = s.stat.size;
-    mtimeNs[i] = s.stat.mtimeNs;
-    ctimeNs[i] = s.stat.ctimeNs;
-    ino[i] = s.stat.ino;
-    observedAtNs[i] = s.observedAtNs;
-    nlinks[i] = s.stat.nlink ?? 0;
-    blocks[i] = s.stat.blocks ?? -1;
     if (s.stat.dev !== undefined) devs.push([i, s.stat.dev]);
     if (e.kind === 'symlink') targets.push(e.target);
-    else modes[i] = e.mode;
     if (e.kind === 'file' && e.hash !== null) hashes.push([i, e.hash]);
-    if (e.uid !== undefined) uids[i] = e.uid;
-    if (e.gid !== undefined) gids[i] = e.gid;
     if (e.kind !== 'symlink' && e.xattrs !== undefined) {
       metaFlags[i] = XATTRS_KEPT;
       if (e.xattrs !== '') xattrs.push([i, e.xattrs]);
     }
     i++;
   }
+  const { kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids } = columns;
   const encoded: EncodedScan = {
     side: scan.side,
     paths: paths.join(SEP),

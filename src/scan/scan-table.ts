@@ -1,6 +1,6 @@
 import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
 
-/** The columns of a decoded scan a table reads its entries from (scan-codec.ts EncodedScan, checked). */
+/** The columns a table reads its entries from: a decoded scan's (scan-codec.ts EncodedScan, checked), or a walk's (GrowingScanTable). */
 export interface ScanColumns {
   readonly kinds: Uint8Array;
   readonly sizes: Float64Array;
@@ -33,7 +33,8 @@ export const KIND_FILE = 0 as const;
 export const KIND_DIR = 1 as const;
 export const KIND_SYMLINK = 2 as const;
 /** (uid_t)-1: no file has it; the id was not kept. */
-const NO_ID = 0xffffffff;
+export const NO_ID = 0xffffffff;
+const KIND_CODES = { file: KIND_FILE, dir: KIND_DIR, symlink: KIND_SYMLINK } as const satisfies Record<Entry['kind'], number>;
 
 /**
  * A scan in memory as columns (issue 11, memory): the same Map interface the pure core reads, as the
@@ -51,11 +52,19 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   private lastEntry: ScannedEntry | undefined;
 
   constructor(
-    private readonly c: ScanColumns,
-    private readonly extras: ScanExtras,
+    /** Replaced, never written behind a reader's back, when a GrowingScanTable outgrows it. */
+    protected c: ScanColumns,
+    protected readonly extras: ScanExtras,
     paths: readonly string[],
   ) {
     for (let i = 0; i < paths.length; i++) this.byPath.set(paths[i] as RelPath, i);
+  }
+
+  /** Points `path` at slot `slot` of the columns (a GrowingScanTable's append). */
+  protected bindSlot(path: RelPath, slot: number): void {
+    this.lastPath = null;
+    this.lastEntry = undefined;
+    this.byPath.set(path, slot);
   }
 
   get size(): number {
@@ -158,4 +167,37 @@ export function statAt(c: ScanColumns, i: number, dev: bigint | undefined): Stat
 export function idAt(ids: Uint32Array, i: number): number | undefined {
   const id = ids[i];
   return id === NO_ID ? undefined : id;
+}
+
+/** Columns for `count` entries, every id NO_ID (not kept) until written. */
+export function allocColumns(count: number): ScanColumns {
+  return {
+    kinds: new Uint8Array(count),
+    sizes: new Float64Array(count),
+    mtimeNs: new BigInt64Array(count),
+    ctimeNs: new BigInt64Array(count),
+    ino: new BigUint64Array(count),
+    modes: new Uint16Array(count),
+    observedAtNs: new BigInt64Array(count),
+    nlinks: new Uint32Array(count),
+    blocks: new Float64Array(count),
+    uids: new Uint32Array(count).fill(NO_ID),
+    gids: new Uint32Array(count).fill(NO_ID),
+  };
+}
+
+/** Slot i of `c` from a scanned entry: everything but what ScanExtras holds (hash, xattr digest, link target, device). */
+export function writeColumns(c: ScanColumns, i: number, s: ScannedEntry): void {
+  const e = s.entry;
+  c.kinds[i] = KIND_CODES[e.kind];
+  c.sizes[i] = s.stat.size;
+  c.mtimeNs[i] = s.stat.mtimeNs;
+  c.ctimeNs[i] = s.stat.ctimeNs;
+  c.ino[i] = s.stat.ino;
+  c.observedAtNs[i] = s.observedAtNs;
+  c.nlinks[i] = s.stat.nlink ?? 0;
+  c.blocks[i] = s.stat.blocks ?? -1;
+  c.modes[i] = e.kind === 'symlink' ? 0 : e.mode;
+  c.uids[i] = e.uid ?? NO_ID;
+  c.gids[i] = e.gid ?? NO_ID;
 }

@@ -10,6 +10,7 @@ import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
 import { enterDirOf, restoreWorkDir } from '../fs/work-dir.js';
 import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
+import { GrowingScanTable } from './growing-scan-table.js';
 import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 
@@ -103,7 +104,9 @@ class RootWalk {
     onFinal?: (path: RelPath, scanned: ScannedEntry) => void,
   ) {
     const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
-    const sink: WalkSink = { entries: new Map<RelPath, ScannedEntry>(), problems: [], leftoverTemps: [], meta, ...(onFinal === undefined ? {} : { onFinal }) };
+    // a whole root's entries are kept in columns as they are found (growing-scan-table.ts says why)
+    const entries = new GrowingScanTable();
+    const sink: WalkSink = { entries, add: (path, scanned) => entries.append(path, scanned), problems: [], leftoverTemps: [], meta, ...(onFinal === undefined ? {} : { onFinal }) };
     this.sink = sink;
     this.result = { side: opts.side, entries: sink.entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };
     this.anchors = new DirAnchors(opts.root);
@@ -128,6 +131,8 @@ function walkOptionsOf(opts: ScanOptions): WalkOptions {
 
 interface WalkSink {
   readonly entries: Map<RelPath, ScannedEntry>;
+  /** Puts a path found by the walk into `entries` (a path the walk has not found before). */
+  readonly add: (path: RelPath, scanned: ScannedEntry) => void;
   readonly problems: Problem[];
   readonly leftoverTemps: RelPath[];
   readonly meta: MetaReader;
@@ -249,7 +254,7 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
         const abs = inside ? bareEntryPath(name) : entryPathOf(here.fdPath, prefix, name);
         const scanned = scanOne(opts, path, abs, sink.problems, sink.meta);
         if (scanned === null) continue;
-        sink.entries.set(path, scanned);
+        sink.add(path, scanned);
         if (scanned.entry.kind === 'dir') stack.push(path);
         else sink.onFinal?.(path, scanned);
       }
@@ -257,6 +262,11 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       here.release();
     }
   }
+}
+
+/** A sink writing into a Map the caller holds (a rescan's, a watch's live scan): entries set as they are. */
+function sinkInto(entries: Map<RelPath, ScannedEntry>, problems: Problem[], leftoverTemps: RelPath[], meta: MetaReader): WalkSink {
+  return { entries, add: (path, scanned) => entries.set(path, scanned), problems, leftoverTemps, meta };
 }
 
 /** A directory's entry is final once the walk has reached it (WalkSink.onFinal). */
@@ -325,7 +335,7 @@ export function walkPaths(opts: WalkOptions, paths: readonly RelPath[]): ScanRes
       const scanned = isOwnName(baseName(path)) ? null : scanAt(opts, anchors, path, problems, meta);
       if (scanned === null) continue;
       entries.set(path, scanned);
-      if (scanned.entry.kind === 'dir') walkInto(opts, anchors, path, { entries, problems, leftoverTemps, meta });
+      if (scanned.entry.kind === 'dir') walkInto(opts, anchors, path, sinkInto(entries, problems, leftoverTemps, meta));
     }
   } finally {
     anchors.closeAll();
@@ -346,8 +356,7 @@ function rescanInto(opts: WalkOptions, anchors: DirAnchors, live: LiveScan, path
     if (scanned !== null) {
       live.entries.set(path, scanned);
       if (scanned.entry.kind === 'dir') {
-        const sink: WalkSink = { entries: live.entries, problems, leftoverTemps, meta };
-        walkInto(opts, anchors, path, sink);
+        walkInto(opts, anchors, path, sinkInto(live.entries, problems, leftoverTemps, meta));
       }
     }
     for (const p of problems) live.problems.set(p.path, p);

@@ -22,7 +22,13 @@ function roundTrip(scan: ScanResult, vouch: Parameters<typeof decodeScan>[1] = n
 }
 
 function scanOf(root: string): ScanResult {
-  return walkTree({ root: absFromText(root) as AbsPath, side: 'right', vouch: null });
+  return walkOf({ root: absFromText(root) as AbsPath, side: 'right', vouch: null });
+}
+
+/** A walk's result with its entries as a plain Map (the walk keeps them in a GrowingScanTable), to compare with roundTrip's. */
+function walkOf(opts: Parameters<typeof walkTree>[0]): ScanResult {
+  const scan = walkTree(opts);
+  return { ...scan, entries: new Map(scan.entries) };
 }
 
 describe('scan codec', () => {
@@ -73,7 +79,7 @@ describe('scan codec', () => {
     symlinkSync('tagged', `${src}/link`);
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'hello', `${src}/tagged`]);
     execFileSync('setfattr', ['-n', 'user.dirnote', '-v', 'd', `${src}/dir`]);
-    const kept = walkTree({ root: absFromText(src) as AbsPath, side: 'left', vouch: null, keep: { owner: true, group: true, xattrs: true } });
+    const kept = walkOf({ root: absFromText(src) as AbsPath, side: 'left', vouch: null, keep: { owner: true, group: true, xattrs: true } });
     const tagged = kept.entries.get('tagged' as RelPath)?.entry;
     const plain = kept.entries.get('dir/plain' as RelPath)?.entry;
     const dir = kept.entries.get('dir' as RelPath)?.entry;
@@ -82,7 +88,7 @@ describe('scan codec', () => {
     expect(plain?.kind === 'file' && plain.xattrs).toBe('');
     expect(kept.entries.get('link' as RelPath)?.entry.uid).toBe(process.getuid?.());
     expect(roundTrip(kept)).toEqual(kept);
-    const ownerOnly = walkTree({ root: absFromText(src) as AbsPath, side: 'left', vouch: null, keep: { owner: true, group: false, xattrs: false } });
+    const ownerOnly = walkOf({ root: absFromText(src) as AbsPath, side: 'left', vouch: null, keep: { owner: true, group: false, xattrs: false } });
     const t = ownerOnly.entries.get('tagged' as RelPath)?.entry;
     expect(t?.uid).toBe(process.getuid?.());
     expect(t?.gid).toBeUndefined();

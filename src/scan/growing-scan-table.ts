@@ -1,0 +1,61 @@
+import type { RelPath, ScannedEntry } from '../core/types.js';
+import { allocColumns, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
+
+/** What a growing table settles per slot beyond the columns, filled as it goes (ScanExtras, mutable). */
+interface GrowingExtras {
+  readonly hashes: (string | null | undefined)[];
+  readonly xattrs: (string | undefined)[];
+  readonly targets: Map<number, string>;
+  readonly devs: Map<number, bigint>;
+}
+
+/** Slots to start with; the columns double when full (a 100k-entry walk copies them 7 times, a few MB in all). */
+const INITIAL_CAPACITY = 1024;
+
+/**
+ * A walk's result, written into columns as it is found (issue 11, memory). A walk kept every entry as
+ * three objects and three BigInts (about 300 bytes a path, all promoted to the old generation, and two
+ * sides of them alive at once while the plan was made); here a path costs its key, a slot number and
+ * about 70 bytes of typed arrays, and the objects the walk built for an entry die young. Reading is a
+ * ScanTable's: an entry is built when asked for.
+ */
+export class GrowingScanTable extends ScanTable {
+  private used = 0;
+  private readonly growing: GrowingExtras;
+
+  constructor() {
+    const growing: GrowingExtras = { hashes: [], xattrs: [], targets: new Map(), devs: new Map() };
+    super(allocColumns(INITIAL_CAPACITY), growing, []);
+    this.growing = growing;
+  }
+
+  /** Adds a path the table does not hold yet (a walk finds each path once). */
+  append(path: RelPath, s: ScannedEntry): void {
+    const i = this.used;
+    if (i === this.c.kinds.length) this.c = grownColumns(this.c, i * 2);
+    writeColumns(this.c, i, s);
+    const e = s.entry;
+    if (e.kind === 'file') this.growing.hashes[i] = e.hash;
+    if (e.kind === 'symlink') this.growing.targets.set(i, e.target);
+    else if (e.xattrs !== undefined) this.growing.xattrs[i] = e.xattrs;
+    if (s.stat.dev !== undefined) this.growing.devs.set(i, s.stat.dev);
+    this.used = i + 1;
+    this.bindSlot(path, i);
+  }
+}
+
+function grownColumns(c: ScanColumns, capacity: number): ScanColumns {
+  const n = allocColumns(capacity);
+  n.kinds.set(c.kinds);
+  n.sizes.set(c.sizes);
+  n.mtimeNs.set(c.mtimeNs);
+  n.ctimeNs.set(c.ctimeNs);
+  n.ino.set(c.ino);
+  n.modes.set(c.modes);
+  n.observedAtNs.set(c.observedAtNs);
+  n.nlinks.set(c.nlinks);
+  n.blocks.set(c.blocks);
+  n.uids.set(c.uids);
+  n.gids.set(c.gids);
+  return n;
+}
