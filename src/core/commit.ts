@@ -18,6 +18,11 @@ export interface NextBaseInput {
   readonly scope?: Scope;
   /** Per side, how recent a ctime must be to count as racy (stat-cache.ts); default: the coarse-clock window. */
   readonly racyWindowNs?: Readonly<Record<Side, bigint>>;
+  /**
+   * An empty map to collect the next records in, which becomes the upserts (default: a plain Map). A run of
+   * 100k copies makes 100k of them: the caller may hand a map that keeps them compact (store/base-table.ts).
+   */
+  readonly records?: Map<RelPath, BaseRecord>;
 }
 
 /**
@@ -41,13 +46,16 @@ export class NextBase {
   private readonly left: Snapshot;
   private readonly right: Snapshot;
   private readonly racyWindowNs: Readonly<Record<Side, bigint>>;
-  /** The next record per path: null for a path to remove. Becomes the upserts at finish. */
-  private readonly next = new Map<RelPath, BaseRecord | null>();
+  /** The next record per path. Becomes the upserts at finish. */
+  private readonly records: Map<RelPath, BaseRecord>;
+  /** Paths to remove from the base (never one that has a next record). */
+  private readonly removed = new Set<RelPath>();
   /** Paths whose metadata a run set on one side so far: a merge may set it on both (merge-meta.ts). */
   private readonly metaSet = new Map<RelPath, Side>();
 
-  constructor({ base, left, right, plan, racyWindowNs = COARSE }: Omit<NextBaseInput, 'outcomes' | 'scope'>) {
+  constructor({ base, left, right, plan, racyWindowNs = COARSE, records = new Map() }: Omit<NextBaseInput, 'outcomes' | 'scope'>) {
     this.base = base;
+    this.records = records;
     this.left = left;
     this.right = right;
     this.racyWindowNs = racyWindowNs;
@@ -65,7 +73,7 @@ export class NextBase {
         const old = base.get(path);
         if (old !== undefined && recordsAgreed(old, l, r, racyWindowNs)) continue;
       }
-      this.next.set(path, { entry: mergedEntry(l.entry, r.entry), left: this.recordOf(l, 'left'), right: this.recordOf(r, 'right') });
+      this.records.set(path, { entry: mergedEntry(l.entry, r.entry), left: this.recordOf(l, 'left'), right: this.recordOf(r, 'right') });
     }
   }
 
@@ -76,45 +84,43 @@ export class NextBase {
   /** Takes one outcome's effect on the base: a delete applied, and the records (verified facts even when a later step of the same action failed: conflict units). */
   add(o: Outcome): void {
     const a = o.action;
-    const next = this.next;
-    if (a.type === 'delete' && o.status === 'applied' && !next.has(a.path)) next.set(a.path, null);
+    const { records, removed } = this;
+    if (a.type === 'delete' && o.status === 'applied' && !records.has(a.path)) removed.add(a.path);
     for (const rec of o.records ?? []) {
       let record: BaseRecord = { entry: rec.entry, left: this.recordOf(rec.left, 'left'), right: this.recordOf(rec.right, 'right') };
-      const earlier = next.get(rec.path);
+      const earlier = records.get(rec.path);
       if (a.type === 'meta' && rec.path === a.path) {
         // The other side's half of this record is its scan; if a meta action set that side too, its own record is the truth.
-        if (this.metaSet.get(a.path) === otherSide(a.target) && earlier !== undefined && earlier !== null) {
+        if (this.metaSet.get(a.path) === otherSide(a.target) && earlier !== undefined) {
           record = a.target === 'left' ? { ...record, right: earlier.right } : { ...record, left: earlier.left };
         }
         this.metaSet.set(a.path, a.target);
       }
-      next.set(rec.path, record);
+      removed.delete(rec.path);
+      records.set(rec.path, record);
     }
   }
 
   /** The changes, once every outcome was added. `scope`: the planner's; records outside it are not looked at. */
   finish(scope: Scope = 'all'): BaseChanges {
-    const { base, left, right, next } = this;
+    const { base, left, right, records, removed } = this;
     // Records for paths that are gone from both sides (and not hidden by a scan problem) are dropped.
     const blocked = blockedPaths([...left.problems, ...right.problems]);
     for (const path of scope === 'all' ? base.keys() : scope) {
       if (!base.has(path)) continue;
-      if (next.has(path) || left.entries.has(path) || right.entries.has(path) || isBlocked(blocked, path)) continue;
-      next.set(path, null);
+      if (records.has(path) || removed.has(path) || left.entries.has(path) || right.entries.has(path) || isBlocked(blocked, path)) continue;
+      removed.add(path);
     }
-    // The map of next records becomes the upserts in place: no second map the size of the run.
     const removals: RelPath[] = [];
-    for (const [path, rec] of next) {
+    for (const path of removed) if (base.has(path)) removals.push(path);
+    // The map of next records becomes the upserts in place: no second map the size of the run.
+    for (const [path, rec] of records) {
       const old = base.get(path);
-      if (rec === null) {
-        if (old !== undefined) removals.push(path);
-        next.delete(path);
-      } else if (old !== undefined && sameRecord(old, rec)) {
-        next.delete(path);
-      }
+      if (old !== undefined && sameRecord(old, rec)) records.delete(path);
     }
+    removed.clear();
     this.metaSet.clear();
-    return { upserts: next as Map<RelPath, BaseRecord>, removals };
+    return { upserts: records, removals };
   }
 }
 

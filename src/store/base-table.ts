@@ -48,8 +48,10 @@ const NO_ID = 0xffffffff;
  * where a no-op run spent its garbage-collection time). Here a path costs its key, one slot number and
  * about 70 bytes of typed arrays; a record is materialised only when asked for, and dies young.
  *
- * Rows are appended while loading (`append`); later changes (watch cycles advancing the base between
- * commits) go to a small overlay map, `null` marking a path removed. Reads check the overlay first.
+ * Rows are appended while loading (`append`), and so is a path new to the table that is set later (a
+ * run's next records, core/commit.ts; a watch's base gaining paths). Changes to paths it holds (watch
+ * cycles advancing the base between commits) go to a small overlay map, `null` marking a path removed.
+ * Reads check the overlay first.
  */
 export class BaseTable implements Map<RelPath, BaseRecord> {
   private readonly slots = new Map<RelPath, number>();
@@ -59,24 +61,24 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   /** Overlay records for paths without a slot. */
   private added = 0;
   private count = 0;
-  private readonly kinds: Uint8Array;
-  private readonly flags: Uint8Array;
-  private readonly modes: Uint16Array;
-  private readonly sizes: Float64Array;
-  private readonly mtimes: BigInt64Array;
+  private kinds: Uint8Array;
+  private flags: Uint8Array;
+  private modes: Uint16Array;
+  private sizes: Float64Array;
+  private mtimes: BigInt64Array;
   private readonly hashes: (string | undefined)[];
   private readonly targets = new Map<number, string>();
   /** Owner and group ids (NO_ID: not kept): 8 bytes a path. */
-  private readonly uids: Uint32Array;
-  private readonly gids: Uint32Array;
+  private uids: Uint32Array;
+  private gids: Uint32Array;
   /** The non-empty xattr digests only: most paths have none (flag XATTRS_KEPT with no digest here means ''). */
   private readonly xattrDigests = new Map<number, string>();
-  private readonly leftMtimes: BigInt64Array;
-  private readonly leftInos: BigUint64Array;
-  private readonly leftCtimes: BigInt64Array;
-  private readonly rightMtimes: BigInt64Array;
-  private readonly rightInos: BigUint64Array;
-  private readonly rightCtimes: BigInt64Array;
+  private leftMtimes: BigInt64Array;
+  private leftInos: BigUint64Array;
+  private leftCtimes: BigInt64Array;
+  private rightMtimes: BigInt64Array;
+  private rightInos: BigUint64Array;
+  private rightCtimes: BigInt64Array;
   /** The last record materialised: a scan asks for the same path twice in a row (hash and side record). */
   private lastPath: RelPath | null = null;
   private lastRecord: BaseRecord | undefined = undefined;
@@ -84,7 +86,11 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   private lastSlotPath: RelPath | null = null;
   private lastSlot: number | undefined = undefined;
 
-  constructor(readonly capacity: number) {
+  /** Slots the columns hold; they double when a row more arrives (a loaded base is sized exactly, a run's next records are not). */
+  private capacity: number;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
     this.kinds = new Uint8Array(capacity);
     this.flags = new Uint8Array(capacity);
     this.modes = new Uint16Array(capacity);
@@ -192,7 +198,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   }
 
   private newSlot(path: RelPath): number {
-    if (this.count >= this.capacity) throw new RangeError('BaseTable: more rows than its capacity');
+    if (this.count >= this.capacity) this.grow(Math.max(16, this.capacity * 2));
     // one hash lookup, not two (has, then set): a repeated path leaves the size as it was
     const i = this.count;
     this.lastSlotPath = null;
@@ -200,6 +206,24 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     if (this.slots.size === i) throw new RangeError('BaseTable: a path was loaded twice');
     this.count++;
     return i;
+  }
+
+  /** Columns for `capacity` slots, the rows so far copied over (the hashes are a plain array, which grows by itself). */
+  private grow(capacity: number): void {
+    this.capacity = capacity;
+    this.kinds = grown(this.kinds, new Uint8Array(capacity));
+    this.flags = grown(this.flags, new Uint8Array(capacity));
+    this.modes = grown(this.modes, new Uint16Array(capacity));
+    this.sizes = grown(this.sizes, new Float64Array(capacity));
+    this.mtimes = grownBig(this.mtimes, new BigInt64Array(capacity));
+    this.uids = grown(this.uids, new Uint32Array(capacity).fill(NO_ID));
+    this.gids = grown(this.gids, new Uint32Array(capacity).fill(NO_ID));
+    this.leftMtimes = grownBig(this.leftMtimes, new BigInt64Array(capacity));
+    this.leftInos = grownBig(this.leftInos, new BigUint64Array(capacity));
+    this.leftCtimes = grownBig(this.leftCtimes, new BigInt64Array(capacity));
+    this.rightMtimes = grownBig(this.rightMtimes, new BigInt64Array(capacity));
+    this.rightInos = grownBig(this.rightInos, new BigUint64Array(capacity));
+    this.rightCtimes = grownBig(this.rightCtimes, new BigInt64Array(capacity));
   }
 
   get size(): number {
@@ -321,6 +345,12 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   set(path: RelPath, rec: BaseRecord): this {
     this.forgetLast();
     const over = this.overlay.get(path);
+    if (over === undefined && !this.slots.has(path)) {
+      // a path new to the table takes a slot, not an overlay object: a run's next records (core/commit.ts)
+      // and a watch's base stay columns however many paths they gain
+      this.append(path, rec.entry, rec.left, rec.right);
+      return this;
+    }
     if (over === undefined) {
       if (this.slots.has(path)) this.hiddenSlots++;
       this.added++;
@@ -441,4 +471,14 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     if ((flags & XATTRS_KEPT) !== 0 && e.kind !== 'symlink') e.xattrs = this.xattrDigests.get(i) ?? '';
     return e;
   }
+}
+
+function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, bigger: T): T {
+  bigger.set(old);
+  return bigger;
+}
+
+function grownBig<T extends BigInt64Array | BigUint64Array>(old: T, bigger: T): T {
+  bigger.set(old);
+  return bigger;
 }

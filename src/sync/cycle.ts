@@ -10,6 +10,7 @@ import type { Action, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side 
 import { executePlan } from '../engine/execute.js';
 import { trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
+import { BaseTable } from '../store/base-table.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
@@ -85,7 +86,10 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   );
   const racyWindowNs = await racyWindowsOf(pair, plan.actions);
   // the next base is worked out as the outcomes arrive: their records need not outlive them
-  const next = new NextBase({ base: pair.base, left, right, plan, racyWindowNs });
+  // the records go straight into columns (store/base-table.ts): an initial copy of 100k files kept an entry,
+  // two side records and six BigInts per file here until the index was written
+  const records = new BaseTable(plan.actions.length + 16);
+  const next = new NextBase({ base: pair.base, left, right, plan, racyWindowNs, records });
   const onOutcome = (o: Outcome): void => {
     next.add(o);
     observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);

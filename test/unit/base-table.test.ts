@@ -196,11 +196,31 @@ describe('BaseTable', () => {
     expect(answered.false ?? 0).toBeGreaterThan(20);
   });
 
-  it('refuses a row beyond its capacity and a path loaded twice', () => {
+  it('grows past the capacity it was made with, every row kept, and refuses a path loaded twice', () => {
     const t = new BaseTable(1);
+    const model = new Map<RelPath, BaseRecord>();
+    // 100 rows through 1, 16, 32, 64 and 128 slots; loaded (append) and new to the table (set) alike
+    for (let i = 0; i < 100; i++) {
+      const rec: BaseRecord = {
+        entry: {
+          kind: 'file',
+          size: i,
+          mode: 0o600 + i,
+          mtimeNs: BigInt(i) * 1000n,
+          hash: i % 3 === 0 ? null : i.toString(16).padStart(16, '0'),
+          uid: i,
+          gid: i + 1,
+          xattrs: i % 2 === 0 ? '' : 'abcdef0123456789',
+        },
+        left: { mtimeNs: BigInt(i), ino: BigInt(i) + 1n, ctimeNs: BigInt(i) + 2n },
+        right: i % 5 === 0 ? null : { mtimeNs: BigInt(-i), ino: U64_MAX - BigInt(i), ctimeNs: -1n },
+      };
+      if (i % 2 === 0) t.append(P(`p${i}`), rec.entry, rec.left, rec.right);
+      else t.set(P(`p${i}`), rec);
+      model.set(P(`p${i}`), rec);
+    }
+    expectSame(t, model, [...model.keys()]);
     const entry: Entry = { kind: 'dir', mode: 0o755, mtimeNs: 1n };
-    t.append(P('a'), entry, null, null);
-    expect(() => t.append(P('b'), entry, null, null)).toThrow(RangeError);
     const u = new BaseTable(2);
     u.append(P('a'), entry, null, null);
     expect(() => u.append(P('a'), entry, null, null)).toThrow(RangeError);

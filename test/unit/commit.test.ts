@@ -5,6 +5,7 @@ import { relPath } from '../../src/core/paths.js';
 import { expectOf } from '../../src/core/propagate.js';
 import { planTwoWay } from '../../src/core/reconcile-two-way.js';
 import { RACY_CTIME, RACY_WINDOW_NS } from '../../src/core/stat-cache.js';
+import { BaseTable } from '../../src/store/base-table.js';
 import type { Action, Base, BaseRecord, Outcome, OutcomeStatus, PathRecord, Plan, RelPath, ScannedEntry, Snapshot } from '../../src/core/types.js';
 import { base, dir, file, NOW_MS, record, sec, sideOf, snapshot, type Tree } from './fixtures/entries.js';
 
@@ -30,8 +31,16 @@ function outcome(action: Action, status: OutcomeStatus, records?: readonly PathR
   return records === undefined ? { action, status } : { action, status, records };
 }
 
+/**
+ * nextBase with its records in a plain Map, checked against the same run collecting them in a BaseTable, as
+ * sync/cycle.ts does (columns, records built when read): both must give the same changes.
+ */
 function commit(b: Base, left: Snapshot, right: Snapshot, pl: Plan, outcomes: readonly Outcome[] = []): BaseChanges {
-  return nextBase({ base: b, left, right, plan: pl, outcomes });
+  const changes = nextBase({ base: b, left, right, plan: pl, outcomes });
+  const inColumns = nextBase({ base: b, left, right, plan: pl, outcomes, records: new BaseTable(0) });
+  expect(new Map(inColumns.upserts)).toEqual(changes.upserts);
+  expect(inColumns.removals).toEqual(changes.removals);
+  return changes;
 }
 
 const upsertPaths = (c: BaseChanges): string[] => [...c.upserts.keys()].sort();
