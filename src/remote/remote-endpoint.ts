@@ -30,6 +30,7 @@ import type { ReadStream, ReadTrailer } from '../engine/stream-copy.js';
 import type { TrashedVersion } from '../core/trash-names.js';
 import type { ScanResult } from '../scan/scan.js';
 import type { RootWatchEvents } from '../watch/watcher.js';
+import { GrowingScanTable } from '../scan/growing-scan-table.js';
 import { ProtocolError } from './protocol-error.js';
 import type { DownloadResult, RpcPeer, RpcStats } from './rpc-peer.js';
 import { readEntryBatches } from './entry-batches.js';
@@ -354,7 +355,8 @@ export class RemoteEndpoint implements Endpoint {
    * cache vouches for unchanged files here, as they arrive; problems are this side's.
    */
   private async scanResultOf(req: ScanRequest, down: DownloadResult, streamed = false): Promise<ScanResult> {
-    const entries = new Map<RelPath, ScannedEntry>();
+    // kept in columns as they arrive, as a local walk keeps its own (scan/growing-scan-table.ts)
+    const entries = new GrowingScanTable();
     const vouch = req.vouch;
     // one pass as the batches arrive: each entry is mapped and vouched for once, and the hash goes into the entry
     // the decoder has just made (nobody else holds it) instead of a copy of it, which a no-op would make per file
@@ -364,7 +366,8 @@ export class RemoteEndpoint implements Endpoint {
         const scanned = this.in(arrived);
         const e = scanned.entry;
         if (vouch !== null && e.kind === 'file' && e.hash === null) (e as { hash: string | null }).hash = vouch(path, scanned.stat);
-        entries.set(path, scanned);
+        // a path sent twice takes the later slot and leaves the count short: the check below refuses it
+        entries.append(path, scanned);
       },
       streamed,
     );

@@ -1,3 +1,4 @@
+import { columnNumber } from '../core/column-number.js';
 import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
 
 /** The columns a table reads its entries from: a decoded scan's (scan-codec.ts EncodedScan, checked), or a walk's (GrowingScanTable). */
@@ -155,10 +156,10 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
 export function statAt(c: ScanColumns, i: number, dev: bigint | undefined): StatId {
   const ino = c.ino[i] as bigint;
   const ctimeNs = c.ctimeNs[i] as bigint;
-  const size = c.sizes[i] as number;
+  const size = columnNumber(c.sizes[i] as number);
   const mtimeNs = c.mtimeNs[i] as bigint;
   const nlink = c.nlinks[i] as number;
-  const blocks = c.blocks[i] as number;
+  const blocks = columnNumber(c.blocks[i] as number);
   if (nlink > 0 && blocks >= 0) return dev === undefined ? { ino, ctimeNs, size, mtimeNs, nlink, blocks } : { ino, ctimeNs, size, mtimeNs, nlink, blocks, dev };
   const stat: StatId = { ino, ctimeNs, size, mtimeNs };
   return { ...stat, ...(nlink > 0 ? { nlink } : {}), ...(blocks >= 0 ? { blocks } : {}), ...(dev === undefined ? {} : { dev }) };

@@ -1,3 +1,4 @@
+import { columnNumber } from '../core/column-number.js';
 import { isRacy, RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../core/types.js';
 
@@ -456,7 +457,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     let e: Mutable<Entry>;
     switch (this.kinds[i]) {
       case KIND_FILE:
-        e = { kind: 'file', size: this.sizes[i] ?? 0, mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null) };
+        e = { kind: 'file', size: columnNumber(this.sizes[i] ?? 0), mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null) };
         break;
       case KIND_DIR:
         e = { kind: 'dir', mode: this.modes[i] ?? 0, mtimeNs };
