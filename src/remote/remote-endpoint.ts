@@ -358,6 +358,7 @@ export class RemoteEndpoint implements Endpoint {
     // kept in columns as they arrive, as a local walk keeps its own (scan/growing-scan-table.ts)
     const entries = new GrowingScanTable();
     const vouch = req.vouch;
+    const shared = req.sharedPath;
     // one pass as the batches arrive: each entry is mapped and vouched for once, and the hash goes into the entry
     // the decoder has just made (nobody else holds it) instead of a copy of it, which a no-op would make per file
     const trailer = await readEntryBatches(
@@ -367,7 +368,7 @@ export class RemoteEndpoint implements Endpoint {
         const e = scanned.entry;
         if (vouch !== null && e.kind === 'file' && e.hash === null) (e as { hash: string | null }).hash = vouch(path, scanned.stat);
         // a path sent twice takes the later slot and leaves the count short: the check below refuses it
-        entries.append(path, scanned);
+        entries.append(shared === undefined ? path : shared(path), scanned);
       },
       streamed,
     );

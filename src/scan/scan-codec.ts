@@ -1,5 +1,5 @@
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
-import type { ScanResult, VouchHash } from './scan.js';
+import type { ScanResult, SharedPath, VouchHash } from './scan.js';
 import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
 
 /*
@@ -97,8 +97,10 @@ export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefine
  * given, supplies the digest of each file and directory the worker did not read xattrs for.
  * Entries are built in one shape each, as scan.ts builds them (absent metadata is an undefined field).
  */
-export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null): ScanResult {
+export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null, sharedPath?: SharedPath): ScanResult {
   const paths = c.count === 0 ? [] : c.paths.split(SEP);
+  // the index's strings where it has them: the pieces of the joined string can then go (scan.ts SharedPath)
+  if (sharedPath !== undefined) for (let i = 0; i < paths.length; i++) paths[i] = sharedPath(paths[i] as RelPath);
   const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
   if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
     throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);

@@ -56,6 +56,8 @@ const NO_ID = 0xffffffff;
  */
 export class BaseTable implements Map<RelPath, BaseRecord> {
   private readonly slots = new Map<RelPath, number>();
+  /** Each slot's path, the same string as its key in `slots` (sharedPath). */
+  private readonly paths: RelPath[] = [];
   private readonly overlay = new Map<RelPath, BaseRecord | null>();
   /** How many loaded slots the overlay hides (removed, or replaced: replaced ones are counted in `added`). */
   private hiddenSlots = 0;
@@ -205,6 +207,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.lastSlotPath = null;
     this.slots.set(path, i);
     if (this.slots.size === i) throw new RangeError('BaseTable: a path was loaded twice');
+    this.paths.push(path);
     this.count++;
     return i;
   }
@@ -255,6 +258,12 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     const mtimes = this.vouchedSide(i, flags, side, stat);
     if (mtimes === null || stat.size !== this.sizes[i] || stat.mtimeNs !== mtimes[i]) return null;
     return this.hashes[i] ?? null;
+  }
+
+  /** The table's own string for a path it has a slot for, else `path` (scan.ts SharedPath). */
+  sharedPath(path: RelPath): RelPath {
+    const i = this.slotOf(path);
+    return i === undefined ? path : (this.paths[i] ?? path);
   }
 
   /** core/stat-cache.ts vouchedXattrs for the record at `path`, read from the columns (see vouchedHash). */

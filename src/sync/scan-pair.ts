@@ -28,6 +28,7 @@ export function scanRequestOf(pair: Pick<OpenPair, 'base' | 'store'>, s: Pick<Sy
       filter,
       vouch: s.checksum ? null : (path, stat) => base.vouchedHash(path, side, stat),
       vouchXattrs: (path, stat) => base.vouchedXattrs(path, side, stat),
+      sharedPath: (path) => base.sharedPath(path),
       keep: s.keep,
     };
   }
@@ -53,6 +54,7 @@ function lazyScanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'k
     filter,
     vouch: s.checksum ? null : (path, stat) => real().vouch?.(path, stat) ?? null,
     vouchXattrs: (path, stat) => real().vouchXattrs?.(path, stat),
+    sharedPath: (path) => real().sharedPath?.(path) ?? path,
     keep: s.keep,
   };
 }
