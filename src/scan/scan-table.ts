@@ -51,6 +51,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   /** The last entry built: the planner asks for the same path several times in a row. */
   private lastPath: RelPath | null = null;
   private lastEntry: ScannedEntry | undefined;
+  private lastObservedNs = 0n;
 
   constructor(
     /** Replaced, never written behind a reader's back, when a GrowingScanTable outgrows it. */
@@ -128,6 +129,16 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     return 'Map';
   }
 
+  /**
+   * The BigInt for an lstat's wall-clock time, the one handed out last when the value is the same: a walk stamps
+   * all the entries of one millisecond with one value (fs/stat.ts nowNs), and a plan that keeps 100k entries (an
+   * initial copy's actions) then keeps a few hundred of these, not 100k.
+   */
+  private observedAt(ns: bigint): bigint {
+    if (ns !== this.lastObservedNs) this.lastObservedNs = ns;
+    return this.lastObservedNs;
+  }
+
   /** Entry i as decodeScan used to build it: each kind in one shape (absent metadata is an undefined field). */
   private entryAt(i: number): ScannedEntry {
     const c = this.c;
@@ -148,7 +159,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
         // decodeScan checked every kind and gave every symlink its target
         entry = { kind: 'symlink', target: this.extras.targets.get(i) as string, mtimeNs, uid, gid };
     }
-    return { entry, stat, observedAtNs: c.observedAtNs[i] as bigint };
+    return { entry, stat, observedAtNs: this.observedAt(c.observedAtNs[i] as bigint) };
   }
 }
 
