@@ -22,6 +22,8 @@ const INITIAL_CAPACITY = 1024;
 export class GrowingScanTable extends ScanTable {
   private used = 0;
   private readonly growing: GrowingExtras;
+  /** Only appended to so far: slot i is the i-th path in Map order (inSlotOrder). */
+  private appendOnly = true;
 
   constructor() {
     const growing: GrowingExtras = { hashes: [], xattrs: [], targets: new Map(), devs: new Map() };
@@ -42,6 +44,43 @@ export class GrowingScanTable extends ScanTable {
     this.used = i + 1;
     this.bindSlot(path, i);
   }
+
+  override set(path: RelPath, value: ScannedEntry): this {
+    this.appendOnly = false;
+    return super.set(path, value);
+  }
+
+  override delete(path: RelPath): boolean {
+    this.appendOnly = false;
+    return super.delete(path);
+  }
+
+  override clear(): void {
+    this.appendOnly = false;
+    super.clear();
+  }
+
+  /**
+   * The table as it stands, for a scan worker to hand over without building an entry per path (scan-codec.ts
+   * encodeScan): its columns as they are (longer than `count` by the room left to grow) and what the extras hold,
+   * with the paths in slot order. Null once anything but an append changed it: then slots and Map order differ.
+   */
+  inSlotOrder(): InSlotOrder | null {
+    if (!this.appendOnly) return null;
+    return { count: this.used, columns: this.c, paths: [...this.keys()], hashes: this.growing.hashes, xattrs: this.growing.xattrs, targets: this.growing.targets, devs: this.growing.devs };
+  }
+}
+
+/** GrowingScanTable.inSlotOrder: slot i of the columns and extras is paths[i], for i below count. */
+export interface InSlotOrder {
+  readonly count: number;
+  readonly columns: ScanColumns;
+  readonly paths: readonly RelPath[];
+  readonly hashes: readonly (string | null | undefined)[];
+  readonly xattrs: readonly (string | undefined)[];
+  /** By slot, in ascending slot order (each set as its slot was appended). */
+  readonly targets: ReadonlyMap<number, string>;
+  readonly devs: ReadonlyMap<number, bigint>;
 }
 
 function grownColumns(c: ScanColumns, capacity: number): ScanColumns {

@@ -1,5 +1,6 @@
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
+import { GrowingScanTable, type InSlotOrder } from './growing-scan-table.js';
 import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
 
 /*
@@ -37,6 +38,8 @@ export class ScanCodecError extends Error {
 
 /** The columns of a scan, and the buffers to transfer (not copy) with them. */
 export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; readonly transfer: ArrayBuffer[] } {
+  const inPlace = scan.entries instanceof GrowingScanTable ? scan.entries.inSlotOrder() : null;
+  if (inPlace !== null) return encodeInSlotOrder(scan, inPlace);
   const count = scan.entries.size;
   const columns = allocColumns(count);
   const devs: [number, bigint][] = [];
@@ -88,6 +91,40 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
   return { encoded, transfer };
 }
 
+/**
+ * A walk's table as it stands (scan-worker.ts): its columns go as they are, room to grow included, and no entry is
+ * built per path; only the extras are put in the encoded form. Same result as encoding its entries one by one.
+ */
+function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded: EncodedScan; readonly transfer: ArrayBuffer[] } {
+  const { count, columns, paths } = t;
+  for (const path of paths) if (path.includes(SEP)) throw new ScanCodecError(`a path holds a NUL byte: ${JSON.stringify(path)}`);
+  const metaFlags = new Uint8Array(count);
+  const xattrs: [number, string][] = [];
+  const hashes: [number, string][] = [];
+  for (let i = 0; i < count; i++) {
+    const hash = t.hashes[i];
+    if (typeof hash === 'string') hashes.push([i, hash]);
+    const digest = t.xattrs[i];
+    if (digest === undefined) continue;
+    metaFlags[i] = XATTRS_KEPT;
+    if (digest !== '') xattrs.push([i, digest]);
+  }
+  const encoded: EncodedScan = {
+    ...columns,
+    side: scan.side,
+    paths: paths.join(SEP),
+    count,
+    devs: [...t.devs],
+    metaFlags,
+    xattrs,
+    targets: [...t.targets.values()],
+    hashes,
+    problems: scan.problems,
+    leftoverTemps: scan.leftoverTemps,
+  };
+  return { encoded, transfer: [...Object.values(columns), metaFlags].map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
+}
+
 /** The xattr digest of an entry the encoded scan has none for (scan/late-xattrs.ts); undefined: unknown. */
 export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefined;
 
@@ -102,7 +139,8 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   // the index's strings where it has them: the pieces of the joined string can then go (scan.ts SharedPath)
   if (sharedPath !== undefined) for (let i = 0; i < paths.length; i++) paths[i] = sharedPath(paths[i] as RelPath);
   const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
-  if (paths.length !== c.count || columns.some((col) => col.length !== c.count))
+  // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine
+  if (paths.length !== c.count || columns.some((col) => col.length < c.count))
     throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
   const hashOf = c.hashes.length === 0 ? null : new Map(c.hashes);
   const devs = c.devs.length === 0 ? null : new Map(c.devs);

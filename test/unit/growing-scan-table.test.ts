@@ -88,3 +88,23 @@ describe('a walk kept in a GrowingScanTable', () => {
     expect(table.get(replaced)).toEqual(other);
   });
 });
+
+describe('a GrowingScanTable handed over in place (scan-codec.ts encodeScan)', () => {
+  it('gives its slots in order while it was only appended to, and nothing once a path was deleted or set', () => {
+    const fresh = (): GrowingScanTable => {
+      const t = new GrowingScanTable();
+      for (let i = 0; i < 10; i++) t.append(...synthetic(i));
+      return t;
+    };
+    const t = fresh();
+    const whole = t.inSlotOrder();
+    expect(whole?.count).toBe(10);
+    expect(whole?.paths).toEqual([...t.keys()]);
+    const deleted = fresh();
+    deleted.delete(synthetic(4)[0]);
+    expect(deleted.inSlotOrder()).toBeNull();
+    const set = fresh();
+    set.set(...synthetic(3));
+    expect(set.inSlotOrder()).toBeNull();
+  });
+});
