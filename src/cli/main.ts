@@ -1,4 +1,5 @@
 import { EXIT, type ExitCode } from './exit-codes.js';
+import { capYoungGeneration } from '../runtime/young-generation.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { processIo, type Io } from './io.js';
 import { packageVersion } from './version.js';
@@ -10,6 +11,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return EXIT.ok;
   }
   limitHeapGrowth();
+  capYoungGeneration();
   const [{ CommanderError }, { buildProgram }, { reportError }] = await Promise.all([import('commander'), import('./program.js'), import('./report-error.js')]);
   let code: ExitCode = EXIT.ok;
   const program = buildProgram(

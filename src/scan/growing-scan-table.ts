@@ -1,4 +1,5 @@
 import type { RelPath, ScannedEntry } from '../core/types.js';
+import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { allocColumns, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
 
 /** What a growing table settles per slot beyond the columns, filled as it goes (ScanExtras, mutable). */
@@ -43,6 +44,7 @@ export class GrowingScanTable extends ScanTable {
     if (s.stat.dev !== undefined) this.growing.devs.set(i, s.stat.dev);
     this.used = i + 1;
     this.bindSlot(path, i);
+    if ((i & 1023) === 1023) checkYoungGeneration();
   }
 
   override set(path: RelPath, value: ScannedEntry): this {

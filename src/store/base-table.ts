@@ -1,4 +1,5 @@
 import { columnNumber } from '../core/column-number.js';
+import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { isRacy, RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../core/types.js';
 
@@ -209,6 +210,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     if (this.slots.size === i) throw new RangeError('BaseTable: a path was loaded twice');
     this.paths.push(path);
     this.count++;
+    if ((i & 1023) === 1023) checkYoungGeneration();
     return i;
   }
 
