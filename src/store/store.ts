@@ -302,6 +302,9 @@ export function ensureStateDir(stateDir: string): void {
   }
 }
 
+/** The index's page cache in KiB (SQLite's default). */
+const INDEX_CACHE_KIB = 2000;
+
 function openDb(file: string, first: AbsPath, second: AbsPath): Db {
   const db = new Database(file, withNativeBinding({ timeout: 5000 }));
   try {
@@ -309,6 +312,10 @@ function openDb(file: string, first: AbsPath, second: AbsPath): Db {
     // NORMAL is durable across application crashes in WAL mode; a power cut can lose the last commit,
     // which only means the next run re-derives it from the trees (slower, never wrong).
     db.pragma('synchronous = NORMAL');
+    // SQLite's own default page cache (2 MiB), not the 16 MiB better-sqlite3 builds it with: the index is read
+    // once from start to end and written in one transaction per run, and a run that fills the larger cache keeps
+    // it in its RSS (issue 11: a 100k-file run peaked 9-11 MB lower, at the same speed, measured five times each)
+    db.pragma(`cache_size = -${INDEX_CACHE_KIB}`);
     migrate(db);
     checkRoots(db, first, second);
     return db;
