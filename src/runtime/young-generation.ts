@@ -10,10 +10,11 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  *
  * That flag is only read when V8 starts, and tsync is started as `node bin/tsync.js` as often as through its bin
  * link, so the cap is reached another way: the young generation's growth factor is read at each growth, and is
- * set to 1 once the young generation has reached the cap. The places that allocate most (a walk's table, the
- * index's table, the copy loop) ask `checkYoungGeneration` every so often; growth doubles the space only after
- * as many bytes as it holds survived scavenges since the last growth, so a check every thousand entries or so
- * comes before the next doubling.
+ * set to 1 once the young generation has reached the cap. The tables that grow with the tree ask
+ * `checkYoungGeneration` every 1,024 rows: a walk's (scan/growing-scan-table.ts) and the index's
+ * (store/base-table.ts: the base as it loads, and the records a run will commit as its copies finish). Growth
+ * doubles the space only after as many bytes as it holds survived scavenges since the last growth, so a check
+ * every thousand rows comes before the next doubling.
  */
 export const YOUNG_GENERATION_CAP_MB = 8;
 
