@@ -87,14 +87,46 @@ const ERRNO_NAMES: Readonly<Record<number, string>> = {
   95: 'ENOTSUP',
 };
 
-function wrap<T>(what: string, call: () => T): T {
+/** The library's error as an XattrError, with the errno name parsed from its "… (os error N)" message. */
+function xattrErrorOf(what: string, e: unknown): XattrError {
+  const message = e instanceof Error ? e.message : String(e);
+  const errno = /\(os error (\d+)\)/.exec(message)?.[1];
+  const code = errno === undefined ? 'EUNKNOWN' : (ERRNO_NAMES[Number(errno)] ?? `ERRNO${errno}`);
+  return new XattrError(`${what}: ${message}`, code);
+}
+
+// One function per library call, not a closure handed to a wrapper: a scan calls these once or twice per
+// entry, and a closure per call was measurable garbage (issue 12, metadata cost).
+
+function listNames(path: string): string[] {
   try {
-    return call();
+    return xattrLib().listAttributesSync(path);
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const errno = /\(os error (\d+)\)/.exec(message)?.[1];
-    const code = errno === undefined ? 'EUNKNOWN' : (ERRNO_NAMES[Number(errno)] ?? `ERRNO${errno}`);
-    throw new XattrError(`${what}: ${message}`, code);
+    throw xattrErrorOf('listxattr', e);
+  }
+}
+
+function getValue(path: string, name: string): Buffer | null {
+  try {
+    return xattrLib().getAttributeSync(path, name);
+  } catch (e) {
+    throw xattrErrorOf(`getxattr ${name}`, e);
+  }
+}
+
+function setValue(path: string, name: string, value: Uint8Array): void {
+  try {
+    xattrLib().setAttributeSync(path, name, value);
+  } catch (e) {
+    throw xattrErrorOf(`setxattr ${name}`, e);
+  }
+}
+
+function removeValue(path: string, name: string): void {
+  try {
+    xattrLib().removeAttributeSync(path, name);
+  } catch (e) {
+    throw xattrErrorOf(`removexattr ${name}`, e);
   }
 }
 
@@ -106,21 +138,31 @@ export function xattrPathOf(bytes: Buffer): string {
 
 /** The kept attribute names of an entry, sorted: one llistxattr call. */
 export function listKeptXattrs(path: string): string[] {
-  return wrap('listxattr', () => xattrLib().listAttributesSync(path))
-    .filter(isKeptXattr)
-    .sort();
+  const names = listNames(path);
+  // the usual lists: none, or one kept name (no new array, nothing to sort)
+  if (names.length === 0 || (names.length === 1 && isKeptXattr(names[0] as string))) return names;
+  return names.filter(isKeptXattr).sort();
 }
 
 /** The kept attributes with their values; one that vanished between list and get is left out. */
-export function readXattrs(path: string): Map<string, Buffer> {
+export function readXattrs(path: string): ReadXattrs {
   return valuesOf(path, listKeptXattrs(path));
 }
 
+/**
+ * Attribute values read from an entry, which carry their digest once computed: the scan digests them and
+ * the copy that follows records that digest, without a WeakMap of every set read (whose entries the
+ * garbage collector visits on each pass).
+ */
+export class ReadXattrs extends Map<string, Buffer> {
+  digest: string | undefined = undefined;
+}
+
 /** The values of attributes already listed (each list is two system calls in the library: list once). */
-function valuesOf(path: string, names: readonly string[]): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
+function valuesOf(path: string, names: readonly string[]): ReadXattrs {
+  const out = new ReadXattrs();
   for (const name of names) {
-    const value = wrap(`getxattr ${name}`, () => xattrLib().getAttributeSync(path, name));
+    const value = getValue(path, name);
     if (value !== null) out.set(name, value);
   }
   return out;
@@ -141,6 +183,10 @@ const digests = new WeakMap<ReadonlyMap<string, Buffer>, string>();
 
 export function digestOf(attrs: ReadonlyMap<string, Buffer>): string {
   if (attrs.size === 0) return '';
+  if (attrs instanceof ReadXattrs) {
+    attrs.digest ??= computeDigest(attrs);
+    return attrs.digest;
+  }
   let digest = digests.get(attrs);
   if (digest === undefined) {
     digest = computeDigest(attrs);
@@ -182,7 +228,7 @@ const EMPTY = Buffer.alloc(0);
  * the kept names `path` has, when the caller listed them already.
  */
 export function writeXattrs(path: string, want: ReadonlyMap<string, Buffer>, haveNames: readonly string[] = listKeptXattrs(path)): void {
-  for (const name of haveNames) if (!want.has(name)) wrap(`removexattr ${name}`, () => xattrLib().removeAttributeSync(path, name));
+  for (const name of haveNames) if (!want.has(name)) removeValue(path, name);
   // only the names both have need their old value (an equal one is not written again); a fresh temp file
   // usually has none, or only what the file system gave it (an inherited default ACL, an SELinux label)
   const have = valuesOf(
@@ -192,11 +238,11 @@ export function writeXattrs(path: string, want: ReadonlyMap<string, Buffer>, hav
   for (const [name, value] of want) {
     const old = have.get(name);
     if (old !== undefined && old.equals(value)) continue;
-    wrap(`setxattr ${name}`, () => xattrLib().setAttributeSync(path, name, value));
+    setValue(path, name, value);
   }
 }
 
 /** Sets each of `want` on an entry known to have no kept attributes (a fresh file): no listing first. */
 export function addXattrs(path: string, want: ReadonlyMap<string, Buffer>): void {
-  for (const [name, value] of want) wrap(`setxattr ${name}`, () => xattrLib().setAttributeSync(path, name, value));
+  for (const [name, value] of want) setValue(path, name, value);
 }

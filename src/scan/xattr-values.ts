@@ -8,6 +8,8 @@ interface ScannedValues {
   /** When reading them began: a ctime this close to it could hide a change made while or after they were read. */
   readonly readFromNs: bigint;
   readonly values: ReadonlyMap<string, Buffer>;
+  /** What these count against the budget. */
+  readonly bytes: number;
 }
 
 /**
@@ -36,13 +38,14 @@ export class ScannedXattrValues {
 
   /** Keeps the values, read from `readFromNs` on, of the entry scanned with `stat`; none (the usual case) are not kept. */
   remember(path: RelPath, stat: StatId, values: ReadonlyMap<string, Buffer>, readFromNs: bigint): void {
-    this.forget(path);
+    // a path is remembered again only when scanned again (a watch rescan): its old values go
+    if (this.byPath.size !== 0) this.forget(path);
     if (values.size === 0) return;
-    let size = ENTRY_OVERHEAD + path.length;
-    for (const [name, value] of values) size += name.length + value.length;
-    if (this.bytes + size > this.budget) return;
-    this.bytes += size;
-    this.byPath.set(path, { ino: stat.ino, ctimeNs: stat.ctimeNs, readFromNs, values });
+    let bytes = ENTRY_OVERHEAD + path.length;
+    for (const [name, value] of values) bytes += name.length + value.length;
+    if (this.bytes + bytes > this.budget) return;
+    this.bytes += bytes;
+    this.byPath.set(path, { ino: stat.ino, ctimeNs: stat.ctimeNs, readFromNs, values, bytes });
   }
 
   /**
@@ -52,7 +55,8 @@ export class ScannedXattrValues {
   take(path: RelPath, stat: StatId, racyWindowNs: bigint): ReadonlyMap<string, Buffer> | undefined {
     const got = this.byPath.get(path);
     if (got === undefined) return undefined;
-    this.forget(path);
+    this.byPath.delete(path);
+    this.bytes -= got.bytes;
     if (got.ino !== stat.ino || got.ctimeNs !== stat.ctimeNs || isRacy(got.ctimeNs, got.readFromNs, racyWindowNs)) return undefined;
     return got.values;
   }
@@ -71,8 +75,6 @@ export class ScannedXattrValues {
     const got = this.byPath.get(path);
     if (got === undefined) return;
     this.byPath.delete(path);
-    let size = ENTRY_OVERHEAD + path.length;
-    for (const [name, value] of got.values) size += name.length + value.length;
-    this.bytes -= size;
+    this.bytes -= got.bytes;
   }
 }
