@@ -108,7 +108,8 @@ export class IndexedMap<V> extends Map<RelPath, V> {
   }
 }
 
-function* counted<T>(items: Iterator<T>, visits: VisitCount): MapIterator<T> {
+/** The items, each counted in `visits` as it is handed out. */
+export function* counted<T>(items: Iterator<T>, visits: VisitCount): MapIterator<T> {
   for (let r = items.next(); r.done !== true; r = items.next()) {
     visits.n++;
     yield r.value;

@@ -77,9 +77,8 @@ export class WatchedPair {
     if (scans.judgedBy !== undefined) this.filter = scans.judgedBy;
     for (const side of ['left', 'right'] as const) {
       const scan = scans[side];
-      this.sides[side].entries.clear();
+      this.sides[side].entries.adopt(scan.entries);
       this.sides[side].problems.clear();
-      for (const [k, v] of scan.entries) this.sides[side].entries.set(k, v);
       for (const p of scan.problems) this.sides[side].problems.set(p.path, p);
       temps[side] = scan.leftoverTemps;
     }

@@ -1,5 +1,5 @@
-// Memory bound (issue 11): the peak RSS of a one-way initial copy of 200,000 empty files, and of the no-op
-// re-sync after it, must each stay under a ceiling. A regression guard instead of a timing assertion: memory does not depend on how busy the machine
+// Memory bound (issue 11): the peak RSS of a one-way initial copy of 200,000 empty files, of the no-op
+// re-sync after it, and of a one-way watch's start-up on that pair, must each stay under a ceiling. A regression guard instead of a timing assertion: memory does not depend on how busy the machine
 // is, so the check is stable on a shared CI box where a time limit would not be.
 //
 // The ceilings are generous on purpose. When this test was written the no-op re-sync peaked at ~577 MB here
@@ -15,8 +15,8 @@
 // test keeps guarding what was reached.
 //
 // Real processes, real tree: the built CLI runs under GNU time (`%M`, the child's peak RSS in KiB).
-import { spawnSync } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -36,6 +36,12 @@ const RSS_CEILING_MB = 275;
  * too, at 293-295 MB (~1.5 KB per path; the build before this work: 370 MB). Generous, like the no-op's.
  */
 const INITIAL_RSS_CEILING_MB = 350;
+/**
+ * Peak RSS ceiling for `tsync watch --one-way` on the same synced pair, up to its `ready` event, in MB. With
+ * each side's full scan copied into a Map of entry objects it peaked at 340-342 MB here; with the scan's own
+ * column table kept as the side's live entries (sync/live-entries.ts) at 228-229 MB (two runs each).
+ */
+const WATCH_RSS_CEILING_MB = 290;
 const GNU_TIME = '/usr/bin/time';
 
 interface Measured {
@@ -56,6 +62,34 @@ function underGnuTime(args: readonly string[]): Measured {
   const lines = r.stderr.trimEnd().split('\n');
   const kib = Number(lines.pop());
   return { code: r.status, stdout: r.stdout, stderr: lines.join('\n'), peakRssBytes: kib * 1024 };
+}
+
+/**
+ * `tsync watch --one-way --json` until its `ready` event: its peak RSS so far (VmHWM, the kernel's count), then
+ * a stop by SIGINT, as a user's Ctrl-C. The exit code must be 0.
+ */
+async function watchStartupPeak(args: readonly string[]): Promise<{ peakRssBytes: number; code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [binPath, 'watch', '--json', ...args], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = await new Promise<boolean>((resolve) => {
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('"type":"ready"')) resolve(true);
+    });
+    void exited.then(() => resolve(false));
+  });
+  let peakRssBytes = Number.NaN;
+  if (ready) {
+    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+    peakRssBytes = Number(kib) * 1024;
+    child.kill('SIGINT');
+  }
+  return { peakRssBytes, code: await exited, stderr };
 }
 
 /** 200,000 empty files, PER_DIR per directory: openSync/closeSync is the cheapest way to make them from Node. */
@@ -87,7 +121,9 @@ afterAll(() => {
 });
 
 describe.skipIf(!existsSync(GNU_TIME))(`memory bound: one-way no-op re-sync of ${FILES.toLocaleString('en')} files`, () => {
-  test(`peak RSS stays under ${INITIAL_RSS_CEILING_MB} MB for the initial copy and ${RSS_CEILING_MB} MB for the no-op`, { timeout: 600_000 }, () => {
+  test(`peak RSS stays under ${INITIAL_RSS_CEILING_MB} MB for the initial copy, ${RSS_CEILING_MB} MB for the no-op and ${WATCH_RSS_CEILING_MB} MB for a watch's start-up`, {
+    timeout: 600_000,
+  }, async () => {
     const src = join(work, 'src');
     const dst = join(work, 'dst');
     const state = join(work, 'state');
@@ -110,8 +146,13 @@ describe.skipIf(!existsSync(GNU_TIME))(`memory bound: one-way no-op re-sync of $
     console.log(
       `memory bound: ${FILES} files, no-op re-sync peak RSS ${(noop.peakRssBytes / 1e6).toFixed(0)} MB (${bytesPerPath.toFixed(0)} bytes per path); initial copy ${(first.peakRssBytes / 1e6).toFixed(0)} MB; ceiling ${RSS_CEILING_MB} MB`,
     );
-    // soft: a regression over both ceilings reports both
+    const watch = await watchStartupPeak(['--one-way', '--state-dir', state, src, dst]);
+    expect(watch.code, watch.stderr).toBe(0);
+    expect(Number.isFinite(watch.peakRssBytes) && watch.peakRssBytes > 0, `no peak RSS read for the watch: ${watch.stderr}`).toBe(true);
+    console.log(`memory bound: watch --one-way start-up peak RSS ${(watch.peakRssBytes / 1e6).toFixed(0)} MB; ceiling ${WATCH_RSS_CEILING_MB} MB`);
+    // soft: a regression over several ceilings reports each
     expect.soft(noop.peakRssBytes / 1e6, 'no-op re-sync peak RSS (MB)').toBeLessThan(RSS_CEILING_MB);
     expect.soft(first.peakRssBytes / 1e6, 'initial copy peak RSS (MB)').toBeLessThan(INITIAL_RSS_CEILING_MB);
+    expect.soft(watch.peakRssBytes / 1e6, 'watch start-up peak RSS (MB)').toBeLessThan(WATCH_RSS_CEILING_MB);
   });
 });
