@@ -158,6 +158,8 @@ const rotate = (xs, r) => xs.map((_, i) => /** @type {T} */ (xs[(i + r) % xs.len
 // ---------------------------------------------------------------------------------------------------
 // Commands
 
+/** The flags that turn off what issue 12 keeps by default: the "metadata cost" rows compare tsync with and without them. */
+const NO_META_FLAGS = ['--no-owner', '--no-group', '--no-xattrs'];
 const tsyncOneWay = (/** @type {string} */ src, /** @type {string} */ dst, /** @type {string} */ state) => [
   NODE,
   TSYNC_BIN,
@@ -181,6 +183,7 @@ const unison = (/** @type {string} */ a, /** @type {string} */ b) => ['unison', 
 /** @param {string} tool @param {'initial' | 'noop' | 'incremental'} kind @param {string} src @param {string} dst @param {string} state */
 function oneWayCmd(tool, kind, src, dst, state) {
   if (tool === 'tsync') return tsyncOneWay(src, dst, state);
+  if (tool === 'tsync-nometa') return [...tsyncOneWay(src, dst, state), ...NO_META_FLAGS];
   if (tool === 'rsync') return rsync(src, dst);
   if (tool === 'cp+sync') return cpThenSync(src, dst);
   return kind === 'initial' ? cpInitial(src, dst) : cpOver(src, dst);
@@ -222,8 +225,9 @@ async function smallScenario(data) {
   const tools = ['tsync', 'cp', 'rsync'];
 
   log(`small: initial copy + first re-sync, ${REPS.small} repetitions`);
+  // tsync-nometa: the metadata cost on a tree of ordinary files (no xattrs, one owner), issue 12
   for (let r = 0; r < REPS.small; r++) {
-    for (const tool of rotate([...tools, 'cp+sync'], r)) {
+    for (const tool of rotate([...tools, 'cp+sync', 'tsync-nometa'], r)) {
       discard(dst(tool));
       discard(st(tool));
       timed('small-initial', tool, oneWayCmd(tool, 'initial', S, dst(tool), st(tool)), { verify: () => compareTrees(S, dst(tool), { content: 'all' }) });
@@ -235,9 +239,10 @@ async function smallScenario(data) {
   if (PROFILE) await profileTsync('small: initial copy', () => tsyncOneWay(S, join(W, 'prof-dst'), join(W, 'prof-state')));
 
   log(`small: no-op re-sync (steady state), ${REPS.small} repetitions`);
-  for (const tool of ['tsync', 'rsync']) run(oneWayCmd(tool, 'noop', S, dst(tool), st(tool))); // untimed warm-up
+  const noopTools = ['tsync', 'rsync', 'tsync-nometa'];
+  for (const tool of noopTools) run(oneWayCmd(tool, 'noop', S, dst(tool), st(tool))); // untimed warm-up
   for (let r = 0; r < REPS.small; r++) {
-    for (const tool of rotate(['tsync', 'rsync'], r)) {
+    for (const tool of rotate(noopTools, r)) {
       timed('small-noop', tool, oneWayCmd(tool, 'noop', S, dst(tool), st(tool)), { verify: () => compareTrees(S, dst(tool), { content: 'none' }), expectNoop: true });
     }
   }
@@ -366,7 +371,6 @@ const XATTR_TOOLS = {
   rsync: 'rsync -aHAXS --delete',
 };
 /** The three flags that turn off what issue 12 added: the "metadata cost" baseline. */
-const NO_META_FLAGS = ['--no-owner', '--no-group', '--no-xattrs'];
 
 /**
  * 10,000 small files, each with a user.* xattr, some (and some directories) owned by a non-root user:
@@ -385,9 +389,7 @@ async function xattrsScenario(data) {
   const tools = Object.keys(XATTR_TOOLS);
   const syncTools = ['tsync', 'tsync-nometa', 'rsync'];
   const cmd = (/** @type {string} */ tool) => {
-    if (tool === 'tsync') return tsyncOneWay(S, dst(tool), st(tool));
-    if (tool === 'tsync-nometa') return [...tsyncOneWay(S, dst(tool), st(tool)), ...NO_META_FLAGS];
-    if (tool === 'cp') return cpInitial(S, dst(tool));
+    if (tool === 'tsync' || tool === 'tsync-nometa' || tool === 'cp') return oneWayCmd(tool, 'initial', S, dst(tool), st(tool));
     return ['rsync', '-aHAXS', '--delete', `${S}/`, `${dst(tool)}/`];
   };
   const check = (/** @type {string} */ tool, /** @type {'all' | 'none'} */ content) => () => {
@@ -956,6 +958,8 @@ function targetRows(ctx) {
   rows.push(ratioRow(`large files, initial copy (${SPEC.large.count} × ${SPEC.large.size / MiB} MiB)`, 'large-initial', 'cp', 'cp -a', 1.1, { cpSync: true }));
   const nX = fmtCount(SPEC.xattrs.files);
   const noMeta = 'tsync --no-owner --no-group --no-xattrs';
+  rows.push(ratioRow(`metadata cost (issue 12): initial copy, ${n10k} ordinary files (no xattrs, one owner)`, 'small-initial', 'tsync-nometa', noMeta, 1.1));
+  rows.push(ratioRow(`metadata cost (issue 12): no-op one-way, ${n10k} ordinary files`, 'small-noop', 'tsync-nometa', noMeta, 1.1));
   rows.push(ratioRow(`metadata cost (issue 12): initial copy, ${nX} files with xattrs (opt-in \`xattrs\`)`, 'xattrs-initial', 'tsync-nometa', noMeta, 1.1));
   rows.push(ratioRow(`metadata cost (issue 12): no-op one-way, ${nX} files with xattrs (opt-in \`xattrs\`)`, 'xattrs-noop', 'tsync-nometa', noMeta, 1.1));
   rows.push(rssRow(`peak RSS, one-shot sync, ${n100k} files`, ['100k-initial', '100k-first', '100k-noop', '100k-incr', '100k-twoway-noop', '100k-twoway'], SPEC['100k'].files, 150));
