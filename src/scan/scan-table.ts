@@ -109,6 +109,26 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     return this.byPath.keys();
   }
 
+  /**
+   * Whether `path` is a directory, and whether it is a file with other names (nlink > 1, core/hard-links.ts
+   * isLinkedFile), read from the columns where the path is still in its slot: a watch asks this of every path
+   * when it takes a full scan over (sync/live-entries.ts), and building each entry to ask cost as much as
+   * the rest of that step.
+   */
+  isDir(path: RelPath): boolean {
+    const v = this.byPath.get(path);
+    if (v === undefined) return false;
+    return typeof v === 'number' ? this.c.kinds[v] === KIND_DIR : v.entry.kind === 'dir';
+  }
+
+  /** See isDir. */
+  isLinkedFile(path: RelPath): boolean {
+    const v = this.byPath.get(path);
+    if (v === undefined) return false;
+    if (typeof v !== 'number') return v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1;
+    return this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1;
+  }
+
   *entries(): MapIterator<[RelPath, ScannedEntry]> {
     for (const [path, v] of this.byPath) yield [path, typeof v === 'number' ? this.entryAt(v) : v];
   }

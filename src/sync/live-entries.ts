@@ -1,6 +1,7 @@
 import { isLinkedFile } from '../core/hard-links.js';
 import { type ChildIndex, counted, type VisitCount } from '../core/path-index.js';
 import type { RelPath, ScannedEntry } from '../core/types.js';
+import { ScanTable } from '../scan/scan-table.js';
 
 /**
  * One side's entries as a watch keeps them between cycles: indexed by directory (path-index.ts), and with
@@ -29,10 +30,30 @@ export class LiveEntries implements Map<RelPath, ScannedEntry> {
   adopt(entries: Map<RelPath, ScannedEntry>): void {
     this.linked.clear();
     this.store = entries;
+    if (entries instanceof ScanTable) {
+      // from the columns: no entry is built for a path that is neither linked nor asked for
+      for (const path of entries.keys()) {
+        this.index.add(path);
+        if (entries.isLinkedFile(path)) this.linked.set(path, entries.get(path) as ScannedEntry);
+      }
+      return;
+    }
     for (const [path, s] of entries) {
       this.index.add(path);
       if (isLinkedFile(s)) this.linked.set(path, s);
     }
+  }
+
+  /** The directories among the entries (what a watch of this side covers). */
+  dirPaths(): Set<RelPath> {
+    const out = new Set<RelPath>();
+    const store = this.store;
+    if (store instanceof ScanTable) {
+      for (const path of store.keys()) if (store.isDir(path)) out.add(path);
+    } else {
+      for (const [path, s] of store) if (s.entry.kind === 'dir') out.add(path);
+    }
+    return out;
   }
 
   get size(): number {

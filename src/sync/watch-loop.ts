@@ -1,5 +1,6 @@
 import { sourceSides } from '../core/sides.js';
 import type { BaseRecord, RelPath, Side } from '../core/types.js';
+import { BaseTable } from '../store/base-table.js';
 import type { EndpointWatch } from '../endpoint/endpoint.js';
 import { TsyncError } from '../errors.js';
 import { DirtyAggregator, type DirtyBatch } from '../watch/aggregator.js';
@@ -210,6 +211,7 @@ function cycleEvents(r: CycleReport, watched: WatchedPair, told: Set<string>): R
 
 /** The directories the base holds, read one record at a time: a copy of every record at once was the whole base again in memory. */
 function knownDirsOf(base: ReadonlyMap<RelPath, BaseRecord>): RelPath[] {
+  if (base instanceof BaseTable) return base.dirPaths();
   const dirs: RelPath[] = [];
   for (const [p, rec] of base) if (rec.entry.kind === 'dir') dirs.push(p);
   return dirs;

@@ -163,9 +163,7 @@ export class WatchedPair {
 
   /** The directories of a side's last scan (what its watch should cover). */
   dirs(side: Side): Set<RelPath> {
-    const out = new Set<RelPath>();
-    for (const [p, s] of this.sides[side].entries) if (s.entry.kind === 'dir') out.add(p);
-    return out;
+    return this.sides[side].entries.dirPaths();
   }
 
   currentProblems(): Problem[] {

@@ -101,4 +101,20 @@ describe('LiveEntries', () => {
     expect(live.get(p('a'))).toEqual(dir(1));
     expect(visits.n).toBe(18);
   });
+
+  it('names its directories, from the columns or from entries set later, as a Map of the same entries would', () => {
+    const { table, mirror } = walked();
+    const live = new LiveEntries(new ChildIndex(() => true));
+    live.adopt(table);
+    live.set(p('c'), dir(8));
+    live.set(p('b/deep'), file(5)); // a directory replaced by a file since the scan
+    live.delete(p('a'));
+    const plain = new LiveEntries(new ChildIndex(() => true));
+    plain.adopt(new Map(mirror));
+    plain.set(p('c'), dir(8));
+    plain.set(p('b/deep'), file(5));
+    plain.delete(p('a'));
+    expect([...live.dirPaths()].sort()).toEqual([p('b'), p('c')]);
+    expect([...plain.dirPaths()].sort()).toEqual([p('b'), p('c')]);
+  });
 });
