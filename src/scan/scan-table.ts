@@ -112,8 +112,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   /**
    * Whether `path` is a directory, and whether it is a file with other names (nlink > 1, core/hard-links.ts
    * isLinkedFile), read from the columns where the path is still in its slot: a watch asks this of every path
-   * when it takes a full scan over (sync/live-entries.ts), and building each entry to ask cost as much as
-   * the rest of that step.
+   * when it takes a full scan over (sync/live-entries.ts), without building each entry to ask.
    */
   isDir(path: RelPath): boolean {
     const v = this.byPath.get(path);
