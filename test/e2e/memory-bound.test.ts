@@ -76,20 +76,27 @@ async function watchStartupPeak(args: readonly string[]): Promise<{ peakRssBytes
     stderr += d.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = await new Promise<boolean>((resolve) => {
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (stdout.includes('"type":"ready"')) resolve(true);
+  // a watch that never gets ready, or does not stop on SIGINT, is killed (and fails the checks) instead of
+  // hanging the test until its timeout and outliving it
+  const killer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+  try {
+    const ready = await new Promise<boolean>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes('"type":"ready"')) resolve(true);
+      });
+      void exited.then(() => resolve(false));
     });
-    void exited.then(() => resolve(false));
-  });
-  let peakRssBytes = Number.NaN;
-  if (ready) {
-    const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-    peakRssBytes = Number(kib) * 1024;
-    child.kill('SIGINT');
+    let peakRssBytes = Number.NaN;
+    if (ready) {
+      const kib = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      peakRssBytes = Number(kib) * 1024;
+      child.kill('SIGINT');
+    }
+    return { peakRssBytes, code: await exited, stderr };
+  } finally {
+    clearTimeout(killer);
   }
-  return { peakRssBytes, code: await exited, stderr };
 }
 
 /** 200,000 empty files, PER_DIR per directory: openSync/closeSync is the cheapest way to make them from Node. */
