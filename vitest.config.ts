@@ -35,6 +35,8 @@ export default defineConfig({
     // e2e tests spawn the built CLI against real trees; give slow CI machines room
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // deep equality sees a scan table's rows as the entries they read (the file says why)
+    setupFiles: ['test/helpers/scanned-rows.ts'],
     projects: [
       {
         extends: true,

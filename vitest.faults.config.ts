@@ -6,6 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
+    setupFiles: ['test/helpers/scanned-rows.ts'],
     env: { TSYNC_FAULTS: '1' },
     // the files share the two cores with the CLI processes they spawn: run them one after another
     fileParallelism: false,

@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/long/**/*.test.ts', 'test/property/**/*.test.ts'],
+    setupFiles: ['test/helpers/scanned-rows.ts'],
     env: {
       TSYNC_LONG: '1',
       PROPERTY_RUNS: process.env.PROPERTY_RUNS ?? '10000',

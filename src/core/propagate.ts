@@ -1,4 +1,5 @@
 import { sameContent, sameExtendedMeta, sameMeta } from './compare.js';
+import { withEntry } from './scanned.js';
 import type { Action, DirEntry, Expectation, RelPath, ScannedEntry, Side } from './types.js';
 
 export interface PropagateInput {
@@ -26,7 +27,7 @@ export function propagate({ path, from, target, current, dirMtimes }: PropagateI
   const present = sameKind ? current : undefined;
 
   if (from.entry.kind === 'dir') {
-    const dir = { ...from, entry: from.entry };
+    const dir = withEntry(from, from.entry);
     if (present === undefined) {
       out.push({ type: 'mkdir', path, target, expect: null, source: dir });
       // created owner-writable; its real mode (and mtime) arrive after its children (engine/operations.ts)

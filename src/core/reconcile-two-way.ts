@@ -4,6 +4,7 @@ import { conflictName } from './conflict-name.js';
 import { mergeMeta, metaAgrees } from './merge-meta.js';
 import { orderActions } from './order.js';
 import { parentOf } from './paths.js';
+import { withEntry } from './scanned.js';
 import { scopedPaths, type Scope } from './scope.js';
 import { expectOf, propagate } from './propagate.js';
 import type { Action, Base, BaseRecord, Conflict, ConflictPolicy, ConflictVersion, Plan, RelPath, ScannedEntry, Side, Snapshot } from './types.js';
@@ -133,7 +134,7 @@ export function planTwoWay({ base, left, right, policy, nowMs, scope = 'all', tr
         conflicts.push(conflict);
         actions.push({ type: 'conflict', path, target: loserSide, expect: expectOf(loser), winner, loser, copyName, conflict });
         if (winner.entry.kind === 'dir') {
-          const dir = { ...winner, entry: winner.entry };
+          const dir = withEntry(winner, winner.entry);
           actions.push({ type: 'mkdir', path, target: loserSide, expect: null, source: dir });
           actions.push({ type: 'meta', path, target: loserSide, expect: null, source: dir });
         }
@@ -275,8 +276,8 @@ function metaFixes(path: RelPath, l: ScannedEntry, r: ScannedEntry, base: Base):
   if (metaAgrees(l.entry, r.entry)) return [];
   const merged = mergeMeta(l.entry, r.entry, base.get(path));
   const out: Action[] = [];
-  if (merged.left !== null) out.push({ type: 'meta', path, target: 'left', expect: expectOf(l), source: { ...r, entry: merged.left } });
-  if (merged.right !== null) out.push({ type: 'meta', path, target: 'right', expect: expectOf(r), source: { ...l, entry: merged.right } });
+  if (merged.left !== null) out.push({ type: 'meta', path, target: 'left', expect: expectOf(l), source: withEntry(r, merged.left) });
+  if (merged.right !== null) out.push({ type: 'meta', path, target: 'right', expect: expectOf(r), source: withEntry(l, merged.right) });
   return out;
 }
 

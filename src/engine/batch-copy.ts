@@ -1,4 +1,5 @@
 import { displayPath } from '../core/paths.js';
+import { withEntry } from '../core/scanned.js';
 import type { Action, CopyAction, KeptMeta, Side } from '../core/types.js';
 import type { BatchInstallItem, Copied, Endpoint, Installed, PerFile } from '../endpoint/endpoint.js';
 import { NO_XATTRS } from './apply-meta.js';
@@ -109,7 +110,7 @@ export async function copyBatch(batch: readonly CopyAction[], ctx: BatchContext)
       }
       const xattrs = !ctx.keep.xattrs ? null : e.xattrs === '' ? NO_XATTRS : read.ok.xattrs;
       // the hash sent along is checked by the target against the bytes it got, before its rename
-      items.push({ path: action.path, source: { ...action.source, entry: { ...e, hash: trailer.hash } }, expect: action.expect, bytes, xattrs });
+      items.push({ path: action.path, source: withEntry(action.source, { ...e, hash: trailer.hash }), expect: action.expect, bytes, xattrs });
       pending.push({ action, sent: trailer });
     });
   } catch (error) {

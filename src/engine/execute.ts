@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
+import { withEntry } from '../core/scanned.js';
 import type { Action, CopyAction, Expectation, KeptMeta, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { Copied, Endpoint, Installed } from '../endpoint/endpoint.js';
 import { errCode } from '../fs/stat.js';
@@ -286,7 +287,7 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
         await target.assertParents(a.path);
         const set = await ctx.setMeta(a.target, a.path, a.source, a.expect, label);
         // the entry as set: owner or xattrs that could not be set are not recorded as agreed
-        return applied([recordFor(a.path, a.target, { ...a.source, entry: set.entry }, set)]);
+        return applied([recordFor(a.path, a.target, withEntry(a.source, set.entry), set)]);
       }
       case 'copy': {
         const r = await ctx.copyEntry(sourceSide, a.path, a.source, a.target, a.path, a.expect);

@@ -1,5 +1,6 @@
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { withEntry } from '../core/scanned.js';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, FileEntry, OwnerMeta, ScannedEntry, XattrMeta } from '../core/types.js';
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
@@ -126,7 +127,7 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
  */
 export function transferred(sent: ReadTrailer, got: StreamInstalled, label: string): { target: ScannedEntry; source: ScannedEntry; bytes: number } {
   if (sent.hash !== got.hash || sent.bytes !== got.bytes) throw new SourceChangedError(`${label}: the bytes installed differ from those read`);
-  return { target: got.target, source: { ...sent.source, entry: got.target.entry }, bytes: got.bytes };
+  return { target: got.target, source: withEntry(sent.source, got.target.entry), bytes: got.bytes };
 }
 
 export interface InstallRequest {

@@ -4,6 +4,7 @@
 // either side, and id 0 (root is root everywhere), keep their number; --numeric-ids keeps every number.
 // The mapping is applied where entries cross the wire (remote-endpoint.ts), so the core, the index and
 // the executor only ever see local ids.
+import { withEntry } from '../core/scanned.js';
 import type { Entry, ScannedEntry } from '../core/types.js';
 
 /** id → name, as a machine's account databases give them (name-tables.ts). */
@@ -85,5 +86,5 @@ function mapped<E extends Entry>(e: E, m: OneWay): E {
 /** A scanned entry with its entry's ids mapped. */
 export function mapScanned(s: ScannedEntry, f: (e: Entry) => Entry): ScannedEntry {
   const entry = f(s.entry);
-  return entry === s.entry ? s : { ...s, entry };
+  return entry === s.entry ? s : withEntry(s, entry);
 }

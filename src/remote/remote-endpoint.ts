@@ -4,6 +4,7 @@
 // with both sides' rules (sync/scan-pair.ts). Replies are checked like requests are on the agent: a far
 // side that sends a path outside the root or a malformed entry ends the session (ProtocolError).
 import * as v from 'valibot';
+import { withEntry } from '../core/scanned.js';
 import type { AbsPath, Expectation, KeptMeta, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import { flushStrategyOf, TARGETED_FLUSH_MAX, type WrittenSide } from '../core/written-paths.js';
 import { type BlockSignature, checkSignature } from '../delta/block-signature.js';
@@ -72,7 +73,9 @@ export class RemoteEndpoint implements Endpoint {
 
   /** A (local-id) entry as the agent must get it. */
   private out(s: ScannedEntry): CodecValue {
-    return wire(mapScanned(s, (e) => this.ids.toRemote(e)));
+    const mapped = mapScanned(s, (e) => this.ids.toRemote(e));
+    // the codec takes plain objects only, and `s` may be a scan table's view (scan/scan-table.ts ScannedRow)
+    return wire(withEntry(mapped, mapped.entry));
   }
 
   /** An entry as the agent reported it, with local ids. */

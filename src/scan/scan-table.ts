@@ -48,9 +48,12 @@ const KIND_CODES = { file: KIND_FILE, dir: KIND_DIR, symlink: KIND_SYMLINK } as 
  */
 export class ScanTable implements Map<RelPath, ScannedEntry> {
   private readonly byPath = new Map<RelPath, number | ScannedEntry>();
-  /** The last entry built: the planner asks for the same path several times in a row. */
+  /** The last entry asked for: the planner asks for the same path several times in a row. */
   private lastPath: RelPath | null = null;
   private lastEntry: ScannedEntry | undefined;
+  /** The last slot decoded, for a row's fields read one after another (ScannedRow). */
+  private decodedSlot = -1;
+  private decoded: ScannedEntry | undefined;
   private lastObservedNs = 0n;
 
   constructor(
@@ -76,7 +79,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   get(path: RelPath): ScannedEntry | undefined {
     if (path === this.lastPath) return this.lastEntry;
     const v = this.byPath.get(path);
-    const e = typeof v === 'number' ? this.entryAt(v) : v;
+    const e = typeof v === 'number' ? new ScannedRow(this, v) : v;
     this.lastPath = path;
     this.lastEntry = e;
     return e;
@@ -129,11 +132,11 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   }
 
   *entries(): MapIterator<[RelPath, ScannedEntry]> {
-    for (const [path, v] of this.byPath) yield [path, typeof v === 'number' ? this.entryAt(v) : v];
+    for (const [path, v] of this.byPath) yield [path, typeof v === 'number' ? new ScannedRow(this, v) : v];
   }
 
   *values(): MapIterator<ScannedEntry> {
-    for (const v of this.byPath.values()) yield typeof v === 'number' ? this.entryAt(v) : v;
+    for (const v of this.byPath.values()) yield typeof v === 'number' ? new ScannedRow(this, v) : v;
   }
 
   [Symbol.iterator](): MapIterator<[RelPath, ScannedEntry]> {
@@ -158,6 +161,15 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     return this.lastObservedNs;
   }
 
+  /** What slot i holds, as a plain object: a ScannedRow's fields. The last one is kept, for the next field read. */
+  decodedAt(slot: number): ScannedEntry {
+    if (slot !== this.decodedSlot || this.decoded === undefined) {
+      this.decoded = this.entryAt(slot);
+      this.decodedSlot = slot;
+    }
+    return this.decoded;
+  }
+
   /** Entry i as decodeScan used to build it: each kind in one shape (absent metadata is an undefined field). */
   private entryAt(i: number): ScannedEntry {
     const c = this.c;
@@ -179,6 +191,42 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
         entry = { kind: 'symlink', target: this.extras.targets.get(i) as string, mtimeNs, uid, gid };
     }
     return { entry, stat, observedAtNs: this.observedAt(c.observedAtNs[i] as bigint) };
+  }
+}
+
+/**
+ * An entry of a ScanTable, read from the table's columns each time a field is asked for (issue 11, memory).
+ * An initial copy's plan holds a source per file: as a plain object with its entry, stat and BigInts that cost
+ * about 280 bytes per file (35 MB at 100k files, the run's peak), as a row 40. Its fields are plain objects,
+ * built anew when read (the table keeps the last slot decoded, for the next field).
+ *
+ * A slot is written once and never changed: a later value for the path is set on the table on top of it
+ * (ScanTable.set), and a GrowingScanTable that grows copies its slots. A row therefore reads the same entry
+ * for as long as it lives, as a plain object would.
+ *
+ * Not a plain object: `{ ...row }` copies none of its fields. Build a new entry from its fields instead
+ * (core/scanned.ts withEntry).
+ */
+export class ScannedRow implements ScannedEntry {
+  // #private: not properties, so a spread or a deep comparison of a row never walks into its table
+  readonly #table: ScanTable;
+  readonly #slot: number;
+
+  constructor(table: ScanTable, slot: number) {
+    this.#table = table;
+    this.#slot = slot;
+  }
+
+  get entry(): Entry {
+    return this.#table.decodedAt(this.#slot).entry;
+  }
+
+  get stat(): StatId {
+    return this.#table.decodedAt(this.#slot).stat;
+  }
+
+  get observedAtNs(): bigint {
+    return this.#table.decodedAt(this.#slot).observedAtNs;
   }
 }
 

@@ -3,6 +3,7 @@ import { hashesNeeded } from '../core/hashes-needed.js';
 import { displayPath } from '../core/paths.js';
 import { planOneWay } from '../core/reconcile-one-way.js';
 import { planTwoWay } from '../core/reconcile-two-way.js';
+import { withEntry } from '../core/scanned.js';
 import { checkSafety } from '../core/safety.js';
 import type { Scope } from '../core/scope.js';
 import { isWritable } from '../core/sides.js';
@@ -177,7 +178,7 @@ export async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSi
     for (const [path, got] of results[i] ?? []) {
       const scanned = cs.entries.get(path);
       if (scanned === undefined || scanned.entry.kind !== 'file') continue;
-      if ('hash' in got) cs.entries.set(path, { ...scanned, entry: { ...scanned.entry, hash: got.hash } });
+      if ('hash' in got) cs.entries.set(path, withEntry(scanned, { ...scanned.entry, hash: got.hash }));
       else cs.problems.push({ path, side: cs.side, code: got.code === 'ENOENT' ? 'vanished' : 'unreadable', message: `${displayPath(path)}: cannot read (${got.code})` });
     }
   });

@@ -33,9 +33,11 @@ const RSS_CEILING_MB = 275;
  * (core/commit.ts NextBase), no map of every installed file and the heap growth held to 1.3
  * (cli/heap-growth.ts) it peaked at 424 MB (~2.1 KB per path); with the walk in columns and the next records
  * in a BaseTable's columns (sync/cycle.ts), at 332 MB (370 MB before, same run); with the young generation capped
- * too, at 293-295 MB (~1.5 KB per path; the build before this work: 370 MB). Generous, like the no-op's.
+ * too, at 293-295 MB (~1.5 KB per path; the build before this work: 370 MB); with the plan's sources kept as
+ * rows of the scan's table (scan/scan-table.ts ScannedRow), at 223 MB (the build before: 280 MB in its last CI
+ * run). 255 MB fails on a return to whole entry objects in the plan and leaves 30 MB for noise.
  */
-const INITIAL_RSS_CEILING_MB = 350;
+const INITIAL_RSS_CEILING_MB = 255;
 /**
  * Peak RSS ceiling for `tsync watch --one-way` on the same synced pair, up to its `ready` event, in MB. With
  * each side's full scan copied into a Map of entry objects it peaked at 340-342 MB here; with the scan's own

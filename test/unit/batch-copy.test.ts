@@ -11,6 +11,7 @@ import { BATCH_FILE_MAX, copyBatch, intoBatches, isBatchable } from '../../src/e
 import { StaleTargetError } from '../../src/engine/guards.js';
 import { absFromText } from '../../src/fs/paths.js';
 import { loadHasher } from '../../src/hash/xxhash.js';
+import { withEntry } from '../../src/core/scanned.js';
 
 const dirs: string[] = [];
 const endpoints: LocalEndpoint[] = [];
@@ -101,7 +102,7 @@ describe('copyBatch between two local endpoints', () => {
     writeFileSync(join(a.root, 'f.txt'), 'content');
     const s = (await scanOf(a.ep)).get('f.txt' as RelPath);
     if (s === undefined || s.entry.kind !== 'file') throw new Error('not scanned');
-    const wrong: ScannedEntry = { ...s, entry: { ...s.entry, hash: '0123456789abcdef' } };
+    const wrong: ScannedEntry = withEntry(s, { ...s.entry, hash: '0123456789abcdef' });
     const [r] = await copyBatch([{ type: 'copy', path: 'f.txt' as RelPath, target: 'right', expect: null, source: wrong }], {
       endpoints: { left: a.ep, right: b.ep },
       keep: NO_KEEP,

@@ -12,6 +12,7 @@ import { SourceChangedError } from '../../src/engine/copy-file.js';
 import { StaleTargetError } from '../../src/engine/guards.js';
 import { absFromText } from '../../src/fs/paths.js';
 import { loadHasher } from '../../src/hash/xxhash.js';
+import { withEntry } from '../../src/core/scanned.js';
 
 const dirs: string[] = [];
 const endpoints: LocalEndpoint[] = [];
@@ -39,7 +40,7 @@ async function scanned(ep: LocalEndpoint, path: string): Promise<ScannedEntry> {
   if (s === undefined || s.entry.kind !== 'file') throw new Error(`${path} not scanned as a file`);
   const got = (await ep.hash([path as RelPath], 1)).get(path as RelPath);
   if (got === undefined || !('hash' in got)) throw new Error(`${path} not hashed`);
-  return { ...s, entry: { ...s.entry, hash: got.hash } };
+  return withEntry(s, { ...s.entry, hash: got.hash });
 }
 
 async function* chunksOf(...bufs: Buffer[]): AsyncGenerator<Buffer> {
@@ -120,7 +121,7 @@ describe('LocalEndpoint: openRead piped into install', () => {
     writeFileSync(abs, 'head');
     truncateSync(abs, 8 << 20); // 8 MiB, nearly all hole
     const src = await scanned(a.ep, 'd/sparse.bin');
-    await b.ep.makeDir('d' as RelPath, { ...src, entry: { kind: 'dir', mode: 0o755, mtimeNs: 0n } }, 'd');
+    await b.ep.makeDir('d' as RelPath, withEntry(src, { kind: 'dir', mode: 0o755, mtimeNs: 0n }), 'd');
     const read = await a.ep.openRead('d/sparse.bin' as RelPath, src);
     const got = await b.ep.install('d/sparse.bin' as RelPath, src, null, read.chunks, null);
     expect(got.bytes).toBe(8 << 20);

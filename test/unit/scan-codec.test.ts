@@ -8,6 +8,7 @@ import { decodeScan, encodeScan, ScanCodecError } from '../../src/scan/scan-code
 import { walkTree, type ScanResult } from '../../src/scan/scan.js';
 import { sandbox } from '../helpers/cli.js';
 import { pathBytes } from '../helpers/tree.js';
+import { withEntry } from '../../src/core/scanned.js';
 
 const NON_UTF8 = Buffer.from([0x62, 0x61, 0x64, 0xff, 0xfe]); // "bad" + two bytes that are no UTF-8
 
@@ -111,7 +112,7 @@ describe('scan codec', () => {
     const scan = scanOf(src);
     const a = scan.entries.get('a' as RelPath);
     if (a?.entry.kind !== 'file') throw new Error('a is a file');
-    scan.entries.set('a' as RelPath, { ...a, entry: { ...a.entry, hash: '00000000000000aa' } });
+    scan.entries.set('a' as RelPath, withEntry(a, { ...a.entry, hash: '00000000000000aa' }));
     const asked: string[] = [];
     const back = roundTrip(scan, (path, stat) => {
       asked.push(path);
@@ -184,7 +185,7 @@ describe('a decoded scan as a ScanTable', () => {
     const b = 'd/b' as RelPath;
     const hashed = (s: ScannedEntry | undefined): ScannedEntry => {
       if (s?.entry.kind !== 'file') throw new Error('a file expected');
-      return { ...s, entry: { ...s.entry, hash: '0123456789abcdef' } };
+      return withEntry(s, { ...s.entry, hash: '0123456789abcdef' });
     };
     for (const m of [table, mirror]) {
       m.set(a, hashed(m.get(a))); // replaced in place: keeps its position
