@@ -262,19 +262,6 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     return this.hashes[i] ?? null;
   }
 
-  /**
-   * The paths of directory records, read from the kind column: a watch's start asks for them (the directories
-   * to watch), and building every record to read its kind cost a 100k-file start-up about 50 ms.
-   */
-  dirPaths(): RelPath[] {
-    const out: RelPath[] = [];
-    for (const p of this.keys()) {
-      const rec = this.overlay.size === 0 ? undefined : this.overlay.get(p);
-      if (rec !== undefined ? rec?.entry.kind === 'dir' : this.kinds[this.slots.get(p) ?? -1] === KIND_DIR) out.push(p);
-    }
-    return out;
-  }
-
   /** The table's own string for a path it has a slot for, else `path` (scan.ts SharedPath). */
   sharedPath(path: RelPath): RelPath {
     const i = this.slotOf(path);

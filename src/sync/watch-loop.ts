@@ -1,6 +1,5 @@
 import { sourceSides } from '../core/sides.js';
-import type { BaseRecord, RelPath, Side } from '../core/types.js';
-import { BaseTable } from '../store/base-table.js';
+import type { RelPath, Side } from '../core/types.js';
 import type { EndpointWatch } from '../endpoint/endpoint.js';
 import { TsyncError } from '../errors.js';
 import { DirtyAggregator, type DirtyBatch } from '../watch/aggregator.js';
@@ -129,7 +128,8 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
     // index knows are watched without listing the tree; those it does not know (made since the last
     // sync) are found by the full scan, watched then, and re-read by the first dirty cycle.
     aggregator.pause();
-    const knownDirs = pair.base.size === 0 ? undefined : knownDirsOf(pair.base);
+    // from the index, not the base: the base loads during the first scan, while the worker walks (scan-pair.ts)
+    const knownDirs = pair.indexedPaths === 0 ? undefined : pair.store.dirPaths();
     // a remote side's agent watches its own root and sends the hints (remote/agent-watch.ts)
     for (const side of sides) watches.push(await pair.endpoints[side].watch(side, knownDirs, { onHint, onFailure }));
     report(await watched.fullCycle());
@@ -207,12 +207,4 @@ function cycleEvents(r: CycleReport, watched: WatchedPair, told: Set<string>): R
     });
   }
   return events;
-}
-
-/** The directories the base holds, read one record at a time: a copy of every record at once was the whole base again in memory. */
-function knownDirsOf(base: ReadonlyMap<RelPath, BaseRecord>): RelPath[] {
-  if (base instanceof BaseTable) return base.dirPaths();
-  const dirs: RelPath[] = [];
-  for (const [p, rec] of base) if (rec.entry.kind === 'dir') dirs.push(p);
-  return dirs;
 }

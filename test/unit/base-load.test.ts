@@ -55,7 +55,10 @@ describe('loading the base from the index', () => {
         const stateDir = join(dir, String(n++));
         const { store } = StateStore.open(stateDir, A, B);
         store.commit({ changes: { upserts: model, removals: [] }, conflicts: [], atMs: 0, openConflictScope: 'all', runs: [] });
-        expect(new Map(store.loadBase().entries())).toEqual(model);
+        const base = store.loadBase();
+        expect(new Map(base.entries())).toEqual(model);
+        // what a watch watches before its first scan, read without loading the base: the committed directories, in the base's order
+        expect(store.dirPaths()).toEqual([...base].filter(([, r]) => r.entry.kind === 'dir').map(([p]) => p));
         store.close();
         const { store: swapped } = StateStore.open(stateDir, B, A);
         const mirrored = new Map([...model].map(([p, r]) => [p, { entry: r.entry, left: r.right, right: r.left }]));
