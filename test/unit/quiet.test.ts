@@ -1,0 +1,146 @@
+// A full two-way cycle plans only the paths that are not quiet since the base (core/quiet.ts). That must change
+// nothing: over random bases and sides, planning with that scope gives the same actions, conflicts and next
+// base as planning every path. Pure: plain Maps built with the planners' test fixtures.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { nextBase } from '../../src/core/commit.js';
+import { relPath } from '../../src/core/paths.js';
+import { changedSinceBase } from '../../src/core/quiet.js';
+import { planTwoWay } from '../../src/core/reconcile-two-way.js';
+import { sideRecordOf } from '../../src/core/stat-cache.js';
+import { CONFLICT_POLICIES, type BaseRecord, type RelPath, type ScannedEntry, type Snapshot } from '../../src/core/types.js';
+import { dir, file, link, NOW_MS, sec } from './fixtures/entries.js';
+
+const POOL = ['a', 'b', 'd', 'd/x', 'd/y', 'e', 'e/z', 'e/z/w'] as const;
+const DIRS = new Set(['d', 'e', 'e/z']);
+
+/** What the last sync saw at a path, or nothing there. */
+type Origin = 'none' | 'file' | 'owned-file' | 'dir' | 'link';
+/** What a side holds now, relative to what the last sync saw there. */
+const VARIANTS = ['same', 'absent', 'touched', 'racy', 'unhashed', 'edited', 'chmod', 'chown', 'kind', 'mtime'] as const;
+type Variant = (typeof VARIANTS)[number];
+/** How the base recorded a side. */
+const RECORDS = ['plain', 'racy', 'missing'] as const;
+type Recorded = (typeof RECORDS)[number];
+
+interface PathCase {
+  readonly origin: Origin;
+  readonly left: Variant;
+  readonly right: Variant;
+  readonly leftRecord: Recorded;
+  readonly rightRecord: Recorded;
+}
+
+const pathCaseArb: fc.Arbitrary<PathCase> = fc.record({
+  origin: fc.constantFrom<Origin>('none', 'file', 'owned-file', 'dir', 'link'),
+  left: fc.constantFrom(...VARIANTS),
+  right: fc.constantFrom(...VARIANTS),
+  leftRecord: fc.constantFrom(...RECORDS),
+  rightRecord: fc.constantFrom(...RECORDS),
+});
+
+/** What the last sync saw at `path` (ino by path, so both sides' stats differ per path but not per side). */
+function originOf(path: string, origin: Origin): ScannedEntry | null {
+  const ino = BigInt(POOL.indexOf(path as (typeof POOL)[number]) + 10);
+  if (origin === 'none') return null;
+  if (origin === 'dir' || DIRS.has(path)) return origin === 'link' ? link('t', { ino }) : dir({ ino });
+  if (origin === 'link') return link(`to-${path}`, { ino });
+  const f = file(`v1-${path}`, { ino });
+  return origin === 'owned-file' ? { ...f, entry: { ...f.entry, uid: 1000, gid: 100, xattrs: '' } } : f;
+}
+
+/** What a side holds now: `was` changed as the variant says (null: nothing there). */
+function variantOf(was: ScannedEntry | null, v: Variant, path: string): ScannedEntry | undefined {
+  if (was === null) return v === 'absent' || v === 'same' ? undefined : file(`new-${v}-${path}`, { mtimeNs: sec(5) });
+  const later = { ...was.stat, ctimeNs: was.stat.ctimeNs + 1_000_000_000n };
+  const e = was.entry;
+  switch (v) {
+    case 'same':
+      return was;
+    case 'absent':
+      return undefined;
+    case 'touched':
+      return { ...was, stat: later, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
+    case 'racy':
+      return { ...was, observedAtNs: was.stat.ctimeNs + 1_000_000n };
+    case 'unhashed':
+      return e.kind === 'file' ? { ...was, entry: { ...e, hash: null } } : was;
+    case 'edited':
+      return e.kind === 'file' ? file(`v2-${path}`, { ino: was.stat.ino, mtimeNs: sec(9) }) : e.kind === 'symlink' ? link('elsewhere', { ino: was.stat.ino }) : was;
+    case 'chmod':
+      return e.kind === 'symlink' ? was : { ...was, entry: { ...e, mode: 0o700 }, stat: later, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
+    case 'chown':
+      return { ...was, entry: { ...e, uid: 4242 }, stat: later, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
+    case 'kind':
+      return e.kind === 'dir' ? file(`replaced-${path}`, { mtimeNs: sec(7) }) : dir({ mtimeNs: sec(7) });
+    case 'mtime':
+      return { ...was, entry: { ...e, mtimeNs: sec(3) }, stat: { ...later, mtimeNs: sec(3) }, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
+  }
+}
+
+function recordOf(was: ScannedEntry, how: Recorded): BaseRecord['left'] {
+  if (how === 'missing') return null;
+  return sideRecordOf(was.stat, how === 'racy' ? was.stat.ctimeNs + 1_000_000n : was.observedAtNs);
+}
+
+interface Inputs {
+  readonly base: Map<RelPath, BaseRecord>;
+  readonly left: Snapshot;
+  readonly right: Snapshot;
+}
+
+function inputsOf(cases: readonly PathCase[]): Inputs {
+  const base = new Map<RelPath, BaseRecord>();
+  const left = new Map<RelPath, ScannedEntry>();
+  const right = new Map<RelPath, ScannedEntry>();
+  POOL.forEach((p, i) => {
+    const c = cases[i] as PathCase;
+    const path = relPath(p);
+    const was = originOf(p, c.origin);
+    if (was !== null) base.set(path, { entry: was.entry, left: recordOf(was, c.leftRecord), right: recordOf(was, c.rightRecord) });
+    const l = variantOf(was, c.left, p);
+    const r = variantOf(was, c.right, p);
+    if (l !== undefined) left.set(path, l);
+    if (r !== undefined) right.set(path, r);
+  });
+  return { base, left: { side: 'left', entries: left, problems: [] }, right: { side: 'right', entries: right, problems: [] } };
+}
+
+describe('changedSinceBase (a full two-way cycle plans only what is not quiet)', () => {
+  it('plans, resolves and records exactly what planning every path does', () => {
+    fc.assert(
+      fc.property(fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }), fc.constantFrom(...CONFLICT_POLICIES), (cases, policy) => {
+        const { base, left, right } = inputsOf(cases);
+        const scope = changedSinceBase(base, left, right);
+        const whole = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true });
+        const narrowed = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true, scope });
+        expect(narrowed.actions).toEqual(whole.actions);
+        expect(narrowed.conflicts).toEqual(whole.conflicts);
+        expect(narrowed.skipped.filter((p) => !scope.has(p))).toEqual([]);
+        for (const p of narrowed.agreed) expect(whole.agreed).toContain(p);
+        const nextWhole = nextBase({ base, left, right, plan: whole, outcomes: [] });
+        const nextNarrowed = nextBase({ base, left, right, plan: narrowed, outcomes: [], scope });
+        expect(new Map(nextNarrowed.upserts)).toEqual(new Map(nextWhole.upserts));
+        expect([...nextNarrowed.removals].sort()).toEqual([...nextWhole.removals].sort());
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 2000) },
+    );
+  });
+
+  it('leaves out a path both sides hold as the base recorded them, and nothing else', () => {
+    const quietCase: PathCase = { origin: 'file', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' };
+    const all = POOL.map((): PathCase => quietCase);
+    expect([...changedSinceBase(...(Object.values(inputsOf(all)) as [Map<RelPath, BaseRecord>, Snapshot, Snapshot]))]).toEqual([]);
+    // one path at a time made not quiet: it is in the scope, with its ancestors
+    for (const change of ['touched', 'racy', 'unhashed', 'chmod', 'chown', 'absent'] as const) {
+      const cases = POOL.map((p): PathCase => (p === 'e/z/w' ? { ...quietCase, left: change } : quietCase));
+      const { base, left, right } = inputsOf(cases);
+      expect([...changedSinceBase(base, left, right)].sort(), change).toEqual(['e', 'e/z', 'e/z/w']);
+    }
+    for (const recorded of ['racy', 'missing'] as const) {
+      const cases = POOL.map((p): PathCase => (p === 'a' ? { ...quietCase, rightRecord: recorded } : quietCase));
+      const { base, left, right } = inputsOf(cases);
+      expect([...changedSinceBase(base, left, right)], recorded).toEqual(['a']);
+    }
+  });
+});
