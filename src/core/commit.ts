@@ -142,7 +142,7 @@ export interface AgreeingBase {
   recordAgrees(path: RelPath, l: ScannedEntry, r: ScannedEntry, racyWindowNs: Readonly<Record<Side, bigint>>): boolean | null;
 }
 
-function agreeingBaseOf(base: Base): AgreeingBase | null {
+export function agreeingBaseOf(base: Base): AgreeingBase | null {
   return 'recordAgrees' in base && typeof base.recordAgrees === 'function' ? (base as Base & AgreeingBase) : null;
 }
 

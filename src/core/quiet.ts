@@ -1,8 +1,10 @@
-import { recordsAgreed } from './commit.js';
+import { agreeingBaseOf, recordsAgreed } from './commit.js';
+import { isLinkedFile } from './hard-links.js';
 import { metaAgrees } from './merge-meta.js';
 import { ancestorsOf, parentOf } from './paths.js';
+import { propagate } from './propagate.js';
 import { unchangedSinceBase } from './reconcile-two-way.js';
-import { RACY_CTIME, RACY_WINDOW_NS } from './stat-cache.js';
+import { isRacy, RACY_CTIME, RACY_WINDOW_NS } from './stat-cache.js';
 import type { Base, BaseRecord, RelPath, ScannedEntry, Side, Snapshot } from './types.js';
 
 /** The widest racy window a run may use (stat-cache.ts): a scan that is not racy under it is racy under none. */
@@ -23,12 +25,7 @@ const WIDEST: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RA
  * would rewrite those. Ancestors of a changed path are in the scope too, as in a watch's (expandScope).
  */
 export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot): Set<RelPath> {
-  const changed = new Set<RelPath>();
-  const add = (path: RelPath): void => {
-    if (changed.has(path)) return;
-    changed.add(path);
-    for (const a of ancestorsOf(path)) changed.add(a);
-  };
+  const { changed, add } = growingScope();
   // how many of each side's paths the base holds: when that is all of them, no pass over the side is needed for new ones
   let leftInBase = 0;
   let rightInBase = 0;
@@ -43,6 +40,65 @@ export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot): S
   if (leftInBase < left.entries.size) for (const path of left.entries.keys()) if (!base.has(path)) add(path);
   if (rightInBase < right.entries.size) for (const path of right.entries.keys()) if (!base.has(path)) add(path);
   return changed;
+}
+
+/**
+ * One-way: the paths a full cycle must plan for (see changedSinceBase). A source path is quiet when the
+ * target holds the same at it (propagate finds nothing to do, as planOneWay would ask it), neither side's
+ * scan is racy under the widest window, neither is a file with other names (hard links are planned by
+ * group, core/hard-links.ts), the base record is the one this scan would make, and its parent is a
+ * directory on both sides. planOneWay then lists it as agreed, and NextBase keeps its record. The target's
+ * paths the source lacks (deletions) and the base's paths neither side has (records to drop) are planned.
+ */
+export function changedSinceMirror(base: Base, source: Snapshot, target: Snapshot): Set<RelPath> {
+  const { changed, add } = growingScope();
+  const agreeing = agreeingBaseOf(base);
+  const recordAgrees = (path: RelPath, s: ScannedEntry, t: ScannedEntry): boolean => {
+    const known = agreeing?.recordAgrees(path, s, t, WIDEST) ?? null;
+    if (known !== null) return known;
+    const old = base.get(path);
+    return old !== undefined && recordsAgreed(old, s, t, WIDEST);
+  };
+  const parentIsDirOnBoth = dirOnBothSides(source, target);
+  /** Target paths the source also has, and base paths either side has: what tells whether the passes below are needed. */
+  let targetInSource = 0;
+  let baseSeen = 0;
+  for (const [path, s] of source.entries) {
+    const t = target.entries.get(path);
+    if (t !== undefined) targetInSource++;
+    if (t !== undefined && isQuietMirror(path, s, t) && recordAgrees(path, s, t) && parentIsDirOnBoth(path)) {
+      baseSeen++; // a record agreed with, so the base has it
+      continue;
+    }
+    if (base.has(path)) baseSeen++;
+    add(path);
+  }
+  if (targetInSource < target.entries.size) {
+    for (const path of target.entries.keys()) {
+      if (source.entries.has(path)) continue;
+      if (base.has(path)) baseSeen++;
+      add(path);
+    }
+  }
+  if (baseSeen < base.size) for (const path of base.keys()) if (!source.entries.has(path) && !target.entries.has(path)) add(path);
+  return changed;
+}
+
+function isQuietMirror(path: RelPath, s: ScannedEntry, t: ScannedEntry): boolean {
+  if (isRacy(s.stat.ctimeNs, s.observedAtNs, RACY_WINDOW_NS) || isRacy(t.stat.ctimeNs, t.observedAtNs, RACY_WINDOW_NS)) return false;
+  if (isLinkedFile(s) || isLinkedFile(t)) return false;
+  return propagate({ path, from: s, target: 'right', current: t, dirMtimes: true }).length === 0;
+}
+
+/** A scope that takes each path added with its ancestors, as a watch's does (scope.ts expandScope). */
+function growingScope(): { changed: Set<RelPath>; add: (path: RelPath) => void } {
+  const changed = new Set<RelPath>();
+  const add = (path: RelPath): void => {
+    if (changed.has(path)) return;
+    changed.add(path);
+    for (const a of ancestorsOf(path)) changed.add(a);
+  };
+  return { changed, add };
 }
 
 /**

@@ -5,19 +5,20 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextBase } from '../../src/core/commit.js';
 import { relPath } from '../../src/core/paths.js';
-import { changedSinceBase } from '../../src/core/quiet.js';
+import { changedSinceBase, changedSinceMirror } from '../../src/core/quiet.js';
+import { planOneWay } from '../../src/core/reconcile-one-way.js';
 import { planTwoWay } from '../../src/core/reconcile-two-way.js';
-import { sideRecordOf } from '../../src/core/stat-cache.js';
-import { CONFLICT_POLICIES, type BaseRecord, type RelPath, type ScannedEntry, type Snapshot } from '../../src/core/types.js';
+import { RACY_WINDOW_NS, sideRecordOf } from '../../src/core/stat-cache.js';
+import { CONFLICT_POLICIES, type BaseRecord, type ConflictPolicy, type RelPath, type ScannedEntry, type Snapshot } from '../../src/core/types.js';
 import { dir, file, link, NOW_MS, sec } from './fixtures/entries.js';
 
 const POOL = ['a', 'b', 'd', 'd/x', 'd/y', 'e', 'e/z', 'e/z/w'] as const;
 const DIRS = new Set(['d', 'e', 'e/z']);
 
 /** What the last sync saw at a path, or nothing there. */
-type Origin = 'none' | 'file' | 'owned-file' | 'dir' | 'link';
+type Origin = 'none' | 'file' | 'owned-file' | 'dir' | 'link' | 'linked-left';
 /** What a side holds now, relative to what the last sync saw there. */
-const VARIANTS = ['same', 'absent', 'touched', 'racy', 'unhashed', 'edited', 'chmod', 'chown', 'kind', 'mtime'] as const;
+const VARIANTS = ['same', 'absent', 'touched', 'racy', 'unhashed', 'edited', 'chmod', 'chown', 'kind', 'mtime', 'linked'] as const;
 type Variant = (typeof VARIANTS)[number];
 /** How the base recorded a side. */
 const RECORDS = ['plain', 'racy', 'missing'] as const;
@@ -31,8 +32,11 @@ interface PathCase {
   readonly rightRecord: Recorded;
 }
 
+/** The racy window per side a run uses: the coarse one, or none where the file system's ctimes are fine-grained (fs/ctime-probe.ts). */
+const windowsArb = fc.record({ left: fc.constantFrom(0n, RACY_WINDOW_NS), right: fc.constantFrom(0n, RACY_WINDOW_NS) });
+
 const pathCaseArb: fc.Arbitrary<PathCase> = fc.record({
-  origin: fc.constantFrom<Origin>('none', 'file', 'owned-file', 'dir', 'link'),
+  origin: fc.constantFrom<Origin>('none', 'file', 'owned-file', 'dir', 'link', 'linked-left'),
   left: fc.constantFrom(...VARIANTS),
   right: fc.constantFrom(...VARIANTS),
   leftRecord: fc.constantFrom(...RECORDS),
@@ -45,6 +49,10 @@ function originOf(path: string, origin: Origin): ScannedEntry | null {
   if (origin === 'none') return null;
   if (origin === 'dir' || DIRS.has(path)) return origin === 'link' ? link('t', { ino }) : dir({ ino });
   if (origin === 'link') return link(`to-${path}`, { ino });
+  if (origin === 'linked-left') {
+    const shared = file('shared', { ino: 999n });
+    return { ...shared, stat: { ...shared.stat, nlink: 2, dev: 1n } };
+  }
   const f = file(`v1-${path}`, { ino });
   return origin === 'owned-file' ? { ...f, entry: { ...f.entry, uid: 1000, gid: 100, xattrs: '' } } : f;
 }
@@ -73,6 +81,9 @@ function variantOf(was: ScannedEntry | null, v: Variant, path: string): ScannedE
       return { ...was, entry: { ...e, uid: 4242 }, stat: later, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
     case 'kind':
       return e.kind === 'dir' ? file(`replaced-${path}`, { mtimeNs: sec(7) }) : dir({ mtimeNs: sec(7) });
+    case 'linked':
+      // every file of a side made 'linked' shares one inode: a hard-link group (core/hard-links.ts)
+      return e.kind === 'file' ? { ...was, entry: { ...e, hash: 'ffffffffffffffff', size: 1 }, stat: { ...was.stat, ino: 999n, size: 1, nlink: 2, dev: 1n } } : was;
     case 'mtime':
       return { ...was, entry: { ...e, mtimeNs: sec(3) }, stat: { ...later, mtimeNs: sec(3) }, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
   }
@@ -97,31 +108,63 @@ function inputsOf(cases: readonly PathCase[]): Inputs {
     const c = cases[i] as PathCase;
     const path = relPath(p);
     const was = originOf(p, c.origin);
-    if (was !== null) base.set(path, { entry: was.entry, left: recordOf(was, c.leftRecord), right: recordOf(was, c.rightRecord) });
+    // 'linked-left': the left side's file shares its inode with every other such path; the right side's does not
+    const wasRight = was !== null && c.origin === 'linked-left' && !DIRS.has(p) ? { ...was, stat: { ...was.stat, ino: BigInt(100 + POOL.indexOf(p)), nlink: 1 } } : was;
+    if (was !== null && wasRight !== null) base.set(path, { entry: was.entry, left: recordOf(was, c.leftRecord), right: recordOf(wasRight, c.rightRecord) });
     const l = variantOf(was, c.left, p);
-    const r = variantOf(was, c.right, p);
+    const r = variantOf(wasRight, c.right, p);
     if (l !== undefined) left.set(path, l);
     if (r !== undefined) right.set(path, r);
   });
   return { base, left: { side: 'left', entries: left, problems: [] }, right: { side: 'right', entries: right, problems: [] } };
 }
 
+type Windows = Readonly<Record<'left' | 'right', bigint>>;
+
+/** Two-way: planning with changedSinceBase's scope gives the actions, conflicts and next base of planning every path. */
+function expectTwoWayUnchanged(cases: readonly PathCase[], policy: ConflictPolicy, racyWindowNs: Windows): void {
+  const { base, left, right } = inputsOf(cases);
+  const scope = changedSinceBase(base, left, right);
+  const whole = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true });
+  const narrowed = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true, scope });
+  expect(narrowed.actions).toEqual(whole.actions);
+  expect(narrowed.conflicts).toEqual(whole.conflicts);
+  expect(narrowed.skipped.filter((p) => !scope.has(p))).toEqual([]);
+  for (const p of narrowed.agreed) expect(whole.agreed).toContain(p);
+  const nextWhole = nextBase({ base, left, right, plan: whole, outcomes: [], racyWindowNs });
+  const nextNarrowed = nextBase({ base, left, right, plan: narrowed, outcomes: [], scope, racyWindowNs });
+  expect(new Map(nextNarrowed.upserts)).toEqual(new Map(nextWhole.upserts));
+  expect([...nextNarrowed.removals].sort()).toEqual([...nextWhole.removals].sort());
+}
+
+/** One-way: the same with changedSinceMirror's scope. */
+function expectOneWayUnchanged(cases: readonly PathCase[], racyWindowNs: Windows): void {
+  const { base, left, right } = inputsOf(cases);
+  const scope = changedSinceMirror(base, left, right);
+  const whole = planOneWay({ source: left, target: right });
+  const narrowed = planOneWay({ source: left, target: right, scope });
+  expect(narrowed.actions).toEqual(whole.actions);
+  for (const p of narrowed.agreed) expect(whole.agreed).toContain(p);
+  const nextWhole = nextBase({ base, left, right, plan: whole, outcomes: [], racyWindowNs });
+  const nextNarrowed = nextBase({ base, left, right, plan: narrowed, outcomes: [], scope, racyWindowNs });
+  expect(new Map(nextNarrowed.upserts)).toEqual(new Map(nextWhole.upserts));
+  expect([...nextNarrowed.removals].sort()).toEqual([...nextWhole.removals].sort());
+}
+
 describe('changedSinceBase (a full two-way cycle plans only what is not quiet)', () => {
   it('plans, resolves and records exactly what planning every path does', () => {
     fc.assert(
-      fc.property(fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }), fc.constantFrom(...CONFLICT_POLICIES), (cases, policy) => {
-        const { base, left, right } = inputsOf(cases);
-        const scope = changedSinceBase(base, left, right);
-        const whole = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true });
-        const narrowed = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true, scope });
-        expect(narrowed.actions).toEqual(whole.actions);
-        expect(narrowed.conflicts).toEqual(whole.conflicts);
-        expect(narrowed.skipped.filter((p) => !scope.has(p))).toEqual([]);
-        for (const p of narrowed.agreed) expect(whole.agreed).toContain(p);
-        const nextWhole = nextBase({ base, left, right, plan: whole, outcomes: [] });
-        const nextNarrowed = nextBase({ base, left, right, plan: narrowed, outcomes: [], scope });
-        expect(new Map(nextNarrowed.upserts)).toEqual(new Map(nextWhole.upserts));
-        expect([...nextNarrowed.removals].sort()).toEqual([...nextWhole.removals].sort());
+      fc.property(fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }), fc.constantFrom(...CONFLICT_POLICIES), windowsArb, (cases, policy, racyWindowNs) => {
+        expectTwoWayUnchanged(cases, policy, racyWindowNs);
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 2000) },
+    );
+  });
+
+  it('one-way (changedSinceMirror): plans and records exactly what planning every path does', () => {
+    fc.assert(
+      fc.property(fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }), windowsArb, (cases, racyWindowNs) => {
+        expectOneWayUnchanged(cases, racyWindowNs);
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 2000) },
     );
@@ -137,6 +180,10 @@ describe('changedSinceBase (a full two-way cycle plans only what is not quiet)',
       const { base, left, right } = inputsOf(cases);
       expect([...changedSinceBase(base, left, right)].sort(), change).toEqual(['e', 'e/z', 'e/z/w']);
     }
+    // a and b share an inode on the left only, and the base recorded them so: the right must be linked too (one-way)
+    const linkedLeft = POOL.map((p): PathCase => (p === 'a' || p === 'b' ? { ...quietCase, origin: 'linked-left' } : quietCase));
+    expectOneWayUnchanged(linkedLeft, { left: 0n, right: 0n });
+    expect([...changedSinceMirror(...(Object.values(inputsOf(linkedLeft)) as [Map<RelPath, BaseRecord>, Snapshot, Snapshot]))].sort()).toEqual(['a', 'b']);
     for (const recorded of ['racy', 'missing'] as const) {
       const cases = POOL.map((p): PathCase => (p === 'a' ? { ...quietCase, rightRecord: recorded } : quietCase));
       const { base, left, right } = inputsOf(cases);
