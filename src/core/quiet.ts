@@ -5,6 +5,7 @@ import { ancestorsOf, parentOf } from './paths.js';
 import { propagate } from './propagate.js';
 import { unchangedSinceBase } from './reconcile-two-way.js';
 import { isRacy, RACY_CTIME, RACY_WINDOW_NS } from './stat-cache.js';
+import type { Scope } from './scope.js';
 import type { Base, BaseRecord, RelPath, ScannedEntry, Side, Snapshot } from './types.js';
 
 /** The widest racy window a run may use (stat-cache.ts): a scan that is not racy under it is racy under none. */
@@ -24,8 +25,8 @@ const WIDEST: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RA
  * A record with a racy ctime, and a scan racy under the widest window, are never quiet: the next base
  * would rewrite those. Ancestors of a changed path are in the scope too, as in a watch's (expandScope).
  */
-export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot): Set<RelPath> {
-  const { changed, add } = growingScope();
+export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot, limit = Number.POSITIVE_INFINITY): Set<RelPath> | null {
+  const { changed, add } = growingScope(limit);
   // how many of each side's paths the base holds: when that is all of them, no pass over the side is needed for new ones
   let leftInBase = 0;
   let rightInBase = 0;
@@ -35,10 +36,10 @@ export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot): S
     const r = right.entries.get(path);
     if (l !== undefined) leftInBase++;
     if (r !== undefined) rightInBase++;
-    if (!isQuiet(l, r, b) || !parentIsDirOnBoth(path)) add(path);
+    if ((!isQuiet(l, r, b) || !parentIsDirOnBoth(path)) && !add(path)) return null;
   }
-  if (leftInBase < left.entries.size) for (const path of left.entries.keys()) if (!base.has(path)) add(path);
-  if (rightInBase < right.entries.size) for (const path of right.entries.keys()) if (!base.has(path)) add(path);
+  if (leftInBase < left.entries.size) for (const path of left.entries.keys()) if (!base.has(path) && !add(path)) return null;
+  if (rightInBase < right.entries.size) for (const path of right.entries.keys()) if (!base.has(path) && !add(path)) return null;
   return changed;
 }
 
@@ -50,8 +51,8 @@ export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot): S
  * directory on both sides. planOneWay then lists it as agreed, and NextBase keeps its record. The target's
  * paths the source lacks (deletions) and the base's paths neither side has (records to drop) are planned.
  */
-export function changedSinceMirror(base: Base, source: Snapshot, target: Snapshot): Set<RelPath> {
-  const { changed, add } = growingScope();
+export function changedSinceMirror(base: Base, source: Snapshot, target: Snapshot, limit = Number.POSITIVE_INFINITY): Set<RelPath> | null {
+  const { changed, add } = growingScope(limit);
   const agreeing = agreeingBaseOf(base);
   const recordAgrees = (path: RelPath, s: ScannedEntry, t: ScannedEntry): boolean => {
     const known = agreeing?.recordAgrees(path, s, t, WIDEST) ?? null;
@@ -71,16 +72,16 @@ export function changedSinceMirror(base: Base, source: Snapshot, target: Snapsho
       continue;
     }
     if (base.has(path)) baseSeen++;
-    add(path);
+    if (!add(path)) return null;
   }
   if (targetInSource < target.entries.size) {
     for (const path of target.entries.keys()) {
       if (source.entries.has(path)) continue;
       if (base.has(path)) baseSeen++;
-      add(path);
+      if (!add(path)) return null;
     }
   }
-  if (baseSeen < base.size) for (const path of base.keys()) if (!source.entries.has(path) && !target.entries.has(path)) add(path);
+  if (baseSeen < base.size) for (const path of base.keys()) if (!source.entries.has(path) && !target.entries.has(path) && !add(path)) return null;
   return changed;
 }
 
@@ -90,15 +91,30 @@ function isQuietMirror(path: RelPath, s: ScannedEntry, t: ScannedEntry): boolean
   return propagate({ path, from: s, target: 'right', current: t, dirMtimes: true }).length === 0;
 }
 
-/** A scope that takes each path added with its ancestors, as a watch's does (scope.ts expandScope). */
-function growingScope(): { changed: Set<RelPath>; add: (path: RelPath) => void } {
+/**
+ * A scope that takes each path added with its ancestors, as a watch's does (scope.ts expandScope). `add` says
+ * false once it holds more than `limit` paths: the caller then gives up on narrowing.
+ */
+function growingScope(limit: number): { changed: Set<RelPath>; add: (path: RelPath) => boolean } {
   const changed = new Set<RelPath>();
-  const add = (path: RelPath): void => {
-    if (changed.has(path)) return;
-    changed.add(path);
-    for (const a of ancestorsOf(path)) changed.add(a);
+  const add = (path: RelPath): boolean => {
+    if (!changed.has(path)) {
+      changed.add(path);
+      for (const a of ancestorsOf(path)) changed.add(a);
+    }
+    return changed.size <= limit;
   };
   return { changed, add };
+}
+
+/**
+ * The scope a full cycle plans: the paths that are not quiet (changedSinceBase, changedSinceMirror), or all of
+ * them when that is most of the tree. A first copy changes every path, and a set of 100k paths is memory the
+ * plan does not need (a scope of all is what planning every path did before there were quiet paths).
+ */
+export function fullCycleScope(mode: 'one-way' | 'two-way', base: Base, left: Snapshot, right: Snapshot): Scope {
+  const limit = Math.max(base.size, left.entries.size, right.entries.size) / 2;
+  return (mode === 'two-way' ? changedSinceBase(base, left, right, limit) : changedSinceMirror(base, left, right, limit)) ?? 'all';
 }
 
 /**

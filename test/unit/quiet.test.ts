@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nextBase } from '../../src/core/commit.js';
 import { relPath } from '../../src/core/paths.js';
-import { changedSinceBase, changedSinceMirror } from '../../src/core/quiet.js';
+import { changedSinceBase, changedSinceMirror, fullCycleScope } from '../../src/core/quiet.js';
 import { planOneWay } from '../../src/core/reconcile-one-way.js';
 import { planTwoWay } from '../../src/core/reconcile-two-way.js';
 import { RACY_WINDOW_NS, sideRecordOf } from '../../src/core/stat-cache.js';
@@ -119,12 +119,18 @@ function inputsOf(cases: readonly PathCase[]): Inputs {
   return { base, left: { side: 'left', entries: left, problems: [] }, right: { side: 'right', entries: right, problems: [] } };
 }
 
+/** A scope worked out without a limit, which is never given up on. */
+function unlimited(scope: Set<RelPath> | null): Set<RelPath> {
+  if (scope === null) throw new Error('gave up without a limit');
+  return scope;
+}
+
 type Windows = Readonly<Record<'left' | 'right', bigint>>;
 
 /** Two-way: planning with changedSinceBase's scope gives the actions, conflicts and next base of planning every path. */
 function expectTwoWayUnchanged(cases: readonly PathCase[], policy: ConflictPolicy, racyWindowNs: Windows): void {
   const { base, left, right } = inputsOf(cases);
-  const scope = changedSinceBase(base, left, right);
+  const scope = unlimited(changedSinceBase(base, left, right));
   const whole = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true });
   const narrowed = planTwoWay({ base, left, right, policy, nowMs: NOW_MS, trash: true, scope });
   expect(narrowed.actions).toEqual(whole.actions);
@@ -140,7 +146,7 @@ function expectTwoWayUnchanged(cases: readonly PathCase[], policy: ConflictPolic
 /** One-way: the same with changedSinceMirror's scope. */
 function expectOneWayUnchanged(cases: readonly PathCase[], racyWindowNs: Windows): void {
   const { base, left, right } = inputsOf(cases);
-  const scope = changedSinceMirror(base, left, right);
+  const scope = unlimited(changedSinceMirror(base, left, right));
   const whole = planOneWay({ source: left, target: right });
   const narrowed = planOneWay({ source: left, target: right, scope });
   expect(narrowed.actions).toEqual(whole.actions);
@@ -170,24 +176,37 @@ describe('changedSinceBase (a full two-way cycle plans only what is not quiet)',
     );
   });
 
+  it('plans every path (scope all) when most paths changed, as a first copy does, and only the changed ones otherwise', () => {
+    const quietCase: PathCase = { origin: 'file', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' };
+    const quiet = inputsOf(POOL.map((): PathCase => quietCase));
+    for (const mode of ['one-way', 'two-way'] as const) expect(fullCycleScope(mode, quiet.base, quiet.left, quiet.right), mode).toEqual(new Set());
+    // a first copy: nothing in the base, nothing on the right
+    const first = inputsOf(POOL.map((): PathCase => ({ ...quietCase, origin: 'none', left: 'edited', right: 'absent' })));
+    for (const mode of ['one-way', 'two-way'] as const) expect(fullCycleScope(mode, first.base, first.left, first.right), mode).toBe('all');
+    // three files changed and their parent: 4 of 8 paths, at most half, so narrowed; five files and every directory above them: all
+    const some = (n: number): Inputs => inputsOf(POOL.map((p, i): PathCase => (i < n && !DIRS.has(p) ? { ...quietCase, left: 'chmod' } : quietCase)));
+    expect(fullCycleScope('two-way', some(4).base, some(4).left, some(4).right)).toEqual(new Set(['a', 'b', 'd', 'd/x']));
+    expect(fullCycleScope('two-way', some(8).base, some(8).left, some(8).right)).toBe('all');
+  });
+
   it('leaves out a path both sides hold as the base recorded them, and nothing else', () => {
     const quietCase: PathCase = { origin: 'file', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' };
     const all = POOL.map((): PathCase => quietCase);
-    expect([...changedSinceBase(...(Object.values(inputsOf(all)) as [Map<RelPath, BaseRecord>, Snapshot, Snapshot]))]).toEqual([]);
+    expect([...unlimited(changedSinceBase(...(Object.values(inputsOf(all)) as [Map<RelPath, BaseRecord>, Snapshot, Snapshot])))]).toEqual([]);
     // one path at a time made not quiet: it is in the scope, with its ancestors
     for (const change of ['touched', 'racy', 'unhashed', 'chmod', 'chown', 'absent'] as const) {
       const cases = POOL.map((p): PathCase => (p === 'e/z/w' ? { ...quietCase, left: change } : quietCase));
       const { base, left, right } = inputsOf(cases);
-      expect([...changedSinceBase(base, left, right)].sort(), change).toEqual(['e', 'e/z', 'e/z/w']);
+      expect([...unlimited(changedSinceBase(base, left, right))].sort(), change).toEqual(['e', 'e/z', 'e/z/w']);
     }
     // a and b share an inode on the left only, and the base recorded them so: the right must be linked too (one-way)
     const linkedLeft = POOL.map((p): PathCase => (p === 'a' || p === 'b' ? { ...quietCase, origin: 'linked-left' } : quietCase));
     expectOneWayUnchanged(linkedLeft, { left: 0n, right: 0n });
-    expect([...changedSinceMirror(...(Object.values(inputsOf(linkedLeft)) as [Map<RelPath, BaseRecord>, Snapshot, Snapshot]))].sort()).toEqual(['a', 'b']);
+    expect([...unlimited(changedSinceMirror(...(Object.values(inputsOf(linkedLeft)) as [Map<RelPath, BaseRecord>, Snapshot, Snapshot])))].sort()).toEqual(['a', 'b']);
     for (const recorded of ['racy', 'missing'] as const) {
       const cases = POOL.map((p): PathCase => (p === 'a' ? { ...quietCase, rightRecord: recorded } : quietCase));
       const { base, left, right } = inputsOf(cases);
-      expect([...changedSinceBase(base, left, right)], recorded).toEqual(['a']);
+      expect([...unlimited(changedSinceBase(base, left, right))], recorded).toEqual(['a']);
     }
   });
 });
