@@ -197,7 +197,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
 /**
  * An entry of a ScanTable, read from the table's columns each time a field is asked for (issue 11, memory).
  * An initial copy's plan holds a source per file: as a plain object with its entry, stat and BigInts that cost
- * about 280 bytes per file (35 MB at 100k files, the run's peak), as a row 40. Its fields are plain objects,
+ * about 280 bytes per file (about 28 MB of a 100k-file first copy's heap), as a row 40. Its fields are plain objects,
  * built anew when read (the table keeps the last slot decoded, for the next field).
  *
  * A slot is written once and never changed: a later value for the path is set on the table on top of it
