@@ -1,4 +1,4 @@
-import type { Entry, ScannedEntry, StatId } from './types.js';
+import type { Entry, ScannedEntry } from './types.js';
 
 /**
  * `s` with another entry, as a new plain object. Never write `{ ...s, entry }`: a scan table hands out its
@@ -7,9 +7,4 @@ import type { Entry, ScannedEntry, StatId } from './types.js';
  */
 export function withEntry<E extends Entry>(s: ScannedEntry, entry: E): ScannedEntry & { readonly entry: E } {
   return { entry, stat: s.stat, observedAtNs: s.observedAtNs };
-}
-
-/** `s` with another stat, as a new plain object (see withEntry). */
-export function withStat(s: ScannedEntry, stat: StatId): ScannedEntry {
-  return { entry: s.entry, stat, observedAtNs: s.observedAtNs };
 }

@@ -2,7 +2,7 @@
 // what a row reads, that it keeps reading it, and that the tests' deep equality (test/helpers/scanned-rows.ts)
 // compares rows by what they read rather than calling any two rows equal.
 import { describe, expect, it } from 'vitest';
-import { withEntry, withStat } from '../../src/core/scanned.js';
+import { withEntry } from '../../src/core/scanned.js';
 import type { RelPath, ScannedEntry } from '../../src/core/types.js';
 import { GrowingScanTable } from '../../src/scan/growing-scan-table.js';
 import { ScannedRow } from '../../src/scan/scan-table.js';
@@ -53,14 +53,12 @@ describe('ScannedRow', () => {
     expect(fieldsOf(table.get(pathOf(3000)) as ScannedEntry)).toStrictEqual(fileAt(3000));
   });
 
-  it('is no plain object: a spread copies none of its fields, withEntry and withStat build plain entries', () => {
+  it('is no plain object: a spread copies none of its fields, withEntry builds a plain entry', () => {
     const row = tableOf(1).get(pathOf(0)) as ScannedEntry;
     expect({ ...row }).toStrictEqual({});
     const renamed = withEntry(row, { ...row.entry, hash: '00000000000000ff' });
     expect(Object.getPrototypeOf(renamed)).toBe(Object.prototype);
     expect(renamed).toStrictEqual({ ...fileAt(0), entry: { ...fileAt(0).entry, hash: '00000000000000ff' } });
-    const restat = withStat(row, { ...row.stat, nlink: 2 });
-    expect(restat).toStrictEqual({ ...fileAt(0), stat: { ...fileAt(0).stat, nlink: 2 } });
   });
 
   it('is equal, for the tests, to what it reads and to nothing else', () => {
