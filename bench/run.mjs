@@ -368,9 +368,10 @@ const XATTR_TOOLS = {
   tsync: 'tsync',
   'tsync-nometa': 'tsync --no-owner --no-group --no-xattrs',
   cp: 'cp -a',
+  'cp-nometa': 'cp -r --preserve=mode,timestamps',
   rsync: 'rsync -aHAXS --delete',
+  'rsync-nometa': 'rsync -a --no-owner --no-group --delete',
 };
-/** The three flags that turn off what issue 12 added: the "metadata cost" baseline. */
 
 /**
  * 10,000 small files, each with a user.* xattr, some (and some directories) owned by a non-root user:
@@ -387,14 +388,19 @@ async function xattrsScenario(data) {
   const dst = (/** @type {string} */ t) => join(W, `dst-${t}`);
   const st = (/** @type {string} */ t) => join(W, `state-${t}`);
   const tools = Object.keys(XATTR_TOOLS);
-  const syncTools = ['tsync', 'tsync-nometa', 'rsync'];
+  const syncTools = ['tsync', 'tsync-nometa', 'rsync', 'rsync-nometa'];
+  // the peers without what issue 12 keeps (owners, groups, xattrs, ACLs, hard links, holes), to show what
+  // keeping it costs each of them on this tree, beside tsync's own metadata cost
+  const keepsNoMeta = (/** @type {string} */ tool) => tool.endsWith('-nometa');
   const cmd = (/** @type {string} */ tool) => {
     if (tool === 'tsync' || tool === 'tsync-nometa' || tool === 'cp') return oneWayCmd(tool, 'initial', S, dst(tool), st(tool));
+    if (tool === 'cp-nometa') return ['cp', '-r', '--preserve=mode,timestamps', S, dst(tool)];
+    if (tool === 'rsync-nometa') return ['rsync', '-a', '--no-owner', '--no-group', '--delete', `${S}/`, `${dst(tool)}/`];
     return ['rsync', '-aHAXS', '--delete', `${S}/`, `${dst(tool)}/`];
   };
   const check = (/** @type {string} */ tool, /** @type {'all' | 'none'} */ content) => () => {
     const tree = compareTrees(S, dst(tool), { content });
-    if (tool === 'tsync-nometa' || !tree.ok) return tree;
+    if (keepsNoMeta(tool) || !tree.ok) return tree;
     return compareMeta(S, dst(tool));
   };
   const duKiB = (/** @type {string} */ p) => Number(run(['du', '-sk', p]).stdout.split('\t')[0]);
@@ -419,9 +425,9 @@ async function xattrsScenario(data) {
   const med = (/** @type {string} */ key, /** @type {string} */ tool) => median(results.get(key)?.get(tool)?.walls ?? []);
   const rows = tools.map(
     (t) =>
-      `| ${XATTR_TOOLS[/** @type {keyof typeof XATTR_TOOLS} */ (t)]} | ${cell('xattrs-initial', t)} | ${cell('xattrs-noop', t)} | ${existsSync(dst(t)) ? `${duKiB(dst(t))} KiB` : 'n/a'} | ${t === 'tsync-nometa' ? 'not checked (off)' : 'checked'} |`,
+      `| ${XATTR_TOOLS[/** @type {keyof typeof XATTR_TOOLS} */ (t)]} | ${cell('xattrs-initial', t)} | ${cell('xattrs-noop', t)} | ${existsSync(dst(t)) ? `${duKiB(dst(t))} KiB` : 'n/a'} | ${keepsNoMeta(t) ? 'not checked (off)' : 'checked'} |`,
   );
-  const ratio = (/** @type {string} */ key, /** @type {string} */ peer) => fmtRatio(med(key, 'tsync'), med(key, peer));
+  const ratio = (/** @type {string} */ key, /** @type {string} */ peer, /** @type {string} */ tool = 'tsync') => fmtRatio(med(key, tool), med(key, peer));
   return [
     `| ${fmtCount(data.files.length)} files with a user.* xattr each | initial copy (median) | no-op re-sync (median) | replica disk use (du -sk) | owners, groups, xattrs |`,
     '|---|---|---|---|---|',
@@ -433,6 +439,14 @@ async function xattrsScenario(data) {
     `| tsync --no-owner --no-group --no-xattrs ("metadata cost", target ≤ 1.10×, issue 12) | ${ratio('xattrs-initial', 'tsync-nometa')} | ${ratio('xattrs-noop', 'tsync-nometa')} |`,
     `| rsync -aHAXS --delete | ${ratio('xattrs-initial', 'rsync')} | ${ratio('xattrs-noop', 'rsync')} |`,
     `| cp -a | ${ratio('xattrs-initial', 'cp')} | n/a |`,
+    '',
+    'What keeping owners and xattrs costs each tool on this tree (each against itself without them):',
+    '',
+    '| tool | initial copy | no-op re-sync |',
+    '|---|---|---|',
+    `| tsync against tsync --no-owner --no-group --no-xattrs | ${ratio('xattrs-initial', 'tsync-nometa')} | ${ratio('xattrs-noop', 'tsync-nometa')} |`,
+    `| rsync -aHAXS against rsync -a --no-owner --no-group | ${ratio('xattrs-initial', 'rsync-nometa', 'rsync')} | ${ratio('xattrs-noop', 'rsync-nometa', 'rsync')} |`,
+    `| cp -a against cp -r --preserve=mode,timestamps | ${ratio('xattrs-initial', 'cp-nometa', 'cp')} | n/a |`,
   ].join('\n');
 }
 
