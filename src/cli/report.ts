@@ -1,6 +1,7 @@
 import { displayPath } from '../core/paths.js';
 import { sideLabel } from '../core/sides.js';
 import type { Action, Conflict, Plan, Side } from '../core/types.js';
+import { countActions } from '../sync/events.js';
 import type { RunSummary, SyncMode } from '../sync/run-loop.js';
 
 /**
@@ -57,8 +58,8 @@ export function formatConflicts(conflicts: readonly Conflict[]): string[] {
 }
 
 export function formatSummary(s: RunSummary): string {
-  const done = s.dryRun ? s.plan.actions : s.outcomes.filter((o) => o.status === 'applied').map((o) => o.action);
-  const count = (t: Action['type']): number => done.filter((a) => a.type === t).length;
+  const counts = countActions(s.dryRun ? s.plan.actions : s.outcomes.appliedActions());
+  const count = (t: Action['type']): number => counts[t];
   const parts = [`${count('copy')} copied`, `${count('mkdir')} dirs created`, `${count('delete')} deleted`, `${count('meta')} metadata updates`];
   if (count('link') > 0) parts.push(`${count('link')} hard-linked`);
   if (s.plan.conflicts.length > 0) parts.push(`${s.plan.conflicts.length} conflict${s.plan.conflicts.length === 1 ? '' : 's'}`);

@@ -13,7 +13,7 @@ export interface NextBaseInput {
   readonly left: Snapshot;
   readonly right: Snapshot;
   readonly plan: Plan;
-  readonly outcomes: readonly Outcome[];
+  readonly outcomes: Iterable<Outcome>;
   /** The planner's scope: records outside it are not looked at. */
   readonly scope?: Scope;
   /** Per side, how recent a ctime must be to count as racy (stat-cache.ts); default: the coarse-clock window. */

@@ -66,7 +66,7 @@ export function mergeWritten(into: WrittenPaths, from: WrittenPaths): void {
  * trash is off; the trash keeps replaced and deleted versions under `.tsync/trash/<stamp>/<path>`,
  * with the folders on the way made by the run.
  */
-export function writtenPathsOf(outcomes: readonly Outcome[], trashStamp: string | null): WrittenPaths {
+export function writtenPathsOf(outcomes: Iterable<Outcome>, trashStamp: string | null): WrittenPaths {
   const w = emptyWritten();
   for (const o of outcomes) {
     if (o.status !== 'applied' && (o.records?.length ?? 0) === 0) continue;

@@ -2,6 +2,7 @@ import PQueue from 'p-queue';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
 import { withEntry } from '../core/scanned.js';
+import { Outcomes } from '../core/outcomes.js';
 import type { Action, CopyAction, Expectation, KeptMeta, Outcome, PathRecord, Problem, RelPath, ScannedEntry, Side } from '../core/types.js';
 import type { Copied, Endpoint, Installed } from '../endpoint/endpoint.js';
 import { errCode } from '../fs/stat.js';
@@ -41,7 +42,7 @@ export interface ExecuteOptions {
 }
 
 export interface ExecuteResult {
-  readonly outcomes: Outcome[];
+  readonly outcomes: Outcomes;
   readonly bytes: number;
 }
 
@@ -66,7 +67,7 @@ const STREAMED_CONCURRENCY = 32;
  * an outcome, never an abort.
  */
 export async function executePlan(actions: readonly Action[], opts: ExecuteOptions): Promise<ExecuteResult> {
-  const outcomes: Outcome[] = [];
+  const outcomes = new Outcomes();
   let bytes = 0;
   const { left, right } = opts.endpoints;
   const streamed = streamForced() || !left.isLocal || !right.isLocal;

@@ -1,6 +1,7 @@
 import { NextBase, type BaseChanges } from '../core/commit.js';
 import { hashesNeeded } from '../core/hashes-needed.js';
 import { fullCycleScope } from '../core/quiet.js';
+import { Outcomes } from '../core/outcomes.js';
 import { displayPath } from '../core/paths.js';
 import { planOneWay } from '../core/reconcile-one-way.js';
 import { planTwoWay } from '../core/reconcile-two-way.js';
@@ -39,7 +40,7 @@ export interface CycleInput {
 
 export interface CycleResult {
   readonly plan: Plan;
-  readonly outcomes: readonly Outcome[];
+  readonly outcomes: Outcomes;
   readonly bytes: number;
   /** Scan and hashing problems, then the actions' problems. */
   readonly problems: readonly Problem[];
@@ -81,7 +82,16 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   const scanProblems = [...left.problems, ...right.problems];
   const skippedConflicts = plan.conflicts.filter((c) => c.resolution === 'skipped').length;
   if (s.dryRun) {
-    return { plan, outcomes: [], bytes: 0, problems: scanProblems, changes: { upserts: new Map(), removals: [] }, unresolvedConflicts: skippedConflicts, dryRun: true, trashStamp: null };
+    return {
+      plan,
+      outcomes: new Outcomes(),
+      bytes: 0,
+      problems: scanProblems,
+      changes: { upserts: new Map(), removals: [] },
+      unresolvedConflicts: skippedConflicts,
+      dryRun: true,
+      trashStamp: null,
+    };
   }
   const bytesOf = (a: (typeof plan.actions)[number]): number => (a.type === 'copy' && a.source.entry.kind === 'file' ? a.source.entry.size : 0);
   observer.onPlan?.(
@@ -100,16 +110,14 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
   };
   const keepRecords = input.keepRecords !== false;
   const { outcomes, bytes, trashStamp } = await applyActions(pair, s, plan.actions, { onOutcome, stopSignal: observer.stopSignal, racyWindowNs, keepRecords });
-  const failedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
+  const failedConflicts = outcomes.conflictsNotApplied();
   const changes = next.finish(scope);
-  // a loop, not flatMap: no array per outcome (a run may have 100k of them)
-  const problems = [...scanProblems];
-  for (const o of outcomes) if (o.problem !== undefined) problems.push(o.problem);
+  const problems = [...scanProblems, ...outcomes.problems()];
   return { plan, outcomes, bytes, problems, changes, unresolvedConflicts: skippedConflicts + failedConflicts, dryRun: false, trashStamp };
 }
 
 export interface AppliedActions {
-  readonly outcomes: Outcome[];
+  readonly outcomes: Outcomes;
   readonly bytes: number;
   /** Per side, the racy window the records of this run must use (see fs/ctime-probe.ts). */
   readonly racyWindowNs: Readonly<Record<Side, bigint>>;

@@ -1,5 +1,6 @@
 import { displayPath } from '../core/paths.js';
-import type { Action, Conflict, ConflictPolicy, ConflictResolution, Outcome, OutcomeStatus, Problem, ProblemCode, Side } from '../core/types.js';
+import type { Outcomes } from '../core/outcomes.js';
+import type { Action, Conflict, ConflictPolicy, ConflictResolution, OutcomeStatus, Problem, ProblemCode, Side } from '../core/types.js';
 import type { SyncMode } from './settings.js';
 
 /** Bumped when an event loses a field or changes a field's meaning (adding one does not). */
@@ -72,10 +73,6 @@ export function countActions(actions: Iterable<Action>): ActionCounts {
   return counts;
 }
 
-export function appliedActions(outcomes: readonly Outcome[]): Action[] {
-  return outcomes.filter((o) => o.status === 'applied').map((o) => o.action);
-}
-
 /** The events of one run (sync, plan, apply): its actions, conflicts and problems, then its summary. */
 export function runEvents(
   command: EventCommand,
@@ -83,7 +80,7 @@ export function runEvents(
     readonly mode: SyncMode;
     readonly dryRun: boolean;
     readonly plan: { readonly actions: readonly Action[]; readonly conflicts: readonly Conflict[] };
-    readonly outcomes: readonly Outcome[];
+    readonly outcomes: Outcomes;
     readonly problems: readonly Problem[];
     readonly bytes: number;
     readonly unresolvedConflicts: number;
@@ -91,7 +88,7 @@ export function runEvents(
   durationMs: number,
   exitCode: number,
 ): RunEvent[] {
-  const events: RunEvent[] = s.dryRun ? s.plan.actions.map((a) => actionEvent(a, 'planned')) : s.outcomes.map((o) => actionEvent(o.action, o.status));
+  const events: RunEvent[] = s.dryRun ? s.plan.actions.map((a) => actionEvent(a, 'planned')) : Array.from(s.outcomes, (o) => actionEvent(o.action, o.status));
   for (const c of s.plan.conflicts) events.push(conflictEvent(c));
   for (const p of s.problems) events.push(problemEvent(p));
   events.push({
@@ -99,7 +96,7 @@ export function runEvents(
     command,
     mode: s.mode,
     dryRun: s.dryRun,
-    counts: countActions(s.dryRun ? s.plan.actions : appliedActions(s.outcomes)),
+    counts: countActions(s.dryRun ? s.plan.actions : s.outcomes.appliedActions()),
     bytes: s.bytes,
     durationMs,
     conflicts: s.plan.conflicts.length,

@@ -1,6 +1,8 @@
 import type { BaseChanges } from '../core/commit.js';
 import type { WrittenPaths } from '../core/written-paths.js';
-import type { Conflict, Outcome, RelPath } from '../core/types.js';
+import type { Outcomes } from '../core/outcomes.js';
+import type { Conflict, RelPath } from '../core/types.js';
+import { countActions } from './events.js';
 import { cacheStampsOf, owedFlushOf, timing, type Durability } from './deferred-flush.js';
 import { makeDurable } from './durability.js';
 import type { RunCommand, RunRecord } from '../store/store.js';
@@ -50,16 +52,16 @@ export function runRecordOf(
   command: RunCommand,
   mode: SyncMode,
   startedAtMs: number,
-  r: { readonly outcomes: readonly Outcome[]; readonly bytes: number; readonly conflicts: number; readonly problems: number; readonly exitCode: number },
+  r: { readonly outcomes: Outcomes; readonly bytes: number; readonly conflicts: number; readonly problems: number; readonly exitCode: number },
 ): RunRecord {
-  const applied = r.outcomes.filter((o) => o.status === 'applied');
+  const applied = countActions(r.outcomes.appliedActions());
   return {
     command,
     startedAtMs,
     endedAtMs: Date.now(),
     mode,
-    copied: applied.filter((o) => o.action.type === 'copy').length,
-    deleted: applied.filter((o) => o.action.type === 'delete').length,
+    copied: applied.copy,
+    deleted: applied.delete,
     bytes: r.bytes,
     conflicts: r.conflicts,
     problems: r.problems,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { nextBase } from '../core/commit.js';
 import { isWritable } from '../core/sides.js';
-import type { AbsPath, Outcome, Plan, Problem, Side } from '../core/types.js';
+import type { Outcomes } from '../core/outcomes.js';
+import type { AbsPath, Plan, Problem, Side } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { textOfAbs } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
@@ -22,7 +23,7 @@ export type { SyncMode, SyncSettings } from './settings.js';
 export interface RunSummary {
   readonly mode: SyncMode;
   readonly plan: Plan;
-  readonly outcomes: readonly Outcome[];
+  readonly outcomes: Outcomes;
   readonly problems: readonly Problem[];
   readonly warnings: readonly string[];
   readonly bytes: number;
@@ -162,8 +163,8 @@ export async function applyPlanFile(
     const empty = { side: 'left' as const, entries: new Map(), problems: [] };
     // Scope: nothing beyond the records of what was applied (no scan ran, so nothing can be judged gone).
     const changes = nextBase({ base: pair.base, left: empty, right: { ...empty, side: 'right' }, plan, outcomes, scope: new Set(), racyWindowNs });
-    const problems = outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]));
-    const unresolvedConflicts = outcomes.filter((o) => o.action.type === 'conflict' && o.status !== 'applied').length;
+    const problems = outcomes.problems();
+    const unresolvedConflicts = outcomes.conflictsNotApplied();
     const summary: RunSummary = { mode: parsed.mode, plan, outcomes, problems, warnings: pair.warnings, bytes, dryRun: false, unresolvedConflicts };
     const run = runRecordOf('apply', parsed.mode, startedAtMs, { outcomes, bytes, conflicts: conflicts.length, problems: problems.length, exitCode: exitStatusOf(summary) });
     // The open conflicts stay as they are: a plan says nothing about paths it does not touch.

@@ -3,7 +3,7 @@ import type { RelPath, Side } from '../core/types.js';
 import type { EndpointWatch } from '../endpoint/endpoint.js';
 import { TsyncError } from '../errors.js';
 import { DirtyAggregator, type DirtyBatch } from '../watch/aggregator.js';
-import { actionEvent, appliedActions, conflictEvent, countActions, problemEvent, type RunEvent } from './events.js';
+import { actionEvent, conflictEvent, countActions, problemEvent, type RunEvent } from './events.js';
 import { openPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 import { endsTheSession, WatchedPair, type CycleReport } from './watched-pair.js';
@@ -191,9 +191,9 @@ function cycleEvents(r: CycleReport, watched: WatchedPair, told: Set<string>): R
   if (res === null) return [];
   const fresh = watched.currentProblems().filter((p) => !told.has(`${p.side}:${p.path}:${p.code}`));
   for (const p of fresh) told.add(`${p.side}:${p.path}:${p.code}`);
-  const toTell = [...fresh, ...res.outcomes.flatMap((o) => (o.problem === undefined ? [] : [o.problem]))];
-  const applied = appliedActions(res.outcomes);
-  const events: RunEvent[] = [...res.outcomes.map((o) => actionEvent(o.action, o.status)), ...res.plan.conflicts.map(conflictEvent), ...toTell.map(problemEvent)];
+  const toTell = [...fresh, ...res.outcomes.problems()];
+  const applied = res.outcomes.appliedActions();
+  const events: RunEvent[] = [...Array.from(res.outcomes, (o) => actionEvent(o.action, o.status)), ...res.plan.conflicts.map(conflictEvent), ...toTell.map(problemEvent)];
   if (applied.length > 0 || toTell.length > 0 || res.plan.conflicts.length > 0 || r.full) {
     events.push({
       type: 'cycle',

@@ -194,7 +194,7 @@ export class WatchedPair {
    * unreadable file) do not make a row each cycle: they are in the row of the cycle that did something.
    */
   private logCycle(r: CycleResult, t0: number, first: boolean): void {
-    const acted = r.outcomes.some((o) => o.status === 'applied' || o.problem !== undefined);
+    const acted = r.outcomes.anyAppliedOrProblem();
     if (!first && !acted && r.plan.conflicts.length === 0) return;
     const exitCode = exitStatusOf(r);
     this.pendingRuns.push(runRecordOf('watch', this.settings.mode, t0, { outcomes: r.outcomes, bytes: r.bytes, conflicts: r.plan.conflicts.length, problems: r.problems.length, exitCode }));

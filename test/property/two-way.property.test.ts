@@ -92,7 +92,8 @@ function settings(dir: string, policy: ConflictPolicy, swap: boolean, group: Gro
 }
 
 function describeRun(s: RunSummary): string {
-  const actions = s.outcomes.map(
+  const actions = Array.from(
+    s.outcomes,
     (o) => `  ${o.status} ${o.action.type} ${o.action.target} ${o.action.path}${o.action.type === 'conflict' ? ` (winner ${o.action.conflict.winner}, copy ${o.action.copyName})` : ''}`,
   );
   const conflicts = s.plan.conflicts.map((c) => `  ${c.path}: ${c.resolution}, winner ${c.winner}, copy ${c.copyName}`);

@@ -39,7 +39,7 @@ export async function syncCommand(left: string, right: string, flags: SyncFlags,
     if (summary.dryRun) {
       for (const line of formatPlan(summary.plan, summary.mode)) io.out(line);
     } else if (flags.verbose === true && flags.quiet !== true) {
-      const applied = summary.outcomes.filter((o) => o.status === 'applied').map((o) => o.action);
+      const applied = summary.outcomes.appliedActions();
       for (const line of formatPlan({ actions: applied }, summary.mode)) io.out(line);
     }
     for (const line of formatProblems(summary)) io.err(line);
