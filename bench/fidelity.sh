@@ -2,11 +2,15 @@
 # Issue 12's table, re-run on this build: one source tree of what a backup must give back (an owner, an
 # xattr, an ACL, a sparse file, hard links, setuid and sticky modes, symlink and directory mtimes), copied by
 # `tsync sync --one-way`, `cp -a` and `rsync -aHAXS`, and what each replica kept. Needs root, setfattr and
-# setfacl (the attr and acl packages) and rsync.   Usage: bash bench/fidelity.sh [work dir]
+# setfacl (the attr and acl packages) and rsync.   Usage: bash bench/fidelity.sh [parent dir]
+# Everything is made in a fresh directory inside the parent (default: the system's temp dir); nothing is deleted.
 set -euo pipefail
 TSYNC="node $(cd "$(dirname "$0")/.." && pwd)/bin/tsync.js"
-W=$(realpath -m "${1:-$(mktemp -d)}")
-mkdir -p "$W" && cd "$W" && rm -rf src tsync cpa rsync st
+parent=${1:-${TMPDIR:-/tmp}}
+mkdir -p "$parent"
+W=$(mktemp -d "$parent/tsync-fidelity.XXXXXX")
+cd "$W"
+echo "work dir: $W" >&2
 mkdir src
 echo hi > src/owned && chown 1234:5678 src/owned
 echo x > src/noted && setfattr -n user.note -v kept src/noted
