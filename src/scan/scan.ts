@@ -10,6 +10,7 @@ import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
 import { enterDirOf, restoreWorkDir } from '../fs/work-dir.js';
 import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
+import { CHECKED_PATH_MIN_NAMES, checkedDirPath } from './checked-dir-path.js';
 import { GrowingScanTable } from './growing-scan-table.js';
 import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
@@ -251,20 +252,12 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       }
       if (dir !== null) finalDir(sink, dir);
       opts.filter?.listed(opts.root, dir, names);
-      // synchronous from here to the end of the directory's names: the bare names mean this directory
-      const inside = enterDirOf(here.fdPath);
-      const prefix = inside ? null : textPrefixOf(here.fdPath);
-      const shared = opts.sharedPath;
-      for (const name of names) {
-        const joined = joinRel(dir, name);
-        const path = shared === undefined ? joined : shared(joined);
-        if (isOwnName(name)) {
-          if (isTempName(name)) sink.leftoverTemps.push(path);
-          continue;
-        }
-        const abs = inside ? bareEntryPath(name) : entryPathOf(here.fdPath, prefix, name);
-        const scanned = scanOne(opts, path, abs, sink.problems, sink.meta);
-        if (scanned === null) continue;
+      const listed = scanListed(opts, dir, here.fdPath, names, sink.meta);
+      for (const p of listed.problems) sink.problems.push(p);
+      for (const t of listed.leftoverTemps) sink.leftoverTemps.push(t);
+      for (let i = 0; i < listed.paths.length; i++) {
+        const path = listed.paths[i] as RelPath;
+        const scanned = listed.scanned[i] as ScannedEntry;
         sink.add(path, scanned);
         if (scanned.entry.kind === 'dir') stack.push(path);
         else sink.onFinal?.(path, scanned);
@@ -273,6 +266,51 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       here.release();
     }
   }
+}
+
+/** One directory's entries, scanned: what the walk then adds to its sink. */
+interface Listed {
+  readonly paths: RelPath[];
+  readonly scanned: ScannedEntry[];
+  readonly problems: Problem[];
+  readonly leftoverTemps: RelPath[];
+}
+
+/**
+ * Scans the entries `names` of `dir`, whose descriptor path is `dirFdPath`, looking each up the cheapest safe way:
+ * by bare name from inside the directory on the main thread (fs/work-dir.ts); elsewhere by the directory's
+ * absolute path while it leads to the descriptor's directory (checked-dir-path.ts), else through the descriptor.
+ */
+function scanListed(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, names: readonly string[], meta: MetaReader): Listed {
+  // synchronous from here to the end of the names: the bare names mean this directory
+  if (enterDirOf(dirFdPath)) return scanNames(opts, dir, names, meta, bareEntryPath);
+  if (names.length >= CHECKED_PATH_MIN_NAMES) {
+    const checked = checkedDirPath(opts.root, dir, dirFdPath);
+    if (checked !== null) {
+      const listed = scanNames(opts, dir, names, meta, (name) => entryPathOf(checked.path, checked.text, name));
+      if (checked.stillSame()) return listed;
+    }
+  }
+  const prefix = textPrefixOf(dirFdPath);
+  return scanNames(opts, dir, names, meta, (name) => entryPathOf(dirFdPath, prefix, name));
+}
+
+function scanNames(opts: WalkOptions, dir: RelPath | null, names: readonly string[], meta: MetaReader, entryPath: (name: string) => EntryPath): Listed {
+  const listed: Listed = { paths: [], scanned: [], problems: [], leftoverTemps: [] };
+  const shared = opts.sharedPath;
+  for (const name of names) {
+    const joined = joinRel(dir, name);
+    const path = shared === undefined ? joined : shared(joined);
+    if (isOwnName(name)) {
+      if (isTempName(name)) listed.leftoverTemps.push(path);
+      continue;
+    }
+    const scanned = scanOne(opts, path, entryPath(name), listed.problems, meta);
+    if (scanned === null) continue;
+    listed.paths.push(path);
+    listed.scanned.push(scanned);
+  }
+  return listed;
 }
 
 /** A sink writing into a Map the caller holds (a rescan's, a watch's live scan): entries set as they are. */

@@ -23,6 +23,31 @@ export interface StoredRow {
   xattrs: string | null;
 }
 
+/**
+ * A loaded table's columns as they are, the first `count` slots of each (store/base-snapshot.ts writes them to a
+ * file and reads them back). `swapped`: the orientation they were loaded in (store.ts).
+ */
+export interface BaseColumns {
+  readonly count: number;
+  readonly paths: readonly RelPath[];
+  readonly kinds: Uint8Array;
+  readonly flags: Uint8Array;
+  readonly modes: Uint16Array;
+  readonly sizes: Float64Array;
+  readonly mtimes: BigInt64Array;
+  readonly uids: Uint32Array;
+  readonly gids: Uint32Array;
+  readonly leftMtimes: BigInt64Array;
+  readonly leftInos: BigUint64Array;
+  readonly leftCtimes: BigInt64Array;
+  readonly rightMtimes: BigInt64Array;
+  readonly rightInos: BigUint64Array;
+  readonly rightCtimes: BigInt64Array;
+  readonly hashes: readonly (string | undefined)[];
+  readonly targets: ReadonlyMap<number, string>;
+  readonly xattrDigests: ReadonlyMap<number, string>;
+}
+
 type Mutable<T> = T extends unknown ? { -readonly [K in keyof T]: T[K] } : never;
 
 /** The columns of one base row as the index stores them, in this invocation's left/right orientation. */
@@ -71,12 +96,12 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   private sizes: Float64Array;
   private mtimes: BigInt64Array;
   private readonly hashes: (string | undefined)[];
-  private readonly targets = new Map<number, string>();
+  private readonly targets: Map<number, string>;
   /** Owner and group ids (NO_ID: not kept): 8 bytes a path. */
   private uids: Uint32Array;
   private gids: Uint32Array;
   /** The non-empty xattr digests only: most paths have none (flag XATTRS_KEPT with no digest here means ''). */
-  private readonly xattrDigests = new Map<number, string>();
+  private readonly xattrDigests: Map<number, string>;
   private leftMtimes: BigInt64Array;
   private leftInos: BigUint64Array;
   private leftCtimes: BigInt64Array;
@@ -92,8 +117,41 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   /** Slots the columns hold; they double when a row more arrives (a loaded base is sized exactly, a run's next records are not). */
   private capacity: number;
+  /** Changed since it was loaded (set, delete, clear): its columns no longer say what the index holds. */
+  private changed = false;
 
-  constructor(capacity: number) {
+  /** `columns`: a table read back whole (columnsOf), adopted as it is; else an empty one with room for `capacity` rows. */
+  constructor(capacity: number, columns?: BaseColumns) {
+    if (columns !== undefined) {
+      this.capacity = columns.count;
+      this.count = columns.count;
+      this.kinds = columns.kinds;
+      this.flags = columns.flags;
+      this.modes = columns.modes;
+      this.sizes = columns.sizes;
+      this.mtimes = columns.mtimes;
+      this.uids = columns.uids;
+      this.gids = columns.gids;
+      this.leftMtimes = columns.leftMtimes;
+      this.leftInos = columns.leftInos;
+      this.leftCtimes = columns.leftCtimes;
+      this.rightMtimes = columns.rightMtimes;
+      this.rightInos = columns.rightInos;
+      this.rightCtimes = columns.rightCtimes;
+      this.hashes = [...columns.hashes];
+      this.targets = new Map(columns.targets);
+      this.xattrDigests = new Map(columns.xattrDigests);
+      for (const path of columns.paths) {
+        const i = this.paths.length;
+        this.slots.set(path, i);
+        this.paths.push(path);
+        if ((i & 1023) === 1023) checkYoungGeneration();
+      }
+      if (this.slots.size !== this.count) throw new RangeError('BaseTable: a path was loaded twice');
+      return;
+    }
+    this.targets = new Map();
+    this.xattrDigests = new Map();
     this.capacity = capacity;
     this.kinds = new Uint8Array(capacity);
     this.flags = new Uint8Array(capacity);
@@ -232,6 +290,32 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.rightCtimes = grownBig(this.rightCtimes, new BigInt64Array(capacity));
   }
 
+  /** The columns as loaded, or null once the table has changed (they would no longer be what the index holds). */
+  columnsOf(): BaseColumns | null {
+    if (this.changed) return null;
+    const n = this.count;
+    return {
+      count: n,
+      paths: this.paths,
+      kinds: this.kinds.subarray(0, n),
+      flags: this.flags.subarray(0, n),
+      modes: this.modes.subarray(0, n),
+      sizes: this.sizes.subarray(0, n),
+      mtimes: this.mtimes.subarray(0, n),
+      uids: this.uids.subarray(0, n),
+      gids: this.gids.subarray(0, n),
+      leftMtimes: this.leftMtimes.subarray(0, n),
+      leftInos: this.leftInos.subarray(0, n),
+      leftCtimes: this.leftCtimes.subarray(0, n),
+      rightMtimes: this.rightMtimes.subarray(0, n),
+      rightInos: this.rightInos.subarray(0, n),
+      rightCtimes: this.rightCtimes.subarray(0, n),
+      hashes: this.hashes,
+      targets: this.targets,
+      xattrDigests: this.xattrDigests,
+    };
+  }
+
   get size(): number {
     return this.count - this.hiddenSlots + this.added;
   }
@@ -356,6 +440,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   set(path: RelPath, rec: BaseRecord): this {
     this.forgetLast();
+    this.changed = true;
     const over = this.overlay.get(path);
     if (over === undefined && !this.slots.has(path)) {
       // a path new to the table takes a slot, not an overlay object: a run's next records (core/commit.ts)
@@ -375,6 +460,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   delete(path: RelPath): boolean {
     this.forgetLast();
+    this.changed = true;
     const over = this.overlay.get(path);
     const inSlots = this.slots.has(path);
     if (over === null) return false;
@@ -393,6 +479,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   clear(): void {
     this.forgetLast();
+    this.changed = true;
     for (const p of this.slots.keys()) this.overlay.set(p, null);
     for (const [p, rec] of this.overlay) if (rec !== null && !this.slots.has(p)) this.overlay.delete(p);
     this.hiddenSlots = this.count;

@@ -86,4 +86,15 @@ export const MIGRATIONS: readonly string[] = [
     uid INTEGER, gid INTEGER, xattrs TEXT
   ) WITHOUT ROWID;
   `,
+  `
+  -- The token of the base's snapshot file beside the index (store/base-snapshot.ts): the file is read only while
+  -- its token is here. Any change to entries, by any writer, deletes the token in the same transaction.
+  CREATE TABLE base_snapshot (token TEXT NOT NULL);
+  CREATE TRIGGER entries_insert_voids_snapshot AFTER INSERT ON entries WHEN EXISTS (SELECT 1 FROM base_snapshot)
+    BEGIN DELETE FROM base_snapshot; END;
+  CREATE TRIGGER entries_update_voids_snapshot AFTER UPDATE ON entries WHEN EXISTS (SELECT 1 FROM base_snapshot)
+    BEGIN DELETE FROM base_snapshot; END;
+  CREATE TRIGGER entries_delete_voids_snapshot AFTER DELETE ON entries WHEN EXISTS (SELECT 1 FROM base_snapshot)
+    BEGIN DELETE FROM base_snapshot; END;
+  `,
 ];

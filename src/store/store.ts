@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { withNativeBinding } from './sqlite-binding.js';
+import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
@@ -8,6 +9,7 @@ import { StateError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
 import type { BaseTable } from './base-table.js';
 import { loadBaseTable, type EntryRowValues } from './base-load.js';
+import { readBaseSnapshot, snapshotFileOf, writeBaseSnapshot } from './base-snapshot.js';
 import { MIGRATIONS } from './migrations.js';
 import { pairKey } from './state-location.js';
 import { keepRemovedRow, readOwedFlush, recordOwedFlush, settleOwedFlush, type OwedFlush, type OwedSettlement } from './unflushed.js';
@@ -80,6 +82,10 @@ export interface OpenedStore {
  */
 export class StateStore {
   private readonly swapped: boolean;
+  /** A base read from the rows, and the token it was read under: written as the snapshot when the store closes. */
+  private unsaved: { readonly table: BaseTable; readonly token: string } | null = null;
+  /** Where the last loadBase found the base (TSYNC_TIMINGS, tests). */
+  baseSource: 'snapshot' | 'rows' | null = null;
 
   private constructor(
     private readonly db: Db,
@@ -113,11 +119,6 @@ export class StateStore {
     }
   }
 
-  /**
-   * The base, loaded into a column table (base-table.ts). Rows are read one at a time in raw mode:
-   * `.all()` kept every row object alive at once, and promoting 100k of them to the old generation cost
-   * more than the rows themselves.
-   */
   /** How many paths the base holds, without loading it. */
   countBase(): number {
     return Number(this.db.prepare('SELECT count(*) FROM entries').pluck().get());
@@ -135,10 +136,67 @@ export class StateStore {
     return out;
   }
 
+  /**
+   * The base: from its snapshot file when the index vouches for it (base-snapshot.ts), else from the rows, under a
+   * fresh token that the snapshot written at close() will carry.
+   */
   loadBase(): BaseTable {
+    const token = this.snapshotToken();
+    if (token !== null) {
+      const table = readBaseSnapshot(snapshotFileOf(this.db.name), token, this.swapped);
+      if (table !== null) {
+        this.baseSource = 'snapshot';
+        return table;
+      }
+    }
+    this.baseSource = 'rows';
+    const fresh = randomBytes(16).toString('hex');
+    let table: BaseTable;
+    try {
+      // one transaction: the token says "the rows as read here", and the triggers take it back at the next change
+      table = this.db
+        .transaction(() => {
+          const rows = this.loadRows();
+          this.db.prepare('DELETE FROM base_snapshot').run();
+          this.db.prepare('INSERT INTO base_snapshot (token) VALUES (?)').run(fresh);
+          return rows;
+        })
+        .immediate();
+    } catch {
+      // the index could not be written (read-only, or busy with another writer): no snapshot this time
+      return this.loadRows();
+    }
+    this.unsaved = { table, token: fresh };
+    return table;
+  }
+
+  /** The base from the index's rows, one at a time in raw mode (`.all()` kept every row object alive at once). */
+  private loadRows(): BaseTable {
     const count = this.countBase();
     const rows = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM entries`).safeIntegers(true).raw(true);
     return loadBaseTable(rows.iterate() as IterableIterator<EntryRowValues>, count, this.swapped);
+  }
+
+  private snapshotToken(): string | null {
+    const token: unknown = this.db.prepare('SELECT token FROM base_snapshot').pluck().get();
+    return typeof token === 'string' ? token : null;
+  }
+
+  /**
+   * Writes the snapshot of the base read from the rows, if the index still holds exactly those rows (its token is
+   * still there) and the table is as it was read. Best effort: a snapshot not written costs the next run its speed.
+   */
+  private saveSnapshot(): void {
+    const unsaved = this.unsaved;
+    this.unsaved = null;
+    if (unsaved === null) return;
+    try {
+      if (this.snapshotToken() !== unsaved.token) return;
+      const columns = unsaved.table.columnsOf();
+      if (columns !== null) writeBaseSnapshot(snapshotFileOf(this.db.name), columns, unsaved.token, this.swapped);
+    } catch {
+      // the index unreadable now: its next open reports it
+    }
   }
 
   /** Writes base changes, conflicts and run-log rows in one transaction: either all of it lands or none. */
@@ -296,7 +354,11 @@ export class StateStore {
   }
 
   close(): void {
-    this.db.close();
+    try {
+      this.saveSnapshot();
+    } finally {
+      this.db.close();
+    }
   }
 }
 

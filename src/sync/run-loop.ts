@@ -58,7 +58,7 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
     readIndex?.(pair);
     const filter = filterOf(pair, s);
     const { left, right, way, reason } = await scanBothSides(pair, s, filter, early === null ? {} : { earlyLocal: early });
-    t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries)`);
+    t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries; the base from ${pair.store.baseSource ?? 'nowhere'})`);
     await prepareSides(pair, s, { left: left.leftoverTemps, right: right.leftoverTemps });
     const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all', keepRecords: false }, observer);
     t(`cycle (${r.plan.actions.length} actions)`);

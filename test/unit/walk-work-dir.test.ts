@@ -5,12 +5,13 @@
 // renamed. TSYNC_NO_CHDIR=1 turns the bare-name lookups off; process.chdir is observed (not replaced) to show
 // which way a walk went.
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { CHECKED_PATH_MIN_NAMES } from '../../src/scan/checked-dir-path.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AbsPath, RelPath } from '../../src/core/types.js';
 import { absFromText } from '../../src/fs/paths.js';
-import { scanTree, type ScanOptions } from '../../src/scan/scan.js';
+import { scanTree, walkTree, type ScanOptions } from '../../src/scan/scan.js';
 
 const made: string[] = [];
 const startCwd = process.cwd();
@@ -94,5 +95,42 @@ describe('walking from inside each directory', () => {
     expect(scanTree(optionsFor(root)).entries.size).toBe(12);
     expect(statSync('.').ino).toBe(ino);
     expect(realpathSync('.')).toBe(realpathSync(join(parent, 'after')));
+  });
+
+  it('looks names up by the directory’s path only while it leads to the directory the descriptor holds', () => {
+    // Where the walk cannot enter a directory (a worker thread; TSYNC_NO_CHDIR=1 here), names are looked up by the
+    // directory's absolute path (scan/checked-dir-path.ts). The directory is swapped for a symlink to another one
+    // right after its first name was looked up (from the vouch step, which the walk calls for each file): the
+    // names must still be those of the directory listed, looked up again through its descriptor.
+    vi.stubEnv('TSYNC_NO_CHDIR', '1');
+    const parent = temp();
+    const root = join(parent, 'root');
+    const elsewhere = join(parent, 'elsewhere');
+    mkdirSync(join(root, 'a'), { recursive: true });
+    mkdirSync(elsewhere);
+    const names = Array.from({ length: CHECKED_PATH_MIN_NAMES + 2 }, (_, i) => `f${i}`);
+    for (const name of names) {
+      writeFileSync(join(root, 'a', name), 'x');
+      writeFileSync(join(elsewhere, name), 'not the listed directory');
+    }
+    let swapped = false;
+    const scan = walkTree({
+      root: absFromText(root) as AbsPath,
+      side: 'left',
+      vouch: () => {
+        if (!swapped) {
+          swapped = true;
+          renameSync(join(root, 'a'), join(root, 'a-moved'));
+          symlinkSync(elsewhere, join(root, 'a'));
+        }
+        return null;
+      },
+    });
+    expect(swapped).toBe(true);
+    const sizes = names.map((name) => {
+      const s = scan.entries.get(`a/${name}` as RelPath);
+      return s?.entry.kind === 'file' ? s.entry.size : null;
+    });
+    expect(sizes).toEqual(names.map(() => 1));
   });
 });

@@ -1,0 +1,303 @@
+/*
+ * The base as one file of columns beside the index, so that a run loads it with one read instead of one SQLite
+ * row at a time (issue 11): at 100k paths, stepping through the rows and building their values took 300-470 ms
+ * of the main thread's critical path (an index of `path` alone 130-200 ms), where reading the columns back takes
+ * tens of milliseconds. git keeps its index as such a file; here the SQLite index stays the only truth, and
+ * the file is a cache of it that is used only when the index says it is current:
+ * - the token: a run that loads the base from the index's rows writes a fresh random token into the index
+ *   (table base_snapshot) in the same transaction as its read, and the file it then writes carries that token;
+ * - the triggers: every insert, update or delete on `entries`, by any writer (this tsync, a later one, the
+ *   sqlite3 shell), deletes the token in its own transaction (store/migrations.ts);
+ * so a file is read only while its token is the index's, that is while the index holds exactly the rows it was
+ * made from. A file that is missing, torn, of another orientation or another machine's byte order is not used,
+ * and the rows are read instead: the file can be deleted at any time and costs only its speed.
+ *
+ * Layout: MAGIC, a u32 header length, the header (JSON: the token, the orientation, the row count and where each
+ * section lies), then the sections, each starting at a multiple of 8. Paths, hashes, symlink targets and xattr
+ * digests are joined with NUL, which none of them can hold.
+ */
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { endianness } from 'node:os';
+import type { RelPath } from '../core/types.js';
+import { checkYoungGeneration } from '../runtime/young-generation.js';
+import { BaseTable, type BaseColumns } from './base-table.js';
+
+const MAGIC = Buffer.from('TSYNCBS1', 'latin1');
+const SEP = '\0';
+
+type NumberColumn = 'kinds' | 'flags' | 'modes' | 'sizes' | 'mtimes' | 'uids' | 'gids' | 'leftMtimes' | 'leftInos' | 'leftCtimes' | 'rightMtimes' | 'rightInos' | 'rightCtimes';
+const NUMBER_COLUMNS: readonly NumberColumn[] = [
+  'kinds',
+  'flags',
+  'modes',
+  'sizes',
+  'mtimes',
+  'uids',
+  'gids',
+  'leftMtimes',
+  'leftInos',
+  'leftCtimes',
+  'rightMtimes',
+  'rightInos',
+  'rightCtimes',
+];
+const TEXT_SECTIONS = ['paths', 'hashes', 'targetSlots', 'targets', 'xattrSlots', 'xattrDigests'] as const;
+type SectionName = NumberColumn | (typeof TEXT_SECTIONS)[number];
+
+interface Header {
+  readonly token: string;
+  readonly swapped: boolean;
+  readonly count: number;
+  /** Each section's byte offset (from the file's start) and length. */
+  readonly sections: Readonly<Record<SectionName, readonly [number, number]>>;
+}
+
+/** The file for the index at `dbFile`. */
+export function snapshotFileOf(dbFile: string): string {
+  return `${dbFile}.base`;
+}
+
+/**
+ * Writes `columns` (loaded in orientation `swapped`) as the snapshot for `token`: a temp file beside it, flushed,
+ * then renamed over the old one, so that the file is whole or absent whatever happens. False when it could not
+ * be written or the columns hold a NUL (nothing else is left behind).
+ */
+export function writeBaseSnapshot(file: string, columns: BaseColumns, token: string, swapped: boolean): boolean {
+  const encoded = encodeSnapshot(columns, token, swapped);
+  if (encoded === null) return false;
+  const temp = `${file}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      for (const part of encoded) writeSync(fd, part);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    return true;
+  } catch {
+    rmSync(temp, { force: true });
+    return false;
+  }
+}
+
+/**
+ * The base the snapshot at `file` holds, if it is the one for `token` in orientation `swapped`; else null. Each
+ * column is read from the file straight into an array of its own, and each text section into a buffer dropped once
+ * split: reading the whole file first kept a second copy of it alive at the peak (158 MiB against 131 at 100k).
+ */
+export function readBaseSnapshot(file: string, token: string, swapped: boolean): BaseTable | null {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return null; // absent (the usual case after a run that changed the index) or unreadable: the rows are read
+  }
+  try {
+    const columns = decodeSnapshot(sectionReader(fd, fstatSync(fd).size), token, swapped);
+    return columns === null ? null : new BaseTable(columns.count, columns);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads `length` bytes at `offset` of a file into `into` (a fresh buffer when absent); null past its end. */
+export type ReadAt = (offset: number, length: number, into?: Uint8Array) => Uint8Array | null;
+
+function sectionReader(fd: number, size: number): ReadAt {
+  return (offset, length, into) => {
+    if (offset < 0 || length < 0 || offset + length > size) return null;
+    const target = into ?? Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, target, done, length - done, offset + done);
+      if (n === 0) return null;
+      done += n;
+    }
+    return target;
+  };
+}
+
+/** A ReadAt over bytes in memory (tests). */
+export function bytesReader(bytes: Uint8Array): ReadAt {
+  return (offset, length, into) => {
+    if (offset < 0 || length < 0 || offset + length > bytes.length) return null;
+    const part = bytes.subarray(offset, offset + length);
+    if (into === undefined) return Buffer.from(part);
+    into.set(part);
+    return into;
+  };
+}
+
+/** The file's parts in order, or null when a text holds a NUL (it could not be split back). */
+export function encodeSnapshot(c: BaseColumns, token: string, swapped: boolean): Buffer[] | null {
+  if (endianness() !== 'LE') return null;
+  const n = c.count;
+  const hashes: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i++) hashes[i] = c.hashes[i] ?? '';
+  const paths = joined(c.paths.slice(0, n));
+  const hashText = joined(hashes);
+  const targets = joined([...c.targets.values()]);
+  const digests = joined([...c.xattrDigests.values()]);
+  if (paths === null || hashText === null || targets === null || digests === null) return null;
+  const texts: Record<(typeof TEXT_SECTIONS)[number], Buffer> = {
+    paths,
+    hashes: hashText,
+    targetSlots: Buffer.from(Uint32Array.from(c.targets.keys()).buffer),
+    targets,
+    xattrSlots: Buffer.from(Uint32Array.from(c.xattrDigests.keys()).buffer),
+    xattrDigests: digests,
+  };
+  const parts: [SectionName, Buffer][] = NUMBER_COLUMNS.map((name) => {
+    const col = c[name];
+    return [name, Buffer.from(col.buffer, col.byteOffset, col.byteLength)];
+  });
+  for (const name of TEXT_SECTIONS) parts.push([name, texts[name]]);
+  // the header's offsets depend on its own length: lay the sections out after a header of a fixed, generous width
+  const sections = {} as Record<SectionName, readonly [number, number]>;
+  const headerRoom = 2048;
+  let at = align8(MAGIC.length + 4 + headerRoom);
+  for (const [name, part] of parts) {
+    sections[name] = [at, part.length];
+    at = align8(at + part.length);
+  }
+  const header: Header = { token, swapped, count: n, sections };
+  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+  if (headerBytes.length > headerRoom) return null;
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(headerBytes.length);
+  const out: Buffer[] = [MAGIC, length, headerBytes];
+  let written = MAGIC.length + 4 + headerBytes.length;
+  for (const [name, part] of parts) {
+    const [offset] = sections[name];
+    out.push(Buffer.alloc(offset - written), part);
+    written = offset + part.length;
+  }
+  return out;
+}
+
+/** The columns a snapshot file holds when it is whole and for `token` and `swapped`; null otherwise. */
+export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): BaseColumns | null {
+  if (endianness() !== 'LE') return null;
+  const start = read(0, MAGIC.length + 4);
+  if (start === null || !Buffer.from(start.buffer, start.byteOffset, MAGIC.length).equals(MAGIC)) return null;
+  const headerLength = Buffer.from(start.buffer, start.byteOffset, start.length).readUInt32LE(MAGIC.length);
+  const headerBytes = read(MAGIC.length + 4, headerLength);
+  if (headerBytes === null) return null;
+  let header: Header;
+  try {
+    header = JSON.parse(Buffer.from(headerBytes.buffer, headerBytes.byteOffset, headerBytes.length).toString('utf8')) as Header;
+  } catch {
+    return null;
+  }
+  if (header.token !== token || header.swapped !== swapped || !Number.isSafeInteger(header.count) || header.count < 0) return null;
+  const n = header.count;
+  const where = (name: SectionName): readonly [number, number] | null => {
+    const w: unknown = header.sections?.[name];
+    if (!Array.isArray(w) || w.length !== 2 || !Number.isSafeInteger(w[0]) || !Number.isSafeInteger(w[1])) return null;
+    return [w[0] as number, w[1] as number];
+  };
+  const section = (name: SectionName): Buffer | null => {
+    const w = where(name);
+    const part = w === null ? null : read(w[0], w[1]);
+    return part === null ? null : Buffer.from(part.buffer, part.byteOffset, part.length);
+  };
+  const numbers = {} as Record<NumberColumn, Uint8Array | Uint16Array | Uint32Array | Float64Array | BigInt64Array | BigUint64Array>;
+  for (const name of NUMBER_COLUMNS) {
+    const w = where(name);
+    const col = emptyColumn(name, n);
+    if (w === null || w[1] !== col.byteLength || read(w[0], w[1], new Uint8Array(col.buffer)) === null) return null;
+    numbers[name] = col;
+  }
+  const paths = splitSection(section('paths'), n);
+  const hashes = splitSection(section('hashes'), n);
+  const targetSlots = slotsOf(section('targetSlots'));
+  const xattrSlots = slotsOf(section('xattrSlots'));
+  if (paths === null || hashes === null || targetSlots === null || xattrSlots === null) return null;
+  const targets = splitSection(section('targets'), targetSlots.length);
+  const digests = splitSection(section('xattrDigests'), xattrSlots.length);
+  if (targets === null || digests === null) return null;
+  return {
+    count: n,
+    paths: paths as RelPath[],
+    kinds: numbers.kinds as Uint8Array,
+    flags: numbers.flags as Uint8Array,
+    modes: numbers.modes as Uint16Array,
+    sizes: numbers.sizes as Float64Array,
+    mtimes: numbers.mtimes as BigInt64Array,
+    uids: numbers.uids as Uint32Array,
+    gids: numbers.gids as Uint32Array,
+    leftMtimes: numbers.leftMtimes as BigInt64Array,
+    leftInos: numbers.leftInos as BigUint64Array,
+    leftCtimes: numbers.leftCtimes as BigInt64Array,
+    rightMtimes: numbers.rightMtimes as BigInt64Array,
+    rightInos: numbers.rightInos as BigUint64Array,
+    rightCtimes: numbers.rightCtimes as BigInt64Array,
+    hashes: hashes.map((h) => (h === '' ? undefined : h)),
+    targets: new Map(targetSlots.map((slot, i) => [slot, targets[i] as string])),
+    xattrDigests: new Map(xattrSlots.map((slot, i) => [slot, digests[i] as string])),
+  };
+}
+
+function emptyColumn(name: NumberColumn, n: number): Uint8Array | Uint16Array | Uint32Array | Float64Array | BigInt64Array | BigUint64Array {
+  switch (name) {
+    case 'kinds':
+    case 'flags':
+      return new Uint8Array(n);
+    case 'modes':
+      return new Uint16Array(n);
+    case 'uids':
+    case 'gids':
+      return new Uint32Array(n);
+    case 'sizes':
+      return new Float64Array(n);
+    case 'leftInos':
+    case 'rightInos':
+      return new BigUint64Array(n);
+    default:
+      return new BigInt64Array(n);
+  }
+}
+
+/** The texts joined by NUL as bytes, or null when one of them holds a NUL (it could not be split back). */
+function joined(texts: readonly string[]): Buffer | null {
+  const text = texts.join(SEP);
+  let nuls = 0;
+  for (let at = text.indexOf(SEP); at !== -1; at = text.indexOf(SEP, at + 1)) nuls++;
+  return nuls === Math.max(0, texts.length - 1) ? Buffer.from(text, 'latin1') : null;
+}
+
+/**
+ * The texts a NUL-joined section holds, when it holds exactly `count` of them. One at a time, not split(): the young
+ * generation is capped as it grows (runtime/young-generation.ts), and 100k strings made in one call grew it past the
+ * cap before it was looked at (16 MiB, a no-op run's peak 15 MiB higher).
+ */
+function splitSection(part: Buffer | null, count: number): string[] | null {
+  if (part === null) return null;
+  if (count === 0) return part.length === 0 ? [] : null;
+  const texts = new Array<string>(count);
+  let start = 0;
+  for (let i = 0; i < count; i++) {
+    const nul = part.indexOf(0, start);
+    const end = nul === -1 ? part.length : nul;
+    if ((nul === -1) !== (i === count - 1)) return null; // fewer or more texts than `count`
+    texts[i] = part.toString('latin1', start, end);
+    start = end + 1;
+    if ((i & 1023) === 1023) checkYoungGeneration();
+  }
+  return texts;
+}
+
+function slotsOf(part: Buffer | null): number[] | null {
+  if (part === null || part.length % 4 !== 0) return null;
+  const slots = new Uint32Array(part.length / 4);
+  new Uint8Array(slots.buffer).set(part);
+  return [...slots];
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}

@@ -1,0 +1,201 @@
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AbsPath, BaseRecord, Entry, RelPath, SideRecord } from '../../src/core/types.js';
+import { BaseTable } from '../../src/store/base-table.js';
+import { bytesReader, decodeSnapshot, encodeSnapshot, snapshotFileOf, writeBaseSnapshot } from '../../src/store/base-snapshot.js';
+import { pairKey } from '../../src/store/state-location.js';
+import { StateStore } from '../../src/store/store.js';
+
+// The base's snapshot file (store/base-snapshot.ts) is a cache of the index's rows: read back, it must give
+// exactly what the rows give, and it must never be read once the rows have changed, whoever changed them.
+// Real SQLite files and real snapshot files in a temp dir; a second connection plays "another writer".
+
+const dir = mkdtempSync(join(tmpdir(), 'tsync-base-snapshot-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const U64_MAX = 2n ** 64n - 1n;
+const sideArb: fc.Arbitrary<SideRecord | null> = fc.option(
+  fc.record({ mtimeNs: fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n), ino: fc.bigInt(0n, U64_MAX), ctimeNs: fc.oneof(fc.constant(-1n), fc.bigInt(0n, 2n ** 62n)) }),
+  { nil: null },
+);
+const hexArb = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 16 });
+const idArb = fc.nat(2 ** 32 - 2);
+const xattrsArb = fc.oneof(fc.constant(''), hexArb);
+// names and targets are binary strings (one char per byte) without NUL, as the file system gives them
+const binaryArb = (minLength: number): fc.Arbitrary<string> => fc.array(fc.integer({ min: 1, max: 255 }), { minLength, maxLength: 6 }).map((codes) => String.fromCharCode(...codes));
+const entryArb: fc.Arbitrary<Entry> = fc.oneof(
+  fc.record(
+    {
+      kind: fc.constant('file' as const),
+      size: fc.nat(2 ** 40),
+      mode: fc.nat(0o7777),
+      mtimeNs: fc.bigInt(-(2n ** 62n), 2n ** 62n),
+      hash: fc.option(hexArb, { nil: null }),
+      uid: idArb,
+      gid: idArb,
+      xattrs: xattrsArb,
+    },
+    { requiredKeys: ['kind', 'size', 'mode', 'mtimeNs', 'hash'] },
+  ),
+  fc.record(
+    { kind: fc.constant('dir' as const), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb, xattrs: xattrsArb },
+    { requiredKeys: ['kind', 'mode', 'mtimeNs'] },
+  ),
+  fc.record({ kind: fc.constant('symlink' as const), target: binaryArb(0), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb }, { requiredKeys: ['kind', 'target', 'mtimeNs'] }),
+);
+const recordArb: fc.Arbitrary<BaseRecord> = fc.record({ entry: entryArb, left: sideArb, right: sideArb });
+const rowsArb = fc.uniqueArray(fc.tuple(binaryArb(1), recordArb), { selector: ([p]) => p, maxLength: 12 });
+
+const A = '/roots/a' as AbsPath;
+const B = '/roots/b' as AbsPath;
+let n = 0;
+
+const file = (size: number, hash: string | null = 'aaaaaaaaaaaaaaaa'): BaseRecord => ({
+  entry: { kind: 'file', size, mode: 0o644, mtimeNs: 5n, hash },
+  left: { mtimeNs: 5n, ino: 11n, ctimeNs: 6n },
+  right: { mtimeNs: 5n, ino: 12n, ctimeNs: 6n },
+});
+const P = (s: string): RelPath => s as RelPath;
+
+/** A state dir whose index holds `rows`, loaded once from the rows and closed: the snapshot is written. */
+function indexWith(rows: ReadonlyMap<RelPath, BaseRecord>): string {
+  const stateDir = join(dir, String(n++));
+  const { store } = StateStore.open(stateDir, A, B);
+  store.commit({ changes: { upserts: rows, removals: [] }, conflicts: [], atMs: 0, openConflictScope: 'all', runs: [] });
+  store.loadBase();
+  expect(store.baseSource).toBe('rows');
+  store.close();
+  return stateDir;
+}
+
+function load(stateDir: string, left = A, right = B): { base: Map<RelPath, BaseRecord>; source: string | null } {
+  const { store } = StateStore.open(stateDir, left, right);
+  try {
+    const base = new Map(store.loadBase().entries());
+    return { base, source: store.baseSource };
+  } finally {
+    store.close();
+  }
+}
+
+function dbFileOf(stateDir: string): string {
+  return join(stateDir, pairKey(A, B).fileName);
+}
+
+describe('the base snapshot', () => {
+  it('gives back exactly what the rows give, in the orientation it was made in only', () => {
+    fc.assert(
+      fc.property(rowsArb, (rows) => {
+        const model = new Map(rows.map(([p, r]) => [p as RelPath, r]));
+        const stateDir = indexWith(model);
+        const again = load(stateDir);
+        expect(again.source).toBe('snapshot');
+        expect(again.base).toEqual(model);
+        // the other orientation reads the rows (and makes its own snapshot)
+        const mirrored = new Map([...model].map(([p, r]) => [p, { entry: r.entry, left: r.right, right: r.left }]));
+        const swapped = load(stateDir, B, A);
+        expect(swapped.source).toBe('rows');
+        expect(swapped.base).toEqual(mirrored);
+        expect(load(stateDir, B, A)).toEqual({ base: mirrored, source: 'snapshot' });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('is read while its token is the index’s: a file made for the live token is what the base becomes', () => {
+    // shows that the cases below would see a stale snapshot if the index did not take its token back
+    const stateDir = indexWith(new Map([[P('a'), file(1)]]));
+    const db = new Database(dbFileOf(stateDir));
+    const token = db.prepare('SELECT token FROM base_snapshot').pluck().get() as string;
+    db.close();
+    const forged = new BaseTable(1);
+    forged.append(P('forged'), file(99).entry, null, null);
+    const columns = forged.columnsOf();
+    if (columns === null) throw new Error('unreachable: a fresh table has its columns');
+    expect(writeBaseSnapshot(snapshotFileOf(dbFileOf(stateDir)), columns, token, false)).toBe(true);
+    expect([...load(stateDir).base.keys()]).toEqual(['forged']);
+  });
+
+  it('is never read once any writer changed the rows: another connection’s update, insert or delete', () => {
+    for (const change of [
+      "UPDATE entries SET size = 7 WHERE path = CAST('a' AS BLOB)",
+      "DELETE FROM entries WHERE path = CAST('a' AS BLOB)",
+      "INSERT INTO entries (path, kind) VALUES (CAST('new' AS BLOB), 2)",
+    ]) {
+      const stateDir = indexWith(new Map([[P('a'), file(1)]]));
+      expect(load(stateDir).source).toBe('snapshot');
+      const db = new Database(dbFileOf(stateDir));
+      db.exec(change);
+      const expected = new Map(
+        (db.prepare('SELECT path FROM entries').pluck().all() as Buffer[]).map((p) => [
+          p.toString('latin1'),
+          (db.prepare('SELECT size FROM entries WHERE path = ?').pluck().get(p) as number | null) ?? null,
+        ]),
+      );
+      db.close();
+      const after = load(stateDir);
+      expect(after.source).toBe('rows');
+      expect(new Map([...after.base].map(([p, r]) => [p, r.entry.kind === 'file' ? r.entry.size : null]))).toEqual(expected);
+    }
+  });
+
+  it('is never read after a run committed changes, and is made again by the next load', () => {
+    const stateDir = indexWith(new Map([[P('a'), file(1)]]));
+    const { store } = StateStore.open(stateDir, A, B);
+    expect(store.loadBase().size).toBe(1);
+    store.commit({ changes: { upserts: new Map([[P('b'), file(2)]]), removals: [P('a')] }, conflicts: [], atMs: 0, openConflictScope: 'all', runs: [] });
+    store.close();
+    expect(load(stateDir)).toEqual({ base: new Map([[P('b'), file(2)]]), source: 'rows' });
+    expect(load(stateDir)).toEqual({ base: new Map([[P('b'), file(2)]]), source: 'snapshot' });
+  });
+
+  it('is not written from a table changed since it was read (a watch moves its base on between commits)', () => {
+    const stateDir = indexWith(new Map([[P('a'), file(1)]]));
+    const db = new Database(dbFileOf(stateDir));
+    db.exec('DELETE FROM base_snapshot');
+    db.close();
+    const { store } = StateStore.open(stateDir, A, B);
+    store.loadBase().set(P('moved-on'), file(3));
+    store.close();
+    expect(load(stateDir)).toEqual({ base: new Map([[P('a'), file(1)]]), source: 'rows' });
+  });
+
+  it('falls back to the rows when the file is torn, garbage or gone', () => {
+    const model = new Map([
+      [P('a'), file(1)],
+      [P('d/\xe9'), file(2, null)],
+    ]);
+    for (const damage of [(f: string) => truncateSync(f, Math.floor(readFileSync(f).length / 2)), (f: string) => writeFileSync(f, Buffer.alloc(4096, 0x41)), (f: string) => rmSync(f)]) {
+      const stateDir = indexWith(model);
+      damage(snapshotFileOf(dbFileOf(stateDir)));
+      expect(load(stateDir)).toEqual({ base: model, source: 'rows' });
+    }
+  });
+
+  it('decodes nothing from bytes made for another token, another orientation, or cut short anywhere', () => {
+    const t = new BaseTable(2);
+    t.append(P('x'), file(1).entry, null, null);
+    t.append(P('y'), { kind: 'symlink', target: 'x', mtimeNs: 1n }, null, null);
+    const columns = t.columnsOf();
+    if (columns === null) throw new Error('unreachable');
+    const parts = encodeSnapshot(columns, 'tok', false);
+    if (parts === null) throw new Error('unreachable: nothing here holds a NUL');
+    const bytes = Buffer.concat(parts);
+    expect(decodeSnapshot(bytesReader(bytes), 'tok', false)?.paths).toEqual(['x', 'y']);
+    expect(decodeSnapshot(bytesReader(bytes), 'other', false)).toBeNull();
+    expect(decodeSnapshot(bytesReader(bytes), 'tok', true)).toBeNull();
+    for (let cut = 0; cut < bytes.length; cut += 7) expect(decodeSnapshot(bytesReader(bytes.subarray(0, cut)), 'tok', false)).toBeNull();
+  });
+
+  it('is not made of a text holding a NUL (it could not be split back)', () => {
+    const t = new BaseTable(1);
+    t.append(P('x'), { kind: 'symlink', target: 'a\0b', mtimeNs: 1n }, null, null);
+    const columns = t.columnsOf();
+    if (columns === null) throw new Error('unreachable');
+    expect(encodeSnapshot(columns, 'tok', false)).toBeNull();
+  });
+});
