@@ -58,12 +58,28 @@ export function snapshotFileOf(dbFile: string): string {
 }
 
 /**
- * Writes `columns` (loaded in orientation `swapped`) as the snapshot for `token`: a temp file beside it, flushed,
- * then renamed over the old one, so that the file is whole or absent whatever happens. False when it could not
- * be written or the columns hold a NUL (nothing else is left behind).
+ * The rows a snapshot is written from: row k is row `slot(k)` of `source(k)`. A loaded table's own rows, or the
+ * rows of a table and of a commit's upserts interleaved (base-table.ts rowsWithChanges), read where they are.
  */
-export function writeBaseSnapshot(file: string, columns: BaseColumns, token: string, swapped: boolean): boolean {
-  const encoded = encodeSnapshot(columns, token, swapped);
+export interface SnapshotRows {
+  readonly count: number;
+  readonly source: (k: number) => BaseColumns;
+  readonly slot: (k: number) => number;
+}
+
+/** A table's columns as they are. */
+export function rowsOf(columns: BaseColumns): SnapshotRows {
+  return { count: columns.count, source: () => columns, slot: (k) => k };
+}
+
+/**
+ * Writes `rows` (loaded in orientation `swapped`) as the snapshot for `token`: a temp file beside it, flushed,
+ * then renamed over the old one, so that the file is whole or absent whatever happens. Written a section at a
+ * time, in chunks, so that writing costs little memory beside what the run holds. False when it could not be
+ * written or a text holds a NUL (nothing else is left behind).
+ */
+export function writeBaseSnapshot(file: string, rows: SnapshotRows, token: string, swapped: boolean): boolean {
+  const encoded = encodeSnapshot(rows, token, swapped);
   if (encoded === null) return false;
   const temp = `${file}.tmp-${process.pid}`;
   try {
@@ -132,51 +148,124 @@ export function bytesReader(bytes: Uint8Array): ReadAt {
   };
 }
 
-/** The file's parts in order, or null when a text holds a NUL (it could not be split back). */
-export function encodeSnapshot(c: BaseColumns, token: string, swapped: boolean): Buffer[] | null {
+/** Rows a text section's chunk joins, and a number column's chunk holds. */
+const TEXT_CHUNK = 4096;
+const NUMBER_CHUNK = 65536;
+
+/** One text section: the rows (or slots) it holds the texts of, in order, and its length in bytes. */
+interface TextSection {
+  readonly texts: (i: number) => string;
+  readonly count: number;
+  readonly length: number;
+}
+
+/**
+ * The file's bytes, as chunks to write in order, or null when a text holds a NUL (it could not be split back).
+ * A first pass measures the texts (the header says where each section lies); the chunks are made as they are
+ * written.
+ */
+export function encodeSnapshot(rows: SnapshotRows, token: string, swapped: boolean): Iterable<Uint8Array> | null {
   if (endianness() !== 'LE') return null;
-  const n = c.count;
-  const hashes: string[] = new Array<string>(n);
-  for (let i = 0; i < n; i++) hashes[i] = c.hashes[i] ?? '';
-  const paths = joined(c.paths.slice(0, n));
-  const hashText = joined(hashes);
-  const targets = joined([...c.targets.values()]);
-  const digests = joined([...c.xattrDigests.values()]);
-  if (paths === null || hashText === null || targets === null || digests === null) return null;
-  const texts: Record<(typeof TEXT_SECTIONS)[number], Buffer> = {
+  const n = rows.count;
+  const textOf = (k: number, pick: (c: BaseColumns, i: number) => string | undefined): string => pick(rows.source(k), rows.slot(k)) ?? '';
+  const targetRows: number[] = [];
+  const xattrRows: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const c = rows.source(k);
+    const i = rows.slot(k);
+    if (c.targets.has(i)) targetRows.push(k);
+    if (c.xattrDigests.has(i)) xattrRows.push(k);
+  }
+  const section = (count: number, texts: (i: number) => string): TextSection | null => {
+    let length = Math.max(0, count - 1);
+    for (let i = 0; i < count; i++) {
+      const text = texts(i);
+      if (text.includes(SEP)) return null;
+      length += text.length;
+    }
+    return { texts, count, length };
+  };
+  const paths = section(n, (k) => textOf(k, (c, i) => c.paths[i]));
+  const hashes = section(n, (k) => textOf(k, (c, i) => c.hashes[i]));
+  const targets = section(targetRows.length, (j) => textOf(targetRows[j] as number, (c, i) => c.targets.get(i)));
+  const digests = section(xattrRows.length, (j) => textOf(xattrRows[j] as number, (c, i) => c.xattrDigests.get(i)));
+  if (paths === null || hashes === null || targets === null || digests === null) return null;
+  const texts: Record<(typeof TEXT_SECTIONS)[number], TextSection | Uint32Array> = {
     paths,
-    hashes: hashText,
-    targetSlots: Buffer.from(Uint32Array.from(c.targets.keys()).buffer),
+    hashes,
+    targetSlots: Uint32Array.from(targetRows),
     targets,
-    xattrSlots: Buffer.from(Uint32Array.from(c.xattrDigests.keys()).buffer),
+    xattrSlots: Uint32Array.from(xattrRows),
     xattrDigests: digests,
   };
-  const parts: [SectionName, Buffer][] = NUMBER_COLUMNS.map((name) => {
-    const col = c[name];
-    return [name, Buffer.from(col.buffer, col.byteOffset, col.byteLength)];
-  });
-  for (const name of TEXT_SECTIONS) parts.push([name, texts[name]]);
+  const lengthOf = (name: SectionName): number => {
+    if (isNumberColumn(name)) return n * emptyColumn(name, 0).BYTES_PER_ELEMENT;
+    const t = texts[name];
+    return t instanceof Uint32Array ? t.byteLength : t.length;
+  };
+  const names: SectionName[] = [...NUMBER_COLUMNS, ...TEXT_SECTIONS];
   // the header's offsets depend on its own length: lay the sections out after a header of a fixed, generous width
-  const sections = {} as Record<SectionName, readonly [number, number]>;
   const headerRoom = 2048;
+  const sections = {} as Record<SectionName, readonly [number, number]>;
   let at = align8(MAGIC.length + 4 + headerRoom);
-  for (const [name, part] of parts) {
-    sections[name] = [at, part.length];
-    at = align8(at + part.length);
+  for (const name of names) {
+    sections[name] = [at, lengthOf(name)];
+    at = align8(at + lengthOf(name));
   }
   const header: Header = { token, swapped, count: n, sections };
   const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
   if (headerBytes.length > headerRoom) return null;
+  return chunks(rows, headerBytes, names, sections, texts);
+}
+
+function* chunks(
+  rows: SnapshotRows,
+  headerBytes: Buffer,
+  names: readonly SectionName[],
+  sections: Readonly<Record<SectionName, readonly [number, number]>>,
+  texts: Readonly<Record<(typeof TEXT_SECTIONS)[number], TextSection | Uint32Array>>,
+): Generator<Uint8Array> {
   const length = Buffer.alloc(4);
   length.writeUInt32LE(headerBytes.length);
-  const out: Buffer[] = [MAGIC, length, headerBytes];
+  yield MAGIC;
+  yield length;
+  yield headerBytes;
   let written = MAGIC.length + 4 + headerBytes.length;
-  for (const [name, part] of parts) {
-    const [offset] = sections[name];
-    out.push(Buffer.alloc(offset - written), part);
-    written = offset + part.length;
+  for (const name of names) {
+    const [offset, size] = sections[name];
+    yield Buffer.alloc(offset - written);
+    written = offset + size;
+    if (isNumberColumn(name)) {
+      yield* numberChunks(rows, name);
+      continue;
+    }
+    const t = texts[name];
+    if (t instanceof Uint32Array) {
+      yield new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
+      continue;
+    }
+    for (let from = 0; from < t.count; from += TEXT_CHUNK) {
+      const part: string[] = [];
+      for (let i = from; i < Math.min(t.count, from + TEXT_CHUNK); i++) part.push(t.texts(i));
+      yield Buffer.from(`${from === 0 ? '' : SEP}${part.join(SEP)}`, 'latin1');
+    }
   }
-  return out;
+}
+
+function* numberChunks(rows: SnapshotRows, name: NumberColumn): Generator<Uint8Array> {
+  for (let from = 0; from < rows.count; from += NUMBER_CHUNK) {
+    const chunk = emptyColumn(name, Math.min(NUMBER_CHUNK, rows.count - from));
+    if (chunk instanceof BigInt64Array || chunk instanceof BigUint64Array) {
+      for (let j = 0; j < chunk.length; j++) chunk[j] = (rows.source(from + j)[name] as BigInt64Array | BigUint64Array)[rows.slot(from + j)] ?? 0n;
+    } else {
+      for (let j = 0; j < chunk.length; j++) chunk[j] = (rows.source(from + j)[name] as Uint8Array | Uint16Array | Uint32Array | Float64Array)[rows.slot(from + j)] ?? 0;
+    }
+    yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+}
+
+function isNumberColumn(name: SectionName): name is NumberColumn {
+  return (NUMBER_COLUMNS as readonly string[]).includes(name);
 }
 
 /** The columns a snapshot file holds when it is whole and for `token` and `swapped`; null otherwise. */
@@ -260,14 +349,6 @@ function emptyColumn(name: NumberColumn, n: number): Uint8Array | Uint16Array | 
     default:
       return new BigInt64Array(n);
   }
-}
-
-/** The texts joined by NUL as bytes, or null when one of them holds a NUL (it could not be split back). */
-function joined(texts: readonly string[]): Buffer | null {
-  const text = texts.join(SEP);
-  let nuls = 0;
-  for (let at = text.indexOf(SEP); at !== -1; at = text.indexOf(SEP, at + 1)) nuls++;
-  return nuls === Math.max(0, texts.length - 1) ? Buffer.from(text, 'latin1') : null;
 }
 
 /**

@@ -2,6 +2,7 @@ import { columnNumber } from '../core/column-number.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { isRacy, RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../core/types.js';
+import type { SnapshotRows } from './base-snapshot.js';
 
 /** One row of the index as the loader hands it over, in this invocation's left/right orientation (store/base-load.ts). */
 export interface StoredRow {
@@ -316,6 +317,39 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     };
   }
 
+  /**
+   * The rows of this table as loaded with `changes` applied as a commit applies them to the index (removals, then
+   * upserts), in the index's order (paths by bytes, as SQLite returns its rows): what loading the rows after that
+   * commit gives (store/base-snapshot.ts writes them, so that the run after a commit reads the file too). Read where
+   * they are: this table's rows and a small table of the upserts, interleaved. Null once this table has changed
+   * since it was loaded, or when it is not in the index's order.
+   */
+  rowsWithChanges(changes: { readonly upserts: ReadonlyMap<RelPath, BaseRecord>; readonly removals: readonly RelPath[] }): SnapshotRows | null {
+    const mine = this.columnsOf();
+    if (mine === null) return null;
+    const upserted = [...changes.upserts.keys()].sort(compareBytes);
+    const added = new BaseTable(upserted.length);
+    for (const p of upserted) {
+      const rec = changes.upserts.get(p) as BaseRecord;
+      added.append(p, rec.entry, rec.left, rec.right);
+    }
+    const theirs = added.columnsOf() as BaseColumns;
+    const gone = new Set<RelPath>(changes.removals);
+    for (const p of upserted) gone.add(p);
+    // row k is this table's slot order[k] (>= 0), or the upserts' slot -1 - order[k]
+    const order = new Int32Array(mine.count + upserted.length);
+    let k = 0;
+    let j = 0;
+    for (let i = 0; i < mine.count; i++) {
+      const path = mine.paths[i] as RelPath;
+      if (i > 0 && compareBytes(mine.paths[i - 1] as RelPath, path) >= 0) return null; // not in the index's order
+      for (; j < upserted.length && compareBytes(upserted[j] as RelPath, path) < 0; j++) order[k++] = -1 - j;
+      if (!gone.has(path)) order[k++] = i;
+    }
+    for (; j < upserted.length; j++) order[k++] = -1 - j;
+    return { count: k, source: (r) => ((order[r] as number) >= 0 ? mine : theirs), slot: (r) => ((order[r] as number) >= 0 ? (order[r] as number) : -1 - (order[r] as number)) };
+  }
+
   get size(): number {
     return this.count - this.hiddenSlots + this.added;
   }
@@ -580,4 +614,9 @@ function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
 function grownBig<T extends BigInt64Array | BigUint64Array>(old: T, bigger: T): T {
   bigger.set(old);
   return bigger;
+}
+
+/** The index's order of paths: by their bytes (a binary string's chars are its bytes), a prefix first. */
+function compareBytes(a: RelPath, b: RelPath): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

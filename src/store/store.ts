@@ -9,7 +9,7 @@ import { StateError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
 import type { BaseTable } from './base-table.js';
 import { loadBaseTable, type EntryRowValues } from './base-load.js';
-import { readBaseSnapshot, snapshotFileOf, writeBaseSnapshot } from './base-snapshot.js';
+import { readBaseSnapshot, rowsOf, type SnapshotRows, snapshotFileOf, writeBaseSnapshot } from './base-snapshot.js';
 import { MIGRATIONS } from './migrations.js';
 import { pairKey } from './state-location.js';
 import { keepRemovedRow, readOwedFlush, recordOwedFlush, settleOwedFlush, type OwedFlush, type OwedSettlement } from './unflushed.js';
@@ -83,7 +83,9 @@ export interface OpenedStore {
 export class StateStore {
   private readonly swapped: boolean;
   /** A base read from the rows, and the token it was read under: written as the snapshot when the store closes. */
-  private unsaved: { readonly table: BaseTable; readonly token: string } | null = null;
+  private unsaved: { readonly rows: () => SnapshotRows | null; readonly token: string } | null = null;
+  /** The base the last loadBase returned, while the index still holds exactly it (a commit ends that). */
+  private loaded: BaseTable | null = null;
   /** Where the last loadBase found the base (TSYNC_TIMINGS, tests). */
   baseSource: 'snapshot' | 'rows' | null = null;
 
@@ -146,6 +148,8 @@ export class StateStore {
       const table = readBaseSnapshot(snapshotFileOf(this.db.name), token, this.swapped);
       if (table !== null) {
         this.baseSource = 'snapshot';
+        this.unsaved = null;
+        this.loaded = table;
         return table;
       }
     }
@@ -164,9 +168,17 @@ export class StateStore {
         .immediate();
     } catch {
       // the index could not be written (read-only, or busy with another writer): no snapshot this time
+      this.loaded = null;
       return this.loadRows();
     }
-    this.unsaved = { table, token: fresh };
+    this.unsaved = {
+      rows: () => {
+        const columns = table.columnsOf();
+        return columns === null ? null : rowsOf(columns);
+      },
+      token: fresh,
+    };
+    this.loaded = table;
     return table;
   }
 
@@ -192,8 +204,8 @@ export class StateStore {
     if (unsaved === null) return;
     try {
       if (this.snapshotToken() !== unsaved.token) return;
-      const columns = unsaved.table.columnsOf();
-      if (columns !== null) writeBaseSnapshot(snapshotFileOf(this.db.name), columns, unsaved.token, this.swapped);
+      const rows = unsaved.rows();
+      if (rows !== null) writeBaseSnapshot(snapshotFileOf(this.db.name), rows, unsaved.token, this.swapped);
     } catch {
       // the index unreadable now: its next open reports it
     }
@@ -206,6 +218,11 @@ export class StateStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const remove = this.db.prepare('DELETE FROM entries WHERE path = ?');
+    // A commit that writes rows leaves the index holding the base as loaded plus these changes: when that base is
+    // still as it was loaded, the snapshot of the sum is made at close() under a token written here
+    const writesRows = changes.upserts.size > 0 || changes.removals.length > 0;
+    const loaded = this.loaded;
+    const next = writesRows && loaded !== null && loaded.columnsOf() !== null && !rewritesMost(loaded.size, changes) ? { token: randomBytes(16).toString('hex'), base: loaded } : null;
     const tx = this.db.transaction(() => {
       const gen = owed === undefined ? null : recordOwedFlush(this.db, owed, this.swapped);
       const keep = gen === null ? null : keepRemovedRow(this.db);
@@ -226,9 +243,20 @@ export class StateStore {
       }
       for (const c of conflicts) this.insertConflict(c, atMs);
       for (const run of runs) this.insertRun(run);
+      // after every row written, whose triggers took the old token back
+      if (next !== null) {
+        this.db.prepare('DELETE FROM base_snapshot').run();
+        this.db.prepare('INSERT INTO base_snapshot (token) VALUES (?)').run(next.token);
+      }
     });
     try {
       tx();
+      if (writesRows) {
+        this.loaded = null;
+        // the sum is taken now: what the run holds may change after its commit (a watch moves on)
+        const rows = next?.base.rowsWithChanges(changes) ?? null;
+        this.unsaved = next === null || rows === null ? null : { rows: () => rows, token: next.token };
+      }
     } catch (e) {
       // The transaction rolled back: the index still holds the previous run. What this run wrote is on
       // disk; the next run finds it in place (same bytes on both sides) and records it.
@@ -360,6 +388,14 @@ export class StateStore {
       this.db.close();
     }
   }
+}
+
+/**
+ * A commit that rewrites most of the base (a first sync) leaves its snapshot to the next run's load: the table of
+ * its upserts that the sum is read from would be as big as the base, at the end of the run that peaked highest.
+ */
+function rewritesMost(loaded: number, changes: BaseChanges): boolean {
+  return changes.upserts.size + changes.removals.length > Math.max(1000, loaded / 2);
 }
 
 export function ensureStateDir(stateDir: string): void {
