@@ -25,11 +25,27 @@ export class GrowingScanTable extends ScanTable {
   private readonly growing: GrowingExtras;
   /** Only appended to so far: slot i is the i-th path in Map order (inSlotOrder). */
   private appendOnly = true;
+  /**
+   * The paths appended, in slot order, while the table has no map of them yet (`keyed: false`): a scan worker's
+   * walk hands its paths over in order and never looks one up, and the map cost it a hash and an entry per path
+   * (about 100 ms of its CPU at 100k paths, and memory alive while the main thread peaks). Any lookup builds it.
+   */
+  private unmapped: RelPath[] | null;
 
-  constructor() {
+  constructor(options: { readonly keyed?: boolean } = {}) {
     const growing: GrowingExtras = { hashes: [], xattrs: [], targets: new Map(), devs: new Map() };
     super(allocColumns(INITIAL_CAPACITY), growing, []);
     this.growing = growing;
+    this.unmapped = options.keyed === false ? [] : null;
+  }
+
+  protected override pathMap(): Map<RelPath, number | ScannedEntry> {
+    const pending = this.unmapped;
+    if (pending !== null) {
+      this.unmapped = null;
+      for (let i = 0; i < pending.length; i++) this.bindSlot(pending[i] as RelPath, i);
+    }
+    return super.pathMap();
   }
 
   /** Adds a path the table does not hold yet (a walk finds each path once). */
@@ -43,7 +59,8 @@ export class GrowingScanTable extends ScanTable {
     else if (e.xattrs !== undefined) this.growing.xattrs[i] = e.xattrs;
     if (s.stat.dev !== undefined) this.growing.devs.set(i, s.stat.dev);
     this.used = i + 1;
-    this.bindSlot(path, i);
+    if (this.unmapped !== null) this.unmapped.push(path);
+    else this.bindSlot(path, i);
     if ((i & 1023) === 1023) checkYoungGeneration();
   }
 
@@ -69,7 +86,15 @@ export class GrowingScanTable extends ScanTable {
    */
   inSlotOrder(): InSlotOrder | null {
     if (!this.appendOnly) return null;
-    return { count: this.used, columns: this.c, paths: [...this.keys()], hashes: this.growing.hashes, xattrs: this.growing.xattrs, targets: this.growing.targets, devs: this.growing.devs };
+    return {
+      count: this.used,
+      columns: this.c,
+      paths: this.unmapped ?? [...this.keys()],
+      hashes: this.growing.hashes,
+      xattrs: this.growing.xattrs,
+      targets: this.growing.targets,
+      devs: this.growing.devs,
+    };
   }
 }
 

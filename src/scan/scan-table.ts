@@ -65,6 +65,11 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     for (let i = 0; i < paths.length; i++) this.byPath.set(paths[i] as RelPath, i);
   }
 
+  /** The map of paths to slots; a GrowingScanTable made without one builds it on first use (growing-scan-table.ts). */
+  protected pathMap(): Map<RelPath, number | ScannedEntry> {
+    return this.byPath;
+  }
+
   /** Points `path` at slot `slot` of the columns (a GrowingScanTable's append). */
   protected bindSlot(path: RelPath, slot: number): void {
     this.lastPath = null;
@@ -73,12 +78,12 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   }
 
   get size(): number {
-    return this.byPath.size;
+    return this.pathMap().size;
   }
 
   get(path: RelPath): ScannedEntry | undefined {
     if (path === this.lastPath) return this.lastEntry;
-    const v = this.byPath.get(path);
+    const v = this.pathMap().get(path);
     const e = typeof v === 'number' ? new ScannedRow(this, v) : v;
     this.lastPath = path;
     this.lastEntry = e;
@@ -86,30 +91,30 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   }
 
   has(path: RelPath): boolean {
-    return this.byPath.has(path);
+    return this.pathMap().has(path);
   }
 
   set(path: RelPath, value: ScannedEntry): this {
     this.lastPath = null;
     this.lastEntry = undefined;
-    this.byPath.set(path, value);
+    this.pathMap().set(path, value);
     return this;
   }
 
   delete(path: RelPath): boolean {
     this.lastPath = null;
     this.lastEntry = undefined;
-    return this.byPath.delete(path);
+    return this.pathMap().delete(path);
   }
 
   clear(): void {
     this.lastPath = null;
     this.lastEntry = undefined;
-    this.byPath.clear();
+    this.pathMap().clear();
   }
 
   keys(): MapIterator<RelPath> {
-    return this.byPath.keys();
+    return this.pathMap().keys();
   }
 
   /**
@@ -118,25 +123,25 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
    * when it takes a full scan over (sync/live-entries.ts), without building each entry to ask.
    */
   isDir(path: RelPath): boolean {
-    const v = this.byPath.get(path);
+    const v = this.pathMap().get(path);
     if (v === undefined) return false;
     return typeof v === 'number' ? this.c.kinds[v] === KIND_DIR : v.entry.kind === 'dir';
   }
 
   /** See isDir. */
   isLinkedFile(path: RelPath): boolean {
-    const v = this.byPath.get(path);
+    const v = this.pathMap().get(path);
     if (v === undefined) return false;
     if (typeof v !== 'number') return v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1;
     return this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1;
   }
 
   *entries(): MapIterator<[RelPath, ScannedEntry]> {
-    for (const [path, v] of this.byPath) yield [path, typeof v === 'number' ? new ScannedRow(this, v) : v];
+    for (const [path, v] of this.pathMap()) yield [path, typeof v === 'number' ? new ScannedRow(this, v) : v];
   }
 
   *values(): MapIterator<ScannedEntry> {
-    for (const v of this.byPath.values()) yield typeof v === 'number' ? new ScannedRow(this, v) : v;
+    for (const v of this.pathMap().values()) yield typeof v === 'number' ? new ScannedRow(this, v) : v;
   }
 
   [Symbol.iterator](): MapIterator<[RelPath, ScannedEntry]> {

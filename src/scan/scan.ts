@@ -74,6 +74,11 @@ export interface WalkOptions {
    * Absent: one synchronous walk.
    */
   readonly sliceMs?: number;
+  /**
+   * False: the walk's table maps its paths only when one is looked up (growing-scan-table.ts), for a walk whose
+   * result is handed over in order (a scan worker's). Default true.
+   */
+  readonly keyed?: boolean;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -115,7 +120,7 @@ class RootWalk {
   ) {
     const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
     // a whole root's entries are kept in columns as they are found (growing-scan-table.ts says why)
-    const entries = new GrowingScanTable();
+    const entries = new GrowingScanTable({ keyed: opts.keyed !== false });
     const sink: WalkSink = { entries, add: (path, scanned) => entries.append(path, scanned), problems: [], leftoverTemps: [], meta, ...(onFinal === undefined ? {} : { onFinal }) };
     this.sink = sink;
     this.result = { side: opts.side, entries: sink.entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };

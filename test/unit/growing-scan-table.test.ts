@@ -38,9 +38,10 @@ function synthetic(i: number): [RelPath, ScannedEntry] {
   return [`d${i % 10}/e${i}` as RelPath, { entry, stat, observedAtNs: 1_800_000_000_000_000_000n + BigInt(Math.floor(i / 100)) * 1_000_000n }];
 }
 
-describe('a walk kept in a GrowingScanTable', () => {
+// keyed: false is a scan worker's table, which maps its paths only once one is looked up: every Map answer the same
+describe.each([true, false])('a walk kept in a GrowingScanTable (keyed: %s)', (keyed) => {
   it('gives back every entry appended, in order, across many doublings of its columns', () => {
-    const table = new GrowingScanTable();
+    const table = new GrowingScanTable({ keyed });
     const mirror = new Map<RelPath, ScannedEntry>();
     // 1024 slots to start: 5,000 entries grow the columns three times
     for (let i = 0; i < 5000; i++) {
@@ -60,7 +61,7 @@ describe('a walk kept in a GrowingScanTable', () => {
   });
 
   it('keeps Map semantics for what a walk and a watch do after appending: delete, set over, set new', () => {
-    const table = new GrowingScanTable();
+    const table = new GrowingScanTable({ keyed });
     const mirror = new Map<RelPath, ScannedEntry>();
     for (let i = 0; i < 1500; i++) {
       const [path, scanned] = synthetic(i);
@@ -106,5 +107,17 @@ describe('a GrowingScanTable handed over in place (scan-codec.ts encodeScan)', (
     const set = fresh();
     set.set(...synthetic(3));
     expect(set.inSlotOrder()).toBeNull();
+  });
+
+  it('without a map (keyed: false) hands over the paths in the order appended, and maps them when one is looked up', () => {
+    const t = new GrowingScanTable({ keyed: false });
+    for (let i = 0; i < 2000; i++) t.append(...synthetic(i));
+    const order = Array.from({ length: 2000 }, (_, i) => synthetic(i)[0]);
+    expect(t.inSlotOrder()?.paths).toEqual(order);
+    expect(t.get(synthetic(1500)[0])).toEqual(synthetic(1500)[1]);
+    t.append(...synthetic(2000));
+    expect(t.size).toBe(2001);
+    expect([...t.keys()]).toEqual([...order, synthetic(2000)[0]]);
+    expect(t.inSlotOrder()?.paths).toEqual([...order, synthetic(2000)[0]]);
   });
 });
