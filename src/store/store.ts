@@ -82,7 +82,10 @@ export interface OpenedStore {
  */
 export class StateStore {
   private readonly swapped: boolean;
-  /** A base read from the rows, and the token it was read under: written as the snapshot when the store closes. */
+  /**
+   * The rows of the base the index holds under `token` (read from its rows, or as loaded plus a commit's changes):
+   * written as the snapshot when the store closes.
+   */
   private unsaved: { readonly rows: () => SnapshotRows | null; readonly token: string } | null = null;
   /** The base the last loadBase returned, while the index still holds exactly it (a commit ends that). */
   private loaded: BaseTable | null = null;
@@ -169,6 +172,7 @@ export class StateStore {
     } catch {
       // the index could not be written (read-only, or busy with another writer): no snapshot this time
       this.loaded = null;
+      this.unsaved = null;
       return this.loadRows();
     }
     this.unsaved = {
