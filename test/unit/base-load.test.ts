@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AbsPath, BaseRecord, Entry, RelPath, SideRecord } from '../../src/core/types.js';
+import type { AbsPath, RelPath } from '../../src/core/types.js';
+import { binaryArb, recordArb } from '../helpers/base-records.js';
 import { StateStore } from '../../src/store/store.js';
 
 // The base is loaded from the index column by column, without building records on the way: whatever a
@@ -11,37 +12,6 @@ import { StateStore } from '../../src/store/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsync-base-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const U64_MAX = 2n ** 64n - 1n;
-const sideArb: fc.Arbitrary<SideRecord | null> = fc.option(
-  fc.record({ mtimeNs: fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n), ino: fc.bigInt(0n, U64_MAX), ctimeNs: fc.oneof(fc.constant(-1n), fc.bigInt(0n, 2n ** 62n)) }),
-  { nil: null },
-);
-const hexArb = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 16 });
-const idArb = fc.nat(2 ** 32 - 2);
-const xattrsArb = fc.oneof(fc.constant(''), hexArb);
-const binaryArb = (minLength: number): fc.Arbitrary<string> => fc.array(fc.integer({ min: 1, max: 255 }), { minLength, maxLength: 6 }).map((codes) => String.fromCharCode(...codes));
-const entryArb: fc.Arbitrary<Entry> = fc.oneof(
-  fc.record(
-    {
-      kind: fc.constant('file' as const),
-      size: fc.nat(2 ** 40),
-      mode: fc.nat(0o7777),
-      mtimeNs: fc.bigInt(-(2n ** 62n), 2n ** 62n),
-      hash: fc.option(hexArb, { nil: null }),
-      uid: idArb,
-      gid: idArb,
-      xattrs: xattrsArb,
-    },
-    { requiredKeys: ['kind', 'size', 'mode', 'mtimeNs', 'hash'] },
-  ),
-  fc.record(
-    { kind: fc.constant('dir' as const), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb, xattrs: xattrsArb },
-    { requiredKeys: ['kind', 'mode', 'mtimeNs'] },
-  ),
-  fc.record({ kind: fc.constant('symlink' as const), target: binaryArb(0), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb }, { requiredKeys: ['kind', 'target', 'mtimeNs'] }),
-);
-const recordArb: fc.Arbitrary<BaseRecord> = fc.record({ entry: entryArb, left: sideArb, right: sideArb });
 
 const A = '/roots/a' as AbsPath;
 const B = '/roots/b' as AbsPath;

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AbsPath, BaseRecord, Entry, RelPath, SideRecord } from '../../src/core/types.js';
+import type { AbsPath, BaseRecord, Entry, RelPath } from '../../src/core/types.js';
+import { binaryArb, recordArb } from '../helpers/base-records.js';
 import { BaseTable } from '../../src/store/base-table.js';
 import { bytesReader, decodeSnapshot, encodeSnapshot, readBaseSnapshot, rowsOf, snapshotFileOf, writeBaseSnapshot } from '../../src/store/base-snapshot.js';
 import { pairKey } from '../../src/store/state-location.js';
@@ -17,37 +18,6 @@ import { StateStore } from '../../src/store/store.js';
 const dir = mkdtempSync(join(tmpdir(), 'tsync-base-snapshot-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const U64_MAX = 2n ** 64n - 1n;
-const sideArb: fc.Arbitrary<SideRecord | null> = fc.option(
-  fc.record({ mtimeNs: fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n), ino: fc.bigInt(0n, U64_MAX), ctimeNs: fc.oneof(fc.constant(-1n), fc.bigInt(0n, 2n ** 62n)) }),
-  { nil: null },
-);
-const hexArb = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 16, maxLength: 16 });
-const idArb = fc.nat(2 ** 32 - 2);
-const xattrsArb = fc.oneof(fc.constant(''), hexArb);
-// names and targets are binary strings (one char per byte) without NUL, as the file system gives them
-const binaryArb = (minLength: number): fc.Arbitrary<string> => fc.array(fc.integer({ min: 1, max: 255 }), { minLength, maxLength: 6 }).map((codes) => String.fromCharCode(...codes));
-const entryArb: fc.Arbitrary<Entry> = fc.oneof(
-  fc.record(
-    {
-      kind: fc.constant('file' as const),
-      size: fc.nat(2 ** 40),
-      mode: fc.nat(0o7777),
-      mtimeNs: fc.bigInt(-(2n ** 62n), 2n ** 62n),
-      hash: fc.option(hexArb, { nil: null }),
-      uid: idArb,
-      gid: idArb,
-      xattrs: xattrsArb,
-    },
-    { requiredKeys: ['kind', 'size', 'mode', 'mtimeNs', 'hash'] },
-  ),
-  fc.record(
-    { kind: fc.constant('dir' as const), mode: fc.nat(0o7777), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb, xattrs: xattrsArb },
-    { requiredKeys: ['kind', 'mode', 'mtimeNs'] },
-  ),
-  fc.record({ kind: fc.constant('symlink' as const), target: binaryArb(0), mtimeNs: fc.bigInt(0n, 2n ** 62n), uid: idArb, gid: idArb }, { requiredKeys: ['kind', 'target', 'mtimeNs'] }),
-);
-const recordArb: fc.Arbitrary<BaseRecord> = fc.record({ entry: entryArb, left: sideArb, right: sideArb });
 const rowsArb = fc.uniqueArray(fc.tuple(binaryArb(1), recordArb), { selector: ([p]) => p, maxLength: 12 });
 
 const A = '/roots/a' as AbsPath;
