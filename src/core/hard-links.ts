@@ -41,7 +41,10 @@ export function inodeGroups(snap: Snapshot, isBlocked: (p: RelPath) => boolean =
 }
 
 function hasLinkedFile(snap: Snapshot): boolean {
-  for (const s of snap.entries.values()) if (isLinkedFile(s)) return true;
+  // a scan table answers from its columns, building no entry per path (scan/scan-table.ts)
+  const entries = snap.entries as Snapshot['entries'] & { hasLinkedFile?: unknown };
+  if (typeof entries.hasLinkedFile === 'function') return (entries as { hasLinkedFile(): boolean }).hasLinkedFile();
+  for (const s of entries.values()) if (isLinkedFile(s)) return true;
   return false;
 }
 

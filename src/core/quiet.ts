@@ -8,6 +8,12 @@ import { isRacy, RACY_CTIME, RACY_WINDOW_NS } from './stat-cache.js';
 import type { Scope } from './scope.js';
 import type { Base, BaseRecord, RelPath, ScannedEntry, Side, Snapshot } from './types.js';
 
+/**
+ * A faster way to the same answer for some paths: true only when the path is quiet by the rules below, false when
+ * it cannot tell (the general test then decides). Scans and a base kept as columns give one (sync/quiet-columns.ts).
+ */
+export type QuietProof = (path: RelPath) => boolean;
+
 /** The widest racy window a run may use (stat-cache.ts): a scan that is not racy under it is racy under none. */
 const WIDEST: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RACY_WINDOW_NS };
 
@@ -25,13 +31,19 @@ const WIDEST: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RA
  * A record with a racy ctime, and a scan racy under the widest window, are never quiet: the next base
  * would rewrite those. Ancestors of a changed path are in the scope too, as in a watch's (expandScope).
  */
-export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot, limit = Number.POSITIVE_INFINITY): Set<RelPath> | null {
+export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot, limit = Number.POSITIVE_INFINITY, proven: QuietProof | null = null): Set<RelPath> | null {
   const { changed, add } = growingScope(limit);
   // how many of each side's paths the base holds: when that is all of them, no pass over the side is needed for new ones
   let leftInBase = 0;
   let rightInBase = 0;
   const parentIsDirOnBoth = dirOnBothSides(left, right);
-  for (const [path, b] of base) {
+  for (const path of base.keys()) {
+    if (proven?.(path) === true && parentIsDirOnBoth(path)) {
+      leftInBase++; // a proven path is on both sides
+      rightInBase++;
+      continue;
+    }
+    const b = base.get(path) as BaseRecord;
     const l = left.entries.get(path);
     const r = right.entries.get(path);
     if (l !== undefined) leftInBase++;
@@ -51,7 +63,7 @@ export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot, li
  * directory on both sides. planOneWay then lists it as agreed, and NextBase keeps its record. The target's
  * paths the source lacks (deletions) and the base's paths neither side has (records to drop) are planned.
  */
-export function changedSinceMirror(base: Base, source: Snapshot, target: Snapshot, limit = Number.POSITIVE_INFINITY): Set<RelPath> | null {
+export function changedSinceMirror(base: Base, source: Snapshot, target: Snapshot, limit = Number.POSITIVE_INFINITY, proven: QuietProof | null = null): Set<RelPath> | null {
   const { changed, add } = growingScope(limit);
   const agreeing = agreeingBaseOf(base);
   const recordAgrees = (path: RelPath, s: ScannedEntry, t: ScannedEntry): boolean => {
@@ -64,7 +76,13 @@ export function changedSinceMirror(base: Base, source: Snapshot, target: Snapsho
   /** Target paths the source also has, and base paths either side has: what tells whether the passes below are needed. */
   let targetInSource = 0;
   let baseSeen = 0;
-  for (const [path, s] of source.entries) {
+  for (const path of source.entries.keys()) {
+    if (proven?.(path) === true && parentIsDirOnBoth(path)) {
+      targetInSource++; // a proven path is on both sides, and in the base
+      baseSeen++;
+      continue;
+    }
+    const s = source.entries.get(path) as ScannedEntry;
     const t = target.entries.get(path);
     if (t !== undefined) targetInSource++;
     if (t !== undefined && isQuietMirror(path, s, t) && recordAgrees(path, s, t) && parentIsDirOnBoth(path)) {
@@ -112,9 +130,9 @@ function growingScope(limit: number): { changed: Set<RelPath>; add: (path: RelPa
  * them when that is most of the tree. A first copy changes every path, and a set of 100k paths is memory the
  * plan does not need (a scope of all is what planning every path did before there were quiet paths).
  */
-export function fullCycleScope(mode: 'one-way' | 'two-way', base: Base, left: Snapshot, right: Snapshot): Scope {
+export function fullCycleScope(mode: 'one-way' | 'two-way', base: Base, left: Snapshot, right: Snapshot, proven: QuietProof | null = null): Scope {
   const limit = Math.max(base.size, left.entries.size, right.entries.size) / 2;
-  return (mode === 'two-way' ? changedSinceBase(base, left, right, limit) : changedSinceMirror(base, left, right, limit)) ?? 'all';
+  return (mode === 'two-way' ? changedSinceBase(base, left, right, limit, proven) : changedSinceMirror(base, left, right, limit, proven)) ?? 'all';
 }
 
 /**

@@ -94,6 +94,17 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     return this.pathMap().has(path);
   }
 
+  /** The slot whose columns hold the entry at `path`, or -1 (none, or one set later as an object). */
+  slotOf(path: RelPath): number {
+    const v = this.pathMap().get(path);
+    return typeof v === 'number' ? v : -1;
+  }
+
+  /** The columns and extras as they are now (a GrowingScanTable replaces its columns as it grows: read them again after an append). */
+  columnsNow(): { readonly columns: ScanColumns; readonly extras: ScanExtras } {
+    return { columns: this.c, extras: this.extras };
+  }
+
   set(path: RelPath, value: ScannedEntry): this {
     this.lastPath = null;
     this.lastEntry = undefined;
@@ -134,6 +145,16 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     if (v === undefined) return false;
     if (typeof v !== 'number') return v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1;
     return this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1;
+  }
+
+  /** Whether any entry is a file with other names (core/hard-links.ts asks this of a whole scan before looking for link groups). */
+  hasLinkedFile(): boolean {
+    for (const v of this.pathMap().values()) {
+      if (typeof v !== 'number') {
+        if (v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1) return true;
+      } else if (this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1) return true;
+    }
+    return false;
   }
 
   *entries(): MapIterator<[RelPath, ScannedEntry]> {

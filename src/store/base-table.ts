@@ -66,6 +66,9 @@ const HAS_LEFT = 1;
 const HAS_RIGHT = 2;
 const HAS_HASH = 4;
 const XATTRS_KEPT = 8;
+/** The codes of the `kinds` column and the bits of the `flags` column, for code that reads the columns (sync/quiet-columns.ts). */
+export const BASE_KINDS = { FILE: KIND_FILE, DIR: KIND_DIR, SYMLINK: KIND_SYMLINK } as const;
+export const BASE_FLAGS = { HAS_LEFT, HAS_RIGHT, HAS_HASH, XATTRS_KEPT } as const;
 /** (uid_t)-1, which no file has: the id was not kept. */
 const NO_ID = 0xffffffff;
 
@@ -294,6 +297,14 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   /** The columns as loaded, or null once the table has changed (they would no longer be what the index holds). */
   columnsOf(): BaseColumns | null {
     if (this.changed) return null;
+    return this.columnsNow();
+  }
+
+  /**
+   * The columns as they are now, every slot, whatever changed since loading: a slot's columns hold its path's record
+   * unless the overlay holds the path (visibleSlotOf). Read them again after a change: growing replaces them.
+   */
+  columnsNow(): BaseColumns {
     const n = this.count;
     return {
       count: n,
@@ -464,6 +475,12 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     const ctime = (left ? this.leftCtimes : this.rightCtimes)[i];
     if (ctime === RACY_CTIME || stat.ctimeNs !== ctime || stat.ino !== (left ? this.leftInos : this.rightInos)[i]) return null;
     return left ? this.leftMtimes : this.rightMtimes;
+  }
+
+  /** The slot whose columns hold the record at `path`, or -1 (none, or the overlay holds the path). */
+  visibleSlotOf(path: RelPath): number {
+    if (this.overlay.size !== 0 && this.overlay.has(path)) return -1;
+    return this.slots.get(path) ?? -1;
   }
 
   has(path: RelPath): boolean {

@@ -1,6 +1,7 @@
 import { NextBase, type BaseChanges } from '../core/commit.js';
 import { hashesNeeded } from '../core/hashes-needed.js';
 import { fullCycleScope } from '../core/quiet.js';
+import { columnarQuiet } from './quiet-columns.js';
 import { Outcomes } from '../core/outcomes.js';
 import { displayPath } from '../core/paths.js';
 import { planOneWay } from '../core/reconcile-one-way.js';
@@ -69,7 +70,8 @@ export interface CycleObserver {
 export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInput, observer: CycleObserver = {}): Promise<CycleResult> {
   const { left, right } = input;
   // a full cycle plans only the paths that are not quiet since the base (core/quiet.ts); on a no-op run, none
-  const scope = input.scope === 'all' ? fullCycleScope(s.mode, pair.base, left, right) : input.scope;
+  // (proven from the columns where they can, sync/quiet-columns.ts)
+  const scope = input.scope === 'all' ? fullCycleScope(s.mode, pair.base, left, right, columnarQuiet(s.mode, pair.base, left, right)) : input.scope;
   // One-way compares source with target only; the base matters to two-way's change detection.
   await fillHashes(pair, left, right, s.mode === 'one-way' ? new Map() : pair.base, scope, s.concurrency);
   const plan =

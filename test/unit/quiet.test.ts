@@ -11,12 +11,17 @@ import { planTwoWay } from '../../src/core/reconcile-two-way.js';
 import { RACY_WINDOW_NS, sideRecordOf } from '../../src/core/stat-cache.js';
 import { CONFLICT_POLICIES, type BaseRecord, type ConflictPolicy, type RelPath, type ScannedEntry, type Snapshot } from '../../src/core/types.js';
 import { dir, file, link, NOW_MS, sec } from './fixtures/entries.js';
+import { GrowingScanTable } from '../../src/scan/growing-scan-table.js';
+import { BaseTable } from '../../src/store/base-table.js';
+import { columnarQuiet } from '../../src/sync/quiet-columns.js';
 
 const POOL = ['a', 'b', 'd', 'd/x', 'd/y', 'e', 'e/z', 'e/z/w'] as const;
 const DIRS = new Set(['d', 'e', 'e/z']);
 
 /** What the last sync saw at a path, or nothing there. */
-type Origin = 'none' | 'file' | 'owned-file' | 'dir' | 'link' | 'linked-left';
+type Origin = 'none' | 'file' | 'owned-file' | 'dir' | 'link' | 'linked-left' | 'copied' | RecordedApart;
+/** The base records a field otherwise than both sides hold it, their stats as recorded (an index no scan would make, but one the tests must not trust). */
+type RecordedApart = 'owner-recorded-apart' | 'mtime-recorded-apart' | 'ino-recorded-apart';
 /** What a side holds now, relative to what the last sync saw there. */
 const VARIANTS = ['same', 'absent', 'touched', 'racy', 'unhashed', 'edited', 'chmod', 'chown', 'kind', 'mtime', 'linked'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -36,7 +41,7 @@ interface PathCase {
 const windowsArb = fc.record({ left: fc.constantFrom(0n, RACY_WINDOW_NS), right: fc.constantFrom(0n, RACY_WINDOW_NS) });
 
 const pathCaseArb: fc.Arbitrary<PathCase> = fc.record({
-  origin: fc.constantFrom<Origin>('none', 'file', 'owned-file', 'dir', 'link', 'linked-left'),
+  origin: fc.constantFrom<Origin>('none', 'file', 'owned-file', 'dir', 'link', 'linked-left', 'copied', 'owner-recorded-apart', 'mtime-recorded-apart', 'ino-recorded-apart'),
   left: fc.constantFrom(...VARIANTS),
   right: fc.constantFrom(...VARIANTS),
   leftRecord: fc.constantFrom(...RECORDS),
@@ -54,7 +59,7 @@ function originOf(path: string, origin: Origin): ScannedEntry | null {
     return { ...shared, stat: { ...shared.stat, nlink: 2, dev: 1n } };
   }
   const f = file(`v1-${path}`, { ino });
-  return origin === 'owned-file' ? { ...f, entry: { ...f.entry, uid: 1000, gid: 100, xattrs: '' } } : f;
+  return origin === 'owned-file' || origin.endsWith('-recorded-apart') ? { ...f, entry: { ...f.entry, uid: 1000, gid: 100, xattrs: '' } } : f;
 }
 
 /** What a side holds now: `was` changed as the variant says (null: nothing there). */
@@ -89,6 +94,19 @@ function variantOf(was: ScannedEntry | null, v: Variant, path: string): ScannedE
   }
 }
 
+function recordedApart(rec: BaseRecord, origin: Origin): BaseRecord {
+  switch (origin) {
+    case 'owner-recorded-apart':
+      return { ...rec, entry: { ...rec.entry, uid: 2000 } };
+    case 'mtime-recorded-apart':
+      return { ...rec, entry: { ...rec.entry, mtimeNs: rec.entry.mtimeNs + 1n } };
+    case 'ino-recorded-apart':
+      return { ...rec, left: rec.left === null ? null : { ...rec.left, ino: rec.left.ino + 1n } };
+    default:
+      return rec;
+  }
+}
+
 function recordOf(was: ScannedEntry, how: Recorded): BaseRecord['left'] {
   if (how === 'missing') return null;
   return sideRecordOf(was.stat, how === 'racy' ? was.stat.ctimeNs + 1_000_000n : was.observedAtNs);
@@ -109,8 +127,14 @@ function inputsOf(cases: readonly PathCase[]): Inputs {
     const path = relPath(p);
     const was = originOf(p, c.origin);
     // 'linked-left': the left side's file shares its inode with every other such path; the right side's does not
-    const wasRight = was !== null && c.origin === 'linked-left' && !DIRS.has(p) ? { ...was, stat: { ...was.stat, ino: BigInt(100 + POOL.indexOf(p)), nlink: 1 } } : was;
-    if (was !== null && wasRight !== null) base.set(path, { entry: was.entry, left: recordOf(was, c.leftRecord), right: recordOf(wasRight, c.rightRecord) });
+    // 'copied': the right side's mtime is the left's to the microsecond only, as a copy's is (compare.ts sameMtime)
+    const wasRight =
+      was !== null && c.origin === 'linked-left' && !DIRS.has(p)
+        ? { ...was, stat: { ...was.stat, ino: BigInt(100 + POOL.indexOf(p)), nlink: 1 } }
+        : was !== null && c.origin === 'copied'
+          ? { ...was, entry: { ...was.entry, mtimeNs: was.entry.mtimeNs + 999n }, stat: { ...was.stat, mtimeNs: was.stat.mtimeNs + 999n } }
+          : was;
+    if (was !== null && wasRight !== null) base.set(path, recordedApart({ entry: was.entry, left: recordOf(was, c.leftRecord), right: recordOf(wasRight, c.rightRecord) }, c.origin));
     const l = variantOf(was, c.left, p);
     const r = variantOf(wasRight, c.right, p);
     if (l !== undefined) left.set(path, l);
@@ -208,5 +232,69 @@ describe('changedSinceBase (a full two-way cycle plans only what is not quiet)',
       const { base, left, right } = inputsOf(cases);
       expect([...unlimited(changedSinceBase(base, left, right))], recorded).toEqual(['a']);
     }
+  });
+});
+
+/** The same inputs kept as the run keeps them: the base as a BaseTable, each side's scan as a ScanTable. */
+function asColumns({ base, left, right }: Inputs): Inputs {
+  const table = new BaseTable(base.size);
+  for (const [path, rec] of base) table.append(path, rec.entry, rec.left, rec.right);
+  const scanOf = (snap: Snapshot): Snapshot => {
+    const entries = new GrowingScanTable();
+    for (const [path, s] of snap.entries) entries.append(path, s);
+    return { side: snap.side, entries, problems: [] };
+  };
+  return { base: table as unknown as Map<RelPath, BaseRecord>, left: scanOf(left), right: scanOf(right) };
+}
+
+describe('the quiet proof from the columns (sync/quiet-columns.ts)', () => {
+  it('finds exactly the scope the general test finds, in both modes, over random cases', () => {
+    fc.assert(
+      fc.property(fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }), (cases) => {
+        const plain = inputsOf(cases);
+        const cols = asColumns(plain);
+        for (const mode of ['one-way', 'two-way'] as const) {
+          const proof = columnarQuiet(mode, cols.base, cols.left, cols.right);
+          expect(proof).not.toBeNull();
+          const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
+          const general = unlimited(find(plain.base, plain.left, plain.right));
+          const proven = unlimited(find(cols.base, cols.left, cols.right, Number.POSITIVE_INFINITY, proof));
+          expect([...proven].sort(), mode).toEqual([...general].sort());
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 2000) },
+    );
+  });
+
+  it('proves quiet every file and directory that is (a copied mtime equal to the microsecond included), and nothing it cannot tell', () => {
+    for (const origin of ['file', 'owned-file', 'dir', 'copied'] as const) {
+      const cols = asColumns(inputsOf(POOL.map((): PathCase => ({ origin, left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' }))));
+      for (const mode of ['one-way', 'two-way'] as const) {
+        const proof = columnarQuiet(mode, cols.base, cols.left, cols.right);
+        expect(
+          POOL.filter((p) => proof?.(relPath(p)) !== true),
+          `${origin} ${mode}`,
+        ).toEqual([]);
+      }
+    }
+    // a base that records a field otherwise than both sides hold it: not quiet, whatever the columns' shortcut
+    for (const origin of ['owner-recorded-apart', 'mtime-recorded-apart', 'ino-recorded-apart'] as const) {
+      const plain = inputsOf(POOL.map((): PathCase => ({ origin, left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' })));
+      const cols = asColumns(plain);
+      for (const mode of ['one-way', 'two-way'] as const) {
+        const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
+        const general = [...unlimited(find(plain.base, plain.left, plain.right))].sort();
+        // a one-way record's owner decides nothing (the target's is compared with the source's)
+        expect(general.length > 0, `${origin} ${mode}`).toBe(mode === 'two-way' || origin !== 'owner-recorded-apart');
+        expect([...unlimited(find(cols.base, cols.left, cols.right, Number.POSITIVE_INFINITY, columnarQuiet(mode, cols.base, cols.left, cols.right)))].sort(), `${origin} ${mode}`).toEqual(
+          general,
+        );
+      }
+    }
+    // a symlink is left to the general test; plain Maps give no proof at all
+    const links = asColumns(inputsOf(POOL.map((): PathCase => ({ origin: 'link', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' }))));
+    expect(columnarQuiet('one-way', links.base, links.left, links.right)?.(relPath('a'))).toBe(false);
+    const plain = inputsOf(POOL.map((): PathCase => ({ origin: 'file', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' })));
+    expect(columnarQuiet('one-way', plain.base, plain.left, plain.right)).toBeNull();
   });
 });

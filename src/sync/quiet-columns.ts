@@ -1,0 +1,187 @@
+/*
+ * The quiet test of a full cycle (core/quiet.ts) read straight from the columns the scans and the base are kept in
+ * (scan/scan-table.ts, store/base-table.ts), for the paths where the columns alone can prove it. Asked of every path
+ * of a no-op run, the test through the Map interface built each path's entries, stats and base record (objects and
+ * a dozen BigInts a path) and checked them field by field: at 100k paths, 200-230 ms of the main thread after the
+ * scans (issue 11). Here the same fields are compared where they lie, 64-bit ones as two 32-bit halves, so nothing
+ * is built per path.
+ *
+ * A proof, never a verdict: `true` only when the path is quiet by exactly the rules core/quiet.ts applies; anything
+ * the columns do not settle plainly (a symlink, an entry set as an object, a path the base's overlay holds, a table
+ * of another kind) is left to the general test, which decides as before. test/unit/quiet-columns.test.ts holds the
+ * scopes found with and without this proof equal over random cases.
+ */
+import { MTIME_TOLERANCE_NS } from '../core/compare.js';
+import { RACY_WINDOW_NS } from '../core/stat-cache.js';
+import type { QuietProof } from '../core/quiet.js';
+import type { Base, RelPath, Snapshot } from '../core/types.js';
+import { BASE_FLAGS, BASE_KINDS, BaseTable, type BaseColumns } from '../store/base-table.js';
+import { KIND_DIR, KIND_FILE, NO_ID, type ScanColumns, type ScanExtras, ScanTable } from '../scan/scan-table.js';
+
+/** A 64-bit column seen as 32-bit halves: element i is at 2i and 2i+1, compared without a BigInt made per read. */
+type Halves = Int32Array;
+
+function halvesOf(col: BigInt64Array | BigUint64Array): Halves {
+  return new Int32Array(col.buffer, col.byteOffset, col.length * 2);
+}
+
+/** Which half of a 64-bit element holds its high bits: the platform's byte order decides. */
+const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+const LOW = 1 - HIGH;
+const TWO_32 = 4294967296;
+const WINDOW = Number(RACY_WINDOW_NS);
+const TOLERANCE = Number(MTIME_TOLERANCE_NS);
+
+function same64(a: Halves, i: number, b: Halves, j: number): boolean {
+  return a[2 * i] === b[2 * j] && a[2 * i + 1] === b[2 * j + 1];
+}
+
+/**
+ * a[i] - b[j] as a number: exact while the difference is below 2^53 (104 days in nanoseconds), and beyond that
+ * still far past any window or tolerance it is compared with.
+ */
+function diff64(a: Halves, i: number, b: Halves, j: number): number {
+  const high = (a[2 * i + HIGH] as number) - (b[2 * j + HIGH] as number);
+  const low = (a[2 * i + LOW] as number) - (b[2 * j + LOW] as number);
+  // the low halves are unsigned: read as signed, each is off by 2^32 where its top bit is set
+  const lowUnsigned = low + ((a[2 * i + LOW] as number) < 0 ? TWO_32 : 0) - ((b[2 * j + LOW] as number) < 0 ? TWO_32 : 0);
+  return high * TWO_32 + lowUnsigned;
+}
+
+/** One side's scan as columns, with the 64-bit ones as halves. */
+interface ScanView {
+  readonly table: ScanTable;
+  readonly c: ScanColumns;
+  readonly extras: ScanExtras;
+  readonly mtime: Halves;
+  readonly ctime: Halves;
+  readonly ino: Halves;
+  readonly observed: Halves;
+}
+
+function scanViewOf(table: ScanTable): ScanView {
+  const { columns: c, extras } = table.columnsNow();
+  return { table, c, extras, mtime: halvesOf(c.mtimeNs), ctime: halvesOf(c.ctimeNs), ino: halvesOf(c.ino), observed: halvesOf(c.observedAtNs) };
+}
+
+/** The base as columns, with the 64-bit ones as halves; `left`/`right` are its side records in this run's orientation. */
+interface BaseView {
+  readonly table: BaseTable;
+  readonly c: BaseColumns;
+  readonly mtime: Halves;
+  readonly left: { readonly mtime: Halves; readonly ino: Halves; readonly ctime: Halves };
+  readonly right: { readonly mtime: Halves; readonly ino: Halves; readonly ctime: Halves };
+}
+
+function baseViewOf(table: BaseTable): BaseView {
+  const c = table.columnsNow();
+  return {
+    table,
+    c,
+    mtime: halvesOf(c.mtimes),
+    left: { mtime: halvesOf(c.leftMtimes), ino: halvesOf(c.leftInos), ctime: halvesOf(c.leftCtimes) },
+    right: { mtime: halvesOf(c.rightMtimes), ino: halvesOf(c.rightInos), ctime: halvesOf(c.rightCtimes) },
+  };
+}
+
+/** core/stat-cache.ts isRacy under the widest window, negated: ctime < observedAt - window. */
+function notRacy(s: ScanView, i: number): boolean {
+  return diff64(s.observed, i, s.ctime, i) > WINDOW;
+}
+
+/** Ids and xattr digests where both kept them (compare.ts sameKept). */
+function sameKeptId(a: number, b: number): boolean {
+  return a === NO_ID || b === NO_ID || a === b;
+}
+
+function sameKeptText(a: string | undefined, b: string | undefined): boolean {
+  return a === undefined || b === undefined || a === b;
+}
+
+/** The file or directory at slot i of `s` and slot j of `t` have the same content and metadata (propagate's test, mtimes included). */
+function sameOnBoth(s: ScanView, i: number, t: ScanView, j: number, kind: number, withMtime: boolean): boolean {
+  if (s.c.modes[i] !== t.c.modes[j]) return false;
+  if (!sameKeptId(s.c.uids[i] as number, t.c.uids[j] as number) || !sameKeptId(s.c.gids[i] as number, t.c.gids[j] as number)) return false;
+  if (!sameKeptText(s.extras.xattrs[i], t.extras.xattrs[j])) return false;
+  if (withMtime) {
+    const d = diff64(s.mtime, i, t.mtime, j);
+    if (!(d < TOLERANCE && d > -TOLERANCE)) return false;
+  }
+  if (kind === KIND_DIR) return true;
+  const hash = s.extras.hashes[i] ?? null;
+  // no nlink > 1: files with other names are planned by group (core/hard-links.ts)
+  return s.c.sizes[i] === t.c.sizes[j] && hash !== null && hash === (t.extras.hashes[j] ?? null) && (s.c.nlinks[i] as number) <= 1 && (t.c.nlinks[j] as number) <= 1;
+}
+
+/**
+ * The base's slot k records side `side` as the scan at slot i of `s` (not racy) would be recorded. A record made
+ * racy holds RACY_CTIME (-1), which is no scan's ctime: such a record is never quiet here, as core/quiet.ts wants.
+ */
+function sideRecorded(b: BaseView, k: number, side: 'left' | 'right', s: ScanView, i: number): boolean {
+  const flag = side === 'left' ? BASE_FLAGS.HAS_LEFT : BASE_FLAGS.HAS_RIGHT;
+  if (((b.c.flags[k] as number) & flag) === 0) return false;
+  const r = side === 'left' ? b.left : b.right;
+  return same64(r.mtime, k, s.mtime, i) && same64(r.ino, k, s.ino, i) && same64(r.ctime, k, s.ctime, i);
+}
+
+/**
+ * The base's entry at slot k is the scan's at slot i: kind, mode, size and the hash the scan has, and with `withMtime`
+ * the exact mtime (commit.ts sameEntry, for the side the record's entry is made from).
+ */
+function entryRecorded(b: BaseView, k: number, s: ScanView, i: number, kind: number, withMtime: boolean): boolean {
+  const baseKind = kind === KIND_FILE ? BASE_KINDS.FILE : BASE_KINDS.DIR;
+  if (b.c.kinds[k] !== baseKind || b.c.modes[k] !== s.c.modes[i] || (withMtime && !same64(b.mtime, k, s.mtime, i))) return false;
+  if (kind === KIND_DIR) return true;
+  const stored = ((b.c.flags[k] as number) & BASE_FLAGS.HAS_HASH) === 0 ? null : (b.c.hashes[k] ?? null);
+  return b.c.sizes[k] === s.c.sizes[i] && stored !== null && stored === (s.extras.hashes[i] ?? null);
+}
+
+/**
+ * The proof for a full cycle over these scans and base (core/quiet.ts fullCycleScope), or null when they are not
+ * kept as columns.
+ */
+export function columnarQuiet(mode: 'one-way' | 'two-way', base: Base, left: Snapshot, right: Snapshot): QuietProof | null {
+  if (!(base instanceof BaseTable) || !(left.entries instanceof ScanTable) || !(right.entries instanceof ScanTable)) return null;
+  const b = baseViewOf(base);
+  const l = scanViewOf(left.entries);
+  const r = scanViewOf(right.entries);
+  const slots = (path: RelPath): [number, number, number, number] | null => {
+    const i = l.table.slotOf(path);
+    if (i < 0) return null;
+    const j = r.table.slotOf(path);
+    if (j < 0) return null;
+    const k = b.table.visibleSlotOf(path);
+    if (k < 0) return null;
+    const kind = l.c.kinds[i] as number;
+    if (kind !== r.c.kinds[j] || (kind !== KIND_FILE && kind !== KIND_DIR)) return null;
+    if (!notRacy(l, i) || !notRacy(r, j)) return null;
+    return [i, j, k, kind];
+  };
+  if (mode === 'one-way') {
+    // quiet: the target holds what the source does, and the base records both as they are (core/quiet.ts changedSinceMirror)
+    return (path) => {
+      const at = slots(path);
+      if (at === null) return false;
+      const [i, j, k, kind] = at;
+      return sameOnBoth(l, i, r, j, kind, true) && entryRecorded(b, k, l, i, kind, true) && sideRecorded(b, k, 'left', l, i) && sideRecorded(b, k, 'right', r, j);
+    };
+  }
+  // two-way: neither side changed since the base, they agree on their metadata, and the base records both as they are
+  // (core/quiet.ts isQuiet); directory mtimes are not compared between the sides, as two-way leaves them alone
+  return (path) => {
+    const at = slots(path);
+    if (at === null) return false;
+    const [i, j, k, kind] = at;
+    if (!sameOnBoth(l, i, r, j, kind, kind === KIND_FILE)) return false;
+    if (!keptAsInBase(b, k, l, i) || !keptAsInBase(b, k, r, j)) return false;
+    // the record's entry is the left side's (commit.ts recordsAgreed); the right side's mtime is checked against its own record
+    return entryRecorded(b, k, l, i, kind, true) && entryRecorded(b, k, r, j, kind, false) && sideRecorded(b, k, 'left', l, i) && sideRecorded(b, k, 'right', r, j);
+  };
+}
+
+/** Owner, group and xattrs at slot i of `s` agree with the base's slot k where both kept them (reconcile-two-way.ts unchangedSinceBase). */
+function keptAsInBase(b: BaseView, k: number, s: ScanView, i: number): boolean {
+  if (!sameKeptId(b.c.uids[k] as number, s.c.uids[i] as number) || !sameKeptId(b.c.gids[k] as number, s.c.gids[i] as number)) return false;
+  const baseXattrs = ((b.c.flags[k] as number) & BASE_FLAGS.XATTRS_KEPT) === 0 ? undefined : (b.c.xattrDigests.get(k) ?? '');
+  return sameKeptText(baseXattrs, s.extras.xattrs[i]);
+}
