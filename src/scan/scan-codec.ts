@@ -136,8 +136,6 @@ export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefine
  */
 export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null, sharedPath?: SharedPath): ScanResult {
   const paths = c.count === 0 ? [] : c.paths.split(SEP);
-  // the index's strings where it has them: the pieces of the joined string can then go (scan.ts SharedPath)
-  if (sharedPath !== undefined) for (let i = 0; i < paths.length; i++) paths[i] = sharedPath(paths[i] as RelPath);
   const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
   // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine
   if (paths.length !== c.count || columns.some((col) => col.length < c.count))
@@ -152,7 +150,10 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   let link = 0;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
   for (let i = 0; i < c.count; i++) {
-    const path = paths[i] as RelPath;
+    // the index's string where it has one: the pieces of the joined string can then go (scan.ts SharedPath). Asked
+    // right before the vouching steps, which ask the index of the same path: it looks the path up once for all three.
+    const path = sharedPath === undefined ? (paths[i] as RelPath) : sharedPath(paths[i] as RelPath);
+    paths[i] = path;
     const kind = c.kinds[i];
     if (kind === KIND_SYMLINK) {
       const target = c.targets[link++];
