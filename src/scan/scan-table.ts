@@ -142,19 +142,19 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   /** See isDir. */
   isLinkedFile(path: RelPath): boolean {
     const v = this.pathMap().get(path);
-    if (v === undefined) return false;
-    if (typeof v !== 'number') return v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1;
-    return this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1;
+    return v !== undefined && this.isLinkedValue(v);
   }
 
   /** Whether any entry is a file with other names (core/hard-links.ts asks this of a whole scan before looking for link groups). */
   hasLinkedFile(): boolean {
-    for (const v of this.pathMap().values()) {
-      if (typeof v !== 'number') {
-        if (v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1) return true;
-      } else if (this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1) return true;
-    }
+    for (const v of this.pathMap().values()) if (this.isLinkedValue(v)) return true;
     return false;
+  }
+
+  /** A slot's columns or an entry set as an object: a file with nlink > 1 (core/hard-links.ts isLinkedFile). */
+  private isLinkedValue(v: number | ScannedEntry): boolean {
+    if (typeof v !== 'number') return v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1;
+    return this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1;
   }
 
   *entries(): MapIterator<[RelPath, ScannedEntry]> {
