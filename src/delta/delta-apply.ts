@@ -12,7 +12,7 @@ export interface BasisReader {
 }
 
 /** Basis bytes are read in pieces of at most this, so a long run of references needs no large buffer. */
-const READ_PIECE = 1024 * 1024;
+export const READ_PIECE = 1024 * 1024;
 
 /** The hash the sender read, from the delta's end op: known once the chunks are through. */
 export interface RebuiltHash {

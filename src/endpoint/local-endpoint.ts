@@ -291,11 +291,15 @@ export class LocalEndpoint implements Endpoint {
     return copyLocally(r, fromPath, from, r, toPath, expect);
   }
 
-  async openRead(path: RelPath, scanned: ScannedEntry): Promise<ReadStream> {
+  openRead(path: RelPath, scanned: ScannedEntry): Promise<ReadStream> {
+    return this.openReadOf(path, scanned, false);
+  }
+
+  private async openReadOf(path: RelPath, scanned: ScannedEntry, transientChunks: boolean): Promise<ReadStream> {
     const r = this.running();
     const place = r.anchors.place(path);
     // the path through the directory's descriptor is read later, as the stream is pulled: keep it pinned till then
-    const stream = openReadStream(place.fdPath, scanned, displayPath(path), r.racyWindowNs);
+    const stream = openReadStream(place.fdPath, scanned, displayPath(path), r.racyWindowNs, transientChunks);
     const chunks = stream.chunks;
     return {
       done: stream.done,
@@ -320,7 +324,8 @@ export class LocalEndpoint implements Endpoint {
 
   async openDelta(path: RelPath, scanned: ScannedEntry, basis: BlockSignature): Promise<ReadStream> {
     checkSignature(basis);
-    const read = await this.openRead(path, scanned);
+    // the matcher copies what it keeps of a chunk (delta-match.ts), so the file's chunks may share buffers
+    const read = await this.openReadOf(path, scanned, true);
     return { done: read.done, chunks: deltaOf(read.chunks, basis, async () => (await read.done).hash) };
   }
 

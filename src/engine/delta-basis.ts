@@ -6,11 +6,12 @@ import { type BigIntStats, constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import type { Expectation, StatId } from '../core/types.js';
 import { type BlockSignature, SignatureBuilder } from '../delta/block-signature.js';
-import { applyDelta, type BasisReader, type RebuiltHash } from '../delta/delta-apply.js';
+import { applyDelta, type BasisReader, READ_PIECE, type RebuiltHash } from '../delta/delta-apply.js';
 import { errCode, statIdOf } from '../fs/stat.js';
 import { HASH_CHUNK, loadHasher } from '../hash/xxhash.js';
 import { changedSince, sameStat } from './copy-file.js';
 import { StaleTargetError } from './guards.js';
+import { alternatingBuffers } from './read-buffers.js';
 
 /** A basis is a file as scanned. */
 export type FileExpectation = NonNullable<Expectation> & { readonly kind: 'file' };
@@ -75,11 +76,14 @@ export async function signatureOfFile(abs: Buffer, expect: FileExpectation, bloc
 export async function* rebuildFromBasis(abs: Buffer, expect: FileExpectation, blockSize: number, ops: AsyncIterable<Buffer>, sent: RebuiltHash, label: string): AsyncGenerator<Buffer> {
   const { fh, before } = await openAsScanned(abs, expect, label);
   try {
+    const size = Number(before.size);
+    // applyDelta reads one piece ahead, and its one consumer (stream-copy.ts installStream) hashes and writes
+    // each piece before it asks for the next: two buffers in turn are enough
+    const buffers = alternatingBuffers(Math.min(READ_PIECE, size));
     const basis: BasisReader = {
-      size: Number(before.size),
+      size,
       blockSize,
-      // a fresh buffer per read: the writer may still hold the last one
-      read: (offset, length) => readFully(fh, Buffer.allocUnsafe(length), length, offset, label),
+      read: (offset, length) => readFully(fh, buffers.take(length), length, offset, label),
     };
     yield* applyDelta(ops, basis, sent);
     if (changedSince(await fh.stat({ bigint: true }), before)) throw new StaleTargetError(`${label}: the file to update changed while the new version was built from it`);

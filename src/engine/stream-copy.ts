@@ -20,6 +20,7 @@ import {
   SourceReadError,
 } from './copy-file.js';
 import { StaleTargetError } from './guards.js';
+import { alternatingBuffers, FRESH_BUFFERS } from './read-buffers.js';
 import { HOLE_BLOCK, writeSkippingZeros } from './sparse-copy.js';
 
 /**
@@ -52,8 +53,12 @@ export interface ReadTrailer {
  * the first chunk is asked for, so a stream that is never read holds no descriptor. The same checks as a
  * local copy: changed since the scan is stale; changed while read (fstat, and a second read when the ctime
  * is too recent to prove anything) is SourceChangedError.
+ *
+ * `transientChunks`: the consumer is done with each chunk once it asks for the next one (the delta matcher,
+ * which copies what it keeps), so the chunks are read into two buffers in turn (read-buffers.ts). Otherwise
+ * each chunk is a buffer of its own, which the consumer may hold on to (a frame queued on a socket).
  */
-export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: string, racyWindowNs: bigint): ReadStream {
+export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: string, racyWindowNs: bigint, transientChunks = false): ReadStream {
   let settle: { resolve: (t: ReadTrailer) => void; reject: (e: unknown) => void } = { resolve: () => undefined, reject: () => undefined };
   const done = new Promise<ReadTrailer>((resolve, reject) => {
     settle = { resolve, reject };
@@ -75,9 +80,9 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
         // a file smaller than a chunk gets a buffer of its size (a block over, to see its end in the same
         // read): a 1 MiB buffer per small file was most of a small copy's cost (allocation and GC)
         const chunkSize = Math.min(STREAM_CHUNK, (Math.floor(Number(before.size) / HOLE_BLOCK) + 1) * HOLE_BLOCK);
+        const buffers = transientChunks ? alternatingBuffers(chunkSize) : FRESH_BUFFERS;
         const readChunk = async (at: number): Promise<Buffer> => {
-          // a fresh buffer per chunk: the reader may hold it (a write queue, a frame being sent) after we go on
-          const buf = Buffer.allocUnsafe(chunkSize);
+          const buf = buffers.take(chunkSize);
           let got = 0;
           while (got < chunkSize) {
             const { bytesRead } = await src.read(buf, got, chunkSize - got, at + got);

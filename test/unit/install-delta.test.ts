@@ -73,6 +73,34 @@ describe('LocalEndpoint delta transfer', () => {
     expect((await read.done).hash).toBe(got.hash);
   });
 
+  it('a file of many chunks is rebuilt exact: the reads that share buffers (both sides) never overwrite a piece in use', async () => {
+    // openDelta reads the new version and installDelta reads the basis into two buffers each, taken in turn
+    // (engine/read-buffers.ts): with several 1 MiB chunks and runs of references longer than a read piece,
+    // a buffer reused too early would put the wrong bytes in the file, and the end op's hash would refuse it
+    const target = await side();
+    const source = await side();
+    const old = randomBytes(5 * 1024 * 1024 + 777);
+    const next = Buffer.concat([
+      old.subarray(0, 512 * 1024),
+      randomBytes(3000), // an edit
+      old.subarray(512 * 1024 + 3000, 2 * 1024 * 1024),
+      randomBytes(5), // an insertion: what follows is shifted
+      old.subarray(2 * 1024 * 1024, 3 * 1024 * 1024),
+      old.subarray(4 * 1024 * 1024, 4 * 1024 * 1024 + 64 * BLOCK), // a stretch from further on, moved up
+      old.subarray(3 * 1024 * 1024),
+    ]);
+    writeFileSync(join(target.root, 'f'), old);
+    writeFileSync(join(source.root, 'f'), next);
+    const expect0 = expectationOf(join(target.root, 'f'));
+    const sig = await target.ep.signature(f, expect0, BLOCK);
+    const from = scanned(join(source.root, 'f'), null);
+    const read = await source.ep.openDelta(f, from, sig);
+    const got = await target.ep.installDelta(f, from, expect0, { path: f, expect: expect0, blockSize: BLOCK }, read.chunks, null);
+    expect(readFileSync(join(target.root, 'f')).equals(next)).toBe(true);
+    expect(got.hash).toBe(hashBytes(next));
+    expect((await read.done).hash).toBe(got.hash);
+  });
+
   it('refuses a rebuilt file whose hash is not the one the delta ends with, before the rename', async () => {
     const { target, source, old, next } = await setup();
     const expect0 = expectationOf(join(target.root, 'f'));
