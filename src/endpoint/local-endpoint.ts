@@ -27,6 +27,7 @@ import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { walkPaths, walkTree, walkTreeInSlices, walkTreeStreamed, type ScanResult } from '../scan/scan.js';
+import { LateXattrs, type SeenInode } from '../scan/late-xattrs.js';
 import { ScannedXattrValues } from '../scan/xattr-values.js';
 import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
 import { readWholeFile } from '../engine/read-whole.js';
@@ -87,6 +88,26 @@ export class LocalEndpoint implements Endpoint {
   scanStreamed(req: ScanRequest, sliceMs: number): AsyncGenerator<[RelPath, ScannedEntry][], ScanResult> {
     this.scannedXattrs.clear();
     return walkTreeStreamed({ ...req, root: this.root, xattrValues: this.scannedXattrs }, sliceMs);
+  }
+
+  /**
+   * The kept xattrs' digests of entries a scan left without them (an agent's, remote/remote-endpoint.ts), each only
+   * if the entry is still the inode, at the ctime, that the scan saw (scan/late-xattrs.ts); the values read are
+   * kept for the copy that may follow, as the scan would have kept them. Not on the Endpoint interface: only the
+   * agent, which serves this endpoint over the wire, asks for it.
+   */
+  xattrDigests(asked: readonly (SeenInode & { readonly path: RelPath })[]): Map<RelPath, string> {
+    const late = new LateXattrs(this.root, () => undefined, this.scannedXattrs);
+    const out = new Map<RelPath, string>();
+    try {
+      for (const a of asked) {
+        const digest = late.readIfUnchanged(a.path, a);
+        if (digest !== undefined) out.set(a.path, digest);
+      }
+    } finally {
+      late.close();
+    }
+    return out;
   }
 
   async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {

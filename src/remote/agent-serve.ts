@@ -115,12 +115,13 @@ class AgentSession {
       this.lock ??= acquireRootLock(resolveStateDir({ flag: undefined, env: process.env }), toBytes(ep.root), { host: clientHost, pid: clientPid });
       return null;
     });
-    this.on('scan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules }), async ({ side, keep, rules: r }) => {
+    this.on('scan', v.object({ side: v.picklist(['left', 'right']), keep: keptMeta, rules, lateXattrs: v.optional(v.boolean()) }), async ({ side, keep, rules: r, lateXattrs }) => {
       // ignore files are read here but applied by the client, with both sides' rules (ignore/filter-scan.ts)
       const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
       // the entries travel while the walk goes on, and the client maps and vouches for them as they come: the
       // walks of a big tree no longer run one after the other. The summary only the end knows closes the stream.
-      const walk = this.ep().scanStreamed({ side, filter, vouch: null, keep }, SHARED_THREAD_SLICE_MS);
+      // lateXattrs: the walk reads no xattrs; the client asks (xattrDigests) for those its index does not vouch for
+      const walk = this.ep().scanStreamed({ side, filter, vouch: null, keep: lateXattrs === true ? { ...keep, xattrs: false } : keep }, SHARED_THREAD_SLICE_MS);
       // the first slice now: a root that cannot be walked is this call's error, not a broken stream
       const first = await walk.next();
       let result: ScanResult | null = first.done === true ? first.value : null;
@@ -165,6 +166,9 @@ class AgentSession {
       this.watch = null;
       return null;
     });
+    this.on('xattrDigests', v.object({ asked: v.array(v.object({ path: relPath, ino: v.bigint(), ctimeNs: v.bigint() })) }), async ({ asked }) =>
+      wire(this.ep().xattrDigests(asked)),
+    );
     this.on('hash', v.object({ paths: v.array(relPath), concurrency: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)) }), async ({ paths, concurrency }) =>
       wire(await this.ep().hash(paths, concurrency)),
     );

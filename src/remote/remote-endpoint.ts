@@ -44,6 +44,17 @@ import { blockSignature, cacheStampShape, parseWire, problem, relPath, scannedEn
 /** Paths per hash request: about 1 MB each way. */
 const HASH_SLICE = 10_000;
 
+/** An entry whose xattrs the agent's walk left out and the index did not vouch for: its slot in the scan table, and what the walk saw. */
+interface LateXattrsAsked {
+  readonly slot: number;
+  readonly path: RelPath;
+  readonly ino: bigint;
+  readonly ctimeNs: bigint;
+}
+
+/** Digests by path: '' (none kept) or 16 hex digits (fs/xattrs.ts). */
+const xattrDigestsReply = v.map(relPath, v.pipe(v.string(), v.regex(/^(?:|[0-9a-f]{16})$/)));
+
 const NO_META: KeptMeta = { owner: false, group: false, xattrs: false };
 
 const scanHead = v.object({
@@ -89,7 +100,12 @@ export class RemoteEndpoint implements Endpoint {
 
   async scan(req: ScanRequest): Promise<ScanResult> {
     const rules = req.filter?.rules ?? { exclude: [], include: [] };
-    return this.scanResultOf(req, await this.peer.callWithDownload('scan', { side: req.side, keep: wire(req.keep ?? NO_META), rules: wire(rules) }), true);
+    const keep = req.keep ?? NO_META;
+    // the agent has no index to vouch with: a listxattr on every entry there was a third of its walk (10k entries,
+    // no-op). It walks without them, and this side asks for the digests its index does not vouch for.
+    const late = keep.xattrs && req.vouchXattrs !== undefined;
+    const down = await this.peer.callWithDownload('scan', { side: req.side, keep: wire(keep), rules: wire(rules), ...(late ? { lateXattrs: true } : {}) });
+    return this.scanResultOf(req, down, true, late);
   }
 
   /** Like scan, for the dirty roots only: ignore files are applied by the caller (sync/watched-pair.ts). */
@@ -357,11 +373,14 @@ export class RemoteEndpoint implements Endpoint {
    * at the end of the stream (`streamed`: a scan, whose entries leave the far side while it still walks). The stat
    * cache vouches for unchanged files here, as they arrive; problems are this side's.
    */
-  private async scanResultOf(req: ScanRequest, down: DownloadResult, streamed = false): Promise<ScanResult> {
+  private async scanResultOf(req: ScanRequest, down: DownloadResult, streamed = false, lateXattrs = false): Promise<ScanResult> {
     // kept in columns as they arrive, as a local walk keeps its own (scan/growing-scan-table.ts)
     const entries = new GrowingScanTable();
     const vouch = req.vouch;
     const shared = req.sharedPath;
+    const vouchXattrs = lateXattrs ? req.vouchXattrs : undefined;
+    const unvouched: LateXattrsAsked[] = [];
+    let slot = 0;
     // one pass as the batches arrive: each entry is mapped and vouched for once, and the hash goes into the entry
     // the decoder has just made (nobody else holds it) instead of a copy of it, which a no-op would make per file
     const trailer = await readEntryBatches(
@@ -370,15 +389,41 @@ export class RemoteEndpoint implements Endpoint {
         const scanned = this.in(arrived);
         const e = scanned.entry;
         if (vouch !== null && e.kind === 'file' && e.hash === null) (e as { hash: string | null }).hash = vouch(path, scanned.stat);
+        if (vouchXattrs !== undefined && e.kind !== 'symlink') {
+          const digest = vouchXattrs(path, scanned.stat);
+          if (digest !== undefined) (e as { xattrs?: string }).xattrs = digest;
+          else unvouched.push({ slot, path, ino: scanned.stat.ino, ctimeNs: scanned.stat.ctimeNs });
+        }
         // a path sent twice takes the later slot and leaves the count short: the check below refuses it
         entries.append(shared === undefined ? path : shared(path), scanned);
+        slot++;
       },
       streamed,
     );
     const got = parseWire(scanHead, streamed ? trailer : down.result, streamed ? 'scan summary' : 'scan reply');
     if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
+    await this.settleLateXattrs(entries, unvouched);
     const problems = (got.problems as Problem[]).map((p) => ({ ...p, side: req.side }));
     return { side: req.side, entries, problems, leftoverTemps: got.leftoverTemps, rulesRead: got.rulesRead };
+  }
+
+  /**
+   * Asks the agent for the xattr digests of the entries its walk left without them and the index did not vouch
+   * for (a no-op: none, and no round trip). One it could not read, or whose entry changed since the walk, stays
+   * unknown: that decides nothing this run (core/compare.ts), and the changed ctime has it read next time.
+   */
+  private async settleLateXattrs(entries: GrowingScanTable, unvouched: readonly LateXattrsAsked[]): Promise<void> {
+    for (let at = 0; at < unvouched.length; at += HASH_SLICE) {
+      const slice = unvouched.slice(at, at + HASH_SLICE);
+      const asked = new Set(slice.map((u) => u.path));
+      const raw = await this.peer.call('xattrDigests', { asked: slice.map(({ path, ino, ctimeNs }) => ({ path, ino, ctimeNs })) });
+      const digests = parseWire(xattrDigestsReply, raw, 'xattrDigests reply');
+      for (const path of digests.keys()) if (!asked.has(path)) throw new ProtocolError(`malformed xattrDigests reply: ${JSON.stringify(path)} was not asked for`);
+      for (const u of slice) {
+        const digest = digests.get(u.path);
+        if (digest !== undefined) entries.settleXattrs(u.slot, digest);
+      }
+    }
   }
 
   private entryReply(method: string, raw: CodecValue): ScannedEntry {

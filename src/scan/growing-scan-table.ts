@@ -64,6 +64,12 @@ export class GrowingScanTable extends ScanTable {
     if ((i & 1023) === 1023) checkYoungGeneration();
   }
 
+  /** Records the xattr digest of a slot appended without one (read after the walk: remote/remote-endpoint.ts). */
+  settleXattrs(slot: number, digest: string): void {
+    if (!(slot >= 0 && slot < this.used)) throw new RangeError(`slot ${slot} of ${this.used}`);
+    this.growing.xattrs[slot] = digest;
+  }
+
   override set(path: RelPath, value: ScannedEntry): this {
     this.appendOnly = false;
     return super.set(path, value);

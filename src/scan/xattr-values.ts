@@ -37,7 +37,7 @@ export class ScannedXattrValues {
   constructor(private readonly budget = SCANNED_XATTRS_BUDGET) {}
 
   /** Keeps the values, read from `readFromNs` on, of the entry scanned with `stat`; none (the usual case) are not kept. */
-  remember(path: RelPath, stat: StatId, values: ReadonlyMap<string, Buffer>, readFromNs: bigint): void {
+  remember(path: RelPath, stat: Pick<StatId, 'ino' | 'ctimeNs'>, values: ReadonlyMap<string, Buffer>, readFromNs: bigint): void {
     // a path is remembered again only when scanned again (a watch rescan): its old values go
     if (this.byPath.size !== 0) this.forget(path);
     if (values.size === 0) return;
