@@ -43,12 +43,27 @@ const TAG_MAP = 13;
 const ABOVE_LATIN1 = /[\u0100-\uffff]/;
 const SURROGATE = /[\ud800-\udfff]/;
 
+/**
+ * Byte strings at least this long are not copied into the encoding: the parts of an encoded value refer to them
+ * (a batch of small files was copied twice on its way out, into the growing buffer and as it grew: 3-4 copies
+ * of every byte sent, with the frame decoder's one on the far side).
+ */
+export const BYTES_BY_REFERENCE = 1024;
+
+/** Where a u32 was left to be filled in later: in which part, at which offset. */
+interface Mark {
+  readonly part: number;
+  readonly at: number;
+}
+
 class Writer {
   buf: Buffer;
   pos: number;
+  /** The parts before `buf`: buffers written to the end, and byte strings referred to. */
+  private readonly done: Buffer[] = [];
 
   constructor(headroom: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, headroom * 2));
+    this.buf = Buffer.allocUnsafe(Math.max(256, headroom * 2));
     this.pos = headroom;
   }
 
@@ -57,6 +72,24 @@ class Writer {
     const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
     this.buf.copy(grown, 0, 0, this.pos);
     this.buf = grown;
+  }
+
+  /** A place for a u32 written now and set later (patchU32), whatever is written in between. */
+  markU32(): Mark {
+    const m = { part: this.done.length, at: this.pos };
+    this.u32(0);
+    return m;
+  }
+
+  patchU32(m: Mark, v: number): void {
+    const part = m.part === this.done.length ? this.buf : this.done[m.part];
+    if (part === undefined) throw new Error('internal: a mark past the parts written');
+    part.writeUInt32BE(v, m.at);
+  }
+
+  /** The encoding as it stands, in order: the parts done, then what `buf` holds. */
+  parts(): Buffer[] {
+    return [...this.done, this.buf.subarray(0, this.pos)];
   }
 
   u8(v: number): void {
@@ -72,6 +105,13 @@ class Writer {
 
   bytes(b: Uint8Array): void {
     this.u32(b.length);
+    if (b.length >= BYTES_BY_REFERENCE) {
+      // the buffer so far becomes a part, then `b` itself, then a fresh buffer goes on
+      this.done.push(this.buf.subarray(0, this.pos), Buffer.from(b.buffer, b.byteOffset, b.length));
+      this.buf = this.buf.subarray(this.pos);
+      this.pos = 0;
+      return;
+    }
     this.ensure(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
@@ -165,8 +205,7 @@ function encodeInto(w: Writer, v: CodecValue, depth: number): void {
   } else if (isPlainObject(v)) {
     const obj = v as CodecObject;
     w.u8(TAG_OBJECT);
-    const countAt = w.pos;
-    w.u32(0);
+    const countAt = w.markU32();
     let count = 0;
     for (const key of Object.keys(obj)) {
       const value = obj[key];
@@ -175,20 +214,27 @@ function encodeInto(w: Writer, v: CodecValue, depth: number): void {
       encodeInto(w, value, depth + 1);
       count++;
     }
-    w.buf.writeUInt32BE(count, countAt);
+    w.patchU32(countAt, count);
   } else {
     throw new ProtocolError(`cannot encode an object of class ${v.constructor?.name ?? 'unknown'}`);
   }
 }
 
 /**
- * Encodes one value. `headroom` bytes are left free at the start of the result, so that a frame header
- * can be written in front without copying the body.
+ * Encodes one value as parts to be written in order: byte strings of BYTES_BY_REFERENCE or more are parts of
+ * their own, not copied, so the caller must not change them until the parts are written. `headroom` bytes are
+ * left free at the start of the first part, so that a frame header can be written in front without a copy.
  */
-export function encodeValue(v: CodecValue, headroom = 0): Buffer {
+export function encodeValueParts(v: CodecValue, headroom = 0): Buffer[] {
   const w = new Writer(headroom);
   encodeInto(w, v, 0);
-  return w.buf.subarray(0, w.pos);
+  return w.parts();
+}
+
+/** encodeValueParts in one buffer. */
+export function encodeValue(v: CodecValue, headroom = 0): Buffer {
+  const parts = encodeValueParts(v, headroom);
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

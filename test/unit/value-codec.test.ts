@@ -3,7 +3,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { decodeMessage, encodeMessage, FrameDecoder, MAX_FRAME } from '../../src/remote/frame.js';
 import { ProtocolError } from '../../src/remote/protocol-error.js';
-import { decodeValue, encodeValue, MAX_DEPTH, type CodecValue } from '../../src/remote/value-codec.js';
+import { BYTES_BY_REFERENCE, decodeValue, encodeValue, encodeValueParts, MAX_DEPTH, type CodecValue } from '../../src/remote/value-codec.js';
 
 function roundTrip(v: CodecValue): CodecValue {
   return decodeValue(encodeValue(v));
@@ -86,6 +86,19 @@ describe('value codec', () => {
     expect(() => decodeValue(Buffer.from([9, 0, 0, 0, 3, 0x41, 0, 0]))).toThrow(/odd/);
     expect(() => decodeValue(Buffer.from([6, 2, 0, 0, 0, 0]))).toThrow(/sign/);
     expect(() => decodeValue(Buffer.from([12, 0, 0, 0, 1, 0, 0]))).toThrow(ProtocolError); // object key tagged null
+  });
+
+  it('refers to long byte strings instead of copying them, in a value encoded the same as one written whole', () => {
+    const big = Buffer.alloc(BYTES_BY_REFERENCE, 7);
+    const bigger = Buffer.alloc(5 * BYTES_BY_REFERENCE + 3, 9);
+    // an object's member count is written after its members: here into a part that two byte strings have closed
+    const v: CodecValue = { first: big, n: 1, nested: { inner: bigger, after: 'x' }, list: [bigger, 'tail'], last: Buffer.alloc(BYTES_BY_REFERENCE - 1, 1) };
+    const parts = encodeValueParts(v, 9);
+    expect(parts.filter((p) => p.buffer === big.buffer)).toHaveLength(1);
+    expect(parts.filter((p) => p.buffer === bigger.buffer)).toHaveLength(2);
+    const whole = Buffer.concat(parts).subarray(9);
+    expect(decodeValue(whole)).toEqual(v);
+    expect(encodeValue(v).equals(whole)).toBe(true);
   });
 
   it('checks a count against the bytes left before building anything', () => {
