@@ -93,7 +93,7 @@ class AgentSession {
         const machine = machineIdentity();
         // no tsync installed here: the near side's xattr binary, if it is cached here already (else the reply asks for it)
         const addon = xattrAddon === undefined ? null : takeCachedAddon(xattrAddon);
-        // --compress: this reply goes out plain, and what follows it deflated (the client reads both kinds)
+        // --compress: from this reply on, data and values go deflated (the client reads both kinds)
         if (compress === true) this.peer.compressData(true);
         return {
           root: real,

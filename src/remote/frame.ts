@@ -27,7 +27,7 @@
 // file never needs one large buffer and the replies of other calls interleave with it.
 import { createRequire } from 'node:module';
 import { ProtocolError } from './protocol-error.js';
-import { decodeValue, encodeValue, type CodecValue } from './value-codec.js';
+import { decodeValue, encodeValueParts, type CodecValue } from './value-codec.js';
 import { wireErrorFrom, type WireError } from './wire-error.js';
 
 /** The largest payload accepted (and sent). */
@@ -73,9 +73,16 @@ const KIND = {
  */
 const DEFLATE_LEVEL = 1;
 
+/**
+ * Set in the kind byte of a call or result frame whose value went deflated (--compress): a batch of small files
+ * travels as a call's value (engine/batch-copy.ts), not as data frames. Values smaller than this go plain.
+ */
+const VALUE_DEFLATED = 0x80;
+const DEFLATE_VALUE_MIN = 512;
+
 export type Message =
-  | { readonly kind: 'call'; readonly id: number; readonly method: string; readonly args: CodecValue; readonly upload: boolean }
-  | { readonly kind: 'result'; readonly id: number; readonly value: CodecValue; readonly download: boolean }
+  | { readonly kind: 'call'; readonly id: number; readonly method: string; readonly args: CodecValue; readonly upload: boolean; readonly compress?: boolean }
+  | { readonly kind: 'result'; readonly id: number; readonly value: CodecValue; readonly download: boolean; readonly compress?: boolean }
   | { readonly kind: 'error'; readonly id: number; readonly error: WireError }
   | { readonly kind: 'data'; readonly id: number; readonly chunk: Buffer; readonly compress?: boolean }
   | { readonly kind: 'end'; readonly id: number }
@@ -87,30 +94,35 @@ export type Message =
 /** For the frames that carry nothing after the id (null is a value a result may carry). */
 const NO_BODY: unique symbol = Symbol('no body');
 
-function withHeader(kind: number, id: number, body: CodecValue | typeof NO_BODY): Buffer {
-  const frame = body === NO_BODY ? Buffer.allocUnsafe(HEADER_BYTES) : encodeValue(body, HEADER_BYTES);
-  const payloadLength = frame.length - LENGTH_BYTES;
+/** The frame's parts: the header in front of the first (encodeValueParts leaves room for it), long byte strings by reference. */
+function withHeader(kind: number, id: number, body: CodecValue | typeof NO_BODY): Buffer[] {
+  const parts = body === NO_BODY ? [Buffer.allocUnsafe(HEADER_BYTES)] : encodeValueParts(body, HEADER_BYTES);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const payloadLength = length - LENGTH_BYTES;
   if (payloadLength > MAX_FRAME) throw new ProtocolError(`a frame of ${payloadLength} bytes exceeds the limit of ${MAX_FRAME}`);
-  frame.writeUInt32BE(payloadLength, 0);
-  frame[LENGTH_BYTES] = kind;
-  frame.writeUInt32BE(id, LENGTH_BYTES + 1);
-  return frame;
+  const head = parts[0] as Buffer;
+  head.writeUInt32BE(payloadLength, 0);
+  head[LENGTH_BYTES] = kind;
+  head.writeUInt32BE(id, LENGTH_BYTES + 1);
+  return parts;
 }
 
 /**
- * The bytes of one message, ready to write: one buffer, or for data a header and the chunk itself (not
- * copied). Throws ProtocolError if a value cannot be encoded or the frame would exceed MAX_FRAME.
+ * The bytes of one message, ready to write, in parts: long byte strings in a value, and a data frame's chunk,
+ * are parts of their own, not copied (the caller must not change them until they are written). Throws
+ * ProtocolError if a value cannot be encoded or the frame would exceed MAX_FRAME.
  */
 export function encodeMessage(msg: Message): Buffer[] {
   switch (msg.kind) {
     case 'call':
-      return [withHeader(msg.upload ? KIND.callUpload : KIND.call, msg.id, [msg.method, msg.args])];
+      return deflatedIf(msg.compress, withHeader(msg.upload ? KIND.callUpload : KIND.call, msg.id, [msg.method, msg.args]));
     case 'result':
-      return [withHeader(msg.download ? KIND.resultDownload : KIND.result, msg.id, msg.value)];
+      return deflatedIf(msg.compress, withHeader(msg.download ? KIND.resultDownload : KIND.result, msg.id, msg.value));
     case 'error':
-      return [withHeader(KIND.error, msg.id, { ...msg.error })];
+      return withHeader(KIND.error, msg.id, { ...msg.error });
     case 'abort':
-      return [withHeader(KIND.abort, msg.id, { ...msg.error })];
+      return withHeader(KIND.abort, msg.id, { ...msg.error });
     case 'data': {
       if (msg.chunk.length > MAX_DATA_CHUNK) throw new ProtocolError(`a data chunk of ${msg.chunk.length} bytes exceeds ${MAX_DATA_CHUNK}`);
       let chunk = msg.chunk;
@@ -130,13 +142,35 @@ export function encodeMessage(msg: Message): Buffer[] {
       return [header, chunk];
     }
     case 'end':
-      return [withHeader(KIND.end, msg.id, NO_BODY)];
+      return withHeader(KIND.end, msg.id, NO_BODY);
     case 'cancel':
-      return [withHeader(KIND.cancel, msg.id, NO_BODY)];
+      return withHeader(KIND.cancel, msg.id, NO_BODY);
     case 'ping':
-      return [withHeader(KIND.ping, 0, NO_BODY)];
+      return withHeader(KIND.ping, 0, NO_BODY);
     case 'pong':
-      return [withHeader(KIND.pong, 0, NO_BODY)];
+      return withHeader(KIND.pong, 0, NO_BODY);
+  }
+}
+
+/** The frame with its value deflated and VALUE_DEFLATED set, when asked and when that makes it smaller. */
+function deflatedIf(compress: boolean | undefined, frame: Buffer[]): Buffer[] {
+  if (compress !== true) return frame;
+  const whole = frame.length === 1 ? (frame[0] as Buffer) : Buffer.concat(frame);
+  if (whole.length - HEADER_BYTES < DEFLATE_VALUE_MIN) return [whole];
+  const deflated = zlib().deflateRawSync(whole.subarray(HEADER_BYTES), { level: DEFLATE_LEVEL });
+  if (deflated.length >= whole.length - HEADER_BYTES) return [whole];
+  const header = Buffer.from(whole.subarray(0, HEADER_BYTES));
+  header.writeUInt32BE(HEADER_BYTES - LENGTH_BYTES + deflated.length, 0);
+  header[LENGTH_BYTES] = (header[LENGTH_BYTES] as number) | VALUE_DEFLATED;
+  return [header, deflated];
+}
+
+/** A deflated value, inflated to at most MAX_FRAME bytes: a corrupt or hostile one (a zip bomb) is a ProtocolError. */
+function inflatedValue(body: Buffer): Buffer {
+  try {
+    return zlib().inflateRawSync(body, { maxOutputLength: MAX_FRAME });
+  } catch (e) {
+    throw new ProtocolError(`a deflated frame could not be inflated: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 
@@ -162,18 +196,23 @@ function emptyBody(payload: Buffer, what: string): void {
 /** Reads one frame's payload (as FrameDecoder yields it) into a message; anything malformed is a ProtocolError. */
 export function decodeMessage(payload: Buffer): Message {
   if (payload.length < 5) throw new ProtocolError(`a frame of ${payload.length} bytes has no kind and id`);
-  const kind = payload[0] as number;
+  const flagged = payload[0] as number;
   const id = payload.readUInt32BE(1);
+  const deflated = (flagged & VALUE_DEFLATED) !== 0;
+  const kind = flagged & ~VALUE_DEFLATED;
+  if (deflated && kind !== KIND.call && kind !== KIND.callUpload && kind !== KIND.result && kind !== KIND.resultDownload) throw new ProtocolError(`unknown frame kind ${flagged}`);
+  // the value: after the kind and id, or all of what they are followed by, inflated
+  const value = (): CodecValue => (deflated ? decodeValue(inflatedValue(payload.subarray(5))) : decodeValue(payload, 5));
   switch (kind) {
     case KIND.call:
     case KIND.callUpload: {
-      const body = decodeValue(payload, 5);
+      const body = value();
       if (!Array.isArray(body) || body.length !== 2 || typeof body[0] !== 'string') throw new ProtocolError('call frame without [method, args]');
       return { kind: 'call', id, method: body[0], args: body[1] as CodecValue, upload: kind === KIND.callUpload };
     }
     case KIND.result:
     case KIND.resultDownload:
-      return { kind: 'result', id, value: decodeValue(payload, 5), download: kind === KIND.resultDownload };
+      return { kind: 'result', id, value: value(), download: kind === KIND.resultDownload };
     case KIND.error:
       return { kind: 'error', id, error: wireErrorBody(decodeValue(payload, 5), 'error') };
     case KIND.abort:

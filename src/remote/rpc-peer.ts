@@ -113,7 +113,7 @@ export class RpcPeer {
   private readonly sendBucket: TokenBucket | null;
   private readonly readBucket: TokenBucket | null;
   private readonly pieceSize: number;
-  /** Data frames go deflated (frame.ts): set once `open` agreed to --compress. */
+  /** Data frames and call and result values go deflated (frame.ts): set once `open` agreed to --compress. */
   private compress = false;
   /** Reading is paused by the bandwidth limit until this timer fires. */
   private readThrottle: NodeJS.Timeout | null = null;
@@ -201,7 +201,7 @@ export class RpcPeer {
     this.end(new RemoteLostError('the remote session was closed'));
   }
 
-  /** Sends data frames deflated from now on (the far side must have agreed: both sides read them always). */
+  /** Sends data frames, and the values of calls and results, deflated from now on (both sides read them always). */
   compressData(on: boolean): void {
     this.compress = on;
   }
@@ -215,7 +215,7 @@ export class RpcPeer {
     const id = this.allocateId();
     let frame: Buffer[];
     try {
-      frame = encodeMessage({ kind: 'call', id, method, args, upload: upload !== null });
+      frame = encodeMessage({ kind: 'call', id, method, args, upload: upload !== null, compress: this.compress });
     } catch (e) {
       return Promise.reject(asError(e));
     }
@@ -322,7 +322,8 @@ export class RpcPeer {
 
   private sendReply(msg: Message): void {
     if (this.endReason !== null) return;
-    this.enqueue(encodeMessage(msg));
+    // --compress: a result's value too (a pulled batch of small files is one)
+    this.enqueue(encodeMessage(msg.kind === 'result' ? { ...msg, compress: this.compress } : msg));
   }
 
   // ---- input ----

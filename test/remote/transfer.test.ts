@@ -130,6 +130,19 @@ describe('--compress and --bwlimit over ssh', () => {
     expect(pulled.received).toBeLessThan(plain.sent / 3);
   });
 
+  it('--compress shrinks a tree of small files too (they travel in batches, as call and result values), both ways', () => {
+    const { a, b, state } = dirs();
+    for (let i = 0; i < 200; i++) writeFileSync(join(a, `s${i}.ts`), `export const line${i} = 'the quick brown fox jumps over the lazy dog';\n`.repeat(40));
+    const plain = linkBytes(sync(state, a, remote(join(b, 'plain'))));
+    const packed = linkBytes(sync(`${state}2`, a, remote(join(b, 'packed')), '--compress'));
+    expect(sameTrees(a, join(b, 'packed'))).toEqual([]);
+    expect(packed.sent).toBeLessThan(plain.sent / 3);
+    const pulledPlain = linkBytes(sync(`${state}3`, remote(a), join(b, 'pulled-plain')));
+    const pulled = linkBytes(sync(`${state}4`, remote(a), join(b, 'pulled'), '-z'));
+    expect(sameTrees(a, join(b, 'pulled'))).toEqual([]);
+    expect(pulled.received).toBeLessThan(pulledPlain.received / 3);
+  });
+
   it('--bwlimit 1M on a 4 MiB transfer ends with the right bytes, both ways', () => {
     const { a, b, state } = dirs();
     writeFileSync(join(a, 'r.bin'), randomBytes(4 * MiB));

@@ -7,7 +7,7 @@ import { deflateRawSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBandwidth } from '../../src/config/bandwidth.js';
 import { UsageError } from '../../src/errors.js';
-import { decodeMessage, encodeMessage, FrameDecoder, MAX_DATA_CHUNK } from '../../src/remote/frame.js';
+import { decodeMessage, encodeMessage, FrameDecoder, MAX_DATA_CHUNK, MAX_FRAME } from '../../src/remote/frame.js';
 import { ProtocolError } from '../../src/remote/protocol-error.js';
 import { RpcPeer, type RpcPeerOptions } from '../../src/remote/rpc-peer.js';
 import { TokenBucket } from '../../src/remote/token-bucket.js';
@@ -54,6 +54,32 @@ describe('deflated data frames', () => {
     const payload = (body: Buffer): Buffer => Buffer.concat([Buffer.from([12, 0, 0, 0, 1]), body]);
     expect(() => decodeMessage(payload(Buffer.from('not deflate at all')))).toThrow(ProtocolError);
     expect(() => decodeMessage(payload(deflateRawSync(Buffer.alloc(MAX_DATA_CHUNK + 1))))).toThrow(ProtocolError);
+  });
+});
+
+describe('deflated call and result values', () => {
+  // a batch of small files travels as a call's value (engine/batch-copy.ts), not as data frames
+  const files = Array.from({ length: 40 }, (_, i) => ({ path: `src/f${i}.ts`, bytes: Buffer.from(`export const line${i} = 'the quick brown fox';\n`.repeat(60)) }));
+  const decoded = (frame: Buffer[]): ReturnType<typeof decodeMessage> => decodeMessage(new FrameDecoder().push(Buffer.concat(frame))[0] as Buffer);
+
+  it('round-trip, smaller than plain; small or incompressible values go plain', () => {
+    const plain = Buffer.concat(encodeMessage({ kind: 'call', id: 7, method: 'installBatch', args: { items: files }, upload: false }));
+    const packed = encodeMessage({ kind: 'call', id: 7, method: 'installBatch', args: { items: files }, upload: false, compress: true });
+    expect(Buffer.concat(packed).length).toBeLessThan(plain.length / 10);
+    expect(decoded(packed)).toEqual({ kind: 'call', id: 7, method: 'installBatch', args: { items: files }, upload: false });
+    const result = encodeMessage({ kind: 'result', id: 9, value: files, download: true, compress: true });
+    expect(decoded(result)).toEqual({ kind: 'result', id: 9, value: files, download: true });
+    // the kind byte says plain: nothing to inflate
+    expect(Buffer.concat(encodeMessage({ kind: 'result', id: 9, value: 'short', download: false, compress: true }))[4]).toBe(3);
+    expect(Buffer.concat(encodeMessage({ kind: 'result', id: 9, value: randomBytes(8192), download: false, compress: true }))[4]).toBe(3);
+  });
+
+  it('a corrupt one, one that inflates beyond a frame, or the flag on a frame without a value is a ProtocolError', () => {
+    const flagged = (kind: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([kind | 0x80, 0, 0, 0, 1]), body]);
+    expect(() => decodeMessage(flagged(3, Buffer.from('not deflate at all')))).toThrow(ProtocolError);
+    expect(() => decodeMessage(flagged(1, deflateRawSync(Buffer.alloc(MAX_FRAME + 1))))).toThrow(ProtocolError);
+    expect(() => decodeMessage(flagged(10, deflateRawSync(Buffer.alloc(0))))).toThrow(/unknown frame kind/);
+    expect(() => decodeMessage(flagged(6, deflateRawSync(Buffer.from('x'))))).toThrow(/unknown frame kind/);
   });
 });
 
