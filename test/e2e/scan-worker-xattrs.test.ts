@@ -9,22 +9,13 @@ import { scanInWorker } from '../../src/scan/scan-in-worker.js';
 import { openPair } from '../../src/sync/pair.js';
 import { filterOf, scanBothSides } from '../../src/sync/scan-pair.js';
 import { runCli, sandbox } from '../helpers/cli.js';
-import { put } from '../helpers/tree.js';
+import { KEEP_ALL, NO_RULES, xattrTaggedTree } from '../helpers/metadata.js';
 
 const WORKER = new URL('../../dist/scan/scan-worker.js', import.meta.url);
-const NO_RULES = { exclude: [], include: [] };
-const KEEP_ALL = { owner: true, group: true, xattrs: true };
-
-function taggedTree(root: string): void {
-  for (let i = 0; i < 12; i++) put(root, `d${i % 3}/f${i}`, `content ${i}\n`);
-  execFileSync('setfattr', ['-n', 'user.note', '-v', 'on a file', `${root}/d0/f3`]);
-  execFileSync('setfattr', ['-n', 'user.note', '-v', 'on a dir', `${root}/d1`]);
-}
-
 describe('xattrs in a worker scan', () => {
   it('the worker reads none: every file and directory of its side gets the digest the main thread gives', async () => {
     const { src } = sandbox();
-    taggedTree(src);
+    xattrTaggedTree(src);
     const job = { root: absFromText(src) as AbsPath, side: 'right' as const, rules: NO_RULES, filterRoots: [], keep: KEEP_ALL };
     const got = await scanInWorker(job, () => ({ vouch: null, vouchXattrs: () => 'feedfacefeedface' }), WORKER).outcome;
     if (!got.ok) throw new Error(got.reason);
@@ -37,7 +28,7 @@ describe('xattrs in a worker scan', () => {
   it('with xattrs kept, the worker way equals the main-thread way, before and after the attributes change', async () => {
     const sb = sandbox();
     mkdirSync(sb.dst);
-    taggedTree(sb.src);
+    xattrTaggedTree(sb.src);
     expect(runCli(['sync', '--state-dir', sb.state, sb.src, sb.dst]).stderr).toBe('');
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'changed', `${sb.dst}/d0/f3`]); // not vouched for any more
     execFileSync('setfattr', ['-n', 'user.added', '-v', 'new', `${sb.dst}/d2/f5`]);

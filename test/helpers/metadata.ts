@@ -3,6 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { put } from './tree.js';
 
 export interface EntryMetadata {
   readonly owner: string;
@@ -49,3 +50,14 @@ export function ownerOf(abs: string): string {
   const st = lstatSync(abs);
   return `${st.uid}:${st.gid}`;
 }
+
+/** Twelve files in three dirs, with a user xattr on one file (d0/f3) and on one directory (d1). */
+export function xattrTaggedTree(root: string): void {
+  for (let i = 0; i < 12; i++) put(root, `d${i % 3}/f${i}`, `content ${i}\n`);
+  execFileSync('setfattr', ['-n', 'user.note', '-v', 'on a file', `${root}/d0/f3`]);
+  execFileSync('setfattr', ['-n', 'user.note', '-v', 'on a dir', `${root}/d1`]);
+}
+
+/** A run's settings that keep owner, group and xattrs; and no filter rules. */
+export const KEEP_ALL = { owner: true, group: true, xattrs: true } as const;
+export const NO_RULES = { exclude: [], include: [] };

@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { AbsPath, RelPath } from '../../src/core/types.js';
 import type { ScanResult } from '../../src/scan/scan.js';
 import { type CliResult, makeTempDir, removeTempDir, runCli, sandbox } from '../helpers/cli.js';
-import { xattrDump } from '../helpers/metadata.js';
+import { KEEP_ALL, NO_RULES, xattrDump, xattrTaggedTree } from '../helpers/metadata.js';
 import { remoteSide, standinSsh } from '../helpers/remote-side.js';
 import { put } from '../helpers/tree.js';
 
@@ -18,23 +18,13 @@ const { openPair } = await built<typeof import('../../src/sync/pair.js')>('sync/
 const { filterOf, scanBothSides } = await built<typeof import('../../src/sync/scan-pair.js')>('sync/scan-pair.js');
 const { LocalEndpoint } = await built<typeof import('../../src/endpoint/local-endpoint.js')>('endpoint/local-endpoint.js');
 
-const NO_RULES = { exclude: [], include: [] };
-const KEEP_ALL = { owner: true, group: true, xattrs: true };
-
-function taggedTree(root: string): void {
-  for (let i = 0; i < 12; i++) put(root, `d${i % 3}/f${i}`, `content ${i}\n`);
-  execFileSync('setfattr', ['-n', 'user.note', '-v', 'on a file', `${root}/d0/f3`]);
-  execFileSync('setfattr', ['-n', 'user.note', '-v', 'on a dir', `${root}/d1`]);
-}
-
 function sync(env: Record<string, string>, state: string, args: readonly string[]): CliResult {
   const r = runCli(['sync', '--ssh', standinSsh, '--state-dir', state, ...args], { env, timeoutMs: 60_000 });
   if (r.code !== 0) throw new Error(`exit ${r.code}:\n${r.stdout}\n${r.stderr}`);
   return r;
 }
 
-const digests = (scan: ScanResult): Record<string, string | undefined> =>
-  Object.fromEntries([...scan.entries].map(([p, e]) => [p, e.entry.kind === 'symlink' ? 'a link' : e.entry.xattrs]));
+const digests = (scan: ScanResult): Record<string, string | undefined> => Object.fromEntries([...scan.entries].map(([p, e]) => [p, e.entry.kind === 'symlink' ? 'a link' : e.entry.xattrs]));
 
 describe('xattrs of a remote side', () => {
   it('each far entry gets the digest a walk of its own root gives, vouched or read late, before and after the attributes change', async () => {
@@ -46,7 +36,7 @@ describe('xattrs of a remote side', () => {
     });
     const sb = sandbox();
     mkdirSync(sb.dst);
-    taggedTree(sb.src);
+    xattrTaggedTree(sb.src);
     sync(side.env, sb.state, [sb.src, `127.0.0.1:${sb.dst}`]);
     // after the sync the index vouches for every far entry; these two it no longer can (their ctimes moved)
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'changed', `${sb.dst}/d0/f3`]);
@@ -55,7 +45,17 @@ describe('xattrs of a remote side', () => {
     execFileSync('setfattr', ['-n', 'user.note', '-v', 'on a new file', `${sb.dst}/d1/fresh`]);
 
     // keep (beside the pair's options, as a run's settings carry it): the far side is offered our xattr library
-    const options = { left: sb.src, right: `127.0.0.1:${sb.dst}`, mode: 'two-way' as const, stateDir: sb.state, force: false, waitSeconds: 0, dryRun: true, sshCommand: standinSsh, keep: KEEP_ALL };
+    const options = {
+      left: sb.src,
+      right: `127.0.0.1:${sb.dst}`,
+      mode: 'two-way' as const,
+      stateDir: sb.state,
+      force: false,
+      waitSeconds: 0,
+      dryRun: true,
+      sshCommand: standinSsh,
+      keep: KEEP_ALL,
+    };
     const pair = await openPair(options);
     onTestFinished(() => pair.close());
     const s = { checksum: false, filters: NO_RULES, keep: KEEP_ALL };
@@ -75,7 +75,7 @@ describe('xattrs of a remote side', () => {
     onTestFinished(() => removeTempDir(dir));
     const side = remoteSide();
     const [near, far, state] = ['near', 'far', 'state'].map((n) => join(dir, n)) as [string, string, string];
-    taggedTree(near);
+    xattrTaggedTree(near);
     mkdirSync(far);
     sync(side.env, state, [near, `127.0.0.1:${far}`]);
     const before = xattrDump(join(near, 'd0/f3'));
