@@ -103,7 +103,7 @@ export class RemoteEndpoint implements Endpoint {
     const keep = req.keep ?? NO_META;
     // the agent has no index to vouch with: a listxattr on every entry there was a third of its walk (10k entries,
     // no-op). It walks without them, and this side asks for the digests its index does not vouch for.
-    const late = keep.xattrs && req.vouchXattrs !== undefined;
+    const late = keep.xattrs && req.xattrsAfterWalk === true && req.vouchXattrs !== undefined;
     const down = await this.peer.callWithDownload('scan', { side: req.side, keep: wire(keep), rules: wire(rules), ...(late ? { lateXattrs: true } : {}) });
     return this.scanResultOf(req, down, true, late);
   }

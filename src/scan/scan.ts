@@ -64,6 +64,11 @@ export interface WalkOptions {
   readonly keep?: KeptMeta;
   /** The xattr digest the index vouches for (see vouchedXattrs); absent: every entry's are read. */
   readonly vouchXattrs?: VouchXattrs;
+  /**
+   * A remote side's walk leaves xattrs out, and those the index does not vouch for are asked for after it
+   * (remote/remote-endpoint.ts). Set when the index holds rows to vouch with: a first sync reads them in the walk.
+   */
+  readonly xattrsAfterWalk?: boolean;
   /** The string a path already has in memory (the index's key), or `path` itself: see SharedPath. */
   readonly sharedPath?: SharedPath;
   /** Where the xattr values read are kept for this run's copies (xattr-values.ts); absent: not kept. */

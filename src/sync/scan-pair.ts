@@ -56,6 +56,7 @@ function lazyScanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'k
     vouchXattrs: (path, stat) => real().vouchXattrs?.(path, stat),
     sharedPath: (path) => real().sharedPath?.(path) ?? path,
     keep: s.keep,
+    xattrsAfterWalk: pair.indexedPaths > 0,
   };
 }
 

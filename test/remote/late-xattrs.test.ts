@@ -68,6 +68,12 @@ describe('xattrs of a remote side', () => {
     expect(far['d2/f5' as RelPath]).toMatch(/^[0-9a-f]{16}$/);
     expect(far['d1/fresh' as RelPath]).toMatch(/^[0-9a-f]{16}$/);
     expect(far['d1' as RelPath]).toBe(digests(got.left)['d1' as RelPath]);
+
+    // with an index of no rows (a first sync) the far walk reads them itself: the same digests
+    const fresh = await openPair({ ...options, stateDir: `${sb.state}-fresh` });
+    onTestFinished(() => fresh.close());
+    expect(fresh.indexedPaths).toBe(0);
+    expect(digests((await scanBothSides(fresh, s, filterOf(fresh, s))).right)).toEqual(digests(own));
   });
 
   it('a change to a far file’s xattrs alone reaches the local side in a two-way sync, and the next run is a no-op', () => {
