@@ -166,9 +166,7 @@ class AgentSession {
       this.watch = null;
       return null;
     });
-    this.on('xattrDigests', v.object({ asked: v.array(v.object({ path: relPath, ino: v.bigint(), ctimeNs: v.bigint() })) }), async ({ asked }) =>
-      wire(this.ep().xattrDigests(asked)),
-    );
+    this.on('xattrDigests', v.object({ asked: v.array(v.object({ path: relPath, ino: v.bigint(), ctimeNs: v.bigint() })) }), async ({ asked }) => wire(this.ep().xattrDigests(asked)));
     this.on('hash', v.object({ paths: v.array(relPath), concurrency: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1024)) }), async ({ paths, concurrency }) =>
       wire(await this.ep().hash(paths, concurrency)),
     );
