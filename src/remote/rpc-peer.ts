@@ -222,8 +222,16 @@ export class RpcPeer {
     return new Promise<DownloadResult>((resolve, reject) => {
       const call: PendingCall = { method, resolve, reject, uploadFailure: null, replied: false };
       this.pending.set(id, call);
-      this.enqueue(frame);
-      if (upload !== null) void this.sendUpload(id, call, upload);
+      const send = (): void => {
+        // a session that ended meanwhile has rejected the call already
+        if (this.endReason !== null) return;
+        this.enqueue(frame);
+        if (upload !== null) void this.sendUpload(id, call, upload);
+      };
+      // --bwlimit holds calls to the rate too, not only data frames: a batch of small files is one call's value
+      const wait = this.sendBucket?.take(frame.reduce((n, b) => n + b.length, 0)) ?? 0;
+      if (wait > 0) setTimeout(send, wait);
+      else send();
     });
   }
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { parseBandwidth } from '../../src/config/bandwidth.js';
 import { UsageError } from '../../src/errors.js';
 import { decodeMessage, encodeMessage, FrameDecoder, MAX_DATA_CHUNK, MAX_FRAME } from '../../src/remote/frame.js';
@@ -102,6 +102,28 @@ async function* repeat(chunk: Buffer, times: number): AsyncGenerator<Buffer> {
 }
 
 describe('an RPC session with --compress and --bwlimit', () => {
+  it('holds a call whose value is over the burst until the rate allows it, as it holds data frames', async () => {
+    // fake timers for the wait and the bucket's clock only: the session's own turns (setImmediate) run as usual,
+    // so what is checked is whether the call's frame was written, not how long anything took
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const { a, b } = pair({ bytesPerSecond: 1024 * 1024 });
+    b.handle('size', async (args) => (args instanceof Uint8Array ? args.length : -1));
+    const turns = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    // a batch of small files is one call's value: 2 MiB at 1 MiB/s must not leave at once
+    const reply = a.call('size', randomBytes(2 * 1024 * 1024));
+    await turns(5);
+    expect(a.stats.framesSent).toBe(0);
+    vi.advanceTimersByTime(2000);
+    await turns(5);
+    expect(a.stats.framesSent).toBe(1);
+    expect(await reply).toBe(2 * 1024 * 1024);
+  });
+
   it('carries an upload exactly, deflated, at a limited rate, and the far side reads it', async () => {
     const { a, b } = pair({ bytesPerSecond: 4 * 1024 * 1024 });
     a.compressData(true);
