@@ -18,6 +18,8 @@
 //   9 cancel            empty: the stream's receiver wants no more (the sender stops and sends end or abort)
 //   10 ping, 11 pong    empty, id 0: keepalive
 //   12 data-deflated    as data, the chunk compressed (raw deflate): sent only after `open` agreed to --compress
+//   kind | 0x80         a call, call-upload, result or result-download whose codec value is raw-deflated (--compress;
+//                       values of 512 bytes or more, when that makes them smaller); on any other kind, refused
 //
 // Why length-prefixed: a reader knows where each frame ends without scanning its bytes, so any byte may
 // appear in a payload (raw file data, binary names), and a chunk split anywhere by the pipe reassembles.
