@@ -1,5 +1,6 @@
 import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
+import { bytesOfPaths, PathBytes } from './path-bytes.js';
 import { allocColumns, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
 
 /** What a growing table settles per slot beyond the columns, filled as it goes (ScanExtras, mutable). */
@@ -10,8 +11,18 @@ interface GrowingExtras {
   readonly devs: Map<number, bigint>;
 }
 
-/** Slots to start with; the columns double when full (a 100k-entry walk copies them 7 times, a few MB in all). */
+/** Slots to start with when the walk has no estimate; the columns double when full. */
 const INITIAL_CAPACITY = 1024;
+
+/**
+ * Slots for a walk that expects about `expected` entries (the index's path count): that many and a little room,
+ * so that an unchanged tree of 100k entries fills 105k slots instead of doubling its way to 131k (7 copies, and
+ * 1.8 MB of columns left empty on each side, issue 11: peak RSS). A tree that grew past it doubles from there.
+ */
+export function initialCapacity(expected: number | undefined): number {
+  if (expected === undefined || !(expected > 0)) return INITIAL_CAPACITY;
+  return Math.max(INITIAL_CAPACITY, Math.ceil(expected * 1.03) + 256);
+}
 
 /**
  * A walk's result, written into columns as it is found (issue 11, memory). A walk kept every entry as
@@ -28,22 +39,24 @@ export class GrowingScanTable extends ScanTable {
   /**
    * The paths appended, in slot order, while the table has no map of them yet (`keyed: false`): a scan worker's
    * walk hands its paths over in order and never looks one up, and the map cost it a hash and an entry per path
-   * (about 100 ms of its CPU at 100k paths, and memory alive while the main thread peaks). Any lookup builds it.
+   * (about 100 ms of its CPU at 100k paths, and memory alive while the main thread peaks). Kept as bytes, not
+   * strings (path-bytes.ts says why). Any lookup builds the map.
    */
-  private unmapped: RelPath[] | null;
+  private unmapped: PathBytes | null;
 
-  constructor(options: { readonly keyed?: boolean } = {}) {
+  constructor(options: { readonly keyed?: boolean; readonly expectedEntries?: number } = {}) {
     const growing: GrowingExtras = { hashes: [], xattrs: [], targets: new Map(), devs: new Map() };
-    super(allocColumns(INITIAL_CAPACITY), growing, []);
+    super(allocColumns(initialCapacity(options.expectedEntries)), growing, []);
     this.growing = growing;
-    this.unmapped = options.keyed === false ? [] : null;
+    this.unmapped = options.keyed === false ? new PathBytes(options.expectedEntries) : null;
   }
 
   protected override pathMap(): Map<RelPath, number | ScannedEntry> {
     const pending = this.unmapped;
     if (pending !== null) {
       this.unmapped = null;
-      for (let i = 0; i < pending.length; i++) this.bindSlot(pending[i] as RelPath, i);
+      const paths = pending.toPaths();
+      for (let i = 0; i < paths.length; i++) this.bindSlot(paths[i] as RelPath, i);
     }
     return super.pathMap();
   }
@@ -54,7 +67,9 @@ export class GrowingScanTable extends ScanTable {
     if (i === this.c.kinds.length) this.c = grownColumns(this.c, i * 2);
     writeColumns(this.c, i, s);
     const e = s.entry;
-    if (e.kind === 'file') this.growing.hashes[i] = e.hash;
+    // a table without a map is a worker's, whose walk has no index to vouch with: its hashes are all null, which
+    // an absent slot says as well (ScannedRow reads `?? null`), without an array slot per file
+    if (e.kind === 'file' && (e.hash !== null || this.unmapped === null)) this.growing.hashes[i] = e.hash;
     if (e.kind === 'symlink') this.growing.targets.set(i, e.target);
     else if (e.xattrs !== undefined) this.growing.xattrs[i] = e.xattrs;
     if (s.stat.dev !== undefined) this.growing.devs.set(i, s.stat.dev);
@@ -95,7 +110,7 @@ export class GrowingScanTable extends ScanTable {
     return {
       count: this.used,
       columns: this.c,
-      paths: this.unmapped ?? [...this.keys()],
+      pathBytes: this.unmapped?.take() ?? bytesOfPaths(this.keys()),
       hashes: this.growing.hashes,
       xattrs: this.growing.xattrs,
       targets: this.growing.targets,
@@ -108,7 +123,8 @@ export class GrowingScanTable extends ScanTable {
 export interface InSlotOrder {
   readonly count: number;
   readonly columns: ScanColumns;
-  readonly paths: readonly RelPath[];
+  /** The paths in slot order, each followed by a NUL (path-bytes.ts). */
+  readonly pathBytes: Uint8Array;
   readonly hashes: readonly (string | null | undefined)[];
   readonly xattrs: readonly (string | undefined)[];
   /** By slot, in ascending slot order (each set as its slot was appended). */

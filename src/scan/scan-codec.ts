@@ -1,19 +1,20 @@
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
 import { GrowingScanTable, type InSlotOrder } from './growing-scan-table.js';
+import { PathBytes, PathBytesError, pathsOfBytes } from './path-bytes.js';
 import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
 
 /*
  * A scan made in a worker thread (scan-worker.ts) crosses to the main thread in columns: a Map of
- * 100,000 small objects costs a structured clone of every object, while one latin1 string of all paths
- * and a few typed arrays are copied (or, for the arrays, moved) in one piece each.
+ * 100,000 small objects costs a structured clone of every object, while the paths' bytes and a few typed
+ * arrays are moved in one piece each.
  */
 
-/** One side's scan in columns; entry i is the i-th path of `paths`. */
+/** One side's scan in columns; entry i is the i-th path of `pathBytes`. */
 export interface EncodedScan extends ScanColumns {
   readonly side: Side;
-  /** Every path joined by NUL (a byte no Linux name holds), in the scan's order. */
-  readonly paths: string;
+  /** Every path's bytes followed by a NUL (a byte no Linux name holds), in the scan's order (path-bytes.ts). */
+  readonly pathBytes: Uint8Array;
   readonly count: number;
   /** The devices of the entries that carry one (hard-linked files only), as [entry index, st_dev]. */
   readonly devs: readonly (readonly [number, bigint])[];
@@ -29,7 +30,6 @@ export interface EncodedScan extends ScanColumns {
   readonly leftoverTemps: readonly RelPath[];
 }
 
-const SEP = '\0';
 const XATTRS_KEPT = 1;
 
 export class ScanCodecError extends Error {
@@ -47,10 +47,9 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
   const xattrs: [number, string][] = [];
   const targets: string[] = [];
   const hashes: [number, string][] = [];
-  const paths: string[] = [];
+  const paths = new PathBytes(count);
   let i = 0;
   for (const [path, s] of scan.entries) {
-    if (path.includes(SEP)) throw new ScanCodecError(`a path holds a NUL byte: ${JSON.stringify(path)}`);
     paths.push(path);
     writeColumns(columns, i, s);
     const e = s.entry;
@@ -66,7 +65,7 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
   const { kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids } = columns;
   const encoded: EncodedScan = {
     side: scan.side,
-    paths: paths.join(SEP),
+    pathBytes: paths.take(),
     count,
     kinds,
     sizes,
@@ -87,7 +86,7 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     problems: scan.problems,
     leftoverTemps: scan.leftoverTemps,
   };
-  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids, metaFlags].map((a) => a.buffer as ArrayBuffer);
+  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids, metaFlags, encoded.pathBytes].map((a) => a.buffer as ArrayBuffer);
   return { encoded, transfer };
 }
 
@@ -96,8 +95,7 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
  * built per path; only the extras are put in the encoded form. Same result as encoding its entries one by one.
  */
 function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded: EncodedScan; readonly transfer: ArrayBuffer[] } {
-  const { count, columns, paths } = t;
-  for (const path of paths) if (path.includes(SEP)) throw new ScanCodecError(`a path holds a NUL byte: ${JSON.stringify(path)}`);
+  const { count, columns, pathBytes } = t;
   const metaFlags = new Uint8Array(count);
   const xattrs: [number, string][] = [];
   const hashes: [number, string][] = [];
@@ -112,7 +110,7 @@ function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded
   const encoded: EncodedScan = {
     ...columns,
     side: scan.side,
-    paths: paths.join(SEP),
+    pathBytes,
     count,
     devs: [...t.devs],
     metaFlags,
@@ -122,7 +120,7 @@ function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded
     problems: scan.problems,
     leftoverTemps: scan.leftoverTemps,
   };
-  return { encoded, transfer: [...Object.values(columns), metaFlags].map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
+  return { encoded, transfer: [...Object.values(columns), metaFlags, pathBytes].map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
 }
 
 /** The xattr digest of an entry the encoded scan has none for (scan/late-xattrs.ts); undefined: unknown. */
@@ -135,7 +133,12 @@ export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefine
  * Entries are built in one shape each, as scan.ts builds them (absent metadata is an undefined field).
  */
 export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null, sharedPath?: SharedPath): ScanResult {
-  const paths = c.count === 0 ? [] : c.paths.split(SEP);
+  let paths: RelPath[];
+  try {
+    paths = pathsOfBytes(c.pathBytes, c.count);
+  } catch (e) {
+    throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
+  }
   const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
   // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine
   if (paths.length !== c.count || columns.some((col) => col.length < c.count))

@@ -14,7 +14,7 @@ try {
   // A filter of its own, from the same rules and roots; the main thread compares what both read.
   const filter = new PathFilter(job.rules, job.filterRoots);
   // No hash vouching here: the index lives in the main thread, which vouches when it decodes.
-  const scan = walkTree({ root: job.root, side: job.side, filter, vouch: null, keep: job.keep, keyed: false });
+  const scan = walkTree({ root: job.root, side: job.side, filter, vouch: null, keep: job.keep, keyed: false, expectedEntries: job.expectedEntries });
   const { encoded, transfer } = encodeScan(scan);
   post({ ok: true, scan: encoded, rulesRead: [...filter.rulesRead()] }, transfer);
 } catch (e) {

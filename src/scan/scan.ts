@@ -84,6 +84,8 @@ export interface WalkOptions {
    * result is handed over in order (a scan worker's). Default true.
    */
   readonly keyed?: boolean;
+  /** About how many entries the walk will find (the index's path count), to size its table (growing-scan-table.ts); absent: unknown. */
+  readonly expectedEntries?: number;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -125,7 +127,7 @@ class RootWalk {
   ) {
     const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
     // a whole root's entries are kept in columns as they are found (growing-scan-table.ts says why)
-    const entries = new GrowingScanTable({ keyed: opts.keyed !== false });
+    const entries = new GrowingScanTable({ keyed: opts.keyed !== false, ...(opts.expectedEntries === undefined ? {} : { expectedEntries: opts.expectedEntries }) });
     const sink: WalkSink = { entries, add: (path, scanned) => entries.append(path, scanned), problems: [], leftoverTemps: [], meta, ...(onFinal === undefined ? {} : { onFinal }) };
     this.sink = sink;
     this.result = { side: opts.side, entries: sink.entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };

@@ -11,6 +11,8 @@ export interface ScanJob {
   readonly filterRoots: readonly AbsPath[];
   /** Owner, group and xattrs to record (absent: none). */
   readonly keep?: KeptMeta;
+  /** About how many entries to expect (WalkOptions.expectedEntries). */
+  readonly expectedEntries?: number;
 }
 
 /** The worker's one message: the scan in columns and the ignore rules its filter read, or why it failed. */

@@ -30,6 +30,7 @@ export function scanRequestOf(pair: Pick<OpenPair, 'base' | 'store'>, s: Pick<Sy
       vouchXattrs: (path, stat) => base.vouchedXattrs(path, side, stat),
       sharedPath: (path) => base.sharedPath(path),
       keep: s.keep,
+      expectedEntries: base.size,
     };
   }
   const sideRecord = pair.store.sideRecordLookup(base, side);
@@ -39,6 +40,7 @@ export function scanRequestOf(pair: Pick<OpenPair, 'base' | 'store'>, s: Pick<Sy
     vouch: vouchFromBase(base, sideRecord, s.checksum),
     vouchXattrs: (path, stat) => vouchedXattrs(stat, base.get(path), sideRecord(path)),
     keep: s.keep,
+    expectedEntries: base.size,
   };
 }
 
@@ -132,7 +134,8 @@ export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'check
     const left = await scanSide(pair, s, 'left', filter);
     return { left, right: await scanSide(pair, s, 'right', filter), way: 'sequential' };
   }
-  const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right], keep: s.keep };
+  // the index's path count sizes the worker's table (growing-scan-table.ts initialCapacity): taken when the index was opened, without loading the base
+  const job = { root: pair.root('right'), side: 'right' as const, rules: s.filters, filterRoots: [pair.roots.left, pair.roots.right], keep: s.keep, expectedEntries: pair.indexedPaths };
   // started before anything reads pair.base: the index loads while the worker walks
   const running = scanInWorker(job, () => scanRequestOf(pair, s, 'right', filter), o.workerUrl ?? SCAN_WORKER_URL);
   let left: ScanResult;

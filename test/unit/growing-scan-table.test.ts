@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Entry, RelPath, ScannedEntry, StatId } from '../../src/core/types.js';
 import { GrowingScanTable } from '../../src/scan/growing-scan-table.js';
+import { pathsOfBytes } from '../../src/scan/path-bytes.js';
 
 /**
  * Entry i of a synthetic walk, in the shapes scan.ts builds (fs/stat.ts statIdOf; absent metadata an undefined
@@ -100,7 +101,7 @@ describe('a GrowingScanTable handed over in place (scan-codec.ts encodeScan)', (
     const t = fresh();
     const whole = t.inSlotOrder();
     expect(whole?.count).toBe(10);
-    expect(whole?.paths).toEqual([...t.keys()]);
+    expect(pathsOfBytes(whole?.pathBytes ?? new Uint8Array(), 10)).toEqual([...t.keys()]);
     const deleted = fresh();
     deleted.delete(synthetic(4)[0]);
     expect(deleted.inSlotOrder()).toBeNull();
@@ -113,11 +114,25 @@ describe('a GrowingScanTable handed over in place (scan-codec.ts encodeScan)', (
     const t = new GrowingScanTable({ keyed: false });
     for (let i = 0; i < 2000; i++) t.append(...synthetic(i));
     const order = Array.from({ length: 2000 }, (_, i) => synthetic(i)[0]);
-    expect(t.inSlotOrder()?.paths).toEqual(order);
+    expect(pathsOfBytes(t.inSlotOrder()?.pathBytes ?? new Uint8Array(), 2000)).toEqual(order);
     expect(t.get(synthetic(1500)[0])).toEqual(synthetic(1500)[1]);
     t.append(...synthetic(2000));
     expect(t.size).toBe(2001);
     expect([...t.keys()]).toEqual([...order, synthetic(2000)[0]]);
-    expect(t.inSlotOrder()?.paths).toEqual([...order, synthetic(2000)[0]]);
+    expect(pathsOfBytes(t.inSlotOrder()?.pathBytes ?? new Uint8Array(), 2001)).toEqual([...order, synthetic(2000)[0]]);
+  });
+});
+
+describe('a GrowingScanTable sized for the entries it expects (issue 11: peak RSS)', () => {
+  it('fills the expected count without outgrowing its columns, and still grows past it', () => {
+    const t = new GrowingScanTable({ keyed: false, expectedEntries: 5000 });
+    const first = t.columnsNow().columns;
+    expect(first.kinds.length).toBeLessThan(2 * 5000);
+    for (let i = 0; i < 5000; i++) t.append(...synthetic(i));
+    expect(t.columnsNow().columns).toBe(first);
+    for (let i = 5000; i < first.kinds.length + 1; i++) t.append(...synthetic(i));
+    expect(t.columnsNow().columns).not.toBe(first);
+    expect(t.size).toBe(first.kinds.length + 1);
+    for (const i of [0, 4999, 5000, first.kinds.length]) expect(t.get(synthetic(i)[0])).toEqual(synthetic(i)[1]);
   });
 });
