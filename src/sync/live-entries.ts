@@ -44,6 +44,15 @@ export class LiveEntries implements Map<RelPath, ScannedEntry> {
     }
   }
 
+  /**
+   * The scan table the entries live in, when they do (a full scan's, adopted): every change made since is set on it
+   * too, as an entry of its own (ScanTable.set), so its columns still prove only paths as scanned. For the columnar
+   * quiet test of a watch's full cycle (quiet-columns.ts).
+   */
+  table(): ScanTable | null {
+    return this.store instanceof ScanTable ? this.store : null;
+  }
+
   /** The directories among the entries (what a watch of this side covers). */
   dirPaths(): Set<RelPath> {
     const out = new Set<RelPath>();

@@ -14,6 +14,8 @@ import { dir, file, link, NOW_MS, sec } from './fixtures/entries.js';
 import { GrowingScanTable } from '../../src/scan/growing-scan-table.js';
 import { BaseTable } from '../../src/store/base-table.js';
 import { columnarQuiet } from '../../src/sync/quiet-columns.js';
+import { ChildIndex } from '../../src/core/path-index.js';
+import { LiveEntries } from '../../src/sync/live-entries.js';
 
 const POOL = ['a', 'b', 'd', 'd/x', 'd/y', 'e', 'e/z', 'e/z/w'] as const;
 const DIRS = new Set(['d', 'e', 'e/z']);
@@ -296,5 +298,50 @@ describe('the quiet proof from the columns (sync/quiet-columns.ts)', () => {
     expect(columnarQuiet('one-way', links.base, links.left, links.right)?.(relPath('a'))).toBe(false);
     const plain = inputsOf(POOL.map((): PathCase => ({ origin: 'file', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' })));
     expect(columnarQuiet('one-way', plain.base, plain.left, plain.right)).toBeNull();
+  });
+
+  it("finds the general test's scope for a watch's entries too: a full scan adopted, then changed by its cycles", () => {
+    fc.assert(
+      fc.property(
+        fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }),
+        fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }),
+        fc.array(fc.boolean(), { minLength: POOL.length, maxLength: POOL.length }),
+        (scanned, later, changed) => {
+          // the full scan as adopted; the paths marked changed then hold what `later` says (set, or deleted where it has none)
+          const first = asColumns(inputsOf(scanned));
+          const now = inputsOf(later);
+          const live = (side: 'left' | 'right'): { live: Snapshot; plain: Snapshot } => {
+            const entries = new LiveEntries(new ChildIndex(() => true));
+            entries.adopt(first[side].entries as Map<RelPath, ScannedEntry>);
+            const plain = new Map(first[side].entries);
+            POOL.forEach((p, i) => {
+              if (changed[i] !== true) return;
+              const path = relPath(p);
+              const e = now[side].entries.get(path);
+              if (e === undefined) {
+                entries.delete(path);
+                plain.delete(path);
+              } else {
+                entries.set(path, e);
+                plain.set(path, e);
+              }
+            });
+            return { live: { side, entries, problems: [] }, plain: { side, entries: plain, problems: [] } };
+          };
+          const left = live('left');
+          const right = live('right');
+          const base = asColumns(now).base;
+          for (const mode of ['one-way', 'two-way'] as const) {
+            const proof = columnarQuiet(mode, base, left.live, right.live);
+            expect(proof).not.toBeNull();
+            const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
+            const general = unlimited(find(now.base, left.plain, right.plain));
+            const proven = unlimited(find(base, left.live, right.live, Number.POSITIVE_INFINITY, proof));
+            expect([...proven].sort(), mode).toEqual([...general].sort());
+          }
+        },
+      ),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 1000) },
+    );
   });
 });
