@@ -1129,6 +1129,25 @@ function cpuMs(pid, ticks) {
   return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / ticks;
 }
 
+/** How long cycleRun waits at most for a watch to be quiet after ready, and what "quiet" is: this long with at most one tick of CPU. */
+const SETTLE_MAX_MS = 30_000;
+const QUIET_SPAN_MS = 2000;
+
+/**
+ * Waits until the process has used at most one clock tick of CPU over QUIET_SPAN_MS; false if that did not happen
+ * within SETTLE_MAX_MS.
+ * @param {number} pid @param {number} ticks
+ */
+async function settleCpu(pid, ticks) {
+  const deadline = now() + SETTLE_MAX_MS;
+  while (now() < deadline) {
+    const c0 = cpuMs(pid, ticks);
+    await sleep(QUIET_SPAN_MS);
+    if (cpuMs(pid, ticks) - c0 <= 1000 / ticks) return true;
+  }
+  return false;
+}
+
 /** @param {Tool} tool @param {Dirs} d @param {string[]} leafDirs */
 async function cycleRun(tool, d, leafDirs) {
   const ticks = clockTicks();
@@ -1144,8 +1163,14 @@ async function cycleRun(tool, d, leafDirs) {
     }
     const readyMs = line.t - p.t0;
     const hwmMB = procMem(p.pid).hwm;
-    // Let the start-up's own persist and flush finish before anything is counted.
+    // Let the start-up's own persist and flush finish before anything is counted: at least two cycle gaps, then until
+    // the process has been quiet for a while. The flush a watch owes its prior sync (`sync -f` of a disk that has
+    // just taken a 100k-file tree) is counted when its child is reaped, and landed in the idle window in some runs:
+    // 8.3 ms/s of "idle" there made the one-way figure read 3.5 ms a change at 4a06209, where runs without it read
+    // 13-27 ms.
     await sleep(2 * CFG.cycleGapMs);
+    const settled = await settleCpu(p.pid, ticks);
+    if (!settled) notes.push(`cycle, ${tool.label}: the process was not quiet within ${SETTLE_MAX_MS / 1000} s of ready; idle measured anyway`);
     // The idle rate over as long as the changes will take: whatever tsync does with nothing to do (timers,
     // the periodic persist check) is not the cost of a change.
     const idleSpan = changes * CFG.cycleGapMs;
@@ -1254,7 +1279,7 @@ async function scenarioCycle(report) {
   ];
   report.sections.push({
     title: `Cycle: one changed file at a time in a ${files.toLocaleString('en-US')}-file tree (issue 11)`,
-    text: `A and B identical (B made with \`cp -a\`), synced once by \`tsync sync\` beforehand. Ready and peak RSS (VmHWM) as in the startup scenario. Then ${changes} single files far apart in the tree are rewritten one at a time, ${CFG.cycleGapMs} ms apart (room for the cycle and tsync's 1 s persist with its flush); latency is from the write until B holds the content. CPU per change is the watch process's utime + stime (plus its waited-for children: the \`sync -f\` flushes) from /proc/PID/stat over the ${changes} changes, minus the idle rate measured over an equally long quiet period just before, divided by ${changes}; /proc counts in ticks of ${(1000 / clockTicks()).toFixed(0)} ms, so the mean is good to about ${(1000 / clockTicks() / changes).toFixed(1)} ms.`,
+    text: `A and B identical (B made with \`cp -a\`), synced once by \`tsync sync\` beforehand. Ready and peak RSS (VmHWM) as in the startup scenario. Then ${changes} single files far apart in the tree are rewritten one at a time, ${CFG.cycleGapMs} ms apart (room for the cycle and tsync's 1 s persist with its flush); latency is from the write until B holds the content. CPU per change is the watch process's utime + stime (plus its waited-for children: the \`sync -f\` flushes) from /proc/PID/stat over the ${changes} changes, minus the idle rate measured over an equally long quiet period just before (which starts once the process has used at most one tick of CPU in ${QUIET_SPAN_MS / 1000} s, so the start-up's flush is in neither), divided by ${changes}; /proc counts in ticks of ${(1000 / clockTicks()).toFixed(0)} ms, so the mean is good to about ${(1000 / clockTicks() / changes).toFixed(1)} ms.`,
     table: mdTable(
       ['', ...tsyncTools.map((t) => t.label), 'target'],
       rows.map(([name, f, tgt]) => [name, ...tsyncTools.map((t) => cell(t.id, f)), tgt]),
