@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { vouchedHash, vouchedXattrs } from '../../src/core/stat-cache.js';
 import { recordsAgreed } from '../../src/core/commit.js';
 import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../../src/core/types.js';
-import { BaseTable } from '../../src/store/base-table.js';
+import { BaseTable, GENTLE_GROWTH_FROM, grownCapacity } from '../../src/store/base-table.js';
 
 // The base table must behave exactly like the Map it replaces: the pure core reads it through the Map
 // interface, and watch cycles move it on with set/delete between commits. Each case runs the same
@@ -224,5 +224,21 @@ describe('BaseTable', () => {
     const u = new BaseTable(2);
     u.append(P('a'), entry, null, null);
     expect(() => u.append(P('a'), entry, null, null)).toThrow(RangeError);
+  });
+
+  it('grows a large full table by an eighth, not twice over, and keeps every row (a watch adding to a loaded base)', () => {
+    const n = GENTLE_GROWTH_FROM + 4_000;
+    const t = new BaseTable(n);
+    const entry: Entry = { kind: 'file', size: 1, mode: 0o644, mtimeNs: 5n, hash: null };
+    for (let i = 0; i < n; i++) t.append(P(`p${i}`), entry, null, null);
+    // the columns are views of the table's own buffers, so their byte length is its capacity
+    expect(t.columnsNow().kinds.buffer.byteLength).toBe(n);
+    t.set(P('new'), { entry: { ...entry, size: 7 }, left: null, right: null });
+    expect(t.columnsNow().kinds.buffer.byteLength).toBe(n + (n >> 3));
+    expect(t.get(P('new'))?.entry).toMatchObject({ size: 7 });
+    expect(t.get(P(`p${n - 1}`))?.entry).toMatchObject({ size: 1 });
+    expect(t.size).toBe(n + 1);
+    // small tables still double, from 16 slots up
+    expect([0, 1, 16, 1000].map(grownCapacity)).toEqual([16, 16, 32, 2000]);
   });
 });
