@@ -1,5 +1,5 @@
 import type { RelPath } from '../core/types.js';
-import { BaseTable, type StoredRow } from './base-table.js';
+import { BaseTable, roomFor, type StoredRow } from './base-table.js';
 
 /** The columns of `entries` in the order the loader selects them (see store.ts ENTRY_COLUMNS). */
 export type EntryRowValues = [
@@ -26,8 +26,8 @@ export type EntryRowValues = [
  * StoredRow: building an Entry and two side records per row (which the table then took apart again)
  * was most of a no-op run's loading time and garbage.
  */
-export function loadBaseTable(rows: Iterable<EntryRowValues>, capacity: number, swapped: boolean): BaseTable {
-  const base = new BaseTable(capacity);
+export function loadBaseTable(rows: Iterable<EntryRowValues>, count: number, swapped: boolean): BaseTable {
+  const base = new BaseTable(roomFor(count));
   const row: StoredRow = {
     kind: 0,
     size: null,

@@ -20,7 +20,7 @@ import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync
 import { endianness } from 'node:os';
 import type { RelPath } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
-import { BaseTable, type BaseColumns } from './base-table.js';
+import { BaseTable, type BaseColumns, roomFor } from './base-table.js';
 
 const MAGIC = Buffer.from('TSYNCBS1', 'latin1');
 const SEP = '\0';
@@ -300,6 +300,8 @@ export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): B
   }
   if (header.token !== token || header.swapped !== swapped || !Number.isSafeInteger(header.count) || header.count < 0) return null;
   const n = header.count;
+  // room for a watch's new paths (roomFor): the table adopting these columns grows into it without a copy
+  const room = roomFor(n);
   const where = (name: SectionName): readonly [number, number] | null => {
     const w: unknown = header.sections?.[name];
     if (!Array.isArray(w) || w.length !== 2 || !Number.isSafeInteger(w[0]) || !Number.isSafeInteger(w[1])) return null;
@@ -313,9 +315,10 @@ export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): B
   const numbers = {} as Record<NumberColumn, Uint8Array | Uint16Array | Uint32Array | Float64Array | BigInt64Array | BigUint64Array>;
   for (const name of NUMBER_COLUMNS) {
     const w = where(name);
-    const col = emptyColumn(name, n);
-    if (w === null || w[1] !== col.byteLength || read(w[0], w[1], new Uint8Array(col.buffer)) === null) return null;
-    numbers[name] = col;
+    const col = emptyColumn(name, room);
+    const bytes = n * col.BYTES_PER_ELEMENT;
+    if (w === null || w[1] !== bytes || read(w[0], w[1], new Uint8Array(col.buffer, 0, bytes)) === null) return null;
+    numbers[name] = col.subarray(0, n);
   }
   const paths = splitSection(section('paths'), n);
   const hashes = splitSection(section('hashes'), n);
@@ -344,6 +347,7 @@ export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): B
     hashes: hashes.map((h) => (h === '' ? undefined : h)),
     targets: new Map(targetSlots.map((slot, i) => [slot, targets[i] as string])),
     xattrDigests: new Map(xattrSlots.map((slot, i) => [slot, digests[i] as string])),
+    room,
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AbsPath, BaseRecord, Entry, RelPath } from '../../src/core/types.js';
 import { binaryArb, recordArb } from '../helpers/base-records.js';
-import { BaseTable } from '../../src/store/base-table.js';
+import { BaseTable, roomFor } from '../../src/store/base-table.js';
 import { bytesReader, decodeSnapshot, encodeSnapshot, readBaseSnapshot, rowsOf, snapshotFileOf, writeBaseSnapshot } from '../../src/store/base-snapshot.js';
 import { pairKey } from '../../src/store/state-location.js';
 import { StateStore } from '../../src/store/store.js';
@@ -190,6 +190,32 @@ describe('the base snapshot', () => {
     const back = readBaseSnapshot(f, 'big', false);
     const flat = (b: Map<RelPath, BaseRecord>): unknown[] => [...b].map(([p, r]) => [p, r.entry, r.left?.ino, r.left?.ctimeNs, r.right]);
     expect(back === null ? null : flat(back)).toEqual(flat(t));
+  });
+
+  it('reads back a table with room for new paths: they go into its columns without a copy, read back exactly, owners unset', () => {
+    const n = 5_000;
+    const t = new BaseTable(n);
+    for (let i = 0; i < n; i++) t.append(P(`f${i}`), { kind: 'file', size: i, mode: 0o600, mtimeNs: BigInt(i), hash: null, uid: i, gid: i + 1 }, null, null);
+    const columns = t.columnsOf();
+    if (columns === null) throw new Error('unreachable');
+    const f = join(dir, `room-${String(count++)}.base`);
+    expect(writeBaseSnapshot(f, rowsOf(columns), 'room', false)).toBe(true);
+    const back = readBaseSnapshot(f, 'room', false);
+    if (back === null) throw new Error('the snapshot was not read');
+    const buffers = (): ArrayBufferLike[] => Object.values(back.columnsNow()).flatMap((v: unknown) => (ArrayBuffer.isView(v) ? [v.buffer] : []));
+    const before = buffers();
+    expect(before).toHaveLength(13);
+    const added = roomFor(n) - n;
+    for (let i = 0; i < added; i++) back.set(P(`new${i}`), { entry: { kind: 'file', size: 7, mode: 0o644, mtimeNs: 9n, hash: null }, left: null, right: null });
+    const same = (): boolean => buffers().every((b, i) => b === before[i]);
+    expect(same()).toBe(true); // no column was replaced: the new rows went into the room
+    expect(back.get(P('new0'))?.entry).toEqual({ kind: 'file', size: 7, mode: 0o644, mtimeNs: 9n, hash: null });
+    expect(back.get(P(`new${added - 1}`))?.entry).toEqual({ kind: 'file', size: 7, mode: 0o644, mtimeNs: 9n, hash: null });
+    expect(back.get(P(`f${n - 1}`))?.entry).toEqual({ kind: 'file', size: n - 1, mode: 0o600, mtimeNs: BigInt(n - 1), hash: null, uid: n - 1, gid: n });
+    back.set(P('one-more'), { entry: { kind: 'dir', mode: 0o755, mtimeNs: 1n }, left: null, right: null });
+    expect(same()).toBe(false); // past the room it grows as any table does
+    expect(back.size).toBe(n + added + 1);
+    expect(back.get(P('f0'))?.entry).toMatchObject({ uid: 0, gid: 1 });
   });
 
   it('is not made of a text holding a NUL (it could not be split back)', () => {
