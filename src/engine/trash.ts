@@ -15,6 +15,27 @@ export function trashStamp(nowMs: number): string {
   return new Date(nowMs).toISOString().replace(/:/g, '-');
 }
 
+/**
+ * The trash folder of a long-running watch: one stamp for every cycle within `spanMs` of the stamp's time, then a
+ * new one. A folder per cycle made (and flushed) a folder and its parents for each single change, and filled the
+ * trash listing with one entry per cycle. Pruning goes by the stamp's time, so a version kept in a folder is at
+ * most `spanMs` younger than its stamp says: it may go that much early, never late.
+ */
+export class RotatingTrashStamp {
+  private current: { readonly stamp: string; readonly atMs: number } | null = null;
+
+  constructor(private readonly spanMs: number) {}
+
+  at(nowMs: number): string {
+    const c = this.current;
+    // a clock set back starts a folder of its own too: a stamp never says a time later than what it keeps
+    if (c !== null && nowMs >= c.atMs && nowMs - c.atMs < this.spanMs) return c.stamp;
+    const stamp = trashStamp(nowMs);
+    this.current = { stamp, atMs: nowMs };
+    return stamp;
+  }
+}
+
 export function stampTime(stamp: string): number | null {
   const iso = stamp.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3');
   const ms = Date.parse(iso);
@@ -88,7 +109,16 @@ export class Trash {
   }
 }
 
-/** Everything in a root's trash, oldest first. */
+/** A kept version's number in its folder: the first version of a path has its own name (1), later ones `.~N~`. */
+function versionNumberOf(stored: string): number {
+  const m = /\.~(\d+)~$/.exec(stored);
+  return m === null ? 1 : Number(m[1]);
+}
+
+/**
+ * Everything in a root's trash, oldest first: by folder, and within one the versions of a path by their number (a
+ * watch keeps a minute of versions in one folder; a directory listing's order is the file system's, not theirs).
+ */
 export function listTrash(root: AbsPath): TrashedVersion[] {
   const out: TrashedVersion[] = [];
   const trashAbs = toBytes(under(root, TRASH_DIR as RelPath));
@@ -112,7 +142,10 @@ export function listTrash(root: AbsPath): TrashedVersion[] {
         else out.push({ stamp, atMs, path: child.replace(/\.~\d+~$/, '') as RelPath, stored: `${TRASH_DIR}/${stamp}/${child}` as RelPath });
       }
     };
+    const from = out.length;
     walk('');
+    const inFolder = out.splice(from).sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : versionNumberOf(x.stored) - versionNumberOf(y.stored)));
+    out.push(...inFolder);
   }
   return out;
 }

@@ -37,6 +37,8 @@ export interface CycleInput {
    * into them as it arrives and then dropped, so a run does not hold every copy's stats to its end.
    */
   readonly keepRecords?: boolean;
+  /** The trash folder to keep replaced and deleted versions in (a watch keeps one a while); default: one stamped now. */
+  readonly trashStamp?: string;
 }
 
 export interface CycleResult {
@@ -111,7 +113,13 @@ export async function runCycle(pair: OpenPair, s: SyncSettings, input: CycleInpu
     observer.onOutcome?.(o, o.status === 'applied' ? bytesOf(o.action) : 0);
   };
   const keepRecords = input.keepRecords !== false;
-  const { outcomes, bytes, trashStamp } = await applyActions(pair, s, plan.actions, { onOutcome, stopSignal: observer.stopSignal, racyWindowNs, keepRecords });
+  const { outcomes, bytes, trashStamp } = await applyActions(pair, s, plan.actions, {
+    onOutcome,
+    stopSignal: observer.stopSignal,
+    racyWindowNs,
+    keepRecords,
+    ...(input.trashStamp === undefined ? {} : { trashStamp: input.trashStamp }),
+  });
   const failedConflicts = outcomes.conflictsNotApplied();
   const changes = next.finish(scope);
   const problems = [...scanProblems, ...outcomes.problems()];
@@ -139,6 +147,8 @@ export interface ApplyOptions {
   readonly racyWindowNs?: Readonly<Record<Side, bigint>>;
   /** Whether the outcomes returned keep the records of applied actions (engine/execute.ts; default: yes). */
   readonly keepRecords?: boolean;
+  /** The trash folder's name (CycleInput.trashStamp); default: one stamped now. */
+  readonly trashStamp?: string;
 }
 
 export async function applyActions(
@@ -152,7 +162,7 @@ export async function applyActions(
   };
   const writes = (side: Side): boolean => writesTo(actions, side);
   const racyWindowNs = o.racyWindowNs ?? (await racyWindowsOf(pair, actions));
-  const stamp = trashStamp(Date.now());
+  const stamp = o.trashStamp ?? trashStamp(Date.now());
   const trashOf = (side: Side): string | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? stamp : null);
   const { outcomes, bytes } = await executePlan(actions, {
     endpoints: pair.endpoints,

@@ -9,6 +9,7 @@ import { dropExcluded } from '../ignore/filter-scan.js';
 import { ProtocolError, RemoteLostError } from '../remote/protocol-error.js';
 import { applyRescan } from '../scan/apply-rescan.js';
 import { rescanPaths, rescanRoots, type LiveScan, type ScanOptions } from '../scan/scan.js';
+import { RotatingTrashStamp } from '../engine/trash.js';
 import { BaseTable } from '../store/base-table.js';
 import type { RunRecord } from '../store/store.js';
 import type { DirtyBatch } from '../watch/aggregator.js';
@@ -20,6 +21,9 @@ import { prepareSides, removeLeftoversOf } from './prepare.js';
 import { exitStatusOf } from './run-loop.js';
 import { filterOf, scanBothSides, scanRequestOf } from './scan-pair.js';
 import type { SyncSettings } from './settings.js';
+
+/** How long a watch keeps putting what its cycles replace or delete into one trash folder. */
+const TRASH_FOLDER_SPAN_MS = 60_000;
 
 export interface CycleReport {
   readonly result: CycleResult | null;
@@ -52,6 +56,8 @@ export class WatchedPair {
   private pendingFull = false;
   private cycles = 0;
   private filter: PathFilter | null = null;
+  /** One trash folder a minute, not one a cycle (engine/trash.ts RotatingTrashStamp). */
+  private readonly trashStamps = new RotatingTrashStamp(TRASH_FOLDER_SPAN_MS);
 
   constructor(
     private readonly pair: OpenPair,
@@ -175,7 +181,7 @@ export class WatchedPair {
     const right = { side: 'right' as const, entries: this.sides.right.entries, problems: [...this.sides.right.problems.values()], linked: this.sides.right.entries.linked };
     let result: CycleResult;
     try {
-      result = await runCycle(this.pair, this.settings, { left, right, scope });
+      result = await runCycle(this.pair, this.settings, { left, right, scope, trashStamp: this.trashStamps.at(Date.now()) });
     } catch (e) {
       // a lost remote session is no refusal: the watch ends with it (watch-loop.ts)
       if (e instanceof TsyncError && !endsTheSession(e)) return { result: null, halted: e, full, ms: Date.now() - t0 };

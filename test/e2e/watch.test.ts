@@ -96,6 +96,25 @@ describe('tsync watch', () => {
     expect(readdirSync(w.b).sort()).toEqual(['known', 'made-since']); // the removal since the sync reached B at start
   });
 
+  it('keeps what its cycles replace in one trash folder a minute, every version there (one-way)', async () => {
+    const w = await startWatch(['--one-way'], (a) => writeFileSync(join(a, 'f.txt'), 'v0\n'));
+    for (const v of ['v1', 'v2', 'v3']) {
+      writeFileSync(join(w.a, 'f.txt'), `${v}\n`);
+      await until(
+        () => read(join(w.b, 'f.txt')) === `${v}\n`,
+        5_000,
+        () => `${v} never reached B: ${w.out()}`,
+      );
+    }
+    // three cycles, each replacing B's copy: one folder (the minute has not passed), the three versions in it
+    const trash = join(w.b, '.tsync', 'trash');
+    const folders = readdirSync(trash);
+    expect(folders).toHaveLength(1);
+    const kept = readdirSync(join(trash, folders[0] as string)).sort();
+    expect(kept).toEqual(['f.txt', 'f.txt.~2~', 'f.txt.~3~']);
+    expect(kept.map((k) => read(join(trash, folders[0] as string, k))).sort()).toEqual(['v0\n', 'v1\n', 'v2\n']);
+  });
+
   it('an in-place overwrite that starts empty still ends with the final content', async () => {
     const w = await startWatch();
     writeFileSync(join(w.a, 'log.txt'), 'old content\n');

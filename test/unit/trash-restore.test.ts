@@ -1,12 +1,12 @@
 // restoreVersion (engine/trash.ts), which `tsync restore` runs on the root's own machine (the agent's, for a
 // remote root), and the wire shape the agent checks a restore request with. Real temp trees, no mocks.
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { relPath } from '../../src/core/paths.js';
 import type { AbsPath } from '../../src/core/types.js';
 import { UnsafePathError } from '../../src/engine/guards.js';
-import { listTrash, restoreVersion, TRASH_DIR } from '../../src/engine/trash.js';
+import { listTrash, restoreVersion, Trash, TRASH_DIR } from '../../src/engine/trash.js';
 import { ProtocolError } from '../../src/remote/protocol-error.js';
 import { parseWire, trashVersionRef } from '../../src/remote/wire-shapes.js';
 import { makeTempDir, removeTempDir } from '../helpers/cli.js';
@@ -45,6 +45,28 @@ describe('restoreVersion', () => {
     expect(readFileSync(join(root, 'd/e/f.txt'), 'utf8')).toBe('old again');
     expect(listTrash(root).map((v) => [v.stamp, v.path])).toEqual([['2026-11-22T00-00-00.000Z', 'd/e/f.txt']]);
     expect(readFileSync(join(root, TRASH_DIR, '2026-11-22T00-00-00.000Z', 'd/e/f.txt'), 'utf8')).toBe('newer');
+  });
+
+  it('lists the versions one folder keeps of a path in the order they were kept, and restores the newest (a watch keeps a minute in one folder)', () => {
+    const dir = makeTempDir('tsync-trash-versions-');
+    dirs.push(dir);
+    const root = dir as AbsPath;
+    mkdirSync(join(root, 'd'));
+    const trash = new Trash(root, STAMP);
+    // twelve versions: `.~10~` sorts before `.~2~` as text, and the listing's own order is the file system's
+    for (let v = 1; v <= 12; v++) {
+      writeFileSync(join(root, 'd', 'next'), `v${v}`);
+      renameSync(join(root, 'd', 'next'), join(root, 'd', 'f.txt')); // a new inode each time, as an install makes
+      trash.keepCopyOf(relPath('d/f.txt'));
+    }
+    trash.close();
+    const listed = listTrash(root);
+    expect(listed.map((v) => readFileSync(join(root, v.stored), 'utf8'))).toEqual(Array.from({ length: 12 }, (_, i) => `v${i + 1}`));
+    const newest = listed[listed.length - 1];
+    if (newest === undefined) throw new Error('the trash lists nothing');
+    rmSync(join(root, 'd', 'f.txt'));
+    restoreVersion(root, newest, Date.parse('2026-11-22T00:00:00Z'));
+    expect(readFileSync(join(root, 'd/f.txt'), 'utf8')).toBe('v12');
   });
 
   it('refuses a version stored anywhere but where the trash keeps that path (nothing moves)', () => {
