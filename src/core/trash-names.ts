@@ -7,6 +7,7 @@ export const TRASH_DIR = '.tsync/trash';
 
 export interface TrashedVersion {
   readonly stamp: string;
+  /** When it was kept: its ctime (set by the link or rename that kept it), never before its folder's stamp. */
   readonly atMs: number;
   /** The path it had in the tree. */
   readonly path: RelPath;

@@ -139,7 +139,9 @@ export function listTrash(root: AbsPath): TrashedVersion[] {
         const child = rel === '' ? name : `${rel}/${name}`;
         const st = lstatSync(Buffer.concat([abs, Buffer.of(0x2f), nameBytes]));
         if (st.isDirectory()) walk(child);
-        else out.push({ stamp, atMs, path: child.replace(/\.~\d+~$/, '') as RelPath, stored: `${TRASH_DIR}/${stamp}/${child}` as RelPath });
+        // when it was kept: keeping links or renames the version, which sets its ctime (a watch keeps a minute of
+        // versions in one folder, so the folder's stamp alone would give them all one time); never before the stamp
+        else out.push({ stamp, atMs: Math.max(atMs, Math.floor(st.ctimeMs)), path: child.replace(/\.~\d+~$/, '') as RelPath, stored: `${TRASH_DIR}/${stamp}/${child}` as RelPath });
       }
     };
     const from = out.length;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { relPath } from '../../src/core/paths.js';
 import type { AbsPath } from '../../src/core/types.js';
 import { UnsafePathError } from '../../src/engine/guards.js';
-import { listTrash, restoreVersion, Trash, TRASH_DIR } from '../../src/engine/trash.js';
+import { listTrash, restoreVersion, stampTime, Trash, TRASH_DIR, trashStamp } from '../../src/engine/trash.js';
 import { ProtocolError } from '../../src/remote/protocol-error.js';
 import { parseWire, trashVersionRef } from '../../src/remote/wire-shapes.js';
 import { makeTempDir, removeTempDir } from '../helpers/cli.js';
@@ -67,6 +67,29 @@ describe('restoreVersion', () => {
     rmSync(join(root, 'd', 'f.txt'));
     restoreVersion(root, newest, Date.parse('2026-11-22T00:00:00Z'));
     expect(readFileSync(join(root, 'd/f.txt'), 'utf8')).toBe('v12');
+  });
+
+  it('lists each version with the time it was kept, not only its folder’s, so restore --at can tell versions of one folder apart', async () => {
+    const dir = makeTempDir('tsync-trash-times-');
+    dirs.push(dir);
+    const root = dir as AbsPath;
+    const stamp = trashStamp(Date.now() - 1_000);
+    const trash = new Trash(root, stamp);
+    writeFileSync(join(root, 'f.txt'), 'v0');
+    // as an install does: the version is linked into the trash, then the new one renamed over it (which sets the
+    // kept inode's ctime once more: the time it left the tree)
+    for (let v = 1; v <= 3; v++) {
+      writeFileSync(join(root, 'next'), `v${v}`);
+      trash.keepCopyOf(relPath('f.txt'));
+      renameSync(join(root, 'next'), join(root, 'f.txt'));
+      await new Promise((r) => setTimeout(r, 30)); // the kernel's ctime clock ticks every few ms at most
+    }
+    trash.close();
+    const times = listTrash(root).map((v) => v.atMs);
+    expect(times).toHaveLength(3);
+    expect(times[0]).toBeGreaterThanOrEqual(stampTime(stamp) ?? Number.NaN);
+    expect(times[1]).toBeGreaterThan(times[0] as number);
+    expect(times[2]).toBeGreaterThan(times[1] as number);
   });
 
   it('refuses a version stored anywhere but where the trash keeps that path (nothing moves)', () => {
