@@ -1129,6 +1129,9 @@ function cpuMs(pid, ticks) {
   return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / ticks;
 }
 
+/** The cycle scenario's new files after its rewrites (cycleRun). */
+const NEW_FILES = 3;
+
 /** How long cycleRun waits at most for a watch to be quiet after ready, and what "quiet" is: this long with at most one tick of CPU. */
 const SETTLE_MAX_MS = 30_000;
 const QUIET_SPAN_MS = 2000;
@@ -1207,6 +1210,30 @@ async function cycleRun(tool, d, leafDirs) {
     const spent = cpuMs(p.pid, ticks) - c0;
     const span = now() - t0;
     const sorted = [...lat].sort((a, b) => a - b);
+    // Then new files, one at a time: the first path a watch has never seen costs what its tables must do to take
+    // it (a base sized exactly copied all its columns to twice their size), later ones what any change costs.
+    /** @type {(number | null)[]} */
+    const newLat = [];
+    const rssBeforeNew = procMem(p.pid).rss;
+    for (let i = 0; i < NEW_FILES; i++) {
+      const rel = join(/** @type {string} */ (leafDirs[(i * 7 + 3) % leafDirs.length]), `new-${tool.id}-${i}`);
+      const content = Buffer.from(`new ${tool.id} ${i}\n`);
+      const tw0 = now();
+      writeFileSync(join(d.A, rel), content);
+      const tw = now();
+      let arrived = null;
+      while (now() < tw0 + CFG.cycleGapMs) {
+        if (sameContent(join(d.B, rel), content)) {
+          arrived = now() - tw;
+          break;
+        }
+        await sleep(1);
+      }
+      newLat.push(arrived);
+      if (arrived === null) notes.push(`cycle, ${tool.label}: new file ${i} (${rel}) not in B within ${CFG.cycleGapMs} ms`);
+      await sleep(tw0 + CFG.cycleGapMs - now());
+    }
+    const rssAfterNew = procMem(p.pid).rss;
     await stopTool(tool, p, notes);
     return {
       files,
@@ -1219,6 +1246,8 @@ async function cycleRun(tool, d, leafDirs) {
       tickMs: 1000 / ticks,
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
+      newLatencyMs: newLat,
+      newRssGrowthMB: rssBeforeNew === null || rssAfterNew === null ? null : rssAfterNew - rssBeforeNew,
       notes,
     };
   } finally {
@@ -1276,10 +1305,12 @@ async function scenarioCycle(report) {
     ['idle CPU', (c) => `${c.idleCpuMsPerS.toFixed(1)} ms/s`, ''],
     ['changes arrived in B', (c) => `${c.arrived} / ${c.changes}${mark(c.arrived === c.changes)}`, 'all'],
     ['latency p50 / p99 of those changes', (c) => `${fmtMs(c.p50)} / ${fmtMs(c.p99)}`, ''],
+    [`then ${NEW_FILES} new files, one at a time: latency of each`, (c) => c.newLatencyMs.map((ms) => (ms === null ? 'missed' : fmtMs(ms))).join(', '), ''],
+    ['RSS growth over those new files', (c) => (c.newRssGrowthMB === null ? '—' : `${c.newRssGrowthMB.toFixed(1)} MB`), ''],
   ];
   report.sections.push({
     title: `Cycle: one changed file at a time in a ${files.toLocaleString('en-US')}-file tree (issue 11)`,
-    text: `A and B identical (B made with \`cp -a\`), synced once by \`tsync sync\` beforehand. Ready and peak RSS (VmHWM) as in the startup scenario. Then ${changes} single files far apart in the tree are rewritten one at a time, ${CFG.cycleGapMs} ms apart (room for the cycle and tsync's 1 s persist with its flush); latency is from the write until B holds the content. CPU per change is the watch process's utime + stime (plus its waited-for children: the \`sync -f\` flushes) from /proc/PID/stat over the ${changes} changes, minus the idle rate measured over an equally long quiet period just before (which starts once the process has used at most one tick of CPU in ${QUIET_SPAN_MS / 1000} s, so the start-up's flush is in neither), divided by ${changes}; /proc counts in ticks of ${(1000 / clockTicks()).toFixed(0)} ms, so the mean is good to about ${(1000 / clockTicks() / changes).toFixed(1)} ms.`,
+    text: `A and B identical (B made with \`cp -a\`), synced once by \`tsync sync\` beforehand. Ready and peak RSS (VmHWM) as in the startup scenario. Then ${changes} single files far apart in the tree are rewritten one at a time, ${CFG.cycleGapMs} ms apart (room for the cycle and tsync's 1 s persist with its flush); latency is from the write until B holds the content. After them, ${NEW_FILES} new files are created the same way (not in the CPU figure): the first path a watch has not seen shows what its tables pay to take one, and VmRSS is read before and after them. CPU per change is the watch process's utime + stime (plus its waited-for children: the \`sync -f\` flushes) from /proc/PID/stat over the ${changes} changes, minus the idle rate measured over an equally long quiet period just before (which starts once the process has used at most one tick of CPU in ${QUIET_SPAN_MS / 1000} s, so the start-up's flush is in neither), divided by ${changes}; /proc counts in ticks of ${(1000 / clockTicks()).toFixed(0)} ms, so the mean is good to about ${(1000 / clockTicks() / changes).toFixed(1)} ms.`,
     table: mdTable(
       ['', ...tsyncTools.map((t) => t.label), 'target'],
       rows.map(([name, f, tgt]) => [name, ...tsyncTools.map((t) => cell(t.id, f)), tgt]),
