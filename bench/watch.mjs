@@ -1214,6 +1214,8 @@ async function cycleRun(tool, d, leafDirs) {
     // it (a base sized exactly copied all its columns to twice their size), later ones what any change costs.
     /** @type {(number | null)[]} */
     const newLat = [];
+    /** @type {number[]} */
+    const newCycleMs = [];
     const rssBeforeNew = procMem(p.pid).rss;
     for (let i = 0; i < NEW_FILES; i++) {
       const rel = join(/** @type {string} */ (leafDirs[(i * 7 + 3) % leafDirs.length]), `new-${tool.id}-${i}`);
@@ -1232,6 +1234,10 @@ async function cycleRun(tool, d, leafDirs) {
       newLat.push(arrived);
       if (arrived === null) notes.push(`cycle, ${tool.label}: new file ${i} (${rel}) not in B within ${CFG.cycleGapMs} ms`);
       await sleep(tw0 + CFG.cycleGapMs - now());
+      // the file's copy is in B before its cycle has recorded it (what a new path costs the tables comes after):
+      // tsync's own `cycle` events in this file's window say how long its cycles took
+      const inWindow = p.lines.filter((l) => l.t >= tw0 && l.json !== null && l.json.type === 'cycle');
+      newCycleMs.push(inWindow.reduce((sum, l) => sum + Number(l.json?.ms ?? 0), 0));
     }
     const rssAfterNew = procMem(p.pid).rss;
     await stopTool(tool, p, notes);
@@ -1247,6 +1253,7 @@ async function cycleRun(tool, d, leafDirs) {
       p50: percentile(sorted, 50),
       p99: percentile(sorted, 99),
       newLatencyMs: newLat,
+      newCycleMs,
       newRssGrowthMB: rssBeforeNew === null || rssAfterNew === null ? null : rssAfterNew - rssBeforeNew,
       notes,
     };
@@ -1306,11 +1313,12 @@ async function scenarioCycle(report) {
     ['changes arrived in B', (c) => `${c.arrived} / ${c.changes}${mark(c.arrived === c.changes)}`, 'all'],
     ['latency p50 / p99 of those changes', (c) => `${fmtMs(c.p50)} / ${fmtMs(c.p99)}`, ''],
     [`then ${NEW_FILES} new files, one at a time: latency of each`, (c) => c.newLatencyMs.map((ms) => (ms === null ? 'missed' : fmtMs(ms))).join(', '), ''],
+    ["… and the duration of the cycles each took (tsync's `cycle` events, `ms`)", (c) => c.newCycleMs.map((ms) => `${ms} ms`).join(', '), ''],
     ['RSS growth over those new files', (c) => (c.newRssGrowthMB === null ? '—' : `${c.newRssGrowthMB.toFixed(1)} MB`), ''],
   ];
   report.sections.push({
     title: `Cycle: one changed file at a time in a ${files.toLocaleString('en-US')}-file tree (issue 11)`,
-    text: `A and B identical (B made with \`cp -a\`), synced once by \`tsync sync\` beforehand. Ready and peak RSS (VmHWM) as in the startup scenario. Then ${changes} single files far apart in the tree are rewritten one at a time, ${CFG.cycleGapMs} ms apart (room for the cycle and tsync's 1 s persist with its flush); latency is from the write until B holds the content. After them, ${NEW_FILES} new files are created the same way (not in the CPU figure): the first path a watch has not seen shows what its tables pay to take one, and VmRSS is read before and after them. CPU per change is the watch process's utime + stime (plus its waited-for children: the \`sync -f\` flushes) from /proc/PID/stat over the ${changes} changes, minus the idle rate measured over an equally long quiet period just before (which starts once the process has used at most one tick of CPU in ${QUIET_SPAN_MS / 1000} s, so the start-up's flush is in neither), divided by ${changes}; /proc counts in ticks of ${(1000 / clockTicks()).toFixed(0)} ms, so the mean is good to about ${(1000 / clockTicks() / changes).toFixed(1)} ms.`,
+    text: `A and B identical (B made with \`cp -a\`), synced once by \`tsync sync\` beforehand. Ready and peak RSS (VmHWM) as in the startup scenario. Then ${changes} single files far apart in the tree are rewritten one at a time, ${CFG.cycleGapMs} ms apart (room for the cycle and tsync's 1 s persist with its flush); latency is from the write until B holds the content. After them, ${NEW_FILES} new files are created the same way (not in the CPU figure): the first path a watch has not seen shows what its tables pay to take one (after the copy, so in its cycle's duration rather than its latency), and VmRSS is read before and after them. CPU per change is the watch process's utime + stime (plus its waited-for children: the \`sync -f\` flushes) from /proc/PID/stat over the ${changes} changes, minus the idle rate measured over an equally long quiet period just before (which starts once the process has used at most one tick of CPU in ${QUIET_SPAN_MS / 1000} s, so the start-up's flush is in neither), divided by ${changes}; /proc counts in ticks of ${(1000 / clockTicks()).toFixed(0)} ms, so the mean is good to about ${(1000 / clockTicks() / changes).toFixed(1)} ms.`,
     table: mdTable(
       ['', ...tsyncTools.map((t) => t.label), 'target'],
       rows.map(([name, f, tgt]) => [name, ...tsyncTools.map((t) => cell(t.id, f)), tgt]),

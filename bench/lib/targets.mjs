@@ -7,7 +7,7 @@
 /** @typedef {{ p50: number | null, p99: number | null, missed: number, stale: number }} LatencyFigures */
 /**
  * One watch mode (tsync1 = --one-way, tsync2 = two-way) in a 100k tree: start-up, then single-file changes.
- * @typedef {{ files: number, readyMs: number, hwmMB: number | null, changes: number, arrived: number, cpuMsPerChange: number, idleCpuMsPerS: number, tickMs: number, p50: number | null, p99: number | null, newLatencyMs: (number | null)[], newRssGrowthMB: number | null, error?: undefined } | { error: string }} CycleFigures
+ * @typedef {{ files: number, readyMs: number, hwmMB: number | null, changes: number, arrived: number, cpuMsPerChange: number, idleCpuMsPerS: number, tickMs: number, p50: number | null, p99: number | null, newLatencyMs: (number | null)[], newCycleMs: number[], newRssGrowthMB: number | null, error?: undefined } | { error: string }} CycleFigures
  */
 /** @typedef {{ quick: boolean, cycle: Record<string, CycleFigures>, latency: Record<string, LatencyFigures | { error: string }> }} WatchFigures */
 
