@@ -26,7 +26,7 @@ import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
 import { digestOf } from '../fs/xattrs.js';
 import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
-import { walkPaths, walkTree, walkTreeInSlices, walkTreeStreamed, type ScanResult } from '../scan/scan.js';
+import { type StreamedWalkEnd, walkPaths, walkTree, walkTreeInSlices, walkTreeStreamed, type ScanResult } from '../scan/scan.js';
 import { LateXattrs, type SeenInode } from '../scan/late-xattrs.js';
 import { ScannedXattrValues } from '../scan/xattr-values.js';
 import { watchRoot, type RootWatchEvents } from '../watch/watcher.js';
@@ -85,7 +85,7 @@ export class LocalEndpoint implements Endpoint {
    * what an agent sends while it walks. Not on the Endpoint interface: only the agent, which serves this endpoint
    * over the wire, asks for it.
    */
-  scanStreamed(req: ScanRequest, sliceMs: number): AsyncGenerator<[RelPath, ScannedEntry][], ScanResult> {
+  scanStreamed(req: ScanRequest, sliceMs: number): AsyncGenerator<[RelPath, ScannedEntry][], StreamedWalkEnd> {
     this.scannedXattrs.clear();
     return walkTreeStreamed({ ...req, root: this.root, xattrValues: this.scannedXattrs }, sliceMs);
   }

@@ -11,7 +11,7 @@ import type { Expectation, RelPath, ScannedEntry } from '../core/types.js';
 import type { WrittenSide } from '../core/written-paths.js';
 import { type LinkTarget, type RunOptions, SHARED_THREAD_SLICE_MS, type Xattrs } from '../endpoint/endpoint.js';
 import { LocalEndpoint } from '../endpoint/local-endpoint.js';
-import type { ScanResult } from '../scan/scan.js';
+import type { StreamedWalkEnd } from '../scan/scan.js';
 import type { ReadTrailer } from '../engine/stream-copy.js';
 import { mayChown } from '../fs/owner.js';
 import { toBytes } from '../fs/paths.js';
@@ -124,7 +124,7 @@ class AgentSession {
       const walk = this.ep().scanStreamed({ side, filter, vouch: null, keep: lateXattrs === true ? { ...keep, xattrs: false } : keep }, SHARED_THREAD_SLICE_MS);
       // the first slice now: a root that cannot be walked is this call's error, not a broken stream
       const first = await walk.next();
-      let result: ScanResult | null = first.done === true ? first.value : null;
+      let result: StreamedWalkEnd | null = first.done === true ? first.value : null;
       async function* parts(): AsyncGenerator<[RelPath, ScannedEntry][]> {
         if (first.done === true) return;
         try {
@@ -152,7 +152,7 @@ class AgentSession {
       // like scan: ignore files read here, applied by the client with both sides' rules
       const filter = new PathFilter(r, [this.ep().root], { applyIgnoreFiles: false });
       const scan = await this.ep().rescan({ side, filter, vouch: null, keep }, roots);
-      return withDownload(scanHead(scan, filter), entryBatches(scan.entries));
+      return withDownload(scanHead({ ...scan, count: scan.entries.size }, filter), entryBatches(scan.entries));
     });
     this.on('watch', v.object({ knownDirs: v.nullable(v.array(relPath)) }), async ({ knownDirs }) => {
       if (this.watch !== null) throw new ProtocolError('the root is already watched');
@@ -302,8 +302,8 @@ class ScanStoppedError extends Error {
  * What a scan says besides its entries: at the end of a streamed scan's batches (entry-batches.ts
  * streamedEntryBatches), or as a rescan's reply, ahead of its batches.
  */
-function scanHead(scan: ScanResult, filter: PathFilter): CodecValue {
-  return { count: scan.entries.size, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
+function scanHead(scan: Pick<StreamedWalkEnd, 'count' | 'problems' | 'leftoverTemps'>, filter: PathFilter): CodecValue {
+  return { count: scan.count, problems: wire(scan.problems), leftoverTemps: scan.leftoverTemps, rulesRead: new Map(filter.rulesRead()) };
 }
 
 /** Serves one session on the agent's stdin and stdout until the client ends it (or the link is lost). */
