@@ -47,7 +47,10 @@ export interface Endpoint {
   /** Starts a run's writes: descriptors, trash folder, metadata kept. endRun closes them and returns its warnings. */
   beginRun(opts: RunOptions): Promise<void>;
   endRun(): Promise<string[]>;
-  /** Every directory above `path` must be a real directory (UnsafePathError otherwise). */
+  /**
+   * Every directory above `path` must be a real directory (UnsafePathError otherwise). remove, makeDir and setMeta
+   * check this themselves, as part of reaching `path`: a caller need not ask first.
+   */
   assertParents(path: RelPath): Promise<void>;
   /** The entry at `path` must still be the inode `scanned` saw (StaleTargetError otherwise). */
   assertUnchanged(path: RelPath, scanned: ScannedEntry, label: string): Promise<void>;

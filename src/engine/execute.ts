@@ -275,17 +275,16 @@ async function applyAction(a: Action, ctx: ActionContext): Promise<Applied> {
   const applied = (records: PathRecord[], copied = 0): Applied => ({ outcome: { action: a, status: 'applied', records }, copied });
   try {
     switch (a.type) {
+      // remove, makeDir and setMeta reach the path through its parents' descriptors and refuse a parent that is not a
+      // real directory themselves (endpoint.ts): no assertParents first, which to a remote side was a round trip more
       case 'delete':
-        await target.assertParents(a.path);
         await target.remove(a.path, a.expect, label);
         return applied([]);
       case 'mkdir': {
-        await target.assertParents(a.path);
         const made = await ctx.makeDir(a.target, a.path, a.source, label);
         return applied([recordFor(a.path, a.target, a.source, made)]);
       }
       case 'meta': {
-        await target.assertParents(a.path);
         const set = await ctx.setMeta(a.target, a.path, a.source, a.expect, label);
         // the entry as set: owner or xattrs that could not be set are not recorded as agreed
         return applied([recordFor(a.path, a.target, withEntry(a.source, set.entry), set)]);
@@ -332,7 +331,6 @@ async function resolveConflict(a: Extract<Action, { type: 'conflict' }>, ctx: Ac
     copied += saved?.bytes ?? 0;
     // 2. the winner takes the name
     if (a.winner.entry.kind === 'dir') {
-      await ctx.endpoints[loserSide].assertParents(a.path);
       await ctx.endpoints[loserSide].remove(a.path, a.expect, label); // a mkdir action follows
     } else {
       const installed = await ctx.copyEntry(winnerSide, a.path, a.winner, loserSide, a.path, a.expect);
