@@ -56,8 +56,9 @@ function streamForced(): boolean {
 }
 
 /**
- * Concurrency for small streamed copies (a side is remote): each waits for the far side's answer, so many
- * must be in flight at once for the pipe to stay full. Large ones keep the run's --concurrency.
+ * Concurrency for small streamed copies and for deletes, directories and metadata (a side is remote): each waits
+ * for the far side's answer and costs it little, so many must be in flight at once for the pipe to stay full.
+ * Large copies keep the run's --concurrency.
  */
 const STREAMED_CONCURRENCY = 32;
 
@@ -118,8 +119,8 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
         const direct = smallQueue === null ? list.filter(runsToCompletion) : [];
         for (const a of list) {
           if (inBatches.has(a)) continue;
-          if (!runsToCompletion(a)) void queue.add(() => run(a));
-          else if (smallQueue !== null) void smallQueue.add(() => run(a));
+          if (smallQueue !== null && (runsToCompletion(a) || isMetadataOnly(a))) void smallQueue.add(() => run(a));
+          else if (!runsToCompletion(a)) void queue.add(() => run(a));
         }
         for (const a of direct) await run(a);
         await Promise.all([queue.onIdle(), smallQueue?.onIdle(), batchQueue?.onIdle()]);
@@ -129,9 +130,10 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
         // directories of one depth are none the parent of another, so they run in parallel, and every parent is
         // still made before its children and given its final mode only after them (a mode without x set on a
         // parent first would bar an unprivileged agent from its children).
+        const wide = smallQueue ?? queue;
         for (const level of byDepth(list, phase === 'dir-metas')) {
-          for (const a of level) void queue.add(() => run(a));
-          await queue.onIdle();
+          for (const a of level) void wide.add(() => run(a));
+          await wide.onIdle();
         }
       } else {
         for (const a of list) await run(a);
@@ -183,6 +185,11 @@ function eventLoopTurns(everyMs: number): () => Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     last = performance.now();
   };
+}
+
+/** A delete of a file or link, or metadata set in place: no file data travels, whatever its size. */
+function isMetadataOnly(a: Action): boolean {
+  return a.type === 'delete' || a.type === 'meta';
 }
 
 /** A copy of a symlink or of a file small enough to be copied with synchronous calls. */
