@@ -111,6 +111,9 @@ export class LocalEndpoint implements Endpoint {
   }
 
   async rescan(req: ScanRequest, roots: readonly RelPath[]): Promise<ScanResult> {
+    // a watch cycle's rescan starts afresh, as a scan does: a cycle with nothing to write begins and ends no run
+    // (engine/execute.ts), so endRun is not there to drop what the last cycle kept and did not copy
+    this.scannedXattrs.clear();
     return walkPaths({ ...req, root: this.root, xattrValues: this.scannedXattrs }, roots);
   }
 

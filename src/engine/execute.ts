@@ -69,6 +69,9 @@ const STREAMED_CONCURRENCY = 32;
  */
 export async function executePlan(actions: readonly Action[], opts: ExecuteOptions): Promise<ExecuteResult> {
   const outcomes = new Outcomes();
+  // nothing to write: the sides' runs are not begun (to a remote side, beginRun and endRun were two round trips
+  // of every no-op run and of every watch cycle that found nothing to do)
+  if (actions.length === 0) return { outcomes, bytes: 0 };
   let bytes = 0;
   const { left, right } = opts.endpoints;
   const streamed = streamForced() || !left.isLocal || !right.isLocal;

@@ -69,6 +69,18 @@ describe('the executor with a far side', () => {
     await inner.close();
   });
 
+  it('begins and ends no run on a side when there is nothing to do (two round trips of every no-op run)', async () => {
+    const inner = new LocalEndpoint(absFromText(root()) as AbsPath);
+    const { far, peak } = asFarSide(inner, new Set(['beginRun', 'endRun']));
+    const left = new LocalEndpoint(absFromText(root()) as AbsPath);
+    const { outcomes, bytes } = await executePlan([], { ...run, endpoints: { left, right: far } });
+    expect([...outcomes]).toEqual([]);
+    expect(bytes).toBe(0);
+    expect(peak()).toBe(0);
+    await left.close();
+    await inner.close();
+  });
+
   it('makes the directories of one depth many at a time, each parent before its children', async () => {
     const left = root();
     for (let i = 0; i < 40; i++) mkdirSync(join(left, `d${i}`, 'inner'), { recursive: true });
