@@ -86,7 +86,8 @@ describe('the executor with a far side', () => {
     for (let i = 0; i < 40; i++) mkdirSync(join(left, `d${i}`, 'inner'), { recursive: true });
     const source = new LocalEndpoint(absFromText(left) as AbsPath);
     const scan = await source.scan({ side: 'left', vouch: null });
-    const actions: Action[] = [...scan.entries].map(([path, s]) => ({ type: 'mkdir', path, target: 'right', expect: null, source: s }));
+    const actions: Action[] = [];
+    for (const [path, s] of scan.entries) if (s.entry.kind === 'dir') actions.push({ type: 'mkdir', path, target: 'right', expect: null, source: { ...s, entry: s.entry } });
     const right = root();
     const inner = new LocalEndpoint(absFromText(right) as AbsPath);
     const { far, peak } = asFarSide(inner, new Set(['makeDir']));
