@@ -65,6 +65,42 @@ export function pathsOfBytes(bytes: Uint8Array, count: number): RelPath[] {
   return paths;
 }
 
+/**
+ * Reads paths laid out as PathBytes lays them out, one at a time, each as a string of its own. pathsOfBytes splits
+ * one joined string, and every piece is a slice that keeps the whole joined string alive: while a decoded scan
+ * trades each for the index's own string of the path (scan-codec.ts decodeScan), all of them, pieces and joined
+ * string, outlived the young generation and were old-generation garbage when a no-op run's memory peaked (issue 11).
+ * A string read here and traded at once dies young.
+ */
+export class PathReader {
+  private readonly bytes: Buffer;
+  private at = 0;
+  private read = 0;
+
+  constructor(
+    bytes: Uint8Array,
+    private readonly count: number,
+  ) {
+    if (!(count === 0 && bytes.length === 0) && (bytes.length === 0 || bytes[bytes.length - 1] !== 0)) throw new PathBytesError('the path bytes do not end with a NUL');
+    this.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  /** The next path; a PathBytesError past the last. */
+  next(): RelPath {
+    const end = this.bytes.indexOf(0, this.at);
+    if (end < 0 || this.read >= this.count) throw new PathBytesError(`more than ${this.read} paths asked for; ${this.count} expected`);
+    const path = this.bytes.toString('latin1', this.at, end) as RelPath;
+    this.at = end + 1;
+    this.read++;
+    return path;
+  }
+
+  /** Checks that every path was read and that nothing follows the last. */
+  end(): void {
+    if (this.read !== this.count || this.at !== this.bytes.length) throw new PathBytesError(`${this.read} paths read of ${this.count}, ${this.bytes.length - this.at} bytes left over`);
+  }
+}
+
 /** The bytes of `paths` as PathBytes lays them out. */
 export function bytesOfPaths(paths: Iterable<RelPath>): Uint8Array {
   const out = new PathBytes();

@@ -1,7 +1,7 @@
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
 import { GrowingScanTable, type InSlotOrder } from './growing-scan-table.js';
-import { PathBytes, PathBytesError, pathsOfBytes } from './path-bytes.js';
+import { PathBytes, PathBytesError, PathReader } from './path-bytes.js';
 import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
 
 /*
@@ -133,16 +133,23 @@ export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefine
  * Entries are built in one shape each, as scan.ts builds them (absent metadata is an undefined field).
  */
 export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null, sharedPath?: SharedPath): ScanResult {
-  let paths: RelPath[];
+  let reader: PathReader;
   try {
-    paths = pathsOfBytes(c.pathBytes, c.count);
+    reader = new PathReader(c.pathBytes, c.count);
   } catch (e) {
     throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
   }
   const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
   // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine
-  if (paths.length !== c.count || columns.some((col) => col.length < c.count))
-    throw new ScanCodecError(`columns of ${paths.length}, ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
+  if (columns.some((col) => col.length < c.count)) throw new ScanCodecError(`columns of ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
+  const paths: RelPath[] = [];
+  const nextPath = (): RelPath => {
+    try {
+      return reader.next();
+    } catch (e) {
+      throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
+    }
+  };
   const hashOf = c.hashes.length === 0 ? null : new Map(c.hashes);
   const devs = c.devs.length === 0 ? null : new Map(c.devs);
   const xattrsOf = new Map(c.xattrs);
@@ -155,8 +162,9 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   for (let i = 0; i < c.count; i++) {
     // the index's string where it has one: the pieces of the joined string can then go (scan.ts SharedPath). Asked
     // right before the vouching steps, which ask the index of the same path: it looks the path up once for all three.
-    const path = sharedPath === undefined ? (paths[i] as RelPath) : sharedPath(paths[i] as RelPath);
-    paths[i] = path;
+    const read = nextPath();
+    const path = sharedPath === undefined ? read : sharedPath(read);
+    paths.push(path);
     const kind = c.kinds[i];
     if (kind === KIND_SYMLINK) {
       const target = c.targets[link++];
@@ -172,6 +180,11 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
     if (digest !== undefined) xattrs[i] = digest;
   }
   if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);
+  try {
+    reader.end();
+  } catch (e) {
+    throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
+  }
   const entries = new ScanTable(c, { hashes, xattrs, targets, devs }, paths);
   return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RelPath } from '../../src/core/types.js';
-import { bytesOfPaths, PathBytes, PathBytesError, pathsOfBytes } from '../../src/scan/path-bytes.js';
+import { bytesOfPaths, PathBytes, PathBytesError, PathReader, pathsOfBytes } from '../../src/scan/path-bytes.js';
 
 // Paths are binary strings (core/types.ts): every char one byte, so names that are not UTF-8 are chars 0x80-0xFF.
 const NOT_UTF8 = 'caf\xe9/\xff\xfe name' as RelPath;
@@ -34,5 +34,32 @@ describe('PathBytes (a scan worker keeps its paths as bytes)', () => {
     expect(() => pathsOfBytes(two.subarray(0, two.length - 1), 2)).toThrow(PathBytesError);
     expect(() => pathsOfBytes(new Uint8Array(), 1)).toThrow(PathBytesError);
     expect(pathsOfBytes(new Uint8Array(), 0)).toEqual([]);
+  });
+
+  it('PathReader reads the same paths one at a time, each a string of its own, and holds the bytes to their count', () => {
+    const paths = Array.from({ length: 3000 }, (_, i) => `d${i % 17}/${'y'.repeat(i % 200)}${i}` as RelPath);
+    paths.push(NOT_UTF8, '' as RelPath, 'z' as RelPath);
+    const bytes = bytesOfPaths(paths);
+    const reader = new PathReader(bytes, paths.length);
+    const read = paths.map(() => reader.next());
+    reader.end();
+    expect(read).toEqual(paths);
+    // asking past the count, or ending before it or with bytes left over, is an error, never a short or long scan
+    expect(() => reader.next()).toThrow(PathBytesError);
+    const two = bytesOfPaths(['a', 'b'] as RelPath[]);
+    const short = new PathReader(two, 2);
+    short.next();
+    expect(() => short.end()).toThrow(PathBytesError);
+    const long = new PathReader(two, 1);
+    long.next();
+    expect(() => long.end()).toThrow(PathBytesError);
+    expect(() => long.next()).toThrow(PathBytesError);
+    const claimsMore = new PathReader(two, 3);
+    claimsMore.next();
+    claimsMore.next();
+    expect(() => claimsMore.next()).toThrow(PathBytesError);
+    expect(() => new PathReader(two.subarray(0, two.length - 1), 2)).toThrow(PathBytesError);
+    expect(() => new PathReader(new Uint8Array(), 1)).toThrow(PathBytesError);
+    new PathReader(new Uint8Array(), 0).end();
   });
 });
