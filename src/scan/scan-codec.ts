@@ -160,7 +160,7 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   let link = 0;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
   for (let i = 0; i < c.count; i++) {
-    // the index's string where it has one: the pieces of the joined string can then go (scan.ts SharedPath). Asked
+    // the index's string where it has one: the string just read then dies young (scan.ts SharedPath, PathReader). Asked
     // right before the vouching steps, which ask the index of the same path: it looks the path up once for all three.
     const read = nextPath();
     const path = sharedPath === undefined ? read : sharedPath(read);
