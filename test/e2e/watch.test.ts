@@ -2,7 +2,7 @@
 // deletes, new nested directories, in-place overwrites, no ping-pong, the lock against `tsync sync`,
 // NDJSON output, and a clean stop on SIGTERM/SIGINT that leaves no temp file and saves the state.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -99,7 +99,12 @@ describe('tsync watch', () => {
   it('keeps what its cycles replace in one trash folder a minute, every version there (one-way)', async () => {
     const w = await startWatch(['--one-way'], (a) => writeFileSync(join(a, 'f.txt'), 'v0\n'));
     for (const v of ['v1', 'v2', 'v3']) {
-      writeFileSync(join(w.a, 'f.txt'), `${v}\n`);
+      // each version lands whole (written outside A on the same file system, then renamed over it): written in place, a
+      // cycle could copy the file while it was truncated and not yet written, and that empty version was kept too (a
+      // CI run under load saw four versions in the trash)
+      const next = join(w.a, '..', `next-${v}`);
+      writeFileSync(next, `${v}\n`);
+      renameSync(next, join(w.a, 'f.txt'));
       await until(
         () => read(join(w.b, 'f.txt')) === `${v}\n`,
         5_000,
