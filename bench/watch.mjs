@@ -1129,6 +1129,39 @@ function cpuMs(pid, ticks) {
   return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / ticks;
 }
 
+/**
+ * The same CPU as cpuMs, split three ways: the main thread (tid = pid), the process's other threads (V8's helper
+ * threads, libuv's pool, workers) and the children it waited for. Says where an idle window's CPU went.
+ * @param {number} pid @param {number} ticks
+ * @returns {{ main: number, threads: number, children: number }}
+ */
+function cpuSplitMs(pid, ticks) {
+  const fieldsOf = (/** @type {string} */ file) => {
+    const stat = readFileSync(file, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  };
+  const own = fieldsOf(`/proc/${pid}/stat`);
+  let main = 0;
+  let all = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let f;
+    try {
+      f = fieldsOf(`/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      continue; // the thread ended between the listing and the read
+    }
+    const ms = ((Number(f[11]) + Number(f[12])) * 1000) / ticks;
+    all += ms;
+    if (tid === String(pid)) main = ms;
+  }
+  return { main, threads: all - main, children: ((Number(own[13]) + Number(own[14])) * 1000) / ticks };
+}
+
+/** @param {{ main: number, threads: number, children: number }} a @param {{ main: number, threads: number, children: number }} b */
+function splitText(a, b) {
+  return `main thread ${(b.main - a.main).toFixed(0)} ms, other threads ${(b.threads - a.threads).toFixed(0)} ms (of the live ones), reaped children ${(b.children - a.children).toFixed(0)} ms`;
+}
+
 /** The cycle scenario's new files after its rewrites (cycleRun). */
 const NEW_FILES = 3;
 
@@ -1185,14 +1218,17 @@ async function cycleRun(tool, d, leafDirs) {
     const idleSpan = changes * CFG.cycleGapMs;
     let c0 = cpuMs(p.pid, ticks);
     let t0 = now();
+    const idleSplit0 = cpuSplitMs(p.pid, ticks);
     await sleep(idleSpan);
     const idleCpuMsPerMs = (cpuMs(p.pid, ticks) - c0) / (now() - t0);
+    notes.push(`cycle, ${tool.label}: the idle window's CPU: ${splitText(idleSplit0, cpuSplitMs(p.pid, ticks))}`);
     // Each tool gets its own contents: the tools share the trees, so a repeat would already be in B.
     const rnd = prng(CFG.seed ^ files ^ (tool.oneWay ? 1 : 2));
     /** @type {number[]} */
     const lat = [];
     c0 = cpuMs(p.pid, ticks);
     t0 = now();
+    const changeSplit0 = cpuSplitMs(p.pid, ticks);
     for (let i = 0; i < changes; i++) {
       // Files far apart in the tree, each changed once: a new, unique content of a new size.
       const k = Math.floor(((i + 0.5) * files) / changes);
@@ -1215,6 +1251,7 @@ async function cycleRun(tool, d, leafDirs) {
     }
     const spent = cpuMs(p.pid, ticks) - c0;
     const span = now() - t0;
+    notes.push(`cycle, ${tool.label}: the changes' CPU: ${splitText(changeSplit0, cpuSplitMs(p.pid, ticks))}`);
     const sorted = [...lat].sort((a, b) => a - b);
     // Then new files, one at a time: the first path a watch has never seen costs what its tables must do to take
     // it (a base sized exactly copied all its columns to twice their size), later ones what any change costs.
