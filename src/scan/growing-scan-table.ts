@@ -1,3 +1,4 @@
+import { HashColumn } from '../core/hash-column.js';
 import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { bytesOfPaths, PathBytes } from './path-bytes.js';
@@ -5,7 +6,7 @@ import { allocColumns, type ScanColumns, ScanTable, writeColumns } from './scan-
 
 /** What a growing table settles per slot beyond the columns, filled as it goes (ScanExtras, mutable). */
 interface GrowingExtras {
-  readonly hashes: (string | null | undefined)[];
+  readonly hashes: HashColumn;
   readonly xattrs: (string | undefined)[];
   readonly targets: Map<number, string>;
   readonly devs: Map<number, bigint>;
@@ -45,7 +46,7 @@ export class GrowingScanTable extends ScanTable {
   private unmapped: PathBytes | null;
 
   constructor(options: { readonly keyed?: boolean; readonly expectedEntries?: number } = {}) {
-    const growing: GrowingExtras = { hashes: [], xattrs: [], targets: new Map(), devs: new Map() };
+    const growing: GrowingExtras = { hashes: new HashColumn(), xattrs: [], targets: new Map(), devs: new Map() };
     super(allocColumns(initialCapacity(options.expectedEntries)), growing, []);
     this.growing = growing;
     this.unmapped = options.keyed === false ? new PathBytes(options.expectedEntries) : null;
@@ -69,7 +70,7 @@ export class GrowingScanTable extends ScanTable {
     const e = s.entry;
     // a table without a map is a worker's, whose walk has no index to vouch with: its hashes are all null, which
     // an absent slot says as well (ScannedRow reads `?? null`), without an array slot per file
-    if (e.kind === 'file' && (e.hash !== null || this.unmapped === null)) this.growing.hashes[i] = e.hash;
+    if (e.kind === 'file' && (e.hash !== null || this.unmapped === null)) this.growing.hashes.set(i, e.hash);
     if (e.kind === 'symlink') this.growing.targets.set(i, e.target);
     else if (e.xattrs !== undefined) this.growing.xattrs[i] = e.xattrs;
     if (s.stat.dev !== undefined) this.growing.devs.set(i, s.stat.dev);
@@ -125,7 +126,7 @@ export interface InSlotOrder {
   readonly columns: ScanColumns;
   /** The paths in slot order, each followed by a NUL (path-bytes.ts). */
   readonly pathBytes: Uint8Array;
-  readonly hashes: readonly (string | null | undefined)[];
+  readonly hashes: HashColumn;
   readonly xattrs: readonly (string | undefined)[];
   /** By slot, in ascending slot order (each set as its slot was appended). */
   readonly targets: ReadonlyMap<number, string>;

@@ -1,3 +1,4 @@
+import { HashColumn } from '../core/hash-column.js';
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
 import { GrowingScanTable, type InSlotOrder } from './growing-scan-table.js';
@@ -100,7 +101,7 @@ function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded
   const xattrs: [number, string][] = [];
   const hashes: [number, string][] = [];
   for (let i = 0; i < count; i++) {
-    const hash = t.hashes[i];
+    const hash = t.hashes.get(i);
     if (typeof hash === 'string') hashes.push([i, hash]);
     const digest = t.xattrs[i];
     if (digest === undefined) continue;
@@ -154,7 +155,7 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   const devs = c.devs.length === 0 ? null : new Map(c.devs);
   const xattrsOf = new Map(c.xattrs);
   // What the columns do not say is settled now, while the index (vouch) and the root (lateXattrs) are at hand.
-  const hashes: (string | null | undefined)[] = new Array(c.count);
+  const hashes = new HashColumn(c.count);
   const xattrs: (string | undefined)[] = [];
   const targets = new Map<number, string>();
   let link = 0;
@@ -175,7 +176,7 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
     if (kind !== KIND_FILE && kind !== KIND_DIR) throw new ScanCodecError(`unknown kind ${kind} for ${JSON.stringify(path)}`);
     const needsStat = (kind === KIND_FILE && vouch !== null && hashOf?.get(i) === undefined) || (c.metaFlags[i] !== XATTRS_KEPT && lateXattrs !== null);
     const stat = needsStat ? statAt(c, i, devs?.get(i)) : null;
-    if (kind === KIND_FILE) hashes[i] = hashOf?.get(i) ?? (vouch === null || stat === null ? null : vouch(path, stat));
+    if (kind === KIND_FILE) hashes.set(i, hashOf?.get(i) ?? (vouch === null || stat === null ? null : vouch(path, stat)));
     const digest = c.metaFlags[i] === XATTRS_KEPT ? (xattrsOf.get(i) ?? '') : stat === null ? undefined : lateXattrs?.(path, stat);
     if (digest !== undefined) xattrs[i] = digest;
   }

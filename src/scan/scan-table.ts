@@ -1,4 +1,5 @@
 import { columnNumber } from '../core/column-number.js';
+import type { HashColumn } from '../core/hash-column.js';
 import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
 
 /** The columns a table reads its entries from: a decoded scan's (scan-codec.ts EncodedScan, checked), or a walk's (GrowingScanTable). */
@@ -22,8 +23,8 @@ export interface ScanColumns {
 
 /** What decoding settled per entry beyond the columns: hashes vouched, xattr digests, link targets, devices. */
 export interface ScanExtras {
-  /** Per entry: a file's hash (null: none), undefined for other kinds. */
-  readonly hashes: readonly (string | null | undefined)[];
+  /** Per entry: a file's hash (null: none), undefined for other kinds (core/hash-column.ts). */
+  readonly hashes: HashColumn;
   /** Per entry: the xattr digest (undefined: not kept or unknown); empty when no entry has one. */
   readonly xattrs: readonly (string | undefined)[];
   readonly targets: ReadonlyMap<number, string>;
@@ -207,7 +208,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     let entry: Entry;
     switch (c.kinds[i]) {
       case KIND_FILE:
-        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash: this.extras.hashes[i] ?? null, uid, gid, xattrs };
+        entry = { kind: 'file', size: stat.size, mtimeNs, mode: c.modes[i] as number, hash: this.extras.hashes.get(i) ?? null, uid, gid, xattrs };
         break;
       case KIND_DIR:
         entry = { kind: 'dir', mode: c.modes[i] as number, mtimeNs, uid, gid, xattrs };

@@ -18,6 +18,7 @@
  */
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { HashColumn } from '../core/hash-column.js';
 import type { RelPath } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { BaseTable, type BaseColumns, roomFor } from './base-table.js';
@@ -188,7 +189,7 @@ export function encodeSnapshot(rows: SnapshotRows, token: string, swapped: boole
     return { texts, count, length };
   };
   const paths = section(n, (k) => textOf(k, (c, i) => c.paths[i]));
-  const hashes = section(n, (k) => textOf(k, (c, i) => c.hashes[i]));
+  const hashes = section(n, (k) => textOf(k, (c, i) => c.hashes.get(i) ?? undefined));
   const targets = section(targetRows.length, (j) => textOf(targetRows[j] as number, (c, i) => c.targets.get(i)));
   const digests = section(xattrRows.length, (j) => textOf(xattrRows[j] as number, (c, i) => c.xattrDigests.get(i)));
   if (paths === null || hashes === null || targets === null || digests === null) return null;
@@ -321,7 +322,7 @@ export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): B
     numbers[name] = col.subarray(0, n);
   }
   const paths = splitSection(section('paths'), n);
-  const hashes = splitSection(section('hashes'), n);
+  const hashes = hashColumnOf(section('hashes'), n);
   const targetSlots = slotsOf(section('targetSlots'));
   const xattrSlots = slotsOf(section('xattrSlots'));
   if (paths === null || hashes === null || targetSlots === null || xattrSlots === null) return null;
@@ -344,7 +345,7 @@ export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): B
     rightMtimes: numbers.rightMtimes as BigInt64Array,
     rightInos: numbers.rightInos as BigUint64Array,
     rightCtimes: numbers.rightCtimes as BigInt64Array,
-    hashes: hashes.map((h) => (h === '' ? undefined : h)),
+    hashes,
     targets: new Map(targetSlots.map((slot, i) => [slot, targets[i] as string])),
     xattrDigests: new Map(xattrSlots.map((slot, i) => [slot, digests[i] as string])),
     room,
@@ -401,6 +402,22 @@ function splitSection(part: Buffer | null, count: number): string[] | null {
     if ((i & 1023) === 1023) checkYoungGeneration();
   }
   return texts;
+}
+
+/** The hashes section (splitSection's texts, an empty one for none) as a column, without a string per 16-digit hash. */
+function hashColumnOf(part: Buffer | null, count: number): HashColumn | null {
+  if (part === null) return null;
+  const column = new HashColumn(roomFor(count));
+  if (count === 0) return part.length === 0 ? column : null;
+  let start = 0;
+  for (let i = 0; i < count; i++) {
+    const nul = part.indexOf(0, start);
+    const end = nul === -1 ? part.length : nul;
+    if ((nul === -1) !== (i === count - 1)) return null; // fewer or more texts than `count`
+    column.setFromBytes(i, part, start, end);
+    start = end + 1;
+  }
+  return column;
 }
 
 function slotsOf(part: Buffer | null): number[] | null {

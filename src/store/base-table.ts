@@ -1,4 +1,5 @@
 import { columnNumber } from '../core/column-number.js';
+import { HashColumn } from '../core/hash-column.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { isRacy, RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../core/types.js';
@@ -44,7 +45,8 @@ export interface BaseColumns {
   readonly rightMtimes: BigInt64Array;
   readonly rightInos: BigUint64Array;
   readonly rightCtimes: BigInt64Array;
-  readonly hashes: readonly (string | undefined)[];
+  /** Files' hashes (slots without flag HAS_HASH hold none); a column of their own, core/hash-column.ts says why. */
+  readonly hashes: HashColumn;
   readonly targets: ReadonlyMap<number, string>;
   readonly xattrDigests: ReadonlyMap<number, string>;
   /**
@@ -115,7 +117,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   private modes: Uint16Array;
   private sizes: Float64Array;
   private mtimes: BigInt64Array;
-  private readonly hashes: (string | undefined)[];
+  private readonly hashes: HashColumn;
   private readonly targets: Map<number, string>;
   /** Owner and group ids (NO_ID: not kept): 8 bytes a path. */
   private uids: Uint32Array;
@@ -162,7 +164,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
       this.rightMtimes = exact ? c.rightMtimes : new BigInt64Array(c.rightMtimes.buffer, c.rightMtimes.byteOffset, room);
       this.rightInos = exact ? c.rightInos : new BigUint64Array(c.rightInos.buffer, c.rightInos.byteOffset, room);
       this.rightCtimes = exact ? c.rightCtimes : new BigInt64Array(c.rightCtimes.buffer, c.rightCtimes.byteOffset, room);
-      this.hashes = [...columns.hashes];
+      this.hashes = columns.hashes; // decodeSnapshot's own, as the number columns are
       this.targets = new Map(columns.targets);
       this.xattrDigests = new Map(columns.xattrDigests);
       for (const path of columns.paths) {
@@ -182,7 +184,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.modes = new Uint16Array(capacity);
     this.sizes = new Float64Array(capacity);
     this.mtimes = new BigInt64Array(capacity);
-    this.hashes = new Array<string | undefined>(capacity);
+    this.hashes = new HashColumn(capacity);
     this.leftMtimes = new BigInt64Array(capacity);
     this.leftInos = new BigUint64Array(capacity);
     this.leftCtimes = new BigInt64Array(capacity);
@@ -210,7 +212,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
         this.sizes[i] = entry.size;
         this.modes[i] = entry.mode;
         if (entry.hash !== null) {
-          this.hashes[i] = entry.hash;
+          this.hashes.set(i, entry.hash);
           flags |= HAS_HASH;
         }
         break;
@@ -262,7 +264,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
       if (kind === KIND_FILE) {
         this.sizes[i] = row.size ?? 0;
         if (row.hash !== null) {
-          this.hashes[i] = row.hash;
+          this.hashes.set(i, row.hash);
           flags |= HAS_HASH;
         }
       }
@@ -296,7 +298,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     return i;
   }
 
-  /** Columns for `capacity` slots, the rows so far copied over (the hashes are a plain array, which grows by itself). */
+  /** Columns for `capacity` slots, the rows so far copied over (the hash column grows by itself). */
   private grow(capacity: number): void {
     this.capacity = capacity;
     this.kinds = grown(this.kinds, new Uint8Array(capacity));
@@ -408,7 +410,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     if (this.kinds[i] !== KIND_FILE || (flags & HAS_HASH) === 0) return null;
     const mtimes = this.vouchedSide(i, flags, side, stat);
     if (mtimes === null || stat.size !== this.sizes[i] || stat.mtimeNs !== mtimes[i]) return null;
-    return this.hashes[i] ?? null;
+    return this.hashes.get(i) ?? null;
   }
 
   /** The table's own string for a path it has a slot for, else `path` (scan.ts SharedPath). */
@@ -447,8 +449,8 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
       case KIND_FILE: {
         if (e.kind !== 'file') return false;
         const hash = e.hash === null && other.kind === 'file' ? other.hash : e.hash;
-        const stored = (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null);
-        return e.size === (this.sizes[i] ?? 0) && e.mode === (this.modes[i] ?? 0) && e.mtimeNs === mtimeNs && hash === stored;
+        const sameHash = (flags & HAS_HASH) === 0 ? hash === null : hash !== null && this.hashes.holds(i, hash);
+        return e.size === (this.sizes[i] ?? 0) && e.mode === (this.modes[i] ?? 0) && e.mtimeNs === mtimeNs && sameHash;
       }
       case KIND_DIR:
         return e.kind === 'dir' && e.mode === (this.modes[i] ?? 0) && e.mtimeNs === mtimeNs;
@@ -626,7 +628,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     let e: Mutable<Entry>;
     switch (this.kinds[i]) {
       case KIND_FILE:
-        e = { kind: 'file', size: columnNumber(this.sizes[i] ?? 0), mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes[i] ?? null) };
+        e = { kind: 'file', size: columnNumber(this.sizes[i] ?? 0), mode: this.modes[i] ?? 0, mtimeNs, hash: (flags & HAS_HASH) === 0 ? null : (this.hashes.get(i) ?? null) };
         break;
       case KIND_DIR:
         e = { kind: 'dir', mode: this.modes[i] ?? 0, mtimeNs };

@@ -109,9 +109,8 @@ function sameOnBoth(s: ScanView, i: number, t: ScanView, j: number, kind: number
     if (!(d < TOLERANCE && d > -TOLERANCE)) return false;
   }
   if (kind === KIND_DIR) return true;
-  const hash = s.extras.hashes[i] ?? null;
   // no nlink > 1: files with other names are planned by group (core/hard-links.ts)
-  return s.c.sizes[i] === t.c.sizes[j] && hash !== null && hash === (t.extras.hashes[j] ?? null) && (s.c.nlinks[i] as number) <= 1 && (t.c.nlinks[j] as number) <= 1;
+  return s.c.sizes[i] === t.c.sizes[j] && s.extras.hashes.sameHash(i, t.extras.hashes, j) && (s.c.nlinks[i] as number) <= 1 && (t.c.nlinks[j] as number) <= 1;
 }
 
 /**
@@ -133,8 +132,7 @@ function entryRecorded(b: BaseView, k: number, s: ScanView, i: number, kind: num
   const baseKind = kind === KIND_FILE ? BASE_KINDS.FILE : BASE_KINDS.DIR;
   if (b.c.kinds[k] !== baseKind || b.c.modes[k] !== s.c.modes[i] || (withMtime && !same64(b.mtime, k, s.mtime, i))) return false;
   if (kind === KIND_DIR) return true;
-  const stored = ((b.c.flags[k] as number) & BASE_FLAGS.HAS_HASH) === 0 ? null : (b.c.hashes[k] ?? null);
-  return b.c.sizes[k] === s.c.sizes[i] && stored !== null && stored === (s.extras.hashes[i] ?? null);
+  return b.c.sizes[k] === s.c.sizes[i] && ((b.c.flags[k] as number) & BASE_FLAGS.HAS_HASH) !== 0 && b.c.hashes.sameHash(k, s.extras.hashes, i);
 }
 
 /**
