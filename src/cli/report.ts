@@ -58,7 +58,7 @@ export function formatConflicts(conflicts: readonly Conflict[]): string[] {
 }
 
 export function formatSummary(s: RunSummary): string {
-  const counts = countActions(s.dryRun ? s.plan.actions : s.outcomes.appliedActions());
+  const counts = countActions(s.dryRun ? s.plan.actions : s.outcomes.applied());
   const count = (t: Action['type']): number => counts[t];
   const parts = [`${count('copy')} copied`, `${count('mkdir')} dirs created`, `${count('delete')} deleted`, `${count('meta')} metadata updates`];
   if (count('link') > 0) parts.push(`${count('link')} hard-linked`);

@@ -96,7 +96,7 @@ export function runEvents(
     command,
     mode: s.mode,
     dryRun: s.dryRun,
-    counts: countActions(s.dryRun ? s.plan.actions : s.outcomes.appliedActions()),
+    counts: countActions(s.dryRun ? s.plan.actions : s.outcomes.applied()),
     bytes: s.bytes,
     durationMs,
     conflicts: s.plan.conflicts.length,

@@ -54,7 +54,7 @@ export function runRecordOf(
   startedAtMs: number,
   r: { readonly outcomes: Outcomes; readonly bytes: number; readonly conflicts: number; readonly problems: number; readonly exitCode: number },
 ): RunRecord {
-  const applied = countActions(r.outcomes.appliedActions());
+  const applied = countActions(r.outcomes.applied());
   return {
     command,
     startedAtMs,
