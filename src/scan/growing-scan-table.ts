@@ -1,3 +1,4 @@
+import { DigestColumn } from '../core/digest-column.js';
 import { HashColumn } from '../core/hash-column.js';
 import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
@@ -7,7 +8,7 @@ import { allocColumns, type ScanColumns, ScanTable, writeColumns } from './scan-
 /** What a growing table settles per slot beyond the columns, filled as it goes (ScanExtras, mutable). */
 interface GrowingExtras {
   readonly hashes: HashColumn;
-  readonly xattrs: (string | undefined)[];
+  readonly xattrs: DigestColumn;
   readonly targets: Map<number, string>;
   readonly devs: Map<number, bigint>;
 }
@@ -46,7 +47,7 @@ export class GrowingScanTable extends ScanTable {
   private unmapped: PathBytes | null;
 
   constructor(options: { readonly keyed?: boolean; readonly expectedEntries?: number } = {}) {
-    const growing: GrowingExtras = { hashes: new HashColumn(), xattrs: [], targets: new Map(), devs: new Map() };
+    const growing: GrowingExtras = { hashes: new HashColumn(), xattrs: new DigestColumn(), targets: new Map(), devs: new Map() };
     super(allocColumns(initialCapacity(options.expectedEntries)), growing, []);
     this.growing = growing;
     this.unmapped = options.keyed === false ? new PathBytes(options.expectedEntries) : null;
@@ -72,7 +73,7 @@ export class GrowingScanTable extends ScanTable {
     // an absent slot says as well (ScannedRow reads `?? null`), without an array slot per file
     if (e.kind === 'file' && (e.hash !== null || this.unmapped === null)) this.growing.hashes.set(i, e.hash);
     if (e.kind === 'symlink') this.growing.targets.set(i, e.target);
-    else if (e.xattrs !== undefined) this.growing.xattrs[i] = e.xattrs;
+    else if (e.xattrs !== undefined) this.growing.xattrs.set(i, e.xattrs);
     if (s.stat.dev !== undefined) this.growing.devs.set(i, s.stat.dev);
     this.used = i + 1;
     if (this.unmapped !== null) this.unmapped.push(path);
@@ -83,7 +84,7 @@ export class GrowingScanTable extends ScanTable {
   /** Records the xattr digest of a slot appended without one (read after the walk: remote/remote-endpoint.ts). */
   settleXattrs(slot: number, digest: string): void {
     if (!(slot >= 0 && slot < this.used)) throw new RangeError(`slot ${slot} of ${this.used}`);
-    this.growing.xattrs[slot] = digest;
+    this.growing.xattrs.set(slot, digest);
   }
 
   override set(path: RelPath, value: ScannedEntry): this {
@@ -127,7 +128,7 @@ export interface InSlotOrder {
   /** The paths in slot order, each followed by a NUL (path-bytes.ts). */
   readonly pathBytes: Uint8Array;
   readonly hashes: HashColumn;
-  readonly xattrs: readonly (string | undefined)[];
+  readonly xattrs: DigestColumn;
   /** By slot, in ascending slot order (each set as its slot was appended). */
   readonly targets: ReadonlyMap<number, string>;
   readonly devs: ReadonlyMap<number, bigint>;

@@ -1,3 +1,4 @@
+import { DigestColumn } from '../core/digest-column.js';
 import { HashColumn } from '../core/hash-column.js';
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
@@ -103,7 +104,7 @@ function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded
   for (let i = 0; i < count; i++) {
     const hash = t.hashes.get(i);
     if (typeof hash === 'string') hashes.push([i, hash]);
-    const digest = t.xattrs[i];
+    const digest = t.xattrs.get(i);
     if (digest === undefined) continue;
     metaFlags[i] = XATTRS_KEPT;
     if (digest !== '') xattrs.push([i, digest]);
@@ -156,7 +157,7 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   const xattrsOf = new Map(c.xattrs);
   // What the columns do not say is settled now, while the index (vouch) and the root (lateXattrs) are at hand.
   const hashes = new HashColumn(c.count);
-  const xattrs: (string | undefined)[] = [];
+  const xattrs = new DigestColumn(c.count);
   const targets = new Map<number, string>();
   let link = 0;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
@@ -178,7 +179,7 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
     const stat = needsStat ? statAt(c, i, devs?.get(i)) : null;
     if (kind === KIND_FILE) hashes.set(i, hashOf?.get(i) ?? (vouch === null || stat === null ? null : vouch(path, stat)));
     const digest = c.metaFlags[i] === XATTRS_KEPT ? (xattrsOf.get(i) ?? '') : stat === null ? undefined : lateXattrs?.(path, stat);
-    if (digest !== undefined) xattrs[i] = digest;
+    xattrs.set(i, digest);
   }
   if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);
   try {

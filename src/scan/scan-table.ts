@@ -1,4 +1,5 @@
 import { columnNumber } from '../core/column-number.js';
+import type { DigestColumn } from '../core/digest-column.js';
 import type { HashColumn } from '../core/hash-column.js';
 import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
 
@@ -25,8 +26,8 @@ export interface ScanColumns {
 export interface ScanExtras {
   /** Per entry: a file's hash (null: none), undefined for other kinds (core/hash-column.ts). */
   readonly hashes: HashColumn;
-  /** Per entry: the xattr digest (undefined: not kept or unknown); empty when no entry has one. */
-  readonly xattrs: readonly (string | undefined)[];
+  /** Per entry: the xattr digest (undefined: not kept or unknown; core/digest-column.ts). */
+  readonly xattrs: DigestColumn;
   readonly targets: ReadonlyMap<number, string>;
   readonly devs: ReadonlyMap<number, bigint> | null;
 }
@@ -204,7 +205,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     const mtimeNs = stat.mtimeNs;
     const uid = idAt(c.uids, i);
     const gid = idAt(c.gids, i);
-    const xattrs = this.extras.xattrs[i];
+    const xattrs = this.extras.xattrs.get(i);
     let entry: Entry;
     switch (c.kinds[i]) {
       case KIND_FILE:

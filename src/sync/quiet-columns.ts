@@ -103,7 +103,7 @@ function sameKeptText(a: string | undefined, b: string | undefined): boolean {
 function sameOnBoth(s: ScanView, i: number, t: ScanView, j: number, kind: number, withMtime: boolean): boolean {
   if (s.c.modes[i] !== t.c.modes[j]) return false;
   if (!sameKeptId(s.c.uids[i] as number, t.c.uids[j] as number) || !sameKeptId(s.c.gids[i] as number, t.c.gids[j] as number)) return false;
-  if (!sameKeptText(s.extras.xattrs[i], t.extras.xattrs[j])) return false;
+  if (!sameKeptText(s.extras.xattrs.get(i), t.extras.xattrs.get(j))) return false;
   if (withMtime) {
     const d = diff64(s.mtime, i, t.mtime, j);
     if (!(d < TOLERANCE && d > -TOLERANCE)) return false;
@@ -194,5 +194,5 @@ function scanTableOf(entries: Snapshot['entries']): ScanTable | null {
 function keptAsInBase(b: BaseView, k: number, s: ScanView, i: number): boolean {
   if (!sameKeptId(b.c.uids[k] as number, s.c.uids[i] as number) || !sameKeptId(b.c.gids[k] as number, s.c.gids[i] as number)) return false;
   const baseXattrs = ((b.c.flags[k] as number) & BASE_FLAGS.XATTRS_KEPT) === 0 ? undefined : (b.c.xattrDigests.get(k) ?? '');
-  return sameKeptText(baseXattrs, s.extras.xattrs[i]);
+  return sameKeptText(baseXattrs, s.extras.xattrs.get(i));
 }
