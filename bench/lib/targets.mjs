@@ -7,12 +7,24 @@
 /** @typedef {{ p50: number | null, p99: number | null, missed: number, stale: number }} LatencyFigures */
 /**
  * One watch mode (tsync1 = --one-way, tsync2 = two-way) in a 100k tree: start-up, then single-file changes.
- * @typedef {{ files: number, readyMs: number, hwmMB: number | null, changes: number, arrived: number, cpuMsPerChange: number, idleCpuMsPerS: number, tickMs: number, p50: number | null, p99: number | null, newLatencyMs: (number | null)[], newCycleMs: number[], newRssGrowthMB: number | null, error?: undefined } | { error: string }} CycleFigures
+ * @typedef {{ files: number, readyMs: number, hwmMB: number | null, changes: number, arrived: number, cpuMsPerChange: number, mainCpuMsPerChange: number, idleCpuMsPerS: number, tickMs: number, p50: number | null, p99: number | null, newLatencyMs: (number | null)[], newCycleMs: number[], newRssGrowthMB: number | null, error?: undefined } | { error: string }} CycleFigures
  */
 /** @typedef {{ quick: boolean, cycle: Record<string, CycleFigures>, latency: Record<string, LatencyFigures | { error: string }> }} WatchFigures */
 
 /** Issue 11's watch targets. */
 export const WATCH_TARGETS = { readyMs: 3000, hwmMB: 300, cpuMsPerChange: 5 };
+
+/**
+ * The CPU-per-change verdict: every change arrived, and both figures are at or under the target and not below zero.
+ * The whole process's figure alone could pass by luck: V8's helper threads collect in bursts (the memory reducer),
+ * and a burst in the idle window that is subtracted made one run of the same code read 2.5 ms where the next read
+ * 13 ms. The main thread's own figure is steady, and a floor of what a change costs (bench/watch.mjs cycleRun).
+ * @param {{ arrived: number, changes: number, cpuMsPerChange: number, mainCpuMsPerChange: number }} c
+ */
+export function cpuPerChangeMet(c) {
+  const T = WATCH_TARGETS.cpuMsPerChange;
+  return c.arrived === c.changes && c.cpuMsPerChange >= 0 && c.cpuMsPerChange <= T && c.mainCpuMsPerChange >= 0 && c.mainCpuMsPerChange <= T;
+}
 
 /**
  * "Latency p50 and p99 no worse than today": today is bench/watch-results.md as it stood when issue 11 was
@@ -82,10 +94,10 @@ export function watchTargetRows(w) {
     else if (c.error !== undefined) rows.push({ ...notRun(work, target), tsync: `failed: ${c.error}`, met: 'not met' });
     else {
       // below zero the idle window held work that was not idle (bench/watch.mjs QUIET_SPAN_MS): no figure, not a pass
-      const ok = c.arrived === c.changes && c.cpuMsPerChange >= 0 && c.cpuMsPerChange <= T.cpuMsPerChange;
+      const ok = cpuPerChangeMet(c);
       rows.push({
         work,
-        tsync: `${c.cpuMsPerChange.toFixed(1)} ms CPU per change${c.cpuMsPerChange < 0 ? ' (void: the idle window held work of its own)' : ''} (mean of ${c.changes}, idle ${c.idleCpuMsPerS.toFixed(1)} ms/s subtracted; ${c.arrived}/${c.changes} arrived; latency p50 ${fmtMs(c.p50)}, p99 ${fmtMs(c.p99)})`,
+        tsync: `${c.cpuMsPerChange.toFixed(1)} ms CPU per change${c.cpuMsPerChange < 0 ? ' (void: the idle window held work of its own)' : ''}; main thread alone ${c.mainCpuMsPerChange.toFixed(1)} ms (mean of ${c.changes}, idle ${c.idleCpuMsPerS.toFixed(1)} ms/s subtracted; ${c.arrived}/${c.changes} arrived; latency p50 ${fmtMs(c.p50)}, p99 ${fmtMs(c.p99)})`,
         peer: '—',
         ratio: '—',
         target,
