@@ -47,8 +47,10 @@ export class GrowingScanTable extends ScanTable {
   private unmapped: PathBytes | null;
 
   constructor(options: { readonly keyed?: boolean; readonly expectedEntries?: number } = {}) {
-    const growing: GrowingExtras = { hashes: new HashColumn(), xattrs: new DigestColumn(), targets: new Map(), devs: new Map() };
-    super(allocColumns(initialCapacity(options.expectedEntries)), growing, []);
+    const capacity = initialCapacity(options.expectedEntries);
+    // sized as the columns are, so that they do not grow their way up; a worker's table (no map) sets no hashes
+    const growing: GrowingExtras = { hashes: new HashColumn(options.keyed === false ? 0 : capacity), xattrs: new DigestColumn(capacity), targets: new Map(), devs: new Map() };
+    super(allocColumns(capacity), growing, []);
     this.growing = growing;
     this.unmapped = options.keyed === false ? new PathBytes(options.expectedEntries) : null;
   }
