@@ -21,11 +21,6 @@ export class HashColumn {
     this.lo = new Uint32Array(capacity);
   }
 
-  /** Slots the column has room for (every slot below is readable; unset ones read undefined). */
-  get capacity(): number {
-    return this.state.length;
-  }
-
   get(i: number): string | null | undefined {
     switch (this.state[i]) {
       case HALVES:
@@ -92,24 +87,6 @@ export class HashColumn {
     const s = this.state[i];
     if (s === HALVES) return parseHalves(hash) && this.hi[i] === parsed.hi && this.lo[i] === parsed.lo;
     return s === TEXT && this.texts.get(i) === hash;
-  }
-
-  /** Copies slot j of `from` into slot i. */
-  copyFrom(i: number, from: HashColumn, j: number): void {
-    const s = from.state[j] ?? ABSENT;
-    if (s === TEXT) {
-      this.set(i, from.texts.get(j));
-      return;
-    }
-    if (s === ABSENT) {
-      this.set(i, undefined);
-      return;
-    }
-    if (i >= this.state.length) this.set(i, null); // grows
-    if (this.state[i] === TEXT) this.texts.delete(i);
-    this.state[i] = s;
-    this.hi[i] = from.hi[j] as number;
-    this.lo[i] = from.lo[j] as number;
   }
 
   private grow(capacity: number): void {
