@@ -1,4 +1,4 @@
-import type { Base, Plan, Side, Snapshot } from './types.js';
+import type { Base, Plan, RelPath, Side, Snapshot } from './types.js';
 
 export type DeleteLimit = { readonly kind: 'count'; readonly count: number } | { readonly kind: 'percent'; readonly percent: number };
 
@@ -56,9 +56,14 @@ function emptiedRoot({ mode, base, left, right }: SafetyInput): SafetyHalt | nul
 
 function massDelete({ plan, deleteLimit, left, right }: SafetyInput, side: Side): SafetyHalt | null {
   const snap = side === 'left' ? left : right;
+  // The files this side's plan deletes. Most plans delete none, and then nothing else is looked at: an initial copy
+  // of 100k files no longer builds a set of every path it creates to find that out (issue 11).
+  const deleted = new Set<RelPath>();
+  for (const a of plan.actions) if (a.type === 'delete' && a.target === side && a.expect !== null && a.expect.kind !== 'dir') deleted.add(a.path);
+  if (deleted.size === 0) return null;
   // A delete that makes room for a new entry of another kind at the same path is a replacement.
-  const created = new Set(plan.actions.filter((a) => a.target === side && (a.type === 'copy' || a.type === 'mkdir' || a.type === 'link')).map((a) => a.path));
-  const deletes = plan.actions.filter((a) => a.type === 'delete' && a.target === side && a.expect !== null && a.expect.kind !== 'dir' && !created.has(a.path)).length;
+  for (const a of plan.actions) if (a.target === side && (a.type === 'copy' || a.type === 'mkdir' || a.type === 'link')) deleted.delete(a.path);
+  const deletes = deleted.size;
   if (deletes === 0) return null;
   const allowedOf = (files: number): number => (deleteLimit.kind === 'count' ? deleteLimit.count : Math.floor((files * deleteLimit.percent) / 100));
   if (deleteLimit.kind === 'count' && deletes <= deleteLimit.count) return null;
