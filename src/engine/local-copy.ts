@@ -6,7 +6,7 @@ import type { DirAnchors } from './dir-anchors.js';
 import type { Trash } from './trash.js';
 import type { ScannedXattrValues } from '../scan/xattr-values.js';
 
-/** What one local side holds for the length of a run (local-endpoint.ts): the fast copy reaches into it. */
+/** What one local side holds for the length of a run (endpoint/local-run.ts LocalRun): the fast copy reaches into it. */
 export interface LocalRunSide {
   readonly anchors: DirAnchors;
   readonly trash: Trash | null;
