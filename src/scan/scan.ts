@@ -3,6 +3,7 @@ import { setImmediate } from 'node:timers/promises';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
+import { RootError } from '../errors.js';
 import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
@@ -276,7 +277,7 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
     try {
       here = anchors.dir(dir);
     } catch (e) {
-      if (dir === null) throw e; // the root itself: the caller reports it
+      if (dir === null) throw rootUnlistable(opts.root, e);
       if (e instanceof StaleTargetError || e instanceof UnsafePathError)
         sink.entries.delete(dir); // vanished or replaced while we walked
       else {
@@ -290,7 +291,7 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
         // latin1: each name as a binary string (byte-exact, see core/types.ts) without a Buffer per name
         names = readdirSync(here.fdPath, { encoding: 'latin1' });
       } catch (e) {
-        if (dir === null) throw e;
+        if (dir === null) throw rootUnlistable(opts.root, e);
         const code = errCode(e);
         if (code === 'ENOENT' || code === 'ENOTDIR') sink.entries.delete(dir);
         else {
@@ -315,6 +316,16 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       here.release();
     }
   }
+}
+
+/**
+ * The root itself could not be opened or listed (EIO, EACCES after the root checks passed, the root swapped or
+ * gone meanwhile): nothing below it can be known, so the run stops before it plans anything, with the one-line
+ * error and exit code of an unusable root (2), not as an internal error.
+ */
+function rootUnlistable(root: AbsPath, e: unknown): RootError {
+  const why = e instanceof StaleTargetError || e instanceof UnsafePathError ? e.message : errCode(e);
+  return new RootError(`cannot list ${root} (${why})`);
 }
 
 /** One directory's entries, scanned: what the walk then adds to its sink. */

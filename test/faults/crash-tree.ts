@@ -367,6 +367,8 @@ export interface FaultReport {
   readonly loaded: boolean;
   /** Index of the rule of each fault that fired, in order. */
   readonly fired: readonly number[];
+  /** The thread each of those fired in (worker_threads threadId; 0: the main thread), in the same order. */
+  readonly threads: readonly number[];
 }
 
 /** Reads the log fault-layer.mjs writes to $TSYNC_FAULT_LOG. */
@@ -375,21 +377,28 @@ export function readFaultLog(logFile: string): FaultReport {
     ? readFileSync(logFile, 'utf8')
         .split('\n')
         .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as { loaded?: number; rule?: number })
+        .map((l) => JSON.parse(l) as { loaded?: number; rule?: number; thread?: number })
     : [];
-  return { loaded: lines.some((l) => typeof l.loaded === 'number'), fired: lines.flatMap((l) => (typeof l.rule === 'number' ? [l.rule] : [])) };
+  const faults = lines.filter((l) => typeof l.rule === 'number');
+  return { loaded: lines.some((l) => typeof l.loaded === 'number'), fired: faults.map((l) => l.rule ?? -1), threads: faults.map((l) => l.thread ?? -1) };
 }
 
-/** One to three random errno faults on calls inside the trees (never the state dir), at random moments. */
+/**
+ * One to three random errno faults on calls inside the trees (never the state dir), at random moments. Half the
+ * runs walk the second root in the scan worker thread (TSYNC_SCAN_WORKER=always: the trials' trees are below the
+ * size from which `auto` starts it), so that faults land in the worker's walk too (the layer counts across threads).
+ */
 export function randomFaults(rng: Rng, roots: readonly string[], logFile: string): FaultPlan {
   const rules = Array.from({ length: rng.int(1, 3) }, () => {
     const op = rng.pick(Object.keys(FAULTS));
     const fault = FAULTS[op] ?? { errors: ['EIO'], maxNth: 1 };
     return { op, path: `${rng.pick(roots)}/`, nth: rng.int(1, fault.maxNth), times: rng.pick([1, 1, 1, 3, 1000]), error: rng.pick(fault.errors) };
   });
+  const scanWorker = rng.pick(['auto', 'always'] as const);
+  const faults = rules.map((r) => `${r.op} #${r.nth}${r.times > 1 ? `(x${r.times})` : ''} ${r.error} in ${r.path.endsWith('/A/') ? 'A' : 'B'}`).join(', ');
   return {
-    label: rules.map((r) => `${r.op} #${r.nth}${r.times > 1 ? `(x${r.times})` : ''} ${r.error} in ${r.path.endsWith('/A/') ? 'A' : 'B'}`).join(', '),
-    env: { NODE_OPTIONS: `--import=${FAULT_LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: logFile },
+    label: scanWorker === 'always' ? `${faults}, the scan worker on` : faults,
+    env: { NODE_OPTIONS: `--import=${FAULT_LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: logFile, TSYNC_SCAN_WORKER: scanWorker },
     report: () => readFaultLog(logFile),
   };
 }

@@ -417,7 +417,8 @@ async function disruptedRun(
     const faults = randomFaults(rng, [roots.A, roots.B], join(dirname(roots.A), `faults-${trial}.log`));
     const run = await runTsync(args, undefined, 300_000, faults.env);
     const report = faults.report();
-    const ctx = [`faults: ${faults.label} (${report.fired.length} landed)`, `faulty run: ${cliText(run)}`];
+    const inWorker = report.threads.filter((t) => t !== 0).length;
+    const ctx = [`faults: ${faults.label} (${report.fired.length} landed${inWorker > 0 ? `, ${inWorker} in the worker` : ''})`, `faulty run: ${cliText(run)}`];
     if (!report.loaded) fail(SEED, trial, 'the fault layer was not loaded into the faulty run', [], ctx);
     if (run.code === null || !allowedExits.includes(run.code) || /\n\s+at .+:\d+:\d+/.test(run.stderr))
       fail(SEED, trial, `the faulty run exited ${run.code} (allowed: ${allowedExits.join(', ')}) or crashed`, [], ctx);

@@ -20,8 +20,9 @@
 //   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
 //          'dir-to-symlink', target: absolute path, to?: symlink target }
 // $TSYNC_FAULT_LOG (required with a plan) gets one JSON line when the layer is loaded,
-// { loaded: <pid>, rules: <count> }, and one per fault that fires, { rule, op, path, error, then }: the
-// test asserts from it that the layer was in the process and that each of its faults really landed.
+// { loaded: <pid>, rules: <count> }, and one per fault that fires, { rule, thread, op, path, error, then }
+// (thread: the worker_threads threadId, 0 for the main thread): the test asserts from it that the layer was
+// in the process and that each of its faults really landed, and where.
 //
 // Plain JavaScript because Node 20 cannot `--import` TypeScript; `npm run typecheck` checks it with
 // `checkJs` and the project's strict options (tsconfig.js.json). Two loosenings, both below and commented:
@@ -32,17 +33,25 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { constants as osConstants } from 'node:os';
-import { isMainThread } from 'node:worker_threads';
+import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 
 /** @typedef {{ op: string, path: string, exact?: boolean, unless?: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
 
 /** @type {Rule[]} */
-// Main thread only: rule counts are per thread, so a scan worker thread (src/scan/scan-worker.ts) that loads
-// this layer too would fire every rule a second time. The trials' trees are far below the worker threshold
-// (WORKER_MIN_BASE), so their scans run on the main thread, where the faults land.
-const rules = isMainThread ? JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]') : [];
-const seen = rules.map(() => 0);
-const fired = rules.map(() => 0);
+const rules = JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]');
+// One count of each rule for the whole process, in every thread: tsync's worker threads (the scan worker,
+// src/scan/scan-worker.ts) load this layer too (workers inherit the --import), and the nth matching call
+// must mean the nth in the process, whichever thread makes it, or a rule would fire once per thread. The
+// main thread makes the counters (it loads first, before any worker exists) and hands them to every worker
+// it starts through worker_threads' environment data, which a SharedArrayBuffer crosses without a copy.
+const COUNTERS = 'tsync-fault-layer-counters';
+/** @type {SharedArrayBuffer} */
+const counters = isMainThread ? new SharedArrayBuffer(8 * Math.max(rules.length, 1)) : /** @type {SharedArrayBuffer} */ (getEnvironmentData(COUNTERS));
+if (isMainThread) setEnvironmentData(COUNTERS, counters);
+// a worker that could not find the counters would count on its own: refuse rather than fire twice
+if (!(counters instanceof SharedArrayBuffer)) throw new Error('fault layer: a worker thread found no shared counters');
+const seen = new Int32Array(counters, 0, Math.max(rules.length, 1));
+const fired = new Int32Array(counters, 4 * Math.max(rules.length, 1), Math.max(rules.length, 1));
 const logFile = process.env.TSYNC_FAULT_LOG;
 // a fault that fires unreported would let a test count a disruption it cannot see: refuse to run blind
 if (rules.length > 0 && (logFile === undefined || logFile === '')) throw new Error('fault layer: $TSYNC_FAULT_PLAN needs $TSYNC_FAULT_LOG');
@@ -143,12 +152,11 @@ function check(op, path, syscall) {
   for (let i = 0; i < rules.length; i++) {
     const r = /** @type {Rule} */ (rules[i]);
     if (r.op !== op || !(r.exact === true ? path === r.path : path.includes(r.path)) || (r.unless !== undefined && path.includes(r.unless))) continue;
-    seen[i] = (seen[i] ?? 0) + 1;
-    const nth = r.nth ?? 1;
-    const times = r.times ?? 1;
-    if ((seen[i] ?? 0) < nth || (fired[i] ?? 0) >= times) continue;
-    fired[i] = (fired[i] ?? 0) + 1;
-    if (logFile !== undefined) real.appendFileSync(logFile, `${JSON.stringify({ rule: i, op, path, error: r.error ?? null, then: r.then?.do ?? null })}\n`);
+    // atomic: two threads that match at once each get a count of their own, and only `times` of them fire
+    const n = Atomics.add(seen, i, 1) + 1;
+    if (n < (r.nth ?? 1)) continue;
+    if (Atomics.add(fired, i, 1) >= (r.times ?? 1)) continue;
+    if (logFile !== undefined) real.appendFileSync(logFile, `${JSON.stringify({ rule: i, thread: threadId, op, path, error: r.error ?? null, then: r.then?.do ?? null })}\n`);
     if (r.then !== undefined) makeChange(r.then);
     if (r.error !== undefined) throw errnoError(r.error, syscall, path);
   }

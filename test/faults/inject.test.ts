@@ -593,3 +593,110 @@ for (const { way, env } of COPY_WAYS)
       });
     }
   });
+
+// ---- the scan worker thread -----------------------------------------------------------------------
+
+/**
+ * Faults in the walk of the right side while a worker thread walks it. The trees above are far below the size
+ * from which `auto` starts one (src/sync/scan-pair.ts WORKER_MIN_BASE), so these cases ask for it
+ * (TSYNC_SCAN_WORKER=always), and once more without it (never) as the control: both must leave the same
+ * guarantees. The layer counts its rules across threads (fault-layer.mjs), so each fault lands once, and its log
+ * says in which thread: the first fault of the `always` pass must have landed in the worker, every one of the
+ * `never` pass on the main thread, or the case did not test what it says.
+ */
+const SCAN_WORKER_MODES = ['always', 'never'] as const;
+type ScanWorkerMode = (typeof SCAN_WORKER_MODES)[number];
+
+function expectFaultsLandedIn(mode: ScanWorkerMode, report: FaultReport): void {
+  expect(report.threads.length).toBeGreaterThan(0);
+  // with the worker, the first fault lands in it; a rule that fires again may land on the main thread too,
+  // when it walks again what the worker could not (the root case below)
+  if (mode === 'always') expect(report.threads[0], 'the first fault landed on the main thread, not in the scan worker').not.toBe(0);
+  else
+    expect(
+      report.threads.filter((t) => t !== 0),
+      'faults landed in a worker thread although none was asked for',
+    ).toEqual([]);
+}
+
+interface ScanWorkerCase extends Omit<OneWayCase, 'code'> {
+  /** Exit code of the faulty run, with the worker and without it. */
+  readonly code: Readonly<Record<ScanWorkerMode, number>>;
+}
+
+const scanWorkerCases: ScanWorkerCase[] = [
+  {
+    name: 'EIO listing a replica directory: nothing in it is overwritten, nothing is added to it',
+    rules: (sb) => [{ op: 'readdir', path: `${sb.dst}/sub`, exact: true, error: 'EIO' }],
+    code: { always: 1, never: 1 },
+    says: /sub: .*EIO/,
+    after: (sb) => {
+      expect(readFileSync(join(sb.dst, 'sub/x.txt'), 'utf8')).toBe('x v1\n');
+      expect(existsSync(join(sb.dst, 'sub/new.txt'))).toBe(false);
+    },
+  },
+  {
+    name: 'EIO on lstat of a replica file: it is not overwritten',
+    rules: (sb) => [{ op: 'lstat', path: `${sb.dst}/sub/x.txt`, error: 'EIO' }],
+    code: { always: 1, never: 1 },
+    says: /sub\/x\.txt: .*EIO/,
+    after: (sb) => expect(readFileSync(join(sb.dst, 'sub/x.txt'), 'utf8')).toBe('x v1\n'),
+  },
+  {
+    name: 'EIO listing the replica root every time: exit 2 with a one-line error, nothing changed',
+    rules: (sb) => [{ op: 'readdir', path: sb.dst, exact: true, times: 1000, error: 'EIO' }],
+    code: { always: 2, never: 2 },
+    says: /^tsync: error: cannot list .*\(EIO\)$/m,
+    after: (sb, pre) => expect(compareTrees(pre.dst, snapshotTree(sb.dst), { identity: true }), 'the replica was touched').toEqual([]),
+  },
+  {
+    // with the worker, its failed walk is dropped and the side walked again on the main thread, where the
+    // rule (spent) does not fire: the run goes on as if nothing had failed; without it, the one walk failed
+    name: "EIO listing the replica root once: the worker's failed walk is done again on the main thread",
+    rules: (sb) => [{ op: 'readdir', path: sb.dst, exact: true, error: 'EIO' }],
+    code: { always: 0, never: 2 },
+    says: /^(|tsync: error: cannot list .*\(EIO\)\n)$/,
+  },
+];
+
+for (const mode of SCAN_WORKER_MODES)
+  describe.skipIf(!ENABLED)(`one-way: a fault in the walk of the replica (TSYNC_SCAN_WORKER=${mode})`, () => {
+    for (const c of scanWorkerCases) {
+      it(c.name, () => {
+        const sb = sandbox();
+        syncedThenEdited(sb);
+        const rules = c.rules(sb);
+        const pre = { src: snapshotTree(sb.src), dst: snapshotTree(sb.dst) };
+        const { r, report } = runWithFaults(sb, ['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], rules, { TSYNC_SCAN_WORKER: mode });
+        expectEveryFaultFired(report, rules, r);
+        expectFaultsLandedIn(mode, report);
+        expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(c.code[mode]);
+        expect(r.stderr).toMatch(c.says);
+        expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
+        c.after?.(sb, pre);
+        expectOneWayRecovers(sb, pre, [], []);
+      });
+    }
+  });
+
+for (const mode of SCAN_WORKER_MODES)
+  describe.skipIf(!ENABLED)(`two-way: a fault in the walk of B (TSYNC_SCAN_WORKER=${mode})`, () => {
+    it("EIO listing B's sub directory: nothing in A's sub is deleted, B's edit in it is kept", () => {
+      const t = twoWaySyncedThenEdited();
+      const rules: Rule[] = [{ op: 'readdir', path: `${t.B}/sub`, exact: true, error: 'EIO' }];
+      const pre = [snapshotTree(t.A), snapshotTree(t.B)];
+      const { r, report } = runWithFaults(t.sb, ['sync', '--state-dir', t.sb.state, t.A, t.B], rules, { TSYNC_SCAN_WORKER: mode });
+      expectEveryFaultFired(report, rules, r);
+      expectFaultsLandedIn(mode, report);
+      expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(1);
+      expect(r.stderr).toMatch(/sub: .*EIO/);
+      expect(readFileSync(join(t.A, 'sub/x.txt'), 'utf8')).toBe('x v1\n');
+      expect(readFileSync(join(t.B, 'sub/x.txt'), 'utf8')).toBe('x v2 from B\n');
+      expect(lostInPair(pre, t.A, t.B), 'versions lost by the faulty run').toEqual([]);
+      const clean = t.sync();
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(sameTrees(t.A, t.B)).toEqual([]);
+      expect(lostInPair(pre, t.A, t.B), 'versions lost by the clean run').toEqual([]);
+      expectFurtherRunTouchesNothing(() => t.sync('--verbose'), [t.A, t.B]);
+    });
+  });
