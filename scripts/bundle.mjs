@@ -18,7 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist', 'bundle');
 // Entry points: the CLI, plus every module that is started by file name at run time (a worker thread
 // is given a file, not an import), so it exists beside the chunks that import.meta.url points into.
-const entryPoints = [join(root, 'dist', 'cli', 'main.js'), join(root, 'dist', 'scan', 'scan-worker.js')].filter((f) => existsSync(f));
+const entryPoints = [join(root, 'dist', 'cli', 'main.js'), join(root, 'dist', 'scan', 'scan-worker.js'), join(root, 'dist', 'engine', 'copy-worker.js')].filter((f) => existsSync(f));
 
 /**
  * commander requires node:child_process when it loads, for executable subcommands (`git-foo` style), which

@@ -34,7 +34,7 @@ export class LocalRun implements LocalRunSide {
   readonly warnings: string[] = [];
 
   constructor(
-    root: AbsPath,
+    readonly root: AbsPath,
     o: RunOptions,
     readonly scannedXattrs: ScannedXattrValues,
   ) {

@@ -8,12 +8,16 @@ import type { Copied, Endpoint, Installed } from '../endpoint/endpoint.js';
 import { errCode } from '../fs/stat.js';
 import { loadHasher } from '../hash/xxhash.js';
 import { NO_XATTRS } from './apply-meta.js';
-import { SMALL_FILE_MAX, SourceChangedError, SourceReadError } from './copy-file.js';
+import { SMALL_FILE_MAX, sameStat, SourceChangedError, SourceReadError } from './copy-file.js';
 import { StaleTargetError, UnsafePathError } from './guards.js';
 import { copyByDelta, deltaApplies } from './delta-copy.js';
 import { copyLocally } from './local-copy.js';
 import { transferred } from './stream-copy.js';
 import { BATCHES_IN_FLIGHT, type BatchCopied, batchingAllowed, copyBatch, intoBatches, isBatchable } from './batch-copy.js';
+import { CopyWorker, type CopyWorkerMode, copyWorkerModeOf, copyWorkerPays, worksInCopyWorker } from './copy-in-worker.js';
+import type { CopyJobResult } from './copy-worker-protocol.js';
+import { failureFromWire } from './copy-failure.js';
+import { type CopiesShared, shareCopies } from './shared-copies.js';
 
 export interface ExecuteOptions {
   /** The two sides: every read and write goes through them (endpoint/endpoint.ts). */
@@ -44,6 +48,8 @@ export interface ExecuteOptions {
 export interface ExecuteResult {
   readonly outcomes: Outcomes;
   readonly bytes: number;
+  /** Small copies made on each thread when a copy worker took a share (shared-copies.ts), for TSYNC_TIMINGS and tests. */
+  readonly copiesShared?: CopiesShared;
 }
 
 /**
@@ -73,6 +79,7 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   // of every no-op run and of every watch cycle that found nothing to do)
   if (actions.length === 0) return { outcomes, bytes: 0 };
   let bytes = 0;
+  const copyMode = copyWorkerModeOf(process.env.TSYNC_COPY_WORKER);
   const { left, right } = opts.endpoints;
   const streamed = streamForced() || !left.isLocal || !right.isLocal;
   const queue = new PQueue({ concurrency: opts.concurrency });
@@ -86,28 +93,39 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   const stop = opts.stopSignal;
   const letSignalsIn = stop === undefined ? null : eventLoopTurns(SIGNAL_CHECK_MS);
   const kept = opts.keepRecords === false ? withoutAppliedRecords : (o: Outcome): Outcome => o;
-  const run = async (a: Action): Promise<void> => {
-    await letSignalsIn?.();
-    if (stop?.aborted === true) return; // not started: no outcome, so its path keeps its old record
-    const { outcome, copied } = await applyAction(a, ctx);
+  const record = ({ outcome, copied }: Applied): void => {
     bytes += copied;
     outcomes.push(kept(outcome));
     opts.onOutcome?.(outcome);
+  };
+  const run = async (a: Action): Promise<void> => {
+    await letSignalsIn?.();
+    if (stop?.aborted === true) return; // not started: no outcome, so its path keeps its old record
+    record(await applyAction(a, ctx));
   };
   // small streamed copies travel in batches (batch-copy.ts): one request per batch each way, not per file
   const batchQueue = streamed && batchingAllowed() ? new PQueue({ concurrency: BATCHES_IN_FLIGHT }) : null;
   const runBatch = async (batch: readonly CopyAction[]): Promise<void> => {
     await letSignalsIn?.();
     if (stop?.aborted === true) return;
-    for (const r of await copyBatch(batch, { endpoints: opts.endpoints, keep, chownRefused })) {
-      const { outcome, copied } = appliedInBatch(r);
-      bytes += copied;
-      outcomes.push(kept(outcome));
-      opts.onOutcome?.(outcome);
-    }
+    for (const r of await copyBatch(batch, { endpoints: opts.endpoints, keep, chownRefused })) record(appliedInBatch(r));
   };
   const sides: Side[] = ['left', 'right'];
   for (const side of sides) await opts.endpoints[side].beginRun({ trashStamp: opts.trashStamp[side], keep, chownRefused, racyWindowNs: opts.racyWindowNs[side] });
+  // started before the first phase, so that it loads while the deletes and directories are made
+  const worker = streamed ? null : startCopyWorker(actions, opts, copyMode, keep, chownRefused);
+  let copiesShared: CopiesShared | undefined;
+  // small local copies: on this thread one after another, or shared with the copy worker (shared-copies.ts)
+  const copyDirect = async (direct: readonly Action[]): Promise<void> => {
+    if (worker === null) {
+      for (const a of direct) await run(a);
+      return;
+    }
+    const shareable = (a: Action): a is CopyAction => a.type === 'copy' && worksInCopyWorker(a);
+    for (const a of direct) if (!shareable(a)) await run(a);
+    const got = await shareCopies(direct, shareable, { worker, here: run, took: (a, r) => record(appliedByWorker(a, r)), stopping: () => stop?.aborted === true });
+    copiesShared = { here: (copiesShared?.here ?? 0) + got.here, worker: (copiesShared?.worker ?? 0) + got.worker };
+  };
   try {
     for (const phase of PHASES) {
       const list = actions.filter((a) => phaseOf(a) === phase);
@@ -125,7 +143,7 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
           if (smallQueue !== null && (runsToCompletion(a) || isMetadataOnly(a))) void smallQueue.add(() => run(a));
           else if (!runsToCompletion(a)) void queue.add(() => run(a));
         }
-        for (const a of direct) await run(a);
+        await copyDirect(direct);
         await Promise.all([queue.onIdle(), smallQueue?.onIdle(), batchQueue?.onIdle()]);
       } else if (streamed && (phase === 'mkdirs' || phase === 'dir-metas')) {
         // Across a link each of these is a round trip, and one after another they cost a trip per directory. Run a
@@ -143,9 +161,44 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
       }
     }
   } finally {
-    for (const side of sides) for (const message of await opts.endpoints[side].endRun()) opts.warn?.(message);
+    // the worker's run first: the main thread's runs end after every copy made on these roots
+    const warned = new Set<string>(worker === null ? [] : await worker.end());
+    for (const side of sides) for (const message of await opts.endpoints[side].endRun()) warned.add(message);
+    for (const message of warned) opts.warn?.(message);
   }
-  return { outcomes, bytes };
+  return copiesShared === undefined ? { outcomes, bytes } : { outcomes, bytes, copiesShared };
+}
+
+/**
+ * A copy worker for a run between two local roots with enough copies it may take (copy-in-worker.ts), or null.
+ * A worker that cannot be started is no failure: the main thread copies everything, as it always could.
+ */
+function startCopyWorker(actions: readonly Action[], opts: ExecuteOptions, mode: CopyWorkerMode, keep: KeptMeta, chownRefused: boolean): CopyWorker | null {
+  const left = opts.endpoints.left.direct();
+  const right = opts.endpoints.right.direct();
+  if (left === null || right === null) return null;
+  let shareable = 0;
+  for (const a of actions) if (a.type === 'copy' && worksInCopyWorker(a)) shareable++;
+  if (!copyWorkerPays(mode, shareable)) return null;
+  try {
+    return new CopyWorker({ roots: { left: left.root, right: right.root }, keep, chownRefused, racyWindowNs: opts.racyWindowNs });
+  } catch {
+    return null;
+  }
+}
+
+/** A copy the worker made, or why it did not, as the outcome of its action (as applyAction makes them for a copy). */
+function appliedByWorker(a: CopyAction, r: CopyJobResult | { readonly error: Error }): Applied {
+  if ('ok' in r) {
+    const got = r.ok;
+    // the source's stat as this thread holds it, where it is the same (as copy-file.ts finish shares it): the
+    // worker's copy of it would be a second set of BigInts per file, kept in the base records to the run's end
+    const scanned = a.source.stat;
+    const source = sameStat(got.source.stat, scanned) ? { entry: got.source.entry, stat: scanned, observedAtNs: got.source.observedAtNs } : got.source;
+    return { outcome: { action: a, status: 'applied', records: [recordFor(a.path, a.target, source, got.target)] }, copied: got.bytes };
+  }
+  const e = r.error instanceof Error ? r.error : failureFromWire(r.error);
+  return { outcome: failure(a, e, a.target, displayPath(a.path)), copied: 0 };
 }
 
 /** The actions grouped by the depth of their paths, shallowest first (or deepest first), each group in list order. */

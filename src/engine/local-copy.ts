@@ -1,5 +1,5 @@
 import { displayPath, parentOf } from '../core/paths.js';
-import type { Expectation, RelPath, ScannedEntry, StatId } from '../core/types.js';
+import type { AbsPath, Expectation, RelPath, ScannedEntry, StatId } from '../core/types.js';
 import { type MetaWriter, NO_XATTRS } from './apply-meta.js';
 import { copyFileAtomic, copySymlinkAtomic, SMALL_FILE_MAX } from './copy-file.js';
 import type { DirAnchors } from './dir-anchors.js';
@@ -8,6 +8,8 @@ import type { ScannedXattrValues } from '../scan/xattr-values.js';
 
 /** What one local side holds for the length of a run (endpoint/local-run.ts LocalRun): the fast copy reaches into it. */
 export interface LocalRunSide {
+  /** The side's root (a copy worker thread makes a run of its own on it, copy-in-worker.ts). */
+  readonly root: AbsPath;
   readonly anchors: DirAnchors;
   readonly trash: Trash | null;
   readonly meta: MetaWriter | null;

@@ -2,8 +2,20 @@ import { isRunning } from './process-alive.js';
 
 const TEMP_PREFIX = '.tsync-tmp-';
 
-/** pid + a per-process counter is unique among live processes; O_EXCL catches anything else. */
+/**
+ * pid + the thread + a per-thread counter is unique among live processes; O_EXCL catches anything else. Each
+ * worker thread has its own copy of this module (and of the counter), so a worker that makes temp files names
+ * its thread (setTempThread): the copy worker (engine/copy-worker.ts) writes in the same directories as the main
+ * thread. (Set by the worker rather than read from node:worker_threads here: every command loads this module,
+ * and loading that one costs each of them a few milliseconds.)
+ */
 let counter = 0;
+let thread = '';
+
+/** Called once by a worker thread that makes temp files, with its threadId. */
+export function setTempThread(threadId: number): void {
+  thread = `t${threadId}-`;
+}
 
 /**
  * A fresh temp name for the target's directory. It carries our pid so that a later run can tell a temp
@@ -12,7 +24,7 @@ let counter = 0;
  */
 export function tempName(tag = ''): string {
   counter += 1;
-  return `${TEMP_PREFIX}${process.pid}-${tag}${counter.toString(36)}`;
+  return `${TEMP_PREFIX}${process.pid}-${thread}${tag}${counter.toString(36)}`;
 }
 
 /** Before 2026-11-22 the ctime probe had a name of its own; a killed run could leave one behind. */

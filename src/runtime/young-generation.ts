@@ -42,4 +42,16 @@ export function checkYoungGeneration(): void {
   if (newSpace.space_size < capBytes) return;
   setFlagsFromString('--semi-space-growth-factor=1');
   capBytes = 0;
+  capped = true;
+}
+
+let capped = false;
+
+/**
+ * Sets the growth factor again once the cap was reached. Starting a worker thread puts V8's flags back as they
+ * were at start-up (measured: with the copy worker running, the main thread's young generation grew on to 32 MB
+ * after the cap had been set); the copy worker's owner calls this once the worker is up.
+ */
+export function keepYoungGenerationCapped(): void {
+  if (capped) setFlagsFromString('--semi-space-growth-factor=1');
 }

@@ -15,6 +15,7 @@ import { executePlan } from '../engine/execute.js';
 import { trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
 import { BaseTable } from '../store/base-table.js';
+import { timing } from './deferred-flush.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 
@@ -164,7 +165,7 @@ export async function applyActions(
   const racyWindowNs = o.racyWindowNs ?? (await racyWindowsOf(pair, actions));
   const stamp = o.trashStamp ?? trashStamp(Date.now());
   const trashOf = (side: Side): string | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? stamp : null);
-  const { outcomes, bytes } = await executePlan(actions, {
+  const { outcomes, bytes, copiesShared } = await executePlan(actions, {
     endpoints: pair.endpoints,
     concurrency: s.concurrency,
     racyWindowNs,
@@ -176,6 +177,7 @@ export async function applyActions(
     chownRefused: s.chownRefused,
     warn,
   });
+  if (copiesShared !== undefined) timing(`small copies shared with the copy worker: ${copiesShared.here} here, ${copiesShared.worker} in the worker`);
   return { outcomes, bytes, racyWindowNs, trashStamp: s.trash.enabled ? stamp : null };
 }
 

@@ -385,8 +385,9 @@ export function readFaultLog(logFile: string): FaultReport {
 
 /**
  * One to three random errno faults on calls inside the trees (never the state dir), at random moments. Half the
- * runs walk the second root in the scan worker thread (TSYNC_SCAN_WORKER=always: the trials' trees are below the
- * size from which `auto` starts it), so that faults land in the worker's walk too (the layer counts across threads).
+ * runs walk the second root in the scan worker thread, and half share their small copies of new files with the copy
+ * worker thread (TSYNC_SCAN_WORKER / TSYNC_COPY_WORKER=always: the trials' trees are below the sizes from which
+ * `auto` starts them), so that faults land in the workers too (the layer counts across threads).
  */
 export function randomFaults(rng: Rng, roots: readonly string[], logFile: string): FaultPlan {
   const rules = Array.from({ length: rng.int(1, 3) }, () => {
@@ -395,10 +396,12 @@ export function randomFaults(rng: Rng, roots: readonly string[], logFile: string
     return { op, path: `${rng.pick(roots)}/`, nth: rng.int(1, fault.maxNth), times: rng.pick([1, 1, 1, 3, 1000]), error: rng.pick(fault.errors) };
   });
   const scanWorker = rng.pick(['auto', 'always'] as const);
+  const copyWorker = rng.pick(['auto', 'always'] as const);
   const faults = rules.map((r) => `${r.op} #${r.nth}${r.times > 1 ? `(x${r.times})` : ''} ${r.error} in ${r.path.endsWith('/A/') ? 'A' : 'B'}`).join(', ');
+  const workers = [scanWorker === 'always' ? 'the scan worker' : null, copyWorker === 'always' ? 'the copy worker' : null].filter((w) => w !== null);
   return {
-    label: scanWorker === 'always' ? `${faults}, the scan worker on` : faults,
-    env: { NODE_OPTIONS: `--import=${FAULT_LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: logFile, TSYNC_SCAN_WORKER: scanWorker },
+    label: workers.length === 0 ? faults : `${faults}, ${workers.join(' and ')} on`,
+    env: { NODE_OPTIONS: `--import=${FAULT_LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: logFile, TSYNC_SCAN_WORKER: scanWorker, TSYNC_COPY_WORKER: copyWorker },
     report: () => readFaultLog(logFile),
   };
 }

@@ -426,7 +426,10 @@ async function disruptedRun(
   }
   const plan = killPlan(rng, trial, roots, pre);
   const before = [footprint(roots.A), footprint(roots.B)] as const;
-  const run = await runTsync(args, plan);
+  // half the kills land in runs whose small copies of new files are shared with the copy worker thread (its trees
+  // are below the size from which `auto` starts it): a kill there leaves its temp files too, under its own names
+  const copyWorker = rng.pick(['auto', 'always'] as const);
+  const run = await runTsync(args, plan, undefined, { TSYNC_COPY_WORKER: copyWorker });
   // the process cannot write once it is dead: a moved footprint means it wrote before the kill landed
   const wrote = footprintMoved(before[0], footprint(roots.A)) || footprintMoved(before[1], footprint(roots.B));
   const landed = run.killed && wrote;
@@ -436,7 +439,10 @@ async function disruptedRun(
     plan,
     landed,
     faultsFired: null,
-    ctx: [`${kind}, killed ${run.killed} ${plan.afterMs} ms after the ${plan.from}: landed ${where} (first write seen at ${run.firstWriteMs ?? '-'} ms)`, `killed run: ${cliText(run)}`],
+    ctx: [
+      `${kind}, killed ${run.killed} ${plan.afterMs} ms after the ${plan.from}${copyWorker === 'always' ? ' (the copy worker on)' : ''}: landed ${where} (first write seen at ${run.firstWriteMs ?? '-'} ms)`,
+      `killed run: ${cliText(run)}`,
+    ],
   };
 }
 

@@ -150,9 +150,58 @@ interface OneWayCase {
   readonly userReplaced?: readonly string[];
   /** Extra checks right after the faulty run. */
   readonly after?: (sb: Sandbox, pre: { src: TreeSnapshot; dst: TreeSnapshot }) => void;
+  /** The fault is aimed at the copy of a new small file: the copy worker's, when it is on. */
+  readonly freshCopy?: boolean;
 }
 
 const oneWayCases: OneWayCase[] = [
+  {
+    name: 'EIO reading a new small source file: nothing is installed',
+    freshCopy: true,
+    rules: (sb) => [{ op: 'read', path: `${sb.src}/sub/new.txt`, error: 'EIO' }],
+    code: 1,
+    says: /sub\/new\.txt: .*EIO/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'sub/new.txt'))).toBe(false),
+  },
+  {
+    name: 'ENOSPC writing the temp file of a new small file: nothing is installed, no temp file is left',
+    freshCopy: true,
+    // a directory of new files only: every temp file written in it is a fresh copy's
+    rules: (sb) => {
+      put(sb.src, 'fresh/f.txt', 'fresh\n');
+      return [{ op: 'write', path: `${sb.dst}/fresh/`, unless: '-probe-', times: 100, error: 'ENOSPC' }];
+    },
+    code: 1,
+    says: /fresh\/f\.txt: .*ENOSPC/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'fresh/f.txt'))).toBe(false),
+  },
+  {
+    name: 'EXDEV renaming the temp file of a new small file into place',
+    freshCopy: true,
+    rules: (sb) => [{ op: 'rename', path: `${sb.dst}/sub/new.txt`, error: 'EXDEV' }],
+    code: 1,
+    says: /sub\/new\.txt: .*EXDEV/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'sub/new.txt'))).toBe(false),
+  },
+  {
+    name: 'a new small source file vanishes between the scan and its copy',
+    freshCopy: true,
+    touchesSource: true,
+    rules: (sb) => [{ op: 'open-read', path: `${sb.src}/sub/new.txt`, then: { do: 'unlink', target: join(sb.src, 'sub/new.txt') } }],
+    code: 1,
+    says: /sub\/new\.txt: .*(vanished|ENOENT)/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'sub/new.txt'))).toBe(false),
+  },
+  {
+    name: 'a new small source file changes between the scan and its copy: not installed',
+    freshCopy: true,
+    touchesSource: true,
+    rules: (sb) => [{ op: 'open-read', path: `${sb.src}/sub/new.txt`, then: { do: 'rewrite', target: join(sb.src, 'sub/new.txt') } }],
+    code: 1,
+    says: /sub\/new\.txt: .*changed/,
+    after: (sb) => expect(existsSync(join(sb.dst, 'sub/new.txt'))).toBe(false),
+  },
+
   {
     name: 'EIO reading a small source file',
     rules: (sb) => [{ op: 'read', path: `${sb.src}/a.txt`, error: 'EIO' }],
@@ -391,14 +440,17 @@ function undoSwap(root: string): void {
 }
 
 /**
- * Each case runs twice: as tsync copies between two local roots (the kernel copy), and with
+ * Each case runs three times: as tsync copies between two local roots (the kernel copy), with
  * TSYNC_STREAM_COPIES=1, where every copy goes through the source's openRead and the target's install
- * (the path a remote side takes, engine/stream-copy.ts): the same faults must leave the same guarantees.
- * The streamed pass leaves out the cases aimed at the kernel copy itself (it makes none).
+ * (the path a remote side takes, engine/stream-copy.ts), and with TSYNC_COPY_WORKER=always, where the small
+ * copies of fresh files (sub/new.txt, fresh.txt) are made by the copy worker thread (engine/copy-in-worker.ts):
+ * the same faults must leave the same guarantees. The streamed pass leaves out the cases aimed at the kernel copy
+ * itself (it makes none).
  */
 const COPY_WAYS = [
   { way: 'kernel', env: {} },
   { way: 'streamed', env: { TSYNC_STREAM_COPIES: '1' } },
+  { way: 'copy worker', env: { TSYNC_COPY_WORKER: 'always' } },
 ] as const;
 
 /**
@@ -407,11 +459,14 @@ const COPY_WAYS = [
  * copies already under way and is refused as "became a symlink", the case after it).
  */
 const KERNEL_ONLY = /kernel copies|kernel copied|before the first write into it/;
+const PATH_ORDER = /before the first write into it/;
 
 for (const { way, env } of COPY_WAYS)
   describe.skipIf(!ENABLED)(`one-way: a fault at a precise moment (${way} copies)`, () => {
     for (const c of oneWayCases) {
       if (way === 'streamed' && KERNEL_ONLY.test(c.name)) continue;
+      // the worker takes the fresh copies, so the one-by-one path order the case needs holds no longer
+      if (way === 'copy worker' && PATH_ORDER.test(c.name)) continue;
       it(c.name, () => {
         const sb = sandbox();
         syncedThenEdited(sb);
@@ -419,6 +474,9 @@ for (const { way, env } of COPY_WAYS)
         const pre = { src: snapshotTree(sb.src), dst: snapshotTree(sb.dst) };
         const { r, report } = runWithFaults(sb, ['sync', '--one-way', '--state-dir', sb.state, ...(c.args ?? []), sb.src, sb.dst], rules, env);
         expectEveryFaultFired(report, rules, r);
+        // a case aimed at a fresh small copy must reach the worker when it is on, or it did not test it there
+        if (c.freshCopy === true)
+          expect(report.threads[0], 'where the first fault landed (0: the main thread)').toSatisfy((t: number | undefined) => (way === 'copy worker' ? t !== 0 : t === 0));
         expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(c.code);
         expect(r.stderr).toMatch(c.says);
         expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);

@@ -1,0 +1,151 @@
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
+import type { CopyAction } from '../core/types.js';
+import { UsageError } from '../errors.js';
+import { keepYoungGenerationCapped } from '../runtime/young-generation.js';
+import type { CopyJob, CopyJobResult, CopyWorkerReply, CopyWorkerSetup } from './copy-worker-protocol.js';
+import { SMALL_FILE_MAX } from './copy-file.js';
+import { mayBeLinkedTo } from './local-copy.js';
+
+/*
+ * A second thread for the small-file copies of a run between two local roots (issue 11). A small copy is a
+ * dozen synchronous system calls with little of tsync's own work between them, and one thread makes them one
+ * after another: measured (bench/probe-copy-threads.mjs, results-copy-threads-0fd0ba6.md) two threads making the
+ * same calls finish 20,000 files in 0.67 of one thread's time, as fast as `cp -a`. The worker takes a share of
+ * the copies of fresh files (nothing at the target), the main thread copies the rest and keeps every outcome.
+ */
+
+/** The worker module next to this one (both built into dist/engine/, and bundled side by side). */
+export const COPY_WORKER_URL = new URL('./copy-worker.js', import.meta.url);
+
+/**
+ * TSYNC_COPY_WORKER: `auto` (the default) starts the worker for a run with at least COPY_WORKER_MIN copies it may
+ * take; `always` for any (the fault and crash trials, whose trees are small); `never` copies on the main thread.
+ */
+export type CopyWorkerMode = 'always' | 'never' | 'auto';
+
+/**
+ * The copies from which the worker pays. Starting it (a thread, its modules, the hasher) costs the other core
+ * about 100-200 ms, during which the main thread copies on; it then saves about half of the rest.
+ */
+export const COPY_WORKER_MIN = 2_000;
+
+export function copyWorkerModeOf(value: string | undefined): CopyWorkerMode {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'always' || value === 'never') return value;
+  throw new UsageError(`TSYNC_COPY_WORKER must be always, never or auto, not ${JSON.stringify(value)}`);
+}
+
+/**
+ * A copy the worker may make: a regular file small enough for the synchronous copy, to a path where the scan
+ * found nothing (so nothing is replaced: no trash, no conflict), with no other link to its inode (a later link
+ * action may need to find it among the main thread's installed files, local-copy.ts mayBeLinkedTo).
+ */
+export function worksInCopyWorker(a: CopyAction): boolean {
+  const e = a.source.entry;
+  return a.expect === null && e.kind === 'file' && e.size <= SMALL_FILE_MAX && !mayBeLinkedTo(a.source);
+}
+
+export function copyWorkerPays(mode: CopyWorkerMode, copies: number): boolean {
+  if (copies === 0 || mode === 'never') return false;
+  return mode === 'always' || copies >= COPY_WORKER_MIN;
+}
+
+/**
+ * The worker's young generation, in MB: it allocates little that lives (a chunk's results, posted and dropped), and
+ * its RSS adds to the main thread's for the whole copy phase, at the end of which the main thread holds the most
+ * (issue 11: a 100k-file first copy must stay within 150 MB). Measured on a 100k-file first copy: peak 152 MB with
+ * 4 MB, 147-148 MB with 1 MB, the same time and CPU.
+ */
+const WORKER_YOUNG_GENERATION_MB = 1;
+
+/** Why the worker's answer for a chunk is missing. */
+export class CopyWorkerStopped extends Error {
+  constructor(
+    message: string,
+    /** True when the worker copied nothing of the chunk (it never started its run): the main thread may copy it. */
+    readonly untouched: boolean,
+  ) {
+    super(message);
+  }
+}
+
+function workerThreads(): typeof import('node:worker_threads') {
+  return createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+}
+
+/** The main thread's handle on a copy worker: chunks of copies in, their results out, in the order sent. */
+export class CopyWorker {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: readonly CopyJobResult[]) => void; reject: (e: Error) => void }>();
+  private ended: ((warnings: readonly string[]) => void) | null = null;
+  private stopped: CopyWorkerStopped | null = null;
+
+  constructor(setup: CopyWorkerSetup, url: URL = COPY_WORKER_URL) {
+    this.worker = new (workerThreads().Worker)(url, { workerData: setup, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    this.worker.on('message', (reply: CopyWorkerReply) => this.receive(reply));
+    this.worker.once('error', (e) => this.stop(new CopyWorkerStopped(`the copy worker crashed: ${e.message}`, false)));
+    this.worker.once('exit', (code) => this.stop(new CopyWorkerStopped(`the copy worker exited (${code})`, false)));
+  }
+
+  /** False once the worker has stopped (crashed, exited, could not start, or ended): it takes nothing more. */
+  get running(): boolean {
+    return this.stopped === null;
+  }
+
+  /** Copies `actions` (each worksInCopyWorker) in the worker; resolves with one result per action, in order. */
+  copy(actions: readonly CopyAction[]): Promise<readonly CopyJobResult[]> {
+    if (this.stopped !== null) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    // a plan's sources are often rows read through getters (scan-table.ts ScannedRow), which a structured clone
+    // would copy as empty objects: what crosses is the plain entry, stat and time they read
+    const jobs: CopyJob[] = actions.map((a) => ({ path: a.path, to: a.target, source: { entry: a.source.entry, stat: a.source.stat, observedAtNs: a.source.observedAtNs } }));
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'chunk', id, jobs });
+    });
+  }
+
+  /** Ends the worker's run once every chunk sent is done; resolves with its warnings (none if it had stopped). */
+  async end(): Promise<readonly string[]> {
+    if (this.stopped !== null) return [];
+    const warnings = new Promise<readonly string[]>((resolve) => {
+      this.ended = resolve;
+    });
+    this.worker.postMessage({ type: 'end' });
+    const got = await warnings;
+    await this.worker.terminate();
+    return got;
+  }
+
+  private receive(reply: CopyWorkerReply): void {
+    switch (reply.type) {
+      case 'ready':
+        // starting a worker thread puts V8's flags back as they were at start-up, the young generation's cap among them
+        keepYoungGenerationCapped();
+        return;
+      case 'chunk': {
+        const p = this.pending.get(reply.id);
+        this.pending.delete(reply.id);
+        p?.resolve(reply.results);
+        return;
+      }
+      case 'ended':
+        this.stopped = new CopyWorkerStopped('the copy worker has ended', false);
+        this.ended?.(reply.warnings);
+        return;
+      case 'failed':
+        this.stop(new CopyWorkerStopped(`the copy worker could not start: ${reply.message}`, true));
+        void this.worker.terminate();
+        return;
+    }
+  }
+
+  private stop(why: CopyWorkerStopped): void {
+    if (this.stopped === null) this.stopped = why;
+    for (const p of this.pending.values()) p.reject(this.stopped);
+    this.pending.clear();
+    this.ended?.([]);
+  }
+}
