@@ -174,8 +174,8 @@ describe('scanning the second root in a worker thread gives the same runs', () =
       },
       [(r) => ({ args: ['sync', '--state-dir', r.state, r.a, r.b], opts: { asUser: runAs } })],
     );
-    expect(views[0]?.code).not.toBe(0);
-    // today's message for it (not a typed error), unchanged by the worker
-    expect(views[0]?.stderr).toEqual(["tsync: internal error: EACCES: permission denied, open '<sandbox>/b'"]);
+    // an unusable root (exit 2), said in one line: it was an internal error (exit 1) until the walk typed it
+    expect(views[0]?.code).toBe(2);
+    expect(views[0]?.stderr).toEqual(['tsync: error: cannot list <sandbox>/b (EACCES)']);
   });
 });
