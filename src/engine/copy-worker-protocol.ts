@@ -1,4 +1,5 @@
 import type { AbsPath, KeptMeta, RelPath, ScannedEntry, Side } from '../core/types.js';
+import type { ErrorFields } from './error-fields.js';
 
 /** What a copy worker thread starts with (its workerData): both roots, and how this run writes to each. */
 export interface CopyWorkerSetup {
@@ -17,15 +18,7 @@ export interface CopyJob {
 
 export type CopyWorkerRequest = { readonly type: 'chunk'; readonly id: number; readonly jobs: readonly CopyJob[] } | { readonly type: 'end' };
 
-/** An error of a copy, as it crosses threads: which of the classes execute.ts tells apart, its message and code. */
-export interface WireFailure {
-  readonly kind: 'stale' | 'unsafe' | 'source-read' | 'source-changed' | 'other';
-  readonly message: string;
-  /** The errno code (an `other` error) or a SourceReadError's errno. */
-  readonly code?: string;
-}
-
-export type CopyJobResult = { readonly ok: { readonly target: ScannedEntry; readonly source: ScannedEntry; readonly bytes: number } } | { readonly error: WireFailure };
+export type CopyJobResult = { readonly ok: { readonly target: ScannedEntry; readonly source: ScannedEntry; readonly bytes: number } } | { readonly error: ErrorFields };
 
 export type CopyWorkerReply =
   /** The worker has started its run (its isolate is made, the hasher loaded): chunks are copied from now on. */

@@ -5,7 +5,7 @@ import type { Side } from '../core/types.js';
 import { setTempThread } from '../fs/temp-name.js';
 import { loadHasher } from '../hash/xxhash.js';
 import { ScannedXattrValues } from '../scan/xattr-values.js';
-import { failureToWire } from './copy-failure.js';
+import { errorToFields } from './error-fields.js';
 import type { CopyJob, CopyJobResult, CopyWorkerReply, CopyWorkerRequest, CopyWorkerSetup } from './copy-worker-protocol.js';
 import { MetaWriter } from './apply-meta.js';
 import { DirAnchors } from './dir-anchors.js';
@@ -54,7 +54,7 @@ async function copyAll(runs: Readonly<Record<Side, WorkerRun>>, jobs: readonly C
       const r = await copyLocally(runs[from], job.path, job.source, runs[job.to], job.path, null);
       results.push({ ok: { target: r.target, source: r.source, bytes: r.bytes } });
     } catch (e) {
-      results.push({ error: failureToWire(e) });
+      results.push({ error: errorToFields(e) });
     }
   }
   return results;

@@ -16,7 +16,7 @@ import { transferred } from './stream-copy.js';
 import { BATCHES_IN_FLIGHT, type BatchCopied, batchingAllowed, copyBatch, intoBatches, isBatchable } from './batch-copy.js';
 import { CopyWorker, type CopyWorkerMode, copyWorkerModeOf, copyWorkerPays, worksInCopyWorker } from './copy-in-worker.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
-import { failureFromWire } from './copy-failure.js';
+import { errorFromFields } from './error-fields.js';
 import { type CopiesShared, shareCopies } from './shared-copies.js';
 
 export interface ExecuteOptions {
@@ -197,7 +197,7 @@ function appliedByWorker(a: CopyAction, r: CopyJobResult | { readonly error: Err
     const source = sameStat(got.source.stat, scanned) ? { entry: got.source.entry, stat: scanned, observedAtNs: got.source.observedAtNs } : got.source;
     return { outcome: { action: a, status: 'applied', records: [recordFor(a.path, a.target, source, got.target)] }, copied: got.bytes };
   }
-  const e = r.error instanceof Error ? r.error : failureFromWire(r.error);
+  const e = r.error instanceof Error ? r.error : errorFromFields(r.error);
   return { outcome: failure(a, e, a.target, displayPath(a.path)), copied: 0 };
 }
 

@@ -2,8 +2,7 @@
 // skipped for the next run, a source that changed is copied again, an unsafe path is refused, an errno is
 // an I/O problem, execute.ts `failure`), so an error thrown by the agent's endpoint must come back as the
 // same class, with the same fields, on the side that runs the executor.
-import { SourceChangedError, SourceReadError } from '../engine/copy-file.js';
-import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
+import { engineErrorFields, engineErrorFromFields } from '../engine/error-fields.js';
 import { LockedError, RootError, StateError, UsageError } from '../errors.js';
 import { SignatureFormatError } from '../delta/block-signature.js';
 import { DeltaFormatError } from '../delta/delta-ops.js';
@@ -22,28 +21,18 @@ class RemoteErrnoError extends Error {
 }
 
 /**
- * The agent side: what a thrown error becomes before it crosses. SourceReadError keeps its errno in a
- * field the wire does not carry by itself, so it travels as `kind`.
+ * The agent side: what a thrown error becomes before it crosses. An engine class travels as its fields
+ * (engine/error-fields.ts); errorToWire then takes them from the plain Error made here.
  */
 export function shapeForWire(e: unknown): unknown {
-  if (e instanceof SourceReadError) return Object.assign(new Error(e.message), { name: 'SourceReadError', kind: e.errno });
-  if (e instanceof StaleTargetError || e instanceof UnsafePathError || e instanceof SourceChangedError)
-    return Object.assign(new Error(e.message), { name: e.constructor.name, code: e.code });
-  return e;
+  const fields = engineErrorFields(e);
+  return fields === undefined ? e : Object.assign(new Error(fields.message), fields);
 }
 
 /** The client side: the wire fields back into the class the executor sorts by. */
 export function engineErrorFromWire(wire: WireError, method: string): Error {
-  switch (wire.name) {
-    case 'StaleTargetError':
-      return new StaleTargetError(wire.message);
-    case 'UnsafePathError':
-      return new UnsafePathError(wire.message);
-    case 'SourceChangedError':
-      return new SourceChangedError(wire.message);
-    case 'SourceReadError':
-      return new SourceReadError(wire.message, wire.kind ?? 'EIO');
-  }
+  const engine = engineErrorFromFields(wire);
+  if (engine !== undefined) return engine;
   switch (wire.code) {
     case 'LOCKED':
       return new LockedError(wire.message);
