@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Worker } from 'node:worker_threads';
 import type { CopyAction } from '../core/types.js';
-import { UsageError } from '../errors.js';
+import type { WorkerMode } from '../runtime/worker-mode.js';
 import { keepYoungGenerationCapped } from '../runtime/young-generation.js';
 import type { CopyJob, CopyJobResult, CopyWorkerReply, CopyWorkerSetup } from './copy-worker-protocol.js';
 import { SMALL_FILE_MAX } from './copy-file.js';
@@ -22,19 +22,12 @@ export const COPY_WORKER_URL = new URL('./copy-worker.js', import.meta.url);
  * TSYNC_COPY_WORKER: `auto` (the default) starts the worker for a run with at least COPY_WORKER_MIN copies it may
  * take; `always` for any (the fault and crash trials, whose trees are small); `never` copies on the main thread.
  */
-export type CopyWorkerMode = 'always' | 'never' | 'auto';
 
 /**
  * The copies from which the worker pays. Starting it (a thread, its modules, the hasher) costs the other core
  * about 100-200 ms, during which the main thread copies on; it then saves about half of the rest.
  */
 export const COPY_WORKER_MIN = 2_000;
-
-export function copyWorkerModeOf(value: string | undefined): CopyWorkerMode {
-  if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'always' || value === 'never') return value;
-  throw new UsageError(`TSYNC_COPY_WORKER must be always, never or auto, not ${JSON.stringify(value)}`);
-}
 
 /**
  * A copy the worker may make: a regular file small enough for the synchronous copy, to a path where the scan
@@ -46,7 +39,7 @@ export function worksInCopyWorker(a: CopyAction): boolean {
   return a.expect === null && e.kind === 'file' && e.size <= SMALL_FILE_MAX && !mayBeLinkedTo(a.source);
 }
 
-export function copyWorkerPays(mode: CopyWorkerMode, copies: number): boolean {
+export function copyWorkerPays(mode: WorkerMode, copies: number): boolean {
   if (copies === 0 || mode === 'never') return false;
   return mode === 'always' || copies >= COPY_WORKER_MIN;
 }

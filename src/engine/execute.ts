@@ -14,7 +14,8 @@ import { copyByDelta, deltaApplies } from './delta-copy.js';
 import { copyLocally } from './local-copy.js';
 import { transferred } from './stream-copy.js';
 import { BATCHES_IN_FLIGHT, type BatchCopied, batchingAllowed, copyBatch, intoBatches, isBatchable } from './batch-copy.js';
-import { CopyWorker, type CopyWorkerMode, copyWorkerModeOf, copyWorkerPays, worksInCopyWorker } from './copy-in-worker.js';
+import { type WorkerMode, workerModeFromEnv } from '../runtime/worker-mode.js';
+import { CopyWorker, copyWorkerPays, worksInCopyWorker } from './copy-in-worker.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
 import { errorFromFields } from './error-fields.js';
 import { type CopiesShared, shareCopies } from './shared-copies.js';
@@ -79,7 +80,7 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   // of every no-op run and of every watch cycle that found nothing to do)
   if (actions.length === 0) return { outcomes, bytes: 0 };
   let bytes = 0;
-  const copyMode = copyWorkerModeOf(process.env.TSYNC_COPY_WORKER);
+  const copyMode = workerModeFromEnv('TSYNC_COPY_WORKER');
   const { left, right } = opts.endpoints;
   const streamed = streamForced() || !left.isLocal || !right.isLocal;
   const queue = new PQueue({ concurrency: opts.concurrency });
@@ -173,7 +174,7 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
  * A copy worker for a run between two local roots with enough copies it may take (copy-in-worker.ts), or null.
  * A worker that cannot be started is no failure: the main thread copies everything, as it always could.
  */
-function startCopyWorker(actions: readonly Action[], opts: ExecuteOptions, mode: CopyWorkerMode, keep: KeptMeta, chownRefused: boolean): CopyWorker | null {
+function startCopyWorker(actions: readonly Action[], opts: ExecuteOptions, mode: WorkerMode, keep: KeptMeta, chownRefused: boolean): CopyWorker | null {
   const left = opts.endpoints.left.direct();
   const right = opts.endpoints.right.direct();
   if (left === null || right === null) return null;

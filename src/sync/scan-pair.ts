@@ -1,9 +1,9 @@
 import { setImmediate } from 'node:timers/promises';
 import { displayPath } from '../core/paths.js';
 import type { RelPath, Side } from '../core/types.js';
-import { UsageError } from '../errors.js';
 import { dropExcluded } from '../ignore/filter-scan.js';
 import { PathFilter } from '../ignore/path-filter.js';
+import { type WorkerMode, workerModeFromEnv } from '../runtime/worker-mode.js';
 import { vouchedXattrs } from '../core/stat-cache.js';
 import { BaseTable } from '../store/base-table.js';
 import { vouchFromBase, type ScanResult } from '../scan/scan.js';
@@ -85,9 +85,6 @@ export interface PairScan {
   readonly judgedBy?: PathFilter;
 }
 
-/** TSYNC_SCAN_WORKER: `auto` (the default) uses a worker when the pair is big enough to pay for it. */
-export type ScanWorkerMode = 'always' | 'never' | 'auto';
-
 /**
  * When a worker pays. What it saves is the main thread's walk of the second side, and that walk is the
  * cheap one: it runs on code the first side's walk already made hot, while the worker starts a fresh
@@ -104,14 +101,9 @@ export type ScanWorkerMode = 'always' | 'never' | 'auto';
  */
 export const WORKER_MIN_BASE = 20_000;
 
-export function scanWorkerModeOf(value: string | undefined): ScanWorkerMode {
-  if (value === undefined || value === '' || value === 'auto') return 'auto';
-  if (value === 'always' || value === 'never') return value;
-  throw new UsageError(`TSYNC_SCAN_WORKER must be always, never or auto, not ${JSON.stringify(value)}`);
-}
-
 export interface PairScanOptions {
-  readonly mode?: ScanWorkerMode;
+  /** Default: TSYNC_SCAN_WORKER; `auto` uses a worker when the pair is big enough to pay for it. */
+  readonly mode?: WorkerMode;
   /** The worker module (tests running from src/ point this at the built one). */
   readonly workerUrl?: URL;
   /** `auto` uses a worker from this many indexed paths on (default WORKER_MIN_BASE; tests use small trees). */
@@ -129,7 +121,7 @@ export interface PairScanOptions {
  */
 export async function scanBothSides(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'filters' | 'keep'>, filter: PathFilter, o: PairScanOptions = {}): Promise<PairScan> {
   if (pair.remote !== null) return scanWithRemote(pair, pair.remote, s, filter, o.earlyLocal);
-  const mode = o.mode ?? scanWorkerModeOf(process.env.TSYNC_SCAN_WORKER);
+  const mode = o.mode ?? workerModeFromEnv('TSYNC_SCAN_WORKER');
   if (!workerPays(pair, mode, o.workerMinBase ?? WORKER_MIN_BASE)) {
     const left = await scanSide(pair, s, 'left', filter);
     return { left, right: await scanSide(pair, s, 'right', filter), way: 'sequential' };
@@ -206,7 +198,7 @@ function isMissing(pair: Pick<OpenPair, 'roots'>, side: Side): boolean {
   return side === 'left' ? pair.roots.leftMissing : pair.roots.rightMissing;
 }
 
-function workerPays(pair: OpenPair, mode: ScanWorkerMode, minBase: number): boolean {
+function workerPays(pair: OpenPair, mode: WorkerMode, minBase: number): boolean {
   // the worker walks a local root; a remote side scans on its own machine
   if (!pair.endpoints.left.isLocal || !pair.endpoints.right.isLocal) return false;
   if (mode === 'never' || pair.roots.leftMissing || pair.roots.rightMissing) return false;

@@ -135,18 +135,6 @@ describe('scanBothSides', () => {
     expect(filter.excludes('right-only/y.tmp' as RelPath, false)).toBe(true);
   });
 
-  it('TSYNC_SCAN_WORKER takes always, never, auto (or nothing), and refuses anything else', async () => {
-    const { scanWorkerModeOf } = await import('../../src/sync/scan-pair.js');
-    expect([scanWorkerModeOf(undefined), scanWorkerModeOf(''), scanWorkerModeOf('auto'), scanWorkerModeOf('always'), scanWorkerModeOf('never')]).toEqual([
-      'auto',
-      'auto',
-      'auto',
-      'always',
-      'never',
-    ]);
-    expect(() => scanWorkerModeOf('yes')).toThrow(/TSYNC_SCAN_WORKER must be always, never or auto/);
-  });
-
   it('auto: a small pair is scanned on the main thread', async () => {
     const { pair } = await syncedPair(someTree);
     expect(pair.indexedPaths).toBeLessThan(WORKER_MIN_BASE);
