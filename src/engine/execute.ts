@@ -15,7 +15,7 @@ import { copyLocally } from './local-copy.js';
 import { transferred } from './stream-copy.js';
 import { BATCHES_IN_FLIGHT, type BatchCopied, batchingAllowed, copyBatch, intoBatches, isBatchable } from './batch-copy.js';
 import { type WorkerMode, workerModeFromEnv } from '../runtime/worker-mode.js';
-import { CopyWorker, copyWorkerPays, worksInCopyWorker } from './copy-in-worker.js';
+import { CopyWorker, copyWorkerPays, directoryRunsOf, worksInCopyWorker } from './copy-in-worker.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
 import { errorFromFields } from './error-fields.js';
 import { type CopiesShared, shareCopies } from './shared-copies.js';
@@ -178,11 +178,15 @@ function startCopyWorker(actions: readonly Action[], opts: ExecuteOptions, mode:
   const left = opts.endpoints.left.direct();
   const right = opts.endpoints.right.direct();
   if (left === null || right === null) return null;
+  const shareablePaths = function* (): Generator<RelPath> {
+    for (const a of actions) if (a.type === 'copy' && worksInCopyWorker(a)) yield a.path;
+  };
   let shareable = 0;
-  for (const a of actions) if (a.type === 'copy' && worksInCopyWorker(a)) shareable++;
+  for (const _ of shareablePaths()) shareable++;
   if (!copyWorkerPays(mode, shareable)) return null;
   try {
-    return new CopyWorker({ roots: { left: left.root, right: right.root }, keep, chownRefused, racyWindowNs: opts.racyWindowNs });
+    const setup = { roots: { left: left.root, right: right.root }, keep, chownRefused, racyWindowNs: opts.racyWindowNs };
+    return new CopyWorker(setup, directoryRunsOf(shareablePaths()));
   } catch {
     return null;
   }
