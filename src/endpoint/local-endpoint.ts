@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import { baseName } from '../core/paths.js';
 import { flushStrategyOf, type WrittenSide } from '../core/written-paths.js';
@@ -7,6 +6,7 @@ import type { AbsPath, Expectation, RelPath, ScannedEntry, Side } from '../core/
 import type { BlockSignature } from '../delta/block-signature.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
+import { removeLeftoverTemp } from '../engine/leftover-temp.js';
 import type { LocalRunSide } from '../engine/local-copy.js';
 import type { ReadStream } from '../engine/stream-copy.js';
 import { fsyncAbove, fsyncWritten } from '../engine/targeted-flush.js';
@@ -162,9 +162,7 @@ export class LocalEndpoint implements Endpoint {
         if (!isLeftoverTemp(baseName(rel))) continue;
         try {
           const place = anchors.place(rel);
-          await unlink(place.fdPath)
-            .catch(() => undefined)
-            .finally(place.release);
+          await removeLeftoverTemp(place).finally(place.release);
         } catch {
           // its directory is gone or not a real directory any more: nothing of ours to remove there
         }

@@ -10,6 +10,7 @@ import {
   lutimesSync,
   openSync,
   readSync,
+  linkSync,
   renameSync,
   symlinkSync,
   unlinkSync,
@@ -112,7 +113,7 @@ function openSource(req: CopyRequest): { fd: number; before: BigIntStats; observ
   try {
     const before = fstatSync(fd, { bigint: true });
     const observedAt = nowNs();
-    if (!before.isFile() || !sameStat(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
+    if (!before.isFile() || !sameSource(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
     return { fd, before, observedAt };
   } catch (e) {
     closeSync(fd);
@@ -181,7 +182,7 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
   try {
     const before = await src.stat({ bigint: true });
     const observedAt = nowNs();
-    if (!before.isFile() || !sameStat(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
+    if (!before.isFile() || !sameSource(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
     const created = createTemp(req.targetDirAbs);
     const tmpAbs = created.tmpAbs;
     // O_NOFOLLOW: a symlink planted at the temp name in the meantime is refused, not written through
@@ -279,14 +280,47 @@ export interface RenameGuard {
   readonly enteredDir?: Buffer;
 }
 
-/** The last checks and the rename over the target: every install (copy, stream, symlink) ends here. */
+/**
+ * The last checks and the rename over the target: every install (copy, stream, symlink) ends here. Where the
+ * target was expected absent, nothing is renamed over: placeNew.
+ */
 export function renameIntoPlace(req: RenameGuard, tmpAbs: Buffer): void {
   req.beforeRename();
   stillInside(req);
+  if (req.expect === null) {
+    placeNew(tmpAbs, req.targetAbs, req.label);
+    return;
+  }
   assertExpected(req.targetAbs, req.expect, req.label);
   req.keepReplaced();
   stillInside(req);
   renameSync(tmpAbs, req.targetAbs);
+}
+
+/** What link(2) answers on a file system that has no hard links (vfat, exFAT, some FUSE and network ones). */
+const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Gives the temp file (or link) the target's name where the scan found nothing, without replacing anything:
+ * rename(2) would replace a file made at that name after the last check (someone's new work, lost without a
+ * trace), while link(2) refuses with EEXIST; the temp name is removed after. The same two calls as a check
+ * and a rename. A crash between them leaves two names of one inode, and the next scan removes the temp name
+ * as a leftover. A file system without hard links gets the check and the rename, and the instant between
+ * them (renameat2's RENAME_NOREPLACE would close it, and Node does not offer it).
+ */
+export function placeNew(tmpAbs: Buffer, targetAbs: Buffer, label: string): void {
+  try {
+    linkSync(tmpAbs, targetAbs);
+  } catch (e) {
+    const code = errCode(e);
+    if (code === 'EEXIST') throw new StaleTargetError(`${label} appeared since the scan`);
+    if (!NO_HARD_LINKS.has(code)) throw e;
+    assertExpected(targetAbs, null, label);
+    renameSync(tmpAbs, targetAbs);
+    return;
+  }
+  // a temp name that cannot be removed now is a leftover the next scan removes
+  discardTemp(tmpAbs);
 }
 
 /**
@@ -472,6 +506,17 @@ export function copySymlinkAtomic(req: SymlinkRequest): ScannedEntry {
 
 export function changedSince(st: BigIntStats, before: BigIntStats): boolean {
   return st.ctimeNs !== before.ctimeNs || st.mtimeNs !== before.mtimeNs || st.size !== before.size || st.ino !== before.ino;
+}
+
+/**
+ * Whether a source is still the file the scan saw. Its ctime counts only where the scan saw one name: an inode
+ * with several names changes its ctime whenever another of them is linked or removed, by a run's own
+ * housekeeping too (the temp name left by a copy killed between its link and its unlink, placeNew, is removed
+ * before the next run copies), as assertExpected judges a target. Content that changed under an unchanged mtime
+ * is copied as it is now: the copy hashes what it reads.
+ */
+export function sameSource(now: StatId, scanned: StatId): boolean {
+  return now.ino === scanned.ino && now.size === scanned.size && now.mtimeNs === scanned.mtimeNs && (now.ctimeNs === scanned.ctimeNs || (scanned.nlink ?? 1) > 1);
 }
 
 export function sameStat(a: StatId, b: StatId): boolean {

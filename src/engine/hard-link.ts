@@ -2,6 +2,7 @@ import { lstatSync, linkSync, renameSync, unlinkSync } from 'node:fs';
 import type { Expectation, ScannedEntry } from '../core/types.js';
 import { nowNs, statIdOf } from '../fs/stat.js';
 import { tempName } from '../fs/temp-name.js';
+import { placeNew } from './copy-file.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 
 export interface LinkRequest {
@@ -45,9 +46,13 @@ export function linkAtomic(req: LinkRequest): ScannedEntry {
       throw new StaleTargetError(`${req.label}: the file it is a hard link of changed since the scan`);
     }
     req.beforeRename();
-    assertExpected(req.targetAbs, req.expect, req.label);
-    req.keepReplaced();
-    renameSync(tmpAbs, req.targetAbs);
+    if (req.expect === null) {
+      placeNew(tmpAbs, req.targetAbs, req.label);
+    } else {
+      assertExpected(req.targetAbs, req.expect, req.label);
+      req.keepReplaced();
+      renameSync(tmpAbs, req.targetAbs);
+    }
     renamed = true;
   } finally {
     // rename() between two names of one inode does nothing and succeeds: the temp name may still be there

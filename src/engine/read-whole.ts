@@ -3,7 +3,7 @@ import { isRacy } from '../core/stat-cache.js';
 import type { Entry, ScannedEntry } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes } from '../hash/xxhash.js';
-import { changedSince, sameStat, SourceChangedError, SourceReadError } from './copy-file.js';
+import { changedSince, sameSource, SourceChangedError, SourceReadError } from './copy-file.js';
 import { StaleTargetError } from './guards.js';
 import type { ReadTrailer } from './stream-copy.js';
 
@@ -31,7 +31,7 @@ export function readWholeFile(sourceAbs: Buffer, scanned: ScannedEntry, label: s
   try {
     const before = fstatSync(fd, { bigint: true });
     const observedAt = nowNs();
-    if (!before.isFile() || !sameStat(statIdOf(before), scanned.stat)) throw new StaleTargetError(`${label}: the source changed since the scan`);
+    if (!before.isFile() || !sameSource(statIdOf(before), scanned.stat)) throw new StaleTargetError(`${label}: the source changed since the scan`);
     const changed = (): SourceChangedError => new SourceChangedError(`${label}: the source changed while it was copied`);
     // the size fstat gave: a file that grows or shrinks meanwhile changes its size or ctime, which the fstat after sees
     const size = Number(before.size);

@@ -14,7 +14,7 @@ import {
   ownedAsRecorded,
   type RenameGuard,
   renameIntoPlace,
-  sameStat,
+  sameSource,
   secondsOf,
   SourceChangedError,
   SourceReadError,
@@ -74,7 +74,7 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
       try {
         const before = await src.stat({ bigint: true });
         const observedAt = nowNs();
-        if (!before.isFile() || !sameStat(statIdOf(before), scanned.stat)) throw new StaleTargetError(`${label}: the source changed since the scan`);
+        if (!before.isFile() || !sameSource(statIdOf(before), scanned.stat)) throw new StaleTargetError(`${label}: the source changed since the scan`);
         const h = streamingHash();
         let pos = 0;
         // a file smaller than a chunk gets a buffer of its size (a block over, to see its end in the same

@@ -7,8 +7,8 @@
 // is recorded in the index and the run exits 130; a second Ctrl-C exits at once, recording nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath, lines, makeTempDir, projectRoot, removeTempDir, runCli, runCliAndKill } from '../helpers/cli.js';
@@ -186,6 +186,61 @@ describe('what a killed run leaves behind', () => {
           .sort(),
       ).toEqual([`.tsync-tmp-${live}-1`]);
     } finally {
+      removeTempDir(dir);
+    }
+  });
+});
+
+describe('a copy killed between its link and the removal of its temp name (engine/copy-file.ts placeNew)', () => {
+  // what such a kill leaves: the new file under its name and under the temp name, two names of one inode
+  function killedBetweenLinkAndUnlink(root: string, path: string, content: string): void {
+    put(root, path, content);
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    linkSync(join(root, path), join(root, dirname(path), `.tsync-tmp-${dead}-1`));
+  }
+
+  it('two-way: the file is copied to the other side although removing the temp name changed its ctime after the scan', () => {
+    const dir = makeTempDir('tsync-e2e-link-kill-');
+    try {
+      const [a, b, state] = [join(dir, 'a'), join(dir, 'b'), join(dir, 'state')];
+      put(b, 'other.txt', 'b\n');
+      killedBetweenLinkAndUnlink(a, 'sub/x.tsync-conflict-20261203-120000-left.txt', 'the conflict copy\n');
+      const r = runCli(['sync', '--state-dir', state, a, b]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(join(b, 'sub/x.tsync-conflict-20261203-120000-left.txt'), 'utf8')).toBe('the conflict copy\n');
+      expect(readdirSync(join(a, 'sub')).filter((n) => n.startsWith('.tsync-tmp-'))).toEqual([]);
+      expect(statSync(join(a, 'sub/x.tsync-conflict-20261203-120000-left.txt')).nlink).toBe(1);
+    } finally {
+      removeTempDir(dir);
+    }
+  });
+
+  it("one-way: removing the temp name leaves the directory's mtime as the scan saw it, so one run converges", async () => {
+    const dir = makeTempDir('tsync-e2e-link-kill-');
+    // a process that is alive through the first two runs: its temp name is not a leftover until it ends
+    const writer = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    try {
+      const [src, dst, state] = [join(dir, 'src'), join(dir, 'dst'), join(dir, 'state')];
+      put(src, 'sub/new.txt', 'new\n');
+      expect(runCli(['sync', '--one-way', '--state-dir', state, src, dst]).code).toBe(0);
+      // the replica's sub as a run leaves it when removing a temp name failed after the link: the temp name is
+      // still there, and the run set the directory's times and recorded them
+      linkSync(join(dst, 'sub/new.txt'), join(dst, 'sub', `.tsync-tmp-${writer.pid}-1`));
+      const recorded = runCli(['sync', '--one-way', '--state-dir', state, src, dst]);
+      expect(recorded.code, recorded.stderr).toBe(0);
+      const ended = new Promise((resolve) => writer.once('exit', resolve));
+      writer.kill('SIGKILL');
+      await ended;
+      // now a leftover: the next run removes it before it copies, after its scan read sub's mtime
+      const r = runCli(['sync', '--one-way', '--state-dir', state, src, dst]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readdirSync(join(dst, 'sub'))).toEqual(['new.txt']);
+      // to the microsecond: no call sets a time finer than that
+      const micros = (p: string): bigint => statSync(p, { bigint: true }).mtimeNs / 1000n;
+      expect(micros(join(dst, 'sub'))).toBe(micros(join(src, 'sub')));
+      expect(compareTrees(snapshotTree(src), snapshotTree(dst))).toEqual([]);
+    } finally {
+      writer.kill('SIGKILL');
       removeTempDir(dir);
     }
   });

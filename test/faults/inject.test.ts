@@ -176,12 +176,23 @@ const oneWayCases: OneWayCase[] = [
     after: (sb) => expect(existsSync(join(sb.dst, 'fresh/f.txt'))).toBe(false),
   },
   {
-    name: 'EXDEV renaming the temp file of a new small file into place',
+    // a new file is given its name with link(2), which never replaces (copy-file.ts placeNew)
+    name: 'EXDEV linking the temp file of a new small file to its name',
     freshCopy: true,
-    rules: (sb) => [{ op: 'rename', path: `${sb.dst}/sub/new.txt`, error: 'EXDEV' }],
+    rules: (sb) => [{ op: 'link', path: `${sb.dst}/sub/new.txt`, error: 'EXDEV' }],
     code: 1,
     says: /sub\/new\.txt: .*EXDEV/,
     after: (sb) => expect(existsSync(join(sb.dst, 'sub/new.txt'))).toBe(false),
+  },
+  {
+    // rename(2) would have put the copy over the file made there after the last check, and lost it
+    name: 'a file made at the name of a new small file in the last instant before the copy is placed: kept, the copy is not placed',
+    freshCopy: true,
+    rules: (sb) => [{ op: 'link', path: `${sb.dst}/sub/new.txt`, then: { do: 'rewrite', target: join(sb.dst, 'sub/new.txt') } }],
+    code: 1,
+    says: /sub\/new\.txt appeared since the scan/,
+    userReplaced: ['sub/new.txt'],
+    after: (sb) => expect(readFileSync(join(sb.dst, 'sub/new.txt'), 'latin1')).toMatch(/^changed by the fault layer/),
   },
   {
     name: 'a new small source file vanishes between the scan and its copy',
@@ -584,7 +595,8 @@ const twoWayCases: TwoWayCase[] = [
   },
   {
     name: 'keep-both: ENOSPC writing the conflict copy: the loser is not overwritten',
-    rules: () => [{ op: 'rename', path: '.tsync-conflict-', error: 'ENOSPC' }],
+    // the conflict copy's name is new: it is given with link(2), which never replaces (copy-file.ts placeNew)
+    rules: () => [{ op: 'link', path: '.tsync-conflict-', error: 'ENOSPC' }],
     code: 1,
     says: /c\.txt: .*ENOSPC/,
     after: ({ A }) => expect(readFileSync(join(A, 'c.txt'), 'utf8')).toBe('c from A\n'),
