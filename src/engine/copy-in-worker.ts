@@ -19,11 +19,6 @@ import { mayBeLinkedTo } from './local-copy.js';
 export const COPY_WORKER_URL = new URL('./copy-worker.js', import.meta.url);
 
 /**
- * TSYNC_COPY_WORKER: `auto` (the default) starts the worker for a run with at least COPY_WORKER_MIN copies it may
- * take; `always` for any (the fault and crash trials, whose trees are small); `never` copies on the main thread.
- */
-
-/**
  * The copies from which the worker pays. Starting it (a thread, its modules, the hasher) costs the other core
  * about 100-200 ms, during which the main thread copies on; it then saves about half of the rest.
  */
@@ -39,6 +34,10 @@ export function worksInCopyWorker(a: CopyAction): boolean {
   return a.expect === null && e.kind === 'file' && e.size <= SMALL_FILE_MAX && !mayBeLinkedTo(a.source);
 }
 
+/**
+ * TSYNC_COPY_WORKER: `auto` (the default) starts the worker for a run with at least COPY_WORKER_MIN copies it may
+ * take; `always` for any (the fault and crash trials, whose trees are small); `never` copies on the main thread.
+ */
 export function copyWorkerPays(mode: WorkerMode, copies: number): boolean {
   if (copies === 0 || mode === 'never') return false;
   return mode === 'always' || copies >= COPY_WORKER_MIN;
