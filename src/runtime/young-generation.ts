@@ -5,8 +5,12 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  * sync keeps it at its largest: 32 MB of a 100k-file run's peak RSS of 170-210 MB (issue 11, memory). Capped at
  * 8 MB (4 MB semispaces), the same runs peaked 30 MB lower and took the same time and CPU (measured on the
  * 2-core machine with `--max-semi-space-size=4`: a 100k-file initial copy onto tmpfs 7.06 and 6.50 s against
- * 7.11 and 6.49 s, RSS 180 against 209 MB; a 100k no-op 1.94 against 1.95 s, 140 against 167 MB). Below 4 MB
- * semispaces the copy spent more CPU (2 MB: +10%).
+ * 7.11 and 6.49 s, RSS 180 against 209 MB; a 100k no-op 1.94 against 1.95 s, 140 against 167 MB). Then the
+ * cap came down to 4 MB, once the tables had moved into typed columns and the copies into a worker thread: a
+ * 100k-file first copy peaked about 3 MiB lower (141.8-142.6 MiB against 144.9-145.6, three runs each,
+ * alternating), with user CPU within the runs' own spread (8.90-11.15 s against 8.91-13.27 s), and the 100k
+ * no-op took the same wall time. Before those changes a 4 MB young generation had cost the copy about 10% more
+ * CPU, because far more of what it allocated then was still alive at each scavenge.
  *
  * That flag is only read when V8 starts, and tsync is started as `node bin/tsync.js` as often as through its bin
  * link, so the cap is reached another way: the young generation's growth factor is read at each growth, and is
@@ -16,7 +20,7 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  * doubles the space only after as many bytes as it holds survived scavenges since the last growth, so a check
  * every thousand rows comes before the next doubling.
  */
-export const YOUNG_GENERATION_CAP_MB = 8;
+export const YOUNG_GENERATION_CAP_MB = 4;
 
 let capBytes = 0;
 

@@ -30,10 +30,10 @@ function newSpaceMbAfterAllocating(env: Record<string, string>): number {
 }
 
 describe('the young-generation cap', () => {
-  it('stops the new space at the cap (8 MB by default), where V8 alone lets it grow further', () => {
+  it('stops the new space at the cap (4 MB by default), where V8 alone lets it grow further', () => {
     const capped = newSpaceMbAfterAllocating({ TSYNC_YOUNG_GENERATION_MB: '' });
     const free = newSpaceMbAfterAllocating({ TSYNC_YOUNG_GENERATION_MB: '0' });
-    expect(capped).toBeLessThanOrEqual(8);
+    expect(capped).toBeLessThanOrEqual(4);
     expect(free).toBeGreaterThan(8);
     expect(newSpaceMbAfterAllocating({ TSYNC_YOUNG_GENERATION_MB: '2' })).toBeLessThanOrEqual(2);
   });
