@@ -1,5 +1,5 @@
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { capYoungGeneration } from '../runtime/young-generation.js';
+import { capYoungGeneration, WATCH_YOUNG_GENERATION_CAP_MB, YOUNG_GENERATION_CAP_MB } from '../runtime/young-generation.js';
 import { limitHeapGrowth } from './heap-growth.js';
 import { processIo, type Io } from './io.js';
 import { packageVersion } from './version.js';
@@ -11,7 +11,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
     return EXIT.ok;
   }
   limitHeapGrowth();
-  capYoungGeneration();
+  // the command is argv[2] when there is one (program.ts commandFilter); a long-lived watch gets a larger cap
+  capYoungGeneration(process.env, argv[2] === 'watch' ? WATCH_YOUNG_GENERATION_CAP_MB : YOUNG_GENERATION_CAP_MB);
   const [{ CommanderError }, { buildProgram }, { reportError }] = await Promise.all([import('commander'), import('./program.js'), import('./report-error.js')]);
   let code: ExitCode = EXIT.ok;
   const program = buildProgram(

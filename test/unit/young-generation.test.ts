@@ -10,11 +10,11 @@ import { projectRoot } from '../helpers/cli.js';
 const MODULE = pathToFileURL(join(projectRoot, 'dist', 'runtime', 'young-generation.js')).href;
 
 /** The new space's size in MB after 2 million surviving objects, with the cap watched as the env asks. */
-function newSpaceMbAfterAllocating(env: Record<string, string>): number {
+function newSpaceMbAfterAllocating(env: Record<string, string>, defaultMb?: number): number {
   const script = `
     import { getHeapSpaceStatistics } from 'node:v8';
     import { capYoungGeneration, checkYoungGeneration } from ${JSON.stringify(MODULE)};
-    capYoungGeneration(process.env);
+    capYoungGeneration(process.env${defaultMb === undefined ? '' : `, ${defaultMb}`});
     const kept = [];
     for (let i = 0; i < 2_000_000; i++) {
       kept.push({ i, s: 'x' + i });
@@ -36,5 +36,12 @@ describe('the young-generation cap', () => {
     expect(capped).toBeLessThanOrEqual(4);
     expect(free).toBeGreaterThan(8);
     expect(newSpaceMbAfterAllocating({ TSYNC_YOUNG_GENERATION_MB: '2' })).toBeLessThanOrEqual(2);
+  });
+
+  it("stops at the command's own cap when one is given (watch: 8 MB), and the variable still overrides it", () => {
+    const watchCap = newSpaceMbAfterAllocating({ TSYNC_YOUNG_GENERATION_MB: '' }, 8);
+    expect(watchCap).toBeGreaterThan(4);
+    expect(watchCap).toBeLessThanOrEqual(8);
+    expect(newSpaceMbAfterAllocating({ TSYNC_YOUNG_GENERATION_MB: '2' }, 8)).toBeLessThanOrEqual(2);
   });
 });
