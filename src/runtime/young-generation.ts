@@ -26,7 +26,7 @@ export const YOUNG_GENERATION_CAP_MB = 4;
  * `watch` keeps 8 MB. It builds a live state of many small objects that stay (its tables of the tree), which a
  * small young generation copies more often before they are promoted: measured with bench/watch.mjs (cycle
  * scenario, two-way, 100k files, two runs each), 4 MB made it ready in 3.32 and 3.02 s against 2.49 and 2.58 s with
- * 8 MB, and cost 7.5 ms of main-thread CPU per change against 6.0 ms, for 2-12 MB less peak RSS; its RSS target
+ * 8 MB, and cost 7.5 ms of main-thread CPU per change against 6.0 ms, for 2-10 MB less peak RSS; its RSS target
  * (300 MB) leaves room where a one-shot sync's (150 MB) does not.
  */
 export const WATCH_YOUNG_GENERATION_CAP_MB = 8;
