@@ -17,7 +17,7 @@ import {
   writeSync,
   type BigIntStats,
 } from 'node:fs';
-import { copyFile, open, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, OwnerMeta, ScannedEntry, StatId, XattrMeta } from '../core/types.js';
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
@@ -25,8 +25,9 @@ import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash 
 import { assertExpected, StaleTargetError } from './guards.js';
 import { tempName } from '../fs/temp-name.js';
 import { enterDirOf } from '../fs/work-dir.js';
-import { anchoredPaths, PROC_FD } from './dir-anchors.js';
+import { anchoredPaths } from './dir-anchors.js';
 import { sparseCopy, writeSkippingZeros } from './sparse-copy.js';
+import { copyInto, makeStage, type Stage } from './staged-copy.js';
 
 /** The source could not be opened: a problem of the side copied from, not of the target. */
 export class SourceReadError extends Error {
@@ -167,11 +168,11 @@ function copySmallFile(req: CopyRequest): CopyResult {
 
 /**
  * Large files are copied by the kernel (fs.copyFile: copy_file_range on Linux, no trip through user
- * space) between the two open descriptors, reached as `/proc/self/fd/N`: those magic links name the very
- * files already opened (the source with O_NOFOLLOW, the fresh temp file), so no name is resolved again
- * and nothing is written through a symlink. The temp file is then hashed from the page cache: the hash
- * recorded is of the bytes installed. Measured on 4 x 256 MiB copied at once (2 cores, ext4): about 0.7 s
- * of system time, against 1.7 s or more for a read/hash/write pipeline through user space.
+ * space) from the open source, reached as `/proc/self/fd/N` (that magic link names the very file opened
+ * with O_NOFOLLOW, so no name is resolved again), into a new file that the copy creates in a private
+ * stage (staged-copy.ts says why it must create it). The new file is then hashed from the page cache: the
+ * hash recorded is of the bytes installed. Measured on 4 x 256 MiB copied at once (2 cores, ext4): about
+ * 0.7 s of system time, against 1.7 s or more for a read/hash/write pipeline through user space.
  * Where /proc is missing, the pipeline remains.
  */
 async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
@@ -183,15 +184,26 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
     const before = await src.stat({ bigint: true });
     const observedAt = nowNs();
     if (!before.isFile() || !sameSource(statIdOf(before), req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
-    const created = createTemp(req.targetDirAbs);
-    const tmpAbs = created.tmpAbs;
-    // O_NOFOLLOW: a symlink planted at the temp name in the meantime is refused, not written through
-    const tmp = await open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW).finally(() => closeSync(created.fd));
+    // The kernel copy fills holes in (measured on ext4, Node 20: a 100 MiB file with 12 KiB of data
+    // came out with all 100 MiB allocated), so a sparse source is copied by a loop that skips zero blocks.
+    const byKernel = anchoredPaths && !isSparse(before);
+    let tmpAbs: Buffer;
+    let tmp: FileHandle;
+    let stage: Stage | null = null;
+    if (byKernel) {
+      const made = makeStage(req.targetDirAbs);
+      stage = made;
+      tmpAbs = made.fileAbs;
+      tmp = await copyInto(made, src.fd);
+    } else {
+      const created = createTemp(req.targetDirAbs);
+      tmpAbs = created.tmpAbs;
+      // O_NOFOLLOW: a symlink planted at the temp name in the meantime is refused, not written through
+      tmp = await open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW).finally(() => closeSync(created.fd));
+    }
     let keep = false;
     try {
-      // The kernel copy fills holes in (measured on ext4, Node 20: a 100 MiB file with 12 KiB of data
-      // came out with all 100 MiB allocated), so a sparse source is copied by a loop that skips zero blocks.
-      const { hash, bytes } = isSparse(before) ? await sparseCopy(src, tmp) : anchoredPaths ? await kernelCopy(src, tmp) : await pipe(src, tmp);
+      const { hash, bytes } = byKernel ? await hashAndSize(tmp) : isSparse(before) ? await sparseCopy(src, tmp) : await pipe(src, tmp);
       if (bytes !== Number(before.size) || changedSince(await src.stat({ bigint: true }), before)) throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
       if (isRacy(before.ctimeNs, observedAt, req.sourceRacyWindowNs) && ((await hashHandle(src)) !== hash || changedSince(await src.stat({ bigint: true }), before))) {
         throw new SourceChangedError(`${req.label}: the source changed while it was copied`);
@@ -206,18 +218,14 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
     } finally {
       if (!keep) {
         await tmp.close().catch(() => undefined);
-        discardTemp(tmpAbs);
+        if (stage === null) discardTemp(tmpAbs);
       }
+      // after an install the staged name is gone, and the stage is empty
+      stage?.remove();
     }
   } finally {
     await src.close();
   }
-}
-
-/** The kernel copies `src` into `dst` (both open); then `dst` is hashed: what was written, not what was read. */
-async function kernelCopy(src: FileHandle, dst: FileHandle): Promise<{ hash: string; bytes: number }> {
-  await copyFile(`${PROC_FD}${src.fd}`, `${PROC_FD}${dst.fd}`);
-  return hashAndSize(dst);
 }
 
 /** Writes the temp file with `write`, then sets mode and times and renames it into place. */

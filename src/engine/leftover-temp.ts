@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { open, rmdir, unlink } from 'node:fs/promises';
+import { errCode } from '../fs/stat.js';
 import { secondsOf } from './copy-file.js';
-import { anchoredPaths, type Place } from './dir-anchors.js';
+import { anchoredPaths, PROC_FD, type Place } from './dir-anchors.js';
+import { STAGED_FILE_NAME } from './staged-copy.js';
 
 /**
  * Removes the temp file of an earlier run (a killed one, or one whose removal of a temp name failed after the
@@ -19,11 +21,31 @@ export async function removeLeftoverTemp(place: Place): Promise<void> {
     const before = await dir?.stat({ bigint: true }).catch(() => undefined);
     try {
       await unlink(place.fdPath);
-    } catch {
-      return; // gone already, or not ours to remove: the directory is as it was
+    } catch (e) {
+      // a copy stage (staged-copy.ts) is a directory
+      if (!(errCode(e) === 'EISDIR' && (await removeStage(place.fdPath)))) return; // gone already, or not ours to remove: the directory is as it was
     }
     if (dir !== null && before !== undefined) await dir.utimes(secondsOf(before.atimeNs), secondsOf(before.mtimeNs)).catch(() => undefined);
   } finally {
     await dir?.close();
+  }
+}
+
+/**
+ * Removes a copy stage left by a killed run: its one staged file, then the directory. It is opened without
+ * following a symlink and emptied through its descriptor, so nothing outside it is touched; a stage holding
+ * anything else is not ours to empty, and stays. True when it is gone.
+ */
+async function removeStage(stageAbs: Buffer): Promise<boolean> {
+  const stage = await open(stageAbs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => null);
+  if (stage === null) return false;
+  try {
+    await unlink(anchoredPaths ? `${PROC_FD}${stage.fd}/${STAGED_FILE_NAME}` : Buffer.concat([stageAbs, Buffer.from(`/${STAGED_FILE_NAME}`)])).catch(() => undefined);
+    await rmdir(stageAbs);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await stage.close();
   }
 }

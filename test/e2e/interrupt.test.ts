@@ -78,11 +78,15 @@ const SCENARIOS: readonly Scenario[] = [
   { phase: 'half-way through the copy', overwrite: true },
 ];
 
-/** A copy's temp files with their sizes (one may be renamed away between the listing and the stat). */
+/**
+ * A copy's temp files with their sizes (one may be renamed away between the listing and the stat). A large
+ * file's copy is made inside a stage, a private directory with a temp name (engine/staged-copy.ts).
+ */
 function tempSizes(dir: string): number[] {
   return tempFilesIn(dir).flatMap((n) => {
     try {
-      return [statSync(join(dir, n)).size];
+      const st = statSync(join(dir, n));
+      return [st.isDirectory() ? statSync(join(dir, n, 'f')).size : st.size];
     } catch {
       return [];
     }
@@ -185,6 +189,29 @@ describe('what a killed run leaves behind', () => {
           .filter((n) => n.startsWith('.tsync-'))
           .sort(),
       ).toEqual([`.tsync-tmp-${live}-1`]);
+    } finally {
+      removeTempDir(dir);
+    }
+  });
+
+  it("a large copy's stage (a private directory, engine/staged-copy.ts) of a dead process is removed with its file; anything else is kept", () => {
+    const dir = makeTempDir('tsync-e2e-leftover-stage-');
+    try {
+      const [from, to, state] = [join(dir, 'src'), join(dir, 'dst'), join(dir, 'state')];
+      put(from, 'sub/a.txt', 'a\n');
+      expect(runCli(['sync', '--one-way', '--state-dir', state, from, to]).code).toBe(0);
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+      put(to, `sub/.tsync-tmp-${dead}-s1/f`, 'a part-written large copy\n');
+      mkdirSync(join(to, `sub/.tsync-tmp-${dead}-s2`)); // killed before the copy created its file
+      // not what a stage holds: a name tsync never stages is not removed
+      put(to, `sub/.tsync-tmp-${dead}-s3/notes.txt`, "someone else's\n");
+      put(to, `sub/.tsync-tmp-${process.pid}-s4/f`, 'a live process is copying\n');
+
+      const r = runCli(['sync', '--one-way', '--state-dir', state, from, to]);
+
+      expect(r.code, r.stderr).toBe(0);
+      expect(readdirSync(join(to, 'sub')).sort()).toEqual([`.tsync-tmp-${dead}-s3`, `.tsync-tmp-${process.pid}-s4`, 'a.txt'].sort());
+      expect(readFileSync(join(to, `sub/.tsync-tmp-${dead}-s3/notes.txt`), 'utf8')).toBe("someone else's\n");
     } finally {
       removeTempDir(dir);
     }
