@@ -43,7 +43,11 @@ export function makeStage(targetDirAbs: Buffer): Stage {
     throw e;
   }
   const fileAbs = Buffer.from(`${PROC_FD}${fd}/${STAGED_FILE_NAME}`);
+  let removed = false;
   const remove = (): void => {
+    // once only: a second close could close a descriptor that has since been given to someone else
+    if (removed) return;
+    removed = true;
     try {
       unlinkSync(fileAbs);
     } catch {

@@ -29,6 +29,7 @@ describe('a copy stage', () => {
       expect(st.mode & 0o7777).toBe(0o700);
       expect(st.uid).toBe(process.geteuid?.());
       stage.remove();
+      stage.remove(); // a second call does nothing (its descriptor is not closed twice)
       expect(readdirSync(dir)).toEqual([]);
     } finally {
       process.umask(old);
