@@ -191,7 +191,7 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
     let tmp: FileHandle;
     let stage: Stage | null = null;
     if (byKernel) {
-      const made = makeStage(req.targetDirAbs);
+      const made = makeStage(req.targetDirAbs, req.label);
       stage = made;
       tmpAbs = made.fileAbs;
       tmp = await copyInto(made, src.fd);

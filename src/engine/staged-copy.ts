@@ -3,7 +3,7 @@ import { copyFile, open, type FileHandle } from 'node:fs/promises';
 import { tempName } from '../fs/temp-name.js';
 import { errCode } from '../fs/stat.js';
 import { PROC_FD } from './dir-anchors.js';
-import { StaleTargetError } from './guards.js';
+import { UnsafePathError } from './guards.js';
 
 const SLASH = Buffer.of(0x2f);
 /** The one name a stage holds (leftover-temp.ts removes exactly this name and nothing else). */
@@ -33,12 +33,15 @@ export interface Stage {
  * and leaves it only by the rename (or link) that installs it, after its owner and mode are the recorded ones.
  * The stage's name is a temp name: a run killed meanwhile leaves one that the next scan removes.
  */
-export function makeStage(targetDirAbs: Buffer): Stage {
+export function makeStage(targetDirAbs: Buffer, label: string): Stage {
   const stageAbs = freshStage(targetDirAbs);
   let fd: number;
   try {
     fd = openSync(stageAbs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (e) {
+    const code = errCode(e);
+    // swapped for a symlink or a file since the mkdir: not ours any more, left for the next run's leftover sweep
+    if (code === 'ELOOP' || code === 'ENOTDIR') throw new UnsafePathError(`${label}: its copy stage was replaced by something else before it was opened; not writing through it`);
     rmdirQuietly(stageAbs);
     throw e;
   }
@@ -62,7 +65,7 @@ export function makeStage(targetDirAbs: Buffer): Stage {
     // gets exactly 0700 whatever the umask did to it.
     const st = fstatSync(fd);
     const euid = process.geteuid?.();
-    if (euid !== undefined && st.uid !== euid) throw new StaleTargetError('a directory of someone else took the place of a copy stage');
+    if (euid !== undefined && st.uid !== euid) throw new UnsafePathError(`${label}: a directory of someone else took the place of its copy stage; not writing into it`);
     fchmodSync(fd, 0o700);
   } catch (e) {
     closeSync(fd);

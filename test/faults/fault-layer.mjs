@@ -18,7 +18,8 @@
 //   nth    the first matching call that fires (1-based, default 1); times: how many fire (default 1)
 //   error  an errno code to throw: the call does not happen
 //   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
-//          'dir-to-symlink', target: absolute path, to?: symlink target }
+//          'dir-to-symlink', target: absolute path, to?: symlink target }; a target of "$CALL_PATH"
+//          means the path of the call the rule matched (for a name only the run knows, such as a temp name)
 // $TSYNC_FAULT_LOG (required with a plan) gets one JSON line when the layer is loaded,
 // { loaded: <pid>, rules: <count> }, and one per fault that fires, { rule, thread, op, path, error, then }
 // (thread: the worker_threads threadId, 0 for the main thread): the test asserts from it that the layer was
@@ -120,6 +121,9 @@ function errnoError(code, syscall, path) {
   return err;
 }
 
+/** A change's target that stands for the path of the call the rule matched. */
+const CALL_PATH = '$CALL_PATH';
+
 /** @param {{ do: string, target: string, to?: string }} change */
 function makeChange(change) {
   const t = change.target;
@@ -157,7 +161,7 @@ function check(op, path, syscall) {
     if (n < (r.nth ?? 1)) continue;
     if (Atomics.add(fired, i, 1) >= (r.times ?? 1)) continue;
     if (logFile !== undefined) real.appendFileSync(logFile, `${JSON.stringify({ rule: i, thread: threadId, op, path, error: r.error ?? null, then: r.then?.do ?? null })}\n`);
-    if (r.then !== undefined) makeChange(r.then);
+    if (r.then !== undefined) makeChange(r.then.target === CALL_PATH ? { ...r.then, target: path } : r.then);
     if (r.error !== undefined) throw errnoError(r.error, syscall, path);
   }
 }

@@ -9,7 +9,7 @@
 // After every fault: the exit code is the documented one and the path is named; no final path holds a
 // torn file; every version that existed before the run still exists (in place, or in the trash); no temp
 // file is left; the next clean run converges and the run after that changes nothing.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -364,6 +364,25 @@ const oneWayCases: OneWayCase[] = [
     after: (sb) => expect(existsSync(join(sb.dst, 'fresh.bin'))).toBe(false),
   },
   {
+    // the stage (engine/staged-copy.ts) is made with mkdir and then opened without following a symlink: a
+    // symlink planted at its name in between must be refused, and nothing written where it points
+    name: "the kernel copy's private stage swapped for a symlink to outside between its mkdir and its open: refused, nothing lands outside",
+    rules: (sb) => {
+      mkdirSync(join(sb.dir, 'outside'));
+      return [{ op: 'open-read', path: `${sb.dst}/.tsync-tmp-`, unless: '-probe-', then: { do: 'dir-to-symlink', target: '$CALL_PATH', to: join(sb.dir, 'outside') } }];
+    },
+    code: 1,
+    says: /big\.bin: its copy stage .*not writing through it/,
+    after: (sb) => {
+      expect(readdirSync(join(sb.dir, 'outside'))).toEqual([]);
+      expect(readFileSync(join(sb.dst, 'big.bin'))[0]).toBe(0x31);
+      // the planted symlink and the stage the layer moved aside are the attacker's doing: undone by hand
+      const planted = readdirSync(sb.dst).filter((n) => n.startsWith('.tsync-tmp-'));
+      expect(planted.filter((n) => lstatSync(join(sb.dst, n)).isSymbolicLink())).toHaveLength(1);
+      for (const n of planted) rmSync(join(sb.dst, n), { recursive: true });
+    },
+  },
+  {
     name: 'a replica file changes between the scan and the copy over it: the change is kept in place',
     userReplaced: ['a.txt'],
     rules: (sb) => [{ op: 'open-read', path: `${sb.src}/a.txt`, then: { do: 'rewrite', target: join(sb.dst, 'a.txt') } }],
@@ -469,7 +488,7 @@ const COPY_WAYS = [
  * needs small copies to run one by one in path order (streamed copies run many at once, so the swap meets
  * copies already under way and is refused as "became a symlink", the case after it).
  */
-const KERNEL_ONLY = /kernel copies|kernel copied|before the first write into it/;
+const KERNEL_ONLY = /kernel copies|kernel copied|kernel copy's|before the first write into it/;
 const PATH_ORDER = /before the first write into it/;
 
 for (const { way, env } of COPY_WAYS)

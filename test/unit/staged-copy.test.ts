@@ -21,7 +21,7 @@ describe('a copy stage', () => {
     const dir = tempDir();
     const old = process.umask(0o077 | 0o200); // a umask that would take the owner's own write bit
     try {
-      const stage = makeStage(Buffer.from(dir));
+      const stage = makeStage(Buffer.from(dir), 'big.bin');
       const [name] = readdirSync(dir);
       expect(name).toMatch(/^\.tsync-tmp-\d+-s/);
       const st = statSync(join(dir, name ?? ''));
@@ -43,7 +43,7 @@ describe('a copy stage', () => {
     chmodSync(source, 0o4755);
     const fd = openSync(source, 'r');
     try {
-      const stage = makeStage(Buffer.from(dir));
+      const stage = makeStage(Buffer.from(dir), 'big.bin');
       const fh = await copyInto(stage, fd);
       await fh.close();
       const [name] = readdirSync(dir);
@@ -65,7 +65,7 @@ describe('a copy stage', () => {
     writeFileSync(source, 'new content\n');
     const fd = openSync(source, 'r');
     try {
-      const stage = makeStage(Buffer.from(dir));
+      const stage = makeStage(Buffer.from(dir), 'big.bin');
       const [name] = readdirSync(dir);
       const planted = join(dir, name ?? '', STAGED_FILE_NAME);
       writeFileSync(planted, 'was here first\n');
