@@ -90,6 +90,17 @@ export class DirAnchors {
     return this.pinned(held, held.prefix);
   }
 
+  /**
+   * The descriptor of the directory `dir` itself (null: the root), pinned until `release()`; null where /proc is
+   * missing (no descriptors are kept then: the caller goes by path). For an fsync of the directory: the descriptor
+   * a run already holds serves, with no second open of the same directory.
+   */
+  descriptorOf(dir: RelPath | null): { readonly fd: number; readonly release: () => void } | null {
+    if (!anchoredPaths) return null;
+    const held = this.acquire(dir);
+    return { fd: held.fd, release: this.pinned(held, held.prefix).release };
+  }
+
   /** A Place below `held` whose release (once, however often it is called) gives the descriptor back. */
   private pinned(held: Held, fdPath: Buffer): Place {
     let released = false;

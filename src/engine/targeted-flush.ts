@@ -37,16 +37,38 @@ export async function fsyncWritten(root: AbsPath, w: WrittenSide): Promise<Targe
   let dirs = 0;
   let skipped = 0;
   let failure: string | null = null;
+  /** Where reaching `path` failed: gone or no longer a real directory on the way is nothing to flush. */
+  const unreached = (path: RelPath | null, e: unknown): void => {
+    if (e instanceof StaleTargetError || e instanceof UnsafePathError || errCode(e) === 'ENOENT') skipped++;
+    else failure ??= `${pathLabel(path)}: ${errCode(e)}`;
+  };
+  // A directory is fsynced through the descriptor the anchors hold for it (opened O_DIRECTORY | O_NOFOLLOW, so
+  // nothing else can stand there): a watch cycle's flush of one file opened each directory twice before, once as
+  // the way to its children and once more to fsync it (and lstat'ed it in between).
+  const oneDir = async (path: RelPath | null): Promise<void> => {
+    let pinned: { readonly fd: number; readonly release: () => void } | null;
+    try {
+      pinned = anchors.descriptorOf(path);
+    } catch (e) {
+      unreached(path, e);
+      return;
+    }
+    if (pinned === null) return one(path);
+    try {
+      await fsyncOnPool(pinned.fd);
+      dirs++;
+    } catch (e) {
+      failure ??= `${pathLabel(path)}: ${errCode(e)}`;
+    } finally {
+      pinned.release();
+    }
+  };
   const one = async (path: RelPath | null): Promise<void> => {
     let place: Place;
     try {
       place = path === null ? rootPlace(root) : anchors.place(path);
     } catch (e) {
-      if (e instanceof StaleTargetError || e instanceof UnsafePathError || errCode(e) === 'ENOENT') {
-        skipped++;
-        return;
-      }
-      failure ??= `${pathLabel(path)}: ${errCode(e)}`;
+      unreached(path, e);
       return;
     }
     try {
@@ -62,7 +84,7 @@ export async function fsyncWritten(root: AbsPath, w: WrittenSide): Promise<Targe
   };
   try {
     const jobs: Promise<void>[] = [];
-    for (const d of w.dirs) jobs.push(one(d));
+    for (const d of w.dirs) jobs.push(oneDir(d));
     for (const p of w.inodes) if (!w.dirs.has(p)) jobs.push(one(p));
     await Promise.all(jobs);
   } finally {

@@ -10,7 +10,8 @@
 //   { op, path, nth?, times?, error?, then? }
 //   op     one of: open-read, open-write, read, write (a copyFile is a read of its source and a write of
 //          its destination), rename, unlink, rmdir, mkdir, fchmod, futimes,
-//          readdir, lstat, link, symlink, truncate (ftruncate: a sparse copy sets its length)
+//          readdir, lstat, link, symlink, truncate (ftruncate: a sparse copy sets its length),
+//          fsync (the callback form the targeted flush uses; the path is the one its fd was opened with)
 //   path   a substring of the path the call is about (for fd calls: the path the fd was opened with;
 //          for rename and link: the destination). "" matches every call of that op.
 //   exact  true: `path` must equal the call's path
@@ -78,6 +79,7 @@ const real = {
   appendFileSync: fs.appendFileSync,
   rmSync: fs.rmSync,
   readlinkSync: fs.readlinkSync,
+  fsync: fs.fsync,
   open: fsp.open,
   copyFile: fsp.copyFile,
 };
@@ -282,6 +284,17 @@ wfsp.open = async (/** @type {PathLike} */ p, /** @type {string | number | undef
   const path = pathText(p);
   check(isWriteOpen(numericFlags(flags)) ? 'open-write' : 'open-read', path, 'open');
   return wrapHandle(await real.open(p, flags, mode), path);
+};
+
+// The flush's fsync (engine/targeted-flush.ts): a fault is reported through the callback, as the kernel's would be.
+wfs.fsync = (/** @type {number} */ fd, /** @type {(e: NodeJS.ErrnoException | null) => void} */ callback) => {
+  try {
+    check('fsync', fdPaths.get(fd) ?? '', 'fsync');
+  } catch (e) {
+    process.nextTick(callback, /** @type {NodeJS.ErrnoException} */ (e));
+    return;
+  }
+  real.fsync(fd, callback);
 };
 
 // The kernel copy of a large file (copy_file_range) reads its source and writes its destination in one

@@ -3,7 +3,7 @@
 // call fail at that moment). The side must fall back to a syncfs before the index records the run, and
 // the run must still succeed and be recorded (the next run has nothing to do). --flush-now: the flush is
 // waited for in this run (by default it is owed to the next one, src/sync/deferred-flush.ts).
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,26 @@ describe.skipIf(!ENABLED)('targeted flush: an fsync that cannot be done', () => 
     expect(r.code, r.stderr).toBe(0);
     const flush = r.stderr.split('\n').filter((l) => l.startsWith('tsync timing: flush ') && !l.includes('flush and commit'));
     expect(flush).toEqual(['tsync timing: flush right: targeted failed (f2: EIO), syncfs instead', 'tsync timing: flush right: syncfs']);
+    expect(sb.sync('--verbose').stdout).toMatch(/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates, 0 B$/m);
+  });
+
+  it('EIO on the fsync of a new directory (made through the descriptor the run holds for it): syncfs instead, and the run is recorded', () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.src, 'top.txt'), 'top\n');
+    expect(runCli(['sync', '--one-way', '--flush-now', '--state-dir', sb.state, sb.src, sb.dst]).code).toBe(0);
+    mkdirSync(join(sb.src, 'sub'));
+    writeFileSync(join(sb.src, 'sub', 'f'), 'f\n');
+    const log = join(sb.dir, 'faults.log');
+    const rules = [{ op: 'fsync', path: `${sb.dst}/sub`, exact: true, error: 'EIO' }];
+    const r = runCli(['sync', '--one-way', '--flush-now', '--state-dir', sb.state, sb.src, sb.dst], {
+      env: { NODE_OPTIONS: `--import=${LAYER}`, TSYNC_FAULT_PLAN: JSON.stringify(rules), TSYNC_FAULT_LOG: log, TSYNC_TIMINGS: '1' },
+    });
+    const report = readFaultLog(log);
+    expect(report.loaded, r.stderr).toBe(true);
+    expect(report.fired, r.stderr).toEqual([0]);
+    expect(r.code, r.stderr).toBe(0);
+    const flush = r.stderr.split('\n').filter((l) => l.startsWith('tsync timing: flush ') && !l.includes('flush and commit'));
+    expect(flush).toEqual(['tsync timing: flush right: targeted failed (sub: EIO), syncfs instead', 'tsync timing: flush right: syncfs']);
     expect(sb.sync('--verbose').stdout).toMatch(/^0 copied, 0 dirs created, 0 deleted, 0 metadata updates, 0 B$/m);
   });
 });
