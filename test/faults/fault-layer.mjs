@@ -19,7 +19,8 @@
 //   nth    the first matching call that fires (1-based, default 1); times: how many fire (default 1)
 //   error  an errno code to throw: the call does not happen
 //   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
-//          'dir-to-symlink', target: absolute path, to?: symlink target }; a target of "$CALL_PATH"
+//          'dir-to-symlink' | 'chown', target: absolute path, to?: symlink target, or "uid:gid" for chown };
+//          a target of "$CALL_PATH"
 //          means the path of the call the rule matched (for a name only the run knows, such as a temp name)
 // $TSYNC_FAULT_LOG (required with a plan) gets one JSON line when the layer is loaded,
 // { loaded: <pid>, rules: <count> }, and one per fault that fires, { rule, thread, op, path, error, then }
@@ -79,6 +80,7 @@ const real = {
   appendFileSync: fs.appendFileSync,
   rmSync: fs.rmSync,
   readlinkSync: fs.readlinkSync,
+  chownSync: fs.chownSync,
   fsync: fs.fsync,
   open: fsp.open,
   copyFile: fsp.copyFile,
@@ -139,6 +141,12 @@ function makeChange(change) {
     case 'append':
       real.appendFileSync(t, `appended by the fault layer at ${process.hrtime.bigint()}\n`);
       break;
+    case 'chown': {
+      // another user's entry at that name (the layer runs as root in the tests that use it)
+      const [uid, gid] = (change.to ?? '65534:65534').split(':').map(Number);
+      real.chownSync(t, uid ?? 65534, gid ?? 65534);
+      break;
+    }
     case 'dir-to-symlink': {
       // keep the directory's contents (moved aside, not lost) and plant a symlink where it was
       real.renameSync(t, `${t}.moved-by-fault-layer`);

@@ -29,7 +29,7 @@ interface Rule {
   readonly nth?: number;
   readonly times?: number;
   readonly error?: string;
-  readonly then?: { readonly do: 'unlink' | 'rewrite' | 'append' | 'dir-to-symlink'; readonly target: string; readonly to?: string };
+  readonly then?: { readonly do: 'unlink' | 'rewrite' | 'append' | 'dir-to-symlink' | 'chown'; readonly target: string; readonly to?: string };
 }
 
 /** Runs `tsync args…` with the fault layer loaded and `rules` armed; returns what ran and what the layer reported. */
@@ -380,6 +380,21 @@ const oneWayCases: OneWayCase[] = [
       const planted = readdirSync(sb.dst).filter((n) => n.startsWith('.tsync-tmp-'));
       expect(planted.filter((n) => lstatSync(join(sb.dst, n)).isSymbolicLink())).toHaveLength(1);
       for (const n of planted) rmSync(join(sb.dst, n), { recursive: true });
+    },
+  },
+  {
+    // the same window, another kind of swap: a directory owned by someone else at the stage's name (made here by
+    // giving the stage to uid 65534; the tests run as root, and the stage is checked by fstat after its open)
+    name: "the kernel copy's private stage owned by another user when it is opened: refused, nothing written into it",
+    rules: (sb) => [{ op: 'open-read', path: `${sb.dst}/.tsync-tmp-`, unless: '-probe-', then: { do: 'chown', target: '$CALL_PATH', to: '65534:65534' } }],
+    code: 1,
+    says: /big\.bin: a directory of someone else took the place of its copy stage; not writing into it/,
+    after: (sb) => {
+      expect(readFileSync(join(sb.dst, 'big.bin'))[0]).toBe(0x31);
+      // the other user's directory is left as it is, empty: tsync wrote nothing into it; removed by hand
+      const theirs = readdirSync(sb.dst).filter((n) => n.startsWith('.tsync-tmp-'));
+      expect(theirs.map((n) => [lstatSync(join(sb.dst, n)).uid, readdirSync(join(sb.dst, n))])).toEqual([[65534, []]]);
+      for (const n of theirs) rmSync(join(sb.dst, n), { recursive: true });
     },
   },
   {
