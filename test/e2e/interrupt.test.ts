@@ -80,17 +80,25 @@ const SCENARIOS: readonly Scenario[] = [
 
 /**
  * A copy's temp files with their sizes (one may be renamed away between the listing and the stat). A large
- * file's copy is made inside a stage, a private directory with a temp name (engine/staged-copy.ts).
+ * file's copy is made inside a stage, a private directory with a temp name (engine/staged-copy.ts): a stage whose
+ * file the copy has not created yet is a copy under way with 0 bytes written.
  */
 function tempSizes(dir: string): number[] {
   return tempFilesIn(dir).flatMap((n) => {
     try {
       const st = statSync(join(dir, n));
-      return [st.isDirectory() ? statSync(join(dir, n, 'f')).size : st.size];
+      return [st.isDirectory() ? stagedSize(join(dir, n)) : st.size];
     } catch {
       return [];
     }
   });
+}
+
+function stagedSize(stage: string): number {
+  const st = statSync(join(stage, 'f'), { throwIfNoEntry: false });
+  if (st !== undefined) return st.size;
+  statSync(stage); // the stage itself gone meanwhile (renamed into place and removed): not a copy under way
+  return 0;
 }
 
 /** The run holds the pair lock (it writes the holder file right after taking it, before it scans). */
