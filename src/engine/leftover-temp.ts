@@ -32,9 +32,9 @@ export async function removeLeftoverTemp(place: Place): Promise<void> {
 }
 
 /**
- * Removes a copy stage left by a killed run: its one staged file, then the directory. It is opened without
- * following a symlink and emptied through its descriptor, so nothing outside it is touched; a stage holding
- * anything else is not ours to empty, and stays. True when it is gone.
+ * Removes a copy stage left by a killed run: its one staged file (the name `f`, which only a stage's copy makes),
+ * then the directory. It is opened without following a symlink and its file removed through its descriptor, so
+ * nothing outside it is touched; any other name in it is not ours, stays, and keeps the stage. True when it is gone.
  */
 async function removeStage(stageAbs: Buffer): Promise<boolean> {
   const stage = await open(stageAbs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => null);
