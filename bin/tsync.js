@@ -1,12 +1,21 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled from src/ into dist/ and bundled into dist/bundle/ by `npm run build`
-// (run by `prepare` on install; scripts/bundle.mjs says why it is bundled).
-import module from 'node:module';
+// Thin launcher: the CLI is compiled from src/ into dist/ and bundled into dist/bundle/main.js by `npm run build`
+// (run by `prepare` on install; scripts/bundle.mjs says why it is bundled). CommonJS (bin/package.json), like
+// the bundle: Node's ES module loader would cost its own start-up on every command (issue 11).
+'use strict';
 
-// Node >= 22.1 can keep V8's compiled code for our modules between runs (in the OS temp dir), which
-// takes most of the module-loading cost off every short command, as TypeScript's tsc does. Node 20 has
-// no such cache; there the bundle's lazy chunks are what keeps start-up small.
-module.enableCompileCache?.();
-
-const { main } = await import('../dist/bundle/main.js');
-process.exitCode = await main(process.argv);
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // The answer is in package.json: printed without reading or compiling the bundle (src/cli/main.ts answers the
+  // same for callers of main(), which are tests)
+  const { version } = require('../package.json');
+  process.stdout.write(`${typeof version === 'string' ? version : '0.0.0'}\n`);
+} else {
+  // Node >= 22.1 can keep V8's compiled code for the bundle between runs (in the OS temp dir), which takes
+  // most of its compiling off every short command, as TypeScript's tsc does. Node 20 has no such cache.
+  require('node:module').enableCompileCache?.();
+  const { main } = require('../dist/bundle/main.js');
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,15 +1,25 @@
 #!/usr/bin/env node
 // Bundles the compiled CLI (dist/, from tsc) into dist/bundle/, which bin/tsync.js runs. Why: Node 20
 // has no compile cache, and resolving, reading and compiling ~50 small ES modules one by one was the
-// largest part of a short command's start-up (bench/results-startup.md). One bundle keeps the lazy
-// imports (code splitting: `--version` still loads almost nothing, `sync` never loads watch code).
+// largest part of a short command's start-up (bench/results-startup.md).
+//
+// One CommonJS file per entry point, not ES modules split into chunks (issue 11). Node's ES module loader
+// resolves, reads (through fs/promises), links and compiles every chunk on its own, and a chunk that
+// imports a CommonJS package has that package's source parsed once more for its export names: about 45 ms
+// of a `tsync status` on the machine this was measured on (`--cpu-prof`: 192 ms of main-thread CPU with the
+// chunks, 119 ms with one CommonJS file). A single file is read and compiled in one go (V8 compiles a
+// function's body only when it first runs), and esbuild still defers each module reached only through a
+// dynamic import() until that import runs: `--version` runs none of the rest, a local sync never runs the
+// remote-root modules nor the watch code (`test/e2e/lazy-modules.test.ts` records which modules run).
+// dist/bundle/package.json says `"type": "commonjs"`, so these .js files are CommonJS although the
+// package's own are ES modules; bin/tsync.js is CommonJS the same way (bin/package.json).
 //
 // Left out of the bundle, loaded from node_modules at run time as before:
 // - better-sqlite3: a native addon, found by its own loader next to its package;
 // - ignore: loaded with require() on the first filter rule (path-filter.ts);
 // - @napi-rs/xattr: a native addon (prebuilt, per platform), loaded on the first xattr call (fs/xattrs.ts).
 // dist/ itself stays: the tests and the benchmark import its modules directly.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -44,21 +54,25 @@ function lazyChildProcessInCommander() {
 }
 
 rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
+writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
 await build({
   entryPoints,
   outdir,
-  // flat: every entry and chunk directly in dist/bundle/, so `new URL('./x.js', import.meta.url)` in any chunk
-  // finds an entry, and `../../package.json` is the package's from every file
+  // flat: every entry directly in dist/bundle/, so `new URL('./x.js', import.meta.url)` in any of them finds an
+  // entry, and `../../package.json` is the package's from every file
   entryNames: '[name]',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  splitting: false,
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3', 'ignore', '@napi-rs/xattr'],
-  // CommonJS dependencies (commander, cli-progress) call require() for Node built-ins; an ES module
-  // bundle has no require of its own, so give it one.
-  banner: { js: "import { createRequire as tsyncCreateRequire } from 'node:module'; const require = tsyncCreateRequire(import.meta.url);" },
+  // A CommonJS file has no import.meta: its URL is the file's own, as import.meta.url was each chunk's. The
+  // banner comes before esbuild's own "use strict", so it says it first: the code was written as ES modules,
+  // which are always strict, and a directive after a statement is no directive.
+  define: { 'import.meta.url': 'tsyncImportMetaUrl' },
+  banner: { js: "'use strict';\nvar tsyncImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [lazyChildProcessInCommander()],
   logLevel: 'warning',
   legalComments: 'none',
