@@ -9,6 +9,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // The answer is in package.json: printed without reading or compiling the bundle (src/cli/main.ts answers the
   // same for callers of main(), which are tests)
   const { version } = require('../package.json');
+  // a reader gone before the line is written (`tsync --version | true`) ends nothing badly: the same rule as
+  // every other command's output (lineWriter, src/cli/io.ts); any other write error stays an error
+  process.stdout.on('error', (e) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
   process.stdout.write(`${typeof version === 'string' ? version : '0.0.0'}\n`);
 } else {
   // Node >= 22.1 can keep V8's compiled code for the bundle between runs (in the OS temp dir), which takes
