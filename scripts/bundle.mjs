@@ -5,12 +5,14 @@
 //
 // One CommonJS file per entry point, not ES modules split into chunks (issue 11). Node's ES module loader
 // resolves, reads (through fs/promises), links and compiles every chunk on its own, and a chunk that
-// imports a CommonJS package has that package's source parsed once more for its export names: about 45 ms
-// of a `tsync status` on the machine this was measured on (`--cpu-prof`: 192 ms of main-thread CPU with the
-// chunks, 119 ms with one CommonJS file). A single file is read and compiled in one go (V8 compiles a
-// function's body only when it first runs), and esbuild still defers each module reached only through a
-// dynamic import() until that import runs: `--version` runs none of the rest, a local sync never runs the
-// remote-root modules nor the watch code (`test/e2e/lazy-modules.test.ts` records which modules run).
+// imports a CommonJS package has that package's source parsed once more for its export names. Measured on
+// the 2-core machine this was built on (hyperfine, both builds in one run): `tsync status` on an empty pair
+// 224 ms with the chunks against 194 ms with one CommonJS file, a 10k-file no-op sync 594 against 515 ms. A
+// single file is read and compiled in one go (V8 compiles a function's body only when it first runs), and
+// esbuild still defers each module reached only through a dynamic import() until that import runs: a local
+// sync never runs the remote-root modules nor the watch code (`test/e2e/lazy-modules.test.ts` records which
+// modules run), and bin/tsync.js answers `--version` without the bundle. The cost: 3-5 MB more peak RSS, the
+// optimizing compiler's scratch memory kept by glibc in V8's background threads' arenas (bench/README.md).
 // dist/bundle/package.json says `"type": "commonjs"`, so these .js files are CommonJS although the
 // package's own are ES modules; bin/tsync.js is CommonJS the same way (bin/package.json).
 //
