@@ -1,5 +1,5 @@
 import { sameContent, sameExtendedMeta, sameMeta } from './compare.js';
-import { withEntry } from './scanned.js';
+import { copyToEmpty, withEntry } from './scanned.js';
 import type { Action, DirEntry, Expectation, RelPath, ScannedEntry, Side } from './types.js';
 
 export interface PropagateInput {
@@ -38,7 +38,7 @@ export function propagate({ path, from, target, current, dirMtimes }: PropagateI
     return out;
   }
   if (present === undefined) {
-    out.push({ type: 'copy', path, target, expect: null, source: from });
+    out.push(copyToEmpty(path, target, from));
   } else if (!sameContent(from.entry, present.entry)) {
     out.push({ type: 'copy', path, target, expect: expectOf(present), source: from });
   } else if (!sameMeta(from.entry, present.entry)) {

@@ -1,7 +1,7 @@
 import { columnNumber } from '../core/column-number.js';
 import type { DigestColumn } from '../core/digest-column.js';
 import type { HashColumn } from '../core/hash-column.js';
-import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
+import type { CopyAction, Entry, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 
 /** The columns a table reads its entries from: a decoded scan's (scan-codec.ts EncodedScan, checked), or a walk's (GrowingScanTable). */
 export interface ScanColumns {
@@ -57,6 +57,8 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   private decodedSlot = -1;
   private decoded: ScannedEntry | undefined;
   private lastObservedNs = 0n;
+  /** The class of this table's copies to each side (rowCopyClass), made on first use. */
+  private readonly copyClasses: { left?: RowCopyClass; right?: RowCopyClass } = {};
 
   constructor(
     /** Replaced, never written behind a reader's back, when a GrowingScanTable outgrows it. */
@@ -189,6 +191,16 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     return this.lastObservedNs;
   }
 
+  /** Slot `slot` copied to `path` on `target`, which holds nothing there: a view of the slot (rowCopyClass). */
+  copyOfSlot(slot: number, path: RelPath, target: Side): CopyAction {
+    let Copy = this.copyClasses[target];
+    if (Copy === undefined) {
+      Copy = rowCopyClass(this, target);
+      this.copyClasses[target] = Copy;
+    }
+    return new Copy(path, slot);
+  }
+
   /** What slot i holds, as a plain object: a ScannedRow's fields. The last one is kept, for the next field read. */
   decodedAt(slot: number): ScannedEntry {
     if (slot !== this.decodedSlot || this.decoded === undefined) {
@@ -224,9 +236,9 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
 
 /**
  * An entry of a ScanTable, read from the table's columns each time a field is asked for (issue 11, memory).
- * An initial copy's plan holds a source per file: as a plain object with its entry, stat and BigInts that cost
- * about 280 bytes per file (about 28 MB of a 100k-file first copy's heap), as a row 40. Its fields are plain objects,
- * built anew when read (the table keeps the last slot decoded, for the next field).
+ * An initial copy's plan held a source per file: as a plain object with its entry, stat and BigInts that cost
+ * about 280 bytes per file (about 28 MB of a 100k-file first copy's heap), as a row 40 (and now as a RowCopy, below,
+ * none). Its fields are plain objects, built anew when read (the table keeps the last slot decoded, for the next field).
  *
  * A slot is written once and never changed: a later value for the path is set on the table on top of it
  * (ScanTable.set), and a GrowingScanTable that grows copies its slots. A row therefore reads the same entry
@@ -256,6 +268,58 @@ export class ScannedRow implements ScannedEntry {
   get observedAtNs(): bigint {
     return this.#table.decodedAt(this.#slot).observedAtNs;
   }
+
+  /** This row copied to `path` on `target`, which holds nothing there (core/scanned.ts copyToEmpty). */
+  copyTo(path: RelPath, target: Side): CopyAction {
+    return this.#table.copyOfSlot(this.#slot, path, target);
+  }
+}
+
+type RowCopyClass = new (path: RelPath, slot: number) => RowCopy;
+
+/**
+ * A copy of a table's row to a side that holds nothing at its path (issue 11, memory): a first sync's plan holds
+ * one per file. As a plain action holding a ScannedRow that cost 104 bytes per file (the action's five fields, the
+ * row's two); a RowCopy keeps its path and slot, 40 bytes, and the table and side it shares with every other copy
+ * of its class (rowCopyClass, one per table and side). Its source is a new ScannedRow each time it is read, as
+ * short-lived as the entry a row decodes. Like a row, it is not a plain object: `{ ...copy }` copies its path alone.
+ */
+export abstract class RowCopy implements CopyAction {
+  readonly path: RelPath;
+  readonly #slot: number;
+
+  constructor(path: RelPath, slot: number) {
+    this.path = path;
+    this.#slot = slot;
+  }
+
+  get type(): 'copy' {
+    return 'copy';
+  }
+
+  get expect(): null {
+    return null;
+  }
+
+  abstract get target(): Side;
+
+  protected abstract get table(): ScanTable;
+
+  get source(): ScannedEntry {
+    return new ScannedRow(this.table, this.#slot);
+  }
+}
+
+function rowCopyClass(table: ScanTable, target: Side): RowCopyClass {
+  return class extends RowCopy {
+    get target(): Side {
+      return target;
+    }
+
+    protected get table(): ScanTable {
+      return table;
+    }
+  };
 }
 
 /** Entry i's stat, in the shape fs/stat.ts statIdOf gives; the optional parts only where the encoded scan had them. */

@@ -2,10 +2,12 @@
 // what a row reads, that it keeps reading it, and that the tests' deep equality (test/helpers/scanned-rows.ts)
 // compares rows by what they read rather than calling any two rows equal.
 import { describe, expect, it } from 'vitest';
+import { planOneWay } from '../../src/core/reconcile-one-way.js';
+import { planTwoWay } from '../../src/core/reconcile-two-way.js';
 import { withEntry } from '../../src/core/scanned.js';
-import type { RelPath, ScannedEntry } from '../../src/core/types.js';
+import type { RelPath, ScannedEntry, Side, Snapshot } from '../../src/core/types.js';
 import { GrowingScanTable } from '../../src/scan/growing-scan-table.js';
-import { ScannedRow } from '../../src/scan/scan-table.js';
+import { RowCopy, ScannedRow } from '../../src/scan/scan-table.js';
 
 function fileAt(i: number): ScannedEntry {
   const n = BigInt(i);
@@ -69,5 +71,46 @@ describe('ScannedRow', () => {
     expect(a).not.toEqual(b);
     expect(a).not.toEqual(fileAt(1));
     expect(new Map(table)).not.toEqual(new Map([...tableOf(2)].reverse().map(([, s], i) => [pathOf(i), s])));
+  });
+});
+
+// A first sync's plan holds a copy per file: made by the table as a view of the row (RowCopy, 40 bytes), not as an
+// action object holding a row (104 bytes). What the copy reads, and that the planners make it so.
+describe('RowCopy', () => {
+  const snapshotOf = (side: Side, entries: ReadonlyMap<RelPath, ScannedEntry>): Snapshot => ({ side, entries, problems: [] });
+  const none = new Map<RelPath, ScannedEntry>();
+
+  it("is how a one-way plan copies a table's files to an empty target: the row's path, side and entry, nothing held", () => {
+    const plan = planOneWay({ source: snapshotOf('left', tableOf(3)), target: snapshotOf('right', none) });
+    expect(plan.actions.map((a) => a.path)).toEqual([pathOf(0), pathOf(1), pathOf(2)]);
+    plan.actions.forEach((a, i) => {
+      expect(a).toBeInstanceOf(RowCopy);
+      // what it keeps of its own: the path (the slot is #private); the rest is its class's or its table's
+      expect(Object.keys(a)).toEqual(['path']);
+      expect({ ...a }).toStrictEqual({ path: pathOf(i) });
+      expect([a.type, a.target, a.expect]).toEqual(['copy', 'right', null]);
+      if (a.type !== 'copy') throw new Error('a copy');
+      expect(a.source).toBeInstanceOf(ScannedRow);
+      expect(fieldsOf(a.source)).toStrictEqual(fileAt(i));
+      expect(a).toEqual({ type: 'copy', path: pathOf(i), target: 'right', expect: null, source: fileAt(i) });
+    });
+  });
+
+  it('is how a two-way plan copies to either side, and a plain entry still gets a plain action', () => {
+    const plan = planTwoWay({ base: new Map(), left: snapshotOf('left', tableOf(1)), right: snapshotOf('right', new Map([[pathOf(1), fileAt(1)]])), policy: 'keep-both', nowMs: 0 });
+    const [toRight, toLeft] = plan.actions;
+    expect(toRight).toBeInstanceOf(RowCopy);
+    expect([toRight?.path, toRight?.target]).toEqual([pathOf(0), 'right']);
+    expect(toLeft).not.toBeInstanceOf(RowCopy);
+    expect(toLeft).toStrictEqual({ type: 'copy', path: pathOf(1), target: 'left', expect: null, source: fileAt(1) });
+  });
+
+  it('is equal, for the tests, to the plain action it stands for and to nothing else', () => {
+    const table = tableOf(2);
+    const [a, b] = [0, 1].map((i) => table.copyOfSlot(i, pathOf(i), 'right'));
+    expect(a).toEqual(tableOf(1).copyOfSlot(0, pathOf(0), 'right'));
+    expect(a).not.toEqual(b);
+    expect(a).not.toEqual(table.copyOfSlot(0, pathOf(0), 'left'));
+    expect(a).not.toEqual({ type: 'copy', path: pathOf(0), target: 'right', expect: null, source: fileAt(1) });
   });
 });
