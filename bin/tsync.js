@@ -16,11 +16,10 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   });
   process.stdout.write(`${typeof version === 'string' ? version : '0.0.0'}\n`);
 } else {
-  // Node >= 22.1 can keep V8's compiled code for the bundle between runs (in the OS temp dir), which takes
-  // most of its compiling off every short command, as TypeScript's tsc does. Node 20 has no such cache.
-  require('node:module').enableCompileCache?.();
-  const { main } = require('../dist/bundle/main.js');
-  main(process.argv).then((code) => {
+  // the bundle with V8's compiled code for it (load-bundle.js says how and why)
+  const loaded = require('./load-bundle.js').loadBundle();
+  if (process.env.TSYNC_TIMINGS === '1') process.stderr.write(`tsync timing: code cache: ${loaded.codeCache}\n`);
+  loaded.exports.main(process.argv).then((code) => {
     process.exitCode = code;
   });
 }

@@ -16,7 +16,8 @@ const REMOTE_MODULES = ['dist/remote/open-remote.js', 'dist/remote/bootstrap.js'
 
 /** Runs tsync and returns the source modules (`dist/…`) of the bundle that ran. */
 function modulesRunBy(args: string[], logFile: string): Set<string> {
-  const r = runCli(args, { env: { NODE_OPTIONS: `--require=${evaluationRecorder}`, TSYNC_TEST_EVALUATED: logFile } });
+  // the recorder instruments the bundle as Node's loader compiles it: without the code cache (bin/load-bundle.js), which compiles it itself
+  const r = runCli(args, { env: { NODE_OPTIONS: `--require=${evaluationRecorder}`, TSYNC_TEST_EVALUATED: logFile, TSYNC_CODE_CACHE: '0' } });
   expect(r.code, r.stderr).toBe(0);
   const lines = readFileSync(logFile, 'utf8').split('\n');
   const main = lines.find((l) => l.startsWith('instrumented ') && l.endsWith(join('dist', 'bundle', 'main.js')));
