@@ -146,11 +146,35 @@ function digitOf(c: number): number {
   return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
 }
 
-const scratch = Buffer.alloc(8);
+/** The character codes of the lowercase hex digits, by value. */
+const HEX_DIGIT_CODES: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-/** The 16 lowercase hex digits of two halves, as one flat string. */
+function hexDigit(v: number): number {
+  return HEX_DIGIT_CODES[v & 15] as number;
+}
+
+/**
+ * The 16 lowercase hex digits of two halves, as one flat string (a concatenation of two 8-digit strings would be a
+ * V8 cons string: 32 bytes more). Made from the character codes, not through a Buffer's hex encoding: 40-55 ns
+ * against 110-120 here (a loop of 200k), and a no-op scan makes one per file the index vouches for.
+ */
 function hexOfHalves(hi: number, lo: number): string {
-  scratch.writeUInt32BE(hi, 0);
-  scratch.writeUInt32BE(lo, 4);
-  return scratch.toString('hex', 0, 8);
+  return String.fromCharCode(
+    hexDigit(hi >>> 28),
+    hexDigit(hi >>> 24),
+    hexDigit(hi >>> 20),
+    hexDigit(hi >>> 16),
+    hexDigit(hi >>> 12),
+    hexDigit(hi >>> 8),
+    hexDigit(hi >>> 4),
+    hexDigit(hi),
+    hexDigit(lo >>> 28),
+    hexDigit(lo >>> 24),
+    hexDigit(lo >>> 20),
+    hexDigit(lo >>> 16),
+    hexDigit(lo >>> 12),
+    hexDigit(lo >>> 8),
+    hexDigit(lo >>> 4),
+    hexDigit(lo),
+  );
 }
