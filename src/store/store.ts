@@ -19,6 +19,9 @@ type Db = Database.Database;
 const KIND_CODE = { file: 1, dir: 2, symlink: 3 } as const;
 
 const ENTRY_COLUMNS = 'path, kind, size, mode, mtime_ns, hash, target, l_mtime_ns, l_ino, l_ctime_ns, r_mtime_ns, r_ino, r_ctime_ns, uid, gid, xattrs';
+const UPSERT_ENTRY = `INSERT OR REPLACE INTO entries (${ENTRY_COLUMNS}, gen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_CONFLICT = `INSERT INTO conflicts (at_ms, path, policy, resolution, winner, copy_name, f_kind, f_size, f_mtime_ns, f_hash, s_kind, s_size, s_mtime_ns, s_hash)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 interface ConflictRow {
   at_ms: bigint;
   path: Buffer;
@@ -91,6 +94,11 @@ export class StateStore {
   private loaded: BaseTable | null = null;
   /** Where the last loadBase found the base (TSYNC_TIMINGS, tests). */
   baseSource: 'snapshot' | 'rows' | null = null;
+  /**
+   * The statements a commit runs, prepared on first use and kept: a watch commits every cycle, and preparing them
+   * again each time showed in the CPU profile of a one-file cycle (issue 11). Finalized when the database closes.
+   */
+  private readonly commitStatements = new Map<string, Database.Statement>();
 
   private constructor(
     private readonly db: Db,
@@ -217,11 +225,8 @@ export class StateStore {
 
   /** Writes base changes, conflicts and run-log rows in one transaction: either all of it lands or none. */
   commit({ changes, conflicts, atMs, openConflictScope, runs, owed }: CommitBatch): void {
-    const upsert = this.db.prepare(
-      `INSERT OR REPLACE INTO entries (${ENTRY_COLUMNS}, gen)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const remove = this.db.prepare('DELETE FROM entries WHERE path = ?');
+    const upsert = this.commitStatement(UPSERT_ENTRY);
+    const remove = this.commitStatement('DELETE FROM entries WHERE path = ?');
     // A commit that writes rows leaves the index holding the base as loaded plus these changes: when that base is
     // still as it was loaded, the snapshot of the sum is made at close() under a token written here
     const writesRows = changes.upserts.size > 0 || changes.removals.length > 0;
@@ -240,17 +245,17 @@ export class StateStore {
         upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r), ...metaColumns(rec.entry), gen);
       }
       // Open conflicts are replaced by the ones this run left open (for a watch cycle: within its scope).
-      if (openConflictScope === 'all') this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped'").run();
+      if (openConflictScope === 'all') this.commitStatement("DELETE FROM conflicts WHERE resolution = 'skipped'").run();
       else {
-        const clear = this.db.prepare("DELETE FROM conflicts WHERE resolution = 'skipped' AND path = ?");
+        const clear = this.commitStatement("DELETE FROM conflicts WHERE resolution = 'skipped' AND path = ?");
         for (const p of openConflictScope) clear.run(Buffer.from(p, 'latin1'));
       }
       for (const c of conflicts) this.insertConflict(c, atMs);
       for (const run of runs) this.insertRun(run);
       // after every row written, whose triggers took the old token back
       if (next !== null) {
-        this.db.prepare('DELETE FROM base_snapshot').run();
-        this.db.prepare('INSERT INTO base_snapshot (token) VALUES (?)').run(next.token);
+        this.commitStatement('DELETE FROM base_snapshot').run();
+        this.commitStatement('INSERT INTO base_snapshot (token) VALUES (?)').run(next.token);
       }
     });
     try {
@@ -270,30 +275,35 @@ export class StateStore {
     }
   }
 
+  /** The statement for `sql`, prepared once per store (commitStatements). */
+  private commitStatement(sql: string): Database.Statement {
+    let statement = this.commitStatements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.commitStatements.set(sql, statement);
+    }
+    return statement;
+  }
+
   private insertConflict(c: Conflict, atMs: number): void {
     const [f, sv] = this.swapped ? [c.right, c.left] : [c.left, c.right];
     const winner = c.winner === null ? null : (c.winner === 'left') !== this.swapped ? 'first' : 'second';
-    this.db
-      .prepare(
-        `INSERT INTO conflicts (at_ms, path, policy, resolution, winner, copy_name, f_kind, f_size, f_mtime_ns, f_hash, s_kind, s_size, s_mtime_ns, s_hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        atMs,
-        Buffer.from(c.path, 'latin1'),
-        c.policy,
-        c.resolution,
-        winner,
-        c.copyName === null ? null : Buffer.from(c.copyName, 'latin1'),
-        f.kind,
-        f.size,
-        f.mtimeNs,
-        f.hash,
-        sv.kind,
-        sv.size,
-        sv.mtimeNs,
-        sv.hash,
-      );
+    this.commitStatement(INSERT_CONFLICT).run(
+      atMs,
+      Buffer.from(c.path, 'latin1'),
+      c.policy,
+      c.resolution,
+      winner,
+      c.copyName === null ? null : Buffer.from(c.copyName, 'latin1'),
+      f.kind,
+      f.size,
+      f.mtimeNs,
+      f.hash,
+      sv.kind,
+      sv.size,
+      sv.mtimeNs,
+      sv.hash,
+    );
   }
 
   /** Conflicts as recorded, newest first, in this invocation's left/right orientation. */
@@ -317,9 +327,18 @@ export class StateStore {
   }
 
   private insertRun(run: RunRecord): void {
-    this.db
-      .prepare('INSERT INTO runs (command, started_at_ms, ended_at_ms, mode, copied, deleted, bytes, conflicts, problems, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(run.command, run.startedAtMs, run.endedAtMs, run.mode, run.copied, run.deleted, run.bytes, run.conflicts, run.problems, run.exitCode);
+    this.commitStatement('INSERT INTO runs (command, started_at_ms, ended_at_ms, mode, copied, deleted, bytes, conflicts, problems, exit_code) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      run.command,
+      run.startedAtMs,
+      run.endedAtMs,
+      run.mode,
+      run.copied,
+      run.deleted,
+      run.bytes,
+      run.conflicts,
+      run.problems,
+      run.exitCode,
+    );
   }
 
   /** Past runs, newest first. */
