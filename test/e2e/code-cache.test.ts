@@ -16,7 +16,9 @@ const cacheFile = join(projectRoot, 'dist', 'bundle', 'main.js.cache');
 function statusWith(bin: string, env: Record<string, string> = {}): { readonly loaded: string | undefined; readonly code: number | null; readonly stdout: string } {
   const sb = sandbox();
   mkdirSync(sb.dst);
-  const r = spawnSync(process.execPath, [bin, 'status', '--state-dir', sb.state, sb.src, sb.dst], { encoding: 'utf8', env: { ...process.env, TSYNC_TIMINGS: '1', ...env } });
+  // the runner's own TSYNC_CODE_CACHE (a developer comparing) must not decide these cases
+  const { TSYNC_CODE_CACHE: _inherited, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, [bin, 'status', '--state-dir', sb.state, sb.src, sb.dst], { encoding: 'utf8', env: { ...inherited, TSYNC_TIMINGS: '1', ...env } });
   const loaded = r.stderr
     .split('\n')
     .find((l) => l.startsWith('tsync timing: code cache: '))
