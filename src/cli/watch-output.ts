@@ -72,6 +72,11 @@ export function watchOutput(io: Io, opts: WatchOutputOptions): WatchObserver & {
   };
   return {
     event: (e) => (opts.json ? io.out(eventLine(e)) : text(e)),
+    // a cycle's NDJSON lines in one write: a single-file change made three writes to stdout, a syscall each
+    events: (es) => {
+      if (!opts.json) for (const e of es) text(e);
+      else if (es.length > 0) io.out(es.map((e) => eventLine(e)).join('\n'));
+    },
     status: (s: WatchStatus) => {
       if (opts.statusLine === null || opts.json || opts.quiet) return;
       statusShown = true;

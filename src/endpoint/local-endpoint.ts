@@ -10,7 +10,7 @@ import { removeLeftoverTemp } from '../engine/leftover-temp.js';
 import type { LocalRunSide } from '../engine/local-copy.js';
 import type { ReadStream } from '../engine/stream-copy.js';
 import { fsyncAbove, fsyncWritten } from '../engine/targeted-flush.js';
-import { listTrash, pruneTrash, restoreVersion, type TrashedVersion } from '../engine/trash.js';
+import { listTrash, pruneTrash, restoreVersion, Trash, type TrashedVersion } from '../engine/trash.js';
 import { currentBootId, mountIdOf } from '../fs/boot-id.js';
 import { hasFineGrainedCtime } from '../fs/ctime-probe.js';
 import { flushFileSystemAsync } from '../fs/flush.js';
@@ -54,6 +54,8 @@ export class LocalEndpoint implements Endpoint {
   private run: LocalRun | null = null;
   /** The xattr values this side's scans read, for the run's copies from here (scan/xattr-values.ts). */
   private readonly scannedXattrs = new ScannedXattrValues();
+  /** The trash of the last run, kept open for the next one with the same stamp (a watch's cycles within a minute). */
+  private trash: Trash | null = null;
 
   constructor(readonly root: AbsPath) {}
 
@@ -178,7 +180,21 @@ export class LocalEndpoint implements Endpoint {
 
   async beginRun(o: RunOptions): Promise<void> {
     await this.endRun();
-    this.run = new LocalRun(this.root, o, this.scannedXattrs);
+    this.run = new LocalRun(this.root, o, this.scannedXattrs, this.trashFor(o.trashStamp));
+  }
+
+  /**
+   * The trash a run with this stamp keeps its versions in: the one the last run had when the stamp is the same (a
+   * watch's next cycle, engine/trash.ts carryOver), else a new one, and the old one is closed.
+   */
+  private trashFor(stamp: string | null): Trash | null {
+    if (this.trash !== null && this.trash.stamp === stamp) {
+      this.trash.carryOver();
+      return this.trash;
+    }
+    this.trash?.close();
+    this.trash = stamp === null ? null : new Trash(this.root, stamp);
+    return this.trash;
   }
 
   async endRun(): Promise<string[]> {
@@ -295,6 +311,8 @@ export class LocalEndpoint implements Endpoint {
 
   async close(): Promise<void> {
     await this.endRun();
+    this.trash?.close();
+    this.trash = null;
   }
 
   private running(): LocalRun {

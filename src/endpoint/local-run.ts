@@ -13,7 +13,7 @@ import { copyLocally, type LocalRunSide, mayBeLinkedTo } from '../engine/local-c
 import { deleteEntry, makeDir, setLinkMeta, setMeta } from '../engine/operations.js';
 import { readWholeFile } from '../engine/read-whole.js';
 import { type InstallRequest, installBytes, installStream, openReadStream, type ReadStream, type StreamInstalled } from '../engine/stream-copy.js';
-import { Trash } from '../engine/trash.js';
+import type { Trash } from '../engine/trash.js';
 import { digestOf } from '../fs/xattrs.js';
 import type { ScannedXattrValues } from '../scan/xattr-values.js';
 import type { BatchInstallItem, BatchReadItem, Copied, DeltaBasis, FileRead, Installed, LinkTarget, PerFile, RunOptions, Xattrs } from './endpoint.js';
@@ -33,23 +33,24 @@ export class LocalRun implements LocalRunSide {
   readonly installed = new Map<RelPath, StatId>();
   readonly warnings: string[] = [];
 
+  /** `trash`: where this run keeps replaced and deleted versions (null: --no-trash); its owner closes it. */
   constructor(
     readonly root: AbsPath,
     o: RunOptions,
     readonly scannedXattrs: ScannedXattrValues,
+    trash: Trash | null,
   ) {
     const none = !o.keep.owner && !o.keep.group && !o.keep.xattrs;
     this.meta = none && !o.chownRefused ? null : new MetaWriter(o.keep, (m) => this.warnings.push(m), o.chownRefused);
     this.guard = new AncestorGuard(root);
     this.anchors = new DirAnchors(root, this.guard);
-    this.trash = o.trashStamp === null ? null : new Trash(root, o.trashStamp);
+    this.trash = trash;
     this.racyWindowNs = o.racyWindowNs;
   }
 
-  /** Closes what the run holds open; returns its warnings. */
+  /** Closes what the run holds open (not the trash: see LocalEndpoint.trashFor); returns its warnings. */
   end(): string[] {
     this.anchors.closeAll();
-    this.trash?.close();
     return this.warnings;
   }
 

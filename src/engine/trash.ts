@@ -53,37 +53,66 @@ export class Trash {
   private readonly anchors: DirAnchors;
   /** `.tsync/` has its .gitignore and CACHEDIR.TAG (checked once per run, when the first version is kept). */
   private marked = false;
+  /** The descriptors held were opened by an earlier run (carryOver): a folder among them may have been removed since. */
+  private heldFromBefore = false;
 
   constructor(
     private readonly root: AbsPath,
-    private readonly stamp: string,
+    readonly stamp: string,
   ) {
     this.anchors = new DirAnchors(root);
   }
 
   /** Links the entry at `path` (reached as `abs`, see dir-anchors.ts) into the trash; it stays where it is. */
   keepCopyOf(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
-    const dest = this.slot(path);
-    try {
-      linkSync(abs, dest.fdPath);
-    } finally {
-      dest.release();
-    }
+    this.keep(path, (dest) => linkSync(abs, dest));
   }
 
   /** Moves the entry at `path` (reached as `abs`) into the trash. */
   moveToTrash(path: RelPath, abs: Buffer = toBytes(under(this.root, path))): void {
-    const dest = this.slot(path);
-    try {
-      renameSync(abs, dest.fdPath);
-    } finally {
-      dest.release();
-    }
+    this.keep(path, (dest) => renameSync(abs, dest));
+  }
+
+  /**
+   * The next run of a watch keeps its versions here too (one folder a minute, RotatingTrashStamp), through the
+   * descriptors this run opened: a watch cycle that keeps one version then opens only the folders that are new,
+   * where it opened the root, `.tsync`, `trash` and the stamp's folder each time, and checked the marks.
+   */
+  carryOver(): void {
+    this.heldFromBefore = true;
+    this.marked = false;
   }
 
   /** Closes the descriptors the trash holds (the end of a run). */
   close(): void {
     this.anchors.closeAll();
+  }
+
+  /**
+   * Puts the version into its slot. A folder held open since an earlier run that was removed meanwhile (`rm -r
+   * .tsync`) takes no new entry (ENOENT, or a stale step on the way): then every descriptor is dropped and the
+   * slot is made again from the root, once. A held folder that was moved elsewhere still takes the version, which
+   * is then kept where the folder went, as a rename of the folder would have done to versions kept before it.
+   */
+  private keep(path: RelPath, put: (dest: Buffer) => void): void {
+    try {
+      this.putInSlot(path, put);
+    } catch (e) {
+      if (!this.heldFromBefore || !(e instanceof StaleTargetError || errCode(e) === 'ENOENT')) throw e;
+      this.anchors.closeAll();
+      this.heldFromBefore = false;
+      this.marked = false;
+      this.putInSlot(path, put);
+    }
+  }
+
+  private putInSlot(path: RelPath, put: (dest: Buffer) => void): void {
+    const dest = this.slot(path);
+    try {
+      put(dest.fdPath);
+    } finally {
+      dest.release();
+    }
   }
 
   /** A free name for `path` in this run's trash folder, its directories created. */
@@ -97,13 +126,8 @@ export class Trash {
     if (parent !== null) this.anchors.makeDirs(parent);
     for (let n = 1; ; n++) {
       const candidate = this.anchors.place((n === 1 ? base : `${base}.~${n}~`) as RelPath);
-      try {
-        lstatSync(candidate.fdPath);
-      } catch (e) {
-        if (errCode(e) === 'ENOENT') return candidate;
-        candidate.release();
-        throw e;
-      }
+      // no exception for the usual answer (a free name): throwing one per kept version cost more than the lstat
+      if (lstatSync(candidate.fdPath, { throwIfNoEntry: false }) === undefined) return candidate;
       candidate.release();
     }
   }

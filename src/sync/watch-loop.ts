@@ -26,6 +26,8 @@ export interface WatchStatus {
 
 export interface WatchObserver {
   readonly event: (e: RunEvent) => void;
+  /** A cycle's events, in order, told at once (one write for all their lines where they go to one stream). */
+  readonly events: (es: readonly RunEvent[]) => void;
   readonly status: (s: WatchStatus) => void;
 }
 
@@ -93,7 +95,7 @@ export async function runWatchLoop(settings: SyncSettings, opts: WatchLoopOption
   const report = (r: CycleReport): void => {
     lastSyncMs = Date.now();
     if (r.result !== null) conflicts += r.result.plan.conflicts.length;
-    for (const e of cycleEvents(r, watched, told)) emit(e);
+    observer.events(cycleEvents(r, watched, told));
     refreshStatus();
   };
 

@@ -120,6 +120,31 @@ describe('tsync watch', () => {
     expect(kept.map((k) => read(join(trash, folders[0] as string, k))).sort()).toEqual(['v0\n', 'v1\n', 'v2\n']);
   });
 
+  it('keeps a replaced version after its trash folder was removed while it watched: the folder is made again', async () => {
+    // a watch holds its trash folder open from one cycle to the next (engine/trash.ts carryOver)
+    const w = await startWatch(['--one-way'], (a) => writeFileSync(join(a, 'f.txt'), 'v0\n'));
+    const replace = async (v: string): Promise<void> => {
+      const next = join(w.a, '..', `next-${v}`);
+      writeFileSync(next, `${v}\n`);
+      renameSync(next, join(w.a, 'f.txt'));
+      await until(
+        () => read(join(w.b, 'f.txt')) === `${v}\n`,
+        5_000,
+        () => `${v} never reached B: ${w.out()}`,
+      );
+    };
+    await replace('v1');
+    rmSync(join(w.b, '.tsync'), { recursive: true });
+    await replace('v2');
+    const trash = join(w.b, '.tsync', 'trash');
+    const folders = readdirSync(trash);
+    expect(folders).toHaveLength(1);
+    const folder = join(trash, folders[0] as string);
+    expect(readdirSync(folder)).toEqual(['f.txt']);
+    expect(read(join(folder, 'f.txt'))).toBe('v1\n');
+    expect(read(join(w.b, '.tsync', '.gitignore'))).not.toBeNull(); // marked again
+  });
+
   it('an in-place overwrite that starts empty still ends with the final content', async () => {
     const w = await startWatch();
     writeFileSync(join(w.a, 'log.txt'), 'old content\n');
