@@ -1253,11 +1253,14 @@ async function cycleRun(tool, d, leafDirs) {
     t0 = now();
     const changeSplit0 = cpuSplitMs(p.pid, ticks);
     const changeMain0 = mainThreadCpuMs(p.pid);
+    /** @type {number[]} each change's own main-thread CPU (ms): how much of the mean a few windows make */
+    const perChangeMain = [];
     for (let i = 0; i < changes; i++) {
       // Files far apart in the tree, each changed once: a new, unique content of a new size.
       const k = Math.floor(((i + 0.5) * files) / changes);
       const rel = join(/** @type {string} */ (leafDirs[k % leafDirs.length]), `f${String(k).padStart(6, '0')}`);
       const content = Buffer.concat([Buffer.from(`cycle ${tool.id} ${i}\n`), randomBytes(rnd, randInt(rnd, 16, 2048))]);
+      const m0 = mainInNs ? mainThreadCpuMs(p.pid) : null;
       const tw0 = now();
       writeFileSync(join(d.A, rel), content);
       const tw = now();
@@ -1272,6 +1275,8 @@ async function cycleRun(tool, d, leafDirs) {
       if (arrived) lat.push(now() - tw);
       else notes.push(`cycle, ${tool.label}: change ${i} (${rel}) not in B within ${CFG.cycleGapMs} ms`);
       await sleep(tw0 + CFG.cycleGapMs - now());
+      const m1 = m0 === null ? null : mainThreadCpuMs(p.pid);
+      if (m0 !== null && m1 !== null) perChangeMain.push(m1 - m0 - idleMainMsPerMs * (now() - tw0));
     }
     const spent = cpuMs(p.pid, ticks) - c0;
     const span = now() - t0;
@@ -1279,6 +1284,13 @@ async function cycleRun(tool, d, leafDirs) {
     const changeMain1 = mainThreadCpuMs(p.pid);
     notes.push(`cycle, ${tool.label}: the changes' CPU: ${splitText(changeSplit0, changeSplit1)}`);
     const changeMainMs = mainInNs && changeMain0 !== null && changeMain1 !== null ? changeMain1 - changeMain0 : changeSplit1.main - changeSplit0.main;
+    if (perChangeMain.length > 0) {
+      const sortedMain = [...perChangeMain].sort((a, b) => a - b);
+      const median = percentile(sortedMain, 50) ?? 0;
+      notes.push(
+        `cycle, ${tool.label}: the main thread's CPU change by change (each one's ${CFG.cycleGapMs} ms window, idle subtracted; the row's figure is their mean): median ${median.toFixed(1)} ms, p90 ${(percentile(sortedMain, 90) ?? 0).toFixed(1)} ms, max ${(sortedMain[sortedMain.length - 1] ?? 0).toFixed(1)} ms; ${sortedMain.filter((x) => x > 2 * median).length} of ${sortedMain.length} above twice the median (a window that held a full collection of the heap)`,
+      );
+    }
     notes.push(
       `cycle, ${tool.label}: the main thread's CPU ${mainInNs ? 'from /proc/PID/task/PID/schedstat (ns)' : 'in clock ticks (no schedstat)'}: idle ${(idleMainMsPerMs * 1000).toFixed(2)} ms/s, changes ${changeMainMs.toFixed(1)} ms over ${changes}`,
     );
