@@ -84,7 +84,12 @@ const CFG = {
         { label: '100k', files: 100_000, dirs: 2000, reps: 1 },
       ],
   /** The cycle scenario (issue 11): a tree of this size, then single-file changes one at a time. */
-  cycle: QUICK ? { files: 5000, dirs: 100, changes: 10 } : { files: 100_000, dirs: 2000, changes: 20 },
+  /**
+   * 60 changes since 31c5083 (20 before): the idle rate is taken over as long as the changes take, and a full
+   * collection of the heap (20-30 ms on the main thread) in either window moved a mean of 20 by 1-1.5 ms; two runs of
+   * the same code read 6.0 and 4.0 ms one-way (bench/results-watch-cycle-5a1b8a5.md, -31c5083.md).
+   */
+  cycle: QUICK ? { files: 5000, dirs: 100, changes: 10 } : { files: 100_000, dirs: 2000, changes: 60 },
   /** Each change gets this long (from its write) before the next: room for its cycle and tsync's 1 s persist. */
   cycleGapMs: 1500,
   startupTimeoutMs: 180_000,
@@ -1159,7 +1164,7 @@ function cpuSplitMs(pid, ticks) {
 
 /**
  * The main thread's CPU time in ms, to the nanosecond: the first field of /proc/PID/task/PID/schedstat (time on a CPU,
- * ns), where /proc/PID/stat counts whole clock ticks (10 ms). Over 20 changes ticks leave the mean per change good to
+ * ns), where /proc/PID/stat counts whole clock ticks (10 ms). Over 20 changes ticks left the mean per change good to
  * about 0.5 ms, as wide as the gap between met and not met at aaedeaa (5.5 ms against a 5 ms target). Null where the
  * kernel keeps no schedstat (then the ticks are used).
  * @param {number} pid
