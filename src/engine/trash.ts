@@ -83,7 +83,7 @@ export class Trash {
     this.marked = false;
   }
 
-  /** Closes the descriptors the trash holds (the end of a run). */
+  /** Closes the descriptors the trash holds (its endpoint is done with it: a new stamp, or the end). */
   close(): void {
     this.anchors.closeAll();
   }
@@ -126,8 +126,15 @@ export class Trash {
     if (parent !== null) this.anchors.makeDirs(parent);
     for (let n = 1; ; n++) {
       const candidate = this.anchors.place((n === 1 ? base : `${base}.~${n}~`) as RelPath);
-      // no exception for the usual answer (a free name): throwing one per kept version cost more than the lstat
-      if (lstatSync(candidate.fdPath, { throwIfNoEntry: false }) === undefined) return candidate;
+      let taken: boolean;
+      try {
+        // no exception for the usual answer (a free name): throwing one per kept version cost more than the lstat
+        taken = lstatSync(candidate.fdPath, { throwIfNoEntry: false }) !== undefined;
+      } catch (e) {
+        candidate.release();
+        throw e;
+      }
+      if (!taken) return candidate;
       candidate.release();
     }
   }
