@@ -83,11 +83,11 @@ const CFG = {
         { label: '10k', files: 10_000, dirs: 200, reps: 3 },
         { label: '100k', files: 100_000, dirs: 2000, reps: 1 },
       ],
-  /** The cycle scenario (issue 11): a tree of this size, then single-file changes one at a time. */
   /**
-   * 60 changes since 31c5083 (20 before): the idle rate is taken over as long as the changes take, and a full
-   * collection of the heap (20-30 ms on the main thread) in either window moved a mean of 20 by 1-1.5 ms; two runs of
-   * the same code read 6.0 and 4.0 ms one-way (bench/results-watch-cycle-5a1b8a5.md, -31c5083.md).
+   * The cycle scenario (issue 11): a tree of this size, then single-file changes one at a time. 60 changes since
+   * 31c5083 (20 before): the idle rate is taken over as long as the changes take, and a full collection of the heap
+   * (20-30 ms on the main thread) in either window moved a mean of 20 by 1-1.5 ms; two runs of the same code read 6.0
+   * and 4.0 ms one-way (bench/results-watch-cycle-5a1b8a5.md, -31c5083.md).
    */
   cycle: QUICK ? { files: 5000, dirs: 100, changes: 10 } : { files: 100_000, dirs: 2000, changes: 60 },
   /** Each change gets this long (from its write) before the next: room for its cycle and tsync's 1 s persist. */

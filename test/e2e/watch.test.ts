@@ -45,6 +45,22 @@ async function startWatch(extra: string[] = [], prepare?: (a: string, b: string)
   return { a, b, state, child, out: () => out, exited };
 }
 
+/**
+ * Replaces A's `f.txt` with the content `${v}\n` and waits until B holds it. Each version lands whole (written outside A on
+ * the same file system, then renamed over it): written in place, a cycle could copy the file while it was truncated and
+ * not yet written, and that empty version was kept too (a CI run under load saw four versions in the trash).
+ */
+async function replaceWhole(w: Watching, v: string): Promise<void> {
+  const next = join(w.a, '..', `next-${v}`);
+  writeFileSync(next, `${v}\n`);
+  renameSync(next, join(w.a, 'f.txt'));
+  await until(
+    () => read(join(w.b, 'f.txt')) === `${v}\n`,
+    5_000,
+    () => `${v} never reached B: ${w.out()}`,
+  );
+}
+
 describe('tsync watch', () => {
   it('syncs first, then carries creations, edits, deletions and new nested directories both ways', async () => {
     const w = await startWatch([], (a) => writeFileSync(join(a, 'before.txt'), 'was there\n'));
@@ -98,19 +114,7 @@ describe('tsync watch', () => {
 
   it('keeps what its cycles replace in one trash folder a minute, every version there (one-way)', async () => {
     const w = await startWatch(['--one-way'], (a) => writeFileSync(join(a, 'f.txt'), 'v0\n'));
-    for (const v of ['v1', 'v2', 'v3']) {
-      // each version lands whole (written outside A on the same file system, then renamed over it): written in place, a
-      // cycle could copy the file while it was truncated and not yet written, and that empty version was kept too (a
-      // CI run under load saw four versions in the trash)
-      const next = join(w.a, '..', `next-${v}`);
-      writeFileSync(next, `${v}\n`);
-      renameSync(next, join(w.a, 'f.txt'));
-      await until(
-        () => read(join(w.b, 'f.txt')) === `${v}\n`,
-        5_000,
-        () => `${v} never reached B: ${w.out()}`,
-      );
-    }
+    for (const v of ['v1', 'v2', 'v3']) await replaceWhole(w, v);
     // three cycles, each replacing B's copy: one folder (the minute has not passed), the three versions in it
     const trash = join(w.b, '.tsync', 'trash');
     const folders = readdirSync(trash);
@@ -123,19 +127,9 @@ describe('tsync watch', () => {
   it('keeps a replaced version after its trash folder was removed while it watched: the folder is made again', async () => {
     // a watch holds its trash folder open from one cycle to the next (engine/trash.ts carryOver)
     const w = await startWatch(['--one-way'], (a) => writeFileSync(join(a, 'f.txt'), 'v0\n'));
-    const replace = async (v: string): Promise<void> => {
-      const next = join(w.a, '..', `next-${v}`);
-      writeFileSync(next, `${v}\n`);
-      renameSync(next, join(w.a, 'f.txt'));
-      await until(
-        () => read(join(w.b, 'f.txt')) === `${v}\n`,
-        5_000,
-        () => `${v} never reached B: ${w.out()}`,
-      );
-    };
-    await replace('v1');
+    await replaceWhole(w, 'v1');
     rmSync(join(w.b, '.tsync'), { recursive: true });
-    await replace('v2');
+    await replaceWhole(w, 'v2');
     const trash = join(w.b, '.tsync', 'trash');
     const folders = readdirSync(trash);
     expect(folders).toHaveLength(1);
