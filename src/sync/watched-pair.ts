@@ -137,9 +137,14 @@ export class WatchedPair {
     };
   }
 
+  /** Whether cycles decided something that `persist` has not written yet. */
+  get hasPending(): boolean {
+    return this.pending.size > 0 || this.pendingConflicts.length > 0 || this.pendingRuns.length > 0;
+  }
+
   /** Writes what the cycles since the last call decided, through the same persist stage as a sync. */
   async persist(): Promise<void> {
-    if (this.pending.size === 0 && this.pendingConflicts.length === 0 && this.pendingRuns.length === 0) return;
+    if (!this.hasPending) return;
     const upserts = new Map<RelPath, BaseRecord>();
     const removals: RelPath[] = [];
     for (const [p, rec] of this.pending) {

@@ -73,7 +73,7 @@ async function arrives(w: Watching, to: string, rel: string, text: string, timeo
 
 /**
  * Kills the ssh client below the tsync child (its connection to the agent) once the watch is idle: the last cycle
- * over and its batch persisted (every second; persisting flushes the far side, which would notice the loss too).
+ * over and its batch persisted (a second after the cycle; persisting flushes the far side, which would notice the loss too).
  * Resolves to the exit code, or 'still running' a minute later.
  */
 async function cutTheLink(w: Watching): Promise<number | null | 'still running'> {
