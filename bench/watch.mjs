@@ -1236,7 +1236,7 @@ async function cycleRun(tool, d, leafDirs) {
     const settled = await settleCpu(p.pid, ticks);
     if (!settled) notes.push(`cycle, ${tool.label}: the process was not quiet within ${SETTLE_MAX_MS / 1000} s of ready; idle measured anyway`);
     // The idle rate over as long as the changes will take: whatever tsync does with nothing to do is not the cost
-    // of a change. Until the commit after 8811590 that was mostly a persist check every second, which also ran
+    // of a change. Until f1e6bbe that was mostly a persist check every second, which also ran
     // among the changes and was subtracted there too; since then a watch's persist is armed by a cycle, so an idle
     // watch reads about 0 and its persist counts with the change that armed it.
     const idleSpan = changes * CFG.cycleGapMs;
