@@ -17,7 +17,7 @@ import { flushFileSystemAsync } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
-import { HASH_CHUNK, hashFile, hashSmallFileSync } from '../hash/xxhash.js';
+import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
 import { type StreamedWalkEnd, walkPaths, walkTree, walkTreeInSlices, walkTreeStreamed, type ScanResult } from '../scan/scan.js';
 import { LateXattrs, type SeenInode } from '../scan/late-xattrs.js';
 import { ScannedXattrValues } from '../scan/xattr-values.js';
@@ -120,10 +120,26 @@ export class LocalEndpoint implements Endpoint {
   async hash(paths: readonly RelPath[], concurrency: number): Promise<Map<RelPath, HashResult>> {
     const out = new Map<RelPath, HashResult>();
     if (paths.length === 0) return out;
+    const queue = new PQueue({ concurrency });
+    const buffers: Buffer[] = [];
     const anchors = new DirAnchors(this.root);
+    for (const path of paths) {
+      void queue.add(async () => {
+        const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
+        let place: Place | null = null;
+        try {
+          place = anchors.place(path);
+          out.set(path, { hash: (await hashFile(place.fdPath, buffer)).hash });
+        } catch (e) {
+          out.set(path, { code: e instanceof StaleTargetError ? 'ENOENT' : e instanceof UnsafePathError ? 'ELOOP' : errCode(e) });
+        } finally {
+          place?.release();
+          buffers.push(buffer);
+        }
+      });
+    }
     try {
-      const left = paths.length <= SYNC_HASH_MAX_FILES ? hashSmallOnes(anchors, paths, out) : paths;
-      if (left.length > 0) await hashInPool(anchors, left, concurrency, out);
+      await queue.onIdle();
     } finally {
       anchors.closeAll();
     }
@@ -303,60 +319,4 @@ export class LocalEndpoint implements Endpoint {
     if (this.run === null) throw new Error('endpoint: a write outside a run (beginRun first)');
     return this.run;
   }
-}
-
-/**
- * A batch this small (a watch cycle's changed files) hashes its small files with blocking reads (hashSmallFileSync):
- * no thread-pool round trip, so no wakeup of the event loop, per read. A bigger batch keeps the pool's parallel reads.
- */
-const SYNC_HASH_MAX_FILES = 8;
-const SYNC_HASH_MAX_BYTES = 256 * 1024;
-/** Shared by all calls: hashSmallOnes never yields while it uses it. */
-let smallHashBuffer: Buffer | null = null;
-
-/** Hashes the small files of `paths` into `out`; returns the paths left for the pool (too big, or no hasher yet). */
-function hashSmallOnes(anchors: DirAnchors, paths: readonly RelPath[], out: Map<RelPath, HashResult>): RelPath[] {
-  const left: RelPath[] = [];
-  // one more byte than the limit: a file at the limit is read in one call, and its end seen in a second
-  smallHashBuffer ??= Buffer.allocUnsafe(SYNC_HASH_MAX_BYTES + 1);
-  const buffer = smallHashBuffer;
-  for (const path of paths) {
-    let place: Place | null = null;
-    try {
-      place = anchors.place(path);
-      const hashed = hashSmallFileSync(place.fdPath, buffer, SYNC_HASH_MAX_BYTES);
-      if (hashed === null) left.push(path);
-      else out.set(path, { hash: hashed.hash });
-    } catch (e) {
-      out.set(path, hashFailure(e));
-    } finally {
-      place?.release();
-    }
-  }
-  return left;
-}
-
-async function hashInPool(anchors: DirAnchors, paths: readonly RelPath[], concurrency: number, out: Map<RelPath, HashResult>): Promise<void> {
-  const queue = new PQueue({ concurrency });
-  const buffers: Buffer[] = [];
-  for (const path of paths) {
-    void queue.add(async () => {
-      const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
-      let place: Place | null = null;
-      try {
-        place = anchors.place(path);
-        out.set(path, { hash: (await hashFile(place.fdPath, buffer)).hash });
-      } catch (e) {
-        out.set(path, hashFailure(e));
-      } finally {
-        place?.release();
-        buffers.push(buffer);
-      }
-    });
-  }
-  await queue.onIdle();
-}
-
-function hashFailure(e: unknown): HashResult {
-  return { code: e instanceof StaleTargetError ? 'ENOENT' : e instanceof UnsafePathError ? 'ELOOP' : errCode(e) };
 }

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { constants } from 'node:fs';
 import type xxhashInit from 'xxhash-wasm';
 
 type XXHashApi = Awaited<ReturnType<typeof xxhashInit>>;
@@ -102,30 +102,5 @@ export async function hashFile(path: Buffer, buffer: Buffer): Promise<HashedFile
     return { hash: hexOf(h.digest()), size };
   } finally {
     await fh.close();
-  }
-}
-
-/**
- * Hashes a small file with blocking reads on the calling thread, or returns null without reading when the hasher
- * is not loaded yet or the file holds more than `maxBytes`. For a watch cycle's one or two changed files: each
- * step of hashFile is a thread-pool round trip that wakes an idle event loop (open, read, read to the end,
- * close), and on a small file in the page cache each blocking call costs less than that wakeup.
- */
-export function hashSmallFileSync(path: Buffer, buffer: Buffer, maxBytes: number): HashedFile | null {
-  if (api === null) return null;
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  try {
-    if (fstatSync(fd).size > maxBytes) return null;
-    const h = api.create64();
-    let size = 0;
-    for (;;) {
-      const bytesRead = readSync(fd, buffer, 0, buffer.length, size);
-      if (bytesRead === 0) break;
-      h.update(bytesRead === buffer.length ? buffer : buffer.subarray(0, bytesRead));
-      size += bytesRead;
-    }
-    return { hash: hexOf(h.digest()), size };
-  } finally {
-    closeSync(fd);
   }
 }
