@@ -64,7 +64,9 @@ function loadWithCodeCache(useCache) {
   let source;
   try {
     stamp = stampOf(fs.fstatSync(fd));
-    source = fs.readFileSync(fd, 'utf8');
+    // latin1: the bundle is ASCII (scripts/bundle.mjs checks), so this is the same text as utf8 gives, copied
+    // into a one-byte string without utf8's validation: about 3 ms less for the 0.6 MB (issue 11)
+    source = fs.readFileSync(fd, 'latin1');
   } finally {
     fs.closeSync(fd);
   }

@@ -16,8 +16,11 @@
 // dist/bundle/package.json says `"type": "commonjs"`, so these .js files are CommonJS although the
 // package's own are ES modules; bin/tsync.js is CommonJS the same way (bin/package.json).
 //
+// better-sqlite3's JavaScript is in the bundle: loaded from node_modules it was 15 small CommonJS files, each
+// resolved, read and compiled on its own (about 7 ms of every command that opens the index, issue 11). Its native
+// addon is not: store/sqlite-binding.ts hands better-sqlite3 the addon's path in the installed package, and
+// `bindings` (better-sqlite3's own addon finder, used only without that path) stays external.
 // Left out of the bundle, loaded from node_modules at run time as before:
-// - better-sqlite3: a native addon, found by its own loader next to its package;
 // - ignore: loaded with require() on the first filter rule (path-filter.ts);
 // - @napi-rs/xattr: a native addon (prebuilt, per platform), loaded on the first xattr call (fs/xattrs.ts).
 // dist/ itself stays: the tests and the benchmark import its modules directly.
@@ -69,16 +72,33 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'ignore', '@napi-rs/xattr'],
+  external: ['bindings', 'ignore', '@napi-rs/xattr'],
   // A CommonJS file has no import.meta: its URL is the file's own, as import.meta.url was each chunk's. The
   // banner comes before esbuild's own "use strict", so it says it first: the code was written as ES modules,
   // which are always strict, and a directive after a statement is no directive.
   define: { 'import.meta.url': 'tsyncImportMetaUrl' },
   banner: { js: "'use strict';\nvar tsyncImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Whitespace and comments out (0.89 MB to 0.61 MB): every command reads the whole file and V8 scans all of it,
+  // about 3 ms of start-up per 0.3 MB on the 2-core machine (issue 11). Names stay as written, so a stack trace
+  // still names its functions; esbuild's module markers (`__esm({"dist/x.js"() {`) stay too.
+  minifyWhitespace: true,
   plugins: [lazyChildProcessInCommander()],
   logLevel: 'warning',
   legalComments: 'none',
 });
+assertAscii(join(outdir, 'main.js'));
+
+/**
+ * bin/load-bundle.js reads the CLI's bundle as latin1, which is the text itself only while every byte is ASCII.
+ * esbuild escapes what is not ASCII in strings, regular expressions and names (its default charset), and the
+ * comments that might hold some are gone with the whitespace, so this holds; a build that breaks it stops here.
+ * @param {string} file
+ */
+function assertAscii(file) {
+  const bytes = readFileSync(file);
+  const at = bytes.findIndex((b) => b > 0x7f);
+  if (at >= 0) throw new Error(`${file}: byte ${at} is not ASCII, and bin/load-bundle.js reads the bundle as latin1`);
+}
 
 // The remote agent (issue 15): ONE self-contained file, sent over ssh to a far side that has only Node and cached there
 // (remote/bootstrap.ts). So: no code splitting, no chunk beside it, no package.json to read (the version is put in

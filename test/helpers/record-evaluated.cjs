@@ -8,7 +8,7 @@ const Module = require('node:module');
 const { appendFileSync } = require('node:fs');
 
 const log = process.env.TSYNC_TEST_EVALUATED;
-const WRAPPED_MODULE = /__esm\(\{\n\s*"(dist\/[^"]+\.js)"\(\) \{/g;
+const WRAPPED_MODULE = /__esm\(\{\s*"(dist\/[^"]+\.js)"\(\)\s*\{/g;
 const compile = Module.prototype._compile;
 
 Module.prototype._compile = function (content, filename) {
