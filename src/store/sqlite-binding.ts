@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { StateError } from '../errors.js';
+import { errCode } from '../fs/stat.js';
 
 let bindingPath: string | undefined;
 
@@ -19,7 +20,7 @@ const ADDON_BUILDS = ['Release', 'Debug'];
  */
 export function withNativeBinding(options: Database.Options): Database.Options {
   if (bindingPath === undefined) {
-    const packageDir = dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json'));
+    const packageDir = dirname(betterSqlitePackageJson());
     const found = addonPathIn(packageDir);
     if (found === null)
       throw new StateError(
@@ -37,4 +38,12 @@ export function addonPathIn(packageDir: string): string | null {
     if (existsSync(addon)) return addon;
   }
   return null;
+}
+
+function betterSqlitePackageJson(): string {
+  try {
+    return createRequire(import.meta.url).resolve('better-sqlite3/package.json');
+  } catch (e) {
+    throw new StateError(`cannot open the index: better-sqlite3 is not installed beside tsync (${errCode(e)})`);
+  }
 }
