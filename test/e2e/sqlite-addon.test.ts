@@ -1,6 +1,7 @@
 // The CLI's bundle holds better-sqlite3's JavaScript and finds its compiled addon by path in the installed package
 // (src/store/sqlite-binding.ts). A package copy in a temp dir, run as a real child process: with the addon it works;
-// without it, the run stops with one line that says where the addon was looked for, and exit 2.
+// without it, the run stops with one line that says where the addon was looked for, and exit 2; without the package
+// at all, with one line that says so, and exit 2.
 import { cpSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
