@@ -1262,6 +1262,17 @@ function resultsMarkdown(ctx, rep) {
   md.push(`| machine | ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform} ${toolVersion(['uname', '-r'])} |`);
   md.push(`| filesystem | ${toolVersion(['findmnt', '-no', 'FSTYPE', '-T', WORK_ROOT])} (work dir ${WORK_ROOT.replace(ROOT, '.')}) |`);
   md.push(`| tsync | ${toolVersion([NODE, TSYNC_BIN, '--version'])} (git ${ctx.git.label}) |`);
+  // which directory listing the scans used (`tsync doctor`'s listing line): the native one, or Node's fs if it was not built
+  md.push(
+    `| tsync's directory listing | ${toolVersion(
+      [NODE, TSYNC_BIN, 'doctor', '--state-dir', join(WORK_ROOT, 'doctor-state')],
+      (s) =>
+        s
+          .split('\n')
+          .find((l) => / listing: /.test(l))
+          ?.replace(/^\S+\s+listing: /, '') ?? 'unknown',
+    )} |`,
+  );
   md.push(`| cp | ${toolVersion(['cp', '--version'])} |`);
   md.push(`| rsync | ${toolVersion(['rsync', '--version'])} |`);
   if (ONLY.has('twoway') || ONLY.has('100k')) md.push(`| unison | ${toolVersion(['unison', '-version'])} |`);

@@ -2,7 +2,7 @@
 export type Verdict = 'ok' | 'warn' | 'fail';
 
 export interface CheckResult {
-  /** Which check: `root`, `inotify`, `ctime`, `case`, `xattr`, `hardlink`, `sparse`, `filesystems`, `state-dir`, `index`. */
+  /** Which check: `root`, `inotify`, `listing`, `ctime`, `case`, `xattr`, `hardlink`, `sparse`, `filesystems`, `state-dir`, `index`. */
   readonly check: string;
   /** What it looked at (a root as typed, the state dir), or null for the machine. */
   readonly subject: string | null;

@@ -5,6 +5,7 @@ import { errCode } from '../fs/stat.js';
 import { type CheckResult, result } from './check.js';
 import { countDirs } from './count-dirs.js';
 import { inotifyVerdict, readInotifyLimits, readInotifyUse } from './inotify.js';
+import { listingCheck } from './listing.js';
 import { filesystemsCheck, probeRoot } from './root-probes.js';
 import { stateIndexCheck } from './state-index.js';
 import { stateDirChecks } from './state-dir.js';
@@ -39,6 +40,7 @@ export function runDoctor(input: DoctorInput): CheckResult[] {
   const use = limits === null ? { watches: 0, instances: 0 } : readInotifyUse();
   if (input.roots === null) {
     checks.push(inotifyVerdict(limits, use, null));
+    checks.push(listingCheck());
     checks.push(...stateDirChecks(input.stateDir));
     return checks;
   }
@@ -48,6 +50,7 @@ export function runDoctor(input: DoctorInput): CheckResult[] {
   const usable = rootResults.filter((r) => r.verdict === 'ok').map((r) => r.subject as string);
   const dirs = usable.reduce((n, root) => n + countDirs(toBytes(absFromText(resolve(root)))), 0);
   checks.push(inotifyVerdict(limits, use, dirs));
+  checks.push(listingCheck());
   for (const root of usable) checks.push(...probeRoot(root));
   if (usable.length === 2) checks.push(filesystemsCheck(a, b));
   const stateChecks = stateDirChecks(input.stateDir);

@@ -41,6 +41,8 @@ export interface Place {
   readonly fdPath: Buffer;
   /** Its directory, through the same descriptor (for temp files). */
   readonly dirFdPath: Buffer;
+  /** That directory's descriptor (for the scan's native listing, fs/native-listing.ts); absent where /proc is missing. */
+  readonly dirFd?: number;
   readonly release: () => void;
 }
 
@@ -107,6 +109,7 @@ export class DirAnchors {
     return {
       fdPath,
       dirFdPath: held.prefix,
+      dirFd: held.fd,
       release: () => {
         if (released) return;
         released = true;

@@ -4,10 +4,26 @@ import type { Entry, StatId } from '../core/types.js';
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
 
 export function statIdOf(st: BigIntStats): StatId {
-  const nlink = Number(st.nlink);
-  const id = { ino: st.ino, ctimeNs: st.ctimeNs, size: Number(st.size), mtimeNs: st.mtimeNs, nlink, blocks: Number(st.blocks) };
+  return statIdFrom(st.ino, st.ctimeNs, Number(st.size), st.mtimeNs, Number(st.nlink), Number(st.blocks), Number(st.mode), st.dev);
+}
+
+/** A StatId from an lstat's fields, however they were read (Node's BigIntStats, the native listing's columns). */
+export function statIdFrom(ino: bigint, ctimeNs: bigint, size: number, mtimeNs: bigint, nlink: number, blocks: number, mode: number, dev: bigint): StatId {
+  const id = { ino, ctimeNs, size, mtimeNs, nlink, blocks };
   // the device only matters to group hard links; a BigInt per entry for every other file is memory for nothing
-  return nlink > 1 && (Number(st.mode) & S_IFMT) === S_IFREG ? { ...id, dev: st.dev } : id;
+  return nlink > 1 && (mode & S_IFMT) === S_IFREG ? { ...id, dev } : id;
+}
+
+/** What a scan keeps of an lstat: its StatId, and the mode and owner ids as Numbers. */
+export interface ScanStat {
+  readonly stat: StatId;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export function scanStatOf(st: BigIntStats): ScanStat {
+  return { stat: statIdOf(st), mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid) };
 }
 
 /** A file with fewer blocks allocated than its size needs has holes (what `cp --sparse=auto` looks at). */
@@ -43,7 +59,11 @@ export function lstatOrNull(p: Buffer): BigIntStats | null {
 
 /** From the mode as a Number: BigIntStats' isFile() and friends make BigInts for every test. */
 export function kindOfStat(st: BigIntStats): Entry['kind'] | 'special' {
-  switch (Number(st.mode) & S_IFMT) {
+  return kindOfMode(Number(st.mode));
+}
+
+export function kindOfMode(mode: number): Entry['kind'] | 'special' {
+  switch (mode & S_IFMT) {
     case S_IFREG:
       return 'file';
     case S_IFDIR:

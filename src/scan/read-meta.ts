@@ -1,4 +1,3 @@
-import type { BigIntStats } from 'node:fs';
 import type { KeptMeta, RelPath, StatId } from '../core/types.js';
 import { nowNs } from '../fs/stat.js';
 import { digestOf, readXattrs, xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
@@ -10,10 +9,14 @@ import type { ScannedXattrValues } from './xattr-values.js';
  * objects to spread: every entry of a scan then has the same shape (and no garbage per entry).
  */
 export interface MetaReader {
-  readonly uid: (st: BigIntStats) => number | undefined;
-  readonly gid: (st: BigIntStats) => number | undefined;
-  /** `abs`: the entry through its directory's descriptor (fs/xattrs.ts says why not through its own). */
-  readonly xattrs: (abs: EntryPath, path: RelPath, stat: StatId) => string | undefined;
+  /** The owner, as the entry's lstat has it, if kept. */
+  readonly uid: (uid: number) => number | undefined;
+  readonly gid: (gid: number) => number | undefined;
+  /**
+   * `abs`: the entry through its directory's descriptor (fs/xattrs.ts says why not through its own), made only
+   * when asked for (a native listing's walk needs no path per entry otherwise).
+   */
+  readonly xattrs: (abs: () => EntryPath, path: RelPath, stat: StatId) => string | undefined;
 }
 
 /** The xattr digest the index vouches for, or undefined (read them). */
@@ -28,9 +31,9 @@ export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs, va
   if (keep === undefined || (!keep.owner && !keep.group && !keep.xattrs)) return NO_META;
   const read = values === undefined ? (abs: EntryPath) => readXattrDigest(abs) : (abs: EntryPath, path: RelPath, stat: StatId) => readAndKeepXattrs(abs, path, stat, values);
   return {
-    uid: keep.owner ? (st) => Number(st.uid) : none,
-    gid: keep.group ? (st) => Number(st.gid) : none,
-    xattrs: keep.xattrs ? (abs, path, stat) => vouch?.(path, stat) ?? read(abs, path, stat) : none,
+    uid: keep.owner ? (uid) => uid : none,
+    gid: keep.group ? (gid) => gid : none,
+    xattrs: keep.xattrs ? (abs, path, stat) => vouch?.(path, stat) ?? read(abs(), path, stat) : none,
   };
 }
 

@@ -1,10 +1,12 @@
-import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { setImmediate } from 'node:timers/promises';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
 import { RootError } from '../errors.js';
-import { errCode, kindOfStat, nowNs, statIdOf } from '../fs/stat.js';
+import { getSystemErrorName } from 'node:util';
+import { NUMBERS_PER_NAME, nativeLister, type NativeListing, TIMES_PER_NAME } from '../fs/native-listing.js';
+import { errCode, kindOfMode, nowNs, type ScanStat, scanStatOf, statIdFrom } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
@@ -269,10 +271,10 @@ function walkSlice(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | nul
 }
 
 function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number): void {
+  const lister = nativeLister();
   // one directory at least per slice, whatever the time: a slice that walked nothing would never end the walk
   for (let walked = 0; stack.length > 0 && (walked === 0 || performance.now() < deadline); walked++) {
     const dir = stack.pop() ?? null;
-    let names: string[];
     let here: Place;
     try {
       here = anchors.dir(dir);
@@ -287,9 +289,17 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       continue;
     }
     try {
+      let names: string[];
+      let native: NativeListing | null = null;
+      // before the listing, so no earlier than any of its lstats (the stat cache's racy check, core/stat-cache.ts)
+      const listedAtNs = nowNs();
       try {
+        if (lister !== null && here.dirFd !== undefined) {
+          native = lister(here.dirFd);
+          names = native.names;
+        }
         // latin1: each name as a binary string (byte-exact, see core/types.ts) without a Buffer per name
-        names = readdirSync(here.fdPath, { encoding: 'latin1' });
+        else names = readdirSync(here.fdPath, { encoding: 'latin1' });
       } catch (e) {
         if (dir === null) throw rootUnlistable(opts.root, e);
         const code = errCode(e);
@@ -302,7 +312,7 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       }
       if (dir !== null) finalDir(sink, dir);
       opts.filter?.listed(opts.root, dir, names);
-      const listed = scanListed(opts, dir, here.fdPath, names, sink.meta);
+      const listed = native === null ? scanListed(opts, dir, here.fdPath, names, sink.meta) : scanNativeListing(opts, dir, here.fdPath, native, listedAtNs, sink.meta);
       for (const p of listed.problems) sink.problems.push(p);
       for (const t of listed.leftoverTemps) sink.leftoverTemps.push(t);
       for (let i = 0; i < listed.paths.length; i++) {
@@ -356,16 +366,49 @@ function scanListed(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, n
 }
 
 function scanNames(opts: WalkOptions, dir: RelPath | null, names: readonly string[], meta: MetaReader, entryPath: (name: string) => EntryPath): Listed {
+  return scanEach(opts, dir, names, (_, name, path, problems) => scanOne(opts, path, entryPath(name), problems, meta));
+}
+
+/**
+ * The entries of a directory listed natively (fs/native-listing.ts): each name's lstat is in the listing's columns,
+ * and a path through the directory's descriptor is made only for the few entries that need one (a symlink's target,
+ * xattrs). Every entry is stamped as observed at `listedAtNs`, a time taken before the listing made its lstats: the
+ * stat cache judges a change close to that time racy (core/stat-cache.ts), and a stamp later than the lstat would
+ * let a change made just after it pass for settled.
+ */
+function scanNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, listing: NativeListing, listedAtNs: bigint, meta: MetaReader): Listed {
+  const { times, numbers } = listing;
+  const prefix = textPrefixOf(dirFdPath);
+  return scanEach(opts, dir, listing.names, (i, name, path, problems) => {
+    const n = i * NUMBERS_PER_NAME;
+    const errno = numbers[n + 6] as number;
+    if (errno !== 0) {
+      const code = getSystemErrorName(-errno);
+      if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot stat (${code})`));
+      return null;
+    }
+    const t = i * TIMES_PER_NAME;
+    const mode = numbers[n] as number;
+    const big = (k: number): bigint => times[t + k] as bigint;
+    const stat = statIdFrom(big(0), big(3), numbers[n + 4] as number, big(2), numbers[n + 1] as number, numbers[n + 5] as number, mode, big(1));
+    const st: ScanStat = { stat, mode, uid: numbers[n + 2] as number, gid: numbers[n + 3] as number };
+    return scanStatted(opts, path, st, listedAtNs, () => entryPathOf(dirFdPath, prefix, name), problems, meta);
+  });
+}
+
+/** Scans each of a directory's names with `scanName` (its index in `names`, the name, its path), leaving tsync's own names out. */
+function scanEach(opts: WalkOptions, dir: RelPath | null, names: readonly string[], scanName: (i: number, name: string, path: RelPath, problems: Problem[]) => ScannedEntry | null): Listed {
   const listed: Listed = { paths: [], scanned: [], problems: [], leftoverTemps: [] };
   const shared = opts.sharedPath;
-  for (const name of names) {
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
     const joined = joinRel(dir, name);
     const path = shared === undefined ? joined : shared(joined);
     if (isOwnName(name)) {
       if (isTempName(name)) listed.leftoverTemps.push(path);
       continue;
     }
-    const scanned = scanOne(opts, path, entryPath(name), listed.problems, meta);
+    const scanned = scanName(i, name, path, listed.problems);
     if (scanned === null) continue;
     listed.paths.push(path);
     listed.scanned.push(scanned);
@@ -514,31 +557,38 @@ function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
 }
 
 function scanOne(opts: WalkOptions, path: RelPath, abs: EntryPath, problems: Problem[], meta: MetaReader = NO_META): ScannedEntry | null {
-  let st: BigIntStats;
+  let st: ScanStat;
   try {
-    st = lstatSync(abs, { bigint: true });
+    st = scanStatOf(lstatSync(abs, { bigint: true }));
   } catch (e) {
     const code = errCode(e);
     if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot stat (${code})`));
     return null;
   }
-  const observedAtNs = nowNs();
-  const stat = statIdOf(st);
-  const kind = kindOfStat(st);
+  return scanStatted(opts, path, st, nowNs(), () => abs, problems, meta);
+}
+
+/**
+ * The entry at `path`, whose lstat is `st`, taken at `observedAtNs` or after; `abs` makes a path to it for the calls
+ * that need one (readlink, xattrs).
+ */
+function scanStatted(opts: WalkOptions, path: RelPath, st: ScanStat, observedAtNs: bigint, abs: () => EntryPath, problems: Problem[], meta: MetaReader): ScannedEntry | null {
+  const { stat, mode } = st;
+  const kind = kindOfMode(mode);
   if (opts.filter?.excludes(path, kind === 'dir') === true) return null;
   let entry: Entry;
   switch (kind) {
     case 'file': {
       const hash = opts.vouch === null ? null : opts.vouch(path, stat);
-      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: Number(st.mode) & 0o7777, hash, uid: meta.uid(st), gid: meta.gid(st), xattrs: meta.xattrs(abs, path, stat) };
+      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: mode & 0o7777, hash, uid: meta.uid(st.uid), gid: meta.gid(st.gid), xattrs: meta.xattrs(abs, path, stat) };
       break;
     }
     case 'dir':
-      entry = { kind: 'dir', mode: Number(st.mode) & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st), xattrs: meta.xattrs(abs, path, stat) };
+      entry = { kind: 'dir', mode: mode & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(st.uid), gid: meta.gid(st.gid), xattrs: meta.xattrs(abs, path, stat) };
       break;
     case 'symlink':
       try {
-        entry = { kind: 'symlink', target: readlinkSync(abs, { encoding: 'latin1' }), mtimeNs: stat.mtimeNs, uid: meta.uid(st), gid: meta.gid(st) };
+        entry = { kind: 'symlink', target: readlinkSync(abs(), { encoding: 'latin1' }), mtimeNs: stat.mtimeNs, uid: meta.uid(st.uid), gid: meta.gid(st.gid) };
       } catch (e) {
         const code = errCode(e);
         if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot read link (${code})`));

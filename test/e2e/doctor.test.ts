@@ -189,7 +189,9 @@ describe('tsync doctor (no roots)', () => {
     const s = setup();
     const { code, checks } = doctorJson(['--state-dir', s.state]);
     expect(code).toBe(0);
-    expect(checks.map((c) => c.check)).toEqual(['inotify', 'state-dir', 'state-space']);
+    expect(checks.map((c) => c.check)).toEqual(['inotify', 'listing', 'state-dir', 'state-space']);
+    // npm install built the native listing, and the CLI's bundle finds it (where /proc anchors paths: not in the no-proc project)
+    if (onLinux && process.env.TSYNC_NO_PROC !== '1') expect(find(checks, 'listing')).toMatchObject({ verdict: 'ok', message: expect.stringMatching(/^native: /) });
     if (onLinux) expect(find(checks, 'inotify')?.message).toMatch(/^your processes hold \d+ watches in \d+ instances now; limits: \d+ watches, \d+ instances per user$/);
     expect(find(checks, 'state-space')?.message).toMatch(/ free of .* \(\d+\.\d%\)$/);
   });

@@ -38,6 +38,13 @@ import { syncBuiltinESMExports } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 
+// The scan's native listing (src/fs/native-listing.ts) lists a directory and lstats its names in C, where this
+// layer cannot reach. A process with the layer walks through Node's fs instead, whose calls it wraps; the scan
+// handles an error from either the same way (scan/scan.ts walkDirs, scanNativeListing), and the native
+// listing's own errors are tested with real ones (test/e2e/native-listing.test.ts). Set before tsync starts,
+// so its scan workers, which copy this environment, walk the same way.
+process.env.TSYNC_NATIVE = '0';
+
 /** @typedef {{ op: string, path: string, exact?: boolean, unless?: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
 
 /** @type {Rule[]} */

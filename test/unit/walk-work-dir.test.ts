@@ -3,7 +3,9 @@
 // exactly what the descriptor paths find (every kind, names that are not UTF-8, symlinks that are never followed),
 // and the working directory must be the one it was afterwards, even when the walk failed or the directory was
 // renamed. TSYNC_NO_CHDIR=1 turns the bare-name lookups off; process.chdir is observed (not replaced) to show
-// which way a walk went.
+// which way a walk went. These are the ways of the walk through Node's fs, so TSYNC_NATIVE=0 turns the native
+// listing (fs/native-listing.ts, which needs neither) off where a test looks at them; the first test also checks
+// that the native listing finds the same.
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { CHECKED_PATH_MIN_NAMES } from '../../src/scan/checked-dir-path.js';
 import { tmpdir } from 'node:os';
@@ -55,6 +57,8 @@ describe('walking from inside each directory', () => {
   it('finds exactly what the descriptor paths find, and is the way a main-thread walk goes', () => {
     const root = temp();
     richTree(root);
+    const native = scanned(root);
+    vi.stubEnv('TSYNC_NATIVE', '0');
     const chdir = vi.spyOn(process, 'chdir');
     const inside = scanned(root);
     const entered = chdir.mock.calls.length;
@@ -66,6 +70,7 @@ describe('walking from inside each directory', () => {
     expect(entered).toBe(7);
     expect(inside.size).toBe(12);
     expect(inside).toEqual(through);
+    expect(native).toEqual(through);
     // symlinks are read, never followed
     expect((inside.get('link-to-dir' as RelPath) as { entry: { kind: string } }).entry.kind).toBe('symlink');
   });
@@ -103,6 +108,7 @@ describe('walking from inside each directory', () => {
     // right after its first name was looked up (from the vouch step, which the walk calls for each file): the
     // names must still be those of the directory listed, looked up again through its descriptor.
     vi.stubEnv('TSYNC_NO_CHDIR', '1');
+    vi.stubEnv('TSYNC_NATIVE', '0');
     const parent = temp();
     const root = join(parent, 'root');
     const elsewhere = join(parent, 'elsewhere');

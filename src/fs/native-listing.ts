@@ -1,0 +1,92 @@
+/*
+ * The scan's native directory listing (native/list_dir.c, issue 11): a directory's names and each name's lstat in
+ * one call, looked up with fstatat(2) relative to the directory's descriptor. Node has no such call: a walk by
+ * Node's fs made one lstatSync per name, through a path, each building a BigIntStats of 14 BigInts and 4 Dates.
+ *
+ * The addon is compiled at install (scripts/build-native.mjs). Where it was not built (no compiler), or with
+ * TSYNC_NATIVE=0 (a testing switch: the fault trials, which can only inject faults into Node's fs calls, and the
+ * tests that compare both walks), the scan goes through Node's fs as before, with the same results.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { getSystemErrorName } from 'node:util';
+
+/** native/list_dir.c's listDir: a negative errno, or the names (each followed by NUL) and two columns. */
+type ListDir = (fd: number) => number | [string, BigInt64Array, Float64Array];
+
+/** Per name, in `times`: st_ino, st_dev, mtime ns, ctime ns. */
+export const TIMES_PER_NAME = 4;
+/** Per name, in `numbers`: st_mode, st_nlink, st_uid, st_gid, st_size, st_blocks, the lstat's errno (0: none). */
+export const NUMBERS_PER_NAME = 7;
+
+/** One directory as listed: `names[i]`'s lstat is at `i * TIMES_PER_NAME` and `i * NUMBERS_PER_NAME`. */
+export interface NativeListing {
+  /** Binary strings (one char per byte, core/types.ts), in readdir order. */
+  readonly names: string[];
+  readonly times: BigInt64Array;
+  readonly numbers: Float64Array;
+}
+
+/** A directory the native listing could not list, with the errno's name as its code, as Node's fs errors have. */
+export class ListingError extends Error {
+  constructor(readonly code: string) {
+    super(`cannot list the directory (${code})`);
+  }
+}
+
+/** Which listing a scan uses, and why (for `tsync doctor`). */
+export type ListingKind = { readonly native: true; readonly path: string } | { readonly native: false; readonly why: string };
+
+let loaded: { readonly kind: ListingKind; readonly lister: NativeLister | null } | undefined;
+
+type NativeLister = (dirFd: number) => NativeListing;
+
+/** Where `npm install` builds the addon: the package's build/Release, two levels above this module (dist/fs, dist/bundle or src/fs). */
+export function addonPath(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'build', 'Release', 'tsync_native.node');
+}
+
+/** The addon, loaded once per thread. */
+function load(): { readonly kind: ListingKind; readonly lister: NativeLister | null } {
+  if (loaded !== undefined) return loaded;
+  const path = addonPath();
+  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path}; \`npm rebuild tsync\` builds it)` }, lister: null };
+  else {
+    try {
+      const addon = createRequire(import.meta.url)(path) as { listDir?: unknown };
+      if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir) };
+    } catch (e) {
+      // built for another Node or machine: the scan still works without it, and doctor says why
+      loaded = { kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }, lister: null };
+    }
+  }
+  return loaded;
+}
+
+function listerOf(listDir: ListDir): NativeLister {
+  return (dirFd) => {
+    const r = listDir(dirFd);
+    if (typeof r === 'number') throw new ListingError(getSystemErrorName(r));
+    const names = r[0].split('\0');
+    names.pop(); // the last name's NUL leaves an empty string after it (or the only one, for an empty directory)
+    return { names, times: r[1], numbers: r[2] };
+  };
+}
+
+/** TSYNC_NATIVE=0, read at each walk (not once): the tests compare both listings in one process. */
+function switchedOff(): boolean {
+  return process.env.TSYNC_NATIVE === '0';
+}
+
+/** Which listing scans use here. */
+export function listingKind(): ListingKind {
+  return switchedOff() ? { native: false, why: 'off (TSYNC_NATIVE=0)' } : load().kind;
+}
+
+/** The native listing, or null where scans go through Node's fs (see the file's comment). */
+export function nativeLister(): NativeLister | null {
+  return switchedOff() ? null : load().lister;
+}

@@ -1,0 +1,105 @@
+// The scan's native listing (native/list_dir.c through src/fs/native-listing.ts) against Node's own lstat, on a real
+// tree with every kind of entry: the names it lists and, for each, every field the scan keeps must be what
+// lstatSync(…, { bigint: true }) says. And a directory it cannot list is an error with the errno's code, as Node's.
+import { closeSync, constants, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ListingError, listingKind, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
+
+const made: string[] = [];
+afterEach(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function temp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tsync-native-listing-'));
+  made.push(d);
+  return d;
+}
+
+/** Every kind the scan meets: files (one sparse, two names of one), directories, symlinks, a fifo, names that are not UTF-8. */
+function richTree(root: string): string[] {
+  for (const d of ['a/b', 'empty']) mkdirSync(join(root, d), { recursive: true });
+  writeFileSync(join(root, 'top.txt'), 'top', { mode: 0o640 });
+  writeFileSync(join(root, 'a/b/deep.txt'), 'deep');
+  linkSync(join(root, 'a/b/deep.txt'), join(root, 'a/deep-again.txt'));
+  writeFileSync(join(root, 'a/été.txt'), 'utf-8 name');
+  writeFileSync(Buffer.concat([Buffer.from(`${root}/a/`), Buffer.from([0x6c, 0xe9, 0xff, 0x2e, 0x74])]), 'latin1 bytes');
+  const sparse = openSync(join(root, 'sparse.bin'), 'w');
+  writeFileSync(sparse, 'end');
+  closeSync(sparse);
+  execFileSync('truncate', ['-s', '64M', join(root, 'sparse.bin')]);
+  symlinkSync('a', join(root, 'link-to-dir'));
+  symlinkSync('nowhere', join(root, 'dangling'));
+  execFileSync('mkfifo', [join(root, 'a/fifo')]);
+  for (let i = 0; i < 300; i++) writeFileSync(join(root, 'a', `many-${i}`), String(i)); // more than one getdents buffer
+  // mtimes with nanoseconds, and unlike the ctimes (a swapped field would otherwise compare equal)
+  execFileSync('find', [root, '-mindepth', '1', '-exec', 'touch', '-h', '-d', '2001-02-03 04:05:06.123456789', '{}', '+']);
+  return ['', 'a', 'a/b', 'empty'];
+}
+
+describe('the native listing', () => {
+  it('is built and in use here (npm install compiles it; the suite is meant to test it)', () => {
+    expect(listingKind()).toMatchObject({ native: true });
+  });
+
+  it('lists every name of a directory with the lstat Node gives for it, field by field', () => {
+    const root = temp();
+    const lister = nativeLister();
+    if (lister === null) throw new Error('no native listing');
+    let compared = 0;
+    for (const dir of richTree(root)) {
+      const abs = join(root, dir);
+      const fd = openSync(abs, constants.O_RDONLY | constants.O_DIRECTORY);
+      try {
+        const listing = lister(fd);
+        expect(listing.names).toEqual(readdirSync(abs, { encoding: 'latin1' }));
+        expect(listing.times.length).toBe(listing.names.length * TIMES_PER_NAME);
+        expect(listing.numbers.length).toBe(listing.names.length * NUMBERS_PER_NAME);
+        listing.names.forEach((name, i) => {
+          const st = lstatSync(Buffer.concat([Buffer.from(`${abs}/`), Buffer.from(name, 'latin1')]), { bigint: true });
+          const t = listing.times.subarray(i * TIMES_PER_NAME, (i + 1) * TIMES_PER_NAME);
+          const n = listing.numbers.subarray(i * NUMBERS_PER_NAME, (i + 1) * NUMBERS_PER_NAME);
+          expect({ name, ino: t[0], dev: t[1], mtimeNs: t[2], ctimeNs: t[3] }).toEqual({ name, ino: st.ino, dev: st.dev, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs });
+          expect([...n]).toEqual([Number(st.mode), Number(st.nlink), Number(st.uid), Number(st.gid), Number(st.size), Number(st.blocks), 0]);
+          compared++;
+        });
+        // the caller's descriptor is left as it was: listing it again gives the same names
+        expect(lister(fd).names).toEqual(listing.names);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    expect(compared).toBe(6 + 305 + 1 + 0);
+  });
+
+  it('is an error with the errno as its code for a descriptor that is not a directory, or not open', () => {
+    const root = temp();
+    const lister = nativeLister();
+    if (lister === null) throw new Error('no native listing');
+    writeFileSync(join(root, 'file'), 'x');
+    const fd = openSync(join(root, 'file'), 'r');
+    try {
+      expect(() => lister(fd)).toThrow(ListingError);
+      expect(() => lister(fd)).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    } finally {
+      closeSync(fd);
+    }
+    expect(() => lister(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
+  it('is off with TSYNC_NATIVE=0, read at each walk', () => {
+    const before = process.env.TSYNC_NATIVE;
+    process.env.TSYNC_NATIVE = '0';
+    try {
+      expect(nativeLister()).toBeNull();
+      expect(listingKind()).toEqual({ native: false, why: 'off (TSYNC_NATIVE=0)' });
+    } finally {
+      if (before === undefined) delete process.env.TSYNC_NATIVE;
+      else process.env.TSYNC_NATIVE = before;
+    }
+    expect(nativeLister()).not.toBeNull();
+  });
+});
