@@ -17,6 +17,6 @@ export function listingCheck(): CheckResult {
     null,
     'warn',
     `scans go through Node's fs (slower, the same results): the native listing is ${kind.why}`,
-    kind.why.startsWith('off') ? null : 'npm rebuild tsync (needs a C compiler and python3)',
+    kind.why.startsWith('off') ? null : '`npm rebuild tsync` where it is installed as a package, `npm run install` in a clone (needs a C compiler and python3)',
   );
 }

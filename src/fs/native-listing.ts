@@ -52,7 +52,7 @@ export function addonPath(): string {
 function load(): { readonly kind: ListingKind; readonly lister: NativeLister | null } {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
-  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path}; \`npm rebuild tsync\` builds it)` }, lister: null };
+  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null };
   else {
     try {
       const addon = createRequire(import.meta.url)(path) as { listDir?: unknown };

@@ -14,18 +14,6 @@ export function statIdFrom(ino: bigint, ctimeNs: bigint, size: number, mtimeNs: 
   return nlink > 1 && (mode & S_IFMT) === S_IFREG ? { ...id, dev } : id;
 }
 
-/** What a scan keeps of an lstat: its StatId, and the mode and owner ids as Numbers. */
-export interface ScanStat {
-  readonly stat: StatId;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-}
-
-export function scanStatOf(st: BigIntStats): ScanStat {
-  return { stat: statIdOf(st), mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid) };
-}
-
 /** A file with fewer blocks allocated than its size needs has holes (what `cp --sparse=auto` looks at). */
 export function isSparse(st: { readonly size: number | bigint; readonly blocks?: number | bigint }): boolean {
   return st.blocks !== undefined && BigInt(st.blocks) * 512n < BigInt(st.size);

@@ -8,6 +8,9 @@
 /** A string only when every char is ASCII (its UTF-8 bytes are its chars); otherwise the exact bytes. */
 export type EntryPath = string | Buffer;
 
+/** The EntryPath of a name in one directory (a directory's entries share one such function). */
+export type EntryPathOf = (name: string) => EntryPath;
+
 /** Binary strings hold chars up to 0xff only: any char above 0x7f is a byte that is not ASCII. */
 const NOT_ASCII = /[\u0080-\u00ff]/;
 const SLASH = Buffer.of(0x2f);

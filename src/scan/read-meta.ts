@@ -1,7 +1,7 @@
 import type { KeptMeta, RelPath, StatId } from '../core/types.js';
 import { nowNs } from '../fs/stat.js';
 import { digestOf, readXattrs, xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
-import type { EntryPath } from './entry-path.js';
+import type { EntryPath, EntryPathOf } from './entry-path.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 
 /**
@@ -13,10 +13,10 @@ export interface MetaReader {
   readonly uid: (uid: number) => number | undefined;
   readonly gid: (gid: number) => number | undefined;
   /**
-   * `abs`: the entry through its directory's descriptor (fs/xattrs.ts says why not through its own), made only
-   * when asked for (a native listing's walk needs no path per entry otherwise).
+   * `pathOf(name)`: the entry through its directory's descriptor (fs/xattrs.ts says why not through its own), made
+   * only when asked for (a native listing's walk needs no path per entry otherwise).
    */
-  readonly xattrs: (abs: () => EntryPath, path: RelPath, stat: StatId) => string | undefined;
+  readonly xattrs: (pathOf: EntryPathOf, name: string, path: RelPath, stat: StatId) => string | undefined;
 }
 
 /** The xattr digest the index vouches for, or undefined (read them). */
@@ -33,7 +33,7 @@ export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs, va
   return {
     uid: keep.owner ? (uid) => uid : none,
     gid: keep.group ? (gid) => gid : none,
-    xattrs: keep.xattrs ? (abs, path, stat) => vouch?.(path, stat) ?? read(abs(), path, stat) : none,
+    xattrs: keep.xattrs ? (pathOf, name, path, stat) => vouch?.(path, stat) ?? read(pathOf(name), path, stat) : none,
   };
 }
 

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { type BigIntStats, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { setImmediate } from 'node:timers/promises';
 import { baseName, compareRel, displayPath, isAtOrBelow, isOwnName, joinRel, parentOf } from '../core/paths.js';
 import { vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
@@ -6,13 +6,13 @@ import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Si
 import { RootError } from '../errors.js';
 import { getSystemErrorName } from 'node:util';
 import { NUMBERS_PER_NAME, nativeLister, type NativeListing, TIMES_PER_NAME } from '../fs/native-listing.js';
-import { errCode, kindOfMode, nowNs, type ScanStat, scanStatOf, statIdFrom } from '../fs/stat.js';
+import { errCode, kindOfMode, nowNs, statIdFrom, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import { StaleTargetError, UnsafePathError } from '../engine/guards.js';
 import type { PathFilter } from '../ignore/path-filter.js';
 import { enterDirOf, restoreWorkDir } from '../fs/work-dir.js';
-import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath } from './entry-path.js';
+import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath, type EntryPathOf } from './entry-path.js';
 import { CHECKED_PATH_MIN_NAMES, checkedDirPath } from './checked-dir-path.js';
 import { GrowingScanTable } from './growing-scan-table.js';
 import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
@@ -365,8 +365,8 @@ function scanListed(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, n
   return scanNames(opts, dir, names, meta, (name) => entryPathOf(dirFdPath, prefix, name));
 }
 
-function scanNames(opts: WalkOptions, dir: RelPath | null, names: readonly string[], meta: MetaReader, entryPath: (name: string) => EntryPath): Listed {
-  return scanEach(opts, dir, names, (_, name, path, problems) => scanOne(opts, path, entryPath(name), problems, meta));
+function scanNames(opts: WalkOptions, dir: RelPath | null, names: readonly string[], meta: MetaReader, entryPath: EntryPathOf): Listed {
+  return scanEach(opts, dir, names, (_, name, path, problems) => scanOne(opts, path, entryPath, name, problems, meta));
 }
 
 /**
@@ -379,6 +379,7 @@ function scanNames(opts: WalkOptions, dir: RelPath | null, names: readonly strin
 function scanNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, listing: NativeListing, listedAtNs: bigint, meta: MetaReader): Listed {
   const { times, numbers } = listing;
   const prefix = textPrefixOf(dirFdPath);
+  const pathOf = (name: string): EntryPath => entryPathOf(dirFdPath, prefix, name);
   return scanEach(opts, dir, listing.names, (i, name, path, problems) => {
     const n = i * NUMBERS_PER_NAME;
     const errno = numbers[n + 6] as number;
@@ -389,10 +390,11 @@ function scanNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Bu
     }
     const t = i * TIMES_PER_NAME;
     const mode = numbers[n] as number;
-    const big = (k: number): bigint => times[t + k] as bigint;
-    const stat = statIdFrom(big(0), big(3), numbers[n + 4] as number, big(2), numbers[n + 1] as number, numbers[n + 5] as number, mode, big(1));
-    const st: ScanStat = { stat, mode, uid: numbers[n + 2] as number, gid: numbers[n + 3] as number };
-    return scanStatted(opts, path, st, listedAtNs, () => entryPathOf(dirFdPath, prefix, name), problems, meta);
+    const nlink = numbers[n + 1] as number;
+    // the device is kept for files with other names only (statIdFrom): no BigInt for it otherwise
+    const dev = nlink > 1 ? (times[t + 1] as bigint) : 0n;
+    const stat = statIdFrom(times[t] as bigint, times[t + 3] as bigint, numbers[n + 4] as number, times[t + 2] as bigint, nlink, numbers[n + 5] as number, mode, dev);
+    return scanStatted(opts, path, stat, mode, numbers[n + 2] as number, numbers[n + 3] as number, listedAtNs, pathOf, name, problems, meta);
   });
 }
 
@@ -526,7 +528,7 @@ function scanAt(opts: WalkOptions, anchors: DirAnchors, path: RelPath, problems:
     return null;
   }
   try {
-    return scanOne(opts, path, place.fdPath, problems, meta);
+    return scanOne(opts, path, () => place.fdPath, '', problems, meta);
   } finally {
     place.release();
   }
@@ -556,39 +558,52 @@ function hasProblemBelow(live: LiveScan, path: RelPath): boolean {
   return false;
 }
 
-function scanOne(opts: WalkOptions, path: RelPath, abs: EntryPath, problems: Problem[], meta: MetaReader = NO_META): ScannedEntry | null {
-  let st: ScanStat;
+/** The entry at `path`, looked up as `pathOf(name)`. */
+function scanOne(opts: WalkOptions, path: RelPath, pathOf: EntryPathOf, name: string, problems: Problem[], meta: MetaReader = NO_META): ScannedEntry | null {
+  let st: BigIntStats;
   try {
-    st = scanStatOf(lstatSync(abs, { bigint: true }));
+    st = lstatSync(pathOf(name), { bigint: true });
   } catch (e) {
     const code = errCode(e);
     if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot stat (${code})`));
     return null;
   }
-  return scanStatted(opts, path, st, nowNs(), () => abs, problems, meta);
+  return scanStatted(opts, path, statIdOf(st), Number(st.mode), Number(st.uid), Number(st.gid), nowNs(), pathOf, name, problems, meta);
 }
 
 /**
- * The entry at `path`, whose lstat is `st`, taken at `observedAtNs` or after; `abs` makes a path to it for the calls
- * that need one (readlink, xattrs).
+ * The entry at `path`, whose lstat gave `stat`, `mode` and the owner ids, taken at `observedAtNs` or after.
+ * `pathOf(name)` is a path to it for the calls that need one (readlink, xattrs): made only then, and by a function
+ * shared by a directory's entries, so that an entry costs no closure of its own.
  */
-function scanStatted(opts: WalkOptions, path: RelPath, st: ScanStat, observedAtNs: bigint, abs: () => EntryPath, problems: Problem[], meta: MetaReader): ScannedEntry | null {
-  const { stat, mode } = st;
+function scanStatted(
+  opts: WalkOptions,
+  path: RelPath,
+  stat: StatId,
+  mode: number,
+  uid: number,
+  gid: number,
+  observedAtNs: bigint,
+  pathOf: EntryPathOf,
+  name: string,
+  problems: Problem[],
+  meta: MetaReader,
+): ScannedEntry | null {
   const kind = kindOfMode(mode);
   if (opts.filter?.excludes(path, kind === 'dir') === true) return null;
   let entry: Entry;
   switch (kind) {
     case 'file': {
       const hash = opts.vouch === null ? null : opts.vouch(path, stat);
-      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: mode & 0o7777, hash, uid: meta.uid(st.uid), gid: meta.gid(st.gid), xattrs: meta.xattrs(abs, path, stat) };
+      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: mode & 0o7777, hash, uid: meta.uid(uid), gid: meta.gid(gid), xattrs: meta.xattrs(pathOf, name, path, stat) };
       break;
     }
     case 'dir':
-      entry = { kind: 'dir', mode: mode & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(st.uid), gid: meta.gid(st.gid), xattrs: meta.xattrs(abs, path, stat) };
+      entry = { kind: 'dir', mode: mode & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(uid), gid: meta.gid(gid), xattrs: meta.xattrs(pathOf, name, path, stat) };
       break;
     case 'symlink':
       try {
-        entry = { kind: 'symlink', target: readlinkSync(abs(), { encoding: 'latin1' }), mtimeNs: stat.mtimeNs, uid: meta.uid(st.uid), gid: meta.gid(st.gid) };
+        entry = { kind: 'symlink', target: readlinkSync(pathOf(name), { encoding: 'latin1' }), mtimeNs: stat.mtimeNs, uid: meta.uid(uid), gid: meta.gid(gid) };
       } catch (e) {
         const code = errCode(e);
         if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot read link (${code})`));
