@@ -1,7 +1,7 @@
 // The scan's native listing (native/list_dir.c through src/fs/native-listing.ts) against Node's own lstat, on a real
 // tree with every kind of entry: the names it lists and, for each, every field the scan keeps must be what
 // lstatSync(…, { bigint: true }) says. And a directory it cannot list is an error with the errno's code, as Node's.
-import { closeSync, constants, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, linkSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,17 +27,25 @@ function richTree(root: string): string[] {
   linkSync(join(root, 'a/b/deep.txt'), join(root, 'a/deep-again.txt'));
   writeFileSync(join(root, 'a/été.txt'), 'utf-8 name');
   writeFileSync(Buffer.concat([Buffer.from(`${root}/a/`), Buffer.from([0x6c, 0xe9, 0xff, 0x2e, 0x74])]), 'latin1 bytes');
-  const sparse = openSync(join(root, 'sparse.bin'), 'w');
-  writeFileSync(sparse, 'end');
-  closeSync(sparse);
-  execFileSync('truncate', ['-s', '64M', join(root, 'sparse.bin')]);
+  writeFileSync(join(root, 'sparse.bin'), 'end');
+  truncateSync(join(root, 'sparse.bin'), 64 * 1024 * 1024);
   symlinkSync('a', join(root, 'link-to-dir'));
   symlinkSync('nowhere', join(root, 'dangling'));
   execFileSync('mkfifo', [join(root, 'a/fifo')]);
   for (let i = 0; i < 300; i++) writeFileSync(join(root, 'a', `many-${i}`), String(i)); // more than one getdents buffer
-  // mtimes with nanoseconds, and unlike the ctimes (a swapped field would otherwise compare equal)
-  execFileSync('find', [root, '-mindepth', '1', '-exec', 'touch', '-h', '-d', '2001-02-03 04:05:06.123456789', '{}', '+']);
+  // mtimes with a fraction of a second, and unlike the ctimes (a swapped field would otherwise compare equal);
+  // Node's calls, not GNU touch and truncate, so that the test runs on macOS too
+  setOldTimes(Buffer.from(root));
   return ['', 'a', 'a/b', 'empty'];
+}
+
+/** lutimes of everything below `dir` (bytes: one name is not UTF-8), symlinks included and not followed. */
+function setOldTimes(dir: Buffer): void {
+  for (const name of readdirSync(dir, { encoding: 'buffer' })) {
+    const child = Buffer.concat([dir, Buffer.from('/'), name]);
+    if (lstatSync(child).isDirectory()) setOldTimes(child);
+    lutimesSync(child, 981173106.123457, 981173106.123457);
+  }
 }
 
 describe('the native listing', () => {
