@@ -103,9 +103,23 @@ const NO_ID = 0xffffffff;
  * Reads check the overlay first.
  */
 export class BaseTable implements Map<RelPath, BaseRecord> {
-  private readonly slots = new Map<RelPath, number>();
-  /** Each slot's path, the same string as its key in `slots` (sharedPath). */
+  /** Each slot's path (sharedPath hands these strings out). Slots are only appended: a path keeps its slot. */
   private readonly paths: RelPath[] = [];
+  /**
+   * Whether `paths` is strictly increasing as JavaScript compares strings. The index hands its rows over in the
+   * order of their key (bytes, and a path's string has one char per byte), so a loaded base is: then a path is
+   * found by a search beside the last one found (find), and no map is built. A path appended out of order (a
+   * watch's new paths, a commit's next records) ends that, and the map is built.
+   */
+  private ordered = true;
+  /**
+   * Path to slot, built once the paths are out of order. A loaded base used to build it at once: 100k inserts cost
+   * 40-70 ms of a no-op's critical path and about 4 MB (issue 11), while searching costs a comparison or two per
+   * lookup, since a run asks in the walk's order and a directory's names come in the base's order.
+   */
+  private slotMap: Map<RelPath, number> | null = null;
+  /** The slot after the last one found, where the next search starts (find). */
+  private cursor = 0;
   private readonly overlay = new Map<RelPath, BaseRecord | null>();
   /** How many loaded slots the overlay hides (removed, or replaced: replaced ones are counted in `added`). */
   private hiddenSlots = 0;
@@ -167,13 +181,15 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
       this.hashes = columns.hashes; // decodeSnapshot's own, as the number columns are
       this.targets = new Map(columns.targets);
       this.xattrDigests = new Map(columns.xattrDigests);
-      for (const path of columns.paths) {
-        const i = this.paths.length;
-        this.slots.set(path, i);
+      const paths = columns.paths;
+      if (paths.length !== this.count) throw new RangeError('BaseTable: the columns hold another number of paths than rows');
+      for (let i = 0; i < paths.length; i++) {
+        const path = paths[i] as RelPath;
+        if (i > 0 && !((paths[i - 1] as RelPath) < path)) this.ordered = false;
         this.paths.push(path);
-        if ((i & 1023) === 1023) checkYoungGeneration();
       }
-      if (this.slots.size !== this.count) throw new RangeError('BaseTable: a path was loaded twice');
+      // out of order: the map, built now so that a path held twice is refused at load, as always
+      if (!this.ordered) this.mapOfSlots();
       return;
     }
     this.targets = new Map();
@@ -287,11 +303,16 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   private newSlot(path: RelPath): number {
     if (this.count >= this.capacity) this.grow(grownCapacity(this.capacity));
-    // one hash lookup, not two (has, then set): a repeated path leaves the size as it was
+    // with the map: one hash lookup, not two (has, then set): a repeated path leaves the size as it was
     const i = this.count;
     this.lastSlotPath = null;
-    this.slots.set(path, i);
-    if (this.slots.size === i) throw new RangeError('BaseTable: a path was loaded twice');
+    // strictly after the last path: still in order, and so not held yet
+    if (this.ordered && i > 0 && !((this.paths[i - 1] as RelPath) < path)) this.ordered = false;
+    if (!this.ordered) {
+      const map = this.mapOfSlots();
+      map.set(path, i);
+      if (map.size === i) throw new RangeError('BaseTable: a path was loaded twice');
+    }
     this.paths.push(path);
     this.count++;
     if ((i & 1023) === 1023) checkYoungGeneration();
@@ -482,9 +503,77 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   private slotOf(path: RelPath): number | undefined {
     if (path !== this.lastSlotPath) {
       this.lastSlotPath = path;
-      this.lastSlot = this.slots.get(path);
+      this.lastSlot = this.find(path);
     }
     return this.lastSlot;
+  }
+
+  /** The slot of `path`, or undefined: searched for while the paths are in order, else the map. */
+  private find(path: RelPath): number | undefined {
+    return this.ordered ? this.search(path) : this.mapOfSlots().get(path);
+  }
+
+  /**
+   * Finds `path` in the ordered paths by galloping from the cursor, then halving: a file's slot is next to its
+   * sibling's (one comparison), a directory's next sibling lies past its subtree (twice the log of its size).
+   */
+  private search(path: RelPath): number | undefined {
+    const paths = this.paths;
+    const n = this.count;
+    if (n === 0) return undefined;
+    const hint = Math.min(this.cursor, n - 1);
+    const at = paths[hint] as RelPath;
+    if (at === path) {
+      this.cursor = hint + 1;
+      return hint;
+    }
+    // the slot, if any, lies in [lo, hi]
+    let lo: number;
+    let hi: number;
+    let step = 1;
+    if (at < path) {
+      lo = hint + 1;
+      hi = lo;
+      while (hi < n && (paths[hi] as RelPath) < path) {
+        lo = hi + 1;
+        hi = lo + step;
+        step *= 2;
+      }
+      hi = Math.min(hi, n - 1);
+    } else {
+      hi = hint - 1;
+      lo = hi;
+      while (lo >= 0 && (paths[lo] as RelPath) > path) {
+        hi = lo - 1;
+        lo = hi - step;
+        step *= 2;
+      }
+      lo = Math.max(lo, 0);
+    }
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = paths[mid] as RelPath;
+      if (p === path) {
+        this.cursor = mid + 1;
+        return mid;
+      }
+      if (p < path) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** The path-to-slot map, built on first use; a path held twice is refused, as when it was built at load. */
+  private mapOfSlots(): Map<RelPath, number> {
+    if (this.slotMap !== null) return this.slotMap;
+    const map = new Map<RelPath, number>();
+    for (let i = 0; i < this.count; i++) {
+      map.set(this.paths[i] as RelPath, i);
+      if ((i & 1023) === 1023) checkYoungGeneration();
+    }
+    if (map.size !== this.count) throw new RangeError('BaseTable: a path was loaded twice');
+    this.slotMap = map;
+    return map;
   }
 
   /**
@@ -502,27 +591,27 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   /** The slot whose columns hold the record at `path`, or -1 (none, or the overlay holds the path). */
   visibleSlotOf(path: RelPath): number {
     if (this.overlay.size !== 0 && this.overlay.has(path)) return -1;
-    return this.slots.get(path) ?? -1;
+    return this.find(path) ?? -1;
   }
 
   has(path: RelPath): boolean {
     const over = this.overlay.size === 0 ? undefined : this.overlay.get(path);
     if (over !== undefined) return over !== null;
-    return this.slots.has(path);
+    return this.find(path) !== undefined;
   }
 
   set(path: RelPath, rec: BaseRecord): this {
     this.forgetLast();
     this.changed = true;
     const over = this.overlay.get(path);
-    if (over === undefined && !this.slots.has(path)) {
+    if (over === undefined && this.find(path) === undefined) {
       // a path new to the table takes a slot, not an overlay object: a run's next records (core/commit.ts)
       // and a watch's base stay columns however many paths they gain
       this.append(path, rec.entry, rec.left, rec.right);
       return this;
     }
     if (over === undefined) {
-      if (this.slots.has(path)) this.hiddenSlots++;
+      this.hiddenSlots++; // the path has a slot (find, above)
       this.added++;
     } else if (over === null) {
       this.added++;
@@ -535,7 +624,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.forgetLast();
     this.changed = true;
     const over = this.overlay.get(path);
-    const inSlots = this.slots.has(path);
+    const inSlots = this.find(path) !== undefined;
     if (over === null) return false;
     if (over === undefined) {
       if (!inSlots) return false;
@@ -553,8 +642,8 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   clear(): void {
     this.forgetLast();
     this.changed = true;
-    for (const p of this.slots.keys()) this.overlay.set(p, null);
-    for (const [p, rec] of this.overlay) if (rec !== null && !this.slots.has(p)) this.overlay.delete(p);
+    for (let i = 0; i < this.count; i++) this.overlay.set(this.paths[i] as RelPath, null);
+    for (const [p, rec] of this.overlay) if (rec !== null && this.find(p) === undefined) this.overlay.delete(p);
     this.hiddenSlots = this.count;
     this.added = 0;
   }
@@ -566,14 +655,16 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   visited = 0;
 
   *keys(): MapIterator<RelPath> {
+    // in slot order: the order the map of slots was filled in when there was always one
     if (this.overlay.size === 0) {
-      for (const p of this.slots.keys()) {
+      for (let i = 0; i < this.count; i++) {
         this.visited++;
-        yield p;
+        yield this.paths[i] as RelPath;
       }
       return;
     }
-    for (const p of this.slots.keys()) {
+    for (let i = 0; i < this.count; i++) {
+      const p = this.paths[i] as RelPath;
       if (this.overlay.has(p)) continue;
       this.visited++;
       yield p;
@@ -614,7 +705,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   }
 
   private materialise(path: RelPath): BaseRecord | undefined {
-    const i = this.slots.get(path);
+    const i = this.find(path);
     if (i === undefined) return undefined;
     const flags = this.flags[i] ?? 0;
     const left: SideRecord | null = (flags & HAS_LEFT) === 0 ? null : { mtimeNs: this.leftMtimes[i] ?? 0n, ino: this.leftInos[i] ?? 0n, ctimeNs: this.leftCtimes[i] ?? 0n };

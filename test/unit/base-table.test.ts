@@ -242,3 +242,44 @@ describe('BaseTable', () => {
     expect([0, 1, 16, 1000].map(grownCapacity)).toEqual([16, 16, 32, 2000]);
   });
 });
+
+// A base loaded in the index's order (sorted) finds paths by searching from the last one found, with no map of
+// paths; one loaded or grown out of order takes the map. Either way every lookup must answer as a Map would, for
+// present and absent paths asked in any order, and slots must stay where they were loaded.
+describe('finding paths in a base, searched while in order and mapped once not', () => {
+  const entry: Entry = { kind: 'file', size: 1, mode: 0o644, mtimeNs: 5n, hash: null };
+  // '/', '.' and '-' sort around each other the way sibling names and their subtrees do in the index
+  const nameArb = fc.string({ unit: fc.constantFrom('a', 'b', '/', '.', '-', '\xff'), minLength: 1, maxLength: 6 });
+
+  it('answers has, get and the slot of every path as a Map of the loaded order does', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(nameArb, { maxLength: 60 }), fc.array(nameArb, { maxLength: 80 }), fc.boolean(), (paths, asks, sorted) => {
+        const order = sorted ? [...paths].sort() : paths;
+        const t = new BaseTable(order.length);
+        for (const p of order) t.append(P(p), entry, null, null);
+        const slots = new Map(order.map((p, i) => [p, i]));
+        // the loaded order forwards and backwards (a walk, then a pass from the end), then arbitrary asks
+        for (const a of [...order, ...[...order].reverse(), ...asks]) {
+          expect(t.visibleSlotOf(P(a))).toBe(slots.get(a) ?? -1);
+          expect(t.has(P(a))).toBe(slots.has(a));
+          expect(t.get(P(a)) !== undefined).toBe(slots.has(a));
+        }
+        expect([...t.keys()]).toEqual(order);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps answering once a path is appended out of order, and refuses a path held twice either way', () => {
+    const t = new BaseTable(4);
+    for (const p of ['a', 'a/b', 'b']) t.append(P(p), entry, null, null);
+    expect(t.visibleSlotOf(P('a/b'))).toBe(1);
+    t.set(P('a.txt'), { entry, left: null, right: null }); // a new path sorts before 'b': the map from here on
+    expect([...t.keys()]).toEqual(['a', 'a/b', 'b', 'a.txt']);
+    expect(['a', 'a/b', 'b', 'a.txt', 'c'].map((p) => t.visibleSlotOf(P(p)))).toEqual([0, 1, 2, 3, -1]);
+    expect(() => t.append(P('a/b'), entry, null, null)).toThrow(RangeError);
+    const inOrder = new BaseTable(2);
+    inOrder.append(P('a'), entry, null, null);
+    expect(() => inOrder.append(P('a'), entry, null, null)).toThrow(RangeError);
+  });
+});
