@@ -3,7 +3,7 @@ import { HashColumn } from '../core/hash-column.js';
 import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { bytesOfPaths, PathBytes } from './path-bytes.js';
-import { allocColumns, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
+import { allocColumns, type PathSlots, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
 
 /** What a growing table settles per slot beyond the columns, filled as it goes (ScanExtras, mutable). */
 interface GrowingExtras {
@@ -46,11 +46,11 @@ export class GrowingScanTable extends ScanTable {
    */
   private unmapped: PathBytes | null;
 
-  constructor(options: { readonly keyed?: boolean; readonly expectedEntries?: number } = {}) {
+  constructor(options: { readonly keyed?: boolean; readonly expectedEntries?: number; readonly slots?: PathSlots } = {}) {
     const capacity = initialCapacity(options.expectedEntries);
     // sized as the columns are, so that they do not grow their way up; a worker's table (no map) sets no hashes
     const growing: GrowingExtras = { hashes: new HashColumn(options.keyed === false ? 0 : capacity), xattrs: new DigestColumn(capacity), targets: new Map(), devs: new Map() };
-    super(allocColumns(capacity), growing, []);
+    super(allocColumns(capacity), growing, [], options.keyed === false ? undefined : options.slots);
     this.growing = growing;
     this.unmapped = options.keyed === false ? new PathBytes(options.expectedEntries) : null;
   }

@@ -4,7 +4,7 @@ import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
 import { GrowingScanTable, type InSlotOrder } from './growing-scan-table.js';
 import { PathBytes, PathBytesError, PathReader } from './path-bytes.js';
-import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
+import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type PathSlots, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
 
 /*
  * A scan made in a worker thread (scan-worker.ts) crosses to the main thread in columns: a Map of
@@ -134,7 +134,7 @@ export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefine
  * given, supplies the digest of each file and directory the worker did not read xattrs for.
  * Entries are built in one shape each, as scan.ts builds them (absent metadata is an undefined field).
  */
-export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null, sharedPath?: SharedPath): ScanResult {
+export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null, sharedPath?: SharedPath, pathSlots?: PathSlots): ScanResult {
   let reader: PathReader;
   try {
     reader = new PathReader(c.pathBytes, c.count);
@@ -187,6 +187,6 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   } catch (e) {
     throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
   }
-  const entries = new ScanTable(c, { hashes, xattrs, targets, devs }, paths);
+  const entries = new ScanTable(c, { hashes, xattrs, targets, devs }, paths, pathSlots);
   return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
 }

@@ -3,6 +3,7 @@ import type { Worker } from 'node:worker_threads';
 import { decodeScan } from './scan-codec.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
 import type { ScanJob, ScanReply } from './worker-protocol.js';
+import type { PathSlots } from './scan-table.js';
 import { LateXattrs } from './late-xattrs.js';
 import type { VouchXattrs } from './read-meta.js';
 
@@ -41,6 +42,7 @@ export interface WorkerVouching {
   readonly vouch: VouchHash | null;
   readonly vouchXattrs?: VouchXattrs;
   readonly sharedPath?: SharedPath;
+  readonly pathSlots?: PathSlots;
 }
 
 /**
@@ -73,10 +75,10 @@ export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, worke
       if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
       let lateXattrs: LateXattrs | null = null;
       try {
-        const { vouch, vouchXattrs = noVouch, sharedPath } = vouching();
+        const { vouch, vouchXattrs = noVouch, sharedPath, pathSlots } = vouching();
         if (job.keep?.xattrs === true) lateXattrs = new LateXattrs(job.root, vouchXattrs);
         const late = lateXattrs;
-        const scan = decodeScan(reply.scan, vouch, late === null ? null : (path, stat) => late.digestOf(path, stat), sharedPath);
+        const scan = decodeScan(reply.scan, vouch, late === null ? null : (path, stat) => late.digestOf(path, stat), sharedPath, pathSlots);
         settle({ ok: true, scan, rulesRead: new Map(reply.rulesRead) });
       } catch (e) {
         settle({ ok: false, reason: `cannot decode the worker's scan: ${messageOf(e)}` });

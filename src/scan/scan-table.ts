@@ -32,6 +32,12 @@ export interface ScanExtras {
   readonly devs: ReadonlyMap<number, bigint> | null;
 }
 
+/** An iteration over a table's slots (ScanTable.inOrder): how many it has handed out, and the map's iterator to go on with. */
+interface SlotIteration {
+  yielded: number;
+  rest: MapIterator<[RelPath, number | ScannedEntry]> | null;
+}
+
 export const KIND_FILE = 0 as const;
 export const KIND_DIR = 1 as const;
 export const KIND_SYMLINK = 2 as const;
@@ -40,16 +46,37 @@ export const NO_ID = 0xffffffff;
 const KIND_CODES = { file: KIND_FILE, dir: KIND_DIR, symlink: KIND_SYMLINK } as const satisfies Record<Entry['kind'], number>;
 
 /**
+ * Numbers for paths that another table already holds (the index's BaseTable): a path keeps its number for as long
+ * as that table lives. A scan table keys its slots by them instead of hashing each path into a map of its own.
+ */
+export interface PathSlots {
+  /** The path's number, or undefined when it has none. */
+  slotOfPath(path: RelPath): number | undefined;
+  /** The numbers handed out so far are all below this. */
+  readonly pathSlotCount: number;
+}
+
+/**
  * A scan in memory as columns (issue 11, memory): the same Map interface the pure core reads, as the
  * base's BaseTable is. A scan decoded into objects cost an entry, a stat and three BigInts per path
  * (about 400 bytes, all promoted to the old generation); here a path costs its key, a slot number in the
  * map and about 60 bytes of typed arrays. An entry is built when asked for, and dies young.
  *
- * One Map holds every path in Map order, with a slot number for an entry as decoded or the entry itself
- * for one set later (hashes filled in, a watch's rescans): set, delete and iteration are a Map's.
+ * Until anything is set or deleted, the table holds its paths in slot order, and finds a path's slot through
+ * the index's number for it (PathSlots) and an array from those numbers to slots; the few paths the index lacks
+ * go in a small map. Filling a map of every path cost 30-50 ms per side of a 100k-entry no-op, on the main
+ * thread's critical path, and about 4 MB per side (issue 11). Without PathSlots, and from the first set or
+ * delete on, one Map holds every path in Map order, with a slot number for an entry as decoded or the entry
+ * itself for one set later (hashes filled in, a watch's rescans): set, delete and iteration are a Map's, and
+ * the order is the same, since slot order is the order the map is then filled in.
  */
 export class ScanTable implements Map<RelPath, ScannedEntry> {
-  private readonly byPath = new Map<RelPath, number | ScannedEntry>();
+  /** Iterations running over the slots (inOrder): each goes on in the map once there is one. */
+  private readonly iterations = new Set<SlotIteration>();
+  /** Null while the slots are keyed through PathSlots (bySlot); built from them on first need (pathMap). */
+  private byPath: Map<RelPath, number | ScannedEntry> | null;
+  /** Keyed through PathSlots: each slot's path, the index's numbers to slots (-1: none), and the paths the index lacks. */
+  private bySlot: { readonly paths: RelPath[]; readonly slots: PathSlots; readonly slotOfNumber: Int32Array; readonly unnumbered: Map<RelPath, number> } | null;
   /** The last entry asked for: the planner asks for the same path several times in a row. */
   private lastPath: RelPath | null = null;
   private lastEntry: ScannedEntry | undefined;
@@ -65,41 +92,97 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     protected c: ScanColumns,
     protected readonly extras: ScanExtras,
     paths: readonly string[],
+    /** The index's numbers for paths: the table then keeps no map of its own until something is set or deleted. */
+    slots?: PathSlots,
   ) {
-    for (let i = 0; i < paths.length; i++) this.byPath.set(paths[i] as RelPath, i);
+    if (slots === undefined) {
+      this.byPath = new Map();
+      this.bySlot = null;
+      for (let i = 0; i < paths.length; i++) this.byPath.set(paths[i] as RelPath, i);
+      return;
+    }
+    this.byPath = null;
+    this.bySlot = { paths: [], slots, slotOfNumber: new Int32Array(slots.pathSlotCount).fill(-1), unnumbered: new Map() };
+    for (let i = 0; i < paths.length; i++) this.bindSlot(paths[i] as RelPath, i);
   }
 
-  /** The map of paths to slots; a GrowingScanTable made without one builds it on first use (growing-scan-table.ts). */
+  /** The map of paths to slots, built from the slots on first use (a GrowingScanTable made without one builds it from its pending paths too). */
   protected pathMap(): Map<RelPath, number | ScannedEntry> {
-    return this.byPath;
+    if (this.byPath !== null) return this.byPath;
+    const map = new Map<RelPath, number | ScannedEntry>();
+    const paths = this.bySlot?.paths ?? [];
+    for (let i = 0; i < paths.length; i++) map.set(paths[i] as RelPath, i);
+    this.byPath = map;
+    this.bySlot = null;
+    // the map holds the slots in slot order: an iteration over them goes on past the entries it has handed out
+    for (const at of this.iterations) {
+      const rest = map.entries();
+      for (let k = 0; k < at.yielded; k++) rest.next();
+      at.rest = rest;
+    }
+    return map;
   }
 
-  /** Points `path` at slot `slot` of the columns (a GrowingScanTable's append). */
+  /** Points `path`, which the table does not hold yet, at slot `slot` of the columns (a GrowingScanTable's append). */
   protected bindSlot(path: RelPath, slot: number): void {
     this.lastPath = null;
     this.lastEntry = undefined;
-    this.byPath.set(path, slot);
+    const keyed = this.bySlot;
+    if (keyed === null) {
+      this.pathMap().set(path, slot);
+      return;
+    }
+    // slots are bound in order, one per path: the path array's index is the slot
+    keyed.paths.push(path);
+    const n = keyed.slots.slotOfPath(path);
+    if (n !== undefined && n < keyed.slotOfNumber.length) keyed.slotOfNumber[n] = slot;
+    else keyed.unnumbered.set(path, slot);
+  }
+
+  /** Keyed through PathSlots: the slot of `path`, or -1. */
+  private keyedSlotOf(keyed: NonNullable<ScanTable['bySlot']>, path: RelPath): number {
+    const n = keyed.slots.slotOfPath(path);
+    if (n !== undefined && n < keyed.slotOfNumber.length) {
+      const slot = keyed.slotOfNumber[n] as number;
+      if (slot >= 0) return slot;
+    }
+    return keyed.unnumbered.size === 0 ? -1 : (keyed.unnumbered.get(path) ?? -1);
+  }
+
+  /**
+   * Keeps a map of its own paths from now on, and lets go of the index's numbers: for a table that outlives the
+   * run it was scanned for (a watch keeps a full scan's table between cycles, sync/live-entries.ts).
+   */
+  keepOwnPaths(): void {
+    this.pathMap();
   }
 
   get size(): number {
-    return this.pathMap().size;
+    return this.bySlot !== null ? this.bySlot.paths.length : this.pathMap().size;
   }
 
   get(path: RelPath): ScannedEntry | undefined {
     if (path === this.lastPath) return this.lastEntry;
-    const v = this.pathMap().get(path);
-    const e = typeof v === 'number' ? new ScannedRow(this, v) : v;
+    let e: ScannedEntry | undefined;
+    if (this.bySlot !== null) {
+      const slot = this.keyedSlotOf(this.bySlot, path);
+      e = slot < 0 ? undefined : new ScannedRow(this, slot);
+    } else {
+      const v = this.pathMap().get(path);
+      e = typeof v === 'number' ? new ScannedRow(this, v) : v;
+    }
     this.lastPath = path;
     this.lastEntry = e;
     return e;
   }
 
   has(path: RelPath): boolean {
-    return this.pathMap().has(path);
+    return this.bySlot !== null ? this.keyedSlotOf(this.bySlot, path) >= 0 : this.pathMap().has(path);
   }
 
   /** The slot whose columns hold the entry at `path`, or -1 (none, or one set later as an object). */
   slotOf(path: RelPath): number {
+    if (this.bySlot !== null) return this.keyedSlotOf(this.bySlot, path);
     const v = this.pathMap().get(path);
     return typeof v === 'number' ? v : -1;
   }
@@ -128,8 +211,8 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     this.pathMap().clear();
   }
 
-  keys(): MapIterator<RelPath> {
-    return this.pathMap().keys();
+  *keys(): MapIterator<RelPath> {
+    for (const [path] of this.inOrder()) yield path;
   }
 
   /**
@@ -138,6 +221,10 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
    * when it takes a full scan over (sync/live-entries.ts), without building each entry to ask.
    */
   isDir(path: RelPath): boolean {
+    if (this.bySlot !== null) {
+      const slot = this.keyedSlotOf(this.bySlot, path);
+      return slot >= 0 && this.c.kinds[slot] === KIND_DIR;
+    }
     const v = this.pathMap().get(path);
     if (v === undefined) return false;
     return typeof v === 'number' ? this.c.kinds[v] === KIND_DIR : v.entry.kind === 'dir';
@@ -145,12 +232,20 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
 
   /** See isDir. */
   isLinkedFile(path: RelPath): boolean {
+    if (this.bySlot !== null) {
+      const slot = this.keyedSlotOf(this.bySlot, path);
+      return slot >= 0 && this.isLinkedValue(slot);
+    }
     const v = this.pathMap().get(path);
     return v !== undefined && this.isLinkedValue(v);
   }
 
   /** Whether any entry is a file with other names (core/hard-links.ts asks this of a whole scan before looking for link groups). */
   hasLinkedFile(): boolean {
+    if (this.bySlot !== null) {
+      for (let i = 0; i < this.bySlot.paths.length; i++) if (this.isLinkedValue(i)) return true;
+      return false;
+    }
     for (const v of this.pathMap().values()) if (this.isLinkedValue(v)) return true;
     return false;
   }
@@ -162,11 +257,36 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   }
 
   *entries(): MapIterator<[RelPath, ScannedEntry]> {
-    for (const [path, v] of this.pathMap()) yield [path, typeof v === 'number' ? new ScannedRow(this, v) : v];
+    for (const [path, v] of this.inOrder()) yield [path, typeof v === 'number' ? new ScannedRow(this, v) : v];
   }
 
   *values(): MapIterator<ScannedEntry> {
-    for (const v of this.pathMap().values()) yield typeof v === 'number' ? new ScannedRow(this, v) : v;
+    for (const [, v] of this.inOrder()) yield typeof v === 'number' ? new ScannedRow(this, v) : v;
+  }
+
+  /**
+   * Every path and its slot (or entry set later) in Map order, with a Map iterator's liveness: a set or delete
+   * while iterating (filter-scan.ts deletes as it goes) turns the slots into the map, and the iteration goes on
+   * in the map from where it was, seeing what a Map's iterator would.
+   */
+  private *inOrder(): Generator<[RelPath, number | ScannedEntry]> {
+    if (this.bySlot !== null) {
+      const at: SlotIteration = { yielded: 0, rest: null };
+      this.iterations.add(at);
+      try {
+        const paths = this.bySlot.paths;
+        while (this.bySlot !== null && at.yielded < paths.length) {
+          const slot = at.yielded++;
+          yield [paths[slot] as RelPath, slot];
+        }
+        if (at.rest === null) return;
+        yield* at.rest;
+      } finally {
+        this.iterations.delete(at);
+      }
+      return;
+    }
+    yield* this.pathMap();
   }
 
   [Symbol.iterator](): MapIterator<[RelPath, ScannedEntry]> {

@@ -15,6 +15,7 @@ import { enterDirOf, restoreWorkDir } from '../fs/work-dir.js';
 import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath, type EntryPathOf } from './entry-path.js';
 import { CHECKED_PATH_MIN_NAMES, checkedDirPath } from './checked-dir-path.js';
 import { GrowingScanTable } from './growing-scan-table.js';
+import type { PathSlots } from './scan-table.js';
 import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 
@@ -89,6 +90,8 @@ export interface WalkOptions {
   readonly keyed?: boolean;
   /** About how many entries the walk will find (the index's path count), to size its table (growing-scan-table.ts); absent: unknown. */
   readonly expectedEntries?: number;
+  /** The index's numbers for paths, which the walk's table keys its slots by (scan-table.ts PathSlots); absent: a map of its own. */
+  readonly pathSlots?: PathSlots;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -146,7 +149,11 @@ class TableWalk extends RootWalk {
   readonly result: ScanResult;
 
   constructor(opts: WalkOptions) {
-    const entries = new GrowingScanTable({ keyed: opts.keyed !== false, ...(opts.expectedEntries === undefined ? {} : { expectedEntries: opts.expectedEntries }) });
+    const entries = new GrowingScanTable({
+      keyed: opts.keyed !== false,
+      ...(opts.expectedEntries === undefined ? {} : { expectedEntries: opts.expectedEntries }),
+      ...(opts.pathSlots === undefined ? {} : { slots: opts.pathSlots }),
+    });
     const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
     const sink: WalkSink = { entries, add: (path, scanned) => entries.append(path, scanned), problems: [], leftoverTemps: [], meta };
     super(opts, sink);

@@ -434,6 +434,19 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     return this.hashes.get(i) ?? null;
   }
 
+  /**
+   * The slot of a path the table has ever held, hidden or not, as a number for the path (scan/scan-table.ts
+   * PathSlots): a slot keeps its path for as long as the table lives.
+   */
+  slotOfPath(path: RelPath): number | undefined {
+    return this.slotOf(path);
+  }
+
+  /** Every slot is below this (PathSlots). */
+  get pathSlotCount(): number {
+    return this.count;
+  }
+
   /** The table's own string for a path it has a slot for, else `path` (scan.ts SharedPath). */
   sharedPath(path: RelPath): RelPath {
     const i = this.slotOf(path);

@@ -31,6 +31,8 @@ export class LiveEntries implements Map<RelPath, ScannedEntry> {
     this.linked.clear();
     this.store = entries;
     if (entries instanceof ScanTable) {
+      // kept between cycles, while the index's table it was keyed by gives way to the next base
+      entries.keepOwnPaths();
       // from the columns: no entry is built for a path that is neither linked nor asked for
       for (const path of entries.keys()) {
         this.index.add(path);

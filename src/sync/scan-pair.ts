@@ -29,6 +29,7 @@ export function scanRequestOf(pair: Pick<OpenPair, 'base' | 'store'>, s: Pick<Sy
       vouch: s.checksum ? null : (path, stat) => base.vouchedHash(path, side, stat),
       vouchXattrs: (path, stat) => base.vouchedXattrs(path, side, stat),
       sharedPath: (path) => base.sharedPath(path),
+      pathSlots: base,
       keep: s.keep,
       expectedEntries: base.size,
     };
