@@ -512,7 +512,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     return [rec, side === 'left' ? rec?.left : rec?.right];
   }
 
-  /** The slot of a loaded path; the scan asks for the same path twice in a row (hash, then xattrs). Slots never move once loaded. */
+  /** The slot of a path, the last one asked for kept: a scan, a plan and the quiet test ask of one path several times in a row. Slots never move. */
   private slotOf(path: RelPath): number | undefined {
     if (path !== this.lastSlotPath) {
       this.lastSlotPath = path;
@@ -604,20 +604,20 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   /** The slot whose columns hold the record at `path`, or -1 (none, or the overlay holds the path). */
   visibleSlotOf(path: RelPath): number {
     if (this.overlay.size !== 0 && this.overlay.has(path)) return -1;
-    return this.find(path) ?? -1;
+    return this.slotOf(path) ?? -1;
   }
 
   has(path: RelPath): boolean {
     const over = this.overlay.size === 0 ? undefined : this.overlay.get(path);
     if (over !== undefined) return over !== null;
-    return this.find(path) !== undefined;
+    return this.slotOf(path) !== undefined;
   }
 
   set(path: RelPath, rec: BaseRecord): this {
     this.forgetLast();
     this.changed = true;
     const over = this.overlay.get(path);
-    if (over === undefined && this.find(path) === undefined) {
+    if (over === undefined && this.slotOf(path) === undefined) {
       // a path new to the table takes a slot, not an overlay object: a run's next records (core/commit.ts)
       // and a watch's base stay columns however many paths they gain
       this.append(path, rec.entry, rec.left, rec.right);
@@ -637,7 +637,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.forgetLast();
     this.changed = true;
     const over = this.overlay.get(path);
-    const inSlots = this.find(path) !== undefined;
+    const inSlots = this.slotOf(path) !== undefined;
     if (over === null) return false;
     if (over === undefined) {
       if (!inSlots) return false;
@@ -656,7 +656,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     this.forgetLast();
     this.changed = true;
     for (let i = 0; i < this.count; i++) this.overlay.set(this.paths[i] as RelPath, null);
-    for (const [p, rec] of this.overlay) if (rec !== null && this.find(p) === undefined) this.overlay.delete(p);
+    for (const [p, rec] of this.overlay) if (rec !== null && this.slotOf(p) === undefined) this.overlay.delete(p);
     this.hiddenSlots = this.count;
     this.added = 0;
   }
@@ -718,7 +718,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   }
 
   private materialise(path: RelPath): BaseRecord | undefined {
-    const i = this.find(path);
+    const i = this.slotOf(path);
     if (i === undefined) return undefined;
     const flags = this.flags[i] ?? 0;
     const left: SideRecord | null = (flags & HAS_LEFT) === 0 ? null : { mtimeNs: this.leftMtimes[i] ?? 0n, ino: this.leftInos[i] ?? 0n, ctimeNs: this.leftCtimes[i] ?? 0n };
