@@ -142,15 +142,15 @@ export function fullCycleScope(mode: 'one-way' | 'two-way', base: Base, left: Sn
  * Asked of consecutive paths, which mostly share a parent: the last answer is kept.
  */
 function dirOnBothSides(left: Snapshot, right: Snapshot): (path: RelPath) => boolean {
-  let lastParent: RelPath | null = null;
+  // the last parent asked about, with its '/': a path directly below it is told without cutting out its parent
+  let lastPrefix: string | null = null;
   let lastAnswer = true;
   return (path) => {
+    if (lastPrefix !== null && path.startsWith(lastPrefix) && path.indexOf('/', lastPrefix.length) < 0) return lastAnswer;
     const parent = parentOf(path);
     if (parent === null) return true;
-    if (parent !== lastParent) {
-      lastParent = parent;
-      lastAnswer = isDirIn(left.entries, parent) && isDirIn(right.entries, parent);
-    }
+    lastPrefix = `${parent}/`;
+    lastAnswer = isDirIn(left.entries, parent) && isDirIn(right.entries, parent);
     return lastAnswer;
   };
 }

@@ -211,8 +211,24 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     this.pathMap().clear();
   }
 
-  *keys(): MapIterator<RelPath> {
-    for (const [path] of this.inOrder()) yield path;
+  keys(): MapIterator<RelPath> {
+    // the map's own iterator where there is a map: a full cycle goes through every path of a side
+    return this.bySlot === null ? this.pathMap().keys() : this.slotKeys();
+  }
+
+  /** keys() over the slots, without a pair built per path (inOrder says how a change meanwhile is followed). */
+  private *slotKeys(): Generator<RelPath, undefined> {
+    const keyed = this.bySlot;
+    if (keyed === null) return yield* this.pathMap().keys();
+    const at: SlotIteration = { yielded: 0, rest: null };
+    this.iterations.add(at);
+    try {
+      const paths = keyed.paths;
+      while (this.bySlot !== null && at.yielded < paths.length) yield paths[at.yielded++] as RelPath;
+      if (at.rest !== null) for (const [path] of at.rest) yield path;
+    } finally {
+      this.iterations.delete(at);
+    }
   }
 
   /**

@@ -18,13 +18,29 @@ function scanned(i: number, kind: 'file' | 'dir'): ScannedEntry {
   return { entry, stat: { ino: 100n + n, ctimeNs: 20n + n, size: i, mtimeNs: 10n + n, nlink: 1, blocks: 0 }, observedAtNs: 30n };
 }
 
-type Op = { op: 'set'; path: RelPath; i: number } | { op: 'delete'; path: RelPath } | { op: 'clear' } | { op: 'iterate'; at: number; then: 'delete' | 'set-new' | 'set-same' };
+type Op =
+  | { op: 'set'; path: RelPath; i: number }
+  | { op: 'delete'; path: RelPath }
+  | { op: 'clear' }
+  | { op: 'iterate'; over: 'entries' | 'keys'; at: number; change: 'delete' | 'set-new' | 'set-same' };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), path: pathArb, i: fc.nat(1000) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), path: pathArb }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('iterate' as const), at: fc.nat(12), then: fc.constantFrom('delete' as const, 'set-new' as const, 'set-same' as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('iterate' as const),
+      over: fc.constantFrom('entries' as const, 'keys' as const),
+      at: fc.nat(12),
+      change: fc.constantFrom('delete' as const, 'set-new' as const, 'set-same' as const),
+    }),
+  },
 );
+
+function* pathsOf(entries: Iterator<[RelPath, ScannedEntry]>): Generator<RelPath> {
+  for (let r = entries.next(); r.done !== true; r = entries.next()) yield r.value[0];
+}
 
 /** What a reader of the table can see, as plain values. */
 function view(m: ReadonlyMap<RelPath, ScannedEntry>): [RelPath, Entry][] {
@@ -56,7 +72,7 @@ describe('a scan table keyed by the index numbers of its paths', () => {
         });
         expectSame(t, model);
         // slots in walk order, before anything changed
-        walked.forEach((p, i) => expect(t.slotOf(p)).toBe(i));
+        for (const [i, p] of walked.entries()) expect(t.slotOf(p)).toBe(i);
         for (const o of ops) {
           if (o.op === 'set') {
             t.set(o.path, scanned(o.i, 'file'));
@@ -71,12 +87,14 @@ describe('a scan table keyed by the index numbers of its paths', () => {
             const seen = (m: Map<RelPath, ScannedEntry>): RelPath[] => {
               const out: RelPath[] = [];
               let k = 0;
-              for (const [p, e] of m) {
-                out.push(p);
+              // live: keys() or entries() as they go, never a copy made first
+              const live: Iterable<RelPath> = o.over === 'keys' ? m.keys() : { [Symbol.iterator]: () => pathsOf(m.entries()) };
+              for (const path of live) {
+                out.push(path);
                 if (k++ !== o.at) continue;
-                if (o.then === 'delete') m.delete(p);
-                else if (o.then === 'set-new') m.set(P(`new${o.at}`), scanned(o.at, 'file'));
-                else m.set(p, e);
+                if (o.change === 'delete') m.delete(path);
+                else if (o.change === 'set-new') m.set(P(`new${o.at}`), scanned(o.at, 'file'));
+                else m.set(path, m.get(path) as ScannedEntry);
               }
               return out;
             };
