@@ -82,6 +82,24 @@ export class HashColumn {
     return s === TEXT && this.texts.get(i) === other.texts.get(j);
   }
 
+  /** Sets slot i to what slot j of `other` holds, building no string (a walk copying the index's vouched hash). */
+  copyFrom(i: number, other: HashColumn, j: number): void {
+    const s = other.state[j] ?? ABSENT;
+    if (s === TEXT) {
+      this.set(i, other.texts.get(j));
+      return;
+    }
+    if (s !== HALVES) {
+      this.set(i, s === NULL ? null : undefined);
+      return;
+    }
+    if (i >= this.state.length) this.set(i, null); // grows
+    if (this.state[i] === TEXT) this.texts.delete(i);
+    this.state[i] = HALVES;
+    this.hi[i] = other.hi[j] as number;
+    this.lo[i] = other.lo[j] as number;
+  }
+
   /** Slot i holds `hash` (a string; null and undefined are never a hash here). */
   holds(i: number, hash: string): boolean {
     const s = this.state[i];

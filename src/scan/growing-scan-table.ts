@@ -3,7 +3,8 @@ import { HashColumn } from '../core/hash-column.js';
 import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { bytesOfPaths, PathBytes } from './path-bytes.js';
-import { allocColumns, type PathSlots, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
+import { copyElement, wordsOf } from '../core/stat-words.js';
+import { allocColumns, KIND_DIR, KIND_FILE, type PathSlots, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
 
 /** What a growing table settles per slot beyond the columns, filled as it goes (ScanExtras, mutable). */
 interface GrowingExtras {
@@ -11,6 +12,38 @@ interface GrowingExtras {
   readonly xattrs: DigestColumn;
   readonly targets: Map<number, string>;
   readonly devs: Map<number, bigint>;
+}
+
+/**
+ * A file or directory as a native listing gave it (scan.ts), for appendListed: one object a walk fills for each
+ * entry in turn, so that an entry costs no object of its own. Its 64-bit numbers stay in the listing's column,
+ * read as words (core/stat-words.ts): elements `ino`, `mtime` and `ctime` of `words`.
+ */
+export interface ListedStat {
+  isDir: boolean;
+  /** The permission bits (st_mode & 0o7777). */
+  mode: number;
+  size: number;
+  nlink: number;
+  blocks: number;
+  /** NO_ID where not kept. */
+  uid: number;
+  gid: number;
+  words: Int32Array;
+  ino: number;
+  mtime: number;
+  ctime: number;
+  observedAtNs: bigint;
+  /** A file with other names' device (hard links are grouped by it), else undefined. */
+  dev: bigint | undefined;
+}
+
+/** The table's 64-bit columns as words, for the columns they were made for. */
+interface ColumnWords {
+  readonly of: ScanColumns;
+  readonly mtimeNs: Int32Array;
+  readonly ctimeNs: Int32Array;
+  readonly ino: Int32Array;
 }
 
 /** Slots to start with when the walk has no estimate; the columns double when full. */
@@ -45,6 +78,8 @@ export class GrowingScanTable extends ScanTable {
    * strings (path-bytes.ts says why). Any lookup builds the map.
    */
   private unmapped: PathBytes | null;
+  /** The columns' 64-bit ones as words (appendListed), remade when the columns grow. */
+  private words: ColumnWords | null = null;
 
   constructor(options: { readonly keyed?: boolean; readonly expectedEntries?: number; readonly slots?: PathSlots } = {}) {
     const capacity = initialCapacity(options.expectedEntries);
@@ -81,6 +116,47 @@ export class GrowingScanTable extends ScanTable {
     if (this.unmapped !== null) this.unmapped.push(path);
     else this.bindSlot(path, i);
     if ((i & 1023) === 1023) checkYoungGeneration();
+  }
+
+  /**
+   * Adds a file or directory the table does not hold yet from its listed stat: the same slot append writes for the
+   * entry scan.ts would build of it, with a hash of null for a file (hashColumn, to copy one in) and `xattrs` as
+   * that entry's digest. Returns the slot.
+   */
+  appendListed(path: RelPath, s: ListedStat, xattrs: string | undefined): number {
+    const i = this.used;
+    if (i === this.c.kinds.length) this.c = grownColumns(this.c, i * 2);
+    const c = this.c;
+    let w = this.words;
+    if (w === null || w.of !== c) {
+      w = { of: c, mtimeNs: wordsOf(c.mtimeNs), ctimeNs: wordsOf(c.ctimeNs), ino: wordsOf(c.ino) };
+      this.words = w;
+    }
+    c.kinds[i] = s.isDir ? KIND_DIR : KIND_FILE;
+    c.sizes[i] = s.size;
+    copyElement(w.mtimeNs, i, s.words, s.mtime);
+    copyElement(w.ctimeNs, i, s.words, s.ctime);
+    copyElement(w.ino, i, s.words, s.ino);
+    c.observedAtNs[i] = s.observedAtNs;
+    c.nlinks[i] = s.nlink;
+    c.blocks[i] = s.blocks;
+    c.modes[i] = s.mode;
+    c.uids[i] = s.uid;
+    c.gids[i] = s.gid;
+    // as append: a worker's table (no map) leaves its files' null hashes unset
+    if (!s.isDir && this.unmapped === null) this.growing.hashes.set(i, null);
+    if (xattrs !== undefined) this.growing.xattrs.set(i, xattrs);
+    if (s.dev !== undefined) this.growing.devs.set(i, s.dev);
+    this.used = i + 1;
+    if (this.unmapped !== null) this.unmapped.push(path);
+    else this.bindSlot(path, i);
+    if ((i & 1023) === 1023) checkYoungGeneration();
+    return i;
+  }
+
+  /** The files' hashes by slot, for a walk to copy a vouched hash into a slot it has just appended (appendListed). */
+  get hashColumn(): HashColumn {
+    return this.growing.hashes;
   }
 
   /** Records the xattr digest of a slot appended without one (read after the walk: remote/remote-endpoint.ts). */

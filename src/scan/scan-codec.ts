@@ -2,6 +2,7 @@ import { DigestColumn } from '../core/digest-column.js';
 import { HashColumn } from '../core/hash-column.js';
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
+import { ASK_RECORDS, type StatCacheColumns, wordsOf } from '../core/stat-words.js';
 import { GrowingScanTable, type InSlotOrder } from './growing-scan-table.js';
 import { PathBytes, PathBytesError, PathReader } from './path-bytes.js';
 import { allocColumns, KIND_DIR, KIND_FILE, KIND_SYMLINK, type PathSlots, type ScanColumns, ScanTable, statAt, writeColumns } from './scan-table.js';
@@ -131,10 +132,19 @@ export type LateXattrDigest = (path: RelPath, stat: StatId) => string | undefine
 /**
  * The scan back as entries. `vouch` (the stat cache's step, null with --checksum) sets the hash of each
  * file that had none: the worker that encoded the scan could not consult the index. `lateXattrs`, when
- * given, supplies the digest of each file and directory the worker did not read xattrs for.
+ * given, supplies the digest of each file and directory the worker did not read xattrs for. `statCache`, when
+ * given, answers as `vouch` and the index's side of `lateXattrs` do, from the index's columns (core/stat-words.ts):
+ * then no stat or hash string is built for an entry it vouches for.
  * Entries are built in one shape each, as scan.ts builds them (absent metadata is an undefined field).
  */
-export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: LateXattrDigest | null = null, sharedPath?: SharedPath, pathSlots?: PathSlots): ScanResult {
+export function decodeScan(
+  c: EncodedScan,
+  vouch: VouchHash | null,
+  lateXattrs: LateXattrDigest | null = null,
+  sharedPath?: SharedPath,
+  pathSlots?: PathSlots,
+  statCache?: StatCacheColumns,
+): ScanResult {
   let reader: PathReader;
   try {
     reader = new PathReader(c.pathBytes, c.count);
@@ -159,6 +169,7 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
   const hashes = new HashColumn(c.count);
   const xattrs = new DigestColumn(c.count);
   const targets = new Map<number, string>();
+  const words = statCache === undefined ? null : { ino: wordsOf(c.ino), ctime: wordsOf(c.ctimeNs), mtime: wordsOf(c.mtimeNs) };
   let link = 0;
   // The columns' lengths were checked above: every index below count is in range, hence the casts.
   for (let i = 0; i < c.count; i++) {
@@ -175,10 +186,22 @@ export function decodeScan(c: EncodedScan, vouch: VouchHash | null, lateXattrs: 
       continue;
     }
     if (kind !== KIND_FILE && kind !== KIND_DIR) throw new ScanCodecError(`unknown kind ${kind} for ${JSON.stringify(path)}`);
-    const needsStat = (kind === KIND_FILE && vouch !== null && hashOf?.get(i) === undefined) || (c.metaFlags[i] !== XATTRS_KEPT && lateXattrs !== null);
+    const given = hashOf?.get(i);
+    const wantHash = kind === KIND_FILE && vouch !== null && given === undefined;
+    const xattrsGiven = c.metaFlags[i] === XATTRS_KEPT;
+    const wantXattrs = !xattrsGiven && lateXattrs !== null;
+    // the index's columns first: the slot of an entry it recorded and that is unchanged since, or -1
+    const slot = (wantHash || wantXattrs) && statCache !== undefined && words !== null ? statCache.unchangedSlot(path, c.side, words.ino, i, words.ctime, i) : ASK_RECORDS;
+    const cachedXattrs = wantXattrs && slot >= 0 ? statCache?.xattrsAt(slot) : undefined;
+    // a stat for the steps left: all of them where the columns could not say, else xattrs to read
+    const needsStat = slot === ASK_RECORDS ? wantHash || wantXattrs : wantXattrs && cachedXattrs === undefined;
     const stat = needsStat ? statAt(c, i, devs?.get(i)) : null;
-    if (kind === KIND_FILE) hashes.set(i, hashOf?.get(i) ?? (vouch === null || stat === null ? null : vouch(path, stat)));
-    const digest = c.metaFlags[i] === XATTRS_KEPT ? (xattrsOf.get(i) ?? '') : stat === null ? undefined : lateXattrs?.(path, stat);
+    if (kind === KIND_FILE) {
+      if (!wantHash) hashes.set(i, given ?? null);
+      else if (slot === ASK_RECORDS) hashes.set(i, vouch === null || stat === null ? null : vouch(path, stat));
+      else if (slot < 0 || words === null || statCache?.copyHash(slot, c.side, c.sizes[i] as number, words.mtime, i, hashes, i) !== true) hashes.set(i, null);
+    }
+    const digest = xattrsGiven ? (xattrsOf.get(i) ?? '') : (cachedXattrs ?? (stat === null ? undefined : lateXattrs?.(path, stat)));
     xattrs.set(i, digest);
   }
   if (link !== c.targets.length) throw new ScanCodecError(`${c.targets.length} link targets for ${link} symlinks`);

@@ -6,6 +6,7 @@ import type { ScanJob, ScanReply } from './worker-protocol.js';
 import type { PathSlots } from './scan-table.js';
 import { LateXattrs } from './late-xattrs.js';
 import type { VouchXattrs } from './read-meta.js';
+import type { StatCacheColumns } from '../core/stat-words.js';
 
 /** The worker module next to this one (both built into dist/scan/). */
 export const SCAN_WORKER_URL = new URL('./scan-worker.js', import.meta.url);
@@ -43,6 +44,8 @@ export interface WorkerVouching {
   readonly vouchXattrs?: VouchXattrs;
   readonly sharedPath?: SharedPath;
   readonly pathSlots?: PathSlots;
+  /** The index's stat cache read from its columns, answering as `vouch` and `vouchXattrs` do (core/stat-words.ts). */
+  readonly statCache?: StatCacheColumns;
 }
 
 /**
@@ -75,10 +78,10 @@ export function scanInWorker(job: ScanJob, vouching: () => WorkerVouching, worke
       if (!reply.ok) return settle({ ok: false, reason: `the scan worker failed: ${reply.message}` });
       let lateXattrs: LateXattrs | null = null;
       try {
-        const { vouch, vouchXattrs = noVouch, sharedPath, pathSlots } = vouching();
+        const { vouch, vouchXattrs = noVouch, sharedPath, pathSlots, statCache } = vouching();
         if (job.keep?.xattrs === true) lateXattrs = new LateXattrs(job.root, vouchXattrs);
         const late = lateXattrs;
-        const scan = decodeScan(reply.scan, vouch, late === null ? null : (path, stat) => late.digestOf(path, stat), sharedPath, pathSlots);
+        const scan = decodeScan(reply.scan, vouch, late === null ? null : (path, stat) => late.digestOf(path, stat), sharedPath, pathSlots, statCache);
         settle({ ok: true, scan, rulesRead: new Map(reply.rulesRead) });
       } catch (e) {
         settle({ ok: false, reason: `cannot decode the worker's scan: ${messageOf(e)}` });

@@ -14,8 +14,9 @@ import type { PathFilter } from '../ignore/path-filter.js';
 import { enterDirOf, restoreWorkDir } from '../fs/work-dir.js';
 import { bareEntryPath, entryPathOf, textPrefixOf, type EntryPath, type EntryPathOf } from './entry-path.js';
 import { CHECKED_PATH_MIN_NAMES, checkedDirPath } from './checked-dir-path.js';
-import { GrowingScanTable } from './growing-scan-table.js';
-import type { PathSlots } from './scan-table.js';
+import { GrowingScanTable, type ListedStat } from './growing-scan-table.js';
+import { NO_ID, type PathSlots } from './scan-table.js';
+import { ASK_RECORDS, type StatCacheColumns, wordsOf } from '../core/stat-words.js';
 import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 
@@ -92,6 +93,11 @@ export interface WalkOptions {
   readonly expectedEntries?: number;
   /** The index's numbers for paths, which the walk's table keys its slots by (scan-table.ts PathSlots); absent: a map of its own. */
   readonly pathSlots?: PathSlots;
+  /**
+   * The index's stat cache read from its columns (core/stat-words.ts): it must answer as `vouch` (unless that is null)
+   * and `vouchXattrs` do, and the walk then asks it instead where it can (DirectWrites). Absent: the walk asks them.
+   */
+  readonly statCache?: StatCacheColumns;
 }
 
 /** The stat cache's vouching step for a side: none with --checksum (trust no cached hash). */
@@ -155,7 +161,7 @@ class TableWalk extends RootWalk {
       ...(opts.pathSlots === undefined ? {} : { slots: opts.pathSlots }),
     });
     const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
-    const sink: WalkSink = { entries, add: (path, scanned) => entries.append(path, scanned), problems: [], leftoverTemps: [], meta };
+    const sink: WalkSink = { entries, table: entries, add: (path, scanned) => entries.append(path, scanned), problems: [], leftoverTemps: [], meta };
     super(opts, sink);
     this.result = { side: opts.side, entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };
   }
@@ -183,6 +189,8 @@ interface WalkSink {
    * listing is taken out of the result again.
    */
   readonly onFinal?: (path: RelPath, scanned: ScannedEntry) => void;
+  /** The walk's own table (`entries`, filled only by `add`): a native listing may write into its columns directly (DirectWrites). */
+  readonly table?: GrowingScanTable;
 }
 
 /**
@@ -319,16 +327,8 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       }
       if (dir !== null) finalDir(sink, dir);
       opts.filter?.listed(opts.root, dir, names);
-      const listed = native === null ? scanListed(opts, dir, here.fdPath, names, sink.meta) : scanNativeListing(opts, dir, here.fdPath, native, listedAtNs, sink.meta);
-      for (const p of listed.problems) sink.problems.push(p);
-      for (const t of listed.leftoverTemps) sink.leftoverTemps.push(t);
-      for (let i = 0; i < listed.paths.length; i++) {
-        const path = listed.paths[i] as RelPath;
-        const scanned = listed.scanned[i] as ScannedEntry;
-        sink.add(path, scanned);
-        if (scanned.entry.kind === 'dir') stack.push(path);
-        else sink.onFinal?.(path, scanned);
-      }
+      if (native !== null) addNativeListing(opts, dir, here.fdPath, native, listedAtNs, sink, stack);
+      else addListed(sink, stack, scanListed(opts, dir, here.fdPath, names, sink.meta));
     } finally {
       here.release();
     }
@@ -376,33 +376,139 @@ function scanNames(opts: WalkOptions, dir: RelPath | null, names: readonly strin
   return scanEach(opts, dir, names, (_, name, path, problems) => scanOne(opts, path, entryPath, name, problems, meta));
 }
 
+/** What scanListed found in a directory, into the sink; the directories onto the walk's stack. */
+function addListed(sink: WalkSink, stack: (RelPath | null)[], listed: Listed): void {
+  for (const p of listed.problems) sink.problems.push(p);
+  for (const t of listed.leftoverTemps) sink.leftoverTemps.push(t);
+  for (let i = 0; i < listed.paths.length; i++) add(sink, stack, listed.paths[i] as RelPath, listed.scanned[i] as ScannedEntry);
+}
+
+function add(sink: WalkSink, stack: (RelPath | null)[], path: RelPath, scanned: ScannedEntry): void {
+  sink.add(path, scanned);
+  if (scanned.entry.kind === 'dir') stack.push(path);
+  else sink.onFinal?.(path, scanned);
+}
+
 /**
- * The entries of a directory listed natively (fs/native-listing.ts): each name's lstat is in the listing's columns,
- * and a path through the directory's descriptor is made only for the few entries that need one (a symlink's target,
- * xattrs). Every entry is stamped as observed at `listedAtNs`, a time taken before the listing made its lstats: the
- * stat cache judges a change close to that time racy (core/stat-cache.ts), and a stamp later than the lstat would
- * let a change made just after it pass for settled.
+ * The entries of a directory listed natively (fs/native-listing.ts), into the sink as they are read: each name's
+ * lstat is in the listing's columns, and a path through the directory's descriptor is made only for the few entries
+ * that need one (a symlink's target, xattrs). Every entry is stamped as observed at `listedAtNs`, a time taken before
+ * the listing made its lstats: the stat cache judges a change close to that time racy (core/stat-cache.ts), and a
+ * stamp later than the lstat would let a change made just after it pass for settled. A walk into its own table
+ * writes plain files and directories straight into the table's columns where it can (DirectWrites).
  */
-function scanNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, listing: NativeListing, listedAtNs: bigint, meta: MetaReader): Listed {
-  const { times, numbers } = listing;
+function addNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, listing: NativeListing, listedAtNs: bigint, sink: WalkSink, stack: (RelPath | null)[]): void {
+  const { names, times, numbers } = listing;
   const prefix = textPrefixOf(dirFdPath);
   const pathOf = (name: string): EntryPath => entryPathOf(dirFdPath, prefix, name);
-  return scanEach(opts, dir, listing.names, (i, name, path, problems) => {
+  const direct = directWritesOf(opts, sink, listing, listedAtNs);
+  const shared = opts.sharedPath;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const joined = joinRel(dir, name);
+    const path = shared === undefined ? joined : shared(joined);
+    if (isOwnName(name)) {
+      if (isTempName(name)) sink.leftoverTemps.push(path);
+      continue;
+    }
     const n = i * NUMBERS_PER_NAME;
     const errno = numbers[n + 6] as number;
     if (errno !== 0) {
       const code = getSystemErrorName(-errno);
-      if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot stat (${code})`));
-      return null;
+      if (code !== 'ENOENT') sink.problems.push(problem(opts.side, path, 'unreadable', `cannot stat (${code})`));
+      continue;
+    }
+    const mode = numbers[n] as number;
+    if (direct !== null) {
+      const written = direct.write(path, i, mode);
+      if (written === WRITTEN_DIR) stack.push(path);
+      if (written !== NOT_WRITTEN) continue;
     }
     const t = i * TIMES_PER_NAME;
-    const mode = numbers[n] as number;
     const nlink = numbers[n + 1] as number;
     // the device is kept for files with other names only (statIdFrom): no BigInt for it otherwise
     const dev = nlink > 1 ? (times[t + 1] as bigint) : 0n;
     const stat = statIdFrom(times[t] as bigint, times[t + 3] as bigint, numbers[n + 4] as number, times[t + 2] as bigint, nlink, numbers[n + 5] as number, mode, dev);
-    return scanStatted(opts, path, stat, mode, numbers[n + 2] as number, numbers[n + 3] as number, listedAtNs, pathOf, name, problems, meta);
-  });
+    const scanned = scanStatted(opts, path, stat, mode, numbers[n + 2] as number, numbers[n + 3] as number, listedAtNs, pathOf, name, sink.problems, sink.meta);
+    if (scanned !== null) add(sink, stack, path, scanned);
+  }
+}
+
+const NOT_WRITTEN = 0;
+const WRITTEN_FILE = 1;
+const WRITTEN_DIR = 2;
+/** Settled: excluded by the filter, or written (the walk is done with it). */
+const SETTLED = 3;
+
+/**
+ * A native listing's plain files and directories written straight into a walk's own table (issue 11): no stat, entry,
+ * scanned entry or hash string is built for them, and their 64-bit numbers go from the listing's column to the
+ * table's as words (core/stat-words.ts). The index's stat cache is read from its columns (StatCacheColumns) with the
+ * same answers as the walk's vouching steps give. An entry this cannot settle so (a symlink, a special file, xattrs
+ * to read, a path with pending changes in a watch) goes the general way, scanStatted.
+ */
+class DirectWrites {
+  /** The one ListedStat filled for each entry in turn. */
+  private readonly st: ListedStat;
+  private readonly words: Int32Array;
+
+  constructor(
+    private readonly opts: WalkOptions,
+    private readonly table: GrowingScanTable,
+    private readonly cache: StatCacheColumns | undefined,
+    private readonly listing: NativeListing,
+    listedAtNs: bigint,
+  ) {
+    this.words = wordsOf(listing.times);
+    this.st = { isDir: false, mode: 0, size: 0, nlink: 0, blocks: 0, uid: NO_ID, gid: NO_ID, words: this.words, ino: 0, mtime: 0, ctime: 0, observedAtNs: listedAtNs, dev: undefined };
+  }
+
+  /** Name i of the listing, at `path`, with st_mode `mode` (its lstat succeeded): NOT_WRITTEN, or what was done. */
+  write(path: RelPath, i: number, mode: number): number {
+    const kind = kindOfMode(mode);
+    if (kind !== 'file' && kind !== 'dir') return NOT_WRITTEN;
+    const isDir = kind === 'dir';
+    const { opts, cache, words } = this;
+    if (opts.filter?.excludes(path, isDir) === true) return SETTLED;
+    const t = i * TIMES_PER_NAME;
+    const slot = cache === undefined ? -1 : cache.unchangedSlot(path, opts.side, words, t, words, t + 3);
+    if (slot === ASK_RECORDS) return NOT_WRITTEN;
+    let xattrs: string | undefined;
+    if (opts.keep?.xattrs === true) {
+      xattrs = slot < 0 || cache === undefined ? undefined : cache.xattrsAt(slot);
+      if (xattrs === undefined) return NOT_WRITTEN; // to be read
+    }
+    const numbers = this.listing.numbers;
+    const n = i * NUMBERS_PER_NAME;
+    const st = this.st;
+    st.isDir = isDir;
+    st.mode = mode & 0o7777;
+    st.size = numbers[n + 4] as number;
+    st.nlink = numbers[n + 1] as number;
+    st.blocks = numbers[n + 5] as number;
+    st.uid = opts.keep?.owner === true ? (numbers[n + 2] as number) : NO_ID;
+    st.gid = opts.keep?.group === true ? (numbers[n + 3] as number) : NO_ID;
+    st.ino = t;
+    st.mtime = t + 2;
+    st.ctime = t + 3;
+    // as statIdFrom: a file with other names keeps its device
+    st.dev = !isDir && st.nlink > 1 ? (this.listing.times[t + 1] as bigint) : undefined;
+    const at = this.table.appendListed(path, st, xattrs);
+    if (!isDir && slot >= 0 && opts.vouch !== null) cache?.copyHash(slot, opts.side, st.size, words, t + 2, this.table.hashColumn, at);
+    return isDir ? WRITTEN_DIR : WRITTEN_FILE;
+  }
+}
+
+/**
+ * Direct writes for this listing, or null where every entry takes the general way: a walk not into its own table
+ * (a streamed or rescanning one), or one whose vouching steps the index's columns cannot stand in for.
+ */
+function directWritesOf(opts: WalkOptions, sink: WalkSink, listing: NativeListing, listedAtNs: bigint): DirectWrites | null {
+  const table = sink.table;
+  if (table === undefined || sink.onFinal !== undefined) return null;
+  const cache = opts.statCache;
+  if (cache === undefined && (opts.vouch !== null || opts.keep?.xattrs === true)) return null;
+  return new DirectWrites(opts, table, cache, listing, listedAtNs);
 }
 
 /** Scans each of a directory's names with `scanName` (its index in `names`, the name, its path), leaving tsync's own names out. */

@@ -4,6 +4,7 @@ import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { isRacy, RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../core/types.js';
 import type { SnapshotRows } from './base-snapshot.js';
+import { ASK_RECORDS, sameElement, type StatCacheColumns, wordsOf } from '../core/stat-words.js';
 
 /** One row of the index as the loader hands it over, in this invocation's left/right orientation (store/base-load.ts). */
 export interface StoredRow {
@@ -90,6 +91,16 @@ export const BASE_FLAGS = { HAS_LEFT, HAS_RIGHT, HAS_HASH, XATTRS_KEPT } as cons
 /** (uid_t)-1, which no file has: the id was not kept. */
 const NO_ID = 0xffffffff;
 
+/** BaseTable's side columns as 32-bit words (core/stat-words.ts). */
+interface SideWords {
+  readonly leftMtimes: Int32Array;
+  readonly leftInos: Int32Array;
+  readonly leftCtimes: Int32Array;
+  readonly rightMtimes: Int32Array;
+  readonly rightInos: Int32Array;
+  readonly rightCtimes: Int32Array;
+}
+
 /**
  * The base in memory: the same Map interface the pure core reads, stored as columns instead of one
  * object graph per path. A loaded base of 100k paths as objects was an entry, two side records and
@@ -102,7 +113,7 @@ const NO_ID = 0xffffffff;
  * cycles advancing the base between commits) go to a small overlay map, `null` marking a path removed.
  * Reads check the overlay first.
  */
-export class BaseTable implements Map<RelPath, BaseRecord> {
+export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
   /** Each slot's path (sharedPath hands these strings out). Slots are only appended: a path keeps its slot. */
   private readonly paths: RelPath[] = [];
   /**
@@ -153,6 +164,8 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
 
   /** Slots the columns hold; they grow (grownCapacity) when a row more arrives (a loaded base is sized exactly, a run's next records are not). */
   private capacity: number;
+  /** The side records' 64-bit columns as 32-bit words (core/stat-words.ts), made when first asked; dropped when the columns grow. */
+  private sideWords: SideWords | null = null;
   /** Changed since it was loaded (set, delete, clear): its columns no longer say what the index holds. */
   private changed = false;
 
@@ -322,6 +335,7 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
   /** Columns for `capacity` slots, the rows so far copied over (the hash column grows by itself). */
   private grow(capacity: number): void {
     this.capacity = capacity;
+    this.sideWords = null;
     this.kinds = grown(this.kinds, new Uint8Array(capacity));
     this.flags = grown(this.flags, new Uint8Array(capacity));
     this.modes = grown(this.modes, new Uint16Array(capacity));
@@ -432,6 +446,47 @@ export class BaseTable implements Map<RelPath, BaseRecord> {
     const mtimes = this.vouchedSide(i, flags, side, stat);
     if (mtimes === null || stat.size !== this.sizes[i] || stat.mtimeNs !== mtimes[i]) return null;
     return this.hashes.get(i) ?? null;
+  }
+
+  /** StatCacheColumns.unchangedSlot: vouchedSide's test, read from the columns' words. */
+  unchangedSlot(path: RelPath, side: Side, inoWords: Int32Array, ino: number, ctimeWords: Int32Array, ctime: number): number {
+    if (this.overlay.size !== 0 && this.overlay.has(path)) return ASK_RECORDS;
+    const i = this.slotOf(path);
+    if (i === undefined) return -1;
+    const left = side === 'left';
+    if (((this.flags[i] ?? 0) & (left ? HAS_LEFT : HAS_RIGHT)) === 0) return -1;
+    const w = this.wordsOfSides();
+    const ctimes = left ? w.leftCtimes : w.rightCtimes;
+    // RACY_CTIME is -1: both words all ones
+    if ((ctimes[2 * i] === -1 && ctimes[2 * i + 1] === -1) || !sameElement(ctimes, i, ctimeWords, ctime)) return -1;
+    return sameElement(left ? w.leftInos : w.rightInos, i, inoWords, ino) ? i : -1;
+  }
+
+  /** StatCacheColumns.xattrsAt: vouchedXattrs past its side test. */
+  xattrsAt(slot: number): string | undefined {
+    if (this.kinds[slot] === KIND_SYMLINK || ((this.flags[slot] ?? 0) & XATTRS_KEPT) === 0) return undefined;
+    return this.xattrDigests.get(slot) ?? '';
+  }
+
+  /** StatCacheColumns.copyHash: vouchedHash past its side test, the hash copied without a string. */
+  copyHash(slot: number, side: Side, size: number, mtimeWords: Int32Array, mtime: number, hashes: HashColumn, at: number): boolean {
+    if (this.kinds[slot] !== KIND_FILE || ((this.flags[slot] ?? 0) & HAS_HASH) === 0 || size !== this.sizes[slot]) return false;
+    const w = this.wordsOfSides();
+    if (!sameElement(side === 'left' ? w.leftMtimes : w.rightMtimes, slot, mtimeWords, mtime)) return false;
+    hashes.copyFrom(at, this.hashes, slot);
+    return true;
+  }
+
+  private wordsOfSides(): SideWords {
+    this.sideWords ??= {
+      leftMtimes: wordsOf(this.leftMtimes),
+      leftInos: wordsOf(this.leftInos),
+      leftCtimes: wordsOf(this.leftCtimes),
+      rightMtimes: wordsOf(this.rightMtimes),
+      rightInos: wordsOf(this.rightInos),
+      rightCtimes: wordsOf(this.rightCtimes),
+    };
+    return this.sideWords;
   }
 
   /**

@@ -30,6 +30,7 @@ export function scanRequestOf(pair: Pick<OpenPair, 'base' | 'store'>, s: Pick<Sy
       vouchXattrs: (path, stat) => base.vouchedXattrs(path, side, stat),
       sharedPath: (path) => base.sharedPath(path),
       pathSlots: base,
+      statCache: base,
       keep: s.keep,
       expectedEntries: base.size,
     };
