@@ -115,7 +115,7 @@ interface SideWords {
  */
 export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
   /** Each slot's path (sharedPath hands these strings out). Slots are only appended: a path keeps its slot. */
-  private readonly paths: RelPath[] = [];
+  private readonly paths: RelPath[];
   /**
    * Whether `paths` is strictly increasing as JavaScript compares strings. The index hands its rows over in the
    * order of their key (bytes, and a path's string has one char per byte), so a loaded base is: then a path is
@@ -196,15 +196,14 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
       this.xattrDigests = new Map(columns.xattrDigests);
       const paths = columns.paths;
       if (paths.length !== this.count) throw new RangeError('BaseTable: the columns hold another number of paths than rows');
-      for (let i = 0; i < paths.length; i++) {
-        const path = paths[i] as RelPath;
-        if (i > 0 && !((paths[i - 1] as RelPath) < path)) this.ordered = false;
-        this.paths.push(path);
-      }
+      // a copy in one piece (the caller may hold the columns on): slots are appended to it
+      this.paths = paths.slice();
+      for (let i = 1; i < paths.length && this.ordered; i++) if (!((paths[i - 1] as RelPath) < (paths[i] as RelPath))) this.ordered = false;
       // out of order: the map, built now so that a path held twice is refused at load, as always
       if (!this.ordered) this.mapOfSlots();
       return;
     }
+    this.paths = [];
     this.targets = new Map();
     this.xattrDigests = new Map();
     this.capacity = capacity;
