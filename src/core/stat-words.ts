@@ -6,7 +6,8 @@ import type { RelPath, Side } from './types.js';
  * the index's. Reading one element makes a BigInt, a heap object, so comparing a listed entry with the index and
  * copying it into a table cost six to nine of them per entry, the largest part of a walk's garbage (issue 11). Read
  * as two 32-bit words through an Int32Array over the same memory, the same element is compared and copied with no
- * allocation. Two elements are equal exactly when both their words are (same machine, same byte order).
+ * allocation (the quiet test, sync/quiet-columns.ts, reads its columns so too). Two elements are equal exactly when
+ * both their words are (same machine, same byte order).
  */
 
 /** The 32-bit words of a 64-bit column: element k is words 2k and 2k + 1. */

@@ -402,15 +402,10 @@ function addNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buf
   const prefix = textPrefixOf(dirFdPath);
   const pathOf = (name: string): EntryPath => entryPathOf(dirFdPath, prefix, name);
   const direct = directWritesOf(opts, sink, listing, listedAtNs);
-  const shared = opts.sharedPath;
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
-    const joined = joinRel(dir, name);
-    const path = shared === undefined ? joined : shared(joined);
-    if (isOwnName(name)) {
-      if (isTempName(name)) sink.leftoverTemps.push(path);
-      continue;
-    }
+    const path = pathIn(opts, dir, name);
+    if (leftOut(name, path, sink.leftoverTemps)) continue;
     const n = i * NUMBERS_PER_NAME;
     const errno = numbers[n + 6] as number;
     if (errno !== 0) {
@@ -511,18 +506,26 @@ function directWritesOf(opts: WalkOptions, sink: WalkSink, listing: NativeListin
   return new DirectWrites(opts, table, cache, listing, listedAtNs);
 }
 
+/** The path of `name` in `dir` as the scan keys it: the index's own string where it has one (SharedPath). */
+function pathIn(opts: WalkOptions, dir: RelPath | null, name: string): RelPath {
+  const joined = joinRel(dir, name);
+  return opts.sharedPath === undefined ? joined : opts.sharedPath(joined);
+}
+
+/** tsync's own names are left out of a scan (true), a killed run's temp file among them noted in `leftoverTemps`. */
+function leftOut(name: string, path: RelPath, leftoverTemps: RelPath[]): boolean {
+  if (!isOwnName(name)) return false;
+  if (isTempName(name)) leftoverTemps.push(path);
+  return true;
+}
+
 /** Scans each of a directory's names with `scanName` (its index in `names`, the name, its path), leaving tsync's own names out. */
 function scanEach(opts: WalkOptions, dir: RelPath | null, names: readonly string[], scanName: (i: number, name: string, path: RelPath, problems: Problem[]) => ScannedEntry | null): Listed {
   const listed: Listed = { paths: [], scanned: [], problems: [], leftoverTemps: [] };
-  const shared = opts.sharedPath;
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
-    const joined = joinRel(dir, name);
-    const path = shared === undefined ? joined : shared(joined);
-    if (isOwnName(name)) {
-      if (isTempName(name)) listed.leftoverTemps.push(path);
-      continue;
-    }
+    const path = pathIn(opts, dir, name);
+    if (leftOut(name, path, listed.leftoverTemps)) continue;
     const scanned = scanName(i, name, path, listed.problems);
     if (scanned === null) continue;
     listed.paths.push(path);

@@ -18,13 +18,10 @@ import type { Base, RelPath, Snapshot } from '../core/types.js';
 import { BASE_FLAGS, BASE_KINDS, BaseTable, type BaseColumns } from '../store/base-table.js';
 import { KIND_DIR, KIND_FILE, NO_ID, type ScanColumns, type ScanExtras, ScanTable } from '../scan/scan-table.js';
 import { LiveEntries } from './live-entries.js';
+import { sameElement, wordsOf } from '../core/stat-words.js';
 
-/** A 64-bit column seen as 32-bit halves: element i is at 2i and 2i+1, compared without a BigInt made per read. */
+/** A 64-bit column seen as 32-bit halves (core/stat-words.ts): element i is at 2i and 2i+1, compared without a BigInt made per read. */
 type Halves = Int32Array;
-
-function halvesOf(col: BigInt64Array | BigUint64Array): Halves {
-  return new Int32Array(col.buffer, col.byteOffset, col.length * 2);
-}
 
 /** Which half of a 64-bit element holds its high bits: the platform's byte order decides. */
 const HIGH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
@@ -32,10 +29,6 @@ const LOW = 1 - HIGH;
 const TWO_32 = 4294967296;
 const WINDOW = Number(RACY_WINDOW_NS);
 const TOLERANCE = Number(MTIME_TOLERANCE_NS);
-
-function same64(a: Halves, i: number, b: Halves, j: number): boolean {
-  return a[2 * i] === b[2 * j] && a[2 * i + 1] === b[2 * j + 1];
-}
 
 /**
  * a[i] - b[j] as a number: exact while the difference is below 2^53 (104 days in nanoseconds), and beyond that
@@ -62,7 +55,7 @@ interface ScanView {
 
 function scanViewOf(table: ScanTable): ScanView {
   const { columns: c, extras } = table.columnsNow();
-  return { table, c, extras, mtime: halvesOf(c.mtimeNs), ctime: halvesOf(c.ctimeNs), ino: halvesOf(c.ino), observed: halvesOf(c.observedAtNs) };
+  return { table, c, extras, mtime: wordsOf(c.mtimeNs), ctime: wordsOf(c.ctimeNs), ino: wordsOf(c.ino), observed: wordsOf(c.observedAtNs) };
 }
 
 /** The base as columns, with the 64-bit ones as halves; `left`/`right` are its side records in this run's orientation. */
@@ -79,9 +72,9 @@ function baseViewOf(table: BaseTable): BaseView {
   return {
     table,
     c,
-    mtime: halvesOf(c.mtimes),
-    left: { mtime: halvesOf(c.leftMtimes), ino: halvesOf(c.leftInos), ctime: halvesOf(c.leftCtimes) },
-    right: { mtime: halvesOf(c.rightMtimes), ino: halvesOf(c.rightInos), ctime: halvesOf(c.rightCtimes) },
+    mtime: wordsOf(c.mtimes),
+    left: { mtime: wordsOf(c.leftMtimes), ino: wordsOf(c.leftInos), ctime: wordsOf(c.leftCtimes) },
+    right: { mtime: wordsOf(c.rightMtimes), ino: wordsOf(c.rightInos), ctime: wordsOf(c.rightCtimes) },
   };
 }
 
@@ -121,7 +114,7 @@ function sideRecorded(b: BaseView, k: number, side: 'left' | 'right', s: ScanVie
   const flag = side === 'left' ? BASE_FLAGS.HAS_LEFT : BASE_FLAGS.HAS_RIGHT;
   if (((b.c.flags[k] as number) & flag) === 0) return false;
   const r = side === 'left' ? b.left : b.right;
-  return same64(r.mtime, k, s.mtime, i) && same64(r.ino, k, s.ino, i) && same64(r.ctime, k, s.ctime, i);
+  return sameElement(r.mtime, k, s.mtime, i) && sameElement(r.ino, k, s.ino, i) && sameElement(r.ctime, k, s.ctime, i);
 }
 
 /**
@@ -130,7 +123,7 @@ function sideRecorded(b: BaseView, k: number, side: 'left' | 'right', s: ScanVie
  */
 function entryRecorded(b: BaseView, k: number, s: ScanView, i: number, kind: number, withMtime: boolean): boolean {
   const baseKind = kind === KIND_FILE ? BASE_KINDS.FILE : BASE_KINDS.DIR;
-  if (b.c.kinds[k] !== baseKind || b.c.modes[k] !== s.c.modes[i] || (withMtime && !same64(b.mtime, k, s.mtime, i))) return false;
+  if (b.c.kinds[k] !== baseKind || b.c.modes[k] !== s.c.modes[i] || (withMtime && !sameElement(b.mtime, k, s.mtime, i))) return false;
   if (kind === KIND_DIR) return true;
   return b.c.sizes[k] === s.c.sizes[i] && ((b.c.flags[k] as number) & BASE_FLAGS.HAS_HASH) !== 0 && b.c.hashes.sameHash(k, s.extras.hashes, i);
 }
