@@ -91,6 +91,46 @@ describe('the base snapshot', () => {
     expect([...load(stateDir).base.keys()]).toEqual(['forged']);
   });
 
+  it('gives the base’s path count while its token is the index’s, and the rows give it otherwise', () => {
+    const count = (stateDir: string): number => {
+      const { store } = StateStore.open(stateDir, A, B);
+      try {
+        return store.countBase();
+      } finally {
+        store.close();
+      }
+    };
+    const stateDir = indexWith(
+      new Map([
+        [P('a'), file(1)],
+        [P('b'), file(2)],
+      ]),
+    );
+    expect(count(stateDir)).toBe(2);
+    // a snapshot for the live token that holds one row: its header is what is read, not the rows
+    const db = new Database(dbFileOf(stateDir));
+    const token = db.prepare('SELECT token FROM base_snapshot').pluck().get() as string;
+    db.close();
+    const forged = new BaseTable(1);
+    forged.append(P('forged'), file(99).entry, null, null);
+    const columns = forged.columnsOf();
+    if (columns === null) throw new Error('unreachable: a fresh table has its columns');
+    const snapshot = snapshotFileOf(dbFileOf(stateDir));
+    expect(writeBaseSnapshot(snapshot, rowsOf(columns), token, false)).toBe(true);
+    expect(count(stateDir)).toBe(1);
+    // another orientation's, a torn one, none: the rows
+    const { store: swapped } = StateStore.open(stateDir, B, A);
+    expect(swapped.countBase()).toBe(2);
+    swapped.close();
+    truncateSync(snapshot, 20);
+    expect(count(stateDir)).toBe(2);
+    expect(writeBaseSnapshot(snapshot, rowsOf(columns), token, false)).toBe(true);
+    const writer = new Database(dbFileOf(stateDir));
+    writer.exec("INSERT INTO entries (path, kind) VALUES (CAST('new' AS BLOB), 2)");
+    writer.close();
+    expect(count(stateDir)).toBe(3);
+  });
+
   it('is never read once any writer changed the rows: another connection’s update, insert or delete', () => {
     for (const change of [
       "UPDATE entries SET size = 7 WHERE path = CAST('a' AS BLOB)",
