@@ -57,6 +57,20 @@ function dbFileOf(stateDir: string): string {
   return join(stateDir, pairKey(A, B).fileName);
 }
 
+/** Writes a snapshot of one row, 'forged', for the index's live token, over the one there; returns its file. */
+function forgeSnapshot(stateDir: string): string {
+  const db = new Database(dbFileOf(stateDir));
+  const token = db.prepare('SELECT token FROM base_snapshot').pluck().get() as string;
+  db.close();
+  const forged = new BaseTable(1);
+  forged.append(P('forged'), file(99).entry, null, null);
+  const columns = forged.columnsOf();
+  if (columns === null) throw new Error('unreachable: a fresh table has its columns');
+  const snapshot = snapshotFileOf(dbFileOf(stateDir));
+  expect(writeBaseSnapshot(snapshot, rowsOf(columns), token, false)).toBe(true);
+  return snapshot;
+}
+
 describe('the base snapshot', () => {
   it('gives back exactly what the rows give, in the orientation it was made in only', () => {
     fc.assert(
@@ -80,14 +94,7 @@ describe('the base snapshot', () => {
   it('is read while its token is the index’s: a file made for the live token is what the base becomes', () => {
     // shows that the cases below would see a stale snapshot if the index did not take its token back
     const stateDir = indexWith(new Map([[P('a'), file(1)]]));
-    const db = new Database(dbFileOf(stateDir));
-    const token = db.prepare('SELECT token FROM base_snapshot').pluck().get() as string;
-    db.close();
-    const forged = new BaseTable(1);
-    forged.append(P('forged'), file(99).entry, null, null);
-    const columns = forged.columnsOf();
-    if (columns === null) throw new Error('unreachable: a fresh table has its columns');
-    expect(writeBaseSnapshot(snapshotFileOf(dbFileOf(stateDir)), rowsOf(columns), token, false)).toBe(true);
+    forgeSnapshot(stateDir);
     expect([...load(stateDir).base.keys()]).toEqual(['forged']);
   });
 
@@ -108,15 +115,7 @@ describe('the base snapshot', () => {
     );
     expect(count(stateDir)).toBe(2);
     // a snapshot for the live token that holds one row: its header is what is read, not the rows
-    const db = new Database(dbFileOf(stateDir));
-    const token = db.prepare('SELECT token FROM base_snapshot').pluck().get() as string;
-    db.close();
-    const forged = new BaseTable(1);
-    forged.append(P('forged'), file(99).entry, null, null);
-    const columns = forged.columnsOf();
-    if (columns === null) throw new Error('unreachable: a fresh table has its columns');
-    const snapshot = snapshotFileOf(dbFileOf(stateDir));
-    expect(writeBaseSnapshot(snapshot, rowsOf(columns), token, false)).toBe(true);
+    const snapshot = forgeSnapshot(stateDir);
     expect(count(stateDir)).toBe(1);
     // another orientation's, a torn one, none: the rows
     const { store: swapped } = StateStore.open(stateDir, B, A);
@@ -124,7 +123,7 @@ describe('the base snapshot', () => {
     swapped.close();
     truncateSync(snapshot, 20);
     expect(count(stateDir)).toBe(2);
-    expect(writeBaseSnapshot(snapshot, rowsOf(columns), token, false)).toBe(true);
+    forgeSnapshot(stateDir);
     const writer = new Database(dbFileOf(stateDir));
     writer.exec("INSERT INTO entries (path, kind) VALUES (CAST('new' AS BLOB), 2)");
     writer.close();
