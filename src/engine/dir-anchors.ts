@@ -3,6 +3,7 @@ import { ancestorsOf, baseName, displayPath, isAtOrBelow, parentOf } from '../co
 import type { AbsPath, RelPath } from '../core/types.js';
 import { toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
+import { nativeDirOpener, type NativeDirOpener } from '../fs/native-listing.js';
 import { StaleTargetError, UnsafePathError, type AncestorGuard } from './guards.js';
 
 /**
@@ -48,6 +49,8 @@ export interface Place {
 
 interface Held {
   readonly fd: number;
+  /** Opened by the native addon (openChild), and closed by it. */
+  readonly native: boolean;
   readonly prefix: Buffer;
   users: number;
   /** Forgotten while in use: closed by the last release. */
@@ -61,6 +64,8 @@ const ROOT_KEY = '';
 export class DirAnchors {
   /** Key: the directory's RelPath, '' for the root. Map order is use order (least recent first). */
   private readonly held = new Map<string, Held>();
+  /** openat(2) through the native addon, or null (then a path through /proc/self/fd): see openChild. */
+  private readonly native: NativeDirOpener | null = nativeDirOpener();
 
   /** `guard`: where /proc is missing, what checks the directories on the way (null: nothing, for reads). */
   constructor(
@@ -205,39 +210,50 @@ export class DirAnchors {
   }
 
   private openChild(parent: Held, dir: RelPath): Held {
-    const abs = Buffer.concat([parent.prefix, SLASH, Buffer.from(baseName(dir), 'latin1')]);
     let fd: number;
     try {
-      fd = openSync(abs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      // openat(2) on the parent's descriptor where the native addon is in use: the same directory, without the
+      // kernel resolving /proc/self/fd/N for each one a walk enters (issue 11)
+      const native = this.native;
+      fd =
+        native !== null
+          ? native.open(parent.fd, baseName(dir))
+          : openSync(Buffer.concat([parent.prefix, SLASH, Buffer.from(baseName(dir), 'latin1')]), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     } catch (e) {
       const code = errCode(e);
       if (code === 'ELOOP' || code === 'ENOTDIR') throw new UnsafePathError(`${displayPath(dir)} is not a real directory (a symlink or another kind); not going through it`);
       if (code === 'ENOENT') throw new StaleTargetError(`${displayPath(dir)} vanished`);
       throw e;
     }
-    return this.remember(dir, fd);
+    return this.remember(dir, fd, this.native !== null);
   }
 
   /** Caches a new descriptor with one user, closing the least recently used idle ones over the limit. */
-  private remember(key: string, fd: number): Held {
-    const h: Held = { fd, prefix: Buffer.from(`${PROC_FD}${fd}`), users: 1, dropped: false };
+  private remember(key: string, fd: number, native = false): Held {
+    const h: Held = { fd, native, prefix: Buffer.from(`${PROC_FD}${fd}`), users: 1, dropped: false };
     this.held.set(key, h);
     for (const [k, old] of this.held) {
       if (this.held.size <= MAX_OPEN) break;
       if (old.users > 0) continue;
       this.held.delete(k);
-      closeSync(old.fd);
+      this.close(old);
     }
     return h;
   }
 
   private release(h: Held): void {
     h.users--;
-    if (h.dropped && h.users === 0) closeSync(h.fd);
+    if (h.dropped && h.users === 0) this.close(h);
   }
 
   private drop(h: Held): void {
-    if (h.users === 0) closeSync(h.fd);
+    if (h.users === 0) this.close(h);
     else h.dropped = true;
+  }
+
+  /** Closes a descriptor the way it was opened (NativeDirOpener.close says why). */
+  private close(h: Held): void {
+    if (h.native && this.native !== null) this.native.close(h.fd);
+    else closeSync(h.fd);
   }
 }

@@ -36,10 +36,36 @@ export class ListingError extends Error {
   }
 }
 
+/** A directory the native openDirAt could not open, with the errno's name as its code, as Node's fs errors have. */
+export class DirOpenError extends Error {
+  constructor(readonly code: string) {
+    super(`cannot open the directory (${code})`);
+  }
+}
+
 /** Which listing a scan uses, and why (for `tsync doctor`). */
 export type ListingKind = { readonly native: true; readonly path: string } | { readonly native: false; readonly why: string };
 
-let loaded: { readonly kind: ListingKind; readonly lister: NativeLister | null } | undefined;
+/** native/list_dir.c's openDirAt (the descriptor of directory `name` in the directory `dirFd` holds) and closeFd; a negative errno on failure. */
+interface DirCalls {
+  readonly openDirAt: (dirFd: number, name: string) => number;
+  readonly closeFd: (fd: number) => number;
+}
+
+/** Directories opened with openat(2) on their parent's descriptor, and closed as they were opened (nativeDirOpener). */
+export interface NativeDirOpener {
+  /** The descriptor of directory `name` (a binary string) in the directory `dirFd` holds; never through a symlink. */
+  open(dirFd: number, name: string): number;
+  close(fd: number): void;
+}
+
+interface Loaded {
+  readonly kind: ListingKind;
+  readonly lister: NativeLister | null;
+  readonly dirs: DirCalls | null;
+}
+
+let loaded: Loaded | undefined;
 
 type NativeLister = (dirFd: number) => NativeListing;
 
@@ -49,18 +75,19 @@ export function addonPath(): string {
 }
 
 /** The addon, loaded once per thread. */
-function load(): { readonly kind: ListingKind; readonly lister: NativeLister | null } {
+function load(): Loaded {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
-  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null };
+  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null };
   else {
     try {
-      const addon = createRequire(import.meta.url)(path) as { listDir?: unknown };
+      const addon = createRequire(import.meta.url)(path) as { listDir?: unknown; openDirAt?: unknown; closeFd?: unknown };
       if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir) };
+      const dirs = typeof addon.openDirAt === 'function' && typeof addon.closeFd === 'function' ? (addon as DirCalls) : null;
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
-      loaded = { kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }, lister: null };
+      loaded = { kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }, lister: null, dirs: null };
     }
   }
   return loaded;
@@ -89,4 +116,26 @@ export function listingKind(): ListingKind {
 /** The native listing, or null where scans go through Node's fs (see the file's comment). */
 export function nativeLister(): NativeLister | null {
   return switchedOff() ? null : load().lister;
+}
+
+/**
+ * Directories opened with openat(2) on their parent's descriptor and closed by the addon, or null where it is not in
+ * use (then a path through /proc/self/fd does the same, engine/dir-anchors.ts). A failure throws an error with the
+ * errno's name as its code, as Node's fs calls do.
+ */
+export function nativeDirOpener(): NativeDirOpener | null {
+  if (switchedOff()) return null;
+  const dirs = load().dirs;
+  if (dirs === null) return null;
+  return {
+    open: (dirFd, name) => {
+      const fd = dirs.openDirAt(dirFd, name);
+      if (fd < 0) throw new DirOpenError(getSystemErrorName(fd));
+      return fd;
+    },
+    close: (fd) => {
+      const r = dirs.closeFd(fd);
+      if (r < 0) throw new DirOpenError(getSystemErrorName(r));
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListingError, listingKind, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
+import { ListingError, listingKind, nativeDirOpener, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -98,11 +98,46 @@ describe('the native listing', () => {
     expect(() => lister(fd)).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 
+  it('opens a directory by its name in the descriptor of its parent, one name and never through a symlink (how a walk descends)', () => {
+    const root = temp();
+    richTree(root);
+    const odd = Buffer.from([0x64, 0xe9, 0xff]); // a directory name that is not UTF-8
+    mkdirSync(Buffer.concat([Buffer.from(`${root}/a/`), odd]));
+    const opener = nativeDirOpener();
+    const lister = nativeLister();
+    if (opener === null || lister === null) throw new Error('no native listing');
+    const top = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+    const opened: number[] = [];
+    try {
+      const a = opener.open(top, 'a');
+      opened.push(a);
+      expect(lister(a).names).toEqual(readdirSync(join(root, 'a'), { encoding: 'latin1' }));
+      const b = opener.open(a, 'b');
+      opened.push(b);
+      expect(lister(b).names).toEqual(['deep.txt']);
+      const oddFd = opener.open(a, odd.toString('latin1'));
+      opened.push(oddFd);
+      expect(lister(oddFd).names).toEqual([]);
+      // what engine/dir-anchors.ts turns into "not a real directory" and "vanished"
+      expect(() => opener.open(top, 'link-to-dir')).toThrow(expect.objectContaining({ code: expect.stringMatching(/^(ELOOP|ENOTDIR)$/) }));
+      expect(() => opener.open(top, 'top.txt')).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+      expect(() => opener.open(top, 'missing')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+      // a path of two names is refused, not resolved (the walk opens one level at a time)
+      expect(() => opener.open(top, 'a/b')).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+    } finally {
+      for (const fd of opened) opener.close(fd);
+      closeSync(top);
+    }
+    // closed by the addon: the descriptor is gone
+    expect(() => lister(opened[0] as number)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
     const before = process.env.TSYNC_NATIVE;
     process.env.TSYNC_NATIVE = '0';
     try {
       expect(nativeLister()).toBeNull();
+      expect(nativeDirOpener()).toBeNull();
       expect(listingKind()).toEqual({ native: false, why: 'off (TSYNC_NATIVE=0)' });
     } finally {
       if (before === undefined) delete process.env.TSYNC_NATIVE;
