@@ -6,6 +6,7 @@ import { isAtOrBelow, joinRel, parentOf } from '../core/paths.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 import { toBytes } from '../fs/paths.js';
+import { nativeNoEntry } from '../fs/native-listing.js';
 
 /** The name of the per-directory ignore file (gitignore syntax). Like every `.tsync*` name, never synced. */
 export const IGNORE_FILE = '.tsyncignore';
@@ -70,6 +71,8 @@ export class PathFilter {
   /** Per root, directories a scan has just listed without an ignore file among their names (see `listed`). */
   private readonly listedWithout: Set<string>[];
   private readonly roots: readonly AbsPath[];
+  /** The native addon's ENOENT probe (absentByPath), or null: taken when the filter is made, as a walk takes its listing. */
+  private readonly noEntry = nativeNoEntry();
 
   private readonly texts: Map<string, string>;
   private readonly applyIgnoreFiles: boolean;
@@ -183,7 +186,7 @@ export class PathFilter {
         return;
       }
       if ((this.listedWithout[i] as Set<string>).delete(key)) return; // listed just now, without one
-      if (absentByPath(this.roots[i] as AbsPath, dir)) return;
+      if (absentByPath(this.roots[i] as AbsPath, dir, this.noEntry)) return;
       let place: Place;
       try {
         place = anchors.place(joinRel(dir, IGNORE_FILE));
@@ -220,9 +223,12 @@ export class PathFilter {
  * not count, but where none is found the anchored lookup finds none either (it stops at the symlink: no
  * rules). Anything else (a file there, or an error) is left to the anchored lookup.
  */
-function absentByPath(root: AbsPath, dir: RelPath | null): boolean {
+function absentByPath(root: AbsPath, dir: RelPath | null, noEntry: ((path: string) => boolean) | null): boolean {
+  const path = `${root}/${joinRel(dir, IGNORE_FILE)}`;
+  // the native addon's lstat where it is in use: the same answer, without Node's ~10 us around each probe (issue 11)
+  if (noEntry !== null) return noEntry(path);
   try {
-    return lstatSync(toBytes(`${root}/${joinRel(dir, IGNORE_FILE)}` as AbsPath), { throwIfNoEntry: false }) === undefined;
+    return lstatSync(toBytes(path as AbsPath), { throwIfNoEntry: false }) === undefined;
   } catch {
     return false;
   }

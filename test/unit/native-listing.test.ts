@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListingError, listingKind, nativeDirOpener, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
+import { ListingError, listingKind, nativeDirOpener, nativeNoEntry, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -132,12 +132,31 @@ describe('the native listing', () => {
     expect(() => lister(opened[0] as number)).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 
+  it('says "no such entry" exactly where lstatSync with throwIfNoEntry: false gives nothing (the ignore-file probes)', () => {
+    const root = temp();
+    richTree(root);
+    const noEntry = nativeNoEntry();
+    if (noEntry === null) throw new Error('no native listing');
+    const nodeSaysNone = (p: string): boolean => {
+      try {
+        return lstatSync(Buffer.from(p, 'latin1'), { throwIfNoEntry: false }) === undefined;
+      } catch {
+        return false; // ENOTDIR and the like: an error, not "none"
+      }
+    };
+    const probes = ['top.txt', 'a', 'a/b/deep.txt', 'dangling', 'link-to-dir', 'link-to-dir/b', 'missing', 'a/missing', 'top.txt/x', 'missing/x'].map((p) => `${root}/${p}`);
+    probes.push(`${root}/a/l\u00e9\u00ff.t`); // the file whose name is not UTF-8, as a binary string
+    expect(probes.map((p) => [p, noEntry(p)])).toEqual(probes.map((p) => [p, nodeSaysNone(p)]));
+    expect(probes.filter((p) => noEntry(p)).length).toBe(3);
+  });
+
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
     const before = process.env.TSYNC_NATIVE;
     process.env.TSYNC_NATIVE = '0';
     try {
       expect(nativeLister()).toBeNull();
       expect(nativeDirOpener()).toBeNull();
+      expect(nativeNoEntry()).toBeNull();
       expect(listingKind()).toEqual({ native: false, why: 'off (TSYNC_NATIVE=0)' });
     } finally {
       if (before === undefined) delete process.env.TSYNC_NATIVE;
