@@ -1,7 +1,8 @@
 /*
- * listDir(fd) (and openDirAt, below): one directory's names and the lstat of each, read relative to the directory's descriptor
- * (issue 11). Node has no fstatat(2): its scan looked each name up by a path (`/proc/self/fd/N/name`, a bare name
- * after chdir, or a checked absolute path, src/scan/scan.ts), and built a BigIntStats object per entry, with 14
+ * listDir(fd): one directory's names and the lstat of each, read relative to the directory's descriptor (issue 11);
+ * below it, three calls for the walk around it (openDirAt, closeFd, lstatErrno). Node has no fstatat(2): its scan
+ * looked each name up by a path (`/proc/self/fd/N/name`, a bare name after chdir, or a checked absolute path,
+ * src/scan/scan.ts), and built a BigIntStats object per entry, with 14
  * BigInts and 4 Dates, for the 8 numbers the scan keeps. Here each name is looked up with fstatat(2) on the
  * directory's own descriptor: one name resolved per call, no symlink on the way ever followed (the same guarantee
  * as the descriptor paths, engine/dir-anchors.ts), and the numbers are handed back in two typed arrays.

@@ -16,6 +16,8 @@ import { StaleTargetError, UnsafePathError, type AncestorGuard } from './guards.
  * call below it goes through its descriptor. No path is ever resolved through a symlink inside a root,
  * and since each step resolves one name, a path longer than PATH_MAX or 1,000 levels deep costs no more
  * per call than a short one.
+ * Where the native addon is in use (fs/native-listing.ts), a child directory is opened with openat(2) itself on its
+ * parent's descriptor, which is what the path through /proc stands for, without resolving the /proc part each time.
  * Where /proc is missing (macOS, the BSDs), paths are used as they are and AncestorGuard's lstat checks
  * remain. TSYNC_NO_PROC=1 forces that fallback on Linux: a testing switch, so that `npm test` can run
  * the suites through the path macOS takes (README "Platforms").

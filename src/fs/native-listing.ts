@@ -2,6 +2,8 @@
  * The scan's native directory listing (native/list_dir.c, issue 11): a directory's names and each name's lstat in
  * one call, looked up with fstatat(2) relative to the directory's descriptor. Node has no such call: a walk by
  * Node's fs made one lstatSync per name, through a path, each building a BigIntStats of 14 BigInts and 4 Dates.
+ * Beside it, the addon opens a walk's directories with openat(2) on their parent's descriptor (nativeDirOpener, for
+ * engine/dir-anchors.ts) and probes for ignore files with a bare lstat (nativeNoEntry, for ignore/path-filter.ts).
  *
  * The addon is compiled at install (scripts/build-native.mjs). Where it was not built (no compiler), or with
  * TSYNC_NATIVE=0 (a testing switch: the fault trials, which can only inject faults into Node's fs calls, and the
@@ -49,7 +51,7 @@ export class DirOpenError extends Error {
 /** Which listing a scan uses, and why (for `tsync doctor`). */
 export type ListingKind = { readonly native: true; readonly path: string } | { readonly native: false; readonly why: string };
 
-/** native/list_dir.c's openDirAt (the descriptor of directory `name` in the directory `dirFd` holds) and closeFd; a negative errno on failure. */
+/** native/list_dir.c's openDirAt (the descriptor of directory `name` in the directory `dirFd` holds), closeFd and lstatErrno; a negative errno on failure. */
 interface DirCalls {
   readonly openDirAt: (dirFd: number, name: string) => number;
   readonly closeFd: (fd: number) => number;
