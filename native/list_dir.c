@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,23 +226,45 @@ static napi_value typed_copy(napi_env env, napi_typedarray_type type, const void
   return array;
 }
 
+/* A call's first `count` arguments into argv, the first read as a descriptor; false after throwing `usage` as a TypeError. */
+static bool fd_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv, int32_t *fd, const char *usage) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count || napi_get_value_int32(env, argv[0], fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, usage);
+    return false;
+  }
+  return true;
+}
+
+/*
+ * A binary string's bytes (one char per byte), NUL-terminated, into `small` when they fit, else into memory the caller
+ * frees (when *text != small); their length in *len. 0, -ENOMEM, or -EINVAL when `value` is not a string.
+ */
+static int latin1_of(napi_env env, napi_value value, char *small, size_t small_size, char **text, size_t *len) {
+  if (napi_get_value_string_latin1(env, value, NULL, 0, len) != napi_ok) return -EINVAL;
+  *text = *len < small_size ? small : malloc(*len + 1);
+  if (*text == NULL) return -ENOMEM;
+  napi_get_value_string_latin1(env, value, *text, *len + 1, len);
+  return 0;
+}
+
+static napi_value int_result(napi_env env, int value) {
+  napi_value result;
+  napi_create_int32(env, value, &result);
+  return result;
+}
+
 static napi_value list_dir(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   int32_t fd = -1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "listDir(fd): fd must be a number");
-    return NULL;
-  }
+  if (!fd_args(env, info, 1, argv, &fd, "listDir(fd): fd must be a number")) return NULL;
   listing l = {0};
   int err = list_into(fd, &l);
-  napi_value result;
   if (err != 0) {
     listing_free(&l);
-    napi_create_int32(env, -err, &result);
-    return result;
+    return int_result(env, -err);
   }
-  napi_value names, times, numbers;
+  napi_value result, names, times, numbers;
   if (napi_create_string_latin1(env, l.names == NULL ? "" : l.names, l.names_len, &names) != napi_ok ||
       (times = typed_copy(env, napi_bigint64_array, l.times, l.count * TIMES_PER_NAME, sizeof(int64_t))) == NULL ||
       (numbers = typed_copy(env, napi_float64_array, l.numbers, l.count * NUMBERS_PER_NAME, sizeof(double))) == NULL ||
@@ -264,23 +287,18 @@ static napi_value list_dir(napi_env env, napi_callback_info info) {
  * /proc part of that path for each directory a walk enters.
  */
 static napi_value open_dir_at(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   int32_t fd = -1;
+  if (!fd_args(env, info, 2, argv, &fd, "openDirAt(fd, name): fd must be a number")) return NULL;
+  char small[256];
+  char *name = NULL;
   size_t len = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_get_value_string_latin1(env, argv[1], NULL, 0, &len) != napi_ok) {
-    napi_throw_type_error(env, NULL, "openDirAt(fd, name): fd must be a number and name a string");
+  int err = latin1_of(env, argv[1], small, sizeof small, &name, &len);
+  if (err == -EINVAL) {
+    napi_throw_type_error(env, NULL, "openDirAt(fd, name): name must be a string");
     return NULL;
   }
-  char small[256];
-  char *name = len < sizeof small ? small : malloc(len + 1);
-  napi_value result;
-  if (name == NULL) {
-    napi_create_int32(env, -ENOMEM, &result);
-    return result;
-  }
-  napi_get_value_string_latin1(env, argv[1], name, len + 1, &len);
+  if (err != 0) return int_result(env, err);
   /* a name holds no NUL and no slash: one name resolved, as the path through /proc resolves one */
   int out;
   if (memchr(name, 0, len) != NULL || memchr(name, '/', len) != NULL) out = -EINVAL;
@@ -289,8 +307,7 @@ static napi_value open_dir_at(napi_env env, napi_callback_info info) {
     if (out < 0) out = -errno;
   }
   if (name != small) free(name);
-  napi_create_int32(env, out, &result);
-  return result;
+  return int_result(env, out);
 }
 
 /*
@@ -298,16 +315,10 @@ static napi_value open_dir_at(napi_env env, napi_callback_info info) {
  * when that closes a descriptor it did not see opened (and would close on exit those it did).
  */
 static napi_value close_fd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
   int32_t fd = -1;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, "closeFd(fd): fd must be a number");
-    return NULL;
-  }
-  napi_value result;
-  napi_create_int32(env, close(fd) == 0 ? 0 : -errno, &result);
-  return result;
+  if (!fd_args(env, info, 1, argv, &fd, "closeFd(fd): fd must be a number")) return NULL;
+  return int_result(env, close(fd) == 0 ? 0 : -errno);
 }
 
 /*
@@ -318,26 +329,19 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
 static napi_value lstat_errno(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
+  char small[1024];
+  char *path = NULL;
   size_t len = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_value_string_latin1(env, argv[0], NULL, 0, &len) != napi_ok) {
+  int err = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ? -EINVAL : latin1_of(env, argv[0], small, sizeof small, &path, &len);
+  if (err == -EINVAL) {
     napi_throw_type_error(env, NULL, "lstatErrno(path): path must be a string");
     return NULL;
   }
-  char small[1024];
-  char *path = len < sizeof small ? small : malloc(len + 1);
-  napi_value result;
-  if (path == NULL) {
-    napi_create_int32(env, -ENOMEM, &result);
-    return result;
-  }
-  napi_get_value_string_latin1(env, argv[0], path, len + 1, &len);
-  int out;
+  if (err != 0) return int_result(env, err);
   struct stat st;
-  if (memchr(path, 0, len) != NULL) out = -EINVAL;
-  else out = fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
+  int out = memchr(path, 0, len) != NULL ? -EINVAL : fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
   if (path != small) free(path);
-  napi_create_int32(env, out, &result);
-  return result;
+  return int_result(env, out);
 }
 
 NAPI_MODULE_INIT() {
