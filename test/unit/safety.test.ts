@@ -4,8 +4,8 @@ import { planOneWay } from '../../src/core/reconcile-one-way.js';
 import { planTwoWay } from '../../src/core/reconcile-two-way.js';
 import { checkSafety, DEFAULT_DELETE_LIMIT, type DeleteLimit, type SafetyHalt, type SafetyInput } from '../../src/core/safety.js';
 import { relPath } from '../../src/core/paths.js';
-import type { Action, Base, Plan } from '../../src/core/types.js';
-import { base, dir, file, link, NOW_MS, snapshot, type Tree } from './fixtures/entries.js';
+import type { Action, Base, Plan, Problem } from '../../src/core/types.js';
+import { base, dir, file, link, NOW_MS, problem, snapshot, type Tree } from './fixtures/entries.js';
 
 /** n files f0..f(n-1) with distinct contents. */
 function files(n: number, prefix = 'f'): Record<string, ReturnType<typeof file>> {
@@ -28,9 +28,9 @@ function oneWay(source: Tree, target: Tree, opts: { force?: boolean; limit?: Del
   };
 }
 
-function twoWay(b: Tree, l: Tree, r: Tree, opts: { force?: boolean; limit?: DeleteLimit } = {}): SafetyInput {
+function twoWay(b: Tree, l: Tree, r: Tree, opts: { force?: boolean; limit?: DeleteLimit; rightProblems?: readonly (string | Problem)[] } = {}): SafetyInput {
   const left = snapshot('left', l);
-  const right = snapshot('right', r);
+  const right = snapshot('right', r, opts.rightProblems ?? []);
   const baseMap: Base = base(b);
   return {
     mode: 'two-way',
@@ -76,6 +76,7 @@ describe('checkSafety: emptied roots', () => {
 
 describe('checkSafety: mass deletes', () => {
   const four = files(4);
+  const six = files(6);
   const ten = files(10);
   const twenty = files(20);
   const rows: readonly [string, SafetyInput, string | null][] = [
@@ -95,6 +96,24 @@ describe('checkSafety: mass deletes', () => {
     ['two-way: deleting 3 of 4 on the left halts', twoWay(four, four, first(four, 1)), 'mass-delete'],
     ['two-way: --max-delete 5 allows 3 of 4', twoWay(four, four, first(four, 1), { limit: { kind: 'count', count: 5 } }), null],
     ['two-way: force allows a mass delete', twoWay(four, four, first(four, 1), { force: true }), null],
+    // the right side holds 4 files it read and 3 it could not (lstat failed): deleting 3 there is 3 of 7, not 3 of 4
+    ['two-way: files the side could not read count among its files', twoWay(four, first(four, 1), four, { rightProblems: ['u1', 'u2', 'u3'] }), null],
+    [
+      'two-way: ... and one unreadable path counts once, however many problems it has',
+      twoWay(four, first(four, 1), four, { rightProblems: ['u1', 'u1', problem('right', 'u1', 'io-error')] }),
+      'mass-delete',
+    ],
+    [
+      'two-way: a path that vanished or a special file is not a file of the side',
+      twoWay(four, first(four, 1), four, { rightProblems: [problem('right', 'v1', 'vanished'), problem('right', 'p1', 'special-file'), problem('right', 'v2', 'vanished')] }),
+      'mass-delete',
+    ],
+    // 4 of 6 deleted halts; counted again, the two problems at paths the scan has would make it 4 of 8
+    [
+      'two-way: a problem at a path the scan has is not counted twice',
+      twoWay(six, first(six, 2), six, { rightProblems: [problem('right', 'f0', 'io-error'), problem('right', 'f1', 'io-error')] }),
+      'mass-delete',
+    ],
   ];
   it.each(rows)('%s', (_name, input, want) => {
     expect(reason(checkSafety(input))).toBe(want);
@@ -102,6 +121,7 @@ describe('checkSafety: mass deletes', () => {
 
   it('reports the counts and the side', () => {
     expect(checkSafety(oneWay(first(four, 1), four))?.message).toMatch(/deletes 3 of 4 files in the destination \(75%/);
+    expect(checkSafety(twoWay(four, first(four, 1), four, { rightProblems: ['u1'] }))?.message).toMatch(/deletes 3 of 5 files in the destination \(60%/);
     expect(checkSafety(twoWay(four, four, first(four, 1)))?.message).toMatch(/deletes 3 of 4 files in the first root/);
   });
 
