@@ -41,10 +41,13 @@ export class ListingError extends Error {
   }
 }
 
-/** A directory the native openDirAt could not open, with the errno's name as its code, as Node's fs errors have. */
-export class DirOpenError extends Error {
-  constructor(readonly code: string) {
-    super(`cannot open the directory (${code})`);
+/** A directory the native openDirAt could not open or closeFd could not close, with the errno's name as its code, as Node's fs errors have. */
+export class DirCallError extends Error {
+  constructor(
+    readonly code: string,
+    what: 'open' | 'close',
+  ) {
+    super(`cannot ${what} the directory (${code})`);
   }
 }
 
@@ -136,12 +139,12 @@ export function nativeDirOpener(): NativeDirOpener | null {
   return {
     open: (dirFd, name) => {
       const fd = dirs.openDirAt(dirFd, name);
-      if (fd < 0) throw new DirOpenError(getSystemErrorName(fd));
+      if (fd < 0) throw new DirCallError(getSystemErrorName(fd), 'open');
       return fd;
     },
     close: (fd) => {
       const r = dirs.closeFd(fd);
-      if (r < 0) throw new DirOpenError(getSystemErrorName(r));
+      if (r < 0) throw new DirCallError(getSystemErrorName(r), 'close');
     },
   };
 }

@@ -130,6 +130,7 @@ describe('the native listing', () => {
     }
     // closed by the addon: the descriptor is gone
     expect(() => lister(opened[0] as number)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(() => opener.close(opened[0] as number)).toThrow(expect.objectContaining({ code: 'EBADF', message: 'cannot close the directory (EBADF)' }));
   });
 
   it('says "no such entry" exactly where lstatSync with throwIfNoEntry: false gives nothing (the ignore-file probes)', () => {
