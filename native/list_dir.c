@@ -1,6 +1,7 @@
 /*
  * listDir(fd): one directory's names and the lstat of each, read relative to the directory's descriptor (issue 11);
- * below it, three calls for the walk around it (openDirAt, closeFd, lstatErrno). Node has no fstatat(2): its scan
+ * below it, three calls for the walk around it (openDirAt, closeFd, lstatErrno), and one for a copy's install
+ * (renameNoReplace). Node has no fstatat(2): its scan
  * looked each name up by a path (`/proc/self/fd/N/name`, a bare name after chdir, or a checked absolute path,
  * src/scan/scan.ts), and built a BigIntStats object per entry, with 14
  * BigInts and 4 Dates, for the 8 numbers the scan keeps. Here each name is looked up with fstatat(2) on the
@@ -344,8 +345,70 @@ static napi_value lstat_errno(napi_env env, napi_callback_info info) {
   return int_result(env, out);
 }
 
+/*
+ * A path argument's bytes, NUL-terminated: a Uint8Array (a Buffer) as it is, a string as a binary string (one char per
+ * byte), into `small` when they fit, else into memory the caller frees (when *text != small). 0, -ENOMEM, or -EINVAL
+ * when `value` is neither or holds a NUL byte (the kernel would read a shorter path than the one asked for).
+ */
+static int path_of(napi_env env, napi_value value, char *small, size_t small_size, char **text, size_t *len) {
+  bool is_array = false;
+  if (napi_is_typedarray(env, value, &is_array) == napi_ok && is_array) {
+    napi_typedarray_type type;
+    void *data = NULL;
+    if (napi_get_typedarray_info(env, value, &type, len, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) return -EINVAL;
+    *text = *len < small_size ? small : malloc(*len + 1);
+    if (*text == NULL) return -ENOMEM;
+    if (*len > 0) memcpy(*text, data, *len);
+    (*text)[*len] = 0;
+  } else {
+    int err = latin1_of(env, value, small, small_size, text, len);
+    if (err != 0) return err;
+  }
+  if (memchr(*text, 0, *len) != NULL) {
+    if (*text != small) free(*text);
+    return -EINVAL;
+  }
+  return 0;
+}
+
+/*
+ * renameNoReplace(from, to): renames `from` to `to` unless `to` exists (renameat2(2) with RENAME_NOREPLACE): 0, or a
+ * negative errno (-EEXIST: something stands at `to`, left as it was). Paths are Buffers or binary strings, relative to
+ * the working directory when not absolute. For a copy's new file (engine/copy-file.ts placeNew): one atomic call where
+ * link(2) and unlink(2) took two, with a crash between them leaving the file under two names. A file system or kernel
+ * without the flag answers -EINVAL, -ENOSYS or -EOPNOTSUPP (the caller then goes the link(2) way); so does every
+ * system but Linux here.
+ */
+static napi_value rename_no_replace(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
+    napi_throw_type_error(env, NULL, "renameNoReplace(from, to): two paths");
+    return NULL;
+  }
+  char small_from[1024], small_to[1024];
+  char *from = small_from, *to = small_to;
+  size_t from_len = 0, to_len = 0;
+  /* a path that is neither a Buffer nor a string, or holds a NUL, is -EINVAL, as from the kernel */
+  int err = path_of(env, argv[0], small_from, sizeof small_from, &from, &from_len);
+  if (err != 0) return int_result(env, err);
+  err = path_of(env, argv[1], small_to, sizeof small_to, &to, &to_len);
+  if (err != 0) {
+    if (from != small_from) free(from);
+    return int_result(env, err);
+  }
+#if defined(__linux__) && defined(SYS_renameat2)
+  int out = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */) == 0 ? 0 : -errno;
+#else
+  int out = -ENOSYS;
+#endif
+  if (from != small_from) free(from);
+  if (to != small_to) free(to);
+  return int_result(env, out);
+}
+
 NAPI_MODULE_INIT() {
-  napi_value fn, open_fn, close_fn, lstat_fn;
+  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn;
   if (napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listDir", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openDirAt", NAPI_AUTO_LENGTH, open_dir_at, NULL, &open_fn) != napi_ok) return NULL;
@@ -354,5 +417,7 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "closeFd", close_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "lstatErrno", NAPI_AUTO_LENGTH, lstat_errno, NULL, &lstat_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "lstatErrno", lstat_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "renameNoReplace", NAPI_AUTO_LENGTH, rename_no_replace, NULL, &rename_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "renameNoReplace", rename_fn) != napi_ok) return NULL;
   return exports;
 }

@@ -20,6 +20,7 @@ import {
 import { open, type FileHandle } from 'node:fs/promises';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, OwnerMeta, ScannedEntry, StatId, XattrMeta } from '../core/types.js';
+import { nativeRenameNoReplace } from '../fs/native-listing.js';
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
@@ -309,14 +310,18 @@ export function renameIntoPlace(req: RenameGuard, tmpAbs: Buffer): void {
 const NO_HARD_LINKS: ReadonlySet<string> = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /**
- * Gives the temp file (or link) the target's name where the scan found nothing, without replacing anything:
- * rename(2) would replace a file made at that name after the last check (someone's new work, lost without a
- * trace), while link(2) refuses with EEXIST; the temp name is removed after. The same two calls as a check
- * and a rename. A crash between them leaves two names of one inode, and the next scan removes the temp name
- * as a leftover. A file system without hard links gets the check and the rename, and the instant between
- * them (renameat2's RENAME_NOREPLACE would close it, and Node does not offer it).
+ * Gives the temp file (or link) the target's name where the scan found nothing, without replacing anything: rename(2)
+ * would replace a file made at that name after the last check (someone's new work, lost without a trace). Where the
+ * addon is in use, renameat2(2) with RENAME_NOREPLACE does it in one atomic call (fs/native-listing.ts). Otherwise, or
+ * where the kernel or file system lacks that flag, link(2), which refuses with EEXIST, then the temp name's removal:
+ * two calls, and a crash between them leaves two names of one inode (the next scan removes the temp name as a
+ * leftover). A file system without hard links gets a check and a rename, and the instant between them.
  */
 export function placeNew(tmpAbs: Buffer, targetAbs: Buffer, label: string): void {
+  const noReplace = nativeRenameNoReplace();
+  const outcome = noReplace === null ? 'unsupported' : noReplace(tmpAbs, targetAbs);
+  if (outcome === 'exists') throw new StaleTargetError(`${label} appeared since the scan`);
+  if (outcome === 'renamed') return;
   try {
     linkSync(tmpAbs, targetAbs);
   } catch (e) {

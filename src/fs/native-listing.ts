@@ -3,7 +3,8 @@
  * one call, looked up with fstatat(2) relative to the directory's descriptor. Node has no such call: a walk by
  * Node's fs made one lstatSync per name, through a path, each building a BigIntStats of 14 BigInts and 4 Dates.
  * Beside it, the addon opens a walk's directories with openat(2) on their parent's descriptor (nativeDirOpener, for
- * engine/dir-anchors.ts) and probes for ignore files with a bare lstat (nativeNoEntry, for ignore/path-filter.ts).
+ * engine/dir-anchors.ts), probes for ignore files with a bare lstat (nativeNoEntry, for ignore/path-filter.ts), and
+ * gives a copy's new file its name without replacing anything (nativeRenameNoReplace, for engine/copy-file.ts).
  *
  * The addon is compiled at install (scripts/build-native.mjs). Where it was not built (no compiler), or with
  * TSYNC_NATIVE=0 (a testing switch: the fault trials, which can only inject faults into Node's fs calls, and the
@@ -68,10 +69,14 @@ export interface NativeDirOpener {
   close(fd: number): void;
 }
 
+/** native/list_dir.c's renameNoReplace: renameat2(2) with RENAME_NOREPLACE; 0 or a negative errno. */
+type RenameNoReplace = (from: Uint8Array, to: Uint8Array) => number;
+
 interface Loaded {
   readonly kind: ListingKind;
   readonly lister: NativeLister | null;
   readonly dirs: DirCalls | null;
+  readonly renameNoReplace: RenameNoReplace | null;
 }
 
 let loaded: Loaded | undefined;
@@ -87,16 +92,17 @@ export function addonPath(): string {
 function load(): Loaded {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
-  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null };
+  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null };
   else {
     try {
-      const addon = createRequire(import.meta.url)(path) as { listDir?: unknown; openDirAt?: unknown; closeFd?: unknown; lstatErrno?: unknown };
+      const addon = createRequire(import.meta.url)(path) as { listDir?: unknown; openDirAt?: unknown; closeFd?: unknown; lstatErrno?: unknown; renameNoReplace?: unknown };
       if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
       const dirs = typeof addon.openDirAt === 'function' && typeof addon.closeFd === 'function' && typeof addon.lstatErrno === 'function' ? (addon as DirCalls) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs };
+      const renameNoReplace = typeof addon.renameNoReplace === 'function' ? (addon.renameNoReplace as RenameNoReplace) : null;
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
-      loaded = { kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }, lister: null, dirs: null };
+      loaded = { kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }, lister: null, dirs: null, renameNoReplace: null };
     }
   }
   return loaded;
@@ -158,4 +164,43 @@ export function nativeNoEntry(): ((path: string) => boolean) | null {
   const dirs = load().dirs;
   if (dirs === null) return null;
   return (path) => dirs.lstatErrno(path) === -ENOENT;
+}
+
+/** The outcome of renameNoReplace: done, something stands at the target, or the flag is not supported there. */
+export type NoReplaceOutcome = 'renamed' | 'exists' | 'unsupported';
+
+/** Kernels and file systems without RENAME_NOREPLACE say so with one of these (renameat2(2)). */
+const NO_FLAG: ReadonlySet<string> = new Set(['EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP']);
+
+/** A call of the addon that failed, with the errno's name as its code and the call as its syscall, as Node's fs errors have. */
+export class NativeCallError extends Error {
+  constructor(
+    readonly code: string,
+    readonly syscall: string,
+  ) {
+    super(`${code}: ${syscall} failed`);
+  }
+}
+
+/**
+ * Renames `from` to `to` unless something stands at `to` (renameat2(2) with RENAME_NOREPLACE), in one atomic call;
+ * null where the addon is not in use. 'unsupported' where the kernel or file system lacks the flag (nothing was
+ * renamed); any other failure throws a NativeCallError.
+ */
+export function nativeRenameNoReplace(): ((from: Uint8Array, to: Uint8Array) => NoReplaceOutcome) | null {
+  if (switchedOff()) return null;
+  const rename = load().renameNoReplace;
+  if (rename === null) return null;
+  noReplace ??= (from, to) => outcomeOf(rename(from, to));
+  return noReplace;
+}
+
+let noReplace: ((from: Uint8Array, to: Uint8Array) => NoReplaceOutcome) | undefined;
+
+function outcomeOf(r: number): NoReplaceOutcome {
+  if (r === 0) return 'renamed';
+  const code = getSystemErrorName(r);
+  if (code === 'EEXIST') return 'exists';
+  if (NO_FLAG.has(code)) return 'unsupported';
+  throw new NativeCallError(code, 'rename');
 }

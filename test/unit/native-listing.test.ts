@@ -1,12 +1,31 @@
 // The scan's native listing (native/list_dir.c through src/fs/native-listing.ts) against Node's own lstat, on a real
 // tree with every kind of entry: the names it lists and, for each, every field the scan keeps must be what
 // lstatSync(…, { bigint: true }) says. And a directory it cannot list is an error with the errno's code, as Node's.
-import { closeSync, constants, linkSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListingError, listingKind, nativeDirOpener, nativeNoEntry, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
+import { ListingError, listingKind, nativeDirOpener, nativeNoEntry, nativeRenameNoReplace, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
+import { placeNew } from '../../src/engine/copy-file.js';
+import { StaleTargetError } from '../../src/engine/guards.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -151,6 +170,51 @@ describe('the native listing', () => {
     expect(probes.filter((p) => noEntry(p)).length).toBe(3);
   });
 
+  it('renames a new file into place without ever replacing what stands there (renameat2 with RENAME_NOREPLACE)', () => {
+    const root = temp();
+    const rename = nativeRenameNoReplace();
+    if (rename === null) throw new Error('no native listing');
+    const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
+    writeFileSync(join(root, 'tmp'), 'new');
+    writeFileSync(join(root, 'taken'), 'someone else');
+    symlinkSync('nowhere', join(root, 'dangling'));
+    mkdirSync(join(root, 'dir'));
+    // a file, a dangling symlink and a directory at the name: each stays as it was, and so does the temp file
+    for (const name of ['taken', 'dangling', 'dir']) expect([name, rename(at('tmp'), at(name))]).toEqual([name, 'exists']);
+    expect(readFileSync(join(root, 'taken'), 'utf8')).toBe('someone else');
+    expect(readlinkSync(join(root, 'dangling'))).toBe('nowhere');
+    expect(readdirSync(join(root, 'dir'))).toEqual([]);
+    expect(readFileSync(join(root, 'tmp'), 'utf8')).toBe('new');
+    // a free name, whose bytes are not UTF-8: renamed, one name left
+    const odd = Buffer.concat([at(''), Buffer.from([0x6e, 0xe9, 0xff])]);
+    expect(rename(at('tmp'), odd)).toBe('renamed');
+    expect(readFileSync(odd, 'utf8')).toBe('new');
+    expect(existsSync(join(root, 'tmp'))).toBe(false);
+    // a source that is gone is an error with the errno's code, as Node's fs calls throw
+    expect(() => rename(at('tmp'), at('other'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'rename' }));
+  });
+
+  it('is what places a new file, with or without the addon: a name taken meanwhile is never replaced (engine/copy-file.ts placeNew)', () => {
+    const before = process.env.TSYNC_NATIVE;
+    try {
+      for (const native of ['1', '0']) {
+        process.env.TSYNC_NATIVE = native;
+        const root = temp();
+        const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
+        writeFileSync(join(root, 'tmp'), 'copy');
+        writeFileSync(join(root, 'taken'), 'made after the scan');
+        expect(() => placeNew(at('tmp'), at('taken'), 'taken')).toThrow(StaleTargetError);
+        expect(readFileSync(join(root, 'taken'), 'utf8')).toBe('made after the scan');
+        placeNew(at('tmp'), at('free'), 'free');
+        expect([native, readdirSync(root).sort()]).toEqual([native, ['free', 'taken']]);
+        expect(readFileSync(join(root, 'free'), 'utf8')).toBe('copy');
+      }
+    } finally {
+      if (before === undefined) delete process.env.TSYNC_NATIVE;
+      else process.env.TSYNC_NATIVE = before;
+    }
+  });
+
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
     const before = process.env.TSYNC_NATIVE;
     process.env.TSYNC_NATIVE = '0';
@@ -158,6 +222,7 @@ describe('the native listing', () => {
       expect(nativeLister()).toBeNull();
       expect(nativeDirOpener()).toBeNull();
       expect(nativeNoEntry()).toBeNull();
+      expect(nativeRenameNoReplace()).toBeNull();
       expect(listingKind()).toEqual({ native: false, why: 'off (TSYNC_NATIVE=0)' });
     } finally {
       if (before === undefined) delete process.env.TSYNC_NATIVE;
