@@ -1,7 +1,7 @@
 /*
  * listDir(fd): one directory's names and the lstat of each, read relative to the directory's descriptor (issue 11);
- * below it, three calls for the walk around it (openDirAt, closeFd, lstatErrno), and one for a copy's install
- * (renameNoReplace). Node has no fstatat(2): its scan
+ * below it, four calls for the walk around it (openDirAt, closeFd, lstatErrno, xattrSizeAt), and one for a copy's
+ * install (renameNoReplace). Node has no fstatat(2): its scan
  * looked each name up by a path (`/proc/self/fd/N/name`, a bare name after chdir, or a checked absolute path,
  * src/scan/scan.ts), and built a BigIntStats object per entry, with 14
  * BigInts and 4 Dates, for the 8 numbers the scan keeps. Here each name is looked up with fstatat(2) on the
@@ -407,8 +407,84 @@ static napi_value rename_no_replace(napi_env env, napi_callback_info info) {
   return int_result(env, out);
 }
 
+#ifdef __linux__
+#include <stdio.h>
+#include <sys/xattr.h>
+#ifndef SYS_listxattrat
+/* listxattrat(2), Linux 6.13: one number on every architecture since the syscall tables were unified */
+#define SYS_listxattrat 465
+#endif
+/* 0 until listxattrat is known to be missing (ENOSYS, a kernel before 6.13), then the /proc path is used */
+static volatile int no_listxattrat = 0;
+#endif
+
+/*
+ * xattrSizeAt(fd, name[, throughProc]): the size in bytes of the list of extended attribute names of the entry `name` (a binary
+ * string: one char per byte, one name, no slash) in the directory `fd` holds, never through a symlink: 0 when it has
+ * none, which is the usual case; or a negative errno. For the scan (scan/read-meta.ts): Node has no listxattr, and the
+ * library tsync uses for xattrs (@napi-rs/xattr) takes a path, which is `/proc/self/fd/N/name` for an entry the walk
+ * reached through a descriptor, resolved by the kernel for each entry, and lists twice (the size, then the names);
+ * reading an entry without any was most of what xattrs cost a first copy. listxattrat(2) (Linux 6.13) looks the name
+ * up in the descriptor; an older kernel gets the same answer from llistxattr(2) on the /proc path, built here. Every
+ * system but Linux answers -ENOSYS (the scan then asks the library, as before).
+ */
+static napi_value xattr_size_at(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd = -1;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "xattrSizeAt(fd, name): fd must be a number");
+    return NULL;
+  }
+  /* a third argument true takes the way of kernels without listxattrat (for the tests: this kernel may have it) */
+  bool through_proc = false;
+  if (argc >= 3) napi_get_value_bool(env, argv[2], &through_proc);
+  char small[256];
+  char *name = NULL;
+  size_t len = 0;
+  int err = latin1_of(env, argv[1], small, sizeof small, &name, &len);
+  if (err == -EINVAL) {
+    napi_throw_type_error(env, NULL, "xattrSizeAt(fd, name): name must be a string");
+    return NULL;
+  }
+  if (err != 0) return int_result(env, err);
+  int out;
+  if (len == 0 || memchr(name, 0, len) != NULL || memchr(name, '/', len) != NULL) out = -EINVAL;
+  else {
+#ifdef __linux__
+    long got = -1;
+    if (!no_listxattrat && !through_proc) {
+      got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
+      if (got < 0 && errno == ENOSYS) no_listxattrat = 1;
+    }
+    if (no_listxattrat || through_proc) {
+      char stack_path[512];
+      size_t need = len + 32;
+      char *path = need <= sizeof stack_path ? stack_path : malloc(need);
+      if (path == NULL) {
+        got = -1;
+        errno = ENOMEM;
+      } else {
+        snprintf(path, need, "/proc/self/fd/%d/%s", fd, name);
+        got = llistxattr(path, NULL, 0);
+        int saved = errno;
+        if (path != stack_path) free(path);
+        errno = saved;
+      }
+    }
+    out = got >= 0 ? (got > INT32_MAX ? INT32_MAX : (int)got) : -errno;
+#else
+    (void)fd;
+    (void)through_proc;
+    out = -ENOSYS;
+#endif
+  }
+  if (name != small) free(name);
+  return int_result(env, out);
+}
+
 NAPI_MODULE_INIT() {
-  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn;
+  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, xattr_fn;
   if (napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listDir", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openDirAt", NAPI_AUTO_LENGTH, open_dir_at, NULL, &open_fn) != napi_ok) return NULL;
@@ -419,5 +495,7 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "lstatErrno", lstat_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "renameNoReplace", NAPI_AUTO_LENGTH, rename_no_replace, NULL, &rename_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "renameNoReplace", rename_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "xattrSizeAt", NAPI_AUTO_LENGTH, xattr_size_at, NULL, &xattr_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "xattrSizeAt", xattr_fn) != napi_ok) return NULL;
   return exports;
 }

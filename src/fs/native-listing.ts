@@ -3,8 +3,9 @@
  * one call, looked up with fstatat(2) relative to the directory's descriptor. Node has no such call: a walk by
  * Node's fs made one lstatSync per name, through a path, each building a BigIntStats of 14 BigInts and 4 Dates.
  * Beside it, the addon opens a walk's directories with openat(2) on their parent's descriptor (nativeDirOpener, for
- * engine/dir-anchors.ts), probes for ignore files with a bare lstat (nativeNoEntry, for ignore/path-filter.ts), and
- * gives a copy's new file its name without replacing anything (nativeRenameNoReplace, for engine/copy-file.ts).
+ * engine/dir-anchors.ts), probes for ignore files with a bare lstat (nativeNoEntry, for ignore/path-filter.ts), asks
+ * whether an entry has any xattrs on the walk's descriptor (nativeNoXattrs, for scan/read-meta.ts), and gives a
+ * copy's new file its name without replacing anything (nativeRenameNoReplace, for engine/copy-file.ts).
  *
  * The addon is compiled at install (scripts/build-native.mjs). Where it was not built (no compiler), or with
  * TSYNC_NATIVE=0 (a testing switch: the fault trials, which can only inject faults into Node's fs calls, and the
@@ -72,11 +73,15 @@ export interface NativeDirOpener {
 /** native/list_dir.c's renameNoReplace: renameat2(2) with RENAME_NOREPLACE; 0 or a negative errno. */
 type RenameNoReplace = (from: Uint8Array, to: Uint8Array) => number;
 
+/** native/list_dir.c's xattrSizeAt: the size of the xattr name list of `name` in the directory `dirFd` holds, or a negative errno. */
+type XattrSizeAt = (dirFd: number, name: string, throughProc?: boolean) => number;
+
 interface Loaded {
   readonly kind: ListingKind;
   readonly lister: NativeLister | null;
   readonly dirs: DirCalls | null;
   readonly renameNoReplace: RenameNoReplace | null;
+  readonly xattrSizeAt: XattrSizeAt | null;
 }
 
 let loaded: Loaded | undefined;
@@ -92,17 +97,31 @@ export function addonPath(): string {
 function load(): Loaded {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
-  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null };
+  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null, xattrSizeAt: null };
   else {
     try {
-      const addon = createRequire(import.meta.url)(path) as { listDir?: unknown; openDirAt?: unknown; closeFd?: unknown; lstatErrno?: unknown; renameNoReplace?: unknown };
+      const addon = createRequire(import.meta.url)(path) as {
+        listDir?: unknown;
+        openDirAt?: unknown;
+        closeFd?: unknown;
+        lstatErrno?: unknown;
+        renameNoReplace?: unknown;
+        xattrSizeAt?: unknown;
+      };
       if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
       const dirs = typeof addon.openDirAt === 'function' && typeof addon.closeFd === 'function' && typeof addon.lstatErrno === 'function' ? (addon as DirCalls) : null;
       const renameNoReplace = typeof addon.renameNoReplace === 'function' ? (addon.renameNoReplace as RenameNoReplace) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace };
+      const xattrSizeAt = typeof addon.xattrSizeAt === 'function' ? (addon.xattrSizeAt as XattrSizeAt) : null;
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, xattrSizeAt };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
-      loaded = { kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` }, lister: null, dirs: null, renameNoReplace: null };
+      loaded = {
+        kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` },
+        lister: null,
+        dirs: null,
+        renameNoReplace: null,
+        xattrSizeAt: null,
+      };
     }
   }
   return loaded;
@@ -204,3 +223,23 @@ function outcomeOf(r: number): NoReplaceOutcome {
   if (NO_FLAG.has(code)) return 'unsupported';
   throw new NativeCallError(code, 'rename');
 }
+
+/**
+ * Whether the entry `name` (a binary string) in the directory `dirFd` holds has no extended attributes at all, never
+ * looking through a symlink: true only when its list of names is empty; false when it has some, or the answer is an
+ * error (the entry gone, a file system without xattrs: the caller then reads them the usual way and meets the error
+ * there). One system call, relative to the descriptor (listxattrat(2), or llistxattr(2) through /proc before Linux
+ * 6.13). Null where the addon is not in use.
+ */
+export function nativeNoXattrs(): NoXattrs | null {
+  if (switchedOff()) return null;
+  const sizeAt = load().xattrSizeAt;
+  if (sizeAt === null) return null;
+  noXattrs ??= (dirFd, name, throughProc) => sizeAt(dirFd, name, throughProc === true) === 0;
+  return noXattrs;
+}
+
+/** `throughProc`: the way a kernel without listxattrat(2) goes (llistxattr(2) through /proc), for the tests. */
+type NoXattrs = (dirFd: number, name: string, throughProc?: boolean) => boolean;
+
+let noXattrs: NoXattrs | undefined;

@@ -15,6 +15,11 @@ export type EntryPathOf = (name: string) => EntryPath;
 const NOT_ASCII = /[\u0080-\u00ff]/;
 const SLASH = Buffer.of(0x2f);
 
+/** Whether a binary string name is all ASCII (then its bytes are valid UTF-8 too). */
+export function isAsciiName(name: string): boolean {
+  return !NOT_ASCII.test(name);
+}
+
 /** The directory's path as a string when it is ASCII (`/proc/self/fd/N` always is), else null. */
 export function textPrefixOf(dirPath: Buffer): string | null {
   const text = dirPath.toString('latin1');

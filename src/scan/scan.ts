@@ -327,7 +327,7 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       }
       if (dir !== null) finalDir(sink, dir);
       opts.filter?.listed(opts.root, dir, names);
-      if (native !== null) addNativeListing(opts, dir, here.fdPath, native, listedAtNs, sink, stack);
+      if (native !== null) addNativeListing(opts, dir, here.fdPath, here.dirFd, native, listedAtNs, sink, stack);
       else addListed(sink, stack, scanListed(opts, dir, here.fdPath, names, sink.meta));
     } finally {
       here.release();
@@ -397,7 +397,16 @@ function add(sink: WalkSink, stack: (RelPath | null)[], path: RelPath, scanned: 
  * stamp later than the lstat would let a change made just after it pass for settled. A walk into its own table
  * writes plain files and directories straight into the table's columns where it can (DirectWrites).
  */
-function addNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buffer, listing: NativeListing, listedAtNs: bigint, sink: WalkSink, stack: (RelPath | null)[]): void {
+function addNativeListing(
+  opts: WalkOptions,
+  dir: RelPath | null,
+  dirFdPath: Buffer,
+  dirFd: number | undefined,
+  listing: NativeListing,
+  listedAtNs: bigint,
+  sink: WalkSink,
+  stack: (RelPath | null)[],
+): void {
   const { names, times, numbers } = listing;
   const prefix = textPrefixOf(dirFdPath);
   const pathOf = (name: string): EntryPath => entryPathOf(dirFdPath, prefix, name);
@@ -424,7 +433,7 @@ function addNativeListing(opts: WalkOptions, dir: RelPath | null, dirFdPath: Buf
     // the device is kept for files with other names only (statIdFrom): no BigInt for it otherwise
     const dev = nlink > 1 ? (times[t + 1] as bigint) : 0n;
     const stat = statIdFrom(times[t] as bigint, times[t + 3] as bigint, numbers[n + 4] as number, times[t + 2] as bigint, nlink, numbers[n + 5] as number, mode, dev);
-    const scanned = scanStatted(opts, path, stat, mode, numbers[n + 2] as number, numbers[n + 3] as number, listedAtNs, pathOf, name, sink.problems, sink.meta);
+    const scanned = scanStatted(opts, path, stat, mode, numbers[n + 2] as number, numbers[n + 3] as number, listedAtNs, pathOf, name, sink.problems, sink.meta, dirFd);
     if (scanned !== null) add(sink, stack, path, scanned);
   }
 }
@@ -684,7 +693,7 @@ function scanOne(opts: WalkOptions, path: RelPath, pathOf: EntryPathOf, name: st
     if (code !== 'ENOENT') problems.push(problem(opts.side, path, 'unreadable', `cannot stat (${code})`));
     return null;
   }
-  return scanStatted(opts, path, statIdOf(st), Number(st.mode), Number(st.uid), Number(st.gid), nowNs(), pathOf, name, problems, meta);
+  return scanStatted(opts, path, statIdOf(st), Number(st.mode), Number(st.uid), Number(st.gid), nowNs(), pathOf, name, problems, meta, undefined);
 }
 
 /**
@@ -704,6 +713,7 @@ function scanStatted(
   name: string,
   problems: Problem[],
   meta: MetaReader,
+  dirFd: number | undefined,
 ): ScannedEntry | null {
   const kind = kindOfMode(mode);
   if (opts.filter?.excludes(path, kind === 'dir') === true) return null;
@@ -711,11 +721,20 @@ function scanStatted(
   switch (kind) {
     case 'file': {
       const hash = opts.vouch === null ? null : opts.vouch(path, stat);
-      entry = { kind: 'file', size: stat.size, mtimeNs: stat.mtimeNs, mode: mode & 0o7777, hash, uid: meta.uid(uid), gid: meta.gid(gid), xattrs: meta.xattrs(pathOf, name, path, stat) };
+      entry = {
+        kind: 'file',
+        size: stat.size,
+        mtimeNs: stat.mtimeNs,
+        mode: mode & 0o7777,
+        hash,
+        uid: meta.uid(uid),
+        gid: meta.gid(gid),
+        xattrs: meta.xattrs(pathOf, name, path, stat, dirFd),
+      };
       break;
     }
     case 'dir':
-      entry = { kind: 'dir', mode: mode & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(uid), gid: meta.gid(gid), xattrs: meta.xattrs(pathOf, name, path, stat) };
+      entry = { kind: 'dir', mode: mode & 0o7777, mtimeNs: stat.mtimeNs, uid: meta.uid(uid), gid: meta.gid(gid), xattrs: meta.xattrs(pathOf, name, path, stat, dirFd) };
       break;
     case 'symlink':
       try {

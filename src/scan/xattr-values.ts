@@ -71,7 +71,8 @@ export class ScannedXattrValues {
     this.bytes = 0;
   }
 
-  private forget(path: RelPath): void {
+  /** Drops what was kept for `path` (scanned again, with nothing to keep). */
+  forget(path: RelPath): void {
     const got = this.byPath.get(path);
     if (got === undefined) return;
     this.byPath.delete(path);
