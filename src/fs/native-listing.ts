@@ -240,6 +240,6 @@ export function nativeNoXattrs(): NoXattrs | null {
 }
 
 /** `throughProc`: the way a kernel without listxattrat(2) goes (llistxattr(2) through /proc), for the tests. */
-type NoXattrs = (dirFd: number, name: string, throughProc?: boolean) => boolean;
+export type NoXattrs = (dirFd: number, name: string, throughProc?: boolean) => boolean;
 
 let noXattrs: NoXattrs | undefined;

@@ -1,6 +1,6 @@
 import type { KeptMeta, RelPath, StatId } from '../core/types.js';
 import { nowNs } from '../fs/stat.js';
-import { nativeNoXattrs } from '../fs/native-listing.js';
+import { nativeNoXattrs, type NoXattrs } from '../fs/native-listing.js';
 import { digestOf, readXattrs, xattrDigestAt, xattrPathOf } from '../fs/xattrs.js';
 import { type EntryPath, type EntryPathOf, isAsciiName } from './entry-path.js';
 import type { ScannedXattrValues } from './xattr-values.js';
@@ -45,16 +45,24 @@ export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs, va
   const readUnlessNone =
     noXattrs === null
       ? (pathOf: EntryPathOf, name: string, path: RelPath, stat: StatId) => read(pathOf(name), path, stat)
-      : (pathOf: EntryPathOf, name: string, path: RelPath, stat: StatId, dirFd: number | undefined) => {
-          if (dirFd === undefined || !isAsciiName(name) || !noXattrs(dirFd, name)) return read(pathOf(name), path, stat);
-          values?.forget(path);
-          return NO_XATTRS_DIGEST;
-        };
+      : (pathOf: EntryPathOf, name: string, path: RelPath, stat: StatId, dirFd: number | undefined) =>
+          (dirFd === undefined ? undefined : digestIfNone(noXattrs, dirFd, name, path, values)) ?? read(pathOf(name), path, stat);
   return {
     uid: keep.owner ? (uid) => uid : none,
     gid: keep.group ? (gid) => gid : none,
     xattrs: keep.xattrs ? (pathOf, name, path, stat, dirFd) => vouch?.(path, stat) ?? readUnlessNone(pathOf, name, path, stat, dirFd) : none,
   };
+}
+
+/**
+ * '' (the digest of no attributes) where the addon says the entry `name` in the directory `dirFd` holds has none at
+ * all, after dropping what `values` kept for `path`; undefined where it has some or cannot say (read them). A name
+ * that is not ASCII is read the library's way (see metaReaderOf).
+ */
+export function digestIfNone(noXattrs: NoXattrs, dirFd: number, name: string, path: RelPath, values: ScannedXattrValues | undefined): string | undefined {
+  if (!isAsciiName(name) || !noXattrs(dirFd, name)) return undefined;
+  values?.forget(path);
+  return NO_XATTRS_DIGEST;
 }
 
 /**

@@ -5,7 +5,7 @@ import { vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { AbsPath, Base, Entry, KeptMeta, Problem, RelPath, ScannedEntry, Side, SideRecord, Snapshot, StatId } from '../core/types.js';
 import { RootError } from '../errors.js';
 import { getSystemErrorName } from 'node:util';
-import { NUMBERS_PER_NAME, nativeLister, type NativeListing, TIMES_PER_NAME } from '../fs/native-listing.js';
+import { NUMBERS_PER_NAME, nativeLister, nativeNoXattrs, type NativeListing, type NoXattrs, TIMES_PER_NAME } from '../fs/native-listing.js';
 import { errCode, kindOfMode, nowNs, statIdFrom, statIdOf } from '../fs/stat.js';
 import { isTempName } from '../fs/temp-name.js';
 import { DirAnchors, type Place } from '../engine/dir-anchors.js';
@@ -17,7 +17,7 @@ import { CHECKED_PATH_MIN_NAMES, checkedDirPath } from './checked-dir-path.js';
 import { GrowingScanTable, type ListedStat } from './growing-scan-table.js';
 import { NO_ID, type PathSlots } from './scan-table.js';
 import { ASK_RECORDS, type StatCacheColumns, wordsOf } from '../core/stat-words.js';
-import { metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
+import { digestIfNone, metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 
 export interface ScanOptions {
@@ -410,7 +410,7 @@ function addNativeListing(
   const { names, times, numbers } = listing;
   const prefix = textPrefixOf(dirFdPath);
   const pathOf = (name: string): EntryPath => entryPathOf(dirFdPath, prefix, name);
-  const direct = directWritesOf(opts, sink, listing, listedAtNs);
+  const direct = directWritesOf(opts, sink, listing, listedAtNs, dirFd);
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const path = pathIn(opts, dir, name);
@@ -462,6 +462,7 @@ class DirectWrites {
     private readonly cache: StatCacheColumns | undefined,
     private readonly listing: NativeListing,
     listedAtNs: bigint,
+    private readonly xattrsAt: { readonly noXattrs: NoXattrs; readonly dirFd: number } | null,
   ) {
     this.words = wordsOf(listing.times);
     this.st = { isDir: false, mode: 0, size: 0, nlink: 0, blocks: 0, uid: NO_ID, gid: NO_ID, words: this.words, ino: 0, mtime: 0, ctime: 0, observedAtNs: listedAtNs, dev: undefined };
@@ -480,6 +481,7 @@ class DirectWrites {
     let xattrs: string | undefined;
     if (opts.keep?.xattrs === true) {
       xattrs = slot < 0 || cache === undefined ? undefined : cache.xattrsAt(slot);
+      xattrs ??= this.noXattrsOf(path, i);
       if (xattrs === undefined) return NOT_WRITTEN; // to be read
     }
     const numbers = this.listing.numbers;
@@ -501,18 +503,29 @@ class DirectWrites {
     if (!isDir && slot >= 0 && opts.vouch !== null) cache?.copyHash(slot, opts.side, st.size, words, t + 2, this.table.hashColumn, at);
     return isDir ? WRITTEN_DIR : WRITTEN_FILE;
   }
+
+  /**
+   * '' where the addon says name i has no xattrs at all, as the general way's read says (scan/read-meta.ts), else
+   * undefined: to be read the general way. Lets a first scan (no index to vouch) write its entries straight in too.
+   */
+  private noXattrsOf(path: RelPath, i: number): string | undefined {
+    const at = this.xattrsAt;
+    return at === null ? undefined : digestIfNone(at.noXattrs, at.dirFd, this.listing.names[i] as string, path, this.opts.xattrValues);
+  }
 }
 
 /**
  * Direct writes for this listing, or null where every entry takes the general way: a walk not into its own table
  * (a streamed or rescanning one), or one whose vouching steps the index's columns cannot stand in for.
  */
-function directWritesOf(opts: WalkOptions, sink: WalkSink, listing: NativeListing, listedAtNs: bigint): DirectWrites | null {
+function directWritesOf(opts: WalkOptions, sink: WalkSink, listing: NativeListing, listedAtNs: bigint, dirFd: number | undefined): DirectWrites | null {
   const table = sink.table;
   if (table === undefined || sink.onFinal !== undefined) return null;
   const cache = opts.statCache;
-  if (cache === undefined && (opts.vouch !== null || opts.keep?.xattrs === true)) return null;
-  return new DirectWrites(opts, table, cache, listing, listedAtNs);
+  // xattrs no index vouches for are settled here only where the addon can say an entry has none (noXattrsOf)
+  const noXattrs = opts.keep?.xattrs === true && dirFd !== undefined ? nativeNoXattrs() : null;
+  if (cache === undefined && (opts.vouch !== null || (opts.keep?.xattrs === true && noXattrs === null))) return null;
+  return new DirectWrites(opts, table, cache, listing, listedAtNs, noXattrs === null || dirFd === undefined ? null : { noXattrs, dirFd });
 }
 
 /** The path of `name` in `dir` as the scan keys it: the index's own string where it has one (SharedPath). */

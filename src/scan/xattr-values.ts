@@ -73,6 +73,7 @@ export class ScannedXattrValues {
 
   /** Drops what was kept for `path` (scanned again, with nothing to keep). */
   forget(path: RelPath): void {
+    if (this.byPath.size === 0) return;
     const got = this.byPath.get(path);
     if (got === undefined) return;
     this.byPath.delete(path);
