@@ -255,6 +255,29 @@ static napi_value int_result(napi_env env, int value) {
   return result;
 }
 
+/* name_of's answer when it has thrown a TypeError (the caller returns NULL) */
+#define THROWN 1
+
+/*
+ * A name argument: one name in a directory (a binary string, one char per byte), as latin1_of gives it. 0; THROWN when
+ * `value` is not a string (a TypeError saying `usage` was thrown); -EINVAL when it is empty or holds a NUL or a slash,
+ * so that it names exactly one entry below the directory, never the directory itself nor anything deeper (nothing to
+ * free then); or -ENOMEM.
+ */
+static int name_of(napi_env env, napi_value value, char *small, size_t small_size, char **name, size_t *len, const char *usage) {
+  int err = latin1_of(env, value, small, small_size, name, len);
+  if (err == -EINVAL) {
+    napi_throw_type_error(env, NULL, usage);
+    return THROWN;
+  }
+  if (err != 0) return err;
+  if (*len == 0 || memchr(*name, 0, *len) != NULL || memchr(*name, '/', *len) != NULL) {
+    if (*name != small) free(*name);
+    return -EINVAL;
+  }
+  return 0;
+}
+
 static napi_value list_dir(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd = -1;
@@ -294,19 +317,11 @@ static napi_value open_dir_at(napi_env env, napi_callback_info info) {
   char small[256];
   char *name = NULL;
   size_t len = 0;
-  int err = latin1_of(env, argv[1], small, sizeof small, &name, &len);
-  if (err == -EINVAL) {
-    napi_throw_type_error(env, NULL, "openDirAt(fd, name): name must be a string");
-    return NULL;
-  }
+  int err = name_of(env, argv[1], small, sizeof small, &name, &len, "openDirAt(fd, name): name must be a string");
+  if (err == THROWN) return NULL;
   if (err != 0) return int_result(env, err);
-  /* a name holds no NUL and no slash: one name resolved, as the path through /proc resolves one */
-  int out;
-  if (memchr(name, 0, len) != NULL || memchr(name, '/', len) != NULL) out = -EINVAL;
-  else {
-    out = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (out < 0) out = -errno;
-  }
+  int out = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (out < 0) out = -errno;
   if (name != small) free(name);
   return int_result(env, out);
 }
@@ -414,14 +429,14 @@ static napi_value rename_no_replace(napi_env env, napi_callback_info info) {
 /* listxattrat(2), Linux 6.13: one number on every architecture since the syscall tables were unified */
 #define SYS_listxattrat 465
 #endif
-/* 0 until listxattrat is known to be missing (ENOSYS, a kernel before 6.13), then the /proc path is used */
+/* 0 until listxattrat is known to be missing (see xattr_size_at), then the /proc path is used */
 static volatile int no_listxattrat = 0;
 #endif
 
 /*
- * xattrSizeAt(fd, name[, throughProc]): the size in bytes of the list of extended attribute names of the entry `name` (a binary
- * string: one char per byte, one name, no slash) in the directory `fd` holds, never through a symlink: 0 when it has
- * none, which is the usual case; or a negative errno. For the scan (scan/read-meta.ts): Node has no listxattr, and the
+ * xattrSizeAt(fd, name[, throughProc]): the size in bytes of the list of extended attribute names of the entry `name`
+ * (a binary string: one char per byte, one name, no slash) in the directory `fd` holds, never through a symlink: 0 when
+ * it has none, which is the usual case; or a negative errno. For the scan (scan/read-meta.ts): Node has no listxattr, and the
  * library tsync uses for xattrs (@napi-rs/xattr) takes a path, which is `/proc/self/fd/N/name` for an entry the walk
  * reached through a descriptor, resolved by the kernel for each entry, and lists twice (the size, then the names);
  * reading an entry without any was most of what xattrs cost a first copy. listxattrat(2) (Linux 6.13) looks the name
@@ -442,43 +457,38 @@ static napi_value xattr_size_at(napi_env env, napi_callback_info info) {
   char small[256];
   char *name = NULL;
   size_t len = 0;
-  int err = latin1_of(env, argv[1], small, sizeof small, &name, &len);
-  if (err == -EINVAL) {
-    napi_throw_type_error(env, NULL, "xattrSizeAt(fd, name): name must be a string");
-    return NULL;
-  }
+  int err = name_of(env, argv[1], small, sizeof small, &name, &len, "xattrSizeAt(fd, name): name must be a string");
+  if (err == THROWN) return NULL;
   if (err != 0) return int_result(env, err);
   int out;
-  if (len == 0 || memchr(name, 0, len) != NULL || memchr(name, '/', len) != NULL) out = -EINVAL;
-  else {
 #ifdef __linux__
-    long got = -1;
-    if (!no_listxattrat && !through_proc) {
-      got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
-      if (got < 0 && errno == ENOSYS) no_listxattrat = 1;
-    }
-    if (no_listxattrat || through_proc) {
-      char stack_path[512];
-      size_t need = len + 32;
-      char *path = need <= sizeof stack_path ? stack_path : malloc(need);
-      if (path == NULL) {
-        got = -1;
-        errno = ENOMEM;
-      } else {
-        snprintf(path, need, "/proc/self/fd/%d/%s", fd, name);
-        got = llistxattr(path, NULL, 0);
-        int saved = errno;
-        if (path != stack_path) free(path);
-        errno = saved;
-      }
-    }
-    out = got >= 0 ? (got > INT32_MAX ? INT32_MAX : (int)got) : -errno;
-#else
-    (void)fd;
-    (void)through_proc;
-    out = -ENOSYS;
-#endif
+  long got = -1;
+  if (!no_listxattrat && !through_proc) {
+    got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
+    /* ENOSYS: a kernel before 6.13; EPERM: a seccomp filter that does not know the call (listxattr has no EPERM) */
+    if (got < 0 && (errno == ENOSYS || errno == EPERM)) no_listxattrat = 1;
   }
+  if (no_listxattrat || through_proc) {
+    char stack_path[512];
+    size_t need = len + 32;
+    char *path = need <= sizeof stack_path ? stack_path : malloc(need);
+    if (path == NULL) {
+      got = -1;
+      errno = ENOMEM;
+    } else {
+      snprintf(path, need, "/proc/self/fd/%d/%s", fd, name);
+      got = llistxattr(path, NULL, 0);
+      int saved = errno;
+      if (path != stack_path) free(path);
+      errno = saved;
+    }
+  }
+  out = got >= 0 ? (got > INT32_MAX ? INT32_MAX : (int)got) : -errno;
+#else
+  (void)fd;
+  (void)through_proc;
+  out = -ENOSYS;
+#endif
   if (name != small) free(name);
   return int_result(env, out);
 }

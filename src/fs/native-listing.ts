@@ -188,8 +188,11 @@ export function nativeNoEntry(): ((path: string) => boolean) | null {
 /** The outcome of renameNoReplace: done, something stands at the target, or the flag is not supported there. */
 export type NoReplaceOutcome = 'renamed' | 'exists' | 'unsupported';
 
-/** Kernels and file systems without RENAME_NOREPLACE say so with one of these (renameat2(2)). */
-const NO_FLAG: ReadonlySet<string> = new Set(['EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP']);
+/**
+ * Kernels and file systems without RENAME_NOREPLACE say so with one of these (renameat2(2)); a seccomp filter that does
+ * not know renameat2 answers ENOSYS or EPERM. The link(2) way that follows meets any real EPERM again and reports it.
+ */
+const NO_FLAG: ReadonlySet<string> = new Set(['EINVAL', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP', 'EPERM']);
 
 /** A call of the addon that failed, with the errno's name as its code and the call as its syscall, as Node's fs errors have. */
 export class NativeCallError extends Error {
