@@ -133,12 +133,7 @@ export class DirAnchors {
     }
     // top-down, so that each step opens one name below a directory already held
     for (const d of [...ancestorsOf(dir), dir]) {
-      try {
-        this.dir(d).release();
-        continue;
-      } catch (e) {
-        if (!(e instanceof StaleTargetError)) throw e; // vanished = not there yet
-      }
+      if (this.isThere(d)) continue;
       const place = this.place(d);
       try {
         mkdirSync(place.fdPath, { mode: 0o700 });
@@ -147,6 +142,48 @@ export class DirAnchors {
       } finally {
         place.release();
       }
+    }
+  }
+
+  /**
+   * Whether directory `d` is there, opened and held as `dir` opens it; false where it is not (yet). Any other failure
+   * throws as `dir` does. The directory above `d` is held (makeDirs goes top-down), and where the addon is in use a
+   * missing `d` costs no error object: makeDirs asks this of every directory it makes (a kept version's folders in
+   * the trash, one or two per version a watch cycle or an incremental run keeps), and two errors with their stack
+   * traces cost more than the open.
+   */
+  private isThere(d: RelPath): boolean {
+    const parent = parentOf(d);
+    const native = this.native;
+    if (native === null || this.held.has(d)) {
+      try {
+        this.dir(d).release();
+        return true;
+      } catch (e) {
+        if (!(e instanceof StaleTargetError)) throw e; // vanished = not there yet
+        return false;
+      }
+    }
+    const up = this.acquire(parent);
+    try {
+      let fd: number | false;
+      try {
+        fd = native.openIfThere(up.fd, baseName(d));
+      } catch {
+        // not a directory, a symlink, unreadable: openChild says so the usual way (or finds it there now, or gone)
+        try {
+          this.release(this.openChild(up, d));
+          return true;
+        } catch (e) {
+          if (!(e instanceof StaleTargetError)) throw e;
+          return false;
+        }
+      }
+      if (fd === false) return false;
+      this.release(this.remember(d, fd, true));
+      return true;
+    } finally {
+      this.release(up);
     }
   }
 

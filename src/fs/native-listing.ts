@@ -67,6 +67,8 @@ interface DirCalls {
 export interface NativeDirOpener {
   /** The descriptor of directory `name` (a binary string) in the directory `dirFd` holds; never through a symlink. */
   open(dirFd: number, name: string): number;
+  /** `open` without an error object: the descriptor, or whether there is no such directory (false); any other failure throws as `open` does. */
+  openIfThere(dirFd: number, name: string): number | false;
   close(fd: number): void;
 }
 
@@ -164,6 +166,12 @@ export function nativeDirOpener(): NativeDirOpener | null {
   return {
     open: (dirFd, name) => {
       const fd = dirs.openDirAt(dirFd, name);
+      if (fd < 0) throw new DirCallError(getSystemErrorName(fd), 'open');
+      return fd;
+    },
+    openIfThere: (dirFd, name) => {
+      const fd = dirs.openDirAt(dirFd, name);
+      if (fd === -ENOENT) return false;
       if (fd < 0) throw new DirCallError(getSystemErrorName(fd), 'open');
       return fd;
     },
