@@ -17,7 +17,8 @@ import {
   writeSync,
   type BigIntStats,
 } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { fsPromises } from '../fs/lazy-promises.js';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, OwnerMeta, ScannedEntry, StatId, XattrMeta } from '../core/types.js';
 import { nativeRenameNoReplace } from '../fs/native-listing.js';
@@ -177,7 +178,7 @@ function copySmallFile(req: CopyRequest): CopyResult {
  * Where /proc is missing, the pipeline remains.
  */
 async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
-  const src = await open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
+  const src = await fsPromises().open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
     if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
     throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
   });
@@ -200,7 +201,7 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
       const created = createTemp(req.targetDirAbs);
       tmpAbs = created.tmpAbs;
       // O_NOFOLLOW: a symlink planted at the temp name in the meantime is refused, not written through
-      tmp = await open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW).finally(() => closeSync(created.fd));
+      tmp = await fsPromises().open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW).finally(() => closeSync(created.fd));
     }
     let keep = false;
     try {

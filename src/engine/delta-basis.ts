@@ -3,7 +3,8 @@
 // descriptor-anchored path and hold it to the scan: a basis that is not the inode, size and times the scan
 // saw (before, or after it was read) is a stale target, as for any other write to it.
 import { type BigIntStats, constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { fsPromises } from '../fs/lazy-promises.js';
 import type { Expectation, StatId } from '../core/types.js';
 import { type BlockSignature, SignatureBuilder } from '../delta/block-signature.js';
 import { applyDelta, type BasisReader, READ_PIECE, type RebuiltHash } from '../delta/delta-apply.js';
@@ -17,7 +18,7 @@ import { alternatingBuffers } from './read-buffers.js';
 export type FileExpectation = NonNullable<Expectation> & { readonly kind: 'file' };
 
 async function openAsScanned(abs: Buffer, expect: FileExpectation, label: string): Promise<{ fh: FileHandle; before: BigIntStats }> {
-  const fh = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
+  const fh = await fsPromises().open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
     if (errCode(e) === 'ENOENT' || errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the file to update changed since the scan`);
     throw e;
   });

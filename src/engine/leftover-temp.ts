@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { open, rmdir, unlink } from 'node:fs/promises';
+import { fsPromises } from '../fs/lazy-promises.js';
 import { errCode } from '../fs/stat.js';
 import { secondsOf } from './copy-file.js';
 import { anchoredPaths, PROC_FD, type Place } from './dir-anchors.js';
@@ -16,11 +16,11 @@ import { STAGED_FILE_NAME } from './staged-copy.js';
  */
 export async function removeLeftoverTemp(place: Place): Promise<void> {
   const flags = constants.O_RDONLY | constants.O_DIRECTORY | (anchoredPaths ? 0 : constants.O_NOFOLLOW);
-  const dir = await open(place.dirFdPath, flags).catch(() => null);
+  const dir = await fsPromises().open(place.dirFdPath, flags).catch(() => null);
   try {
     const before = await dir?.stat({ bigint: true }).catch(() => undefined);
     try {
-      await unlink(place.fdPath);
+      await fsPromises().unlink(place.fdPath);
     } catch (e) {
       // a copy stage (staged-copy.ts) is a directory
       if (!(errCode(e) === 'EISDIR' && (await removeStage(place.fdPath)))) return; // gone already, or not ours to remove: the directory is as it was
@@ -37,11 +37,11 @@ export async function removeLeftoverTemp(place: Place): Promise<void> {
  * nothing outside it is touched; any other name in it is not ours, stays, and keeps the stage. True when it is gone.
  */
 async function removeStage(stageAbs: Buffer): Promise<boolean> {
-  const stage = await open(stageAbs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => null);
+  const stage = await fsPromises().open(stageAbs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => null);
   if (stage === null) return false;
   try {
-    await unlink(anchoredPaths ? `${PROC_FD}${stage.fd}/${STAGED_FILE_NAME}` : Buffer.concat([stageAbs, Buffer.from(`/${STAGED_FILE_NAME}`)])).catch(() => undefined);
-    await rmdir(stageAbs);
+    await fsPromises().unlink(anchoredPaths ? `${PROC_FD}${stage.fd}/${STAGED_FILE_NAME}` : Buffer.concat([stageAbs, Buffer.from(`/${STAGED_FILE_NAME}`)])).catch(() => undefined);
+    await fsPromises().rmdir(stageAbs);
     return true;
   } catch {
     return false;

@@ -1,5 +1,6 @@
 import { closeSync, constants, fchmodSync, fstatSync, mkdirSync, openSync, rmdirSync, unlinkSync } from 'node:fs';
-import { copyFile, open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { fsPromises } from '../fs/lazy-promises.js';
 import { tempName } from '../fs/temp-name.js';
 import { errCode } from '../fs/stat.js';
 import { PROC_FD } from './dir-anchors.js';
@@ -80,8 +81,8 @@ export function makeStage(targetDirAbs: Buffer, label: string): Stage {
  */
 export async function copyInto(stage: Stage, sourceFd: number): Promise<FileHandle> {
   try {
-    await copyFile(`${PROC_FD}${sourceFd}`, stage.fileAbs, constants.COPYFILE_EXCL);
-    return await open(stage.fileAbs, constants.O_RDWR | constants.O_NOFOLLOW);
+    await fsPromises().copyFile(`${PROC_FD}${sourceFd}`, stage.fileAbs, constants.COPYFILE_EXCL);
+    return await fsPromises().open(stage.fileAbs, constants.O_RDWR | constants.O_NOFOLLOW);
   } catch (e) {
     stage.remove();
     throw e;

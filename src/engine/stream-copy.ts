@@ -1,5 +1,5 @@
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, futimesSync, writeSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { fsPromises } from '../fs/lazy-promises.js';
 import { withEntry } from '../core/scanned.js';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, FileEntry, OwnerMeta, ScannedEntry, XattrMeta } from '../core/types.js';
@@ -67,7 +67,7 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
   done.catch(() => undefined);
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
-      const src = await open(sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
+      const src = await fsPromises().open(sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
         if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the source became a symlink since the scan`);
         throw new SourceReadError(`${label}: cannot read (${errCode(e)})`, errCode(e));
       });

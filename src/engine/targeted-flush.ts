@@ -1,5 +1,5 @@
 import { closeSync, constants, fsync, lstatSync, openSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { fsPromises } from '../fs/lazy-promises.js';
 import type { WrittenSide } from '../core/written-paths.js';
 import type { AbsPath, RelPath } from '../core/types.js';
 import { toBytes } from '../fs/paths.js';
@@ -105,7 +105,7 @@ export async function fsyncAbove(root: AbsPath): Promise<{ readonly dirs: number
   for (let end = bytes.lastIndexOf(0x2f); end >= 0; end = bytes.lastIndexOf(0x2f, end - 1)) {
     const dir = end === 0 ? Buffer.from('/') : bytes.subarray(0, end);
     try {
-      const fh = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+      const fh = await fsPromises().open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
       try {
         await fh.sync();
       } finally {

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { fsPromises } from '../fs/lazy-promises.js';
 import { constants } from 'node:fs';
 import type xxhashInit from 'xxhash-wasm';
 
@@ -82,7 +82,7 @@ export interface HashedFile {
  */
 export async function hashFile(path: Buffer, buffer: Buffer): Promise<HashedFile> {
   await loadHasher();
-  const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const fh = await fsPromises().open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const h = ready().create64();
     const half = buffer.length >>> 1;

@@ -45,6 +45,20 @@ describe('a command runs only the modules it uses', () => {
     expect(remote.has('child_process'), 'a remote sync did not load child_process').toBe(true);
   });
 
+  it('a no-op sync and status do not load node:fs/promises (readline and a dozen stream modules); a sync that hashes a changed file does', () => {
+    const sb = sandbox();
+    put(sb.src, 'a.txt', 'a');
+    put(sb.dst, 'a.txt', 'b');
+    // the first run meets a.txt on both sides with different content: it hashes both (src/hash/xxhash.ts), by FileHandle
+    const first = builtinsLoadedBy(['sync', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'first-builtins'));
+    expect(first.has('fs/promises'), 'a sync that hashed files did not load fs/promises').toBe(true);
+    const noop = builtinsLoadedBy(['sync', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'noop-builtins'));
+    expect(noop.has('fs'), 'the recorder sees built-ins').toBe(true);
+    expect(noop.has('fs/promises'), 'a no-op sync loaded fs/promises').toBe(false);
+    const status = builtinsLoadedBy(['status', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'status-builtins'));
+    expect(status.has('fs/promises'), 'status loaded fs/promises').toBe(false);
+  });
+
   it('a local sync and a local status run no remote-root module', () => {
     const sb = sandbox();
     put(sb.src, 'a.txt', 'a');
