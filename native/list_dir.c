@@ -1,7 +1,7 @@
 /*
  * listDir(fd): one directory's names and the lstat of each, read relative to the directory's descriptor (issue 11);
- * below it, four calls for the walk around it (openDirAt, closeFd, lstatErrno, xattrSizeAt), and one for a copy's
- * install (renameNoReplace). Node has no fstatat(2): its scan
+ * below it, four calls for the walk around it (openDirAt, closeFd, lstatErrno, xattrSizeAt), and two for a copy's
+ * install (renameNoReplace, renameExchange). Node has no fstatat(2): its scan
  * looked each name up by a path (`/proc/self/fd/N/name`, a bare name after chdir, or a checked absolute path,
  * src/scan/scan.ts), and built a BigIntStats object per entry, with 14
  * BigInts and 4 Dates, for the 8 numbers the scan keeps. Here each name is looked up with fstatat(2) on the
@@ -386,19 +386,12 @@ static int path_of(napi_env env, napi_value value, char *small, size_t small_siz
   return 0;
 }
 
-/*
- * renameNoReplace(from, to): renames `from` to `to` unless `to` exists (renameat2(2) with RENAME_NOREPLACE): 0, or a
- * negative errno (-EEXIST: something stands at `to`, left as it was). Paths are Buffers or binary strings, relative to
- * the working directory when not absolute. For a copy's new file (engine/copy-file.ts placeNew): one atomic call where
- * link(2) and unlink(2) took two, with a crash between them leaving the file under two names. A file system or kernel
- * without the flag answers -EINVAL, -ENOSYS or -EOPNOTSUPP (the caller then goes the link(2) way); so does every
- * system but Linux here.
- */
-static napi_value rename_no_replace(napi_env env, napi_callback_info info) {
+/* renameat2(2) of the call's two path arguments with `flags`: 0 or a negative errno; NULL after throwing `usage`. */
+static napi_value rename_with(napi_env env, napi_callback_info info, unsigned flags, const char *usage) {
   size_t argc = 2;
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, NULL, "renameNoReplace(from, to): two paths");
+    napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
   char small_from[1024], small_to[1024];
@@ -413,13 +406,38 @@ static napi_value rename_no_replace(napi_env env, napi_callback_info info) {
     return int_result(env, err);
   }
 #if defined(__linux__) && defined(SYS_renameat2)
-  int out = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */) == 0 ? 0 : -errno;
+  int out = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags) == 0 ? 0 : -errno;
 #else
+  (void)flags;
   int out = -ENOSYS;
 #endif
   if (from != small_from) free(from);
   if (to != small_to) free(to);
   return int_result(env, out);
+}
+
+/*
+ * renameNoReplace(from, to): renames `from` to `to` unless `to` exists (renameat2(2) with RENAME_NOREPLACE): 0, or a
+ * negative errno (-EEXIST: something stands at `to`, left as it was). Paths are Buffers or binary strings, relative to
+ * the working directory when not absolute. For a copy's new file (engine/copy-file.ts placeNew): one atomic call where
+ * link(2) and unlink(2) took two, with a crash between them leaving the file under two names. A file system or kernel
+ * without the flag answers -EINVAL, -ENOSYS or -EOPNOTSUPP (the caller then goes the link(2) way); so does every
+ * system but Linux here.
+ */
+static napi_value rename_no_replace(napi_env env, napi_callback_info info) {
+  return rename_with(env, info, 1 /* RENAME_NOREPLACE */, "renameNoReplace(from, to): two paths");
+}
+
+/*
+ * renameExchange(a, b): swaps the names `a` and `b` in one atomic call (renameat2(2) with RENAME_EXCHANGE): 0, or a
+ * negative errno (-ENOENT: one of them is missing, nothing changed). Paths as renameNoReplace takes them. For a copy
+ * that replaces a file (engine/copy-file.ts exchangeIntoPlace): rename(2) over the target would destroy whatever
+ * stood there at that instant, which may be a file put there after the last check; swapped, it stays, under the
+ * temp name, where the caller can look at it before anything is removed. A file system or kernel without the flag
+ * answers -EINVAL, -ENOSYS or -EOPNOTSUPP (the caller then renames as before); so does every system but Linux here.
+ */
+static napi_value rename_exchange(napi_env env, napi_callback_info info) {
+  return rename_with(env, info, 2 /* RENAME_EXCHANGE */, "renameExchange(a, b): two paths");
 }
 
 #ifdef __linux__
@@ -494,7 +512,7 @@ static napi_value xattr_size_at(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
-  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, xattr_fn;
+  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn;
   if (napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listDir", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openDirAt", NAPI_AUTO_LENGTH, open_dir_at, NULL, &open_fn) != napi_ok) return NULL;
@@ -505,6 +523,8 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "lstatErrno", lstat_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "renameNoReplace", NAPI_AUTO_LENGTH, rename_no_replace, NULL, &rename_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "renameNoReplace", rename_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "renameExchange", NAPI_AUTO_LENGTH, rename_exchange, NULL, &exchange_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "renameExchange", exchange_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "xattrSizeAt", NAPI_AUTO_LENGTH, xattr_size_at, NULL, &xattr_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "xattrSizeAt", xattr_fn) != napi_ok) return NULL;
   return exports;

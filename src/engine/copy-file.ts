@@ -21,7 +21,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { fsPromises } from '../fs/lazy-promises.js';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, OwnerMeta, ScannedEntry, StatId, XattrMeta } from '../core/types.js';
-import { nativeRenameNoReplace } from '../fs/native-listing.js';
+import { nativeRenameExchange, nativeRenameNoReplace } from '../fs/native-listing.js';
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
@@ -178,10 +178,12 @@ function copySmallFile(req: CopyRequest): CopyResult {
  * Where /proc is missing, the pipeline remains.
  */
 async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
-  const src = await fsPromises().open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
-    if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
-    throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
-  });
+  const src = await fsPromises()
+    .open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    .catch((e: unknown) => {
+      if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
+      throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
+    });
   try {
     const before = await src.stat({ bigint: true });
     const observedAt = nowNs();
@@ -201,7 +203,9 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
       const created = createTemp(req.targetDirAbs);
       tmpAbs = created.tmpAbs;
       // O_NOFOLLOW: a symlink planted at the temp name in the meantime is refused, not written through
-      tmp = await fsPromises().open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW).finally(() => closeSync(created.fd));
+      tmp = await fsPromises()
+        .open(tmpAbs, constants.O_RDWR | constants.O_NOFOLLOW)
+        .finally(() => closeSync(created.fd));
     }
     let keep = false;
     try {
@@ -273,6 +277,8 @@ export function ownedAsRecorded(fd: number, meta: OwnerMeta, mode: number, st: B
 /** Removes a temp file that will not be installed (it may be gone already). */
 export function discardTemp(tmpAbs: Buffer): void {
   try {
+    const ours = swappedTemps.get(tmpAbs);
+    if (ours !== undefined && lstatSync(tmpAbs, { bigint: true, throwIfNoEntry: false })?.ino !== ours) return; // not ours (exchangeIntoPlace): never removed
     unlinkSync(tmpAbs);
   } catch {
     // already gone
@@ -304,7 +310,80 @@ export function renameIntoPlace(req: RenameGuard, tmpAbs: Buffer): void {
   assertExpected(req.targetAbs, req.expect, req.label);
   req.keepReplaced();
   stillInside(req);
+  if (exchangeIntoPlace(tmpAbs, req.targetAbs, req.expect, req.label)) return;
   renameSync(tmpAbs, req.targetAbs);
+}
+
+/**
+ * Puts the temp file at the target by swapping the two names (renameat2(2) with RENAME_EXCHANGE, through the addon),
+ * then looks at what came out: rename(2) over the target would destroy whatever stood there at that instant, and
+ * between the stale check and the rename someone may have put a new file there by rename (an editor's save, another
+ * tool's copy), which would be lost without a trace. Swapped, it stands at the temp name. When it is the file the
+ * check passed (same inode, kind, size and mtime; not the ctime, which keepReplaced's link into the trash changes),
+ * that name is removed: the same end as a rename over it. Anything else is put back at the target by a second swap,
+ * and the install fails as stale (the caller drops the temp file): the next run sees the new file and decides.
+ * Should a third file have landed at the target between the two swaps, the temp name holds it afterwards; it is then
+ * given a name that no run removes (keptAside), never unlinked. An in-place rewrite of the checked file in the last
+ * instant is kept as before: the trash's link is the same inode. False where the addon or the file system cannot
+ * swap names (a directory expected there, TSYNC_NATIVE=0, a kernel or file system without the flag): the caller
+ * renames, and keeps that instant (docs/RELIABILITY.md).
+ */
+export function exchangeIntoPlace(tmpAbs: Buffer, targetAbs: Buffer, expect: NonNullable<Expectation>, label: string): boolean {
+  const exchange = nativeRenameExchange();
+  // a directory is never renamed over (rename(2) refuses it): swapped, it would stand at a temp name
+  if (exchange === null || expect.kind === 'dir') return false;
+  const ours = lstatSync(tmpAbs, { bigint: true }).ino;
+  const outcome = exchange(tmpAbs, targetAbs);
+  if (outcome === 'unsupported') return false;
+  swappedTemps.set(tmpAbs, ours);
+  if (outcome === 'missing') {
+    // the target went away after the check (the temp name is ours, and there): take the free name without replacing anything
+    placeNew(tmpAbs, targetAbs, label);
+    return true;
+  }
+  const out = lstatSync(tmpAbs, { bigint: true, throwIfNoEntry: false });
+  if (out === undefined) return true; // removed meanwhile by someone else: nothing of theirs to keep
+  if (isChecked(out, expect)) {
+    // the checked file's name, as a rename over it would have ended it (keepReplaced's link, if any, keeps the file)
+    try {
+      unlinkSync(tmpAbs);
+    } catch {
+      // gone already; a name that cannot be removed now is a leftover the next scan removes
+    }
+    return true;
+  }
+  // someone's file, put there since the check: back where it was, and ours out again
+  try {
+    exchange(tmpAbs, targetAbs);
+  } finally {
+    const back = lstatSync(tmpAbs, { bigint: true, throwIfNoEntry: false });
+    if (back !== undefined && back.ino !== ours) keptAside(tmpAbs, label);
+  }
+  throw new StaleTargetError(`${label} was replaced since the scan`);
+}
+
+/**
+ * Temp names an exchange swapped (exchangeIntoPlace), with the inode of the temp file made under each: such a name
+ * may hold someone else's file afterwards, and discardTemp removes it only while it holds ours.
+ */
+const swappedTemps = new WeakMap<Buffer, bigint>();
+
+/** Whether `st` is the entry the stale check passed: its inode, kind, size and mtime (its ctime moves when the trash links it). */
+function isChecked(st: BigIntStats, expect: NonNullable<Expectation>): boolean {
+  const kind = st.isFile() ? 'file' : st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'special';
+  return kind === expect.kind && st.ino === expect.ino && st.mtimeNs === expect.mtimeNs && Number(st.size) === expect.size;
+}
+
+/**
+ * A file someone put at the target while this install swapped names twice, now at the temp name: a temp name is
+ * removed by the next scan (a leftover), so it takes a name of tsync's own that no run removes or syncs, beside the
+ * target, and the error says where. Never overwrites: the name is a fresh one, taken without replacing anything.
+ */
+function keptAside(tmpAbs: Buffer, label: string): never {
+  const slash = tmpAbs.lastIndexOf(0x2f);
+  const kept = Buffer.concat([tmpAbs.subarray(0, slash + 1), Buffer.from(`.tsync-kept-${tempName().slice('.tsync-tmp-'.length)}`, 'latin1')]);
+  placeNew(tmpAbs, kept, label);
+  throw new StaleTargetError(`${label} was replaced twice while it was installed; the other version is kept as ${kept.subarray(slash + 1).toString('latin1')} beside it`);
 }
 
 /** What link(2) answers on a file system that has no hard links (vfat, exFAT, some FUSE and network ones). */

@@ -1,8 +1,8 @@
-import { lstatSync, linkSync, renameSync, unlinkSync } from 'node:fs';
+import { lstatSync, linkSync, renameSync } from 'node:fs';
 import type { Expectation, ScannedEntry } from '../core/types.js';
 import { nowNs, statIdOf } from '../fs/stat.js';
 import { tempName } from '../fs/temp-name.js';
-import { placeNew } from './copy-file.js';
+import { discardTemp, exchangeIntoPlace, placeNew } from './copy-file.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 
 export interface LinkRequest {
@@ -51,16 +51,14 @@ export function linkAtomic(req: LinkRequest): ScannedEntry {
     } else {
       assertExpected(req.targetAbs, req.expect, req.label);
       req.keepReplaced();
-      renameSync(tmpAbs, req.targetAbs);
+      // swapped where the addon can (copy-file.ts exchangeIntoPlace: a file renamed onto the target meanwhile stays)
+      if (!exchangeIntoPlace(tmpAbs, req.targetAbs, req.expect, req.label)) renameSync(tmpAbs, req.targetAbs);
     }
     renamed = true;
   } finally {
-    // rename() between two names of one inode does nothing and succeeds: the temp name may still be there
-    try {
-      if (!renamed || lstatSync(tmpAbs, { throwIfNoEntry: false }) !== undefined) unlinkSync(tmpAbs);
-    } catch {
-      // already gone
-    }
+    // rename() between two names of one inode does nothing and succeeds: the temp name may still be there (and
+    // after a swap it is removed only while it is ours: discardTemp)
+    if (!renamed || lstatSync(tmpAbs, { throwIfNoEntry: false }) !== undefined) discardTemp(tmpAbs);
   }
   const after = lstatSync(req.targetAbs, { bigint: true });
   if (after.ino !== req.linkTo.ino) throw new StaleTargetError(`${req.label}: replaced while it was linked`);

@@ -75,6 +75,9 @@ export interface NativeDirOpener {
 /** native/list_dir.c's renameNoReplace: renameat2(2) with RENAME_NOREPLACE; 0 or a negative errno. */
 type RenameNoReplace = (from: Uint8Array, to: Uint8Array) => number;
 
+/** native/list_dir.c's renameExchange: renameat2(2) with RENAME_EXCHANGE; 0 or a negative errno. */
+type RenameExchange = (a: Uint8Array, b: Uint8Array) => number;
+
 /** native/list_dir.c's xattrSizeAt: the size of the xattr name list of `name` in the directory `dirFd` holds, or a negative errno. */
 type XattrSizeAt = (dirFd: number, name: string, throughProc?: boolean) => number;
 
@@ -83,6 +86,7 @@ interface Loaded {
   readonly lister: NativeLister | null;
   readonly dirs: DirCalls | null;
   readonly renameNoReplace: RenameNoReplace | null;
+  readonly renameExchange: RenameExchange | null;
   readonly xattrSizeAt: XattrSizeAt | null;
 }
 
@@ -99,7 +103,7 @@ export function addonPath(): string {
 function load(): Loaded {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
-  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null, xattrSizeAt: null };
+  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null };
   else {
     try {
       const addon = createRequire(import.meta.url)(path) as {
@@ -108,13 +112,15 @@ function load(): Loaded {
         closeFd?: unknown;
         lstatErrno?: unknown;
         renameNoReplace?: unknown;
+        renameExchange?: unknown;
         xattrSizeAt?: unknown;
       };
       if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
       const dirs = typeof addon.openDirAt === 'function' && typeof addon.closeFd === 'function' && typeof addon.lstatErrno === 'function' ? (addon as DirCalls) : null;
       const renameNoReplace = typeof addon.renameNoReplace === 'function' ? (addon.renameNoReplace as RenameNoReplace) : null;
+      const renameExchange = typeof addon.renameExchange === 'function' ? (addon.renameExchange as RenameExchange) : null;
       const xattrSizeAt = typeof addon.xattrSizeAt === 'function' ? (addon.xattrSizeAt as XattrSizeAt) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, xattrSizeAt };
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
       loaded = {
@@ -122,6 +128,7 @@ function load(): Loaded {
         lister: null,
         dirs: null,
         renameNoReplace: null,
+        renameExchange: null,
         xattrSizeAt: null,
       };
     }
@@ -228,11 +235,38 @@ export function nativeRenameNoReplace(): ((from: Uint8Array, to: Uint8Array) => 
 let noReplace: ((from: Uint8Array, to: Uint8Array) => NoReplaceOutcome) | undefined;
 
 function outcomeOf(r: number): NoReplaceOutcome {
-  if (r === 0) return 'renamed';
+  return renameOutcome(r, 'renamed', 'EEXIST', 'exists');
+}
+
+/** A renameat2(2) call's answer `r`: `done`, `expected` for the one errno its caller handles, 'unsupported' (NO_FLAG); else a NativeCallError. */
+function renameOutcome<Done extends string, Expected extends string>(r: number, done: Done, errno: string, expected: Expected): Done | Expected | 'unsupported' {
+  if (r === 0) return done;
   const code = getSystemErrorName(r);
-  if (code === 'EEXIST') return 'exists';
+  if (code === errno) return expected;
   if (NO_FLAG.has(code)) return 'unsupported';
   throw new NativeCallError(code, 'rename');
+}
+
+/** The outcome of renameExchange: done, one of the two names missing (nothing changed), or the flag not supported there. */
+export type ExchangeOutcome = 'exchanged' | 'missing' | 'unsupported';
+
+/**
+ * Swaps the names `a` and `b` in one atomic call (renameat2(2) with RENAME_EXCHANGE); null where the addon is not in
+ * use. 'missing' where either name is gone (ENOENT: nothing changed), 'unsupported' where the kernel or file system
+ * lacks the flag (as for RENAME_NOREPLACE); any other failure throws a NativeCallError.
+ */
+export function nativeRenameExchange(): ((a: Uint8Array, b: Uint8Array) => ExchangeOutcome) | null {
+  if (switchedOff()) return null;
+  const exchange = load().renameExchange;
+  if (exchange === null) return null;
+  swap ??= (a, b) => exchangeOutcomeOf(exchange(a, b));
+  return swap;
+}
+
+let swap: ((a: Uint8Array, b: Uint8Array) => ExchangeOutcome) | undefined;
+
+function exchangeOutcomeOf(r: number): ExchangeOutcome {
+  return renameOutcome(r, 'exchanged', 'ENOENT', 'missing');
 }
 
 /**

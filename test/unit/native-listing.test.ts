@@ -14,6 +14,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  renameSync,
   rmSync,
   symlinkSync,
   truncateSync,
@@ -23,8 +24,19 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListingError, listingKind, nativeDirOpener, nativeNoEntry, nativeRenameNoReplace, NUMBERS_PER_NAME, nativeLister, TIMES_PER_NAME } from '../../src/fs/native-listing.js';
-import { placeNew } from '../../src/engine/copy-file.js';
+import {
+  ListingError,
+  listingKind,
+  nativeDirOpener,
+  nativeNoEntry,
+  nativeRenameExchange,
+  nativeRenameNoReplace,
+  NUMBERS_PER_NAME,
+  nativeLister,
+  TIMES_PER_NAME,
+} from '../../src/fs/native-listing.js';
+import { discardTemp, placeNew, renameIntoPlace } from '../../src/engine/copy-file.js';
+import { statIdOf } from '../../src/fs/stat.js';
 import { StaleTargetError } from '../../src/engine/guards.js';
 
 const made: string[] = [];
@@ -215,6 +227,62 @@ describe('the native listing', () => {
     }
   });
 
+  it('swaps two names in one call, whatever stands at each (renameat2 with RENAME_EXCHANGE)', () => {
+    const root = temp();
+    const exchange = nativeRenameExchange();
+    if (exchange === null) throw new Error('no native listing');
+    const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
+    writeFileSync(join(root, 'a'), 'a');
+    writeFileSync(join(root, 'b'), 'b');
+    mkdirSync(join(root, 'dir'));
+    expect(exchange(at('a'), at('b'))).toBe('exchanged');
+    expect([readFileSync(join(root, 'a'), 'utf8'), readFileSync(join(root, 'b'), 'utf8')]).toEqual(['b', 'a']);
+    // a file and a directory swap too (which is why a copy never swaps with a directory expected: copy-file.ts)
+    expect(exchange(at('a'), at('dir'))).toBe('exchanged');
+    expect([lstatSync(join(root, 'a')).isDirectory(), readFileSync(join(root, 'dir'), 'utf8')]).toEqual([true, 'b']);
+    // either name missing: nothing changes
+    expect(exchange(at('b'), at('gone'))).toBe('missing');
+    expect(exchange(at('gone'), at('b'))).toBe('missing');
+    expect(readdirSync(root).sort()).toEqual(['a', 'b', 'dir']);
+  });
+
+  it('replaces a file by swapping: what is swapped out is removed only when it is the file the check passed (engine/copy-file.ts renameIntoPlace)', () => {
+    const before = process.env.TSYNC_NATIVE;
+    try {
+      for (const native of ['1', '0']) {
+        process.env.TSYNC_NATIVE = native;
+        const root = temp();
+        const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
+        const guard = (keepReplaced: () => void) => {
+          writeFileSync(join(root, 'target'), 'as scanned');
+          const st = lstatSync(join(root, 'target'), { bigint: true });
+          writeFileSync(join(root, 'tmp'), 'copy');
+          return { targetAbs: at('target'), expect: { ...statIdOf(st), kind: 'file' as const }, label: 'target', beforeRename: () => undefined, keepReplaced };
+        };
+        // the file the check passed: replaced, as a rename over it does, and no name of it is left
+        renameIntoPlace(
+          guard(() => undefined),
+          at('tmp'),
+        );
+        expect([native, readFileSync(join(root, 'target'), 'utf8'), readdirSync(root)]).toEqual([native, 'copy', ['target']]);
+        if (native === '0') continue; // rename(2) over the target: the instant stays open without the addon (docs/RELIABILITY.md)
+        // someone's file renamed onto the target after the check, at the last instant (keepReplaced runs right
+        // before the swap: the one moment a test cannot reach from outside): it stays, and the install is stale
+        writeFileSync(join(root, 'saved'), 'saved by an editor meanwhile');
+        const raced = guard(() => renameSync(join(root, 'saved'), join(root, 'target')));
+        expect(() => renameIntoPlace(raced, at('tmp'))).toThrow(StaleTargetError);
+        expect(readFileSync(join(root, 'target'), 'utf8')).toBe('saved by an editor meanwhile');
+        // our copy is back at the temp name, where the caller drops it (discardTemp: it is ours)
+        expect(readFileSync(join(root, 'tmp'), 'utf8')).toBe('copy');
+        discardTemp(at('tmp'));
+        expect(readdirSync(root)).toEqual(['target']);
+      }
+    } finally {
+      if (before === undefined) delete process.env.TSYNC_NATIVE;
+      else process.env.TSYNC_NATIVE = before;
+    }
+  });
+
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
     const before = process.env.TSYNC_NATIVE;
     process.env.TSYNC_NATIVE = '0';
@@ -223,6 +291,7 @@ describe('the native listing', () => {
       expect(nativeDirOpener()).toBeNull();
       expect(nativeNoEntry()).toBeNull();
       expect(nativeRenameNoReplace()).toBeNull();
+      expect(nativeRenameExchange()).toBeNull();
       expect(listingKind()).toEqual({ native: false, why: 'off (TSYNC_NATIVE=0)' });
     } finally {
       if (before === undefined) delete process.env.TSYNC_NATIVE;
