@@ -18,10 +18,12 @@ import { alternatingBuffers } from './read-buffers.js';
 export type FileExpectation = NonNullable<Expectation> & { readonly kind: 'file' };
 
 async function openAsScanned(abs: Buffer, expect: FileExpectation, label: string): Promise<{ fh: FileHandle; before: BigIntStats }> {
-  const fh = await fsPromises().open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
-    if (errCode(e) === 'ENOENT' || errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the file to update changed since the scan`);
-    throw e;
-  });
+  const fh = await fsPromises()
+    .open(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    .catch((e: unknown) => {
+      if (errCode(e) === 'ENOENT' || errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the file to update changed since the scan`);
+      throw e;
+    });
   try {
     const before = await fh.stat({ bigint: true });
     if (!before.isFile() || !sameStat(statIdOf(before), expect as StatId)) throw new StaleTargetError(`${label}: the file to update changed since the scan`);

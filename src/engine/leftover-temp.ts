@@ -16,7 +16,9 @@ import { STAGED_FILE_NAME } from './staged-copy.js';
  */
 export async function removeLeftoverTemp(place: Place): Promise<void> {
   const flags = constants.O_RDONLY | constants.O_DIRECTORY | (anchoredPaths ? 0 : constants.O_NOFOLLOW);
-  const dir = await fsPromises().open(place.dirFdPath, flags).catch(() => null);
+  const dir = await fsPromises()
+    .open(place.dirFdPath, flags)
+    .catch(() => null);
   try {
     const before = await dir?.stat({ bigint: true }).catch(() => undefined);
     try {
@@ -37,10 +39,14 @@ export async function removeLeftoverTemp(place: Place): Promise<void> {
  * nothing outside it is touched; any other name in it is not ours, stays, and keeps the stage. True when it is gone.
  */
 async function removeStage(stageAbs: Buffer): Promise<boolean> {
-  const stage = await fsPromises().open(stageAbs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(() => null);
+  const stage = await fsPromises()
+    .open(stageAbs, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+    .catch(() => null);
   if (stage === null) return false;
   try {
-    await fsPromises().unlink(anchoredPaths ? `${PROC_FD}${stage.fd}/${STAGED_FILE_NAME}` : Buffer.concat([stageAbs, Buffer.from(`/${STAGED_FILE_NAME}`)])).catch(() => undefined);
+    await fsPromises()
+      .unlink(anchoredPaths ? `${PROC_FD}${stage.fd}/${STAGED_FILE_NAME}` : Buffer.concat([stageAbs, Buffer.from(`/${STAGED_FILE_NAME}`)]))
+      .catch(() => undefined);
     await fsPromises().rmdir(stageAbs);
     return true;
   } catch {

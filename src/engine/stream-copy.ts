@@ -67,10 +67,12 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
   done.catch(() => undefined);
   async function* chunks(): AsyncGenerator<Buffer> {
     try {
-      const src = await fsPromises().open(sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch((e: unknown) => {
-        if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the source became a symlink since the scan`);
-        throw new SourceReadError(`${label}: cannot read (${errCode(e)})`, errCode(e));
-      });
+      const src = await fsPromises()
+        .open(sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+        .catch((e: unknown) => {
+          if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the source became a symlink since the scan`);
+          throw new SourceReadError(`${label}: cannot read (${errCode(e)})`, errCode(e));
+        });
       try {
         const before = await src.stat({ bigint: true });
         const observedAt = nowNs();
