@@ -207,24 +207,17 @@ describe('the native listing', () => {
   });
 
   it('is what places a new file, with or without the addon: a name taken meanwhile is never replaced (engine/copy-file.ts placeNew)', () => {
-    const before = process.env.TSYNC_NATIVE;
-    try {
-      for (const native of ['1', '0']) {
-        process.env.TSYNC_NATIVE = native;
-        const root = temp();
-        const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
-        writeFileSync(join(root, 'tmp'), 'copy');
-        writeFileSync(join(root, 'taken'), 'made after the scan');
-        expect(() => placeNew(at('tmp'), at('taken'), 'taken')).toThrow(StaleTargetError);
-        expect(readFileSync(join(root, 'taken'), 'utf8')).toBe('made after the scan');
-        placeNew(at('tmp'), at('free'), 'free');
-        expect([native, readdirSync(root).sort()]).toEqual([native, ['free', 'taken']]);
-        expect(readFileSync(join(root, 'free'), 'utf8')).toBe('copy');
-      }
-    } finally {
-      if (before === undefined) delete process.env.TSYNC_NATIVE;
-      else process.env.TSYNC_NATIVE = before;
-    }
+    withAndWithoutAddon((native) => {
+      const root = temp();
+      const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
+      writeFileSync(join(root, 'tmp'), 'copy');
+      writeFileSync(join(root, 'taken'), 'made after the scan');
+      expect(() => placeNew(at('tmp'), at('taken'), 'taken')).toThrow(StaleTargetError);
+      expect(readFileSync(join(root, 'taken'), 'utf8')).toBe('made after the scan');
+      placeNew(at('tmp'), at('free'), 'free');
+      expect([native, readdirSync(root).sort()]).toEqual([native, ['free', 'taken']]);
+      expect(readFileSync(join(root, 'free'), 'utf8')).toBe('copy');
+    });
   });
 
   it('swaps two names in one call, whatever stands at each (renameat2 with RENAME_EXCHANGE)', () => {
@@ -247,40 +240,33 @@ describe('the native listing', () => {
   });
 
   it('replaces a file by swapping: what is swapped out is removed only when it is the file the check passed (engine/copy-file.ts renameIntoPlace)', () => {
-    const before = process.env.TSYNC_NATIVE;
-    try {
-      for (const native of ['1', '0']) {
-        process.env.TSYNC_NATIVE = native;
-        const root = temp();
-        const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
-        const guard = (keepReplaced: () => void) => {
-          writeFileSync(join(root, 'target'), 'as scanned');
-          const st = lstatSync(join(root, 'target'), { bigint: true });
-          writeFileSync(join(root, 'tmp'), 'copy');
-          return { targetAbs: at('target'), expect: { ...statIdOf(st), kind: 'file' as const }, label: 'target', beforeRename: () => undefined, keepReplaced };
-        };
-        // the file the check passed: replaced, as a rename over it does, and no name of it is left
-        renameIntoPlace(
-          guard(() => undefined),
-          at('tmp'),
-        );
-        expect([native, readFileSync(join(root, 'target'), 'utf8'), readdirSync(root)]).toEqual([native, 'copy', ['target']]);
-        if (native === '0') continue; // rename(2) over the target: the instant stays open without the addon (docs/RELIABILITY.md)
-        // someone's file renamed onto the target after the check, at the last instant (keepReplaced runs right
-        // before the swap: the one moment a test cannot reach from outside): it stays, and the install is stale
-        writeFileSync(join(root, 'saved'), 'saved by an editor meanwhile');
-        const raced = guard(() => renameSync(join(root, 'saved'), join(root, 'target')));
-        expect(() => renameIntoPlace(raced, at('tmp'))).toThrow(StaleTargetError);
-        expect(readFileSync(join(root, 'target'), 'utf8')).toBe('saved by an editor meanwhile');
-        // our copy is back at the temp name, where the caller drops it (discardTemp: it is ours)
-        expect(readFileSync(join(root, 'tmp'), 'utf8')).toBe('copy');
-        discardTemp(at('tmp'));
-        expect(readdirSync(root)).toEqual(['target']);
-      }
-    } finally {
-      if (before === undefined) delete process.env.TSYNC_NATIVE;
-      else process.env.TSYNC_NATIVE = before;
-    }
+    withAndWithoutAddon((native) => {
+      const root = temp();
+      const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
+      const guard = (keepReplaced: () => void) => {
+        writeFileSync(join(root, 'target'), 'as scanned');
+        const st = lstatSync(join(root, 'target'), { bigint: true });
+        writeFileSync(join(root, 'tmp'), 'copy');
+        return { targetAbs: at('target'), expect: { ...statIdOf(st), kind: 'file' as const }, label: 'target', beforeRename: () => undefined, keepReplaced };
+      };
+      // the file the check passed: replaced, as a rename over it does, and no name of it is left
+      renameIntoPlace(
+        guard(() => undefined),
+        at('tmp'),
+      );
+      expect([native, readFileSync(join(root, 'target'), 'utf8'), readdirSync(root)]).toEqual([native, 'copy', ['target']]);
+      if (native === '0') return; // rename(2) over the target: the instant stays open without the addon (docs/RELIABILITY.md)
+      // someone's file renamed onto the target after the check, at the last instant (keepReplaced runs right
+      // before the swap: the one moment a test cannot reach from outside): it stays, and the install is stale
+      writeFileSync(join(root, 'saved'), 'saved by an editor meanwhile');
+      const raced = guard(() => renameSync(join(root, 'saved'), join(root, 'target')));
+      expect(() => renameIntoPlace(raced, at('tmp'))).toThrow(StaleTargetError);
+      expect(readFileSync(join(root, 'target'), 'utf8')).toBe('saved by an editor meanwhile');
+      // our copy is back at the temp name, where the caller drops it (discardTemp: it is ours)
+      expect(readFileSync(join(root, 'tmp'), 'utf8')).toBe('copy');
+      discardTemp(at('tmp'));
+      expect(readdirSync(root)).toEqual(['target']);
+    });
   });
 
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
@@ -300,3 +286,17 @@ describe('the native listing', () => {
     expect(nativeLister()).not.toBeNull();
   });
 });
+
+/** Runs `check` with the addon in use (TSYNC_NATIVE=1), then without it (0), and puts the variable back. */
+function withAndWithoutAddon(check: (native: string) => void): void {
+  const before = process.env.TSYNC_NATIVE;
+  try {
+    for (const native of ['1', '0']) {
+      process.env.TSYNC_NATIVE = native;
+      check(native);
+    }
+  } finally {
+    if (before === undefined) delete process.env.TSYNC_NATIVE;
+    else process.env.TSYNC_NATIVE = before;
+  }
+}
