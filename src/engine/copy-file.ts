@@ -25,7 +25,7 @@ import { nativeRenameExchange, nativeRenameNoReplace } from '../fs/native-listin
 import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
-import { tempName } from '../fs/temp-name.js';
+import { keptName, tempName } from '../fs/temp-name.js';
 import { enterDirOf } from '../fs/work-dir.js';
 import { anchoredPaths } from './dir-anchors.js';
 import { sparseCopy, writeSkippingZeros } from './sparse-copy.js';
@@ -381,7 +381,7 @@ function isChecked(st: BigIntStats, expect: NonNullable<Expectation>): boolean {
  */
 function keptAside(tmpAbs: Buffer, label: string): never {
   const slash = tmpAbs.lastIndexOf(0x2f);
-  const kept = Buffer.concat([tmpAbs.subarray(0, slash + 1), Buffer.from(`.tsync-kept-${tempName().slice('.tsync-tmp-'.length)}`, 'latin1')]);
+  const kept = Buffer.concat([tmpAbs.subarray(0, slash + 1), Buffer.from(keptName(), 'latin1')]);
   placeNew(tmpAbs, kept, label);
   throw new StaleTargetError(`${label} was replaced twice while it was installed; the other version is kept as ${kept.subarray(slash + 1).toString('latin1')} beside it`);
 }

@@ -27,6 +27,16 @@ export function tempName(tag = ''): string {
   return `${TEMP_PREFIX}${process.pid}-${thread}${tag}${counter.toString(36)}`;
 }
 
+/**
+ * A name of tsync's own (it starts with `.tsync`: never synced) that is not a temp name (no run removes it as a
+ * leftover), unique as tempName's are: for a file someone else left at one of our temp names, which must be kept
+ * (engine/copy-file.ts keptAside).
+ */
+export function keptName(): string {
+  counter += 1;
+  return `.tsync-kept-${process.pid}-${thread}${counter.toString(36)}`;
+}
+
 /** Before 2026-11-22 the ctime probe had a name of its own; a killed run could leave one behind. */
 const OLD_PROBE_PREFIX = '.tsync-probe-';
 

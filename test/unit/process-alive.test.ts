@@ -3,7 +3,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { isRunning } from '../../src/fs/process-alive.js';
-import { isLeftoverTemp } from '../../src/fs/temp-name.js';
+import { isOwnName } from '../../src/core/paths.js';
+import { isLeftoverTemp, isTempName, keptName } from '../../src/fs/temp-name.js';
 import { makeZombie } from '../helpers/zombie.js';
 
 function exitedPid(): number {
@@ -25,5 +26,16 @@ describe('isRunning', () => {
     } finally {
       zombie.end();
     }
+  });
+});
+
+describe('a kept name (engine/copy-file.ts keptAside)', () => {
+  it("is one of tsync's own names, never a temp name, so no run removes it even once its writer is gone", () => {
+    const name = keptName();
+    expect(isOwnName(name)).toBe(true);
+    expect(isTempName(name)).toBe(false);
+    const ofExited = name.replace(String(process.pid), String(exitedPid()));
+    expect(isLeftoverTemp(ofExited)).toBe(false);
+    expect(keptName()).not.toBe(name);
   });
 });
