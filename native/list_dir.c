@@ -1,7 +1,7 @@
 /*
  * listDir(fd): one directory's names and the lstat of each, read relative to the directory's descriptor (issue 11);
  * below it, four calls for the walk around it (openDirAt, closeFd, lstatErrno, xattrSizeAt), and two for a copy's
- * install (renameNoReplace, renameExchange). Node has no fstatat(2): its scan
+ * install (renameNoReplace, renameExchange); copy_small.c adds a small file's copy in one call (copySmall, xxh64). Node has no fstatat(2): its scan
  * looked each name up by a path (`/proc/self/fd/N/name`, a bare name after chdir, or a checked absolute path,
  * src/scan/scan.ts), and built a BigIntStats object per entry, with 14
  * BigInts and 4 Dates, for the 8 numbers the scan keeps. Here each name is looked up with fstatat(2) on the
@@ -29,6 +29,8 @@
 #include <sys/syscall.h>
 #endif
 #include <unistd.h>
+
+#include "napi_args.h"
 
 #ifdef __APPLE__
 /* macOS names the timespec fields of struct stat differently (tsync does not use this listing there, see the README's
@@ -511,8 +513,14 @@ static napi_value xattr_size_at(napi_env env, napi_callback_info info) {
   return int_result(env, out);
 }
 
+int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size, char **text, size_t *len) {
+  return path_of(env, value, small, small_size, text, len);
+}
+
+napi_value tsync_int_result(napi_env env, int value) { return int_result(env, value); }
+
 NAPI_MODULE_INIT() {
-  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn;
+  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, hash_fn;
   if (napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listDir", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openDirAt", NAPI_AUTO_LENGTH, open_dir_at, NULL, &open_fn) != napi_ok) return NULL;
@@ -527,5 +535,9 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "renameExchange", exchange_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "xattrSizeAt", NAPI_AUTO_LENGTH, xattr_size_at, NULL, &xattr_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "xattrSizeAt", xattr_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "copySmall", NAPI_AUTO_LENGTH, tsync_copy_small, NULL, &copy_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "copySmall", copy_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "xxh64", NAPI_AUTO_LENGTH, tsync_xxh64_of, NULL, &hash_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "xxh64", hash_fn) != napi_ok) return NULL;
   return exports;
 }

@@ -21,9 +21,10 @@ import type { FileHandle } from 'node:fs/promises';
 import { fsPromises } from '../fs/lazy-promises.js';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, OwnerMeta, ScannedEntry, StatId, XattrMeta } from '../core/types.js';
-import { nativeRenameExchange, nativeRenameNoReplace } from '../fs/native-listing.js';
-import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
-import { hashBytes, hasherLoaded, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
+import { COPY_OUT, CopySmallStage, NativeCallError, nativeCopySmall, nativeRenameExchange, nativeRenameNoReplace, type NativeSmallCopy } from '../fs/native-listing.js';
+import { getSystemErrorName } from 'node:util';
+import { errCode, isSparse, nowNs, statIdFrom, statIdOf } from '../fs/stat.js';
+import { hashBytes, hasherLoaded, hexOf, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { keptName, tempName } from '../fs/temp-name.js';
 import { enterDirOf } from '../fs/work-dir.js';
@@ -125,6 +126,11 @@ function openSource(req: CopyRequest): { fd: number; before: BigIntStats; observ
 }
 
 function copySmallFile(req: CopyRequest): CopyResult {
+  const native = nativeCopySmall();
+  if (native !== null) {
+    const copied = copySmallNatively(req, native);
+    if (copied !== null) return copied;
+  }
   const { fd: src, before, observedAt } = openSource(req);
   try {
     // Read the size fstat gave (one read for nearly every file), without a further read to see EOF: a
@@ -165,6 +171,81 @@ function copySmallFile(req: CopyRequest): CopyResult {
     });
   } finally {
     closeSync(src);
+  }
+}
+
+/** copySmall's answers (native/copy_small.c): one array per thread, filled by each call. */
+const copyOut = new BigInt64Array(COPY_OUT.length);
+
+/**
+ * copySmallFile's calls up to the temp file made in one call of the addon (native/copy_small.c: open, fstat, read,
+ * hash, create, write, fstat again, the racy re-read, the times), then the same ending as installTemp: owner and
+ * xattrs, mode, the checks and the rename. Null where the addon leaves the file to the JavaScript copy (holes to
+ * keep, or grown past the buffer since the scan): nothing was made then. The source's stat is checked against the
+ * scan after the call rather than before the read: a source changed since the scan leaves nothing behind either (the
+ * temp file is removed) and is stale as before.
+ */
+function copySmallNatively(req: CopyRequest, native: NativeSmallCopy): CopyResult | null {
+  const site = installSite(req);
+  const out = copyOut;
+  for (let attempt = 0; ; attempt++) {
+    const tmpAbs = Buffer.concat([site.dirAbs, SLASH, Buffer.from(tempName(), 'latin1')]);
+    const fd = native.copy(req.sourceAbs, tmpAbs, smallBuffer, out, Number(req.sourceRacyWindowNs));
+    if (fd >= 0) return installCopied(req, site, tmpAbs, fd, out, native);
+    const stage = Number(out[COPY_OUT.stage]);
+    const code = getSystemErrorName(fd);
+    // a name taken (a stale leftover): another one, as createTemp does
+    if (stage === CopySmallStage.createTemp && code === 'EEXIST' && attempt < 16) continue;
+    if (stage === CopySmallStage.notHere) return null;
+    throw copyFailure(req, stage, code, out);
+  }
+}
+
+/** The error of a native copy that stopped at `stage` (copySmallNatively), as the JavaScript copy throws it at the same point. */
+function copyFailure(req: CopyRequest, stage: number, code: string, out: BigInt64Array): Error {
+  if (stage === CopySmallStage.openSource) {
+    return code === 'ELOOP' ? new StaleTargetError(`${req.label}: the source became a symlink since the scan`) : new SourceReadError(`${req.label}: cannot read (${code})`, code);
+  }
+  if (stage === CopySmallStage.notAFile || (stage === CopySmallStage.changed && !sameSource(sourceStatOf(out), req.source.stat))) {
+    return new StaleTargetError(`${req.label}: the source changed since the scan`);
+  }
+  if (stage === CopySmallStage.changed) return new SourceChangedError(`${req.label}: the source changed while it was copied`);
+  return new NativeCallError(code, stage === CopySmallStage.createTemp ? 'open' : 'copy');
+}
+
+/** The source's stat as copySmall's fstat gave it. */
+function sourceStatOf(out: BigInt64Array): StatId {
+  const o = COPY_OUT;
+  return statIdFrom(
+    BigInt.asUintN(64, out[o.ino] ?? 0n),
+    out[o.ctime] ?? 0n,
+    Number(out[o.size]),
+    out[o.mtime] ?? 0n,
+    Number(out[o.nlink]),
+    Number(out[o.blocks]),
+    Number(out[o.mode]),
+    BigInt.asUintN(64, out[o.dev] ?? 0n),
+  );
+}
+
+/** installTemp's ending for the temp file copySmall wrote (descriptor `tmp`, times set): owner, xattrs, mode, then the checks and the rename. */
+function installCopied(req: CopyRequest, site: InstallSite, tmpAbs: Buffer, tmp: number, out: BigInt64Array, native: NativeSmallCopy): CopyResult {
+  let keep = false;
+  try {
+    const source = sourceStatOf(out);
+    if (!sameSource(source, req.source.stat)) throw new StaleTargetError(`${req.label}: the source changed since the scan`);
+    const hash = hexOf(BigInt.asUintN(64, out[COPY_OUT.hash] ?? 0n));
+    const bytes = Number(out[COPY_OUT.bytes]);
+    const mode = Number(out[COPY_OUT.mode]) & 0o7777;
+    // the times are set already: neither a chown, an xattr nor a chmod moves them (only the ctime)
+    const meta = req.applyMeta?.(tmp, tmpAbs) ?? {};
+    fchmodSync(tmp, mode);
+    const result = finish(req, site, tmpAbs, source, mode, hash, bytes, meta, () => ownedAsRecorded(tmp, meta, mode, fstatSync(tmp, { bigint: true })));
+    keep = true;
+    return result;
+  } finally {
+    native.close(tmp);
+    if (!keep) discardTemp(tmpAbs);
   }
 }
 
@@ -218,7 +299,7 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
       await tmp.chmod(Number(before.mode) & 0o7777);
       await tmp.utimes(secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
       await tmp.close();
-      const result = finish(req, req, tmpAbs, before, hash, bytes, meta);
+      const result = finish(req, req, tmpAbs, statIdOf(before), Number(before.mode) & 0o7777, hash, bytes, meta);
       keep = true;
       return result;
     } finally {
@@ -248,7 +329,8 @@ function installTemp(req: CopyRequest, before: BigIntStats, hash: string, bytes:
     futimesSync(tmp, secondsOf(before.atimeNs), secondsOf(before.mtimeNs));
     // the descriptor stays open over the rename: what was installed is then one fstat away, with no
     // second walk of the target's name (the rename changes the file's ctime, so it is read after it)
-    const result = finish(req, site, tmpAbs, before, hash, bytes, meta, () => ownedAsRecorded(tmp, meta, Number(before.mode) & 0o7777, fstatSync(tmp, { bigint: true })));
+    const mode = Number(before.mode) & 0o7777;
+    const result = finish(req, site, tmpAbs, statIdOf(before), mode, hash, bytes, meta, () => ownedAsRecorded(tmp, meta, mode, fstatSync(tmp, { bigint: true })));
     keep = true;
     return result;
   } finally {
@@ -461,7 +543,8 @@ function finish(
   req: CopyRequest,
   guard: RenameGuard,
   tmpAbs: Buffer,
-  before: BigIntStats,
+  sourceStat: StatId,
+  mode: number,
   hash: string,
   bytes: number,
   meta: OwnerMeta & XattrMeta,
@@ -469,8 +552,7 @@ function finish(
 ): CopyResult {
   renameIntoPlace(guard, tmpAbs);
   const after = statInstalled();
-  const entry: Entry = { kind: 'file', size: bytes, mtimeNs: before.mtimeNs, mode: Number(before.mode) & 0o7777, hash, ...meta };
-  const sourceStat = statIdOf(before);
+  const entry: Entry = { kind: 'file', size: bytes, mtimeNs: sourceStat.mtimeNs, mode, hash, ...meta };
   return {
     entry,
     // the source was checked to be the inode scanned (sameStat, before the copy): its scanned stat, shared,

@@ -5,7 +5,8 @@
  * Beside it, the addon opens a walk's directories with openat(2) on their parent's descriptor (nativeDirOpener, for
  * engine/dir-anchors.ts), probes for ignore files with a bare lstat (nativeNoEntry, for ignore/path-filter.ts), asks
  * whether an entry has any xattrs on the walk's descriptor (nativeNoXattrs, for scan/read-meta.ts), and gives a
- * copy's new file its name without replacing anything (nativeRenameNoReplace, for engine/copy-file.ts).
+ * copy's new file its name without replacing anything (nativeRenameNoReplace, for engine/copy-file.ts), and copies a
+ * small file up to its temp file in one call (nativeCopySmall, for engine/copy-file.ts).
  *
  * The addon is compiled at install (scripts/build-native.mjs). Where it was not built (no compiler), or with
  * TSYNC_NATIVE=0 (a testing switch: the fault trials, which can only inject faults into Node's fs calls, and the
@@ -81,6 +82,19 @@ type RenameExchange = (a: Uint8Array, b: Uint8Array) => number;
 /** native/list_dir.c's xattrSizeAt: the size of the xattr name list of `name` in the directory `dirFd` holds, or a negative errno. */
 type XattrSizeAt = (dirFd: number, name: string, throughProc?: boolean) => number;
 
+/**
+ * native/copy_small.c's copySmall: reads the source whole into `scratch`, hashes it, writes it to a new temp file and
+ * sets its times; the temp file's descriptor, or a negative errno with the stage that stopped it in `out[0]`
+ * (CopySmallStage). `out` holds the source's fstat, the hash and the byte count (COPY_OUT).
+ */
+export type CopySmall = (source: Uint8Array, temp: Uint8Array, scratch: Uint8Array, out: BigInt64Array, racyWindowNs: number) => number;
+
+/** Where native/copy_small.c's copySmall stopped (out[0]); its enum of the same names. */
+export const CopySmallStage = { openSource: 1, notAFile: 2, notHere: 3, changed: 4, createTemp: 5, io: 6 } as const;
+
+/** The slots of copySmall's `out`: the source's fstat before reading, the hash (XXH64, as a signed 64-bit word), when the fstat was taken, the bytes copied. */
+export const COPY_OUT = { stage: 0, ino: 1, size: 2, mtime: 3, ctime: 4, atime: 5, mode: 6, nlink: 7, blocks: 8, dev: 9, hash: 10, observed: 11, bytes: 12, length: 13 } as const;
+
 interface Loaded {
   readonly kind: ListingKind;
   readonly lister: NativeLister | null;
@@ -88,6 +102,7 @@ interface Loaded {
   readonly renameNoReplace: RenameNoReplace | null;
   readonly renameExchange: RenameExchange | null;
   readonly xattrSizeAt: XattrSizeAt | null;
+  readonly copySmall: CopySmall | null;
 }
 
 let loaded: Loaded | undefined;
@@ -103,7 +118,8 @@ export function addonPath(): string {
 function load(): Loaded {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
-  if (!existsSync(path)) loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null };
+  if (!existsSync(path))
+    loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null, copySmall: null };
   else {
     try {
       const addon = createRequire(import.meta.url)(path) as {
@@ -114,13 +130,15 @@ function load(): Loaded {
         renameNoReplace?: unknown;
         renameExchange?: unknown;
         xattrSizeAt?: unknown;
+        copySmall?: unknown;
       };
       if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
       const dirs = typeof addon.openDirAt === 'function' && typeof addon.closeFd === 'function' && typeof addon.lstatErrno === 'function' ? (addon as DirCalls) : null;
       const renameNoReplace = typeof addon.renameNoReplace === 'function' ? (addon.renameNoReplace as RenameNoReplace) : null;
       const renameExchange = typeof addon.renameExchange === 'function' ? (addon.renameExchange as RenameExchange) : null;
       const xattrSizeAt = typeof addon.xattrSizeAt === 'function' ? (addon.xattrSizeAt as XattrSizeAt) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt };
+      const copySmall = typeof addon.copySmall === 'function' ? (addon.copySmall as CopySmall) : null;
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
       loaded = {
@@ -130,6 +148,7 @@ function load(): Loaded {
         renameNoReplace: null,
         renameExchange: null,
         xattrSizeAt: null,
+        copySmall: null,
       };
     }
   }
@@ -288,3 +307,32 @@ export function nativeNoXattrs(): NoXattrs | null {
 export type NoXattrs = (dirFd: number, name: string, throughProc?: boolean) => boolean;
 
 let noXattrs: NoXattrs | undefined;
+
+/**
+ * A small file's copy up to its temp file in one call (native/copy_small.c, engine/copy-file.ts copySmallFile), or null
+ * where the addon is not in use: then the copy makes the same calls through Node's fs.
+ */
+export function nativeCopySmall(): NativeSmallCopy | null {
+  if (switchedOff()) return null;
+  const { copySmall, dirs } = load();
+  if (copySmall === null || dirs === null) return null;
+  smallCopy ??= {
+    copy: copySmall,
+    close: (fd) => {
+      const r = dirs.closeFd(fd);
+      if (r < 0) throw new NativeCallError(getSystemErrorName(r), 'close');
+    },
+  };
+  return smallCopy;
+}
+
+/**
+ * copySmall, and the close of the descriptor it hands back: Node warns when its closeSync meets a descriptor that its
+ * own open did not make, so the addon that opened it closes it.
+ */
+export interface NativeSmallCopy {
+  readonly copy: CopySmall;
+  readonly close: (fd: number) => void;
+}
+
+let smallCopy: NativeSmallCopy | undefined;

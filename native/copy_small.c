@@ -1,0 +1,260 @@
+/*
+ * copySmall(sourcePath, tempPath, scratch, out, racyWindowNs): the reading half of a small file's copy in one call
+ * (engine/native-copy.ts, issue 11). A first copy of 10,000 small files spent about 65 µs of JavaScript per file
+ * around its dozen system calls (two BigInt fstats, the calls' own wrapping, the hash's trip into WebAssembly memory);
+ * here the same calls, in the same order and under the same checks as engine/copy-file.ts copySmallFile, cost their
+ * kernel time and little more:
+ *
+ *   open the source (O_NOFOLLOW), fstat it, read it whole into `scratch`, XXH64 it, create the temp file (O_EXCL,
+ *   0600), write it, fstat the source again (changed meanwhile: refused), and when its ctime is too recent to prove
+ *   anything (the racy window, core/stat-cache.ts) read it again, which must hash the same; then set the temp file's
+ *   atime and mtime to the source's (to the microsecond, as Node's utimes sets them in the JavaScript copy).
+ *
+ * Returns the temp file's descriptor, open for writing, for the caller to finish (owner, xattrs, mode, the rename), or
+ * a negative number with the stage that stopped it in out[0] (see the enum below), the errno being the negated return
+ * where there is one. Whatever stops it after the temp file was made removes that file again. What the source's
+ * fstat gave is in `out` from the moment it was taken, so the caller can say what it saw.
+ * The times in the mtime only mean something when the source was a file the scan saw: the caller compares the inode,
+ * size and times with the scan's (sameSource) before it uses the copy.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "napi_args.h"
+#include "xxh64.h"
+
+#ifdef __APPLE__
+#define st_mtim st_mtimespec
+#define st_ctim st_ctimespec
+#define st_atim st_atimespec
+#endif
+
+/* out[0] on failure: where the copy stopped */
+enum { STAGE_NONE = 0, STAGE_OPEN_SOURCE = 1, STAGE_NOT_A_FILE = 2, STAGE_NOT_HERE = 3, STAGE_CHANGED = 4, STAGE_CREATE_TEMP = 5, STAGE_IO = 6 };
+/* out[1..]: the source's fstat before reading, the hash, when the fstat was taken (ns, to the millisecond) */
+enum { OUT_STAGE, OUT_INO, OUT_SIZE, OUT_MTIME, OUT_CTIME, OUT_ATIME, OUT_MODE, OUT_NLINK, OUT_BLOCKS, OUT_DEV, OUT_HASH, OUT_OBSERVED, OUT_BYTES, OUT_COUNT };
+
+static int64_t ns_of_time(struct timespec ts) { return (int64_t)ts.tv_sec * 1000000000LL + (int64_t)ts.tv_nsec; }
+
+/* As core/stat-cache.ts's nowNs: the wall clock to the millisecond, so that a racy test here is the one it makes. */
+static int64_t now_ms_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ((int64_t)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000LL) * 1000000LL;
+}
+
+/* copy-file.ts changedSince: inode, size, mtime or ctime moved */
+static bool changed_since(const struct stat *now, const struct stat *before) {
+  return now->st_ino != before->st_ino || now->st_size != before->st_size || ns_of_time(now->st_mtim) != ns_of_time(before->st_mtim) ||
+         ns_of_time(now->st_ctim) != ns_of_time(before->st_ctim);
+}
+
+/* Reads from offset 0 until `want` bytes or the end; stops early at `cap`. 0 or -errno; the bytes read in *got. */
+static int read_from_start(int fd, unsigned char *buf, size_t cap, size_t want, size_t *got) {
+  size_t n = 0;
+  while (n < want && n < cap) {
+    ssize_t r = pread(fd, buf + n, cap - n, (off_t)n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  *got = n;
+  return 0;
+}
+
+static int write_all(int fd, const unsigned char *buf, size_t len) {
+  size_t n = 0;
+  while (n < len) {
+    ssize_t r = pwrite(fd, buf + n, len - n, (off_t)n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    n += (size_t)r;
+  }
+  return 0;
+}
+
+/* A time in ns cut down to its microsecond (toward the past, also before 1970), as copy-file.ts secondsOf sets it. */
+static struct timespec to_microsecond(struct timespec ts) {
+  int64_t ns = ns_of_time(ts);
+  int64_t us = ns >= 0 ? ns / 1000 : -((-ns + 999) / 1000);
+  int64_t sec = us >= 0 ? us / 1000000 : -((-us + 999999) / 1000000);
+  struct timespec out = {.tv_sec = (time_t)sec, .tv_nsec = (long)((us - sec * 1000000) * 1000)};
+  return out;
+}
+
+static napi_value copy_small(napi_env env, napi_value *argv) {
+  char small_source[1024], small_temp[1024];
+  char *source = small_source, *temp = small_temp;
+  size_t source_len = 0, temp_len = 0;
+  unsigned char *buf = NULL;
+  size_t cap = 0;
+  int64_t *out = NULL;
+  size_t out_len = 0;
+  double window_ns = 0;
+  napi_typedarray_type type;
+  if (napi_get_typedarray_info(env, argv[2], &type, &cap, (void **)&buf, NULL, NULL) != napi_ok || type != napi_uint8_array ||
+      napi_get_typedarray_info(env, argv[3], &type, &out_len, (void **)&out, NULL, NULL) != napi_ok || type != napi_bigint64_array || out_len < OUT_COUNT ||
+      napi_get_value_double(env, argv[4], &window_ns) != napi_ok) {
+    napi_throw_type_error(env, NULL, "copySmall(source, temp, scratch: Uint8Array, out: BigInt64Array(13), racyWindowNs)");
+    return NULL;
+  }
+  for (int i = 0; i < OUT_COUNT; i++) out[i] = 0;
+  int err = tsync_path_of(env, argv[0], small_source, sizeof small_source, &source, &source_len);
+  if (err != 0) {
+    out[OUT_STAGE] = STAGE_OPEN_SOURCE;
+    return tsync_int_result(env, err);
+  }
+  err = tsync_path_of(env, argv[1], small_temp, sizeof small_temp, &temp, &temp_len);
+  if (err != 0) {
+    if (source != small_source) free(source);
+    out[OUT_STAGE] = STAGE_CREATE_TEMP;
+    return tsync_int_result(env, err);
+  }
+  int result = 0;
+  int stage = STAGE_NONE;
+  int tmp = -1;
+  int src = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (src < 0) {
+    stage = STAGE_OPEN_SOURCE;
+    result = -errno;
+    goto done;
+  }
+  struct stat before, after;
+  if (fstat(src, &before) != 0) {
+    stage = STAGE_IO;
+    result = -errno;
+    goto done;
+  }
+  int64_t observed = now_ms_ns();
+  out[OUT_INO] = (int64_t)before.st_ino;
+  out[OUT_SIZE] = (int64_t)before.st_size;
+  out[OUT_MTIME] = ns_of_time(before.st_mtim);
+  out[OUT_CTIME] = ns_of_time(before.st_ctim);
+  out[OUT_ATIME] = ns_of_time(before.st_atim);
+  out[OUT_MODE] = (int64_t)before.st_mode;
+  out[OUT_NLINK] = (int64_t)before.st_nlink;
+  out[OUT_BLOCKS] = (int64_t)before.st_blocks;
+  out[OUT_DEV] = (int64_t)before.st_dev;
+  out[OUT_OBSERVED] = observed;
+  if (!S_ISREG(before.st_mode)) {
+    stage = STAGE_NOT_A_FILE;
+    result = -EINVAL;
+    goto done;
+  }
+  /* holes are written as holes by the JavaScript copy (sparse-copy.ts), and a file that no longer fits goes its way */
+  if ((uint64_t)before.st_size >= (uint64_t)cap || (int64_t)before.st_blocks * 512 < (int64_t)before.st_size) {
+    stage = STAGE_NOT_HERE;
+    result = -EAGAIN;
+    goto done;
+  }
+  size_t n = 0;
+  err = read_from_start(src, buf, cap, (size_t)before.st_size, &n);
+  if (err != 0) {
+    stage = STAGE_IO;
+    result = err;
+    goto done;
+  }
+  if (n == cap) {
+    stage = STAGE_CHANGED; /* grew past the scratch buffer while it was read */
+    result = -EAGAIN;
+    goto done;
+  }
+  uint64_t hash = tsync_xxh64(buf, n, 0);
+  tmp = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (tmp < 0) {
+    stage = STAGE_CREATE_TEMP;
+    result = -errno;
+    goto done;
+  }
+  err = write_all(tmp, buf, n);
+  if (err != 0) {
+    stage = STAGE_IO;
+    result = err;
+    goto done;
+  }
+  if (fstat(src, &after) != 0) {
+    stage = STAGE_IO;
+    result = -errno;
+    goto done;
+  }
+  if (changed_since(&after, &before)) {
+    stage = STAGE_CHANGED;
+    result = -EAGAIN;
+    goto done;
+  }
+  /* core/stat-cache.ts isRacy: a ctime this recent proves nothing on a coarse clock, so the bytes must read the same again */
+  if (window_ns > 0 && out[OUT_CTIME] >= observed - (int64_t)window_ns) {
+    size_t m = 0;
+    err = read_from_start(src, buf, cap, cap, &m);
+    if (err != 0) {
+      stage = STAGE_IO;
+      result = err;
+      goto done;
+    }
+    if (m != n || tsync_xxh64(buf, m, 0) != hash || fstat(src, &after) != 0 || changed_since(&after, &before)) {
+      stage = STAGE_CHANGED;
+      result = -EAGAIN;
+      goto done;
+    }
+  }
+  struct timespec times[2] = {to_microsecond(before.st_atim), to_microsecond(before.st_mtim)};
+  if (futimens(tmp, times) != 0) {
+    stage = STAGE_IO;
+    result = -errno;
+    goto done;
+  }
+  out[OUT_HASH] = (int64_t)hash;
+  out[OUT_BYTES] = (int64_t)n;
+  result = tmp;
+  tmp = -1; /* the caller's now */
+done:
+  if (tmp >= 0) {
+    close(tmp);
+    unlink(temp); /* made by this call with O_EXCL a moment ago: ours */
+  }
+  if (src >= 0) close(src);
+  if (source != small_source) free(source);
+  if (temp != small_temp) free(temp);
+  out[OUT_STAGE] = stage;
+  return tsync_int_result(env, result);
+}
+
+napi_value tsync_copy_small(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
+    napi_throw_type_error(env, NULL, "copySmall(source, temp, scratch, out, racyWindowNs): five arguments");
+    return NULL;
+  }
+  return copy_small(env, argv);
+}
+
+/* xxh64(bytes): XXH64 (seed 0) of a Uint8Array, as a BigInt: for the tests that hold it to the WebAssembly one. */
+napi_value tsync_xxh64_of(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_typedarray_type type;
+  void *data = NULL;
+  size_t len = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_get_typedarray_info(env, argv[0], &type, &len, &data, NULL, NULL) != napi_ok ||
+      type != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "xxh64(bytes: Uint8Array)");
+    return NULL;
+  }
+  napi_value result;
+  if (napi_create_bigint_uint64(env, tsync_xxh64(data, len, 0), &result) != napi_ok) return NULL;
+  return result;
+}

@@ -1,0 +1,16 @@
+/* Argument and result helpers shared by the addon's files (defined in list_dir.c). */
+#ifndef TSYNC_NAPI_ARGS_H
+#define TSYNC_NAPI_ARGS_H
+#include <node_api.h>
+#include <stddef.h>
+
+/* A path argument's bytes, NUL-terminated (see list_dir.c): 0, -ENOMEM, or -EINVAL. */
+int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size, char **text, size_t *len);
+/* An int32 as a JS number. */
+napi_value tsync_int_result(napi_env env, int value);
+
+/* copy_small.c */
+napi_value tsync_copy_small(napi_env env, napi_callback_info info);
+napi_value tsync_xxh64_of(napi_env env, napi_callback_info info);
+
+#endif
