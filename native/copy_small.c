@@ -13,9 +13,8 @@
  * Returns the temp file's descriptor, open for writing, for the caller to finish (owner, xattrs, mode, the rename), or
  * a negative number with the stage that stopped it in out[0] (see the enum below), the errno being the negated return
  * where there is one. Whatever stops it after the temp file was made removes that file again. What the source's
- * fstat gave is in `out` from the moment it was taken, so the caller can say what it saw.
- * The times in the mtime only mean something when the source was a file the scan saw: the caller compares the inode,
- * size and times with the scan's (sameSource) before it uses the copy.
+ * fstat gave is in `out` from the moment it was taken: the caller compares its inode, size and times with the scan's
+ * (copy-file.ts sameSource) before it uses the copy, and drops the temp file when they differ (stale, as before).
  */
 #define _GNU_SOURCE
 #include <errno.h>
