@@ -42,6 +42,14 @@ export class SourceReadError extends Error {
   }
 }
 
+/**
+ * Why a source could not be opened (errno `code`), as every copy and read of a source says it: a symlink where the
+ * scan saw a file (O_NOFOLLOW's ELOOP) is stale, anything else a problem of the side copied from.
+ */
+export function sourceOpenError(label: string, code: string): Error {
+  return code === 'ELOOP' ? new StaleTargetError(`${label}: the source became a symlink since the scan`) : new SourceReadError(`${label}: cannot read (${code})`, code);
+}
+
 /** The source changed while it was read: the copy is thrown away and the path is not recorded. */
 export class SourceChangedError extends Error {
   readonly code = 'SOURCE_CHANGED';
@@ -111,8 +119,7 @@ function openSource(req: CopyRequest): { fd: number; before: BigIntStats; observ
   try {
     fd = openSync(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
-    throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
+    throw sourceOpenError(req.label, errCode(e));
   }
   try {
     const before = fstatSync(fd, { bigint: true });
@@ -203,9 +210,7 @@ function copySmallNatively(req: CopyRequest, native: NativeSmallCopy): CopyResul
 
 /** The error of a native copy that stopped at `stage` (copySmallNatively), as the JavaScript copy throws it at the same point. */
 function copyFailure(req: CopyRequest, stage: number, code: string, out: BigInt64Array): Error {
-  if (stage === CopySmallStage.openSource) {
-    return code === 'ELOOP' ? new StaleTargetError(`${req.label}: the source became a symlink since the scan`) : new SourceReadError(`${req.label}: cannot read (${code})`, code);
-  }
+  if (stage === CopySmallStage.openSource) return sourceOpenError(req.label, code);
   if (stage === CopySmallStage.notAFile || (stage === CopySmallStage.changed && !sameSource(sourceStatOf(out), req.source.stat))) {
     return new StaleTargetError(`${req.label}: the source changed since the scan`);
   }
@@ -262,8 +267,7 @@ async function copyLargeFile(req: CopyRequest): Promise<CopyResult> {
   const src = await fsPromises()
     .open(req.sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
     .catch((e: unknown) => {
-      if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${req.label}: the source became a symlink since the scan`);
-      throw new SourceReadError(`${req.label}: cannot read (${errCode(e)})`, errCode(e));
+      throw sourceOpenError(req.label, errCode(e));
     });
   try {
     const before = await src.stat({ bigint: true });

@@ -3,7 +3,7 @@ import { isRacy } from '../core/stat-cache.js';
 import type { Entry, ScannedEntry } from '../core/types.js';
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes } from '../hash/xxhash.js';
-import { changedSince, sameSource, SourceChangedError, SourceReadError } from './copy-file.js';
+import { changedSince, sameSource, SourceChangedError, sourceOpenError } from './copy-file.js';
 import { StaleTargetError } from './guards.js';
 import type { ReadTrailer } from './stream-copy.js';
 
@@ -25,8 +25,7 @@ export function readWholeFile(sourceAbs: Buffer, scanned: ScannedEntry, label: s
   try {
     fd = openSync(sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
-    if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the source became a symlink since the scan`);
-    throw new SourceReadError(`${label}: cannot read (${errCode(e)})`, errCode(e));
+    throw sourceOpenError(label, errCode(e));
   }
   try {
     const before = fstatSync(fd, { bigint: true });

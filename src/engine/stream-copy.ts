@@ -17,7 +17,7 @@ import {
   sameSource,
   secondsOf,
   SourceChangedError,
-  SourceReadError,
+  sourceOpenError,
 } from './copy-file.js';
 import { StaleTargetError } from './guards.js';
 import { alternatingBuffers, FRESH_BUFFERS } from './read-buffers.js';
@@ -70,8 +70,7 @@ export function openReadStream(sourceAbs: Buffer, scanned: ScannedEntry, label: 
       const src = await fsPromises()
         .open(sourceAbs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
         .catch((e: unknown) => {
-          if (errCode(e) === 'ELOOP') throw new StaleTargetError(`${label}: the source became a symlink since the scan`);
-          throw new SourceReadError(`${label}: cannot read (${errCode(e)})`, errCode(e));
+          throw sourceOpenError(label, errCode(e));
         });
       try {
         const before = await src.stat({ bigint: true });
