@@ -14,6 +14,7 @@ import { addonPath, COPY_OUT, CopySmallStage, nativeCopySmall } from '../../src/
 import { statIdOf } from '../../src/fs/stat.js';
 import { hash64, hashBytes, loadHasher } from '../../src/hash/xxhash.js';
 import type { ScannedEntry } from '../../src/core/types.js';
+import { withAndWithoutAddon } from '../helpers/addon.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -49,19 +50,12 @@ function copy(from: string, source: ScannedEntry, toDir: string, name: string, r
   });
 }
 
-/** Runs `check` with the addon in use, then without it (TSYNC_NATIVE=0), and puts the variable back. */
-async function withAndWithoutAddon(check: (native: boolean) => Promise<void>): Promise<void> {
-  const before = process.env.TSYNC_NATIVE;
-  try {
-    for (const native of [true, false]) {
-      process.env.TSYNC_NATIVE = native ? '1' : '0';
-      expect(nativeCopySmall() !== null).toBe(native);
-      await check(native);
-    }
-  } finally {
-    if (before === undefined) delete process.env.TSYNC_NATIVE;
-    else process.env.TSYNC_NATIVE = before;
-  }
+/** withAndWithoutAddon, checking that the copy goes through the addon exactly when it is in use. */
+function bothWays(check: (native: boolean) => Promise<void>): Promise<void> {
+  return withAndWithoutAddon(async (native) => {
+    expect(nativeCopySmall() !== null).toBe(native);
+    await check(native);
+  });
 }
 
 describe("the addon's small-file copy", () => {
@@ -87,7 +81,7 @@ describe("the addon's small-file copy", () => {
       utimesSync(path, 1_000_000_000.123456, 981_173_106.987654);
     }
     const results = new Map<string, unknown[]>();
-    await withAndWithoutAddon(async (native) => {
+    await bothWays(async (native) => {
       const dst = temp();
       for (const n of sizes) {
         const from = join(src, `f${n}`);
@@ -107,7 +101,7 @@ describe("the addon's small-file copy", () => {
   });
 
   it('reads a source with a ctime too recent to prove anything a second time, and copies it all the same', async () => {
-    await withAndWithoutAddon(async () => {
+    await bothWays(async () => {
       const src = temp();
       const dst = temp();
       writeFileSync(join(src, 'fresh'), 'written a moment ago');
@@ -117,7 +111,7 @@ describe("the addon's small-file copy", () => {
   });
 
   it('refuses a source changed since the scan, or swapped for a symlink, and leaves nothing at the target', async () => {
-    await withAndWithoutAddon(async () => {
+    await bothWays(async () => {
       const src = temp();
       const dst = temp();
       writeFileSync(join(src, 'f'), 'as scanned');
@@ -135,7 +129,7 @@ describe("the addon's small-file copy", () => {
     const src = temp();
     writeFileSync(join(src, 'sparse'), 'end');
     truncateSync(join(src, 'sparse'), 512 * 1024);
-    await withAndWithoutAddon(async () => {
+    await bothWays(async () => {
       const dst = temp();
       await copy(join(src, 'sparse'), scanned(join(src, 'sparse')), dst, 'sparse');
       const st = lstatSync(join(dst, 'sparse'));

@@ -38,6 +38,7 @@ import {
 import { discardTemp, placeNew, renameIntoPlace } from '../../src/engine/copy-file.js';
 import { statIdOf } from '../../src/fs/stat.js';
 import { StaleTargetError } from '../../src/engine/guards.js';
+import { withAndWithoutAddon } from '../helpers/addon.js';
 
 const made: string[] = [];
 afterEach(() => {
@@ -206,8 +207,8 @@ describe('the native listing', () => {
     expect(() => rename(at('tmp'), at('other'))).toThrow(expect.objectContaining({ code: 'ENOENT', syscall: 'rename' }));
   });
 
-  it('is what places a new file, with or without the addon: a name taken meanwhile is never replaced (engine/copy-file.ts placeNew)', () => {
-    withAndWithoutAddon((native) => {
+  it('is what places a new file, with or without the addon: a name taken meanwhile is never replaced (engine/copy-file.ts placeNew)', async () => {
+    await withAndWithoutAddon((native) => {
       const root = temp();
       const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
       writeFileSync(join(root, 'tmp'), 'copy');
@@ -239,8 +240,8 @@ describe('the native listing', () => {
     expect(readdirSync(root).sort()).toEqual(['a', 'b', 'dir']);
   });
 
-  it('replaces a file by swapping: what is swapped out is removed only when it is the file the check passed (engine/copy-file.ts renameIntoPlace)', () => {
-    withAndWithoutAddon((native) => {
+  it('replaces a file by swapping: what is swapped out is removed only when it is the file the check passed (engine/copy-file.ts renameIntoPlace)', async () => {
+    await withAndWithoutAddon((native) => {
       const root = temp();
       const at = (name: string): Buffer => Buffer.from(`${root}/${name}`);
       const guard = (keepReplaced: () => void) => {
@@ -255,7 +256,7 @@ describe('the native listing', () => {
         at('tmp'),
       );
       expect([native, readFileSync(join(root, 'target'), 'utf8'), readdirSync(root)]).toEqual([native, 'copy', ['target']]);
-      if (native === '0') return; // rename(2) over the target: the instant stays open without the addon (docs/RELIABILITY.md)
+      if (!native) return; // rename(2) over the target: the instant stays open without the addon (docs/RELIABILITY.md)
       // someone's file renamed onto the target after the check, at the last instant (keepReplaced runs right
       // before the swap: the one moment a test cannot reach from outside): it stays, and the install is stale
       writeFileSync(join(root, 'saved'), 'saved by an editor meanwhile');
@@ -286,17 +287,3 @@ describe('the native listing', () => {
     expect(nativeLister()).not.toBeNull();
   });
 });
-
-/** Runs `check` with the addon in use (TSYNC_NATIVE=1), then without it (0), and puts the variable back. */
-function withAndWithoutAddon(check: (native: string) => void): void {
-  const before = process.env.TSYNC_NATIVE;
-  try {
-    for (const native of ['1', '0']) {
-      process.env.TSYNC_NATIVE = native;
-      check(native);
-    }
-  } finally {
-    if (before === undefined) delete process.env.TSYNC_NATIVE;
-    else process.env.TSYNC_NATIVE = before;
-  }
-}
