@@ -74,6 +74,21 @@ describe('checkSafety: emptied roots', () => {
   });
 });
 
+/** f0..f3 at the top and a directory d holding n files. */
+function unlisted(n: number): Tree {
+  return { ...files(4), d: dir(), ...Object.fromEntries(Object.entries(files(n, 'x')).map(([k, v]) => [`d/${k}`, v])) };
+}
+
+/** The tree without f1..f3: the left side deleted them, so the plan deletes them on the right. */
+function withoutThree(tree: Tree): Tree {
+  return Object.fromEntries(Object.entries(tree).filter(([k]) => !['f1', 'f2', 'f3'].includes(k)));
+}
+
+/** The tree as a scan that could not list d sees it: d itself, nothing below. */
+function onlyTheDir(tree: Tree): Tree {
+  return Object.fromEntries(Object.entries(tree).filter(([k]) => !k.startsWith('d/')));
+}
+
 describe('checkSafety: mass deletes', () => {
   const four = files(4);
   const six = files(6);
@@ -114,12 +129,20 @@ describe('checkSafety: mass deletes', () => {
       twoWay(six, first(six, 2), six, { rightProblems: [problem('right', 'f0', 'io-error'), problem('right', 'f1', 'io-error')] }),
       'mass-delete',
     ],
+    // a directory the right side could not list (its lstat worked): the 6 files the base holds in it are files of the side
+    [
+      'two-way: the files the base holds below a directory that could not be listed count',
+      twoWay(unlisted(6), withoutThree(unlisted(6)), onlyTheDir(unlisted(6)), { rightProblems: ['d'] }),
+      null,
+    ],
+    ['two-way: ... and only those: 1 file below it, 3 of 5 halts', twoWay(unlisted(1), withoutThree(unlisted(1)), onlyTheDir(unlisted(1)), { rightProblems: ['d'] }), 'mass-delete'],
   ];
   it.each(rows)('%s', (_name, input, want) => {
     expect(reason(checkSafety(input))).toBe(want);
   });
 
   it('reports the counts and the side', () => {
+    expect(checkSafety(twoWay(unlisted(1), withoutThree(unlisted(1)), onlyTheDir(unlisted(1)), { rightProblems: ['d'] }))?.message).toMatch(/deletes 3 of 5 files in the destination/);
     expect(checkSafety(oneWay(first(four, 1), four))?.message).toMatch(/deletes 3 of 4 files in the destination \(75%/);
     expect(checkSafety(twoWay(four, first(four, 1), four, { rightProblems: ['u1'] }))?.message).toMatch(/deletes 3 of 5 files in the destination \(60%/);
     expect(checkSafety(twoWay(four, four, first(four, 1)))?.message).toMatch(/deletes 3 of 4 files in the first root/);
