@@ -19,10 +19,13 @@ import { checkContents, compareTrees, walk } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { judgeRun } from './lib/judge.mjs';
-import { onlyScenarios, positiveIntEnv } from './lib/env.mjs';
+import { onlyScenarios, positiveIntEnv, startupEnvText, withoutStartupEnv } from './lib/env.mjs';
 import { GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { fmtMs, notRun, targetsTable, verdict } from './lib/targets.mjs';
 import { startSshd } from '../test/helpers/sshd-server.mjs';
+
+/** Before anything is started: every command below inherits this environment. */
+const STARTUP_ENV_REMOVED = withoutStartupEnv();
 
 /** @typedef {import('./lib/data.mjs').SmallTreeManifest} SmallTreeManifest */
 /** @typedef {import('./lib/targets.mjs').TargetRow} TargetRow */
@@ -576,6 +579,7 @@ function resultsMarkdown(ctx) {
   md.push(`| rsync | ${version(['rsync', '--version'])} |`);
   md.push(`| unison | ${version(['unison', '-version'])} (/usr/bin/unison on both ends) |`);
   md.push(`| scenarios | ${[...ONLY].join(', ')}; ${REPS} repetition(s) per measurement (medians); seed ${SEED} |`);
+  md.push(`| environment | ${startupEnvText(STARTUP_ENV_REMOVED)} |`);
   md.push(
     `| load average | ${ctx.loadStart} at start, ${loadavg()
       .map((x) => x.toFixed(2))

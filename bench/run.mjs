@@ -22,10 +22,13 @@ import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { compareMeta } from './lib/verify-meta.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { judgeRun } from './lib/judge.mjs';
-import { onlyScenarios, positiveIntEnv } from './lib/env.mjs';
+import { onlyScenarios, positiveIntEnv, startupEnvText, withoutStartupEnv } from './lib/env.mjs';
 import { cpa, GNU_TIME, joinArgs, measure, median, rmrf, run, sleep, which } from './lib/measure.mjs';
 import { summarizeProfile } from './lib/cpuprofile.mjs';
 import { notRun, targetsTable, verdict, watchTargetRows } from './lib/targets.mjs';
+
+/** Before anything is started: every command below inherits this environment. */
+const STARTUP_ENV_REMOVED = withoutStartupEnv();
 
 /** @typedef {import('./lib/data.mjs').Manifest} Manifest */
 /** @typedef {import('./lib/data.mjs').SmallTreeManifest} SmallTreeManifest */
@@ -1282,6 +1285,7 @@ function resultsMarkdown(ctx, rep) {
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}; seed ${SEED} |`,
   );
+  md.push(`| environment | ${startupEnvText(STARTUP_ENV_REMOVED)} |`);
   md.push(
     `| load average | ${ctx.loadStart} at start, ${loadavg()
       .map((x) => x.toFixed(2))

@@ -17,6 +17,10 @@ import { isTsyncOwnEntry } from './lib/verify.mjs';
 import { verifierSelfTest } from './lib/verify-self-test.mjs';
 import { gitStamp } from './lib/git-stamp.mjs';
 import { cpuPerChangeMet, targetsTable, WATCH_TARGETS, watchTargetRows } from './lib/targets.mjs';
+import { startupEnvText, withoutStartupEnv } from './lib/env.mjs';
+
+/** Before anything is started: every command below inherits this environment. */
+const STARTUP_ENV_REMOVED = withoutStartupEnv();
 
 /** @typedef {{ id: string, label: string, tsync?: boolean, oneWay?: boolean }} Tool */
 /** A tsync NDJSON event: `type` names it; the other fields are there for the events that carry them. */
@@ -1566,6 +1570,7 @@ async function main() {
       `- node ${env.node}, Linux ${env.kernel}, ${env.cpus}`,
       `- load average (1, 5, 15 min) at start ${load0.map((x) => x.toFixed(2)).join(', ')}, at end ${load1.map((x) => x.toFixed(2)).join(', ')}`,
       `- tsync commit ${env.commit}; chokidar ${env.chokidar}; lsyncd ${env.lsyncd}; rsync ${env.rsync}`,
+      `- environment: ${startupEnvText(STARTUP_ENV_REMOVED)}`,
       `- work dir under ${WORK_PARENT}`,
       '',
       'Commands:',

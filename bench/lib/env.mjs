@@ -33,3 +33,31 @@ export function onlyScenarios(all, defaults, who) {
   }
   return only;
 }
+
+/**
+ * Variables that change how long every Node process takes to start, which a benchmark of start-up and of 10k-file runs
+ * must not inherit from whoever started it. NODE_EXTRA_CA_CERTS makes each Node process read and parse the named CA
+ * bundle before it runs anything: on the machine this was written on (where the sandbox sets it for every process)
+ * `node -e 0` took 103 ms with it and 61 ms without, and so did every tsync command, while rsync, cp and unison paid
+ * nothing; the ratios against `node -e 0` looked better than they are and those against rsync worse. NODE_OPTIONS could
+ * add anything (a --require, V8 flags that void tsync's code cache). Both are removed from this process's environment,
+ * which every command the benchmark starts inherits; the results' header names what was removed.
+ * @returns {string[]} the names removed
+ */
+export function withoutStartupEnv() {
+  const removed = [];
+  for (const name of ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS']) {
+    if (process.env[name] === undefined) continue;
+    delete process.env[name];
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * The header line that says which variables withoutStartupEnv removed.
+ * @param {readonly string[]} removed
+ */
+export function startupEnvText(removed) {
+  return removed.length === 0 ? 'no NODE_EXTRA_CA_CERTS or NODE_OPTIONS set' : `${removed.join(' and ')} removed for every command run (bench/lib/env.mjs says why)`;
+}
