@@ -274,12 +274,13 @@ function* chunks(
   yield headerBytes;
   let written = MAGIC.length + 4 + headerBytes.length;
   const scratch = new Scratch();
+  const runs = runsOf(rows);
   for (const name of names) {
     const [offset, size] = sections[name];
     yield Buffer.alloc(offset - written);
     written = offset + size;
     if (isNumberColumn(name)) {
-      yield* numberChunks(rows, name, scratch);
+      yield* numberChunks(rows, runs, name, scratch);
       continue;
     }
     const t = texts[name];
@@ -308,15 +309,49 @@ class Scratch {
   }
 }
 
-function* numberChunks(rows: SnapshotRows, name: NumberColumn, scratch: Scratch): Generator<Uint8Array> {
+/** Rows `row` to `row + length` of the snapshot are slots `slot` to `slot + length` of `columns`. */
+interface RowRun {
+  readonly columns: BaseColumns;
+  readonly slot: number;
+  readonly row: number;
+  readonly length: number;
+}
+
+/**
+ * The rows as runs of consecutive slots of one table: one run for a loaded table's own rows, and for the sum of a
+ * table and a commit's upserts (rowsWithChanges) a run between each two upserts. A column is then copied a run at a
+ * time, bytes to bytes, where it was copied a row at a time: each element of a 64-bit column read that way was a
+ * BigInt made and dropped, seven columns of them per row.
+ */
+function runsOf(rows: SnapshotRows): RowRun[] {
+  const runs: RowRun[] = [];
+  for (let k = 0; k < rows.count; ) {
+    const columns = rows.source(k);
+    const slot = rows.slot(k);
+    let end = k + 1;
+    while (end < rows.count && rows.source(end) === columns && rows.slot(end) === slot + (end - k)) end++;
+    runs.push({ columns, slot, row: k, length: end - k });
+    k = end;
+  }
+  return runs;
+}
+
+function* numberChunks(rows: SnapshotRows, runs: readonly RowRun[], name: NumberColumn, scratch: Scratch): Generator<Uint8Array> {
+  let first = 0;
   for (let from = 0; from < rows.count; from += NUMBER_CHUNK) {
-    const chunk = columnIn(name, scratch, Math.min(NUMBER_CHUNK, rows.count - from));
-    if (chunk instanceof BigInt64Array || chunk instanceof BigUint64Array) {
-      for (let j = 0; j < chunk.length; j++) chunk[j] = (rows.source(from + j)[name] as BigInt64Array | BigUint64Array)[rows.slot(from + j)] ?? 0n;
-    } else {
-      for (let j = 0; j < chunk.length; j++) chunk[j] = (rows.source(from + j)[name] as Uint8Array | Uint16Array | Uint32Array | Float64Array)[rows.slot(from + j)] ?? 0;
+    const to = Math.min(rows.count, from + NUMBER_CHUNK);
+    const chunk = columnIn(name, scratch, to - from);
+    const width = chunk.BYTES_PER_ELEMENT;
+    const into = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    while (first < runs.length && (runs[first] as RowRun).row + (runs[first] as RowRun).length <= from) first++;
+    for (let r = first; r < runs.length && (runs[r] as RowRun).row < to; r++) {
+      const run = runs[r] as RowRun;
+      const a = Math.max(from, run.row);
+      const b = Math.min(to, run.row + run.length);
+      const column = run.columns[name];
+      into.set(new Uint8Array(column.buffer, column.byteOffset + (run.slot + a - run.row) * width, (b - a) * width), (a - from) * width);
     }
-    yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    yield into;
   }
 }
 

@@ -231,6 +231,38 @@ describe('the base snapshot', () => {
     expect(back === null ? null : flat(back)).toEqual(flat(t));
   });
 
+  it('writes a table plus a commit’s changes across chunks as the table the rows make: runs of slots cut at every upsert, removal and chunk edge', () => {
+    // 70,000 rows (two chunks of numbers), upserts between rows, on rows, before the first and after the last row,
+    // and removals, some on both sides of the 65,536-row edge: every kind of run the copy by runs meets
+    const n = 70_000;
+    const pathOf = (i: number): RelPath => P(`r${String(i).padStart(6, '0')}`);
+    const recordOf = (i: number, size = i): BaseRecord => ({
+      entry: { kind: 'file', size, mode: 0o600 + (i % 64), mtimeNs: BigInt(i) * 1_000_003n, hash: i % 5 === 0 ? null : i.toString(16).padStart(16, '0') },
+      left: { mtimeNs: BigInt(i), ino: BigInt(i) + 2n ** 62n, ctimeNs: BigInt(-i) },
+      right: i % 3 === 0 ? null : { mtimeNs: BigInt(i) * 7n, ino: BigInt(i) + 11n, ctimeNs: BigInt(i) },
+    });
+    const loaded = new BaseTable(n);
+    for (let i = 0; i < n; i++) {
+      const r = recordOf(i);
+      loaded.append(pathOf(i), r.entry, r.left, r.right);
+    }
+    const upserts = new Map<RelPath, BaseRecord>();
+    for (const i of [0, 1, 2, 500, 65_535, 65_536, 65_537, n - 1]) upserts.set(pathOf(i), recordOf(i + 1_000_000, 7));
+    for (const name of ['a', 'r0000005x', 'r065535x', 'zz']) upserts.set(P(name), recordOf(name.length, 3));
+    const removals = [3, 4, 1_000, 30_000, 65_530, 65_534, 65_538, 69_000, n - 2].map(pathOf);
+    const rows = loaded.rowsWithChanges({ upserts, removals });
+    if (rows === null) throw new Error('unreachable');
+    const f = join(dir, `changed-${String(count++)}.base`);
+    expect(writeBaseSnapshot(f, rows, 'changed', false)).toBe(true);
+    const back = readBaseSnapshot(f, 'changed', false);
+    const gone = new Set(removals);
+    const want = new Map<RelPath, BaseRecord>();
+    for (let i = 0; i < n; i++) if (!gone.has(pathOf(i))) want.set(pathOf(i), recordOf(i));
+    for (const [p, r] of upserts) want.set(p, r);
+    const sorted = [...want].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(back === null ? null : [...back]).toEqual(sorted);
+  });
+
   it('reads back a table with room for new paths: they go into its columns without a copy, read back exactly, owners unset', () => {
     const n = 5_000;
     const t = new BaseTable(n);
