@@ -97,13 +97,29 @@ export function owedFlushOf(written: WrittenPaths, stamps: CacheStamps, rootsMad
   return { now, owed };
 }
 
+/** What settling asks of the index: the owed flush, and its settlement. */
+export type OwedStore = Pick<StateStore, 'owedFlush' | 'settleOwedFlush'>;
+/** What settling asks of a side's endpoint: where its writes wait, and its flushes. */
+export type FlushingEndpoint = Pick<Endpoint, 'isLocal' | 'cacheStamp' | 'flush' | 'flushFileSystem'>;
+
 /** What the pair opening needs to settle a flush owed by the last run. */
 export interface OwedContext {
-  readonly store: StateStore;
+  readonly store: OwedStore;
   /** The sides' endpoints; the far one is absent while ssh connects (then its part waits, see OwedSettling). */
-  readonly endpoints: Readonly<Partial<Record<Side, Endpoint>>>;
+  readonly endpoints: Readonly<Partial<Record<Side, FlushingEndpoint>>>;
   /** A dry run reads only: in the same boot it leaves the flush owed (the page cache serves its reads). */
   readonly dryRun: boolean;
+  /**
+   * The caller walks the roots while a local flush goes on, and waits for it (OwedSettling.inFlight) before it
+   * acts on the base: the flush is then made beside the walk instead of before it.
+   */
+  readonly overlap?: boolean;
+}
+
+/** How a flush made beside the walk ended: its warning, and whether the rows were taken back (the base must then be read again). */
+export interface SettledLate {
+  readonly warning: string | null;
+  readonly lost: boolean;
 }
 
 /** How far settling got before the base is loaded. */
@@ -116,7 +132,14 @@ export interface OwedSettling {
    * done by calling this once it has connected. Until then the base may be read but the run must not act
    * on it; `lost` says the rows were taken back (the base must then be read again).
    */
-  readonly farPart: ((endpoints: Readonly<Record<Side, Endpoint>>) => Promise<{ readonly warning: string | null; readonly lost: boolean }>) | null;
+  readonly farPart: ((endpoints: Readonly<Record<Side, FlushingEndpoint>>) => Promise<SettledLate>) | null;
+  /**
+   * Null when it is settled (or waits for the far part). Otherwise (OwedContext.overlap, every owed side local, this
+   * boot and these mounts checked) the flush and the clearing of the marks are under way: the base may be read and
+   * the roots walked meanwhile, but the run must not act on the base before this has ended. It never rejects
+   * before the caller awaits it (a rejection is the caller's error then, as a failed settle at the open was).
+   */
+  readonly inFlight: Promise<SettledLate> | null;
 }
 
 /**
@@ -131,8 +154,8 @@ export interface OwedSettling {
  */
 export async function settleOwedFlush(c: OwedContext): Promise<OwedSettling> {
   const owed = c.store.owedFlush();
-  if (owed === null) return { warning: null, farPart: null };
-  const present: Partial<Record<Side, Endpoint>> = {};
+  if (owed === null) return { warning: null, farPart: null, inFlight: null };
+  const present: Partial<Record<Side, FlushingEndpoint>> = {};
   let waiting = false;
   for (const side of ['left', 'right'] as const) {
     if (owed.sides[side] === undefined) continue;
@@ -141,10 +164,24 @@ export async function settleOwedFlush(c: OwedContext): Promise<OwedSettling> {
     else present[side] = endpoint;
   }
   const why = await whyLost(owed, present);
-  if (why !== null) return { warning: takeBack(c.store, owed, why), farPart: null };
-  if (!waiting) return { warning: await flushAndSettle(c, owed, present), farPart: null };
+  if (why !== null) return { warning: takeBack(c.store, owed, why), farPart: null, inFlight: null };
+  if (!waiting && c.overlap === true && !c.dryRun && Object.values(present).every((e) => e.isLocal)) {
+    // Why acting is all that must wait. The boot and the mounts were checked just now, so every write the last
+    // run made is in this boot's page cache or on disk, and a walk that reads the files sees it (the argument
+    // for a local walk beside the far part, above, word for word). Acting is what must not happen on rows that
+    // a failed flush then takes back, and the marks are cleared only once the flush has ended, as before.
+    const inFlight = (async (): Promise<SettledLate> => {
+      const warning = await flushAndSettle(c, owed, present);
+      return { warning, lost: warning !== null };
+    })();
+    // a rejection stays the awaiting caller's; this only keeps it from being unhandled meanwhile
+    inFlight.catch(() => undefined);
+    return { warning: null, farPart: null, inFlight };
+  }
+  if (!waiting) return { warning: await flushAndSettle(c, owed, present), farPart: null, inFlight: null };
   return {
     warning: null,
+    inFlight: null,
     farPart: async (endpoints) => {
       const farWhy = await whyLost(owed, endpoints);
       if (farWhy !== null) return { warning: takeBack(c.store, owed, farWhy), lost: true };
@@ -155,20 +192,20 @@ export async function settleOwedFlush(c: OwedContext): Promise<OwedSettling> {
 }
 
 /** Flushes what is owed and clears the marks; a failed flush takes the rows back (its warning is returned). */
-async function flushAndSettle(c: OwedContext, owed: OwedFlush, endpoints: Partial<Record<Side, Endpoint>>): Promise<string | null> {
+async function flushAndSettle(c: OwedContext, owed: OwedFlush, endpoints: Partial<Record<Side, FlushingEndpoint>>): Promise<string | null> {
   if (c.dryRun) return null;
   if (!(await flushOwed(owed, endpoints))) return takeBack(c.store, owed, 'their flush failed');
   c.store.settleOwedFlush('flushed', owed.bootId);
   return null;
 }
 
-function takeBack(store: StateStore, owed: OwedFlush, why: string): string {
+function takeBack(store: OwedStore, owed: OwedFlush, why: string): string {
   const { dropped, restored } = store.settleOwedFlush('lost', owed.bootId);
   return `the last run's writes may not have reached the disk (${why} before they were flushed): ${dropped} paths it recorded are compared afresh, without history, and ${restored} deletions are checked again`;
 }
 
 /** Null when every write the owed run made on the sides given is still in the page cache it was made in (or on disk); else why not. */
-async function whyLost(owed: OwedFlush, endpoints: Partial<Record<Side, Endpoint>>): Promise<string | null> {
+async function whyLost(owed: OwedFlush, endpoints: Partial<Record<Side, FlushingEndpoint>>): Promise<string | null> {
   if (currentBootId() !== owed.bootId) return 'the machine restarted';
   for (const side of ['left', 'right'] as const) {
     const s = owed.sides[side];
@@ -181,7 +218,7 @@ async function whyLost(owed: OwedFlush, endpoints: Partial<Record<Side, Endpoint
   return null;
 }
 
-async function flushOwed(owed: OwedFlush, endpoints: Partial<Record<Side, Endpoint>>): Promise<boolean> {
+async function flushOwed(owed: OwedFlush, endpoints: Partial<Record<Side, FlushingEndpoint>>): Promise<boolean> {
   try {
     for (const side of ['left', 'right'] as const) {
       const s = owed.sides[side];

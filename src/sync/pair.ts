@@ -4,7 +4,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { RootError, SafetyHaltError } from '../errors.js';
 import { acquirePairLock, type PairLock } from '../store/lock.js';
 import { ensureStateDir, StateStore } from '../store/store.js';
-import { settleOwedFlush } from './deferred-flush.js';
+import { settleOwedFlush, type SettledLate } from './deferred-flush.js';
 import { beginOpeningSides, type OpenedSides, type SidesFacts, type SidesOpening } from './open-sides.js';
 import { otherSide } from '../core/sides.js';
 import type { BaseTable } from '../store/base-table.js';
@@ -28,6 +28,11 @@ export interface PairOptions {
   readonly numericIds?: boolean;
   /** --compress and --bwlimit, for a remote root's link. */
   readonly link?: LinkOptions;
+  /**
+   * The caller walks the roots before it acts, and awaits OpenPair.owedFlushSettled in between: a local flush the
+   * last run owes is then made beside the walk (deferred-flush.ts) instead of before the pair is handed over.
+   */
+  readonly overlapOwedFlush?: boolean;
 }
 
 /** A pair of roots opened for work: locked, with its index open; the base is loaded on first use. */
@@ -58,6 +63,12 @@ export interface OpenPair {
    * coarse-clock window.
    */
   racyWindowNs(side: 'left' | 'right', willWrite: boolean): Promise<bigint>;
+  /**
+   * Ends when the flush the last run owed is settled (PairOptions.overlapOwedFlush; at once without it). The base
+   * may be read and the roots walked before, nothing acted on. True when it took the last run's rows back: the base
+   * is then read again, and what was walked against the old one should be walked again.
+   */
+  owedFlushSettled(): Promise<boolean>;
   /** Releases the lock, closes the index and ends a remote side's session. */
   close(): Promise<void>;
 }
@@ -165,6 +176,8 @@ interface LocalHalf {
    * nothing when there is none. Rows taken back there make the base and the count be read again.
    */
   settleFarPart(endpoints: Readonly<Record<Side, Endpoint>>): Promise<void>;
+  /** The local flush made beside the walk (PairOptions.overlapOwedFlush), once it has ended (true: rows taken back); false when there is none. */
+  settleInFlight(): Promise<boolean>;
   /** Closes the index and releases the lock. */
   close(): void;
 }
@@ -180,13 +193,21 @@ async function openLocalHalf(o: PairOptions, roots: ResolvedRoots, endpoints: Pa
     if (!o.dryRun) store.ensureWritable();
     // before the base is trusted: the flush the last run left owed is made, or its rows are taken back
     // (a far side's part waits for the far endpoint: settleFarPart)
-    const owed = await settleOwedFlush({ store, endpoints, dryRun: o.dryRun });
+    const owed = await settleOwedFlush({ store, endpoints, dryRun: o.dryRun, overlap: o.overlapOwedFlush === true });
     const s = store;
     const l = lock;
     const warnings = [opened.warning, owed.warning].filter((w): w is string => w !== null);
     let farPart = owed.farPart;
+    let inFlight = owed.inFlight;
     let base: BaseTable | null = null;
     let indexed: number | null = null;
+    const adopt = (settled: SettledLate): void => {
+      if (settled.warning !== null) warnings.push(settled.warning);
+      if (settled.lost) {
+        base = null;
+        indexed = null;
+      }
+    };
     return {
       lock,
       store,
@@ -203,11 +224,14 @@ async function openLocalHalf(o: PairOptions, roots: ResolvedRoots, endpoints: Pa
         if (farPart === null) return;
         const settled = await farPart(all);
         farPart = null;
-        if (settled.warning !== null) warnings.push(settled.warning);
-        if (settled.lost) {
-          base = null;
-          indexed = null;
-        }
+        adopt(settled);
+      },
+      settleInFlight: async () => {
+        if (inFlight === null) return false;
+        const settled = await inFlight;
+        inFlight = null;
+        adopt(settled);
+        return settled.lost;
       },
       close: () => {
         try {
@@ -268,8 +292,11 @@ async function pairOn(o: PairOptions, sides: OpenedSides, prepared: LocalHalf | 
     },
     warnings: h.warnings,
     root: (side) => (side === 'left' ? roots.left : roots.right),
+    owedFlushSettled: () => h.settleInFlight(),
     close: async () => {
       try {
+        // a flush still under way (the run ended before it asked) ends before the index closes: it clears the marks there
+        await h.settleInFlight().catch(() => undefined);
         await closeEndpoints();
       } finally {
         h.close();

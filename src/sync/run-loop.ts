@@ -50,15 +50,24 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
   const startedAtMs = Date.now();
   const t = phaseTimer();
   // a remote pair's local root is walked while ssh connects, when the last run's memo of the far root holds (pair.ts)
-  const { pair, early } = await openPairOverlapped(asked, (p) => scanLocalBesideRemote(p, pairLimitsOf(asked, p).settings, p.localSide, p.localEndpoint));
+  // a flush the last run owes is made while the roots are walked: the walk only reads (pair.ts owedFlushSettled)
+  const { pair, early } = await openPairOverlapped({ ...asked, overlapOwedFlush: true }, (p) => scanLocalBesideRemote(p, pairLimitsOf(asked, p).settings, p.localSide, p.localEndpoint));
   t(`open (lock, index; the base loads on first use)${early === null ? '' : ', the local root walked meanwhile'}`);
   try {
     // the same settings the early walk had: it is kept only when the far side's facts, which set the limits, are the memo's
     const s = withinPairLimits(asked, pair);
     readIndex?.(pair);
     const filter = filterOf(pair, s);
-    const { left, right, way, reason } = await scanBothSides(pair, s, filter, early === null ? {} : { earlyLocal: early });
+    let { left, right, way, reason } = await scanBothSides(pair, s, filter, early === null ? {} : { earlyLocal: early });
     t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries; the base from ${pair.store.baseSource ?? 'nowhere'})`);
+    // nothing acts on the base (prepareSides removes leftovers, the cycle plans and applies) before that flush has ended
+    if (await pair.owedFlushSettled()) {
+      // it failed, and the last run's rows were taken back: walked again against the base as it is now, as when
+      // the flush was made before the walk (a walk takes hashes from the base's rows)
+      ({ left, right, way, reason } = await scanBothSides(pair, s, filter));
+      t("scan both roots again, the last run's rows taken back");
+    }
+    t('the owed flush waited for after the walk');
     await prepareSides(pair, s, { left: left.leftoverTemps, right: right.leftoverTemps });
     const r = await runCycle(pair, s, { left: asCycleSide(left), right: asCycleSide(right), scope: 'all', keepRecords: false }, observer);
     t(`cycle (${r.plan.actions.length} actions)`);

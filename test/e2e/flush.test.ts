@@ -152,6 +152,31 @@ describe('the flush owed to the next run (the default)', () => {
     expect(owedState(sb.state)).toMatchObject({ owed: 0, rows: TARGETED_FLUSH_MAX });
   });
 
+  it('the next run makes the owed flush beside its walk: begun once the pair is open, ended before the run acts on anything', () => {
+    const sb = sandbox();
+    for (let n = 0; n < TARGETED_FLUSH_MAX; n++) writeFileSync(join(sb.src, `f${n}`), `${n}\n`);
+    expect(runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst]).code).toBe(0);
+    writeFileSync(join(sb.src, 'f0'), 'changed\n');
+    const next = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], TIMINGS);
+    expect(next.code, next.stderr).toBe(0);
+    const lines = next.stderr.split('\n');
+    const at = (prefix: string): number => lines.findIndex((l) => l.startsWith(`tsync timing: ${prefix}`));
+    const opened = at('open (lock, index');
+    const flushed = at('owed flush right: syncfs');
+    const waited = at('the owed flush waited for after the walk');
+    const acted = at('cycle (');
+    expect(
+      [opened, flushed, waited, acted].every((i) => i >= 0),
+      next.stderr,
+    ).toBe(true);
+    // the flush is under way after the open (it no longer holds the open up), and has ended before the cycle
+    expect(opened, next.stderr).toBeLessThan(flushed);
+    expect(flushed, next.stderr).toBeLessThan(waited);
+    expect(waited, next.stderr).toBeLessThan(acted);
+    expect(owedState(sb.state)).toMatchObject({ owed: 1, marked: 1 });
+    expect(readFileSync(join(sb.dst, 'f0'), 'utf8')).toBe('changed\n');
+  });
+
   it('--flush-now: flushed before exit, nothing owed, no row marked', () => {
     const sb = sandbox();
     writeFileSync(join(sb.src, 'f'), 'x\n');
