@@ -22,7 +22,9 @@ import { currentBootId } from '../fs/boot-id.js';
  *   cache still holds every write (what it has not written back yet it will); the run makes the owed
  *   flush (the same targeted fsyncs or syncfs the old run would have made) and only then clears the
  *   marks. Until the marks are cleared the index vouches for nothing that is not in the page cache of
- *   this boot, which every reader of the trees sees.
+ *   this boot, which every reader of the trees sees. A `sync` of local roots makes that flush while it
+ *   walks them (settleOwedFlush's `overlap`): it may load the base and read the trees meanwhile, since
+ *   what it reads is that page cache, and it acts on nothing before the flush has ended (run-loop.ts).
  * - Another boot id, a boot id that cannot be read, another mount, or a flush that failed: the run's
  *   writes may be torn or undone in any way a power cut allows. The marked rows are dropped and the
  *   removed rows put back, in one transaction. The index is then, path by path, what it was before that
