@@ -1,7 +1,7 @@
 /*
  * listDir(fd): one directory's names and the lstat of each, read relative to the directory's descriptor (issue 11);
  * below it, four calls for the walk around it (openDirAt, closeFd, lstatErrno, xattrSizeAt), and two for a copy's
- * install (renameNoReplace, renameExchange); copy_small.c adds a small file's copy in one call (copySmall, xxh64). Node has no fstatat(2): its scan
+ * install (renameNoReplace, renameExchange); copy_small.c adds a small file's copy in one call (copySmall, xxh64), sync_fs.c a flush of a file system (syncfs). Node has no fstatat(2): its scan
  * looked each name up by a path (`/proc/self/fd/N/name`, a bare name after chdir, or a checked absolute path,
  * src/scan/scan.ts), and built a BigIntStats object per entry, with 14
  * BigInts and 4 Dates, for the 8 numbers the scan keeps. Here each name is looked up with fstatat(2) on the
@@ -520,7 +520,7 @@ int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size
 napi_value tsync_int_result(napi_env env, int value) { return int_result(env, value); }
 
 NAPI_MODULE_INIT() {
-  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, hash_fn;
+  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, hash_fn, syncfs_fn;
   if (napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listDir", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openDirAt", NAPI_AUTO_LENGTH, open_dir_at, NULL, &open_fn) != napi_ok) return NULL;
@@ -539,5 +539,7 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "copySmall", copy_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "xxh64", NAPI_AUTO_LENGTH, tsync_xxh64_of, NULL, &hash_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "xxh64", hash_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "syncfs", NAPI_AUTO_LENGTH, tsync_syncfs, NULL, &syncfs_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "syncfs", syncfs_fn) != napi_ok) return NULL;
   return exports;
 }

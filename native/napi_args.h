@@ -13,4 +13,7 @@ napi_value tsync_int_result(napi_env env, int value);
 napi_value tsync_copy_small(napi_env env, napi_callback_info info);
 napi_value tsync_xxh64_of(napi_env env, napi_callback_info info);
 
+/* sync_fs.c */
+napi_value tsync_syncfs(napi_env env, napi_callback_info info);
+
 #endif

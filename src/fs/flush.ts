@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type { AbsPath } from '../core/types.js';
+import { nativeSyncfs } from './native-listing.js';
 import { textOfAbs } from './paths.js';
 
 /**
@@ -23,15 +24,23 @@ export function flushFileSystem(root: AbsPath): void {
   if (r.status !== 0) spawnSync('sync', [], { stdio: 'ignore' }); // no `-f` support: flush everything
 }
 
-/** The same, without blocking the event loop (watch mode keeps reacting to events meanwhile). */
-export function flushFileSystemAsync(root: AbsPath): Promise<void> {
+/**
+ * The same, without blocking the event loop (watch mode keeps reacting to events meanwhile; a run walks its roots
+ * while the flush the last run owed is made, sync/deferred-flush.ts). Through the addon's syncfs where it is built
+ * (native/sync_fs.c: no child process, whose start and module cost the main thread about 17 ms, issue 11), and where
+ * that fails, with `sync`, which flushes everything; without the addon, as flushFileSystem does.
+ */
+export async function flushFileSystemAsync(root: AbsPath): Promise<void> {
+  const syncfs = nativeSyncfs();
+  const flushedAlone = syncfs === null ? null : (await syncfs(textOfAbs(root))) === 0;
+  if (flushedAlone === true) return;
   const run = (args: string[]): Promise<number | null> =>
     new Promise((resolve) => {
       const child = childProcess().spawn('sync', args, { stdio: 'ignore' });
       child.on('error', () => resolve(null));
       child.on('exit', (code) => resolve(code));
     });
-  return run(['-f', textOfAbs(root)]).then(async (code) => {
-    if (code !== 0) await run([]);
-  });
+  // the addon's syncfs failed: `sync -f` would fail the same way
+  const code = flushedAlone === false ? 1 : await run(['-f', textOfAbs(root)]);
+  if (code !== 0) await run([]);
 }

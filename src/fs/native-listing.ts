@@ -6,7 +6,8 @@
  * engine/dir-anchors.ts), probes for ignore files with a bare lstat (nativeNoEntry, for ignore/path-filter.ts), asks
  * whether an entry has any xattrs on the walk's descriptor (nativeNoXattrs, for scan/read-meta.ts), and gives a
  * copy's new file its name without replacing anything (nativeRenameNoReplace, for engine/copy-file.ts), and copies a
- * small file up to its temp file in one call (nativeCopySmall, for engine/copy-file.ts).
+ * small file up to its temp file in one call (nativeCopySmall, for engine/copy-file.ts), and flushes a file system
+ * without a child process (nativeSyncfs, for fs/flush.ts).
  *
  * The addon is compiled at install (scripts/build-native.mjs). Where it was not built (no compiler), or with
  * TSYNC_NATIVE=0 (a testing switch: the fault trials, which can only inject faults into Node's fs calls, and the
@@ -95,6 +96,9 @@ export const CopySmallStage = { openSource: 1, notAFile: 2, notHere: 3, changed:
 /** The slots of copySmall's `out`: the source's fstat before reading, the hash (XXH64, as a signed 64-bit word), when the fstat was taken, the bytes copied. */
 export const COPY_OUT = { stage: 0, ino: 1, size: 2, mtime: 3, ctime: 4, atime: 5, mode: 6, nlink: 7, blocks: 8, dev: 9, hash: 10, observed: 11, bytes: 12, length: 13 } as const;
 
+/** native/sync_fs.c's syncfs: syncfs(2) of the file system holding `path`, on libuv's pool; 0 or a negative errno. */
+type Syncfs = (path: string | Uint8Array) => Promise<number>;
+
 interface Loaded {
   readonly kind: ListingKind;
   readonly lister: NativeLister | null;
@@ -103,6 +107,7 @@ interface Loaded {
   readonly renameExchange: RenameExchange | null;
   readonly xattrSizeAt: XattrSizeAt | null;
   readonly copySmall: CopySmall | null;
+  readonly syncfs: Syncfs | null;
 }
 
 let loaded: Loaded | undefined;
@@ -119,7 +124,16 @@ function load(): Loaded {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
   if (!existsSync(path))
-    loaded = { kind: { native: false, why: `not built (no ${path})` }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null, copySmall: null };
+    loaded = {
+      kind: { native: false, why: `not built (no ${path})` },
+      lister: null,
+      dirs: null,
+      renameNoReplace: null,
+      renameExchange: null,
+      xattrSizeAt: null,
+      copySmall: null,
+      syncfs: null,
+    };
   else {
     try {
       const addon = createRequire(import.meta.url)(path) as {
@@ -131,6 +145,7 @@ function load(): Loaded {
         renameExchange?: unknown;
         xattrSizeAt?: unknown;
         copySmall?: unknown;
+        syncfs?: unknown;
       };
       if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
       const dirs = typeof addon.openDirAt === 'function' && typeof addon.closeFd === 'function' && typeof addon.lstatErrno === 'function' ? (addon as DirCalls) : null;
@@ -138,7 +153,8 @@ function load(): Loaded {
       const renameExchange = typeof addon.renameExchange === 'function' ? (addon.renameExchange as RenameExchange) : null;
       const xattrSizeAt = typeof addon.xattrSizeAt === 'function' ? (addon.xattrSizeAt as XattrSizeAt) : null;
       const copySmall = typeof addon.copySmall === 'function' ? (addon.copySmall as CopySmall) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall };
+      const syncfs = typeof addon.syncfs === 'function' ? (addon.syncfs as Syncfs) : null;
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall, syncfs };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
       loaded = {
@@ -149,6 +165,7 @@ function load(): Loaded {
         renameExchange: null,
         xattrSizeAt: null,
         copySmall: null,
+        syncfs: null,
       };
     }
   }
@@ -217,6 +234,14 @@ export function nativeNoEntry(): ((path: string) => boolean) | null {
   const dirs = load().dirs;
   if (dirs === null) return null;
   return (path) => dirs.lstatErrno(path) === -ENOENT;
+}
+
+/**
+ * syncfs(2) of the file system holding `path`, made on libuv's pool (native/sync_fs.c): 0 or a negative errno. Null
+ * where the addon is not in use (fs/flush.ts then runs `sync -f`).
+ */
+export function nativeSyncfs(): Syncfs | null {
+  return switchedOff() ? null : load().syncfs;
 }
 
 /** The outcome of renameNoReplace: done, something stands at the target, or the flag is not supported there. */

@@ -9,9 +9,8 @@ import { timing } from './deferred-flush.js';
  * edit and propagate it over the good copy.
  *
  * A side that wrote few paths gets one fsync per path (engine/targeted-flush.ts); a side that wrote many
- * gets one syncfs of its file system (`sync -f`), which is cheaper than thousands of fsyncs but costs a
- * process spawn and flushes everything else on that file system too (core/written-paths.ts has the
- * threshold and why).
+ * gets one syncfs of its file system (fs/flush.ts), which is cheaper than thousands of fsyncs but
+ * flushes everything else on that file system too (core/written-paths.ts has the threshold and why).
  *
  * Why fsync(file) + fsync(parent directory) promises what syncfs did, for what the index vouches for:
  * a record says "at this path, this side holds this inode with these bytes, this mode and this mtime".

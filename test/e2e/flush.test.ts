@@ -8,7 +8,7 @@
 // pair (src/sync/deferred-flush.ts), which the last describe block checks in the real index file;
 // --flush-now waits, as every run did before.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -150,6 +150,28 @@ describe('the flush owed to the next run (the default)', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(owedLines(next.stderr)).toEqual(['tsync timing: owed flush right: syncfs']);
     expect(owedState(sb.state)).toMatchObject({ owed: 0, rows: TARGETED_FLUSH_MAX });
+  });
+
+  it('the syncfs is made by the addon, not by running sync(1); without the addon, by `sync -f` on the root', () => {
+    // a `sync` first on PATH that only notes its arguments: the real one leaves no trace a test can see
+    const dir = makeTempDir('tsync-fake-sync-');
+    const log = join(dir, 'calls.log');
+    writeFileSync(join(dir, 'sync'), `#!/bin/sh\necho "$*" >> '${log}'\n`, { mode: 0o755 });
+    const env = { ...TIMINGS.env, PATH: `${dir}:${process.env.PATH ?? ''}` };
+    const calls = (): string[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    for (const native of ['1', '0']) {
+      const sb = sandbox();
+      for (let n = 0; n < TARGETED_FLUSH_MAX; n++) writeFileSync(join(sb.src, `f${n}`), `${n}\n`);
+      const first = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], { env: { ...env, TSYNC_NATIVE: native } });
+      expect(first.code, first.stderr).toBe(0);
+      // the next run owes it (the same path as the flush of a --flush-now run: fs/flush.ts flushFileSystemAsync)
+      const next = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], { env: { ...env, TSYNC_NATIVE: native } });
+      expect(next.code, next.stderr).toBe(0);
+      expect(owedLines(next.stderr)).toEqual(['tsync timing: owed flush right: syncfs']);
+      expect(owedState(sb.state)).toMatchObject({ owed: 0 });
+      expect(calls()).toEqual(native === '1' ? [] : [`-f ${sb.dst}`]);
+    }
+    removeTempDir(dir);
   });
 
   it('the next run makes the owed flush beside its walk: begun once the pair is open, ended before the run acts on anything', () => {

@@ -21,7 +21,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -31,6 +31,7 @@ import {
   nativeNoEntry,
   nativeRenameExchange,
   nativeRenameNoReplace,
+  nativeSyncfs,
   NUMBERS_PER_NAME,
   nativeLister,
   TIMES_PER_NAME,
@@ -270,6 +271,19 @@ describe('the native listing', () => {
     });
   });
 
+  it('flushes the file system holding a path on a pool thread (syncfs), or answers the errno of the open that failed', async () => {
+    const syncfs = nativeSyncfs();
+    if (syncfs === null) throw new Error('the addon has no syncfs: npm install builds it');
+    const root = temp();
+    writeFileSync(join(root, 'f'), 'unflushed\n');
+    // what it does to the disk cannot be seen from here (test/e2e/flush.test.ts checks that runs use it)
+    await expect(syncfs(root)).resolves.toBe(0);
+    await expect(syncfs(join(root, 'f'))).resolves.toBe(0);
+    await expect(syncfs(join(root, 'missing'))).resolves.toBe(-osConstants.errno.ENOENT);
+    await expect(syncfs(Buffer.from(root))).resolves.toBe(0);
+    expect(() => syncfs(`${root}\0x`)).toThrow(TypeError);
+  });
+
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
     const before = process.env.TSYNC_NATIVE;
     process.env.TSYNC_NATIVE = '0';
@@ -279,6 +293,7 @@ describe('the native listing', () => {
       expect(nativeNoEntry()).toBeNull();
       expect(nativeRenameNoReplace()).toBeNull();
       expect(nativeRenameExchange()).toBeNull();
+      expect(nativeSyncfs()).toBeNull();
       expect(listingKind()).toEqual({ native: false, why: 'off (TSYNC_NATIVE=0)' });
     } finally {
       if (before === undefined) delete process.env.TSYNC_NATIVE;
