@@ -21,6 +21,45 @@ export class HashColumn {
     this.lo = new Uint32Array(capacity);
   }
 
+  /**
+   * A column over these arrays as they are (a snapshot of the base read back, store/base-snapshot.ts), or null when
+   * they do not make one: lengths that differ, a state that is none of the four, or a text slot that `texts` lacks
+   * (or one it has that is no text slot). Adopted, not copied: the caller lets go of them.
+   */
+  static adopt(state: Uint8Array, hi: Uint32Array, lo: Uint32Array, texts: ReadonlyMap<number, string>): HashColumn | null {
+    if (hi.length !== state.length || lo.length !== state.length) return null;
+    let textSlots = 0;
+    for (let i = 0; i < state.length; i++) {
+      const s = state[i] as number;
+      if (s > TEXT) return null;
+      if (s === TEXT) {
+        if (!texts.has(i)) return null;
+        textSlots++;
+      }
+    }
+    if (textSlots !== texts.size) return null;
+    const column = new HashColumn(0);
+    column.state = state;
+    column.hi = hi;
+    column.lo = lo;
+    for (const [i, text] of texts) column.texts.set(i, text);
+    return column;
+  }
+
+  /**
+   * The arrays as they are now, for a snapshot to write slot by slot (store/base-snapshot.ts): a state byte (0 unset,
+   * 1 null, 2 the halves hold the hash, 3 a text, textAt), the high and low halves. Slots past their length are unset.
+   * A view: valid until the column next grows.
+   */
+  arrays(): { readonly state: Uint8Array; readonly hi: Uint32Array; readonly lo: Uint32Array } {
+    return { state: this.state, hi: this.hi, lo: this.lo };
+  }
+
+  /** The hash of slot i when it is kept as a text (not 16 lowercase hex digits), else undefined. */
+  textAt(i: number): string | undefined {
+    return this.state[i] === TEXT ? this.texts.get(i) : undefined;
+  }
+
   get(i: number): string | null | undefined {
     switch (this.state[i]) {
       case HALVES:

@@ -13,8 +13,9 @@
  * and the rows are read instead: the file can be deleted at any time and costs only its speed.
  *
  * Layout: MAGIC, a u32 header length, the header (JSON: the token, the orientation, the row count and where each
- * section lies), then the sections, each starting at a multiple of 8. Paths, hashes, symlink targets and xattr
- * digests are joined with NUL, which none of them can hold.
+ * section lies), then the sections, each starting at a multiple of 8: the number columns, the hashes' three arrays
+ * (HASH_SECTIONS), then the texts. Paths, the hashes that are not 16 hex digits, symlink targets and xattr digests
+ * are joined with NUL, which none of them can hold.
  */
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
@@ -23,7 +24,9 @@ import type { RelPath } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { BaseTable, type BaseColumns, roomFor } from './base-table.js';
 
-const MAGIC = Buffer.from('TSYNCBS1', 'latin1');
+// 2: hashes as columns of halves (hashStates, hashHi, hashLo), not as text; a file of version 1 is not read (the
+// rows are, once, and the file is written anew)
+const MAGIC = Buffer.from('TSYNCBS2', 'latin1');
 const SEP = '\0';
 
 type NumberColumn = 'kinds' | 'flags' | 'modes' | 'sizes' | 'mtimes' | 'uids' | 'gids' | 'leftMtimes' | 'leftInos' | 'leftCtimes' | 'rightMtimes' | 'rightInos' | 'rightCtimes';
@@ -42,8 +45,15 @@ const NUMBER_COLUMNS: readonly NumberColumn[] = [
   'rightInos',
   'rightCtimes',
 ];
-const TEXT_SECTIONS = ['paths', 'hashes', 'targetSlots', 'targets', 'xattrSlots', 'xattrDigests'] as const;
-type SectionName = NumberColumn | (typeof TEXT_SECTIONS)[number];
+/**
+ * The hashes as core/hash-column.ts keeps them, a state byte and two 32-bit halves per row, with the few that are
+ * not 16 hex digits as texts (hashTextSlots, hashTexts): read back into the column without a hash parsed per row
+ * (as text, parsing was 11 ms of a 10k-row base's 26 ms load, 37 of 124 at 100k, issue 11).
+ */
+type HashSection = 'hashStates' | 'hashHi' | 'hashLo';
+const HASH_SECTIONS: readonly HashSection[] = ['hashStates', 'hashHi', 'hashLo'];
+const TEXT_SECTIONS = ['paths', 'hashTextSlots', 'hashTexts', 'targetSlots', 'targets', 'xattrSlots', 'xattrDigests'] as const;
+type SectionName = NumberColumn | HashSection | (typeof TEXT_SECTIONS)[number];
 
 interface Header {
   readonly token: string;
@@ -212,11 +222,13 @@ export function encodeSnapshot(rows: SnapshotRows, token: string, swapped: boole
   const textOf = (k: number, pick: (c: BaseColumns, i: number) => string | undefined): string => pick(rows.source(k), rows.slot(k)) ?? '';
   const targetRows: number[] = [];
   const xattrRows: number[] = [];
+  const hashTextRows: number[] = [];
   for (let k = 0; k < n; k++) {
     const c = rows.source(k);
     const i = rows.slot(k);
     if (c.targets.has(i)) targetRows.push(k);
     if (c.xattrDigests.has(i)) xattrRows.push(k);
+    if (c.hashes.textAt(i) !== undefined) hashTextRows.push(k);
   }
   const section = (count: number, texts: (i: number) => string): TextSection | null => {
     let length = Math.max(0, count - 1);
@@ -228,13 +240,14 @@ export function encodeSnapshot(rows: SnapshotRows, token: string, swapped: boole
     return { texts, count, length };
   };
   const paths = section(n, (k) => textOf(k, (c, i) => c.paths[i]));
-  const hashes = section(n, (k) => textOf(k, (c, i) => c.hashes.get(i) ?? undefined));
+  const hashTexts = section(hashTextRows.length, (j) => textOf(hashTextRows[j] as number, (c, i) => c.hashes.textAt(i)));
   const targets = section(targetRows.length, (j) => textOf(targetRows[j] as number, (c, i) => c.targets.get(i)));
   const digests = section(xattrRows.length, (j) => textOf(xattrRows[j] as number, (c, i) => c.xattrDigests.get(i)));
-  if (paths === null || hashes === null || targets === null || digests === null) return null;
+  if (paths === null || hashTexts === null || targets === null || digests === null) return null;
   const texts: Record<(typeof TEXT_SECTIONS)[number], TextSection | Uint32Array> = {
     paths,
-    hashes,
+    hashTextSlots: Uint32Array.from(hashTextRows),
+    hashTexts,
     targetSlots: Uint32Array.from(targetRows),
     targets,
     xattrSlots: Uint32Array.from(xattrRows),
@@ -242,10 +255,11 @@ export function encodeSnapshot(rows: SnapshotRows, token: string, swapped: boole
   };
   const lengthOf = (name: SectionName): number => {
     if (isNumberColumn(name)) return n * emptyColumn(name, 0).BYTES_PER_ELEMENT;
+    if (isHashSection(name)) return n * HASH_WIDTH[name];
     const t = texts[name];
     return t instanceof Uint32Array ? t.byteLength : t.length;
   };
-  const names: SectionName[] = [...NUMBER_COLUMNS, ...TEXT_SECTIONS];
+  const names: SectionName[] = [...NUMBER_COLUMNS, ...HASH_SECTIONS, ...TEXT_SECTIONS];
   // the header's offsets depend on its own length: lay the sections out after a header of a fixed, generous width
   const headerRoom = 2048;
   const sections = {} as Record<SectionName, readonly [number, number]>;
@@ -281,6 +295,10 @@ function* chunks(
     written = offset + size;
     if (isNumberColumn(name)) {
       yield* numberChunks(rows, runs, name, scratch);
+      continue;
+    }
+    if (isHashSection(name)) {
+      yield* hashChunks(rows, runs, name, scratch);
       continue;
     }
     const t = texts[name];
@@ -359,6 +377,44 @@ function isNumberColumn(name: SectionName): name is NumberColumn {
   return (NUMBER_COLUMNS as readonly string[]).includes(name);
 }
 
+const HASH_WIDTH: Readonly<Record<HashSection, number>> = { hashStates: 1, hashHi: 4, hashLo: 4 };
+
+function isHashSection(name: SectionName): name is HashSection {
+  return (HASH_SECTIONS as readonly string[]).includes(name);
+}
+
+/** One of a hash column's arrays (HashColumn.arrays): state bytes or a half. */
+function hashArrayOf(columns: BaseColumns, name: HashSection): Uint8Array | Uint32Array {
+  const a = columns.hashes.arrays();
+  return name === 'hashStates' ? a.state : name === 'hashHi' ? a.hi : a.lo;
+}
+
+/**
+ * numberChunks for one of the hash arrays: a run's slots copied as bytes, where the array holds them; slots past
+ * its end (a column grows only as far as it was set) are unset, zeros.
+ */
+function* hashChunks(rows: SnapshotRows, runs: readonly RowRun[], name: HashSection, scratch: Scratch): Generator<Uint8Array> {
+  const width = HASH_WIDTH[name];
+  let first = 0;
+  for (let from = 0; from < rows.count; from += NUMBER_CHUNK) {
+    const to = Math.min(rows.count, from + NUMBER_CHUNK);
+    const into = scratch.bytes((to - from) * width).subarray(0, (to - from) * width);
+    into.fill(0);
+    while (first < runs.length && (runs[first] as RowRun).row + (runs[first] as RowRun).length <= from) first++;
+    for (let r = first; r < runs.length && (runs[r] as RowRun).row < to; r++) {
+      const run = runs[r] as RowRun;
+      const a = Math.max(from, run.row);
+      const b = Math.min(to, run.row + run.length);
+      const array = hashArrayOf(run.columns, name);
+      // the run's slots that the array holds: the rest stay zero
+      const start = run.slot + a - run.row;
+      const end = Math.min(run.slot + b - run.row, array.length);
+      if (end > start) into.set(new Uint8Array(array.buffer, array.byteOffset + start * width, (end - start) * width), (a - from) * width);
+    }
+    yield into;
+  }
+}
+
 /** The columns a snapshot file holds when it is whole and for `token` and `swapped`; null otherwise. */
 export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): BaseColumns | null {
   const header = headerOf(read, token, swapped);
@@ -384,14 +440,30 @@ export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): B
     if (w === null || w[1] !== bytes || read(w[0], w[1], new Uint8Array(col.buffer, 0, bytes)) === null) return null;
     numbers[name] = col.subarray(0, n);
   }
+  const hashArrays = {} as Record<HashSection, Uint8Array | Uint32Array>;
+  for (const name of HASH_SECTIONS) {
+    const w = where(name);
+    const col = name === 'hashStates' ? new Uint8Array(room) : new Uint32Array(room);
+    const bytes = n * HASH_WIDTH[name];
+    if (w === null || w[1] !== bytes || read(w[0], w[1], new Uint8Array(col.buffer, 0, bytes)) === null) return null;
+    hashArrays[name] = col;
+  }
   const paths = splitSection(section('paths'), n);
-  const hashes = hashColumnOf(section('hashes'), n);
+  const hashTextSlots = slotsOf(section('hashTextSlots'));
   const targetSlots = slotsOf(section('targetSlots'));
   const xattrSlots = slotsOf(section('xattrSlots'));
-  if (paths === null || hashes === null || targetSlots === null || xattrSlots === null) return null;
+  if (paths === null || hashTextSlots === null || targetSlots === null || xattrSlots === null) return null;
+  const hashTexts = splitSection(section('hashTexts'), hashTextSlots.length);
   const targets = splitSection(section('targets'), targetSlots.length);
   const digests = splitSection(section('xattrDigests'), xattrSlots.length);
-  if (targets === null || digests === null) return null;
+  if (hashTexts === null || targets === null || digests === null) return null;
+  const hashes = HashColumn.adopt(
+    hashArrays.hashStates as Uint8Array,
+    hashArrays.hashHi as Uint32Array,
+    hashArrays.hashLo as Uint32Array,
+    new Map(hashTextSlots.map((slot, i) => [slot, hashTexts[i] as string])),
+  );
+  if (hashes === null) return null;
   return {
     count: n,
     paths: paths as RelPath[],
@@ -470,22 +542,6 @@ function splitSection(part: Buffer | null, count: number): string[] | null {
     if ((i & 1023) === 1023) checkYoungGeneration();
   }
   return texts;
-}
-
-/** The hashes section (splitSection's texts, an empty one for none) as a column, without a string per 16-digit hash. */
-function hashColumnOf(part: Buffer | null, count: number): HashColumn | null {
-  if (part === null) return null;
-  const column = new HashColumn(roomFor(count));
-  if (count === 0) return part.length === 0 ? column : null;
-  let start = 0;
-  for (let i = 0; i < count; i++) {
-    const nul = part.indexOf(0, start);
-    const end = nul === -1 ? part.length : nul;
-    if ((nul === -1) !== (i === count - 1)) return null; // fewer or more texts than `count`
-    column.setFromBytes(i, part, start, end);
-    start = end + 1;
-  }
-  return column;
 }
 
 function slotsOf(part: Buffer | null): number[] | null {

@@ -219,7 +219,7 @@ describe('the base snapshot', () => {
       const entry: Entry =
         i % 7 === 0
           ? { kind: 'symlink', target: `t${i}`, mtimeNs: BigInt(i) }
-          : { kind: 'file', size: i, mode: 0o644, mtimeNs: BigInt(i) * 1_000_000_007n, hash: i % 3 === 0 ? null : i.toString(16).padStart(16, '0') };
+          : { kind: 'file', size: i, mode: 0o644, mtimeNs: BigInt(i) * 1_000_000_007n, hash: i % 3 === 0 ? null : i % 11 === 0 ? `text hash ${i}` : i.toString(16).padStart(16, '0') };
       t.append(P(`d${i % 97}/f${i}`), entry, { mtimeNs: BigInt(i), ino: BigInt(i) + 2n ** 63n, ctimeNs: BigInt(-i) }, null);
     }
     const columns = t.columnsOf();

@@ -86,4 +86,34 @@ describe('HashColumn', () => {
       ),
     );
   });
+
+  it('adopts the arrays another column hands out (a snapshot read back) and gives back every value that column held', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: 100 }), hashLike), { maxLength: 80 }), (writes) => {
+        const column = new HashColumn();
+        for (const [i, h] of writes) column.set(i, h);
+        const { state, hi, lo } = column.arrays();
+        const texts = new Map<number, string>();
+        for (let i = 0; i < state.length; i++) {
+          const t = column.textAt(i);
+          if (t !== undefined) texts.set(i, t);
+        }
+        const adopted = HashColumn.adopt(state.slice(), hi.slice(), lo.slice(), texts);
+        expect(adopted).not.toBeNull();
+        for (let i = 0; i <= 101; i++) expect(adopted?.get(i)).toBe(column.get(i));
+      }),
+    );
+  });
+
+  it('adopts nothing that is not a column: arrays of other lengths, an unknown state, a text slot without its text or a text without its slot', () => {
+    const state = Uint8Array.of(0, 1, 2, 3);
+    const halves = (): Uint32Array => new Uint32Array(4);
+    const text = new Map([[3, 'a text']]);
+    expect(HashColumn.adopt(state, halves(), halves(), text)?.get(3)).toBe('a text');
+    expect(HashColumn.adopt(state, new Uint32Array(3), halves(), text)).toBeNull();
+    expect(HashColumn.adopt(state, halves(), new Uint32Array(5), text)).toBeNull();
+    expect(HashColumn.adopt(Uint8Array.of(0, 1, 2, 4), halves(), halves(), new Map())).toBeNull();
+    expect(HashColumn.adopt(state, halves(), halves(), new Map())).toBeNull();
+    expect(HashColumn.adopt(state, halves(), halves(), new Map([...text, [1, 'not a text slot']]))).toBeNull();
+  });
 });
