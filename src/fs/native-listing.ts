@@ -123,17 +123,7 @@ export function addonPath(): string {
 function load(): Loaded {
   if (loaded !== undefined) return loaded;
   const path = addonPath();
-  if (!existsSync(path))
-    loaded = {
-      kind: { native: false, why: `not built (no ${path})` },
-      lister: null,
-      dirs: null,
-      renameNoReplace: null,
-      renameExchange: null,
-      xattrSizeAt: null,
-      copySmall: null,
-      syncfs: null,
-    };
+  if (!existsSync(path)) loaded = withoutAddon(`not built (no ${path})`);
   else {
     try {
       const addon = createRequire(import.meta.url)(path) as {
@@ -157,19 +147,15 @@ function load(): Loaded {
       loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall, syncfs };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
-      loaded = {
-        kind: { native: false, why: `cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}` },
-        lister: null,
-        dirs: null,
-        renameNoReplace: null,
-        renameExchange: null,
-        xattrSizeAt: null,
-        copySmall: null,
-        syncfs: null,
-      };
+      loaded = withoutAddon(`cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
     }
   }
   return loaded;
+}
+
+/** What a thread without the addon has: none of its calls, and why. */
+function withoutAddon(why: string): Loaded {
+  return { kind: { native: false, why }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null, copySmall: null, syncfs: null };
 }
 
 function listerOf(listDir: ListDir): NativeLister {
