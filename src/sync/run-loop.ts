@@ -99,6 +99,7 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
     return summary;
   } finally {
     await pair.close();
+    t('close (the base snapshot written, the index closed, the lock released)');
   }
 }
 
@@ -235,13 +236,17 @@ function asCycleSide(r: ScanResult): CycleSide {
 function phaseTimer(): (label: string) => void {
   if (process.env.TSYNC_TIMINGS !== '1') return () => undefined;
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
   return (label) => {
     const now = performance.now();
+    // the process's CPU (every thread: the pool's and a worker's too), which says whether a phase waited
+    const cpu = process.cpuUsage(lastCpu);
+    lastCpu = process.cpuUsage();
     const m = process.memoryUsage();
     const peak = process.resourceUsage().maxRSS * 1024;
     process.stderr.write(
-      `tsync timing: ${label}: ${(now - last).toFixed(1)} ms (heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, outside the heap ${mib(m.external)} MiB, rss ${mib(m.rss)} MiB, peak ${mib(peak)} MiB)\n`,
+      `tsync timing: ${label}: ${(now - last).toFixed(1)} ms to ${now.toFixed(0)} ms after the process began, cpu ${((cpu.user + cpu.system) / 1000).toFixed(1)} ms (heap ${mib(m.heapUsed)} of ${mib(m.heapTotal)} MiB, outside the heap ${mib(m.external)} MiB, rss ${mib(m.rss)} MiB, peak ${mib(peak)} MiB)\n`,
     );
     last = now;
   };
