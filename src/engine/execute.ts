@@ -19,6 +19,7 @@ import { CopyWorker, copyWorkerPays, directoryRunsOf, worksInCopyWorker } from '
 import type { CopyJobResult } from './copy-worker-protocol.js';
 import { errorFromFields } from './error-fields.js';
 import { type CopiesShared, shareCopies } from './shared-copies.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 export interface ExecuteOptions {
   /** The two sides: every read and write goes through them (endpoint/endpoint.ts). */
@@ -241,11 +242,11 @@ const SIGNAL_CHECK_MS = 20;
  * `everyMs` have passed since the last turn: a stop is seen within that much time, at almost no cost.
  */
 function eventLoopTurns(everyMs: number): () => Promise<void> {
-  let last = performance.now();
+  let last = monotonicMs();
   return async () => {
-    if (performance.now() - last < everyMs) return;
+    if (monotonicMs() - last < everyMs) return;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    last = performance.now();
+    last = monotonicMs();
   };
 }
 

@@ -3,6 +3,7 @@ import type { Action, CopyAction } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { type CopyWorker, CopyWorkerStopped } from './copy-in-worker.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 /** Copies in one request to the worker: about 10-20 ms of its work, so that a request costs little beside it. */
 const CHUNK = 192;
@@ -79,16 +80,16 @@ export async function shareCopies(list: readonly Action[], shared: (a: Action) =
     }
   };
   send();
-  let turned = performance.now();
+  let turned = monotonicMs();
   while (front < back) {
     if (s.stopping()) break;
     const a = list[front++] as Action;
     if (!shared(a)) continue;
     here++;
     await s.here(a);
-    if (performance.now() - turned >= TURN_MS) {
+    if (monotonicMs() - turned >= TURN_MS) {
       await setImmediate();
-      turned = performance.now();
+      turned = monotonicMs();
     }
   }
   while (inFlight.size > 0) await Promise.all(inFlight);

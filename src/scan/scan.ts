@@ -19,6 +19,7 @@ import { NO_ID, type PathSlots } from './scan-table.js';
 import { ASK_RECORDS, type StatCacheColumns, wordsOf } from '../core/stat-words.js';
 import { digestIfNone, metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
+import { monotonicMs } from '../runtime/clock.js';
 
 export interface ScanOptions {
   readonly root: AbsPath;
@@ -138,7 +139,7 @@ class RootWalk {
     this.anchors = new DirAnchors(opts.root);
   }
 
-  /** Walks until `deadline` (performance.now()) or the end; true while something is left to walk. */
+  /** Walks until `deadline` (monotonicMs()) or the end; true while something is left to walk. */
   step(deadline: number): boolean {
     walkSlice(this.opts, this.anchors, this.stack, this.sink, deadline);
     return this.stack.length > 0;
@@ -210,7 +211,7 @@ function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null,
 export async function walkTreeInSlices(opts: WalkOptions, sliceMs: number): Promise<ScanResult> {
   const walk = new TableWalk(opts);
   try {
-    while (walk.step(performance.now() + sliceMs)) await setImmediate();
+    while (walk.step(monotonicMs() + sliceMs)) await setImmediate();
   } finally {
     walk.end();
   }
@@ -256,7 +257,7 @@ export async function* walkTreeStreamed(opts: WalkOptions, sliceMs: number): Asy
   const walk = new RootWalk(opts, sink);
   try {
     for (;;) {
-      const more = walk.step(performance.now() + sliceMs);
+      const more = walk.step(monotonicMs() + sliceMs);
       if (final.length > 0) {
         const ready = final;
         final = [];
@@ -273,7 +274,7 @@ export async function* walkTreeStreamed(opts: WalkOptions, sliceMs: number): Asy
 
 /**
  * Walks the directories on `stack` and those found below them, until the stack is empty or `deadline`
- * (performance.now()) has passed; what is left to walk stays on the stack. Each directory's entries are
+ * (monotonicMs()) has passed; what is left to walk stays on the stack. Each directory's entries are
  * looked up by bare name from inside it where that can be done (fs/work-dir.ts says why); the working
  * directory is put back when the slice ends, so whatever runs between slices sees the one the user chose.
  */
@@ -288,7 +289,7 @@ function walkSlice(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | nul
 function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number): void {
   const lister = nativeLister();
   // one directory at least per slice, whatever the time: a slice that walked nothing would never end the walk
-  for (let walked = 0; stack.length > 0 && (walked === 0 || performance.now() < deadline); walked++) {
+  for (let walked = 0; stack.length > 0 && (walked === 0 || monotonicMs() < deadline); walked++) {
     const dir = stack.pop() ?? null;
     let here: Place;
     try {

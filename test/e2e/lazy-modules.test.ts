@@ -59,6 +59,26 @@ describe('a command runs only the modules it uses', () => {
     expect(status.has('fs/promises'), 'status loaded fs/promises').toBe(false);
   });
 
+  it('a sync that copies, a no-op and status do not load node:perf_hooks (eight modules behind the performance global)', () => {
+    const sb = sandbox();
+    put(sb.src, 'a.txt', 'a');
+    put(sb.src, 'd/b.txt', 'b');
+    const runs = {
+      copying: ['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst],
+      'no-op': ['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst],
+      status: ['status', '--one-way', '--state-dir', sb.state, sb.src, sb.dst],
+    };
+    for (const [name, args] of Object.entries(runs)) {
+      const loaded = builtinsLoadedBy(args, join(sb.dir, `${name}-builtins`));
+      expect(loaded.has('fs'), 'the recorder sees built-ins').toBe(true);
+      expect(loaded.has('perf_hooks'), `${name} loaded perf_hooks`).toBe(false);
+    }
+    // the same recorder sees it where it is used: the phase timings read the performance global
+    const timed = runCli(runs['no-op'], { env: { NODE_OPTIONS: `--require=${builtinsRecorder}`, TSYNC_TEST_BUILTINS: join(sb.dir, 'timed-builtins'), TSYNC_TIMINGS: '1' } });
+    expect(timed.code, timed.stderr).toBe(0);
+    expect(readFileSync(join(sb.dir, 'timed-builtins'), 'utf8').split('\n')).toContain('perf_hooks');
+  });
+
   it('a local sync and a local status run no remote-root module', () => {
     const sb = sandbox();
     put(sb.src, 'a.txt', 'a');
