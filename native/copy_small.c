@@ -232,12 +232,8 @@ done:
 }
 
 napi_value tsync_copy_small(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) {
-    napi_throw_type_error(env, NULL, "copySmall(source, temp, scratch, out, racyWindowNs): five arguments");
-    return NULL;
-  }
+  if (tsync_args(env, info, argv, 5, "copySmall(source, temp, scratch, out, racyWindowNs): five arguments") != 0) return NULL;
   return copy_small(env, argv);
 }
 

@@ -390,12 +390,8 @@ static int path_of(napi_env env, napi_value value, char *small, size_t small_siz
 
 /* renameat2(2) of the call's two path arguments with `flags`: 0 or a negative errno; NULL after throwing `usage`. */
 static napi_value rename_with(napi_env env, napi_callback_info info, unsigned flags, const char *usage) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, NULL, usage);
-    return NULL;
-  }
+  if (tsync_args(env, info, argv, 2, usage) != 0) return NULL;
   char small_from[1024], small_to[1024];
   char *from = small_from, *to = small_to;
   size_t from_len = 0, to_len = 0;
@@ -518,6 +514,13 @@ int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size
 }
 
 napi_value tsync_int_result(napi_env env, int value) { return int_result(env, value); }
+
+int tsync_args(napi_env env, napi_callback_info info, napi_value *argv, size_t want, const char *usage) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= want) return 0;
+  napi_throw_type_error(env, NULL, usage);
+  return -1;
+}
 
 NAPI_MODULE_INIT() {
   napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, hash_fn, syncfs_fn;

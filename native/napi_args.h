@@ -8,6 +8,8 @@
 int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size, char **text, size_t *len);
 /* An int32 as a JS number. */
 napi_value tsync_int_result(napi_env env, int value);
+/* The call's first `want` arguments into argv: 0, or -1 after throwing a TypeError that says `usage`. */
+int tsync_args(napi_env env, napi_callback_info info, napi_value *argv, size_t want, const char *usage);
 
 /* copy_small.c */
 napi_value tsync_copy_small(napi_env env, napi_callback_info info);

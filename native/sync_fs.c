@@ -51,12 +51,8 @@ static void syncfs_complete(napi_env env, napi_status status, void *data) {
 }
 
 napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "syncfs(path): a path");
-    return NULL;
-  }
+  if (tsync_args(env, info, argv, 1, "syncfs(path): a path") != 0) return NULL;
   syncfs_job *job = calloc(1, sizeof *job);
   if (job == NULL) {
     napi_throw_error(env, NULL, "syncfs(path): out of memory");

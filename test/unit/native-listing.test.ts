@@ -21,10 +21,12 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  addonPath,
   ListingError,
   listingKind,
   nativeDirOpener,
@@ -282,6 +284,19 @@ describe('the native listing', () => {
     await expect(syncfs(join(root, 'missing'))).resolves.toBe(-osConstants.errno.ENOENT);
     await expect(syncfs(Buffer.from(root))).resolves.toBe(0);
     expect(() => syncfs(`${root}\0x`)).toThrow(TypeError);
+  });
+
+  it("refuses a call with too few arguments with a TypeError that says the call's shape", () => {
+    // the raw addon, as its calls are made: the wrappers above always pass every argument
+    const raw = createRequire(import.meta.url)(addonPath()) as Record<string, (...args: unknown[]) => unknown>;
+    const call =
+      (name: string, ...args: unknown[]) =>
+      () =>
+        (raw[name] as (...args: unknown[]) => unknown)(...args);
+    expect(call('syncfs')).toThrow(new TypeError('syncfs(path): a path'));
+    expect(call('copySmall', 'a', 'b', Buffer.alloc(8), new BigInt64Array(4))).toThrow(new TypeError('copySmall(source, temp, scratch, out, racyWindowNs): five arguments'));
+    expect(call('renameNoReplace', 'a')).toThrow(new TypeError('renameNoReplace(from, to): two paths'));
+    expect(call('renameExchange', 'a')).toThrow(new TypeError('renameExchange(a, b): two paths'));
   });
 
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
