@@ -163,7 +163,8 @@ export async function applyActions(
   };
   const writes = (side: Side): boolean => writesTo(actions, side);
   const racyWindowNs = o.racyWindowNs ?? (await racyWindowsOf(pair, actions));
-  const stamp = o.trashStamp ?? trashStamp(Date.now());
+  // no actions, nothing to put in a trash: no stamp (a no-op run's first Date takes a few ms to set up)
+  const stamp = o.trashStamp ?? (actions.length === 0 ? null : trashStamp(Date.now()));
   const trashOf = (side: Side): string | null => (s.trash.enabled && writes(side) && isWritable(s.mode, side) ? stamp : null);
   const { outcomes, bytes, copiesShared } = await executePlan(actions, {
     endpoints: pair.endpoints,
