@@ -389,12 +389,15 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
    * upserts), in the index's order (paths by bytes, as SQLite returns its rows): what loading the rows after that
    * commit gives (store/base-snapshot.ts writes them, so that the run after a commit reads the file too). Read where
    * they are: this table's rows and a small table of the upserts, interleaved. Null once this table has changed
-   * since it was loaded, or when it is not in the index's order.
+   * since it was loaded, or when it is not in the index's order. `upserted`: the upserts' paths in that order, where
+   * the caller has them sorted already.
    */
-  rowsWithChanges(changes: { readonly upserts: ReadonlyMap<RelPath, BaseRecord>; readonly removals: readonly RelPath[] }): SnapshotRows | null {
+  rowsWithChanges(
+    changes: { readonly upserts: ReadonlyMap<RelPath, BaseRecord>; readonly removals: readonly RelPath[] },
+    upserted: readonly RelPath[] = [...changes.upserts.keys()].sort(compareBytes),
+  ): SnapshotRows | null {
     const mine = this.columnsOf();
     if (mine === null) return null;
-    const upserted = [...changes.upserts.keys()].sort(compareBytes);
     const added = new BaseTable(upserted.length);
     for (const p of upserted) {
       const rec = changes.upserts.get(p) as BaseRecord;
@@ -827,6 +830,6 @@ function grownBig<T extends BigInt64Array | BigUint64Array>(old: T, bigger: T): 
 }
 
 /** The index's order of paths: by their bytes (a binary string's chars are its bytes), a prefix first. */
-function compareBytes(a: RelPath, b: RelPath): number {
+export function compareBytes(a: RelPath, b: RelPath): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -4,10 +4,10 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
-import type { AbsPath, Base, Conflict, ConflictPolicy, ConflictResolution, ConflictVersion, Entry, EntryKind, RelPath, Side, SideRecord } from '../core/types.js';
+import type { AbsPath, Base, BaseRecord, Conflict, ConflictPolicy, ConflictResolution, ConflictVersion, Entry, EntryKind, RelPath, Side, SideRecord } from '../core/types.js';
 import { StateError } from '../errors.js';
 import { errCode } from '../fs/stat.js';
-import type { BaseTable } from './base-table.js';
+import { type BaseTable, compareBytes } from './base-table.js';
 import { loadBaseTable, type EntryRowValues } from './base-load.js';
 import { readBaseSnapshot, rowsOf, type SnapshotRows, snapshotCount, snapshotFileOf, writeBaseSnapshot } from './base-snapshot.js';
 import { MIGRATIONS } from './migrations.js';
@@ -240,15 +240,20 @@ export class StateStore {
     const writesRows = changes.upserts.size > 0 || changes.removals.length > 0;
     const loaded = this.loaded;
     const next = writesRows && loaded !== null && loaded.columnsOf() !== null && !rewritesMost(loaded.size, changes) ? { token: randomBytes(16).toString('hex'), base: loaded } : null;
+    // in the index's order (paths by bytes): neighbouring rows share the index's pages, and a run's changes in map
+    // order spread its writes over every page (a 100k-row index's 4,500 changes: about 20% less time in SQLite)
+    const upserted = [...changes.upserts.keys()].sort(compareBytes);
+    const removed = [...changes.removals].sort(compareBytes);
     const tx = this.db.transaction(() => {
       const gen = owed === undefined ? null : recordOwedFlush(this.db, owed, this.swapped);
       const keep = gen === null ? null : keepRemovedRow(this.db);
-      for (const path of changes.removals) {
+      for (const path of removed) {
         const key = Buffer.from(path, 'latin1');
         keep?.(key);
         remove.run(key);
       }
-      for (const [path, rec] of changes.upserts) {
+      for (const path of upserted) {
+        const rec = changes.upserts.get(path) as BaseRecord;
         const [l, r] = this.swapped ? [rec.right, rec.left] : [rec.left, rec.right];
         upsert.run(Buffer.from(path, 'latin1'), ...entryColumns(rec.entry), ...sideColumns(l), ...sideColumns(r), ...metaColumns(rec.entry), gen);
       }
@@ -271,7 +276,7 @@ export class StateStore {
       if (writesRows) {
         this.loaded = null;
         // the sum is taken now: what the run holds may change after its commit (a watch moves on)
-        const rows = next?.base.rowsWithChanges(changes) ?? null;
+        const rows = next?.base.rowsWithChanges(changes, upserted) ?? null;
         this.unsaved = next === null || rows === null ? null : { rows: () => rows, token: next.token };
       }
     } catch (e) {
