@@ -231,12 +231,10 @@ static napi_value typed_copy(napi_env env, napi_typedarray_type type, const void
 
 /* A call's first `count` arguments into argv, the first read as a descriptor; false after throwing `usage` as a TypeError. */
 static bool fd_args(napi_env env, napi_callback_info info, size_t count, napi_value *argv, int32_t *fd, const char *usage) {
-  size_t argc = count;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count || napi_get_value_int32(env, argv[0], fd) != napi_ok) {
-    napi_throw_type_error(env, NULL, usage);
-    return false;
-  }
-  return true;
+  if (tsync_args(env, info, argv, count, usage) != 0) return false;
+  if (napi_get_value_int32(env, argv[0], fd) == napi_ok) return true;
+  napi_throw_type_error(env, NULL, usage);
+  return false;
 }
 
 /*

@@ -286,7 +286,7 @@ describe('the native listing', () => {
     expect(() => syncfs(`${root}\0x`)).toThrow(TypeError);
   });
 
-  it("refuses a call with too few arguments with a TypeError that says the call's shape", () => {
+  it("refuses a call with too few arguments, or a descriptor that is not a number, with a TypeError that says the call's shape", () => {
     // the raw addon, as its calls are made: the wrappers above always pass every argument
     const raw = createRequire(import.meta.url)(addonPath()) as Record<string, (...args: unknown[]) => unknown>;
     const call =
@@ -297,6 +297,10 @@ describe('the native listing', () => {
     expect(call('copySmall', 'a', 'b', Buffer.alloc(8), new BigInt64Array(4))).toThrow(new TypeError('copySmall(source, temp, scratch, out, racyWindowNs): five arguments'));
     expect(call('renameNoReplace', 'a')).toThrow(new TypeError('renameNoReplace(from, to): two paths'));
     expect(call('renameExchange', 'a')).toThrow(new TypeError('renameExchange(a, b): two paths'));
+    // the descriptor calls: too few arguments, or a descriptor that is not a number
+    expect(call('listDir')).toThrow(new TypeError('listDir(fd): fd must be a number'));
+    expect(call('openDirAt', 3)).toThrow(new TypeError('openDirAt(fd, name): fd must be a number'));
+    expect(call('closeFd', 'three')).toThrow(new TypeError('closeFd(fd): fd must be a number'));
   });
 
   it('is off with TSYNC_NATIVE=0, read at each walk', () => {
