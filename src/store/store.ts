@@ -240,8 +240,8 @@ export class StateStore {
     const writesRows = changes.upserts.size > 0 || changes.removals.length > 0;
     const loaded = this.loaded;
     const next = writesRows && loaded !== null && loaded.columnsOf() !== null && !rewritesMost(loaded.size, changes) ? { token: randomBytes(16).toString('hex'), base: loaded } : null;
-    // in the index's order (paths by bytes): neighbouring rows share the index's pages, and a run's changes in map
-    // order spread its writes over every page (a 100k-row index's 4,500 changes: about 20% less time in SQLite)
+    // in the index's order (paths by bytes): neighbouring rows share the index's pages, where a run's changes in map
+    // order spread its writes over every page (3,500 random rows of a 100k-row index: 76-86 ms sorted, 103-106 not)
     const upserted = [...changes.upserts.keys()].sort(compareBytes);
     const removed = [...changes.removals].sort(compareBytes);
     const tx = this.db.transaction(() => {
