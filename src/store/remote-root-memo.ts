@@ -5,10 +5,10 @@
 // agent's real answer is then compared with it, and on any difference that work is dropped and done again
 // (sync/pair.ts). A memo is therefore only ever a guess: a missing, stale or unreadable one costs time,
 // never correctness. One small file per remote root spec, in the state dir.
-import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AbsPath } from '../core/types.js';
+import { sha256Hex } from '../hash/sha256.js';
 
 export interface RemoteRootFacts {
   /** What the index knows the root by (`ssh://<machine><real path>`). */
@@ -26,7 +26,7 @@ export interface RemoteRootFacts {
  * or paths in file names.
  */
 export function memoFileOf(stateDir: string, rootText: string, sshCommand: string): string {
-  const digest = createHash('sha256').update(rootText).update(Buffer.of(0)).update(sshCommand).digest('hex');
+  const digest = sha256Hex(Buffer.from(rootText, 'utf8'), Buffer.of(0), Buffer.from(sshCommand, 'utf8'));
   return join(stateDir, `remote-${digest.slice(0, 24)}.json`);
 }
 

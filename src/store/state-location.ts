@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { AbsPath } from '../core/types.js';
+import { sha256Hex } from '../hash/sha256.js';
 
 export interface StateDirSources {
   readonly flag: string | undefined;
@@ -31,6 +31,6 @@ export interface PairKey {
 /** The same two real paths give the same index, in either order. */
 export function pairKey(a: AbsPath, b: AbsPath): PairKey {
   const [first, second] = a <= b ? [a, b] : [b, a];
-  const digest = createHash('sha256').update(Buffer.from(first, 'latin1')).update(Buffer.of(0)).update(Buffer.from(second, 'latin1')).digest('hex');
+  const digest = sha256Hex(Buffer.from(first, 'latin1'), Buffer.of(0), Buffer.from(second, 'latin1'));
   return { fileName: `pair-${digest.slice(0, 24)}.db`, first, second };
 }

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
 import { withNativeBinding } from './sqlite-binding.js';
-import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BaseChanges } from '../core/commit.js';
 import type { AbsPath, Base, BaseRecord, Conflict, ConflictPolicy, ConflictResolution, ConflictVersion, Entry, EntryKind, RelPath, Side, SideRecord } from '../core/types.js';
 import { StateError } from '../errors.js';
+import { randomHex } from '../fs/random-hex.js';
 import { errCode } from '../fs/stat.js';
 import { type BaseTable, compareBytes } from './base-table.js';
 import { loadBaseTable, type EntryRowValues } from './base-load.js';
@@ -173,7 +173,7 @@ export class StateStore {
       }
     }
     this.baseSource = 'rows';
-    const fresh = randomBytes(16).toString('hex');
+    const fresh = randomHex(16);
     let table: BaseTable;
     try {
       // one transaction: the token says "the rows as read here", and the triggers take it back at the next change
@@ -239,7 +239,7 @@ export class StateStore {
     // still as it was loaded, the snapshot of the sum is made at close() under a token written here
     const writesRows = changes.upserts.size > 0 || changes.removals.length > 0;
     const loaded = this.loaded;
-    const next = writesRows && loaded !== null && loaded.columnsOf() !== null && !rewritesMost(loaded.size, changes) ? { token: randomBytes(16).toString('hex'), base: loaded } : null;
+    const next = writesRows && loaded !== null && loaded.columnsOf() !== null && !rewritesMost(loaded.size, changes) ? { token: randomHex(16), base: loaded } : null;
     // in the index's order (paths by bytes): neighbouring rows share the index's pages, where a run's changes in map
     // order spread its writes over every page (3,500 random rows of a 100k-row index: 76-86 ms sorted, 103-106 not)
     const upserted = [...changes.upserts.keys()].sort(compareBytes);

@@ -3,7 +3,8 @@
 // process with a preload (test/helpers/record-evaluated.cjs) that records every module of the bundle that runs:
 // the bundle is one CommonJS file (scripts/bundle.mjs), read whole, in which each module reached through a
 // dynamic import() runs only when that import does.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot, runCli, sandbox } from '../helpers/cli.js';
@@ -77,6 +78,31 @@ describe('a command runs only the modules it uses', () => {
     const timed = runCli(runs['no-op'], { env: { NODE_OPTIONS: `--require=${builtinsRecorder}`, TSYNC_TEST_BUILTINS: join(sb.dir, 'timed-builtins'), TSYNC_TIMINGS: '1' } });
     expect(timed.code, timed.stderr).toBe(0);
     expect(readFileSync(join(sb.dir, 'timed-builtins'), 'utf8').split('\n')).toContain('perf_hooks');
+  });
+
+  it('syncs that copy, delete and keep both sides of a conflict, a no-op and status do not load node:crypto (OpenSSL and some twenty modules); a file with an xattr does', () => {
+    const sb = sandbox();
+    put(sb.src, 'a.txt', 'a');
+    put(sb.src, 'd/b.txt', 'b');
+    mkdirSync(sb.dst);
+    const sync = ['sync', '--state-dir', sb.state, sb.src, sb.dst];
+    const loadedBy = (name: string, args: string[]) => {
+      const loaded = builtinsLoadedBy(args, join(sb.dir, `${name}-builtins`));
+      expect(loaded.has('fs'), 'the recorder sees built-ins').toBe(true);
+      return loaded.has('crypto');
+    };
+    expect(loadedBy('copying', sync), 'a first copy loaded crypto').toBe(false);
+    put(sb.src, 'a.txt', 'changed on one side');
+    put(sb.dst, 'a.txt', 'changed on the other');
+    rmSync(join(sb.src, 'd', 'b.txt'));
+    expect(loadedBy('conflict', sync), 'a sync with a conflict and a delete loaded crypto').toBe(false);
+    expect(readdirSync(sb.dst).filter((n) => n.includes('.tsync-conflict-')).length, 'a conflict copy was made').toBe(1);
+    expect(existsSync(join(sb.dst, 'd', 'b.txt')), 'the delete was carried over').toBe(false);
+    expect(loadedBy('no-op', sync), 'a no-op loaded crypto').toBe(false);
+    expect(loadedBy('status', ['status', '--state-dir', sb.state, sb.src, sb.dst]), 'status loaded crypto').toBe(false);
+    // the same recorder sees it where it is used: an xattr set's digest (src/fs/xattrs.ts)
+    execFileSync('setfattr', ['-n', 'user.note', '-v', 'kept', join(sb.src, 'a.txt')]);
+    expect(loadedBy('xattr', sync), 'a sync of a file with an xattr did not load crypto').toBe(true);
   });
 
   it('a local sync and a local status run no remote-root module', () => {
