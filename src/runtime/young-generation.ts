@@ -1,4 +1,5 @@
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
+import type * as V8 from 'node:v8';
 
 /**
  * V8's young generation ("new space", two semispaces) grows from 1 MB to 32 MB while a run allocates, and a
@@ -33,6 +34,30 @@ export const WATCH_YOUNG_GENERATION_CAP_MB = 8;
 
 let capBytes = 0;
 
+let v8: typeof V8 | null = null;
+
+/**
+ * node:v8, loaded at the first check rather than at start-up: it brings the heap_utils, serdes and profiler
+ * bindings, 4-5 ms of a command's start-up on the 2-core machine (issue 11), and a command that never holds a
+ * table of 1,024 rows (`status` of a small pair) never needs it.
+ */
+function v8Module(): typeof V8 {
+  v8 ??= createRequire(import.meta.url)('node:v8') as typeof V8;
+  return v8;
+}
+
+/** V8 flags asked for at start-up (cli/heap-growth.ts), set at the first check. */
+const flagsAtFirstCheck: string[] = [];
+
+/**
+ * Sets a V8 flag at the first check instead of now. For flags V8 reads as the heap grows (at each full collection
+ * or scavenge): until a table holds 1,024 rows the heap is a few MB and has not grown, so they take effect before
+ * the growth they are about, and a command that holds no table loads no node:v8 for them.
+ */
+export function setV8FlagAtFirstCheck(flag: string): void {
+  flagsAtFirstCheck.push(flag);
+}
+
 /**
  * Starts watching (once, at start-up), with a cap of `defaultMb` (the command's). TSYNC_YOUNG_GENERATION_MB=0
  * leaves V8's own growth (to compare); another whole number is the cap in MB, whatever the command.
@@ -41,19 +66,22 @@ export function capYoungGeneration(env: NodeJS.ProcessEnv = process.env, default
   const asked = env.TSYNC_YOUNG_GENERATION_MB;
   const mb = asked === undefined || asked === '' ? defaultMb : Number(asked);
   capBytes = Number.isInteger(mb) && mb > 0 ? mb * 1024 * 1024 : 0;
-  checkYoungGeneration();
+  // no check now: the young generation starts at 1 MB and has not grown before the first table's 1,024 rows
 }
 
 /** Stops the young generation's growth if it has reached the cap; costs about a microsecond, nothing once capped. */
 export function checkYoungGeneration(): void {
+  if (flagsAtFirstCheck.length > 0) for (const flag of flagsAtFirstCheck.splice(0)) v8Module().setFlagsFromString(flag);
   if (capBytes === 0) return;
-  const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+  const newSpace = v8Module()
+    .getHeapSpaceStatistics()
+    .find((s) => s.space_name === 'new_space');
   if (newSpace === undefined) {
     capBytes = 0; // a V8 without this space: nothing to watch
     return;
   }
   if (newSpace.space_size < capBytes) return;
-  setFlagsFromString('--semi-space-growth-factor=1');
+  v8Module().setFlagsFromString('--semi-space-growth-factor=1');
   capBytes = 0;
   capped = true;
 }
@@ -66,5 +94,5 @@ let capped = false;
  * after the cap had been set); the copy worker's owner calls this once the worker is up.
  */
 export function keepYoungGenerationCapped(): void {
-  if (capped) setFlagsFromString('--semi-space-growth-factor=1');
+  if (capped) v8Module().setFlagsFromString('--semi-space-growth-factor=1');
 }

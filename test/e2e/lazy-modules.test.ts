@@ -105,6 +105,19 @@ describe('a command runs only the modules it uses', () => {
     expect(loadedBy('xattr', sync), 'a sync of a file with an xattr did not load crypto').toBe(true);
   });
 
+  it('status and a small sync do not load node:v8 (heap_utils, serdes, profiler); a sync whose tables reach 1,024 rows does', () => {
+    const sb = sandbox();
+    for (let i = 0; i < 20; i++) put(sb.src, `d${i % 3}/f${i}`, `${i}`);
+    const small = ['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst];
+    expect(builtinsLoadedBy(small, join(sb.dir, 'small-builtins')).has('v8'), 'a sync of 20 files loaded v8').toBe(false);
+    const status = builtinsLoadedBy(['status', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'status-builtins'));
+    expect(status.has('fs'), 'the recorder sees built-ins').toBe(true);
+    expect(status.has('v8'), 'status loaded v8').toBe(false);
+    // the same recorder sees it where it is used: the young generation's check, every 1,024 rows of a table
+    for (let i = 0; i < 1100; i++) put(sb.src, `big/f${i}`, '');
+    expect(builtinsLoadedBy(small, join(sb.dir, 'big-builtins')).has('v8'), 'a sync of 1,120 files did not load v8').toBe(true);
+  });
+
   it('a local sync and a local status run no remote-root module', () => {
     const sb = sandbox();
     put(sb.src, 'a.txt', 'a');
