@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type * as Crypto from 'node:crypto';
 import { createRequire } from 'node:module';
+import { nodeCrypto } from '../runtime/lazy-crypto.js';
 
 /*
  * Extended attributes (user.*, security.*, POSIX ACLs, trusted.* as root) through @napi-rs/xattr.
@@ -198,14 +198,14 @@ export function digestOf(attrs: ReadonlyMap<string, Buffer>): string {
 let sha256OfBytes: ((bytes: Uint8Array) => string) | undefined;
 
 /**
- * SHA-256 as hex through node:crypto, loaded on the first digest: a run over files without attributes never
- * takes one, and loading the module costs 7-14 ms of start-up (hash/sha256.ts). Native rather than that module's
- * JavaScript digest because a tree can hold a different set of attributes on every file. crypto.hash is one call
- * without a Hash object (Node 20.12 and later); older Nodes hash through createHash.
+ * SHA-256 as hex through node:crypto, loaded on the first digest (runtime/lazy-crypto.ts): a run over files without
+ * attributes never takes one. Native rather than hash/sha256.ts's JavaScript digest because a tree can hold a
+ * different set of attributes on every file. crypto.hash is one call without a Hash object (Node 20.12 and later);
+ * older Nodes hash through createHash.
  */
-function sha256Hex(bytes: Uint8Array): string {
+function nativeSha256Hex(bytes: Uint8Array): string {
   if (sha256OfBytes === undefined) {
-    const crypto = createRequire(import.meta.url)('node:crypto') as typeof Crypto;
+    const crypto = nodeCrypto();
     const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'hex') => string }).hash;
     sha256OfBytes = oneShot === undefined ? (b) => crypto.createHash('sha256').update(b).digest('hex') : (b) => oneShot('sha256', b, 'hex');
   }
@@ -231,7 +231,7 @@ function computeDigest(attrs: ReadonlyMap<string, Buffer>): string {
     bytes.writeUInt32BE(value.length, at);
     at += 4 + value.copy(bytes, at + 4);
   }
-  return sha256Hex(bytes).slice(0, 16);
+  return nativeSha256Hex(bytes).slice(0, 16);
 }
 
 const EMPTY = Buffer.alloc(0);
