@@ -17,7 +17,7 @@ import { flushFileSystemAsync } from '../fs/flush.js';
 import { toBytes } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
 import { isLeftoverTemp } from '../fs/temp-name.js';
-import { HASH_CHUNK, hashFile } from '../hash/xxhash.js';
+import { HASH_CHUNK, hashFile, hashSmallFileSync, loadHasher, SYNC_HASH_MAX } from '../hash/xxhash.js';
 import { type StreamedWalkEnd, walkPaths, walkTree, walkTreeInSlices, walkTreeStreamed, type ScanResult } from '../scan/scan.js';
 import { LateXattrs, type SeenInode } from '../scan/late-xattrs.js';
 import { ScannedXattrValues } from '../scan/xattr-values.js';
@@ -123,7 +123,27 @@ export class LocalEndpoint implements Endpoint {
     const queue = new PQueue({ concurrency });
     const buffers: Buffer[] = [];
     const anchors = new DirAnchors(this.root);
+    const failed = (path: RelPath, e: unknown): void => {
+      out.set(path, { code: e instanceof StaleTargetError ? 'ENOENT' : e instanceof UnsafePathError ? 'ELOOP' : errCode(e) });
+    };
+    await loadHasher();
+    const small = Buffer.allocUnsafe(SYNC_HASH_MAX);
     for (const path of paths) {
+      // a small file is read here and now (hashSmallFileSync); a larger one is streamed on the thread pool
+      let place: Place | null = null;
+      try {
+        place = anchors.place(path);
+        const hashed = hashSmallFileSync(place.fdPath, small);
+        if (hashed !== null) {
+          out.set(path, { hash: hashed.hash });
+          continue;
+        }
+      } catch (e) {
+        failed(path, e);
+        continue;
+      } finally {
+        place?.release();
+      }
       void queue.add(async () => {
         const buffer = buffers.pop() ?? Buffer.allocUnsafe(HASH_CHUNK);
         let place: Place | null = null;
@@ -131,7 +151,7 @@ export class LocalEndpoint implements Endpoint {
           place = anchors.place(path);
           out.set(path, { hash: (await hashFile(place.fdPath, buffer)).hash });
         } catch (e) {
-          out.set(path, { code: e instanceof StaleTargetError ? 'ENOENT' : e instanceof UnsafePathError ? 'ELOOP' : errCode(e) });
+          failed(path, e);
         } finally {
           place?.release();
           buffers.push(buffer);

@@ -1,5 +1,5 @@
 import { fsPromises } from '../fs/lazy-promises.js';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import type xxhashInit from 'xxhash-wasm';
 
 type XXHashApi = Awaited<ReturnType<typeof xxhashInit>>;
@@ -73,6 +73,38 @@ export interface HashedFile {
   readonly hash: string;
   /** Bytes read; differs from the expected size when the file changed underneath. */
   readonly size: number;
+}
+
+/**
+ * Files up to this size are hashed with synchronous reads (hashSmallFileSync). Through hashFile each took an open, two
+ * reads and a close on the thread pool, with a promise round trip for each, and the first call loaded `node:fs/promises`:
+ * 23 ms of a 10k-file incremental run's CPU profile for the 50 same-sized changed files it had to read (issue 11).
+ * Larger files keep hashFile, whose reads overlap the hashing and run several files at once.
+ */
+export const SYNC_HASH_MAX = 256 * 1024;
+
+/**
+ * hashFile for a small file, with synchronous calls on this thread and the same opening flags: null when the file is
+ * larger than SYNC_HASH_MAX (or than `buffer`) as opened, for the caller to stream with hashFile. Errors are thrown as
+ * hashFile throws them. loadHasher() must have been awaited.
+ */
+export function hashSmallFileSync(path: Buffer, buffer: Buffer): HashedFile | null {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    if (fstatSync(fd).size > Math.min(SYNC_HASH_MAX, buffer.length)) return null;
+    const h = ready().create64();
+    let size = 0;
+    // to the end, as hashFile reads: a file that grew since its fstat is hashed whole, as it is now
+    for (;;) {
+      const got = readSync(fd, buffer, 0, buffer.length, size);
+      if (got === 0) break;
+      h.update(got === buffer.length ? buffer : buffer.subarray(0, got));
+      size += got;
+    }
+    return { hash: hexOf(h.digest()), size };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

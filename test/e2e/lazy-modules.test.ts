@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { projectRoot, runCli, sandbox } from '../helpers/cli.js';
 import { standinSsh } from '../helpers/remote-side.js';
 import { put } from '../helpers/tree.js';
+import { SYNC_HASH_MAX } from '../../src/hash/xxhash.js';
 
 const evaluationRecorder = join(projectRoot, 'test', 'helpers', 'record-evaluated.cjs');
 const builtinsRecorder = join(projectRoot, 'test', 'helpers', 'record-builtins.cjs');
@@ -46,18 +47,26 @@ describe('a command runs only the modules it uses', () => {
     expect(remote.has('child_process'), 'a remote sync did not load child_process').toBe(true);
   });
 
-  it('a no-op sync and status do not load node:fs/promises (readline and a dozen stream modules); a sync that hashes a changed file does', () => {
+  it('a sync that hashes small files, a no-op and status do not load node:fs/promises (readline and a dozen stream modules); a sync that hashes a large file does', () => {
     const sb = sandbox();
     put(sb.src, 'a.txt', 'a');
     put(sb.dst, 'a.txt', 'b');
-    // the first run meets a.txt on both sides with different content: it hashes both (src/hash/xxhash.ts), by FileHandle
-    const first = builtinsLoadedBy(['sync', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'first-builtins'));
-    expect(first.has('fs/promises'), 'a sync that hashed files did not load fs/promises').toBe(true);
-    const noop = builtinsLoadedBy(['sync', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'noop-builtins'));
-    expect(noop.has('fs'), 'the recorder sees built-ins').toBe(true);
+    const sync = ['sync', '--state-dir', sb.state, sb.src, sb.dst];
+    // the first run meets a.txt on both sides, the same size and different content: it hashes both, with synchronous
+    // reads for a file this small (src/hash/xxhash.ts hashSmallFileSync), and keeps both versions
+    const first = builtinsLoadedBy(sync, join(sb.dir, 'first-builtins'));
+    expect(first.has('fs'), 'the recorder sees built-ins').toBe(true);
+    expect(first.has('fs/promises'), 'a sync that hashed small files loaded fs/promises').toBe(false);
+    const noop = builtinsLoadedBy(sync, join(sb.dir, 'noop-builtins'));
     expect(noop.has('fs/promises'), 'a no-op sync loaded fs/promises').toBe(false);
     const status = builtinsLoadedBy(['status', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'status-builtins'));
     expect(status.has('fs/promises'), 'status loaded fs/promises').toBe(false);
+    // the same large file new on both sides: hashed (streamed through a FileHandle) and found equal, so nothing is copied
+    const large = Buffer.alloc(SYNC_HASH_MAX + 1, 7);
+    put(sb.src, 'large.bin', large);
+    put(sb.dst, 'large.bin', large);
+    const hashedLarge = builtinsLoadedBy(sync, join(sb.dir, 'large-builtins'));
+    expect(hashedLarge.has('fs/promises'), 'a sync that hashed a large file did not load fs/promises').toBe(true);
   });
 
   it('a sync that copies, a no-op and status do not load node:perf_hooks (eight modules behind the performance global)', () => {
