@@ -100,7 +100,7 @@ export class LocalRun implements LocalRunSide {
       const own = this.at(path, ({ fdPath }) => meta.sourceXattrs(fdPath, label));
       if (own !== null && digestOf(own) === e.xattrs) chosen = own;
     }
-    return this.at(path, ({ fdPath }) => setMeta(fdPath, source, expect, label, (fd) => meta.applyToFile(fd, fdPath, e, chosen, label)));
+    return this.at(path, ({ fdPath }) => setMeta(fdPath, source, expect, label, (fd, current) => meta.applyToFile(fd, fdPath, e, chosen, label, current)));
   }
 
   async readXattrs(path: RelPath, label: string): Promise<Xattrs> {

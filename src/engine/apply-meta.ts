@@ -21,6 +21,12 @@ interface FreshFileTraits {
 /** Bits that make a wrong owner or group dangerous for even a moment: such a file is always chowned first. */
 const SET_ID_BITS = 0o6000;
 
+/** An entry's owner and group as its fstat gave them (applyToFile). */
+export interface CurrentOwner {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /**
  * Writes owner, group and extended attributes onto an entry about to be installed (a temp file before
  * its rename, a directory or file in place), as far as this run keeps them and may set them. What
@@ -70,10 +76,30 @@ export class MetaWriter {
     }
   }
 
-  /** chown (through the open descriptor), then the attributes: both before the mode and the mtime are set. */
-  applyToFile(fd: number, abs: Buffer, from: Entry, xattrs: SourceXattrs, label: string): OwnerMeta & XattrMeta {
-    const owner = this.chown(from, (uid, gid) => fchownSync(fd, uid, gid));
+  /**
+   * chown (through the open descriptor), then the attributes: both before the mode and the mtime are set. `current`:
+   * the owner and group the entry has now (its fstat, taken by the caller): where they are what is wanted, the chown
+   * is left out (a metadata pass over an unchanged owner, such as a directory whose mtime moved, made one per entry),
+   * except for a setuid or setgid file, as applyToTempFile does.
+   */
+  applyToFile(fd: number, abs: Buffer, from: Entry, xattrs: SourceXattrs, label: string, current?: CurrentOwner): OwnerMeta & XattrMeta {
+    const owner = current !== undefined && this.ownedAlready(from, current) ? this.keptIds(from) : this.chown(from, (uid, gid) => fchownSync(fd, uid, gid));
     return { ...owner, ...this.setXattrs(abs, xattrs, label) };
+  }
+
+  /** Whether an entry owned by `current` has the owner and group this run keeps of `from` (never for a setuid or setgid file). */
+  private ownedAlready(from: Entry, current: CurrentOwner): boolean {
+    if (from.kind === 'file' && (from.mode & SET_ID_BITS) !== 0) return false;
+    const uid = this.keep.owner ? from.uid : undefined;
+    const gid = this.keep.group ? from.gid : undefined;
+    return (uid === undefined || uid === current.uid) && (gid === undefined || gid === current.gid);
+  }
+
+  /** The owner and group this run keeps of `from`, as chown reports what it set. */
+  private keptIds(from: Entry): OwnerMeta {
+    const uid = this.keep.owner ? from.uid : undefined;
+    const gid = this.keep.group ? from.gid : undefined;
+    return { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
   }
 
   /**
@@ -99,7 +125,7 @@ export class MetaWriter {
     const gid = this.keep.group ? from.gid : undefined;
     const setId = from.kind === 'file' && (from.mode & SET_ID_BITS) !== 0;
     const alreadyOwned = !setId && (uid === undefined || uid === fresh.uid) && (gid === undefined || gid === fresh.gid);
-    const owner = alreadyOwned ? { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) } : this.chown(from, (u, g) => fchownSync(fd, u, g));
+    const owner = alreadyOwned ? this.keptIds(from) : this.chown(from, (u, g) => fchownSync(fd, u, g));
     return { ...owner, ...this.setXattrsOnFresh(abs, xattrs, label, fresh) };
   }
 
@@ -140,7 +166,7 @@ export class MetaWriter {
       this.once(`chown:${code}`, `owner and group were not kept: this process may not set them (${code}); --no-owner --no-group turn this off`);
       return {};
     }
-    return { ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) };
+    return this.keptIds(from);
   }
 
   private setXattrs(abs: Buffer, want: SourceXattrs, label: string): XattrMeta {

@@ -3,6 +3,10 @@ import type { Entry, Expectation, OwnerMeta, ScannedEntry, SymlinkEntry, XattrMe
 import { errCode, nowNs, statIdOf } from '../fs/stat.js';
 import { secondsOf } from './copy-file.js';
 import { assertExpected, StaleTargetError } from './guards.js';
+import type { CurrentOwner } from './apply-meta.js';
+
+/** The setuid and setgid bits: a chown clears them, so a mode holding them is set after it. */
+const SET_ID_BITS = 0o6000;
 
 /** Removes a file, symlink, special file or (empty by then) directory, if it is still what the scan saw. */
 export function deleteEntry(abs: Buffer, expect: Expectation, label: string): void {
@@ -24,8 +28,8 @@ export function makeDir(abs: Buffer, source: ScannedEntry, label: string): Scann
   return { entry, stat: statIdOf(st), observedAtNs: nowNs() };
 }
 
-/** Sets owner, group and xattrs on an open entry (engine/apply-meta.ts); returns what it set. */
-export type ApplyOwnerMeta = (fd: number) => OwnerMeta & XattrMeta;
+/** Sets owner, group and xattrs on an open entry whose fstat gave `current` (engine/apply-meta.ts); returns what it set. */
+export type ApplyOwnerMeta = (fd: number, current: CurrentOwner) => OwnerMeta & XattrMeta;
 
 /**
  * Sets owner, group, xattrs, mode and mtime in place, in that order (a chown clears setuid bits that the
@@ -53,8 +57,10 @@ export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, 
     } else if (!st.isDirectory()) {
       throw new StaleTargetError(`${label} changed kind since the scan`);
     }
-    const meta = apply?.(fd) ?? {};
-    fchmodSync(fd, e.mode);
+    const meta = apply?.(fd, { uid: Number(st.uid), gid: Number(st.gid) }) ?? {};
+    // a mode it has already is not set again: a chown (the only call above that can change it) clears no more than
+    // the setuid and setgid bits, and a mode with them is always set
+    if ((Number(st.mode) & 0o7777) !== e.mode || (e.mode & SET_ID_BITS) !== 0) fchmodSync(fd, e.mode);
     futimesSync(fd, secondsOf(st.atimeNs), secondsOf(e.mtimeNs));
     const after = fstatSync(fd, { bigint: true });
     return { entry: { ...withoutOwnerMeta(e), ...meta }, stat: statIdOf(after), observedAtNs: nowNs() };
