@@ -5,9 +5,6 @@ import { secondsOf } from './copy-file.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import type { CurrentOwner } from './apply-meta.js';
 
-/** The setuid and setgid bits: a chown clears them, so a mode holding them is set after it. */
-const SET_ID_BITS = 0o6000;
-
 /** Removes a file, symlink, special file or (empty by then) directory, if it is still what the scan saw. */
 export function deleteEntry(abs: Buffer, expect: Expectation, label: string): void {
   if (expect === null) return;
@@ -32,8 +29,8 @@ export function makeDir(abs: Buffer, source: ScannedEntry, label: string): Scann
 export type ApplyOwnerMeta = (fd: number, current: CurrentOwner) => OwnerMeta & XattrMeta;
 
 /**
- * Sets owner, group, xattrs, mode and mtime in place, in that order (a chown clears setuid bits that the
- * chmod then sets; the mtime goes last). Opens with O_NOFOLLOW and checks the inode, so a target swapped
+ * Sets owner, group, xattrs, mtime and mode in place, in that order (a chown clears setuid bits that the
+ * chmod then sets; a chmod moves no mtime, so it may come after it). Opens with O_NOFOLLOW and checks the inode, so a target swapped
  * for a symlink is never followed; fchown/fchmod/futimes then act on exactly the checked inode.
  */
 export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, label: string, apply?: ApplyOwnerMeta): ScannedEntry {
@@ -58,11 +55,15 @@ export function setMeta(abs: Buffer, source: ScannedEntry, expect: Expectation, 
       throw new StaleTargetError(`${label} changed kind since the scan`);
     }
     const meta = apply?.(fd, { uid: Number(st.uid), gid: Number(st.gid) }) ?? {};
-    // a mode it has already is not set again: a chown (the only call above that can change it) clears no more than
-    // the setuid and setgid bits, and a mode with them is always set
-    if ((Number(st.mode) & 0o7777) !== e.mode || (e.mode & SET_ID_BITS) !== 0) fchmodSync(fd, e.mode);
     futimesSync(fd, secondsOf(st.atimeNs), secondsOf(e.mtimeNs));
-    const after = fstatSync(fd, { bigint: true });
+    let after = fstatSync(fd, { bigint: true });
+    // The mode last, and only where the entry does not have it by now (a pass over a directory whose mtime moved made
+    // a chmod per directory that changed nothing). Read after the chown, which may have cleared setuid and setgid
+    // bits, and after the attributes, where a POSIX ACL sets the group bits. A chmod sets no mtime, only the ctime.
+    if ((Number(after.mode) & 0o7777) !== e.mode) {
+      fchmodSync(fd, e.mode);
+      after = fstatSync(fd, { bigint: true });
+    }
     return { entry: { ...withoutOwnerMeta(e), ...meta }, stat: statIdOf(after), observedAtNs: nowNs() };
   } finally {
     closeSync(fd);

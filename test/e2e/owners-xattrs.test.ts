@@ -77,6 +77,30 @@ describe('owners, xattrs and ACLs (as root)', () => {
     expect(check().code).toBe(0);
   });
 
+  it.skipIf(!isRoot)(`a metadata pass sets the mode wherever it ends up other than wanted: after a chown that clears setuid, after an ACL, and after a mode change alone${rootOnly}`, () => {
+    const sb = sandbox();
+    writeFileSync(join(sb.src, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    chownSync(join(sb.src, 'tool'), 1234, 5678);
+    execFileSync('chmod', ['4755', join(sb.src, 'tool')]); // after the chown, which clears it
+    writeFileSync(join(sb.src, 'acl.txt'), 'acl\n', { mode: 0o640 });
+    mkdirSync(join(sb.src, 'd'), { mode: 0o755 });
+    expect(sb.sync().code).toBe(0);
+    const modeOf = (p: string): string => execFileSync('stat', ['-c', '%a %u:%g', p], { encoding: 'utf8' }).trim();
+    expect(modeOf(join(sb.dst, 'tool'))).toBe('4755 1234:5678');
+    // the owner alone changes at the source: the replica's chown clears its setuid bit, which must be set again
+    chownSync(join(sb.src, 'tool'), 42, 5678);
+    execFileSync('chmod', ['4755', join(sb.src, 'tool')]);
+    // an ACL alone: its mask is the mode's group bits on both sides
+    execFileSync('setfacl', ['-m', 'u:4321:rwx', join(sb.src, 'acl.txt')]);
+    // a mode alone, on a directory
+    execFileSync('chmod', ['711', join(sb.src, 'd')]);
+    expect(sb.sync().code).toBe(0);
+    for (const p of ['tool', 'acl.txt', 'd']) expect(modeOf(join(sb.dst, p)), p).toBe(modeOf(join(sb.src, p)));
+    expect(modeOf(join(sb.dst, 'tool'))).toBe('4755 42:5678');
+    expect(acl(join(sb.dst, 'acl.txt'))).toBe(acl(join(sb.src, 'acl.txt')));
+    expect(sb.sync('-v').stdout).toContain('0 copied, 0 dirs created, 0 deleted, 0 metadata updates');
+  });
+
   it.skipIf(!isRoot)(`two-way: an owner change or an xattr change on either side alone goes to the other side${rootOnly}`, () => {
     const sb = sandbox();
     richSource(sb);
