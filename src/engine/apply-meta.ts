@@ -10,22 +10,20 @@ export type SourceXattrs = ReadonlyMap<string, Buffer> | null;
 
 export const NO_XATTRS: SourceXattrs = new Map();
 
-/** What the kernel gives a file created in one of the target's directories, before tsync sets anything. */
-interface FreshFileTraits {
+/** An entry's owner and group as its fstat gave them (applyToFile). */
+export interface CurrentOwner {
   readonly uid: number;
   readonly gid: number;
+}
+
+/** What the kernel gives a file created in one of the target's directories, before tsync sets anything. */
+interface FreshFileTraits extends CurrentOwner {
   /** A fresh file there had no kept xattrs (no inherited default ACL, no security label); null: not listed yet. */
   xattrsClean: boolean | null;
 }
 
 /** Bits that make a wrong owner or group dangerous for even a moment: such a file is always chowned first. */
 const SET_ID_BITS = 0o6000;
-
-/** An entry's owner and group as its fstat gave them (applyToFile). */
-export interface CurrentOwner {
-  readonly uid: number;
-  readonly gid: number;
-}
 
 /**
  * Writes owner, group and extended attributes onto an entry about to be installed (a temp file before
@@ -121,11 +119,7 @@ export class MetaWriter {
       fresh = { uid: st.uid, gid: st.gid, xattrsClean: null };
       this.freshInDir.set(dirKey, fresh);
     }
-    const uid = this.keep.owner ? from.uid : undefined;
-    const gid = this.keep.group ? from.gid : undefined;
-    const setId = from.kind === 'file' && (from.mode & SET_ID_BITS) !== 0;
-    const alreadyOwned = !setId && (uid === undefined || uid === fresh.uid) && (gid === undefined || gid === fresh.gid);
-    const owner = alreadyOwned ? this.keptIds(from) : this.chown(from, (u, g) => fchownSync(fd, u, g));
+    const owner = this.ownedAlready(from, fresh) ? this.keptIds(from) : this.chown(from, (u, g) => fchownSync(fd, u, g));
     return { ...owner, ...this.setXattrsOnFresh(abs, xattrs, label, fresh) };
   }
 

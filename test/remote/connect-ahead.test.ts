@@ -69,10 +69,11 @@ describe('the connection to a remote root, started before the engine loads', () 
     const r = runCli(['sync', '--one-way', '--ssh', s.ssh, '--state-dir', s.state, join(s.dir, 'no-such-source'), `127.0.0.1:${b}`], { env: s.env, timeoutMs: 20_000 });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('no-such-source');
-    // it was started (so the check below can see something to cancel), and it is gone: the far side's processes end
-    // once the cancelled connection's pipes close, a few milliseconds after the CLI (in CI, under load, one was still
-    // there at the instant of a single look: a bundle install reading its stdin); an agent left behind would stay for
-    // the 45 s it waits, so a bound of 5 s tells the two apart
+    // it was started (so the check below can see something to cancel), and nothing of it is left: the far side's
+    // processes end once the connection's pipes close, a few milliseconds after the CLI (in CI, under load, one was
+    // still there at the instant of a single look: a bundle install reading its stdin). They end so whether the run
+    // cancelled the connection or merely exited (checked with the cancel switched off), so this holds the run to
+    // leaving no agent behind, not to the cancel itself
     expect(calls(s)).toBe(1);
     await until(
       () => agentsOf(s).length === 0,
