@@ -30,6 +30,7 @@
 #endif
 #include <unistd.h>
 
+#include "listing.h"
 #include "napi_args.h"
 
 #ifdef __APPLE__
@@ -39,23 +40,8 @@
 #define st_ctim st_ctimespec
 #endif
 
-#define TIMES_PER_NAME 4
-#define NUMBERS_PER_NAME 7
 
-typedef struct {
-  /* the names as read, each followed by NUL, and where each starts */
-  char *read;
-  size_t read_len, read_cap;
-  size_t *starts;
-  /* the names in byte order (the output), and their lstats in that order */
-  char *names;
-  size_t names_len;
-  int64_t *times;
-  double *numbers;
-  size_t count, cap;
-} listing;
-
-static void listing_free(listing *l) {
+void tsync_listing_free(listing *l) {
   free(l->read);
   free(l->starts);
   free(l->names);
@@ -174,7 +160,7 @@ struct dirent64_record {
  * search permission on the directory, and a directory that may be read but not searched must list its names (each
  * then fails its fstatat alone, as Node's readdir and lstat do).
  */
-static int list_into(int fd, listing *l) {
+int tsync_list_into(int fd, listing *l) {
   if (lseek(fd, 0, SEEK_SET) < 0) return errno;
   /* glibc's readdir reads with a buffer of this size too */
   char buf[32768] __attribute__((aligned(8)));
@@ -193,7 +179,7 @@ static int list_into(int fd, listing *l) {
 }
 #else
 /* Lists the directory `fd` holds into `l`; 0 or an errno. */
-static int list_into(int fd, listing *l) {
+int tsync_list_into(int fd, listing *l) {
   /*
    * A copy of the descriptor, which closedir closes, read from offset 0. Not openat(fd, "."): that needs search
    * permission on the directory, and a directory that may be read but not searched must list its names (each then
@@ -278,30 +264,34 @@ static int name_of(napi_env env, napi_value value, char *small, size_t small_siz
   return 0;
 }
 
+napi_value tsync_listing_result(napi_env env, listing *l, int err) {
+  if (err != 0) {
+    tsync_listing_free(l);
+    return int_result(env, -err);
+  }
+  napi_value result, names, times, numbers;
+  if (napi_create_string_latin1(env, l->names == NULL ? "" : l->names, l->names_len, &names) != napi_ok ||
+      (times = typed_copy(env, napi_bigint64_array, l->times, l->count * TIMES_PER_NAME, sizeof(int64_t))) == NULL ||
+      (numbers = typed_copy(env, napi_float64_array, l->numbers, l->count * NUMBERS_PER_NAME, sizeof(double))) == NULL ||
+      napi_create_array_with_length(env, 3, &result) != napi_ok) {
+    tsync_listing_free(l);
+    napi_throw_error(env, NULL, "listDir: out of memory");
+    return NULL;
+  }
+  tsync_listing_free(l);
+  napi_set_element(env, result, 0, names);
+  napi_set_element(env, result, 1, times);
+  napi_set_element(env, result, 2, numbers);
+  return result;
+}
+
 static napi_value list_dir(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd = -1;
   if (!fd_args(env, info, 1, argv, &fd, "listDir(fd): fd must be a number")) return NULL;
   listing l = {0};
-  int err = list_into(fd, &l);
-  if (err != 0) {
-    listing_free(&l);
-    return int_result(env, -err);
-  }
-  napi_value result, names, times, numbers;
-  if (napi_create_string_latin1(env, l.names == NULL ? "" : l.names, l.names_len, &names) != napi_ok ||
-      (times = typed_copy(env, napi_bigint64_array, l.times, l.count * TIMES_PER_NAME, sizeof(int64_t))) == NULL ||
-      (numbers = typed_copy(env, napi_float64_array, l.numbers, l.count * NUMBERS_PER_NAME, sizeof(double))) == NULL ||
-      napi_create_array_with_length(env, 3, &result) != napi_ok) {
-    listing_free(&l);
-    napi_throw_error(env, NULL, "listDir: out of memory");
-    return NULL;
-  }
-  listing_free(&l);
-  napi_set_element(env, result, 0, names);
-  napi_set_element(env, result, 1, times);
-  napi_set_element(env, result, 2, numbers);
-  return result;
+  int err = tsync_list_into(fd, &l);
+  return tsync_listing_result(env, &l, err);
 }
 
 /*
@@ -542,5 +532,6 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "xxh64", hash_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "syncfs", NAPI_AUTO_LENGTH, tsync_syncfs, NULL, &syncfs_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "syncfs", syncfs_fn) != napi_ok) return NULL;
+  if (tsync_define_list_ahead(env, exports) != 0) return NULL;
   return exports;
 }

@@ -7,7 +7,8 @@
  * whether an entry has any xattrs on the walk's descriptor (nativeNoXattrs, for scan/read-meta.ts), and gives a
  * copy's new file its name without replacing anything (nativeRenameNoReplace, for engine/copy-file.ts), and copies a
  * small file up to its temp file in one call (nativeCopySmall, for engine/copy-file.ts), and flushes a file system
- * without a child process (nativeSyncfs, for fs/flush.ts).
+ * without a child process (nativeSyncfs, for fs/flush.ts). Its own thread reads listings ahead of the walk
+ * (nativeListReader, native/list_ahead.c, for scan/list-ahead.ts).
  *
  * The addon is compiled at install (scripts/build-native.mjs). Where it was not built (no compiler), or with
  * TSYNC_NATIVE=0 (a testing switch: the fault trials, which can only inject faults into Node's fs calls, and the
@@ -74,6 +75,28 @@ export interface NativeDirOpener {
   close(fd: number): void;
 }
 
+/** native/list_ahead.c's calls: a job, or a negative errno; the job's listing as listDir gives it; a job not wanted. */
+interface AheadCalls {
+  readonly listAhead: (fd: number) => number | AheadJob;
+  readonly listTaken: (job: AheadJob) => ReturnType<ListDir>;
+  readonly listDropped: (job: AheadJob) => void;
+}
+
+/** A listing asked for with listAhead: an opaque handle of the addon's. */
+declare const aheadJob: unique symbol;
+export type AheadJob = { readonly [aheadJob]: true };
+
+/**
+ * Directory listings read ahead of time on the addon's own thread (native/list_ahead.c): `ahead(fd)` queues one (null
+ * where no thread could be started: list with the lister then), and the job must then be either `taken` (the listing,
+ * or a ListingError thrown, as the lister gives them) or `dropped` before `fd` is closed.
+ */
+export interface ListReader {
+  ahead(fd: number): AheadJob | null;
+  taken(job: AheadJob): NativeListing;
+  dropped(job: AheadJob): void;
+}
+
 /** native/list_dir.c's renameNoReplace: renameat2(2) with RENAME_NOREPLACE; 0 or a negative errno. */
 type RenameNoReplace = (from: Uint8Array, to: Uint8Array) => number;
 
@@ -108,6 +131,7 @@ interface Loaded {
   readonly xattrSizeAt: XattrSizeAt | null;
   readonly copySmall: CopySmall | null;
   readonly syncfs: Syncfs | null;
+  readonly reader: ListReader | null;
 }
 
 let loaded: Loaded | undefined;
@@ -136,6 +160,9 @@ function load(): Loaded {
         xattrSizeAt?: unknown;
         copySmall?: unknown;
         syncfs?: unknown;
+        listAhead?: unknown;
+        listTaken?: unknown;
+        listDropped?: unknown;
       };
       if (typeof addon.listDir !== 'function') throw new Error('it has no listDir');
       const dirs = typeof addon.openDirAt === 'function' && typeof addon.closeFd === 'function' && typeof addon.lstatErrno === 'function' ? (addon as DirCalls) : null;
@@ -144,7 +171,8 @@ function load(): Loaded {
       const xattrSizeAt = typeof addon.xattrSizeAt === 'function' ? (addon.xattrSizeAt as XattrSizeAt) : null;
       const copySmall = typeof addon.copySmall === 'function' ? (addon.copySmall as CopySmall) : null;
       const syncfs = typeof addon.syncfs === 'function' ? (addon.syncfs as Syncfs) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall, syncfs };
+      const reader = typeof addon.listAhead === 'function' && typeof addon.listTaken === 'function' && typeof addon.listDropped === 'function' ? readerOf(addon as AheadCalls) : null;
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall, syncfs, reader };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
       loaded = withoutAddon(`cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
@@ -155,16 +183,29 @@ function load(): Loaded {
 
 /** What a thread without the addon has: none of its calls, and why. */
 function withoutAddon(why: string): Loaded {
-  return { kind: { native: false, why }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null, copySmall: null, syncfs: null };
+  return { kind: { native: false, why }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null, copySmall: null, syncfs: null, reader: null };
 }
 
 function listerOf(listDir: ListDir): NativeLister {
-  return (dirFd) => {
-    const r = listDir(dirFd);
-    if (typeof r === 'number') throw new ListingError(getSystemErrorName(r));
-    const names = r[0].split('\0');
-    names.pop(); // the last name's NUL leaves an empty string after it (or the only one, for an empty directory)
-    return { names, times: r[1], numbers: r[2] };
+  return (dirFd) => listingOf(listDir(dirFd));
+}
+
+/** listDir's answer as a NativeListing, or a ListingError thrown. */
+function listingOf(r: ReturnType<ListDir>): NativeListing {
+  if (typeof r === 'number') throw new ListingError(getSystemErrorName(r));
+  const names = r[0].split('\0');
+  names.pop(); // the last name's NUL leaves an empty string after it (or the only one, for an empty directory)
+  return { names, times: r[1], numbers: r[2] };
+}
+
+function readerOf(calls: AheadCalls): ListReader {
+  return {
+    ahead: (fd) => {
+      const job = calls.listAhead(fd);
+      return typeof job === 'number' ? null : job;
+    },
+    taken: (job) => listingOf(calls.listTaken(job)),
+    dropped: (job) => calls.listDropped(job),
   };
 }
 
@@ -181,6 +222,14 @@ export function listingKind(): ListingKind {
 /** The native listing, or null where scans go through Node's fs (see the file's comment). */
 export function nativeLister(): NativeLister | null {
   return switchedOff() ? null : load().lister;
+}
+
+/**
+ * Listings read ahead on the addon's thread, or null where scans do not use them: no addon, TSYNC_NATIVE=0, or
+ * TSYNC_LIST_AHEAD=0 (a testing switch, to compare a walk with and without them).
+ */
+export function nativeListReader(): ListReader | null {
+  return switchedOff() || process.env.TSYNC_LIST_AHEAD === '0' ? null : load().reader;
 }
 
 /**

@@ -31,9 +31,16 @@ export interface EncodedScan extends ScanColumns {
   readonly hashes: readonly (readonly [number, string])[];
   readonly problems: readonly Problem[];
   readonly leftoverTemps: readonly RelPath[];
+  /** The walk's count of listings read ahead (ScanResult.listedAhead), where it has one. */
+  readonly listedAhead?: number;
 }
 
 const XATTRS_KEPT = 1;
+
+/** The count of listings read ahead, as a field where there is one: a scan without it stays without it. */
+function listedAheadOf(scan: { readonly listedAhead?: number }): { listedAhead?: number } {
+  return scan.listedAhead === undefined ? {} : { listedAhead: scan.listedAhead };
+}
 
 export class ScanCodecError extends Error {
   readonly code = 'SCAN_CODEC';
@@ -88,6 +95,7 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     hashes,
     problems: scan.problems,
     leftoverTemps: scan.leftoverTemps,
+    ...listedAheadOf(scan),
   };
   const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids, metaFlags, encoded.pathBytes].map((a) => a.buffer as ArrayBuffer);
   return { encoded, transfer };
@@ -122,6 +130,7 @@ function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded
     hashes,
     problems: scan.problems,
     leftoverTemps: scan.leftoverTemps,
+    ...listedAheadOf(scan),
   };
   return { encoded, transfer: [...Object.values(columns), metaFlags, pathBytes].map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
 }
@@ -211,5 +220,5 @@ export function decodeScan(
     throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
   }
   const entries = new ScanTable(c, { hashes, xattrs, targets, devs }, paths, pathSlots);
-  return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps] };
+  return { side: c.side, entries, problems: [...c.problems], leftoverTemps: [...c.leftoverTemps], ...listedAheadOf(c) };
 }

@@ -20,6 +20,7 @@ import { ASK_RECORDS, type StatCacheColumns, wordsOf } from '../core/stat-words.
 import { digestIfNone, metaReaderOf, NO_META, type MetaReader, type VouchXattrs } from './read-meta.js';
 import type { ScannedXattrValues } from './xattr-values.js';
 import { monotonicMs } from '../runtime/clock.js';
+import { type ListAhead, listAheadFor } from './list-ahead.js';
 
 export interface ScanOptions {
   readonly root: AbsPath;
@@ -43,6 +44,8 @@ export interface ScanResult extends Snapshot {
   readonly leftoverTemps: readonly RelPath[];
   /** A remote side's ignore files, per directory ('' for the root), read but not applied (ignore/filter-scan.ts). */
   readonly rulesRead?: ReadonlyMap<string, string>;
+  /** How many directories' listings the walk took from the addon's reader (scan/list-ahead.ts; for TSYNC_TIMINGS). */
+  readonly listedAhead?: number;
 }
 
 /**
@@ -130,6 +133,7 @@ export function walkTree(opts: WalkOptions): ScanResult {
 /** walkTree's state between slices: the sink it fills, the directories still to walk, the open anchors. */
 class RootWalk {
   private readonly anchors: DirAnchors;
+  protected readonly ahead: ListAhead | null;
   private readonly stack: (RelPath | null)[] = [null];
 
   constructor(
@@ -137,15 +141,18 @@ class RootWalk {
     private readonly sink: WalkSink,
   ) {
     this.anchors = new DirAnchors(opts.root);
+    this.ahead = listAheadFor(this.anchors);
   }
 
   /** Walks until `deadline` (monotonicMs()) or the end; true while something is left to walk. */
   step(deadline: number): boolean {
-    walkSlice(this.opts, this.anchors, this.stack, this.sink, deadline);
+    walkSlice(this.opts, this.anchors, this.stack, this.sink, deadline, this.ahead);
     return this.stack.length > 0;
   }
 
   end(): void {
+    // the listings still queued first: their descriptors must stay open until the reader is done with them
+    this.ahead?.end();
     this.anchors.closeAll();
     this.opts.filter?.closeDirs();
   }
@@ -153,7 +160,7 @@ class RootWalk {
 
 /** A whole root's walk into a table of its own, kept in columns as entries are found (growing-scan-table.ts says why). */
 class TableWalk extends RootWalk {
-  readonly result: ScanResult;
+  private readonly found: ScanResult;
 
   constructor(opts: WalkOptions) {
     const entries = new GrowingScanTable({
@@ -164,7 +171,11 @@ class TableWalk extends RootWalk {
     const meta = metaReaderOf(opts.keep, opts.vouchXattrs, opts.xattrValues);
     const sink: WalkSink = { entries, table: entries, add: (path, scanned) => entries.append(path, scanned), problems: [], leftoverTemps: [], meta };
     super(opts, sink);
-    this.result = { side: opts.side, entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };
+    this.found = { side: opts.side, entries, problems: sink.problems, leftoverTemps: sink.leftoverTemps };
+  }
+
+  get result(): ScanResult {
+    return { ...this.found, listedAhead: this.ahead?.listingsTaken ?? 0 };
   }
 }
 
@@ -200,7 +211,12 @@ interface WalkSink {
  * symlink while the walk runs is never followed, and depth costs nothing per call.
  */
 function walkInto(opts: WalkOptions, anchors: DirAnchors, start: RelPath | null, sink: WalkSink): void {
-  walkSlice(opts, anchors, [start], sink, Number.POSITIVE_INFINITY);
+  const ahead = listAheadFor(anchors);
+  try {
+    walkSlice(opts, anchors, [start], sink, Number.POSITIVE_INFINITY, ahead);
+  } finally {
+    ahead?.end();
+  }
 }
 
 /**
@@ -278,22 +294,27 @@ export async function* walkTreeStreamed(opts: WalkOptions, sliceMs: number): Asy
  * looked up by bare name from inside it where that can be done (fs/work-dir.ts says why); the working
  * directory is put back when the slice ends, so whatever runs between slices sees the one the user chose.
  */
-function walkSlice(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number): void {
+function walkSlice(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number, ahead: ListAhead | null): void {
   try {
-    walkDirs(opts, anchors, stack, sink, deadline);
+    walkDirs(opts, anchors, stack, sink, deadline, ahead);
   } finally {
     restoreWorkDir();
   }
 }
 
-function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number): void {
+/**
+ * The walk itself. `ahead`: where the addon reads listings ahead (list-ahead.ts), the directory taken off the stack
+ * may have been read already, and the next few on the stack are queued before this one is listed.
+ */
+function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null)[], sink: WalkSink, deadline: number, ahead: ListAhead | null): void {
   const lister = nativeLister();
   // one directory at least per slice, whatever the time: a slice that walked nothing would never end the walk
   for (let walked = 0; stack.length > 0 && (walked === 0 || monotonicMs() < deadline); walked++) {
     const dir = stack.pop() ?? null;
+    const early = ahead?.take(dir);
     let here: Place;
     try {
-      here = anchors.dir(dir);
+      here = early?.place ?? anchors.dir(dir);
     } catch (e) {
       if (dir === null) throw rootUnlistable(opts.root, e);
       if (e instanceof StaleTargetError || e instanceof UnsafePathError)
@@ -305,12 +326,16 @@ function walkDirs(opts: WalkOptions, anchors: DirAnchors, stack: (RelPath | null
       continue;
     }
     try {
+      ahead?.fill(stack);
       let names: string[];
       let native: NativeListing | null = null;
       // before the listing, so no earlier than any of its lstats (the stat cache's racy check, core/stat-cache.ts)
-      const listedAtNs = nowNs();
+      const listedAtNs = early?.listedAtNs ?? nowNs();
       try {
-        if (lister !== null && here.dirFd !== undefined) {
+        if (early !== undefined) {
+          native = early.listing();
+          names = native.names;
+        } else if (lister !== null && here.dirFd !== undefined) {
           native = lister(here.dirFd);
           names = native.names;
         }

@@ -59,7 +59,9 @@ export async function runSync(asked: SyncSettings, observer: CycleObserver = {},
     readIndex?.(pair);
     const filter = filterOf(pair, s);
     let { left, right, way, reason } = await scanBothSides(pair, s, filter, early === null ? {} : { earlyLocal: early });
-    t(`scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries; the base from ${pair.store.baseSource ?? 'nowhere'})`);
+    t(
+      `scan both roots, ${way}${reason === undefined ? '' : ` (${reason})`} (${left.entries.size} + ${right.entries.size} entries${listedAheadNote(left, right)}; the base from ${pair.store.baseSource ?? 'nowhere'})`,
+    );
     // nothing acts on the base (prepareSides removes leftovers, the cycle plans and applies) before that flush has ended
     if (await pair.owedFlushSettled()) {
       // it failed, and the last run's rows were taken back: walked again against the base as it is now, as when
@@ -222,6 +224,12 @@ export function exitStatusOf(s: Pick<RunSummary, 'problems' | 'unresolvedConflic
   if (s.problems.length > 0) return 1;
   if (s.unresolvedConflicts > 0) return 3;
   return 0;
+}
+
+/** For TSYNC_TIMINGS: how many directories the walks took from the addon's reader (scan/list-ahead.ts), where any. */
+function listedAheadNote(left: ScanResult, right: ScanResult): string {
+  const n = (left.listedAhead ?? 0) + (right.listedAhead ?? 0);
+  return n === 0 ? '' : `, ${n} directories listed ahead`;
 }
 
 function asCycleSide(r: ScanResult): CycleSide {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { RelPath } from '../../src/core/types.js';
 import { openPair, type OpenPair } from '../../src/sync/pair.js';
+import { listsAhead } from '../../src/scan/list-ahead.js';
 import { filterOf, scanBothSides, WORKER_MIN_BASE, type PairScan } from '../../src/sync/scan-pair.js';
 import { runCli, sandbox, type Sandbox } from '../helpers/cli.js';
 import { link, put } from '../helpers/tree.js';
@@ -141,7 +142,20 @@ describe('scanBothSides', () => {
     expect((await scanBothSides(pair, settings, filterOf(pair, settings), { mode: 'auto', workerUrl: WORKER })).way).toBe('sequential');
   });
 
-  it('auto: a pair whose index holds the threshold of paths or more is scanned with a worker (one fewer: not), and the worker side is vouched for', async () => {
+  it('auto: where walks read listings ahead, a pair is scanned on the main thread whatever its size', async (ctx) => {
+    if (!listsAhead()) ctx.skip(); // no addon, or no /proc (the no-proc project): the worker's threshold decides, below
+    const { pair } = await syncedPair(someTree);
+    expect((await scanBothSides(pair, settings, filterOf(pair, settings), { mode: 'auto', workerUrl: WORKER, workerMinBase: 1 })).way).toBe('sequential');
+  });
+
+  it('auto: without listings read ahead, a pair whose index holds the threshold of paths or more is scanned with a worker (one fewer: not), and the worker side is vouched for', async () => {
+    // TSYNC_LIST_AHEAD=0 switches the reader off (read at each scan), as a machine without the addon has none
+    const before = process.env.TSYNC_LIST_AHEAD;
+    process.env.TSYNC_LIST_AHEAD = '0';
+    onTestFinished(() => {
+      if (before === undefined) delete process.env.TSYNC_LIST_AHEAD;
+      else process.env.TSYNC_LIST_AHEAD = before;
+    });
     const files = 200; // a tree of WORKER_MIN_BASE files would take minutes on a busy machine: workerMinBase stands in
     const { pair } = await syncedPair((sb) => {
       for (let d = 0; d < 10; d++) {
