@@ -38,6 +38,8 @@ typedef struct job {
   listing l;
   /* the external's reference, and the queue's (from listAhead until the thread or a taker is done with it) */
   int refs;
+  /* what the listing holds while it is read and not taken (counted in `held`) */
+  size_t bytes;
   struct job *next;
 } job;
 
@@ -51,6 +53,14 @@ static bool reader_sleeps = false;
 /* Jobs on the queue: the reader spins on it without the lock. */
 static int queued = 0;
 static int takers_waiting = 0;
+
+/*
+ * Listings read and not taken yet hold this many bytes at most before the reader waits: a walk takes them in turn, but
+ * a few dozen sibling directories of a million names each must not all be held at once (the walk alone holds one). A
+ * job the reader leaves on the queue meanwhile is listed by the walk itself at its turn. listAheadLimit sets it (tests).
+ */
+static size_t held = 0;
+static size_t held_max = (size_t)64 << 20;
 
 /*
  * How long a thread spins for what it waits for before it sleeps on a condition variable. On a virtual machine, waking
@@ -89,10 +99,23 @@ static void spin_while(const int *flag, int value, int64_t ns) {
   }
 }
 
+/* Called with the lock held: whether the reader may start on the next job. */
+static bool reader_may_go_locked(void) { return head != NULL && held <= held_max; }
+
+/* Called with the lock held: a read listing leaves the count of those held (taken, dropped or freed); wakes the reader if that lets it go on. */
+static void unhold_locked(job *j) {
+  held -= j->bytes;
+  j->bytes = 0;
+  if (reader_sleeps && reader_may_go_locked()) pthread_cond_signal(&work);
+}
+
 /* Called with the lock held: frees a job no one refers to any more. */
 static void release_locked(job *j) {
   if (--j->refs > 0) return;
-  if (j->state == DONE) tsync_listing_free(&j->l);
+  if (j->state == DONE) {
+    unhold_locked(j);
+    tsync_listing_free(&j->l);
+  }
   free(j);
 }
 
@@ -123,6 +146,8 @@ static void run_locked(job *j) {
   pthread_mutex_lock(&lock);
   j->l = l;
   j->err = err;
+  j->bytes = sizeof(job) + l.names_len + l.count * (TIMES_PER_NAME * sizeof(int64_t) + NUMBERS_PER_NAME * sizeof(double));
+  held += j->bytes;
   set_state_locked(j, DONE);
 }
 
@@ -130,11 +155,13 @@ static void *reader(void *unused) {
   (void)unused;
   pthread_mutex_lock(&lock);
   for (;;) {
-    if (head == NULL) {
-      pthread_mutex_unlock(&lock);
-      spin_while(&queued, 0, READER_SPIN_NS);
-      pthread_mutex_lock(&lock);
-      while (head == NULL) {
+    if (!reader_may_go_locked()) {
+      if (held <= held_max) {
+        pthread_mutex_unlock(&lock);
+        spin_while(&queued, 0, READER_SPIN_NS);
+        pthread_mutex_lock(&lock);
+      }
+      while (!reader_may_go_locked()) {
         reader_sleeps = true;
         pthread_cond_wait(&work, &lock);
         reader_sleeps = false;
@@ -249,7 +276,10 @@ static napi_value list_taken(napi_env env, napi_callback_info info) {
   if (j == NULL) return NULL;
   pthread_mutex_lock(&lock);
   bool ready = settle_locked(j);
-  if (ready) set_state_locked(j, TAKEN);
+  if (ready) {
+    unhold_locked(j);
+    set_state_locked(j, TAKEN);
+  }
   listing l = j->l;
   int err = j->err;
   memset(&j->l, 0, sizeof j->l);
@@ -269,6 +299,7 @@ static napi_value list_dropped(napi_env env, napi_callback_info info) {
     unqueue_locked(j);
     j->refs--;
   } else if (settle_locked(j)) {
+    unhold_locked(j);
     tsync_listing_free(&j->l);
     memset(&j->l, 0, sizeof j->l);
   }
@@ -277,11 +308,29 @@ static napi_value list_dropped(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* listAheadLimit(bytes): sets how many bytes read listings may hold before the reader waits; the bytes held now (tests). */
+static napi_value list_ahead_limit(napi_env env, napi_callback_info info) {
+  napi_value argv[1], result;
+  double bytes = 0;
+  if (tsync_args(env, info, argv, 1, "listAheadLimit(bytes): bytes must be a number") != 0) return NULL;
+  if (napi_get_value_double(env, argv[0], &bytes) != napi_ok || !(bytes >= 0)) {
+    napi_throw_type_error(env, NULL, "listAheadLimit(bytes): bytes must be a number");
+    return NULL;
+  }
+  pthread_mutex_lock(&lock);
+  held_max = (size_t)bytes;
+  double now = (double)held;
+  if (reader_sleeps && reader_may_go_locked()) pthread_cond_signal(&work);
+  pthread_mutex_unlock(&lock);
+  napi_create_double(env, now, &result);
+  return result;
+}
+
 int tsync_define_list_ahead(napi_env env, napi_value exports) {
   static const struct {
     const char *name;
     napi_callback fn;
-  } calls[] = {{"listAhead", list_ahead}, {"listTaken", list_taken}, {"listDropped", list_dropped}};
+  } calls[] = {{"listAhead", list_ahead}, {"listTaken", list_taken}, {"listDropped", list_dropped}, {"listAheadLimit", list_ahead_limit}};
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, calls[i].name, NAPI_AUTO_LENGTH, calls[i].fn, NULL, &fn) != napi_ok) return -1;

@@ -21,7 +21,8 @@ import { nowNs } from '../fs/stat.js';
 /**
  * How many directories from the top of the stack are read ahead, and how many may wait at most. The walk is depth
  * first: a directory's subdirectories go on top, so the few on top are mostly siblings, taken one after the other.
- * Those queued higher up wait while the walk goes down (a handful per level), hence the larger cap.
+ * Those queued higher up wait while the walk goes down (a handful per level), hence the larger cap. What the waiting
+ * listings may hold in memory is bounded on the addon's side (64 MiB; native/list_ahead.c, held_max).
  */
 const LOOK_AHEAD = 4;
 const MAX_WAITING = 24;

@@ -3,12 +3,13 @@
 // descriptor; a job is taken or dropped once; a walk that reads ahead must find exactly what a walk without it finds,
 // and leave no descriptor open. TSYNC_LIST_AHEAD=0 is the walk without it.
 import { mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AbsPath, RelPath } from '../../src/core/types.js';
 import { DirAnchors } from '../../src/engine/dir-anchors.js';
-import { ListingError, nativeLister, nativeListReader, type ListReader, type NativeListing } from '../../src/fs/native-listing.js';
+import { addonPath, ListingError, nativeLister, nativeListReader, type ListReader, type NativeListing } from '../../src/fs/native-listing.js';
 import { absFromText } from '../../src/fs/paths.js';
 import { nowNs } from '../../src/fs/stat.js';
 import { ListAhead, listsAhead } from '../../src/scan/list-ahead.js';
@@ -122,6 +123,51 @@ describe("the addon's reader", () => {
       expect((e as ListingError).code).toBe('ENOTDIR');
     } finally {
       closeSync(fd);
+    }
+  });
+});
+
+describe("the reader's bound on what it holds", () => {
+  /** The addon's test knob: sets the bound, answers the bytes held now. */
+  function limitOf(): (bytes: number) => number {
+    const addon = createRequire(import.meta.url)(addonPath()) as { listAheadLimit?: (bytes: number) => number };
+    if (typeof addon.listAheadLimit !== 'function') throw new Error('the addon has no listAheadLimit');
+    return addon.listAheadLimit;
+  }
+
+  function pause(ms: number): void {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+
+  it('stops reading ahead while the listings it read and were not taken hold more than the bound; the walk lists the rest itself', (ctx) => {
+    const { reader, lister } = addon(() => ctx.skip());
+    const limit = limitOf();
+    const root = temp();
+    wideTree(root, 10, 200);
+    const fds = readdirSync(root).map((d) => openSync(join(root, d), 'r'));
+    const DEFAULT = 64 << 20;
+    try {
+      const heldAfterQueueing = (bound: number): number => {
+        limit(bound);
+        const jobs = fds.map((fd) => reader.ahead(fd));
+        pause(300); // time for the reader to read what the bound lets it
+        const held = limit(bound);
+        jobs.forEach((job, i) => {
+          if (job === null) throw new Error('no job');
+          expect(reader.taken(job).names).toEqual(lister(fds[i] as number).names);
+        });
+        expect(limit(bound)).toBe(0);
+        return held;
+      };
+      const unbounded = heldAfterQueueing(DEFAULT);
+      // each listing of 200 names holds more than 200 * 88 bytes: with a bound of one byte, one is read, then none
+      const bounded = heldAfterQueueing(1);
+      expect(unbounded).toBeGreaterThan(10 * 200 * 88);
+      expect(bounded).toBeGreaterThan(200 * 88);
+      expect(bounded).toBeLessThan(2 * 200 * 88);
+    } finally {
+      limit(DEFAULT);
+      for (const fd of fds) closeSync(fd);
     }
   });
 });
