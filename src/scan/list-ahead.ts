@@ -7,7 +7,7 @@
  * listing it on its own thread if the reader has not started on it yet.
  *
  * A listing read ahead is the one the walk would have read a little earlier: its entries are stamped with a time
- * taken before it was queued, so no earlier than any of its lstats (the stat cache's racy check, core/stat-cache.ts),
+ * taken before it was queued, so no later than any of its lstats (the stat cache's racy check, core/stat-cache.ts),
  * and a directory changed after it was read is one changed after the walk passed, as before. A directory that cannot
  * be opened ahead is left to the walk, which meets the same failure at its turn and reports it as it always has.
  * The descriptor of a directory read ahead stays pinned until its listing is taken or dropped: the reader thread reads
