@@ -115,9 +115,22 @@ export class ListAhead {
   }
 }
 
+/**
+ * Whether this thread's walks may read ahead. The scan worker's thread turns it off (scan-worker.ts): the addon has one
+ * reader for the process, and its walk runs only where the main thread walks at the same time (TSYNC_SCAN_WORKER=always,
+ * or no reader at all). A CI run once hung (60 s) in the one test where both threads' walks used the reader at once
+ * (test/e2e/scan-worker-xattrs.test.ts), cause not found: one thread's walks per process read ahead, as measured.
+ */
+let allowedHere = true;
+
+/** Called by a thread whose walks must not read ahead (scan-worker.ts). */
+export function noListAheadInThisThread(): void {
+  allowedHere = false;
+}
+
 /** Reading ahead for a walk through `anchors`, or null where the addon's reader is not in use. */
 export function listAheadFor(anchors: DirAnchors): ListAhead | null {
-  const reader = nativeListReader();
+  const reader = allowedHere ? nativeListReader() : null;
   return reader === null ? null : new ListAhead(reader, anchors);
 }
 

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PathFilter } from '../ignore/path-filter.js';
 import { encodeScan } from './scan-codec.js';
+import { noListAheadInThisThread } from './list-ahead.js';
 import { walkTree } from './scan.js';
 import type { ScanJob, ScanReply } from './worker-protocol.js';
 
@@ -9,6 +10,8 @@ function post(reply: ScanReply, transfer: ArrayBuffer[] = []): void {
   parentPort?.postMessage(reply, transfer);
 }
 
+// the addon's reader is the main thread's, which walks the other side meanwhile (list-ahead.ts)
+noListAheadInThisThread();
 const job = workerData as ScanJob;
 try {
   // A filter of its own, from the same rules and roots; the main thread compares what both read.
