@@ -5,17 +5,23 @@
 'use strict';
 
 const args = process.argv.slice(2);
+/** Which of process.stdout and process.stderr the command made: only those can hold output still queued. */
+/** @type {Set<'stdout' | 'stderr'>} */
+const streamsMade = new Set();
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // The answer is in package.json: printed without reading or compiling the bundle (src/cli/main.ts answers the
   // same for callers of main(), which are tests)
   const { version } = require('../package.json');
-  // a reader gone before the line is written (`tsync --version | true`) ends nothing badly: the same rule as
-  // every other command's output (lineWriter, src/cli/io.ts); any other write error stays an error
-  process.stdout.on('error', (e) => {
-    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
-  });
-  process.stdout.write(`${typeof version === 'string' ? version : '0.0.0'}\n`);
+  // straight to fd 1 (src/cli/io.ts fdLineWriter says why not process.stdout); a reader gone before the line is
+  // written (`tsync --version | true`) ends nothing badly, the same rule as every other command's output; any
+  // other write error stays an error
+  try {
+    require('node:fs').writeSync(1, `${typeof version === 'string' ? version : '0.0.0'}\n`);
+  } catch (e) {
+    if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EPIPE') throw e;
+  }
 } else {
+  noteStreamsWhenMade();
   // the bundle with V8's compiled code for it (load-bundle.js says how and why)
   const loaded = require('./load-bundle.js').loadBundle();
   if (process.env.TSYNC_TIMINGS === '1') process.stderr.write(`tsync timing: code cache: ${loaded.codeCache}\n`);
@@ -36,5 +42,31 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
  * @param {number} code
  */
 function exitOnceWritten(code) {
-  if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+  for (const name of streamsMade) if (process[name].writableLength !== 0) return;
+  process.exit(code);
+}
+
+/**
+ * Records the first use of process.stdout and process.stderr. Node makes each stream on first use (for a pipe that
+ * loads net and stream: about 5 ms), and a one-shot command writes its lines straight to the fds instead
+ * (src/cli/io.ts), so asking a stream that was never made whether output is queued would make it just to hear
+ * "no". Where Node defines them otherwise than as a getter, both count as made, and are asked as before.
+ */
+function noteStreamsWhenMade() {
+  for (const name of /** @type {const} */ (['stdout', 'stderr'])) {
+    const d = Object.getOwnPropertyDescriptor(process, name);
+    const get = d?.get;
+    if (d === undefined || get === undefined || d.configurable !== true) {
+      streamsMade.add(name);
+      continue;
+    }
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: d.enumerable,
+      get() {
+        streamsMade.add(name);
+        return get.call(process);
+      },
+    });
+  }
 }

@@ -1,3 +1,5 @@
+import { fstatSync, writeSync } from 'node:fs';
+
 /** Where a command writes and what environment it reads: the process's by default, a test's otherwise. */
 export interface Io {
   readonly out: (line: string) => void;
@@ -32,17 +34,84 @@ export const stdoutReaderGone = new Promise<void>((resolve) => {
   stdoutGone = resolve;
 });
 
+/**
+ * Writes lines straight to file descriptor `fd` with write(2), each before the call returns, with the same rules
+ * as lineWriter: from the first EPIPE on the rest is dropped quietly; any other error (a full disk under
+ * `> file`) is thrown on the next tick, as a stream's 'error' would be, so the caller's work is not cut off
+ * in the middle of a step. Why not process.stdout: Node makes that stream on first use, and for a pipe it
+ * loads net, stream and their helpers, about 5 ms of a one-shot command's start-up (issue 11: `tsync status`
+ * against `node -e 0`). A write waits for a reader that is slow (a stream would queue in memory instead), and
+ * an fd set non-blocking by whoever shares it is waited on in 1 ms steps rather than failing with EAGAIN.
+ */
+export function fdLineWriter(fd: number, onReaderGone: () => void = () => undefined): (line: string) => void {
+  let stopped = false;
+  return (line) => {
+    if (stopped) return;
+    try {
+      writeAll(fd, Buffer.from(`${line}\n`, 'utf8'));
+    } catch (e) {
+      stopped = true;
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') onReaderGone();
+      else
+        process.nextTick(() => {
+          throw e;
+        });
+    }
+  };
+}
+
+/** A 4-byte cell nobody notifies: Atomics.wait on it is a plain sleep of the main thread. */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function writeAll(fd: number, bytes: Buffer): void {
+  let written = 0;
+  while (written < bytes.length) {
+    try {
+      written += writeSync(fd, bytes, written, bytes.length - written);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+/**
+ * Whether fd 2 is a terminal, without making process.stderr where it cannot be one: a pipe or a file (scripts,
+ * cron, CI) is not a character device, and asking process.stderr.isTTY there would make the stream for nothing.
+ */
+export function stderrIsTerminal(): boolean {
+  try {
+    if (!fstatSync(2).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return process.stderr.isTTY === true;
+}
+
 // Made on the first line written: importing this module changes nothing on the process's streams.
 let stdout: ((line: string) => void) | null = null;
 let stderr: ((line: string) => void) | null = null;
+/** Whether lines go through process.stdout and process.stderr (a long-running command) rather than straight to the fds. */
+let throughStreams = false;
+
+/**
+ * From now on the process's output goes through process.stdout and process.stderr, as it did before one-shot
+ * commands wrote straight to the fds: `watch` runs for days, and a reader of its events that stalls must not
+ * stall its loop (a stream queues the lines in memory meanwhile). Called before its first line.
+ */
+export function writeThroughStreams(): void {
+  throughStreams = true;
+  stdout = null;
+  stderr = null;
+}
 
 export const processIo: Io = {
   out: (line) => {
-    stdout ??= lineWriter(process.stdout, stdoutGone);
+    stdout ??= throughStreams ? lineWriter(process.stdout, stdoutGone) : fdLineWriter(1, stdoutGone);
     stdout(line);
   },
   err: (line) => {
-    stderr ??= lineWriter(process.stderr);
+    stderr ??= throughStreams ? lineWriter(process.stderr) : fdLineWriter(2);
     stderr(line);
   },
   env: process.env,

@@ -29,8 +29,8 @@ function modulesRunBy(args: string[], logFile: string): Set<string> {
 }
 
 /** Runs tsync and returns the Node built-in modules it loaded (`child_process`, `internal/…`). */
-function builtinsLoadedBy(args: string[], logFile: string): Set<string> {
-  const r = runCli(args, { env: { NODE_OPTIONS: `--require=${builtinsRecorder}`, TSYNC_TEST_BUILTINS: logFile } });
+function builtinsLoadedBy(args: string[], logFile: string, env: NodeJS.ProcessEnv = {}): Set<string> {
+  const r = runCli(args, { env: { ...env, NODE_OPTIONS: `--require=${builtinsRecorder}`, TSYNC_TEST_BUILTINS: logFile } });
   expect(r.code, r.stderr).toBe(0);
   return new Set(readFileSync(logFile, 'utf8').split('\n'));
 }
@@ -45,6 +45,19 @@ describe('a command runs only the modules it uses', () => {
     // the same recorder sees it where it is used: a remote root's ssh is spawned with it
     const remote = builtinsLoadedBy(['sync', '--one-way', '--ssh', standinSsh, '--state-dir', sb.state, sb.src, `localhost:${sb.dst}`], join(sb.dir, 'remote-builtins'));
     expect(remote.has('child_process'), 'a remote sync did not load child_process').toBe(true);
+  });
+
+  it('status and a sync that print into a pipe do not load node:net (process.stdout for a pipe: about 5 ms, src/cli/io.ts)', () => {
+    const sb = sandbox();
+    put(sb.src, 'a.txt', 'a');
+    const sync = builtinsLoadedBy(['sync', '--one-way', '--verbose', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'sync-builtins'));
+    expect(sync.has('fs'), 'the recorder sees built-ins').toBe(true);
+    expect(sync.has('net'), 'a sync printing into a pipe loaded net').toBe(false);
+    const status = builtinsLoadedBy(['status', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'status-pipe-builtins'));
+    expect(status.has('net'), 'status printing into a pipe loaded net').toBe(false);
+    // the same recorder sees it where a stream is made: TSYNC_TIMINGS lines go through process.stderr
+    const timed = builtinsLoadedBy(['status', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], join(sb.dir, 'timed-builtins'), { TSYNC_TIMINGS: '1' });
+    expect(timed.has('net'), 'process.stderr for a pipe did not load net').toBe(true);
   });
 
   it('a sync that hashes small files, a no-op and status do not load node:fs/promises (readline and a dozen stream modules); a sync that hashes a large file does', () => {

@@ -2,7 +2,7 @@ import type { CycleObserver } from '../../sync/cycle.js';
 import { eventLine, runEvents, type EventCommand, type RunEvent } from '../../sync/events.js';
 import { exitStatusOf, runSync, type RunSummary } from '../../sync/run-loop.js';
 import type { ExitCode } from '../exit-codes.js';
-import type { Io } from '../io.js';
+import { stderrIsTerminal, type Io } from '../io.js';
 import { formatConflicts, formatPlan, formatProblems, formatSummary } from '../report.js';
 import { reportError } from '../report-error.js';
 import type { SyncFlags } from '../sync-options.js';
@@ -12,7 +12,7 @@ import { stopOnSignals } from '../stop-signals.js';
 /** `tsync sync A B`: one run; text for people, or NDJSON events with --json. */
 export async function syncCommand(left: string, right: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
   const startedMs = Date.now();
-  const wantBar = process.stderr.isTTY === true && flags.json !== true && flags.quiet !== true && flags.dryRun !== true;
+  const wantBar = stderrIsTerminal() && flags.json !== true && flags.quiet !== true && flags.dryRun !== true;
   // cli-progress is loaded only when a bar can be drawn: scripts, cron jobs and --json never pay for it
   const bar = wantBar ? (await import('../progress.js')).progressBar(process.stderr) : null;
   // Ctrl-C once the run writes: finish what is in flight, record it, exit 130 (stop-signals.ts)

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import type { SyncSettings } from '../../sync/settings.js';
 import { runWatchLoop } from '../../sync/watch-loop.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
-import { stdoutReaderGone, type Io } from '../io.js';
+import { processIo, stdoutReaderGone, writeThroughStreams, type Io } from '../io.js';
 import { reportError } from '../report-error.js';
 import type { SyncFlags } from '../sync-options.js';
 import { settingsOf } from '../sync-settings.js';
@@ -19,6 +19,8 @@ export interface WatchFlags extends SyncFlags {
  * SIGTERM asks for a clean stop (exit 0); a second Ctrl-C leaves at once.
  */
 export async function watchCommand(left: string, right: string, flags: WatchFlags, io: Io): Promise<ExitCode> {
+  // a reader of the events that stalls must not stall the loop (io.ts writeThroughStreams)
+  if (io === processIo) writeThroughStreams();
   let settings: SyncSettings;
   let rescanIntervalMs: number;
   try {
