@@ -139,6 +139,15 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     else keyed.unnumbered.set(path, slot);
   }
 
+  /**
+   * The slot of each of `slots`' numbers (-1: none) while the table is keyed through them, else null: the quiet test
+   * of a full cycle reads every number's slot at once (sync/quiet-columns.ts). Numbers at or past its length have none.
+   */
+  slotsByNumber(slots: PathSlots): Int32Array | null {
+    const keyed = this.bySlot;
+    return keyed !== null && keyed.slots === slots ? keyed.slotOfNumber : null;
+  }
+
   /** Keyed through PathSlots: the slot of `path`, or -1. */
   private keyedSlotOf(keyed: NonNullable<ScanTable['bySlot']>, path: RelPath): number {
     const n = keyed.slots.slotOfPath(path);

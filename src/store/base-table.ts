@@ -658,6 +658,11 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
     return left ? this.leftMtimes : this.rightMtimes;
   }
 
+  /** Whether any path's record is held in the overlay rather than in its slot (a watch's cycles, a run's own changes). */
+  hasOverlay(): boolean {
+    return this.overlay.size !== 0;
+  }
+
   /** The slot whose columns hold the record at `path`, or -1 (none, or the overlay holds the path). */
   visibleSlotOf(path: RelPath): number {
     if (this.overlay.size !== 0 && this.overlay.has(path)) return -1;

@@ -237,12 +237,15 @@ describe('changedSinceBase (a full two-way cycle plans only what is not quiet)',
   });
 });
 
-/** The same inputs kept as the run keeps them: the base as a BaseTable, each side's scan as a ScanTable. */
-function asColumns({ base, left, right }: Inputs): Inputs {
+/**
+ * The same inputs kept as the run keeps them: the base as a BaseTable, each side's scan as a ScanTable; `keyed`: the
+ * scans keyed by the base's slots, as a sync's are (the proof then tests every base slot at once).
+ */
+function asColumns({ base, left, right }: Inputs, keyed = false): Inputs {
   const table = new BaseTable(base.size);
   for (const [path, rec] of base) table.append(path, rec.entry, rec.left, rec.right);
   const scanOf = (snap: Snapshot): Snapshot => {
-    const entries = new GrowingScanTable();
+    const entries = new GrowingScanTable(keyed ? { slots: table } : {});
     for (const [path, s] of snap.entries) entries.append(path, s);
     return { side: snap.side, entries, problems: [] };
   };
@@ -254,14 +257,27 @@ describe('the quiet proof from the columns (sync/quiet-columns.ts)', () => {
     fc.assert(
       fc.property(fc.array(pathCaseArb, { minLength: POOL.length, maxLength: POOL.length }), (cases) => {
         const plain = inputsOf(cases);
-        const cols = asColumns(plain);
-        for (const mode of ['one-way', 'two-way'] as const) {
-          const proof = columnarQuiet(mode, cols.base, cols.left, cols.right);
-          expect(proof).not.toBeNull();
-          const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
-          const general = unlimited(find(plain.base, plain.left, plain.right));
-          const proven = unlimited(find(cols.base, cols.left, cols.right, Number.POSITIVE_INFINITY, proof));
-          expect([...proven].sort(), mode).toEqual([...general].sort());
+        // a base the run changed since it was loaded (its overlay hides a slot) over scans keyed by it: the proof
+        // must not read the hidden slot's columns
+        const gone = relPath(POOL[0] as string);
+        const plainLess = { ...plain, base: new Map(plain.base) };
+        plainLess.base.delete(gone);
+        const colsLess = asColumns(plain, true);
+        colsLess.base.delete(gone);
+        const variants = [
+          { what: 'scans with paths of their own', plain, cols: asColumns(plain) },
+          { what: 'scans keyed by the base', plain, cols: asColumns(plain, true) },
+          { what: 'keyed scans, a base path removed since', plain: plainLess, cols: colsLess },
+        ];
+        for (const v of variants) {
+          for (const mode of ['one-way', 'two-way'] as const) {
+            const proof = columnarQuiet(mode, v.cols.base, v.cols.left, v.cols.right);
+            expect(proof).not.toBeNull();
+            const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
+            const general = unlimited(find(v.plain.base, v.plain.left, v.plain.right));
+            const proven = unlimited(find(v.cols.base, v.cols.left, v.cols.right, Number.POSITIVE_INFINITY, proof));
+            expect([...proven].sort(), `${v.what}, ${mode}`).toEqual([...general].sort());
+          }
         }
       }),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 2000) },
@@ -270,13 +286,15 @@ describe('the quiet proof from the columns (sync/quiet-columns.ts)', () => {
 
   it('proves quiet every file and directory that is (a copied mtime equal to the microsecond included), and nothing it cannot tell', () => {
     for (const origin of ['file', 'owned-file', 'dir', 'copied'] as const) {
-      const cols = asColumns(inputsOf(POOL.map((): PathCase => ({ origin, left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' }))));
-      for (const mode of ['one-way', 'two-way'] as const) {
-        const proof = columnarQuiet(mode, cols.base, cols.left, cols.right);
-        expect(
-          POOL.filter((p) => proof?.(relPath(p)) !== true),
-          `${origin} ${mode}`,
-        ).toEqual([]);
+      for (const keyed of [false, true]) {
+        const cols = asColumns(inputsOf(POOL.map((): PathCase => ({ origin, left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' }))), keyed);
+        for (const mode of ['one-way', 'two-way'] as const) {
+          const proof = columnarQuiet(mode, cols.base, cols.left, cols.right);
+          expect(
+            POOL.filter((p) => proof?.(relPath(p)) !== true),
+            `${origin} ${mode}${keyed ? ' keyed' : ''}`,
+          ).toEqual([]);
+        }
       }
     }
     // a base that records a field otherwise than both sides hold it: not quiet, whatever the columns' shortcut
@@ -298,6 +316,24 @@ describe('the quiet proof from the columns (sync/quiet-columns.ts)', () => {
     expect(columnarQuiet('one-way', links.base, links.left, links.right)?.(relPath('a'))).toBe(false);
     const plain = inputsOf(POOL.map((): PathCase => ({ origin: 'file', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' })));
     expect(columnarQuiet('one-way', plain.base, plain.left, plain.right)).toBeNull();
+  });
+
+  it('does not read the slot of a path the base dropped since it was loaded, over scans keyed by the base', () => {
+    // every path quiet; then the run drops 'a' from the base (its overlay hides the slot, whose columns still say quiet)
+    const plain = inputsOf(POOL.map((): PathCase => ({ origin: 'file', left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' })));
+    const gone = relPath('a');
+    const plainLess = { ...plain, base: new Map(plain.base) };
+    plainLess.base.delete(gone);
+    const cols = asColumns(plain, true);
+    cols.base.delete(gone);
+    for (const mode of ['one-way', 'two-way'] as const) {
+      const proof = columnarQuiet(mode, cols.base, cols.left, cols.right);
+      expect(proof?.(gone), mode).toBe(false);
+      const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
+      const general = [...unlimited(find(plainLess.base, plainLess.left, plainLess.right))].sort();
+      expect(general, mode).toContain('a');
+      expect([...unlimited(find(cols.base, cols.left, cols.right, Number.POSITIVE_INFINITY, proof))].sort(), mode).toEqual(general);
+    }
   });
 
   it("finds the general test's scope for a watch's entries too: a full scan adopted, then changed by its cycles", () => {
