@@ -12,13 +12,22 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // The answer is in package.json: printed without reading or compiling the bundle (src/cli/main.ts answers the
   // same for callers of main(), which are tests)
   const { version } = require('../package.json');
-  // straight to fd 1 (src/cli/io.ts fdLineWriter says why not process.stdout); a reader gone before the line is
-  // written (`tsync --version | true`) ends nothing badly, the same rule as every other command's output; any
-  // other write error stays an error
+  // straight to fd 1 (src/cli/io.ts fdLineWriter says why not process.stdout), with the same rules as every other
+  // command's output: a reader gone before the line is written (`tsync --version | true`) ends nothing badly; any
+  // other write error (a full disk under `> file`) is one line on stderr and exit 1 (src/cli/main.ts)
+  const fs = require('node:fs');
   try {
-    require('node:fs').writeSync(1, `${typeof version === 'string' ? version : '0.0.0'}\n`);
+    fs.writeSync(1, `${typeof version === 'string' ? version : '0.0.0'}\n`);
   } catch (e) {
-    if (/** @type {NodeJS.ErrnoException} */ (e).code !== 'EPIPE') throw e;
+    const error = /** @type {NodeJS.ErrnoException} */ (e);
+    if (error.code !== 'EPIPE') {
+      process.exitCode = 1;
+      try {
+        fs.writeSync(2, `tsync: error: could not write to stdout: ${error.message}\n`);
+      } catch {
+        // stderr is gone or full too: the exit code is all that is left to say it
+      }
+    }
   }
 } else {
   noteStreamsWhenMade();

@@ -16,7 +16,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export const EXIT_CODE_HELP = `Exit codes:
   0  done, in sync
-  1  done, but some paths failed (partial); each is reported on stderr
+  1  done, but some paths failed (partial), or the output could not be written; each is reported on stderr
   2  usage or configuration error (bad option, missing or unusable root, state dir or index unusable)
   3  conflicts left unresolved
   4  a safety guard halted the run (nothing was changed)

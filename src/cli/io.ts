@@ -35,15 +35,15 @@ export const stdoutReaderGone = new Promise<void>((resolve) => {
 });
 
 /**
- * Writes lines straight to file descriptor `fd` with write(2), each before the call returns, with the same rules
- * as lineWriter: from the first EPIPE on the rest is dropped quietly; any other error (a full disk under
- * `> file`) is thrown on the next tick, as a stream's 'error' would be, so the caller's work is not cut off
- * in the middle of a step. Why not process.stdout: Node makes that stream on first use, and for a pipe it
- * loads net, stream and their helpers, about 5 ms of a one-shot command's start-up (issue 11: `tsync status`
- * against `node -e 0`). A write waits for a reader that is slow (a stream would queue in memory instead), and
+ * Writes lines straight to file descriptor `fd` with write(2), each before the call returns. From the first EPIPE on
+ * the rest is dropped quietly, as lineWriter does; from any other error on (a full disk under `> file`) too, after
+ * `onFailure` is told, so that the command finishes its work and then says so (main.ts: one line on stderr, exit 1)
+ * instead of a stack trace in the middle of a step. Why not process.stdout: Node makes that stream on first use, and
+ * for a pipe it loads net, stream and their helpers, about 5 ms of a one-shot command's start-up (issue 11: `tsync
+ * status` against `node -e 0`). A write waits for a reader that is slow (a stream would queue in memory instead), and
  * an fd set non-blocking by whoever shares it is waited on in 1 ms steps rather than failing with EAGAIN.
  */
-export function fdLineWriter(fd: number, onReaderGone: () => void = () => undefined): (line: string) => void {
+export function fdLineWriter(fd: number, onReaderGone: () => void = () => undefined, onFailure: (e: NodeJS.ErrnoException) => void = () => undefined): (line: string) => void {
   let stopped = false;
   return (line) => {
     if (stopped) return;
@@ -52,11 +52,27 @@ export function fdLineWriter(fd: number, onReaderGone: () => void = () => undefi
     } catch (e) {
       stopped = true;
       if ((e as NodeJS.ErrnoException).code === 'EPIPE') onReaderGone();
-      else
-        process.nextTick(() => {
-          throw e;
-        });
+      else onFailure(e as NodeJS.ErrnoException);
     }
+  };
+}
+
+/** The first error that kept the process's own output from being written (not a reader gone), with where it went. */
+let outputFailure: { readonly stream: 'stdout' | 'stderr'; readonly error: NodeJS.ErrnoException } | null = null;
+
+/**
+ * One line naming the error that kept a one-shot command's output from being written, or null when all of it went
+ * out (or only to a reader that left). main.ts prints it on stderr when that still works, and exits 1.
+ */
+export function outputFailureLine(): string | null {
+  if (outputFailure === null) return null;
+  const { stream, error } = outputFailure;
+  return `tsync: error: could not write to ${stream}: ${error.message}`;
+}
+
+function failedOutput(stream: 'stdout' | 'stderr'): (e: NodeJS.ErrnoException) => void {
+  return (error) => {
+    outputFailure ??= { stream, error };
   };
 }
 
@@ -107,11 +123,11 @@ export function writeThroughStreams(): void {
 
 export const processIo: Io = {
   out: (line) => {
-    stdout ??= throughStreams ? lineWriter(process.stdout, stdoutGone) : fdLineWriter(1, stdoutGone);
+    stdout ??= throughStreams ? lineWriter(process.stdout, stdoutGone) : fdLineWriter(1, stdoutGone, failedOutput('stdout'));
     stdout(line);
   },
   err: (line) => {
-    stderr ??= throughStreams ? lineWriter(process.stderr) : fdLineWriter(2);
+    stderr ??= throughStreams ? lineWriter(process.stderr) : fdLineWriter(2, () => undefined, failedOutput('stderr'));
     stderr(line);
   },
   env: process.env,

@@ -1,11 +1,25 @@
+import { writeSync } from 'node:fs';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { capYoungGeneration, WATCH_YOUNG_GENERATION_CAP_MB, YOUNG_GENERATION_CAP_MB } from '../runtime/young-generation.js';
 import { limitHeapGrowth } from './heap-growth.js';
-import { processIo, type Io } from './io.js';
+import { outputFailureLine, processIo, type Io } from './io.js';
 import { packageVersion } from './version.js';
 
 /** Runs the CLI and returns the exit code. The only place that knows about argv and exit codes. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<ExitCode> {
+  const code = await runCommand(argv, io);
+  // the command's own output could not be written (a full disk under `> file`): its work is done, and it says so
+  const failure = io === processIo ? outputFailureLine() : null;
+  if (failure === null) return code;
+  try {
+    writeSync(2, `${failure}\n`);
+  } catch {
+    // stderr is gone or full too: the exit code is all that is left to say it
+  }
+  return code === EXIT.ok ? EXIT.partial : code;
+}
+
+async function runCommand(argv: readonly string[], io: Io): Promise<ExitCode> {
   if (isVersionOnly(argv.slice(2))) {
     io.out(packageVersion()); // what commander prints for it, without loading commander (most of a bare start-up)
     return EXIT.ok;

@@ -3,7 +3,7 @@
 // is a no-op. Two ways of closing the pipe: the reader end closed before tsync writes anything (so the
 // very first write fails, every time), and a real `| head -1` on outputs larger than a pipe's buffer.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath, makeTempDir, projectRoot, removeTempDir, runCli } from '../helpers/cli.js';
@@ -158,6 +158,35 @@ describe('runs into a closed pipe (in order)', () => {
   it('watch --json into a closed pipe: stops cleanly after its first sync, which it recorded', async () => {
     manyFiles(a, 'sixth', 100);
     expect(await runIntoClosedPipe(['watch', '--json', ...pair()], 30_000)).toEqual({ code: 0, signal: null, stderr: '' });
+    expectNoOp();
+  });
+});
+
+/** `tsync args...` with its stdout on /dev/full: every write to it fails with ENOSPC. */
+function runIntoFullDisk(args: readonly string[]): Ended {
+  const full = openSync('/dev/full', 'w');
+  try {
+    const r = spawnSync(process.execPath, [binPath, ...args], { cwd: projectRoot, stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 60_000 });
+    return { code: r.status, signal: r.signal, stderr: r.stderr };
+  } finally {
+    closeSync(full);
+  }
+}
+
+const NO_SPACE = 'tsync: error: could not write to stdout: ENOSPC: no space left on device, write\n';
+
+// Output onto a full disk (`tsync status > file` with no space left): not a reader gone, an error. The command does its
+// work, then says so in one line on stderr and exits 1 (0 would hide it), with no stack trace.
+describe.skipIf(!existsSync('/dev/full'))('output onto a full disk (/dev/full)', () => {
+  it('--version and status: one line on stderr, exit 1', () => {
+    expect(runIntoFullDisk(['--version'])).toEqual({ code: 1, signal: null, stderr: NO_SPACE });
+    expect(runIntoFullDisk(['status', ...pair()])).toEqual({ code: 1, signal: null, stderr: NO_SPACE });
+  });
+
+  it('sync --verbose: the run goes on and records all it applied, then one line on stderr, exit 1', () => {
+    manyFiles(a, 'seventh', 50);
+    expect(runIntoFullDisk(['sync', '--verbose', ...pair()])).toEqual({ code: 1, signal: null, stderr: NO_SPACE });
+    expect(readFileSync(join(b, 'seventh', 'file-49.txt'), 'utf8')).toBe('seventh 49\n');
     expectNoOp();
   });
 });

@@ -1,13 +1,13 @@
 // fdLineWriter (src/cli/io.ts): one-shot commands write their lines straight to fd 1 and 2. Real pipes here (named
 // pipes in a temp dir, opened non-blocking so that a full or readerless pipe answers at once instead of hanging
-// the test): a full pipe is waited on, not failed; a pipe whose reader is gone stops the writer quietly, once.
-import { spawn } from 'node:child_process';
-import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+// the test): a full pipe is waited on, not failed; a pipe whose reader is gone stops the writer quietly, once; a full
+// disk (/dev/full) stops it too, and is told once (main.ts then says so and exits 1).
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fdLineWriter } from '../../src/cli/io.js';
 import { makeTempDir, removeTempDir } from '../helpers/cli.js';
-import { spawnSync } from 'node:child_process';
 
 let dir = '';
 beforeEach(() => {
@@ -59,5 +59,26 @@ describe('fdLineWriter', () => {
     }).not.toThrow();
     expect(gone).toBe(1);
     closeSync(writer);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('stops at any other error (ENOSPC), tells onFailure once, throws nothing, writes nothing after', () => {
+    const full = openSync('/dev/full', 'w');
+    const failures: string[] = [];
+    let gone = 0;
+    const write = fdLineWriter(
+      full,
+      () => {
+        gone++;
+      },
+      (e) => {
+        failures.push(e.code ?? '');
+      },
+    );
+    expect(() => {
+      write('first');
+      write('second');
+    }).not.toThrow();
+    expect({ failures, gone }).toEqual({ failures: ['ENOSPC'], gone: 0 });
+    closeSync(full);
   });
 });
