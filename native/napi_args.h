@@ -17,6 +17,7 @@ napi_value tsync_xxh64_of(napi_env env, napi_callback_info info);
 
 /* sync_fs.c */
 napi_value tsync_syncfs(napi_env env, napi_callback_info info);
+napi_value tsync_fsync_fds(napi_env env, napi_callback_info info);
 
 /* list_ahead.c: defines listAhead, listTaken and listDropped on `exports`; 0 or -1. */
 int tsync_define_list_ahead(napi_env env, napi_value exports);

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -82,6 +84,94 @@ napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
     napi_delete_async_work(env, job->work);
     free(job->path);
     free(job);
+  }
+  return promise;
+}
+
+/*
+ * fsyncFds(fds): fsyncs every descriptor of `fds` (an Int32Array), one after another on one thread of libuv's pool,
+ * and returns a promise of an array with 0 or a negative errno per descriptor. The caller opened them and closes
+ * them. One job for a watch batch's handful of fsyncs where fs.fsync made one each: each of those was a wake-up of
+ * a pool thread and a completion on the main thread, 40-45 us of the main thread apiece (issue 11, a watch cycle's
+ * CPU); the caller splits a long list into a few jobs that run side by side (src/engine/targeted-flush.ts).
+ */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  size_t count;
+  int *fds;
+  int *results;
+} fsync_fds_job;
+
+static void fsync_fds_execute(napi_env env, void *data) {
+  (void)env;
+  fsync_fds_job *job = data;
+  for (size_t i = 0; i < job->count; i++) job->results[i] = fsync(job->fds[i]) == 0 ? 0 : -errno;
+}
+
+static void fsync_fds_free(fsync_fds_job *job) {
+  free(job->fds);
+  free(job->results);
+  free(job);
+}
+
+static void fsync_fds_complete(napi_env env, napi_status status, void *data) {
+  fsync_fds_job *job = data;
+  napi_value array;
+  if (napi_create_array_with_length(env, job->count, &array) == napi_ok) {
+    for (size_t i = 0; i < job->count; i++) {
+      napi_value value;
+      napi_create_int32(env, status == napi_ok ? job->results[i] : -ECANCELED, &value);
+      napi_set_element(env, array, (uint32_t)i, value);
+    }
+    napi_resolve_deferred(env, job->deferred, array);
+  } else {
+    napi_value why;
+    napi_create_string_utf8(env, "fsyncFds(fds): cannot make the answer", NAPI_AUTO_LENGTH, &why);
+    napi_reject_deferred(env, job->deferred, why);
+  }
+  napi_delete_async_work(env, job->work);
+  fsync_fds_free(job);
+}
+
+napi_value tsync_fsync_fds(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (tsync_args(env, info, argv, 1, "fsyncFds(fds): an Int32Array of descriptors") != 0) return NULL;
+  bool is_typed = false;
+  napi_typedarray_type type;
+  size_t count = 0;
+  void *data = NULL;
+  if (napi_is_typedarray(env, argv[0], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[0], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_int32_array) {
+    napi_throw_type_error(env, NULL, "fsyncFds(fds): an Int32Array of descriptors");
+    return NULL;
+  }
+  fsync_fds_job *job = calloc(1, sizeof *job);
+  if (job != NULL) {
+    job->count = count;
+    /* copies: the typed array may be collected or changed before the pool thread reads it */
+    job->fds = malloc((count == 0 ? 1 : count) * sizeof *job->fds);
+    job->results = malloc((count == 0 ? 1 : count) * sizeof *job->results);
+  }
+  if (job == NULL || job->fds == NULL || job->results == NULL) {
+    if (job != NULL) fsync_fds_free(job);
+    napi_throw_error(env, NULL, "fsyncFds(fds): out of memory");
+    return NULL;
+  }
+  for (size_t i = 0; i < count; i++) job->fds[i] = ((const int32_t *)data)[i];
+  napi_value promise, name;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "tsync:fsyncFds", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, fsync_fds_execute, fsync_fds_complete, job, &job->work) != napi_ok) {
+    fsync_fds_free(job);
+    napi_throw_error(env, NULL, "fsyncFds(fds): cannot queue the flush");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_value why;
+    napi_create_string_utf8(env, "fsyncFds(fds): cannot queue the flush", NAPI_AUTO_LENGTH, &why);
+    napi_reject_deferred(env, job->deferred, why);
+    napi_delete_async_work(env, job->work);
+    fsync_fds_free(job);
   }
   return promise;
 }

@@ -122,6 +122,9 @@ export const COPY_OUT = { stage: 0, ino: 1, size: 2, mtime: 3, ctime: 4, atime: 
 /** native/sync_fs.c's syncfs: syncfs(2) of the file system holding `path`, on libuv's pool; 0 or a negative errno. */
 type Syncfs = (path: string | Uint8Array) => Promise<number>;
 
+/** native/sync_fs.c's fsyncFds: fsync(2) of each descriptor in turn, in one job on libuv's pool; 0 or a negative errno each. */
+type FsyncFds = (fds: Int32Array) => Promise<number[]>;
+
 interface Loaded {
   readonly kind: ListingKind;
   readonly lister: NativeLister | null;
@@ -131,6 +134,7 @@ interface Loaded {
   readonly xattrSizeAt: XattrSizeAt | null;
   readonly copySmall: CopySmall | null;
   readonly syncfs: Syncfs | null;
+  readonly fsyncFds: FsyncFds | null;
   readonly reader: ListReader | null;
 }
 
@@ -160,6 +164,7 @@ function load(): Loaded {
         xattrSizeAt?: unknown;
         copySmall?: unknown;
         syncfs?: unknown;
+        fsyncFds?: unknown;
         listAhead?: unknown;
         listTaken?: unknown;
         listDropped?: unknown;
@@ -171,8 +176,9 @@ function load(): Loaded {
       const xattrSizeAt = typeof addon.xattrSizeAt === 'function' ? (addon.xattrSizeAt as XattrSizeAt) : null;
       const copySmall = typeof addon.copySmall === 'function' ? (addon.copySmall as CopySmall) : null;
       const syncfs = typeof addon.syncfs === 'function' ? (addon.syncfs as Syncfs) : null;
+      const fsyncFds = typeof addon.fsyncFds === 'function' ? (addon.fsyncFds as FsyncFds) : null;
       const reader = typeof addon.listAhead === 'function' && typeof addon.listTaken === 'function' && typeof addon.listDropped === 'function' ? readerOf(addon as AheadCalls) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall, syncfs, reader };
+      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall, syncfs, fsyncFds, reader };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
       loaded = withoutAddon(`cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
@@ -183,7 +189,18 @@ function load(): Loaded {
 
 /** What a thread without the addon has: none of its calls, and why. */
 function withoutAddon(why: string): Loaded {
-  return { kind: { native: false, why }, lister: null, dirs: null, renameNoReplace: null, renameExchange: null, xattrSizeAt: null, copySmall: null, syncfs: null, reader: null };
+  return {
+    kind: { native: false, why },
+    lister: null,
+    dirs: null,
+    renameNoReplace: null,
+    renameExchange: null,
+    xattrSizeAt: null,
+    copySmall: null,
+    syncfs: null,
+    fsyncFds: null,
+    reader: null,
+  };
 }
 
 function listerOf(listDir: ListDir): NativeLister {
@@ -277,6 +294,11 @@ export function nativeNoEntry(): ((path: string) => boolean) | null {
  */
 export function nativeSyncfs(): Syncfs | null {
   return switchedOff() ? null : load().syncfs;
+}
+
+/** The addon's fsyncFds, or null (no addon, or TSYNC_NATIVE=0): then each descriptor goes to the pool by itself. */
+export function nativeFsyncFds(): FsyncFds | null {
+  return switchedOff() ? null : load().fsyncFds;
 }
 
 /** The outcome of renameNoReplace: done, something stands at the target, or the flag is not supported there. */

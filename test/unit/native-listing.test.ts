@@ -33,6 +33,7 @@ import {
   nativeNoEntry,
   nativeRenameExchange,
   nativeRenameNoReplace,
+  nativeFsyncFds,
   nativeSyncfs,
   NUMBERS_PER_NAME,
   nativeLister,
@@ -286,6 +287,26 @@ describe('the native listing', () => {
     expect(() => syncfs(`${root}\0x`)).toThrow(TypeError);
   });
 
+  it('fsyncs each descriptor of a list in one job on a pool thread, and answers 0 or the negative errno of each, in order', async () => {
+    const fsyncFds = nativeFsyncFds();
+    if (fsyncFds === null) throw new Error('the addon has no fsyncFds: npm install builds it');
+    const root = temp();
+    writeFileSync(join(root, 'f'), 'unflushed\n');
+    const file = openSync(join(root, 'f'), constants.O_RDONLY);
+    const dir = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+    const closed = openSync(join(root, 'f'), constants.O_RDONLY);
+    closeSync(closed);
+    try {
+      // what it does to the disk cannot be seen from here; a descriptor that is not open shows that each is asked
+      await expect(fsyncFds(Int32Array.of(file, closed, dir))).resolves.toEqual([0, -osConstants.errno.EBADF, 0]);
+      await expect(fsyncFds(new Int32Array(0))).resolves.toEqual([]);
+    } finally {
+      closeSync(file);
+      closeSync(dir);
+    }
+    expect(() => fsyncFds([file] as unknown as Int32Array)).toThrow(new TypeError('fsyncFds(fds): an Int32Array of descriptors'));
+  });
+
   it("refuses a call with too few arguments, or a descriptor that is not a number, with a TypeError that says the call's shape", () => {
     // the raw addon, as its calls are made: the wrappers above always pass every argument
     const raw = createRequire(import.meta.url)(addonPath()) as Record<string, (...args: unknown[]) => unknown>;
@@ -294,6 +315,7 @@ describe('the native listing', () => {
       () =>
         (raw[name] as (...args: unknown[]) => unknown)(...args);
     expect(call('syncfs')).toThrow(new TypeError('syncfs(path): a path'));
+    expect(call('fsyncFds')).toThrow(new TypeError('fsyncFds(fds): an Int32Array of descriptors'));
     expect(call('copySmall', 'a', 'b', Buffer.alloc(8), new BigInt64Array(4))).toThrow(new TypeError('copySmall(source, temp, scratch, out, racyWindowNs): five arguments'));
     expect(call('renameNoReplace', 'a')).toThrow(new TypeError('renameNoReplace(from, to): two paths'));
     expect(call('renameExchange', 'a')).toThrow(new TypeError('renameExchange(a, b): two paths'));
@@ -313,6 +335,7 @@ describe('the native listing', () => {
       expect(nativeRenameNoReplace()).toBeNull();
       expect(nativeRenameExchange()).toBeNull();
       expect(nativeSyncfs()).toBeNull();
+      expect(nativeFsyncFds()).toBeNull();
       expect(listingKind()).toEqual({ native: false, why: 'off (TSYNC_NATIVE=0)' });
     } finally {
       if (before === undefined) delete process.env.TSYNC_NATIVE;

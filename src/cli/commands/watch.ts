@@ -2,6 +2,7 @@ import { parseRescanInterval } from '../../config/options.js';
 import { UsageError } from '../../errors.js';
 import type { SyncSettings } from '../../sync/settings.js';
 import { runWatchLoop } from '../../sync/watch-loop.js';
+import { compileToBaselineEagerly } from '../../runtime/baseline-code.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { processIo, stdoutReaderGone, writeThroughStreams, type Io } from '../io.js';
 import { reportError } from '../report-error.js';
@@ -30,6 +31,8 @@ export async function watchCommand(left: string, right: string, flags: WatchFlag
   } catch (e) {
     return reportError(e, io);
   }
+  // the loop's code runs once per change: baseline code from its first call (runtime/baseline-code.ts)
+  compileToBaselineEagerly();
   const stopRequested = new Promise<void>((resolve) => {
     let asked = false;
     const onSignal = (): void => {
