@@ -70,6 +70,8 @@ export function makeStage(targetDirAbs: Buffer, label: string): Stage {
     fchmodSync(fd, 0o700);
   } catch (e) {
     closeSync(fd);
+    // ours (an error reading or setting it): removed now, as every other failure here does; someone else's is left
+    if (!(e instanceof UnsafePathError)) rmdirQuietly(stageAbs);
     throw e;
   }
   return { fileAbs, remove };

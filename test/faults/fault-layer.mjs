@@ -16,6 +16,8 @@
 //          for rename and link: the destination). "" matches every call of that op.
 //   exact  true: `path` must equal the call's path
 //   unless a substring that keeps a call from matching (e.g. "-probe-": not the ctime probe's temp file)
+//   pattern  a regular expression (its source) the call's path must match as well: for a name only the run
+//          knows whose shape tells it apart, such as a copy stage's `.tsync-tmp-PID-sN` among temp files
 //   nth    the first matching call that fires (1-based, default 1); times: how many fire (default 1)
 //   error  an errno code to throw: the call does not happen
 //   then   a real change made just before the call runs: { do: 'unlink' | 'rewrite' | 'append' |
@@ -45,7 +47,7 @@ import { getEnvironmentData, isMainThread, setEnvironmentData, threadId } from '
 // so its scan workers, which copy this environment, walk the same way.
 process.env.TSYNC_NATIVE = '0';
 
-/** @typedef {{ op: string, path: string, exact?: boolean, unless?: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
+/** @typedef {{ op: string, path: string, exact?: boolean, unless?: string, pattern?: string, nth?: number, times?: number, error?: string, then?: { do: string, target: string, to?: string } }} Rule */
 
 /** @type {Rule[]} */
 const rules = JSON.parse(process.env.TSYNC_FAULT_PLAN ?? '[]');
@@ -173,6 +175,7 @@ function check(op, path, syscall) {
   for (let i = 0; i < rules.length; i++) {
     const r = /** @type {Rule} */ (rules[i]);
     if (r.op !== op || !(r.exact === true ? path === r.path : path.includes(r.path)) || (r.unless !== undefined && path.includes(r.unless))) continue;
+    if (r.pattern !== undefined && !new RegExp(r.pattern).test(path)) continue;
     // atomic: two threads that match at once each get a count of their own, and only `times` of them fire
     const n = Atomics.add(seen, i, 1) + 1;
     if (n < (r.nth ?? 1)) continue;

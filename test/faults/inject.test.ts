@@ -26,6 +26,7 @@ interface Rule {
   readonly path: string;
   readonly exact?: boolean;
   readonly unless?: string;
+  readonly pattern?: string;
   readonly nth?: number;
   readonly times?: number;
   readonly error?: string;
@@ -395,6 +396,18 @@ const oneWayCases: OneWayCase[] = [
       const theirs = readdirSync(sb.dst).filter((n) => n.startsWith('.tsync-tmp-'));
       expect(theirs.map((n) => [lstatSync(join(sb.dst, n)).uid, readdirSync(join(sb.dst, n))])).toEqual([[65534, []]]);
       for (const n of theirs) rmSync(join(sb.dst, n), { recursive: true });
+    },
+  },
+  {
+    // the stage is ours from its mkdir on: an error once it is open (here setting its mode to 0700) must not leave it
+    // behind for the next run's sweep of leftover temp names
+    name: "EIO setting the mode of the kernel copy's private stage: no stage is left behind",
+    rules: (sb) => [{ op: 'fchmod', path: `${sb.dst}/.tsync-tmp-`, pattern: '/\\.tsync-tmp-\\d+-s[0-9a-z]+$', error: 'EIO' }],
+    code: 1,
+    says: /big\.bin: .*EIO/,
+    after: (sb) => {
+      expect(readFileSync(join(sb.dst, 'big.bin'))[0]).toBe(0x31);
+      expect(readdirSync(sb.dst).filter((n) => n.startsWith('.tsync-tmp-'))).toEqual([]);
     },
   },
   {
