@@ -16,9 +16,40 @@
 
 #include "napi_args.h"
 
+/* What every job here starts with: its work item on libuv's pool and the promise its completion settles. */
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
+} promised_job;
+
+/*
+ * Queues `job` (which starts with a promised_job) to run `execute` on a pool thread and then `complete` on the main
+ * thread, and returns the promise `complete` settles. If it cannot be queued, the job is freed with `free_job` and
+ * either an error is thrown (nothing was made: returns NULL) or the promise made is rejected, so that no caller
+ * waits for ever; `what` names the call in either message.
+ */
+static napi_value queue_promised(napi_env env, void *job, const char *name, napi_async_execute_callback execute, napi_async_complete_callback complete,
+                                 void (*free_job)(void *), const char *what) {
+  promised_job *head = job;
+  napi_value promise, resource_name;
+  if (napi_create_promise(env, &head->deferred, &promise) != napi_ok || napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
+      napi_create_async_work(env, NULL, resource_name, execute, complete, job, &head->work) != napi_ok) {
+    free_job(job);
+    napi_throw_error(env, NULL, what);
+    return NULL;
+  }
+  if (napi_queue_async_work(env, head->work) != napi_ok) {
+    napi_value why;
+    napi_create_string_utf8(env, what, NAPI_AUTO_LENGTH, &why);
+    napi_reject_deferred(env, head->deferred, why);
+    napi_delete_async_work(env, head->work);
+    free_job(job);
+  }
+  return promise;
+}
+
+typedef struct {
+  promised_job head;
   char *path;
   int result;
 } syncfs_job;
@@ -41,15 +72,20 @@ static void syncfs_execute(napi_env env, void *data) {
 #endif
 }
 
+static void syncfs_free(void *data) {
+  syncfs_job *job = data;
+  free(job->path);
+  free(job);
+}
+
 /* Back on the main thread: settles the promise and frees the job. */
 static void syncfs_complete(napi_env env, napi_status status, void *data) {
   syncfs_job *job = data;
   napi_value value;
   napi_create_int32(env, status == napi_ok ? job->result : -ECANCELED, &value);
-  napi_resolve_deferred(env, job->deferred, value);
-  napi_delete_async_work(env, job->work);
-  free(job->path);
-  free(job);
+  napi_resolve_deferred(env, job->head.deferred, value);
+  napi_delete_async_work(env, job->head.work);
+  syncfs_free(job);
 }
 
 napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
@@ -68,24 +104,7 @@ napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "syncfs(path): the path must be a string or a Uint8Array without NUL");
     return NULL;
   }
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "tsync:syncfs", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, syncfs_execute, syncfs_complete, job, &job->work) != napi_ok) {
-    free(job->path);
-    free(job);
-    napi_throw_error(env, NULL, "syncfs(path): cannot queue the flush");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, job->work) != napi_ok) {
-    /* the promise is never settled: reject it here so that no caller waits for ever */
-    napi_value why;
-    napi_create_string_utf8(env, "syncfs(path): cannot queue the flush", NAPI_AUTO_LENGTH, &why);
-    napi_reject_deferred(env, job->deferred, why);
-    napi_delete_async_work(env, job->work);
-    free(job->path);
-    free(job);
-  }
-  return promise;
+  return queue_promised(env, job, "tsync:syncfs", syncfs_execute, syncfs_complete, syncfs_free, "syncfs(path): cannot queue the flush");
 }
 
 /*
@@ -96,8 +115,7 @@ napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
  * CPU); the caller splits a long list into a few jobs that run side by side (src/engine/targeted-flush.ts).
  */
 typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
+  promised_job head;
   size_t count;
   int *fds;
   int *results;
@@ -109,7 +127,8 @@ static void fsync_fds_execute(napi_env env, void *data) {
   for (size_t i = 0; i < job->count; i++) job->results[i] = fsync(job->fds[i]) == 0 ? 0 : -errno;
 }
 
-static void fsync_fds_free(fsync_fds_job *job) {
+static void fsync_fds_free(void *data) {
+  fsync_fds_job *job = data;
   free(job->fds);
   free(job->results);
   free(job);
@@ -124,13 +143,13 @@ static void fsync_fds_complete(napi_env env, napi_status status, void *data) {
       napi_create_int32(env, status == napi_ok ? job->results[i] : -ECANCELED, &value);
       napi_set_element(env, array, (uint32_t)i, value);
     }
-    napi_resolve_deferred(env, job->deferred, array);
+    napi_resolve_deferred(env, job->head.deferred, array);
   } else {
     napi_value why;
     napi_create_string_utf8(env, "fsyncFds(fds): cannot make the answer", NAPI_AUTO_LENGTH, &why);
-    napi_reject_deferred(env, job->deferred, why);
+    napi_reject_deferred(env, job->head.deferred, why);
   }
-  napi_delete_async_work(env, job->work);
+  napi_delete_async_work(env, job->head.work);
   fsync_fds_free(job);
 }
 
@@ -159,19 +178,5 @@ napi_value tsync_fsync_fds(napi_env env, napi_callback_info info) {
     return NULL;
   }
   for (size_t i = 0; i < count; i++) job->fds[i] = ((const int32_t *)data)[i];
-  napi_value promise, name;
-  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "tsync:fsyncFds", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_async_work(env, NULL, name, fsync_fds_execute, fsync_fds_complete, job, &job->work) != napi_ok) {
-    fsync_fds_free(job);
-    napi_throw_error(env, NULL, "fsyncFds(fds): cannot queue the flush");
-    return NULL;
-  }
-  if (napi_queue_async_work(env, job->work) != napi_ok) {
-    napi_value why;
-    napi_create_string_utf8(env, "fsyncFds(fds): cannot queue the flush", NAPI_AUTO_LENGTH, &why);
-    napi_reject_deferred(env, job->deferred, why);
-    napi_delete_async_work(env, job->work);
-    fsync_fds_free(job);
-  }
-  return promise;
+  return queue_promised(env, job, "tsync:fsyncFds", fsync_fds_execute, fsync_fds_complete, fsync_fds_free, "fsyncFds(fds): cannot queue the flush");
 }
