@@ -10,8 +10,9 @@ import type * as V8 from 'node:v8';
  * without the flag against 4.96, 5.26 and 4.18 ms with it; the other threads' CPU the same (issue 11, a watch cycle's
  * CPU).
  *
- * Only for `watch`: a one-shot command runs most of its code once, where compiling it costs more than it saves (a
- * 10k-file no-op sync took 401 ms with the flag against 341 ms without it). It is set once the bundle has been loaded:
+ * Only for `watch`: a one-shot command runs most of its code once, and gains nothing (a 10k-file no-op sync, hyperfine,
+ * 20 runs each: 299 ms with the flag set after the bundle loaded against 304 ms without, ±21 ms; set before, 401
+ * against 341 ms, as V8 then rejects the code cache). It is set once the bundle has been loaded:
  * V8's flags are part of its code cache's key, and the cache is still taken as it is (bin/load-bundle.js).
  * TSYNC_WATCH_SPARKPLUG=0 leaves it off (to compare).
  */
