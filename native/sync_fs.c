@@ -48,6 +48,22 @@ static napi_value queue_promised(napi_env env, void *job, const char *name, napi
   return promise;
 }
 
+/*
+ * Back on the main thread, a job's end: resolves its promise with `value`, or rejects it with `failure` where no
+ * value could be made (NULL), then deletes the work item and frees the job with `free_job`.
+ */
+static void settle_promised(napi_env env, void *job, napi_value value, const char *failure, void (*free_job)(void *)) {
+  promised_job *head = job;
+  if (value != NULL) napi_resolve_deferred(env, head->deferred, value);
+  else {
+    napi_value why;
+    napi_create_string_utf8(env, failure, NAPI_AUTO_LENGTH, &why);
+    napi_reject_deferred(env, head->deferred, why);
+  }
+  napi_delete_async_work(env, head->work);
+  free_job(job);
+}
+
 typedef struct {
   promised_job head;
   char *path;
@@ -82,10 +98,8 @@ static void syncfs_free(void *data) {
 static void syncfs_complete(napi_env env, napi_status status, void *data) {
   syncfs_job *job = data;
   napi_value value;
-  napi_create_int32(env, status == napi_ok ? job->result : -ECANCELED, &value);
-  napi_resolve_deferred(env, job->head.deferred, value);
-  napi_delete_async_work(env, job->head.work);
-  syncfs_free(job);
+  if (napi_create_int32(env, status == napi_ok ? job->result : -ECANCELED, &value) != napi_ok) value = NULL;
+  settle_promised(env, job, value, "syncfs(path): cannot make the answer", syncfs_free);
 }
 
 napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
@@ -143,14 +157,8 @@ static void fsync_fds_complete(napi_env env, napi_status status, void *data) {
       napi_create_int32(env, status == napi_ok ? job->results[i] : -ECANCELED, &value);
       napi_set_element(env, array, (uint32_t)i, value);
     }
-    napi_resolve_deferred(env, job->head.deferred, array);
-  } else {
-    napi_value why;
-    napi_create_string_utf8(env, "fsyncFds(fds): cannot make the answer", NAPI_AUTO_LENGTH, &why);
-    napi_reject_deferred(env, job->head.deferred, why);
-  }
-  napi_delete_async_work(env, job->head.work);
-  fsync_fds_free(job);
+  } else array = NULL;
+  settle_promised(env, job, array, "fsyncFds(fds): cannot make the answer", fsync_fds_free);
 }
 
 napi_value tsync_fsync_fds(napi_env env, napi_callback_info info) {
