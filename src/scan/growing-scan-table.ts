@@ -3,6 +3,7 @@ import { HashColumn } from '../core/hash-column.js';
 import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { bytesOfPaths, PathBytes } from './path-bytes.js';
+import { grownIds, withId } from '../core/id-column.js';
 import { copyElement, wordsOf } from '../core/stat-words.js';
 import { allocColumns, KIND_DIR, KIND_FILE, type PathSlots, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
 
@@ -141,8 +142,8 @@ export class GrowingScanTable extends ScanTable {
     c.nlinks[i] = s.nlink;
     c.blocks[i] = s.blocks;
     c.modes[i] = s.mode;
-    c.uids[i] = s.uid;
-    c.gids[i] = s.gid;
+    c.uids = withId(c.uids, i, s.uid, c.kinds.length);
+    c.gids = withId(c.gids, i, s.gid, c.kinds.length);
     // as append: a worker's table (no map) leaves its files' null hashes unset
     if (!s.isDir && this.unmapped === null) this.growing.hashes.set(i, null);
     if (xattrs !== undefined) this.growing.xattrs.set(i, xattrs);
@@ -223,7 +224,7 @@ function grownColumns(c: ScanColumns, capacity: number): ScanColumns {
   n.observedAtNs.set(c.observedAtNs);
   n.nlinks.set(c.nlinks);
   n.blocks.set(c.blocks);
-  n.uids.set(c.uids);
-  n.gids.set(c.gids);
+  n.uids = grownIds(c.uids, capacity);
+  n.gids = grownIds(c.gids, capacity);
   return n;
 }

@@ -160,9 +160,13 @@ export function decodeScan(
   } catch (e) {
     throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
   }
-  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.uids, c.gids, c.metaFlags];
-  // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine
-  if (columns.some((col) => col.length < c.count)) throw new ScanCodecError(`columns of ${columns.map((col) => col.length).join(', ')} entries for ${c.count}`);
+  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.metaFlags];
+  // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine; the
+  // ids may be uniform, one element for every slot (core/id-column.ts)
+  const idColumns = [c.uids, c.gids];
+  if (columns.some((col) => col.length < c.count) || idColumns.some((col) => col.length !== 1 && col.length < c.count)) {
+    throw new ScanCodecError(`columns of ${[...columns, ...idColumns].map((col) => col.length).join(', ')} entries for ${c.count}`);
+  }
   const paths: RelPath[] = [];
   const nextPath = (): RelPath => {
     try {

@@ -1,4 +1,5 @@
 import { columnNumber } from '../core/column-number.js';
+import { idOfSlot, NO_ID, uniformIds, withId } from '../core/id-column.js';
 import type { DigestColumn } from '../core/digest-column.js';
 import type { HashColumn } from '../core/hash-column.js';
 import type { CopyAction, Entry, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
@@ -17,9 +18,12 @@ export interface ScanColumns {
   readonly nlinks: Uint32Array;
   /** st_blocks (512-byte units); -1 where the scan had none. */
   readonly blocks: Float64Array;
-  /** Owner and group ids; NO_ID where not kept. */
-  readonly uids: Uint32Array;
-  readonly gids: Uint32Array;
+  /**
+   * Owner and group ids; NO_ID where not kept. Uniform (one element) while every slot holds one id, else one per slot:
+   * read them through core/id-column.ts idOfSlot (or idAt below), write them through withId (the only columns a writer replaces).
+   */
+  uids: Uint32Array;
+  gids: Uint32Array;
 }
 
 /** What decoding settled per entry beyond the columns: hashes vouched, xattr digests, link targets, devices. */
@@ -41,8 +45,7 @@ interface SlotIteration {
 export const KIND_FILE = 0 as const;
 export const KIND_DIR = 1 as const;
 export const KIND_SYMLINK = 2 as const;
-/** (uid_t)-1: no file has it; the id was not kept. */
-export const NO_ID = 0xffffffff;
+export { NO_ID };
 const KIND_CODES = { file: KIND_FILE, dir: KIND_DIR, symlink: KIND_SYMLINK } as const satisfies Record<Entry['kind'], number>;
 
 /**
@@ -481,7 +484,7 @@ export function statAt(c: ScanColumns, i: number, dev: bigint | undefined): Stat
 }
 
 export function idAt(ids: Uint32Array, i: number): number | undefined {
-  const id = ids[i];
+  const id = idOfSlot(ids, i);
   return id === NO_ID ? undefined : id;
 }
 
@@ -497,12 +500,15 @@ export function allocColumns(count: number): ScanColumns {
     observedAtNs: new BigInt64Array(count),
     nlinks: new Uint32Array(count),
     blocks: new Float64Array(count),
-    uids: new Uint32Array(count).fill(NO_ID),
-    gids: new Uint32Array(count).fill(NO_ID),
+    uids: uniformIds(),
+    gids: uniformIds(),
   };
 }
 
-/** Slot i of `c` from a scanned entry: everything but what ScanExtras holds (hash, xattr digest, link target, device). */
+/**
+ * Slot i of `c` from a scanned entry: everything but what ScanExtras holds (hash, xattr digest, link target, device).
+ * Slots are written in order from 0 (core/id-column.ts withId).
+ */
 export function writeColumns(c: ScanColumns, i: number, s: ScannedEntry): void {
   const e = s.entry;
   c.kinds[i] = KIND_CODES[e.kind];
@@ -514,6 +520,6 @@ export function writeColumns(c: ScanColumns, i: number, s: ScannedEntry): void {
   c.nlinks[i] = s.stat.nlink ?? 0;
   c.blocks[i] = s.stat.blocks ?? -1;
   c.modes[i] = e.kind === 'symlink' ? 0 : e.mode;
-  c.uids[i] = e.uid ?? NO_ID;
-  c.gids[i] = e.gid ?? NO_ID;
+  c.uids = withId(c.uids, i, e.uid ?? NO_ID, c.kinds.length);
+  c.gids = withId(c.gids, i, e.gid ?? NO_ID, c.kinds.length);
 }

@@ -20,6 +20,7 @@
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { HashColumn } from '../core/hash-column.js';
+import { compactIds, isPerSlot } from '../core/id-column.js';
 import type { RelPath } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { BaseTable, type BaseColumns, roomFor } from './base-table.js';
@@ -367,6 +368,11 @@ function* numberChunks(rows: SnapshotRows, runs: readonly RowRun[], name: Number
       const a = Math.max(from, run.row);
       const b = Math.min(to, run.row + run.length);
       const column = run.columns[name];
+      if ((name === 'uids' || name === 'gids') && !isPerSlot(column as Uint32Array, run.columns.count)) {
+        // a uniform id column holds one element for all its slots (core/id-column.ts): the file has one per row
+        (chunk as Uint32Array).fill(column[0] as number, a - from, b - from);
+        continue;
+      }
       into.set(new Uint8Array(column.buffer, column.byteOffset + (run.slot + a - run.row) * width, (b - a) * width), (a - from) * width);
     }
     yield into;
@@ -438,7 +444,9 @@ export function decodeSnapshot(read: ReadAt, token: string, swapped: boolean): B
     const col = emptyColumn(name, room);
     const bytes = n * col.BYTES_PER_ELEMENT;
     if (w === null || w[1] !== bytes || read(w[0], w[1], new Uint8Array(col.buffer, 0, bytes)) === null) return null;
-    numbers[name] = col.subarray(0, n);
+    // the ids of a tree of one owner and group kept as one element each (core/id-column.ts), not `room` of them
+    const ids = name === 'uids' || name === 'gids' ? compactIds(col as Uint32Array, n) : col;
+    numbers[name] = ids === col ? col.subarray(0, n) : ids;
   }
   const hashArrays = {} as Record<HashSection, Uint8Array | Uint32Array>;
   for (const name of HASH_SECTIONS) {

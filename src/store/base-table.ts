@@ -1,5 +1,6 @@
 import { columnNumber } from '../core/column-number.js';
 import { HashColumn } from '../core/hash-column.js';
+import { grownIds, idOfSlot, NO_ID, uniformIds, withId } from '../core/id-column.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { isRacy, RACY_CTIME, vouchedHash, vouchedXattrs } from '../core/stat-cache.js';
 import type { BaseRecord, Entry, RelPath, ScannedEntry, Side, SideRecord, StatId } from '../core/types.js';
@@ -88,8 +89,6 @@ const XATTRS_KEPT = 8;
 /** The codes of the `kinds` column and the bits of the `flags` column, for code that reads the columns (sync/quiet-columns.ts). */
 export const BASE_KINDS = { FILE: KIND_FILE, DIR: KIND_DIR, SYMLINK: KIND_SYMLINK } as const;
 export const BASE_FLAGS = { HAS_LEFT, HAS_RIGHT, HAS_HASH, XATTRS_KEPT } as const;
-/** (uid_t)-1, which no file has: the id was not kept. */
-const NO_ID = 0xffffffff;
 
 /** BaseTable's side columns as 32-bit words (core/stat-words.ts). */
 interface SideWords {
@@ -144,7 +143,7 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
   private mtimes: BigInt64Array;
   private readonly hashes: HashColumn;
   private readonly targets: Map<number, string>;
-  /** Owner and group ids (NO_ID: not kept): 8 bytes a path. */
+  /** Owner and group ids (NO_ID: not kept): uniform while every row has one of each, else 8 bytes a path (core/id-column.ts). */
   private uids: Uint32Array;
   private gids: Uint32Array;
   /** The non-empty xattr digests only: most paths have none (flag XATTRS_KEPT with no digest here means ''). */
@@ -183,8 +182,9 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
       this.modes = exact ? c.modes : new Uint16Array(c.modes.buffer, c.modes.byteOffset, room);
       this.sizes = exact ? c.sizes : new Float64Array(c.sizes.buffer, c.sizes.byteOffset, room);
       this.mtimes = exact ? c.mtimes : new BigInt64Array(c.mtimes.buffer, c.mtimes.byteOffset, room);
-      this.uids = exact ? c.uids : new Uint32Array(c.uids.buffer, c.uids.byteOffset, room).fill(NO_ID, c.count);
-      this.gids = exact ? c.gids : new Uint32Array(c.gids.buffer, c.gids.byteOffset, room).fill(NO_ID, c.count);
+      // a uniform id column (core/id-column.ts) is adopted as it is: it says every slot's id, the new ones' too
+      this.uids = exact || c.uids.length === 1 ? c.uids : new Uint32Array(c.uids.buffer, c.uids.byteOffset, room).fill(NO_ID, c.count);
+      this.gids = exact || c.gids.length === 1 ? c.gids : new Uint32Array(c.gids.buffer, c.gids.byteOffset, room).fill(NO_ID, c.count);
       this.leftMtimes = exact ? c.leftMtimes : new BigInt64Array(c.leftMtimes.buffer, c.leftMtimes.byteOffset, room);
       this.leftInos = exact ? c.leftInos : new BigUint64Array(c.leftInos.buffer, c.leftInos.byteOffset, room);
       this.leftCtimes = exact ? c.leftCtimes : new BigInt64Array(c.leftCtimes.buffer, c.leftCtimes.byteOffset, room);
@@ -219,8 +219,8 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
     this.rightMtimes = new BigInt64Array(capacity);
     this.rightInos = new BigUint64Array(capacity);
     this.rightCtimes = new BigInt64Array(capacity);
-    this.uids = new Uint32Array(capacity).fill(NO_ID);
-    this.gids = new Uint32Array(capacity).fill(NO_ID);
+    this.uids = uniformIds();
+    this.gids = uniformIds();
   }
 
   /** Adds a loaded row (the loader never repeats a path: it is the table's primary key). */
@@ -228,8 +228,9 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
     const i = this.newSlot(path);
     let flags = 0;
     this.mtimes[i] = entry.mtimeNs;
-    if (entry.uid !== undefined) this.uids[i] = entry.uid;
-    if (entry.gid !== undefined) this.gids[i] = entry.gid;
+    // every slot written, NO_ID included: a uniform column says the id of every slot not written (core/id-column.ts)
+    this.uids = withId(this.uids, i, entry.uid ?? NO_ID, this.capacity);
+    this.gids = withId(this.gids, i, entry.gid ?? NO_ID, this.capacity);
     if (entry.kind !== 'symlink' && entry.xattrs !== undefined) {
       flags |= XATTRS_KEPT;
       if (entry.xattrs !== '') this.xattrDigests.set(i, entry.xattrs);
@@ -280,8 +281,8 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
     let flags = 0;
     this.kinds[i] = kind;
     this.mtimes[i] = row.mtimeNs ?? 0n;
-    if (row.uid !== null) this.uids[i] = row.uid;
-    if (row.gid !== null) this.gids[i] = row.gid;
+    this.uids = withId(this.uids, i, row.uid ?? NO_ID, this.capacity);
+    this.gids = withId(this.gids, i, row.gid ?? NO_ID, this.capacity);
     if (kind === KIND_SYMLINK) this.targets.set(i, row.target ?? '');
     else {
       this.modes[i] = row.mode ?? 0;
@@ -340,8 +341,8 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
     this.modes = grown(this.modes, new Uint16Array(capacity));
     this.sizes = grown(this.sizes, new Float64Array(capacity));
     this.mtimes = grownBig(this.mtimes, new BigInt64Array(capacity));
-    this.uids = grown(this.uids, new Uint32Array(capacity).fill(NO_ID));
-    this.gids = grown(this.gids, new Uint32Array(capacity).fill(NO_ID));
+    this.uids = grownIds(this.uids, capacity);
+    this.gids = grownIds(this.gids, capacity);
     this.leftMtimes = grownBig(this.leftMtimes, new BigInt64Array(capacity));
     this.leftInos = grownBig(this.leftInos, new BigUint64Array(capacity));
     this.leftCtimes = grownBig(this.leftCtimes, new BigInt64Array(capacity));
@@ -802,8 +803,8 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
       default:
         e = { kind: 'symlink', target: this.targets.get(i) ?? '', mtimeNs };
     }
-    const uid = this.uids[i] ?? NO_ID;
-    const gid = this.gids[i] ?? NO_ID;
+    const uid = idOfSlot(this.uids, i);
+    const gid = idOfSlot(this.gids, i);
     if (uid !== NO_ID) e.uid = uid;
     if (gid !== NO_ID) e.gid = gid;
     if ((flags & XATTRS_KEPT) !== 0 && e.kind !== 'symlink') e.xattrs = this.xattrDigests.get(i) ?? '';

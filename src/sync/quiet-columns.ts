@@ -12,6 +12,7 @@
  * scopes found with and without this proof equal over random cases.
  */
 import { MTIME_TOLERANCE_NS } from '../core/compare.js';
+import { idOfSlot } from '../core/id-column.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
 import type { QuietProof } from '../core/quiet.js';
 import type { Base, Snapshot } from '../core/types.js';
@@ -95,7 +96,7 @@ function sameKeptText(a: string | undefined, b: string | undefined): boolean {
 /** The file or directory at slot i of `s` and slot j of `t` have the same content and metadata (propagate's test, mtimes included). */
 function sameOnBoth(s: ScanView, i: number, t: ScanView, j: number, kind: number, withMtime: boolean): boolean {
   if (s.c.modes[i] !== t.c.modes[j]) return false;
-  if (!sameKeptId(s.c.uids[i] as number, t.c.uids[j] as number) || !sameKeptId(s.c.gids[i] as number, t.c.gids[j] as number)) return false;
+  if (!sameKeptId(idOfSlot(s.c.uids, i), idOfSlot(t.c.uids, j)) || !sameKeptId(idOfSlot(s.c.gids, i), idOfSlot(t.c.gids, j))) return false;
   if (!sameKeptText(s.extras.xattrs.get(i), t.extras.xattrs.get(j))) return false;
   if (withMtime) {
     const d = diff64(s.mtime, i, t.mtime, j);
@@ -220,7 +221,7 @@ function scanTableOf(entries: Snapshot['entries']): ScanTable | null {
 
 /** Owner, group and xattrs at slot i of `s` agree with the base's slot k where both kept them (reconcile-two-way.ts unchangedSinceBase). */
 function keptAsInBase(b: BaseView, k: number, s: ScanView, i: number): boolean {
-  if (!sameKeptId(b.c.uids[k] as number, s.c.uids[i] as number) || !sameKeptId(b.c.gids[k] as number, s.c.gids[i] as number)) return false;
+  if (!sameKeptId(idOfSlot(b.c.uids, k), idOfSlot(s.c.uids, i)) || !sameKeptId(idOfSlot(b.c.gids, k), idOfSlot(s.c.gids, i))) return false;
   const baseXattrs = ((b.c.flags[k] as number) & BASE_FLAGS.XATTRS_KEPT) === 0 ? undefined : (b.c.xattrDigests.get(k) ?? '');
   return sameKeptText(baseXattrs, s.extras.xattrs.get(i));
 }
