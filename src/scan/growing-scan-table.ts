@@ -4,6 +4,7 @@ import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { bytesOfPaths, PathBytes } from './path-bytes.js';
 import { grownIds, withId } from '../core/id-column.js';
+import { appendObserved } from '../core/observed-runs.js';
 import { copyElement, wordsOf } from '../core/stat-words.js';
 import { allocColumns, KIND_DIR, KIND_FILE, type PathSlots, type ScanColumns, ScanTable, writeColumns } from './scan-table.js';
 
@@ -138,7 +139,7 @@ export class GrowingScanTable extends ScanTable {
     copyElement(w.mtimeNs, i, s.words, s.mtime);
     copyElement(w.ctimeNs, i, s.words, s.ctime);
     copyElement(w.ino, i, s.words, s.ino);
-    c.observedAtNs[i] = s.observedAtNs;
+    appendObserved(c.observed, i, s.observedAtNs);
     c.nlinks[i] = s.nlink;
     c.blocks[i] = s.blocks;
     c.modes[i] = s.mode;
@@ -214,14 +215,14 @@ export interface InSlotOrder {
 }
 
 function grownColumns(c: ScanColumns, capacity: number): ScanColumns {
-  const n = allocColumns(capacity);
+  // the observed times' runs grow by themselves: carried over as they are
+  const n = { ...allocColumns(capacity), observed: c.observed };
   n.kinds.set(c.kinds);
   n.sizes.set(c.sizes);
   n.mtimeNs.set(c.mtimeNs);
   n.ctimeNs.set(c.ctimeNs);
   n.ino.set(c.ino);
   n.modes.set(c.modes);
-  n.observedAtNs.set(c.observedAtNs);
   n.nlinks.set(c.nlinks);
   n.blocks.set(c.blocks);
   n.uids = grownIds(c.uids, capacity);

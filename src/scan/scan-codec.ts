@@ -1,5 +1,6 @@
 import { DigestColumn } from '../core/digest-column.js';
 import { HashColumn } from '../core/hash-column.js';
+import { wellFormedRuns } from '../core/observed-runs.js';
 import type { Problem, RelPath, Side, StatId } from '../core/types.js';
 import type { ScanResult, SharedPath, VouchHash } from './scan.js';
 import { ASK_RECORDS, type StatCacheColumns, wordsOf } from '../core/stat-words.js';
@@ -72,7 +73,7 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     }
     i++;
   }
-  const { kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids } = columns;
+  const { kinds, sizes, mtimeNs, ctimeNs, ino, modes, observed, nlinks, blocks, uids, gids } = columns;
   const encoded: EncodedScan = {
     side: scan.side,
     pathBytes: paths.take(),
@@ -83,7 +84,7 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     ctimeNs,
     ino,
     modes,
-    observedAtNs,
+    observed,
     nlinks,
     blocks,
     devs,
@@ -97,7 +98,9 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     leftoverTemps: scan.leftoverTemps,
     ...listedAheadOf(scan),
   };
-  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observedAtNs, nlinks, blocks, uids, gids, metaFlags, encoded.pathBytes].map((a) => a.buffer as ArrayBuffer);
+  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observed.starts, observed.values, nlinks, blocks, uids, gids, metaFlags, encoded.pathBytes].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
   return { encoded, transfer };
 }
 
@@ -132,7 +135,8 @@ function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded
     leftoverTemps: scan.leftoverTemps,
     ...listedAheadOf(scan),
   };
-  return { encoded, transfer: [...Object.values(columns), metaFlags, pathBytes].map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
+  const { observed, ...arrays } = columns;
+  return { encoded, transfer: [...Object.values(arrays), observed.starts, observed.values, metaFlags, pathBytes].map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
 }
 
 /** The xattr digest of an entry the encoded scan has none for (scan/late-xattrs.ts); undefined: unknown. */
@@ -160,13 +164,15 @@ export function decodeScan(
   } catch (e) {
     throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
   }
-  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.observedAtNs, c.nlinks, c.blocks, c.metaFlags];
+  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.nlinks, c.blocks, c.metaFlags];
   // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine; the
   // ids may be uniform, one element for every slot (core/id-column.ts)
   const idColumns = [c.uids, c.gids];
   if (columns.some((col) => col.length < c.count) || idColumns.some((col) => col.length !== 1 && col.length < c.count)) {
     throw new ScanCodecError(`columns of ${[...columns, ...idColumns].map((col) => col.length).join(', ')} entries for ${c.count}`);
   }
+  // the observed times as runs of slots (core/observed-runs.ts): for exactly the entries encoded
+  if (!wellFormedRuns(c.observed, c.count)) throw new ScanCodecError(`observed times in ${c.observed.runs} runs over ${c.observed.slots} slots for ${c.count} entries`);
   const paths: RelPath[] = [];
   const nextPath = (): RelPath => {
     try {

@@ -1,6 +1,7 @@
 import { columnNumber } from '../core/column-number.js';
 import { idOfSlot, NO_ID, uniformIds, withId } from '../core/id-column.js';
 import type { DigestColumn } from '../core/digest-column.js';
+import { appendObserved, emptyObservedRuns, type ObservedRuns, observedAtSlot } from '../core/observed-runs.js';
 import type { HashColumn } from '../core/hash-column.js';
 import type { CopyAction, Entry, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 
@@ -13,7 +14,8 @@ export interface ScanColumns {
   readonly ino: BigUint64Array;
   /** Files' and directories' modes (0 for symlinks, which have none). */
   readonly modes: Uint16Array;
-  readonly observedAtNs: BigInt64Array;
+  /** When each slot was observed, as runs of slots that share a time (core/observed-runs.ts). */
+  readonly observed: ObservedRuns;
   /** st_nlink; 0 where the scan had none. */
   readonly nlinks: Uint32Array;
   /** st_blocks (512-byte units); -1 where the scan had none. */
@@ -378,7 +380,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
         // decodeScan checked every kind and gave every symlink its target
         entry = { kind: 'symlink', target: this.extras.targets.get(i) as string, mtimeNs, uid, gid };
     }
-    return { entry, stat, observedAtNs: this.observedAt(c.observedAtNs[i] as bigint) };
+    return { entry, stat, observedAtNs: this.observedAt(observedAtSlot(c.observed, i)) };
   }
 }
 
@@ -497,7 +499,7 @@ export function allocColumns(count: number): ScanColumns {
     ctimeNs: new BigInt64Array(count),
     ino: new BigUint64Array(count),
     modes: new Uint16Array(count),
-    observedAtNs: new BigInt64Array(count),
+    observed: emptyObservedRuns(),
     nlinks: new Uint32Array(count),
     blocks: new Float64Array(count),
     uids: uniformIds(),
@@ -516,7 +518,7 @@ export function writeColumns(c: ScanColumns, i: number, s: ScannedEntry): void {
   c.mtimeNs[i] = s.stat.mtimeNs;
   c.ctimeNs[i] = s.stat.ctimeNs;
   c.ino[i] = s.stat.ino;
-  c.observedAtNs[i] = s.observedAtNs;
+  appendObserved(c.observed, i, s.observedAtNs);
   c.nlinks[i] = s.stat.nlink ?? 0;
   c.blocks[i] = s.stat.blocks ?? -1;
   c.modes[i] = e.kind === 'symlink' ? 0 : e.mode;

@@ -13,6 +13,7 @@
  */
 import { MTIME_TOLERANCE_NS } from '../core/compare.js';
 import { idOfSlot } from '../core/id-column.js';
+import { runOfSlot } from '../core/observed-runs.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
 import type { QuietProof } from '../core/quiet.js';
 import type { Base, Snapshot } from '../core/types.js';
@@ -51,12 +52,13 @@ interface ScanView {
   readonly mtime: Halves;
   readonly ctime: Halves;
   readonly ino: Halves;
+  /** The observed times' runs' values (core/observed-runs.ts): index them by runOfSlot. */
   readonly observed: Halves;
 }
 
 function scanViewOf(table: ScanTable): ScanView {
   const { columns: c, extras } = table.columnsNow();
-  return { table, c, extras, mtime: wordsOf(c.mtimeNs), ctime: wordsOf(c.ctimeNs), ino: wordsOf(c.ino), observed: wordsOf(c.observedAtNs) };
+  return { table, c, extras, mtime: wordsOf(c.mtimeNs), ctime: wordsOf(c.ctimeNs), ino: wordsOf(c.ino), observed: wordsOf(c.observed.values) };
 }
 
 /** The base as columns, with the 64-bit ones as halves; `left`/`right` are its side records in this run's orientation. */
@@ -81,7 +83,7 @@ function baseViewOf(table: BaseTable): BaseView {
 
 /** core/stat-cache.ts isRacy under the widest window, negated: ctime < observedAt - window. */
 function notRacy(s: ScanView, i: number): boolean {
-  return diff64(s.observed, i, s.ctime, i) > WINDOW;
+  return diff64(s.observed, runOfSlot(s.c.observed, i), s.ctime, i) > WINDOW;
 }
 
 /** Ids and xattr digests where both kept them (compare.ts sameKept). */
