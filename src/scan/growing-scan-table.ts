@@ -3,6 +3,7 @@ import { HashColumn } from '../core/hash-column.js';
 import type { RelPath, ScannedEntry } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { bytesOfPaths, PathBytes } from './path-bytes.js';
+import { grownCounts, setCount } from '../core/count-column.js';
 import { grownIds, withId } from '../core/id-column.js';
 import { appendObserved } from '../core/observed-runs.js';
 import { copyElement, wordsOf } from '../core/stat-words.js';
@@ -140,8 +141,8 @@ export class GrowingScanTable extends ScanTable {
     copyElement(w.ctimeNs, i, s.words, s.ctime);
     copyElement(w.ino, i, s.words, s.ino);
     appendObserved(c.observed, i, s.observedAtNs);
-    c.nlinks[i] = s.nlink;
-    c.blocks[i] = s.blocks;
+    setCount(c.nlinks, i, s.nlink);
+    setCount(c.blocks, i, s.blocks);
     c.modes[i] = s.mode;
     c.uids = withId(c.uids, i, s.uid, c.kinds.length);
     c.gids = withId(c.gids, i, s.gid, c.kinds.length);
@@ -215,17 +216,30 @@ export interface InSlotOrder {
 }
 
 function grownColumns(c: ScanColumns, capacity: number): ScanColumns {
-  // the observed times' runs grow by themselves: carried over as they are
-  const n = { ...allocColumns(capacity), observed: c.observed };
-  n.kinds.set(c.kinds);
-  n.sizes.set(c.sizes);
-  n.mtimeNs.set(c.mtimeNs);
-  n.ctimeNs.set(c.ctimeNs);
-  n.ino.set(c.ino);
-  n.modes.set(c.modes);
-  n.nlinks.set(c.nlinks);
-  n.blocks.set(c.blocks);
-  n.uids = grownIds(c.uids, capacity);
-  n.gids = grownIds(c.gids, capacity);
-  return n;
+  const kinds = new Uint8Array(capacity);
+  kinds.set(c.kinds);
+  const sizes = new Float64Array(capacity);
+  sizes.set(c.sizes);
+  const mtimeNs = new BigInt64Array(capacity);
+  mtimeNs.set(c.mtimeNs);
+  const ctimeNs = new BigInt64Array(capacity);
+  ctimeNs.set(c.ctimeNs);
+  const ino = new BigUint64Array(capacity);
+  ino.set(c.ino);
+  const modes = new Uint16Array(capacity);
+  modes.set(c.modes);
+  return {
+    kinds,
+    sizes,
+    mtimeNs,
+    ctimeNs,
+    ino,
+    modes,
+    // the observed times' runs grow by themselves: carried over as they are
+    observed: c.observed,
+    nlinks: grownCounts(c.nlinks, capacity),
+    blocks: grownCounts(c.blocks, capacity),
+    uids: grownIds(c.uids, capacity),
+    gids: grownIds(c.gids, capacity),
+  };
 }

@@ -1,3 +1,4 @@
+import { wellFormedCounts } from '../core/count-column.js';
 import { DigestColumn } from '../core/digest-column.js';
 import { HashColumn } from '../core/hash-column.js';
 import { wellFormedRuns } from '../core/observed-runs.js';
@@ -98,7 +99,7 @@ export function encodeScan(scan: ScanResult): { readonly encoded: EncodedScan; r
     leftoverTemps: scan.leftoverTemps,
     ...listedAheadOf(scan),
   };
-  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observed.starts, observed.values, nlinks, blocks, uids, gids, metaFlags, encoded.pathBytes].map(
+  const transfer = [kinds, sizes, mtimeNs, ctimeNs, ino, modes, observed.starts, observed.values, nlinks.values, blocks.values, uids, gids, metaFlags, encoded.pathBytes].map(
     (a) => a.buffer as ArrayBuffer,
   );
   return { encoded, transfer };
@@ -135,8 +136,9 @@ function encodeInSlotOrder(scan: ScanResult, t: InSlotOrder): { readonly encoded
     leftoverTemps: scan.leftoverTemps,
     ...listedAheadOf(scan),
   };
-  const { observed, ...arrays } = columns;
-  return { encoded, transfer: [...Object.values(arrays), observed.starts, observed.values, metaFlags, pathBytes].map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
+  const { observed, nlinks, blocks, ...arrays } = columns;
+  const transfer = [...Object.values(arrays), observed.starts, observed.values, nlinks.values, blocks.values, metaFlags, pathBytes];
+  return { encoded, transfer: transfer.map((a: ArrayBufferView) => a.buffer as ArrayBuffer) };
 }
 
 /** The xattr digest of an entry the encoded scan has none for (scan/late-xattrs.ts); undefined: unknown. */
@@ -164,13 +166,14 @@ export function decodeScan(
   } catch (e) {
     throw e instanceof PathBytesError ? new ScanCodecError(e.message) : e;
   }
-  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.nlinks, c.blocks, c.metaFlags];
+  const columns = [c.kinds, c.sizes, c.mtimeNs, c.ctimeNs, c.ino, c.modes, c.metaFlags];
   // a walk's table hands its columns over with the room it had left to grow (encodeInSlotOrder): longer is fine; the
   // ids may be uniform, one element for every slot (core/id-column.ts)
   const idColumns = [c.uids, c.gids];
   if (columns.some((col) => col.length < c.count) || idColumns.some((col) => col.length !== 1 && col.length < c.count)) {
     throw new ScanCodecError(`columns of ${[...columns, ...idColumns].map((col) => col.length).join(', ')} entries for ${c.count}`);
   }
+  if (!wellFormedCounts(c.nlinks, c.count) || !wellFormedCounts(c.blocks, c.count)) throw new ScanCodecError(`link or block counts that do not cover ${c.count} entries`);
   // the observed times as runs of slots (core/observed-runs.ts): for exactly the entries encoded
   if (!wellFormedRuns(c.observed, c.count)) throw new ScanCodecError(`observed times in ${c.observed.runs} runs over ${c.observed.slots} slots for ${c.count} entries`);
   const paths: RelPath[] = [];

@@ -1,4 +1,5 @@
 import { columnNumber } from '../core/column-number.js';
+import { type CountColumn, countAt, countColumn, setCount } from '../core/count-column.js';
 import { idOfSlot, NO_ID, uniformIds, withId } from '../core/id-column.js';
 import type { DigestColumn } from '../core/digest-column.js';
 import { appendObserved, emptyObservedRuns, type ObservedRuns, observedAtSlot } from '../core/observed-runs.js';
@@ -16,10 +17,10 @@ export interface ScanColumns {
   readonly modes: Uint16Array;
   /** When each slot was observed, as runs of slots that share a time (core/observed-runs.ts). */
   readonly observed: ObservedRuns;
-  /** st_nlink; 0 where the scan had none. */
-  readonly nlinks: Uint32Array;
-  /** st_blocks (512-byte units); -1 where the scan had none. */
-  readonly blocks: Float64Array;
+  /** st_nlink; 0 where the scan had none. A byte a slot, read through core/count-column.ts countAt. */
+  readonly nlinks: CountColumn;
+  /** st_blocks (512-byte units); -1 where the scan had none. Four bytes a slot, read through countAt. */
+  readonly blocks: CountColumn;
   /**
    * Owner and group ids; NO_ID where not kept. Uniform (one element) while every slot holds one id, else one per slot:
    * read them through core/id-column.ts idOfSlot (or idAt below), write them through withId (the only columns a writer replaces).
@@ -283,7 +284,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   /** A slot's columns or an entry set as an object: a file with nlink > 1 (core/hard-links.ts isLinkedFile). */
   private isLinkedValue(v: number | ScannedEntry): boolean {
     if (typeof v !== 'number') return v.entry.kind === 'file' && (v.stat.nlink ?? 1) > 1;
-    return this.c.kinds[v] === KIND_FILE && (this.c.nlinks[v] ?? 0) > 1;
+    return this.c.kinds[v] === KIND_FILE && countAt(this.c.nlinks, v) > 1;
   }
 
   *entries(): MapIterator<[RelPath, ScannedEntry]> {
@@ -478,8 +479,8 @@ export function statAt(c: ScanColumns, i: number, dev: bigint | undefined): Stat
   const ctimeNs = c.ctimeNs[i] as bigint;
   const size = columnNumber(c.sizes[i] as number);
   const mtimeNs = c.mtimeNs[i] as bigint;
-  const nlink = c.nlinks[i] as number;
-  const blocks = columnNumber(c.blocks[i] as number);
+  const nlink = countAt(c.nlinks, i);
+  const blocks = columnNumber(countAt(c.blocks, i));
   if (nlink > 0 && blocks >= 0) return dev === undefined ? { ino, ctimeNs, size, mtimeNs, nlink, blocks } : { ino, ctimeNs, size, mtimeNs, nlink, blocks, dev };
   const stat: StatId = { ino, ctimeNs, size, mtimeNs };
   return { ...stat, ...(nlink > 0 ? { nlink } : {}), ...(blocks >= 0 ? { blocks } : {}), ...(dev === undefined ? {} : { dev }) };
@@ -500,8 +501,8 @@ export function allocColumns(count: number): ScanColumns {
     ino: new BigUint64Array(count),
     modes: new Uint16Array(count),
     observed: emptyObservedRuns(),
-    nlinks: new Uint32Array(count),
-    blocks: new Float64Array(count),
+    nlinks: countColumn(1, count),
+    blocks: countColumn(4, count),
     uids: uniformIds(),
     gids: uniformIds(),
   };
@@ -519,8 +520,8 @@ export function writeColumns(c: ScanColumns, i: number, s: ScannedEntry): void {
   c.ctimeNs[i] = s.stat.ctimeNs;
   c.ino[i] = s.stat.ino;
   appendObserved(c.observed, i, s.observedAtNs);
-  c.nlinks[i] = s.stat.nlink ?? 0;
-  c.blocks[i] = s.stat.blocks ?? -1;
+  setCount(c.nlinks, i, s.stat.nlink ?? 0);
+  setCount(c.blocks, i, s.stat.blocks ?? -1);
   c.modes[i] = e.kind === 'symlink' ? 0 : e.mode;
   c.uids = withId(c.uids, i, e.uid ?? NO_ID, c.kinds.length);
   c.gids = withId(c.gids, i, e.gid ?? NO_ID, c.kinds.length);

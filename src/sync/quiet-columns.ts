@@ -12,6 +12,7 @@
  * scopes found with and without this proof equal over random cases.
  */
 import { MTIME_TOLERANCE_NS } from '../core/compare.js';
+import { countAt } from '../core/count-column.js';
 import { idOfSlot } from '../core/id-column.js';
 import { runOfSlot } from '../core/observed-runs.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
@@ -106,7 +107,7 @@ function sameOnBoth(s: ScanView, i: number, t: ScanView, j: number, kind: number
   }
   if (kind === KIND_DIR) return true;
   // no nlink > 1: files with other names are planned by group (core/hard-links.ts)
-  return s.c.sizes[i] === t.c.sizes[j] && s.extras.hashes.sameHash(i, t.extras.hashes, j) && (s.c.nlinks[i] as number) <= 1 && (t.c.nlinks[j] as number) <= 1;
+  return s.c.sizes[i] === t.c.sizes[j] && s.extras.hashes.sameHash(i, t.extras.hashes, j) && countAt(s.c.nlinks, i) <= 1 && countAt(t.c.nlinks, j) <= 1;
 }
 
 /**
