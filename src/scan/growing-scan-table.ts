@@ -88,7 +88,7 @@ export class GrowingScanTable extends ScanTable {
     const capacity = initialCapacity(options.expectedEntries);
     // sized as the columns are, so that they do not grow their way up; a worker's table (no map) sets no hashes
     const growing: GrowingExtras = { hashes: new HashColumn(options.keyed === false ? 0 : capacity), xattrs: new DigestColumn(capacity), targets: new Map(), devs: new Map() };
-    super(allocColumns(capacity), growing, [], options.keyed === false ? undefined : options.slots);
+    super(allocColumns(capacity), growing, [], options.keyed === false ? undefined : options.slots, capacity);
     this.growing = growing;
     this.unmapped = options.keyed === false ? new PathBytes(options.expectedEntries) : null;
   }

@@ -5,6 +5,7 @@ import type { DigestColumn } from '../core/digest-column.js';
 import { appendObserved, emptyObservedRuns, type ObservedRuns, observedAtSlot } from '../core/observed-runs.js';
 import type { HashColumn } from '../core/hash-column.js';
 import type { CopyAction, Entry, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
+import { SlotPaths } from './slot-paths.js';
 
 /** The columns a table reads its entries from: a decoded scan's (scan-codec.ts EncodedScan, checked), or a walk's (GrowingScanTable). */
 export interface ScanColumns {
@@ -60,6 +61,8 @@ export interface PathSlots {
   slotOfPath(path: RelPath): number | undefined;
   /** The numbers handed out so far are all below this. */
   readonly pathSlotCount: number;
+  /** The path numbered `n` (below pathSlotCount), for as long as this lives: slotOfPath of it is `n`. */
+  pathOfNumber(n: number): RelPath;
 }
 
 /**
@@ -82,7 +85,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   /** Null while the slots are keyed through PathSlots (bySlot); built from them on first need (pathMap). */
   private byPath: Map<RelPath, number | ScannedEntry> | null;
   /** Keyed through PathSlots: each slot's path, the index's numbers to slots (-1: none), and the paths the index lacks. */
-  private bySlot: { readonly paths: RelPath[]; readonly slots: PathSlots; readonly slotOfNumber: Int32Array; readonly unnumbered: Map<RelPath, number> } | null;
+  private bySlot: { readonly paths: SlotPaths; readonly slots: PathSlots; readonly slotOfNumber: Int32Array; readonly unnumbered: Map<RelPath, number> } | null;
   /** The last entry asked for: the planner asks for the same path several times in a row. */
   private lastPath: RelPath | null = null;
   private lastEntry: ScannedEntry | undefined;
@@ -100,6 +103,8 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     paths: readonly string[],
     /** The index's numbers for paths: the table then keeps no map of its own until something is set or deleted. */
     slots?: PathSlots,
+    /** The slots to make room for (a walk's estimate), where more than `paths`. */
+    capacity = 0,
   ) {
     if (slots === undefined) {
       this.byPath = new Map();
@@ -108,7 +113,8 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
       return;
     }
     this.byPath = null;
-    this.bySlot = { paths: [], slots, slotOfNumber: new Int32Array(slots.pathSlotCount).fill(-1), unnumbered: new Map() };
+    const slotPaths = new SlotPaths((n) => slots.pathOfNumber(n), Math.max(capacity, paths.length));
+    this.bySlot = { paths: slotPaths, slots, slotOfNumber: new Int32Array(slots.pathSlotCount).fill(-1), unnumbered: new Map() };
     for (let i = 0; i < paths.length; i++) this.bindSlot(paths[i] as RelPath, i);
   }
 
@@ -116,8 +122,8 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   protected pathMap(): Map<RelPath, number | ScannedEntry> {
     if (this.byPath !== null) return this.byPath;
     const map = new Map<RelPath, number | ScannedEntry>();
-    const paths = this.bySlot?.paths ?? [];
-    for (let i = 0; i < paths.length; i++) map.set(paths[i] as RelPath, i);
+    const paths = this.bySlot?.paths;
+    for (let i = 0; paths !== undefined && i < paths.length; i++) map.set(paths.at(i), i);
     this.byPath = map;
     this.bySlot = null;
     // the map holds the slots in slot order: an iteration over them goes on past the entries it has handed out
@@ -138,11 +144,15 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
       this.pathMap().set(path, slot);
       return;
     }
-    // slots are bound in order, one per path: the path array's index is the slot
-    keyed.paths.push(path);
+    // slots are bound in order, one per path: the slot's path is the next SlotPaths holds
     const n = keyed.slots.slotOfPath(path);
-    if (n !== undefined && n < keyed.slotOfNumber.length) keyed.slotOfNumber[n] = slot;
-    else keyed.unnumbered.set(path, slot);
+    if (n !== undefined && n < keyed.slotOfNumber.length) {
+      keyed.slotOfNumber[n] = slot;
+      keyed.paths.push(path, n);
+    } else {
+      keyed.unnumbered.set(path, slot);
+      keyed.paths.push(path, undefined);
+    }
   }
 
   /**
@@ -239,7 +249,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     this.iterations.add(at);
     try {
       const paths = keyed.paths;
-      while (this.bySlot !== null && at.yielded < paths.length) yield paths[at.yielded++] as RelPath;
+      while (this.bySlot !== null && at.yielded < paths.length) yield paths.at(at.yielded++);
       if (at.rest !== null) for (const [path] of at.rest) yield path;
     } finally {
       this.iterations.delete(at);
@@ -308,7 +318,7 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
         const paths = this.bySlot.paths;
         while (this.bySlot !== null && at.yielded < paths.length) {
           const slot = at.yielded++;
-          yield [paths[slot] as RelPath, slot];
+          yield [paths.at(slot), slot];
         }
         if (at.rest === null) return;
         yield* at.rest;

@@ -505,6 +505,13 @@ export class BaseTable implements Map<RelPath, BaseRecord>, StatCacheColumns {
     return this.count;
   }
 
+  /** The path of slot `n` (PathSlots), hidden or not: the table's own string for it. */
+  pathOfNumber(n: number): RelPath {
+    const path = this.paths[n];
+    if (path === undefined) throw new RangeError(`slot ${n} of ${this.count}`);
+    return path;
+  }
+
   /** The table's own string for a path it has a slot for, else `path` (scan.ts SharedPath). */
   sharedPath(path: RelPath): RelPath {
     const i = this.slotOf(path);
