@@ -65,8 +65,8 @@ export function initialCapacity(expected: number | undefined): number {
 /**
  * A walk's result, written into columns as it is found (issue 11, memory). A walk kept every entry as
  * three objects and three BigInts (about 300 bytes a path, all promoted to the old generation, and two
- * sides of them alive at once while the plan was made); here a path costs its key, a slot number and
- * about 70 bytes of typed arrays, and the objects the walk built for an entry die young. Reading is a
+ * sides of them alive at once while the plan was made); here a path costs about 60 bytes of typed arrays
+ * (scan-table.ts ScanTable), and the objects the walk built for an entry die young. Reading is a
  * ScanTable's: an entry is built when asked for.
  */
 export class GrowingScanTable extends ScanTable {

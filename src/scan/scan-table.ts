@@ -68,12 +68,14 @@ export interface PathSlots {
 /**
  * A scan in memory as columns (issue 11, memory): the same Map interface the pure core reads, as the
  * base's BaseTable is. A scan decoded into objects cost an entry, a stat and three BigInts per path
- * (about 400 bytes, all promoted to the old generation); here a path costs its key, a slot number in the
- * map and about 60 bytes of typed arrays. An entry is built when asked for, and dies young.
+ * (about 400 bytes, all promoted to the old generation); here a path costs about 60 bytes of typed arrays: 40 of
+ * columns (a byte of links, four of blocks, the ids and observed times kept once for the many slots that share them:
+ * core/count-column.ts, id-column.ts, observed-runs.ts), 10 of hash and xattr state, and 8 that key it (below).
+ * An entry is built when asked for, and dies young.
  *
  * Until anything is set or deleted, the table holds its paths in slot order, and finds a path's slot through
- * the index's number for it (PathSlots) and an array from those numbers to slots; the few paths the index lacks
- * go in a small map. Filling a map of every path cost 30-50 ms per side of a 100k-entry no-op, on the main
+ * the index's number for it (PathSlots) and an array from those numbers to slots, and a slot's path through the
+ * number too (slot-paths.ts); the few paths the index lacks go in a small map. Filling a map of every path cost 30-50 ms per side of a 100k-entry no-op, on the main
  * thread's critical path, and about 4 MB per side (issue 11). Without PathSlots, and from the first set or
  * delete on, one Map holds every path in Map order, with a slot number for an entry as decoded or the entry
  * itself for one set later (hashes filled in, a watch's rescans): set, delete and iteration are a Map's, and
