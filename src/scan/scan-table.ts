@@ -23,8 +23,9 @@ export interface ScanColumns {
   /** st_blocks (512-byte units); -1 where the scan had none. Four bytes a slot, read through countAt. */
   readonly blocks: CountColumn;
   /**
-   * Owner and group ids; NO_ID where not kept. Uniform (one element) while every slot holds one id, else one per slot:
-   * read them through core/id-column.ts idOfSlot (or idAt below), write them through withId (the only columns a writer replaces).
+   * Owner and group ids; NO_ID where not kept. Uniform (one element) while every slot holds one id, else one per
+   * slot: read them through core/id-column.ts idOfSlot (or idAt below), write them through withId (the only columns
+   * a writer replaces).
    */
   uids: Uint32Array;
   gids: Uint32Array;
@@ -75,8 +76,8 @@ export interface PathSlots {
  *
  * Until anything is set or deleted, the table holds its paths in slot order, and finds a path's slot through
  * the index's number for it (PathSlots) and an array from those numbers to slots, and a slot's path through the
- * number too (slot-paths.ts); the few paths the index lacks go in a small map. Filling a map of every path cost 30-50 ms per side of a 100k-entry no-op, on the main
- * thread's critical path, and about 4 MB per side (issue 11). Without PathSlots, and from the first set or
+ * number too (slot-paths.ts); the few paths the index lacks go in a small map. Filling a map of every path cost
+ * 30-50 ms per side of a 100k-entry no-op, on the main thread's critical path, and about 4 MB per side (issue 11). Without PathSlots, and from the first set or
  * delete on, one Map holds every path in Map order, with a slot number for an entry as decoded or the entry
  * itself for one set later (hashes filled in, a watch's rescans): set, delete and iteration are a Map's, and
  * the order is the same, since slot order is the order the map is then filled in.
