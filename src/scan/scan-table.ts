@@ -287,7 +287,9 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
   /** Whether any entry is a file with other names (core/hard-links.ts asks this of a whole scan before looking for link groups). */
   hasLinkedFile(): boolean {
     if (this.bySlot !== null) {
-      for (let i = 0; i < this.bySlot.paths.length; i++) if (this.isLinkedValue(i)) return true;
+      // the byte column first: a count of 0 or 1 is what it says (count-column.ts), and nearly every slot holds one
+      const { kinds, nlinks } = this.c;
+      for (let i = 0; i < this.bySlot.paths.length; i++) if ((nlinks.values[i] as number) > 1 && kinds[i] === KIND_FILE && countAt(nlinks, i) > 1) return true;
       return false;
     }
     for (const v of this.pathMap().values()) if (this.isLinkedValue(v)) return true;

@@ -17,7 +17,7 @@ import { idOfSlot } from '../core/id-column.js';
 import { runOfSlot } from '../core/observed-runs.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
 import type { QuietProof } from '../core/quiet.js';
-import type { Base, Snapshot } from '../core/types.js';
+import type { Base, RelPath, Snapshot } from '../core/types.js';
 import { BASE_FLAGS, BASE_KINDS, BaseTable, type BaseColumns } from '../store/base-table.js';
 import { KIND_DIR, KIND_FILE, NO_ID, type ScanColumns, type ScanExtras, ScanTable } from '../scan/scan-table.js';
 import { LiveEntries } from './live-entries.js';
@@ -150,11 +150,15 @@ export function columnarQuiet(mode: 'one-way' | 'two-way', base: Base, left: Sna
     // Both scans are keyed by the base's own slots (a sync's scans): every base slot's two scan slots are known
     // without a path, so the whole test runs once over the columns, and a path then costs one lookup of its slot
     // instead of three lookups and the comparisons (at 10k paths, most of a no-op run's 40 ms cycle; issue 11).
-    const quiet = quietByBaseSlot(b, l, r, leftByNumber, rightByNumber, quietAt);
-    return (path) => {
-      const k = base.slotOfPath(path);
-      return k !== undefined && quiet[k] === 1;
-    };
+    const { quiet, quietSlots } = quietByBaseSlot(b, l, r, leftByNumber, rightByNumber, quietAt);
+    const everyPath = quietSlots === base.size && left.entries.size === base.size && right.entries.size === base.size && parentsAreQuietDirs(base, quiet, l, leftByNumber);
+    return Object.assign(
+      (path: RelPath) => {
+        const k = base.slotOfPath(path);
+        return k !== undefined && quiet[k] === 1;
+      },
+      { everyPath },
+    );
   }
   return (path) => {
     const i = l.table.slotOf(path);
@@ -199,17 +203,41 @@ function quietTwoWay(b: BaseView, k: number, l: ScanView, i: number, r: ScanView
  * 1 at each base slot whose path is quiet, from the scans' slots for each base slot (ScanTable.slotsByNumber). The
  * base must hold no overlay: then every slot is visible, as visibleSlotOf would find it.
  */
-function quietByBaseSlot(b: BaseView, l: ScanView, r: ScanView, leftByNumber: Int32Array, rightByNumber: Int32Array, quietAt: QuietAt): Uint8Array {
+function quietByBaseSlot(b: BaseView, l: ScanView, r: ScanView, leftByNumber: Int32Array, rightByNumber: Int32Array, quietAt: QuietAt): { quiet: Uint8Array; quietSlots: number } {
   const n = b.table.pathSlotCount;
   const quiet = new Uint8Array(n);
+  let quietSlots = 0;
   const both = Math.min(n, leftByNumber.length, rightByNumber.length);
   for (let k = 0; k < both; k++) {
     const i = leftByNumber[k] as number;
     if (i < 0) continue;
     const j = rightByNumber[k] as number;
-    if (j >= 0 && quietAt(b, k, l, i, r, j)) quiet[k] = 1;
+    if (j >= 0 && quietAt(b, k, l, i, r, j)) {
+      quiet[k] = 1;
+      quietSlots++;
+    }
   }
-  return quiet;
+  return { quiet, quietSlots };
+}
+
+/**
+ * Whether the parent of every path the base holds is a quiet directory (a top-level path has none). With every slot
+ * quiet and both scans as large as the base, every scanned path is one of its slots, so this is core/quiet.ts's
+ * "parent a directory on both sides" for every path: a quiet slot holds the same kind on both sides. Slots come in
+ * the index's order, siblings mostly together: the parent found last answers for the paths after it that share it.
+ */
+function parentsAreQuietDirs(base: BaseTable, quiet: Uint8Array, l: ScanView, leftByNumber: Int32Array): boolean {
+  // the parent found last, with its '/'
+  let lastPrefix = '';
+  for (let k = 0; k < quiet.length; k++) {
+    const path = base.pathOfNumber(k);
+    const slash = path.lastIndexOf('/');
+    if (slash < 0 || (slash === lastPrefix.length - 1 && path.startsWith(lastPrefix))) continue;
+    const p = base.slotOfPath(path.slice(0, slash) as RelPath);
+    if (p === undefined || quiet[p] !== 1 || l.c.kinds[leftByNumber[p] as number] !== KIND_DIR) return false;
+    lastPrefix = path.slice(0, slash + 1);
+  }
+  return true;
 }
 
 /**

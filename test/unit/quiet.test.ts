@@ -284,6 +284,41 @@ describe('the quiet proof from the columns (sync/quiet-columns.ts)', () => {
     );
   });
 
+  it('says every path is quiet only when the general test finds nothing to plan, and does say so for a quiet tree', () => {
+    const quietCase = (origin: Origin): PathCase => ({ origin, left: 'same', right: 'same', leftRecord: 'plain', rightRecord: 'plain' });
+    // mostly quiet trees, so that the cases near "all quiet" are met: a path changed, one left out of the base and
+    // both sides (its children then have no parent), a file where a directory was
+    const mostlyQuiet = fc.oneof({ weight: 6, arbitrary: fc.constantFrom<Origin>('file', 'owned-file', 'copied').map(quietCase) }, { weight: 1, arbitrary: pathCaseArb });
+    fc.assert(
+      fc.property(fc.array(mostlyQuiet, { minLength: POOL.length, maxLength: POOL.length }), (cases) => {
+        const plain = inputsOf(cases);
+        const cols = asColumns(plain, true);
+        for (const mode of ['one-way', 'two-way'] as const) {
+          const proof = columnarQuiet(mode, cols.base, cols.left, cols.right);
+          const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
+          const general = unlimited(find(plain.base, plain.left, plain.right));
+          if (proof?.everyPath === true) expect([...general], mode).toEqual([]);
+          expect([...unlimited(find(cols.base, cols.left, cols.right, Number.POSITIVE_INFINITY, proof))].sort(), mode).toEqual([...general].sort());
+        }
+      }),
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 2000) },
+    );
+    for (const origin of ['file', 'owned-file', 'copied'] as const) {
+      const cols = asColumns(inputsOf(POOL.map(() => quietCase(origin))), true);
+      for (const mode of ['one-way', 'two-way'] as const) expect(columnarQuiet(mode, cols.base, cols.left, cols.right)?.everyPath, `${origin} ${mode}`).toBe(true);
+    }
+    // 'e' in neither the base nor a side, its children in all three: every slot is quiet, but not every path is
+    const orphans = asColumns(inputsOf(POOL.map((p) => quietCase(p === 'e' ? 'none' : 'file'))), true);
+    for (const mode of ['one-way', 'two-way'] as const) {
+      const proof = columnarQuiet(mode, orphans.base, orphans.left, orphans.right);
+      expect(proof?.('e/z'), mode).toBe(true);
+      expect(proof?.everyPath, mode).toBe(false);
+    }
+    // scans with paths of their own (not keyed by the base) are proven path by path, never all at once
+    const own = asColumns(inputsOf(POOL.map(() => quietCase('file'))));
+    expect(columnarQuiet('one-way', own.base, own.left, own.right)?.everyPath).not.toBe(true);
+  });
+
   it('proves quiet every file and directory that is (a copied mtime equal to the microsecond included), and nothing it cannot tell', () => {
     for (const origin of ['file', 'owned-file', 'dir', 'copied'] as const) {
       for (const keyed of [false, true]) {
