@@ -23,9 +23,12 @@ const DIRS = new Set(['d', 'e', 'e/z']);
 /** What the last sync saw at a path, or nothing there. */
 type Origin = 'none' | 'file' | 'owned-file' | 'dir' | 'link' | 'linked-left' | 'copied' | RecordedApart;
 /** The base records a field otherwise than both sides hold it, their stats as recorded (an index no scan would make, but one the tests must not trust). */
-type RecordedApart = 'owner-recorded-apart' | 'mtime-recorded-apart' | 'ino-recorded-apart';
+type RecordedApart = 'owner-recorded-apart' | 'mtime-recorded-apart' | 'ino-recorded-apart' | 'mode-recorded-apart' | 'hash-recorded-apart' | SidesApart;
+/** The right side holds another value of one field than the left, and the base records both sides as they are. */
+const SIDES_APART = ['xattrs-apart', 'mode-apart', 'owner-apart', 'mtime-apart', 'size-apart', 'nlink-apart'] as const;
+type SidesApart = (typeof SIDES_APART)[number];
 /** What a side holds now, relative to what the last sync saw there. */
-const VARIANTS = ['same', 'absent', 'touched', 'racy', 'unhashed', 'edited', 'chmod', 'chown', 'kind', 'mtime', 'linked'] as const;
+const VARIANTS = ['same', 'absent', 'touched', 'racy', 'unhashed', 'edited', 'chmod', 'chown', 'xattr', 'meta-unread', 'kind', 'mtime', 'linked'] as const;
 type Variant = (typeof VARIANTS)[number];
 /** How the base recorded a side. */
 const RECORDS = ['plain', 'racy', 'missing'] as const;
@@ -43,7 +46,21 @@ interface PathCase {
 const windowsArb = fc.record({ left: fc.constantFrom(0n, RACY_WINDOW_NS), right: fc.constantFrom(0n, RACY_WINDOW_NS) });
 
 const pathCaseArb: fc.Arbitrary<PathCase> = fc.record({
-  origin: fc.constantFrom<Origin>('none', 'file', 'owned-file', 'dir', 'link', 'linked-left', 'copied', 'owner-recorded-apart', 'mtime-recorded-apart', 'ino-recorded-apart'),
+  origin: fc.constantFrom<Origin>(
+    'none',
+    'file',
+    'owned-file',
+    'dir',
+    'link',
+    'linked-left',
+    'copied',
+    'owner-recorded-apart',
+    'mtime-recorded-apart',
+    'ino-recorded-apart',
+    'mode-recorded-apart',
+    'hash-recorded-apart',
+    ...SIDES_APART,
+  ),
   left: fc.constantFrom(...VARIANTS),
   right: fc.constantFrom(...VARIANTS),
   leftRecord: fc.constantFrom(...RECORDS),
@@ -61,7 +78,7 @@ function originOf(path: string, origin: Origin): ScannedEntry | null {
     return { ...shared, stat: { ...shared.stat, nlink: 2, dev: 1n } };
   }
   const f = file(`v1-${path}`, { ino });
-  return origin === 'owned-file' || origin.endsWith('-recorded-apart') ? { ...f, entry: { ...f.entry, uid: 1000, gid: 100, xattrs: '' } } : f;
+  return origin === 'owned-file' || origin.endsWith('-apart') ? { ...f, entry: { ...f.entry, uid: 1000, gid: 100, xattrs: '' } } : f;
 }
 
 /** What a side holds now: `was` changed as the variant says (null: nothing there). */
@@ -86,6 +103,15 @@ function variantOf(was: ScannedEntry | null, v: Variant, path: string): ScannedE
       return e.kind === 'symlink' ? was : { ...was, entry: { ...e, mode: 0o700 }, stat: later, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
     case 'chown':
       return { ...was, entry: { ...e, uid: 4242 }, stat: later, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
+    case 'meta-unread': {
+      // owner, group and xattrs not read this time (a scan that keeps none): nothing to compare them with, on this side
+      if (e.kind === 'symlink') return was;
+      const { xattrs: _x, uid: _u, gid: _g, ...rest } = e;
+      return { ...was, entry: rest };
+    }
+    case 'xattr':
+      // another digest of the xattrs: compared only where both sides (and, two-way, the base) kept them
+      return e.kind === 'symlink' ? was : { ...was, entry: { ...e, xattrs: `changed-${path}` }, stat: later, observedAtNs: later.ctimeNs + 3_600_000_000_000n };
     case 'kind':
       return e.kind === 'dir' ? file(`replaced-${path}`, { mtimeNs: sec(7) }) : dir({ mtimeNs: sec(7) });
     case 'linked':
@@ -96,12 +122,36 @@ function variantOf(was: ScannedEntry | null, v: Variant, path: string): ScannedE
   }
 }
 
+/** The right side's copy of `was` with one field another value (its stat as scanned: the base records it so). */
+function apartOnTheRight(was: ScannedEntry, how: SidesApart, path: string): ScannedEntry {
+  const e = was.entry;
+  if (e.kind === 'symlink') return was;
+  switch (how) {
+    case 'xattrs-apart':
+      return { ...was, entry: { ...e, xattrs: `other-${path}` } };
+    case 'mode-apart':
+      return { ...was, entry: { ...e, mode: 0o640 } };
+    case 'owner-apart':
+      return { ...was, entry: { ...e, uid: 1001 } };
+    case 'mtime-apart':
+      return { ...was, entry: { ...e, mtimeNs: e.mtimeNs + sec(1) }, stat: { ...was.stat, mtimeNs: was.stat.mtimeNs + sec(1) } };
+    case 'size-apart':
+      return e.kind === 'file' ? { ...was, entry: { ...e, size: e.size + 1 }, stat: { ...was.stat, size: was.stat.size + 1 } } : was;
+    case 'nlink-apart':
+      return e.kind === 'file' ? { ...was, stat: { ...was.stat, nlink: 2, dev: 1n } } : was;
+  }
+}
+
 function recordedApart(rec: BaseRecord, origin: Origin): BaseRecord {
   switch (origin) {
     case 'owner-recorded-apart':
       return { ...rec, entry: { ...rec.entry, uid: 2000 } };
     case 'mtime-recorded-apart':
       return { ...rec, entry: { ...rec.entry, mtimeNs: rec.entry.mtimeNs + 1n } };
+    case 'mode-recorded-apart':
+      return rec.entry.kind === 'symlink' ? rec : { ...rec, entry: { ...rec.entry, mode: 0o600 } };
+    case 'hash-recorded-apart':
+      return rec.entry.kind === 'file' ? { ...rec, entry: { ...rec.entry, hash: null } } : rec;
     case 'ino-recorded-apart':
       return { ...rec, left: rec.left === null ? null : { ...rec.left, ino: rec.left.ino + 1n } };
     default:
@@ -130,12 +180,15 @@ function inputsOf(cases: readonly PathCase[]): Inputs {
     const was = originOf(p, c.origin);
     // 'linked-left': the left side's file shares its inode with every other such path; the right side's does not
     // 'copied': the right side's mtime is the left's to the microsecond only, as a copy's is (compare.ts sameMtime)
+    // 'xattrs-apart': the right side holds other xattrs than the left, and the base records both sides as they are
     const wasRight =
       was !== null && c.origin === 'linked-left' && !DIRS.has(p)
         ? { ...was, stat: { ...was.stat, ino: BigInt(100 + POOL.indexOf(p)), nlink: 1 } }
         : was !== null && c.origin === 'copied'
           ? { ...was, entry: { ...was.entry, mtimeNs: was.entry.mtimeNs + 999n }, stat: { ...was.stat, mtimeNs: was.stat.mtimeNs + 999n } }
-          : was;
+          : was !== null && (SIDES_APART as readonly string[]).includes(c.origin)
+            ? apartOnTheRight(was, c.origin as SidesApart, p)
+            : was;
     if (was !== null && wasRight !== null) base.set(path, recordedApart({ entry: was.entry, left: recordOf(was, c.leftRecord), right: recordOf(wasRight, c.rightRecord) }, c.origin));
     const l = variantOf(was, c.left, p);
     const r = variantOf(wasRight, c.right, p);
@@ -344,6 +397,27 @@ describe('the quiet proof from the columns (sync/quiet-columns.ts)', () => {
         expect([...unlimited(find(cols.base, cols.left, cols.right, Number.POSITIVE_INFINITY, columnarQuiet(mode, cols.base, cols.left, cols.right)))].sort(), `${origin} ${mode}`).toEqual(
           general,
         );
+      }
+    }
+    // cases the random ones meet too rarely: the sides apart in one field with the base recording both as they are
+    // (one-way compares the sides; two-way compares each with the base), and one side's owner, group and xattrs
+    // unread, the other's apart from the base's (each agrees with the unread side, not with the base)
+    for (const c of [
+      { origin: 'owner-apart', left: 'same', right: 'same', planned: ['one-way', 'two-way'] },
+      { origin: 'xattrs-apart', left: 'same', right: 'same', planned: ['one-way', 'two-way'] },
+      { origin: 'mode-apart', left: 'same', right: 'same', planned: ['one-way', 'two-way'] },
+      { origin: 'nlink-apart', left: 'same', right: 'same', planned: ['one-way'] },
+      { origin: 'owner-apart', left: 'meta-unread', right: 'same', planned: ['two-way'] },
+      { origin: 'xattrs-apart', left: 'meta-unread', right: 'same', planned: ['two-way'] },
+    ] as const) {
+      const plain = inputsOf(POOL.map((): PathCase => ({ origin: c.origin, left: c.left, right: c.right, leftRecord: 'plain', rightRecord: 'plain' })));
+      const cols = asColumns(plain, true);
+      for (const mode of ['one-way', 'two-way'] as const) {
+        const find = mode === 'one-way' ? changedSinceMirror : changedSinceBase;
+        const general = [...unlimited(find(plain.base, plain.left, plain.right))].sort();
+        const what = `${c.origin} ${c.left}/${c.right} ${mode}`;
+        expect(general.length > 0, what).toBe((c.planned as readonly string[]).includes(mode));
+        expect([...unlimited(find(cols.base, cols.left, cols.right, Number.POSITIVE_INFINITY, columnarQuiet(mode, cols.base, cols.left, cols.right)))].sort(), what).toEqual(general);
       }
     }
     // a symlink is left to the general test; plain Maps give no proof at all
