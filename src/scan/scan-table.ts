@@ -74,13 +74,13 @@ export interface PathSlots {
  * core/count-column.ts, id-column.ts, observed-runs.ts), 10 of hash and xattr state, and 8 that key it (below).
  * An entry is built when asked for, and dies young.
  *
- * Until anything is set or deleted, the table holds its paths in slot order, and finds a path's slot through
- * the index's number for it (PathSlots) and an array from those numbers to slots, and a slot's path through the
- * number too (slot-paths.ts); the few paths the index lacks go in a small map. Filling a map of every path cost
- * 30-50 ms per side of a 100k-entry no-op, on the main thread's critical path, and about 4 MB per side (issue 11). Without PathSlots, and from the first set or
- * delete on, one Map holds every path in Map order, with a slot number for an entry as decoded or the entry
- * itself for one set later (hashes filled in, a watch's rescans): set, delete and iteration are a Map's, and
- * the order is the same, since slot order is the order the map is then filled in.
+ * Until anything is set or deleted, the table holds its paths in slot order, and finds a path's slot through the
+ * index's number for it (PathSlots) and an array from those numbers to slots, and a slot's path through the number
+ * too (slot-paths.ts); the few paths the index lacks go in a small map. Filling a map of every path cost 30-50 ms per
+ * side of a 100k-entry no-op, on the main thread's critical path, and about 4 MB per side (issue 11). Without
+ * PathSlots, and from the first set or delete on, one Map holds every path in Map order, with a slot number for an
+ * entry as decoded or the entry itself for one set later (hashes filled in, a watch's rescans): set, delete and
+ * iteration are a Map's, and the order is the same, since slot order is the order the map is then filled in.
  */
 export class ScanTable implements Map<RelPath, ScannedEntry> {
   /** Iterations running over the slots (inOrder): each goes on in the map once there is one. */

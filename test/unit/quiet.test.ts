@@ -180,7 +180,7 @@ function inputsOf(cases: readonly PathCase[]): Inputs {
     const was = originOf(p, c.origin);
     // 'linked-left': the left side's file shares its inode with every other such path; the right side's does not
     // 'copied': the right side's mtime is the left's to the microsecond only, as a copy's is (compare.ts sameMtime)
-    // 'xattrs-apart': the right side holds other xattrs than the left, and the base records both sides as they are
+    // SIDES_APART: the right side holds another value of one field than the left (apartOnTheRight), the base records both
     const wasRight =
       was !== null && c.origin === 'linked-left' && !DIRS.has(p)
         ? { ...was, stat: { ...was.stat, ino: BigInt(100 + POOL.indexOf(p)), nlink: 1 } }
