@@ -11,11 +11,12 @@ import type { Base, BaseRecord, RelPath, ScannedEntry, Side, Snapshot } from './
 /**
  * A faster way to the same answer for some paths: true only when the path is quiet by the rules below, false when
  * it cannot tell (the general test then decides). Scans and a base kept as columns give one (sync/quiet-columns.ts).
- * `everyPath` true says more: every path of the base and of both sides is quiet, its parent a directory on both
- * sides, so the scope is empty without a pass over the paths (a no-op run's; at 100k paths that pass took 35-50 ms
- * of the main thread, issue 11).
+ * `unsettled`, where given, says more: every path of the base and of both sides that it does not list is quiet, its
+ * parent a directory on both sides, so only the listed ones are tested, and none at all when the list is empty (a
+ * no-op run's). The pass over every path as a string took 35-50 ms of the main thread at 100k paths for a no-op
+ * run, and 114 ms for a run with 1% of its paths changed (issue 11): the scope then costs what changed.
  */
-export type QuietProof = ((path: RelPath) => boolean) & { readonly everyPath?: boolean };
+export type QuietProof = ((path: RelPath) => boolean) & { readonly unsettled?: readonly RelPath[] };
 
 /** The widest racy window a run may use (stat-cache.ts): a scan that is not racy under it is racy under none. */
 const WIDEST: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RACY_WINDOW_NS };
@@ -36,11 +37,20 @@ const WIDEST: Readonly<Record<Side, bigint>> = { left: RACY_WINDOW_NS, right: RA
  */
 export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot, limit = Number.POSITIVE_INFINITY, proven: QuietProof | null = null): Set<RelPath> | null {
   const { changed, add } = growingScope(limit);
-  if (proven?.everyPath === true) return changed;
+  const parentIsDirOnBoth = dirOnBothSides(left, right);
+  const unsettled = proven?.unsettled;
+  if (unsettled !== undefined) {
+    for (const path of unsettled) {
+      const b = base.get(path);
+      if (b === undefined ? left.entries.has(path) || right.entries.has(path) : !isQuiet(left.entries.get(path), right.entries.get(path), b) || !parentIsDirOnBoth(path)) {
+        if (!add(path)) return null;
+      }
+    }
+    return changed;
+  }
   // how many of each side's paths the base holds: when that is all of them, no pass over the side is needed for new ones
   let leftInBase = 0;
   let rightInBase = 0;
-  const parentIsDirOnBoth = dirOnBothSides(left, right);
   for (const path of base.keys()) {
     if (proven?.(path) === true && parentIsDirOnBoth(path)) {
       leftInBase++; // a proven path is on both sides
@@ -69,7 +79,6 @@ export function changedSinceBase(base: Base, left: Snapshot, right: Snapshot, li
  */
 export function changedSinceMirror(base: Base, source: Snapshot, target: Snapshot, limit = Number.POSITIVE_INFINITY, proven: QuietProof | null = null): Set<RelPath> | null {
   const { changed, add } = growingScope(limit);
-  if (proven?.everyPath === true) return changed;
   const agreeing = agreeingBaseOf(base);
   const recordAgrees = (path: RelPath, s: ScannedEntry, t: ScannedEntry): boolean => {
     const known = agreeing?.recordAgrees(path, s, t, WIDEST) ?? null;
@@ -78,6 +87,19 @@ export function changedSinceMirror(base: Base, source: Snapshot, target: Snapsho
     return old !== undefined && recordsAgreed(old, s, t, WIDEST);
   };
   const parentIsDirOnBoth = dirOnBothSides(source, target);
+  const quietAt = (path: RelPath, s: ScannedEntry, t: ScannedEntry | undefined): boolean =>
+    t !== undefined && isQuietMirror(path, s, t) && recordAgrees(path, s, t) && parentIsDirOnBoth(path);
+  const unsettled = proven?.unsettled;
+  if (unsettled !== undefined) {
+    for (const path of unsettled) {
+      const s = source.entries.get(path);
+      // a path the source lacks is the target's alone (a deletion) or the base's alone (a record to drop): planned
+      if (s === undefined ? target.entries.has(path) || base.has(path) : !quietAt(path, s, target.entries.get(path))) {
+        if (!add(path)) return null;
+      }
+    }
+    return changed;
+  }
   /** Target paths the source also has, and base paths either side has: what tells whether the passes below are needed. */
   let targetInSource = 0;
   let baseSeen = 0;
@@ -87,10 +109,9 @@ export function changedSinceMirror(base: Base, source: Snapshot, target: Snapsho
       baseSeen++;
       continue;
     }
-    const s = source.entries.get(path) as ScannedEntry;
     const t = target.entries.get(path);
     if (t !== undefined) targetInSource++;
-    if (t !== undefined && isQuietMirror(path, s, t) && recordAgrees(path, s, t) && parentIsDirOnBoth(path)) {
+    if (quietAt(path, source.entries.get(path) as ScannedEntry, t)) {
       baseSeen++; // a record agreed with, so the base has it
       continue;
     }
@@ -136,8 +157,13 @@ function growingScope(limit: number): { changed: Set<RelPath>; add: (path: RelPa
  * plan does not need (a scope of all is what planning every path did before there were quiet paths).
  */
 export function fullCycleScope(mode: 'one-way' | 'two-way', base: Base, left: Snapshot, right: Snapshot, proven: QuietProof | null = null): Scope {
-  const limit = Math.max(base.size, left.entries.size, right.entries.size) / 2;
+  const limit = fullCycleScopeLimit(base, left, right);
   return (mode === 'two-way' ? changedSinceBase(base, left, right, limit, proven) : changedSinceMirror(base, left, right, limit, proven)) ?? 'all';
+}
+
+/** The size past which a full cycle plans every path rather than a scope (fullCycleScope). */
+export function fullCycleScopeLimit(base: Base, left: Snapshot, right: Snapshot): number {
+  return Math.max(base.size, left.entries.size, right.entries.size) / 2;
 }
 
 /**

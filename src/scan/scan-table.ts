@@ -167,6 +167,12 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     return keyed !== null && keyed.slots === slots ? keyed.slotOfNumber : null;
   }
 
+  /** The path at slot `slot` (below size) while the table is keyed through PathSlots (slotsByNumber says so), else null. */
+  keyedPathAt(slot: number): RelPath | null {
+    const keyed = this.bySlot;
+    return keyed === null || slot < 0 || slot >= keyed.paths.length ? null : keyed.paths.at(slot);
+  }
+
   /** Keyed through PathSlots: the slot of `path`, or -1. */
   private keyedSlotOf(keyed: NonNullable<ScanTable['bySlot']>, path: RelPath): number {
     const n = keyed.slots.slotOfPath(path);

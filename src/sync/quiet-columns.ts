@@ -16,7 +16,7 @@ import { countAt } from '../core/count-column.js';
 import { idOfSlot } from '../core/id-column.js';
 import { runOfSlot } from '../core/observed-runs.js';
 import { RACY_WINDOW_NS } from '../core/stat-cache.js';
-import type { QuietProof } from '../core/quiet.js';
+import { fullCycleScopeLimit, type QuietProof } from '../core/quiet.js';
 import type { Base, RelPath, Snapshot } from '../core/types.js';
 import { BASE_FLAGS, BASE_KINDS, BaseTable, type BaseColumns } from '../store/base-table.js';
 import { KIND_DIR, KIND_FILE, NO_ID, type ScanColumns, type ScanExtras, ScanTable } from '../scan/scan-table.js';
@@ -167,9 +167,10 @@ function quietTestOf(mode: 'one-way' | 'two-way', b: BaseView, l: ScanView, r: S
 
 /**
  * The proof for a full cycle over these scans and base (core/quiet.ts fullCycleScope), or null when they are not
- * kept as columns.
+ * kept as columns. `limit`: how many paths it may leave unsettled before it lists none (the tests raise it, so that
+ * their small trees are proven the way large ones are).
  */
-export function columnarQuiet(mode: 'one-way' | 'two-way', base: Base, left: Snapshot, right: Snapshot): QuietProof | null {
+export function columnarQuiet(mode: 'one-way' | 'two-way', base: Base, left: Snapshot, right: Snapshot, limit = fullCycleScopeLimit(base, left, right)): QuietProof | null {
   const leftTable = scanTableOf(left.entries);
   const rightTable = scanTableOf(right.entries);
   if (!(base instanceof BaseTable) || leftTable === null || rightTable === null) return null;
@@ -183,15 +184,14 @@ export function columnarQuiet(mode: 'one-way' | 'two-way', base: Base, left: Sna
     // Both scans are keyed by the base's own slots (a sync's scans): every base slot's two scan slots are known
     // without a path, so the whole test runs once over the columns, and a path then costs one lookup of its slot
     // instead of three lookups and the comparisons (at 10k paths, most of a no-op run's 40 ms cycle; issue 11).
-    const { quiet, quietSlots } = quietByBaseSlot(b, leftByNumber, rightByNumber, quietAt);
-    const everyPath = quietSlots === base.size && left.entries.size === base.size && right.entries.size === base.size && parentsAreQuietDirs(base, quiet, l, leftByNumber);
-    return Object.assign(
-      (path: RelPath) => {
-        const k = base.slotOfPath(path);
-        return k !== undefined && quiet[k] === 1;
-      },
-      { everyPath },
-    );
+    const slots = quietByBaseSlot(b, leftByNumber, rightByNumber, quietAt);
+    const { quiet } = slots;
+    const proof = (path: RelPath): boolean => {
+      const k = base.slotOfPath(path);
+      return k !== undefined && quiet[k] === 1;
+    };
+    const unsettled = unsettledPaths(base, slots, l, leftByNumber, r, rightByNumber, limit);
+    return unsettled === null ? proof : Object.assign(proof, { unsettled });
   }
   return (path) => {
     const i = l.table.slotOf(path);
@@ -203,11 +203,19 @@ export function columnarQuiet(mode: 'one-way' | 'two-way', base: Base, left: Sna
   };
 }
 
+/** What quietByBaseSlot found. */
+interface QuietSlots {
+  /** 1 at each base slot whose path is quiet. */
+  readonly quiet: Uint8Array;
+  /** How many: each leads to a slot of both scans, and no other base slot leads to the same. */
+  readonly quietSlots: number;
+}
+
 /**
- * 1 at each base slot whose path is quiet, from the scans' slots for each base slot (ScanTable.slotsByNumber). The
- * base must hold no overlay: then every slot is visible, as visibleSlotOf would find it.
+ * The quiet base slots, from the scans' slots for each base slot (ScanTable.slotsByNumber). The base must hold no
+ * overlay: then every slot is visible, as visibleSlotOf would find it.
  */
-function quietByBaseSlot(b: BaseView, leftByNumber: Int32Array, rightByNumber: Int32Array, quietAt: QuietAt): { quiet: Uint8Array; quietSlots: number } {
+function quietByBaseSlot(b: BaseView, leftByNumber: Int32Array, rightByNumber: Int32Array, quietAt: QuietAt): QuietSlots {
   const n = b.table.pathSlotCount;
   const quiet = new Uint8Array(n);
   let quietSlots = 0;
@@ -225,23 +233,72 @@ function quietByBaseSlot(b: BaseView, leftByNumber: Int32Array, rightByNumber: I
 }
 
 /**
- * Whether the parent of every path the base holds is a quiet directory (a top-level path has none). With every slot
- * quiet and both scans as large as the base, every scanned path is one of its slots, so this is core/quiet.ts's
- * "parent a directory on both sides" for every path: a quiet slot holds the same kind on both sides. Slots come in
- * the index's order, siblings mostly together: the parent found last answers for the paths after it that share it.
+ * The paths the general test must still decide (QuietProof.unsettled), or null where they are more than `limit` (a
+ * first copy's, a tree of symlinks, which the columns never prove: the general pass then goes as before). Listed:
+ * each base slot that is not quiet, or whose parent is not a directory on both sides, and each scan slot that no base
+ * slot leads to (a path new since the base). Every other path of the base and both scans is then a quiet slot under a
+ * directory on both sides: a scan keyed by the base holds a numbered path at the slot its number leads to, so a scan
+ * slot some base slot leads to holds that slot's path. The base must hold no overlay and no hidden slot. Slots come
+ * in the index's order, siblings mostly together: the parent found last answers for the paths after it that share it.
  */
-function parentsAreQuietDirs(base: BaseTable, quiet: Uint8Array, l: ScanView, leftByNumber: Int32Array): boolean {
-  // the parent found last, with its '/'
+function unsettledPaths(
+  base: BaseTable,
+  { quiet, quietSlots }: QuietSlots,
+  left: ScanView,
+  leftByNumber: Int32Array,
+  right: ScanView,
+  rightByNumber: Int32Array,
+  limit: number,
+): RelPath[] | null {
+  if (base.size !== base.pathSlotCount || base.hasOverlay()) return null;
+  const out: RelPath[] = [];
+  // the parent found last, with its '/', and whether it is a directory on both sides
   let lastPrefix = '';
+  let lastIsDir = true;
   for (let k = 0; k < quiet.length; k++) {
     const path = base.pathOfNumber(k);
-    const slash = path.lastIndexOf('/');
-    if (slash < 0 || (slash === lastPrefix.length - 1 && path.startsWith(lastPrefix))) continue;
-    const p = base.slotOfPath(path.slice(0, slash) as RelPath);
-    if (p === undefined || quiet[p] !== 1 || l.c.kinds[leftByNumber[p] as number] !== KIND_DIR) return false;
-    lastPrefix = path.slice(0, slash + 1);
+    if (quiet[k] === 1) {
+      const slash = path.lastIndexOf('/');
+      if (slash < 0) continue;
+      if (slash !== lastPrefix.length - 1 || !path.startsWith(lastPrefix)) {
+        const parent = path.slice(0, slash) as RelPath;
+        lastPrefix = path.slice(0, slash + 1);
+        // through the parent's base slot where it has one: one lookup for both sides
+        const p = base.slotOfPath(parent);
+        lastIsDir = p === undefined ? left.table.isDir(parent) && right.table.isDir(parent) : isDirAt(left, leftByNumber, p) && isDirAt(right, rightByNumber, p);
+      }
+      if (lastIsDir) continue;
+    }
+    out.push(path);
+    if (out.length > limit) return null;
   }
-  return true;
+  for (const [{ table }, byNumber] of [
+    [left, leftByNumber],
+    [right, rightByNumber],
+  ] as const) {
+    // as many quiet slots as the scan has slots (a no-op run's): each of its slots is led to by one, none is new
+    if (quietSlots === table.size) continue;
+    const isLed = new Uint8Array(table.size);
+    const numbers = Math.min(byNumber.length, quiet.length);
+    for (let k = 0; k < numbers; k++) {
+      const i = byNumber[k] as number;
+      if (i >= 0) isLed[i] = 1;
+    }
+    for (let i = 0; i < isLed.length; i++) {
+      if (isLed[i] === 1) continue;
+      const path = table.keyedPathAt(i);
+      if (path === null) return null;
+      out.push(path);
+      if (out.length > limit) return null;
+    }
+  }
+  return out;
+}
+
+/** Whether the scan slot base slot `k` leads to (ScanTable.slotsByNumber) holds a directory. */
+function isDirAt(s: ScanView, byNumber: Int32Array, k: number): boolean {
+  const i = k < byNumber.length ? (byNumber[k] as number) : -1;
+  return i >= 0 && s.c.kinds[i] === KIND_DIR;
 }
 
 /**
