@@ -374,8 +374,17 @@ export class RemoteEndpoint implements Endpoint {
    * cache vouches for unchanged files here, as they arrive; problems are this side's.
    */
   private async scanResultOf(req: ScanRequest, down: DownloadResult, streamed = false, lateXattrs = false): Promise<ScanResult> {
-    // kept in columns as they arrive, as a local walk keeps its own (scan/growing-scan-table.ts)
-    const entries = new GrowingScanTable();
+    // kept in columns as they arrive, as a local walk keeps its own (scan/growing-scan-table.ts): a full scan's
+    // table keyed by the index's numbers for its paths, as a local walk's is, made when the first entry arrives (a
+    // lazy request loads the index then, as its vouch would): a full cycle then proves the quiet paths from the
+    // columns and tests only the others (sync/quiet-columns.ts), not every path (issue 11)
+    let table: GrowingScanTable | null = null;
+    const tableFor = (): GrowingScanTable => {
+      if (table !== null) return table;
+      const slots = streamed ? req.pathSlots : undefined;
+      table = new GrowingScanTable(slots === undefined ? {} : { slots, expectedEntries: slots.pathSlotCount });
+      return table;
+    };
     const vouch = req.vouch;
     const shared = req.sharedPath;
     const vouchXattrs = lateXattrs ? req.vouchXattrs : undefined;
@@ -395,11 +404,12 @@ export class RemoteEndpoint implements Endpoint {
           else unvouched.push({ slot, path, ino: scanned.stat.ino, ctimeNs: scanned.stat.ctimeNs });
         }
         // a path sent twice takes the later slot and leaves the count short: the check below refuses it
-        entries.append(shared === undefined ? path : shared(path), scanned);
+        tableFor().append(shared === undefined ? path : shared(path), scanned);
         slot++;
       },
       streamed,
     );
+    const entries = tableFor();
     const got = parseWire(scanHead, streamed ? trailer : down.result, streamed ? 'scan summary' : 'scan reply');
     if (entries.size !== got.count) throw new ProtocolError(`a scan of ${got.count} entries sent ${entries.size}`);
     await this.settleLateXattrs(entries, unvouched);

@@ -149,7 +149,14 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     }
     // slots are bound in order, one per path: the slot's path is the next SlotPaths holds
     const n = keyed.slots.slotOfPath(path);
-    if (n !== undefined && n < keyed.slotOfNumber.length) {
+    const numbered = n !== undefined && n < keyed.slotOfNumber.length;
+    if (numbered ? (keyed.slotOfNumber[n] as number) >= 0 : keyed.unnumbered.has(path)) {
+      // a path bound twice (a far side's scan that sends one twice): a map's rule, the later slot wins and the size
+      // stays one short, which is how the receiving side tells (remote/remote-endpoint.ts)
+      this.pathMap().set(path, slot);
+      return;
+    }
+    if (numbered) {
       keyed.slotOfNumber[n] = slot;
       keyed.paths.push(path, n);
     } else {
@@ -219,6 +226,27 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
     if (this.bySlot !== null) return this.keyedSlotOf(this.bySlot, path);
     const v = this.pathMap().get(path);
     return typeof v === 'number' ? v : -1;
+  }
+
+  /**
+   * Fills in the hash of the file at `path` where its slot holds none (a file the index could not vouch for, read
+   * since: sync/cycle.ts fillHashes, before the plan), and says so; false where the path has no slot of the columns
+   * or its slot is no file without a hash (then set the entry instead). Unlike set, this keeps the table keyed by
+   * the index's numbers, so the columns stay readable as they are: a set makes a map of every path (55 ms of a 100k
+   * two-way run with 1% changed on each side, both tables, issue 11). The slot's entry changes: only for a table
+   * no one keeps a row of yet (ScannedRow), as before planning.
+   */
+  fillHash(path: RelPath, hash: string): boolean {
+    const slot = this.slotOf(path);
+    const hashes = this.extras.hashes;
+    if (slot < 0 || this.c.kinds[slot] !== KIND_FILE || (hashes.get(slot) ?? null) !== null) return false;
+    hashes.set(slot, hash);
+    // the last entry asked for is a row, which reads its slot anew; the slot last decoded is decoded again
+    if (this.decodedSlot === slot) {
+      this.decodedSlot = -1;
+      this.decoded = undefined;
+    }
+    return true;
   }
 
   /** The columns and extras as they are now (a GrowingScanTable replaces its columns as it grows: read them again after an append). */
@@ -412,7 +440,8 @@ export class ScanTable implements Map<RelPath, ScannedEntry> {
  * about 280 bytes per file (about 28 MB of a 100k-file first copy's heap), as a row 40 (and now as a RowCopy, below,
  * none). Its fields are plain objects, built anew when read (the table keeps the last slot decoded, for the next field).
  *
- * A slot is written once and never changed: a later value for the path is set on the table on top of it
+ * A slot is written once and never changed, but for a file's hash filled in where the scan had none
+ * (ScanTable.fillHash, before anything keeps a row): a later value for the path is set on the table on top of it
  * (ScanTable.set), and a GrowingScanTable that grows copies its slots. A row therefore reads the same entry
  * for as long as it lives, as a plain object would.
  *

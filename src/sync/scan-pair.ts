@@ -60,6 +60,10 @@ function lazyScanRequestOf(pair: OpenPair, s: Pick<SyncSettings, 'checksum' | 'k
     vouch: s.checksum ? null : (path, stat) => real().vouch?.(path, stat) ?? null,
     vouchXattrs: (path, stat) => real().vouchXattrs?.(path, stat),
     sharedPath: (path) => real().sharedPath?.(path) ?? path,
+    // read when the scan's first entry arrives (remote/remote-endpoint.ts), not when the request is sent
+    get pathSlots() {
+      return real().pathSlots;
+    },
     keep: s.keep,
     xattrsAfterWalk: pair.indexedPaths > 0,
   };

@@ -14,6 +14,8 @@ import { encodeScanBatch } from '../../src/remote/scan-batch-codec.js';
 import { RemoteEndpoint } from '../../src/remote/remote-endpoint.js';
 import { RpcPeer, withDownload } from '../../src/remote/rpc-peer.js';
 import type { CodecValue } from '../../src/remote/value-codec.js';
+import { ScanTable } from '../../src/scan/scan-table.js';
+import { BaseTable } from '../../src/store/base-table.js';
 import { makeTempDir, removeTempDir } from '../helpers/cli.js';
 
 const dirs: string[] = [];
@@ -127,15 +129,39 @@ describe('a remote scan reply', () => {
     ['fewer entries than the head says', async () => ({ count: 2, bytes: await batchBytes([file('a')]) }), /a scan of 2 entries sent 1/],
     ['the same path twice', async () => ({ count: 2, bytes: lengthPrefixed(encodeScanBatch([file('a'), file('a')])) }), /a scan of 2 entries sent 1/],
   ] as const)('%s is a ProtocolError', async (_what, reply, message) => {
+    // into a table of its own, and into one keyed by the index's numbers (a sync's), where the index numbers the
+    // path sent (a) and where it does not (b)
+    for (const pathSlots of [undefined, indexOf('a'), indexOf('b')]) {
+      const { near, far } = link();
+      const got = await reply();
+      far.handle('scan', async () => withDownload({}, 'noSummary' in got ? raw(got.bytes) : streamed(raw(got.bytes), headOf(got.count))));
+      const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
+      const scanning = endpoint.scan({ side: 'right', vouch: null, keep: KEEP, ...(pathSlots === undefined ? {} : { pathSlots }) });
+      await expect(scanning).rejects.toThrow(ProtocolError);
+      await expect(scanning).rejects.toThrow(message);
+    }
+  });
+
+  it("keys a full scan's table by the index's numbers for its paths, as a local walk's (a full cycle proves quiet paths from its columns)", async () => {
     const { near, far } = link();
-    const got = await reply();
-    far.handle('scan', async () => withDownload({}, 'noSummary' in got ? raw(got.bytes) : streamed(raw(got.bytes), headOf(got.count))));
+    far.handle('scan', async () => withDownload({}, streamed(entryBatches(new Map([file('a'), file('new')])), headOf(2))));
+    const index = indexOf('a');
     const endpoint = new RemoteEndpoint(near, '/far' as AbsPath, async () => undefined);
-    const scanning = endpoint.scan({ side: 'right', vouch: null, keep: KEEP });
-    await expect(scanning).rejects.toThrow(ProtocolError);
-    await expect(scanning).rejects.toThrow(message);
+    const got = await endpoint.scan({ side: 'right', vouch: null, keep: KEEP, pathSlots: index });
+    expect(got.entries).toBeInstanceOf(ScanTable);
+    const table = got.entries as ScanTable;
+    expect([...(table.slotsByNumber(index) ?? [])]).toEqual([0]);
+    expect([...table.keys()]).toEqual(['a', 'new']);
+    expect(table.get('new' as RelPath)?.entry).toMatchObject({ kind: 'file', size: 1 });
   });
 });
+
+/** An index holding one directory at `path`: its numbers for paths (scan-table.ts PathSlots). */
+function indexOf(path: string): BaseTable {
+  const index = new BaseTable(1);
+  index.append(path as RelPath, { kind: 'dir', mode: 0o755, mtimeNs: 1n }, null, null);
+  return index;
+}
 
 describe('a remote hash reply', () => {
   const good = '0123456789abcdef';
