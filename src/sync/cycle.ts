@@ -14,6 +14,7 @@ import type { Action, Base, Outcome, Plan, Problem, RelPath, ScannedEntry, Side 
 import { executePlan } from '../engine/execute.js';
 import { trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
+import { ScanTable } from '../scan/scan-table.js';
 import { BaseTable } from '../store/base-table.js';
 import { timing } from './deferred-flush.js';
 import type { OpenPair } from './pair.js';
@@ -204,8 +205,10 @@ export async function fillHashes(pair: OpenPair, left: CycleSide, right: CycleSi
     for (const [path, got] of results[i] ?? []) {
       const scanned = cs.entries.get(path);
       if (scanned === undefined || scanned.entry.kind !== 'file') continue;
-      if ('hash' in got) cs.entries.set(path, withEntry(scanned, { ...scanned.entry, hash: got.hash }));
-      else cs.problems.push({ path, side: cs.side, code: got.code === 'ENOENT' ? 'vanished' : 'unreadable', message: `${displayPath(path)}: cannot read (${got.code})` });
+      if ('hash' in got) {
+        // into the scan's columns where it is kept so (scan-table.ts fillHash), else the entry set anew
+        if (!(cs.entries instanceof ScanTable && cs.entries.fillHash(path, got.hash))) cs.entries.set(path, withEntry(scanned, { ...scanned.entry, hash: got.hash }));
+      } else cs.problems.push({ path, side: cs.side, code: got.code === 'ENOENT' ? 'vanished' : 'unreadable', message: `${displayPath(path)}: cannot read (${got.code})` });
     }
   });
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Entry, RelPath, ScannedEntry } from '../../src/core/types.js';
+import { withEntry } from '../../src/core/scanned.js';
 import { GrowingScanTable } from '../../src/scan/growing-scan-table.js';
 import { BaseTable } from '../../src/store/base-table.js';
 
@@ -20,12 +21,14 @@ function scanned(i: number, kind: 'file' | 'dir'): ScannedEntry {
 
 type Op =
   | { op: 'set'; path: RelPath; i: number }
+  | { op: 'fill'; path: RelPath; hash: string }
   | { op: 'delete'; path: RelPath }
   | { op: 'clear' }
   | { op: 'iterate'; over: 'entries' | 'keys'; at: number; change: 'delete' | 'set-new' | 'set-same' };
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('set' as const), path: pathArb, i: fc.nat(1000) }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), path: pathArb }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('fill' as const), path: pathArb, hash: fc.constantFrom('00112233445566ff', 'a made-up hash') }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('clear' as const) }) },
   {
     weight: 2,
@@ -77,6 +80,24 @@ describe('a scan table keyed by the index numbers of its paths', () => {
           if (o.op === 'set') {
             t.set(o.path, scanned(o.i, 'file'));
             model.set(o.path, scanned(o.i, 'file'));
+          } else if (o.op === 'fill') {
+            // as sync/cycle.ts fillHashes: a file without a hash gets the one read, into its slot where it has one
+            const e = model.get(o.path);
+            if (e === undefined || e.entry.kind !== 'file' || e.entry.hash !== null) {
+              expect(t.fillHash(o.path, o.hash)).toBe(false);
+              continue;
+            }
+            const filled = withEntry(e, { ...e.entry, hash: o.hash });
+            // asked for first, as fillHashes does: the table keeps the last entry asked for
+            expect(t.get(o.path)?.entry).toEqual(e.entry);
+            const keyed = t.slotsByNumber(base) !== null;
+            const inSlot = t.slotOf(o.path) >= 0;
+            expect(t.fillHash(o.path, o.hash)).toBe(inSlot);
+            if (!inSlot) t.set(o.path, filled);
+            // the table stays keyed: nothing set
+            expect(t.slotsByNumber(base) !== null).toBe(keyed);
+            expect(t.get(o.path)?.entry).toEqual(filled.entry);
+            model.set(o.path, filled);
           } else if (o.op === 'delete') {
             expect(t.delete(o.path)).toBe(model.delete(o.path));
           } else if (o.op === 'clear') {
