@@ -8,7 +8,8 @@
  * - listAhead(fd): queues the listing of the directory `fd` holds; a job (an external), or a negative errno when no
  *   thread could be started (the caller then lists with listDir).
  * - listTaken(job): the job's listing, as listDir gives it (a negative errno, or [names, times, numbers]); a job still
- *   queued is listed at once on the calling thread, one being listed is waited for.
+ *   queued is listed at once on the calling thread, one being listed is waited for, the calling thread listing the
+ *   queued ones meanwhile.
  * - listDropped(job): the job's listing is not wanted; it is taken off the queue, or waited for if being listed.
  *
  * The caller keeps `fd` open until the job is taken or dropped: the thread reads the descriptor (and moves its offset,
@@ -253,12 +254,23 @@ static job *job_arg(napi_env env, napi_callback_info info, const char *usage) {
 
 /*
  * Called with the lock held: brings a job to DONE (listing it here if it is still queued, waiting if the thread is
- * at it); false if it was taken or dropped already.
+ * at it, and meanwhile listing the queued ones when `steal`); false if it was taken or dropped already.
  */
-static bool settle_locked(job *j) {
+static bool settle_locked(job *j, bool steal) {
   if (j->state == QUEUED) {
     j->refs--; /* the queue's: the job is ours now */
     run_locked(j);
+  }
+  /*
+   * The reader is at this one: rather than wait for it, list the next queued ones here meanwhile, as the reader
+   * would (the walk takes them soon after). Measured on a 100k-entry no-op, the walk found the reader still at the
+   * directory it wanted in more than half of its turns and waited 125-165 ms in all: the reader alone lists more
+   * slowly than the walk consumes, while the V8 compiler's threads take their share of the second core.
+   */
+  while (steal && j->state == RUNNING && reader_may_go_locked()) {
+    job *next = head;
+    run_locked(next);
+    release_locked(next);
   }
   if (j->state == RUNNING) {
     pthread_mutex_unlock(&lock);
@@ -275,7 +287,7 @@ static napi_value list_taken(napi_env env, napi_callback_info info) {
   job *j = job_arg(env, info, "listTaken(job): job must come from listAhead");
   if (j == NULL) return NULL;
   pthread_mutex_lock(&lock);
-  bool ready = settle_locked(j);
+  bool ready = settle_locked(j, true);
   if (ready) {
     unhold_locked(j);
     set_state_locked(j, TAKEN);
@@ -298,7 +310,7 @@ static napi_value list_dropped(napi_env env, napi_callback_info info) {
   if (j->state == QUEUED) {
     unqueue_locked(j);
     j->refs--;
-  } else if (settle_locked(j)) {
+  } else if (settle_locked(j, false)) { /* a listing no one wants: nothing more listed meanwhile */
     unhold_locked(j);
     tsync_listing_free(&j->l);
     memset(&j->l, 0, sizeof j->l);

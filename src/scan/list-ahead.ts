@@ -4,7 +4,8 @@
  * (the listing into the walk's table); one after the other on one core, while the machine has two. So when the walk
  * takes a directory off its stack, the few it will take next are opened (through their parent's descriptor, as the
  * walk opens them) and queued for the addon's thread, and the walk takes each listing when that directory's turn comes,
- * listing it on its own thread if the reader has not started on it yet.
+ * listing it on its own thread if the reader has not started on it yet (and, while it waits for the reader to finish
+ * one, the next ones queued: native/list_ahead.c).
  *
  * A listing read ahead is the one the walk would have read a little earlier: its entries are stamped with a time
  * taken before it was queued, so no later than any of its lstats (the stat cache's racy check, core/stat-cache.ts),

@@ -83,6 +83,34 @@ describe("the addon's reader", () => {
     }
   });
 
+  it('hands back the right listing for each job while the reader is at the one wanted (the taker lists the queued ones meanwhile)', (ctx) => {
+    const { reader, lister } = addon(() => ctx.skip());
+    const root = temp();
+    // one directory the reader takes a while over, queued first, then small ones
+    const big = join(root, 'big');
+    mkdirSync(big);
+    for (let f = 0; f < 4000; f++) writeFileSync(join(big, `f${f}`), '');
+    wideTree(root, 10, 3);
+    const fds = ['big', ...readdirSync(root).filter((d) => d !== 'big')].map((d) => openSync(join(root, d), 'r'));
+    try {
+      for (let round = 0; round < 3; round++) {
+        const jobs = fds.map((fd) => reader.ahead(fd));
+        // the reader is at the big one by now: the taker lists the small ones while it waits for it
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        for (const [i, job] of jobs.entries()) {
+          if (job === null || job === undefined) throw new Error('no job');
+          const got = reader.taken(job);
+          const fd = fds[i] as number;
+          expect(got.names).toEqual(lister(fd).names);
+          expect([...got.numbers]).toEqual([...lister(fd).numbers]);
+          expect([...got.times]).toEqual([...lister(fd).times]);
+        }
+      }
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  });
+
   it('takes a job once: taken again or after being dropped, it is an error; dropped twice is nothing', (ctx) => {
     const { reader } = addon(() => ctx.skip());
     const root = temp();
