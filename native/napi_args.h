@@ -15,9 +15,23 @@ int tsync_args(napi_env env, napi_callback_info info, napi_value *argv, size_t w
 napi_value tsync_copy_small(napi_env env, napi_callback_info info);
 napi_value tsync_xxh64_of(napi_env env, napi_callback_info info);
 
+/* What every job on libuv's pool starts with (sync_fs.c, dirs_ahead.c): its work item and the promise its completion settles. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+} tsync_promised_job;
+
 /* sync_fs.c */
+/* Queues a job (which starts with a tsync_promised_job) and returns its promise; see sync_fs.c. */
+napi_value tsync_queue_promised(napi_env env, void *job, const char *name, napi_async_execute_callback execute, napi_async_complete_callback complete,
+                                void (*free_job)(void *), const char *what);
+/* Settles a job's promise with `value` (or rejects it with `failure` where value is NULL), then frees the job; see sync_fs.c. */
+void tsync_settle_promised(napi_env env, void *job, napi_value value, const char *failure, void (*free_job)(void *));
 napi_value tsync_syncfs(napi_env env, napi_callback_info info);
 napi_value tsync_fsync_fds(napi_env env, napi_callback_info info);
+
+/* dirs_ahead.c */
+napi_value tsync_make_dirs_ahead(napi_env env, napi_callback_info info);
 
 /* list_ahead.c: defines listAhead, listTaken and listDropped on `exports`; 0 or -1. */
 int tsync_define_list_ahead(napi_env env, napi_value exports);

@@ -16,21 +16,15 @@
 
 #include "napi_args.h"
 
-/* What every job here starts with: its work item on libuv's pool and the promise its completion settles. */
-typedef struct {
-  napi_async_work work;
-  napi_deferred deferred;
-} promised_job;
-
 /*
- * Queues `job` (which starts with a promised_job) to run `execute` on a pool thread and then `complete` on the main
+ * Queues `job` (which starts with a tsync_promised_job) to run `execute` on a pool thread and then `complete` on the main
  * thread, and returns the promise `complete` settles. If it cannot be queued, the job is freed with `free_job` and
  * either an error is thrown (nothing was made: returns NULL) or the promise made is rejected, so that no caller
  * waits for ever; `what` names the call in either message.
  */
-static napi_value queue_promised(napi_env env, void *job, const char *name, napi_async_execute_callback execute, napi_async_complete_callback complete,
+napi_value tsync_queue_promised(napi_env env, void *job, const char *name, napi_async_execute_callback execute, napi_async_complete_callback complete,
                                  void (*free_job)(void *), const char *what) {
-  promised_job *head = job;
+  tsync_promised_job *head = job;
   napi_value promise, resource_name;
   if (napi_create_promise(env, &head->deferred, &promise) != napi_ok || napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name) != napi_ok ||
       napi_create_async_work(env, NULL, resource_name, execute, complete, job, &head->work) != napi_ok) {
@@ -52,8 +46,8 @@ static napi_value queue_promised(napi_env env, void *job, const char *name, napi
  * Back on the main thread, a job's end: resolves its promise with `value`, or rejects it with `failure` where no
  * value could be made (NULL), then deletes the work item and frees the job with `free_job`.
  */
-static void settle_promised(napi_env env, void *job, napi_value value, const char *failure, void (*free_job)(void *)) {
-  promised_job *head = job;
+void tsync_settle_promised(napi_env env, void *job, napi_value value, const char *failure, void (*free_job)(void *)) {
+  tsync_promised_job *head = job;
   if (value != NULL) napi_resolve_deferred(env, head->deferred, value);
   else {
     napi_value why;
@@ -65,7 +59,7 @@ static void settle_promised(napi_env env, void *job, napi_value value, const cha
 }
 
 typedef struct {
-  promised_job head;
+  tsync_promised_job head;
   char *path;
   int result;
 } syncfs_job;
@@ -99,7 +93,7 @@ static void syncfs_complete(napi_env env, napi_status status, void *data) {
   syncfs_job *job = data;
   napi_value value;
   if (napi_create_int32(env, status == napi_ok ? job->result : -ECANCELED, &value) != napi_ok) value = NULL;
-  settle_promised(env, job, value, "syncfs(path): cannot make the answer", syncfs_free);
+  tsync_settle_promised(env, job, value, "syncfs(path): cannot make the answer", syncfs_free);
 }
 
 napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
@@ -118,7 +112,7 @@ napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "syncfs(path): the path must be a string or a Uint8Array without NUL");
     return NULL;
   }
-  return queue_promised(env, job, "tsync:syncfs", syncfs_execute, syncfs_complete, syncfs_free, "syncfs(path): cannot queue the flush");
+  return tsync_queue_promised(env, job, "tsync:syncfs", syncfs_execute, syncfs_complete, syncfs_free, "syncfs(path): cannot queue the flush");
 }
 
 /*
@@ -129,7 +123,7 @@ napi_value tsync_syncfs(napi_env env, napi_callback_info info) {
  * CPU); the caller splits a long list into a few jobs that run side by side (src/engine/targeted-flush.ts).
  */
 typedef struct {
-  promised_job head;
+  tsync_promised_job head;
   size_t count;
   int *fds;
   int *results;
@@ -158,7 +152,7 @@ static void fsync_fds_complete(napi_env env, napi_status status, void *data) {
       napi_set_element(env, array, (uint32_t)i, value);
     }
   } else array = NULL;
-  settle_promised(env, job, array, "fsyncFds(fds): cannot make the answer", fsync_fds_free);
+  tsync_settle_promised(env, job, array, "fsyncFds(fds): cannot make the answer", fsync_fds_free);
 }
 
 napi_value tsync_fsync_fds(napi_env env, napi_callback_info info) {
@@ -186,5 +180,5 @@ napi_value tsync_fsync_fds(napi_env env, napi_callback_info info) {
     return NULL;
   }
   for (size_t i = 0; i < count; i++) job->fds[i] = ((const int32_t *)data)[i];
-  return queue_promised(env, job, "tsync:fsyncFds", fsync_fds_execute, fsync_fds_complete, fsync_fds_free, "fsyncFds(fds): cannot queue the flush");
+  return tsync_queue_promised(env, job, "tsync:fsyncFds", fsync_fds_execute, fsync_fds_complete, fsync_fds_free, "fsyncFds(fds): cannot queue the flush");
 }

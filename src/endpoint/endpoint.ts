@@ -188,6 +188,12 @@ export interface PrepareRequest {
 export interface RunOptions {
   /** This run's trash folder name (null: no trash on this side). */
   readonly trashStamp: string | null;
+  /**
+   * The directories whose trash folders the run will keep versions in, last needed first (core/trash-folders.ts):
+   * the side may make them ahead, on another thread (engine/trash.ts makeAhead). Absent: none known (the engine
+   * sends none to a far side, whose agent runs without the addon that makes them).
+   */
+  readonly trashFolders?: readonly RelPath[];
   readonly keep: KeptMeta;
   readonly chownRefused: boolean;
   /** How recent a ctime must be to count as racy on this side (fs/ctime-probe.ts). */

@@ -200,7 +200,9 @@ export class LocalEndpoint implements Endpoint {
 
   async beginRun(o: RunOptions): Promise<void> {
     await this.endRun();
-    this.run = new LocalRun(this.root, o, this.scannedXattrs, this.trashFor(o.trashStamp));
+    const trash = this.trashFor(o.trashStamp);
+    if (trash !== null && o.trashFolders !== undefined) trash.makeAhead(o.trashFolders);
+    this.run = new LocalRun(this.root, o, this.scannedXattrs, trash);
   }
 
   /**

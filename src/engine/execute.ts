@@ -1,4 +1,5 @@
 import PQueue from 'p-queue';
+import { trashFoldersAhead } from '../core/trash-folders.js';
 import { isParallelPhase, PHASES, phaseOf } from '../core/order.js';
 import { displayPath } from '../core/paths.js';
 import { withEntry } from '../core/scanned.js';
@@ -113,7 +114,12 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     for (const r of await copyBatch(batch, { endpoints: opts.endpoints, keep, chownRefused })) record(appliedInBatch(r));
   };
   const sides: Side[] = ['left', 'right'];
-  for (const side of sides) await opts.endpoints[side].beginRun({ trashStamp: opts.trashStamp[side], keep, chownRefused, racyWindowNs: opts.racyWindowNs[side] });
+  for (const side of sides) {
+    const trashStamp = opts.trashStamp[side];
+    // a far side's agent runs without the addon (only the xattr one is offered to it), so the list is not sent there
+    const trashFolders = trashStamp === null || !opts.endpoints[side].isLocal ? [] : trashFoldersAhead(actions, side);
+    await opts.endpoints[side].beginRun({ trashStamp, ...(trashFolders.length === 0 ? {} : { trashFolders }), keep, chownRefused, racyWindowNs: opts.racyWindowNs[side] });
+  }
   // started before the first phase, so that it loads while the deletes and directories are made
   const worker = streamed ? null : startCopyWorker(actions, opts, copyMode, keep, chownRefused);
   let copiesShared: CopiesShared | undefined;

@@ -1,5 +1,5 @@
 import { linkSync, readdirSync, renameSync, rmSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
-import { DirAnchors, type Place } from './dir-anchors.js';
+import { anchoredPaths, DirAnchors, type Place } from './dir-anchors.js';
 import { AncestorGuard, StaleTargetError, UnsafePathError } from './guards.js';
 import { markOwnFolder } from './own-folder.js';
 import { ancestorsOf, displayPath, parentOf } from '../core/paths.js';
@@ -7,6 +7,8 @@ import { isStoredVersionOf, isTrashStamp, TRASH_DIR, type TrashedVersion } from 
 import type { AbsPath, RelPath } from '../core/types.js';
 import { fromBytes, toBytes, under } from '../fs/paths.js';
 import { errCode } from '../fs/stat.js';
+import { nativeMakeDirsAhead } from '../fs/native-listing.js';
+import { timing } from '../runtime/timings.js';
 
 export { TRASH_DIR, type TrashedVersion };
 
@@ -42,6 +44,9 @@ export function stampTime(stamp: string): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** Below this many folders, makeAhead does not start a job: its start costs about what a few folders do. */
+const MAKE_AHEAD_MIN = 8;
+
 /**
  * Where one run keeps what it overwrites or deletes on one side. Keeping is a hard link (for a file
  * about to be replaced by a rename: the old inode lives on in the trash, and the replacement stays
@@ -55,6 +60,8 @@ export class Trash {
   private marked = false;
   /** The descriptors held were opened by an earlier run (carryOver): a folder among them may have been removed since. */
   private heldFromBefore = false;
+  /** The flag that stops the job making folders ahead (makeAhead), while one may run. */
+  private aheadCancel: Int32Array | null = null;
 
   constructor(
     private readonly root: AbsPath,
@@ -83,9 +90,54 @@ export class Trash {
     this.marked = false;
   }
 
+  /**
+   * Starts making the folders that versions of paths in `dirs` (directories of the tree, last needed first:
+   * core/trash-folders.ts) will be kept in, on a thread of libuv's pool (native/dirs_ahead.c), while the run goes on.
+   * On some file systems a mkdir costs far more than a rename or a link (ext4 without a journal, soon after mass
+   * deletes: about half a millisecond of kernel time, see native/dirs_ahead.c), and a run that keeps versions from
+   * all over the tree makes one per directory it touches. The run still makes any folder it reaches first (makeDirs and the job both take an
+   * existing one as made), so this is only ever a head start: without the addon or /proc, for a few folders, or
+   * when anything goes wrong here, every folder is made where it is needed, as before, and errors are reported
+   * there. A folder made ahead for a version the run then does not keep (it stopped, the action failed) stays, empty,
+   * in this run's trash folder, which the trash's pruning removes with the rest.
+   */
+  makeAhead(dirs: readonly RelPath[]): void {
+    const make = nativeMakeDirsAhead();
+    if (make === null || !anchoredPaths || dirs.length < MAKE_AHEAD_MIN) return;
+    this.stopAhead();
+    const stampDir = `${TRASH_DIR}/${this.stamp}` as RelPath;
+    try {
+      if (!this.marked) {
+        markOwnFolder(this.anchors);
+        this.marked = true;
+      }
+      this.anchors.makeDirs(stampDir);
+      const held = this.anchors.descriptorOf(stampDir);
+      if (held === null) return;
+      try {
+        const cancel = new Int32Array(new SharedArrayBuffer(4));
+        // the job copies the paths and its own descriptor before this returns
+        void make(held.fd, Buffer.from(`${dirs.join('\0')}\0`, 'latin1'), cancel).catch(() => undefined);
+        this.aheadCancel = cancel;
+        timing(`trash folders made ahead: ${dirs.length} queued`);
+      } finally {
+        held.release();
+      }
+    } catch {
+      // no head start: keeping a version makes its folder, and says what is wrong if it cannot
+    }
+  }
+
   /** Closes the descriptors the trash holds (its endpoint is done with it: a new stamp, or the end). */
   close(): void {
+    this.stopAhead();
     this.anchors.closeAll();
+  }
+
+  /** Stops the job making folders ahead before its next folder (one being made is finished). */
+  private stopAhead(): void {
+    if (this.aheadCancel !== null) Atomics.store(this.aheadCancel, 0, 1);
+    this.aheadCancel = null;
   }
 
   /**

@@ -125,6 +125,13 @@ type Syncfs = (path: string | Uint8Array) => Promise<number>;
 /** native/sync_fs.c's fsyncFds: fsync(2) of each descriptor in turn, in one job on libuv's pool; 0 or a negative errno each. */
 type FsyncFds = (fds: Int32Array) => Promise<number[]>;
 
+/**
+ * native/dirs_ahead.c's makeDirsAhead: makes the NUL-ended relative paths of `paths` below the directory `dirFd` holds
+ * (0700, missing parents too) on libuv's pool, until `cancel[0]` is set; a promise of how many paths it went through,
+ * or of a negative errno where it stopped. Throws where the job cannot start.
+ */
+type MakeDirsAhead = (dirFd: number, paths: Uint8Array, cancel: Int32Array) => Promise<number>;
+
 interface Loaded {
   readonly kind: ListingKind;
   readonly lister: NativeLister | null;
@@ -135,6 +142,7 @@ interface Loaded {
   readonly copySmall: CopySmall | null;
   readonly syncfs: Syncfs | null;
   readonly fsyncFds: FsyncFds | null;
+  readonly makeDirsAhead: MakeDirsAhead | null;
   readonly reader: ListReader | null;
 }
 
@@ -165,6 +173,7 @@ function load(): Loaded {
         copySmall?: unknown;
         syncfs?: unknown;
         fsyncFds?: unknown;
+        makeDirsAhead?: unknown;
         listAhead?: unknown;
         listTaken?: unknown;
         listDropped?: unknown;
@@ -177,8 +186,21 @@ function load(): Loaded {
       const copySmall = typeof addon.copySmall === 'function' ? (addon.copySmall as CopySmall) : null;
       const syncfs = typeof addon.syncfs === 'function' ? (addon.syncfs as Syncfs) : null;
       const fsyncFds = typeof addon.fsyncFds === 'function' ? (addon.fsyncFds as FsyncFds) : null;
+      const makeDirsAhead = typeof addon.makeDirsAhead === 'function' ? (addon.makeDirsAhead as MakeDirsAhead) : null;
       const reader = typeof addon.listAhead === 'function' && typeof addon.listTaken === 'function' && typeof addon.listDropped === 'function' ? readerOf(addon as AheadCalls) : null;
-      loaded = { kind: { native: true, path }, lister: listerOf(addon.listDir as ListDir), dirs, renameNoReplace, renameExchange, xattrSizeAt, copySmall, syncfs, fsyncFds, reader };
+      loaded = {
+        kind: { native: true, path },
+        lister: listerOf(addon.listDir as ListDir),
+        dirs,
+        renameNoReplace,
+        renameExchange,
+        xattrSizeAt,
+        copySmall,
+        syncfs,
+        fsyncFds,
+        makeDirsAhead,
+        reader,
+      };
     } catch (e) {
       // built for another Node or machine: the scan still works without it, and doctor says why
       loaded = withoutAddon(`cannot load ${path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
@@ -199,6 +221,7 @@ function withoutAddon(why: string): Loaded {
     copySmall: null,
     syncfs: null,
     fsyncFds: null,
+    makeDirsAhead: null,
     reader: null,
   };
 }
@@ -294,6 +317,11 @@ export function nativeNoEntry(): ((path: string) => boolean) | null {
  */
 export function nativeSyncfs(): Syncfs | null {
   return switchedOff() ? null : load().syncfs;
+}
+
+/** The addon's makeDirsAhead, or null (no addon, or TSYNC_NATIVE=0): then every directory is made where it is needed. */
+export function nativeMakeDirsAhead(): MakeDirsAhead | null {
+  return switchedOff() ? null : load().makeDirsAhead;
 }
 
 /** The addon's fsyncFds, or null (no addon, or TSYNC_NATIVE=0): then each descriptor goes to the pool by itself. */

@@ -16,7 +16,7 @@ import { trashStamp } from '../engine/trash.js';
 import { SafetyHaltError } from '../errors.js';
 import { ScanTable } from '../scan/scan-table.js';
 import { BaseTable } from '../store/base-table.js';
-import { timing } from './deferred-flush.js';
+import { timing } from '../runtime/timings.js';
 import type { OpenPair } from './pair.js';
 import type { SyncSettings } from './settings.js';
 

@@ -1,3 +1,4 @@
+import { timing } from '../runtime/timings.js';
 import { emptyWritten, flushStrategyOf, writtenSides, type WrittenPaths, type WrittenSide } from '../core/written-paths.js';
 import type { Side } from '../core/types.js';
 import type { CacheStamp, Endpoint } from '../endpoint/endpoint.js';
@@ -234,9 +235,4 @@ async function flushOwed(owed: OwedFlush, endpoints: Partial<Record<Side, Flushi
     timing(`owed flush failed: ${e instanceof Error ? e.message : String(e)}`);
     return false;
   }
-}
-
-/** With TSYNC_TIMINGS=1, which flush was owed or made (for profiling and the e2e tests, not a contract). */
-export function timing(line: string): void {
-  if (process.env.TSYNC_TIMINGS === '1') process.stderr.write(`tsync timing: ${line}\n`);
 }

@@ -1,7 +1,7 @@
 import { writtenSides, type WrittenPaths } from '../core/written-paths.js';
 import type { Side } from '../core/types.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
-import { timing } from './deferred-flush.js';
+import { timing } from '../runtime/timings.js';
 
 /**
  * Makes what a run (or a watch batch) wrote durable before the index records it: the index must never

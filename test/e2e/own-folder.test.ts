@@ -1,7 +1,7 @@
 // `<root>/.tsync/` (the trash) is tsync's own: git, backup tools and `tar --exclude-caches` leave it
 // alone (a .gitignore of `*` and a CACHEDIR.TAG in it), and neither mark is ever synced or counted.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lines, runCli, sandbox } from '../helpers/cli.js';
@@ -42,5 +42,34 @@ describe('the .tsync folder in a root', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(lines(again.stdout).pop() ?? '{}')).toMatchObject({ type: 'summary', counts: { copy: 0, delete: 0, mkdir: 0, meta: 0, conflict: 0 } });
     expect(existsSync(join(sb.src, '.tsync'))).toBe(false);
+  });
+
+  it('keeps every version a run deletes or replaces in folders made ahead of it, the tree mirrored under the stamp (TSYNC_TIMINGS shows the job)', () => {
+    const sb = sandbox();
+    for (let d = 0; d < 12; d++) {
+      put(sb.src, `d${d}/deep/gone.txt`, `gone ${d}\n`);
+      put(sb.src, `d${d}/changed.txt`, `old ${d}\n`);
+    }
+    expect(sb.sync().code).toBe(0);
+    for (let d = 0; d < 12; d++) {
+      rmSync(join(sb.src, `d${d}/deep/gone.txt`));
+      put(sb.src, `d${d}/changed.txt`, `new ${d}, longer\n`);
+    }
+
+    const r = runCli(['sync', '--one-way', '--state-dir', sb.state, sb.src, sb.dst], { env: { TSYNC_TIMINGS: '1' } });
+
+    expect(r.code, r.stderr).toBe(0);
+    // twelve folders for the deletes (d*/deep), twelve for the replaced files (d*); without /proc (project
+    // no-proc) no descriptors are held, and every folder is made where it is needed
+    const ahead = 'tsync timing: trash folders made ahead: 24 queued';
+    if (process.env.TSYNC_NO_PROC === '1') expect(r.stderr).not.toContain(ahead);
+    else expect(r.stderr).toContain(ahead);
+    const [stamp, ...more] = readdirSync(join(sb.dst, '.tsync', 'trash'));
+    expect(more).toEqual([]);
+    for (let d = 0; d < 12; d++) {
+      expect(readFileSync(join(sb.dst, '.tsync', 'trash', stamp as string, `d${d}/deep/gone.txt`), 'utf8')).toBe(`gone ${d}\n`);
+      expect(readFileSync(join(sb.dst, '.tsync', 'trash', stamp as string, `d${d}/changed.txt`), 'utf8')).toBe(`old ${d}\n`);
+      expect(readFileSync(join(sb.dst, `d${d}/changed.txt`), 'utf8')).toBe(`new ${d}, longer\n`);
+    }
   });
 });
