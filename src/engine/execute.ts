@@ -294,7 +294,11 @@ class ActionContext {
    * own instead where they hold the merged digest).
    */
   async setMeta(side: Side, path: RelPath, source: ScannedEntry, expect: Expectation, label: string): Promise<ScannedEntry> {
-    const xattrs = this.keep.xattrs && source.entry.kind !== 'symlink' ? await this.endpoints[other(side)].readXattrs(path, label) : null;
+    const e = source.entry;
+    // none wanted ('' is the digest of no attributes): the target is given none without a read of the other side's,
+    // as copyEntry does; what a read could find is a change made since the scan, which the next run sees by its
+    // ctime. A directory whose mtime alone changed cost a read here (a round trip to a far side) per directory.
+    const xattrs = !this.keep.xattrs || e.kind === 'symlink' ? null : e.xattrs === '' ? NO_XATTRS : await this.endpoints[other(side)].readXattrs(path, label);
     return this.endpoints[side].setMeta(path, source, expect, xattrs, label);
   }
 

@@ -77,6 +77,26 @@ describe('owners, xattrs and ACLs (as root)', () => {
     expect(check().code).toBe(0);
   });
 
+  it('the last xattr removed at the source, from a file and from a directory, is removed from the replica (one-way and two-way)', () => {
+    for (const twoWay of [false, true]) {
+      const sb = sandbox();
+      if (twoWay) mkdirSync(sb.dst);
+      writeFileSync(join(sb.src, 'solo.txt'), 'solo\n');
+      mkdirSync(join(sb.src, 'dir'));
+      setfattr(join(sb.src, 'solo.txt'), 'user.solo', 'file');
+      setfattr(join(sb.src, 'dir'), 'user.solo', 'dir');
+      const sync = (): ReturnType<typeof runCli> => (twoWay ? runCli(['sync', '--state-dir', sb.state, sb.src, sb.dst]) : sb.sync());
+      expect(sync().code).toBe(0);
+      for (const p of ['solo.txt', 'dir']) expect(xattrDump(join(sb.dst, p)), p).toContain('user.solo');
+      for (const p of ['solo.txt', 'dir']) execFileSync('setfattr', ['-x', 'user.solo', join(sb.src, p)]);
+      const r = sync();
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('2 metadata updates');
+      for (const p of ['solo.txt', 'dir']) expect(xattrDump(join(sb.dst, p)), p).not.toContain('user.solo');
+      expect(sync().stdout).toContain('0 copied, 0 dirs created, 0 deleted, 0 metadata updates');
+    }
+  });
+
   it.skipIf(!isRoot)(`a metadata pass sets the mode wherever it ends up other than wanted: after a chown that clears setuid, after an ACL, and after a mode change alone${rootOnly}`, () => {
     const sb = sandbox();
     writeFileSync(join(sb.src, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
