@@ -1,4 +1,7 @@
 /*
+ * The trash's folders (src/engine/trash.ts): made ahead on a pool thread (makeDirsAhead), and placed by the file system
+ * as trees of their own (spreadSubdirs, at the end).
+ *
  * makeDirsAhead(dirFd, paths, cancel): makes the directories `paths` names below the directory `dirFd` holds (mode
  * 0700, with whatever is missing above each), one after another on a thread of libuv's pool, and returns a promise of
  * how many paths it went through, or of a negative errno where it stopped. `paths` is a Uint8Array of relative paths, each ended by
@@ -25,6 +28,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#endif
 
 #include "napi_args.h"
 
@@ -163,4 +170,32 @@ napi_value tsync_make_dirs_ahead(napi_env env, napi_callback_info info) {
     return NULL;
   }
   return tsync_queue_promised(env, job, "tsync:makeDirsAhead", dirs_ahead_execute, dirs_ahead_complete, dirs_ahead_free, "makeDirsAhead: cannot queue the job");
+}
+
+/*
+ * spreadSubdirs(dirFd): sets FS_TOPDIR_FL (`chattr +T`) on the directory `dirFd` holds; 0, or a negative errno (ENOTTY,
+ * EOPNOTSUPP or EINVAL on file systems without the flag, ENOSYS off Linux). The flag tells ext4's inode allocator
+ * (Orlov) that each subdirectory is the top of a hierarchy of its own, as /home is: a new subdirectory goes to a block
+ * group of its own, and its own subdirectories after it. The trash folder's subdirectories are one run each, and on
+ * ext4 without a journal a directory made among inodes freed a moment ago pays a check of each of them (see above):
+ * with the flag on the trash folder, the benchmark's 100k incremental run's trash mkdirs took 27-37 us each under
+ * strace -c, against 301-753 us without it.
+ */
+napi_value tsync_spread_subdirs(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  if (tsync_args(env, info, argv, 1, "spreadSubdirs(dirFd): a descriptor") != 0) return NULL;
+  int32_t fd = -1;
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, NULL, "spreadSubdirs(dirFd): a descriptor");
+    return NULL;
+  }
+#if defined(__linux__) && defined(FS_IOC_GETFLAGS) && defined(FS_TOPDIR_FL)
+  int flags = 0;
+  if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) return tsync_int_result(env, -errno);
+  if ((flags & FS_TOPDIR_FL) != 0) return tsync_int_result(env, 0);
+  flags |= FS_TOPDIR_FL;
+  return tsync_int_result(env, ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0 ? 0 : -errno);
+#else
+  return tsync_int_result(env, -ENOSYS);
+#endif
 }

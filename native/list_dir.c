@@ -511,7 +511,7 @@ int tsync_args(napi_env env, napi_callback_info info, napi_value *argv, size_t w
 }
 
 NAPI_MODULE_INIT() {
-  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, hash_fn, syncfs_fn, fsync_fds_fn, dirs_ahead_fn;
+  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, hash_fn, syncfs_fn, fsync_fds_fn, dirs_ahead_fn, spread_fn;
   if (napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listDir", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openDirAt", NAPI_AUTO_LENGTH, open_dir_at, NULL, &open_fn) != napi_ok) return NULL;
@@ -536,6 +536,8 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "fsyncFds", fsync_fds_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "makeDirsAhead", NAPI_AUTO_LENGTH, tsync_make_dirs_ahead, NULL, &dirs_ahead_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "makeDirsAhead", dirs_ahead_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "spreadSubdirs", NAPI_AUTO_LENGTH, tsync_spread_subdirs, NULL, &spread_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "spreadSubdirs", spread_fn) != napi_ok) return NULL;
   if (tsync_define_list_ahead(env, exports) != 0) return NULL;
   return exports;
 }

@@ -32,6 +32,7 @@ napi_value tsync_fsync_fds(napi_env env, napi_callback_info info);
 
 /* dirs_ahead.c */
 napi_value tsync_make_dirs_ahead(napi_env env, napi_callback_info info);
+napi_value tsync_spread_subdirs(napi_env env, napi_callback_info info);
 
 /* list_ahead.c: defines listAhead, listTaken and listDropped on `exports`; 0 or -1. */
 int tsync_define_list_ahead(napi_env env, napi_value exports);

@@ -132,6 +132,9 @@ type FsyncFds = (fds: Int32Array) => Promise<number[]>;
  */
 type MakeDirsAhead = (dirFd: number, paths: Uint8Array, cancel: Int32Array) => Promise<number>;
 
+/** native/dirs_ahead.c's spreadSubdirs: sets FS_TOPDIR_FL on the directory `dirFd` holds; 0 or a negative errno. */
+type SpreadSubdirs = (dirFd: number) => number;
+
 interface Loaded {
   readonly kind: ListingKind;
   readonly lister: NativeLister | null;
@@ -143,6 +146,7 @@ interface Loaded {
   readonly syncfs: Syncfs | null;
   readonly fsyncFds: FsyncFds | null;
   readonly makeDirsAhead: MakeDirsAhead | null;
+  readonly spreadSubdirs: SpreadSubdirs | null;
   readonly reader: ListReader | null;
 }
 
@@ -174,6 +178,7 @@ function load(): Loaded {
         syncfs?: unknown;
         fsyncFds?: unknown;
         makeDirsAhead?: unknown;
+        spreadSubdirs?: unknown;
         listAhead?: unknown;
         listTaken?: unknown;
         listDropped?: unknown;
@@ -187,6 +192,7 @@ function load(): Loaded {
       const syncfs = typeof addon.syncfs === 'function' ? (addon.syncfs as Syncfs) : null;
       const fsyncFds = typeof addon.fsyncFds === 'function' ? (addon.fsyncFds as FsyncFds) : null;
       const makeDirsAhead = typeof addon.makeDirsAhead === 'function' ? (addon.makeDirsAhead as MakeDirsAhead) : null;
+      const spreadSubdirs = typeof addon.spreadSubdirs === 'function' ? (addon.spreadSubdirs as SpreadSubdirs) : null;
       const reader = typeof addon.listAhead === 'function' && typeof addon.listTaken === 'function' && typeof addon.listDropped === 'function' ? readerOf(addon as AheadCalls) : null;
       loaded = {
         kind: { native: true, path },
@@ -199,6 +205,7 @@ function load(): Loaded {
         syncfs,
         fsyncFds,
         makeDirsAhead,
+        spreadSubdirs,
         reader,
       };
     } catch (e) {
@@ -222,6 +229,7 @@ function withoutAddon(why: string): Loaded {
     syncfs: null,
     fsyncFds: null,
     makeDirsAhead: null,
+    spreadSubdirs: null,
     reader: null,
   };
 }
@@ -322,6 +330,11 @@ export function nativeSyncfs(): Syncfs | null {
 /** The addon's makeDirsAhead, or null (no addon, or TSYNC_NATIVE=0): then every directory is made where it is needed. */
 export function nativeMakeDirsAhead(): MakeDirsAhead | null {
   return switchedOff() ? null : load().makeDirsAhead;
+}
+
+/** The addon's spreadSubdirs, or null (no addon, or TSYNC_NATIVE=0): then the trash folder goes without the flag. */
+export function nativeSpreadSubdirs(): SpreadSubdirs | null {
+  return switchedOff() ? null : load().spreadSubdirs;
 }
 
 /** The addon's fsyncFds, or null (no addon, or TSYNC_NATIVE=0): then each descriptor goes to the pool by itself. */

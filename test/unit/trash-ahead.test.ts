@@ -2,6 +2,7 @@
 // the addon's job that makes them on a pool thread (native/dirs_ahead.c), and Trash.makeAhead racing the run's own
 // makeDirs on real directories. No mocks.
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -223,5 +224,22 @@ describe('Trash.makeAhead', () => {
     // six folders: under the threshold, nothing is made before a version is kept
     expect(existsSync(join(root, TRASH_DIR))).toBe(false);
     trash.close();
+  });
+
+  it('gives the trash folder FS_TOPDIR_FL where the file system has the flag (lsattr shows T), once, whatever way it is made', ({ skip }) => {
+    job(skip);
+    for (const ahead of [false, true]) {
+      const { root, folders } = treeOfFolders(4);
+      const trash = new Trash(root, STAMP);
+      if (ahead) trash.makeAhead(folders);
+      trash.moveToTrash(relPath(`${folders[0]}/f`));
+      trash.close();
+      const lsattr = spawnSync('lsattr', ['-d', join(root, TRASH_DIR)], { encoding: 'utf8' });
+      // lsattr missing, or a file system without these flags (tmpfs, btrfs): nothing to see
+      if (lsattr.status !== 0 || lsattr.error !== undefined) skip();
+      expect(lsattr.stdout.split(' ')[0]).toContain('T');
+      // the tree itself is left alone
+      expect(spawnSync('lsattr', ['-d', join(root, folders[0] as string)], { encoding: 'utf8' }).stdout.split(' ')[0]).not.toContain('T');
+    }
   });
 });
