@@ -95,11 +95,11 @@ export class Trash {
    * core/trash-folders.ts) will be kept in, on a thread of libuv's pool (native/dirs_ahead.c), while the run goes on.
    * On some file systems a mkdir costs far more than a rename or a link (ext4 without a journal, soon after mass
    * deletes: about half a millisecond of kernel time, see native/dirs_ahead.c), and a run that keeps versions from
-   * all over the tree makes one per directory it touches. The run still makes any folder it reaches first (makeDirs and the job both take an
-   * existing one as made), so this is only ever a head start: without the addon or /proc, for a few folders, or
-   * when anything goes wrong here, every folder is made where it is needed, as before, and errors are reported
-   * there. A folder made ahead for a version the run then does not keep (it stopped, the action failed) stays, empty,
-   * in this run's trash folder, which the trash's pruning removes with the rest.
+   * all over the tree makes one per directory it touches. The run still makes any folder it reaches first (makeDirs
+   * and the job both take an existing one as made), so this is only ever a head start: without the addon or /proc,
+   * for a few folders, or when anything goes wrong here, every folder is made where it is needed, as before, and
+   * errors are reported there. A folder made ahead for a version the run then does not keep (it stopped, the action
+   * failed) stays, empty, in this run's trash folder, which the trash's pruning removes with the rest.
    */
   makeAhead(dirs: readonly RelPath[]): void {
     const make = nativeMakeDirsAhead();
