@@ -125,7 +125,10 @@ static napi_value copy_small(napi_env env, napi_value *argv) {
   int result = 0;
   int stage = STAGE_NONE;
   int tmp = -1;
-  int src = open(source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  /* each by its directory's descriptor where the path names one (tsync_at): the copy worker's paths do */
+  const char *source_name, *temp_name;
+  int source_dir = tsync_at(source, &source_name), temp_dir = tsync_at(temp, &temp_name);
+  int src = openat(source_dir, source_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (src < 0) {
     stage = STAGE_OPEN_SOURCE;
     result = -errno;
@@ -172,7 +175,7 @@ static napi_value copy_small(napi_env env, napi_value *argv) {
     goto done;
   }
   uint64_t hash = tsync_xxh64(buf, n, 0);
-  tmp = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  tmp = openat(temp_dir, temp_name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (tmp < 0) {
     stage = STAGE_CREATE_TEMP;
     result = -errno;
@@ -222,7 +225,7 @@ static napi_value copy_small(napi_env env, napi_value *argv) {
 done:
   if (tmp >= 0) {
     close(tmp);
-    unlink(temp); /* made by this call with O_EXCL a moment ago: ours */
+    unlinkat(temp_dir, temp_name, 0); /* made by this call with O_EXCL a moment ago: ours */
   }
   if (src >= 0) close(src);
   if (source != small_source) free(source);

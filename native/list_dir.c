@@ -328,10 +328,44 @@ static napi_value close_fd(napi_env env, napi_callback_info info) {
 }
 
 /*
+ * The directory descriptor and the name to hand an *at(2) call for `path`. engine/dir-anchors.ts names an entry
+ * `/proc/self/fd/N/name` where it cannot enter the directory first (a worker thread may not chdir: fs/work-dir.ts),
+ * and each call by such a path makes the kernel walk /proc, resolve procfs's magic links and check the process
+ * again before it looks the name up; openat(N, "name") looks the same name up in the same directory at once (the
+ * magic link names the very directory descriptor N holds, and this process's descriptors are every thread's). The
+ * prefix must be exactly that, N plain decimal (procfs refuses leading zeros: such a path is left to the kernel,
+ * which answers as before), and something must follow it: slashes after N are skipped, so that the name is never
+ * taken for an absolute path. Any other path comes back as it is, with AT_FDCWD.
+ */
+int tsync_at(const char *path, const char **name) {
+  static const char prefix[] = "/proc/self/fd/";
+  *name = path;
+  if (strncmp(path, prefix, sizeof prefix - 1) != 0) return AT_FDCWD;
+  const char *p = path + sizeof prefix - 1;
+  if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '/')) return AT_FDCWD;
+  long fd = 0;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    fd = fd * 10 + (*p - '0');
+    if (fd > INT32_MAX) return AT_FDCWD;
+  }
+  if (*p != '/') return AT_FDCWD;
+  while (*p == '/') p++;
+  if (*p == 0) return AT_FDCWD;
+  *name = p;
+  return (int)fd;
+}
+
+/*
  * lstatErrno(path): 0 when lstat(2) of `path` (a binary string: one char per byte) succeeds, else the negative errno.
  * For the scan's ignore-file probes (ignore/path-filter.ts), which mostly find nothing: Node's lstatSync spends about
  * 10 us on each of those, most of it not in the kernel, and a 100k-file tree has a couple of thousand per side.
  */
+static int lstat_at(const char *path, struct stat *st) {
+  const char *name;
+  int dir = tsync_at(path, &name);
+  return fstatat(dir, name, st, AT_SYMLINK_NOFOLLOW);
+}
+
 static napi_value lstat_errno(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -345,7 +379,7 @@ static napi_value lstat_errno(napi_env env, napi_callback_info info) {
   }
   if (err != 0) return int_result(env, err);
   struct stat st;
-  int out = memchr(path, 0, len) != NULL ? -EINVAL : fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : -errno;
+  int out = memchr(path, 0, len) != NULL ? -EINVAL : lstat_at(path, &st) == 0 ? 0 : -errno;
   if (path != small) free(path);
   return int_result(env, out);
 }
@@ -392,7 +426,9 @@ static napi_value rename_with(napi_env env, napi_callback_info info, unsigned fl
     return int_result(env, err);
   }
 #if defined(__linux__) && defined(SYS_renameat2)
-  int out = syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, flags) == 0 ? 0 : -errno;
+  const char *from_name, *to_name;
+  int from_dir = tsync_at(from, &from_name), to_dir = tsync_at(to, &to_name);
+  int out = syscall(SYS_renameat2, from_dir, from_name, to_dir, to_name, flags) == 0 ? 0 : -errno;
 #else
   (void)flags;
   int out = -ENOSYS;

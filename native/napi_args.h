@@ -6,6 +6,8 @@
 
 /* A path argument's bytes, NUL-terminated (see list_dir.c): 0, -ENOMEM, or -EINVAL. */
 int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size, char **text, size_t *len);
+/* The descriptor (or AT_FDCWD) and name an *at(2) call takes for `path`: `/proc/self/fd/N/name` becomes N and name (see list_dir.c). */
+int tsync_at(const char *path, const char **name);
 /* An int32 as a JS number. */
 napi_value tsync_int_result(napi_env env, int value);
 /* The call's first `want` arguments into argv: 0, or -1 after throwing a TypeError that says `usage`. */
