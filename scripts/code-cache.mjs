@@ -5,7 +5,7 @@
 // The code is what V8 compiled while the bundle ran a few commands over small trees in a temp dir (two-way and
 // one-way syncs, a no-op, status), in a child process of its own: V8 refuses a cache made under other flags, so
 // the child runs without NODE_OPTIONS and without the V8 flags the CLI sets as it starts (heap growth, young
-// generation), as a plain `node bin/tsync.js` compiles the bundle. A cache that cannot be made is left out with
+// generation, a sync's interrupt budget: runtime/tier-up.ts), as a plain `node bin/tsync.js` compiles the bundle. A cache that cannot be made is left out with
 // a warning: the CLI then compiles as before.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ function make() {
     /** @type {NodeJS.ProcessEnv} */
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TSYNC_') && k !== 'NODE_OPTIONS'));
     const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--train', dir], {
-      env: { ...env, TSYNC_HEAP_GROWING_PERCENT: '0', TSYNC_YOUNG_GENERATION_MB: '0' },
+      env: { ...env, TSYNC_HEAP_GROWING_PERCENT: '0', TSYNC_YOUNG_GENERATION_MB: '0', TSYNC_TIER_UP: 'v8' },
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
     });

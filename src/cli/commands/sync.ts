@@ -8,10 +8,14 @@ import { reportError } from '../report-error.js';
 import type { SyncFlags } from '../sync-options.js';
 import { settingsOf } from '../sync-settings.js';
 import { stopOnSignals } from '../stop-signals.js';
+import { delayTierUp, ONE_SHOT_BUDGET } from '../../runtime/tier-up.js';
+import { timing } from '../../runtime/timings.js';
 
 /** `tsync sync A B`: one run; text for people, or NDJSON events with --json. */
 export async function syncCommand(left: string, right: string, flags: SyncFlags, io: Io): Promise<ExitCode> {
   const startedMs = Date.now();
+  // a one-shot run: V8's optimizing compiler only for what stays hot (runtime/tier-up.ts)
+  if (delayTierUp()) timing(`tier-up: V8's interrupt budget ${ONE_SHOT_BUDGET} (8 times its default)`);
   const wantBar = stderrIsTerminal() && flags.json !== true && flags.quiet !== true && flags.dryRun !== true;
   // cli-progress is loaded only when a bar can be drawn: scripts, cron jobs and --json never pay for it
   const bar = wantBar ? (await import('../progress.js')).progressBar(process.stderr) : null;
