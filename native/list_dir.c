@@ -355,17 +355,18 @@ int tsync_at(const char *path, const char **name) {
   return (int)fd;
 }
 
-/*
- * lstatErrno(path): 0 when lstat(2) of `path` (a binary string: one char per byte) succeeds, else the negative errno.
- * For the scan's ignore-file probes (ignore/path-filter.ts), which mostly find nothing: Node's lstatSync spends about
- * 10 us on each of those, most of it not in the kernel, and a 100k-file tree has a couple of thousand per side.
- */
+/* lstat(2) of `path`, by its directory's descriptor where it names one (tsync_at). */
 static int lstat_at(const char *path, struct stat *st) {
   const char *name;
   int dir = tsync_at(path, &name);
   return fstatat(dir, name, st, AT_SYMLINK_NOFOLLOW);
 }
 
+/*
+ * lstatErrno(path): 0 when lstat(2) of `path` (a binary string: one char per byte) succeeds, else the negative errno.
+ * For the scan's ignore-file probes (ignore/path-filter.ts), which mostly find nothing: Node's lstatSync spends about
+ * 10 us on each of those, most of it not in the kernel, and a 100k-file tree has a couple of thousand per side.
+ */
 static napi_value lstat_errno(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];

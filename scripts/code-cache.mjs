@@ -4,9 +4,9 @@
 //
 // The code is what V8 compiled while the bundle ran a few commands over small trees in a temp dir (two-way and
 // one-way syncs, a no-op, status), in a child process of its own: V8 refuses a cache made under other flags, so
-// the child runs without NODE_OPTIONS and without the V8 flags the CLI sets as it starts (heap growth, young
-// generation, a sync's interrupt budget: runtime/tier-up.ts), as a plain `node bin/tsync.js` compiles the bundle. A cache that cannot be made is left out with
-// a warning: the CLI then compiles as before.
+// the child runs without NODE_OPTIONS and without the V8 flags the CLI sets as it runs (heap growth, young
+// generation, a sync's interrupt budget: runtime/tier-up.ts), as a plain `node bin/tsync.js` compiles the bundle.
+// A cache that cannot be made is left out with a warning: the CLI then compiles as before.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
