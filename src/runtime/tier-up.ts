@@ -5,7 +5,7 @@ import { setV8FlagAtFirstCheck } from './young-generation.js';
  * threads. A one-shot sync of a small tree ends before most of that code pays for itself, and on a 2-core machine the
  * compiler's threads take the cores the walk, the listing reader and the copy worker want: `perf record` of a 10k-file
  * first copy put 37% of all CPU samples in those threads (tmpfs, where the kernel's share is small), of a 10k-file
- * two-way no-op 46%. V8's interrupt budget is how much bytecode a function runs between two looks at whether to tier
+ * two-way no-op 42%. V8's interrupt budget is how much bytecode a function runs between two looks at whether to tier
  * it up; eight times V8's default lets only what stays hot get optimized. Measured on the 2-core machine, Node 20,
  * runs alternating with and without it (medians; wall, then user + system CPU; `/usr/bin/time`):
  * - 10k-file two-way no-op (15 runs each): 160 → 140 ms, CPU 230 → 210 ms;
