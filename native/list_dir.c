@@ -343,16 +343,18 @@ int tsync_at(const char *path, const char **name) {
   if (strncmp(path, prefix, sizeof prefix - 1) != 0) return AT_FDCWD;
   const char *p = path + sizeof prefix - 1;
   if (*p < '0' || *p > '9' || (*p == '0' && p[1] != '/')) return AT_FDCWD;
-  long fd = 0;
+  int fd = 0;
   for (; *p >= '0' && *p <= '9'; p++) {
-    fd = fd * 10 + (*p - '0');
-    if (fd > INT32_MAX) return AT_FDCWD;
+    int digit = *p - '0';
+    /* checked before it is computed: no overflow where long is 32 bits */
+    if (fd > (INT32_MAX - digit) / 10) return AT_FDCWD;
+    fd = fd * 10 + digit;
   }
   if (*p != '/') return AT_FDCWD;
   while (*p == '/') p++;
   if (*p == 0) return AT_FDCWD;
   *name = p;
-  return (int)fd;
+  return fd;
 }
 
 /* lstat(2) of `path`, by its directory's descriptor where it names one (tsync_at). */
