@@ -550,7 +550,7 @@ int tsync_args(napi_env env, napi_callback_info info, napi_value *argv, size_t w
 }
 
 NAPI_MODULE_INIT() {
-  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, hash_fn, syncfs_fn, fsync_fds_fn, dirs_ahead_fn, spread_fn;
+  napi_value fn, open_fn, close_fn, lstat_fn, rename_fn, exchange_fn, xattr_fn, copy_fn, batch_fn, hash_fn, syncfs_fn, fsync_fds_fn, dirs_ahead_fn, spread_fn;
   if (napi_create_function(env, "listDir", NAPI_AUTO_LENGTH, list_dir, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listDir", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "openDirAt", NAPI_AUTO_LENGTH, open_dir_at, NULL, &open_fn) != napi_ok) return NULL;
@@ -567,6 +567,8 @@ NAPI_MODULE_INIT() {
   if (napi_set_named_property(env, exports, "xattrSizeAt", xattr_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "copySmall", NAPI_AUTO_LENGTH, tsync_copy_small, NULL, &copy_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "copySmall", copy_fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "copySmallBatch", NAPI_AUTO_LENGTH, tsync_copy_small_batch, NULL, &batch_fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "copySmallBatch", batch_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "xxh64", NAPI_AUTO_LENGTH, tsync_xxh64_of, NULL, &hash_fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "xxh64", hash_fn) != napi_ok) return NULL;
   if (napi_create_function(env, "syncfs", NAPI_AUTO_LENGTH, tsync_syncfs, NULL, &syncfs_fn) != napi_ok) return NULL;

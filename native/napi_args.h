@@ -15,6 +15,7 @@ int tsync_args(napi_env env, napi_callback_info info, napi_value *argv, size_t w
 
 /* copy_small.c */
 napi_value tsync_copy_small(napi_env env, napi_callback_info info);
+napi_value tsync_copy_small_batch(napi_env env, napi_callback_info info);
 napi_value tsync_xxh64_of(napi_env env, napi_callback_info info);
 
 /* What every job on libuv's pool starts with (sync_fs.c, dirs_ahead.c): its work item and the promise its completion settles. */

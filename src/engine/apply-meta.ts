@@ -22,6 +22,12 @@ interface FreshFileTraits extends CurrentOwner {
   xattrsClean: boolean | null;
 }
 
+/** MetaWriter.freshPlan: whether to chown a fresh file, and the fields applyToTempFile would return for it. */
+export interface FreshPlan {
+  readonly chown: boolean;
+  readonly meta: OwnerMeta & XattrMeta;
+}
+
 /** Bits that make a wrong owner or group dangerous for even a moment: such a file is always chowned first. */
 const SET_ID_BITS = 0o6000;
 
@@ -121,6 +127,25 @@ export class MetaWriter {
     }
     const owner = this.ownedAlready(from, fresh) ? this.keptIds(from) : this.chown(from, (u, g) => fchownSync(fd, u, g));
     return { ...owner, ...this.setXattrsOnFresh(abs, xattrs, label, fresh) };
+  }
+
+  /**
+   * What applyToTempFile would do to a fresh file in `dirKey` for `from` with `xattrs`, for a caller that does it in
+   * the addon (small-copy-batch.ts): whether to chown it (to the ids the fields name), and the fields it would return.
+   * Null where applyToTempFile must do it itself: the directory's first file (which teaches what a fresh one gets
+   * there), attributes to set, or a process that may not chown (its warning).
+   */
+  freshPlan(from: Entry, dirKey: string, xattrs: SourceXattrs): FreshPlan | null {
+    const fresh = this.freshInDir.get(dirKey);
+    if (fresh === undefined || this.chownRefused) return null;
+    if (xattrs !== null && !(xattrs.size === 0 && fresh.xattrsClean === true)) return null;
+    const ids = this.keptIds(from);
+    return { chown: !this.ownedAlready(from, fresh), meta: xattrs === null ? ids : { ...ids, xattrs: '' } };
+  }
+
+  /** Whether applyToTempFile has learnt what a fresh file in `dirKey` gets (freshPlan needs it). */
+  knowsFreshIn(dirKey: string): boolean {
+    return this.freshInDir.has(dirKey);
   }
 
   private setXattrsOnFresh(abs: Buffer, want: SourceXattrs, label: string, fresh: FreshFileTraits): XattrMeta {

@@ -93,6 +93,11 @@ const PIPE_CHUNK = 2 << 20;
 /** One buffer for all synchronous copies: nothing else runs while a synchronous copy does. */
 const smallBuffer = Buffer.allocUnsafe(SMALL_FILE_MAX + 1);
 
+/** That buffer, for the batched small copies of the copy worker (small-copy-batch.ts), which run between two of these. */
+export function smallCopyScratch(): Buffer {
+  return smallBuffer;
+}
+
 /**
  * Copies a regular file atomically: the bytes go to a 0600 temp file in the target's directory while
  * being hashed, mode and times are set on the temp file, and only then is it renamed over the target.

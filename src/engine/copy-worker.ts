@@ -1,6 +1,7 @@
 // The entry of a copy worker thread (started by copy-in-worker.ts): copies small fresh files between two local
 // roots with the very code the main thread copies them with (local-copy.ts), through a run of its own on each root.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { parentOf } from '../core/paths.js';
 import type { Side } from '../core/types.js';
 import { setTempThread } from '../fs/temp-name.js';
 import { loadHasher } from '../hash/xxhash.js';
@@ -11,6 +12,7 @@ import { MetaWriter } from './apply-meta.js';
 import { DirAnchors } from './dir-anchors.js';
 import { AncestorGuard } from './guards.js';
 import { copyLocally, type LocalRunSide } from './local-copy.js';
+import { copyRun, SMALL_BATCH_MAX, SmallCopyBatcher } from './small-copy-batch.js';
 
 const setup = workerData as CopyWorkerSetup;
 setTempThread(threadId);
@@ -46,18 +48,60 @@ function endRun(run: WorkerRun): string[] {
   return run.warnings;
 }
 
+/** Copies one job the usual way (copyLocally). */
+async function copyOne(runs: Readonly<Record<Side, WorkerRun>>, job: CopyJob): Promise<CopyJobResult> {
+  const from: Side = job.to === 'left' ? 'right' : 'left';
+  try {
+    const r = await copyLocally(runs[from], job.path, job.source, runs[job.to], job.path, null);
+    return { ok: { target: r.target, source: r.source, bytes: r.bytes } };
+  } catch (e) {
+    return { error: errorToFields(e) };
+  }
+}
+
+/** The end of the run of jobs from `start` that go the same way into the same directory, at most SMALL_BATCH_MAX long. */
+function runEnd(jobs: readonly CopyJob[], start: number): number {
+  const first = jobs[start] as CopyJob;
+  const dir = parentOf(first.path);
+  let end = start + 1;
+  while (end < jobs.length && end - start < SMALL_BATCH_MAX) {
+    const job = jobs[end] as CopyJob;
+    if (job.to !== first.to || parentOf(job.path) !== dir) break;
+    end++;
+  }
+  return end;
+}
+
+/** Copies a chunk's jobs: each directory's run of them in batches where it can (small-copy-batch.ts), the rest the usual way. */
 async function copyAll(runs: Readonly<Record<Side, WorkerRun>>, jobs: readonly CopyJob[]): Promise<CopyJobResult[]> {
   const results: CopyJobResult[] = [];
-  for (const job of jobs) {
-    const from: Side = job.to === 'left' ? 'right' : 'left';
-    try {
-      const r = await copyLocally(runs[from], job.path, job.source, runs[job.to], job.path, null);
-      results.push({ ok: { target: r.target, source: r.source, bytes: r.bytes } });
-    } catch (e) {
-      results.push({ error: errorToFields(e) });
+  // by the job's index in the chunk: a batch answers its jobs in its own order
+  const usual = async (i: number): Promise<void> => {
+    results[i] = await copyOne(runs, jobs[i] as CopyJob);
+  };
+  let start = 0;
+  while (start < jobs.length) {
+    const first = jobs[start] as CopyJob;
+    if (batcher === null) {
+      await usual(start++);
+      continue;
     }
+    const end = runEnd(jobs, start);
+    const sides = { src: runs[first.to === 'left' ? 'right' : 'left'], dst: runs[first.to] };
+    const indices = Array.from({ length: end - start }, (_, k) => start + k);
+    await copyRun(
+      batcher,
+      sides,
+      indices,
+      (i) => jobs[i] as CopyJob,
+      usual,
+      (i, r) => {
+        results[i] = 'ok' in r ? { ok: r.ok } : { error: errorToFields(r.error) };
+      },
+    );
+    start = end;
   }
-  return results;
+  return jobs.map((_, i) => results[i] ?? { error: errorToFields(new Error('the copy worker gave a job no result')) });
 }
 
 /**
@@ -67,9 +111,13 @@ async function copyAll(runs: Readonly<Record<Side, WorkerRun>>, jobs: readonly C
  */
 const STOP = process.env.TSYNC_TEST_COPY_WORKER_STOP;
 
+/** The batched copies (small-copy-batch.ts), or null where the addon is not in use. */
+let batcher: SmallCopyBatcher | null = null;
+
 async function serve(): Promise<void> {
   if (STOP === 'start') throw new Error('stopped at start by TSYNC_TEST_COPY_WORKER_STOP');
   await loadHasher();
+  batcher = SmallCopyBatcher.create();
   const runs = { left: runOn('left'), right: runOn('right') };
   post({ type: 'ready' });
   // one request at a time, in the order they came: a chunk is copied whole before the next is looked at

@@ -17,6 +17,7 @@ import { transferred } from './stream-copy.js';
 import { BATCHES_IN_FLIGHT, type BatchCopied, batchingAllowed, copyBatch, intoBatches, isBatchable } from './batch-copy.js';
 import { type WorkerMode, workerModeFromEnv } from '../runtime/worker-mode.js';
 import { CopyWorker, copyWorkerPays, directoryRunsOf, worksInCopyWorker } from './copy-in-worker.js';
+import { copyRun, SmallCopyBatcher } from './small-copy-batch.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
 import { errorFromFields } from './error-fields.js';
 import { type CopiesShared, shareCopies } from './shared-copies.js';
@@ -123,6 +124,27 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   // started before the first phase, so that it loads while the deletes and directories are made
   const worker = streamed ? null : startCopyWorker(actions, opts, copyMode, keep, chownRefused);
   let copiesShared: CopiesShared | undefined;
+  // this thread's share of the worker's kind of copies, batched as the worker batches them (small-copy-batch.ts)
+  const batchesHere = worker === null ? null : SmallCopyBatcher.create();
+  const runOfCopies = async (list: readonly CopyAction[], batcher: SmallCopyBatcher): Promise<void> => {
+    const first = list[0];
+    const src = first === undefined ? null : opts.endpoints[first.target === 'left' ? 'right' : 'left'].direct();
+    const dst = first === undefined ? null : opts.endpoints[first.target].direct();
+    await letSignalsIn?.();
+    if (stop?.aborted === true) return;
+    if (src === null || dst === null) {
+      for (const a of list) await run(a);
+      return;
+    }
+    await copyRun(
+      batcher,
+      { src, dst },
+      list,
+      (a) => a,
+      run,
+      (a, r) => record(appliedByWorker(a, r)),
+    );
+  };
   // small local copies: on this thread one after another, or shared with the copy worker (shared-copies.ts)
   // (`list` is walked with a test rather than filtered into a second array: at 100k files it held 100k entries more)
   const copyDirect = async (list: readonly Action[], isDirect: (a: Action) => boolean): Promise<void> => {
@@ -132,7 +154,8 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
     }
     const shareable = (a: Action): a is CopyAction => isDirect(a) && a.type === 'copy' && worksInCopyWorker(a);
     for (const a of list) if (isDirect(a) && !shareable(a)) await run(a);
-    const got = await shareCopies(list, shareable, { worker, here: run, took: (a, r) => record(appliedByWorker(a, r)), stopping: () => stop?.aborted === true });
+    const hereRun = batchesHere === null ? undefined : (r: readonly CopyAction[]) => runOfCopies(r, batchesHere);
+    const got = await shareCopies(list, shareable, { worker, here: run, hereRun, took: (a, r) => record(appliedByWorker(a, r)), stopping: () => stop?.aborted === true });
     copiesShared = { here: (copiesShared?.here ?? 0) + got.here, worker: (copiesShared?.worker ?? 0) + got.worker };
   };
   try {

@@ -1,9 +1,11 @@
 import { setImmediate } from 'node:timers/promises';
+import { parentOf } from '../core/paths.js';
 import type { Action, CopyAction } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { type CopyWorker, CopyWorkerStopped } from './copy-in-worker.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
 import { monotonicMs } from '../runtime/clock.js';
+import { SMALL_BATCH_MAX } from './small-copy-batch.js';
 
 /** Copies in one request to the worker: about 10-20 ms of its work, so that a request costs little beside it. */
 const CHUNK = 192;
@@ -16,6 +18,11 @@ export interface SharedCopies {
   readonly worker: CopyWorker;
   /** Copies one action on the main thread, with its outcome (execute.ts run). */
   readonly here: (a: CopyAction) => Promise<void>;
+  /**
+   * Copies a run of actions (same way, same directory, at most SMALL_BATCH_MAX) on the main thread, with their
+   * outcomes (in one batch, small-copy-batch.ts); absent: each goes to `here`.
+   */
+  readonly hereRun?: (run: readonly CopyAction[]) => Promise<void>;
   /** The worker's result for an action (or why it has none), to be made its outcome. */
   readonly took: (a: CopyAction, r: CopyJobResult | { readonly error: Error }) => void;
   /** A stop was asked for (Ctrl-C): nothing new is started, on either thread. */
@@ -85,8 +92,22 @@ export async function shareCopies(list: readonly Action[], shared: (a: Action) =
     if (s.stopping()) break;
     const a = list[front++] as Action;
     if (!shared(a)) continue;
-    here++;
-    await s.here(a);
+    if (s.hereRun === undefined) {
+      here++;
+      await s.here(a);
+    } else {
+      // with the actions after it that go the same way into the same directory (a plan lists a directory's together)
+      const run = [a];
+      const dir = parentOf(a.path);
+      while (front < back && run.length < SMALL_BATCH_MAX) {
+        const b = list[front] as Action;
+        if (shared(b) && (b.target !== a.target || parentOf(b.path) !== dir)) break;
+        front++;
+        if (shared(b)) run.push(b);
+      }
+      here += run.length;
+      await s.hereRun(run);
+    }
     if (monotonicMs() - turned >= TURN_MS) {
       await setImmediate();
       turned = monotonicMs();

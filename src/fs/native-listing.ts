@@ -119,6 +119,46 @@ export const CopySmallStage = { openSource: 1, notAFile: 2, notHere: 3, changed:
 /** The slots of copySmall's `out`: the source's fstat before reading, the hash (XXH64, as a signed 64-bit word), when the fstat was taken, the bytes copied. */
 export const COPY_OUT = { stage: 0, ino: 1, size: 2, mtime: 3, ctime: 4, atime: 5, mode: 6, nlink: 7, blocks: 8, dev: 9, hash: 10, observed: 11, bytes: 12, length: 13 } as const;
 
+/**
+ * native/copy_small.c's copySmallBatch: copies and installs the new small files `names` of the directory `sourceDir`
+ * holds into the directory `targetDir` holds, each as copySmall copies it, then checked, owned, its mode set and
+ * renamed into place where nothing stands (engine/small-copy-batch.ts). `want` holds BATCH_WANT.length words per
+ * file, `out` BATCH_OUT.length (its first COPY_OUT.length as copySmall's). Returns how many it went through.
+ */
+export type CopySmallBatch = (
+  sourceDir: number,
+  targetDir: number,
+  names: readonly string[],
+  tempPrefix: string,
+  scratch: Uint8Array,
+  want: BigInt64Array,
+  out: BigInt64Array,
+  racyWindowNs: number,
+) => number;
+
+/** The words copySmallBatch reads per file: the scan's identity of the source, and the owner to set and check (-1: none). */
+export const BATCH_WANT = { ino: 0, size: 1, mtime: 2, ctime: 3, anyCtime: 4, chown: 5, uid: 6, gid: 7, length: 8 } as const;
+
+/** Where copySmallBatch stopped a file beyond copySmall's stages: nothing was made, except for installedUnchecked. */
+export const BatchStage = { stale: 7, owner: 8, place: 9, installedUnchecked: 10 } as const;
+
+/** The words copySmallBatch writes per file: copySmall's (COPY_OUT), then 0 or an errno, and the installed file's fstat. */
+export const BATCH_OUT = {
+  result: COPY_OUT.length,
+  ino: COPY_OUT.length + 1,
+  ctime: COPY_OUT.length + 2,
+  mtime: COPY_OUT.length + 3,
+  size: COPY_OUT.length + 4,
+  nlink: COPY_OUT.length + 5,
+  blocks: COPY_OUT.length + 6,
+  mode: COPY_OUT.length + 7,
+  dev: COPY_OUT.length + 8,
+  uid: COPY_OUT.length + 9,
+  gid: COPY_OUT.length + 10,
+  observed: COPY_OUT.length + 11,
+  length: COPY_OUT.length + 12,
+} as const;
+
 /** native/sync_fs.c's syncfs: syncfs(2) of the file system holding `path`, on libuv's pool; 0 or a negative errno. */
 type Syncfs = (path: string | Uint8Array) => Promise<number>;
 
@@ -143,6 +183,7 @@ interface Loaded {
   readonly renameExchange: RenameExchange | null;
   readonly xattrSizeAt: XattrSizeAt | null;
   readonly copySmall: CopySmall | null;
+  readonly copySmallBatch: CopySmallBatch | null;
   readonly syncfs: Syncfs | null;
   readonly fsyncFds: FsyncFds | null;
   readonly makeDirsAhead: MakeDirsAhead | null;
@@ -175,6 +216,7 @@ function load(): Loaded {
         renameExchange?: unknown;
         xattrSizeAt?: unknown;
         copySmall?: unknown;
+        copySmallBatch?: unknown;
         syncfs?: unknown;
         fsyncFds?: unknown;
         makeDirsAhead?: unknown;
@@ -189,6 +231,7 @@ function load(): Loaded {
       const renameExchange = typeof addon.renameExchange === 'function' ? (addon.renameExchange as RenameExchange) : null;
       const xattrSizeAt = typeof addon.xattrSizeAt === 'function' ? (addon.xattrSizeAt as XattrSizeAt) : null;
       const copySmall = typeof addon.copySmall === 'function' ? (addon.copySmall as CopySmall) : null;
+      const copySmallBatch = typeof addon.copySmallBatch === 'function' ? (addon.copySmallBatch as CopySmallBatch) : null;
       const syncfs = typeof addon.syncfs === 'function' ? (addon.syncfs as Syncfs) : null;
       const fsyncFds = typeof addon.fsyncFds === 'function' ? (addon.fsyncFds as FsyncFds) : null;
       const makeDirsAhead = typeof addon.makeDirsAhead === 'function' ? (addon.makeDirsAhead as MakeDirsAhead) : null;
@@ -202,6 +245,7 @@ function load(): Loaded {
         renameExchange,
         xattrSizeAt,
         copySmall,
+        copySmallBatch,
         syncfs,
         fsyncFds,
         makeDirsAhead,
@@ -226,6 +270,7 @@ function withoutAddon(why: string): Loaded {
     renameExchange: null,
     xattrSizeAt: null,
     copySmall: null,
+    copySmallBatch: null,
     syncfs: null,
     fsyncFds: null,
     makeDirsAhead: null,
@@ -459,3 +504,8 @@ export interface NativeSmallCopy {
 }
 
 let smallCopy: NativeSmallCopy | undefined;
+
+/** copySmallBatch (engine/small-copy-batch.ts), or null where the addon is not in use: then each file is copied on its own. */
+export function nativeCopySmallBatch(): CopySmallBatch | null {
+  return switchedOff() ? null : load().copySmallBatch;
+}
