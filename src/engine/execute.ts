@@ -20,7 +20,7 @@ import { CopyWorker, copyWorkerPays, directoryRunsOf, worksInCopyWorker } from '
 import { copyRun, SmallCopyBatcher } from './small-copy-batch.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
 import { errorFromFields } from './error-fields.js';
-import { type CopiesShared, shareCopies } from './shared-copies.js';
+import { type CopiesShared, runsOf, shareCopies } from './shared-copies.js';
 import { monotonicMs } from '../runtime/clock.js';
 
 export interface ExecuteOptions {
@@ -124,8 +124,9 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   // started before the first phase, so that it loads while the deletes and directories are made
   const worker = streamed ? null : startCopyWorker(actions, opts, copyMode, keep, chownRefused);
   let copiesShared: CopiesShared | undefined;
-  // this thread's share of the worker's kind of copies, batched as the worker batches them (small-copy-batch.ts)
-  const batchesHere = worker === null ? null : SmallCopyBatcher.create();
+  // new small files are copied a directory at a time where the addon is in use (small-copy-batch.ts), on this
+  // thread as in the worker
+  const batchesHere = streamed ? null : SmallCopyBatcher.create();
   const runOfCopies = async (list: readonly CopyAction[], batcher: SmallCopyBatcher): Promise<void> => {
     const first = list[0];
     const src = first === undefined ? null : opts.endpoints[first.target === 'left' ? 'right' : 'left'].direct();
@@ -148,12 +149,17 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
   // small local copies: on this thread one after another, or shared with the copy worker (shared-copies.ts)
   // (`list` is walked with a test rather than filtered into a second array: at 100k files it held 100k entries more)
   const copyDirect = async (list: readonly Action[], isDirect: (a: Action) => boolean): Promise<void> => {
-    if (worker === null) {
+    if (worker === null && batchesHere === null) {
       for (const a of list) if (isDirect(a)) await run(a);
       return;
     }
     const shareable = (a: Action): a is CopyAction => isDirect(a) && a.type === 'copy' && worksInCopyWorker(a);
     for (const a of list) if (isDirect(a) && !shareable(a)) await run(a);
+    if (worker === null) {
+      const batcher = batchesHere;
+      if (batcher !== null) for (const r of runsOf(list, shareable)) await runOfCopies(r, batcher);
+      return;
+    }
     const hereRun = batchesHere === null ? undefined : (r: readonly CopyAction[]) => runOfCopies(r, batchesHere);
     const got = await shareCopies(list, shareable, { worker, here: run, hereRun, took: (a, r) => record(appliedByWorker(a, r)), stopping: () => stop?.aborted === true });
     copiesShared = { here: (copiesShared?.here ?? 0) + got.here, worker: (copiesShared?.worker ?? 0) + got.worker };

@@ -116,3 +116,18 @@ export async function shareCopies(list: readonly Action[], shared: (a: Action) =
   while (inFlight.size > 0) await Promise.all(inFlight);
   return { here, worker: byWorker };
 }
+
+/** The actions of `list` that `pick` takes, in runs that each go the same way into one directory (at most SMALL_BATCH_MAX). */
+export function* runsOf(list: readonly Action[], pick: (a: Action) => a is CopyAction): Generator<CopyAction[]> {
+  let run: CopyAction[] = [];
+  for (const a of list) {
+    if (!pick(a)) continue;
+    const first = run[0];
+    if (first !== undefined && (run.length >= SMALL_BATCH_MAX || a.target !== first.target || parentOf(a.path) !== parentOf(first.path))) {
+      yield run;
+      run = [];
+    }
+    run.push(a);
+  }
+  if (run.length > 0) yield run;
+}
