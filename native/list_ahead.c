@@ -36,6 +36,8 @@ typedef struct job {
   /* an enum job_state; read without the lock only by spin_while */
   int state;
   int err;
+  /* listAhead's second argument: the listing reads each name's xattr list size too (list_dir.c) */
+  int probe_xattrs;
   listing l;
   /* the external's reference, and the queue's (from listAhead until the thread or a taker is done with it) */
   int refs;
@@ -143,6 +145,7 @@ static void run_locked(job *j) {
   set_state_locked(j, RUNNING);
   pthread_mutex_unlock(&lock);
   listing l = {0};
+  l.probe_xattrs = j->probe_xattrs;
   int err = tsync_list_into(j->fd, &l);
   pthread_mutex_lock(&lock);
   j->l = l;
@@ -215,6 +218,7 @@ static napi_value list_ahead(napi_env env, napi_callback_info info) {
   job *j = calloc(1, sizeof(job));
   if (j == NULL) return tsync_int_result(env, -ENOMEM);
   j->fd = fd;
+  j->probe_xattrs = tsync_true_arg(env, info, 1);
   j->state = QUEUED;
   j->refs = 2;
   if (napi_create_external(env, j, finalize_job, NULL, &result) != napi_ok) {

@@ -12,8 +12,11 @@
  * - names: every name but "." and "..", in byte order (as Node's readdir gives them), as one latin1 string, each name
  *   followed by a NUL byte (a name holds no NUL; latin1 keeps each byte as one char, as the scan's binary strings do);
  * - times: BigInt64Array, 4 per name: st_ino, st_dev, mtime and ctime in ns (signed, as Node's bigint stats have them);
- * - numbers: Float64Array, 7 per name: st_mode, st_nlink, st_uid, st_gid, st_size, st_blocks, and the errno of
- *   the name's fstatat (0: the other fields hold its stat).
+ * - numbers: Float64Array, 8 per name: st_mode, st_nlink, st_uid, st_gid, st_size, st_blocks, the errno of
+ *   the name's fstatat (0: the other fields hold its stat), and the size of its list of xattr names (as xattrSizeAt
+ *   answers it) where listDir(fd, true) asked for it and the name is a file or a directory, else -1 (not read, or
+ *   could not be: the scan then reads them its usual way). The scan asks where no index vouches for the entries (a
+ *   first sync), so that the read is made on the listing reader's thread (list_ahead.c), not on the walk's.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -32,6 +35,54 @@
 
 #include "listing.h"
 #include "napi_args.h"
+
+#ifdef __linux__
+#include <stdio.h>
+#include <sys/xattr.h>
+#ifndef SYS_listxattrat
+/* listxattrat(2), Linux 6.13: one number on every architecture since the syscall tables were unified */
+#define SYS_listxattrat 465
+#endif
+/* 0 until listxattrat is known to be missing (see xattr_list_size), then the /proc path is used */
+static volatile int no_listxattrat = 0;
+#endif
+
+/*
+ * The size of the list of xattr names of `name` in the directory `fd` holds (as xattrSizeAt answers it), or -1 with
+ * errno set. `through_proc` takes the way of kernels without listxattrat(2) (tests). Any thread may call it.
+ */
+static long xattr_list_size(int fd, const char *name, size_t len, bool through_proc) {
+#ifdef __linux__
+  long got = -1;
+  if (!no_listxattrat && !through_proc) {
+    got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
+    /* ENOSYS: a kernel before 6.13; EPERM: a seccomp filter that does not know the call (listxattr has no EPERM) */
+    if (got < 0 && (errno == ENOSYS || errno == EPERM)) no_listxattrat = 1;
+  }
+  if (no_listxattrat || through_proc) {
+    char stack_path[512];
+    size_t need = len + 32;
+    char *path = need <= sizeof stack_path ? stack_path : malloc(need);
+    if (path == NULL) {
+      errno = ENOMEM;
+      return -1;
+    }
+    snprintf(path, need, "/proc/self/fd/%d/%s", fd, name);
+    got = llistxattr(path, NULL, 0);
+    int saved = errno;
+    if (path != stack_path) free(path);
+    errno = saved;
+  }
+  return got;
+#else
+  (void)fd;
+  (void)name;
+  (void)len;
+  (void)through_proc;
+  errno = ENOSYS;
+  return -1;
+#endif
+}
 
 #ifdef __APPLE__
 /* macOS names the timespec fields of struct stat differently (tsync does not use this listing there, see the README's
@@ -133,10 +184,13 @@ static int stat_names(int dirfd, listing *l) {
       n[4] = (double)st.st_size;
       n[5] = (double)st.st_blocks;
       n[6] = 0;
+      long xattrs = l->probe_xattrs && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) ? xattr_list_size(dirfd, name, len, false) : -1;
+      n[7] = xattrs >= 0 ? (double)xattrs : -1;
     } else {
       memset(t, 0, TIMES_PER_NAME * sizeof(int64_t));
       memset(n, 0, NUMBERS_PER_NAME * sizeof(double));
       n[6] = (double)errno;
+      n[7] = -1;
     }
   }
   return 0;
@@ -288,8 +342,9 @@ napi_value tsync_listing_result(napi_env env, listing *l, int err) {
 static napi_value list_dir(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd = -1;
-  if (!fd_args(env, info, 1, argv, &fd, "listDir(fd): fd must be a number")) return NULL;
+  if (!fd_args(env, info, 1, argv, &fd, "listDir(fd[, probeXattrs]): fd must be a number")) return NULL;
   listing l = {0};
+  l.probe_xattrs = tsync_true_arg(env, info, 1);
   int err = tsync_list_into(fd, &l);
   return tsync_listing_result(env, &l, err);
 }
@@ -465,16 +520,6 @@ static napi_value rename_exchange(napi_env env, napi_callback_info info) {
   return rename_with(env, info, 2 /* RENAME_EXCHANGE */, "renameExchange(a, b): two paths");
 }
 
-#ifdef __linux__
-#include <stdio.h>
-#include <sys/xattr.h>
-#ifndef SYS_listxattrat
-/* listxattrat(2), Linux 6.13: one number on every architecture since the syscall tables were unified */
-#define SYS_listxattrat 465
-#endif
-/* 0 until listxattrat is known to be missing (see xattr_size_at), then the /proc path is used */
-static volatile int no_listxattrat = 0;
-#endif
 
 /*
  * xattrSizeAt(fd, name[, throughProc]): the size in bytes of the list of extended attribute names of the entry `name`
@@ -503,35 +548,8 @@ static napi_value xattr_size_at(napi_env env, napi_callback_info info) {
   int err = name_of(env, argv[1], small, sizeof small, &name, &len, "xattrSizeAt(fd, name): name must be a string");
   if (err == THROWN) return NULL;
   if (err != 0) return int_result(env, err);
-  int out;
-#ifdef __linux__
-  long got = -1;
-  if (!no_listxattrat && !through_proc) {
-    got = syscall(SYS_listxattrat, fd, name, AT_SYMLINK_NOFOLLOW, NULL, (size_t)0);
-    /* ENOSYS: a kernel before 6.13; EPERM: a seccomp filter that does not know the call (listxattr has no EPERM) */
-    if (got < 0 && (errno == ENOSYS || errno == EPERM)) no_listxattrat = 1;
-  }
-  if (no_listxattrat || through_proc) {
-    char stack_path[512];
-    size_t need = len + 32;
-    char *path = need <= sizeof stack_path ? stack_path : malloc(need);
-    if (path == NULL) {
-      got = -1;
-      errno = ENOMEM;
-    } else {
-      snprintf(path, need, "/proc/self/fd/%d/%s", fd, name);
-      got = llistxattr(path, NULL, 0);
-      int saved = errno;
-      if (path != stack_path) free(path);
-      errno = saved;
-    }
-  }
-  out = got >= 0 ? (got > INT32_MAX ? INT32_MAX : (int)got) : -errno;
-#else
-  (void)fd;
-  (void)through_proc;
-  out = -ENOSYS;
-#endif
+  long got = xattr_list_size(fd, name, len, through_proc);
+  int out = got >= 0 ? (got > INT32_MAX ? INT32_MAX : (int)got) : -errno;
   if (name != small) free(name);
   return int_result(env, out);
 }
@@ -541,6 +559,14 @@ int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size
 }
 
 napi_value tsync_int_result(napi_env env, int value) { return int_result(env, value); }
+
+int tsync_true_arg(napi_env env, napi_callback_info info, size_t index) {
+  napi_value argv[4];
+  size_t argc = 4;
+  bool value = false;
+  if (index >= 4 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc <= index) return 0;
+  return napi_get_value_bool(env, argv[index], &value) == napi_ok && value ? 1 : 0;
+}
 
 int tsync_args(napi_env env, napi_callback_info info, napi_value *argv, size_t want, const char *usage) {
   size_t argc = want;

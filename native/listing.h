@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define TIMES_PER_NAME 4
-#define NUMBERS_PER_NAME 7
+#define NUMBERS_PER_NAME 8
 
 typedef struct {
   /* the names as read, each followed by NUL, and where each starts */
@@ -19,6 +19,8 @@ typedef struct {
   int64_t *times;
   double *numbers;
   size_t count, cap;
+  /* set by the caller: the size of each file's and directory's list of xattr names is read too (list_dir.c) */
+  int probe_xattrs;
 } listing;
 
 /* Lists the directory `fd` holds into `l` (zeroed by the caller); 0 or an errno. Touches no JS: any thread may call it. */

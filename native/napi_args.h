@@ -8,6 +8,8 @@
 int tsync_path_of(napi_env env, napi_value value, char *small, size_t small_size, char **text, size_t *len);
 /* The descriptor (or AT_FDCWD) and name an *at(2) call takes for `path`: `/proc/self/fd/N/name` becomes N and name (see list_dir.c). */
 int tsync_at(const char *path, const char **name);
+/* 1 where the call's argument `index` (below 4) is the boolean true, else 0 (absent, or anything else). */
+int tsync_true_arg(napi_env env, napi_callback_info info, size_t index);
 /* An int32 as a JS number. */
 napi_value tsync_int_result(napi_env env, int value);
 /* The call's first `want` arguments into argv: 0, or -1 after throwing a TypeError that says `usage`. */

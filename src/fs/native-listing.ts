@@ -22,14 +22,19 @@ import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 
 /** native/list_dir.c's listDir: a negative errno, or the names (each followed by NUL) and two columns. */
-type ListDir = (fd: number) => number | [string, BigInt64Array, Float64Array];
+type ListDir = (fd: number, probeXattrs?: boolean) => number | [string, BigInt64Array, Float64Array];
 
 const ENOENT = osConstants.errno.ENOENT;
 
 /** Per name, in `times`: st_ino, st_dev, mtime ns, ctime ns. */
 export const TIMES_PER_NAME = 4;
-/** Per name, in `numbers`: st_mode, st_nlink, st_uid, st_gid, st_size, st_blocks, the lstat's errno (0: none). */
-export const NUMBERS_PER_NAME = 7;
+/**
+ * Per name, in `numbers`: st_mode, st_nlink, st_uid, st_gid, st_size, st_blocks, the lstat's errno (0: none), and the
+ * size of its list of xattr names where the listing was asked to read it (XATTR_LIST_SIZE), else -1.
+ */
+export const NUMBERS_PER_NAME = 8;
+/** Where in a name's `numbers` the size of its list of xattr names is: -1 where it was not read (see NativeLister). */
+export const XATTR_LIST_SIZE = 7;
 
 /** One directory as listed: `names[i]`'s lstat is at `i * TIMES_PER_NAME` and `i * NUMBERS_PER_NAME`. */
 export interface NativeListing {
@@ -77,7 +82,7 @@ export interface NativeDirOpener {
 
 /** native/list_ahead.c's calls: a job, or a negative errno; the job's listing as listDir gives it; a job not wanted. */
 interface AheadCalls {
-  readonly listAhead: (fd: number) => number | AheadJob;
+  readonly listAhead: (fd: number, probeXattrs: boolean) => number | AheadJob;
   readonly listTaken: (job: AheadJob) => ReturnType<ListDir>;
   readonly listDropped: (job: AheadJob) => void;
 }
@@ -92,7 +97,8 @@ export type AheadJob = { readonly [aheadJob]: true };
  * or a ListingError thrown, as the lister gives them) or `dropped` before `fd` is closed.
  */
 export interface ListReader {
-  ahead(fd: number): AheadJob | null;
+  /** `probeXattrs`: as NativeLister's. */
+  ahead(fd: number, probeXattrs?: boolean): AheadJob | null;
   taken(job: AheadJob): NativeListing;
   dropped(job: AheadJob): void;
 }
@@ -193,7 +199,11 @@ interface Loaded {
 
 let loaded: Loaded | undefined;
 
-type NativeLister = (dirFd: number) => NativeListing;
+/**
+ * Lists the directory `dirFd` holds. `probeXattrs`: each file's and directory's list of xattr names is sized too
+ * (XATTR_LIST_SIZE), for a scan no index vouches for (a first sync), where the reader's thread then does that work.
+ */
+type NativeLister = (dirFd: number, probeXattrs?: boolean) => NativeListing;
 
 /** Where `npm install` builds the addon: the package's build/Release, two levels above this module (dist/fs, dist/bundle or src/fs). */
 export function addonPath(): string {
@@ -280,7 +290,7 @@ function withoutAddon(why: string): Loaded {
 }
 
 function listerOf(listDir: ListDir): NativeLister {
-  return (dirFd) => listingOf(listDir(dirFd));
+  return (dirFd, probeXattrs) => listingOf(listDir(dirFd, probeXattrs === true));
 }
 
 /** listDir's answer as a NativeListing, or a ListingError thrown. */
@@ -293,8 +303,8 @@ function listingOf(r: ReturnType<ListDir>): NativeListing {
 
 function readerOf(calls: AheadCalls): ListReader {
   return {
-    ahead: (fd) => {
-      const job = calls.listAhead(fd);
+    ahead: (fd, probeXattrs) => {
+      const job = calls.listAhead(fd, probeXattrs === true);
       return typeof job === 'number' ? null : job;
     },
     taken: (job) => listingOf(calls.listTaken(job)),

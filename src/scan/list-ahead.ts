@@ -54,6 +54,8 @@ export class ListAhead {
   constructor(
     private readonly reader: ListReader,
     private readonly anchors: DirAnchors,
+    /** Each listing sizes its names' lists of xattr names too (native-listing.ts NativeLister). */
+    private readonly probeXattrs: boolean,
   ) {}
 
   /** Queues the directories on top of `stack` (the walk's: it pops from the end) that are not queued yet. */
@@ -72,7 +74,7 @@ export class ListAhead {
       }
       const fd = place.dirFd;
       const listedAtNs = nowNs();
-      const job = fd === undefined ? null : this.reader.ahead(fd);
+      const job = fd === undefined ? null : this.reader.ahead(fd, this.probeXattrs);
       if (job === null) {
         place.release();
         // no descriptor (no /proc) or no reader thread: nothing will be read ahead in this walk
@@ -129,10 +131,10 @@ export function noListAheadInThisThread(): void {
   allowedHere = false;
 }
 
-/** Reading ahead for a walk through `anchors`, or null where the addon's reader is not in use. */
-export function listAheadFor(anchors: DirAnchors): ListAhead | null {
+/** Reading ahead for a walk through `anchors` (`probeXattrs`: see ListAhead), or null where the addon's reader is not in use. */
+export function listAheadFor(anchors: DirAnchors, probeXattrs = false): ListAhead | null {
   const reader = allowedHere ? nativeListReader() : null;
-  return reader === null ? null : new ListAhead(reader, anchors);
+  return reader === null ? null : new ListAhead(reader, anchors, probeXattrs);
 }
 
 /** Whether walks here read listings ahead: the addon's reader, and descriptors for it to read through (/proc, dir-anchors.ts). */

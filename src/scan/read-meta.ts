@@ -60,7 +60,12 @@ export function metaReaderOf(keep: KeptMeta | undefined, vouch?: VouchXattrs, va
  * that is not ASCII is read the library's way (see metaReaderOf).
  */
 export function digestIfNone(noXattrs: NoXattrs, dirFd: number, name: string, path: RelPath, values: ScannedXattrValues | undefined): string | undefined {
-  if (!isAsciiName(name) || !noXattrs(dirFd, name)) return undefined;
+  return isAsciiName(name) && noXattrs(dirFd, name) ? digestOfNone(name, path, values) : undefined;
+}
+
+/** digestIfNone for an entry already known to have no xattrs at all (its listing sized their list: 0). */
+export function digestOfNone(name: string, path: RelPath, values: ScannedXattrValues | undefined): string | undefined {
+  if (!isAsciiName(name)) return undefined;
   values?.forget(path);
   return NO_XATTRS_DIGEST;
 }

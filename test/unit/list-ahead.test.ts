@@ -208,7 +208,7 @@ describe('ListAhead', () => {
     wideTree(root, 8, 3);
     writeFileSync(join(root, 'plain-file'), 'x');
     const anchors = new DirAnchors(absFromText(root) as AbsPath);
-    const ahead = new ListAhead(reader, anchors);
+    const ahead = new ListAhead(reader, anchors, false);
     const before = nowNs();
     // popped from the end: d7 first; 'plain-file' is not a directory and 'gone' is not there: left to the walk
     const stack = ['d0', 'gone', 'plain-file', 'd5', 'd6', 'd7'] as RelPath[];

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AbsPath, RelPath } from '../../src/core/types.js';
-import { nativeNoXattrs } from '../../src/fs/native-listing.js';
+import { NUMBERS_PER_NAME, nativeLister, nativeNoXattrs, XATTR_LIST_SIZE } from '../../src/fs/native-listing.js';
 import { absFromText } from '../../src/fs/paths.js';
 import { listKeptXattrs, xattrsAvailable } from '../../src/fs/xattrs.js';
 import { walkTree, type WalkOptions } from '../../src/scan/scan.js';
@@ -45,13 +45,15 @@ function tree(root: string): void {
   symlinkSync('noted-dir', join(root, 'link-to-noted-dir'));
 }
 
-function digests(root: string, values?: ScannedXattrValues): Map<RelPath, string | undefined> {
+/** `firstSync`: the walk knows the index empty (expectedEntries 0), so its listings size the xattr lists (scan.ts probesXattrs). */
+function digests(root: string, values?: ScannedXattrValues, firstSync = false): Map<RelPath, string | undefined> {
   const opts: WalkOptions = {
     root: absFromText(root) as AbsPath,
     side: 'left',
     vouch: null,
     keep: { owner: false, group: false, xattrs: true },
     ...(values === undefined ? {} : { xattrValues: values }),
+    ...(firstSync ? { expectedEntries: 0 } : {}),
   };
   const out = new Map<RelPath, string | undefined>();
   for (const [path, s] of walkTree(opts).entries) out.set(path, 'xattrs' in s.entry ? s.entry.xattrs : undefined);
@@ -94,6 +96,32 @@ describe.runIf(xattrsAvailable())('asking the addon whether an entry has xattrs 
     expect(native.get('noted.txt' as RelPath)).toMatch(/^[0-9a-f]{16}$/);
     expect(native.get('noted-dir/inner/deep.txt' as RelPath)).toMatch(/^[0-9a-f]{16}$/);
     // the three decorated entries; nothing for the rest
+    expect(values.size).toBe(3);
+  });
+
+  it('has the listing size each list where the walk asks (a first sync): the same digests, and -1 where not asked or not a file or directory', () => {
+    const root = temp();
+    tree(root);
+    const lister = nativeLister();
+    if (lister === null) throw new Error('no native listing');
+    const dir = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      for (const probe of [true, false]) {
+        const listing = lister(dir, probe);
+        const sizes = new Map(listing.names.map((n, i) => [n, listing.numbers[i * NUMBERS_PER_NAME + XATTR_LIST_SIZE]]));
+        for (const n of ['plain.txt', 'plain-dir']) expect([n, sizes.get(n)]).toEqual([n, probe ? 0 : -1]);
+        for (const n of ['noted.txt', 'noted-dir']) expect([n, (sizes.get(n) ?? 0) > 0]).toEqual([n, probe]);
+        for (const n of ['noted.txt', 'noted-dir']) if (!probe) expect(sizes.get(n)).toBe(-1);
+        // a symlink is never asked about: its target's attributes are not its own
+        for (const n of ['link-to-noted', 'link-to-noted-dir']) expect([n, sizes.get(n)]).toEqual([n, -1]);
+      }
+    } finally {
+      closeSync(dir);
+    }
+    const values = new ScannedXattrValues();
+    const probed = digests(root, values, true);
+    vi.stubEnv('TSYNC_NATIVE', '0');
+    expect(probed).toEqual(digests(root));
     expect(values.size).toBe(3);
   });
 });
