@@ -93,7 +93,7 @@ const PIPE_CHUNK = 2 << 20;
 /** One buffer for all synchronous copies: nothing else runs while a synchronous copy does. */
 const smallBuffer = Buffer.allocUnsafe(SMALL_FILE_MAX + 1);
 
-/** That buffer, for the batched small copies of the copy worker (small-copy-batch.ts), which run between two of these. */
+/** That buffer, for the batched small copies (small-copy-batch.ts): each batch runs between two of these copies, never in one. */
 export function smallCopyScratch(): Buffer {
   return smallBuffer;
 }

@@ -146,7 +146,7 @@ export async function executePlan(actions: readonly Action[], opts: ExecuteOptio
       (a, r) => record(appliedByWorker(a, r)),
     );
   };
-  // small local copies: on this thread one after another, or shared with the copy worker (shared-copies.ts)
+  // small local copies: on this thread one after another (new ones in batches), or shared with the copy worker (shared-copies.ts)
   // (`list` is walked with a test rather than filtered into a second array: at 100k files it held 100k entries more)
   const copyDirect = async (list: readonly Action[], isDirect: (a: Action) => boolean): Promise<void> => {
     if (worker === null && batchesHere === null) {
@@ -229,7 +229,10 @@ function startCopyWorker(actions: readonly Action[], opts: ExecuteOptions, mode:
   }
 }
 
-/** A copy the worker made, or why it did not, as the outcome of its action (as applyAction makes them for a copy). */
+/**
+ * A copy the worker or a batch (small-copy-batch.ts) made, or why it did not, as the outcome of its action (as
+ * applyAction makes them for a copy).
+ */
 function appliedByWorker(a: CopyAction, r: CopyJobResult | { readonly error: Error }): Applied {
   if ('ok' in r) {
     const got = r.ok;

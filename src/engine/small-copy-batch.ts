@@ -10,8 +10,8 @@ import { type LocalCopied, type LocalRunSide, mayBeLinkedTo } from './local-copy
 import { getSystemErrorName } from 'node:util';
 
 /*
- * The copy worker's small copies of one directory in one call of the addon (native/copy_small.c copySmallBatch,
- * issue 11). Copied one by one, each new small file cost about 45 µs of JavaScript around its calls (placing both
+ * New small files of one directory copied and installed in one call of the addon (native/copy_small.c
+ * copySmallBatch, issue 11), by the copy worker and by the main thread alike (engine/execute.ts). Copied one by one, each new small file cost about 45 µs of JavaScript around its calls (placing both
  * ends, the temp name, the owner and xattr decisions, Node's fchmod and its BigInt fstat with four Dates, the
  * rename's checks, the result's objects): as much as the calls themselves on tmpfs. Here JavaScript decides per
  * file what the usual way decides (applyToTempFile's owner and xattrs, MetaWriter.freshPlan), the addon makes the
