@@ -39,6 +39,9 @@ interface Planned {
 
 const NO_META: FreshPlan = { chown: false, meta: {} };
 
+/** SmallCopyBatcher.create's batcher for this thread (each worker thread has its own copy of this module). */
+let thisThreads: SmallCopyBatcher | undefined;
+
 /** Copies batches of one directory's new small files through the addon; one per thread (its arrays are reused). */
 export class SmallCopyBatcher {
   private readonly want = new BigInt64Array(SMALL_BATCH_MAX * BATCH_WANT.length);
@@ -46,10 +49,15 @@ export class SmallCopyBatcher {
 
   private constructor(private readonly native: CopySmallBatch) {}
 
-  /** A batcher, or null where the addon is not in use (TSYNC_NATIVE=0, not built): every copy goes the usual way. */
+  /**
+   * This thread's batcher, or null where the addon is not in use (TSYNC_NATIVE=0, read at each call; not built): every
+   * copy goes the usual way. One per thread, made on first use: a watch cycle asks for it every time.
+   */
   static create(): SmallCopyBatcher | null {
     const native = nativeCopySmallBatch();
-    return native === null ? null : new SmallCopyBatcher(native);
+    if (native === null) return null;
+    thisThreads ??= new SmallCopyBatcher(native);
+    return thisThreads;
   }
 
   /**
