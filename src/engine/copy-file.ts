@@ -21,9 +21,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { fsPromises } from '../fs/lazy-promises.js';
 import { isRacy } from '../core/stat-cache.js';
 import type { Entry, Expectation, OwnerMeta, ScannedEntry, StatId, XattrMeta } from '../core/types.js';
-import { COPY_OUT, CopySmallStage, NativeCallError, nativeCopySmall, nativeRenameExchange, nativeRenameNoReplace, type NativeSmallCopy } from '../fs/native-listing.js';
+import { COPY_OUT, CopySmallStage, NativeCallError, nativeCopySmall, nativeRenameExchange, nativeRenameNoReplace, type NativeSmallCopy, statIdFromWords } from '../fs/native-listing.js';
 import { getSystemErrorName } from 'node:util';
-import { errCode, isSparse, nowNs, statIdFrom, statIdOf } from '../fs/stat.js';
+import { errCode, isSparse, nowNs, statIdOf } from '../fs/stat.js';
 import { hashBytes, hasherLoaded, hexOf, loadHasher, streamingHash, type StreamingHash } from '../hash/xxhash.js';
 import { assertExpected, StaleTargetError } from './guards.js';
 import { keptName, tempName } from '../fs/temp-name.js';
@@ -225,17 +225,7 @@ function copyFailure(req: CopyRequest, stage: number, code: string, out: BigInt6
 
 /** The source's stat as copySmall's fstat gave it. */
 function sourceStatOf(out: BigInt64Array): StatId {
-  const o = COPY_OUT;
-  return statIdFrom(
-    BigInt.asUintN(64, out[o.ino] ?? 0n),
-    out[o.ctime] ?? 0n,
-    Number(out[o.size]),
-    out[o.mtime] ?? 0n,
-    Number(out[o.nlink]),
-    Number(out[o.blocks]),
-    Number(out[o.mode]),
-    BigInt.asUintN(64, out[o.dev] ?? 0n),
-  );
+  return statIdFromWords(out, 0, COPY_OUT);
 }
 
 /** installTemp's ending for the temp file copySmall wrote (descriptor `tmp`, times set): owner, xattrs, mode, then the checks and the rename. */

@@ -1,7 +1,6 @@
 import { baseName, parentOf } from '../core/paths.js';
 import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
-import { BATCH_OUT, BATCH_WANT, BatchStage, COPY_OUT, type CopySmallBatch, NativeCallError, nativeCopySmallBatch } from '../fs/native-listing.js';
-import { statIdFrom } from '../fs/stat.js';
+import { BATCH_OUT, BATCH_WANT, BatchStage, COPY_OUT, type CopySmallBatch, NativeCallError, nativeCopySmallBatch, statIdFromWords } from '../fs/native-listing.js';
 import { tempName } from '../fs/temp-name.js';
 import { hexOf } from '../hash/xxhash.js';
 import { type FreshPlan, NO_XATTRS, type SourceXattrs } from './apply-meta.js';
@@ -131,26 +130,8 @@ export class SmallCopyBatcher {
     const result = Number(word(BATCH_OUT.result));
     if (stage === BatchStage.installedUnchecked) return { error: new NativeCallError(getSystemErrorName(result), 'fstat') };
     if (result !== 0) return null;
-    const sourceStat = statIdFrom(
-      BigInt.asUintN(64, word(COPY_OUT.ino)),
-      word(COPY_OUT.ctime),
-      Number(word(COPY_OUT.size)),
-      word(COPY_OUT.mtime),
-      Number(word(COPY_OUT.nlink)),
-      Number(word(COPY_OUT.blocks)),
-      Number(word(COPY_OUT.mode)),
-      BigInt.asUintN(64, word(COPY_OUT.dev)),
-    );
-    const targetStat = statIdFrom(
-      BigInt.asUintN(64, word(BATCH_OUT.ino)),
-      word(BATCH_OUT.ctime),
-      Number(word(BATCH_OUT.size)),
-      word(BATCH_OUT.mtime),
-      Number(word(BATCH_OUT.nlink)),
-      Number(word(BATCH_OUT.blocks)),
-      Number(word(BATCH_OUT.mode)),
-      BigInt.asUintN(64, word(BATCH_OUT.dev)),
-    );
+    const sourceStat = statIdFromWords(o, at, COPY_OUT);
+    const targetStat = statIdFromWords(o, at, BATCH_OUT);
     const bytes = Number(word(COPY_OUT.bytes));
     const entry: Entry = {
       kind: 'file',

@@ -20,6 +20,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import type { StatId } from '../core/types.js';
+import { statIdFrom } from './stat.js';
 
 /** native/list_dir.c's listDir: a negative errno, or the names (each followed by NUL) and two columns. */
 type ListDir = (fd: number, probeXattrs?: boolean) => number | [string, BigInt64Array, Float64Array];
@@ -164,6 +166,33 @@ export const BATCH_OUT = {
   observed: COPY_OUT.length + 11,
   length: COPY_OUT.length + 12,
 } as const;
+
+/** Where an fstat's fields sit among an addon's words: COPY_OUT's source, BATCH_OUT's installed file. */
+interface StatSlots {
+  readonly ino: number;
+  readonly ctime: number;
+  readonly size: number;
+  readonly mtime: number;
+  readonly nlink: number;
+  readonly blocks: number;
+  readonly mode: number;
+  readonly dev: number;
+}
+
+/** The StatId of the fstat the addon wrote into `words` from `at`, its fields where `slots` says (inode and device unsigned). */
+export function statIdFromWords(words: BigInt64Array, at: number, slots: StatSlots): StatId {
+  const word = (k: number): bigint => words[at + k] ?? 0n;
+  return statIdFrom(
+    BigInt.asUintN(64, word(slots.ino)),
+    word(slots.ctime),
+    Number(word(slots.size)),
+    word(slots.mtime),
+    Number(word(slots.nlink)),
+    Number(word(slots.blocks)),
+    Number(word(slots.mode)),
+    BigInt.asUintN(64, word(slots.dev)),
+  );
+}
 
 /** native/sync_fs.c's syncfs: syncfs(2) of the file system holding `path`, on libuv's pool; 0 or a negative errno. */
 type Syncfs = (path: string | Uint8Array) => Promise<number>;
