@@ -88,10 +88,11 @@ export class NextBase {
     if (a.type === 'delete' && o.status === 'applied' && !records.has(a.path)) removed.add(a.path);
     for (const rec of o.records ?? []) {
       let record: BaseRecord = { entry: rec.entry, left: this.recordOf(rec.left, 'left'), right: this.recordOf(rec.right, 'right') };
-      const earlier = records.get(rec.path);
       if (a.type === 'meta' && rec.path === a.path) {
         // The other side's half of this record is its scan; if a meta action set that side too, its own record is the truth.
-        if (this.metaSet.get(a.path) === otherSide(a.target) && earlier !== undefined) {
+        // (Looked up only here: for the other outcomes, a first copy's 100k among them, the lookup found nothing to use.)
+        const earlier = this.metaSet.get(a.path) === otherSide(a.target) ? records.get(rec.path) : undefined;
+        if (earlier !== undefined) {
           record = a.target === 'left' ? { ...record, right: earlier.right } : { ...record, left: earlier.left };
         }
         this.metaSet.set(a.path, a.target);
