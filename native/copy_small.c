@@ -287,7 +287,7 @@ static void put_installed(int64_t *o, const struct stat *st, int64_t observed) {
 }
 
 /* One file of the batch (see above): 0 installed, else a negative errno with out[OUT_STAGE] saying where it stopped. */
-static int install_one(int source_dir, int target_dir, const char *name, const char *temp_name, unsigned char *buf, size_t cap, double window_ns, const int64_t *w, int64_t *o) {
+static int install_one(int source_dir, int target_dir, const char *name, const char *temp_name, unsigned char *buf, size_t cap, double window_ns, const int64_t *w, int64_t *o, const char *unchecked) {
   int tmp = copy_to_temp(source_dir, name, target_dir, temp_name, buf, cap, window_ns, o);
   if (tmp < 0) return tmp;
   int stage = STAGE_NONE;
@@ -325,7 +325,9 @@ static int install_one(int source_dir, int target_dir, const char *name, const c
   /* installed: from here on nothing is undone, and a failure only means what stands there is not known */
   struct stat st;
   int64_t observed = now_ms_ns();
-  if (fstat(tmp, &st) != 0) {
+  if (unchecked != NULL && strcmp(unchecked, name) == 0) {
+    result = -EIO; /* the test hook (tsync_copy_small_batch): as an fstat that failed */
+  } else if (fstat(tmp, &st) != 0) {
     result = -errno;
   } else if ((w[W_UID] >= 0 && (int64_t)st.st_uid != w[W_UID]) || (w[W_GID] >= 0 && (int64_t)st.st_gid != w[W_GID])) {
     /* the owner guessed from the directory's first file did not hold (ownedAsRecorded): put right on the same inode */
@@ -378,6 +380,14 @@ napi_value tsync_copy_small_batch(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, usage);
     return NULL;
   }
+  /*
+   * TEST HOOK: TSYNC_TEST_BATCH_UNCHECKED=NAME makes the check after the rename of a file of that name fail as an
+   * fstat of its open descriptor that failed would (EIO), with the file in place: the one failure of a batch that
+   * leaves something installed (STAGE_INSTALLED_UNCHECKED), which no real file system can be made to produce on
+   * purpose. The tests prove with it what a run reports then and that the next run converges
+   * (test/e2e/small-copy-batch.test.ts). Read once a call: the environment is not written while copies run.
+   */
+  const char *unchecked = getenv("TSYNC_TEST_BATCH_UNCHECKED");
   for (uint32_t i = 0; i < count; i++) {
     int64_t *o = out + (size_t)i * B_COUNT;
     for (int k = 0; k < B_COUNT; k++) o[k] = 0;
@@ -390,7 +400,7 @@ napi_value tsync_copy_small_batch(napi_env env, napi_callback_info info) {
       o[B_RESULT] = r;
       continue;
     }
-    o[B_RESULT] = install_one(source_dir, target_dir, name, temp_name, buf, cap, window_ns, want + (size_t)i * W_COUNT, o);
+    o[B_RESULT] = install_one(source_dir, target_dir, name, temp_name, buf, cap, window_ns, want + (size_t)i * W_COUNT, o, unchecked);
   }
   return tsync_int_result(env, (int)count);
 }
