@@ -1,7 +1,6 @@
 // The entry of a copy worker thread (started by copy-in-worker.ts): copies small fresh files between two local
 // roots with the very code the main thread copies them with (local-copy.ts), through a run of its own on each root.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { parentOf } from '../core/paths.js';
 import type { Side } from '../core/types.js';
 import { setTempThread } from '../fs/temp-name.js';
 import { loadHasher } from '../hash/xxhash.js';
@@ -12,7 +11,7 @@ import { MetaWriter } from './apply-meta.js';
 import { DirAnchors } from './dir-anchors.js';
 import { AncestorGuard } from './guards.js';
 import { copyLocally, type LocalRunSide } from './local-copy.js';
-import { copyRun, SMALL_BATCH_MAX, SmallCopyBatcher } from './small-copy-batch.js';
+import { copyRun, sameDirectoryRun, SmallCopyBatcher } from './small-copy-batch.js';
 
 const setup = workerData as CopyWorkerSetup;
 setTempThread(threadId);
@@ -59,18 +58,8 @@ async function copyOne(runs: Readonly<Record<Side, WorkerRun>>, job: CopyJob): P
   }
 }
 
-/** The end of the run of jobs from `start` that go the same way into the same directory, at most SMALL_BATCH_MAX long. */
-function runEnd(jobs: readonly CopyJob[], start: number): number {
-  const first = jobs[start] as CopyJob;
-  const dir = parentOf(first.path);
-  let end = start + 1;
-  while (end < jobs.length && end - start < SMALL_BATCH_MAX) {
-    const job = jobs[end] as CopyJob;
-    if (job.to !== first.to || parentOf(job.path) !== dir) break;
-    end++;
-  }
-  return end;
-}
+/** Every job of a chunk is the worker's to batch (copy-in-worker.ts worksInCopyWorker chose them). */
+const anyJob = (_job: CopyJob): _job is CopyJob => true;
 
 /** Copies a chunk's jobs: each directory's run of them in batches where it can (small-copy-batch.ts), the rest the usual way. */
 async function copyAll(runs: Readonly<Record<Side, WorkerRun>>, jobs: readonly CopyJob[]): Promise<CopyJobResult[]> {
@@ -86,7 +75,7 @@ async function copyAll(runs: Readonly<Record<Side, WorkerRun>>, jobs: readonly C
       await usual(start++);
       continue;
     }
-    const end = runEnd(jobs, start);
+    const end = sameDirectoryRun(jobs, start, jobs.length, anyJob, (j) => j.to).next;
     const sides = { src: runs[first.to === 'left' ? 'right' : 'left'], dst: runs[first.to] };
     const indices = Array.from({ length: end - start }, (_, k) => start + k);
     await copyRun(

@@ -1,11 +1,10 @@
 import { setImmediate } from 'node:timers/promises';
-import { parentOf } from '../core/paths.js';
 import type { Action, CopyAction } from '../core/types.js';
 import { checkYoungGeneration } from '../runtime/young-generation.js';
 import { type CopyWorker, CopyWorkerStopped } from './copy-in-worker.js';
 import type { CopyJobResult } from './copy-worker-protocol.js';
 import { monotonicMs } from '../runtime/clock.js';
-import { SMALL_BATCH_MAX } from './small-copy-batch.js';
+import { sameDirectoryRun } from './small-copy-batch.js';
 
 /** Copies in one request to the worker: about 10-20 ms of its work, so that a request costs little beside it. */
 const CHUNK = 192;
@@ -96,15 +95,9 @@ export async function shareCopies(list: readonly Action[], shared: (a: Action) =
       here++;
       await s.here(a);
     } else {
-      // with the actions after it that go the same way into the same directory (a plan lists a directory's together)
-      const run = [a];
-      const dir = parentOf(a.path);
-      while (front < back && run.length < SMALL_BATCH_MAX) {
-        const b = list[front] as Action;
-        if (shared(b) && (b.target !== a.target || parentOf(b.path) !== dir)) break;
-        front++;
-        if (shared(b)) run.push(b);
-      }
+      // with the actions after it that go the same way into the same directory
+      const { run, next } = sameDirectoryRun(list, front - 1, back, shared, (b) => b.target);
+      front = next;
       here += run.length;
       await s.hereRun(run);
     }
@@ -119,15 +112,14 @@ export async function shareCopies(list: readonly Action[], shared: (a: Action) =
 
 /** The actions of `list` that `pick` takes, in runs that each go the same way into one directory (at most SMALL_BATCH_MAX). */
 export function* runsOf(list: readonly Action[], pick: (a: Action) => a is CopyAction): Generator<CopyAction[]> {
-  let run: CopyAction[] = [];
-  for (const a of list) {
-    if (!pick(a)) continue;
-    const first = run[0];
-    if (first !== undefined && (run.length >= SMALL_BATCH_MAX || a.target !== first.target || parentOf(a.path) !== parentOf(first.path))) {
-      yield run;
-      run = [];
+  let i = 0;
+  while (i < list.length) {
+    if (!pick(list[i] as Action)) {
+      i++;
+      continue;
     }
-    run.push(a);
+    const { run, next } = sameDirectoryRun(list, i, list.length, pick, (a) => a.target);
+    yield run;
+    i = next;
   }
-  if (run.length > 0) yield run;
 }

@@ -1,5 +1,5 @@
 import { baseName, parentOf } from '../core/paths.js';
-import type { Entry, RelPath, ScannedEntry, StatId } from '../core/types.js';
+import type { Entry, RelPath, ScannedEntry, Side, StatId } from '../core/types.js';
 import { BATCH_OUT, BATCH_WANT, BatchStage, COPY_OUT, type CopySmallBatch, NativeCallError, nativeCopySmallBatch, statIdFromWords } from '../fs/native-listing.js';
 import { tempName } from '../fs/temp-name.js';
 import { hexOf } from '../hash/xxhash.js';
@@ -26,6 +26,36 @@ import { getSystemErrorName } from 'node:util';
 
 /** Files per call: bounds the arrays, and a call's time (about 2-4 ms of copies on this machine). */
 export const SMALL_BATCH_MAX = 64;
+
+/**
+ * The run of copies that starts at `list[start]` (which `pick` takes): it and the items after it, before `end`, that
+ * `pick` takes and that go the same way (`sideOf`) into the same directory, at most SMALL_BATCH_MAX; items `pick`
+ * leaves are passed over. A plan lists a directory's copies together, so a run is a directory's (or its next
+ * SMALL_BATCH_MAX). Returns the run and the index after it. Used wherever runs are formed: the copy worker's chunks,
+ * the main thread's share of them, and the main thread's copies when no worker runs.
+ */
+export function sameDirectoryRun<T extends { readonly path: RelPath }, U extends T>(
+  list: readonly T[],
+  start: number,
+  end: number,
+  pick: (x: T) => x is U,
+  sideOf: (x: U) => Side,
+): { readonly run: U[]; readonly next: number } {
+  const first = list[start] as U;
+  const dir = parentOf(first.path);
+  const side = sideOf(first);
+  const run: U[] = [first];
+  let next = start + 1;
+  while (next < end && run.length < SMALL_BATCH_MAX) {
+    const x = list[next] as T;
+    if (pick(x)) {
+      if (sideOf(x) !== side || parentOf(x.path) !== dir) break;
+      run.push(x);
+    }
+    next++;
+  }
+  return { run, next };
+}
 
 /** A batch's copy of one file: its result, or null where it must be copied the usual way (copyLocally). */
 export type BatchCopied = { readonly ok: LocalCopied } | { readonly error: Error } | null;

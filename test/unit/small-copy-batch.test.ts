@@ -15,7 +15,7 @@ import { SourceReadError } from '../../src/engine/copy-file.js';
 import { DirAnchors } from '../../src/engine/dir-anchors.js';
 import { AncestorGuard, StaleTargetError } from '../../src/engine/guards.js';
 import { copyLocally, type LocalCopied, type LocalRunSide } from '../../src/engine/local-copy.js';
-import { copyRun, SMALL_BATCH_MAX, SmallCopyBatcher } from '../../src/engine/small-copy-batch.js';
+import { copyRun, SMALL_BATCH_MAX, SmallCopyBatcher, sameDirectoryRun } from '../../src/engine/small-copy-batch.js';
 import { statIdOf } from '../../src/fs/stat.js';
 import { isTempName } from '../../src/fs/temp-name.js';
 import { loadHasher } from '../../src/hash/xxhash.js';
@@ -244,5 +244,39 @@ describe('small copies of one directory in one call of the addon', () => {
       expect(a.ok.target.stat.ino).toBe(lstatSync(join(dst, p), { bigint: true }).ino);
     }
     expect(() => lstatSync(join(dst, there[0] as string))).toThrow();
+  });
+});
+
+describe('the runs a batch is given (sameDirectoryRun)', () => {
+  type Item = { readonly path: RelPath; readonly to: 'left' | 'right'; readonly mine: boolean };
+  const item = (path: string, to: 'left' | 'right' = 'right', mine = true): Item => ({ path: path as RelPath, to, mine });
+  const mine = (x: Item): x is Item => x.mine;
+  /** Every run of `list`, as the callers walk it: from each item `mine` takes, on from where the last run ended. */
+  const runs = (list: readonly Item[]): string[][] => {
+    const out: string[][] = [];
+    let i = 0;
+    while (i < list.length) {
+      if (!mine(list[i] as Item)) {
+        i++;
+        continue;
+      }
+      const { run, next } = sameDirectoryRun(list, i, list.length, mine, (x) => x.to);
+      out.push(run.map((x) => `${x.to}:${x.path}`));
+      i = next;
+    }
+    return out;
+  };
+
+  it('ends a run at another directory, at the other way, at SMALL_BATCH_MAX, and passes over items not taken', () => {
+    const list = [item('a/1'), item('a/x', 'right', false), item('a/2'), item('a/3', 'left'), item('a/4', 'left'), item('a/b/5', 'left'), item('6', 'left'), item('7', 'left')];
+    expect(runs(list)).toEqual([['right:a/1', 'right:a/2'], ['left:a/3', 'left:a/4'], ['left:a/b/5'], ['left:6', 'left:7']]);
+    const many = Array.from({ length: SMALL_BATCH_MAX + 3 }, (_, k) => item(`d/f${k}`));
+    expect(runs(many).map((r) => r.length)).toEqual([SMALL_BATCH_MAX, 3]);
+  });
+
+  it('stops at `end` (the worker takes from the back of the same list)', () => {
+    const list = [item('a/1'), item('a/2'), item('a/3')];
+    const { run, next } = sameDirectoryRun(list, 0, 2, mine, (x) => x.to);
+    expect([run.map((x) => x.path), next]).toEqual([['a/1', 'a/2'], 2]);
   });
 });
