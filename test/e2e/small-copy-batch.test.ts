@@ -21,16 +21,22 @@ function run(mode: Mode, args: readonly string[], unchecked?: string): CliResult
   return runCli(args, { env: { TSYNC_COPY_WORKER: mode, ...(unchecked === undefined ? {} : { TSYNC_TEST_BATCH_UNCHECKED: unchecked }) } });
 }
 
+/**
+ * A source of six small files in one directory, and where its replica goes: the directory's first copy goes the usual
+ * way where owners are kept (it learns what a fresh file gets there), the other five in one batch.
+ */
+function sixFiles(): { readonly dir: string; readonly src: string; readonly dst: string } {
+  const dir = makeTempDir();
+  onTestFinished(() => removeTempDir(dir));
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  for (let i = 0; i < 6; i++) put(src, `dir/f${i}.txt`, `file ${i}\n`.repeat(i + 1));
+  return { dir, src, dst: join(dir, 'dst') };
+}
+
 describe('a batched small copy whose check after the rename fails', () => {
   it.each(['never', 'always'] as const)('is reported as failed with the file in place, and the next run records it without copying it again (copy worker: %s)', (mode) => {
-    const dir = makeTempDir();
-    onTestFinished(() => removeTempDir(dir));
-    const src = join(dir, 'src');
-    const dst = join(dir, 'dst');
-    mkdirSync(src);
-    // a directory's first copy goes the usual way where owners are kept (it learns what a fresh file gets there):
-    // the others go in one batch
-    for (let i = 0; i < 6; i++) put(src, `dir/f${i}.txt`, `file ${i}\n`.repeat(i + 1));
+    const { dir, src, dst } = sixFiles();
     const args = ['sync', '--one-way', '--state-dir', join(dir, 'state'), src, dst];
 
     const failed = run(mode, args, 'f3.txt');
@@ -58,12 +64,7 @@ describe('a batched small copy whose check after the rename fails', () => {
   });
 
   it('changes nothing where the hook names no file of the tree: the same tree copies whole', () => {
-    const dir = makeTempDir();
-    onTestFinished(() => removeTempDir(dir));
-    const src = join(dir, 'src');
-    const dst = join(dir, 'dst');
-    mkdirSync(src);
-    for (let i = 0; i < 6; i++) put(src, `dir/f${i}.txt`, `file ${i}\n`.repeat(i + 1));
+    const { dir, src, dst } = sixFiles();
     const r = run('never', ['sync', '--one-way', '--state-dir', join(dir, 'state'), src, dst], 'no-such-name');
     expect(r.code, r.stderr).toBe(0);
     expect(compareTrees(snapshotTree(src), snapshotTree(dst))).toEqual([]);
